@@ -1,0 +1,95 @@
+/**
+ * Every failure a user can act on is a SynapseError: a stable code for scripts, the exit code the CLI
+ * ends with, and the remedies it prints under the message. Anything else that escapes is a bug and
+ * is reported as such.
+ */
+export type ErrorCode =
+  | 'SESSION_NOT_FOUND'
+  | 'AMBIGUOUS_SESSION_ID'
+  | 'MESSAGE_NOT_FOUND'
+  | 'STORAGE_UNAVAILABLE'
+  | 'STORAGE_BUSY'
+  | 'UNKNOWN_STORAGE_SCHEME'
+  | 'CONFIG_INVALID'
+  | 'INVALID_INPUT'
+  | 'CONFIRMATION_REQUIRED'
+  | 'MIGRATION_FAILED'
+  | 'PROVIDER_ERROR'
+  | 'PROVIDER_AUTH'
+  | 'PROVIDER_NOT_FOUND'
+  | 'MISSING_API_KEY'
+  | 'INTERRUPTED'
+  | 'NOT_SAVED'
+
+export interface SynapseErrorOptions {
+  cause?: unknown
+  /** Process exit code; 1 unless the failure is a usage error (2) or an interruption (130). */
+  exitCode?: number
+  /** What the user can do about it, one line each, printed under the message. */
+  suggestions?: string[]
+}
+
+export class SynapseError extends Error {
+  readonly code: ErrorCode
+  readonly exitCode: number
+  readonly suggestions: string[]
+
+  constructor(code: ErrorCode, message: string, options: SynapseErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = 'SynapseError'
+    this.code = code
+    this.exitCode = options.exitCode ?? 1
+    this.suggestions = options.suggestions ?? []
+  }
+
+  toJSON(): {code: ErrorCode; exitCode: number; message: string; suggestions: string[]} {
+    return {code: this.code, exitCode: this.exitCode, message: this.message, suggestions: this.suggestions}
+  }
+}
+
+export class SessionNotFoundError extends SynapseError {
+  constructor(readonly sessionId: string) {
+    super('SESSION_NOT_FOUND', `No session matches "${sessionId}".`, {
+      suggestions: ['Run "synapse sessions list" to see the saved sessions.'],
+    })
+  }
+}
+
+export class AmbiguousSessionIdError extends SynapseError {
+  constructor(
+    readonly prefix: string,
+    readonly candidates: string[],
+  ) {
+    super('AMBIGUOUS_SESSION_ID', `"${prefix}" matches ${candidates.length} sessions: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}.`, {
+      suggestions: ['Type more characters of the id.'],
+    })
+  }
+}
+
+export class MessageNotFoundError extends SynapseError {
+  constructor(readonly messageId: string) {
+    super('MESSAGE_NOT_FOUND', `No message has the id "${messageId}".`)
+  }
+}
+
+export class StorageUnavailableError extends SynapseError {
+  constructor(message: string, options: SynapseErrorOptions = {}) {
+    super('STORAGE_UNAVAILABLE', message, options)
+  }
+}
+
+export class InvalidInputError extends SynapseError {
+  constructor(message: string, options: SynapseErrorOptions = {}) {
+    super('INVALID_INPUT', message, {exitCode: 2, ...options})
+  }
+}
+
+export class ConfigError extends SynapseError {
+  constructor(message: string, options: SynapseErrorOptions = {}) {
+    super('CONFIG_INVALID', message, options)
+  }
+}
+
+export function isSynapseError(error: unknown): error is SynapseError {
+  return error instanceof SynapseError
+}

@@ -1,0 +1,198 @@
+/**
+ * The SessionStore port: everything synapse keeps about conversations goes through this interface.
+ * Adapters: TypeORM (SQLite built in, PostgreSQL as a plugin) and in-memory (the reference used by
+ * fast tests). Every adapter runs the conformance suite in `src/testing/session-store-suite.ts`.
+ *
+ * Ids are ULIDs (26 characters, Crockford base32, sortable by creation time). Only `get` resolves a
+ * prefix; every other method takes a full id. Timestamps are Dates with millisecond precision.
+ */
+
+export type MessageRole = 'assistant' | 'system' | 'tool' | 'user'
+export const MESSAGE_ROLES: readonly MessageRole[] = ['system', 'user', 'assistant', 'tool']
+
+/**
+ * complete: a whole message. interrupted: a reply cut short (Ctrl-C, a dropped stream) and kept as far
+ * as it got. error: a user message whose request failed; it is kept but not sent again as context.
+ */
+export type MessageStatus = 'complete' | 'error' | 'interrupted'
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['complete', 'interrupted', 'error']
+
+export type Metadata = Record<string, unknown>
+
+export interface Session {
+  createdAt: Date
+  id: string
+  /** Free-form: tenant, user, traits, working directory... Always an object, possibly empty. */
+  metadata: Metadata
+  model: null | string
+  provider: null | string
+  systemPrompt: null | string
+  title: null | string
+  updatedAt: Date
+}
+
+export interface SessionSummary extends Session {
+  messageCount: number
+  /** The start of the first user message (at most 100 characters), or null before there is one. */
+  preview: null | string
+}
+
+export interface Message {
+  content: string
+  createdAt: Date
+  durationMs: null | number
+  finishReason: null | string
+  id: string
+  inputTokens: null | number
+  metadata: Metadata
+  model: null | string
+  outputTokens: null | number
+  /** 0-based, strictly increasing within a session, no gaps unless messages were cleared. */
+  position: number
+  provider: null | string
+  role: MessageRole
+  sessionId: string
+  status: MessageStatus
+}
+
+export interface NewSession {
+  /** For imports and tests; a fresh ULID otherwise. */
+  id?: string
+  metadata?: Metadata
+  model?: null | string
+  provider?: null | string
+  systemPrompt?: null | string
+  title?: null | string
+}
+
+export interface NewMessage {
+  content: string
+  durationMs?: null | number
+  finishReason?: null | string
+  inputTokens?: null | number
+  metadata?: Metadata
+  model?: null | string
+  outputTokens?: null | number
+  provider?: null | string
+  role: MessageRole
+  status?: MessageStatus
+}
+
+/** Fields `update` may change; a key left out is left alone, null clears it. */
+export interface SessionPatch {
+  metadata?: Metadata
+  model?: null | string
+  provider?: null | string
+  systemPrompt?: null | string
+  title?: null | string
+}
+
+/** Fields `updateMessage` may change: a reply is finished, or a request is marked as failed. */
+export interface MessagePatch {
+  content?: string
+  durationMs?: null | number
+  finishReason?: null | string
+  inputTokens?: null | number
+  metadata?: Metadata
+  outputTokens?: null | number
+  status?: MessageStatus
+}
+
+export interface ListOptions {
+  /** Default 20; at most 10,000 at a time. */
+  limit?: number
+  /** Default 0. */
+  offset?: number
+}
+
+export interface LoadOptions {
+  /** Only the last N messages, still in ascending position order. */
+  last?: number
+}
+
+export interface RetentionPolicy {
+  /** Delete sessions whose updatedAt is before this instant. Undefined: no age limit. */
+  olderThan?: Date
+  /** Keep at most this many sessions, the most recently updated. Undefined: no count limit. */
+  maxSessions?: number
+  /** Report what would go, delete nothing. */
+  dryRun?: boolean
+}
+
+export interface PruneResult {
+  /** What was (or, on a dry run, would be) deleted, oldest first. */
+  deleted: SessionSummary[]
+  dryRun: boolean
+}
+
+export interface SessionStore {
+  /** A short name of the backend for messages and `db status`: "sqlite", "memory", "postgres"... */
+  readonly backend: string
+
+  /** Creates an empty session. Throws INVALID_INPUT if `id` is given and already taken. */
+  create(input?: NewSession): Promise<Session>
+
+  /**
+   * Finds a session by full id or by a unique prefix, case-insensitively.
+   * Throws SessionNotFoundError when nothing matches and AmbiguousSessionIdError (carrying the
+   * candidates) when a prefix matches more than one session.
+   */
+  get(idOrPrefix: string): Promise<Session>
+
+  /**
+   * Sessions with their message count and preview, most recently updated first; ties broken by id,
+   * newest first, so paging is stable. An offset past the end gives an empty array.
+   */
+  list(options?: ListOptions): Promise<SessionSummary[]>
+
+  /** The most recently updated session, or undefined when there is none. */
+  latest(): Promise<Session | undefined>
+
+  /** How many sessions there are. */
+  count(): Promise<number>
+
+  /**
+   * Appends messages at the end of a session in one transaction, assigning consecutive positions,
+   * and sets the session's updatedAt. Either all are stored or none. Safe against other processes
+   * appending to the same session at the same time: no position is taken twice, nothing is lost.
+   * Throws SessionNotFoundError for an unknown session.
+   */
+  append(sessionId: string, messages: NewMessage[]): Promise<Message[]>
+
+  /**
+   * A session's messages in ascending position order: all of them, or the last N.
+   * Throws SessionNotFoundError for an unknown session (an existing empty session gives []).
+   */
+  messages(sessionId: string, options?: LoadOptions): Promise<Message[]>
+
+  /** Changes a session's fields and sets its updatedAt. Throws SessionNotFoundError. */
+  update(sessionId: string, patch: SessionPatch): Promise<Session>
+
+  /** Changes one message (e.g. a streamed reply completes). Throws MessageNotFoundError. */
+  updateMessage(messageId: string, patch: MessagePatch): Promise<Message>
+
+  /** Deletes every message of a session, keeps the session; returns how many went. Throws SessionNotFoundError. */
+  clear(sessionId: string): Promise<number>
+
+  /** Deletes sessions and, by cascade, their messages. Unknown ids are ignored; returns how many went. */
+  delete(sessionIds: string[]): Promise<number>
+
+  /**
+   * Applies a retention policy: deletes sessions not updated since `olderThan`, then the least recently
+   * updated beyond `maxSessions`. One transaction: a failure deletes nothing.
+   */
+  prune(policy: RetentionPolicy): Promise<PruneResult>
+
+  /** Releases the connection. Calling it twice is harmless; any other call after it throws. */
+  close(): Promise<void>
+}
+
+/** Options every adapter accepts. */
+export interface StoreOptions {
+  /** The clock for createdAt/updatedAt; tests inject one to make sessions old. */
+  clock?: () => Date
+}
+
+export const DEFAULT_LIST_LIMIT = 20
+export const MAX_LIST_LIMIT = 10_000
+export const PREVIEW_LENGTH = 100

@@ -1,0 +1,63 @@
+import {InvalidInputError, StorageUnavailableError} from '../core/errors.js'
+import {
+  DEFAULT_LIST_LIMIT,
+  type ListOptions,
+  MAX_LIST_LIMIT,
+  MESSAGE_ROLES,
+  MESSAGE_STATUSES,
+  type MessagePatch,
+  type NewMessage,
+  type RetentionPolicy,
+} from './session-store.js'
+
+/** The checks every adapter makes before writing, so that bad input fails the same way everywhere. */
+export function checkNewMessages(messages: NewMessage[]): void {
+  if (!Array.isArray(messages)) throw new InvalidInputError('Messages to append must be an array.')
+  for (const message of messages) {
+    if (!MESSAGE_ROLES.includes(message.role)) {
+      throw new InvalidInputError(`"${String(message.role)}" is not a message role; use one of ${MESSAGE_ROLES.join(', ')}.`)
+    }
+    if (typeof message.content !== 'string') throw new InvalidInputError('A message needs text content.')
+    if (message.status !== undefined) checkStatus(message.status)
+  }
+}
+
+export function checkMessagePatch(patch: MessagePatch): void {
+  if (patch.status !== undefined) checkStatus(patch.status)
+  if (patch.content !== undefined && typeof patch.content !== 'string') throw new InvalidInputError('A message needs text content.')
+}
+
+function checkStatus(status: string): void {
+  if (!MESSAGE_STATUSES.includes(status as never)) {
+    throw new InvalidInputError(`"${status}" is not a message status; use one of ${MESSAGE_STATUSES.join(', ')}.`)
+  }
+}
+
+export function pageOf(options: ListOptions = {}): {limit: number; offset: number} {
+  const limit = options.limit ?? DEFAULT_LIST_LIMIT
+  const offset = options.offset ?? 0
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new InvalidInputError(`A page holds 1 to ${MAX_LIST_LIMIT} sessions, not ${limit}.`)
+  }
+  if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputError(`An offset is a whole number ≥ 0, not ${offset}.`)
+  return {limit, offset}
+}
+
+export function checkLast(last: number | undefined): void {
+  if (last !== undefined && (!Number.isInteger(last) || last < 0)) {
+    throw new InvalidInputError(`"last" is a whole number ≥ 0, not ${last}.`)
+  }
+}
+
+export function checkPolicy(policy: RetentionPolicy): void {
+  if (policy.maxSessions !== undefined && (!Number.isInteger(policy.maxSessions) || policy.maxSessions < 0)) {
+    throw new InvalidInputError(`max_sessions is a whole number ≥ 0, not ${policy.maxSessions}.`)
+  }
+  if (policy.olderThan !== undefined && Number.isNaN(policy.olderThan.getTime())) {
+    throw new InvalidInputError('The retention cut-off is not a valid date.')
+  }
+}
+
+export function closedStoreError(backend: string): StorageUnavailableError {
+  return new StorageUnavailableError(`The ${backend} session store is closed.`)
+}
