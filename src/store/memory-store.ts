@@ -1,5 +1,5 @@
 import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
-import {newId, normalizeIdPrefix} from '../core/ids.js'
+import {newId, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
 import {
   type ListOptions,
   type LoadOptions,
@@ -16,7 +16,7 @@ import {
   type SessionSummary,
   type StoreOptions,
 } from './session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, closedStoreError, pageOf} from './store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, closedStoreError, monotonicClock, pageOf} from './store-helpers.js'
 
 interface Entry {
   messages: Message[]
@@ -37,7 +37,7 @@ export class MemorySessionStore implements SessionStore {
   private readonly messageIndex = new Map<string, Message>()
 
   constructor(options: StoreOptions = {}) {
-    this.clock = options.clock ?? (() => new Date())
+    this.clock = monotonicClock(options.clock)
   }
 
   async append(sessionId: string, messages: NewMessage[]): Promise<Message[]> {
@@ -142,9 +142,10 @@ export class MemorySessionStore implements SessionStore {
   async list(options: ListOptions = {}): Promise<SessionSummary[]> {
     this.open()
     const {limit, offset} = pageOf(options)
+    const byId = [...this.entries.keys()].sort()
     return this.ordered()
       .slice(offset, offset + limit)
-      .map((entry) => summarize(entry))
+      .map((entry) => this.summarize(entry, byId))
   }
 
   async messages(sessionId: string, options: LoadOptions = {}): Promise<Message[]> {
@@ -167,7 +168,11 @@ export class MemorySessionStore implements SessionStore {
       const survivors = ordered.filter((entry) => !doomed.has(entry))
       for (const entry of survivors.slice(policy.maxSessions)) doomed.add(entry)
     }
-    const deleted = ordered.filter((entry) => doomed.has(entry)).reverse().map((entry) => summarize(entry))
+    const byId = [...this.entries.keys()].sort()
+    const deleted = ordered
+      .filter((entry) => doomed.has(entry))
+      .reverse()
+      .map((entry) => this.summarize(entry, byId))
     if (!policy.dryRun) await this.delete(deleted.map((s) => s.id))
     return {deleted, dryRun: policy.dryRun ?? false}
   }
@@ -209,6 +214,17 @@ export class MemorySessionStore implements SessionStore {
     if (this.closed) throw closedStoreError(this.backend)
   }
 
+  private summarize(entry: Entry, sortedIds: string[]): SessionSummary {
+    const firstUser = entry.messages.find((m) => m.role === 'user')
+    const at = sortedIds.indexOf(entry.session.id)
+    return {
+      ...copySession(entry.session),
+      messageCount: entry.messages.length,
+      preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null,
+      shortId: shortestUniquePrefix(entry.session.id, [sortedIds[at - 1], sortedIds[at + 1]]),
+    }
+  }
+
   private ordered(): Entry[] {
     return [...this.entries.values()].sort(
       (a, b) => b.session.updatedAt.getTime() - a.session.updatedAt.getTime() || (a.session.id < b.session.id ? 1 : -1),
@@ -216,14 +232,6 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
-function summarize(entry: Entry): SessionSummary {
-  const firstUser = entry.messages.find((m) => m.role === 'user')
-  return {
-    ...copySession(entry.session),
-    messageCount: entry.messages.length,
-    preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null,
-  }
-}
 
 function copySession(session: Session): Session {
   return {...session, createdAt: new Date(session.createdAt), metadata: structuredClone(session.metadata), updatedAt: new Date(session.updatedAt)}

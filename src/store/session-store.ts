@@ -35,6 +35,11 @@ export interface SessionSummary extends Session {
   messageCount: number
   /** The start of the first user message (at most 100 characters), or null before there is one. */
   preview: null | string
+  /**
+   * The shortest prefix of the id, at least 8 characters, that matched no other session when the list
+   * was made: what a person types back. ULIDs made in the same second share their first 8 characters.
+   */
+  shortId: string
 }
 
 export interface Message {
@@ -125,9 +130,40 @@ export interface PruneResult {
   dryRun: boolean
 }
 
+export interface MigrationState {
+  appliedAt: Date | null
+  name: string
+}
+
+export interface IntegrityReport {
+  checks: Array<{detail: string; name: string; ok: boolean}>
+  ok: boolean
+}
+
+/**
+ * What a backend with a schema offers the `db` commands. Optional: the in-memory store has none.
+ */
+export interface StoreMaintenance {
+  /** A consistent copy of the whole database in `file`, even while other processes write. */
+  backup(file: string): Promise<{bytes: number; path: string}>
+  /** Integrity and foreign-key checks, each with a plain verdict. */
+  check(): Promise<IntegrityReport>
+  /** Where the data lives, with any password removed: a file path or a URL. */
+  readonly location: string
+  /** Applies pending migrations; returns their names, oldest first. */
+  migrate(): Promise<string[]>
+  /** Every migration this version knows, oldest first, with when it was applied (null: pending). */
+  migrations(): Promise<MigrationState[]>
+  /** Reverts the newest applied migration, or all of them; returns their names, newest first. */
+  revert(options?: {all?: boolean}): Promise<string[]>
+}
+
 export interface SessionStore {
   /** A short name of the backend for messages and `db status`: "sqlite", "memory", "postgres"... */
   readonly backend: string
+
+  /** Schema and file operations, where the backend has them. */
+  readonly maintenance?: StoreMaintenance
 
   /** Creates an empty session. Throws INVALID_INPUT if `id` is given and already taken. */
   create(input?: NewSession): Promise<Session>

@@ -61,3 +61,16 @@ export function checkPolicy(policy: RetentionPolicy): void {
 export function closedStoreError(backend: string): StorageUnavailableError {
   return new StorageUnavailableError(`The ${backend} session store is closed.`)
 }
+
+/**
+ * A clock whose readings strictly increase within one store: "most recently updated" then always
+ * names the session that was written last, even when two writes fall in the same millisecond.
+ */
+export function monotonicClock(clock: () => Date = () => new Date()): () => Date {
+  let last = -Infinity
+  return () => {
+    const reading = clock().getTime()
+    last = reading > last ? reading : last + 1
+    return new Date(last)
+  }
+}

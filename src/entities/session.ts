@@ -1,0 +1,37 @@
+import {Column, Entity, Index, OneToMany, PrimaryColumn, type Relation} from 'typeorm'
+
+import type {Metadata} from '../store/session-store.js'
+import {epochMillis} from './columns.js'
+import {MessageEntity} from './message.js'
+
+// Every column names its type: tsx/esbuild emit no decorator metadata to infer one from.
+@Entity({name: 'sessions'})
+@Index('idx_sessions_updated_at', ['updatedAt'])
+export class SessionEntity {
+  @PrimaryColumn({length: 26, type: 'varchar'})
+  id!: string
+
+  @Column({nullable: true, type: 'text'})
+  title!: null | string
+
+  @Column({length: 100, nullable: true, type: 'varchar'})
+  provider!: null | string
+
+  @Column({length: 200, nullable: true, type: 'varchar'})
+  model!: null | string
+
+  @Column({name: 'system_prompt', nullable: true, type: 'text'})
+  systemPrompt!: null | string
+
+  @Column({nullable: true, type: 'simple-json'})
+  metadata!: Metadata | null
+
+  @Column({name: 'created_at', transformer: epochMillis, type: 'bigint'})
+  createdAt!: Date
+
+  @Column({name: 'updated_at', transformer: epochMillis, type: 'bigint'})
+  updatedAt!: Date
+
+  @OneToMany(() => MessageEntity, (message) => message.session)
+  messages!: Relation<MessageEntity[]>
+}

@@ -1,0 +1,6 @@
+import {CreateSessions1795300000000} from './1795300000000-CreateSessions.js'
+import {CreateMessages1795300000001} from './1795300000001-CreateMessages.js'
+import {AddMessageCompletionDetails1795300000002} from './1795300000002-AddMessageCompletionDetails.js'
+
+/** Every migration, oldest first. New ones are appended here; a shipped one is never edited. */
+export const MIGRATIONS = [CreateSessions1795300000000, CreateMessages1795300000001, AddMessageCompletionDetails1795300000002]

@@ -1,0 +1,141 @@
+import {SynapseError} from '../../core/errors.js'
+
+export type Row = Record<string, unknown>
+
+/**
+ * How the TypeORM adapter talks SQL. The adapter writes portable SQL with `?` placeholders and
+ * lower-case snake_case names; an executor runs it on one dialect and owns the write lock.
+ */
+export interface SqlExecutor {
+  readonly dialect: 'postgres' | 'sqlite'
+  /** Rows of a query, in the order the query gives. */
+  all(sql: string, params?: unknown[]): Promise<Row[]>
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: unknown[]): Promise<number>
+  /**
+   * Runs `work` in a transaction that holds the database's write lock from its first statement, so
+   * read-then-write work never fails to upgrade its lock, and no two writers interleave, in this
+   * process or any other. Commits when `work` resolves, rolls back when it throws.
+   */
+  writeTransaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>
+}
+
+/** The part of a better-sqlite3 Database this module uses. */
+export interface SqliteConnection {
+  exec(sql: string): unknown
+  inTransaction: boolean
+  name: string
+  pragma(source: string, options?: {simple?: boolean}): unknown
+  prepare(sql: string): SqliteStatement
+}
+
+interface SqliteStatement {
+  all(...params: unknown[]): Row[]
+  reader: boolean
+  run(...params: unknown[]): {changes: number}
+}
+
+/**
+ * SQLite through the better-sqlite3 connection that TypeORM's DataSource opened. Statements are
+ * prepared once and reused: the hot paths (append, load, list) cost what raw prepared statements
+ * cost, instead of TypeORM's per-query bookkeeping.
+ *
+ * better-sqlite3 is synchronous, but the port is asynchronous, so two write transactions from one
+ * process could otherwise interleave across an `await` on the one connection; a promise chain
+ * serialises them. Across processes, `BEGIN IMMEDIATE` takes the write lock up front and waits out
+ * the busy timeout instead of failing later with SQLITE_BUSY_SNAPSHOT.
+ */
+export class SqliteExecutor implements SqlExecutor {
+  readonly dialect = 'sqlite'
+  private readonly statements = new Map<string, SqliteStatement>()
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly db: SqliteConnection,
+    private readonly describeError: (error: unknown) => unknown = (error) => error,
+  ) {}
+
+  async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    try {
+      return this.statement(sql).all(...params)
+    } catch (error) {
+      throw this.describeError(error)
+    }
+  }
+
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    try {
+      return this.statement(sql).run(...params).changes
+    } catch (error) {
+      throw this.describeError(error)
+    }
+  }
+
+  writeTransaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => this.runLocked(work))
+    this.tail = result.catch(() => undefined)
+    return result
+  }
+
+  private async runLocked<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    try {
+      this.statement('BEGIN IMMEDIATE').run()
+    } catch (error) {
+      throw this.describeError(error)
+    }
+    try {
+      const value = await work(this)
+      this.statement('COMMIT').run()
+      return value
+    } catch (error) {
+      if (this.db.inTransaction) this.statement('ROLLBACK').run()
+      throw this.describeError(error)
+    }
+  }
+
+  private statement(sql: string): SqliteStatement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+}
+
+/** SQLite's error codes, as better-sqlite3 reports them, turned into errors a user can act on. */
+export function describeSqliteError(error: unknown, where: string, busyTimeoutMs: number): unknown {
+  if (error instanceof SynapseError) return error
+  const code = (error as {code?: string}).code ?? ''
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new SynapseError('STORAGE_BUSY', `The session database ${where} stayed locked by another process for ${busyTimeoutMs / 1000} s.`, {
+      cause: error,
+      suggestions: ['Try again; if it keeps happening, look for a synapse process that is stuck (ps aux | grep synapse).'],
+    })
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new SynapseError('STORAGE_UNAVAILABLE', `The session database ${where} is read-only.`, {
+      cause: error,
+      suggestions: ['Check the permissions of the file and its directory, or point DATABASE_URL at a writable file.'],
+    })
+  }
+  if (code === 'SQLITE_FULL') {
+    return new SynapseError('STORAGE_UNAVAILABLE', `The disk holding the session database ${where} is full.`, {
+      cause: error,
+      suggestions: ['Free some space, or prune old sessions with "synapse sessions prune".'],
+    })
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR_')) {
+    return new SynapseError('STORAGE_UNAVAILABLE', `The session database ${where} cannot be opened or written (${code}).`, {
+      cause: error,
+      suggestions: ['Check that the directory exists and is writable, or set DATABASE_URL to another file.'],
+    })
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new SynapseError('STORAGE_UNAVAILABLE', `${where} is not a readable SQLite database (${code}).`, {
+      cause: error,
+      suggestions: ['Run "synapse db check"; restore a backup made with "synapse db backup", or move the file away to start afresh.'],
+    })
+  }
+  return error
+}

@@ -1,0 +1,215 @@
+import 'reflect-metadata'
+import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync} from 'node:fs'
+import {basename, dirname, join, resolve} from 'node:path'
+import {DataSource, MigrationExecutor} from 'typeorm'
+
+import {StorageUnavailableError, SynapseError} from '../../core/errors.js'
+import {ENTITIES} from '../../entities/index.js'
+import {MIGRATIONS} from '../../migrations/index.js'
+import type {IntegrityReport, MigrationState, StoreMaintenance, StoreOptions} from '../session-store.js'
+import {describeSqliteError, type SqliteConnection, SqliteExecutor} from './sql-executor.js'
+import {TypeormSessionStore} from './typeorm-store.js'
+
+export const MEMORY_DATABASE = ':memory:'
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** How long a write waits for another process's write lock before giving up. Default 5000 ms. */
+  busyTimeoutMs?: number
+  /** Apply pending migrations on open (default). The `db` commands open without, to manage them. */
+  migrate?: boolean
+  /** A file path, or ":memory:". */
+  path: string
+}
+
+/**
+ * Opens (creating if needed) a SQLite session database: the directory 0700, the file and its -wal and
+ * -shm companions 0600 (SQLite gives those the database file's mode), WAL journaling so readers never
+ * block the writer, and a busy timeout so concurrent writers queue instead of failing.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<TypeormSessionStore> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const inMemory = options.path === MEMORY_DATABASE
+  const path = inMemory ? MEMORY_DATABASE : resolve(options.path)
+  const where = inMemory ? 'in memory' : `at ${path}`
+  const describe = (error: unknown) => describeSqliteError(error, where, busyTimeoutMs)
+  if (!inMemory) prepareFile(path, describe)
+
+  const dataSource = new DataSource({
+    database: path,
+    enableWAL: !inMemory,
+    entities: ENTITIES,
+    logging: false,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    // NORMAL is what SQLite recommends with WAL: a commit survives the process being killed; only a
+    // power cut can lose the last commits, never corrupt the file.
+    prepareDatabase: (db: SqliteConnection) => db.pragma('synchronous = NORMAL'),
+    synchronize: false,
+    timeout: busyTimeoutMs,
+    type: 'better-sqlite3',
+  })
+  try {
+    await dataSource.initialize()
+  } catch (error) {
+    throw describe(error)
+  }
+  const db = (dataSource.driver as unknown as {databaseConnection: SqliteConnection}).databaseConnection
+  const maintenance = new SqliteMaintenance(dataSource, db, path, describe)
+  try {
+    if (options.migrate ?? true) await maintenance.migrate()
+  } catch (error) {
+    await dataSource.destroy()
+    throw error
+  }
+  return new TypeormSessionStore({backend: 'sqlite', clock: options.clock, dataSource, executor: new SqliteExecutor(db, describe), maintenance})
+}
+
+function prepareFile(path: string, describe: (error: unknown) => unknown): void {
+  try {
+    mkdirSync(dirname(path), {mode: 0o700, recursive: true})
+    if (existsSync(path)) {
+      // A history file is its owner's alone, whatever umask made it.
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)
+    } else {
+      closeSync(openSync(path, 'wx', 0o600))
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    throw new StorageUnavailableError(`Cannot create the session database at ${path} (${code ?? String(error)}).`, {
+      cause: describe(error),
+      suggestions: ['Check that the directory is writable, or set DATABASE_URL to a file in a writable directory.'],
+    })
+  }
+}
+
+/** Migrations, checks and backups of one SQLite database. */
+export class SqliteMaintenance implements StoreMaintenance {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: SqliteConnection,
+    readonly location: string,
+    private readonly describe: (error: unknown) => unknown,
+  ) {}
+
+  async backup(file: string): Promise<{bytes: number; path: string}> {
+    if (this.location === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be backed up.')
+    const target = resolve(file)
+    if (existsSync(target)) {
+      throw new SynapseError('INVALID_INPUT', `${target} already exists.`, {exitCode: 1, suggestions: ['Choose a new file name, or add --force to replace it.']})
+    }
+    // VACUUM INTO copies one read snapshot, so writers elsewhere neither block it nor tear it. It is
+    // written into a private directory and renamed, so the copy is never readable by others, not even
+    // for a moment, and a failed backup leaves nothing at the target.
+    const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.`))
+    try {
+      const temporary = join(staging, 'backup.db')
+      try {
+        this.db.prepare('VACUUM INTO ?').run(temporary)
+      } catch (error) {
+        throw this.describe(error)
+      }
+      chmodSync(temporary, 0o600)
+      renameSync(temporary, target)
+      return {bytes: statSync(target).size, path: target}
+    } finally {
+      rmSync(staging, {force: true, recursive: true})
+    }
+  }
+
+  async check(): Promise<IntegrityReport> {
+    const checks: IntegrityReport['checks'] = []
+    const integrity = (this.db.pragma('integrity_check') as Array<{integrity_check: string}>).map((row) => row.integrity_check)
+    checks.push({detail: integrity.join('; '), name: 'integrity', ok: integrity.length === 1 && integrity[0] === 'ok'})
+    const orphans = this.db.pragma('foreign_key_check') as unknown[]
+    checks.push({detail: orphans.length === 0 ? 'no orphaned rows' : `${orphans.length} rows point at missing parents`, name: 'foreign keys', ok: orphans.length === 0})
+    const pending = (await this.migrations()).filter((m) => m.appliedAt === null).map((m) => m.name)
+    checks.push({detail: pending.length === 0 ? 'all applied' : `pending: ${pending.join(', ')}`, name: 'migrations', ok: pending.length === 0})
+    if (pending.length === 0) {
+      // The schema the migrations built must be the one the entities describe.
+      const drift = (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)
+      checks.push({detail: drift.length === 0 ? 'matches this version' : `differs: ${drift.join('; ')}`, name: 'schema', ok: drift.length === 0})
+    }
+    return {checks, ok: checks.every((c) => c.ok)}
+  }
+
+  async migrate(): Promise<string[]> {
+    if (!(await this.pending())) return []
+    return this.underSchemaLock(async () => {
+      const applied = await this.dataSource.runMigrations({transaction: 'none'})
+      return applied.map((m) => m.name)
+    })
+  }
+
+  async migrations(): Promise<MigrationState[]> {
+    const executed = await new MigrationExecutor(this.dataSource).getExecutedMigrations()
+    const known = new Set<string>(MIGRATIONS.map((m) => m.name))
+    const unknown = executed.filter((m) => !known.has(m.name))
+    if (unknown.length > 0) throw newerSchemaError(unknown.map((m) => m.name))
+    return MIGRATIONS.map((migration) => {
+      const done = executed.find((m) => m.name === migration.name)
+      return {appliedAt: done ? new Date(done.timestamp) : null, name: migration.name}
+    })
+  }
+
+  async revert(options: {all?: boolean} = {}): Promise<string[]> {
+    return this.underSchemaLock(async () => {
+      const reverted: string[] = []
+      for (;;) {
+        const executor = new MigrationExecutor(this.dataSource)
+        const executed = await executor.getExecutedMigrations()
+        if (executed.length === 0) break
+        const newest = executed.reduce((a, b) => (b.timestamp > a.timestamp ? b : a))
+        await this.dataSource.undoLastMigration({transaction: 'none'})
+        reverted.push(newest.name)
+        if (!options.all) break
+      }
+      return reverted
+    })
+  }
+
+  private async pending(): Promise<boolean> {
+    return (await this.migrations()).some((m) => m.appliedAt === null)
+  }
+
+  /**
+   * Schema changes in one IMMEDIATE transaction: a second process opening a fresh database waits for
+   * the first to finish instead of creating the same tables again. Foreign keys go off first (SQLite
+   * ignores the pragma inside a transaction) so that rebuilding a parent table cannot cascade-delete
+   * its children, and are checked before the commit.
+   */
+  private async underSchemaLock<T>(work: () => Promise<T>): Promise<T> {
+    this.db.pragma('foreign_keys = OFF')
+    try {
+      try {
+        this.db.exec('BEGIN IMMEDIATE')
+      } catch (error) {
+        throw this.describe(error)
+      }
+      try {
+        const result = await work()
+        const orphans = this.db.pragma('foreign_key_check') as unknown[]
+        if (orphans.length > 0) throw new SynapseError('MIGRATION_FAILED', `The migration would leave ${orphans.length} orphaned rows; nothing was changed.`)
+        this.db.exec('COMMIT')
+        return result
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        if (error instanceof SynapseError) throw error
+        const described = this.describe(error)
+        if (described instanceof SynapseError) throw described
+        throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${(error as Error).message}`, {
+          cause: error,
+          suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],
+        })
+      }
+    } finally {
+      this.db.pragma('foreign_keys = ON')
+    }
+  }
+}
+
+function newerSchemaError(names: string[]): SynapseError {
+  return new SynapseError('MIGRATION_FAILED', `The session database was migrated by a newer synapse (${names.join(', ')}).`, {
+    suggestions: ['Upgrade synapse, or point DATABASE_URL at another database.'],
+  })
+}

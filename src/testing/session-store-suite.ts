@@ -1,0 +1,349 @@
+import {expect} from 'chai'
+
+import {SynapseError} from '../core/errors.js'
+import type {Message, SessionStore} from '../store/session-store.js'
+
+export interface ConformanceOptions {
+  /** A fresh, empty store on every call, reading time from `clock`. */
+  createStore(options: {clock: () => Date}): Promise<SessionStore>
+  /** Shown in the test titles. */
+  name: string
+}
+
+/** A clock tests move by hand, so that "90 days ago" takes no waiting. */
+export class ManualClock {
+  constructor(private current = Date.parse('2026-01-01T00:00:00.000Z')) {}
+
+  advance(ms: number): void {
+    this.current += ms
+  }
+
+  now = (): Date => new Date(this.current)
+}
+
+const DAY = 86_400_000
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<SynapseError> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error, String(error)).to.be.instanceOf(SynapseError)
+    expect((error as SynapseError).code).to.equal(code)
+    return error as SynapseError
+  }
+  expect.fail(`expected a ${code} error, but the call succeeded`)
+}
+
+/**
+ * The whole SessionStore contract, as mocha suites. Every adapter runs it in one line:
+ * `sessionStoreConformance({name: 'sqlite', createStore: ({clock}) => openSqliteStore({path, clock})})`.
+ */
+export function sessionStoreConformance(options: ConformanceOptions): void {
+  describe(`SessionStore conformance: ${options.name}`, function () {
+    let store: SessionStore
+    let clock: ManualClock
+
+    beforeEach(async function () {
+      clock = new ManualClock()
+      store = await options.createStore({clock: clock.now})
+    })
+
+    afterEach(async function () {
+      await store.close()
+    })
+
+    describe('create and get', function () {
+      it('creates an empty session with defaults and reads it back', async function () {
+        const session = await store.create()
+        expect(session.id).to.match(/^[0-9A-HJKMNP-TV-Z]{26}$/)
+        expect(session.title).to.equal(null)
+        expect(session.metadata).to.deep.equal({})
+        expect(session.createdAt.getTime()).to.equal(clock.now().getTime())
+        expect(await store.get(session.id)).to.deep.equal(session)
+        expect(await store.messages(session.id)).to.deep.equal([])
+      })
+
+      it('keeps every field it was given, including nested metadata and unicode', async function () {
+        const metadata = {cwd: '/home/ada', tenant: 'acme', traits: ['terse', {depth: 2}], user: 'Ada Lovelace ✓'}
+        const session = await store.create({metadata, model: 'gpt-4o-mini', provider: 'openai', systemPrompt: 'Be brief. 🤖', title: 'Ünïcödé title'})
+        const read = await store.get(session.id)
+        expect(read).to.deep.include({model: 'gpt-4o-mini', provider: 'openai', systemPrompt: 'Be brief. 🤖', title: 'Ünïcödé title'})
+        expect(read.metadata).to.deep.equal(metadata)
+      })
+
+      it('accepts a chosen id and refuses a taken one', async function () {
+        const id = '01JC0000000000000000000000'
+        expect((await store.create({id})).id).to.equal(id)
+        await expectCode(store.create({id}), 'INVALID_INPUT')
+        expect(await store.count()).to.equal(1)
+      })
+
+      it('resolves a unique prefix, case-insensitively', async function () {
+        const a = await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAAA'})
+        await store.create({id: '01JCBBBBBBBBBBBBBBBBBBBBBB'})
+        expect((await store.get('01jca')).id).to.equal(a.id)
+        expect((await store.get(a.id.toLowerCase())).id).to.equal(a.id)
+      })
+
+      it('reports an ambiguous prefix with its candidates', async function () {
+        await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA1'})
+        await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA2'})
+        const error = await expectCode(store.get('01JCAAAA'), 'AMBIGUOUS_SESSION_ID')
+        expect(error.message).to.contain('01JCAAAAAAAAAAAAAAAAAAAAA1').and.to.contain('01JCAAAAAAAAAAAAAAAAAAAAA2')
+      })
+
+      it('reports an unknown id or one that cannot be an id as not found', async function () {
+        await store.create()
+        await expectCode(store.get('01ZZZZZZZZ'), 'SESSION_NOT_FOUND')
+        await expectCode(store.get('../etc/passwd'), 'SESSION_NOT_FOUND')
+        await expectCode(store.get(''), 'SESSION_NOT_FOUND')
+      })
+
+      it('hands out copies: changing a returned object changes nothing stored', async function () {
+        const session = await store.create({metadata: {a: 1}})
+        session.metadata.a = 2
+        session.title = 'changed'
+        expect(await store.get(session.id)).to.deep.include({metadata: {a: 1}, title: null})
+      })
+    })
+
+    describe('append and messages', function () {
+      it('appends in order with consecutive positions and every field kept', async function () {
+        const session = await store.create()
+        const [user] = await store.append(session.id, [{content: 'Hello', role: 'user'}])
+        const [reply] = await store.append(session.id, [
+          {content: 'Hi!', durationMs: 1234, finishReason: 'stop', inputTokens: 5, metadata: {raw: {id: 'x'}}, model: 'm', outputTokens: 2, provider: 'p', role: 'assistant'},
+        ])
+        expect(user).to.deep.include({content: 'Hello', position: 0, role: 'user', sessionId: session.id, status: 'complete'})
+        expect(reply).to.deep.include({durationMs: 1234, finishReason: 'stop', inputTokens: 5, model: 'm', outputTokens: 2, position: 1, provider: 'p'})
+        const loaded = await store.messages(session.id)
+        expect(loaded).to.deep.equal([user, reply])
+      })
+
+      it('appends a batch atomically: one bad message stores none', async function () {
+        const session = await store.create()
+        await expectCode(
+          store.append(session.id, [
+            {content: 'fine', role: 'user'},
+            {content: 'bad', role: 'wizard' as never},
+          ]),
+          'INVALID_INPUT',
+        )
+        await expectCode(store.append(session.id, [{content: 'x', role: 'user', status: 'lost' as never}]), 'INVALID_INPUT')
+        expect(await store.messages(session.id)).to.deep.equal([])
+      })
+
+      it('loads the last N messages, still in order', async function () {
+        const session = await store.create()
+        await store.append(
+          session.id,
+          Array.from({length: 10}, (_, i) => ({content: `m${i}`, role: i % 2 ? ('assistant' as const) : ('user' as const)})),
+        )
+        expect((await store.messages(session.id, {last: 3})).map((m) => m.content)).to.deep.equal(['m7', 'm8', 'm9'])
+        expect(await store.messages(session.id, {last: 0})).to.deep.equal([])
+        expect((await store.messages(session.id, {last: 50})).length).to.equal(10)
+        await expectCode(store.messages(session.id, {last: -1}), 'INVALID_INPUT')
+      })
+
+      it('refuses an unknown session', async function () {
+        await expectCode(store.append('01ZZZZZZZZZZZZZZZZZZZZZZZZ', [{content: 'x', role: 'user'}]), 'SESSION_NOT_FOUND')
+        await expectCode(store.messages('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
+      })
+
+      it('keeps large and unusual content byte for byte', async function () {
+        const session = await store.create()
+        const big = 'x'.repeat(1_000_000)
+        const odd = 'tab\tnewline\nquote\' double" nul\u0000 emoji 👩‍💻 rtl ‮'
+        await store.append(session.id, [
+          {content: big, role: 'user'},
+          {content: odd, role: 'assistant'},
+          {content: '', role: 'assistant', status: 'interrupted'},
+        ])
+        const [a, b, c] = await store.messages(session.id)
+        expect(a.content.length).to.equal(big.length)
+        expect(b.content).to.equal(odd)
+        expect(c).to.deep.include({content: '', status: 'interrupted'})
+      })
+
+      it('gives every concurrent append its own position', async function () {
+        const session = await store.create()
+        await Promise.all(Array.from({length: 40}, (_, i) => store.append(session.id, [{content: String(i), role: 'user'}])))
+        const positions = (await store.messages(session.id)).map((m) => m.position)
+        expect(positions).to.deep.equal(Array.from({length: 40}, (_, i) => i))
+      })
+
+      it('makes the session the most recently updated', async function () {
+        const first = await store.create()
+        clock.advance(1000)
+        const second = await store.create()
+        expect((await store.latest())!.id).to.equal(second.id)
+        clock.advance(1000)
+        await store.append(first.id, [{content: 'again', role: 'user'}])
+        expect((await store.latest())!.id).to.equal(first.id)
+        expect((await store.get(first.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
+      })
+    })
+
+    describe('updates', function () {
+      it('changes, keeps and clears session fields', async function () {
+        const session = await store.create({model: 'a', title: 'old'})
+        clock.advance(5000)
+        const updated = await store.update(session.id, {metadata: {k: 'v'}, title: 'new'})
+        expect(updated).to.deep.include({model: 'a', title: 'new'})
+        expect(updated.metadata).to.deep.equal({k: 'v'})
+        expect(updated.updatedAt.getTime()).to.equal(clock.now().getTime())
+        expect(await store.update(session.id, {model: null, title: null})).to.deep.include({model: null, title: null})
+        await expectCode(store.update('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {title: 'x'}), 'SESSION_NOT_FOUND')
+      })
+
+      it('finishes a message in place', async function () {
+        const session = await store.create()
+        const [reply] = await store.append(session.id, [{content: 'part', role: 'assistant', status: 'interrupted'}])
+        const done = await store.updateMessage(reply.id, {content: 'partial reply', finishReason: 'stop', inputTokens: 3, outputTokens: 4, status: 'complete'})
+        expect(done).to.deep.include({content: 'partial reply', finishReason: 'stop', id: reply.id, inputTokens: 3, outputTokens: 4, position: 0, status: 'complete'})
+        expect((await store.messages(session.id))[0]).to.deep.equal(done)
+        await expectCode(store.updateMessage('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        await expectCode(store.updateMessage(reply.id, {status: 'bogus' as never}), 'INVALID_INPUT')
+      })
+    })
+
+    describe('list and count', function () {
+      it('lists most recently updated first with counts and previews', async function () {
+        const a = await store.create({title: 'A'})
+        clock.advance(1000)
+        const b = await store.create()
+        clock.advance(1000)
+        await store.append(a.id, [
+          {content: 'You are terse.', role: 'system'},
+          {content: `First question ${'?'.repeat(200)}`, role: 'user'},
+          {content: 'Answer', role: 'assistant'},
+        ])
+        const listed = await store.list()
+        expect(listed.map((s) => s.id)).to.deep.equal([a.id, b.id])
+        expect(listed[0]).to.deep.include({messageCount: 3, title: 'A'})
+        expect(listed[0].preview).to.equal(`First question ${'?'.repeat(85)}`)
+        expect(listed[1]).to.deep.include({messageCount: 0, preview: null})
+        expect(await store.count()).to.equal(2)
+      })
+
+      it('pages stably, even when timestamps tie', async function () {
+        const ids: string[] = []
+        for (let i = 0; i < 7; i++) ids.push((await store.create()).id)
+        const pages = [...(await store.list({limit: 3})), ...(await store.list({limit: 3, offset: 3})), ...(await store.list({limit: 3, offset: 6}))]
+        expect(pages.map((s) => s.id)).to.deep.equal([...ids].reverse())
+        expect(await store.list({offset: 50})).to.deep.equal([])
+        await expectCode(store.list({limit: 0}), 'INVALID_INPUT')
+        await expectCode(store.list({offset: -1}), 'INVALID_INPUT')
+      })
+
+      it('gives short ids of at least 8 characters that resolve to their session', async function () {
+        await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA1'})
+        await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAB2'})
+        await store.create({id: '01JCZZZZZZZZZZZZZZZZZZZZZ3'})
+        const listed = await store.list()
+        const short = Object.fromEntries(listed.map((s) => [s.id, s.shortId]))
+        expect(short).to.deep.equal({
+          '01JCAAAAAAAAAAAAAAAAAAAAA1': '01JCAAAAAAAAAAAAAAAAAAAAA',
+          '01JCAAAAAAAAAAAAAAAAAAAAB2': '01JCAAAAAAAAAAAAAAAAAAAAB',
+          '01JCZZZZZZZZZZZZZZZZZZZZZ3': '01JCZZZZ',
+        })
+        for (const s of listed) expect((await store.get(s.shortId)).id).to.equal(s.id)
+      })
+    })
+
+    describe('clear and delete', function () {
+      it('clears a session’s messages and keeps the session', async function () {
+        const session = await store.create({title: 'keep me'})
+        await store.append(session.id, [
+          {content: 'a', role: 'user'},
+          {content: 'b', role: 'assistant'},
+        ])
+        expect(await store.clear(session.id)).to.equal(2)
+        expect(await store.messages(session.id)).to.deep.equal([])
+        expect((await store.get(session.id)).title).to.equal('keep me')
+        const [again] = await store.append(session.id, [{content: 'c', role: 'user'}])
+        expect(again.content).to.equal('c')
+        await expectCode(store.clear('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
+      })
+
+      it('deletes sessions with their messages and ignores unknown ids', async function () {
+        const a = await store.create()
+        const b = await store.create()
+        const [message] = await store.append(a.id, [{content: 'x', role: 'user'}])
+        expect(await store.delete([a.id, '01ZZZZZZZZZZZZZZZZZZZZZZZZ', a.id])).to.equal(1)
+        await expectCode(store.get(a.id), 'SESSION_NOT_FOUND')
+        await expectCode(store.messages(a.id), 'SESSION_NOT_FOUND')
+        await expectCode(store.updateMessage(message.id, {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        expect((await store.list()).map((s) => s.id)).to.deep.equal([b.id])
+        expect(await store.delete([])).to.equal(0)
+      })
+    })
+
+    describe('prune', function () {
+      async function sessionsAged(count: number): Promise<string[]> {
+        const ids: string[] = []
+        for (let i = 0; i < count; i++) {
+          const session = await store.create({title: `s${i}`})
+          await store.append(session.id, [{content: `q${i}`, role: 'user'}])
+          ids.push(session.id)
+          clock.advance(DAY)
+        }
+        return ids
+      }
+
+      it('keeps the newest max_sessions, deleting the oldest first', async function () {
+        const ids = await sessionsAged(5)
+        const result = await store.prune({maxSessions: 3})
+        expect(result.dryRun).to.equal(false)
+        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(result.deleted[0]).to.deep.include({messageCount: 1, preview: 'q0'})
+        expect((await store.list()).map((s) => s.id)).to.deep.equal(ids.slice(2).reverse())
+      })
+
+      it('deletes sessions not updated within the retention period', async function () {
+        const ids = await sessionsAged(4)
+        // now = day 4; cut-off at day 1.5 drops the sessions updated on days 0 and 1.
+        const result = await store.prune({olderThan: new Date(clock.now().getTime() - 2.5 * DAY)})
+        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(await store.count()).to.equal(2)
+      })
+
+      it('applies both limits together', async function () {
+        const ids = await sessionsAged(6)
+        const result = await store.prune({maxSessions: 4, olderThan: new Date(clock.now().getTime() - 4.5 * DAY)})
+        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        const tighter = await store.prune({maxSessions: 1, olderThan: new Date(clock.now().getTime() - 4.5 * DAY)})
+        expect(tighter.deleted.map((s) => s.id)).to.deep.equal(ids.slice(2, 5))
+      })
+
+      it('reports without deleting on a dry run', async function () {
+        const ids = await sessionsAged(3)
+        const result = await store.prune({dryRun: true, maxSessions: 1})
+        expect(result).to.deep.include({dryRun: true})
+        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(await store.count()).to.equal(3)
+      })
+
+      it('deletes nothing without limits, and refuses a negative limit', async function () {
+        await sessionsAged(2)
+        expect((await store.prune({})).deleted).to.deep.equal([])
+        expect((await store.prune({maxSessions: 0})).deleted.length).to.equal(2)
+        await expectCode(store.prune({maxSessions: -1}), 'INVALID_INPUT')
+      })
+    })
+
+    describe('lifecycle', function () {
+      it('refuses calls after close, and closing twice is harmless', async function () {
+        await store.close()
+        await store.close()
+        await expectCode(store.list(), 'STORAGE_UNAVAILABLE')
+        await expectCode(store.create(), 'STORAGE_UNAVAILABLE')
+      })
+    })
+  })
+}
+
+/** Messages as plain comparable data, for tests across processes and backends. */
+export function messageContents(messages: Message[]): Array<[string, string]> {
+  return messages.map((m) => [m.role, m.content])
+}

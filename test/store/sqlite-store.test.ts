@@ -1,0 +1,20 @@
+import {join} from 'node:path'
+
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {sessionStoreConformance} from '../../src/testing/session-store-suite.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+describe('SQLite store', function () {
+  let sandbox: Sandbox
+  before(() => {
+    sandbox = makeSandbox()
+  })
+  after(() => sandbox.cleanup())
+
+  let n = 0
+  sessionStoreConformance({
+    createStore: ({clock}) => openSqliteStore({clock, path: join(sandbox.root, `conformance-${n++}.db`)}),
+    name: 'sqlite file',
+  })
+  sessionStoreConformance({createStore: ({clock}) => openSqliteStore({clock, path: ':memory:'}), name: 'sqlite :memory:'})
+})
