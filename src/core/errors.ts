@@ -29,7 +29,12 @@ export interface SynapseErrorOptions {
   suggestions?: string[]
 }
 
+// A brand in the global symbol registry, not `instanceof`: a plugin may bundle its own copy of this
+// module, and a TypeScript loader can load src/ beside dist/; their errors are still ours.
+const BRAND = Symbol.for('synapse.error')
+
 export class SynapseError extends Error {
+  readonly [BRAND] = true
   readonly code: ErrorCode
   readonly exitCode: number
   readonly suggestions: string[]
@@ -91,5 +96,5 @@ export class ConfigError extends SynapseError {
 }
 
 export function isSynapseError(error: unknown): error is SynapseError {
-  return error instanceof SynapseError
+  return typeof error === 'object' && error !== null && (error as {[BRAND]?: boolean})[BRAND] === true
 }

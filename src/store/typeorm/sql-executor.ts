@@ -1,4 +1,4 @@
-import {SynapseError} from '../../core/errors.js'
+import {isSynapseError, SynapseError} from '../../core/errors.js'
 
 export type Row = Record<string, unknown>
 
@@ -105,7 +105,7 @@ export class SqliteExecutor implements SqlExecutor {
 
 /** SQLite's error codes, as better-sqlite3 reports them, turned into errors a user can act on. */
 export function describeSqliteError(error: unknown, where: string, busyTimeoutMs: number): unknown {
-  if (error instanceof SynapseError) return error
+  if (isSynapseError(error)) return error
   const code = (error as {code?: string}).code ?? ''
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new SynapseError('STORAGE_BUSY', `The session database ${where} stayed locked by another process for ${busyTimeoutMs / 1000} s.`, {

@@ -3,7 +3,7 @@ import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rena
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource, MigrationExecutor} from 'typeorm'
 
-import {StorageUnavailableError, SynapseError} from '../../core/errors.js'
+import {isSynapseError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityReport, MigrationState, StoreMaintenance, StoreOptions} from '../session-store.js'
@@ -43,7 +43,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Type
     migrationsTableName: 'migrations',
     // NORMAL is what SQLite recommends with WAL: a commit survives the process being killed; only a
     // power cut can lose the last commits, never corrupt the file.
-    prepareDatabase: (db: SqliteConnection) => db.pragma('synchronous = NORMAL'),
+    prepareDatabase: (db: SqliteConnection) => {
+      db.pragma('synchronous = NORMAL')
+    },
     synchronize: false,
     timeout: busyTimeoutMs,
     type: 'better-sqlite3',
@@ -194,9 +196,9 @@ export class SqliteMaintenance implements StoreMaintenance {
         return result
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK')
-        if (error instanceof SynapseError) throw error
+        if (isSynapseError(error)) throw error
         const described = this.describe(error)
-        if (described instanceof SynapseError) throw described
+        if (isSynapseError(described)) throw described
         throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${(error as Error).message}`, {
           cause: error,
           suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],

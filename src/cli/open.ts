@@ -1,0 +1,36 @@
+import {join} from 'node:path'
+
+import {type LoadedConfig, loadConfig, userConfigDir} from '../config/index.js'
+import {applyRetention} from '../core/retention.js'
+import {openStore} from '../store/backends.js'
+import type {Runtime} from './runtime.js'
+
+export interface PrepareOptions {
+  /** Run retention when the config says so (auto_cleanup). */
+  cleanup: boolean
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** Apply pending migrations on open; the `db` commands manage them themselves. */
+  migrate: boolean
+}
+
+/** The database a command uses: `[storage] url` / DATABASE_URL, else the file beside the user config. */
+export function storageUrl(config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return config.settings.storage.url ?? join(userConfigDir(env), 'sessions.db')
+}
+
+/**
+ * Loads the configuration, opens the store and applies retention: what a store command needs before
+ * it runs. Fills `runtime` as far as it gets; the first error is kept, not thrown.
+ */
+export async function prepareRuntime(runtime: Runtime, options: PrepareOptions): Promise<void> {
+  try {
+    const env = options.env ?? process.env
+    runtime.config = await loadConfig({cwd: options.cwd, env})
+    runtime.store = await openStore(storageUrl(runtime.config, env), {cwd: options.cwd, migrate: options.migrate})
+    const session = runtime.config.settings.session
+    if (options.cleanup && session.autoCleanup) runtime.cleanup = await applyRetention(runtime.store, session)
+  } catch (error) {
+    runtime.openError = error
+  }
+}

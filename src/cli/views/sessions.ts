@@ -1,0 +1,97 @@
+import type {Message, Session, SessionSummary} from '../../store/session-store.js'
+import {type OutputStyle, oneLine, paint, plural, relativeTime, table, truncate} from '../output.js'
+
+/** `sessions list --json`: one object per session. */
+export interface SessionListItem {
+  createdAt: string
+  id: string
+  messageCount: number
+  model: null | string
+  preview: null | string
+  provider: null | string
+  shortId: string
+  title: null | string
+  updatedAt: string
+}
+
+export type SessionJson = Omit<Session, 'createdAt' | 'updatedAt'> & {createdAt: string; updatedAt: string}
+export type MessageJson = Omit<Message, 'createdAt'> & {createdAt: string}
+
+export function sessionJson(session: Session): SessionJson {
+  return {...session, createdAt: session.createdAt.toISOString(), updatedAt: session.updatedAt.toISOString()}
+}
+
+export function messageJson(message: Message): MessageJson {
+  return {...message, createdAt: message.createdAt.toISOString()}
+}
+
+export function listItem(summary: SessionSummary): SessionListItem {
+  return {
+    createdAt: summary.createdAt.toISOString(),
+    id: summary.id,
+    messageCount: summary.messageCount,
+    model: summary.model,
+    preview: summary.preview,
+    provider: summary.provider,
+    shortId: summary.shortId,
+    title: summary.title,
+    updatedAt: summary.updatedAt.toISOString(),
+  }
+}
+
+export function modelLabel(session: {model: null | string; provider: null | string}): string {
+  if (session.provider && session.model) return `${session.provider}/${session.model}`
+  return session.model ?? session.provider ?? ''
+}
+
+/** The title, else the first user message, else a placeholder. */
+export function headline(session: {preview?: null | string; title: null | string}): string {
+  return session.title ?? (session.preview ? oneLine(session.preview) : '(empty)')
+}
+
+/** A terminal gets aligned columns with short ids and relative times; a pipe gets full ids and ISO times, tab-separated. */
+export function renderSessionTable(sessions: SessionSummary[], style: OutputStyle, now = new Date()): string[] {
+  const when = (date: Date) => (style.terminal ? relativeTime(date, now) : date.toISOString())
+  return table(
+    sessions,
+    [
+      {header: 'ID', tint: () => 'cyan', value: (s) => (style.terminal ? s.shortId : s.id)},
+      {header: 'TITLE', maxWidth: 48, value: (s) => headline(s)},
+      {header: 'MODEL', maxWidth: 32, value: (s) => modelLabel(s)},
+      {header: 'MSGS', value: (s) => String(s.messageCount)},
+      {header: 'CREATED', tint: () => 'dim', value: (s) => when(s.createdAt)},
+      {header: 'UPDATED', value: (s) => when(s.updatedAt)},
+    ],
+    style,
+  )
+}
+
+export function renderSession(session: Session, messages: Message[], style: OutputStyle): string[] {
+  const lines = [`${paint(style, 'bold', 'Session')} ${paint(style, 'cyan', session.id)}${session.title ? `  ${paint(style, 'bold', session.title)}` : ''}`]
+  const facts: string[] = []
+  const model = modelLabel(session)
+  if (model) facts.push(`model ${model}`)
+  facts.push(`created ${session.createdAt.toISOString()}`, `updated ${session.updatedAt.toISOString()}`, plural(messages.length, 'message'))
+  lines.push(paint(style, 'dim', facts.join(' · ')))
+  if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${session.systemPrompt}`)
+  const meta = Object.entries(session.metadata)
+  if (meta.length > 0) lines.push(`${paint(style, 'dim', 'meta:')} ${meta.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`)
+  for (const message of messages) {
+    lines.push('', messageHeader(message, style), message.content)
+  }
+  return lines
+}
+
+function messageHeader(message: Message, style: OutputStyle): string {
+  const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
+  const details: string[] = []
+  if (message.model) details.push(message.model)
+  if (message.inputTokens !== null || message.outputTokens !== null) details.push(`${message.inputTokens ?? '?'}→${message.outputTokens ?? '?'} tokens`)
+  if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
+  const head = paint(style, 'bold', paint(style, tint, message.role))
+  return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
+}
+
+export function describeSessionBrief(session: {id: string; title: null | string; preview?: null | string}): string {
+  return `${session.id}  ${truncate(headline(session), 60)}`
+}

@@ -1,0 +1,26 @@
+import {SynapseCommand} from '../../cli/base-command.js'
+import {table} from '../../cli/output.js'
+import {type ConfigEntry, loadConfig} from '../../config/index.js'
+
+export default class ConfigShow extends SynapseCommand {
+  static description = 'Each setting with its value and where it came from: flag, environment, project file, user file or default. Secrets are masked.'
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static summary = 'Show the effective configuration.'
+
+  async run(): Promise<ConfigEntry[]> {
+    await this.parse(ConfigShow)
+    const entries = (await loadConfig()).entries()
+    const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)
+    const rows = table(
+      entries,
+      [
+        {header: 'KEY', value: (e) => e.key},
+        {header: 'VALUE', value: (e) => (e.value === undefined ? '' : typeof e.value === 'string' ? e.value : JSON.stringify(e.value))},
+        {header: 'SOURCE', tint: (e) => (e.source.kind === 'default' ? 'dim' : undefined), value: source},
+      ],
+      this.style,
+    )
+    for (const line of rows) this.log(line)
+    return entries
+  }
+}

@@ -1,0 +1,35 @@
+import {Flags} from '@oclif/core'
+
+import {StoreCommand} from '../../cli/base-command.js'
+import {listItem, renderSessionTable, type SessionListItem} from '../../cli/views/sessions.js'
+import {MAX_LIST_LIMIT, type SessionSummary} from '../../store/session-store.js'
+
+export default class SessionsList extends StoreCommand {
+  static description = 'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for) and relative times; in a pipe: full ids and ISO times, tab-separated.'
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --limit 5', '<%= config.bin %> <%= command.id %> --all --json | jq \'.[].id\'']
+  static flags = {
+    all: Flags.boolean({description: 'List every session.', exclusive: ['limit']}),
+    limit: Flags.integer({char: 'n', default: 20, description: 'How many sessions to list.', max: MAX_LIST_LIMIT, min: 1}),
+  }
+  static summary = 'List saved sessions.'
+
+  async run(): Promise<SessionListItem[]> {
+    const {flags} = await this.parse(SessionsList)
+    const sessions = flags.all ? await this.everySession() : await this.store.list({limit: flags.limit})
+    if (sessions.length === 0) {
+      if (this.style.terminal) this.log('No saved sessions yet. Start one with: synapse "Hello"')
+    } else {
+      for (const line of renderSessionTable(sessions, this.style)) this.log(line)
+    }
+    return sessions.map((s) => listItem(s))
+  }
+
+  private async everySession(): Promise<SessionSummary[]> {
+    const all: SessionSummary[] = []
+    for (;;) {
+      const page = await this.store.list({limit: 1000, offset: all.length})
+      all.push(...page)
+      if (page.length < 1000) return all
+    }
+  }
+}

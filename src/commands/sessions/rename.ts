@@ -1,0 +1,25 @@
+import {Args} from '@oclif/core'
+
+import {StoreCommand} from '../../cli/base-command.js'
+import {sessionJson, type SessionJson} from '../../cli/views/sessions.js'
+import {InvalidInputError} from '../../core/errors.js'
+
+export default class SessionsRename extends StoreCommand {
+  static args = {
+    id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
+    title: Args.string({description: 'The new title.', required: true}),
+  }
+  static description = 'The title shows in "sessions list" in place of the first question.'
+  static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B "Release notes for 2.0"']
+  static summary = 'Give a session a title.'
+
+  async run(): Promise<SessionJson> {
+    const {args} = await this.parse(SessionsRename)
+    const title = args.title.trim()
+    if (title === '') throw new InvalidInputError('A title cannot be empty.')
+    const session = await this.store.get(args.id)
+    const renamed = await this.store.update(session.id, {title})
+    this.log(`Renamed ${renamed.id} to "${title}"`)
+    return sessionJson(renamed)
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * Configuration: defaults, the user file, the project file, the environment and command-line flags,
+ * merged key by key in that order of precedence. The known keys are listed once, in `keys.ts`.
+ */
+export {userConfigDir} from './files.js'
+export {DEFAULT_SETTINGS} from './keys.js'
+export {loadConfig} from './load.js'
+export type {ConfigEntry, LoadConfigOptions, LoadedConfig, SettingSource, Settings, SourceKind} from './types.js'

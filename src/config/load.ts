@@ -1,0 +1,75 @@
+import path from 'node:path'
+
+import {DEFAULT_SETTINGS, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
+import {createExplorer, displayPath, findProjectFile, type LoadedFile, readUserFile, userConfigDir} from './files.js'
+import {type Assignment, fromEnv, fromFile, fromOverrides} from './sources.js'
+import type {ConfigEntry, LoadConfigOptions, LoadedConfig, Settings} from './types.js'
+
+const MASK = '********'
+
+/**
+ * Reads every source and merges them key by key: flags > environment > project file > user file >
+ * defaults. Throws ConfigError, naming the file or variable and the key, on the first bad value.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  const userDir = userConfigDir(env)
+
+  const explorer = await createExplorer()
+  const userFile = await readUserFile(explorer, userDir, env)
+  const projectFile = await findProjectFile(explorer, cwd, userDir, env)
+
+  const files: LoadedConfig['files'] = []
+  const layers: Assignment[][] = []
+  const addFile = (kind: 'project' | 'user', file: LoadedFile | undefined) => {
+    if (!file) return
+    files.push({kind, path: file.path})
+    const keyPrefix = path.basename(file.path) === 'package.json' ? 'synapse' : undefined
+    layers.push(fromFile(file.content, {keyPrefix, shown: displayPath(file.path, env), source: {file: file.path, kind}}))
+  }
+
+  addFile('user', userFile)
+  addFile('project', projectFile)
+  layers.push(fromEnv(env), fromOverrides(options.overrides ?? {}))
+
+  const winners = new Map<string, Assignment>()
+  for (const assignment of layers.flat()) winners.set(assignment.key, assignment)
+
+  const settings = structuredClone(DEFAULT_SETTINGS) as Settings
+  for (const {path: at, value} of winners.values()) setAtPath(settings as unknown as Record<string, unknown>, at, value)
+
+  return {
+    entries: () => entries(winners),
+    files,
+    settings,
+    userDir,
+  }
+}
+
+function entries(winners: Map<string, Assignment>): ConfigEntry[] {
+  const fixed: ConfigEntry[] = []
+  const providers = new Map<string, ConfigEntry>()
+  for (const spec of KNOWN_KEYS) {
+    const winner = winners.get(spec.key)
+    const entry = {key: spec.key, source: winner?.source ?? {kind: 'default' as const}, value: winner ? winner.value : spec.default}
+    if (sectionOf(spec.key) === PROVIDERS_SECTION) providers.set(spec.key, entry)
+    else fixed.push(entry)
+  }
+
+  for (const [key, {source, value}] of winners) {
+    if (sectionOf(key) === PROVIDERS_SECTION) providers.set(key, {key, source, value})
+  }
+
+  // Sorted so the same settings always print the same way, whatever order the files wrote them in.
+  const sorted = [...providers.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return [...fixed, ...sorted].map((entry) => ({...entry, value: mask(entry.key, entry.value)}))
+}
+
+function mask(key: string, value: unknown): unknown {
+  if (value === undefined) return value
+  if (isSecretKey(key)) return MASK
+  // A database URL often carries a password: keep the rest readable, hide only that.
+  if (typeof value === 'string') return value.replace(/^([a-z][\d+.a-z-]*:\/\/[^:/?#@]*:)[^/?#@]+@/i, `$1${MASK}@`)
+  return value
+}

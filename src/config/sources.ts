@@ -1,0 +1,140 @@
+import {ConfigError} from '../core/errors.js'
+import {ALL_SECTIONS, FIXED_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
+import type {SettingSource} from './types.js'
+import {checkValue, closest, describeValue, EXPECTED, isTable, parseText, type Scalar} from './values.js'
+
+/** One value for one key from one source; later sources replace earlier ones key by key. */
+export interface Assignment {
+  key: string
+  /** Where it goes in Settings; kept apart from key because provider names may contain dots. */
+  path: string[]
+  source: SettingSource
+  value: Scalar
+}
+
+export interface FileOrigin {
+  /** The path as shown in messages. */
+  shown: string
+  source: SettingSource & {file: string; kind: 'project' | 'user'}
+  /** Where the settings sit inside the file (package.json: "synapse"), to name keys as the user sees them. */
+  keyPrefix?: string
+}
+
+/** Validates a parsed config file and lists what it sets. Unknown keys are errors, not ignored: a typo would otherwise silently do nothing. */
+export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
+  if (content === undefined) return []
+  const {shown} = origin
+  const name = (key: string) => (origin.keyPrefix ? `${origin.keyPrefix}.${key}` : key)
+  if (!isTable(content)) {
+    throw new ConfigError(`${shown}: ${origin.keyPrefix ? `${origin.keyPrefix} must be` : 'must hold'} a table of settings (sections such as session and provider), not ${describeValue(content)}.`)
+  }
+
+  const out: Assignment[] = []
+  for (const [section, body] of Object.entries(content)) {
+    if (body === undefined) continue
+    if (!ALL_SECTIONS.includes(section)) throw unknownTopLevel(section, body, origin)
+    if (!isTable(body)) {
+      const example = section === PROVIDERS_SECTION ? ', one table per provider such as providers.openai' : ''
+      throw new ConfigError(`${shown}: ${name(section)} must be a table of settings${example}, not ${describeValue(body)}.`)
+    }
+
+    if (section === PROVIDERS_SECTION) {
+      for (const [provider, options] of Object.entries(body)) {
+        if (options === undefined) continue
+        if (!isTable(options)) {
+          throw new ConfigError(`${shown}: ${name(`${section}.${provider}`)} must be a table of options for the ${provider} provider, not ${describeValue(options)}.`)
+        }
+
+        for (const [option, value] of Object.entries(options)) {
+          if (value === undefined) continue
+          const key = `${section}.${provider}.${option}`
+          const type = findKey(key)?.type ?? 'scalar'
+          const checked = checkValue(type, value)
+          if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${EXPECTED[type]}, not ${describeValue(value)}.`, {suggestions: [remedy(type)]})
+          out.push({key, path: [section, provider, option], source: origin.source, value: checked})
+        }
+      }
+
+      continue
+    }
+
+    for (const [leaf, value] of Object.entries(body)) {
+      if (value === undefined) continue
+      const key = `${section}.${leaf}`
+      const spec = findKey(key)
+      if (!spec) {
+        const guess = closest(leaf, keysOfSection(section))
+        throw new ConfigError(`${shown}: unknown key ${name(key)}.`, {
+          suggestions: [guess ? `Did you mean ${name(`${section}.${guess}`)}?` : `The keys of ${section} are: ${keysOfSection(section).join(', ')}.`],
+        })
+      }
+
+      const checked = checkValue(spec.type, value)
+      if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${EXPECTED[spec.type]}, not ${describeValue(value)}.`, {suggestions: [remedy(spec.type, spec)]})
+      out.push({key, path: settingsPath(key), source: origin.source, value: checked})
+    }
+  }
+
+  return out
+}
+
+/** Reads the variables named in KNOWN_KEYS; an empty value counts as unset, as shells make unsetting awkward. */
+export function fromEnv(env: NodeJS.ProcessEnv): Assignment[] {
+  const out: Assignment[] = []
+  for (const spec of KNOWN_KEYS) {
+    const raw = spec.env === undefined ? undefined : env[spec.env]
+    if (raw === undefined || raw === '') continue
+    const value = parseText(spec.type, raw)
+    if (value === undefined) {
+      throw new ConfigError(`Environment variable ${spec.env} (${spec.key}) must be ${EXPECTED[spec.type]}, not ${describeValue(raw)}.`, {
+        suggestions: [`Set ${spec.env} to ${EXPECTED[spec.type]}, or unset it to use ${spec.default === undefined ? 'no value' : `the default (${spec.default})`}.`],
+      })
+    }
+
+    out.push({key: spec.key, path: settingsPath(spec.key), source: {kind: 'env', variable: spec.env}, value})
+  }
+
+  return out
+}
+
+/** Command-line values: typed values are checked as in files; strings are parsed as in the environment, so `--set key=value` style flags work too. */
+export function fromOverrides(overrides: Record<string, unknown>): Assignment[] {
+  const out: Assignment[] = []
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue
+    const parts = key.split('.')
+    const isProvider = parts[0] === PROVIDERS_SECTION && parts.length >= 3 && parts[1] !== '' && parts.at(-1) !== ''
+    const spec = findKey(key)
+    if (!spec && !isProvider) {
+      const guess = closest(key, KNOWN_KEYS.map((known) => known.key).filter((known) => sectionOf(known) !== PROVIDERS_SECTION))
+      throw new ConfigError(`Command line: unknown setting ${key}.`, {
+        suggestions: [guess ? `Did you mean ${guess}?` : `Known settings: ${FIXED_SECTIONS.flatMap((s) => keysOfSection(s).map((k) => `${s}.${k}`)).join(', ')}, ${PROVIDERS_SECTION}.<name>.<option>.`],
+      })
+    }
+
+    const type = spec?.type ?? 'scalar'
+    const checked = typeof value === 'string' ? parseText(type, value) : checkValue(type, value)
+    if (checked === undefined) throw new ConfigError(`Command line: ${key} must be ${EXPECTED[type]}, not ${describeValue(value)}.`, {suggestions: [remedy(type, spec)]})
+    const path = spec ? settingsPath(key) : [PROVIDERS_SECTION, parts[1], parts.slice(2).join('.')]
+    out.push({key, path, source: {kind: 'flag'}, value: checked})
+  }
+
+  return out
+}
+
+function remedy(type: keyof typeof EXPECTED, spec?: KeySpec): string {
+  const fallback = spec === undefined ? '' : spec.default === undefined ? ', or remove it to leave it unset' : `, or remove it to use the default (${spec.default})`
+  return `Use ${EXPECTED[type]}${fallback}.`
+}
+
+/** A name at the top of a file that is not a section; often a key written without its section. */
+function unknownTopLevel(name: string, body: unknown, origin: FileOrigin): ConfigError {
+  const shown = origin.keyPrefix ? `${origin.keyPrefix}.${name}` : name
+  const leafMatch = KNOWN_KEYS.find((spec) => spec.key.split('.').at(-1) === name && sectionOf(spec.key) !== PROVIDERS_SECTION)
+  const section = closest(name, ALL_SECTIONS)
+  let suggestion: string
+  if (leafMatch) suggestion = `Did you mean ${leafMatch.key}? Put ${name} inside the ${sectionOf(leafMatch.key)} section.`
+  else if (section) suggestion = `Did you mean ${section}?`
+  else suggestion = `The sections are: ${ALL_SECTIONS.join(', ')}.`
+  return new ConfigError(`${origin.shown}: unknown ${isTable(body) ? 'section' : 'key'} ${shown}.`, {suggestions: [suggestion]})
+}

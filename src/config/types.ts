@@ -1,0 +1,50 @@
+/** The effective settings, after every source has been applied. */
+export interface Settings {
+  session: {
+    autoCleanup: boolean
+    maxContextMessages: number
+    maxContextTokens: number
+    maxSessions: number
+    retentionDays: number
+  }
+  /** url undefined means the default SQLite file in the data directory. */
+  storage: {url?: string}
+  provider: {default: string; model?: string}
+  /** Per provider name, its free-form options exactly as written (snake_case keys). */
+  providers: Record<string, Record<string, boolean | number | string>>
+}
+
+export type SourceKind = 'default' | 'env' | 'flag' | 'project' | 'user'
+
+/** file is absolute, for user and project; variable is set for env. */
+export interface SettingSource {
+  file?: string
+  kind: SourceKind
+  variable?: string
+}
+
+/** key is dotted snake_case as written in files; value is masked when the key holds a secret. */
+export interface ConfigEntry {
+  key: string
+  source: SettingSource
+  value: unknown
+}
+
+export interface LoadedConfig {
+  settings: Settings
+  /** every known key (plus each providers.* key present), in a stable order, with where its value came from */
+  entries(): ConfigEntry[]
+  /** the files that were read, in precedence order lowest first */
+  files: Array<{kind: 'project' | 'user'; path: string}>
+  /** the user config dir, for `synapse config path`; the names looked for in it are config.toml, config.json, config.yaml, config.yml */
+  userDir: string
+}
+
+export interface LoadConfigOptions {
+  /** Where the project file search starts; process.cwd() by default. */
+  cwd?: string
+  /** process.env by default. HOME and XDG_CONFIG_HOME are read from here too. */
+  env?: NodeJS.ProcessEnv
+  /** Highest precedence, keyed by dotted snake_case key; undefined values are skipped so unset flags can be passed as they are. */
+  overrides?: Record<string, unknown>
+}

@@ -1,0 +1,17 @@
+import type {Hook} from '@oclif/core'
+
+/**
+ * Opens the session store before a command that uses one, and applies retention. Which commands do
+ * is read from the manifest (`usesStore`, `migratesStore`, `autoCleanup`), so `--help`, `--version`, `plugins` and
+ * `autocomplete` never import TypeORM or touch the database.
+ */
+const hook: Hook.Init = async function (options) {
+  if (!options.id) return
+  if (options.argv.includes('--help') || options.argv.includes('--version')) return
+  const command = options.config.findCommand(options.id) as undefined | {autoCleanup?: boolean; migratesStore?: boolean; usesStore?: boolean}
+  if (!command?.usesStore) return
+  const [{runtime}, {prepareRuntime}] = await Promise.all([import('../cli/runtime.js'), import('../cli/open.js')])
+  await prepareRuntime(runtime, {cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
+}
+
+export default hook

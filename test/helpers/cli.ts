@@ -1,0 +1,38 @@
+import {run as runOclif} from '@oclif/core'
+import {captureOutput} from '@oclif/test'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {enterSandbox, type Sandbox} from './sandbox.js'
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const RUN_JS = join(PROJECT_ROOT, 'bin', 'run.js')
+
+export interface CommandOutcome<T = unknown> {
+  exitCode: number
+  result: T | undefined
+  stderr: string
+  stdout: string
+}
+
+/**
+ * Runs a command in this process, as oclif would from the shell, inside the sandbox's environment,
+ * and reports the exit code the process would have ended with.
+ */
+export async function run<T = unknown>(sandbox: Sandbox, args: string[], options: {stdinIsTTY?: boolean} = {}): Promise<CommandOutcome<T>> {
+  const leave = enterSandbox(sandbox)
+  const savedTTY = process.stdin.isTTY
+  process.stdin.isTTY = options.stdinIsTTY ?? false
+  const savedExitCode = process.exitCode
+  process.exitCode = undefined
+  try {
+    // @oclif/test's runCommand joins and re-splits argv on spaces; the core entry point keeps it intact.
+    const {error, result, stderr, stdout} = await captureOutput<T>(async () => runOclif(args, {root: PROJECT_ROOT}) as Promise<T>)
+    const exitCode = error ? ((error as {oclif?: {exit?: number}}).oclif?.exit ?? 1) : Number(process.exitCode ?? 0)
+    return {exitCode, result, stderr, stdout}
+  } finally {
+    process.exitCode = savedExitCode
+    process.stdin.isTTY = savedTTY
+    leave()
+  }
+}

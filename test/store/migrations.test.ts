@@ -1,0 +1,157 @@
+import {expect} from 'chai'
+import Database from 'better-sqlite3'
+import {join} from 'node:path'
+
+import {MIGRATIONS} from '../../src/migrations/index.js'
+import type {SessionStore} from '../../src/store/session-store.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+type Column = {name: string; notnull: number; pk: number; type: string}
+
+function shape(path: string): Record<string, string[]> {
+  const db = new Database(path, {readonly: true})
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{name: string}>
+    const result: Record<string, string[]> = {}
+    for (const {name} of tables) {
+      const columns = db.pragma(`table_info(${name})`) as Column[]
+      result[name] = columns.map((c) => `${c.name} ${c.type.toLowerCase()}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ' PK' : ''}`)
+    }
+    return result
+  } finally {
+    db.close()
+  }
+}
+
+function indexes(path: string): string[] {
+  const db = new Database(path, {readonly: true})
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name").all() as Array<{name: string}>).map((r) => r.name)
+  } finally {
+    db.close()
+  }
+}
+
+const SESSIONS = [
+  'id varchar(26) NOT NULL PK',
+  'title text',
+  'provider varchar(100)',
+  'model varchar(200)',
+  'system_prompt text',
+  'metadata text',
+  'created_at bigint NOT NULL',
+  'updated_at bigint NOT NULL',
+]
+const MESSAGES_V2 = [
+  'id varchar(26) NOT NULL PK',
+  'session_id varchar(26) NOT NULL',
+  'position integer NOT NULL',
+  'role varchar(16) NOT NULL',
+  'content text NOT NULL',
+  'provider varchar(100)',
+  'model varchar(200)',
+  'input_tokens integer',
+  'output_tokens integer',
+  'status varchar(16) NOT NULL',
+  'metadata text',
+  'created_at bigint NOT NULL',
+]
+const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms integer']
+const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
+
+describe('migrations', function () {
+  let sandbox: Sandbox
+  let path: string
+  let store: SessionStore | undefined
+  beforeEach(() => {
+    sandbox = makeSandbox()
+    path = join(sandbox.root, 'sessions.db')
+  })
+  afterEach(async () => {
+    await store?.close()
+    sandbox.cleanup()
+  })
+
+  it('builds the latest schema from a blank database, and it matches the entities', async function () {
+    store = await openSqliteStore({path})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
+    const report = await store.maintenance!.check()
+    expect(report.checks.map((c) => [c.name, c.ok, c.detail])).to.deep.equal([
+      ['integrity', true, 'ok'],
+      ['foreign keys', true, 'no orphaned rows'],
+      ['migrations', true, 'all applied'],
+      ['schema', true, 'matches this version'],
+    ])
+    expect((await store.maintenance!.migrations()).every((m) => m.appliedAt instanceof Date)).to.equal(true)
+  })
+
+  it('goes all the way down one step at a time, and up again', async function () {
+    store = await openSqliteStore({path})
+    const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[2].name])
+    expect(shape(path).messages).to.deep.equal(MESSAGES_V2)
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[1].name])
+    expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[0].name])
+    expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
+    expect(indexes(path)).to.deep.equal([])
+    expect(await maintenance.revert()).to.deep.equal([])
+    expect((await maintenance.migrations()).map((m) => m.appliedAt)).to.deep.equal([null, null, null])
+
+    expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map((m) => m.name))
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map((m) => m.name).reverse())
+    expect(await maintenance.migrate()).to.have.length(3)
+    expect((await maintenance.check()).ok).to.equal(true)
+  })
+
+  it('upgrades a database that holds data without losing a row, and cascades still work', async function () {
+    store = await openSqliteStore({path})
+    await store.maintenance!.revert()
+    await store.close()
+
+    // Data written by the previous schema version, as an older synapse would have written it.
+    const db = new Database(path)
+    const insertSession = db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)')
+    const insertMessage = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    for (let s = 0; s < 20; s++) {
+      const sessionId = `01JC${String(s).padStart(22, '0')}`
+      insertSession.run(sessionId, `old ${s}`, 1000 + s, 2000 + s)
+      for (let m = 0; m < 25; m++) insertMessage.run(`01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, m % 2 ? 'assistant' : 'user', `s${s} m${m}`, 'complete', m, 3000 + m)
+    }
+    const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
+    db.close()
+
+    store = await openSqliteStore({path})
+    const after = new Database(path, {readonly: true})
+    const rows = after.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
+    after.close()
+    expect(rows.length).to.equal(500)
+    expect(rows).to.deep.equal(before.map((row) => ({...row, duration_ms: null, finish_reason: null})))
+    expect(await store.count()).to.equal(20)
+    const first = `01JC${'0'.repeat(22)}`
+    expect((await store.messages(first)).map((m) => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
+    await store.delete([first])
+    const check = new Database(path, {readonly: true})
+    expect((check.prepare('SELECT COUNT(*) AS n FROM messages').get() as {n: number}).n).to.equal(475)
+    check.close()
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('refuses a database migrated by a newer synapse', async function () {
+    store = await openSqliteStore({path})
+    await store.close()
+    store = undefined
+    const db = new Database(path)
+    db.prepare('INSERT INTO migrations (timestamp, name) VALUES (?, ?)').run(1_999_999_999_999, 'FromTheFuture1999999999999')
+    db.close()
+    try {
+      store = await openSqliteStore({path})
+      expect.fail('opened a database from a newer version')
+    } catch (error) {
+      expect((error as Error).message).to.equal('The session database was migrated by a newer synapse (FromTheFuture1999999999999).')
+    }
+  })
+})

@@ -1,0 +1,105 @@
+import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+import {mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {SynapseError} from '../../src/core/errors.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+function mode(path: string): number {
+  return statSync(path).mode & 0o777
+}
+
+function runWorker(args: string[]): Promise<{code: null | number; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/append-worker.ts', ...args], {stdio: ['ignore', 'ignore', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('close', (code) => resolve({code, stderr}))
+  })
+}
+
+describe('SQLite files', function () {
+  let sandbox: Sandbox
+  beforeEach(() => {
+    sandbox = makeSandbox()
+  })
+  afterEach(() => sandbox.cleanup())
+
+  it('creates the directory 0700 and the database, -wal and -shm files 0600', async function () {
+    const dir = join(sandbox.root, 'fresh', 'synapse')
+    const path = join(dir, 'sessions.db')
+    const store = await openSqliteStore({path})
+    const session = await store.create()
+    await store.append(session.id, [{content: 'secret history', role: 'user'}])
+    expect(mode(dir)).to.equal(0o700)
+    expect(mode(path)).to.equal(0o600)
+    expect(mode(`${path}-wal`)).to.equal(0o600)
+    expect(mode(`${path}-shm`)).to.equal(0o600)
+    await store.close()
+  })
+
+  it('tightens a database file that others could read', async function () {
+    const path = join(sandbox.root, 'loose.db')
+    writeFileSync(path, '', {mode: 0o644})
+    const store = await openSqliteStore({path})
+    expect(mode(path)).to.equal(0o600)
+    await store.close()
+  })
+
+  it('says clearly when the file is not a database, and leaves it alone', async function () {
+    const path = join(sandbox.root, 'notes.txt')
+    writeFileSync(path, 'these are my notes, not a database\n'.repeat(200))
+    try {
+      await openSqliteStore({path})
+      expect.fail('opened a text file as a database')
+    } catch (error) {
+      expect(error).to.be.instanceOf(SynapseError)
+      expect((error as SynapseError).code).to.equal('STORAGE_UNAVAILABLE')
+      expect((error as SynapseError).message).to.contain('not a readable SQLite database')
+    }
+    expect(statSync(path).size).to.equal('these are my notes, not a database\n'.length * 200)
+  })
+
+  it('says clearly when the directory cannot be created', async function () {
+    const blocker = join(sandbox.root, 'blocker')
+    writeFileSync(blocker, '')
+    try {
+      await openSqliteStore({path: join(blocker, 'sub', 'sessions.db')})
+      expect.fail('created a database under a file')
+    } catch (error) {
+      expect((error as SynapseError).code).to.equal('STORAGE_UNAVAILABLE')
+      expect((error as SynapseError).message).to.match(/^Cannot create the session database at .*sessions\.db \(ENOTDIR\)\.$/)
+    }
+  })
+
+  it('lets two processes append to one database at once, losing nothing', async function () {
+    this.timeout(60_000)
+    mkdirSync(sandbox.root, {recursive: true})
+    const path = join(sandbox.root, 'shared.db')
+    const store = await openSqliteStore({path})
+    const session = await store.create({title: 'shared'})
+    await store.close()
+
+    const perWorker = 150
+    const results = await Promise.all([runWorker([path, session.id, String(perWorker), 'a']), runWorker([path, session.id, String(perWorker), 'b'])])
+    for (const result of results) {
+      expect(result.stderr).to.equal('')
+      expect(result.code).to.equal(0)
+    }
+
+    const reopened = await openSqliteStore({path})
+    const messages = await reopened.messages(session.id)
+    expect(messages.length).to.equal(4 * perWorker)
+    expect(messages.map((m) => m.position)).to.deep.equal(Array.from({length: 4 * perWorker}, (_, i) => i))
+    for (const tag of ['a', 'b']) {
+      const mine = messages.filter((m) => m.content.startsWith(`${tag}-`)).map((m) => m.content)
+      // Each worker's pairs arrive whole and in its own order.
+      expect(mine).to.deep.equal(Array.from({length: perWorker}, (_, i) => [`${tag}-${i}-q`, `${tag}-${i}-a`]).flat())
+    }
+    for (let i = 0; i < messages.length; i += 2) expect(messages[i].content.slice(0, -1)).to.equal(messages[i + 1].content.slice(0, -1))
+    expect(await reopened.count()).to.equal(1 + 2 * (perWorker / 10))
+    await reopened.close()
+  })
+})
