@@ -104,8 +104,9 @@ export class SqliteExecutor implements SqlExecutor {
 }
 
 /** SQLite's error codes, as better-sqlite3 reports them, turned into errors a user can act on. */
-export function describeSqliteError(error: unknown, where: string, busyTimeoutMs: number): unknown {
+export function describeSqliteError(error: unknown, path: string, busyTimeoutMs: number): unknown {
   if (isSynapseError(error)) return error
+  const where = path === ':memory:' ? 'in memory' : `at ${path}`
   const code = (error as {code?: string}).code ?? ''
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new SynapseError('STORAGE_BUSY', `The session database ${where} stayed locked by another process for ${busyTimeoutMs / 1000} s.`, {
@@ -132,7 +133,7 @@ export function describeSqliteError(error: unknown, where: string, busyTimeoutMs
     })
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new SynapseError('STORAGE_UNAVAILABLE', `${where} is not a readable SQLite database (${code}).`, {
+    return new SynapseError('STORAGE_UNAVAILABLE', `The file ${path} is not a readable SQLite database (${code}).`, {
       cause: error,
       suggestions: ['Run "synapse db check"; restore a backup made with "synapse db backup", or move the file away to start afresh.'],
     })

@@ -30,8 +30,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Type
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const inMemory = options.path === MEMORY_DATABASE
   const path = inMemory ? MEMORY_DATABASE : resolve(options.path)
-  const where = inMemory ? 'in memory' : `at ${path}`
-  const describe = (error: unknown) => describeSqliteError(error, where, busyTimeoutMs)
+  const describe = (error: unknown) => describeSqliteError(error, path, busyTimeoutMs)
   if (!inMemory) prepareFile(path, describe)
 
   const dataSource = new DataSource({

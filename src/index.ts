@@ -1,0 +1,9 @@
+// The public API for plugin authors and embedders: the ports, their types and the errors.
+export * from './core/errors.js'
+export {newId, normalizeIdPrefix} from './core/ids.js'
+export type {LoadedConfig, Settings} from './config/index.js'
+export * from './providers/provider.js'
+export {ProviderRegistry} from './providers/registry.js'
+export {type OpenStoreOptions, type StorageBackend, StorageBackends, redactUrl, schemeOf} from './store/backends.js'
+export {MemorySessionStore} from './store/memory-store.js'
+export * from './store/session-store.js'

@@ -1,0 +1,404 @@
+/**
+ * The built-in `openai` provider: streaming chat completions through the official `openai` SDK, for
+ * api.openai.com and every OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, OpenRouter)
+ * reached through `baseUrl`.
+ *
+ * The SDK costs about 140 ms to import, so it is loaded on the first `stream()` call: registering the
+ * provider, listing it or creating it (which the CLI does for every chat command) stays cheap.
+ */
+import type OpenAI from 'openai'
+
+import {SynapseError} from '../core/errors.js'
+import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
+
+type OpenAIModule = typeof import('openai')
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
+const API_KEY_ENV = 'OPENAI_API_KEY'
+const API_KEY_CONFIG = 'providers.openai.api_key'
+const BASE_URL_ENV = 'OPENAI_BASE_URL'
+const BASE_URL_CONFIG = 'providers.openai.base_url'
+/** Sent to servers that need no key (a local Ollama, say) because the SDK insists on sending one. */
+const PLACEHOLDER_KEY = 'synapse-no-key'
+/** The most of a server's own error text a message repeats, so one line stays readable. */
+const MAX_DETAIL = 200
+
+type MaxTokensField = 'max_completion_tokens' | 'max_tokens'
+
+export const openaiProvider: ProviderDescriptor = {
+  apiKeyEnv: API_KEY_ENV,
+  /** Throws 'MISSING_API_KEY' here, before any network I/O, when api.openai.com is the endpoint and no key is set. */
+  create: settings => new OpenAIProvider(settings),
+  defaultModel: 'gpt-5.4-mini',
+  description: 'OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, OpenRouter) through base_url',
+  models: ['gpt-5.5', 'gpt-5.4', 'gpt-5.4-mini', 'gpt-5.4-nano', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'o4-mini', 'o3'],
+  name: 'openai',
+}
+
+let sdk: Promise<OpenAIModule> | undefined
+
+/**
+ * Settings beyond the common ones, read from `ProviderSettings.extra` (config `providers.openai.<key>`):
+ * - `organization`, `project`: sent as OpenAI's organization and project headers.
+ * - `max_tokens_field`: 'max_tokens' or 'max_completion_tokens', the request field that carries
+ *   `maxTokens`. Default: 'max_completion_tokens' for api.openai.com (its reasoning models refuse the
+ *   deprecated 'max_tokens'), 'max_tokens' elsewhere (what most compatible servers understand).
+ *
+ * The SDK's own environment variables (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID...) are
+ * deliberately not consulted: the CLI resolves settings, so what it reports is what is used.
+ */
+export class OpenAIProvider implements Provider {
+  readonly defaultModel = openaiProvider.defaultModel
+  readonly name = 'openai'
+  // True private fields: the key must not show up when a provider is logged, inspected or serialised.
+  readonly #apiKey: string | undefined
+  readonly #baseUrl: string
+  #client?: OpenAI
+  readonly #maxTokensField: MaxTokensField
+  readonly #settings: ProviderSettings
+
+  constructor(settings: ProviderSettings) {
+    this.#settings = settings
+    this.#baseUrl = settings.baseUrl ?? OPENAI_BASE_URL
+    this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
+    if (this.#apiKey === undefined && isOpenAIEndpoint(this.#baseUrl)) {
+      throw new SynapseError('MISSING_API_KEY', `The openai provider needs an API key: set ${API_KEY_ENV} or ${API_KEY_CONFIG} in the config.`, {
+        suggestions: [
+          `export ${API_KEY_ENV}=sk-... (create a key at https://platform.openai.com/api-keys)`,
+          `For a local OpenAI-compatible server, which needs no key, set ${BASE_URL_ENV} or ${BASE_URL_CONFIG} instead.`,
+        ],
+      })
+    }
+
+    const field = settings.extra.max_tokens_field
+    if (field !== undefined && field !== 'max_tokens' && field !== 'max_completion_tokens') {
+      throw new SynapseError(
+        'CONFIG_INVALID',
+        `providers.openai.max_tokens_field must be "max_tokens" or "max_completion_tokens", not ${JSON.stringify(field)}.`,
+      )
+    }
+
+    this.#maxTokensField = field ?? (isOpenAIEndpoint(this.#baseUrl) ? 'max_completion_tokens' : 'max_tokens')
+  }
+
+  async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
+    const {signal} = options
+    if (signal?.aborted) throw interrupted()
+
+    const module = await (sdk ??= import('openai'))
+    const client = this.#clientFrom(module)
+    const errors = new ErrorTranslator({
+      client,
+      keyConfigured: this.#apiKey !== undefined,
+      model: options.model,
+      module,
+      sentKey: client.apiKey ?? '',
+      signal,
+      url: displayUrl(this.#baseUrl),
+    })
+
+    // One controller for the request, so that both the caller's signal and the silence timer can stop it.
+    const request = new AbortController()
+    const abortRequest = () => request.abort()
+    signal?.addEventListener('abort', abortRequest, {once: true})
+    let completed = false
+
+    try {
+      let chunks: AsyncIterable<OpenAI.ChatCompletionChunk>
+      try {
+        chunks = await client.chat.completions.create(this.#body(messages, options), {signal: request.signal})
+      } catch (error) {
+        throw errors.translate(error, 'request')
+      }
+
+      let finishReason: null | string = null
+      let model = options.model
+      let usage: Usage = {inputTokens: null, outputTokens: null}
+      const raw: Record<string, unknown> = {}
+
+      const iterator = chunks[Symbol.asyncIterator]()
+      while (true) {
+        let result: IteratorResult<OpenAI.ChatCompletionChunk>
+        // The timer measures the server's silence only, not the time the caller spends on a delta.
+        const silence = setTimeout(() => {
+          errors.silent = true
+          request.abort()
+        }, client.timeout)
+        try {
+          result = await iterator.next()
+        } catch (error) {
+          throw errors.translate(error, 'stream')
+        } finally {
+          clearTimeout(silence)
+        }
+
+        // The SDK ends the iteration quietly when its request is aborted; tell why it ended.
+        if (signal?.aborted) throw interrupted()
+        if (errors.silent) throw errors.silence()
+        if (result.done) break
+
+        const chunk = result.value
+        if (chunk.id) raw.id = chunk.id
+        if (chunk.model) model = chunk.model
+        if (chunk.usage) {
+          raw.usage = chunk.usage
+          usage = {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null}
+        }
+
+        // Some compatible servers omit `choices` on the usage chunk.
+        const choice = chunk.choices?.find(candidate => candidate.index === 0)
+        if (choice?.finish_reason) finishReason = choice.finish_reason
+        const text = choice?.delta?.content
+        if (text) yield {text, type: 'delta'}
+      }
+
+      completed = true
+      yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
+    } finally {
+      signal?.removeEventListener('abort', abortRequest)
+      // Reached without completing when the caller stopped iterating early or a failure is on its way.
+      if (!completed) request.abort()
+    }
+  }
+
+  #body(messages: ChatMessage[], options: StreamOptions): OpenAI.ChatCompletionCreateParamsStreaming {
+    const body: OpenAI.ChatCompletionCreateParamsStreaming = {
+      messages: messages.map(message => toOpenAIMessage(message)),
+      model: options.model,
+      stream: true,
+      // Without it, OpenAI and most compatible servers send no token counts in a stream.
+      stream_options: {include_usage: true},
+    }
+    if (options.temperature !== undefined) body.temperature = options.temperature
+    if (options.maxTokens !== undefined) body[this.#maxTokensField] = options.maxTokens
+    return body
+  }
+
+  #clientFrom(module: OpenAIModule): OpenAI {
+    const {extra, maxRetries, timeoutMs} = this.#settings
+    this.#client ??= new module.OpenAI({
+      adminAPIKey: null,
+      apiKey: this.#apiKey ?? PLACEHOLDER_KEY,
+      baseURL: this.#baseUrl,
+      organization: typeof extra.organization === 'string' ? extra.organization : null,
+      project: typeof extra.project === 'string' ? extra.project : null,
+      webhookSecret: null,
+      ...(maxRetries === undefined ? {} : {maxRetries}),
+      ...(timeoutMs === undefined ? {} : {timeout: timeoutMs}),
+    })
+    return this.#client
+  }
+}
+
+interface TranslationContext {
+  client: OpenAI
+  /** False when the placeholder was sent because no key is configured. */
+  keyConfigured: boolean
+  model: string
+  module: OpenAIModule
+  /** Masked wherever a server echoes it. */
+  sentKey: string
+  signal: AbortSignal | undefined
+  /** The base URL as messages show it. */
+  url: string
+}
+
+/** Turns whatever the SDK or fetch throws into the one-line SynapseErrors of the Provider contract. */
+class ErrorTranslator {
+  /** Set when the silence timer, not the caller, aborted the request. */
+  silent = false
+
+  constructor(private readonly context: TranslationContext) {}
+
+  silence(): SynapseError {
+    return new SynapseError(
+      'PROVIDER_ERROR',
+      `The openai provider at ${this.context.url} sent nothing for ${duration(this.context.client.timeout)} in the middle of its reply.`,
+      {suggestions: ['Try again; a busy server or a slow model may need a longer timeout.']},
+    )
+  }
+
+  translate(error: unknown, phase: 'request' | 'stream'): SynapseError {
+    const {keyConfigured, model, module, signal, url} = this.context
+    if (error instanceof SynapseError) return error
+    if (signal?.aborted || error instanceof module.APIUserAbortError) return interrupted()
+    if (this.silent) return this.silence()
+
+    if (error instanceof module.APIConnectionTimeoutError) {
+      return new SynapseError('PROVIDER_ERROR', `The openai provider at ${url} did not answer within ${duration(this.context.client.timeout)}${this.attempts()}.`, {
+        cause: error,
+        suggestions: ['Try again; a busy server or a slow model may need a longer timeout.'],
+      })
+    }
+
+    if (error instanceof module.APIConnectionError) {
+      const code = errorCode(error)
+      if (phase === 'stream') return this.broken(error)
+      return new SynapseError('PROVIDER_ERROR', `Could not connect to the openai provider at ${url}${code ? ` (${code})` : ''}.`, {
+        cause: error,
+        suggestions: [`Check that the server is running and reachable at ${url}.`, `Check ${BASE_URL_ENV} or ${BASE_URL_CONFIG} in the config.`],
+      })
+    }
+
+    if (error instanceof module.APIError) {
+      const detail = this.detail(error)
+      const said = (sentence: string) => (detail ? `${sentence}: ${detail}` : `${sentence}.`)
+      const {status} = error
+
+      if (status === undefined) {
+        // An error event inside an SSE stream that had started fine.
+        return new SynapseError('PROVIDER_ERROR', said('The openai provider reported an error in the middle of its reply'), {cause: error})
+      }
+
+      if (status === 401 || status === 403) {
+        const suggestions = keyConfigured
+          ? [`Check ${API_KEY_ENV} (or ${API_KEY_CONFIG} in the config): the key may be wrong, revoked, or lack access to this model.`]
+          : [`No API key is set and the server at ${url} wants one: set ${API_KEY_ENV} or ${API_KEY_CONFIG}.`]
+        return new SynapseError('PROVIDER_AUTH', said(`The openai provider rejected the API key (${status})`), {cause: error, suggestions})
+      }
+
+      if (status === 404) {
+        const suggestions = [`Choose another model with --model.`, `See which models the server offers: GET ${url}/models.`]
+        if (url !== OPENAI_BASE_URL) suggestions.push(`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`)
+        return new SynapseError('PROVIDER_NOT_FOUND', said(`The openai provider does not know the model "${model}" (404)`), {
+          cause: error,
+          suggestions,
+        })
+      }
+
+      if (status === 429) {
+        const quota = error.code === 'insufficient_quota'
+        return new SynapseError('PROVIDER_ERROR', said(`The openai provider rate-limited the request (429)${this.retries()}`), {
+          cause: error,
+          suggestions: [quota ? 'The account is out of quota: check its plan and billing.' : 'Wait a little, then try again.'],
+        })
+      }
+
+      if (status >= 500) {
+        return new SynapseError('PROVIDER_ERROR', said(`The openai provider failed with HTTP ${status}${this.retries()}`), {
+          cause: error,
+          suggestions: ['Try again later; the fault is on the server side.'],
+        })
+      }
+
+      return new SynapseError('PROVIDER_ERROR', said(`The openai provider refused the request (${status})`), {cause: error})
+    }
+
+    if (error instanceof SyntaxError) {
+      return new SynapseError('PROVIDER_ERROR', `The openai provider at ${url} sent a stream synapse could not read.`, {cause: error})
+    }
+
+    // Once the body is flowing, fetch reports a lost connection as a bare TypeError('terminated').
+    if (phase === 'stream') return this.broken(error)
+
+    const message = error instanceof Error ? error.message : String(error)
+    return new SynapseError('PROVIDER_ERROR', `The openai request failed: ${this.clean(message)}`, {cause: error})
+  }
+
+  private broken(error: unknown): SynapseError {
+    const code = errorCode(error)
+    return new SynapseError('PROVIDER_ERROR', `The connection to the openai provider at ${this.context.url} broke in the middle of its reply${code ? ` (${code})` : ''}.`, {
+      cause: error,
+      suggestions: ['Try again.'],
+    })
+  }
+
+  /** One line of the server's own words, shortened, with the key masked should the server echo it. */
+  private clean(text: string): string {
+    let line = text.replaceAll(/\s+/g, ' ').trim()
+    const key = this.context.sentKey
+    if (key.length > 0) line = line.replaceAll(key, '[redacted]')
+    return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL - 1)}…` : line
+  }
+
+  private detail(error: InstanceType<OpenAIModule['APIError']>): string | undefined {
+    const body = error.error as undefined | {message?: unknown}
+    let text: string | undefined
+    if (typeof body?.message === 'string') text = body.message
+    else if (body !== undefined && body !== null) text = JSON.stringify(body)
+    else if (error.status !== undefined && error.message.startsWith(`${error.status} `) && !error.message.endsWith('(no body)')) {
+      // A body that was not JSON (an HTML page from a proxy, plain text from a small server).
+      text = error.message.slice(`${error.status} `.length)
+    }
+
+    const cleaned = text === undefined ? '' : this.clean(text)
+    return cleaned === '' ? undefined : cleaned
+  }
+
+  private attempts(): string {
+    const count = this.context.client.maxRetries
+    return count === 0 ? '' : ` (${count + 1} attempts)`
+  }
+
+  private retries(): string {
+    const count = this.context.client.maxRetries
+    if (count === 0) return ''
+    return count === 1 ? ' after 1 retry' : ` after ${count} retries`
+  }
+}
+
+function interrupted(): SynapseError {
+  return new SynapseError('INTERRUPTED', 'The openai request was interrupted.', {exitCode: 130})
+}
+
+function displayUrl(baseUrl: string): string {
+  try {
+    const url = new URL(baseUrl)
+    url.username = ''
+    url.password = ''
+    return url.toString().replace(/\/+$/, '')
+  } catch {
+    return baseUrl
+  }
+}
+
+/** 300 -> '300 ms', 600000 -> '600 s'. */
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET...) somewhere down the cause chain. */
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const {code} = current as {code?: unknown}
+    if (typeof code === 'string' && code !== '') return code
+    current = current.cause
+  }
+
+  return undefined
+}
+
+/** api.openai.com and its regional hosts, which always require a key. */
+function isOpenAIEndpoint(baseUrl: string): boolean {
+  try {
+    const {hostname} = new URL(baseUrl)
+    return hostname === 'api.openai.com' || hostname.endsWith('.api.openai.com')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Chat Completions only accepts a 'tool' message as the answer to a tool call id, which synapse does
+ * not track; tool output is therefore sent as a user message that says what it is.
+ */
+function toOpenAIMessage(message: ChatMessage): OpenAI.ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'assistant': {
+      return {content: message.content, role: 'assistant'}
+    }
+
+    case 'system': {
+      return {content: message.content, role: 'system'}
+    }
+
+    case 'tool': {
+      return {content: `Tool output:\n${message.content}`, role: 'user'}
+    }
+
+    case 'user': {
+      return {content: message.content, role: 'user'}
+    }
+  }
+}

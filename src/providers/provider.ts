@@ -1,0 +1,114 @@
+/**
+ * The Provider port: every language model synapse talks to goes through this interface. The built-in
+ * `openai` provider (which also covers every OpenAI-compatible server) and plugin providers implement
+ * it the same way, and each runs the conformance suite in `src/testing/provider-suite.ts`.
+ *
+ * A provider only streams one reply. Persisting messages, retrying whole turns, rendering and
+ * choosing which provider to use stay in the core, so an adapter stays small.
+ */
+
+export type ChatRole = 'assistant' | 'system' | 'tool' | 'user'
+
+export interface ChatMessage {
+  content: string
+  role: ChatRole
+}
+
+export interface StreamOptions {
+  /** Output-token cap, forwarded to the server in whatever field it understands. */
+  maxTokens?: number
+  /** The model id exactly as the server knows it; providers do not rewrite it. */
+  model: string
+  /** Aborting it cancels the HTTP request; see `Provider.stream` for what the caller then sees. */
+  signal?: AbortSignal
+  /** Forwarded as is; omitted from the request when undefined, so the server's default applies. */
+  temperature?: number
+}
+
+/** Token counts as the server reported them; null when the server did not report them. */
+export interface Usage {
+  inputTokens: null | number
+  outputTokens: null | number
+}
+
+export type StreamEvent =
+  | {text: string; type: 'delta'}
+  | {
+      /**
+       * Why generation stopped, in the server's own words (openai: 'stop', 'length', 'content_filter'…),
+       * or null when the server sent no reason.
+       */
+      finishReason: null | string
+      /** The model the server says answered, which may differ from the requested alias; else the requested one. */
+      model: string
+      /** Provider-specific details worth keeping with the message (ids, detailed usage); JSON-serialisable. */
+      raw?: Record<string, unknown>
+      type: 'done'
+      usage: Usage
+    }
+
+export interface Provider {
+  /** The model used when neither the command line nor the config names one. */
+  readonly defaultModel: string
+  /** The registry name, e.g. 'openai'; used in messages and stored with every reply. */
+  readonly name: string
+
+  /**
+   * Sends the conversation (in order; a system prompt, if any, is the first message) and streams the reply.
+   *
+   * Yields `delta` events with non-empty text in the order the server sent it, then exactly one `done`
+   * event, then ends. The deltas concatenated are the whole reply.
+   *
+   * Failures are thrown from the iterator as SynapseErrors, never as SDK or fetch errors:
+   * - `signal` aborted (before or during the request): code 'INTERRUPTED', exitCode 130. Every delta
+   *   yielded before the abort is text the server really sent, and nothing is yielded after it; no
+   *   `done` event comes. The caller's concatenated deltas are therefore the partial reply, which the
+   *   core may keep as an interrupted message.
+   * - the server rejects the credentials: 'PROVIDER_AUTH'; the model does not exist: 'PROVIDER_NOT_FOUND';
+   *   rate limits, server errors, refused connections, timeouts, a connection dropped mid-reply:
+   *   'PROVIDER_ERROR'. Messages are one line, name the provider, and never contain the API key.
+   * A failure after some deltas were yielded is thrown after them, like an abort.
+   *
+   * The configured timeout bounds both the wait for the response to start and every silence between
+   * two pieces of a streamed reply, so a stalled server cannot hang the CLI.
+   *
+   * Breaking out of the loop early cancels the request.
+   */
+  stream(messages: ChatMessage[], options: StreamOptions): AsyncIterable<StreamEvent>
+}
+
+/** What the CLI resolves from flags, environment and config for one provider before creating it. */
+export interface ProviderSettings {
+  /** Absent when the user configured none; a provider decides whether that is an error. */
+  apiKey?: string
+  /** Overrides the provider's public endpoint, e.g. a local OpenAI-compatible server. */
+  baseUrl?: string
+  /** Provider-specific options from the config (`providers.<name>.<key>`), passed through untouched. */
+  extra: Record<string, boolean | number | string>
+  /** How often a failed request (429, 5xx, connection errors) is retried; absent: the provider's default. */
+  maxRetries?: number
+  /** Per-request timeout in milliseconds, see `Provider.stream`; absent: the provider's default. */
+  timeoutMs?: number
+}
+
+/**
+ * How a provider makes itself known: the built-in ones and those from plugins register the same
+ * descriptor type in the ProviderRegistry. Everything but `create` is static data that help and
+ * completion can show without creating a provider or loading its SDK.
+ */
+export interface ProviderDescriptor {
+  /** The environment variable that holds the key, named in messages about a missing or rejected key. */
+  apiKeyEnv?: string
+  /**
+   * Checks the settings and returns a provider without any network I/O. Throws a SynapseError for
+   * settings that can never work (such as 'MISSING_API_KEY'), so the CLI fails before it starts a turn.
+   */
+  create(settings: ProviderSettings): Provider
+  defaultModel: string
+  /** One line, shown in provider listings. */
+  description: string
+  /** Well-known model names, for completion and help; the server may accept others. */
+  models?: string[]
+  /** Lower-case letters, digits, '-' and '_'; it is also the config key `providers.<name>`. */
+  name: string
+}

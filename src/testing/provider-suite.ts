@@ -1,0 +1,433 @@
+/**
+ * The Provider conformance suite. Every provider, built in or from a plugin, runs it in one line
+ * against a fake HTTP server that speaks its wire protocol:
+ *
+ *   providerConformanceSuite({name: 'openai', start: async ({timeoutMs}) => {...}})
+ *
+ * It registers mocha `describe`/`it` blocks (mocha globals) and asserts with chai.
+ */
+import {expect} from 'chai'
+
+import {SynapseError} from '../core/errors.js'
+import type {ChatMessage, Provider, StreamEvent} from '../providers/provider.js'
+
+// ---------------------------------------------------------------------------------------------------
+// What the suite needs from a fake server. Fakes live with each provider's tests and implement this.
+// ---------------------------------------------------------------------------------------------------
+
+/** A reply streamed (or, for a non-streaming request, returned whole) by the fake server. */
+export interface ScriptedReply {
+  /** The reply text as the pieces to stream, one content event each; joined for a non-streaming request. */
+  chunks: string[]
+  /** Milliseconds to wait before each content piece. */
+  delayMs?: number
+  /** Destroy the socket after this many content pieces were sent: a connection lost mid-reply. */
+  dropAfterChunks?: number
+  /** Sent verbatim in the wire protocol's stop-reason field; default: that protocol's normal stop ('stop' for OpenAI). */
+  finishReason?: null | string
+  /** The model the server claims answered; default: the requested model. */
+  model?: string
+  /** Send nothing more after this many content pieces, keeping the connection open until the client leaves or the server closes. */
+  stallAfterChunks?: number
+  type: 'reply'
+  /** Reported usage; null: report none even when asked to. Default: 1 input token, one output token per chunk. */
+  usage?: null | {inputTokens: number; outputTokens: number}
+}
+
+/** An error response in the protocol's error shape (OpenAI: `{error: {message, type, code}}`). */
+export interface ScriptedError {
+  code?: null | string
+  /** The protocol's error type; default derived from the status. */
+  errorType?: string
+  /** Extra response headers, such as `retry-after-ms: 0` to keep SDK retries instant. */
+  headers?: Record<string, string>
+  message: string
+  status: number
+  type: 'error'
+}
+
+/** Read the request, then never answer (not even headers) until the client leaves or the server closes. */
+export interface ScriptedNoResponse {
+  type: 'no-response'
+}
+
+export type ScriptedResponse = ScriptedError | ScriptedNoResponse | ScriptedReply
+
+/** A chat request as the fake understood it, in provider-neutral terms. */
+export interface RecordedChat {
+  maxTokens?: number
+  /** System prompt first (however the protocol carries it), then the messages in order. */
+  messages: ChatMessage[]
+  model: string
+  stream: boolean
+  temperature?: number
+}
+
+export interface RecordedRequest {
+  /** The parsed JSON body, or the raw text when it is not JSON, or undefined when empty. */
+  body: unknown
+  /** Set when this was a chat request the fake understood. */
+  chat?: RecordedChat
+  /** Becomes true when the client closed the connection before the fake finished its response. */
+  clientClosedEarly: boolean
+  /** Header names are lower case. */
+  headers: Record<string, string>
+  method: string
+  path: string
+}
+
+export interface FakeChatServerLike {
+  /** Closes the listener and every open connection, stalled ones included. Idempotent. */
+  close(): Promise<void>
+  /** Queues responses for the next chat requests, in order; each is used once. */
+  enqueue(...responses: ScriptedResponse[]): void
+  /** Every request received, in arrival order, chat or not. */
+  readonly requests: readonly RecordedRequest[]
+  /** The response for chat requests once the queue is empty. */
+  setDefault(response: ScriptedResponse): void
+  /** The base URL to give the provider (`ProviderSettings.baseUrl`), e.g. `http://127.0.0.1:PORT/v1`. */
+  readonly url: string
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The suite
+// ---------------------------------------------------------------------------------------------------
+
+export interface ProviderSuiteStartOptions {
+  /** When set, the provider must be created with this `ProviderSettings.timeoutMs`. */
+  timeoutMs?: number
+}
+
+export interface ProviderSuiteFixture {
+  /** Closes the server and anything else `start` opened. */
+  close(): Promise<void>
+  provider: Provider
+  server: FakeChatServerLike
+}
+
+export interface ProviderSuiteOptions {
+  /** The model the suite asks for; default 'conformance-model'. The fake must accept any model. */
+  model?: string
+  /** Names the `describe` block. */
+  name: string
+  /**
+   * A fresh fake server and a provider whose `baseUrl` is `server.url`, with a key the fake accepts.
+   * Create the provider with `maxRetries` 0 or 1: the suite answers 429 and 5xx with `retry-after-ms: 0`,
+   * but timeouts are retried after the SDK's own back-off.
+   */
+  start(options: ProviderSuiteStartOptions): Promise<ProviderSuiteFixture>
+}
+
+/** Everything one `stream()` call produced: what was yielded, and what was thrown after it, if anything. */
+export interface StreamOutcome {
+  deltas: string[]
+  done: Extract<StreamEvent, {type: 'done'}>[]
+  error?: unknown
+  events: StreamEvent[]
+}
+
+/** Drains `provider.stream(...)`, calling `onEvent` after each event (to abort, say); never throws. */
+export async function drainStream(
+  provider: Provider,
+  messages: ChatMessage[],
+  options: Parameters<Provider['stream']>[1],
+  onEvent?: (event: StreamEvent, events: StreamEvent[]) => void,
+): Promise<StreamOutcome> {
+  const events: StreamEvent[] = []
+  let error: unknown
+  try {
+    for await (const event of provider.stream(messages, options)) {
+      events.push(event)
+      onEvent?.(event, events)
+    }
+  } catch (thrown) {
+    error = thrown
+  }
+
+  return {
+    deltas: events.flatMap(event => (event.type === 'delta' ? [event.text] : [])),
+    done: events.flatMap(event => (event.type === 'done' ? [event] : [])),
+    error,
+    events,
+  }
+}
+
+/** Polls `condition` until it holds; fails the test after `ms`. */
+async function eventually(condition: () => boolean, what: string, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting until ${what}`)
+    await new Promise(resolve => {
+      setTimeout(resolve, 10)
+    })
+  }
+}
+
+function expectSynapseError(error: unknown, code: SynapseError['code'], exitCode = 1): SynapseError {
+  expect(error, 'the stream should have thrown').to.be.instanceOf(SynapseError)
+  const synapseError = error as SynapseError
+  expect(synapseError.code).to.equal(code)
+  expect(synapseError.exitCode).to.equal(exitCode)
+  expect(synapseError.message, 'messages are one line').to.not.match(/[\r\n]/)
+  expect(synapseError.message.length).to.be.greaterThan(0)
+  for (const suggestion of synapseError.suggestions) expect(suggestion, 'suggestions are one line each').to.not.match(/[\r\n]/)
+  return synapseError
+}
+
+const CONVERSATION: ChatMessage[] = [
+  {content: 'You are terse.', role: 'system'},
+  {content: 'Name a colour.', role: 'user'},
+  {content: 'Teal.', role: 'assistant'},
+  {content: 'Another one?', role: 'user'},
+]
+
+const INSTANT_RETRY = {'retry-after-ms': '0'}
+
+/** Registers the Provider contract as mocha tests; see the file comment. */
+export function providerConformanceSuite(options: ProviderSuiteOptions): void {
+  const model = options.model ?? 'conformance-model'
+  const ask: ChatMessage[] = [{content: 'Say hello.', role: 'user'}]
+
+  describe(`Provider conformance: ${options.name}`, () => {
+    let fixture: ProviderSuiteFixture | undefined
+    const open = async (startOptions: ProviderSuiteStartOptions = {}) => {
+      await fixture?.close()
+      fixture = await options.start(startOptions)
+      return fixture
+    }
+
+    afterEach(async () => {
+      await fixture?.close()
+      fixture = undefined
+    })
+
+    describe('streaming', () => {
+      it('yields one delta per streamed piece, then exactly one done event with usage and finish reason', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['Hel', 'lo', ', wor', 'ld!'], finishReason: 'length', type: 'reply', usage: {inputTokens: 7, outputTokens: 4}})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expect(outcome.error).to.equal(undefined)
+        expect(outcome.deltas).to.deep.equal(['Hel', 'lo', ', wor', 'ld!'])
+        expect(outcome.deltas.join('')).to.equal('Hello, world!')
+        expect(outcome.done).to.have.length(1)
+        expect(outcome.events.at(-1)).to.equal(outcome.done[0])
+        const {finishReason, model: answered, usage} = outcome.done[0]
+        expect({answered, finishReason, usage}).to.deep.equal({answered: model, finishReason: 'length', usage: {inputTokens: 7, outputTokens: 4}})
+      })
+
+      it('reports the model the server says answered', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['ok'], model: 'served-model-2026', type: 'reply'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expect(outcome.error).to.equal(undefined)
+        expect(outcome.done.map(done => done.model)).to.deep.equal(['served-model-2026'])
+      })
+
+      it('reports null token counts when the server sends no usage', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['ok'], type: 'reply', usage: null})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expect(outcome.error).to.equal(undefined)
+        expect(outcome.done.map(done => done.usage)).to.deep.equal([{inputTokens: null, outputTokens: null}])
+      })
+
+      it('ends an empty reply with a done event alone', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: [], type: 'reply', usage: {inputTokens: 3, outputTokens: 0}})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expect(outcome.error).to.equal(undefined)
+        expect(outcome.events.map(event => event.type)).to.deep.equal(['done'])
+        expect(outcome.done[0].usage).to.deep.equal({inputTokens: 3, outputTokens: 0})
+      })
+    })
+
+    describe('the request', () => {
+      it('sends the whole conversation in order, system prompt first, as a streaming request', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['Coral.'], type: 'reply'})
+
+        const outcome = await drainStream(provider, CONVERSATION, {model})
+
+        expect(outcome.error).to.equal(undefined)
+        const chats = server.requests.flatMap(request => (request.chat ? [request.chat] : []))
+        expect(chats).to.have.length(1)
+        expect(chats[0].messages).to.deep.equal(CONVERSATION)
+        expect(chats[0].model).to.equal(model)
+        expect(chats[0].stream).to.equal(true)
+      })
+
+      it('sends temperature and max tokens when given', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['ok'], type: 'reply'})
+
+        await drainStream(provider, ask, {maxTokens: 64, model, temperature: 0.25})
+
+        const chat = server.requests.find(request => request.chat)?.chat
+        expect({maxTokens: chat?.maxTokens, temperature: chat?.temperature}).to.deep.equal({maxTokens: 64, temperature: 0.25})
+      })
+
+      it('leaves temperature and max tokens to the server when not given', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['ok'], type: 'reply'})
+
+        await drainStream(provider, ask, {model})
+
+        const chat = server.requests.find(request => request.chat)?.chat
+        expect(chat).to.not.equal(undefined)
+        expect({maxTokens: chat?.maxTokens, temperature: chat?.temperature}).to.deep.equal({maxTokens: undefined, temperature: undefined})
+      })
+    })
+
+    describe('cancellation', () => {
+      it('throws INTERRUPTED (exit code 130) after the deltas already yielded when aborted mid-stream, and closes the request', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['one ', 'two ', 'three'], stallAfterChunks: 2, type: 'reply'})
+        const controller = new AbortController()
+
+        const outcome = await drainStream(provider, ask, {model, signal: controller.signal}, (_event, events) => {
+          if (events.length === 2) controller.abort()
+        })
+
+        expectSynapseError(outcome.error, 'INTERRUPTED', 130)
+        expect(outcome.events).to.deep.equal([
+          {text: 'one ', type: 'delta'},
+          {text: 'two ', type: 'delta'},
+        ])
+        await eventually(() => server.requests[0]?.clientClosedEarly === true, 'the server sees the request closed')
+      })
+
+      it('throws INTERRUPTED while waiting for the response to start', async () => {
+        const {provider, server} = await open()
+        server.enqueue({type: 'no-response'})
+        const controller = new AbortController()
+        const started = Date.now()
+        setTimeout(() => controller.abort(), 50)
+
+        const outcome = await drainStream(provider, ask, {model, signal: controller.signal})
+
+        expectSynapseError(outcome.error, 'INTERRUPTED', 130)
+        expect(outcome.events).to.deep.equal([])
+        expect(Date.now() - started).to.be.lessThan(2000)
+      })
+
+      it('sends nothing when the signal is already aborted', async () => {
+        const {provider, server} = await open()
+        const controller = new AbortController()
+        controller.abort()
+
+        const outcome = await drainStream(provider, ask, {model, signal: controller.signal})
+
+        expectSynapseError(outcome.error, 'INTERRUPTED', 130)
+        expect(outcome.events).to.deep.equal([])
+        expect(server.requests).to.have.length(0)
+      })
+
+      it('closes the request when the caller stops iterating early', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['first', 'second'], stallAfterChunks: 1, type: 'reply'})
+
+        const seen: StreamEvent[] = []
+        for await (const event of provider.stream(ask, {model})) {
+          seen.push(event)
+          break
+        }
+
+        expect(seen).to.deep.equal([{text: 'first', type: 'delta'}])
+        await eventually(() => server.requests[0]?.clientClosedEarly === true, 'the server sees the request closed')
+      })
+    })
+
+    describe('failures', () => {
+      it('maps 401 to PROVIDER_AUTH, quoting the server', async () => {
+        const {provider, server} = await open()
+        server.enqueue({code: 'invalid_api_key', message: 'Incorrect API key provided.', status: 401, type: 'error'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_AUTH')
+        expect(error.message).to.include('401').and.include('Incorrect API key provided.')
+        expect(outcome.events).to.deep.equal([])
+      })
+
+      it('maps 404 to PROVIDER_NOT_FOUND naming the model', async () => {
+        const {provider, server} = await open()
+        server.enqueue({code: 'model_not_found', message: `The model ${model} does not exist.`, status: 404, type: 'error'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_NOT_FOUND')
+        expect(error.message).to.include('404').and.include(`"${model}"`)
+      })
+
+      it('maps 429 (after any retries) to PROVIDER_ERROR', async () => {
+        const {provider, server} = await open()
+        server.setDefault({code: 'rate_limit_exceeded', headers: INSTANT_RETRY, message: 'Slow down.', status: 429, type: 'error'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.include('429').and.include('Slow down.')
+      })
+
+      it('maps 500 (after any retries) to PROVIDER_ERROR naming the status', async () => {
+        const {provider, server} = await open()
+        server.setDefault({headers: INSTANT_RETRY, message: 'The server had an error.', status: 500, type: 'error'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.include('500').and.include('The server had an error.')
+      })
+
+      it('maps a refused connection to PROVIDER_ERROR naming the server', async () => {
+        const {provider, server} = await open()
+        await server.close()
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.include(server.url)
+      })
+
+      it('maps a response that never starts to a PROVIDER_ERROR timeout naming the timeout', async () => {
+        const {provider, server} = await open({timeoutMs: 250})
+        server.setDefault({type: 'no-response'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.match(/\b250 ms\b|\b0\.25 s\b/)
+        expect(outcome.events).to.deep.equal([])
+      })
+
+      it('times out a stream that stalls, after the deltas already yielded', async () => {
+        const {provider, server} = await open({timeoutMs: 250})
+        server.enqueue({chunks: ['partial', ' rest'], stallAfterChunks: 1, type: 'reply'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.match(/\b250 ms\b|\b0\.25 s\b/)
+        expect(outcome.events).to.deep.equal([{text: 'partial', type: 'delta'}])
+      })
+
+      it('maps a connection dropped mid-stream to PROVIDER_ERROR, after the deltas already yielded', async () => {
+        const {provider, server} = await open()
+        server.enqueue({chunks: ['kept', ' lost'], dropAfterChunks: 1, type: 'reply'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(outcome.events).to.deep.equal([{text: 'kept', type: 'delta'}])
+      })
+    })
+  })
+}

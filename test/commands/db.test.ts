@@ -1,0 +1,129 @@
+import {expect} from 'chai'
+import Database from 'better-sqlite3'
+import {existsSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {MIGRATIONS} from '../../src/migrations/index.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {run} from '../helpers/cli.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+describe('db commands', function () {
+  let sandbox: Sandbox
+  let dbPath: string
+  const names = MIGRATIONS.map((m) => m.name)
+
+  beforeEach(() => {
+    sandbox = makeSandbox()
+    dbPath = join(sandbox.root, 'work.db')
+    sandbox.env.DATABASE_URL = dbPath
+  })
+  afterEach(() => sandbox.cleanup())
+
+  it('status on a blank database lists every migration as pending, and migrate applies them', async function () {
+    const before = await run<{migrations: Array<{appliedAt: null | string}>; pending: number}>(sandbox, ['db', 'status', '--json'])
+    expect(before.exitCode).to.equal(0)
+    expect(JSON.parse(before.stdout)).to.deep.include({backend: 'sqlite', location: dbPath, pending: 3})
+    const migrate = await run(sandbox, ['db', 'migrate'])
+    expect(migrate.stdout).to.equal(`Applied 3 migrations: ${names.join(', ')}\n`)
+    expect((await run(sandbox, ['db', 'migrate'])).stdout).to.equal('The database is up to date.\n')
+    const after = await run(sandbox, ['db', 'status'])
+    expect(after.stdout).to.equal(`Database ${dbPath} (sqlite)\n${names.map((n) => `  applied  ${n}\n`).join('')}Up to date.\n`)
+  })
+
+  it('revert needs --force without a terminal, then goes one step or all the way', async function () {
+    await run(sandbox, ['db', 'migrate'])
+    const refused = await run(sandbox, ['db', 'revert'])
+    expect(refused.exitCode).to.equal(1)
+    expect(refused.stderr.split('\n')[0]).to.equal(`Error: Refusing to revert ${names[2]} without confirmation: it can delete data.`)
+    const one = await run<{reverted: string[]}>(sandbox, ['db', 'revert', '--force'])
+    expect(one.result?.reverted).to.deep.equal([names[2]])
+    const all = await run<{reverted: string[]}>(sandbox, ['db', 'revert', '--all', '--force', '--json'])
+    expect(JSON.parse(all.stdout)).to.deep.equal({reverted: [names[1], names[0]]})
+    const db = new Database(dbPath, {readonly: true})
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all()
+    db.close()
+    expect(tables).to.deep.equal([{name: 'migrations'}])
+    expect((await run(sandbox, ['db', 'revert', '--force'])).stdout).to.equal('No migration is applied; nothing to revert.\n')
+  })
+
+  it('any other store command migrates a blank database on its own', async function () {
+    expect((await run(sandbox, ['sessions', 'list'])).exitCode).to.equal(0)
+    expect(JSON.parse((await run(sandbox, ['db', 'status', '--json'])).stdout).pending).to.equal(0)
+  })
+
+  it('check passes on a healthy database and fails, exit 1, on orphaned rows', async function () {
+    await run(sandbox, ['db', 'migrate'])
+    const healthy = await run(sandbox, ['db', 'check'])
+    expect(healthy.exitCode).to.equal(0)
+    expect(healthy.stdout).to.equal(
+      '✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\nThe database is healthy.\n',
+    )
+    // An orphan can only appear when something wrote with foreign keys off, as another tool might.
+    const db = new Database(dbPath)
+    db.pragma('foreign_keys = OFF')
+    db.prepare("INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ('01JZ0000000000000000000000', '01JZNOSUCHSESSION000000000', 0, 'user', 'x', 'complete', 0)").run()
+    db.close()
+    const broken = await run<{checks: Array<{name: string; ok: boolean}>; ok: boolean}>(sandbox, ['db', 'check', '--json'])
+    expect(broken.exitCode).to.equal(1)
+    const report = JSON.parse(broken.stdout)
+    expect(report.ok).to.equal(false)
+    expect(report.checks.find((c: {name: string}) => c.name === 'foreign keys')).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
+  })
+
+  it('backup writes a private, consistent copy and refuses to overwrite without --force', async function () {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create({title: 'keep'})
+    await store.append(session.id, [{content: 'precious', role: 'user'}])
+    await store.close()
+    const target = join(sandbox.root, 'copy.db')
+    const first = await run<{bytes: number; path: string}>(sandbox, ['db', 'backup', target])
+    expect(first.exitCode).to.equal(0)
+    expect(first.result?.path).to.equal(target)
+    expect(statSync(target).mode & 0o777).to.equal(0o600)
+    const copy = await openSqliteStore({path: target})
+    expect((await copy.messages(session.id)).map((m) => m.content)).to.deep.equal(['precious'])
+    await copy.close()
+
+    const again = await run(sandbox, ['db', 'backup', target])
+    expect(again.exitCode).to.equal(1)
+    expect(again.stderr.split('\n')[0]).to.equal(`Error: ${target} already exists.`)
+    expect((await run(sandbox, ['db', 'backup', target, '--force'])).exitCode).to.equal(0)
+  })
+
+  it('backup is consistent while another connection writes', async function () {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create()
+    let writing = true
+    let written = 0
+    const writer = (async () => {
+      while (writing) {
+        await store.append(session.id, [{content: `m${written}`, role: 'user'}])
+        written++
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    })()
+    const target = join(sandbox.root, 'live.db')
+    const outcome = await run(sandbox, ['db', 'backup', target])
+    writing = false
+    await writer
+    await store.close()
+    expect(outcome.exitCode).to.equal(0)
+    const copy = new Database(target, {readonly: true})
+    expect(copy.pragma('integrity_check', {simple: true})).to.equal('ok')
+    const positions = (copy.prepare('SELECT position FROM messages ORDER BY position').all() as Array<{position: number}>).map((r) => r.position)
+    copy.close()
+    // A snapshot: some prefix of what was written, with no gaps.
+    expect(positions).to.deep.equal(Array.from({length: positions.length}, (_, i) => i))
+    expect(written).to.be.greaterThan(0)
+  })
+
+  it('reports a file that is not a database in one line, exit 1, and leaves it untouched', async function () {
+    writeFileSync(dbPath, 'not a database at all\n'.repeat(100))
+    const {exitCode, stderr} = await run(sandbox, ['sessions', 'list'])
+    expect(exitCode).to.equal(1)
+    expect(stderr.split('\n')[0]).to.equal(`Error: The file ${dbPath} is not a readable SQLite database (SQLITE_NOTADB).`)
+    expect(statSync(dbPath).size).to.equal('not a database at all\n'.length * 100)
+    expect(existsSync(`${dbPath}-wal`)).to.equal(false)
+  })
+})

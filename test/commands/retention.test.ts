@@ -1,0 +1,118 @@
+import {expect} from 'chai'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import type {SessionStore} from '../../src/store/session-store.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {ManualClock} from '../../src/testing/session-store-suite.js'
+import {run} from '../helpers/cli.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+const DAY = 86_400_000
+
+describe('retention', function () {
+  let sandbox: Sandbox
+  let dbPath: string
+
+  beforeEach(() => {
+    sandbox = makeSandbox()
+    dbPath = join(sandbox.configDir, 'sessions.db')
+  })
+  afterEach(() => sandbox.cleanup())
+
+  function writeUserConfig(toml: string): void {
+    mkdirSync(sandbox.configDir, {recursive: true})
+    writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
+  }
+
+  /** Sessions updated `ages` days before now, oldest first; returns their ids in that order. */
+  async function sessionsAged(ages: number[]): Promise<string[]> {
+    const clock = new ManualClock(Date.now() - Math.max(...ages) * DAY)
+    const store = await openSqliteStore({clock: clock.now, path: dbPath})
+    const ids: string[] = []
+    const sorted = [...ages].sort((a, b) => b - a)
+    for (const [i, age] of sorted.entries()) {
+      if (i > 0) clock.advance((sorted[i - 1] - age) * DAY)
+      const session = await store.create({title: `${age} days old`})
+      await store.append(session.id, [{content: 'hello', role: 'user'}])
+      ids.push(session.id)
+    }
+    await store.close()
+    return ids
+  }
+
+  async function remaining(): Promise<string[]> {
+    const store: SessionStore = await openSqliteStore({path: dbPath})
+    try {
+      return (await store.list({limit: 1000})).map((s) => s.id).reverse()
+    } finally {
+      await store.close()
+    }
+  }
+
+  it('keeps the newest max_sessions before any store command runs', async function () {
+    writeUserConfig('[session]\nmax_sessions = 3\n')
+    const ids = await sessionsAged([5, 4, 3, 2, 1])
+    const {exitCode} = await run(sandbox, ['sessions', 'list'])
+    expect(exitCode).to.equal(0)
+    expect(await remaining()).to.deep.equal(ids.slice(2))
+  })
+
+  it('drops sessions not updated for retention_days', async function () {
+    writeUserConfig('[session]\nretention_days = 30\n')
+    const ids = await sessionsAged([45, 31, 29, 1])
+    expect((await run(sandbox, ['sessions', 'list'])).exitCode).to.equal(0)
+    expect(await remaining()).to.deep.equal(ids.slice(2))
+  })
+
+  it('does nothing automatically when auto_cleanup is off; prune does it on demand', async function () {
+    writeUserConfig('[session]\nmax_sessions = 2\nauto_cleanup = false\n')
+    const ids = await sessionsAged([4, 3, 2, 1])
+    await run(sandbox, ['sessions', 'list'])
+    expect(await remaining()).to.deep.equal(ids)
+
+    const dry = await run<{deleted: Array<{id: string}>; dryRun: boolean}>(sandbox, ['sessions', 'prune', '--dry-run'])
+    expect(dry.result?.dryRun).to.equal(true)
+    expect(dry.result?.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+    expect(dry.stdout.split('\n')[0]).to.equal('Would delete 2 sessions (max_sessions 2, retention_days 90):')
+    expect(await remaining()).to.deep.equal(ids)
+
+    const real = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--json'])
+    expect(real.exitCode).to.equal(0)
+    expect(JSON.parse(real.stdout)).to.deep.include({dryRun: false, policy: {maxSessions: 2, retentionDays: 90}})
+    expect(await remaining()).to.deep.equal(ids.slice(2))
+  })
+
+  it('lets prune flags override the configured limits', async function () {
+    const ids = await sessionsAged([10, 5, 1])
+    const {result} = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--retention-days', '7'])
+    expect(result?.deleted.map((s) => s.id)).to.deep.equal([ids[0]])
+    expect(await remaining()).to.deep.equal(ids.slice(1))
+  })
+
+  it('environment variables beat the user file', async function () {
+    writeUserConfig('[session]\nmax_sessions = 1\n')
+    const ids = await sessionsAged([3, 2, 1])
+    sandbox.env.SYNAPSE_MAX_SESSIONS = '2'
+    await run(sandbox, ['sessions', 'list'])
+    expect(await remaining()).to.deep.equal(ids.slice(1))
+  })
+
+  for (const [label, toml, expected] of [
+    ['a negative value', '[session]\nmax_sessions = -3\n', 'session.max_sessions must be a whole number'],
+    ['a wrong type', '[session]\nretention_days = "soon"\n', 'session.retention_days must be a number'],
+    ['an unknown key', '[session]\nmax_sesions = 3\n', 'session.max_sesions'],
+  ] as const) {
+    it(`refuses ${label} in the config with exit 1, naming file and key, and deletes nothing`, async function () {
+      const ids = await sessionsAged([200, 100, 1])
+      writeUserConfig(toml)
+      const {exitCode, stderr, stdout} = await run(sandbox, ['sessions', 'list'])
+      expect(exitCode).to.equal(1)
+      expect(stdout).to.equal('')
+      const [first] = stderr.split('\n')
+      expect(first).to.match(/^Error: /)
+      expect(first).to.contain(join(sandbox.configDir, 'config.toml').replace(sandbox.home, '~')).and.to.contain(expected)
+      expect(await remaining()).to.deep.equal(ids)
+    })
+  }
+})

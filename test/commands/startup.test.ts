@@ -1,0 +1,53 @@
+import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+const TRACER = join(PROJECT_ROOT, 'test', 'fixtures', 'trace-imports.mjs')
+
+describe('start-up', function () {
+  let sandbox: Sandbox
+  beforeEach(() => {
+    sandbox = makeSandbox()
+  })
+  afterEach(() => sandbox.cleanup())
+
+  function synapse(args: string[]) {
+    const result = spawnSync(process.execPath, ['--import', TRACER, RUN_JS, ...args], {
+      encoding: 'utf8',
+      env: {...sandbox.env, TRACE_IMPORTS: 'typeorm,better-sqlite3,cosmiconfig'},
+    })
+    return {imported: result.stderr.split('\n').filter((l) => l.startsWith('IMPORTED')), status: result.status, stderr: result.stderr, stdout: result.stdout}
+  }
+
+  for (const args of [['--help'], ['--version'], ['sessions', '--help'], ['sessions', 'list', '--help'], ['help', 'db']]) {
+    it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, function () {
+      const {imported, status, stdout} = synapse(args)
+      expect(status).to.equal(0)
+      expect(stdout.length).to.be.greaterThan(0)
+      expect(imported).to.deep.equal([])
+      expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(false)
+    })
+  }
+
+  it('a store command does import TypeORM and creates the database (the tracer works)', function () {
+    const {imported, status} = synapse(['sessions', 'list'])
+    expect(status).to.equal(0)
+    expect(imported.some((l) => l.includes('/typeorm/'))).to.equal(true)
+    expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(true)
+  })
+
+  it('prints the version', function () {
+    const {stdout} = synapse(['--version'])
+    expect(stdout).to.match(/^synapse-cli\/\d+\.\d+\.\d+ linux-x64 node-v\d+/)
+  })
+
+  it('exits 2 with a hint for an unknown command', function () {
+    const {status, stderr} = synapse(['sessions', 'lst'])
+    expect(status).to.equal(2)
+    expect(stderr).to.contain('lst')
+  })
+})
