@@ -27,7 +27,7 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
   try {
     const env = options.env ?? process.env
     runtime.config = await loadConfig({cwd: options.cwd, env})
-    runtime.store = await openStore(storageUrl(runtime.config, env), {cwd: options.cwd, migrate: options.migrate})
+    runtime.store = await openStore(storageUrl(runtime.config, env), {busyTimeoutMs: runtime.config.settings.storage.busyTimeoutMs, cwd: options.cwd, migrate: options.migrate})
     const session = runtime.config.settings.session
     if (options.cleanup && session.autoCleanup) runtime.cleanup = await applyRetention(runtime.store, session)
   } catch (error) {

@@ -25,6 +25,7 @@ export const KNOWN_KEYS: readonly KeySpec[] = [
   {key: 'session.max_context_messages', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_MESSAGES', description: 'Most earlier messages sent as context (0: no limit)'},
   {key: 'session.max_context_tokens', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_TOKENS', description: 'Most estimated tokens of earlier messages sent as context (0: no limit)'},
   {key: 'storage.url', type: 'string', env: 'DATABASE_URL', description: 'Where sessions are stored (unset: the SQLite file in the data directory)'},
+  {key: 'storage.busy_timeout_ms', type: 'integer', default: 5000, env: 'SYNAPSE_BUSY_TIMEOUT_MS', description: "How long a write waits for another process's lock on the database"},
   {key: 'provider.default', type: 'string', default: 'openai', env: 'SYNAPSE_PROVIDER', description: 'Provider used when none is named'},
   {key: 'provider.model', type: 'string', env: 'SYNAPSE_MODEL', description: "Model used when none is named (unset: the provider's default)"},
   {key: 'providers.openai.base_url', type: 'string', env: 'OPENAI_BASE_URL', description: 'Endpoint of the OpenAI provider, e.g. a local OpenAI-compatible server'},

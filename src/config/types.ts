@@ -8,7 +8,7 @@ export interface Settings {
     retentionDays: number
   }
   /** url undefined means the default SQLite file in the data directory. */
-  storage: {url?: string}
+  storage: {busyTimeoutMs: number; url?: string}
   provider: {default: string; model?: string}
   /** Per provider name, its free-form options exactly as written (snake_case keys). */
   providers: Record<string, Record<string, boolean | number | string>>

@@ -62,7 +62,7 @@ const DEFAULTS: Settings = {
   provider: {default: 'openai'},
   providers: {},
   session: {autoCleanup: true, maxContextMessages: 0, maxContextTokens: 0, maxSessions: 100, retentionDays: 90},
-  storage: {},
+  storage: {busyTimeoutMs: 5000},
 }
 
 afterEach(() => {
@@ -84,6 +84,7 @@ describe('config', () => {
         {key: 'session.max_context_messages', source: {kind: 'default'}, value: 0},
         {key: 'session.max_context_tokens', source: {kind: 'default'}, value: 0},
         {key: 'storage.url', source: {kind: 'default'}, value: undefined},
+        {key: 'storage.busy_timeout_ms', source: {kind: 'default'}, value: 5000},
         {key: 'provider.default', source: {kind: 'default'}, value: 'openai'},
         {key: 'provider.model', source: {kind: 'default'}, value: undefined},
         {key: 'providers.openai.base_url', source: {kind: 'default'}, value: undefined},
@@ -135,7 +136,7 @@ describe('config', () => {
         provider: {default: 'ollama', model: 'llama3'},
         providers: {ollama: {base_url: 'http://127.0.0.1:11434/v1', stream: true, timeout: 30}},
         session: {autoCleanup: false, maxContextMessages: 20, maxContextTokens: 4000, maxSessions: 7, retentionDays: 1.5},
-        storage: {url: 'sqlite:///tmp/s.db'},
+        storage: {busyTimeoutMs: 5000, url: 'sqlite:///tmp/s.db'},
       })
       expect(config.files).to.deep.equal([{kind: 'user', path: file}])
       expect(entry(config.entries(), 'session.retention_days')).to.deep.equal({key: 'session.retention_days', source: {file, kind: 'user'}, value: 1.5})
@@ -300,6 +301,7 @@ describe('config', () => {
           DATABASE_URL: 'sqlite:///data/s.db',
           OPENAI_BASE_URL: 'http://localhost:8080/v1',
           SYNAPSE_AUTO_CLEANUP: 'off',
+          SYNAPSE_BUSY_TIMEOUT_MS: '250',
           SYNAPSE_MAX_CONTEXT_MESSAGES: '12',
           SYNAPSE_MAX_CONTEXT_TOKENS: '3000',
           SYNAPSE_MAX_SESSIONS: '0',
@@ -312,7 +314,7 @@ describe('config', () => {
         provider: {default: 'anthropic', model: 'from-file'},
         providers: {openai: {base_url: 'http://localhost:8080/v1'}},
         session: {autoCleanup: false, maxContextMessages: 12, maxContextTokens: 3000, maxSessions: 0, retentionDays: 0.5},
-        storage: {url: 'sqlite:///data/s.db'},
+        storage: {busyTimeoutMs: 250, url: 'sqlite:///data/s.db'},
       })
       expect(entry(config.entries(), 'providers.openai.base_url').source).to.deep.equal({kind: 'env', variable: 'OPENAI_BASE_URL'})
     })
