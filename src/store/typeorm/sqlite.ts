@@ -69,8 +69,10 @@ function prepareFile(path: string, describe: (error: unknown) => unknown): void 
   try {
     mkdirSync(dirname(path), {mode: 0o700, recursive: true})
     if (existsSync(path)) {
-      // A history file is its owner's alone, whatever umask made it.
-      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)
+      // A history file is its owner's alone, whatever umask made it; the owner's own bits (a file
+      // made read-only on purpose) are left as they are.
+      const {mode} = statSync(path)
+      if ((mode & 0o077) !== 0) chmodSync(path, mode & 0o700)
     } else {
       closeSync(openSync(path, 'wx', 0o600))
     }

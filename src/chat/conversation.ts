@@ -1,0 +1,182 @@
+import {isSynapseError, SynapseError} from '../core/errors.js'
+import type {Provider, Usage} from '../providers/provider.js'
+import type {Message, Session, SessionStore} from '../store/session-store.js'
+import {buildContext, type ContextBudget} from './context.js'
+
+export interface TurnOptions {
+  maxTokens?: number
+  model: string
+  /** Called with each piece of the reply as it arrives, before anything is written. */
+  onDelta?: (text: string) => void
+  prompt: string
+  /** Aborting it stops the request; the reply so far is kept as an interrupted message. */
+  signal?: AbortSignal
+  temperature?: number
+}
+
+export interface TurnResult {
+  durationMs: number
+  finishReason: null | string
+  model: string
+  /** Earlier messages left out of the request to fit the context budget. */
+  omitted: number
+  provider: string
+  reply: string
+  /** The first error that kept the turn from being saved; the reply was still delivered. */
+  saveError?: unknown
+  saved: boolean
+  sessionId: string
+  status: 'complete' | 'interrupted'
+  /** From sending the request to the first piece of the reply; null if none came. */
+  timeToFirstTokenMs: null | number
+  usage: Usage
+}
+
+export interface ConversationOptions {
+  budget: ContextBudget
+  /** Whether `store` keeps what it is given beyond this process (false for --no-save). */
+  persistent: boolean
+  provider: Provider
+  session: Session
+  store: SessionStore
+}
+
+/**
+ * One conversation: sends a prompt with the session's history and saves the exchange so that no
+ * turn is ever lost. The order is the contract:
+ * 1. the user's message is committed before the request goes out;
+ * 2. the reply streams to the caller as it arrives, nothing written meanwhile;
+ * 3. the reply is committed when it completes, with provider, model, tokens, finish reason and
+ *    duration; an interrupted reply is committed as far as it got;
+ * 4. when the request fails, the user's message is marked "error", so the next turn does not send a
+ *    question without its answer, and the error is thrown.
+ * A storage failure never costs the user the reply: it is recorded in the result instead.
+ */
+export class Conversation {
+  session: Session
+  private readonly options: ConversationOptions
+
+  constructor(options: ConversationOptions) {
+    this.options = options
+    this.session = options.session
+  }
+
+  get store(): SessionStore {
+    return this.options.store
+  }
+
+  async send(turn: TurnOptions): Promise<TurnResult> {
+    const {budget, provider, store} = this.options
+    const sessionId = this.session.id
+    let saveError: unknown
+    const save = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await work()
+      } catch (error) {
+        saveError ??= error
+        return undefined
+      }
+    }
+
+    // Without its history a turn would be a different conversation: a failed read is an error.
+    const history = await store.messages(sessionId)
+    const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
+    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user'}]))) ?? []
+
+    const started = performance.now()
+    let firstTokenAt: null | number = null
+    let reply = ''
+    try {
+      for await (const event of provider.stream(context.messages, {maxTokens: turn.maxTokens, model: turn.model, signal: turn.signal, temperature: turn.temperature})) {
+        if (event.type === 'delta') {
+          firstTokenAt ??= performance.now()
+          reply += event.text
+          turn.onDelta?.(event.text)
+          continue
+        }
+        const durationMs = Math.round(performance.now() - started)
+        await save(() =>
+          store.append(sessionId, [
+            {
+              content: reply,
+              durationMs,
+              finishReason: event.finishReason,
+              inputTokens: event.usage.inputTokens,
+              model: event.model,
+              outputTokens: event.usage.outputTokens,
+              provider: provider.name,
+              role: 'assistant',
+            },
+          ]),
+        )
+        return this.result({durationMs, finishReason: event.finishReason, firstTokenAt, model: event.model, omitted: context.omitted, reply, saveError, started, status: 'complete', usage: event.usage})
+      }
+      throw new SynapseError('PROVIDER_ERROR', `The ${provider.name} provider ended its reply without finishing it.`, {
+        suggestions: ['Try again; if it keeps happening, the server may be cutting long replies short.'],
+      })
+    } catch (error) {
+      const durationMs = Math.round(performance.now() - started)
+      if (isSynapseError(error) && error.code === 'INTERRUPTED') {
+        await save(async () => {
+          if (reply === '') {
+            if (userMessage) await store.updateMessage(userMessage.id, {metadata: {interrupted: true}, status: 'error'})
+            return
+          }
+          await store.append(sessionId, [{content: reply, durationMs, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'}])
+        })
+        return this.result({durationMs, finishReason: null, firstTokenAt, model: turn.model, omitted: context.omitted, reply, saveError, started, status: 'interrupted', usage: {inputTokens: null, outputTokens: null}})
+      }
+      if (userMessage) {
+        const summary = isSynapseError(error) ? {code: error.code, message: error.message} : {message: String(error)}
+        await save(() => store.updateMessage(userMessage.id, {metadata: {error: summary}, status: 'error'}))
+      }
+      throw error
+    }
+  }
+
+  /** Continues in a fresh session with the same provider, model and system prompt. */
+  async startNew(): Promise<Session> {
+    const {model, provider, systemPrompt} = this.session
+    this.session = await this.options.store.create({model, provider, systemPrompt})
+    return this.session
+  }
+
+  /** Switches the model (and provider) that later turns use, and remembers it on the session. */
+  async use(provider: Provider, model: string): Promise<void> {
+    this.options.provider = provider
+    if (this.options.persistent) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
+    else this.session = {...this.session, model, provider: provider.name}
+  }
+
+  get provider(): Provider {
+    return this.options.provider
+  }
+
+  private result(parts: {
+    durationMs: number
+    finishReason: null | string
+    firstTokenAt: null | number
+    model: string
+    omitted: number
+    reply: string
+    saveError: unknown
+    started: number
+    status: 'complete' | 'interrupted'
+    usage: Usage
+  }): TurnResult {
+    return {
+      durationMs: parts.durationMs,
+      finishReason: parts.finishReason,
+      model: parts.model,
+      omitted: parts.omitted,
+      provider: this.options.provider.name,
+      reply: parts.reply,
+      saved: this.options.persistent && parts.saveError === undefined,
+      ...(parts.saveError === undefined ? {} : {saveError: parts.saveError}),
+      sessionId: this.session.id,
+      status: parts.status,
+      timeToFirstTokenMs: parts.firstTokenAt === null ? null : Math.round(parts.firstTokenAt - parts.started),
+      usage: parts.usage,
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type {LoadedConfig} from '../config/index.js'
+import {SynapseError} from '../core/errors.js'
+import type {Provider} from '../providers/provider.js'
+import type {ProviderRegistry} from '../providers/registry.js'
+import {providerSettings} from '../providers/settings.js'
+import {MemorySessionStore} from '../store/memory-store.js'
+import type {Session, SessionStore} from '../store/session-store.js'
+import {Conversation} from './conversation.js'
+
+export interface StartOptions {
+  continueLatest?: boolean
+  model?: string
+  provider?: string
+  /** false: nothing is written; history of a continued session is read but not added to. */
+  save: boolean
+  sessionId?: string
+  system?: string
+  title?: string
+}
+
+export interface StartContext {
+  config: LoadedConfig
+  env?: NodeJS.ProcessEnv
+  /** Why the store could not be opened, when it could not. */
+  openError?: unknown
+  registry: ProviderRegistry
+  store?: SessionStore
+}
+
+export interface Started {
+  conversation: Conversation
+  model: string
+  /** The store could not be used: the conversation runs in memory and is not saved. */
+  notSavedBecause?: unknown
+}
+
+/**
+ * Sets up the conversation a chat command asked for. Everything that can fail without a request
+ * (an unknown session, an unknown provider, a missing API key) fails here, before anything is written.
+ */
+export async function startConversation(context: StartContext, options: StartOptions): Promise<Started> {
+  const resuming = Boolean(options.continueLatest || options.sessionId)
+  const {store: realStore} = context
+  if (!realStore && resuming) throw context.openError
+  const existing = realStore && resuming ? await findSession(realStore, options) : undefined
+
+  const providerName = options.provider ?? existing?.provider ?? context.config.settings.provider.default
+  const descriptor = context.registry.get(providerName)
+  const provider: Provider = descriptor.create(providerSettings(descriptor, context.config, context.env))
+  const sameProvider = providerName === (existing?.provider ?? context.config.settings.provider.default)
+  const model = options.model ?? (sameProvider ? (existing?.model ?? context.config.settings.provider.model) : undefined) ?? descriptor.defaultModel
+
+  const fields = {
+    model,
+    provider: providerName,
+    systemPrompt: options.system ?? existing?.systemPrompt ?? null,
+    title: options.title ?? existing?.title ?? null,
+  }
+  const budget = {maxMessages: context.config.settings.session.maxContextMessages, maxTokens: context.config.settings.session.maxContextTokens}
+
+  if (options.save && realStore) {
+    const session = existing
+      ? await realStore.update(existing.id, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
+      : await realStore.create(fields)
+    return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
+  }
+
+  // In memory: --no-save, or a store that could not be opened. A continued session is copied in,
+  // so the request carries its history while nothing reaches the database.
+  const memory = new MemorySessionStore()
+  const session = await memory.create({...fields, id: existing?.id, metadata: existing?.metadata})
+  if (existing && realStore) {
+    const history = await realStore.messages(existing.id)
+    await memory.append(session.id, history.map(({content, role, status}) => ({content, role, status})))
+  }
+  return {
+    conversation: new Conversation({budget, persistent: false, provider, session, store: memory}),
+    model,
+    ...(options.save ? {notSavedBecause: context.openError} : {}),
+  }
+}
+
+async function findSession(store: SessionStore, options: StartOptions): Promise<Session> {
+  if (options.sessionId) return store.get(options.sessionId)
+  const latest = await store.latest()
+  if (!latest) {
+    throw new SynapseError('SESSION_NOT_FOUND', 'There is no session to continue yet.', {suggestions: ['Start one with: synapse "Hello"']})
+  }
+  return latest
+}

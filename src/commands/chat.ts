@@ -1,0 +1,162 @@
+import {Args, Flags} from '@oclif/core'
+
+import {StoreCommand} from '../cli/base-command.js'
+import {paint} from '../cli/output.js'
+import {runtime} from '../cli/runtime.js'
+import {Spinner} from '../cli/spinner.js'
+import type {Conversation, TurnResult} from '../chat/conversation.js'
+import {composePrompt, readPipedStdin} from '../chat/input.js'
+import {startConversation} from '../chat/start.js'
+import {InvalidInputError, isSynapseError} from '../core/errors.js'
+import {loadProviders} from '../providers/index.js'
+
+export interface ChatResult {
+  durationMs: number
+  finishReason: null | string
+  model: string
+  provider: string
+  reply: string
+  saved: boolean
+  sessionId: string
+  status: 'complete' | 'interrupted'
+  usage: {inputTokens: null | number; outputTokens: null | number}
+}
+
+const floatFlag = Flags.custom<number>({
+  async parse(input) {
+    const value = Number(input)
+    if (input.trim() === '' || !Number.isFinite(value)) throw new InvalidInputError(`Expected a number, not "${input}".`)
+    return value
+  },
+})
+
+export default class Chat extends StoreCommand {
+  static args = {
+    // oclif would otherwise read a missing argument from stdin, taking the piped text and the REPL's input.
+    prompt: Args.string({description: 'What to ask. Quotes are optional: all words are joined.', ignoreStdin: true}),
+  }
+  static description = `A bare prompt runs this command: \`synapse "Hello"\` is \`synapse chat "Hello"\`. The reply streams as it arrives and both messages are saved in a new session, or in the one named with -s, or the latest with -c. Text piped in is added after the prompt, or is the prompt. Ctrl-C stops a reply and keeps what arrived, marked interrupted (exit 130).`
+  static examples = [
+    '<%= config.bin %> "Explain WAL mode in SQLite"',
+    '<%= config.bin %> -c "And how does it compare to a rollback journal?"',
+    '<%= config.bin %> -s 01JX4Q2B "Go on"',
+    'git diff | <%= config.bin %> "Write a commit message for this"',
+    '<%= config.bin %> -m gpt-4o --system "Answer in French." "Hello"',
+    '<%= config.bin %> --json "2+2?" | jq -r .reply',
+    'OPENAI_BASE_URL=http://127.0.0.1:11434/v1 <%= config.bin %> -m llama3.2 "Hi"   # a local Ollama',
+    '<%= config.bin %> -r     # an interactive session; /help lists its commands',
+  ]
+  static flags = {
+    continue: Flags.boolean({char: 'c', description: 'Continue the most recently updated session.', exclusive: ['session']}),
+    'max-tokens': Flags.integer({description: 'Longest reply, in tokens.', min: 1}),
+    model: Flags.string({char: 'm', description: 'Model to use (default: the session’s, then the config’s, then the provider’s).'}),
+    provider: Flags.string({char: 'p', description: 'Provider to use (default: the session’s, then [provider] default).'}),
+    repl: Flags.boolean({char: 'r', description: 'Talk interactively; with -c or -s, resume that session.'}),
+    save: Flags.boolean({allowNo: true, default: true, description: 'Save the exchange (--no-save: nothing is written).'}),
+    session: Flags.string({char: 's', description: 'Continue this session (id or unique prefix).'}),
+    system: Flags.string({description: 'System prompt, stored on the session.'}),
+    temperature: floatFlag({description: 'Sampling temperature, e.g. 0.2.'}),
+    title: Flags.string({char: 't', description: 'Title of the session.'}),
+    verbose: Flags.boolean({char: 'v', description: 'Report context trimming and timing on stderr.'}),
+  }
+  static strict = false
+  static summary = 'Ask a model; the conversation is saved as a session.'
+
+  async run(): Promise<ChatResult | void> {
+    const {argv, flags} = await this.parse(Chat)
+    if (!runtime.config) throw runtime.openError
+    const piped = flags.repl ? undefined : await readPipedStdin()
+    const prompt = flags.repl ? '' : composePrompt((argv as string[]).join(' '), piped)
+
+    const started = await startConversation(
+      {config: runtime.config, openError: runtime.openError, registry: loadProviders(), store: runtime.openError ? undefined : runtime.store},
+      {continueLatest: flags.continue, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
+    )
+    if (started.notSavedBecause !== undefined) this.warnNotSaved(started.notSavedBecause)
+
+    if (flags.repl) {
+      const {runRepl} = await import('../chat/repl.js')
+      const outcome = await runRepl({
+        config: runtime.config,
+        conversation: started.conversation,
+        maxTokens: flags['max-tokens'],
+        model: started.model,
+        resumed: Boolean(flags.continue || flags.session),
+        style: this.style,
+        temperature: flags.temperature,
+      })
+      if (outcome.exitCode !== 0) this.exit(outcome.exitCode)
+      return
+    }
+
+    const result = await this.oneShot(started.conversation, prompt, started.model, flags)
+    if (result.saveError !== undefined) this.warnNotSaved(result.saveError)
+    if (flags.verbose) this.report(result)
+    const json: ChatResult = {
+      durationMs: result.durationMs,
+      finishReason: result.finishReason,
+      model: result.model,
+      provider: result.provider,
+      reply: result.reply,
+      saved: result.saved,
+      sessionId: result.sessionId,
+      status: result.status,
+      usage: result.usage,
+    }
+    if (result.status === 'interrupted') {
+      if (this.jsonEnabled()) this.logJson(json)
+      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Interrupted.')} ${result.saved ? 'The reply so far is saved.' : ''}\n`)
+      this.exit(130)
+    }
+    if (started.notSavedBecause !== undefined || result.saveError !== undefined) process.exitCode = 1
+    return json
+  }
+
+  private async oneShot(conversation: Conversation, prompt: string, model: string, flags: {json?: boolean; 'max-tokens'?: number; temperature?: number}): Promise<TurnResult> {
+    const streaming = !this.jsonEnabled()
+    const controller = new AbortController()
+    let interrupts = 0
+    // The first Ctrl-C stops the reply and lets it be saved; a second one leaves at once.
+    const onInterrupt = () => {
+      interrupts++
+      if (interrupts === 1) controller.abort()
+      else process.exit(130)
+    }
+    process.on('SIGINT', onInterrupt)
+    const spinner = streaming && process.stdout.isTTY ? new Spinner(process.stderr, 'Thinking…').start() : undefined
+    let endsWithNewline = true
+    try {
+      const result = await conversation.send({
+        maxTokens: flags['max-tokens'],
+        model,
+        onDelta: (text) => {
+          spinner?.stop()
+          if (!streaming || text === '') return
+          process.stdout.write(text)
+          endsWithNewline = text.endsWith('\n')
+        },
+        prompt,
+        signal: controller.signal,
+        temperature: flags.temperature,
+      })
+      return result
+    } finally {
+      spinner?.stop()
+      if (streaming && !endsWithNewline) process.stdout.write('\n')
+      process.off('SIGINT', onInterrupt)
+    }
+  }
+
+  private report(result: TurnResult): void {
+    const parts = [`${result.provider}/${result.model}`, `${result.durationMs} ms`]
+    if (result.timeToFirstTokenMs !== null) parts.push(`first token ${result.timeToFirstTokenMs} ms`)
+    if (result.usage.inputTokens !== null) parts.push(`${result.usage.inputTokens}→${result.usage.outputTokens ?? '?'} tokens`)
+    parts.push(`${result.omitted} earlier ${result.omitted === 1 ? 'message' : 'messages'} left out of the context`)
+    process.stderr.write(`${paint(this.errorStyle, 'dim', parts.join(' · '))}\n`)
+  }
+
+  private warnNotSaved(reason: unknown): void {
+    const why = isSynapseError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason)
+    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${why}\n`)
+  }
+}
