@@ -95,8 +95,11 @@ export class Conversation {
           continue
         }
         const durationMs = Math.round(performance.now() - started)
-        await save(() =>
-          store.append(sessionId, [
+        // A reply is stored only beside its question: without it, later requests would carry an
+        // answer to nothing.
+        if (userMessage)
+          await save(() =>
+            store.append(sessionId, [
             {
               content: reply,
               durationMs,
@@ -116,21 +119,18 @@ export class Conversation {
       })
     } catch (error) {
       const durationMs = Math.round(performance.now() - started)
-      if (isSynapseError(error) && error.code === 'INTERRUPTED') {
-        await save(async () => {
-          if (reply === '') {
-            if (userMessage) await store.updateMessage(userMessage.id, {metadata: {interrupted: true}, status: 'error'})
-            return
-          }
-          await store.append(sessionId, [{content: reply, durationMs, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'}])
-        })
-        return this.result({durationMs, finishReason: null, firstTokenAt, model: turn.model, omitted: context.omitted, reply, saveError, started, status: 'interrupted', usage: {inputTokens: null, outputTokens: null}})
-      }
+      const interrupted = isSynapseError(error) && error.code === 'INTERRUPTED'
+      const metadata = interrupted ? {interrupted: true} : {error: isSynapseError(error) ? {code: error.code, message: error.message} : {message: String(error)}}
       if (userMessage) {
-        const summary = isSynapseError(error) ? {code: error.code, message: error.message} : {message: String(error)}
-        await save(() => store.updateMessage(userMessage.id, {metadata: {error: summary}, status: 'error'}))
+        // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
+        // nothing to keep, the question is marked failed so the next turn does not resend it.
+        await save(async () => {
+          if (reply === '') await store.updateMessage(userMessage.id, {metadata, status: 'error'})
+          else await store.append(sessionId, [{content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'}])
+        })
       }
-      throw error
+      if (!interrupted) throw error
+      return this.result({durationMs, finishReason: null, firstTokenAt, model: turn.model, omitted: context.omitted, reply, saveError, started, status: 'interrupted', usage: {inputTokens: null, outputTokens: null}})
     }
   }
 
