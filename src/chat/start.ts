@@ -1,11 +1,13 @@
 import type {LoadedConfig} from '../config/index.js'
-import {SynapseError} from '../core/errors.js'
+import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
 import {MemorySessionStore} from '../store/memory-store.js'
 import type {Session, SessionStore} from '../store/session-store.js'
 import {Conversation} from './conversation.js'
+
+const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
 
 export interface StartOptions {
   continueLatest?: boolean
@@ -58,11 +60,19 @@ export async function startConversation(context: StartContext, options: StartOpt
   }
   const budget = {maxMessages: context.config.settings.session.maxContextMessages, maxTokens: context.config.settings.session.maxContextTokens}
 
+  let notSavedBecause = options.save ? context.openError : undefined
   if (options.save && realStore) {
-    const session = existing
-      ? await realStore.update(existing.id, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
-      : await realStore.create(fields)
-    return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
+    try {
+      const session = existing
+        ? await realStore.update(existing.id, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
+        : await realStore.create(fields)
+      return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
+    } catch (error) {
+      // A database that cannot be written (locked past the timeout, read-only, full) must not cost
+      // the user the reply: the turn runs in memory and the caller warns that it was not saved.
+      if (!isSynapseError(error) || !STORAGE_FAILURES.has(error.code)) throw error
+      notSavedBecause = error
+    }
   }
 
   // In memory: --no-save, or a store that could not be opened. A continued session is copied in,
@@ -76,7 +86,7 @@ export async function startConversation(context: StartContext, options: StartOpt
   return {
     conversation: new Conversation({budget, persistent: false, provider, session, store: memory}),
     model,
-    ...(options.save ? {notSavedBecause: context.openError} : {}),
+    ...(notSavedBecause === undefined ? {} : {notSavedBecause}),
   }
 }
 

@@ -66,8 +66,18 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Type
 }
 
 function prepareFile(path: string, describe: (error: unknown) => unknown): void {
+  const cannot = (error: unknown, what: string) =>
+    new StorageUnavailableError(`Cannot create the session database at ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}${what}).`, {
+      cause: describe(error),
+      suggestions: ['Check that the directory is writable, or set DATABASE_URL to a file in a writable directory.'],
+    })
   try {
     mkdirSync(dirname(path), {mode: 0o700, recursive: true})
+  } catch (error) {
+    // EEXIST from a recursive mkdir means a file stands where a directory should.
+    throw cannot(error, (error as NodeJS.ErrnoException).code === 'EEXIST' ? ': a file is in the way' : '')
+  }
+  try {
     if (existsSync(path)) {
       // A history file is its owner's alone, whatever umask made it; the owner's own bits (a file
       // made read-only on purpose) are left as they are.
@@ -77,12 +87,8 @@ function prepareFile(path: string, describe: (error: unknown) => unknown): void 
       closeSync(openSync(path, 'wx', 0o600))
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') return
-    throw new StorageUnavailableError(`Cannot create the session database at ${path} (${code ?? String(error)}).`, {
-      cause: describe(error),
-      suggestions: ['Check that the directory is writable, or set DATABASE_URL to a file in a writable directory.'],
-    })
+    // Another process creating the same file first is fine.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(error, '')
   }
 }
 

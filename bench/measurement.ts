@@ -1,0 +1,47 @@
+import type {Stats} from './harness.js'
+
+/** A ratio bound: synapse/raw must be at least (throughput) or at most (time) this. */
+export interface Target {
+  bound: 'max' | 'min'
+  ratio: number
+}
+
+/** One line of the report: synapse against its baseline in the same run. */
+export interface Measurement {
+  /** What the raw column is, when it is not raw better-sqlite3. */
+  baseline?: string
+  id: string
+  /** Caveats a reader needs to judge the ratio. */
+  notes: string[]
+  operation: string
+  /** The headline values, in `unit`. */
+  raw: number
+  /** synapse / raw in `unit`: for a throughput higher is better, for a time lower is. */
+  ratio: number
+  synapse: number
+  /** Milliseconds per trial, as measured. */
+  timings: {raw: Stats; synapse: Stats}
+  /** Undefined: reported for information only. */
+  target?: Target
+  unit: 'messages/s' | 'ms'
+}
+
+/** A comparison of times: the medians as they are. */
+export function timeComparison(fields: Omit<Measurement, 'raw' | 'ratio' | 'synapse' | 'unit'>): Measurement {
+  const synapse = fields.timings.synapse.median
+  const raw = fields.timings.raw.median
+  return {...fields, raw, ratio: synapse / raw, synapse, unit: 'ms'}
+}
+
+/** A comparison of throughputs: `operations` per trial over the median trial time. */
+export function rateComparison(operations: number, fields: Omit<Measurement, 'raw' | 'ratio' | 'synapse' | 'unit'>): Measurement {
+  const synapse = (operations * 1000) / fields.timings.synapse.median
+  const raw = (operations * 1000) / fields.timings.raw.median
+  return {...fields, raw, ratio: synapse / raw, synapse, unit: 'messages/s'}
+}
+
+export function meetsTarget(measurement: Measurement): boolean | undefined {
+  const {target} = measurement
+  if (!target) return undefined
+  return target.bound === 'min' ? measurement.ratio >= target.ratio : measurement.ratio <= target.ratio
+}

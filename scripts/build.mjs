@@ -1,0 +1,205 @@
+// Bundles the CLI for start-up time: one ESM entry per command file and per hook, and a launcher
+// that bin/run.js imports, with code splitting so that @oclif/core, TypeORM and the rest live in
+// shared chunks that the process loads once. Importing @oclif/core, TypeORM and cosmiconfig as
+// hundreds of separate node_modules files costs ~250 ms per run; as a few chunks, ~45 ms.
+//
+// tsc's dist/ stays the library API (dist/index.js, dist/testing, typings); the bundle goes beside
+// it, in dist/cli/, a directory with no src/ twin, so oclif loads it even under a TypeScript loader.
+//
+//   dist/cli/launcher.js              what bin/run.js needs from @oclif/core
+//   dist/cli/commands/<topic>/<verb>.js   found by oclif's usual pattern (package.json oclif.commands)
+//   dist/cli/hooks/<event>.js
+//   dist/cli/chunks/*.js              shared code; dynamic import()s stay split points, so the
+//                                     chunk holding TypeORM loads only when the init hook opens a store
+//   dist/cli/bundle-contents.json     which packages each output file holds (test/fixtures/trace-imports.mjs)
+import {build, transform} from 'esbuild'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join, relative} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const outdir = join(root, 'dist', 'cli')
+
+/** Every TypeScript module under `dir` (recursively), so a new command file needs no build change. */
+function sources(dir) {
+  return readdirSync(join(root, dir), {recursive: true, withFileTypes: true})
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .sort()
+}
+
+/**
+ * Entry points that are no file in src/. The launcher re-exports what bin/run.js needs from
+ * @oclif/core, so that it and the commands share one copy. `help` is @oclif/plugin-help's command,
+ * bundled as one of ours rather than loaded as a core plugin (package.json oclif.plugins), which
+ * would import a second, unbundled @oclif/core (~40 ms) for `synapse help ...`.
+ */
+const virtualEntries = {
+  'commands/help': "import {commands} from '@oclif/plugin-help'\nexport default commands.help\n",
+  launcher: "export {Config, execute, flush, handle} from '@oclif/core'\n",
+}
+
+const commandFiles = sources('src/commands')
+const entryPoints = [
+  ...commandFiles.map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)})),
+  ...sources('src/hooks').map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)})),
+  // A command of our own with the same name wins.
+  ...Object.keys(virtualEntries)
+    .filter((out) => !commandFiles.includes(`src/${out}.ts`))
+    .map((out) => ({in: `synapse:${out}`, out})),
+]
+
+// Loaded at run time from node_modules, never bundled: better-sqlite3 is a native addon (its
+// binding is found relative to its own files), and TypeORM's drivers for other databases are
+// optional peers it require()s only when asked for that database. `typescript` is what
+// cosmiconfig and oclif load only for TypeScript config files and development mode.
+const external = [
+  'better-sqlite3',
+  // TypeORM's optional drivers and their helpers (see typeorm/platform/PlatformTools.js).
+  '@capacitor-community/sqlite',
+  '@google-cloud/spanner',
+  '@sap/hana-client',
+  '@sap/hana-client/extension/Stream',
+  '@sqlitecloud/drivers',
+  'expo-sqlite',
+  'hdb-pool',
+  'ioredis',
+  'mongodb',
+  'mssql',
+  'mysql',
+  'mysql2',
+  'oracledb',
+  'pg',
+  'pg-native',
+  'pg-query-stream',
+  'react-native-sqlite-storage',
+  'redis',
+  'sql.js',
+  'sqlite3',
+  'typeorm-aurora-data-api-driver',
+  // Development-time only.
+  'ts-node',
+  'tsx',
+  'tsx/*',
+  'typescript',
+]
+
+const virtual = {
+  name: 'synapse-virtual-entries',
+  setup(b) {
+    b.onResolve({filter: /^synapse:/}, (args) => ({namespace: 'synapse', path: args.path.slice('synapse:'.length)}))
+    b.onLoad({filter: /.*/, namespace: 'synapse'}, (args) => ({contents: virtualEntries[args.path], loader: 'js', resolveDir: root}))
+  },
+}
+
+/**
+ * `await import('cosmiconfig')` of a CommonJS package: Node gives the named exports that it detects
+ * in the source, but a chunk esbuild makes for a CommonJS module only has `export default`, so
+ * `const {cosmiconfig} = await import('cosmiconfig')` would get undefined. Such imports go through a
+ * facade that re-exports, by name, what the package exports (read by loading it here, at build time).
+ */
+const commonjsDynamicImports = {
+  name: 'commonjs-dynamic-imports',
+  setup(b) {
+    b.onResolve({filter: /^[^./]/}, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData?.facade) return
+      const resolved = await b.resolve(args.path, {kind: 'import-statement', pluginData: {facade: true}, resolveDir: args.resolveDir})
+      if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return
+      return {namespace: 'commonjs-facade', path: resolved.path, pluginData: {specifier: args.path}}
+    })
+    b.onLoad({filter: /.*/, namespace: 'commonjs-facade'}, (args) => {
+      const names = Object.keys(createRequire(args.path)(args.path)).filter((name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name))
+      return {
+        contents: `const m = require(${JSON.stringify(args.path)})\nexport default m\nexport const {${names.join(', ')}} = m\n`,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }
+    })
+  },
+}
+
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true
+  if (!file.endsWith('.js')) return false
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pjson = join(dir, 'package.json')
+    if (existsSync(pjson)) return JSON.parse(readFileSync(pjson, 'utf8')).type !== 'module'
+  }
+  return true
+}
+
+/**
+ * esbuild wraps each bundled CommonJS module in a method, `"path"(exports, module) { ... }`, which V8
+ * compiles lazily, on first call, so Node's compile cache (made when a file is compiled, before it
+ * runs) never holds the modules' code: every run compiles @oclif/core and TypeORM module by module.
+ * Written as a parenthesized function, `"path": (function(exports, module) { ... })`, the body is
+ * compiled with the file (V8's heuristic for functions about to be called) and lands in the cache.
+ * Measured here: about 7 ms off importing @oclif/core, as much again off TypeORM.
+ */
+function compileModulesEagerly(code, file) {
+  let rewritten = 0
+  const out = code.replace(/(= __(?:commonJS|esm)\(\{\n  "[^"\n]+")\(([^)\n]*)\) \{\n([\s\S]*?)\n  \}\n\}\);/g, (_, head, params, body) => {
+    rewritten++
+    return `${head}: (function(${params}) {\n${body}\n  })\n});`
+  })
+  const wrappers = code.match(/= __(?:commonJS|esm)\(\{\n/g)?.length ?? 0
+  if (rewritten !== wrappers) console.warn(`scripts/build.mjs: ${file}: ${wrappers - rewritten} of ${wrappers} module wrappers left lazy (esbuild's output changed?)`)
+  return out
+}
+
+rmSync(outdir, {force: true, recursive: true})
+const result = await build({
+  absWorkingDir: root,
+  // The bundled CommonJS packages call require() (for externals and Node built-ins).
+  banner: {js: "import {createRequire as __synapseCreateRequire} from 'node:module'; const require = __synapseCreateRequire(import.meta.url);"},
+  bundle: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  entryNames: '[dir]/[name]',
+  entryPoints,
+  external,
+  format: 'esm',
+  // TypeORM names migrations (and oclif names a command without an id) after the class: keep
+  // class names as written, whatever esbuild renames to avoid clashes in a shared chunk.
+  keepNames: true,
+  logLevel: 'warning',
+  metafile: true,
+  outdir,
+  platform: 'node',
+  plugins: [virtual, commonjsDynamicImports],
+  // Node reads the maps only when asked: bin/run.js turns them on under DEBUG.
+  sourcemap: 'linked',
+  sourcesContent: false,
+  splitting: true,
+  target: 'node22',
+  // esbuild takes experimentalDecorators and useDefineForClassFields from here (TypeORM's legacy
+  // decorators). It emits no decorator metadata, which is why every column names its type.
+  tsconfig: join(root, 'tsconfig.json'),
+  write: false,
+})
+
+for (const file of result.outputFiles) {
+  mkdirSync(dirname(file.path), {recursive: true})
+  if (!file.path.endsWith('.js')) {
+    writeFileSync(file.path, file.contents)
+    continue
+  }
+  const code = compileModulesEagerly(file.text, relative(root, file.path))
+  // A rewrite gone wrong must fail here, not in a user's terminal.
+  if (code !== file.text) await transform(code, {format: 'esm', loader: 'js', logLevel: 'silent'})
+  writeFileSync(file.path, code)
+}
+
+// Which packages each output file holds, for the start-up test's tracer: with TypeORM bundled, a
+// chunk is what gets imported, not a file under node_modules/typeorm/.
+const contents = {}
+for (const [output, meta] of Object.entries(result.metafile.outputs)) {
+  if (!output.endsWith('.js')) continue
+  const packages = new Set()
+  for (const input of Object.keys(meta.inputs)) {
+    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
+    if (match) packages.add(match[1])
+  }
+  contents[relative(outdir, join(root, output))] = [...packages].sort()
+}
+writeFileSync(join(outdir, 'bundle-contents.json'), `${JSON.stringify(contents, null, 2)}\n`)

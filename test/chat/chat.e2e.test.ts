@@ -1,0 +1,408 @@
+import {expect} from 'chai'
+import Database from 'better-sqlite3'
+import {createServer} from 'node:net'
+import {mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import type {Message, Session} from '../../src/store/session-store.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {synapse, SynapseProcess} from '../helpers/spawn.js'
+
+const API_KEY = 'sk-test-5f3c9a1e'
+
+/**
+ * The chat command end to end: `bin/run.js` as a child process, the real openai SDK inside it, and a
+ * fake OpenAI-compatible server on 127.0.0.1 in this process.
+ */
+describe('chat (end to end)', function () {
+  this.timeout(30_000)
+  let sandbox: Sandbox
+  let server: FakeOpenAIServer
+  let dbPath: string
+
+  beforeEach(async () => {
+    server = await FakeOpenAIServer.start()
+    sandbox = makeSandbox({OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: server.url})
+    dbPath = join(sandbox.configDir, 'sessions.db')
+  })
+  afterEach(async () => {
+    await server.close()
+    sandbox.cleanup()
+  })
+
+  function writeConfig(toml: string): void {
+    mkdirSync(sandbox.configDir, {recursive: true})
+    writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
+  }
+
+  async function stored(): Promise<Array<{messages: Message[]; session: Session}>> {
+    const store = await openSqliteStore({path: dbPath})
+    try {
+      const sessions = await store.list({limit: 100})
+      return Promise.all(sessions.map(async (session) => ({messages: await store.messages(session.id), session})))
+    } finally {
+      await store.close()
+    }
+  }
+
+  function sent(index = -1): Array<[string, string]> {
+    const request = server.chatRequests.at(index)
+    return request!.chat!.messages.map((m) => [m.role, m.content])
+  }
+
+  describe('one-shot', function () {
+    it('streams the reply to stdout and saves both messages with usage and timing', async function () {
+      server.reply(['Write-ahead', ' logging', ' keeps readers', ' unblocked.'], {usage: {inputTokens: 21, outputTokens: 9}})
+      const {code, stderr, stdout} = await synapse(sandbox, ['chat', 'What is WAL?'])
+      expect(stderr).to.equal('')
+      expect(code).to.equal(0)
+      expect(stdout).to.equal('Write-ahead logging keeps readers unblocked.\n')
+      const [{messages, session}] = await stored()
+      expect(session).to.deep.include({model: 'gpt-5.4-mini', provider: 'openai'})
+      expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([
+        ['user', 'What is WAL?', 'complete'],
+        ['assistant', 'Write-ahead logging keeps readers unblocked.', 'complete'],
+      ])
+      expect(messages[1]).to.deep.include({finishReason: 'stop', inputTokens: 21, model: 'gpt-5.4-mini', outputTokens: 9, provider: 'openai'})
+      expect(messages[1].durationMs).to.be.a('number').and.to.be.at.least(0)
+      const [request] = server.chatRequests
+      expect(request.headers.authorization).to.equal(`Bearer ${API_KEY}`)
+      expect(request.body).to.deep.include({stream: true, stream_options: {include_usage: true}})
+    })
+
+    it('routes a bare prompt to chat, all words joined', async function () {
+      server.reply(['Hi!'])
+      const {code, stdout} = await synapse(sandbox, ['Hello', 'there'])
+      expect(code).to.equal(0)
+      expect(stdout).to.equal('Hi!\n')
+      expect(sent()).to.deep.equal([['user', 'Hello there']])
+    })
+
+    it('sends the system prompt first and stores it on the session', async function () {
+      server.reply(['Bonjour.'])
+      await synapse(sandbox, ['--system', 'Answer in French.', '--title', 'French', 'Hello'])
+      expect(sent()).to.deep.equal([
+        ['system', 'Answer in French.'],
+        ['user', 'Hello'],
+      ])
+      const [{session}] = await stored()
+      expect(session).to.deep.include({systemPrompt: 'Answer in French.', title: 'French'})
+    })
+
+    it('passes model, temperature and max tokens through', async function () {
+      server.reply(['ok'])
+      await synapse(sandbox, ['-m', 'gpt-fake-large', '--temperature', '0.2', '--max-tokens', '64', 'Hi'])
+      expect(server.chatRequests[0].chat).to.deep.include({maxTokens: 64, model: 'gpt-fake-large', temperature: 0.2})
+    })
+
+    it('returns one JSON object with --json and streams no text', async function () {
+      server.reply(['4'], {usage: {inputTokens: 7, outputTokens: 1}})
+      const {code, stdout} = await synapse(sandbox, ['--json', '2+2?'])
+      expect(code).to.equal(0)
+      const result = JSON.parse(stdout)
+      const [{session}] = await stored()
+      expect(result).to.deep.include({
+        finishReason: 'stop',
+        model: 'gpt-5.4-mini',
+        provider: 'openai',
+        reply: '4',
+        saved: true,
+        sessionId: session.id,
+        status: 'complete',
+        usage: {inputTokens: 7, outputTokens: 1},
+      })
+    })
+  })
+
+  describe('continuing', function () {
+    it('-c sends the earlier exchange back and adds to the same session', async function () {
+      server.enqueue({chunks: ['Paris.'], type: 'reply'}, {chunks: ['About 2.1 million.'], type: 'reply'})
+      await synapse(sandbox, ['-m', 'gpt-fake-large', 'Capital of France?'])
+      const {code, stdout} = await synapse(sandbox, ['-c', 'Its population?'])
+      expect(code).to.equal(0)
+      expect(stdout).to.equal('About 2.1 million.\n')
+      expect(sent()).to.deep.equal([
+        ['user', 'Capital of France?'],
+        ['assistant', 'Paris.'],
+        ['user', 'Its population?'],
+      ])
+      // The session remembers its model.
+      expect(server.chatRequests[1].chat!.model).to.equal('gpt-fake-large')
+      const sessions = await stored()
+      expect(sessions).to.have.length(1)
+      expect(sessions[0].messages.map((m) => m.content)).to.deep.equal(['Capital of France?', 'Paris.', 'Its population?', 'About 2.1 million.'])
+    })
+
+    it('-s continues the session named by a lower-case prefix, not the latest', async function () {
+      server.enqueue({chunks: ['A1'], type: 'reply'}, {chunks: ['B1'], type: 'reply'}, {chunks: ['A2'], type: 'reply'})
+      await synapse(sandbox, ['first topic'])
+      await synapse(sandbox, ['second topic'])
+      const first = (await stored()).find((s) => s.messages[0].content === 'first topic')!.session
+      const {code} = await synapse(sandbox, ['-s', first.id.slice(0, 22).toLowerCase(), 'back to the first'])
+      expect(code).to.equal(0)
+      expect(sent()).to.deep.equal([
+        ['user', 'first topic'],
+        ['assistant', 'A1'],
+        ['user', 'back to the first'],
+      ])
+    })
+
+    it('-c with no session yet is a one-line error, exit 1', async function () {
+      const {code, stderr} = await synapse(sandbox, ['-c', 'hello?'])
+      expect(code).to.equal(1)
+      expect(stderr).to.equal('Error: There is no session to continue yet.\n  → Start one with: synapse "Hello"\n')
+      expect(server.chatRequests).to.have.length(0)
+    })
+
+    it('leaves the oldest turns out of the request above max_context_messages, never out of storage', async function () {
+      writeConfig('[session]\nmax_context_messages = 2\n')
+      server.enqueue({chunks: ['a1'], type: 'reply'}, {chunks: ['a2'], type: 'reply'}, {chunks: ['a3'], type: 'reply'})
+      await synapse(sandbox, ['q1'])
+      await synapse(sandbox, ['-c', 'q2'])
+      const {stderr} = await synapse(sandbox, ['-c', '--verbose', 'q3'])
+      expect(sent()).to.deep.equal([
+        ['user', 'q2'],
+        ['assistant', 'a2'],
+        ['user', 'q3'],
+      ])
+      expect(stderr).to.match(/· 2 earlier messages left out of the context\n$/)
+      expect((await stored())[0].messages).to.have.length(6)
+    })
+  })
+
+  describe('input from a pipe', function () {
+    it('appends piped text to the prompt', async function () {
+      server.reply(['Summary.'])
+      await synapse(sandbox, ['summarise this'], {input: 'line one\nline two\n'})
+      expect(sent()).to.deep.equal([['user', 'summarise this\n\nline one\nline two']])
+    })
+
+    it('uses piped text alone as the prompt', async function () {
+      server.reply(['ok'])
+      const {code} = await synapse(sandbox, ['chat'], {input: 'just the pipe\n'})
+      expect(code).to.equal(0)
+      expect(sent()).to.deep.equal([['user', 'just the pipe']])
+    })
+
+    it('with neither a prompt nor piped text is a usage error, exit 2', async function () {
+      const {code, stderr} = await synapse(sandbox, ['chat'])
+      expect(code).to.equal(2)
+      expect(stderr.split('\n')[0]).to.equal('Error: No prompt: give one as an argument, pipe text in, or start the REPL with -r.')
+    })
+  })
+
+  describe('--no-save', function () {
+    it('writes nothing, even when continuing', async function () {
+      server.enqueue({chunks: ['saved'], type: 'reply'}, {chunks: ['ephemeral'], type: 'reply'}, {chunks: ['fresh'], type: 'reply'})
+      await synapse(sandbox, ['keep me'])
+      const before = await stored()
+      const continued = await synapse(sandbox, ['-c', '--no-save', '--json', 'forget me'])
+      expect(JSON.parse(continued.stdout)).to.deep.include({reply: 'ephemeral', saved: false})
+      expect(sent()).to.deep.equal([
+        ['user', 'keep me'],
+        ['assistant', 'saved'],
+        ['user', 'forget me'],
+      ])
+      const fresh = await synapse(sandbox, ['--no-save', 'not kept'])
+      expect(fresh.stdout).to.equal('fresh\n')
+      expect(await stored()).to.deep.equal(before)
+    })
+  })
+
+  describe('the REPL', function () {
+    it('talks, runs slash commands and keeps everything', async function () {
+      server.enqueue({chunks: ['One.'], type: 'reply'}, {chunks: ['Two.'], type: 'reply'}, {chunks: ['Three.'], type: 'reply'})
+      const input = ['first', '/count', '/model gpt-fake-large', 'second', '/session', '/new', 'third', '/history', '/exit', 'never sent', ''].join('\n')
+      const {code, stderr, stdout} = await synapse(sandbox, ['-r'], {input})
+      expect(stderr).to.equal('')
+      expect(code).to.equal(0)
+      const lines = stdout.split('\n')
+      expect(lines[0]).to.match(/^synapse · session [0-9A-Z]{26} · openai\/gpt-5\.4-mini · \/help for commands, \/exit or Ctrl-D to leave$/)
+      expect(lines.slice(1, 5)).to.deep.equal(['One.', '2 messages in this session.', 'Using openai/gpt-fake-large from now on.', 'Two.'])
+      expect(lines[5]).to.match(/^Session [0-9A-Z]{26} · openai\/gpt-fake-large · 4 messages$/)
+      expect(lines[6]).to.match(/^New session [0-9A-Z]{26}\.$/)
+      expect(lines.slice(7)).to.deep.equal(['Three.', 'you: third', 'assistant: Three.', ''])
+      expect(server.chatRequests.map((r) => r.chat!.model)).to.deep.equal(['gpt-5.4-mini', 'gpt-fake-large', 'gpt-fake-large'])
+      const sessions = await stored()
+      expect(sessions.map((s) => s.messages.map((m) => m.content))).to.deep.equal([
+        ['third', 'Three.'],
+        ['first', 'One.', 'second', 'Two.'],
+      ])
+    })
+
+    it('-c resumes and shows the last exchanges first; /clear empties the session', async function () {
+      server.enqueue({chunks: ['Earlier answer.'], type: 'reply'})
+      await synapse(sandbox, ['Earlier question'])
+      const {code, stdout} = await synapse(sandbox, ['-r', '-c'], {input: '/clear\n/count\n'})
+      expect(code).to.equal(0)
+      expect(stdout.split('\n').slice(1)).to.deep.equal(['you: Earlier question', 'assistant: Earlier answer.', 'Cleared 2 messages.', '0 messages in this session.', ''])
+    })
+  })
+
+  describe('interruptions', function () {
+    it('Ctrl-C mid-stream saves the partial reply as interrupted and exits 130', async function () {
+      server.reply(['The beginning', ' and more', ' never sent'], {stallAfterChunks: 1})
+      const run = new SynapseProcess(sandbox, ['Tell me a long story'])
+      run.child.stdin.end()
+      await run.waitForStdout('The beginning')
+      run.child.kill('SIGINT')
+      const {code, stderr, stdout} = await run.exited
+      expect(code).to.equal(130)
+      expect(stdout).to.equal('The beginning\n')
+      expect(stderr).to.equal('Interrupted. The reply so far is saved.\n')
+      const [{messages}] = await stored()
+      expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([
+        ['user', 'Tell me a long story', 'complete'],
+        ['assistant', 'The beginning', 'interrupted'],
+      ])
+    })
+
+    it('Ctrl-C during a REPL reply keeps the REPL open; the interrupted reply is context for the next turn', async function () {
+      server.enqueue({chunks: ['Part one', ' part two'], stallAfterChunks: 1, type: 'reply'}, {chunks: ['Resumed.'], type: 'reply'})
+      const run = new SynapseProcess(sandbox, ['-r'])
+      run.write('long answer please\n')
+      await run.waitForStdout('Part one')
+      run.child.kill('SIGINT')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      run.write('go on\n')
+      await run.waitForStdout('Resumed.')
+      run.child.stdin.end()
+      const {code, stderr} = await run.exited
+      expect(code).to.equal(0)
+      expect(stderr).to.equal('Interrupted; the reply so far is kept.\n')
+      expect(sent()).to.deep.equal([
+        ['user', 'long answer please'],
+        ['assistant', 'Part one'],
+        ['user', 'go on'],
+      ])
+    })
+
+    it('SIGKILL mid-stream leaves a database that opens cleanly and holds the user message', async function () {
+      server.enqueue({chunks: ['Earlier.'], type: 'reply'}, {chunks: ['Half', ' never'], stallAfterChunks: 1, type: 'reply'})
+      await synapse(sandbox, ['An earlier question'])
+      const run = new SynapseProcess(sandbox, ['-c', 'A question cut short'])
+      run.child.stdin.end()
+      await run.waitForStdout('Half')
+      run.child.kill('SIGKILL')
+      const {signal} = await run.exited
+      expect(signal).to.equal('SIGKILL')
+      const raw = new Database(dbPath)
+      expect(raw.pragma('integrity_check', {simple: true})).to.equal('ok')
+      raw.close()
+      const [{messages}] = await stored()
+      expect(messages.map((m) => [m.role, m.content])).to.deep.equal([
+        ['user', 'An earlier question'],
+        ['assistant', 'Earlier.'],
+        ['user', 'A question cut short'],
+      ])
+      expect(statSync(dbPath).mode & 0o777).to.equal(0o600)
+    })
+  })
+
+  describe('provider errors', function () {
+    async function closedPort(): Promise<number> {
+      const probe = createServer()
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+      const {port} = probe.address() as {port: number}
+      await new Promise((resolve) => probe.close(resolve))
+      return port
+    }
+
+    const cases: Array<{expected: RegExp; hint: RegExp; name: string; script: (s: FakeOpenAIServer) => void}> = [
+      {
+        expected: /^Error: The openai provider rejected the API key \(401\)/,
+        hint: /OPENAI_API_KEY/,
+        name: '401',
+        script: (s) => s.fail(401, 'Incorrect API key provided.'),
+      },
+      {expected: /^Error: .*gpt-5\.4-mini.*\(404\)/, hint: /--model/, name: '404 model', script: (s) => s.fail(404, 'The model `gpt-5.4-mini` does not exist.', {code: 'model_not_found'})},
+      {expected: /^Error: .*rate.limit/i, hint: /wait/i, name: '429 after retries', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Rate limit reached.', status: 429, type: 'error'})},
+      {expected: /^Error: The openai provider failed with HTTP 503 after 1 retry: Overloaded\.$/, hint: /Try again later/, name: '5xx', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Overloaded.', status: 503, type: 'error'})},
+    ]
+    for (const {expected, hint, name, script} of cases) {
+      it(`${name}: one line with a hint, exit 1, the prompt kept but marked so -c does not resend it`, async function () {
+        writeConfig('[providers.openai]\nmax_retries = 1\n')
+        script(server)
+        const failed = await synapse(sandbox, ['Will this work?'])
+        expect(failed.code).to.equal(1)
+        expect(failed.stdout).to.equal('')
+        const [first, second, ...rest] = failed.stderr.split('\n')
+        expect(first).to.match(expected)
+        expect(second).to.match(/^ {2}→ /).and.to.match(hint)
+        expect(rest.join('')).not.to.match(/at .*\.js:\d+/)
+        expect(failed.stderr).not.to.contain(API_KEY)
+        if (name.startsWith('429') || name === '5xx') expect(server.chatRequests).to.have.length(2)
+        const [{messages}] = await stored()
+        expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([['user', 'Will this work?', 'error']])
+
+        server.reset()
+        server.reply(['Now it does.'])
+        const retried = await synapse(sandbox, ['-c', 'Try again'])
+        expect(retried.code).to.equal(0)
+        expect(sent()).to.deep.equal([['user', 'Try again']])
+      })
+    }
+
+    it('connection refused names the server and says what to check', async function () {
+      const port = await closedPort()
+      const {code, stderr} = await synapse(sandbox, ['Anyone there?'], {env: {OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`}})
+      expect(code).to.equal(1)
+      expect(stderr.split('\n')[0]).to.contain(`127.0.0.1:${port}`)
+      expect(stderr).to.contain('OPENAI_BASE_URL')
+    })
+
+    it('a server that stalls is a timeout error naming the limit', async function () {
+      writeConfig('[providers.openai]\ntimeout_ms = 300\nmax_retries = 0\n')
+      server.reply(['Start'], {stallAfterChunks: 1})
+      const {code, stderr, stdout} = await synapse(sandbox, ['Slow?'])
+      expect(code).to.equal(1)
+      expect(stdout).to.equal('Start\n')
+      expect(stderr.split('\n')[0]).to.match(/^Error: .*300 ms/)
+    })
+
+    it('a missing API key names the variable and the config key, and writes nothing', async function () {
+      const {code, stderr} = await synapse(sandbox, ['Hello'], {env: {OPENAI_API_KEY: '', OPENAI_BASE_URL: ''}})
+      expect(code).to.equal(1)
+      expect(stderr.split('\n')[0]).to.contain('OPENAI_API_KEY').and.to.contain('providers.openai.api_key')
+      expect(server.chatRequests).to.have.length(0)
+      expect(await stored()).to.deep.equal([])
+    })
+
+    it('an unknown provider names the known ones and how to get more', async function () {
+      const {code, stderr} = await synapse(sandbox, ['-p', 'anthropic', 'Hello'])
+      expect(code).to.equal(1)
+      expect(stderr).to.equal('Error: Unknown provider "anthropic". Known providers: openai.\n  → If a plugin provides "anthropic", install it: synapse plugins install <package>.\n')
+    })
+  })
+
+  describe('when the database cannot be used', function () {
+    it('cannot be opened: the reply still arrives, a one-line warning says why, exit 1', async function () {
+      server.reply(['Still here.'])
+      const blocker = join(sandbox.root, 'not-a-dir')
+      writeFileSync(blocker, '')
+      const {code, stderr, stdout} = await synapse(sandbox, ['Hello'], {env: {DATABASE_URL: join(blocker, 'sessions.db')}})
+      expect(stdout).to.equal('Still here.\n')
+      expect(stderr).to.match(/^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\.\n$/)
+      expect(code).to.equal(1)
+    })
+
+    it('locked past the timeout by another process: the reply arrives, the warning says so, exit 1', async function () {
+      server.enqueue({chunks: ['First.'], type: 'reply'}, {chunks: ['Delivered anyway.'], type: 'reply'})
+      await synapse(sandbox, ['First'])
+      const holder = new Database(dbPath)
+      holder.exec('BEGIN IMMEDIATE')
+      try {
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Second'], {env: {SYNAPSE_AUTO_CLEANUP: 'false', SYNAPSE_BUSY_TIMEOUT_MS: '200'}})
+        expect(stdout).to.equal('Delivered anyway.\n')
+        expect(stderr).to.match(/^Warning: this conversation was not saved: The session database at .* stayed locked by another process for 0\.2 s\.\n$/)
+        expect(code).to.equal(1)
+      } finally {
+        holder.exec('ROLLBACK')
+        holder.close()
+      }
+      expect((await stored())[0].messages.map((m) => m.content)).to.deep.equal(['First', 'First.'])
+    })
+  })
+})
