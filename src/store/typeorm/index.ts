@@ -1,0 +1,9 @@
+// "synapse-cli/typeorm": the pieces a SQL storage plugin builds on. A backend on another database
+// supplies a DataSource and an executor for its dialect; the entities, migrations and queries are
+// the same as SQLite's.
+import 'reflect-metadata'
+
+export {ENTITIES, MessageEntity, SessionEntity} from '../../entities/index.js'
+export {MIGRATIONS} from '../../migrations/index.js'
+export type {Row, SqlExecutor} from './sql-executor.js'
+export {TypeormSessionStore, type TypeormStoreOptions} from './typeorm-store.js'
