@@ -12,11 +12,12 @@ import {
   type RetentionPolicy,
   type Session,
   type SessionPatch,
+  type SessionSnapshot,
   type SessionStore,
   type SessionSummary,
   type StoreOptions,
 } from './session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, closedStoreError, monotonicClock, pageOf} from './store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, pageOf} from './store-helpers.js'
 
 interface Entry {
   messages: Message[]
@@ -175,6 +176,26 @@ export class MemorySessionStore implements SessionStore {
       .map((entry) => this.summarize(entry, byId))
     if (!policy.dryRun) await this.delete(deleted.map((s) => s.id))
     return {deleted, dryRun: policy.dryRun ?? false}
+  }
+
+  async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    this.open()
+    checkSnapshot(snapshot)
+    const {messages, session} = snapshot
+    const replaced = options.replace ? this.entries.get(session.id) : undefined
+    if (this.entries.has(session.id) && !replaced) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+    const replacedIds = new Set(replaced?.messages.map((m) => m.id))
+    const taken = messages.find((m) => this.messageIndex.has(m.id) && !replacedIds.has(m.id))
+    if (taken) throw new InvalidInputError(`A message with the id ${taken.id} already exists.`)
+    if (replaced) await this.delete([session.id])
+    const entry: Entry = {
+      messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
+      nextPosition: messages.length === 0 ? 0 : messages.at(-1)!.position + 1,
+      session: copySession(session),
+    }
+    this.entries.set(session.id, entry)
+    for (const message of entry.messages) this.messageIndex.set(message.id, message)
+    return copySession(session)
   }
 
   async update(sessionId: string, patch: SessionPatch): Promise<Session> {

@@ -103,6 +103,13 @@ export interface MessagePatch {
   status?: MessageStatus
 }
 
+/** A whole session as stored: what export writes and import reads back. */
+export interface SessionSnapshot {
+  /** In ascending position order. */
+  messages: Message[]
+  session: Session
+}
+
 export interface ListOptions {
   /** Default 20; at most 10,000 at a time. */
   limit?: number
@@ -218,6 +225,14 @@ export interface SessionStore {
    * updated beyond `maxSessions`. One transaction: a failure deletes nothing.
    */
   prune(policy: RetentionPolicy): Promise<PruneResult>
+
+  /**
+   * Writes a session exactly as given: ids, positions, statuses, metadata and timestamps included
+   * (import). One transaction: all or nothing. Throws INVALID_INPUT when the session id, or any
+   * message id, is taken, unless `replace` is set, in which case the session of that id is deleted
+   * first (in the same transaction). Ids must be ULIDs; positions must strictly increase.
+   */
+  restore(snapshot: SessionSnapshot, options?: {replace?: boolean}): Promise<Session>
 
   /** Releases the connection. Calling it twice is harmless; any other call after it throws. */
   close(): Promise<void>

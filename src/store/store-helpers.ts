@@ -1,4 +1,5 @@
 import {InvalidInputError, StorageUnavailableError} from '../core/errors.js'
+import {ID_LENGTH, normalizeIdPrefix} from '../core/ids.js'
 import {
   DEFAULT_LIST_LIMIT,
   type ListOptions,
@@ -8,6 +9,7 @@ import {
   type MessagePatch,
   type NewMessage,
   type RetentionPolicy,
+  type SessionSnapshot,
 } from './session-store.js'
 
 /** The checks every adapter makes before writing, so that bad input fails the same way everywhere. */
@@ -72,5 +74,32 @@ export function monotonicClock(clock: () => Date = () => new Date()): () => Date
     const reading = clock().getTime()
     last = reading > last ? reading : last + 1
     return new Date(last)
+  }
+}
+
+/** What `restore` accepts: well-formed ids (no path tricks reach any backend), ordered positions. */
+export function checkSnapshot(snapshot: SessionSnapshot): void {
+  const {messages, session} = snapshot
+  const checkId = (id: unknown, what: string) => {
+    if (typeof id !== 'string' || id.length !== ID_LENGTH || normalizeIdPrefix(id) !== id) {
+      throw new InvalidInputError(`${what} id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
+    }
+  }
+  checkId(session?.id, 'The session')
+  for (const date of [session.createdAt, session.updatedAt]) {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new InvalidInputError(`Session ${session.id} has an invalid timestamp.`)
+  }
+  checkNewMessages(messages)
+  let previous = -1
+  const ids = new Set<string>()
+  for (const message of messages) {
+    checkId(message.id, 'A message')
+    if (ids.has(message.id)) throw new InvalidInputError(`Message id ${message.id} appears twice.`)
+    ids.add(message.id)
+    if (!Number.isInteger(message.position) || message.position <= previous) {
+      throw new InvalidInputError(`Messages of session ${session.id} must have strictly increasing positions (${message.position} after ${previous}).`)
+    }
+    previous = message.position
+    if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime())) throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
   }
 }

@@ -332,6 +332,68 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
       })
     })
 
+    describe('restore', function () {
+      async function snapshotOf(id: string) {
+        return {messages: await store.messages(id), session: await store.get(id)}
+      }
+
+      it('writes a session exactly as exported: ids, positions, statuses, timestamps, metadata', async function () {
+        const original = await store.create({metadata: {tenant: 'acme', traits: ['x']}, model: 'm', provider: 'p', systemPrompt: 'S', title: 'T'})
+        await store.append(original.id, [
+          {content: 'q', role: 'user'},
+          {content: 'partial', durationMs: 12, finishReason: null, metadata: {raw: 1}, model: 'm', provider: 'p', role: 'assistant', status: 'interrupted'},
+        ])
+        await store.clear(original.id)
+        await store.append(original.id, [
+          {content: 'q2', role: 'user', status: 'error'},
+          {content: 'a2', inputTokens: 3, outputTokens: 4, role: 'assistant'},
+        ])
+        const snapshot = await snapshotOf(original.id)
+        await store.delete([original.id])
+        clock.advance(99_000)
+        const restored = await store.restore(snapshot)
+        expect(restored).to.deep.equal(snapshot.session)
+        expect(await snapshotOf(original.id)).to.deep.equal(snapshot)
+        // Appends continue after the restored positions.
+        const [next] = await store.append(original.id, [{content: 'after', role: 'user'}])
+        expect(next.position).to.equal(snapshot.messages.at(-1)!.position + 1)
+      })
+
+      it('restores an empty session', async function () {
+        const session = {createdAt: new Date('2025-03-01T10:00:00.000Z'), id: '01JNAAAAAAAAAAAAAAAAAAAAAA', metadata: {}, model: null, provider: null, systemPrompt: null, title: 'empty', updatedAt: new Date('2025-03-02T10:00:00.000Z')}
+        await store.restore({messages: [], session})
+        expect(await store.get(session.id)).to.deep.equal(session)
+        expect((await store.list())[0]).to.deep.include({messageCount: 0, title: 'empty'})
+      })
+
+      it('refuses a taken session id or message id, unless replacing, and writes nothing', async function () {
+        const a = await store.create({title: 'a'})
+        await store.append(a.id, [{content: 'one', role: 'user'}])
+        const snapshot = await snapshotOf(a.id)
+        await expectCode(store.restore(snapshot), 'INVALID_INPUT')
+        const stolen = {messages: snapshot.messages, session: {...snapshot.session, id: '01JNBBBBBBBBBBBBBBBBBBBBBB'}}
+        await expectCode(store.restore(stolen), 'INVALID_INPUT')
+        await expectCode(store.get('01JNBBBBBBBBBBBBBBBBBBBBBB'), 'SESSION_NOT_FOUND')
+
+        const changed = {messages: [{...snapshot.messages[0], content: 'replaced'}], session: {...snapshot.session, title: 'new title'}}
+        await store.restore(changed, {replace: true})
+        expect(await snapshotOf(a.id)).to.deep.equal(changed)
+        expect(await store.count()).to.equal(1)
+      })
+
+      it('rejects malformed snapshots before writing anything', async function () {
+        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+        await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [message, {...message, id: '01JNEEEEEEEEEEEEEEEEEEEEEE', position: 0}], session}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [message, message], session}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [{...message, role: 'robot' as never}], session}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [], session: {...session, createdAt: new Date(Number.NaN)}}), 'INVALID_INPUT')
+        expect(await store.count()).to.equal(0)
+      })
+    })
+
     describe('lifecycle', function () {
       it('refuses calls after close, and closing twice is harmless', async function () {
         await store.close()

@@ -15,12 +15,13 @@ import {
   type RetentionPolicy,
   type Session,
   type SessionPatch,
+  type SessionSnapshot,
   type SessionStore,
   type SessionSummary,
   type StoreMaintenance,
   type StoreOptions,
 } from '../session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, closedStoreError, monotonicClock, pageOf} from '../store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, pageOf} from '../store-helpers.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
@@ -34,6 +35,7 @@ const SUMMARY_COLUMNS = `${SESSION_COLUMNS},
   (SELECT MAX(p.id) FROM sessions p WHERE p.id < s.id) AS previous_id,
   (SELECT MIN(n.id) FROM sessions n WHERE n.id > s.id) AS next_id`
 const NEWEST_FIRST = 'ORDER BY s.updated_at DESC, s.id DESC'
+const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const ID_BATCH = 500
 
 export interface TypeormStoreOptions extends StoreOptions {
@@ -91,25 +93,7 @@ export class TypeormSessionStore implements SessionStore {
           sessionId,
           status: input.status ?? 'complete',
         }
-        await tx.run(
-          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [
-            message.id,
-            sessionId,
-            message.position,
-            message.role,
-            message.content,
-            message.provider,
-            message.model,
-            message.inputTokens,
-            message.outputTokens,
-            message.status,
-            message.finishReason,
-            message.durationMs,
-            encodeMetadata(message.metadata),
-            now.getTime(),
-          ],
-        )
+        await tx.run(INSERT_MESSAGE, messageRow(message))
         added.push({...message, metadata: structuredClone(message.metadata)})
       }
       if (added.length > 0) await tx.run('UPDATE sessions SET updated_at = ? WHERE id = ?', [now.getTime(), sessionId])
@@ -239,6 +223,30 @@ export class TypeormSessionStore implements SessionStore {
     })
   }
 
+  async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    this.open()
+    checkSnapshot(snapshot)
+    const {messages, session} = snapshot
+    return this.sql.writeTransaction(async (tx) => {
+      const existing = await tx.all('SELECT id FROM sessions WHERE id = ?', [session.id])
+      if (existing.length > 0) {
+        if (!options.replace) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+        await deleteByIds(tx, [session.id])
+      }
+      for (let start = 0; start < messages.length; start += ID_BATCH) {
+        const batch = messages.slice(start, start + ID_BATCH).map((m) => m.id)
+        const [taken] = await tx.all(`SELECT id FROM messages WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
+        if (taken) throw new InvalidInputError(`A message with the id ${String(taken.id)} already exists.`)
+      }
+      await tx.run(
+        'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), session.createdAt.getTime(), session.updatedAt.getTime()],
+      )
+      for (const message of messages) await tx.run(INSERT_MESSAGE, messageRow({...message, sessionId: session.id}))
+      return {...session, metadata: structuredClone(session.metadata)}
+    })
+  }
+
   async update(sessionId: string, patch: SessionPatch): Promise<Session> {
     this.open()
     const columns: Array<[string, unknown]> = []
@@ -300,6 +308,11 @@ async function deleteByIds(tx: SqlExecutor, ids: string[]): Promise<number> {
     deleted += await tx.run(`DELETE FROM sessions WHERE id IN (${batch.map(() => '?').join(', ')})`, batch)
   }
   return deleted
+}
+
+/** The parameters of INSERT_MESSAGE, in MESSAGE_COLUMNS order. */
+function messageRow(m: Message): unknown[] {
+  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime()]
 }
 
 function encodeMetadata(metadata: Metadata): null | string {
