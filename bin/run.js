@@ -10,6 +10,9 @@ if (process.env.DEBUG) process.setSourceMapsEnabled(true)
 // which the bundle does not have, so from the bundle it can never warn; skipping it spares loading
 // semver. synapse's own requirement is in package.json `engines`.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+// A linked plugin runs from its compiled JavaScript; oclif's warning that it cannot transpile one
+// written as ESM would print on every command.
+process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= '1'
 
 // @oclif/core from the bundle (scripts/build.mjs): the commands extend this same copy, and it loads
 // as a few chunks instead of hundreds of files.

@@ -119,7 +119,8 @@ export class Conversation {
       })
     } catch (error) {
       const durationMs = Math.round(performance.now() - started)
-      const interrupted = isSynapseError(error) && error.code === 'INTERRUPTED'
+      // Whatever a provider throws once the caller has aborted is the interruption showing through.
+      const interrupted = Boolean(turn.signal?.aborted) || (isSynapseError(error) && error.code === 'INTERRUPTED')
       const metadata = interrupted ? {interrupted: true} : {error: isSynapseError(error) ? {code: error.code, message: error.message} : {message: String(error)}}
       if (userMessage) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With

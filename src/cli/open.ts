@@ -2,10 +2,12 @@ import {join} from 'node:path'
 
 import {type LoadedConfig, loadConfig, userConfigDir} from '../config/index.js'
 import {applyRetention} from '../core/retention.js'
-import {openStore} from '../store/backends.js'
+import {openStore, type StorageBackends} from '../store/backends.js'
 import type {Runtime} from './runtime.js'
 
 export interface PrepareOptions {
+  /** Every backend the plugins offer, the built-in SQLite one included. */
+  backends: StorageBackends
   /** Run retention when the config says so (auto_cleanup). */
   cleanup: boolean
   cwd?: string
@@ -27,7 +29,7 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
   try {
     const env = options.env ?? process.env
     runtime.config = await loadConfig({cwd: options.cwd, env})
-    runtime.store = await openStore(storageUrl(runtime.config, env), {busyTimeoutMs: runtime.config.settings.storage.busyTimeoutMs, cwd: options.cwd, migrate: options.migrate})
+    runtime.store = await openStore(storageUrl(runtime.config, env), {busyTimeoutMs: runtime.config.settings.storage.busyTimeoutMs, cwd: options.cwd, migrate: options.migrate}, options.backends)
     const session = runtime.config.settings.session
     if (options.cleanup && session.autoCleanup) runtime.cleanup = await applyRetention(runtime.store, session)
   } catch (error) {

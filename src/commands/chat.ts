@@ -8,7 +8,7 @@ import type {Conversation, TurnResult} from '../chat/conversation.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
 import {startConversation} from '../chat/start.js'
 import {InvalidInputError, isSynapseError} from '../core/errors.js'
-import {loadProviders} from '../providers/index.js'
+import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export interface ChatResult {
   durationMs: number
@@ -68,8 +68,10 @@ export default class Chat extends StoreCommand {
     const piped = flags.repl ? undefined : await readPipedStdin()
     const prompt = flags.repl ? '' : composePrompt((argv as string[]).join(' '), piped)
 
+    const {registry, warnings} = await loadProviderRegistry(this.config)
+    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
     const started = await startConversation(
-      {config: runtime.config, openError: runtime.openError, registry: loadProviders(), store: runtime.openError ? undefined : runtime.store},
+      {config: runtime.config, openError: runtime.openError, registry, store: runtime.openError ? undefined : runtime.store},
       {continueLatest: flags.continue, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
     )
     if (started.notSavedBecause !== undefined) this.warnNotSaved(started.notSavedBecause)

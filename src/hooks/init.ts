@@ -10,8 +10,14 @@ const hook: Hook.Init = async function (options) {
   if (options.argv.includes('--help') || options.argv.includes('--version')) return
   const command = options.config.findCommand(options.id) as undefined | {autoCleanup?: boolean; migratesStore?: boolean; usesStore?: boolean}
   if (!command?.usesStore) return
-  const [{runtime}, {prepareRuntime}] = await Promise.all([import('../cli/runtime.js'), import('../cli/open.js')])
-  await prepareRuntime(runtime, {cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
+  const [{runtime}, {prepareRuntime}, {formatWarning, loadStorageBackends}] = await Promise.all([
+    import('../cli/runtime.js'),
+    import('../cli/open.js'),
+    import('../plugins/extensions.js'),
+  ])
+  const {backends, warnings} = await loadStorageBackends(this.config)
+  for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+  await prepareRuntime(runtime, {backends, cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
 }
 
 export default hook

@@ -5,6 +5,12 @@ import {fileURLToPath} from 'node:url'
 
 import {enterSandbox, type Sandbox} from './sandbox.js'
 
+// In-process runs use the bundle the CLI ships (dist/cli), never the TypeScript sources: tsx is
+// loaded in the test process, and oclif would otherwise go looking for src/ twins of dist/ paths.
+const oclifSettings = globalThis as typeof globalThis & {oclif?: Record<string, unknown>}
+// oclif keeps a reference to this object once loaded: change it in place.
+;(oclifSettings.oclif ??= {}).enableAutoTranspile = false
+
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const RUN_JS = join(PROJECT_ROOT, 'bin', 'run.js')
 
