@@ -1,13 +1,16 @@
 import type {Stats} from './harness.js'
 
-/** A ratio bound: synapse/raw must be at least (throughput) or at most (time) this. */
-export interface Target {
-  bound: 'max' | 'min'
-  ratio: number
-}
+/**
+ * A ratio bound: synapse/raw must be at least (throughput) or at most (time) `ratio`. Or, for a
+ * latency whose baseline is a few milliseconds, where a ratio would mostly show the baseline's
+ * jitter: synapse may add at most `addedMs` to it.
+ */
+export type Target = {addedMs: number; bound: 'max'} | {bound: 'max' | 'min'; ratio: number}
 
 /** One line of the report: synapse against its baseline in the same run. */
 export interface Measurement {
+  /** synapse - raw in ms, set when that difference, not the ratio, is the row's headline. */
+  addedMs?: number
   /** What the raw column is, when it is not raw better-sqlite3. */
   baseline?: string
   id: string
@@ -33,6 +36,12 @@ export function timeComparison(fields: Omit<Measurement, 'raw' | 'ratio' | 'syna
   return {...fields, raw, ratio: synapse / raw, synapse, unit: 'ms'}
 }
 
+/** A comparison of times read as the milliseconds synapse adds: the difference of the medians. */
+export function addedTimeComparison(fields: Omit<Measurement, 'addedMs' | 'raw' | 'ratio' | 'synapse' | 'unit'>): Measurement {
+  const measurement = timeComparison(fields)
+  return {...measurement, addedMs: measurement.synapse - measurement.raw}
+}
+
 /** A comparison of throughputs: `operations` per trial over the median trial time. */
 export function rateComparison(operations: number, fields: Omit<Measurement, 'raw' | 'ratio' | 'synapse' | 'unit'>): Measurement {
   const synapse = (operations * 1000) / fields.timings.synapse.median
@@ -43,5 +52,6 @@ export function rateComparison(operations: number, fields: Omit<Measurement, 'ra
 export function meetsTarget(measurement: Measurement): boolean | undefined {
   const {target} = measurement
   if (!target) return undefined
+  if ('addedMs' in target) return (measurement.addedMs ?? measurement.synapse - measurement.raw) <= target.addedMs
   return target.bound === 'min' ? measurement.ratio >= target.ratio : measurement.ratio <= target.ratio
 }

@@ -1,7 +1,7 @@
 import {cpus, loadavg} from 'node:os'
 
 import type {Stats} from './harness.js'
-import {type Measurement, meetsTarget} from './measurement.js'
+import {type Measurement, meetsTarget, type Target} from './measurement.js'
 
 export interface Environment {
   cpuModel: string
@@ -41,8 +41,8 @@ export function table(measurements: Measurement[]): string[] {
       m.operation,
       formatValue(m.synapse, m.unit),
       formatValue(m.raw, m.unit),
-      `${m.ratio.toFixed(2)}x`,
-      m.target ? `${m.target.bound === 'min' ? '>=' : '<='} ${m.target.ratio}x` : '-',
+      m.addedMs === undefined ? `${m.ratio.toFixed(ratioDecimals(m.target))}x` : `${signed(m.addedMs)} ms`,
+      m.target ? formatTarget(m.target) : '-',
       met === undefined ? 'info' : met ? 'met' : 'NOT met',
     ]
   })
@@ -55,7 +55,7 @@ export function table(measurements: Measurement[]): string[] {
     widths.map((w) => '-'.repeat(w)).join('-|-'),
     ...rows.map((row) => line(row)),
     '',
-    'ratio: synapse time / baseline time (append: synapse rate / raw rate); the raw column is raw better-sqlite3 unless the operation names another baseline.',
+    'ratio: synapse time / baseline time (append: synapse rate / raw rate; "+x ms": synapse median - baseline median); the raw column is raw better-sqlite3 unless the operation names another baseline.',
   ]
 }
 
@@ -77,6 +77,21 @@ export function jsonReport(env: Environment, measurements: Measurement[], failur
 function formatValue(value: number, unit: Measurement['unit']): string {
   if (unit === 'messages/s') return `${Math.round(value).toLocaleString('en-US')} msg/s`
   return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`
+}
+
+function formatTarget(target: Target): string {
+  if ('addedMs' in target) return `<= ${signed(target.addedMs)} ms`
+  return `${target.bound === 'min' ? '>=' : '<='} ${target.ratio}x`
+}
+
+/** One more decimal than the target has (at least two), so 1.021x never reads as 1.02x against a 1.02x bound. */
+function ratioDecimals(target: Target | undefined): number {
+  const decimals = target && 'ratio' in target ? (String(target.ratio).split('.')[1]?.length ?? 0) : 0
+  return Math.max(2, decimals + 1)
+}
+
+function signed(ms: number): string {
+  return `${ms < 0 ? '-' : '+'}${Math.abs(ms).toFixed(1)}`
 }
 
 function spread(stats: Stats): string {

@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: synapse's store and CLI against raw better-sqlite3 (and bare `node`) on the same
- * machine in the same run, as ratios with targets. A report, not a test: it exits 0 whatever the
- * verdicts, and fails only when it cannot measure.
+ * `npm run bench`: synapse's store, chat turn and CLI against raw better-sqlite3, the bare `openai`
+ * SDK and bare `node` on the same machine in the same run, as ratios with targets. A report, not a
+ * test: it exits 0 whatever the verdicts, and fails only when it cannot measure.
  *
  *   node --import tsx bench/run.ts [--quick] [--json <file>]
  */
 import {writeFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 
+import {benchChat, type ChatShape} from './chat-scenario.js'
 import {makeSandbox, makeTemplate, type Template} from './fixtures.js'
 import type {Plan} from './harness.js'
 import type {Measurement} from './measurement.js'
@@ -17,6 +18,7 @@ import {benchAppend, benchList, benchLoad, benchPrune} from './store-scenarios.j
 
 interface Profile {
   append: Plan & {batch: number}
+  chat: Plan
   list: Plan
   load: Plan
   prune: Plan
@@ -28,6 +30,7 @@ interface Profile {
 const PROFILES: Record<'full' | 'quick', Profile> = {
   full: {
     append: {batch: 300, repetitions: 15, warmup: 2},
+    chat: {repetitions: 31, warmup: 3},
     list: {repetitions: 41, warmup: 5},
     load: {repetitions: 21, warmup: 3},
     prune: {repetitions: 11, warmup: 2},
@@ -35,6 +38,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
   },
   quick: {
     append: {batch: 100, repetitions: 5, warmup: 1},
+    chat: {repetitions: 11, warmup: 2},
     list: {repetitions: 11, warmup: 2},
     load: {repetitions: 7, warmup: 1},
     prune: {repetitions: 5, warmup: 1},
@@ -47,6 +51,8 @@ const TEMPLATE = {messagesPerSession: 20, sessions: 1000}
 const LISTED = 50
 const KEPT = 100
 const CLI_SESSIONS = 100
+/** A short real reply: 100 ms of streaming. */
+const CHAT: ChatShape = {chunks: 40, delayMs: 2.5, history: 20}
 
 const {values: args} = parseArgs({options: {json: {type: 'string'}, quick: {default: false, type: 'boolean'}}})
 const mode = args.quick ? 'quick' : 'full'
@@ -67,6 +73,7 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['load', async () => Object.values(await benchLoad(sandbox, profile.load, LOADED_MESSAGES))],
   ['list', async () => [await benchList(sandbox, profile.list, await template(), LISTED)]],
   ['prune', async () => [await benchPrune(sandbox, profile.prune, await template(), KEPT)]],
+  ['chat', async () => Object.values(await benchChat(sandbox, profile.chat, CHAT))],
   ['cold start', async () => Object.values(await benchStartup(sandbox, profile.startup, CLI_SESSIONS))],
 ]
 
