@@ -1,0 +1,67 @@
+import {Args, Flags} from '@oclif/core'
+import {chmodSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {basename, dirname, join, resolve} from 'node:path'
+
+import {StoreCommand} from '../../cli/base-command.js'
+import {plural} from '../../cli/output.js'
+import {InvalidInputError} from '../../core/errors.js'
+import {EXPORT_FORMATS, type ExportFormat, serialize} from '../../transfer/format.js'
+import {collectSnapshots} from '../../transfer/transfer.js'
+
+export interface SessionsExportResult {
+  format: ExportFormat
+  output: null | string
+  sessions: number
+}
+
+export default class SessionsExport extends StoreCommand {
+  static args = {
+    ids: Args.string({description: 'Session ids or unique prefixes (or --all).'}),
+  }
+  static description = `json and jsonl keep everything (ids, timestamps, token counts, statuses, metadata) and are what "sessions import" reads, into this backend or any other; markdown is for reading. The same sessions export to the same bytes from any backend.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B --format markdown > notes.md',
+    '<%= config.bin %> <%= command.id %> --all --output backup.jsonl',
+    '<%= config.bin %> <%= command.id %> --all --format json | DATABASE_URL=postgres://db/team <%= config.bin %> sessions import -',
+  ]
+  static flags = {
+    all: Flags.boolean({description: 'Export every session.'}),
+    format: Flags.string({default: 'jsonl', description: 'Output format.', options: [...EXPORT_FORMATS]}),
+    output: Flags.string({char: 'o', description: 'Write to this file (readable by you alone) instead of stdout.'}),
+  }
+  static strict = false
+  static summary = 'Export sessions as JSON, JSON lines or Markdown.'
+
+  async run(): Promise<SessionsExportResult | void> {
+    const {argv, flags} = await this.parse(SessionsExport)
+    const ids = argv as string[]
+    if (ids.length === 0 && !flags.all) throw new InvalidInputError('Name the sessions to export, or add --all.', {suggestions: ['Example: synapse sessions export --all --output sessions.jsonl']})
+    if (ids.length > 0 && flags.all) throw new InvalidInputError('Give session ids or --all, not both.')
+    const snapshots = await collectSnapshots(this.store, flags.all ? {all: true} : {ids})
+    const format = flags.format as ExportFormat
+    const text = serialize(snapshots, format)
+    if (!flags.output) {
+      // The export is the output: under --json too, since it is already JSON (or the user asked for Markdown).
+      process.stdout.write(text)
+      return
+    }
+    const path = writePrivately(flags.output, text)
+    process.stderr.write(`Exported ${plural(snapshots.length, 'session')} to ${path}\n`)
+    return {format, output: path, sessions: snapshots.length}
+  }
+}
+
+/** Writes the file whole or not at all, 0600 from the start: an export is as private as the history. */
+function writePrivately(file: string, text: string): string {
+  const target = resolve(file)
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`)
+  try {
+    writeFileSync(temporary, text, {flag: 'wx', mode: 0o600})
+    chmodSync(temporary, 0o600)
+    renameSync(temporary, target)
+  } catch (error) {
+    rmSync(temporary, {force: true})
+    throw new InvalidInputError(`Cannot write ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {exitCode: 1})
+  }
+  return target
+}

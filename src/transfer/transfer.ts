@@ -1,0 +1,79 @@
+import {SynapseError} from '../core/errors.js'
+import {newId} from '../core/ids.js'
+import {checkSnapshot} from '../store/store-helpers.js'
+import type {SessionSnapshot, SessionStore} from '../store/session-store.js'
+
+/** Snapshots of the named sessions (ids or unique prefixes), or of every session; oldest id first. */
+export async function collectSnapshots(store: SessionStore, selection: {all: true} | {ids: string[]}): Promise<SessionSnapshot[]> {
+  const ids: string[] = []
+  if ('all' in selection) {
+    for (let offset = 0; ; offset += 1000) {
+      const page = await store.list({limit: 1000, offset})
+      ids.push(...page.map((s) => s.id))
+      if (page.length < 1000) break
+    }
+  } else {
+    for (const id of selection.ids) ids.push((await store.get(id)).id)
+  }
+  const unique = [...new Set(ids)].sort()
+  return Promise.all(unique.map(async (id) => ({messages: await store.messages(id), session: await store.get(id)})))
+}
+
+export interface ImportOptions {
+  /** Give every session and message a fresh id: import a copy beside the originals. */
+  newIds?: boolean
+  /** Overwrite sessions whose id exists. */
+  replace?: boolean
+}
+
+export interface ImportReport {
+  imported: Array<{id: string; messages: number; replaced: boolean; title: null | string}>
+}
+
+/**
+ * Writes snapshots into a store. Everything is checked before the first write, and an id that is
+ * already taken stops the import up front unless --replace or --new-ids says what to do; each
+ * session is then written in one transaction.
+ */
+export async function importSnapshots(store: SessionStore, snapshots: SessionSnapshot[], options: ImportOptions = {}): Promise<ImportReport> {
+  if (options.newIds && options.replace) {
+    throw new SynapseError('INVALID_INPUT', '--new-ids and --replace exclude each other.', {exitCode: 2})
+  }
+  const prepared = options.newIds ? snapshots.map((s) => withNewIds(s)) : snapshots
+  const seen = new Set<string>()
+  for (const snapshot of prepared) {
+    checkSnapshot(snapshot)
+    if (seen.has(snapshot.session.id)) throw new SynapseError('INVALID_INPUT', `The file holds session ${snapshot.session.id} twice; nothing was imported.`)
+    seen.add(snapshot.session.id)
+  }
+  const existing = new Set<string>()
+  for (const {session} of prepared) if (await exists(store, session.id)) existing.add(session.id)
+  if (existing.size > 0 && !options.replace) {
+    throw new SynapseError('INVALID_INPUT', `${existing.size} of the sessions already exist (${[...existing].slice(0, 3).join(', ')}${existing.size > 3 ? ', …' : ''}); nothing was imported.`, {
+      suggestions: ['Add --replace to overwrite them, or --new-ids to import copies beside them.'],
+    })
+  }
+  const imported: ImportReport['imported'] = []
+  for (const snapshot of prepared) {
+    await store.restore(snapshot, {replace: options.replace})
+    imported.push({id: snapshot.session.id, messages: snapshot.messages.length, replaced: existing.has(snapshot.session.id), title: snapshot.session.title})
+  }
+  return {imported}
+}
+
+async function exists(store: SessionStore, id: string): Promise<boolean> {
+  try {
+    return (await store.get(id)).id === id
+  } catch (error) {
+    if ((error as SynapseError).code === 'SESSION_NOT_FOUND' || (error as SynapseError).code === 'AMBIGUOUS_SESSION_ID') return false
+    throw error
+  }
+}
+
+function withNewIds({messages, session}: SessionSnapshot): SessionSnapshot {
+  const id = newId(session.createdAt.getTime())
+  return {
+    messages: messages.map((m) => ({...m, id: newId(m.createdAt.getTime()), sessionId: id})),
+    session: {...session, id},
+  }
+}

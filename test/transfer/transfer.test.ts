@@ -1,0 +1,163 @@
+import {expect} from 'chai'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {MemorySessionStore} from '../../src/store/memory-store.js'
+import type {SessionStore} from '../../src/store/session-store.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {ManualClock} from '../../src/testing/session-store-suite.js'
+import {parseExport, serialize} from '../../src/transfer/format.js'
+import {collectSnapshots, importSnapshots} from '../../src/transfer/transfer.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {synapse} from '../helpers/spawn.js'
+
+/** Sessions with every field a session and a message can carry, statuses and unicode included. */
+export async function seedVariety(store: SessionStore, clock: ManualClock): Promise<string[]> {
+  const a = await store.create({metadata: {cwd: '/home/ada', tenant: 'acme', traits: ['terse', {depth: 2}]}, model: 'gpt-fake', provider: 'openai', systemPrompt: 'Be brief.\nVery.', title: 'Ünïcödé 🤖'})
+  await store.append(a.id, [
+    {content: 'First question\nwith two lines', role: 'user'},
+    {content: 'An answer', durationMs: 812, finishReason: 'stop', inputTokens: 11, metadata: {raw: {id: 'chatcmpl-1'}}, model: 'gpt-fake', outputTokens: 3, provider: 'openai', role: 'assistant'},
+    {content: 'A failed one', metadata: {error: {code: 'PROVIDER_ERROR', message: 'HTTP 503'}}, role: 'user', status: 'error'},
+    {content: 'Cut sh', durationMs: 40, model: 'gpt-fake', provider: 'openai', role: 'assistant', status: 'interrupted'},
+  ])
+  clock.advance(60_000)
+  const b = await store.create()
+  clock.advance(60_000)
+  const c = await store.create({title: 'tabs\tand "quotes"'})
+  await store.append(c.id, [{content: '', role: 'user'}])
+  return [a.id, b.id, c.id]
+}
+
+describe('export and import', function () {
+  let sandbox: Sandbox
+  beforeEach(() => {
+    sandbox = makeSandbox()
+  })
+  afterEach(() => sandbox.cleanup())
+
+  it('round-trips every field through json and jsonl, byte for byte', async function () {
+    const clock = new ManualClock()
+    const source = await openSqliteStore({clock: clock.now, path: join(sandbox.root, 'a.db')})
+    await seedVariety(source, clock)
+    const snapshots = await collectSnapshots(source, {all: true})
+    for (const format of ['json', 'jsonl'] as const) {
+      const text = serialize(snapshots, format)
+      const target = new MemorySessionStore()
+      await importSnapshots(target, parseExport(text, 'export'))
+      expect(serialize(await collectSnapshots(target, {all: true}), format)).to.equal(text)
+      expect(await collectSnapshots(target, {all: true})).to.deep.equal(snapshots)
+    }
+    await source.close()
+  })
+
+  it('refuses taken ids up front, replaces with --replace, copies with --new-ids', async function () {
+    const clock = new ManualClock()
+    const store = new MemorySessionStore({clock: clock.now})
+    const ids = await seedVariety(store, clock)
+    const snapshots = await collectSnapshots(store, {all: true})
+    try {
+      await importSnapshots(store, snapshots)
+      expect.fail('imported over existing sessions')
+    } catch (error) {
+      expect((error as Error).message).to.equal(`3 of the sessions already exist (${[...ids].sort().join(', ')}); nothing was imported.`)
+    }
+    const edited = snapshots.map((s) => ({...s, session: {...s.session, title: 'edited'}}))
+    const replaced = await importSnapshots(store, edited, {replace: true})
+    expect(replaced.imported.every((s) => s.replaced)).to.equal(true)
+    expect((await store.list()).map((s) => s.title)).to.deep.equal(['edited', 'edited', 'edited'])
+    const copies = await importSnapshots(store, snapshots, {newIds: true})
+    expect(await store.count()).to.equal(6)
+    const copy = copies.imported.find((s) => s.title === 'Ünïcödé 🤖')!
+    expect(ids).not.to.include(copy.id)
+    expect((await store.messages(copy.id)).map((m) => [m.position, m.content, m.status])).to.deep.equal([
+      [0, 'First question\nwith two lines', 'complete'],
+      [1, 'An answer', 'complete'],
+      [2, 'A failed one', 'error'],
+      [3, 'Cut sh', 'interrupted'],
+    ])
+  })
+
+  for (const [label, text, message] of [
+    ['an empty file', '', 'f is empty.'],
+    ['JSON that is not an export', '{"hello": 1}', 'f is JSON but not a synapse export'],
+    ['a newer format version', '{"format": "synapse-sessions", "version": 2, "sessions": []}', 'f has format version 2; this synapse reads version 1.'],
+    ['a broken line', '{"version": 1, "id": "01JC0000000000000000000000"}\nnot json\n', 'f line 1 has no "messages" list.'],
+    ['a bad line after good ones', `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{oops\n`, 'f line 2 is not JSON'],
+    ['a message without a role', `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [{content: 'x', createdAt: '2026-01-01T00:00:00.000Z', id: '01JD0000000000000000000000', position: 0, status: 'complete'}], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`, 'f line 1, message 1 has no text "role".'],
+    ['an invalid date', `${JSON.stringify({createdAt: 'yesterday', id: '01JC0000000000000000000000', messages: [], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`, 'f line 1 has an invalid date in "createdAt".'],
+  ] as const) {
+    it(`rejects ${label} with a message saying where`, function () {
+      expect(() => parseExport(text, 'f')).to.throw(message)
+    })
+  }
+
+  it('rejects a path-escaping session id before writing anything', async function () {
+    const store = new MemorySessionStore()
+    const evil = {createdAt: '2026-01-01T00:00:00.000Z', id: '../../etc/passwd', messages: [], updatedAt: '2026-01-01T00:00:00.000Z', version: 1}
+    const good = {...evil, id: '01JC0000000000000000000000'}
+    const snapshots = parseExport(`${JSON.stringify(good)}\n${JSON.stringify(evil)}\n`, 'f')
+    try {
+      await importSnapshots(store, snapshots)
+      expect.fail('imported a bad id')
+    } catch (error) {
+      expect((error as Error).message).to.equal('The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case).')
+    }
+    expect(await store.count()).to.equal(0)
+  })
+
+  describe('through the CLI', function () {
+    this.timeout(30_000)
+
+    it('exports from one database and imports into another: identical, then refuses a second import', async function () {
+      const clock = new ManualClock()
+      const first = join(sandbox.root, 'first.db')
+      const seeded = await openSqliteStore({clock: clock.now, path: first})
+      await seedVariety(seeded, clock)
+      await seeded.close()
+      const out = join(sandbox.root, 'all.jsonl')
+      const exported = await synapse(sandbox, ['sessions', 'export', '--all', '--output', out], {env: {DATABASE_URL: first, SYNAPSE_AUTO_CLEANUP: 'false'}})
+      expect(exported.code, exported.stderr).to.equal(0)
+      expect(exported.stderr).to.equal(`Exported 3 sessions to ${out}\n`)
+      expect(statSync(out).mode & 0o777).to.equal(0o600)
+
+      const second = join(sandbox.root, 'second.db')
+      const imported = await synapse(sandbox, ['sessions', 'import', out], {env: {DATABASE_URL: second, SYNAPSE_AUTO_CLEANUP: 'false'}})
+      expect(imported.stdout).to.equal('Imported 3 sessions (5 messages).\n')
+      const again = await synapse(sandbox, ['sessions', 'export', '--all'], {env: {DATABASE_URL: second, SYNAPSE_AUTO_CLEANUP: 'false'}})
+      expect(again.stdout).to.equal(readFileSync(out, 'utf8'))
+
+      const twice = await synapse(sandbox, ['sessions', 'import', out], {env: {DATABASE_URL: second, SYNAPSE_AUTO_CLEANUP: 'false'}})
+      expect(twice.code).to.equal(1)
+      expect(twice.stderr).to.match(/^Error: 3 of the sessions already exist \(.*\); nothing was imported\.\n {2}→ Add --replace to overwrite them, or --new-ids to import copies beside them\.\n$/)
+    })
+
+    it('reads an export from stdin, writes Markdown for people, and needs ids or --all', async function () {
+      const db = join(sandbox.root, 'db.db')
+      const env = {DATABASE_URL: db, SYNAPSE_AUTO_CLEANUP: 'false'}
+      const doc = JSON.stringify({
+        format: 'synapse-sessions',
+        sessions: [{createdAt: '2026-02-01T10:00:00.000Z', id: '01JC0000000000000000000000', messages: [{content: 'Hi *there*', createdAt: '2026-02-01T10:00:01.000Z', durationMs: null, finishReason: null, id: '01JD0000000000000000000000', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user', status: 'complete'}], metadata: {}, model: 'm', provider: 'p', systemPrompt: null, title: 'Greeting', updatedAt: '2026-02-01T10:00:01.000Z'}],
+        version: 1,
+      })
+      const fromStdin = await synapse(sandbox, ['sessions', 'import', '-', '--json'], {env, input: doc})
+      expect(JSON.parse(fromStdin.stdout)).to.deep.equal({imported: [{id: '01JC0000000000000000000000', messages: 1, replaced: false, title: 'Greeting'}]})
+      const md = await synapse(sandbox, ['sessions', 'export', '01jc', '--format', 'markdown'], {env})
+      expect(md.stdout).to.equal('# Greeting\n\nid `01JC0000000000000000000000` · model p/m · created 2026-02-01T10:00:00.000Z · updated 2026-02-01T10:00:01.000Z\n\n## user · 2026-02-01T10:00:01.000Z\n\nHi *there*\n')
+      const none = await synapse(sandbox, ['sessions', 'export'], {env})
+      expect(none.code).to.equal(2)
+      expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to export, or add --all.')
+    })
+
+    it('a bad file imports nothing and says where it is wrong, exit 1', async function () {
+      const db = join(sandbox.root, 'db.db')
+      const file = join(sandbox.root, 'bad.jsonl')
+      writeFileSync(file, `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{broken\n`)
+      const result = await synapse(sandbox, ['sessions', 'import', file], {env: {DATABASE_URL: db}})
+      expect(result.code).to.equal(1)
+      expect(result.stderr.split('\n')[0]).to.match(new RegExp(`^Error: ${file.replaceAll('/', '\\/')} line 2 is not JSON`))
+      const store = await openSqliteStore({path: db})
+      expect(await store.count()).to.equal(0)
+      await store.close()
+    })
+  })
+})
