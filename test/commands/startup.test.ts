@@ -40,6 +40,17 @@ describe('start-up', function () {
     })
   }
 
+  // These come from other oclif plugins, which load their own @oclif/core; they must still leave the store alone.
+  for (const args of [['plugins'], ['autocomplete', 'bash']]) {
+    it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, function () {
+      const {imported, status, stdout} = synapse(args)
+      expect(status).to.equal(0)
+      expect(stdout.length).to.be.greaterThan(0)
+      expect([...imported('typeorm'), ...imported('better-sqlite3')]).to.deep.equal([])
+      expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(false)
+    })
+  }
+
   it('a store command does import TypeORM and creates the database (the tracer works)', function () {
     const {imported, status} = synapse(['sessions', 'list'])
     expect(status).to.equal(0)
