@@ -63,7 +63,7 @@ export class AnthropicProvider implements Provider {
     this.#baseUrl = settings.baseUrl ?? ANTHROPIC_BASE_URL
     if (settings.apiKey === undefined || settings.apiKey === '') {
       throw new SynapseError('MISSING_API_KEY', `The anthropic provider needs an API key: set ${API_KEY_ENV} or ${API_KEY_CONFIG} in the config.`, {
-        suggestions: [`export ${API_KEY_ENV}=sk-ant-... (create a key at https://platform.claude.com/settings/keys)`],
+        suggestions: [`export ${API_KEY_ENV}=sk-ant-... (create a key at https://console.anthropic.com/settings/keys)`],
       })
     }
 

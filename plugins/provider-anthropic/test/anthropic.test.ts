@@ -242,7 +242,7 @@ describe('anthropic provider', () => {
         code: 'MISSING_API_KEY',
         exitCode: 1,
         message: 'The anthropic provider needs an API key: set ANTHROPIC_API_KEY or providers.anthropic.api_key in the config.',
-        suggestions: ['export ANTHROPIC_API_KEY=sk-ant-... (create a key at https://platform.claude.com/settings/keys)'],
+        suggestions: ['export ANTHROPIC_API_KEY=sk-ant-... (create a key at https://console.anthropic.com/settings/keys)'],
       })
       expect(server.requests).to.have.length(0)
     })
