@@ -126,8 +126,8 @@ export class AnthropicProvider implements Provider {
         if (errors.silent) throw errors.silence()
         if (result.done) break
 
-        // Typed loosely on purpose: a proxy may leave out fields the SDK's types call required.
-        const event = result.value as Anthropic.RawMessageStreamEvent
+        // The optional chaining below is on purpose: a proxy may leave out fields the SDK's types call required.
+        const event = result.value
         switch (event.type) {
           case 'content_block_delta': {
             if (event.delta?.type === 'text_delta' && event.delta.text) yield {text: event.delta.text, type: 'delta'}
