@@ -1,9 +1,11 @@
 // The public API for plugin authors and embedders: the ports, their types and the errors.
 export * from './core/errors.js'
-export {newId, normalizeIdPrefix} from './core/ids.js'
+export {newId, normalizeIdPrefix, shortestUniquePrefix} from './core/ids.js'
 export type {LoadedConfig, Settings} from './config/index.js'
 export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, redactUrl, schemeOf} from './store/backends.js'
 export {MemorySessionStore} from './store/memory-store.js'
 export * from './store/session-store.js'
+// The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.
+export {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, pageOf} from './store/store-helpers.js'

@@ -106,6 +106,11 @@ export interface ProviderSuiteFixture {
 }
 
 export interface ProviderSuiteOptions {
+  /**
+   * For an API that refuses a request without a cap on the reply (Anthropic's Messages API): the cap
+   * the provider sends when none is given. Default: none is sent, the server decides.
+   */
+  defaultMaxTokens?: number
   /** The model the suite asks for; default 'conformance-model'. The fake must accept any model. */
   model?: string
   /** Names the `describe` block. */
@@ -274,7 +279,7 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
         expect({maxTokens: chat?.maxTokens, temperature: chat?.temperature}).to.deep.equal({maxTokens: 64, temperature: 0.25})
       })
 
-      it('leaves temperature and max tokens to the server when not given', async () => {
+      it('leaves temperature and max tokens to the server when not given (or sends the documented default cap)', async () => {
         const {provider, server} = await open()
         server.enqueue({chunks: ['ok'], type: 'reply'})
 
@@ -282,7 +287,7 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
         const chat = server.requests.find(request => request.chat)?.chat
         expect(chat).to.not.equal(undefined)
-        expect({maxTokens: chat?.maxTokens, temperature: chat?.temperature}).to.deep.equal({maxTokens: undefined, temperature: undefined})
+        expect({maxTokens: chat?.maxTokens, temperature: chat?.temperature}).to.deep.equal({maxTokens: options.defaultMaxTokens, temperature: undefined})
       })
     })
 

@@ -371,9 +371,9 @@ describe('chat (end to end)', function () {
     })
 
     it('an unknown provider names the known ones and how to get more', async function () {
-      const {code, stderr} = await synapse(sandbox, ['-p', 'anthropic', 'Hello'])
+      const {code, stderr} = await synapse(sandbox, ['-p', 'mistral', 'Hello'])
       expect(code).to.equal(1)
-      expect(stderr).to.equal('Error: Unknown provider "anthropic". Known providers: openai.\n  → If a plugin provides "anthropic", install it: synapse plugins install <package>.\n')
+      expect(stderr).to.equal('Error: Unknown provider "mistral". Known providers: anthropic, openai.\n  → If a plugin provides "mistral", install it: synapse plugins install <package>.\n')
     })
   })
 
