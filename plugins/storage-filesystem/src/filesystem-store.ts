@@ -1,0 +1,681 @@
+import {statSync} from 'node:fs'
+import {chmod, mkdir, open, readdir, rename, stat, unlink} from 'node:fs/promises'
+import {join, resolve} from 'node:path'
+
+import {
+  AmbiguousSessionIdError,
+  checkLast,
+  checkMessagePatch,
+  checkNewMessages,
+  checkPolicy,
+  checkSnapshot,
+  closedStoreError,
+  InvalidInputError,
+  type ListOptions,
+  type LoadOptions,
+  type Message,
+  MessageNotFoundError,
+  type MessagePatch,
+  monotonicClock,
+  type NewMessage,
+  type NewSession,
+  newId,
+  normalizeIdPrefix,
+  pageOf,
+  PREVIEW_LENGTH,
+  type PruneResult,
+  type RetentionPolicy,
+  type Session,
+  type SessionPatch,
+  type SessionSnapshot,
+  type SessionStore,
+  type SessionSummary,
+  SessionNotFoundError,
+  shortestUniquePrefix,
+  type StoreOptions,
+  StorageUnavailableError,
+} from 'synapse-cli'
+
+import {DirectoryLock} from './directory-lock.js'
+import {describeFsError} from './fs-errors.js'
+import {
+  decodeSession,
+  decodeSessionFile,
+  encodeSession,
+  encodeSessionFile,
+  fileNameOf,
+  isUlid,
+  LEFTOVER_FILE,
+  SESSION_FILE,
+  type SessionFile,
+  syncDirectory,
+  trashNameOf,
+  writeFileAtomic,
+} from './session-file.js'
+
+export interface FilesystemStoreOptions extends StoreOptions {
+  /** The session directory; created (0700, with its parents) if missing. */
+  dir: string
+  /** How long a write waits for another process's lock before STORAGE_BUSY. Default 5000 ms. */
+  lockTimeoutMs?: number
+  /** When a lock left by a crashed process counts as abandoned. Default 30,000 ms. */
+  staleLockMs?: number
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 5000
+export const DEFAULT_STALE_LOCK_MS = 30_000
+export const LOCK_FILE = '.lock'
+export const INDEX_FILE = '.index.json'
+const INDEX_VERSION = 1
+/** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
+const SCAN_CONCURRENCY = 32
+
+type Summary = Omit<SessionSummary, 'shortId'>
+
+/**
+ * What this process knows about one session file. `key` identifies the exact file version the rest
+ * was read from (inode, size, modification time in ns): an atomic write always makes a new inode,
+ * so a changed file never matches an old key. `messageIds` is known only for files this process read.
+ */
+interface Known {
+  key: string
+  messageIds?: Set<string>
+  summary: Summary
+}
+
+/**
+ * Sessions as one JSON file each in a directory (`<id>.json`), for people who want to read, grep,
+ * copy or version their history with ordinary tools.
+ *
+ * Writers (several synapse processes may share a directory) take one directory-wide lock file for
+ * the whole of each read-modify-write, and within a process they also queue on a promise chain.
+ * Readers take no lock: every file is replaced by an atomic rename, so a reader sees a whole old
+ * version or a whole new one.
+ *
+ * `list`, `latest` and `prune` need every session's updatedAt, count and preview. Parsing every file
+ * for that grows with the whole history (long conversations are megabytes), so summaries are cached:
+ * in memory, and in `.index.json` for the next process. The cache is never trusted blindly: each use
+ * stats every session file (readdir + stat is cheap) and re-reads only files whose inode, size or
+ * mtime changed, so a crash, another process, or a person editing a file can only make it re-read.
+ */
+export class FilesystemSessionStore implements SessionStore {
+  readonly backend = 'filesystem'
+  private closed = false
+  private readonly clock: () => Date
+  private indexDirty = false
+  private indexLoaded = false
+  private readonly known = new Map<string, Known>()
+  private leftoversCleaned = false
+  private readonly lock: DirectoryLock
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    readonly dir: string,
+    options: Omit<FilesystemStoreOptions, 'dir'> = {},
+  ) {
+    this.clock = monotonicClock(options.clock)
+    this.lock = new DirectoryLock(join(dir, LOCK_FILE), {
+      staleMs: options.staleLockMs ?? DEFAULT_STALE_LOCK_MS,
+      timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    })
+  }
+
+  async append(sessionId: string, messages: NewMessage[]): Promise<Message[]> {
+    this.open()
+    checkNewMessages(messages)
+    const id = this.existingId(sessionId)
+    return this.exclusive(async () => {
+      const file = await this.readSession(id)
+      const now = this.clock()
+      let position = file.messages.length === 0 ? 0 : file.messages.at(-1)!.position + 1
+      const added = messages.map(
+        (input): Message => ({
+          content: input.content,
+          createdAt: now,
+          durationMs: input.durationMs ?? null,
+          finishReason: input.finishReason ?? null,
+          id: newId(now.getTime()),
+          inputTokens: input.inputTokens ?? null,
+          metadata: structuredClone(input.metadata ?? {}),
+          model: input.model ?? null,
+          outputTokens: input.outputTokens ?? null,
+          position: position++,
+          provider: input.provider ?? null,
+          role: input.role,
+          sessionId: id,
+          status: input.status ?? 'complete',
+        }),
+      )
+      if (added.length === 0) return []
+      file.messages.push(...added)
+      file.session.updatedAt = now
+      await this.writeSession(file)
+      return added.map((m) => copyMessage(m))
+    })
+  }
+
+  async clear(sessionId: string): Promise<number> {
+    this.open()
+    const id = this.existingId(sessionId)
+    return this.exclusive(async () => {
+      const file = await this.readSession(id)
+      const count = file.messages.length
+      file.messages = []
+      file.session.updatedAt = this.clock()
+      await this.writeSession(file)
+      return count
+    })
+  }
+
+  /** Lets writes already queued finish; later calls throw STORAGE_UNAVAILABLE. */
+  async close(): Promise<void> {
+    this.closed = true
+    await this.tail
+  }
+
+  async count(): Promise<number> {
+    this.open()
+    return (await this.sessionIds()).length
+  }
+
+  async create(input: NewSession = {}): Promise<Session> {
+    this.open()
+    if (input.id !== undefined && !isUlid(input.id)) {
+      throw new InvalidInputError(`The session id ${JSON.stringify(input.id)} is not a ULID (26 characters of Crockford base32, upper case).`)
+    }
+    return this.exclusive(async () => {
+      const now = this.clock()
+      const session: Session = {
+        createdAt: now,
+        id: input.id ?? newId(now.getTime()),
+        metadata: structuredClone(input.metadata ?? {}),
+        model: input.model ?? null,
+        provider: input.provider ?? null,
+        systemPrompt: input.systemPrompt ?? null,
+        title: input.title ?? null,
+        updatedAt: now,
+      }
+      if (await this.exists(session.id)) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+      await this.writeSession({messages: [], session})
+      return copySession(session)
+    })
+  }
+
+  async delete(sessionIds: string[]): Promise<number> {
+    this.open()
+    // An id that cannot be one names no session: ignored, like any unknown id.
+    const ids = [...new Set(sessionIds)].filter((id) => isUlid(id))
+    if (ids.length === 0) return 0
+    return this.exclusive(() => this.remove(ids))
+  }
+
+  async get(idOrPrefix: string): Promise<Session> {
+    this.open()
+    const prefix = normalizeIdPrefix(idOrPrefix)
+    if (!prefix) throw new SessionNotFoundError(idOrPrefix)
+    if (isUlid(prefix)) {
+      const file = await this.readIfPresent(prefix)
+      if (file) return file.session
+    }
+    const matches = (await this.sessionIds()).filter((id) => id.startsWith(prefix))
+    if (matches.length > 1) throw new AmbiguousSessionIdError(idOrPrefix, matches)
+    const file = matches.length === 1 ? await this.readIfPresent(matches[0]) : undefined
+    if (!file) throw new SessionNotFoundError(idOrPrefix)
+    return file.session
+  }
+
+  async latest(): Promise<Session | undefined> {
+    this.open()
+    const [first] = ordered(await this.scan())
+    return first ? copySession(first) : undefined
+  }
+
+  async list(options: ListOptions = {}): Promise<SessionSummary[]> {
+    this.open()
+    const {limit, offset} = pageOf(options)
+    const summaries = await this.scan()
+    const byId = summaries.map((s) => s.id).sort()
+    return ordered(summaries)
+      .slice(offset, offset + limit)
+      .map((s) => withShortId(s, byId))
+  }
+
+  async messages(sessionId: string, options: LoadOptions = {}): Promise<Message[]> {
+    this.open()
+    checkLast(options.last)
+    const {messages} = await this.readSession(this.existingId(sessionId))
+    if (options.last === undefined) return messages
+    return options.last === 0 ? [] : messages.slice(-options.last)
+  }
+
+  async prune(policy: RetentionPolicy): Promise<PruneResult> {
+    this.open()
+    checkPolicy(policy)
+    const run = async () => {
+      const summaries = await this.scan()
+      const newestFirst = ordered(summaries)
+      const doomed = new Set<Summary>()
+      if (policy.olderThan) {
+        for (const s of newestFirst) if (s.updatedAt < policy.olderThan) doomed.add(s)
+      }
+      if (policy.maxSessions !== undefined) {
+        for (const s of newestFirst.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
+      }
+      const byId = summaries.map((s) => s.id).sort()
+      const deleted = newestFirst
+        .filter((s) => doomed.has(s))
+        .reverse()
+        .map((s) => withShortId(s, byId))
+      if (!policy.dryRun) await this.remove(deleted.map((s) => s.id))
+      return {deleted, dryRun: policy.dryRun ?? false}
+    }
+    return policy.dryRun ? run() : this.exclusive(run)
+  }
+
+  async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    this.open()
+    checkSnapshot(snapshot)
+    const {session} = snapshot
+    const file: SessionFile = {
+      messages: snapshot.messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
+      session: copySession(session),
+    }
+    return this.exclusive(async () => {
+      if (!options.replace && (await this.exists(session.id))) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+      const wanted = new Set(file.messages.map((m) => m.id))
+      if (wanted.size > 0) {
+        // Message ids are unique across the store, so every other session's ids must be known. This
+        // reads the files this process has not read yet: an import pays that once, then only stats.
+        const others = (await this.scan()).filter((s) => s.id !== session.id)
+        let taken: string | undefined
+        await eachLimited(others, SCAN_CONCURRENCY, async ({id}) => {
+          const ids = await this.messageIdsOf(id)
+          taken ??= [...wanted].find((m) => ids.has(m))
+        })
+        if (taken) throw new InvalidInputError(`A message with the id ${taken} already exists.`)
+      }
+      // The rename replaces any previous file of this id in one step: the replaced session and
+      // the restored one are never both, or neither, there.
+      await this.writeSession(file)
+      return copySession(session)
+    })
+  }
+
+  async update(sessionId: string, patch: SessionPatch): Promise<Session> {
+    this.open()
+    const id = this.existingId(sessionId)
+    return this.exclusive(async () => {
+      const file = await this.readSession(id)
+      const {session} = file
+      if (patch.title !== undefined) session.title = patch.title
+      if (patch.metadata !== undefined) session.metadata = structuredClone(patch.metadata)
+      if (patch.model !== undefined) session.model = patch.model
+      if (patch.provider !== undefined) session.provider = patch.provider
+      if (patch.systemPrompt !== undefined) session.systemPrompt = patch.systemPrompt
+      session.updatedAt = this.clock()
+      await this.writeSession(file)
+      return copySession(session)
+    })
+  }
+
+  async updateMessage(messageId: string, patch: MessagePatch): Promise<Message> {
+    this.open()
+    checkMessagePatch(patch)
+    if (!isUlid(messageId)) throw new MessageNotFoundError(messageId)
+    return this.exclusive(async () => {
+      const file = await this.sessionHolding(messageId)
+      const message = file?.messages.find((m) => m.id === messageId)
+      if (!file || !message) throw new MessageNotFoundError(messageId)
+      const {metadata, ...rest} = patch
+      for (const [key, value] of Object.entries(rest)) {
+        if (value !== undefined) (message as unknown as Record<string, unknown>)[key] = value
+      }
+      if (metadata !== undefined) message.metadata = structuredClone(metadata)
+      file.session.updatedAt = this.clock()
+      await this.writeSession(file)
+      return copyMessage(message)
+    })
+  }
+
+  /** Creates the directory (0700) if needed and checks that it is one. */
+  async prepare(): Promise<void> {
+    try {
+      await mkdir(this.dir, {mode: 0o700, recursive: true})
+      if (!(await stat(this.dir)).isDirectory()) throw Object.assign(new Error('not a directory'), {code: 'ENOTDIR'})
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new StorageUnavailableError(`Cannot create the session directory ${this.dir} (${code === 'EEXIST' ? 'a file is in the way' : (code ?? String(error))}).`, {
+        cause: error,
+        suggestions: ['Check that the parent directory is writable, or point DATABASE_URL at another directory (file:///absolute/path).'],
+      })
+    }
+  }
+
+  /**
+   * Runs `work` holding both locks: this process's queue, then the directory's lock file. Leftovers
+   * of crashed writes are removed at the first opportunity, when no writer can be mid-way. Work
+   * queued before `close` still runs.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(async () => {
+      const release = await this.lock.acquire()
+      try {
+        if (!this.leftoversCleaned) await this.cleanLeftovers()
+        return await work()
+      } finally {
+        await release()
+      }
+    })
+    this.tail = result.catch(() => undefined)
+    return result
+  }
+
+  private async cleanLeftovers(): Promise<void> {
+    const names = await this.readdir()
+    await Promise.all(names.filter((name) => LEFTOVER_FILE.test(name)).map((name) => unlink(join(this.dir, name)).catch(() => undefined)))
+    this.leftoversCleaned = true
+  }
+
+  /** A full id as given to the methods that take one; anything else is an unknown session. */
+  private existingId(sessionId: string): string {
+    if (!isUlid(sessionId)) throw new SessionNotFoundError(sessionId)
+    return sessionId
+  }
+
+  private async exists(sessionId: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(sessionId))
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw describeFsError(error, this.pathOf(sessionId))
+    }
+  }
+
+  private async loadIndex(): Promise<void> {
+    this.indexLoaded = true
+    let raw: unknown
+    try {
+      const handle = await open(join(this.dir, INDEX_FILE), 'r')
+      try {
+        raw = JSON.parse(await handle.readFile('utf8'))
+      } finally {
+        await handle.close()
+      }
+    } catch {
+      // Missing or unreadable: it is only a cache, rebuilt by this scan.
+      return
+    }
+    const {sessions, version} = raw as {sessions?: Record<string, {key?: unknown; messageCount?: unknown; preview?: unknown; session?: unknown}>; version?: unknown}
+    if (version !== INDEX_VERSION || typeof sessions !== 'object' || sessions === null) return
+    for (const [id, entry] of Object.entries(sessions)) {
+      try {
+        const session = decodeSession(entry.session, (reason) => new Error(reason))
+        if (session.id !== id || typeof entry.key !== 'string' || !Number.isInteger(entry.messageCount)) continue
+        if (entry.preview !== null && typeof entry.preview !== 'string') continue
+        if (!this.known.has(id)) this.known.set(id, {key: entry.key, summary: {...session, messageCount: entry.messageCount as number, preview: entry.preview as null | string}})
+      } catch {
+        // A damaged entry is re-read from its file.
+      }
+    }
+  }
+
+  /** The message ids of a session, reading its file only if this process has not already. */
+  private async messageIdsOf(sessionId: string): Promise<Set<string>> {
+    const known = this.known.get(sessionId)
+    if (known?.messageIds) return known.messageIds
+    const file = await this.readIfPresent(sessionId)
+    return new Set(file?.messages.map((m) => m.id))
+  }
+
+  private open(): void {
+    if (this.closed) throw closedStoreError(this.backend)
+  }
+
+  private pathOf(sessionId: string): string {
+    return join(this.dir, fileNameOf(sessionId))
+  }
+
+  private async readdir(): Promise<string[]> {
+    try {
+      return await readdir(this.dir)
+    } catch (error) {
+      throw describeFsError(error, this.dir)
+    }
+  }
+
+  /**
+   * Reads a session file: open, fstat, read, all on one descriptor, so the key recorded matches the
+   * content read even if the file is replaced meanwhile. Undefined if there is no such file.
+   */
+  private async readIfPresent(sessionId: string): Promise<SessionFile | undefined> {
+    const path = this.pathOf(sessionId)
+    let handle
+    try {
+      handle = await open(path, 'r')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw describeFsError(error, path)
+    }
+    try {
+      const info = await handle.stat({bigint: true})
+      if (Number(info.mode) & 0o077) await handle.chmod(Number(info.mode) & 0o700).catch(() => undefined)
+      const file = decodeSessionFile(await handle.readFile('utf8'), path, sessionId)
+      this.remember(file, keyOf(info))
+      return file
+    } catch (error) {
+      throw describeFsError(error, path)
+    } finally {
+      await handle.close()
+    }
+  }
+
+  private async readSession(sessionId: string): Promise<SessionFile> {
+    const file = await this.readIfPresent(sessionId)
+    if (!file) throw new SessionNotFoundError(sessionId)
+    return file
+  }
+
+  private remember(file: SessionFile, key: string): void {
+    const firstUser = file.messages.find((m) => m.role === 'user')
+    this.known.set(file.session.id, {
+      key,
+      messageIds: new Set(file.messages.map((m) => m.id)),
+      summary: {
+        ...copySession(file.session),
+        messageCount: file.messages.length,
+        preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null,
+      },
+    })
+    this.indexDirty = true
+  }
+
+  /**
+   * Deletes session files all or nothing, as far as errors go: each is first renamed to a trash
+   * name, and if any rename fails the ones done are renamed back. Only then are they unlinked. A
+   * crash in between leaves trash files, which the next writer removes: the deletion completes.
+   */
+  private async remove(sessionIds: string[]): Promise<number> {
+    const moved: Array<{from: string; to: string}> = []
+    try {
+      for (const id of sessionIds) {
+        const from = this.pathOf(id)
+        const to = join(this.dir, trashNameOf(fileNameOf(id)))
+        try {
+          await rename(from, to)
+          moved.push({from, to})
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(error, from)
+        }
+      }
+    } catch (error) {
+      for (const {from, to} of moved.reverse()) await rename(to, from).catch(() => undefined)
+      throw error
+    }
+    for (const {to} of moved) await unlink(to).catch(() => undefined)
+    for (const id of sessionIds) if (this.known.delete(id)) this.indexDirty = true
+    if (moved.length > 0) await syncDirectory(this.dir)
+    return moved.length
+  }
+
+  /** Saves the summary cache if it changed, and only if the directory lock is free this instant: it is never worth a wait. */
+  private async saveIndex(): Promise<void> {
+    if (!this.indexDirty) return
+    const release = await this.lock.tryAcquire()
+    if (!release) return
+    try {
+      const sessions: Record<string, unknown> = {}
+      for (const [id, {key, summary}] of this.known) {
+        sessions[id] = {key, messageCount: summary.messageCount, preview: summary.preview, session: encodeSession(summary)}
+      }
+      this.indexDirty = false
+      await writeFileAtomic(this.dir, INDEX_FILE, `${JSON.stringify({version: INDEX_VERSION, sessions})}\n`)
+    } catch {
+      // A cache that cannot be saved costs the next process a re-read, nothing more.
+      this.indexDirty = true
+    } finally {
+      await release()
+    }
+  }
+
+  /**
+   * Every session's summary, from the cache where the file is unchanged, else from the file. The
+   * stats are synchronous on purpose: a thousand of them take a few milliseconds in a loop, several
+   * times that as promises. Only changed files are then read, in parallel.
+   */
+  private async scan(): Promise<Summary[]> {
+    if (!this.indexLoaded) await this.loadIndex()
+    const present = new Set<string>()
+    const changed: string[] = []
+    for (const id of await this.sessionIds()) {
+      const path = this.pathOf(id)
+      let info
+      try {
+        info = statSync(path, {bigint: true})
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw describeFsError(error, path)
+      }
+      if (Number(info.mode) & 0o077) await tighten(path, Number(info.mode))
+      present.add(id)
+      if (this.known.get(id)?.key !== keyOf(info)) changed.push(id)
+    }
+    await eachLimited(changed, SCAN_CONCURRENCY, async (id) => {
+      // Deleted since the stat: no longer a session.
+      if (!(await this.readIfPresent(id))) present.delete(id)
+    })
+    for (const id of this.known.keys()) {
+      if (!present.has(id)) {
+        this.known.delete(id)
+        this.indexDirty = true
+      }
+    }
+    await this.saveIndex()
+    return [...present].map((id) => this.known.get(id)!.summary)
+  }
+
+  /**
+   * The session file holding a message, read under the caller's lock. The usual caller marks a
+   * message it has just appended, so sessions whose message ids this process knows are tried first;
+   * then the others, most recently updated first, a batch at a time.
+   */
+  private async sessionHolding(messageId: string): Promise<SessionFile | undefined> {
+    const holding = async (id: string) => {
+      const file = await this.readIfPresent(id)
+      return file?.messages.some((m) => m.id === messageId) ? file : undefined
+    }
+    for (const [id, known] of this.known) {
+      if (!known.messageIds?.has(messageId)) continue
+      const file = await holding(id)
+      if (file) return file
+    }
+    // After a scan, every id set this process holds is current, so one without the message rules its session out.
+    const summaries = ordered(await this.scan())
+    const holder = summaries.find((s) => this.known.get(s.id)?.messageIds?.has(messageId))
+    if (holder) return holding(holder.id)
+    const unread = summaries.filter((s) => !this.known.get(s.id)?.messageIds)
+    for (let i = 0; i < unread.length; i += SCAN_CONCURRENCY) {
+      const files = await Promise.all(unread.slice(i, i + SCAN_CONCURRENCY).map((s) => holding(s.id)))
+      const file = files.find(Boolean)
+      if (file) return file
+    }
+    return undefined
+  }
+
+  /** The ids of the session files in the directory, sorted; temporary, trash, lock and index files are not sessions. */
+  private async sessionIds(): Promise<string[]> {
+    const ids: string[] = []
+    for (const name of await this.readdir()) {
+      const match = SESSION_FILE.exec(name)
+      if (match) ids.push(match[1])
+    }
+    return ids.sort()
+  }
+
+  private async writeSession(file: SessionFile): Promise<void> {
+    const path = this.pathOf(file.session.id)
+    await writeFileAtomic(this.dir, fileNameOf(file.session.id), encodeSessionFile(file))
+    try {
+      this.remember(file, keyOf(await stat(path, {bigint: true})))
+    } catch {
+      // Written, but not cached: the next scan reads it.
+      this.known.delete(file.session.id)
+    }
+  }
+}
+
+/**
+ * Opens the session directory at `dir` (created 0700 if missing). Nothing is read until asked:
+ * opening costs one mkdir.
+ */
+export async function openFilesystemStore(options: FilesystemStoreOptions): Promise<FilesystemSessionStore> {
+  const {dir, ...rest} = options
+  const store = new FilesystemSessionStore(resolve(dir), rest)
+  await store.prepare()
+  return store
+}
+
+function keyOf(info: {ino: bigint; mtimeNs: bigint; size: bigint}): string {
+  return `${info.ino}:${info.size}:${info.mtimeNs}`
+}
+
+/** A history file is its owner's alone, whatever umask made it; the owner's own bits are left alone. */
+async function tighten(path: string, mode: number): Promise<void> {
+  await chmod(path, mode & 0o700).catch(() => undefined)
+}
+
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await work(items[next++])
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}
+
+/** Most recently updated first; ties broken by id, newest first, so paging is stable. */
+function ordered(summaries: Summary[]): Summary[] {
+  return [...summaries].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : -1))
+}
+
+function withShortId(summary: Summary, sortedIds: string[]): SessionSummary {
+  const at = sortedIds.indexOf(summary.id)
+  return {...copySession(summary), messageCount: summary.messageCount, preview: summary.preview, shortId: shortestUniquePrefix(summary.id, [sortedIds[at - 1], sortedIds[at + 1]])}
+}
+
+/** Only the Session fields, fresh: a caller changing what it got cannot change what is cached. */
+function copySession(session: Session): Session {
+  return {
+    createdAt: new Date(session.createdAt),
+    id: session.id,
+    metadata: structuredClone(session.metadata),
+    model: session.model,
+    provider: session.provider,
+    systemPrompt: session.systemPrompt,
+    title: session.title,
+    updatedAt: new Date(session.updatedAt),
+  }
+}
+
+function copyMessage(message: Message): Message {
+  return {...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata)}
+}

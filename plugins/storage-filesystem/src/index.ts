@@ -1,0 +1,11 @@
+// @synapse-cli/storage-filesystem: sessions as one JSON file each in a directory, for file: URLs.
+export {filesystemBackend} from './backend.js'
+export {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_STALE_LOCK_MS,
+  FilesystemSessionStore,
+  type FilesystemStoreOptions,
+  openFilesystemStore,
+} from './filesystem-store.js'
+export {FORMAT_VERSION} from './session-file.js'
+export {directoryOf} from './url.js'
