@@ -47,13 +47,13 @@ describe('config commands', function () {
     expect(stderr.split('\n')[0]).to.match(/^Error: .*config\.toml: TOML syntax error at line 1/)
   })
 
-  it('an unknown storage scheme names the plugin that provides it', async function () {
-    sandbox.env.DATABASE_URL = 'postgres://127.0.0.1/test'
+  it('an unknown storage scheme names the backends there are and how to get another', async function () {
+    sandbox.env.DATABASE_URL = 'mysql://127.0.0.1/test'
     const {exitCode, stderr} = await run(sandbox, ['sessions', 'list'])
     expect(exitCode).to.equal(1)
     expect(stderr).to.equal(
-      'Error: No storage backend handles "postgres:" URLs (known: sqlite).\n' +
-        '  → Install the plugin that provides it: synapse plugins install @synapse-cli/storage-postgres\n' +
+      'Error: No storage backend handles "mysql:" URLs (known: sqlite, file).\n' +
+        '  → Install a storage plugin that provides it: synapse plugins install <package>\n' +
         '  → Or unset DATABASE_URL / [storage] url to use the built-in SQLite file.\n',
     )
   })
