@@ -131,6 +131,24 @@ describe('export and import', function () {
       expect(twice.stderr).to.match(/^Error: 3 of the sessions already exist \(.*\); nothing was imported\.\n {2}→ Add --replace to overwrite them, or --new-ids to import copies beside them\.\n$/)
     })
 
+    for (const [backend, url] of [['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`]] as const) {
+      it(`moves every session from SQLite into ${backend} and back out, byte for byte`, async function () {
+        const clock = new ManualClock()
+        const sqlite = join(sandbox.root, 'source.db')
+        const seeded = await openSqliteStore({clock: clock.now, path: sqlite})
+        await seedVariety(seeded, clock)
+        await seeded.close()
+        const env = {SYNAPSE_AUTO_CLEANUP: 'false'}
+        const exported = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'json'], {env: {...env, DATABASE_URL: sqlite}})
+        const target = url(sandbox.root)
+        const imported = await synapse(sandbox, ['sessions', 'import', '-'], {env: {...env, DATABASE_URL: target}, input: exported.stdout})
+        expect(imported.stderr).to.equal('')
+        expect(imported.stdout).to.equal('Imported 3 sessions (5 messages).\n')
+        const again = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'json'], {env: {...env, DATABASE_URL: target}})
+        expect(again.stdout).to.equal(exported.stdout)
+      })
+    }
+
     it('reads an export from stdin, writes Markdown for people, and needs ids or --all', async function () {
       const db = join(sandbox.root, 'db.db')
       const env = {DATABASE_URL: db, SYNAPSE_AUTO_CLEANUP: 'false'}
