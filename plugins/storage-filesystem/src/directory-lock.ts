@@ -43,6 +43,8 @@ export type Release = () => Promise<void>
  * taken. Under the breaker, the lock is re-read and only removed if it is still the one judged stale.
  */
 export class DirectoryLock {
+  /** How many abandoned locks this process has broken: each one means a writer died mid-way. */
+  abandonedLocksBroken = 0
   private readonly breakerPath: string
 
   constructor(
@@ -90,7 +92,10 @@ export class DirectoryLock {
     try {
       await breaker.close()
       const again = await this.read()
-      if (again && again.raw === found.raw && again.ino === found.ino) await unlinkIfPresent(this.path)
+      if (again && again.raw === found.raw && again.ino === found.ino) {
+        await unlinkIfPresent(this.path)
+        this.abandonedLocksBroken++
+      }
       return true
     } finally {
       await unlinkIfPresent(this.breakerPath)

@@ -105,7 +105,8 @@ export class FilesystemSessionStore implements SessionStore {
   private indexDirty = false
   private indexLoaded = false
   private readonly known = new Map<string, Known>()
-  private leftoversCleaned = false
+  /** `lock.abandonedLocksBroken` when leftovers were last cleaned; -1 before the first time. */
+  private leftoversCleanedAt = -1
   private readonly lock: DirectoryLock
   private tail: Promise<unknown> = Promise.resolve()
 
@@ -360,7 +361,9 @@ export class FilesystemSessionStore implements SessionStore {
     const result = this.tail.then(async () => {
       const release = await this.lock.acquire()
       try {
-        if (!this.leftoversCleaned) await this.cleanLeftovers()
+        // At the first write, and after taking over the lock of a writer that died, whose temporary
+        // file may still be there.
+        if (this.leftoversCleanedAt !== this.lock.abandonedLocksBroken) await this.cleanLeftovers()
         return await work()
       } finally {
         await release()
@@ -373,7 +376,7 @@ export class FilesystemSessionStore implements SessionStore {
   private async cleanLeftovers(): Promise<void> {
     const names = await this.readdir()
     await Promise.all(names.filter((name) => LEFTOVER_FILE.test(name)).map((name) => unlink(join(this.dir, name)).catch(() => undefined)))
-    this.leftoversCleaned = true
+    this.leftoversCleanedAt = this.lock.abandonedLocksBroken
   }
 
   /** A full id as given to the methods that take one; anything else is an unknown session. */
