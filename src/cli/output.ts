@@ -1,6 +1,6 @@
 /**
  * Terminal-aware output. Colour only on a terminal, never with NO_COLOR (https://no-color.org) or
- * TERM=dumb; FORCE_COLOR turns it on for pipes. Tables align on a terminal and become tab-separated
+ * TERM=dumb; FORCE_COLOR turns it on for pipes (FORCE_COLOR=0 off). Tables align on a terminal and become tab-separated
  * lines, one record each, in a pipe, so `cut` and `awk` work on them.
  */
 export interface OutputStyle {
@@ -11,7 +11,7 @@ export interface OutputStyle {
 export function detectStyle(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): OutputStyle {
   const terminal = Boolean(stream.isTTY)
   let color = terminal && env.TERM !== 'dumb'
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') color = true
+  if (env.FORCE_COLOR !== undefined) color = env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') color = false
   return {color, terminal}
 }
