@@ -26,9 +26,26 @@ export class PostgresExecutor implements SqlExecutor {
   constructor(
     private readonly dataSource: DataSource,
     private readonly describeError: (error: unknown) => unknown = (error) => error,
+    /** Shared with the executors of its transactions; see `idsInByteOrder`. */
+    private readonly settings: {idsInByteOrder: boolean} = {idsInByteOrder: false},
     /** Set inside a transaction: every statement runs on it, and errors stay raw for the retry. */
     private readonly runner?: QueryRunner,
   ) {}
+
+  /**
+   * The store writes `COLLATE "C"` wherever it compares or orders session ids, so that they compare
+   * byte by byte under any collation. Where sessions.id already has a byte-order collation (C, POSIX,
+   * C.UTF-8) the clause changes no result but hides the primary key from the planner: a prefix
+   * look-up or a list then scans every session. Set this after checking the collation
+   * (`idsCompareBytewise`) and the clause is left out.
+   */
+  get idsInByteOrder(): boolean {
+    return this.settings.idsInByteOrder
+  }
+
+  set idsInByteOrder(value: boolean) {
+    this.settings.idsInByteOrder = value
+  }
 
   async all(sql: string, params: unknown[] = []): Promise<Row[]> {
     const {records} = await this.query(sql, params)
@@ -45,7 +62,7 @@ export class PostgresExecutor implements SqlExecutor {
       const runner = this.dataSource.createQueryRunner('master')
       try {
         await runner.startTransaction()
-        const value = await work(new PostgresExecutor(this.dataSource, this.describeError, runner))
+        const value = await work(new PostgresExecutor(this.dataSource, this.describeError, this.settings, runner))
         await runner.commitTransaction()
         return value
       } catch (error) {
@@ -61,7 +78,7 @@ export class PostgresExecutor implements SqlExecutor {
   private async query(sql: string, params: unknown[]): Promise<{affected?: number; records: unknown[]}> {
     const runner = this.runner ?? this.dataSource.createQueryRunner('master')
     try {
-      return await runner.query(positional(sql), params.map((value) => (typeof value === 'string' ? encodeText(value) : value)), true)
+      return await runner.query(positional(this.settings.idsInByteOrder ? sql.replaceAll(BYTE_ORDER, '') : sql), params.map((value) => (typeof value === 'string' ? encodeText(value) : value)), true)
     } catch (error) {
       throw this.runner ? error : this.describeError(error)
     } finally {
@@ -69,6 +86,8 @@ export class PostgresExecutor implements SqlExecutor {
     }
   }
 }
+
+const BYTE_ORDER = ' COLLATE "C"'
 
 const converted = new Map<string, string>()
 

@@ -61,7 +61,37 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await dataSource.destroy().catch(() => undefined)
     throw error
   }
-  return new TypeormSessionStore({backend: 'postgres', clock: options.clock, dataSource, executor: new PostgresExecutor(dataSource, describe), maintenance})
+  const executor = new PostgresExecutor(dataSource, describe)
+  try {
+    executor.idsInByteOrder = await idsCompareBytewise(dataSource, maintenance.schema)
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined)
+    throw describe(error)
+  }
+  return new TypeormSessionStore({backend: 'postgres', clock: options.clock, dataSource, executor, maintenance})
+}
+
+/** Collations that order ASCII byte by byte: C and POSIX, C.UTF-8 (code point order), ucs_basic. */
+const BYTE_ORDER_COLLATION = /^(c|posix|c\.utf-?8|ucs_basic|pg_c_utf8)$/i
+
+/**
+ * Whether `schema`.sessions.id compares byte by byte: its own collation, or else the database's
+ * default (ICU defaults never do; libc ones only for the names above; the builtin provider's do).
+ * False while the table does not exist.
+ */
+export async function idsCompareBytewise(dataSource: DataSource, schema: string): Promise<boolean> {
+  const rows = (await dataSource.query(
+    `SELECT c.collation_name AS column_collation, d.datcollate AS database_collation, to_jsonb(d) ->> 'datlocprovider' AS provider
+       FROM information_schema.columns c CROSS JOIN pg_database d
+      WHERE c.table_schema = $1 AND c.table_name = 'sessions' AND c.column_name = 'id' AND d.datname = current_database()`,
+    [schema],
+  )) as Array<{column_collation: null | string; database_collation: string; provider: null | string}>
+  if (rows.length === 0) return false
+  const [{column_collation: column, database_collation: database, provider}] = rows
+  if (column !== null) return BYTE_ORDER_COLLATION.test(column)
+  if (provider === 'i') return false
+  if (provider === 'b') return true
+  return BYTE_ORDER_COLLATION.test(database)
 }
 
 /** Whatever stopped the first connection is a storage failure, in one line, without the password. */
@@ -160,7 +190,7 @@ export class PostgresMaintenance implements StoreMaintenance {
   }
 
   /** The schema the tables live in: the one asked for, or the connection's current schema. */
-  private get schema(): string {
+  get schema(): string {
     return this.target.schema ?? String(this.dataSource.driver.schema ?? 'public')
   }
 

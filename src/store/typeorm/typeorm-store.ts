@@ -212,7 +212,8 @@ export class TypeormSessionStore implements SessionStore {
         ? await this.sql.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY position`, [sessionId])
         : (await this.sql.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY position DESC LIMIT ?`, [sessionId, options.last])).reverse()
     // An empty result is either an empty session or no session: only then is the extra look-up paid.
-    if (rows.length === 0) await this.lockSession(this.sql, sessionId)
+    // A read takes no lock: it neither waits for a writer nor needs more than SELECT rights.
+    if (rows.length === 0 && (await this.sql.all('SELECT id FROM sessions WHERE id = ?', [sessionId])).length === 0) throw new SessionNotFoundError(sessionId)
     return rows.map((row) => toMessage(row))
   }
 
@@ -238,7 +239,14 @@ export class TypeormSessionStore implements SessionStore {
       const rows = await this.sql.all(select, params)
       return {deleted: rows.map((row) => toSummary(row)), dryRun: true}
     }
+    const postgres = this.sql.dialect === 'postgres'
+    // On PostgreSQL the table lock below is only worth taking when something is due.
+    if (postgres && (await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
     return this.sql.writeTransaction(async (tx) => {
+      // No session may change between being chosen and being deleted (an append makes an old session
+      // new). SQLite's write lock sees to that; on PostgreSQL an EXCLUSIVE table lock does: writers
+      // wait for the prune, readers go on.
+      if (postgres) await tx.run('LOCK TABLE sessions IN EXCLUSIVE MODE')
       const deleted = (await tx.all(select, params)).map((row) => toSummary(row))
       await deleteByIds(
         tx,
@@ -306,11 +314,16 @@ export class TypeormSessionStore implements SessionStore {
     return this.sql.writeTransaction(async (tx) => {
       const [current] = await tx.all('SELECT session_id FROM messages WHERE id = ?', [messageId])
       if (!current) throw new MessageNotFoundError(messageId)
+      // On PostgreSQL, lock the session row before the message's, in the order append, clear and
+      // delete take them, so that this never deadlocks with them; a message they deleted meanwhile is
+      // then found gone below.
+      if (tx.dialect === 'postgres') await tx.all('SELECT id FROM sessions WHERE id = ? FOR UPDATE', [current.session_id])
       if (columns.length > 0) {
         await tx.run(`UPDATE messages SET ${columns.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`, [...columns.map(([, value]) => value), messageId])
       }
       await tx.run('UPDATE sessions SET updated_at = ? WHERE id = ?', [this.now().getTime(), current.session_id])
       const [row] = await tx.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`, [messageId])
+      if (!row) throw new MessageNotFoundError(messageId)
       return toMessage(row)
     })
   }
