@@ -67,6 +67,7 @@ export function describePostgresError(error: unknown, target: PostgresTarget, lo
   if (code === '42501') {
     return unavailable(`${at} denied access: ${reason}.`, ['Grant the user USAGE and CREATE on the schema, and SELECT, INSERT, UPDATE, DELETE on its tables (see the plugin README).'])
   }
+  if (code === '42P01') return unavailable(`The session tables are missing at ${target.location}: ${reason}.`, ['Run "synapse db migrate".'])
   if (code === '53300' || code === '57P03') return unavailable(`${at} accepts no more connections now: ${reason}.`, ['Try again shortly.'])
   if (code === 'ECONNRESET' || code === 'EPIPE' || code.startsWith('08') || code.startsWith('57P') || /Connection terminated/i.test(reason)) {
     return unavailable(`Lost the connection to ${at}: ${reason}.`, ['Try again; check the server’s log if it keeps happening.'])

@@ -3,7 +3,7 @@ import pg from 'pg'
 import {isSynapseError, type IntegrityReport, type MigrationState, type StoreMaintenance, type StoreOptions, SynapseError} from 'synapse-cli'
 import {DataSource, ENTITIES, MigrationExecutor, MIGRATIONS, type QueryRunner, TypeormSessionStore} from 'synapse-cli/typeorm'
 
-import {describePostgresError} from './errors.js'
+import {describePostgresError, driverErrorOf} from './errors.js'
 import {PostgresExecutor} from './postgres-executor.js'
 import {postgresTarget, type PostgresTarget} from './target.js'
 
@@ -21,7 +21,7 @@ export interface PostgresStoreOptions extends StoreOptions {
 }
 
 /** How long a migration waits for another process's migration, or for the tables it changes. */
-const MIGRATION_LOCK_TIMEOUT = '60s'
+const MIGRATION_LOCK_TIMEOUT_S = 60
 
 /**
  * Opens a session store on PostgreSQL: the same entities, migrations and queries as SQLite, on a
@@ -224,7 +224,7 @@ export class PostgresMaintenance implements StoreMaintenance {
     const runner = this.dataSource.createQueryRunner('master')
     try {
       await runner.startTransaction()
-      await runner.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT}'`)
+      await runner.query(`SET LOCAL lock_timeout = '${MIGRATION_LOCK_TIMEOUT_S}s'`)
       await runner.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(`synapse migrations ${this.dataSource.driver.database} ${this.schema}`)])
       if (this.target.schema) {
         // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database
@@ -238,6 +238,12 @@ export class PostgresMaintenance implements StoreMaintenance {
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined)
       if (isSynapseError(error)) throw error
+      if (driverErrorOf(error).code === '55P03') {
+        throw new SynapseError('STORAGE_BUSY', `Another process kept the schema of ${this.location} locked for ${MIGRATION_LOCK_TIMEOUT_S} s; nothing was changed.`, {
+          cause: error,
+          suggestions: ['Try again once the other synapse (or whatever holds the tables) is done; pg_stat_activity shows who waits on whom.'],
+        })
+      }
       const described = this.describe(error)
       if (isSynapseError(described)) throw described
       throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${String((error as Error).message).split('\n')[0]}`, {

@@ -191,6 +191,51 @@ describe('PostgreSQL migrations', function () {
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
+  it('check reports a schema that drifted from the entities, and orphaned rows', async function () {
+    store = await openPostgresStore({url: urlOf(schema)})
+    const session = await store.create()
+    await store.append(session.id, [{content: 'x', role: 'user'}])
+    await withClient(async (client) => {
+      await client.query(`DROP INDEX "${schema}".idx_sessions_updated_at`)
+      await client.query(`ALTER TABLE "${schema}".messages DROP CONSTRAINT fk_messages_session`)
+      await client.query(`DELETE FROM "${schema}".sessions`)
+    })
+    const report = await store.maintenance!.check()
+    expect(report.ok).to.equal(false)
+    const checks = Object.fromEntries(report.checks.map((c) => [c.name, c]))
+    expect(checks.schema.ok).to.equal(false)
+    expect(checks.schema.detail).to.match(/^differs: /)
+    expect(checks.schema.detail).to.contain('idx_sessions_updated_at').and.to.contain('fk_messages_session')
+    expect(checks['foreign keys']).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
+  })
+
+  it('does not back up, and says what does', async function () {
+    store = await openPostgresStore({url: urlOf(schema)})
+    try {
+      await store.maintenance!.backup('/tmp/never-written.db')
+      expect.fail('backed up')
+    } catch (error) {
+      expect((error as SynapseError).code).to.equal('STORAGE_UNAVAILABLE')
+      expect((error as SynapseError).message).to.equal(`synapse does not back up a PostgreSQL database itself (${urlOf(schema)}).`)
+      expect((error as SynapseError).suggestions).to.deep.equal([
+        `Use pg_dump, which takes a consistent snapshot while others write: pg_dump --format=custom --schema=${schema} --file=synapse.dump "<url>"`,
+        'Restore it with pg_restore --dbname="<url>" synapse.dump',
+      ])
+    }
+  })
+
+  it('says to migrate when a store opened without migrating finds no tables', async function () {
+    store = await openPostgresStore({migrate: false, url: urlOf(schema)})
+    try {
+      await store.count()
+      expect.fail('counted sessions in no table')
+    } catch (error) {
+      expect((error as SynapseError).code).to.equal('STORAGE_UNAVAILABLE')
+      expect((error as SynapseError).message).to.equal(`The session tables are missing at ${urlOf(schema)}: relation "sessions" does not exist.`)
+      expect((error as SynapseError).suggestions).to.deep.equal(['Run "synapse db migrate".'])
+    }
+  })
+
   it('refuses a schema migrated by a newer synapse', async function () {
     await (await openPostgresStore({url: urlOf(schema)})).close()
     await withClient((client) => client.query(`INSERT INTO "${schema}".migrations (timestamp, name) VALUES ($1, $2)`, [1_999_999_999_999, 'FromTheFuture1999999999999']))
