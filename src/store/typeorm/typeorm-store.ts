@@ -46,7 +46,8 @@ function dialectSql(dialect: SqlExecutor['dialect']): DialectSql {
     byteOrder,
     newestFirst: `ORDER BY s.updated_at DESC, s.id${byteOrder} DESC`,
     // Count, preview and the neighbouring ids (for the short id) come from index seeks per listed row,
-    // never from a join over every message.
+    // never from a join over every message. (On PostgreSQL the neighbours are seeks only where the
+    // executor may leave COLLATE "C" out, the ids' own collation being byte order already.)
     summaryColumns: `${SESSION_COLUMNS},
   (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
   (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview,
@@ -179,7 +180,7 @@ export class TypeormSessionStore implements SessionStore {
     if (!prefix) throw new SessionNotFoundError(idOrPrefix)
     const [exact] = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`, [prefix])
     if (exact) return toSession(exact)
-    // Ids are upper-case ASCII, and "[" sorts right after "Z": a range scan on the primary key.
+    // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
     const {byteOrder} = this.dialectSql
     const matches = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id${byteOrder} >= ? AND s.id${byteOrder} < ? ORDER BY s.id${byteOrder} LIMIT 6`, [
       prefix,
