@@ -27,16 +27,34 @@ import type {Row, SqlExecutor} from './sql-executor.js'
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at'
-// Count, preview and the neighbouring ids (for the short id) come from index seeks per listed row,
-// never from a join over every message.
-const SUMMARY_COLUMNS = `${SESSION_COLUMNS},
-  (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
-  (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview,
-  (SELECT MAX(p.id) FROM sessions p WHERE p.id < s.id) AS previous_id,
-  (SELECT MIN(n.id) FROM sessions n WHERE n.id > s.id) AS next_id`
-const NEWEST_FIRST = 'ORDER BY s.updated_at DESC, s.id DESC'
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const ID_BATCH = 500
+
+/** The queries whose text depends on the dialect, built once per store. */
+interface DialectSql {
+  byteOrder: string
+  newestFirst: string
+  summaryColumns: string
+}
+
+function dialectSql(dialect: SqlExecutor['dialect']): DialectSql {
+  // Ids must compare byte by byte: ULID order, and "[" right after "Z" for the prefix range. SQLite
+  // compares text that way; PostgreSQL uses the database's collation, which need not (ICU and most
+  // libc locales sort "[" before the letters, Danish sorts "AA" after "Z").
+  const byteOrder = dialect === 'postgres' ? ' COLLATE "C"' : ''
+  return {
+    byteOrder,
+    newestFirst: `ORDER BY s.updated_at DESC, s.id${byteOrder} DESC`,
+    // Count, preview and the neighbouring ids (for the short id) come from index seeks per listed row,
+    // never from a join over every message. (On PostgreSQL the neighbours are seeks only where the
+    // executor may leave COLLATE "C" out, the ids' own collation being byte order already.)
+    summaryColumns: `${SESSION_COLUMNS},
+  (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
+  (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview,
+  (SELECT MAX(p.id${byteOrder}) FROM sessions p WHERE p.id${byteOrder} < s.id) AS previous_id,
+  (SELECT MIN(n.id${byteOrder}) FROM sessions n WHERE n.id${byteOrder} > s.id) AS next_id`,
+  }
+}
 
 export interface TypeormStoreOptions extends StoreOptions {
   /** "sqlite", "postgres"...: what `backend` reports. */
@@ -58,11 +76,13 @@ export class TypeormSessionStore implements SessionStore {
   private readonly dataSource: DataSource
   private readonly now: () => Date
   private readonly sql: SqlExecutor
+  private readonly dialectSql: DialectSql
 
   constructor(options: TypeormStoreOptions) {
     this.backend = options.backend
     this.dataSource = options.dataSource
     this.sql = options.executor
+    this.dialectSql = dialectSql(options.executor.dialect)
     this.maintenance = options.maintenance
     this.now = monotonicClock(options.clock)
   }
@@ -160,8 +180,12 @@ export class TypeormSessionStore implements SessionStore {
     if (!prefix) throw new SessionNotFoundError(idOrPrefix)
     const [exact] = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`, [prefix])
     if (exact) return toSession(exact)
-    // Ids are upper-case ASCII, and "[" sorts right after "Z": a range scan on the primary key.
-    const matches = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id >= ? AND s.id < ? ORDER BY s.id LIMIT 6`, [prefix, `${prefix}[`])
+    // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
+    const {byteOrder} = this.dialectSql
+    const matches = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id${byteOrder} >= ? AND s.id${byteOrder} < ? ORDER BY s.id${byteOrder} LIMIT 6`, [
+      prefix,
+      `${prefix}[`,
+    ])
     if (matches.length === 0) throw new SessionNotFoundError(idOrPrefix)
     if (matches.length > 1) throw new AmbiguousSessionIdError(idOrPrefix, matches.map((row) => String(row.id)))
     return toSession(matches[0])
@@ -169,14 +193,15 @@ export class TypeormSessionStore implements SessionStore {
 
   async latest(): Promise<Session | undefined> {
     this.open()
-    const [row] = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s ${NEWEST_FIRST} LIMIT 1`)
+    const [row] = await this.sql.all(`SELECT ${SESSION_COLUMNS} FROM sessions s ${this.dialectSql.newestFirst} LIMIT 1`)
     return row ? toSession(row) : undefined
   }
 
   async list(options: ListOptions = {}): Promise<SessionSummary[]> {
     this.open()
     const {limit, offset} = pageOf(options)
-    const rows = await this.sql.all(`SELECT ${SUMMARY_COLUMNS} FROM sessions s ${NEWEST_FIRST} LIMIT ? OFFSET ?`, [limit, offset])
+    const {newestFirst, summaryColumns} = this.dialectSql
+    const rows = await this.sql.all(`SELECT ${summaryColumns} FROM sessions s ${newestFirst} LIMIT ? OFFSET ?`, [limit, offset])
     return rows.map((row) => toSummary(row))
   }
 
@@ -188,13 +213,15 @@ export class TypeormSessionStore implements SessionStore {
         ? await this.sql.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY position`, [sessionId])
         : (await this.sql.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY position DESC LIMIT ?`, [sessionId, options.last])).reverse()
     // An empty result is either an empty session or no session: only then is the extra look-up paid.
-    if (rows.length === 0) await this.lockSession(this.sql, sessionId)
+    // A read takes no lock: it neither waits for a writer nor needs more than SELECT rights.
+    if (rows.length === 0 && (await this.sql.all('SELECT id FROM sessions WHERE id = ?', [sessionId])).length === 0) throw new SessionNotFoundError(sessionId)
     return rows.map((row) => toMessage(row))
   }
 
   async prune(policy: RetentionPolicy): Promise<PruneResult> {
     this.open()
     checkPolicy(policy)
+    const {byteOrder, summaryColumns} = this.dialectSql
     const conditions: string[] = []
     const params: unknown[] = []
     if (policy.olderThan) {
@@ -204,16 +231,23 @@ export class TypeormSessionStore implements SessionStore {
     if (policy.maxSessions !== undefined) {
       // Age-expired sessions are the oldest, so "beyond the newest N" of all sessions is the same set
       // as "beyond the newest N" of the survivors: one condition covers both limits.
-      conditions.push(`s.id IN (SELECT k.id FROM sessions k ORDER BY k.updated_at DESC, k.id DESC LIMIT ? OFFSET ?)`)
+      conditions.push(`s.id IN (SELECT k.id FROM sessions k ORDER BY k.updated_at DESC, k.id${byteOrder} DESC LIMIT ? OFFSET ?)`)
       params.push(Number.MAX_SAFE_INTEGER, policy.maxSessions)
     }
     if (conditions.length === 0) return {deleted: [], dryRun: policy.dryRun ?? false}
-    const select = `SELECT ${SUMMARY_COLUMNS} FROM sessions s WHERE ${conditions.join(' OR ')} ORDER BY s.updated_at ASC, s.id ASC`
+    const select = `SELECT ${summaryColumns} FROM sessions s WHERE ${conditions.join(' OR ')} ORDER BY s.updated_at ASC, s.id${byteOrder} ASC`
     if (policy.dryRun) {
       const rows = await this.sql.all(select, params)
       return {deleted: rows.map((row) => toSummary(row)), dryRun: true}
     }
+    const postgres = this.sql.dialect === 'postgres'
+    // On PostgreSQL the table lock below is only worth taking when something is due.
+    if (postgres && (await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
     return this.sql.writeTransaction(async (tx) => {
+      // No session may change between being chosen and being deleted (an append makes an old session
+      // new). SQLite's write lock sees to that; on PostgreSQL an EXCLUSIVE table lock does: writers
+      // wait for the prune, readers go on.
+      if (postgres) await tx.run('LOCK TABLE sessions IN EXCLUSIVE MODE')
       const deleted = (await tx.all(select, params)).map((row) => toSummary(row))
       await deleteByIds(
         tx,
@@ -281,11 +315,16 @@ export class TypeormSessionStore implements SessionStore {
     return this.sql.writeTransaction(async (tx) => {
       const [current] = await tx.all('SELECT session_id FROM messages WHERE id = ?', [messageId])
       if (!current) throw new MessageNotFoundError(messageId)
+      // On PostgreSQL, lock the session row before the message's, in the order append, clear and
+      // delete take them, so that this never deadlocks with them; a message they deleted meanwhile is
+      // then found gone below.
+      if (tx.dialect === 'postgres') await tx.all('SELECT id FROM sessions WHERE id = ? FOR UPDATE', [current.session_id])
       if (columns.length > 0) {
         await tx.run(`UPDATE messages SET ${columns.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`, [...columns.map(([, value]) => value), messageId])
       }
       await tx.run('UPDATE sessions SET updated_at = ? WHERE id = ?', [this.now().getTime(), current.session_id])
       const [row] = await tx.all(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`, [messageId])
+      if (!row) throw new MessageNotFoundError(messageId)
       return toMessage(row)
     })
   }

@@ -1,0 +1,142 @@
+import type {DataSource, QueryRunner, Row, SqlExecutor} from 'synapse-cli/typeorm'
+
+import {isRetryable} from './errors.js'
+
+/** Attempts of one write transaction when PostgreSQL reports a conflict with another writer. */
+const ATTEMPTS = 3
+
+/**
+ * PostgreSQL through TypeORM's query runners. The store's portable SQL has `?` placeholders; they
+ * become `$1..$n` here.
+ *
+ * Transactions run at PostgreSQL's default READ COMMITTED on a connection of their own. The store
+ * locks the rows it reads before writing (`FOR UPDATE`), so writers of one session queue behind each
+ * other; a transaction that loses a race anyway (a deadlock, or an id another process inserted
+ * between the check and the insert) is run again from the start, where the store's own checks see
+ * the other process's committed work and answer as they would have if the two had run one after
+ * the other.
+ *
+ * PostgreSQL text cannot hold U+0000, which the port must keep. Strings are stored with U+0000 as
+ * U+E000 and with U+E000 and U+E001 escaped by U+E001 (private-use code points), and decoded on the
+ * way out, so every string round-trips and a NUL still counts as one character for previews.
+ */
+export class PostgresExecutor implements SqlExecutor {
+  readonly dialect = 'postgres'
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly describeError: (error: unknown) => unknown = (error) => error,
+    /** Shared with the executors of its transactions; see `idsInByteOrder`. */
+    private readonly settings: {idsInByteOrder: boolean} = {idsInByteOrder: false},
+    /** Set inside a transaction: every statement runs on it, and errors stay raw for the retry. */
+    private readonly runner?: QueryRunner,
+  ) {}
+
+  /**
+   * The store writes `COLLATE "C"` wherever it compares or orders session ids, so that they compare
+   * byte by byte under any collation. Where sessions.id already has a byte-order collation (C, POSIX,
+   * C.UTF-8) the clause changes no result but hides the primary key from the planner: a prefix
+   * look-up or a list then scans every session. Set this after checking the collation
+   * (`idsCompareBytewise`) and the clause is left out.
+   */
+  get idsInByteOrder(): boolean {
+    return this.settings.idsInByteOrder
+  }
+
+  set idsInByteOrder(value: boolean) {
+    this.settings.idsInByteOrder = value
+  }
+
+  async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const {records} = await this.query(sql, params)
+    return (records as Row[]).map((row) => decodeRow(row))
+  }
+
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.query(sql, params)).affected ?? 0
+  }
+
+  async writeTransaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.runner) return work(this)
+    for (let attempt = 1; ; attempt++) {
+      const runner = this.dataSource.createQueryRunner('master')
+      try {
+        await runner.startTransaction()
+        const value = await work(new PostgresExecutor(this.dataSource, this.describeError, this.settings, runner))
+        await runner.commitTransaction()
+        return value
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined)
+        if (attempt < ATTEMPTS && isRetryable(error)) continue
+        throw this.describeError(error)
+      } finally {
+        await runner.release()
+      }
+    }
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<{affected?: number; records: unknown[]}> {
+    const runner = this.runner ?? this.dataSource.createQueryRunner('master')
+    try {
+      return await runner.query(positional(this.settings.idsInByteOrder ? sql.replaceAll(BYTE_ORDER, '') : sql), params.map((value) => (typeof value === 'string' ? encodeText(value) : value)), true)
+    } catch (error) {
+      throw this.runner ? error : this.describeError(error)
+    } finally {
+      if (!this.runner) await runner.release()
+    }
+  }
+}
+
+const BYTE_ORDER = ' COLLATE "C"'
+
+const converted = new Map<string, string>()
+
+/** `?` placeholders as `$1..$n`, leaving quoted literals and identifiers alone. */
+export function positional(sql: string): string {
+  let text = converted.get(sql)
+  if (text !== undefined) return text
+  let n = 0
+  let quote: string | undefined
+  text = ''
+  for (const char of sql) {
+    if (quote) {
+      if (char === quote) quote = undefined
+    } else if (char === "'" || char === '"') {
+      quote = char
+    } else if (char === '?') {
+      text += `$${++n}`
+      continue
+    }
+    text += char
+  }
+  // IN-lists make many distinct statements; only the fixed ones are worth keeping.
+  if (n <= 20) converted.set(sql, text)
+  return text
+}
+
+const NUL = '\u0000'
+const ESCAPED_NUL = '\uE000'
+const ESCAPE = '\uE001'
+const TO_ENCODE = /[\u0000\uE000\uE001]/g
+const TO_DECODE = /\uE001([\s\S]?)|\uE000/g
+
+export function encodeText(text: string): string {
+  TO_ENCODE.lastIndex = 0
+  if (!TO_ENCODE.test(text)) return text
+  return text.replace(TO_ENCODE, (char) => (char === NUL ? ESCAPED_NUL : ESCAPE + char))
+}
+
+/** A trailing lone escape (a preview cut between the escape and its character) is dropped. */
+export function decodeText(text: string): string {
+  TO_DECODE.lastIndex = 0
+  if (!TO_DECODE.test(text)) return text
+  return text.replace(TO_DECODE, (match, escaped: string | undefined) => (match === ESCAPED_NUL ? NUL : (escaped ?? '')))
+}
+
+function decodeRow(row: Row): Row {
+  for (const key of Object.keys(row)) {
+    const value = row[key]
+    if (typeof value === 'string') row[key] = decodeText(value)
+  }
+  return row
+}
