@@ -138,7 +138,8 @@ export interface PruneResult {
 }
 
 export interface MigrationState {
-  appliedAt: Date | null
+  /** Whether this database has it. (TypeORM records no time of application.) */
+  applied: boolean
   name: string
 }
 
@@ -151,8 +152,11 @@ export interface IntegrityReport {
  * What a backend with a schema offers the `db` commands. Optional: the in-memory store has none.
  */
 export interface StoreMaintenance {
-  /** A consistent copy of the whole database in `file`, even while other processes write. */
-  backup(file: string): Promise<{bytes: number; path: string}>
+  /**
+   * A consistent copy of the whole database in `file`, even while other processes write. An
+   * existing file is refused unless `replace`, and then swapped for the copy only once it is whole.
+   */
+  backup(file: string, options?: {replace?: boolean}): Promise<{bytes: number; path: string}>
   /** Integrity and foreign-key checks, each with a plain verdict. */
   check(): Promise<IntegrityReport>
   /** Where the data lives, with any password removed: a file path or a URL. */

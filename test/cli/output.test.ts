@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {detectStyle, paint, relativeTime, table} from '../../src/cli/output.js'
+import {detectStyle, paint, relativeTime, table, type TableColumn} from '../../src/cli/output.js'
 
 const tty = {isTTY: true} as NodeJS.WriteStream
 const pipe = {isTTY: false} as NodeJS.WriteStream
@@ -24,13 +24,14 @@ describe('terminal output', function () {
   })
 
   it('aligns columns on a terminal, ignoring colour codes, and writes tab-separated lines to a pipe', function () {
-    const rows = [
+    type Row = {a: string; b: string}
+    const rows: Row[] = [
       {a: 'one', b: 'first\tvalue'},
       {a: 'three', b: 'x'},
     ]
-    const columns = [
-      {header: 'A', tint: () => 'cyan' as const, value: (r: {a: string}) => r.a},
-      {header: 'B', maxWidth: 8, value: (r: {b: string}) => r.b},
+    const columns: TableColumn<Row>[] = [
+      {header: 'A', tint: () => 'cyan', value: (r) => r.a},
+      {header: 'B', maxWidth: 8, value: (r) => r.b},
     ]
     expect(table(rows, columns, {color: false, terminal: true})).to.deep.equal(['A      B', 'one    first v…', 'three  x'])
     expect(table(rows, columns, {color: true, terminal: true})[2]).to.equal('\u001B[36mthree\u001B[39m  x')

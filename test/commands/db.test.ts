@@ -21,7 +21,7 @@ describe('db commands', function () {
   afterEach(() => sandbox.cleanup())
 
   it('status on a blank database lists every migration as pending, and migrate applies them', async function () {
-    const before = await run<{migrations: Array<{appliedAt: null | string}>; pending: number}>(sandbox, ['db', 'status', '--json'])
+    const before = await run<{migrations: Array<{applied: boolean}>; pending: number}>(sandbox, ['db', 'status', '--json'])
     expect(before.exitCode).to.equal(0)
     expect(JSON.parse(before.stdout)).to.deep.include({backend: 'sqlite', location: dbPath, pending: 3})
     const migrate = await run(sandbox, ['db', 'migrate'])
@@ -88,7 +88,14 @@ describe('db commands', function () {
     const again = await run(sandbox, ['db', 'backup', target])
     expect(again.exitCode).to.equal(1)
     expect(again.stderr.split('\n')[0]).to.equal(`Error: ${target} already exists.`)
+    // --force swaps in a fresh copy: the session added since is in it.
+    const later = await openSqliteStore({path: dbPath})
+    await later.create({title: 'added later'})
+    await later.close()
     expect((await run(sandbox, ['db', 'backup', target, '--force'])).exitCode).to.equal(0)
+    const replaced = await openSqliteStore({path: target})
+    expect((await replaced.list()).map((s) => s.title)).to.deep.equal(['added later', 'keep'])
+    await replaced.close()
   })
 
   it('backup is consistent while another connection writes', async function () {

@@ -131,7 +131,7 @@ export class PostgresMaintenance implements StoreMaintenance {
     const checks: IntegrityReport['checks'] = []
     const [{version}] = await this.query<{version: string}>("SELECT current_setting('server_version') AS version")
     checks.push({detail: `PostgreSQL ${version}, database ${this.dataSource.driver.database}, schema ${this.schema}`, name: 'connection', ok: true})
-    const pending = (await this.migrations()).filter((m) => m.appliedAt === null).map((m) => m.name)
+    const pending = (await this.migrations()).filter((m) => !m.applied).map((m) => m.name)
     checks.push({detail: pending.length === 0 ? 'all applied' : `pending: ${pending.join(', ')}`, name: 'migrations', ok: pending.length === 0})
     if (pending.length === 0) {
       // The schema the migrations built must be the one the entities describe.
@@ -168,7 +168,7 @@ export class PostgresMaintenance implements StoreMaintenance {
     }
     return MIGRATIONS.map((migration) => {
       const done = executed.find((m) => m.name === migration.name)
-      return {appliedAt: done ? new Date(done.timestamp) : null, name: migration.name}
+      return {applied: Boolean(done), name: migration.name}
     })
   }
 
@@ -203,7 +203,7 @@ export class PostgresMaintenance implements StoreMaintenance {
   }
 
   private async pending(): Promise<boolean> {
-    return (await this.migrations()).some((m) => m.appliedAt === null)
+    return (await this.migrations()).some((m) => !m.applied)
   }
 
   private async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -116,12 +116,12 @@ describe('PostgreSQL migrations', function () {
       ['foreign keys', true, 'no orphaned rows'],
     ])
     expect(report.ok).to.equal(true)
-    expect((await store.maintenance!.migrations()).map((m) => [m.name, m.appliedAt instanceof Date])).to.deep.equal(names.map((name) => [name, true]))
+    expect((await store.maintenance!.migrations()).map((m) => [m.name, m.applied])).to.deep.equal(names.map((name) => [name, true]))
   })
 
   it('opened without migrating, reports every migration pending and creates nothing', async function () {
     store = await openPostgresStore({migrate: false, url: urlOf(schema)})
-    expect((await store.maintenance!.migrations()).map((m) => m.appliedAt)).to.deep.equal([null, null, null])
+    expect((await store.maintenance!.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false])
     const report = await store.maintenance!.check()
     expect(report.ok).to.equal(false)
     expect(report.checks.map((c) => [c.name, c.ok, c.detail]).slice(1)).to.deep.equal([['migrations', false, `pending: ${names.join(', ')}`]])
@@ -139,7 +139,7 @@ describe('PostgreSQL migrations', function () {
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: [], indexes: []})
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map((m) => m.appliedAt)).to.deep.equal([null, null, null])
+    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false])
 
     expect(await maintenance.migrate()).to.deep.equal(names)
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})

@@ -1,5 +1,4 @@
 import {Args, Flags} from '@oclif/core'
-import {rmSync} from 'node:fs'
 
 import {DbCommand} from '../../cli/db-command.js'
 
@@ -22,8 +21,7 @@ export default class DbBackup extends DbCommand {
   async run(): Promise<DbBackupResult> {
     const {args, flags} = await this.parse(DbBackup)
     const maintenance = this.maintenance
-    if (flags.force) rmSync(args.file, {force: true})
-    const result = await maintenance.backup(args.file)
+    const result = await maintenance.backup(args.file, {replace: flags.force})
     this.log(`Backed up ${maintenance.location} to ${result.path} (${result.bytes} bytes)`)
     return result
   }

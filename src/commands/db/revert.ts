@@ -20,7 +20,7 @@ export default class DbRevert extends DbCommand {
   async run(): Promise<DbRevertResult> {
     const {flags} = await this.parse(DbRevert)
     const maintenance = this.maintenance
-    const applied = (await maintenance.migrations()).filter((m) => m.appliedAt)
+    const applied = (await maintenance.migrations()).filter((m) => m.applied)
     if (applied.length === 0) {
       this.log('No migration is applied; nothing to revert.')
       return {reverted: []}

@@ -4,7 +4,7 @@ import {paint, plural} from '../../cli/output.js'
 export interface DbStatusResult {
   backend: string
   location: string
-  migrations: Array<{appliedAt: null | string; name: string}>
+  migrations: Array<{applied: boolean; name: string}>
   pending: number
 }
 
@@ -15,12 +15,12 @@ export default class DbStatus extends DbCommand {
   async run(): Promise<DbStatusResult> {
     await this.parse(DbStatus)
     const maintenance = this.maintenance
-    const migrations = (await maintenance.migrations()).map((m) => ({appliedAt: m.appliedAt?.toISOString() ?? null, name: m.name}))
-    const pending = migrations.filter((m) => m.appliedAt === null).length
+    const migrations = (await maintenance.migrations()).map((m) => ({applied: m.applied, name: m.name}))
+    const pending = migrations.filter((m) => !m.applied).length
     const style = this.style
     this.log(`${paint(style, 'bold', 'Database')} ${maintenance.location} (${this.store.backend})`)
     for (const m of migrations) {
-      this.log(`  ${m.appliedAt ? paint(style, 'green', 'applied') : paint(style, 'yellow', 'pending')}  ${m.name}`)
+      this.log(`  ${m.applied ? paint(style, 'green', 'applied') : paint(style, 'yellow', 'pending')}  ${m.name}`)
     }
     this.log(pending === 0 ? 'Up to date.' : `${plural(pending, 'migration')} pending: run "synapse db migrate".`)
     return {backend: this.store.backend, location: maintenance.location, migrations, pending}

@@ -13,9 +13,11 @@ export interface SqlExecutor {
   /** Runs a statement; resolves to the number of rows it changed. */
   run(sql: string, params?: unknown[]): Promise<number>
   /**
-   * Runs `work` in a transaction that holds the database's write lock from its first statement, so
-   * read-then-write work never fails to upgrade its lock, and no two writers interleave, in this
-   * process or any other. Commits when `work` resolves, rolls back when it throws.
+   * Runs `work` in one transaction that commits when `work` resolves and rolls back when it throws,
+   * safe against writers in this process and others. SQLite takes the database's write lock with the
+   * first statement, so read-then-write work never fails to upgrade its lock; PostgreSQL relies on
+   * the row and table locks the store takes, and re-runs `work` after a deadlock or serialization
+   * failure, so `work` must be safe to run again.
    */
   writeTransaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>
 }

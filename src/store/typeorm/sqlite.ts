@@ -101,10 +101,10 @@ export class SqliteMaintenance implements StoreMaintenance {
     private readonly describe: (error: unknown) => unknown,
   ) {}
 
-  async backup(file: string): Promise<{bytes: number; path: string}> {
+  async backup(file: string, options: {replace?: boolean} = {}): Promise<{bytes: number; path: string}> {
     if (this.location === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be backed up.')
     const target = resolve(file)
-    if (existsSync(target)) {
+    if (existsSync(target) && !options.replace) {
       throw new SynapseError('INVALID_INPUT', `${target} already exists.`, {exitCode: 1, suggestions: ['Choose a new file name, or add --force to replace it.']})
     }
     // VACUUM INTO copies one read snapshot, so writers elsewhere neither block it nor tear it. It is
@@ -132,7 +132,7 @@ export class SqliteMaintenance implements StoreMaintenance {
     checks.push({detail: integrity.join('; '), name: 'integrity', ok: integrity.length === 1 && integrity[0] === 'ok'})
     const orphans = this.db.pragma('foreign_key_check') as unknown[]
     checks.push({detail: orphans.length === 0 ? 'no orphaned rows' : `${orphans.length} rows point at missing parents`, name: 'foreign keys', ok: orphans.length === 0})
-    const pending = (await this.migrations()).filter((m) => m.appliedAt === null).map((m) => m.name)
+    const pending = (await this.migrations()).filter((m) => !m.applied).map((m) => m.name)
     checks.push({detail: pending.length === 0 ? 'all applied' : `pending: ${pending.join(', ')}`, name: 'migrations', ok: pending.length === 0})
     if (pending.length === 0) {
       // The schema the migrations built must be the one the entities describe.
@@ -157,7 +157,7 @@ export class SqliteMaintenance implements StoreMaintenance {
     if (unknown.length > 0) throw newerSchemaError(unknown.map((m) => m.name))
     return MIGRATIONS.map((migration) => {
       const done = executed.find((m) => m.name === migration.name)
-      return {appliedAt: done ? new Date(done.timestamp) : null, name: migration.name}
+      return {applied: Boolean(done), name: migration.name}
     })
   }
 
@@ -178,7 +178,7 @@ export class SqliteMaintenance implements StoreMaintenance {
   }
 
   private async pending(): Promise<boolean> {
-    return (await this.migrations()).some((m) => m.appliedAt === null)
+    return (await this.migrations()).some((m) => !m.applied)
   }
 
   /**
