@@ -2,6 +2,8 @@ import {expect} from 'chai'
 import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import pg from 'pg'
+
 import {MemorySessionStore} from '../../src/store/memory-store.js'
 import type {SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
@@ -10,6 +12,9 @@ import {parseExport, serialize} from '../../src/transfer/format.js'
 import {collectSnapshots, importSnapshots} from '../../src/transfer/transfer.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
+
+/** The machine's PostgreSQL server (trust auth); .ci/run starts it when it is down. */
+const POSTGRES = process.env.SYNAPSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 /** Sessions with every field a session and a message can carry, statuses and unicode included. */
 export async function seedVariety(store: SessionStore, clock: ManualClock): Promise<string[]> {
@@ -131,7 +136,18 @@ describe('export and import', function () {
       expect(twice.stderr).to.match(/^Error: 3 of the sessions already exist \(.*\); nothing was imported\.\n {2}→ Add --replace to overwrite them, or --new-ids to import copies beside them\.\n$/)
     })
 
-    for (const [backend, url] of [['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`]] as const) {
+    const postgresSchema = `synapse_test_transfer_${process.pid}_${Date.now()}`
+    after(async () => {
+      const client = new pg.Client({connectionString: POSTGRES})
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
+      await client.end()
+    })
+
+    for (const [backend, url] of [
+      ['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`],
+      ['PostgreSQL', () => `${POSTGRES}?schema=${postgresSchema}`],
+    ] as const) {
       it(`moves every session from SQLite into ${backend} and back out, byte for byte`, async function () {
         const clock = new ManualClock()
         const sqlite = join(sandbox.root, 'source.db')
