@@ -22,6 +22,11 @@ function quote(word: string): string {
   return `'${word.replaceAll("'", String.raw`'\''`)}'`
 }
 
+/** A word as the shell reads it: quoted only when it needs to be. */
+function shellWord(word: string): string {
+  return /^[\w./-]+$/.test(word) ? word : quote(word)
+}
+
 function caseArm(patterns: string[], body: string): string {
   return `    ${patterns.join('|')}) ${body} ;;`
 }
@@ -171,7 +176,7 @@ const HEADER = (spec: CompletionSpec, shell: string) => `# ${spec.bin}: completi
 export function bashScript(spec: CompletionSpec): string {
   const id = identifier(spec.bin)
   const p = `__${id}`
-  const bin = quote(spec.bin)
+  const bin = shellWord(spec.bin)
   return `${HEADER(spec, 'bash')}
 ${sharedScript(spec)}
 # bash splits words at the characters of COMP_WORDBREAKS, ":" and "=" among them. Glue the pieces that
@@ -229,7 +234,7 @@ complete -F _${id}_values_complete ${bin}
 export function zshScript(spec: CompletionSpec): string {
   const id = identifier(spec.bin)
   const p = `__${id}`
-  const bin = quote(spec.bin)
+  const bin = shellWord(spec.bin)
   return `${HEADER(spec, 'zsh')}
 ${sharedScript(spec)}
 _${id}_values_complete() {

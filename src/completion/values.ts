@@ -31,7 +31,7 @@ export async function completionValues(config: Interfaces.Config, kind: ValueKin
       const [settings, {registry}] = await Promise.all([loadConfig({cwd: options.cwd, env}), loadProviderRegistry(config)])
       // Saved sessions add the models someone actually used (a local server's, say); a database that
       // cannot be read only costs those.
-      const sessions = await withStore(config, settings, {cwd: options.cwd, env}, (store) => store.list({limit: CANDIDATE_LIMIT})).catch(() => undefined)
+      const sessions = await withStore(config, {cwd: options.cwd, env, settings}, (store) => store.list({limit: CANDIDATE_LIMIT})).catch(() => undefined)
       return modelCandidates(registry, {configured: settings.settings.provider.model, sessions}, prefix)
     }
 
@@ -41,16 +41,19 @@ export async function completionValues(config: Interfaces.Config, kind: ValueKin
     }
 
     case 'sessions': {
-      const settings = await loadConfig({cwd: options.cwd, env})
-      return (await withStore(config, settings, {cwd: options.cwd, env}, (store) => sessionCandidates(store, prefix))) ?? []
+      return (await withStore(config, {cwd: options.cwd, env}, (store) => sessionCandidates(store, prefix))) ?? []
     }
   }
 }
 
 /** Runs `work` on the configured store, or returns undefined when the SQLite file does not exist. */
-async function withStore<T>(config: Interfaces.Config, settings: LoadedConfig, options: {cwd?: string; env: NodeJS.ProcessEnv}, work: (store: SessionStore) => Promise<T>): Promise<T | undefined> {
+async function withStore<T>(
+  config: Interfaces.Config,
+  options: {cwd?: string; env: NodeJS.ProcessEnv; settings?: LoadedConfig},
+  work: (store: SessionStore) => Promise<T>,
+): Promise<T | undefined> {
+  const [settings, {backends}] = await Promise.all([options.settings ?? loadConfig({cwd: options.cwd, env: options.env}), loadStorageBackends(config)])
   const url = storageUrl(settings, options.env)
-  const {backends} = await loadStorageBackends(config)
   const backend = backends.for(url)
   if (backend.name === 'sqlite' && !existsSync(sqlitePathOf(url, options.cwd))) return undefined
   const store = await backend.open(url, {busyTimeoutMs: BUSY_TIMEOUT_MS, cwd: options.cwd, migrate: false})

@@ -122,7 +122,8 @@ printf '%s\\n' "\${COMPREPLY[@]}"
       const terminal = new Terminal('bash --norc --noprofile -i', env)
       try {
         // A `synapse` function that shows its arguments; completion stays registered for the name.
-        terminal.type(`source ~/.bashrc; synapse() { local IFS='|'; echo "AR""GS<$*>"; }\n`)
+        terminal.type(`source ~/.bashrc; synapse() { local IFS='|'; echo "AR""GS<$*>"; }; echo REA""DY\n`)
+        await terminal.until(() => /^READY/m.test(terminal.output))
         expect(await terminal.argsAfter('synapse sessions show 01JX4Q\t\n', 1)).to.equal('sessions|show|01JX4Q2B')
         expect(await terminal.argsAfter('synapse -m llama3.2:la\t\n', 2)).to.equal('-m|llama3.2:latest')
         expect(await terminal.argsAfter('synapse --model=qwen2\t\n', 3)).to.equal('--model=qwen2.5:7b')
