@@ -1,0 +1,93 @@
+import {oneLine, relativeTime, truncate} from '../cli/output.js'
+import {normalizeIdPrefix} from '../core/ids.js'
+import type {ProviderRegistry} from '../providers/registry.js'
+import type {SessionStore, SessionSummary} from '../store/session-store.js'
+
+/** What the shell completion scripts ask for: `synapse autocomplete values <kind> [prefix]`. */
+export type ValueKind = 'models' | 'providers' | 'sessions'
+export const VALUE_KINDS: readonly ValueKind[] = ['sessions', 'models', 'providers']
+
+/** One completion: the text to insert, and what zsh shows beside it. */
+export interface Candidate {
+  description: string
+  value: string
+}
+
+/** Most candidates a shell is offered at once. */
+export const CANDIDATE_LIMIT = 50
+/** Most sessions read to find those that match a prefix: retention keeps 100 by default. */
+const SESSION_SCAN_LIMIT = 1000
+const SESSION_PAGE = 200
+
+/**
+ * Sessions whose id starts with `prefix` (in any case), most recently updated first, at most `limit`.
+ * The value is the short id (the shortest unique prefix, as `sessions list` shows it) unless the user
+ * already typed more than that, then the full id, so a candidate always extends what was typed. Ids are
+ * case-insensitive; when the prefix is typed in lower case, so are the candidates, because shells
+ * match candidates against the typed text case-sensitively.
+ */
+export async function sessionCandidates(store: SessionStore, prefix = '', options: {limit?: number; now?: Date} = {}): Promise<Candidate[]> {
+  const limit = options.limit ?? CANDIDATE_LIMIT
+  const typed = prefix.trim()
+  const normalized = typed === '' ? '' : normalizeIdPrefix(typed)
+  if (normalized === undefined) return []
+  const lower = typed !== '' && typed === typed.toLowerCase() && typed !== typed.toUpperCase()
+  const matches: SessionSummary[] = []
+  for (let offset = 0; offset < SESSION_SCAN_LIMIT && matches.length < limit; offset += SESSION_PAGE) {
+    // Without a prefix every session matches: read no more than will be shown.
+    const page = await store.list({limit: normalized === '' ? limit : SESSION_PAGE, offset})
+    matches.push(...page.filter((s) => s.id.startsWith(normalized)))
+    if (normalized === '' || page.length < SESSION_PAGE) break
+  }
+  return matches.slice(0, limit).map((session) => {
+    const value = session.shortId.length >= normalized.length ? session.shortId : session.id
+    return {description: describeSession(session, options.now), value: lower ? value.toLowerCase() : value}
+  })
+}
+
+function describeSession(session: SessionSummary, now?: Date): string {
+  const title = truncate(oneLine(session.title ?? session.preview ?? '(empty)'), 60)
+  return `${title} (${relativeTime(session.updatedAt, now)})`
+}
+
+/** Where model names come from, besides the providers' own lists. */
+export interface ModelSources {
+  /** `[provider] model` / SYNAPSE_MODEL, when set. */
+  configured?: string
+  /** Models that saved sessions use, most recently updated first. */
+  sessions?: Array<{model: null | string; provider: null | string}>
+}
+
+/**
+ * Model names that start with `prefix` (case-sensitively: servers tell models apart by case): the
+ * configured model, then each provider’s default model and well-known models (providers by name), then
+ * any other model a saved session uses. Each name once, with the provider(s) that list it.
+ */
+export function modelCandidates(registry: ProviderRegistry, sources: ModelSources = {}, prefix = ''): Candidate[] {
+  const found = new Map<string, string[]>()
+  const add = (model: null | string | undefined, label: string) => {
+    // One word per candidate: a name with white space in it could not be completed as one.
+    if (!model || /\s/.test(model)) return
+    const labels = found.get(model) ?? []
+    if (!labels.includes(label)) labels.push(label)
+    found.set(model, labels)
+  }
+  add(sources.configured, 'configured')
+  for (const {descriptor} of registry.list()) {
+    add(descriptor.defaultModel, descriptor.name)
+    for (const model of descriptor.models ?? []) add(model, descriptor.name)
+  }
+  for (const session of sources.sessions ?? []) add(session.model, session.provider ? `${session.provider}, used in a session` : 'used in a session')
+  return [...found]
+    .filter(([model]) => model.startsWith(prefix))
+    .slice(0, CANDIDATE_LIMIT)
+    .map(([model, labels]) => ({description: labels.join(', '), value: model}))
+}
+
+/** Provider names that start with `prefix`, with their one-line descriptions. */
+export function providerCandidates(registry: ProviderRegistry, prefix = ''): Candidate[] {
+  return registry
+    .list()
+    .filter(({descriptor}) => descriptor.name.startsWith(prefix))
+    .map(({descriptor}) => ({description: oneLine(descriptor.description ?? ''), value: descriptor.name}))
+}

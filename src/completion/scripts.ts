@@ -1,0 +1,258 @@
+import type {CommandValues, CompletionSpec} from './spec.js'
+
+/**
+ * The completion scripts that add session ids, model and provider names to what
+ * @oclif/plugin-autocomplete completes. Each defines a function that decides, from the words on the
+ * line, whether the word being completed is such a value; if so it asks
+ * `<bin> autocomplete values <kind> -- <typed>` for the candidates, and otherwise calls oclif's own
+ * completion function, which it then replaces as the shell's completion for the CLI.
+ *
+ * The decision is one function shared by bash and zsh, written in the subset both run alike
+ * (positional parameters, `case`, `local`, no arrays), generated from the commands' flags and
+ * arguments (see spec.ts) so that it knows which flags take a value and skips those values when it
+ * counts arguments.
+ */
+
+/** A shell identifier made from the CLI's name. */
+function identifier(bin: string): string {
+  return bin.replaceAll(/[^A-Za-z0-9_]/g, '_')
+}
+
+function quote(word: string): string {
+  return `'${word.replaceAll("'", String.raw`'\''`)}'`
+}
+
+/** A word as the shell reads it: quoted only when it needs to be. */
+function shellWord(word: string): string {
+  return /^[\w./-]+$/.test(word) ? word : quote(word)
+}
+
+function caseArm(patterns: string[], body: string): string {
+  return `    ${patterns.join('|')}) ${body} ;;`
+}
+
+function pairs(command: CommandValues, words: string[]): string[] {
+  return words.map((word) => quote(`${command.id} ${word}`))
+}
+
+/** The decision function and the tables it reads, for bash and zsh alike. */
+export function sharedScript(spec: CompletionSpec): string {
+  const p = `__${identifier(spec.bin)}`
+  const ids = spec.commands.map((c) => c.id)
+  const takesValue = spec.commands.filter((c) => c.optionFlags.length > 0).map((c) => caseArm(pairs(c, c.optionFlags), 'return 0'))
+  const flagKinds = spec.commands.flatMap((c) => c.flags.map((flag) => caseArm(pairs(c, flag.spellings), `${p}_kind=${flag.kind}`)))
+  const argKinds = spec.commands.flatMap((c) => argumentArms(c, p))
+  const chat = spec.defaultCommand
+    ? `    if [ "$cword" -eq 1 ]; then
+      case $1 in --*=*) ;; *) return ;; esac
+    elif ${p}_root_word "$1"; then
+      return
+    fi
+    cmd=${spec.defaultCommand}`
+    : '    return'
+  return `# Which commands take values completed here: ${p}_has_values ID
+${p}_has_values() {
+  case $1 in
+${ids.length > 0 ? caseArm(ids.map((id) => quote(id)), 'return 0') : ''}
+  esac
+  return 1
+}
+
+# Does a line that starts with WORD name a command? Otherwise it is a prompt: ${p}_root_word WORD
+${p}_root_word() {
+  case $1 in
+${caseArm(spec.rootWords.map((word) => quote(word)), 'return 0')}
+  esac
+  return 1
+}
+
+# Is FLAG one of the command's flags that take a value? ${p}_takes_value ID FLAG
+${p}_takes_value() {
+  case "$1 $2" in
+${takesValue.join('\n')}
+  esac
+  return 1
+}
+
+# What the value of FLAG completes as, in ${p}_kind: ${p}_flag_kind ID FLAG
+${p}_flag_kind() {
+  case "$1 $2" in
+${flagKinds.join('\n')}
+  esac
+}
+
+# What the INDEXth argument (from 0) completes as, in ${p}_kind: ${p}_arg_kind ID INDEX
+${p}_arg_kind() {
+  case "$1 $2" in
+${argKinds.join('\n')}
+  esac
+}
+
+# ${p}_values_at CWORD WORD0 WORD1 ...: what the word at index CWORD (0 is the program) completes as.
+# Sets ${p}_kind (sessions, models, providers; empty: oclif's completion handles the word) and
+# ${p}_cur, the value typed so far ("--model=gp" gives "gp").
+${p}_values_at() {
+  local cword=$1 n=0 word cmd= start=0 candidate= expect= positional=0 options=1
+  ${p}_kind= ${p}_cur=
+  shift 2
+  # The command: the longest run of leading words that names one.
+  for word in "$@"; do
+    n=$((n + 1))
+    [ "$n" -lt "$cword" ] || break
+    case $word in -*) break ;; esac
+    candidate=\${candidate:+$candidate:}$word
+    if ${p}_has_values "$candidate"; then
+      cmd=$candidate
+      start=$n
+    fi
+  done
+  if [ -z "$cmd" ]; then
+    # bin/run.js runs ${spec.defaultCommand ?? 'no command'} for a line that names no command: a prompt, or flags first.
+${chat}
+  fi
+  n=0
+  for word in "$@"; do
+    n=$((n + 1))
+    [ "$n" -gt "$start" ] || continue
+    if [ "$n" -eq "$cword" ]; then
+      ${p}_cur=$word
+      break
+    fi
+    if [ -n "$expect" ]; then
+      expect=
+    elif [ -z "$options" ]; then
+      positional=$((positional + 1))
+    else
+      case $word in
+        --) options= ;;
+        --*=*) ;;
+        -?*) ${p}_takes_value "$cmd" "$word" && expect=$word ;;
+        *) positional=$((positional + 1)) ;;
+      esac
+    fi
+  done
+  if [ -n "$expect" ]; then
+    ${p}_flag_kind "$cmd" "$expect"
+    return
+  fi
+  if [ -n "$options" ]; then
+    case $${p}_cur in
+      --*=*)
+        ${p}_flag_kind "$cmd" "\${${p}_cur%%=*}"
+        ${p}_cur=\${${p}_cur#*=}
+        return
+        ;;
+      -*) return ;;
+    esac
+  fi
+  ${p}_arg_kind "$cmd" "$positional"
+}
+`
+}
+
+/** Arguments by index; a variadic command's last argument matches every index from its own on. */
+function argumentArms(command: CommandValues, p: string): string[] {
+  const arms: string[] = []
+  const last = command.args.length - 1
+  for (const [index, kind] of command.args.entries()) {
+    if (command.variadic && index === last) {
+      if (kind) arms.push(caseArm([`${quote(`${command.id} `)}*`], `${p}_kind=${kind}`))
+    } else if (kind) {
+      arms.push(caseArm(pairs(command, [String(index)]), `${p}_kind=${kind}`))
+    } else if (command.variadic && command.args[last]) {
+      // Before a variadic argument that completes, an earlier one that does not must say so first.
+      arms.push(caseArm(pairs(command, [String(index)]), ':'))
+    }
+  }
+  return arms
+}
+
+const HEADER = (spec: CompletionSpec, shell: string) => `# ${spec.bin}: completion of session ids, model and provider names for ${shell}, on top of
+# @oclif/plugin-autocomplete's. Written by "${spec.bin} autocomplete" beside oclif's scripts and sourced
+# by its setup script; regenerated with them. Candidates come from "${spec.bin} autocomplete values".
+`
+
+/** For bash: a completion function that wraps oclif's `_<bin>_autocomplete`. */
+export function bashScript(spec: CompletionSpec): string {
+  const id = identifier(spec.bin)
+  const p = `__${id}`
+  const bin = shellWord(spec.bin)
+  return `${HEADER(spec, 'bash')}
+${sharedScript(spec)}
+# bash splits words at the characters of COMP_WORDBREAKS, ":" and "=" among them. Glue the pieces that
+# touch on the line back together, so that "--model=gpt-4o" and "llama3.2:latest" are one word each,
+# as the command sees them; the word being completed ends at the cursor.
+# Sets ${p}_words and ${p}_cword.
+${p}_reassemble() {
+  local line=\${COMP_LINE:0:COMP_POINT} i=0 word
+  ${p}_words=()
+  while [ "$i" -le "$COMP_CWORD" ]; do
+    word=\${COMP_WORDS[i]}
+    if [ "$i" -eq 0 ] || [[ $line == [[:space:]]* ]]; then
+      line=\${line#"\${line%%[![:space:]]*}"}
+      [ "$i" -eq "$COMP_CWORD" ] && word=$line
+      ${p}_words+=("$word")
+    else
+      [ "$i" -eq "$COMP_CWORD" ] && word=$line
+      ${p}_words[\${#${p}_words[@]} - 1]+=$word
+    fi
+    line=\${line#"$word"}
+    i=$((i + 1))
+  done
+  ${p}_cword=$((\${#${p}_words[@]} - 1))
+}
+
+_${id}_values_complete() {
+  local ${p}_kind= ${p}_cur= ${p}_cword=0 word trim head value
+  local -a ${p}_words
+  ${p}_reassemble
+  ${p}_values_at "$${p}_cword" "\${${p}_words[@]}"
+  if [ -z "$${p}_kind" ]; then
+    if declare -F _${spec.bin}_autocomplete >/dev/null; then _${spec.bin}_autocomplete "$@"; fi
+    return
+  fi
+  word=\${${p}_words[${p}_cword]}
+  # readline replaces only what follows the word's last ":" or "=": offer the rest of each value.
+  trim=\${word%"\${word##*[:=]}"}
+  head=\${word%"$${p}_cur"}
+  COMPREPLY=()
+  while IFS= read -r value; do
+    [ -n "$value" ] || continue
+    value=$head$value
+    COMPREPLY+=("\${value#"$trim"}")
+  done < <(command ${bin} autocomplete values "$${p}_kind" -- "$${p}_cur" 2>/dev/null)
+  # In the command's order: sessions most recently updated first.
+  compopt -o nosort 2>/dev/null
+  return 0
+}
+
+complete -F _${id}_values_complete ${bin}
+`
+}
+
+/** For zsh: a completion function that wraps oclif's `_<bin>` (autoloaded from its fpath directory). */
+export function zshScript(spec: CompletionSpec): string {
+  const id = identifier(spec.bin)
+  const p = `__${id}`
+  const bin = shellWord(spec.bin)
+  return `${HEADER(spec, 'zsh')}
+${sharedScript(spec)}
+_${id}_values_complete() {
+  local ${p}_kind= ${p}_cur= line
+  local -a items
+  ${p}_values_at $((CURRENT - 1)) "\${(@)words[1,CURRENT-1]}" "$PREFIX"
+  if [[ -z $${p}_kind ]]; then
+    _${spec.bin} "$@"
+    return
+  fi
+  [[ $PREFIX == --*=* ]] && compset -P '*='
+  for line in "\${(@f)$(command ${bin} autocomplete values "$${p}_kind" --describe -- "$${p}_cur" 2>/dev/null)}"; do
+    [[ -n $line ]] && items+=("\${\${line%%$'\\t'*}//:/\\\\:}:\${line#*$'\\t'}")
+  done
+  # -V: in the command's order, sessions most recently updated first.
+  _describe -V -t ${p.slice(2)}-$${p}_kind "\${${p}_kind%s}" items
+}
+
+compdef _${id}_values_complete ${bin}
+`
+}

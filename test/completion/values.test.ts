@@ -1,0 +1,156 @@
+import {expect} from 'chai'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {run} from '../helpers/cli.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {databasePath, DAYS_AGO, expectedModels, seedSessions, SESSIONS, SHORT_IDS_BY_RECENCY} from './fixtures.js'
+
+const lines = (stdout: string) => stdout.split('\n').filter(Boolean)
+
+describe('autocomplete values', function () {
+  this.timeout(60_000)
+  let sandbox: Sandbox
+
+  afterEach(() => sandbox.cleanup())
+
+  describe('sessions', function () {
+    beforeEach(async () => {
+      sandbox = makeSandbox()
+      await seedSessions(sandbox)
+    })
+
+    it('prints short ids, most recently updated first', async function () {
+      const {exitCode, stderr, stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions'])
+      expect({exitCode, stderr}).to.deep.equal({exitCode: 0, stderr: ''})
+      expect(stdout).to.equal(SHORT_IDS_BY_RECENCY.map((id) => `${id}\n`).join(''))
+    })
+
+    it('keeps to a prefix, in the case it was typed', async function () {
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions', '01JX4R'])).stdout).to.equal('01JX4R7C\n01JX4R7D\n')
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions', '01jx5aaa'])).stdout).to.equal('01jx5aaay\n01jx5aaax\n')
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions', '01JX9'])).stdout).to.equal('')
+    })
+
+    it('gives the full id once the prefix is longer than the short id', async function () {
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions', SESSIONS.B.id.slice(0, 10)])
+      expect(stdout).to.equal(`${SESSIONS.B.id}\n`)
+    })
+
+    it('describes each session by its title, or its first question, and its age (--describe)', async function () {
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions', '--describe'])
+      expect(lines(stdout)).to.deep.equal([
+        '01JX5AAAY\tEpsilon (10 min ago)',
+        '01JX4R7C\tBeta (1 h ago)',
+        '01JX4R7D\tGamma question with two lines (2 d ago)',
+        '01JX5AAAX\tDelta (3 d ago)',
+        '01JX4Q2B\tAlpha (5 d ago)',
+      ])
+    })
+
+    it('returns the candidates under --json', async function () {
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions', '01JX4Q', '--json'])
+      expect(JSON.parse(stdout)).to.deep.equal([{description: 'Alpha (5 d ago)', value: '01JX4Q2B'}])
+    })
+
+    it('applies no retention: a TAB deletes nothing, even with auto_cleanup on', async function () {
+      const old = {ago: DAYS_AGO(30), id: `01JW${'0'.repeat(21)}Z`, title: 'Old'}
+      const strict = makeSandbox({SYNAPSE_MAX_SESSIONS: '2', SYNAPSE_RETENTION_DAYS: '7'})
+      try {
+        await seedSessions(strict, [old])
+        const {stdout} = await run(strict, ['autocomplete', 'values', 'sessions'])
+        expect(lines(stdout)).to.deep.equal([...SHORT_IDS_BY_RECENCY, old.id.slice(0, 8)])
+        const store = await openSqliteStore({path: databasePath(strict)})
+        try {
+          expect(await store.count()).to.equal(6)
+        } finally {
+          await store.close()
+        }
+      } finally {
+        strict.cleanup()
+      }
+    })
+  })
+
+  describe('models and providers', function () {
+    beforeEach(() => {
+      sandbox = makeSandbox()
+    })
+
+    it('prints every provider’s models, then those saved sessions use', async function () {
+      await seedSessions(sandbox)
+      const {exitCode, stderr, stdout} = await run(sandbox, ['autocomplete', 'values', 'models'])
+      expect({exitCode, stderr}).to.deep.equal({exitCode: 0, stderr: ''})
+      expect(lines(stdout)).to.deep.equal(await expectedModels())
+    })
+
+    it('puts the configured model first and keeps to a prefix, case-sensitively', async function () {
+      const configured = makeSandbox({SYNAPSE_MODEL: 'llama3.2:1b'})
+      try {
+        await seedSessions(configured)
+        const {stdout} = await run(configured, ['autocomplete', 'values', 'models', 'llama3', '--describe'])
+        expect(lines(stdout)).to.deep.equal(['llama3.2:1b\tconfigured', 'llama3.2:latest\topenai, used in a session'])
+        expect((await run(configured, ['autocomplete', 'values', 'models', 'GPT'])).stdout).to.equal('')
+      } finally {
+        configured.cleanup()
+      }
+    })
+
+    it('lists models without a database, and creates none', async function () {
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'models', 'gpt-4o'])
+      expect(lines(stdout)).to.deep.equal((await expectedModels()).filter((m) => m.startsWith('gpt-4o') && !m.includes(':')))
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions'])).stdout).to.equal('')
+      expect(existsSync(databasePath(sandbox))).to.equal(false)
+    })
+
+    it('prints provider names', async function () {
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'providers', 'open', '--describe'])
+      expect(lines(stdout)).to.have.length(1)
+      expect(lines(stdout)[0]).to.match(/^openai\tOpenAI/)
+    })
+  })
+
+  describe('failures', function () {
+    beforeEach(() => {
+      sandbox = makeSandbox()
+    })
+
+    const silent = {exitCode: 0, stderr: '', stdout: ''}
+
+    it('prints nothing and exits 0 for a database it cannot read', async function () {
+      mkdirSync(sandbox.configDir, {recursive: true})
+      writeFileSync(databasePath(sandbox), 'not a database, only text '.repeat(200))
+      const {exitCode, stderr, stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions'])
+      expect({exitCode, stderr, stdout}).to.deep.equal(silent)
+    })
+
+    it('prints nothing and exits 0 for a storage URL nothing serves', async function () {
+      const elsewhere = makeSandbox({DATABASE_URL: 'nosuch://host/db'})
+      try {
+        const {exitCode, stderr, stdout} = await run(elsewhere, ['autocomplete', 'values', 'sessions'])
+        expect({exitCode, stderr, stdout}).to.deep.equal(silent)
+      } finally {
+        elsewhere.cleanup()
+      }
+    })
+
+    it('prints nothing and exits 0 for a config file it cannot parse', async function () {
+      mkdirSync(sandbox.configDir, {recursive: true})
+      writeFileSync(`${sandbox.configDir}/config.toml`, '[session\nmax_sessions = "many"\n')
+      const {exitCode, stderr, stdout} = await run(sandbox, ['autocomplete', 'values', 'models'])
+      expect({exitCode, stderr, stdout}).to.deep.equal(silent)
+    })
+
+    it('prints nothing and exits 0 for a kind it does not know, or no kind', async function () {
+      for (const args of [['autocomplete', 'values', 'colours'], ['autocomplete', 'values'], ['autocomplete', 'values', 'sessions', '--bogus']]) {
+        const {exitCode, stderr, stdout} = await run(sandbox, args)
+        expect({args, exitCode, stderr, stdout}).to.deep.equal({args, ...silent})
+      }
+    })
+
+    it('is hidden from help', async function () {
+      const {stdout} = await run(sandbox, ['autocomplete', '--help'])
+      expect(stdout).to.not.contain('values')
+    })
+  })
+})
