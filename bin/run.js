@@ -21,7 +21,8 @@ const {Config, execute, flush, handle} = await import('../dist/cli/launcher.js')
 // oclif has no default command. A prompt runs `chat`: a first word that is neither a command nor a
 // topic (`synapse Hello there`), a first flag other than --help/--version (`synapse -m gpt-4o Hi`,
 // `synapse -c "and then?"`), or no arguments at all with text piped in (`git diff | synapse`).
-const ROOT_FLAGS = new Set(['--help', '-h', '--version', '-v'])
+// oclif's own: --help (and -h, package.json additionalHelpFlags) and --version; -v is chat's --verbose.
+const ROOT_FLAGS = new Set(['--help', '-h', '--version'])
 let argv = process.argv.slice(2)
 const first = argv[0]
 let loadOptions

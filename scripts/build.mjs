@@ -44,8 +44,6 @@ const commandFiles = sources('src/commands')
 const entryPoints = [
   ...commandFiles.map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)})),
   ...sources('src/hooks').map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)})),
-  // Completion's postrun hook lives with the rest of completion (package.json oclif.hooks.postrun).
-  {in: 'src/completion/postrun-hook.ts', out: 'hooks/postrun'},
   // A command of our own with the same name wins.
   ...Object.keys(virtualEntries)
     .filter((out) => !commandFiles.includes(`src/${out}.ts`))

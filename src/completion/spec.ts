@@ -16,7 +16,7 @@ export const ARGUMENT_VALUES: Readonly<Record<string, Readonly<Record<string, Va
 /** The command bin/run.js runs for a line that names none (a prompt, or flags first). */
 export const DEFAULT_COMMAND = 'chat'
 /** First arguments bin/run.js never routes to the default command. */
-const ROOT_FLAGS = ['--help', '-h', '--version', '-v']
+const ROOT_FLAGS = ['--help', '-h', '--version']
 
 /** Where one command takes values that the completion scripts ask synapse for. */
 export interface CommandValues {

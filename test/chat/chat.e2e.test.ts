@@ -80,6 +80,14 @@ describe('chat (end to end)', function () {
       expect(sent()).to.deep.equal([['user', 'Hello there']])
     })
 
+    it('routes a prompt that starts with a flag, -v (verbose) included, to chat', async function () {
+      server.reply(['Timed.'], {usage: {inputTokens: 3, outputTokens: 2}})
+      const {code, stderr, stdout} = await synapse(sandbox, ['-v', 'How long?'])
+      expect(code).to.equal(0)
+      expect(stdout).to.equal('Timed.\n')
+      expect(stderr).to.match(/^openai\/gpt-5\.4-mini · \d+ ms · first token \d+ ms · 3→2 tokens · 0 earlier messages left out of the context\n$/)
+    })
+
     it('sends the system prompt first and stores it on the session', async function () {
       server.reply(['Bonjour.'])
       await synapse(sandbox, ['--system', 'Answer in French.', '--title', 'French', 'Hello'])

@@ -27,7 +27,7 @@ describe('start-up', function () {
     return {imported, status: result.status, stderr: result.stderr, stdout: result.stdout}
   }
 
-  for (const args of [['--help'], ['--version'], ['sessions', '--help'], ['sessions', 'list', '--help'], ['help', 'db']]) {
+  for (const args of [['--help'], ['-h'], ['--version'], ['sessions', '--help'], ['sessions', 'list', '--help'], ['help', 'db']]) {
     it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, function () {
       const {imported, status, stdout} = synapse(args)
       expect(status).to.equal(0)

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {expectedModels, has, installShim, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
+import {expectedModels, installShim, requireProgram, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
 
 /**
  * How bash cuts a line into COMP_WORDS: at white space outside quotes (the quotes stay), and around
@@ -22,7 +22,7 @@ describe('bash completion (end to end)', function () {
   let env: NodeJS.ProcessEnv
 
   before(function () {
-    if (!has('bash')) this.skip()
+    requireProgram('bash')
   })
 
   beforeEach(async () => {
@@ -115,7 +115,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"
 
   describe('typed at an interactive bash', function () {
     before(function () {
-      if (!has('script')) this.skip()
+      requireProgram('script')
     })
 
     it('inserts the completions readline receives', async function () {

@@ -86,8 +86,14 @@ export function setupCommand(instructions: string, rcFile: string): string {
   return line.trim()
 }
 
-export function has(program: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${program}`]).status === 0
+/**
+ * Fails, rather than skips, when a shell the tests drive is missing: .ci/run installs zsh (Debian's
+ * package); bash and util-linux's `script` are on every Debian machine.
+ */
+export function requireProgram(program: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${program}`]).status !== 0) {
+    throw new Error(`${program} is not installed; .ci/run installs what the tests need (apt-get install -y ${program}).`)
+  }
 }
 
 export function shellQuote(word: string): string {

@@ -4,16 +4,16 @@ import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {has, installShim, seedSessions, setupCommand, SHORT_IDS_BY_RECENCY, Terminal} from './fixtures.js'
+import {installShim, requireProgram, seedSessions, setupCommand, SHORT_IDS_BY_RECENCY, Terminal} from './fixtures.js'
 
-// zsh is not on every machine: .ci/run installs it (apt-get install -y zsh); elsewhere these skip.
+// zsh is not on every machine: .ci/run installs it (apt-get install -y zsh).
 describe('zsh completion (end to end)', function () {
   this.timeout(60_000)
   let sandbox: Sandbox
   let env: NodeJS.ProcessEnv
 
   before(function () {
-    if (!has('zsh')) this.skip()
+    requireProgram('zsh')
   })
 
   beforeEach(async () => {
@@ -39,7 +39,7 @@ describe('zsh completion (end to end)', function () {
     let terminal: Terminal
 
     before(function () {
-      if (!has('script')) this.skip()
+      requireProgram('script')
     })
 
     beforeEach(async () => {

@@ -2,19 +2,18 @@ import type {Hook} from '@oclif/core'
 
 /**
  * After @oclif/plugin-autocomplete has (re)written its completion scripts, add synapse's completion of
- * session ids, model and provider names beside them (see install.ts). `autocomplete [SHELL]` writes
+ * session ids, model and provider names beside them (src/completion/install.ts). `autocomplete [SHELL]` writes
  * them (so does `--refresh-cache`), and `plugins install/uninstall` run `autocomplete:create`. The
  * plugin emits no event of its own when it is done; oclif's postrun, which follows every command, is
  * the one that comes after, so this hook returns at once for any other command.
- *
- * Bundled as dist/cli/hooks/postrun.js (scripts/build.mjs).
+
  */
 const REGENERATING = new Set(['autocomplete', 'autocomplete:create'])
 
 const hook: Hook.Postrun = async function (options) {
   if (!REGENERATING.has(options.Command?.id)) return
   try {
-    const {installValueCompletion} = await import('./install.js')
+    const {installValueCompletion} = await import('../completion/install.js')
     await installValueCompletion(options.config)
   } catch (error) {
     // Commands and flags still complete; say why the rest does not.
