@@ -1,5 +1,5 @@
 import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
-import {newId, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
+import {normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
 import {
   type ListOptions,
   type LoadOptions,
@@ -17,7 +17,7 @@ import {
   type SessionSummary,
   type StoreOptions,
 } from './session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, pageOf} from './store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
 
 interface Entry {
   messages: Message[]
@@ -45,25 +45,7 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.entry(sessionId)
     checkNewMessages(messages)
     const now = this.clock()
-    const added = messages.map((input): Message => {
-      const message: Message = {
-        content: input.content,
-        createdAt: now,
-        durationMs: input.durationMs ?? null,
-        finishReason: input.finishReason ?? null,
-        id: newId(now.getTime()),
-        inputTokens: input.inputTokens ?? null,
-        metadata: structuredClone(input.metadata ?? {}),
-        model: input.model ?? null,
-        outputTokens: input.outputTokens ?? null,
-        position: entry.nextPosition++,
-        provider: input.provider ?? null,
-        role: input.role,
-        sessionId,
-        status: input.status ?? 'complete',
-      }
-      return message
-    })
+    const added = messages.map((input) => newMessageRecord(input, sessionId, entry.nextPosition++, now))
     for (const message of added) {
       entry.messages.push(message)
       this.messageIndex.set(message.id, message)
@@ -93,19 +75,9 @@ export class MemorySessionStore implements SessionStore {
   async create(input: NewSession = {}): Promise<Session> {
     this.open()
     const now = this.clock()
-    const id = input.id ?? newId(now.getTime())
-    if (this.entries.has(id)) throw new InvalidInputError(`A session with the id ${id} already exists.`)
-    const session: Session = {
-      createdAt: now,
-      id,
-      metadata: structuredClone(input.metadata ?? {}),
-      model: input.model ?? null,
-      provider: input.provider ?? null,
-      systemPrompt: input.systemPrompt ?? null,
-      title: input.title ?? null,
-      updatedAt: now,
-    }
-    this.entries.set(id, {messages: [], nextPosition: 0, session})
+    const session = newSessionRecord(input, now)
+    if (this.entries.has(session.id)) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+    this.entries.set(session.id, {messages: [], nextPosition: 0, session})
     return copySession(session)
   }
 

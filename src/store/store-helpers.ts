@@ -1,14 +1,17 @@
 import {InvalidInputError, StorageUnavailableError} from '../core/errors.js'
-import {ID_LENGTH, normalizeIdPrefix} from '../core/ids.js'
+import {ID_LENGTH, newId, normalizeIdPrefix} from '../core/ids.js'
 import {
   DEFAULT_LIST_LIMIT,
   type ListOptions,
   MAX_LIST_LIMIT,
   MESSAGE_ROLES,
   MESSAGE_STATUSES,
+  type Message,
   type MessagePatch,
   type NewMessage,
+  type NewSession,
   type RetentionPolicy,
+  type Session,
   type SessionSnapshot,
 } from './session-store.js'
 
@@ -101,5 +104,39 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
     }
     previous = message.position
     if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime())) throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
+  }
+}
+
+/** A new session as every adapter stores it: defaults filled in, a fresh id unless one is given. */
+export function newSessionRecord(input: NewSession, now: Date): Session {
+  return {
+    createdAt: now,
+    id: input.id ?? newId(now.getTime()),
+    metadata: structuredClone(input.metadata ?? {}),
+    model: input.model ?? null,
+    provider: input.provider ?? null,
+    systemPrompt: input.systemPrompt ?? null,
+    title: input.title ?? null,
+    updatedAt: now,
+  }
+}
+
+/** A message being appended, as every adapter stores it: defaults filled in, a fresh id. */
+export function newMessageRecord(input: NewMessage, sessionId: string, position: number, now: Date): Message {
+  return {
+    content: input.content,
+    createdAt: now,
+    durationMs: input.durationMs ?? null,
+    finishReason: input.finishReason ?? null,
+    id: newId(now.getTime()),
+    inputTokens: input.inputTokens ?? null,
+    metadata: structuredClone(input.metadata ?? {}),
+    model: input.model ?? null,
+    outputTokens: input.outputTokens ?? null,
+    position,
+    provider: input.provider ?? null,
+    role: input.role,
+    sessionId,
+    status: input.status ?? 'complete',
   }
 }

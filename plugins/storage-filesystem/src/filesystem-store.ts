@@ -19,7 +19,8 @@ import {
   monotonicClock,
   type NewMessage,
   type NewSession,
-  newId,
+  newMessageRecord,
+  newSessionRecord,
   normalizeIdPrefix,
   pageOf,
   PREVIEW_LENGTH,
@@ -129,24 +130,7 @@ export class FilesystemSessionStore implements SessionStore {
       const file = await this.readSession(id)
       const now = this.clock()
       let position = file.messages.length === 0 ? 0 : file.messages.at(-1)!.position + 1
-      const added = messages.map(
-        (input): Message => ({
-          content: input.content,
-          createdAt: now,
-          durationMs: input.durationMs ?? null,
-          finishReason: input.finishReason ?? null,
-          id: newId(now.getTime()),
-          inputTokens: input.inputTokens ?? null,
-          metadata: structuredClone(input.metadata ?? {}),
-          model: input.model ?? null,
-          outputTokens: input.outputTokens ?? null,
-          position: position++,
-          provider: input.provider ?? null,
-          role: input.role,
-          sessionId: id,
-          status: input.status ?? 'complete',
-        }),
-      )
+      const added = messages.map((input) => newMessageRecord(input, id, position++, now))
       if (added.length === 0) return []
       file.messages.push(...added)
       file.session.updatedAt = now
@@ -186,16 +170,7 @@ export class FilesystemSessionStore implements SessionStore {
     }
     return this.exclusive(async () => {
       const now = this.clock()
-      const session: Session = {
-        createdAt: now,
-        id: input.id ?? newId(now.getTime()),
-        metadata: structuredClone(input.metadata ?? {}),
-        model: input.model ?? null,
-        provider: input.provider ?? null,
-        systemPrompt: input.systemPrompt ?? null,
-        title: input.title ?? null,
-        updatedAt: now,
-      }
+      const session = newSessionRecord(input, now)
       if (await this.exists(session.id)) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
       await this.writeSession({messages: [], session})
       return copySession(session)

@@ -1,7 +1,7 @@
 import type {DataSource} from 'typeorm'
 
 import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../../core/errors.js'
-import {newId, normalizeIdPrefix, shortestUniquePrefix} from '../../core/ids.js'
+import {normalizeIdPrefix, shortestUniquePrefix} from '../../core/ids.js'
 import {
   type ListOptions,
   type LoadOptions,
@@ -21,7 +21,7 @@ import {
   type StoreMaintenance,
   type StoreOptions,
 } from '../session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, pageOf} from '../store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from '../store-helpers.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
@@ -97,22 +97,7 @@ export class TypeormSessionStore implements SessionStore {
       const now = this.now()
       const added: Message[] = []
       for (const input of messages) {
-        const message: Message = {
-          content: input.content,
-          createdAt: now,
-          durationMs: input.durationMs ?? null,
-          finishReason: input.finishReason ?? null,
-          id: newId(now.getTime()),
-          inputTokens: input.inputTokens ?? null,
-          metadata: input.metadata ?? {},
-          model: input.model ?? null,
-          outputTokens: input.outputTokens ?? null,
-          position: position++,
-          provider: input.provider ?? null,
-          role: input.role,
-          sessionId,
-          status: input.status ?? 'complete',
-        }
+        const message = newMessageRecord(input, sessionId, position++, now)
         await tx.run(INSERT_MESSAGE, messageRow(message))
         added.push({...message, metadata: structuredClone(message.metadata)})
       }
@@ -146,16 +131,7 @@ export class TypeormSessionStore implements SessionStore {
   async create(input: NewSession = {}): Promise<Session> {
     this.open()
     const now = this.now()
-    const session: Session = {
-      createdAt: now,
-      id: input.id ?? newId(now.getTime()),
-      metadata: input.metadata ?? {},
-      model: input.model ?? null,
-      provider: input.provider ?? null,
-      systemPrompt: input.systemPrompt ?? null,
-      title: input.title ?? null,
-      updatedAt: now,
-    }
+    const session = newSessionRecord(input, now)
     await this.sql.writeTransaction(async (tx) => {
       const existing = await tx.all('SELECT id FROM sessions WHERE id = ?', [session.id])
       if (existing.length > 0) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
