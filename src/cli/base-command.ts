@@ -111,7 +111,8 @@ function oneLine(text: string): string {
     .map((line) => line.trim())
     .filter(Boolean)
     .join(' ')
-    .replace(/:\s*See more help with --help$/, '')
+    // The hint under the message already says where help is.
+    .replace(/:?\s*See more help with --help\.?$/, '')
 }
 
 function firstLine(text: string): string {
