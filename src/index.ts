@@ -4,6 +4,18 @@ export {newId, normalizeIdPrefix, shortestUniquePrefix} from './core/ids.js'
 export type {LoadedConfig, Settings} from './config/index.js'
 export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
+// What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
+export {
+  type ProviderErrorContext,
+  ProviderErrorTranslator,
+  type TransportFailure,
+  displayUrl,
+  formatDuration,
+  guardStream,
+  interruptedError,
+  systemErrorCode,
+  withDetail,
+} from './providers/support.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, redactUrl, schemeOf} from './store/backends.js'
 export {MemorySessionStore} from './store/memory-store.js'
 export * from './store/session-store.js'

@@ -10,6 +10,7 @@ import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
 import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
+import {type ProviderErrorContext, ProviderErrorTranslator, type TransportFailure, displayUrl, guardStream, interruptedError, withDetail} from './support.js'
 
 type OpenAIModule = typeof import('openai')
 
@@ -20,8 +21,6 @@ const BASE_URL_ENV = 'OPENAI_BASE_URL'
 const BASE_URL_CONFIG = 'providers.openai.base_url'
 /** Sent to servers that need no key (a local Ollama, say) because the SDK insists on sending one. */
 const PLACEHOLDER_KEY = 'synapse-no-key'
-/** The most of a server's own error text a message repeats, so one line stays readable. */
-const MAX_DETAIL = 200
 
 type MaxTokensField = 'max_completion_tokens' | 'max_tokens'
 
@@ -83,82 +82,44 @@ export class OpenAIProvider implements Provider {
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
     const {signal} = options
-    if (signal?.aborted) throw interrupted()
+    if (signal?.aborted) throw interruptedError('openai')
 
     const module = await (sdk ??= import('openai'))
     const client = this.#clientFrom(module)
-    const errors = new ErrorTranslator({
-      client,
-      keyConfigured: this.#apiKey !== undefined,
-      model: options.model,
-      module,
-      sentKey: client.apiKey ?? '',
-      signal,
-      url: displayUrl(this.#baseUrl),
-    })
+    const errors = new ErrorTranslator(
+      {
+        baseUrlSetting: `${BASE_URL_ENV} or ${BASE_URL_CONFIG}`,
+        maxRetries: client.maxRetries,
+        provider: 'openai',
+        sentKey: client.apiKey ?? '',
+        signal,
+        timeoutMs: client.timeout,
+        url: displayUrl(this.#baseUrl),
+      },
+      {keyConfigured: this.#apiKey !== undefined, model: options.model, module},
+    )
 
-    // One controller for the request, so that both the caller's signal and the silence timer can stop it.
-    const request = new AbortController()
-    const abortRequest = () => request.abort()
-    signal?.addEventListener('abort', abortRequest, {once: true})
-    let completed = false
+    let finishReason: null | string = null
+    let model = options.model
+    let usage: Usage = {inputTokens: null, outputTokens: null}
+    const raw: Record<string, unknown> = {}
 
-    try {
-      let chunks: AsyncIterable<OpenAI.ChatCompletionChunk>
-      try {
-        chunks = await client.chat.completions.create(this.#body(messages, options), {signal: request.signal})
-      } catch (error) {
-        throw errors.translate(error, 'request')
+    for await (const chunk of guardStream(errors, requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}))) {
+      if (chunk.id) raw.id = chunk.id
+      if (chunk.model) model = chunk.model
+      if (chunk.usage) {
+        raw.usage = chunk.usage
+        usage = {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null}
       }
 
-      let finishReason: null | string = null
-      let model = options.model
-      let usage: Usage = {inputTokens: null, outputTokens: null}
-      const raw: Record<string, unknown> = {}
-
-      const iterator = chunks[Symbol.asyncIterator]()
-      while (true) {
-        let result: IteratorResult<OpenAI.ChatCompletionChunk>
-        // The timer measures the server's silence only, not the time the caller spends on a delta.
-        const silence = setTimeout(() => {
-          errors.silent = true
-          request.abort()
-        }, client.timeout)
-        try {
-          result = await iterator.next()
-        } catch (error) {
-          throw errors.translate(error, 'stream')
-        } finally {
-          clearTimeout(silence)
-        }
-
-        // The SDK ends the iteration quietly when its request is aborted; tell why it ended.
-        if (signal?.aborted) throw interrupted()
-        if (errors.silent) throw errors.silence()
-        if (result.done) break
-
-        const chunk = result.value
-        if (chunk.id) raw.id = chunk.id
-        if (chunk.model) model = chunk.model
-        if (chunk.usage) {
-          raw.usage = chunk.usage
-          usage = {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null}
-        }
-
-        // Some compatible servers omit `choices` on the usage chunk.
-        const choice = chunk.choices?.find(candidate => candidate.index === 0)
-        if (choice?.finish_reason) finishReason = choice.finish_reason
-        const text = choice?.delta?.content
-        if (text) yield {text, type: 'delta'}
-      }
-
-      completed = true
-      yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
-    } finally {
-      signal?.removeEventListener('abort', abortRequest)
-      // Reached without completing when the caller stopped iterating early or a failure is on its way.
-      if (!completed) request.abort()
+      // Some compatible servers omit `choices` on the usage chunk.
+      const choice = chunk.choices?.find(candidate => candidate.index === 0)
+      if (choice?.finish_reason) finishReason = choice.finish_reason
+      const text = choice?.delta?.content
+      if (text) yield {text, type: 'delta'}
     }
+
+    yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
   }
 
   #body(messages: ChatMessage[], options: StreamOptions): OpenAI.ChatCompletionCreateParamsStreaming {
@@ -190,125 +151,64 @@ export class OpenAIProvider implements Provider {
   }
 }
 
-interface TranslationContext {
-  client: OpenAI
+/** What only the OpenAI SDK, or this provider, knows about a failure. */
+interface OpenAIContext {
   /** False when the placeholder was sent because no key is configured. */
   keyConfigured: boolean
   model: string
   module: OpenAIModule
-  /** Masked wherever a server echoes it. */
-  sentKey: string
-  signal: AbortSignal | undefined
-  /** The base URL as messages show it. */
-  url: string
 }
 
-/** Turns whatever the SDK or fetch throws into the one-line SynapseErrors of the Provider contract. */
-class ErrorTranslator {
-  /** Set when the silence timer, not the caller, aborted the request. */
-  silent = false
-
-  constructor(private readonly context: TranslationContext) {}
-
-  silence(): SynapseError {
-    return new SynapseError(
-      'PROVIDER_ERROR',
-      `The openai provider at ${this.context.url} sent nothing for ${duration(this.context.client.timeout)} in the middle of its reply.`,
-      {suggestions: ['Try again; a busy server or a slow model may need a longer timeout.']},
-    )
+/** The OpenAI SDK's side of the translation: which of its errors is which, and what its error bodies say. */
+class ErrorTranslator extends ProviderErrorTranslator {
+  constructor(
+    context: ProviderErrorContext,
+    private readonly openai: OpenAIContext,
+  ) {
+    super(context)
   }
 
-  translate(error: unknown, phase: 'request' | 'stream'): SynapseError {
-    const {keyConfigured, model, module, signal, url} = this.context
-    if (error instanceof SynapseError) return error
-    if (signal?.aborted || error instanceof module.APIUserAbortError) return interrupted()
-    if (this.silent) return this.silence()
+  protected fromServer(error: unknown): SynapseError | undefined {
+    const {keyConfigured, model, module} = this.openai
+    const {url} = this.context
+    if (!(error instanceof module.APIError)) return undefined
+    const detail = this.detail(error)
+    const {status} = error
 
-    if (error instanceof module.APIConnectionTimeoutError) {
-      return new SynapseError('PROVIDER_ERROR', `The openai provider at ${url} did not answer within ${duration(this.context.client.timeout)}${this.attempts()}.`, {
-        cause: error,
-        suggestions: ['Try again; a busy server or a slow model may need a longer timeout.'],
-      })
+    if (status === undefined) {
+      // An error event inside an SSE stream that had started fine.
+      return new SynapseError('PROVIDER_ERROR', withDetail('The openai provider reported an error in the middle of its reply', detail), {cause: error})
     }
 
-    if (error instanceof module.APIConnectionError) {
-      const code = errorCode(error)
-      if (phase === 'stream') return this.broken(error)
-      return new SynapseError('PROVIDER_ERROR', `Could not connect to the openai provider at ${url}${code ? ` (${code})` : ''}.`, {
-        cause: error,
-        suggestions: [`Check that the server is running and reachable at ${url}.`, `Check ${BASE_URL_ENV} or ${BASE_URL_CONFIG} in the config.`],
-      })
+    if (status === 401 || status === 403) {
+      const suggestions = keyConfigured
+        ? [`Check ${API_KEY_ENV} (or ${API_KEY_CONFIG} in the config): the key may be wrong, revoked, or lack access to this model.`]
+        : [`No API key is set and the server at ${url} wants one: set ${API_KEY_ENV} or ${API_KEY_CONFIG}.`]
+      return this.rejectedKey(status, detail, error, suggestions)
     }
 
-    if (error instanceof module.APIError) {
-      const detail = this.detail(error)
-      const said = (sentence: string) => (detail ? `${sentence}: ${detail}` : `${sentence}.`)
-      const {status} = error
-
-      if (status === undefined) {
-        // An error event inside an SSE stream that had started fine.
-        return new SynapseError('PROVIDER_ERROR', said('The openai provider reported an error in the middle of its reply'), {cause: error})
-      }
-
-      if (status === 401 || status === 403) {
-        const suggestions = keyConfigured
-          ? [`Check ${API_KEY_ENV} (or ${API_KEY_CONFIG} in the config): the key may be wrong, revoked, or lack access to this model.`]
-          : [`No API key is set and the server at ${url} wants one: set ${API_KEY_ENV} or ${API_KEY_CONFIG}.`]
-        return new SynapseError('PROVIDER_AUTH', said(`The openai provider rejected the API key (${status})`), {cause: error, suggestions})
-      }
-
-      if (status === 404) {
-        const suggestions = [`Choose another model with --model.`, `See which models the server offers: GET ${url}/models.`]
-        if (url !== OPENAI_BASE_URL) suggestions.push(`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`)
-        return new SynapseError('PROVIDER_NOT_FOUND', said(`The openai provider does not know the model "${model}" (404)`), {
-          cause: error,
-          suggestions,
-        })
-      }
-
-      if (status === 429) {
-        const quota = error.code === 'insufficient_quota'
-        return new SynapseError('PROVIDER_ERROR', said(`The openai provider rate-limited the request (429)${this.retries()}`), {
-          cause: error,
-          suggestions: [quota ? 'The account is out of quota: check its plan and billing.' : 'Wait a little, then try again.'],
-        })
-      }
-
-      if (status >= 500) {
-        return new SynapseError('PROVIDER_ERROR', said(`The openai provider failed with HTTP ${status}${this.retries()}`), {
-          cause: error,
-          suggestions: ['Try again later; the fault is on the server side.'],
-        })
-      }
-
-      return new SynapseError('PROVIDER_ERROR', said(`The openai provider refused the request (${status})`), {cause: error})
+    if (status === 404) {
+      const suggestions = [`Choose another model with --model.`, `See which models the server offers: GET ${url}/models.`]
+      if (url !== OPENAI_BASE_URL) suggestions.push(`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`)
+      return this.unknownModel(model, detail, error, suggestions)
     }
 
-    if (error instanceof SyntaxError) {
-      return new SynapseError('PROVIDER_ERROR', `The openai provider at ${url} sent a stream synapse could not read.`, {cause: error})
+    if (status === 429) {
+      const quota = error.code === 'insufficient_quota'
+      return this.rateLimited(detail, error, quota ? 'The account is out of quota: check its plan and billing.' : 'Wait a little, then try again.')
     }
 
-    // Once the body is flowing, fetch reports a lost connection as a bare TypeError('terminated').
-    if (phase === 'stream') return this.broken(error)
-
-    const message = error instanceof Error ? error.message : String(error)
-    return new SynapseError('PROVIDER_ERROR', `The openai request failed: ${this.clean(message)}`, {cause: error})
+    if (status >= 500) return this.failedWithStatus(status, detail, error)
+    return this.refused(status, detail, error)
   }
 
-  private broken(error: unknown): SynapseError {
-    const code = errorCode(error)
-    return new SynapseError('PROVIDER_ERROR', `The connection to the openai provider at ${this.context.url} broke in the middle of its reply${code ? ` (${code})` : ''}.`, {
-      cause: error,
-      suggestions: ['Try again.'],
-    })
-  }
-
-  /** One line of the server's own words, shortened, with the key masked should the server echo it. */
-  private clean(text: string): string {
-    let line = text.replaceAll(/\s+/g, ' ').trim()
-    const key = this.context.sentKey
-    if (key.length > 0) line = line.replaceAll(key, '[redacted]')
-    return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL - 1)}…` : line
+  protected transportFailure(error: unknown): TransportFailure | undefined {
+    const {module} = this.openai
+    // The timeout error is a connection error too, so it is asked about first.
+    if (error instanceof module.APIUserAbortError) return 'aborted'
+    if (error instanceof module.APIConnectionTimeoutError) return 'timeout'
+    if (error instanceof module.APIConnectionError) return 'connection'
+    return undefined
   }
 
   private detail(error: InstanceType<OpenAIModule['APIError']>): string | undefined {
@@ -324,49 +224,6 @@ class ErrorTranslator {
     const cleaned = text === undefined ? '' : this.clean(text)
     return cleaned === '' ? undefined : cleaned
   }
-
-  private attempts(): string {
-    const count = this.context.client.maxRetries
-    return count === 0 ? '' : ` (${count + 1} attempts)`
-  }
-
-  private retries(): string {
-    const count = this.context.client.maxRetries
-    if (count === 0) return ''
-    return count === 1 ? ' after 1 retry' : ` after ${count} retries`
-  }
-}
-
-function interrupted(): SynapseError {
-  return new SynapseError('INTERRUPTED', 'The openai request was interrupted.', {exitCode: 130})
-}
-
-function displayUrl(baseUrl: string): string {
-  try {
-    const url = new URL(baseUrl)
-    url.username = ''
-    url.password = ''
-    return url.toString().replace(/\/+$/, '')
-  } catch {
-    return baseUrl
-  }
-}
-
-/** 300 -> '300 ms', 600000 -> '600 s'. */
-function duration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
-}
-
-/** The system error code (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET...) somewhere down the cause chain. */
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const {code} = current as {code?: unknown}
-    if (typeof code === 'string' && code !== '') return code
-    current = current.cause
-  }
-
-  return undefined
 }
 
 /** api.openai.com and its regional hosts, which always require a key. */

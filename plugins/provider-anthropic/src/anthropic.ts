@@ -6,8 +6,8 @@
  * provider, listing it or creating it (which the CLI does for every chat command) stays cheap.
  */
 import type Anthropic from '@anthropic-ai/sdk'
-import {SynapseError} from 'synapse-cli'
-import type {ChatMessage, ChatRole, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from 'synapse-cli'
+import {ProviderErrorTranslator, SynapseError, displayUrl, guardStream, interruptedError, withDetail} from 'synapse-cli'
+import type {ChatMessage, ChatRole, Provider, ProviderDescriptor, ProviderErrorContext, ProviderSettings, StreamEvent, StreamOptions, TransportFailure, Usage} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
@@ -24,8 +24,7 @@ const API_KEY_ENV = 'ANTHROPIC_API_KEY'
 const API_KEY_CONFIG = 'providers.anthropic.api_key'
 const BASE_URL_CONFIG = 'providers.anthropic.base_url'
 const MAX_TOKENS_CONFIG = 'providers.anthropic.max_tokens'
-/** The most of a server's own error text a message repeats, so one line stays readable. */
-const MAX_DETAIL = 200
+const TIMEOUT_CONFIG = 'providers.anthropic.timeout_ms'
 
 export const anthropicProvider: ProviderDescriptor = {
   apiKeyEnv: API_KEY_ENV,
@@ -79,100 +78,71 @@ export class AnthropicProvider implements Provider {
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
     const {signal} = options
-    if (signal?.aborted) throw interrupted()
+    if (signal?.aborted) throw interruptedError('anthropic')
 
     const module = await (sdk ??= import('@anthropic-ai/sdk'))
     const client = this.#clientFrom(module)
-    const errors = new ErrorTranslator({client, model: options.model, module, sentKey: this.#apiKey, signal, url: displayUrl(this.#baseUrl)})
+    const errors = new ErrorTranslator(
+      {
+        baseUrlSetting: BASE_URL_CONFIG,
+        maxRetries: client.maxRetries,
+        provider: 'anthropic',
+        sentKey: this.#apiKey,
+        signal,
+        timeoutMs: client.timeout,
+        timeoutSetting: TIMEOUT_CONFIG,
+        url: displayUrl(this.#baseUrl),
+      },
+      {model: options.model, module},
+    )
 
-    // One controller for the request, so that both the caller's signal and the silence timer can stop it.
-    const request = new AbortController()
-    const abortRequest = () => request.abort()
-    signal?.addEventListener('abort', abortRequest, {once: true})
-    let completed = false
+    let finishReason: null | string = null
+    let model = options.model
+    let usage: Usage = {inputTokens: null, outputTokens: null}
+    let rawUsage: Record<string, unknown> | undefined
+    const raw: Record<string, unknown> = {}
 
-    try {
-      let events: AsyncIterable<Anthropic.RawMessageStreamEvent>
-      try {
-        events = await client.messages.create(this.#body(messages, options), {signal: request.signal})
-      } catch (error) {
-        throw errors.translate(error, 'request')
-      }
-
-      let finishReason: null | string = null
-      let model = options.model
-      let usage: Usage = {inputTokens: null, outputTokens: null}
-      let rawUsage: Record<string, unknown> | undefined
-      const raw: Record<string, unknown> = {}
-
-      const iterator = events[Symbol.asyncIterator]()
-      while (true) {
-        let result: IteratorResult<Anthropic.RawMessageStreamEvent>
-        // The timer measures the server's silence only, not the time the caller spends on a delta.
-        const silence = setTimeout(() => {
-          errors.silent = true
-          request.abort()
-        }, client.timeout)
-        try {
-          result = await iterator.next()
-        } catch (error) {
-          throw errors.translate(error, 'stream')
-        } finally {
-          clearTimeout(silence)
+    for await (const event of guardStream(errors, requestSignal => client.messages.create(this.#body(messages, options), {signal: requestSignal}))) {
+      // The optional chaining below is on purpose: a proxy may leave out fields the SDK's types call required.
+      switch (event.type) {
+        case 'content_block_delta': {
+          if (event.delta?.type === 'text_delta' && event.delta.text) yield {text: event.delta.text, type: 'delta'}
+          break
         }
 
-        // The SDK ends the iteration quietly when its request is aborted; tell why it ended.
-        if (signal?.aborted) throw interrupted()
-        if (errors.silent) throw errors.silence()
-        if (result.done) break
-
-        // The optional chaining below is on purpose: a proxy may leave out fields the SDK's types call required.
-        const event = result.value
-        switch (event.type) {
-          case 'content_block_delta': {
-            if (event.delta?.type === 'text_delta' && event.delta.text) yield {text: event.delta.text, type: 'delta'}
-            break
-          }
-
-          case 'message_delta': {
-            if (event.delta?.stop_reason) finishReason = event.delta.stop_reason
-            if (event.delta?.stop_details) raw.stop_details = event.delta.stop_details
-            // Cumulative whole-message counts, omitted when they do not apply: overwrite when present, never add.
-            if (event.usage) {
-              rawUsage = {...rawUsage, ...withoutNulls(event.usage)}
-              usage = {
-                inputTokens: typeof event.usage.input_tokens === 'number' ? event.usage.input_tokens : usage.inputTokens,
-                outputTokens: typeof event.usage.output_tokens === 'number' ? event.usage.output_tokens : usage.outputTokens,
-              }
+        case 'message_delta': {
+          if (event.delta?.stop_reason) finishReason = event.delta.stop_reason
+          if (event.delta?.stop_details) raw.stop_details = event.delta.stop_details
+          // Cumulative whole-message counts, omitted when they do not apply: overwrite when present, never add.
+          if (event.usage) {
+            rawUsage = {...rawUsage, ...withoutNulls(event.usage)}
+            usage = {
+              inputTokens: typeof event.usage.input_tokens === 'number' ? event.usage.input_tokens : usage.inputTokens,
+              outputTokens: typeof event.usage.output_tokens === 'number' ? event.usage.output_tokens : usage.outputTokens,
             }
-
-            break
           }
 
-          case 'message_start': {
-            const {message} = event
-            if (message?.id) raw.id = message.id
-            if (message?.model) model = message.model
-            // output_tokens here counts only what was generated before the first event; message_delta has the total.
-            if (message?.usage) {
-              rawUsage = withoutNulls(message.usage)
-              usage = {inputTokens: typeof message.usage.input_tokens === 'number' ? message.usage.input_tokens : null, outputTokens: null}
-            }
-
-            break
-          }
-          // content_block_start/stop, message_stop, thinking and tool blocks, and event types newer than this code carry no reply text.
+          break
         }
-      }
 
-      if (rawUsage) raw.usage = rawUsage
-      completed = true
-      yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
-    } finally {
-      signal?.removeEventListener('abort', abortRequest)
-      // Reached without completing when the caller stopped iterating early or a failure is on its way.
-      if (!completed) request.abort()
+        case 'message_start': {
+          const {message} = event
+          if (message?.id) raw.id = message.id
+          if (message?.model) model = message.model
+          // output_tokens here counts only what was generated before the first event; message_delta has the total.
+          if (message?.usage) {
+            rawUsage = withoutNulls(message.usage)
+            usage = {inputTokens: typeof message.usage.input_tokens === 'number' ? message.usage.input_tokens : null, outputTokens: null}
+          }
+
+          break
+        }
+        // content_block_start/stop, message_stop, thinking and tool blocks, and event types newer than this code carry no reply text.
+      }
     }
+
+    if (rawUsage) raw.usage = rawUsage
+    yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
   }
 
   #body(messages: ChatMessage[], options: StreamOptions): RequestBody {
@@ -204,135 +174,69 @@ export class AnthropicProvider implements Provider {
   }
 }
 
-interface TranslationContext {
-  client: Anthropic
+/** What only the Anthropic SDK, or this provider, knows about a failure. */
+interface AnthropicContext {
   model: string
   module: AnthropicModule
-  /** Masked wherever a server echoes it. */
-  sentKey: string
-  signal: AbortSignal | undefined
-  /** The base URL as messages show it. */
-  url: string
 }
 
-/** Turns whatever the SDK or fetch throws into the one-line SynapseErrors of the Provider contract. */
-class ErrorTranslator {
-  /** Set when the silence timer, not the caller, aborted the request. */
-  silent = false
-
-  constructor(private readonly context: TranslationContext) {}
-
-  silence(): SynapseError {
-    return new SynapseError(
-      'PROVIDER_ERROR',
-      `The anthropic provider at ${this.context.url} sent nothing for ${duration(this.context.client.timeout)} in the middle of its reply.`,
-      {suggestions: ['Try again; a busy server or a slow model may need a longer timeout (providers.anthropic.timeout_ms).']},
-    )
+/** The Anthropic SDK's side of the translation: which of its errors is which, and what its error bodies say. */
+class ErrorTranslator extends ProviderErrorTranslator {
+  constructor(
+    context: ProviderErrorContext,
+    private readonly anthropic: AnthropicContext,
+  ) {
+    super(context)
   }
 
-  translate(error: unknown, phase: 'request' | 'stream'): SynapseError {
-    const {model, module, signal, url} = this.context
-    if (error instanceof SynapseError) return error
-    if (signal?.aborted || error instanceof module.APIUserAbortError) return interrupted()
-    if (this.silent) return this.silence()
+  protected fromServer(error: unknown): SynapseError | undefined {
+    const {model, module} = this.anthropic
+    const {url} = this.context
+    if (!(error instanceof module.APIError)) return undefined
+    const detail = this.detail(error)
+    const {status} = error
 
-    if (error instanceof module.APIConnectionTimeoutError) {
-      return new SynapseError('PROVIDER_ERROR', `The anthropic provider at ${url} did not answer within ${duration(this.context.client.timeout)}${this.attempts()}.`, {
+    if (status === undefined) {
+      // An SSE `error` event in a stream that had started fine, e.g. an overload mid-reply.
+      const sentence = error.type === 'overloaded_error' ? 'The anthropic provider became overloaded in the middle of its reply' : 'The anthropic provider reported an error in the middle of its reply'
+      return new SynapseError('PROVIDER_ERROR', withDetail(sentence, detail), {cause: error, suggestions: ['Try again.']})
+    }
+
+    if (status === 401 || status === 403) {
+      return this.rejectedKey(status, detail, error, [`Check ${API_KEY_ENV} (or ${API_KEY_CONFIG} in the config): the key may be wrong, revoked, or lack access to this model.`])
+    }
+
+    if (status === 404) {
+      const suggestions = ['Choose another model with --model.', 'See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.']
+      if (url !== ANTHROPIC_BASE_URL) suggestions.push(`Check the base URL ${url}: the SDK adds /v1/messages to it itself.`)
+      return this.unknownModel(model, detail, error, suggestions)
+    }
+
+    if (status === 429) return this.rateLimited(detail, error, 'Wait a little, then try again.')
+
+    if (status === 529 || error.type === 'overloaded_error') {
+      return new SynapseError('PROVIDER_ERROR', withDetail(`The anthropic provider is overloaded (${status})${this.retries()}`, detail), {
         cause: error,
-        suggestions: ['Try again; a busy server or a slow model may need a longer timeout (providers.anthropic.timeout_ms).'],
+        suggestions: ['Try again in a little while, or choose another model with --model.'],
       })
     }
 
-    if (error instanceof module.APIConnectionError) {
-      if (phase === 'stream') return this.broken(error)
-      const code = errorCode(error)
-      return new SynapseError('PROVIDER_ERROR', `Could not connect to the anthropic provider at ${url}${code ? ` (${code})` : ''}.`, {
-        cause: error,
-        suggestions: [`Check that the server is running and reachable at ${url}.`, `Check ${BASE_URL_CONFIG} in the config.`],
-      })
-    }
+    if (status >= 500) return this.failedWithStatus(status, detail, error)
 
-    if (error instanceof module.APIError) {
-      const detail = this.detail(error)
-      const said = (sentence: string) => (detail ? `${sentence}: ${detail}` : `${sentence}.`)
-      const {status} = error
-
-      if (status === undefined) {
-        // An SSE `error` event in a stream that had started fine, e.g. an overload mid-reply.
-        const sentence = error.type === 'overloaded_error' ? 'The anthropic provider became overloaded in the middle of its reply' : 'The anthropic provider reported an error in the middle of its reply'
-        return new SynapseError('PROVIDER_ERROR', said(sentence), {cause: error, suggestions: ['Try again.']})
-      }
-
-      if (status === 401 || status === 403) {
-        return new SynapseError('PROVIDER_AUTH', said(`The anthropic provider rejected the API key (${status})`), {
-          cause: error,
-          suggestions: [`Check ${API_KEY_ENV} (or ${API_KEY_CONFIG} in the config): the key may be wrong, revoked, or lack access to this model.`],
-        })
-      }
-
-      if (status === 404) {
-        const suggestions = ['Choose another model with --model.', 'See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.']
-        if (url !== ANTHROPIC_BASE_URL) suggestions.push(`Check the base URL ${url}: the SDK adds /v1/messages to it itself.`)
-        return new SynapseError('PROVIDER_NOT_FOUND', said(`The anthropic provider does not know the model "${model}" (404)`), {cause: error, suggestions})
-      }
-
-      if (status === 429) {
-        return new SynapseError('PROVIDER_ERROR', said(`The anthropic provider rate-limited the request (429)${this.retries()}`), {
-          cause: error,
-          suggestions: ['Wait a little, then try again.'],
-        })
-      }
-
-      if (status === 529 || error.type === 'overloaded_error') {
-        return new SynapseError('PROVIDER_ERROR', said(`The anthropic provider is overloaded (${status})${this.retries()}`), {
-          cause: error,
-          suggestions: ['Try again in a little while, or choose another model with --model.'],
-        })
-      }
-
-      if (status >= 500) {
-        return new SynapseError('PROVIDER_ERROR', said(`The anthropic provider failed with HTTP ${status}${this.retries()}`), {
-          cause: error,
-          suggestions: ['Try again later; the fault is on the server side.'],
-        })
-      }
-
-      const suggestions =
-        status === 400 && /\b(?:temperature|top_p|top_k)\b/.test(detail ?? '')
-          ? ['API version 2026-10-21, which this provider speaks, takes no sampling parameters: leave out --temperature.']
-          : []
-      return new SynapseError('PROVIDER_ERROR', said(`The anthropic provider refused the request (${status})`), {cause: error, suggestions})
-    }
-
-    if (error instanceof SyntaxError) {
-      return new SynapseError('PROVIDER_ERROR', `The anthropic provider at ${url} sent a stream synapse could not read.`, {cause: error})
-    }
-
-    // Once the body is flowing, fetch reports a lost connection as a bare TypeError('terminated').
-    if (phase === 'stream') return this.broken(error)
-
-    const message = error instanceof Error ? error.message : String(error)
-    return new SynapseError('PROVIDER_ERROR', `The anthropic request failed: ${this.clean(message)}`, {cause: error})
+    const suggestions =
+      status === 400 && /\b(?:temperature|top_p|top_k)\b/.test(detail ?? '')
+        ? ['API version 2026-10-21, which this provider speaks, takes no sampling parameters: leave out --temperature.']
+        : []
+    return this.refused(status, detail, error, suggestions)
   }
 
-  private attempts(): string {
-    const count = this.context.client.maxRetries
-    return count === 0 ? '' : ` (${count + 1} attempts)`
-  }
-
-  private broken(error: unknown): SynapseError {
-    const code = errorCode(error)
-    return new SynapseError('PROVIDER_ERROR', `The connection to the anthropic provider at ${this.context.url} broke in the middle of its reply${code ? ` (${code})` : ''}.`, {
-      cause: error,
-      suggestions: ['Try again.'],
-    })
-  }
-
-  /** One line of the server's own words, shortened, with the key masked should the server echo it. */
-  private clean(text: string): string {
-    let line = text.replaceAll(/\s+/g, ' ').trim()
-    line = line.replaceAll(this.context.sentKey, '[redacted]')
-    return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL - 1)}…` : line
+  protected transportFailure(error: unknown): TransportFailure | undefined {
+    const {module} = this.anthropic
+    // The timeout error is a connection error too, so it is asked about first.
+    if (error instanceof module.APIUserAbortError) return 'aborted'
+    if (error instanceof module.APIConnectionTimeoutError) return 'timeout'
+    if (error instanceof module.APIConnectionError) return 'connection'
+    return undefined
   }
 
   private detail(error: InstanceType<AnthropicModule['APIError']>): string | undefined {
@@ -349,44 +253,6 @@ class ErrorTranslator {
     const cleaned = text === undefined ? '' : this.clean(text)
     return cleaned === '' ? undefined : cleaned
   }
-
-  private retries(): string {
-    const count = this.context.client.maxRetries
-    if (count === 0) return ''
-    return count === 1 ? ' after 1 retry' : ` after ${count} retries`
-  }
-}
-
-function interrupted(): SynapseError {
-  return new SynapseError('INTERRUPTED', 'The anthropic request was interrupted.', {exitCode: 130})
-}
-
-function displayUrl(baseUrl: string): string {
-  try {
-    const url = new URL(baseUrl)
-    url.username = ''
-    url.password = ''
-    return url.toString().replace(/\/+$/, '')
-  } catch {
-    return baseUrl
-  }
-}
-
-/** 300 -> '300 ms', 600000 -> '600 s'. */
-function duration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
-}
-
-/** The system error code (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET...) somewhere down the cause chain. */
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const {code} = current as {code?: unknown}
-    if (typeof code === 'string' && code !== '') return code
-    current = current.cause
-  }
-
-  return undefined
 }
 
 /**
