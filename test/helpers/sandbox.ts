@@ -25,6 +25,8 @@ export function makeSandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
   for (const key of ISOLATED_KEYS) delete env[key]
   for (const key of Object.keys(env)) if (key.startsWith('SYNAPSE_')) delete env[key]
   Object.assign(env, {
+    // Some dependencies colour their output when they see CI=true; tests compare plain text.
+    NO_COLOR: '1',
     HOME: home,
     XDG_CACHE_HOME: join(root, 'cache'),
     XDG_CONFIG_HOME: join(root, 'config'),

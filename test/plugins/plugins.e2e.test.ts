@@ -20,8 +20,7 @@ describe('plugins (end to end)', function () {
   let sandbox: Sandbox
 
   beforeEach(() => {
-    // plugin-plugins colours its listing when it thinks it is in CI; the tests compare plain text.
-    sandbox = makeSandbox({NO_COLOR: '1'})
+    sandbox = makeSandbox()
   })
   afterEach(() => sandbox.cleanup())
 
