@@ -53,7 +53,7 @@ export async function collect<T>(config: Config, event: string): Promise<{contri
     message: `its ${event} hook failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
     plugin: plugin.name,
   }))
-  const ordered = [...successes].sort((a, b) => rank(a.plugin, config) - rank(b.plugin, config) || a.plugin.name.localeCompare(b.plugin.name))
+  const ordered = [...successes].sort((a, b) => rank(a.plugin, config) - rank(b.plugin, config) || byCodePoint(a.plugin.name, b.plugin.name))
   const contributions: Contribution<T>[] = []
   for (const {plugin, result} of ordered) {
     if (!Array.isArray(result)) {
@@ -85,6 +85,11 @@ export async function loadProviderRegistry(config: Config): Promise<{registry: P
 
 export function formatWarning(warning: ExtensionWarning): string {
   return `Warning: plugin ${warning.plugin}: ${warning.message}`
+}
+
+/** Package names are ASCII; String#localeCompare would build ICU's collator (~7 ms) on every run. */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 function rank(plugin: {name: string}, config: Config): number {
