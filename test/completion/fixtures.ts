@@ -7,6 +7,7 @@ import {loadProviderRegistry} from '../../src/plugins/extensions.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
 import type {Sandbox} from '../helpers/sandbox.js'
+import {testRuntime} from '../helpers/spawn.js'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
@@ -68,15 +69,16 @@ export async function expectedModels(): Promise<string[]> {
   return [...new Set([...names, SESSIONS.B.model, SESSIONS.D.model, SESSIONS.A.model])]
 }
 
-/** A `synapse` on PATH that runs this checkout, as `npm link` would give. */
+/** A `synapse` on PATH that runs this checkout, as `npm link` would give, under the tests' runtime. */
 export function installShim(sandbox: Sandbox): NodeJS.ProcessEnv {
   const bin = join(sandbox.root, 'bin')
   mkdirSync(bin, {recursive: true})
   const shim = join(bin, 'synapse')
-  writeFileSync(shim, `#!/bin/sh\nexec '${process.execPath}' '${RUN_JS}' "$@"\n`)
+  const runtime = testRuntime()
+  writeFileSync(shim, `#!/bin/sh\nexec ${[...runtime.command, RUN_JS].map((word) => shellQuote(word)).join(' ')} "$@"\n`)
   chmodSync(shim, 0o755)
   mkdirSync(sandbox.home, {recursive: true})
-  return {...sandbox.env, PATH: `${bin}:${sandbox.env.PATH}`}
+  return {...sandbox.env, ...runtime.env, PATH: `${bin}:${sandbox.env.PATH}`}
 }
 
 /** The setup command that `synapse autocomplete <shell>` tells the user to run, e.g. printf "$(…)" >> ~/.bashrc; source ~/.bashrc. */

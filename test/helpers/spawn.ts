@@ -1,6 +1,7 @@
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
+import {join} from 'node:path'
 
-import {RUN_JS} from './cli.js'
+import {PROJECT_ROOT, RUN_JS} from './cli.js'
 import type {Sandbox} from './sandbox.js'
 
 export interface Exit {
@@ -10,6 +11,47 @@ export interface Exit {
   stdout: string
 }
 
+/** What runs bin/run.js: the command line before it, and what it adds to the environment. */
+export interface Runtime {
+  command: string[]
+  env: NodeJS.ProcessEnv
+  name: 'deno' | 'node'
+}
+
+/** The `deno` devDependency's executable. */
+export const DENO = join(PROJECT_ROOT, 'node_modules', '.bin', 'deno')
+
+/**
+ * The runtime the end-to-end tests run synapse under: this process's Node, or Deno when
+ * SYNAPSE_TEST_RUNTIME is "deno" (test/deno/mocharc.json sets it, to run the same files again).
+ */
+export function testRuntime(): Runtime {
+  const name = process.env.SYNAPSE_TEST_RUNTIME ?? 'node'
+  if (name === 'node') return {command: [process.execPath], env: {}, name}
+  if (name === 'deno') {
+    return {
+      // What deno.jsonc's `synapse` task runs.
+      command: [DENO, 'run', '-A'],
+      // Deno caches compiled code in DENO_DIR, by default under XDG_CACHE_HOME, which every sandbox
+      // makes anew: without one shared directory every run would start cold (`sessions list` ~0.75 s
+      // instead of ~0.25 s here).
+      // A user's cache persists between runs, as Node's compile cache in the temporary directory does.
+      env: {DENO_DIR: process.env.DENO_DIR ?? join(PROJECT_ROOT, 'node_modules', '.cache', 'synapse-test-deno')},
+      name,
+    }
+  }
+
+  throw new Error(`SYNAPSE_TEST_RUNTIME is "${name}"; expected "node" or "deno".`)
+}
+
+export interface SpawnOptions {
+  /** The working directory; the test process's by default. */
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** The command line before bin/run.js; testRuntime()'s by default. */
+  runtime?: string[]
+}
+
 /** `synapse …` as a user runs it: a child process of bin/run.js in the sandbox's environment. */
 export class SynapseProcess {
   readonly child: ChildProcessWithoutNullStreams
@@ -17,9 +59,10 @@ export class SynapseProcess {
   stderr = ''
   stdout = ''
 
-  constructor(sandbox: Sandbox, args: string[], options: {env?: NodeJS.ProcessEnv; runtime?: string[]} = {}) {
-    const [command, ...prefix] = options.runtime ?? [process.execPath]
-    this.child = spawn(command, [...prefix, RUN_JS, ...args], {env: {...sandbox.env, ...options.env}})
+  constructor(sandbox: Sandbox, args: string[], options: SpawnOptions = {}) {
+    const runtime = testRuntime()
+    const [command, ...prefix] = options.runtime ?? runtime.command
+    this.child = spawn(command, [...prefix, RUN_JS, ...args], {cwd: options.cwd, env: {...sandbox.env, ...runtime.env, ...options.env}})
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk))
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk))
     this.exited = new Promise((resolve) => {
@@ -43,7 +86,7 @@ export class SynapseProcess {
 }
 
 /** Runs synapse to completion with `input` on stdin (closed afterwards, as a pipe would be). */
-export async function synapse(sandbox: Sandbox, args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; runtime?: string[]} = {}): Promise<Exit> {
+export async function synapse(sandbox: Sandbox, args: string[], options: SpawnOptions & {input?: string} = {}): Promise<Exit> {
   const process = new SynapseProcess(sandbox, args, options)
   process.child.stdin.end(options.input ?? '')
   return process.exited
