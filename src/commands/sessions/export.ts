@@ -16,7 +16,8 @@ export interface SessionsExportResult {
 
 export default class SessionsExport extends StoreCommand {
   static args = {
-    ids: Args.string({description: 'Session ids or unique prefixes (or --all).'}),
+    // oclif would otherwise take a missing id from piped stdin (`… | synapse sessions export --all`).
+    ids: Args.string({description: 'Session ids or unique prefixes (or --all).', ignoreStdin: true}),
   }
   static description = `json and jsonl keep everything (ids, timestamps, token counts, statuses, metadata) and are what "sessions import" reads, into this backend or any other; markdown is for reading. The same sessions export to the same bytes from any backend.`
   static examples = [
