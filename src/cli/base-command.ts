@@ -111,6 +111,7 @@ function oneLine(text: string): string {
     .map((line) => line.trim())
     .filter(Boolean)
     .join(' ')
+    .replaceAll(/\s{2,}/g, ' ')
     // The hint under the message already says where help is.
     .replace(/:?\s*See more help with --help\.?$/, '')
 }
