@@ -1,15 +1,21 @@
 import {SynapseCommand} from '../../cli/base-command.js'
 import {table} from '../../cli/output.js'
 import {type ConfigEntry, loadConfig} from '../../config/index.js'
+import {listKeys, withApiKeyEntries} from '../../providers/api-keys.js'
+import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
 
 export default class ConfigShow extends SynapseCommand {
-  static description = 'Each setting with its value and where it came from: flag, environment, project file, user file or default. Secrets are masked.'
+  static description = 'Each setting with its value and where it came from: flag, environment, project file, user file or default; API keys also from the keys file ("keys set"). Secrets are masked.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Show the effective configuration.'
 
   async run(): Promise<ConfigEntry[]> {
     await this.parse(ConfigShow)
-    const entries = (await loadConfig()).entries()
+    const config = await loadConfig()
+    const {registry, warnings} = await loadProviderRegistry(this.config)
+    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    // API keys resolve beyond the config files (environment, keys file): show the one in use, masked.
+    const entries = withApiKeyEntries(config.entries(), listKeys(registry, config))
     const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)
     const rows = table(
       entries,
