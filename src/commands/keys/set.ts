@@ -36,7 +36,7 @@ export default class KeysSet extends SynapseCommand {
     const change = setKey(registry, config, provider, key)
     this.log(`Stored the ${provider} key in ${displayPath(change.file)}.`)
     if (change.source && change.source.kind !== 'keys') {
-      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} ${describeSource(change.source)} also sets a ${provider} key, and it wins while it is set.\n`)
+      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} ${describeSource(change.source)} also sets the ${provider} key, and wins while it is set.\n`)
     }
     return change
   }
