@@ -8,9 +8,10 @@ import {MAX_STDIN_BYTES} from '../chat/input.js'
  * paste's markers and any other escape sequence are dropped, so a pasted key arrives as typed.
  */
 export async function readSecretLine(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
-  output.write(prompt)
   const wasRaw = input.isRaw
+  // Raw mode before the prompt: a key typed as soon as the prompt shows must not meet a terminal that still echoes.
   input.setRawMode(true)
+  output.write(prompt)
   input.setEncoding('utf8')
   input.resume()
   let typed = ''

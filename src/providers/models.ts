@@ -125,12 +125,20 @@ function describeFailure(error: unknown, signal: AbortSignal, timeoutMs: number,
   else if (isSynapseError(error)) text = error.message
   else {
     const code = systemErrorCode(error)
-    text = code === 'ECONNREFUSED' ? 'connection refused' : code ? `connection failed (${code})` : error instanceof Error ? error.message : String(error)
+    // Deno's fetch gives no code, only the OS's words in the cause's message.
+    const refused = code === 'ECONNREFUSED' || /connection refused/i.test(causeMessages(error))
+    text = refused ? 'connection refused' : code ? `connection failed (${code})` : error instanceof TypeError ? 'connection failed' : error instanceof Error ? error.message : String(error)
   }
 
   const line = text.split('\n')[0]
   // A provider's own message might quote what it sent; the key must never be printed.
   return apiKey ? line.replaceAll(apiKey, '********') : line
+}
+
+function causeMessages(error: unknown): string {
+  const messages: string[] = []
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) messages.push(current.message)
+  return messages.join(' ')
 }
 
 /** The one line `synapse models` prints on stderr for a server that gave no list. */
