@@ -4,7 +4,6 @@ import {SynapseCommand} from '../cli/base-command.js'
 import {paint, table} from '../cli/output.js'
 import {loadConfig} from '../config/index.js'
 import {type ModelEntry, type ModelsResult, listModels, SERVER_TIMEOUT_MS, serverNote} from '../providers/models.js'
-import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export type {ModelsResult} from '../providers/models.js'
 
@@ -24,8 +23,7 @@ export default class Models extends SynapseCommand {
   async run(): Promise<ModelsResult> {
     const {flags} = await this.parse(Models)
     const config = await loadConfig()
-    const {registry, warnings} = await loadProviderRegistry(this.config)
-    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    const registry = await this.providerRegistry()
     const result = await listModels(registry, config, {provider: flags.provider})
     for (const listing of result.servers) if (listing.error !== null) process.stderr.write(`${paint(this.errorStyle, 'yellow', serverNote(listing))}\n`)
     const note = (entry: ModelEntry) => [...(entry.default ? ['default'] : []), ...(entry.served ? ['on the server'] : [])].join(', ')

@@ -1,10 +1,10 @@
 import {anthropicProvider} from '@synapse-cli/provider-anthropic'
 import {expect} from 'chai'
-import {createServer} from 'node:net'
 
 import {openaiProvider} from '../../src/providers/openai.js'
 import type {ModelsResult} from '../../src/providers/models.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {closedPort} from '../helpers/ports.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 
@@ -17,15 +17,6 @@ function knownLines(descriptor: {defaultModel: string; models?: string[]; name: 
     const notes = [...(model === descriptor.defaultModel ? ['default'] : []), ...(servedIds.includes(model) ? ['on the server'] : [])]
     return `${descriptor.name}\t${model}\t${notes.join(', ')}`
   })
-}
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const {port} = probe.address() as {port: number}
-  await new Promise((resolve) => probe.close(resolve))
-  return port
 }
 
 describe('models (end to end)', function () {

@@ -2,7 +2,6 @@ import {SynapseCommand} from '../../cli/base-command.js'
 import {table} from '../../cli/output.js'
 import {type ConfigEntry, loadConfig} from '../../config/index.js'
 import {listKeys, withApiKeyEntries} from '../../providers/api-keys.js'
-import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
 
 export default class ConfigShow extends SynapseCommand {
   static description = 'Each setting with its value and where it came from: flag, environment, project file, user file or default; API keys also from the keys file ("keys set"). Secrets are masked.'
@@ -12,8 +11,7 @@ export default class ConfigShow extends SynapseCommand {
   async run(): Promise<ConfigEntry[]> {
     await this.parse(ConfigShow)
     const config = await loadConfig()
-    const {registry, warnings} = await loadProviderRegistry(this.config)
-    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    const registry = await this.providerRegistry()
     // API keys resolve beyond the config files (environment, keys file): show the one in use, masked.
     const entries = withApiKeyEntries(config.entries(), listKeys(registry, config))
     const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)

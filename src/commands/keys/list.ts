@@ -3,7 +3,6 @@ import {table} from '../../cli/output.js'
 import {displayPath} from '../../config/files.js'
 import {loadConfig, type SettingSource} from '../../config/index.js'
 import {type KeyStatus, listKeys} from '../../providers/api-keys.js'
-import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
 
 export type KeysListResult = KeyStatus[]
 
@@ -15,8 +14,7 @@ export default class KeysList extends SynapseCommand {
   async run(): Promise<KeysListResult> {
     await this.parse(KeysList)
     const config = await loadConfig()
-    const {registry, warnings} = await loadProviderRegistry(this.config)
-    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    const registry = await this.providerRegistry()
     const keys = listKeys(registry, config)
     const where = (source: SettingSource) => (source.variable ? `${source.kind} (${source.variable})` : source.file ? `${source.kind} (${displayPath(source.file)})` : source.kind)
     const note = (status: KeyStatus) => [

@@ -4,7 +4,6 @@ import {SynapseCommand} from '../../cli/base-command.js'
 import {displayPath} from '../../config/files.js'
 import {loadConfig} from '../../config/index.js'
 import {checkProviderArgument, describeSource, type KeyChange, removeKey} from '../../providers/api-keys.js'
-import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
 
 export type KeysRemoveResult = KeyChange
 
@@ -20,8 +19,7 @@ export default class KeysRemove extends SynapseCommand {
     const {args} = await this.parse(KeysRemove)
     checkProviderArgument(args.provider)
     const config = await loadConfig()
-    const {registry, warnings} = await loadProviderRegistry(this.config)
-    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    const registry = await this.providerRegistry()
     const change = removeKey(registry, config, args.provider)
     this.log(`Removed the ${change.provider} key from ${displayPath(change.file)}.`)
     if (change.source) this.log(`The ${change.provider} key in use now comes from ${describeSource(change.source)}.`)

@@ -7,7 +7,6 @@ import {readPipedStdin} from '../../chat/input.js'
 import {displayPath} from '../../config/files.js'
 import {loadConfig} from '../../config/index.js'
 import {checkProviderArgument, describeSource, type KeyChange, setKey} from '../../providers/api-keys.js'
-import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
 
 export type KeysSetResult = KeyChange
 
@@ -28,8 +27,7 @@ export default class KeysSet extends SynapseCommand {
     const {args} = await this.parse(KeysSet)
     checkProviderArgument(args.provider)
     const config = await loadConfig()
-    const {registry, warnings} = await loadProviderRegistry(this.config)
-    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    const registry = await this.providerRegistry()
     // An unknown provider fails before the user types a key for nothing.
     const provider = registry.get(args.provider).name
     const key = process.stdin.isTTY ? await readSecretLine(`API key for ${provider} (not shown): `) : ((await readPipedStdin()) ?? '').trim()
