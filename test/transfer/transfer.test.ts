@@ -105,7 +105,7 @@ describe('export and import', function () {
       await importSnapshots(store, snapshots)
       expect.fail('imported a bad id')
     } catch (error) {
-      expect((error as Error).message).to.equal('The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case).')
+      expect((error as Error).message).to.equal('The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case); nothing was imported.')
     }
     expect(await store.count()).to.equal(0)
   })
