@@ -66,7 +66,8 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
 function nothingImported(error: unknown): unknown {
   if (!isSynapseError(error) || error.code !== 'INVALID_INPUT') return error
   return new SynapseError('INVALID_INPUT', `${error.message.replace(/\.$/, '')}; nothing was imported.`, {
-    exitCode: error.exitCode,
+    // A bad file, as parseExport reports one: exit 1, not the usage error's 2.
+    exitCode: 1,
     cause: error,
     suggestions: ['Correct the file; if its ids clash with sessions already stored, --new-ids imports copies with fresh ids.'],
   })
