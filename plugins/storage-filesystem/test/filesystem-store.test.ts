@@ -275,6 +275,57 @@ describe('filesystem store: files', function () {
     })
   })
 
+  describe('a batch of sessions (restoreAll)', function () {
+    const NEW_ID = '01JR0000000000000000000000'
+
+    async function seed(): Promise<string> {
+      const a = await store.create({title: 'a'})
+      await store.append(a.id, [{content: 'kept', role: 'user'}])
+      await store.create({title: 'b'})
+      return a.id
+    }
+
+    /** Every session file and its bytes: what a reader of the directory sees. */
+    function sessionFiles(): Record<string, string> {
+      const files: Record<string, string> = {}
+      for (const name of readdirSync(dir).sort()) if (name !== INDEX_FILE) files[name] = readFileSync(join(dir, name), 'utf8')
+      return files
+    }
+
+    it('puts everything back when a rename fails part-way: the directory is as it was', async function () {
+      this.timeout(30_000)
+      const a = await seed()
+      const before = sessionFiles()
+      const worker = spawnWorker('batch-fault-worker.ts', [dir, a, NEW_ID, 'eio'])
+      const done = finished(worker)
+      let said = ''
+      worker.stdout!.on('data', (chunk) => (said += chunk))
+      expect(await done).to.deep.equal({code: 0, signal: null, stderr: ''})
+      expect(said).to.equal(`STORAGE_UNAVAILABLE: Cannot use ${dir} (EIO).\n`)
+      expect(sessionFiles()).to.deep.equal(before)
+      await expectCode(store.get(NEW_ID), 'SESSION_NOT_FOUND')
+    })
+
+    it('finishes a batch whose writer was SIGKILLed among the renames, at the next write', async function () {
+      this.timeout(30_000)
+      const a = await seed()
+      const worker = spawnWorker('batch-fault-worker.ts', [dir, a, NEW_ID, 'pause'])
+      const done = finished(worker)
+      expect(await new Promise<string>((resolve) => worker.stdout!.once('data', (chunk) => resolve(String(chunk))))).to.equal('paused\n')
+      worker.kill('SIGKILL')
+      expect((await done).signal).to.equal('SIGKILL')
+      expect(readdirSync(dir).filter((name) => name.endsWith('.journal'))).to.have.length(1)
+
+      const reopened = await openFilesystemStore({dir})
+      await reopened.create({title: 'the next write'})
+      await reopened.close()
+      expect((await store.get(a)).title).to.equal('edited')
+      expect((await store.messages(a)).map((m) => m.content)).to.deep.equal(['edited kept'])
+      expect((await store.get(NEW_ID)).title).to.equal('new')
+      expect(readdirSync(dir).filter((name) => name.startsWith('.') && name !== INDEX_FILE)).to.deep.equal([])
+    })
+  })
+
   describe('locking', function () {
     it('recovers a lock left by a process that is gone', async function () {
       const session = await store.create()
