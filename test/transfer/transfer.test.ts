@@ -19,6 +19,22 @@ import {synapse} from '../helpers/spawn.js'
 /** The machine's PostgreSQL server (trust auth); .ci/run starts it when it is down. */
 const POSTGRES = process.env.SYNAPSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({connectionString: POSTGRES})
+  await client.connect()
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  await client.end()
+}
+
+/** A SQLite file holding seedVariety's sessions; returns its path. */
+async function seededSqliteFile(path: string): Promise<string> {
+  const clock = new ManualClock()
+  const store = await openSqliteStore({clock: clock.now, path})
+  await seedVariety(store, clock)
+  await store.close()
+  return path
+}
+
 /** Sessions with every field a session and a message can carry, statuses and unicode included. */
 export async function seedVariety(store: SessionStore, clock: ManualClock): Promise<string[]> {
   const a = await store.create({metadata: {cwd: '/home/ada', tenant: 'acme', traits: ['terse', {depth: 2}]}, model: 'gpt-fake', provider: 'openai', systemPrompt: 'Be brief.\nVery.', title: 'Ünïcödé 🤖'})
@@ -116,12 +132,7 @@ describe('export and import', function () {
   describe('a rejected import changes nothing, on every backend', function () {
     this.timeout(60_000)
     const postgresSchema = `synapse_test_rejected_${process.pid}_${Date.now()}`
-    after(async () => {
-      const client = new pg.Client({connectionString: POSTGRES})
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
-      await client.end()
-    })
+    after(() => dropSchema(postgresSchema))
 
     const at = '2026-03-01T00:00:00.000Z'
     const messageOf = (id: string, position: number, extra: Record<string, unknown> = {}) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user', status: 'complete', ...extra})
@@ -168,11 +179,7 @@ describe('export and import', function () {
     }
 
     it('through the CLI: exit 1, the reason, and an export identical before and after', async function () {
-      const clock = new ManualClock()
-      const db = join(sandbox.root, 'cli.db')
-      const seeded = await openSqliteStore({clock: clock.now, path: db})
-      await seedVariety(seeded, clock)
-      await seeded.close()
+      const db = await seededSqliteFile(join(sandbox.root, 'cli.db'))
       const env = {DATABASE_URL: db, SYNAPSE_AUTO_CLEANUP: 'false'}
       const before = await synapse(sandbox, ['sessions', 'export', '--all'], {env})
       const file = join(sandbox.root, 'bad.jsonl')
@@ -189,11 +196,7 @@ describe('export and import', function () {
     this.timeout(30_000)
 
     it('exports from one database and imports into another: identical, then refuses a second import', async function () {
-      const clock = new ManualClock()
-      const first = join(sandbox.root, 'first.db')
-      const seeded = await openSqliteStore({clock: clock.now, path: first})
-      await seedVariety(seeded, clock)
-      await seeded.close()
+      const first = await seededSqliteFile(join(sandbox.root, 'first.db'))
       const out = join(sandbox.root, 'all.jsonl')
       const exported = await synapse(sandbox, ['sessions', 'export', '--all', '--output', out], {env: {DATABASE_URL: first, SYNAPSE_AUTO_CLEANUP: 'false'}})
       expect(exported.code, exported.stderr).to.equal(0)
@@ -212,12 +215,7 @@ describe('export and import', function () {
     })
 
     const postgresSchema = `synapse_test_transfer_${process.pid}_${Date.now()}`
-    after(async () => {
-      const client = new pg.Client({connectionString: POSTGRES})
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
-      await client.end()
-    })
+    after(() => dropSchema(postgresSchema))
 
     for (const [backend, url] of [
       ['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`],
