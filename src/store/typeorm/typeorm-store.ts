@@ -21,7 +21,7 @@ import {
   type StoreMaintenance,
   type StoreOptions,
 } from '../session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from '../store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from '../store-helpers.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
@@ -234,26 +234,37 @@ export class TypeormSessionStore implements SessionStore {
   }
 
   async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    const [session] = await this.restoreAll([snapshot], options)
+    return session
+  }
+
+  /** One write transaction: any failure, a taken id found on the way or the database's own, rolls all of it back. */
+  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
     this.open()
-    checkSnapshot(snapshot)
-    const {messages, session} = snapshot
+    checkSnapshotBatch(snapshots)
     return this.sql.writeTransaction(async (tx) => {
-      const existing = await tx.all('SELECT id FROM sessions WHERE id = ?', [session.id])
-      if (existing.length > 0) {
-        if (!options.replace) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-        await deleteByIds(tx, [session.id])
+      const ids = snapshots.map(({session}) => session.id)
+      for (let start = 0; start < ids.length; start += ID_BATCH) {
+        const batch = ids.slice(start, start + ID_BATCH)
+        const [existing] = await tx.all(`SELECT id FROM sessions WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
+        if (existing && !options.replace) throw new InvalidInputError(`A session with the id ${String(existing.id)} already exists.`)
       }
-      for (let start = 0; start < messages.length; start += ID_BATCH) {
-        const batch = messages.slice(start, start + ID_BATCH).map((m) => m.id)
-        const [taken] = await tx.all(`SELECT id FROM messages WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
-        if (taken) throw new InvalidInputError(`A message with the id ${String(taken.id)} already exists.`)
+      if (options.replace) await deleteByIds(tx, ids)
+      const restored: Session[] = []
+      for (const {messages, session} of snapshots) {
+        for (let start = 0; start < messages.length; start += ID_BATCH) {
+          const batch = messages.slice(start, start + ID_BATCH).map((m) => m.id)
+          const [taken] = await tx.all(`SELECT id FROM messages WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
+          if (taken) throw new InvalidInputError(`A message with the id ${String(taken.id)} already exists.`)
+        }
+        await tx.run(
+          'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), session.createdAt.getTime(), session.updatedAt.getTime()],
+        )
+        for (const message of messages) await tx.run(INSERT_MESSAGE, messageRow({...message, sessionId: session.id}))
+        restored.push({...session, metadata: structuredClone(session.metadata)})
       }
-      await tx.run(
-        'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), session.createdAt.getTime(), session.updatedAt.getTime()],
-      )
-      for (const message of messages) await tx.run(INSERT_MESSAGE, messageRow({...message, sessionId: session.id}))
-      return {...session, metadata: structuredClone(session.metadata)}
+      return restored
     })
   }
 
