@@ -1,4 +1,4 @@
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
 import type {Message, Session, SessionStore} from '../store/session-store.js'
 import {buildContext, type ContextBudget} from './context.js'
@@ -120,8 +120,8 @@ export class Conversation {
     } catch (error) {
       const durationMs = Math.round(performance.now() - started)
       // Whatever a provider throws once the caller has aborted is the interruption showing through.
-      const interrupted = Boolean(turn.signal?.aborted) || (isSynapseError(error) && error.code === 'INTERRUPTED')
-      const metadata = interrupted ? {interrupted: true} : {error: isSynapseError(error) ? {code: error.code, message: error.message} : {message: String(error)}}
+      const interrupted = Boolean(turn.signal?.aborted) || (error instanceof SynapseError && error.code === 'INTERRUPTED')
+      const metadata = interrupted ? {interrupted: true} : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
       if (userMessage) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.

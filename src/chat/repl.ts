@@ -2,7 +2,7 @@ import {createInterface} from 'node:readline'
 
 import {type OutputStyle, paint, plural} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
-import {isSynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import {applyRetention} from '../core/retention.js'
 import type {Message} from '../store/session-store.js'
 import type {Conversation} from './conversation.js'
@@ -207,5 +207,5 @@ function messageOf(error: unknown): string {
 
 function reportError(error: unknown, warn: (text: string) => void, style: OutputStyle): void {
   warn(`${paint(style, 'red', 'Error:')} ${messageOf(error)}`)
-  if (isSynapseError(error)) for (const hint of error.suggestions) warn(`  ${paint(style, 'dim', '→')} ${hint}`)
+  if (error instanceof SynapseError) for (const hint of error.suggestions) warn(`  ${paint(style, 'dim', '→')} ${hint}`)
 }

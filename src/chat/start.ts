@@ -1,5 +1,5 @@
 import type {LoadedConfig} from '../config/index.js'
-import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
+import {type ErrorCode, SynapseError} from '../core/errors.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
@@ -70,7 +70,7 @@ export async function startConversation(context: StartContext, options: StartOpt
     } catch (error) {
       // A database that cannot be written (locked past the timeout, read-only, full) must not cost
       // the user the reply: the turn runs in memory and the caller warns that it was not saved.
-      if (!isSynapseError(error) || !STORAGE_FAILURES.has(error.code)) throw error
+      if (!(error instanceof SynapseError) || !STORAGE_FAILURES.has(error.code)) throw error
       notSavedBecause = error
     }
   }

@@ -1,6 +1,6 @@
 import {Command, Errors} from '@oclif/core'
 
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore} from '../store/session-store.js'
 import {detectStyle, type OutputStyle, paint} from './output.js'
@@ -78,7 +78,6 @@ export abstract class StoreCommand extends SynapseCommand {
     const store = runtime.store
     delete runtime.store
     delete runtime.openError
-    delete runtime.cleanup
     await store?.close()
     return super.finally(error)
   }
@@ -92,7 +91,7 @@ export interface ErrorReport {
 }
 
 function toReport(error: Error & {oclif?: {exit?: number}}, commandId: string | undefined, bin: string): ErrorReport {
-  if (isSynapseError(error)) return error.toJSON()
+  if (error instanceof SynapseError) return error.toJSON()
   // oclif's parser reports bad flags and arguments with exit code 2.
   if (error.oclif?.exit === 2 || error.name === 'NonExistentFlagsError' || /Missing \d+ required arg|Unexpected argument|Nonexistent flag/.test(error.message)) {
     return {

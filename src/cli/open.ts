@@ -31,7 +31,7 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
     runtime.config = await loadConfig({cwd: options.cwd, env})
     runtime.store = await openStore(storageUrl(runtime.config, env), {busyTimeoutMs: runtime.config.settings.storage.busyTimeoutMs, cwd: options.cwd, migrate: options.migrate}, options.backends)
     const session = runtime.config.settings.session
-    if (options.cleanup && session.autoCleanup) runtime.cleanup = await applyRetention(runtime.store, session)
+    if (options.cleanup && session.autoCleanup) await applyRetention(runtime.store, session)
   } catch (error) {
     runtime.openError = error
   }

@@ -7,7 +7,7 @@ import {Spinner} from '../cli/spinner.js'
 import type {Conversation, TurnResult} from '../chat/conversation.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
 import {startConversation} from '../chat/start.js'
-import {InvalidInputError, isSynapseError} from '../core/errors.js'
+import {InvalidInputError, SynapseError} from '../core/errors.js'
 import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export interface ChatResult {
@@ -158,7 +158,7 @@ export default class Chat extends StoreCommand {
   }
 
   private warnNotSaved(reason: unknown): void {
-    const why = isSynapseError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason)
+    const why = reason instanceof SynapseError ? reason.message : reason instanceof Error ? reason.message : String(reason)
     process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${why}\n`)
   }
 }

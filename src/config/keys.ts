@@ -3,7 +3,7 @@ import type {Settings} from './types.js'
 export type ValueType = 'boolean' | 'integer' | 'number' | 'string'
 
 export interface KeySpec {
-  /** Dotted snake_case, as written in files and overrides; the Settings property is its camelCase. */
+  /** Dotted snake_case, as written in files; the Settings property is its camelCase. */
   key: string
   type: ValueType
   /** Absent means the setting stays undefined unless some source sets it. */

@@ -2,13 +2,13 @@ import path from 'node:path'
 
 import {DEFAULT_SETTINGS, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
 import {createExplorer, displayPath, findProjectFile, type LoadedFile, readUserFile, userConfigDir} from './files.js'
-import {type Assignment, fromEnv, fromFile, fromOverrides} from './sources.js'
+import {type Assignment, fromEnv, fromFile} from './sources.js'
 import type {ConfigEntry, LoadConfigOptions, LoadedConfig, Settings} from './types.js'
 
 const MASK = '********'
 
 /**
- * Reads every source and merges them key by key: flags > environment > project file > user file >
+ * Reads every source and merges them key by key: environment > project file > user file >
  * defaults. Throws ConfigError, naming the file or variable and the key, on the first bad value.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
@@ -31,7 +31,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   addFile('user', userFile)
   addFile('project', projectFile)
-  layers.push(fromEnv(env), fromOverrides(options.overrides ?? {}))
+  layers.push(fromEnv(env))
 
   const winners = new Map<string, Assignment>()
   for (const assignment of layers.flat()) winners.set(assignment.key, assignment)

@@ -29,11 +29,20 @@ export interface SynapseErrorOptions {
   suggestions?: string[]
 }
 
-// A brand in the global symbol registry, not `instanceof`: a plugin may bundle its own copy of this
-// module, and a TypeScript loader can load src/ beside dist/; their errors are still ours.
+// The one brand kept. synapse itself loads one copy of this module (one build, scripts/build.mjs), but
+// a plugin a user installs may bring a synapse-cli of its own: npm installs a plugin's peer dependency
+// beside it in the data directory, and an author may bundle it. Such a copy's errors still carry a
+// code, an exit code and remedies that the CLI must print, so `instanceof SynapseError` answers by a
+// brand in the global symbol registry, not by prototype. (Tests under mocha load src/ through tsx
+// beside the build that the plugins import: the same case.) Subclasses keep the ordinary check.
 const BRAND = Symbol.for('synapse.error')
 
 export class SynapseError extends Error {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== SynapseError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as {[BRAND]?: unknown})[BRAND] === true
+  }
+
   readonly [BRAND] = true
   readonly code: ErrorCode
   readonly exitCode: number
@@ -93,8 +102,4 @@ export class ConfigError extends SynapseError {
   constructor(message: string, options: SynapseErrorOptions = {}) {
     super('CONFIG_INVALID', message, options)
   }
-}
-
-export function isSynapseError(error: unknown): error is SynapseError {
-  return typeof error === 'object' && error !== null && (error as {[BRAND]?: boolean})[BRAND] === true
 }

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {isSynapseError, type SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import type {Message, SessionStore} from '../store/session-store.js'
 
 export interface ConformanceOptions {
@@ -27,8 +27,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
   try {
     await promise
   } catch (error) {
-    // By brand, not instanceof: a store loaded through the CLI may bring its own copy of synapse-cli.
-    expect(isSynapseError(error), String(error)).to.equal(true)
+    expect(error instanceof SynapseError, String(error)).to.equal(true)
     expect((error as SynapseError).code).to.equal(code)
     return error as SynapseError
   }

@@ -1,4 +1,4 @@
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import {newId} from '../core/ids.js'
 import {checkSnapshotBatch} from '../store/store-helpers.js'
 import type {SessionSnapshot, SessionStore} from '../store/session-store.js'
@@ -64,7 +64,7 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
 
 /** A refused batch, said as such: the store's reason, that nothing changed, and what to try. */
 function nothingImported(error: unknown): unknown {
-  if (!isSynapseError(error) || error.code !== 'INVALID_INPUT') return error
+  if (!(error instanceof SynapseError) || error.code !== 'INVALID_INPUT') return error
   return new SynapseError('INVALID_INPUT', `${error.message.replace(/\.$/, '')}; nothing was imported.`, {
     // A bad file, as parseExport reports one: exit 1, not the usage error's 2.
     exitCode: 1,

@@ -78,10 +78,11 @@ describe('runRepl', () => {
   let repl: Repl
   let sigintBefore: Function[]
 
-  async function configFor(overrides: Record<string, unknown> = {}): Promise<LoadedConfig> {
+  /** `variables` as a user sets them in the environment, over the sandbox's. */
+  async function configFor(variables: NodeJS.ProcessEnv = {}): Promise<LoadedConfig> {
     const cwd = join(sandbox.root, 'project')
     mkdirSync(cwd, {recursive: true})
-    return loadConfig({cwd, env: sandbox.env, overrides})
+    return loadConfig({cwd, env: {...sandbox.env, ...variables}})
   }
 
   async function conversation(fields: NewSession = {}, persistent = true): Promise<Conversation> {
@@ -441,7 +442,7 @@ describe('runRepl', () => {
     })
 
     it('does not prune before the interval has passed', async () => {
-      config = await configFor({'session.max_sessions': 1})
+      config = await configFor({SYNAPSE_MAX_SESSIONS: '1'})
       const conv = await conversation()
       await seedOthers(2)
       server.reply(['ok'])
@@ -453,7 +454,7 @@ describe('runRepl', () => {
     })
 
     it('does not prune when auto_cleanup is off', async () => {
-      config = await configFor({'session.auto_cleanup': false, 'session.max_sessions': 1})
+      config = await configFor({SYNAPSE_AUTO_CLEANUP: 'false', SYNAPSE_MAX_SESSIONS: '1'})
       const conv = await conversation()
       await seedOthers(2)
       server.reply(['ok'])

@@ -4,7 +4,7 @@ import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, read
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {isSynapseError, newId, type SessionStore, SynapseError} from 'synapse-cli'
+import {newId, type SessionStore, SynapseError} from 'synapse-cli'
 import {ManualClock} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
@@ -23,9 +23,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
   try {
     await promise
   } catch (error) {
-    // The brand, not instanceof: under mocha and tsx, a module loaded by a dynamic import (the
-    // backend's open) can get its own copy of synapse-cli, whose SynapseError is another class.
-    expect(isSynapseError(error), String(error)).to.equal(true)
+    expect(error instanceof SynapseError, String(error)).to.equal(true)
     expect((error as SynapseError).code, (error as Error).message).to.equal(code)
     return error as SynapseError
   }

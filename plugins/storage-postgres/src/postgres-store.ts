@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import pg from 'pg'
-import {isSynapseError, type IntegrityReport, type MigrationState, type StoreMaintenance, type StoreOptions, SynapseError} from 'synapse-cli'
+import {type IntegrityReport, type MigrationState, type StoreMaintenance, type StoreOptions, SynapseError} from 'synapse-cli'
 import {DataSource, ENTITIES, MigrationExecutor, MIGRATIONS, type QueryRunner, TypeormSessionStore} from 'synapse-cli/typeorm'
 
 import {describePostgresError, driverErrorOf} from './errors.js'
@@ -96,7 +96,7 @@ export async function idsCompareBytewise(dataSource: DataSource, schema: string)
 
 /** Whatever stopped the first connection is a storage failure, in one line, without the password. */
 function unavailableUnlessDescribed(error: unknown, target: PostgresTarget): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const reason = String((error as Error)?.message ?? error).split('\n')[0]
   const scrubbed = target.password ? reason.split(target.password).join('***') : reason
   return new SynapseError('STORAGE_UNAVAILABLE', `Cannot connect to PostgreSQL at ${target.location}: ${scrubbed}`, {
@@ -237,7 +237,7 @@ export class PostgresMaintenance implements StoreMaintenance {
       return result
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined)
-      if (isSynapseError(error)) throw error
+      if (error instanceof SynapseError) throw error
       if (driverErrorOf(error).code === '55P03') {
         throw new SynapseError('STORAGE_BUSY', `Another process kept the schema of ${this.location} locked for ${MIGRATION_LOCK_TIMEOUT_S} s; nothing was changed.`, {
           cause: error,
@@ -245,7 +245,7 @@ export class PostgresMaintenance implements StoreMaintenance {
         })
       }
       const described = this.describe(error)
-      if (isSynapseError(described)) throw described
+      if (described instanceof SynapseError) throw described
       throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${String((error as Error).message).split('\n')[0]}`, {
         cause: error,
         suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],

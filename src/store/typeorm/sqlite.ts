@@ -3,7 +3,7 @@ import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rena
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource, MigrationExecutor} from 'typeorm'
 
-import {isSynapseError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
+import {StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityReport, MigrationState, StoreMaintenance, StoreOptions} from '../session-store.js'
@@ -203,9 +203,9 @@ export class SqliteMaintenance implements StoreMaintenance {
         return result
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK')
-        if (isSynapseError(error)) throw error
+        if (error instanceof SynapseError) throw error
         const described = this.describe(error)
-        if (isSynapseError(described)) throw described
+        if (described instanceof SynapseError) throw described
         throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${(error as Error).message}`, {
           cause: error,
           suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],
