@@ -49,6 +49,9 @@ export async function startConversation(context: StartContext, options: StartOpt
   }
   const resuming = Boolean(options.continueLatest || options.sessionId)
   const {store: realStore} = context
+  // A database setting that is wrong (another program's file, a path synapse cannot expand) is not a
+  // passing fault to talk around: nothing would ever be saved.
+  if (isSynapseError(context.openError) && context.openError.code === 'CONFIG_INVALID') throw context.openError
   // A continued session that cannot be written is still read, so that the request carries its
   // history; only a database that cannot even be read ends the command here.
   const reader = realStore ?? (resuming ? await openForReading(context) : undefined)

@@ -3,7 +3,7 @@ import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, read
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource, MigrationExecutor} from 'typeorm'
 
-import {isSynapseError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
+import {ConfigError, isSynapseError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityReport, MigrationState, StoreMaintenance, StoreOptions} from '../session-store.js'
@@ -136,8 +136,10 @@ export function checkSynapseDatabase(db: SqliteConnection, path: string): void {
       // A migrations table without a name column is not TypeORM's, so not ours.
     }
   }
-  throw new StorageUnavailableError(`The file ${path} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); synapse left it unchanged.`, {
-    suggestions: ['Point DATABASE_URL or [storage] url at a file of its own, e.g. ~/.config/synapse/sessions.db.'],
+  // A setting that names the wrong file, not a fault of the moment: CONFIG_INVALID, which no command
+  // works around.
+  throw new ConfigError(`The file ${path} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); synapse left it unchanged.`, {
+    suggestions: ['Point DATABASE_URL or [storage] url at a file of its own, or unset it to use the default file.'],
   })
 }
 
