@@ -464,7 +464,7 @@ describe('chat (end to end)', function () {
         mount.remountReadOnly()
         const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
         expect(stdout).to.equal('About two million.\n')
-        expect(stderr).to.match(
+        expect(stderr, stderr).to.match(
           /^Warning: this conversation was not saved: The session database at .*\/mnt\/sessions\.db is on a read-only file system \(SQLITE_CANTOPEN\)\. — Remount it read-write, or point DATABASE_URL at a file on a writable disk\.\n$/,
         )
         expect(code).to.equal(1)

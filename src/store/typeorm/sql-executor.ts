@@ -1,4 +1,4 @@
-import {accessSync, constants, statfsSync} from 'node:fs'
+import {accessSync, closeSync, constants, existsSync, openSync, statfsSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 import {isSynapseError, SynapseError} from '../../core/errors.js'
@@ -160,7 +160,10 @@ function fileSystemProblem(path: string): 'full' | 'read-only' | undefined {
   if (path === ':memory:') return undefined
   const directory = dirname(path)
   try {
-    accessSync(directory, constants.W_OK)
+    // Opening for writing changes nothing, and, unlike access(2) (and Deno's emulation of it), a
+    // read-only mount answers it with EROFS.
+    if (existsSync(path)) closeSync(openSync(path, 'r+'))
+    else accessSync(directory, constants.W_OK)
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only' : undefined
   }
