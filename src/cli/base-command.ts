@@ -78,7 +78,9 @@ export abstract class StoreCommand extends SynapseCommand {
     const store = runtime.store
     delete runtime.store
     delete runtime.openError
+    delete runtime.openReadOnly
     delete runtime.cleanup
+    delete runtime.cleanupError
     await store?.close()
     return super.finally(error)
   }

@@ -59,9 +59,12 @@ function dialectSql(dialect: SqlExecutor['dialect']): DialectSql {
 export interface TypeormStoreOptions extends StoreOptions {
   /** "sqlite", "postgres"...: what `backend` reports. */
   backend: string
-  dataSource: DataSource
+  /** Destroyed by close(). A store read through a bare connection has none and passes `onClose`. */
+  dataSource?: DataSource
   executor: SqlExecutor
   maintenance?: StoreMaintenance
+  /** What close() releases besides the DataSource. */
+  onClose?: () => Promise<void> | void
 }
 
 /**
@@ -73,7 +76,8 @@ export class TypeormSessionStore implements SessionStore {
   readonly backend: string
   readonly maintenance?: StoreMaintenance
   private closed = false
-  private readonly dataSource: DataSource
+  private readonly dataSource?: DataSource
+  private readonly onClose?: () => Promise<void> | void
   private readonly now: () => Date
   private readonly sql: SqlExecutor
   private readonly dialectSql: DialectSql
@@ -81,6 +85,7 @@ export class TypeormSessionStore implements SessionStore {
   constructor(options: TypeormStoreOptions) {
     this.backend = options.backend
     this.dataSource = options.dataSource
+    this.onClose = options.onClose
     this.sql = options.executor
     this.dialectSql = dialectSql(options.executor.dialect)
     this.maintenance = options.maintenance
@@ -119,7 +124,8 @@ export class TypeormSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.dataSource.isInitialized) await this.dataSource.destroy()
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy()
+    await this.onClose?.()
   }
 
   async count(): Promise<number> {
@@ -217,8 +223,9 @@ export class TypeormSessionStore implements SessionStore {
       return {deleted: rows.map((row) => toSummary(row)), dryRun: true}
     }
     const postgres = this.sql.dialect === 'postgres'
-    // On PostgreSQL the table lock below is only worth taking when something is due.
-    if (postgres && (await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
+    // The write lock is only worth taking when something is due: retention runs before every
+    // command, and most find nothing; a reader neither waits for a writer nor makes one wait.
+    if ((await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
     return this.sql.writeTransaction(async (tx) => {
       // No session may change between being chosen and being deleted (an append makes an old session
       // new). SQLite's write lock sees to that; on PostgreSQL an EXCLUSIVE table lock does: writers
