@@ -1,3 +1,4 @@
+import {PROVIDER_NAME} from '../config/keys.js'
 import {SynapseError} from '../core/errors.js'
 import {openaiProvider} from './openai.js'
 import type {ProviderDescriptor} from './provider.js'
@@ -11,8 +12,6 @@ export interface RegisteredProvider {
   replaced?: ProviderSource
   source: ProviderSource
 }
-
-const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 /**
  * The providers the CLI knows by name. Built-in providers are registered through the same `register`
