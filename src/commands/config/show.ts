@@ -2,6 +2,8 @@ import {SynapseCommand} from '../../cli/base-command.js'
 import {reportConfigWarnings} from '../../cli/open.js'
 import {table} from '../../cli/output.js'
 import {type ConfigEntry, loadConfig} from '../../config/index.js'
+import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
+import {checkProviderOptions} from '../../providers/settings.js'
 
 export default class ConfigShow extends SynapseCommand {
   static description =
@@ -13,6 +15,10 @@ export default class ConfigShow extends SynapseCommand {
     await this.parse(ConfigShow)
     const config = await loadConfig()
     reportConfigWarnings(config)
+    // What a chat would refuse, shown here too: each installed provider's table against what it declares.
+    const {registry, warnings} = await loadProviderRegistry(this.config)
+    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    for (const {descriptor} of registry.list()) checkProviderOptions(descriptor, config)
     const entries = config.entries()
     const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)
     const rows = table(
