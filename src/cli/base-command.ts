@@ -1,6 +1,7 @@
 import {Command, Errors} from '@oclif/core'
 
 import {isSynapseError, SynapseError} from '../core/errors.js'
+import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore} from '../store/session-store.js'
 import {detectStyle, type OutputStyle, paint} from './output.js'
 import {runtime} from './runtime.js'
@@ -34,6 +35,14 @@ export abstract class SynapseCommand extends Command {
       if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
     }
     this.exit(report.exitCode)
+  }
+
+  /** The installed providers; a plugin whose hook failed costs one warning line on stderr, not the command. */
+  protected async providerRegistry(): Promise<ProviderRegistry> {
+    const {formatWarning, loadProviderRegistry} = await import('../plugins/extensions.js')
+    const {registry, warnings} = await loadProviderRegistry(this.config)
+    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    return registry
   }
 
   /** Asks on a terminal; refuses (false) when stdin is not one. */

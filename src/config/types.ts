@@ -16,9 +16,10 @@ export interface Settings {
   providers: Record<string, Record<string, boolean | number | string>>
 }
 
-export type SourceKind = 'default' | 'env' | 'flag' | 'project' | 'user'
+/** 'keys': the keys file that `synapse keys set` writes (only for `providers.<name>.api_key`). */
+export type SourceKind = 'default' | 'env' | 'flag' | 'keys' | 'project' | 'user'
 
-/** file is absolute, for user and project; variable is set for env. */
+/** file is absolute, for user, project and keys; variable is set for env. */
 export interface SettingSource {
   file?: string
   kind: SourceKind

@@ -123,7 +123,15 @@ export interface ProviderDescriptor {
   defaultModel: string
   /** One line, shown in provider listings. */
   description: string
-  /** Well-known model names, for completion and help; the server may accept others. */
+  /**
+   * The models the configured server offers, for `synapse models`. Optional: without it, `models` is
+   * all synapse says. Resolves to undefined when this configuration has no server worth asking (the
+   * built-in openai provider asks only OpenAI-compatible servers, not api.openai.com, whose list is
+   * mostly embedding, image and audio models). `signal` ends the request (the CLI allows 2 s). Throws
+   * on a failure, with a one-line message that never contains the key.
+   */
+  listModels?(settings: ProviderSettings, options: {signal: AbortSignal}): Promise<string[] | undefined>
+  /** Well-known model names, for `synapse models`, completion and help; the server may accept others. */
   models?: string[]
   /** Lower-case letters, digits, '-' and '_'; it is also the config key `providers.<name>`. */
   name: string

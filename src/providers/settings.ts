@@ -1,26 +1,32 @@
 import type {LoadedConfig, SettingSource} from '../config/index.js'
 import {displayPath} from '../config/files.js'
+import type {StoredKeys} from '../config/keys-file.js'
 import {COMMON_PROVIDER_OPTIONS, isSecretKey, PROVIDERS_SECTION} from '../config/keys.js'
 import {checkSpec, closest, describeValue, expectedOf} from '../config/values.js'
 import {ConfigError} from '../core/errors.js'
+import {lazyStoredKeys, resolveApiKey} from './api-keys.js'
 import type {ProviderDescriptor, ProviderSettings} from './provider.js'
 
 /**
- * A provider's settings from `[providers.<name>]` and the environment. The API key comes from the
- * provider's variable (OPENAI_API_KEY...) first, then `api_key` in the config; it goes to the
- * provider and nowhere else: never to a log, an error message or the database.
+ * A provider's settings from `[providers.<name>]`, the keys file and the environment. The API key
+ * comes from the provider's variable (OPENAI_API_KEY...) first, then the keys file, then `api_key` in
+ * the config (see api-keys.ts); it goes to the provider and nowhere else: never to a log, an error
+ * message or the database.
  *
  * The common options were checked when the config was read; the provider's own are checked here
  * against what its descriptor declares, so a typo is an error rather than a setting that does nothing.
  */
-export function providerSettings(descriptor: ProviderDescriptor, config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
-  const table = config.settings.providers[descriptor.name] ?? {}
+export function providerSettings(
+  descriptor: ProviderDescriptor,
+  config: LoadedConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  stored: {file: string; keys: () => StoredKeys} = lazyStoredKeys(config, env),
+): ProviderSettings {
   checkProviderOptions(descriptor, config, env)
-  const {api_key: apiKey, base_url: baseUrl, max_retries: maxRetries, timeout_ms: timeoutMs, ...rest} = table
+  const {api_key: _apiKey, base_url: baseUrl, max_retries: maxRetries, timeout_ms: timeoutMs, ...rest} = config.settings.providers[descriptor.name] ?? {}
   const extra: ProviderSettings['extra'] = Object.assign(Object.create(null), rest)
-  const fromEnv = descriptor.apiKeyEnv ? env[descriptor.apiKeyEnv] : undefined
   return {
-    apiKey: fromEnv || (typeof apiKey === 'string' ? apiKey : undefined),
+    apiKey: resolveApiKey(descriptor, config, stored, env).key,
     baseUrl: typeof baseUrl === 'string' ? baseUrl : undefined,
     extra,
     maxRetries: typeof maxRetries === 'number' ? maxRetries : undefined,

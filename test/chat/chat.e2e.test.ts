@@ -1,12 +1,12 @@
 import {expect} from 'chai'
 import Database from 'better-sqlite3'
-import {createServer} from 'node:net'
 import {mkdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Message, Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {closedPort} from '../helpers/ports.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse, SynapseProcess} from '../helpers/spawn.js'
 
@@ -310,13 +310,6 @@ describe('chat (end to end)', function () {
   })
 
   describe('provider errors', function () {
-    async function closedPort(): Promise<number> {
-      const probe = createServer()
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-      const {port} = probe.address() as {port: number}
-      await new Promise((resolve) => probe.close(resolve))
-      return port
-    }
 
     const cases: Array<{expected: RegExp; hint: RegExp; name: string; script: (s: FakeOpenAIServer) => void}> = [
       {

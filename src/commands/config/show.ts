@@ -2,12 +2,12 @@ import {SynapseCommand} from '../../cli/base-command.js'
 import {reportConfigWarnings} from '../../cli/open.js'
 import {table} from '../../cli/output.js'
 import {type ConfigEntry, loadConfig} from '../../config/index.js'
-import {formatWarning, loadProviderRegistry} from '../../plugins/extensions.js'
+import {listKeys, withApiKeyEntries} from '../../providers/api-keys.js'
 import {checkProviderOptions} from '../../providers/settings.js'
 
 export default class ConfigShow extends SynapseCommand {
   static description =
-    'Each setting with its value and where it came from: flag, environment, project file, user file or default. Secrets are masked. What an untrusted project file may not set is not shown, and a warning on stderr names each such key.'
+    'Each setting with its value and where it came from: flag, environment, project file, user file or default; API keys also from the keys file ("keys set"). Secrets are masked. What an untrusted project file may not set is not shown, and a warning on stderr names each such key.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Show the effective configuration.'
 
@@ -15,11 +15,11 @@ export default class ConfigShow extends SynapseCommand {
     await this.parse(ConfigShow)
     const config = await loadConfig()
     reportConfigWarnings(config)
+    const registry = await this.providerRegistry()
     // What a chat would refuse, shown here too: each installed provider's table against what it declares.
-    const {registry, warnings} = await loadProviderRegistry(this.config)
-    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
     for (const {descriptor} of registry.list()) checkProviderOptions(descriptor, config)
-    const entries = config.entries()
+    // API keys resolve beyond the config files (environment, keys file): show the one in use, masked.
+    const entries = withApiKeyEntries(config.entries(), listKeys(registry, config))
     const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)
     const rows = table(
       entries,
