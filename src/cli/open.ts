@@ -4,6 +4,7 @@ import {type LoadedConfig, loadConfig, userConfigDir} from '../config/index.js'
 import {isSynapseError} from '../core/errors.js'
 import {applyRetention} from '../core/retention.js'
 import {openStore, type StorageBackends} from '../store/backends.js'
+import {detectStyle, paint} from './output.js'
 import type {Runtime} from './runtime.js'
 
 export interface PrepareOptions {
@@ -15,6 +16,17 @@ export interface PrepareOptions {
   env?: NodeJS.ProcessEnv
   /** Apply pending migrations on open; the `db` commands manage them themselves. */
   migrate: boolean
+  /** Where the config's warnings go; stderr by default. */
+  warn?: (line: string) => void
+}
+
+/** One line on stderr per thing the config ignored (an untrusted project file's keys): stdout stays clean for --json. */
+export function reportConfigWarnings(config: LoadedConfig, warn: (line: string) => void = writeWarning): void {
+  for (const warning of config.warnings) warn(warning)
+}
+
+function writeWarning(line: string): void {
+  process.stderr.write(`${paint(detectStyle(process.stderr), 'yellow', 'Warning:')} ${line}\n`)
 }
 
 /** The database a command uses: `[storage] url` / DATABASE_URL, else the file beside the user config. */
@@ -33,6 +45,7 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
   try {
     const env = options.env ?? process.env
     runtime.config = await loadConfig({cwd: options.cwd, env})
+    reportConfigWarnings(runtime.config, options.warn)
     url = storageUrl(runtime.config, env)
   } catch (error) {
     runtime.openError = error

@@ -33,6 +33,15 @@ export const openaiProvider: ProviderDescriptor = {
   listModels: listServerModels,
   models: ['gpt-5.5', 'gpt-5.4', 'gpt-5.4-mini', 'gpt-5.4-nano', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'o4-mini', 'o3'],
   name: 'openai',
+  options: {
+    max_tokens_field: {
+      choices: ['max_completion_tokens', 'max_tokens'],
+      description: 'The request field that carries the output cap (default: max_completion_tokens for api.openai.com, max_tokens elsewhere)',
+      type: 'string',
+    },
+    organization: {description: "Sent as OpenAI's organization header", type: 'string'},
+    project: {description: "Sent as OpenAI's project header", type: 'string'},
+  },
 }
 
 /**

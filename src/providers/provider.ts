@@ -92,6 +92,22 @@ export interface ProviderSettings {
 }
 
 /**
+ * An option a provider reads from its config table (`providers.<name>.<option>`, arriving in
+ * `ProviderSettings.extra`). The CLI checks every value against it before `create` runs, and rejects a
+ * key the provider does not declare, suggesting the closest one.
+ */
+export interface ProviderOption {
+  /** For strings: the only values accepted. */
+  choices?: readonly string[]
+  /** One line, shown in messages and help. */
+  description: string
+  /** Inclusive bounds for numbers; numbers are ≥ 0 unless `min` says more. */
+  max?: number
+  min?: number
+  type: 'boolean' | 'integer' | 'number' | 'string'
+}
+
+/**
  * How a provider makes itself known: the built-in ones and those from plugins register the same
  * descriptor type in the ProviderRegistry. Everything but `create` is static data that help and
  * completion can show without creating a provider or loading its SDK.
@@ -119,4 +135,11 @@ export interface ProviderDescriptor {
   models?: string[]
   /** Lower-case letters, digits, '-' and '_'; it is also the config key `providers.<name>`. */
   name: string
+  /**
+   * The options of its config table beyond the common ones every provider gets (api_key, base_url,
+   * max_retries, timeout_ms), by snake_case name. When declared, the table is checked strictly: a value
+   * of the wrong type or range, or a key that is neither common nor declared, is an error naming the
+   * file and the key. Absent: the other keys reach `extra` unchecked (plugins written before options).
+   */
+  options?: Record<string, ProviderOption>
 }
