@@ -22,7 +22,7 @@ describe('bash completion (end to end)', function () {
   let env: NodeJS.ProcessEnv
 
   before(function () {
-    requireProgram('bash')
+    requireProgram(this, 'bash')
   })
 
   beforeEach(async () => {
@@ -117,7 +117,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"
 
   describe('typed at an interactive bash', function () {
     before(function () {
-      requireProgram('script')
+      requireProgram(this, 'script')
     })
 
     it('inserts the completions readline receives', async function () {
