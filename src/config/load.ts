@@ -1,6 +1,7 @@
 import path from 'node:path'
 
 import {DEFAULT_SETTINGS, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
+import {redactUrl} from '../core/redact.js'
 import {createExplorer, displayPath, findProjectFile, type LoadedFile, readUserFile, userConfigDir} from './files.js'
 import {type Assignment, fromEnv, fromFile, fromOverrides} from './sources.js'
 import type {ConfigEntry, LoadConfigOptions, LoadedConfig, Settings} from './types.js'
@@ -70,6 +71,6 @@ function mask(key: string, value: unknown): unknown {
   if (value === undefined) return value
   if (isSecretKey(key)) return MASK
   // A database URL often carries a password: keep the rest readable, hide only that.
-  if (typeof value === 'string') return value.replace(/^([a-z][\d+.a-z-]*:\/\/[^:/?#@]*:)[^/?#@]+@/i, `$1${MASK}@`)
+  if (typeof value === 'string') return redactUrl(value, MASK)
   return value
 }
