@@ -1,11 +1,11 @@
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {expectedModels, installShim, requireProgram, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
+import {expectedModels, HOSTILE_MODELS, installShim, requireProgram, seedHostileSessions, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
 
 /**
  * How bash cuts a line into COMP_WORDS: at white space outside quotes (the quotes stay), and around
@@ -131,6 +131,32 @@ printf '%s\\n' "\${COMPREPLY[@]}"
       } finally {
         await terminal.close()
       }
+    })
+
+    it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async function () {
+      await seedHostileSessions(sandbox)
+      const terminal = new Terminal('bash --norc --noprofile -i', env)
+      try {
+        // In the sandbox, where a `touch pwned` that ran would leave its file.
+        terminal.type(`cd ${shellQuote(sandbox.root)}; source ~/.bashrc; synapse() { local IFS='|'; echo "AR""GS<$*>"; }; echo REA""DY\n`)
+        await terminal.until(() => /^READY/m.test(terminal.output))
+        expect(await terminal.argsAfter('synapse -m evil1\t\n', 1)).to.equal(`-m|${HOSTILE_MODELS.substitution}`)
+        expect(await terminal.argsAfter('synapse -m evil2\t\n', 2)).to.equal(`-m|${HOSTILE_MODELS.backticks}`)
+        expect(await terminal.argsAfter('synapse chat --model evil3\t\n', 3)).to.equal(`chat|--model|${HOSTILE_MODELS.quotes}`)
+        expect(await terminal.argsAfter('synapse --model=evil4\t\n', 4)).to.equal(`--model=${HOSTILE_MODELS.spaces}`)
+        // What readline put on the line: each value in bash's own quoting (printf %q).
+        for (const model of Object.values(HOSTILE_MODELS)) {
+          const quoted = spawnSync('bash', ['-c', 'printf %q "$1"', 'bash', model], {encoding: 'utf8'}).stdout
+          expect(terminal.output).to.include(quoted)
+        }
+        // A name with a control character is not offered: TAB leaves the typed word as it was.
+        for (const [index, prefix] of ['evil5', 'evil6', 'evil7', 'evil8'].entries()) {
+          expect(await terminal.argsAfter(`synapse -m ${prefix}\t\n`, 5 + index)).to.equal(`-m|${prefix}`)
+        }
+      } finally {
+        await terminal.close()
+      }
+      expect(readdirSync(sandbox.root).filter((name) => name.startsWith('pwned'))).to.deep.equal([])
     })
   })
 })

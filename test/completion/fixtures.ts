@@ -146,3 +146,29 @@ export class Terminal {
     }
   }
 }
+
+/**
+ * Model names as an imported export or another program could have stored them: each would run
+ * `touch pwned…` in the shell's directory if completion inserted it unquoted.
+ */
+export const HOSTILE_MODELS = {
+  backticks: 'evil2-`touch${IFS}pwned2`',
+  quotes: `evil3-x;touch\${IFS}pwned3;'"&|<q\\z`,
+  spaces: 'evil4 with spaces',
+  substitution: 'evil1-$(touch${IFS}pwned)',
+}
+/** Never offered: no quoting makes a newline or an escape sequence safe on a command line. */
+export const CONTROL_MODELS = ['evil5-\ntouch pwned5', 'evil6-\u001B]0;pwned\u0007', 'evil7-\u009B2J', 'evil8-\ttab']
+/** A session whose title would retitle the terminal and clear it, were it printed raw. */
+export const HOSTILE_TITLE = 'Zeta \u001B]0;pwned\u0007\u001B[2J'
+
+/** Sessions that use HOSTILE_MODELS and CONTROL_MODELS, one titled HOSTILE_TITLE. */
+export async function seedHostileSessions(sandbox: Sandbox): Promise<void> {
+  const store = await openSqliteStore({path: databasePath(sandbox)})
+  try {
+    for (const model of [...Object.values(HOSTILE_MODELS), ...CONTROL_MODELS]) await store.create({model, provider: 'openai', title: `uses ${model}`})
+    await store.create({id: id('01JX6ZZZZ', 'Z'), title: HOSTILE_TITLE})
+  } finally {
+    await store.close()
+  }
+}
