@@ -3,10 +3,9 @@ import {spawn} from 'node:child_process'
 import {chmodSync, mkdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {shellQuote} from '../completion/fixtures.js'
-import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
+import {PROJECT_ROOT} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {testRuntime} from '../helpers/spawn.js'
+import {synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
 const ECHO = join(PROJECT_ROOT, 'examples', 'synapse-plugin-echo')
 
@@ -23,9 +22,7 @@ describe('private directories under umask 000 (end to end)', function () {
   afterEach(() => sandbox.cleanup())
 
   async function underUmask000(args: string[]): Promise<void> {
-    const runtime = testRuntime()
-    const command = [...runtime.command, RUN_JS, ...args].map((word) => shellQuote(word)).join(' ')
-    const child = spawn('sh', ['-c', `umask 000; exec ${command}`], {env: {...sandbox.env, ...runtime.env}})
+    const child = spawn('sh', ['-c', `umask 000; exec ${synapseCommandLine(args)}`], {env: {...sandbox.env, ...testRuntime().env}})
     let output = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))

@@ -3,10 +3,9 @@ import {spawn} from 'node:child_process'
 import {join} from 'node:path'
 
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {RUN_JS} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {synapse, testRuntime} from '../helpers/spawn.js'
-import {requireProgram, shellQuote} from '../completion/fixtures.js'
+import {requireProgram} from '../completion/fixtures.js'
+import {synapse, synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
 // OSC 0 retitles the window, CSI 2J clears the screen, U+009B is the one-character C1 CSI, and a
 // lone CR lets later text overwrite what came before it on the line.
@@ -46,11 +45,9 @@ describe('stored text on a terminal (end to end)', function () {
 
   /** synapse on a pseudo-terminal, in colour: everything it wrote, as the terminal received it. */
   async function onTerminal(args: string[]): Promise<string> {
-    const runtime = testRuntime()
-    const command = [...runtime.command, RUN_JS, ...args].map((word) => shellQuote(word)).join(' ')
-    const env = {...sandbox.env, ...runtime.env, FORCE_COLOR: '1', TERM: 'xterm-256color'}
+    const env: NodeJS.ProcessEnv = {...sandbox.env, ...testRuntime().env, FORCE_COLOR: '1', TERM: 'xterm-256color'}
     delete env.NO_COLOR
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {env})
+    const child = spawn('script', ['-qfec', synapseCommandLine(args), '/dev/null'], {env})
     let output = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     const code = await new Promise((resolve) => child.on('close', resolve))
