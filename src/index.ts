@@ -16,7 +16,8 @@ export {
   systemErrorCode,
   withDetail,
 } from './providers/support.js'
-export {type OpenStoreOptions, type StorageBackend, StorageBackends, redactUrl, schemeOf} from './store/backends.js'
+export {REDACTED, redactUrl} from './core/redact.js'
+export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
 export {MemorySessionStore} from './store/memory-store.js'
 export * from './store/session-store.js'
 // The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.

@@ -3,6 +3,7 @@ import {createInterface} from 'node:readline'
 import {type OutputStyle, paint, plural} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
 import {isSynapseError} from '../core/errors.js'
+import {terminalSafe} from '../core/terminal-text.js'
 import {applyRetention} from '../core/retention.js'
 import type {Message} from '../store/session-store.js'
 import type {Conversation} from './conversation.js'
@@ -83,7 +84,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   rl.on('SIGINT', onInterrupt)
   process.on('SIGINT', onInterrupt)
 
-  const describe = () => `session ${conversation.session.id} · ${conversation.provider.name}/${model}`
+  const describe = () => terminalSafe(`session ${conversation.session.id} · ${conversation.provider.name}/${model}`)
   say(paint(style, 'dim', `synapse · ${describe()} · /help for commands, /exit or Ctrl-D to leave`))
   if (options.resumed) {
     const recent = await conversation.store.messages(conversation.session.id, {last: RESUME_MESSAGES})
@@ -109,10 +110,10 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       for (const message of messages) say(formatMessage(message, style))
     },
     async model(argument) {
-      if (!argument) return void say(`Model: ${conversation.provider.name}/${model}`)
+      if (!argument) return void say(terminalSafe(`Model: ${conversation.provider.name}/${model}`))
       await conversation.use(conversation.provider, argument)
       model = argument
-      say(`Using ${conversation.provider.name}/${model} from now on.`)
+      say(terminalSafe(`Using ${conversation.provider.name}/${model} from now on.`))
     },
     async new() {
       const session = await conversation.startNew()
@@ -122,7 +123,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     async session() {
       const {session} = conversation
       const count = (await conversation.store.messages(session.id)).length
-      say(`Session ${session.id}${session.title ? ` "${session.title}"` : ''} · ${conversation.provider.name}/${model} · ${plural(count, 'message')}`)
+      say(terminalSafe(`Session ${session.id}${session.title ? ` "${session.title}"` : ''} · ${conversation.provider.name}/${model} · ${plural(count, 'message')}`))
     },
   }
 
@@ -163,7 +164,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
         model,
         onDelta: (text) => {
           if (text === '') return
-          output.write(text)
+          output.write(terminalSafe(text, {multiline: true}))
           endsWithNewline = text.endsWith('\n')
         },
         prompt,
@@ -198,7 +199,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
 function formatMessage(message: Message, style: OutputStyle): string {
   const who = message.role === 'user' ? paint(style, 'green', 'you') : paint(style, 'cyan', message.role)
   const mark = message.status === 'complete' ? '' : paint(style, 'yellow', ` (${message.status})`)
-  return `${paint(style, 'bold', who)}${mark}: ${message.content}`
+  return `${paint(style, 'bold', who)}${mark}: ${terminalSafe(message.content, {multiline: true})}`
 }
 
 function messageOf(error: unknown): string {
@@ -206,6 +207,6 @@ function messageOf(error: unknown): string {
 }
 
 function reportError(error: unknown, warn: (text: string) => void, style: OutputStyle): void {
-  warn(`${paint(style, 'red', 'Error:')} ${messageOf(error)}`)
-  if (isSynapseError(error)) for (const hint of error.suggestions) warn(`  ${paint(style, 'dim', '→')} ${hint}`)
+  warn(`${paint(style, 'red', 'Error:')} ${terminalSafe(messageOf(error), {multiline: true})}`)
+  if (isSynapseError(error)) for (const hint of error.suggestions) warn(`  ${paint(style, 'dim', '→')} ${terminalSafe(hint, {multiline: true})}`)
 }

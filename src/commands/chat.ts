@@ -8,6 +8,7 @@ import type {Conversation, TurnResult} from '../chat/conversation.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
 import {startConversation} from '../chat/start.js'
 import {describeWithRemedy, InvalidInputError} from '../core/errors.js'
+import {terminalSafe} from '../core/terminal-text.js'
 import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export interface ChatResult {
@@ -134,7 +135,8 @@ export default class Chat extends StoreCommand {
         onDelta: (text) => {
           spinner?.stop()
           if (!streaming || text === '') return
-          process.stdout.write(text)
+          // A reply piped to a file is the user's data, byte for byte; a terminal must not run it.
+          process.stdout.write(process.stdout.isTTY ? terminalSafe(text, {multiline: true}) : text)
           endsWithNewline = text.endsWith('\n')
         },
         prompt,
@@ -154,10 +156,10 @@ export default class Chat extends StoreCommand {
     if (result.timeToFirstTokenMs !== null) parts.push(`first token ${result.timeToFirstTokenMs} ms`)
     if (result.usage.inputTokens !== null) parts.push(`${result.usage.inputTokens}→${result.usage.outputTokens ?? '?'} tokens`)
     parts.push(`${result.omitted} earlier ${result.omitted === 1 ? 'message' : 'messages'} left out of the context`)
-    process.stderr.write(`${paint(this.errorStyle, 'dim', parts.join(' · '))}\n`)
+    process.stderr.write(`${paint(this.errorStyle, 'dim', terminalSafe(parts.join(' · ')))}\n`)
   }
 
   private warnNotSaved(reason: unknown): void {
-    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${describeWithRemedy(reason)}\n`)
+    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${terminalSafe(describeWithRemedy(reason), {multiline: true})}\n`)
   }
 }

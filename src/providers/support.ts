@@ -8,6 +8,7 @@
  * reads the same whichever provider met it.
  */
 import {isSynapseError, SynapseError} from '../core/errors.js'
+import {redactUrl} from '../core/redact.js'
 
 /** The most of a server's own error text a message repeats, so one line stays readable. */
 const MAX_DETAIL = 200
@@ -222,16 +223,9 @@ export function interruptedError(provider: string): SynapseError {
   return new SynapseError('INTERRUPTED', `The ${provider} request was interrupted.`, {exitCode: 130})
 }
 
-/** The base URL without credentials or a trailing slash, as messages show it. */
+/** The base URL with its password redacted and no trailing slash, as messages show it. */
 export function displayUrl(baseUrl: string): string {
-  try {
-    const url = new URL(baseUrl)
-    url.username = ''
-    url.password = ''
-    return url.toString().replace(/\/+$/, '')
-  } catch {
-    return baseUrl
-  }
+  return redactUrl(baseUrl).replace(/\/+$/, '')
 }
 
 /** 300 -> '300 ms', 600000 -> '600 s'. */

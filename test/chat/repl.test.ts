@@ -278,6 +278,25 @@ describe('runRepl', () => {
       expect(repl.out).to.equal(`${banner(conv)}No messages yet.\n`)
     })
 
+    it('/history, /session, the resumed exchanges and a streamed reply show stored escape sequences as visible text', async () => {
+      const hostile = 'x\u001B]0;pwned\u0007y\u001B[2Jz\u009B1mw\rFAKE'
+      const shown = String.raw`x\x1b]0;pwned\x07y\x1b[2Jz\x9b1mw\rFAKE`
+      const conv = await conversation({title: hostile})
+      await store.append(conv.session.id, [
+        {content: `q ${hostile}\nline two\tend`, role: 'user'},
+        {content: `a ${hostile}`, role: 'assistant'},
+      ])
+      server.reply([`r ${hostile}`])
+      start(conv, {resumed: true})
+
+      await repl.finish('/history', 'next', '/session')
+
+      const exchange = `you: q ${shown}\nline two\tend\nassistant: a ${shown}\n`
+      expect(repl.out).to.equal(`${banner(conv)}${exchange}${exchange}r ${shown}\nSession ${conv.session.id} "${shown}" · openai/${MODEL} · 4 messages\n`)
+      // The store keeps the exact text.
+      expect((await store.messages(conv.session.id)).at(-1)?.content).to.equal(`r ${hostile}`)
+    })
+
     it('/model prints the model, and /model NAME makes later prompts use NAME and stores it on the session', async () => {
       const conv = await conversation()
       server.reply(['From large'])

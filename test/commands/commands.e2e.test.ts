@@ -188,4 +188,24 @@ describe('commands (end to end)', function () {
     expect((await copy.get(created.stdout.trim())).title).to.equal('keep')
     await copy.close()
   })
+  // Port 1 on loopback refuses at once, so the URL reaches every message that names the database.
+  for (const [password, url] of [
+    ['pa/ss', 'postgres://postgres:pa/ss@127.0.0.1:1/x'],
+    ['12/ss', 'postgres://postgres:12/ss@127.0.0.1:1/x'],
+    ['p@ss:w#rd?x', 'postgres://postgres:p@ss:w#rd?x@127.0.0.1:1/x'],
+    ['s3cr/t', 'postgres://postgres@127.0.0.1:1/x?password=s3cr/t'],
+  ]) {
+    it(`never prints the password of DATABASE_URL=${url}`, async function () {
+      const env = {DATABASE_URL: url}
+      const listed = await synapse(sandbox, ['sessions', 'list'], {env})
+      expect(listed.code).to.equal(1)
+      expect(listed.stderr).to.match(/^Error: .*postgres:\/\/postgres.*\*\*\*/)
+      for (const args of [['sessions', 'list'], ['sessions', 'list', '--json'], ['db', 'status'], ['db', 'status', '--json'], ['config', 'show'], ['config', 'show', '--json'], ['config', 'path'], ['config', 'path', '--json']]) {
+        const {stderr, stdout} = await synapse(sandbox, args, {env})
+        expect(stdout + stderr, args.join(' ')).to.include('postgres://postgres')
+        expect(stdout, args.join(' ')).not.to.include(password)
+        expect(stderr, args.join(' ')).not.to.include(password)
+      }
+    })
+  }
 })
