@@ -25,7 +25,7 @@ describe('stored text on a terminal (end to end)', function () {
   let id: string
 
   before(function () {
-    requireProgram('script')
+    requireProgram(this, 'script')
   })
 
   beforeEach(async () => {
