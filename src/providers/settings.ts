@@ -7,12 +7,13 @@ import type {ProviderDescriptor, ProviderSettings} from './provider.js'
  * provider and nowhere else: never to a log, an error message or the database.
  */
 export function providerSettings(descriptor: ProviderDescriptor, config: LoadedConfig, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
-  const {api_key: apiKey, base_url: baseUrl, max_retries: maxRetries, timeout_ms: timeoutMs, ...extra} = config.settings.providers[descriptor.name] ?? {}
+  const {api_key: apiKey, base_url: baseUrl, idle_timeout_ms: idleTimeoutMs, max_retries: maxRetries, timeout_ms: timeoutMs, ...extra} = config.settings.providers[descriptor.name] ?? {}
   const fromEnv = descriptor.apiKeyEnv ? env[descriptor.apiKeyEnv] : undefined
   return {
     apiKey: fromEnv || (typeof apiKey === 'string' ? apiKey : undefined),
     baseUrl: typeof baseUrl === 'string' ? baseUrl : undefined,
     extra,
+    idleTimeoutMs: typeof idleTimeoutMs === 'number' ? idleTimeoutMs : undefined,
     maxRetries: typeof maxRetries === 'number' ? maxRetries : undefined,
     timeoutMs: typeof timeoutMs === 'number' ? timeoutMs : undefined,
   }

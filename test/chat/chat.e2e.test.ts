@@ -328,6 +328,19 @@ describe('chat (end to end)', function () {
       {expected: /^Error: .*gpt-5\.4-mini.*\(404\)/, hint: /--model/, name: '404 model', script: (s) => s.fail(404, 'The model `gpt-5.4-mini` does not exist.', {code: 'model_not_found'})},
       {expected: /^Error: .*rate.limit/i, hint: /wait/i, name: '429 after retries', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Rate limit reached.', status: 429, type: 'error'})},
       {expected: /^Error: The openai provider failed with HTTP 503 after 1 retry: Overloaded\.$/, hint: /Try again later/, name: '5xx', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Overloaded.', status: 503, type: 'error'})},
+      {
+        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered with an HTML page, not a chat completion stream — check OPENAI_BASE_URL or providers\.openai\.base_url\.$/,
+        hint: /base URL/,
+        name: 'an HTML page with 200',
+        script: (s) => s.enqueue({body: '<!doctype html><html><body><h1>It works!</h1></body></html>\n', contentType: 'text/html', type: 'raw'}),
+      },
+      {
+        // The SDK's own "Could not parse message into JSON:" / "From chunk:" lines would come first.
+        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 sent a stream that is not valid server-sent event JSON/,
+        hint: /base URL/,
+        name: 'malformed server-sent events',
+        script: (s) => s.enqueue({body: 'data: {"id": "chatcmpl-1", "choices": [oops\n\n', contentType: 'text/event-stream', type: 'raw'}),
+      },
     ]
     for (const {expected, hint, name, script} of cases) {
       it(`${name}: one line with a hint, exit 1, the prompt kept but marked so -c does not resend it`, async function () {
@@ -362,7 +375,7 @@ describe('chat (end to end)', function () {
     })
 
     it('a server that stalls is a timeout error naming the limit', async function () {
-      writeConfig('[providers.openai]\ntimeout_ms = 300\nmax_retries = 0\n')
+      writeConfig('[providers.openai]\nidle_timeout_ms = 300\nmax_retries = 0\n')
       server.reply(['Start'], {stallAfterChunks: 1})
       const {code, stderr, stdout} = await synapse(sandbox, ['Slow?'])
       expect(code).to.equal(1)

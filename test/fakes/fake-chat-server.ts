@@ -16,6 +16,7 @@ import type {
   RecordedChat,
   RecordedRequest,
   ScriptedError,
+  ScriptedRaw,
   ScriptedReply,
   ScriptedResponse,
 } from '../../src/testing/provider-suite.js'
@@ -26,6 +27,7 @@ export type {
   RecordedRequest,
   ScriptedError,
   ScriptedNoResponse,
+  ScriptedRaw,
   ScriptedReply,
   ScriptedResponse,
 } from '../../src/testing/provider-suite.js'
@@ -160,6 +162,12 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
   /** The next scripted response for a chat request. */
   protected nextResponse(): ScriptedResponse {
     return this.queue.shift() ?? this.defaultResponse
+  }
+
+  /** Writes a scripted raw response as it is. */
+  protected sendRaw(res: ServerResponse, script: ScriptedRaw): void {
+    res.writeHead(script.status ?? 200, script.contentType === null ? {} : {'content-type': script.contentType})
+    res.end(script.body)
   }
 
   protected sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -70,6 +70,11 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
         return
       }
 
+      case 'raw': {
+        this.sendRaw(res, script)
+        return
+      }
+
       case 'reply': {
         const body = request.body as Record<string, unknown>
         const includeUsage = (body.stream_options as undefined | {include_usage?: boolean})?.include_usage === true
