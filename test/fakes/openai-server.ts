@@ -58,7 +58,7 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
       return
     }
 
-    const script = this.nextResponse()
+    const script = this.nextResponse(request.chat)
     switch (script.type) {
       case 'error': {
         this.sendError(res, script)
