@@ -6,6 +6,9 @@ export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
 // What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
 export {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  type OpenedStream,
   type ProviderErrorContext,
   ProviderErrorTranslator,
   type TransportFailure,
@@ -13,6 +16,9 @@ export {
   formatDuration,
   guardStream,
   interruptedError,
+  sdkTimeout,
+  type StreamLimits,
+  streamLimits,
   systemErrorCode,
   withDetail,
 } from './providers/support.js'

@@ -44,10 +44,11 @@ export interface ConversationOptions {
 /**
  * One conversation: sends a prompt with the session's history and saves the exchange so that no
  * turn is ever lost. The order is the contract:
- * 1. the user's message is committed before the request goes out;
+ * 1. the user's message is committed, "pending", before the request goes out;
  * 2. the reply streams to the caller as it arrives, nothing written meanwhile;
  * 3. the reply is committed when it completes, with provider, model, tokens, finish reason and
- *    duration; an interrupted reply is committed as far as it got;
+ *    duration, in one transaction with its question's change to "complete" (`appendReply`); an
+ *    interrupted reply is committed so too, as far as it got;
  * 4. when the request fails, the user's message is marked "error", so the next turn does not send a
  *    question without its answer, and the error is thrown.
  * A storage failure never costs the user the reply: it is recorded in the result instead.
@@ -81,7 +82,8 @@ export class Conversation {
     // Without its history a turn would be a different conversation: a failed read is an error.
     const history = await store.messages(sessionId)
     const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
-    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user'}]))) ?? []
+    // Pending until its reply commits: no other turn (in this process or another) sends it meanwhile.
+    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user', status: 'pending'}]))) ?? []
 
     const started = performance.now()
     let firstTokenAt: null | number = null
@@ -99,8 +101,7 @@ export class Conversation {
         // answer to nothing.
         if (userMessage)
           await save(() =>
-            store.append(sessionId, [
-            {
+            store.appendReply(sessionId, userMessage.id, {
               content: reply,
               durationMs,
               finishReason: event.finishReason,
@@ -109,9 +110,8 @@ export class Conversation {
               outputTokens: event.usage.outputTokens,
               provider: provider.name,
               role: 'assistant',
-            },
-          ]),
-        )
+            }),
+          )
         return this.result({durationMs, finishReason: event.finishReason, firstTokenAt, model: event.model, omitted: context.omitted, reply, saveError, started, status: 'complete', usage: event.usage})
       }
       throw new SynapseError('PROVIDER_ERROR', `The ${provider.name} provider ended its reply without finishing it.`, {
@@ -127,7 +127,7 @@ export class Conversation {
         // nothing to keep, the question is marked failed so the next turn does not resend it.
         await save(async () => {
           if (reply === '') await store.updateMessage(userMessage.id, {metadata, status: 'error'})
-          else await store.append(sessionId, [{content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'}])
+          else await store.appendReply(sessionId, userMessage.id, {content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'})
         })
       }
       if (!interrupted) throw error

@@ -80,18 +80,23 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
   const meta = Object.entries(session.metadata)
   if (meta.length > 0) lines.push(`${paint(style, 'dim', 'meta:')} ${meta.map(([k, v]) => line(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)).join(' ')}`)
-  for (const message of messages) {
-    lines.push('', messageHeader(message, style), body(message.content))
-  }
+  const byId = new Map(messages.map((m) => [m.id, m]))
+  messages.forEach((message, index) => {
+    // A reply stored after another turn's messages (two processes in one session) names its question.
+    const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined
+    lines.push('', messageHeader(message, style, question), body(message.content))
+  })
   return lines
 }
 
-function messageHeader(message: Message, style: OutputStyle): string {
+function messageHeader(message: Message, style: OutputStyle, question?: Message | string): string {
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
   const details: string[] = []
   if (message.model) details.push(terminalSafe(message.model))
   if (message.inputTokens !== null || message.outputTokens !== null) details.push(`${message.inputTokens ?? '?'}→${message.outputTokens ?? '?'} tokens`)
-  if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
+  if (message.status === 'pending') details.push(paint(style, 'yellow', 'unanswered'))
+  else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
+  if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(oneLine(question.content), 40)}"`}`)
   const head = paint(style, 'bold', paint(style, tint, message.role))
   return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
 }
