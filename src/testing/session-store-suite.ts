@@ -453,7 +453,7 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
 
       it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async function () {
         const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
-        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
         for (const bad of [
           {position: 3e9},
           {position: 1e300},
@@ -481,7 +481,7 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
       describe('a batch (restoreAll)', function () {
         const at = new Date('2025-05-01T00:00:00.000Z')
         const sessionOf = (id: string, title: string) => ({createdAt: at, id, metadata: {}, model: null, provider: null, systemPrompt: null, title, updatedAt: at})
-        const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user' as const, sessionId, status: 'complete' as const})
+        const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, replyTo: null, role: 'user' as const, sessionId, status: 'complete' as const})
 
         /** Everything the store holds, as one string: equal strings, equal stores. */
         async function dump(): Promise<string> {
