@@ -1,6 +1,7 @@
 import {isSynapseError, SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
-import type {Message, Session, SessionStore} from '../store/session-store.js'
+import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import {newSessionRecord} from '../store/store-helpers.js'
 import {buildContext, type ContextBudget} from './context.js'
 
 export interface TurnOptions {
@@ -39,6 +40,11 @@ export interface ConversationOptions {
   provider: Provider
   session: Session
   store: SessionStore
+  /**
+   * false: `session` is not in the store yet and is created there by the first turn, so that a
+   * conversation left without one (`synapse -r`, then /exit) leaves no empty session. Default true.
+   */
+  stored?: boolean
 }
 
 /**
@@ -55,10 +61,28 @@ export interface ConversationOptions {
 export class Conversation {
   session: Session
   private readonly options: ConversationOptions
+  private stored: boolean
 
   constructor(options: ConversationOptions) {
     this.options = options
     this.session = options.session
+    this.stored = options.stored ?? true
+  }
+
+  /** Deletes the session's messages, keeping the session; how many went. */
+  async clear(): Promise<number> {
+    return this.stored ? this.options.store.clear(this.session.id) : 0
+  }
+
+  /** The session's messages, in order; none before the first turn of a session not stored yet. */
+  async messages(options?: LoadOptions): Promise<Message[]> {
+    return this.stored ? this.options.store.messages(this.session.id, options) : []
+  }
+
+  /** The session as the store has it now: another process may have renamed it. */
+  async refresh(): Promise<Session> {
+    if (this.stored && this.options.persistent) this.session = await this.options.store.get(this.session.id)
+    return this.session
   }
 
   get store(): SessionStore {
@@ -79,9 +103,13 @@ export class Conversation {
     }
 
     // Without its history a turn would be a different conversation: a failed read is an error.
-    const history = await store.messages(sessionId)
+    const history = await this.messages()
     const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
-    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user'}]))) ?? []
+    const [userMessage] =
+      (await save(async () => {
+        await this.ensureStored()
+        return store.append(sessionId, [{content: turn.prompt, role: 'user'}])
+      })) ?? []
 
     const started = performance.now()
     let firstTokenAt: null | number = null
@@ -135,22 +163,31 @@ export class Conversation {
     }
   }
 
-  /** Continues in a fresh session with the same provider, model and system prompt. */
+  /** Continues in a fresh session with the same provider, model and system prompt, stored at its first turn. */
   async startNew(): Promise<Session> {
     const {model, provider, systemPrompt} = this.session
-    this.session = await this.options.store.create({model, provider, systemPrompt})
+    this.session = newSessionRecord({model, provider, systemPrompt}, new Date())
+    this.stored = false
     return this.session
   }
 
   /** Switches the model (and provider) that later turns use, and remembers it on the session. */
   async use(provider: Provider, model: string): Promise<void> {
     this.options.provider = provider
-    if (this.options.persistent) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
+    if (this.options.persistent && this.stored) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
     else this.session = {...this.session, model, provider: provider.name}
   }
 
   get provider(): Provider {
     return this.options.provider
+  }
+
+  /** Creates the session in the store, with the id it has had from the start, if it is not there yet. */
+  private async ensureStored(): Promise<void> {
+    if (this.stored) return
+    const {id, metadata, model, provider, systemPrompt, title} = this.session
+    this.session = await this.options.store.create({id, metadata, model, provider, systemPrompt, title})
+    this.stored = true
   }
 
   private result(parts: {

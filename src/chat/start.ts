@@ -4,13 +4,16 @@ import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
 import {MemorySessionStore} from '../store/memory-store.js'
-import type {Session, SessionStore} from '../store/session-store.js'
+import type {Session, SessionPatch, SessionStore} from '../store/session-store.js'
+import {newSessionRecord} from '../store/store-helpers.js'
 import {Conversation} from './conversation.js'
 
 const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
 
 export interface StartOptions {
   continueLatest?: boolean
+  /** A new session is created in the store by its first turn, not now (the REPL, which may be left without one). */
+  createLazily?: boolean
   model?: string
   provider?: string
   /** false: nothing is written; history of a continued session is read but not added to. */
@@ -62,9 +65,14 @@ export async function startConversation(context: StartContext, options: StartOpt
 
   let notSavedBecause = options.save ? context.openError : undefined
   if (options.save && realStore) {
+    if (!existing && options.createLazily) {
+      const session = newSessionRecord(fields, new Date())
+      return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore, stored: false}), model}
+    }
+
     try {
       const session = existing
-        ? await realStore.update(existing.id, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
+        ? await updateIfChanged(realStore, existing, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
         : await realStore.create(fields)
       return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
     } catch (error) {
@@ -88,6 +96,12 @@ export async function startConversation(context: StartContext, options: StartOpt
     model,
     ...(notSavedBecause === undefined ? {} : {notSavedBecause}),
   }
+}
+
+/** Opening a session as it is writes nothing, so its updatedAt (its place in lists, in -c, in retention) stays. */
+async function updateIfChanged(store: SessionStore, session: Session, patch: SessionPatch): Promise<Session> {
+  const changed = (Object.keys(patch) as Array<keyof SessionPatch>).some((key) => patch[key] !== session[key])
+  return changed ? store.update(session.id, patch) : session
 }
 
 async function findSession(store: SessionStore, options: StartOptions): Promise<Session> {
