@@ -52,7 +52,9 @@ export class ReplInput {
     })
     // Tagged as they are emitted: a paste is decoded in one go, long before the loop reads its lines.
     this.rl.on('line', (text: string) => {
-      this.queue.push({pasted: this.pasting, text})
+      // A CR inside a line is no key the user pressed (Enter and a pasted newline end the line): it
+      // is Node 24's readline handing back a recalled entry of several lines with CRs between them.
+      this.queue.push({pasted: this.pasting, text: text.replaceAll('\r', '\n')})
       this.wake?.()
     })
     this.rl.on('close', () => {
