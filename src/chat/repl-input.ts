@@ -55,6 +55,9 @@ export class ReplInput {
       // A CR inside a line is no key the user pressed (Enter and a pasted newline end the line): it
       // is Node 24's readline handing back a recalled entry of several lines with CRs between them.
       this.queue.push({pasted: this.pasting, text: text.replaceAll('\r', '\n')})
+      // readline has just moved to a fresh line, where the rest of the paste is echoed: mark it as
+      // going on. Both prompts are two columns wide, so readline's idea of the cursor stays right.
+      if (this.pasting && terminal) output.write(options.continuationPrompt)
       this.wake?.()
     })
     this.rl.on('close', () => {

@@ -145,6 +145,28 @@ describe('the REPL (end to end)', function () {
       expect(await sessions(), 'a REPL left without a turn leaves no session').to.deep.equal([])
     })
 
+    it('Ctrl-C while a reply streams stops it, keeps the partial reply, and the REPL goes on', async function () {
+      server.reply(['Part one', ' never sent'], {stallAfterChunks: 1})
+      server.reply(['Resumed.'])
+      await startRepl()
+
+      await terminal.type('long answer please')
+      await terminal.waitFor((screen) => lastLine(screen) === 'Part one', 'the partial reply')
+      await terminal.press('C-c')
+      await terminal.waitFor((screen) => screen.endsWith('Interrupted; the reply so far is kept.\n>'), 'the notice and a fresh prompt')
+      await terminal.type('go on')
+      const screen = await terminal.waitFor('Resumed.', 'the next reply')
+      await terminal.press('C-d')
+
+      expect(await exitCode()).to.equal(0)
+      expect(linesFrom(screen, '> long answer please')).to.deep.equal(['> long answer please', 'Part one', 'Interrupted; the reply so far is kept.', '> go on', 'Resumed.', '>'])
+      expect(server.chatRequests[1].chat!.messages.map((m) => [m.role, m.content])).to.deep.equal([
+        ['user', 'long answer please'],
+        ['assistant', 'Part one'],
+        ['user', 'go on'],
+      ])
+    })
+
     it('leaves with Ctrl-D, the shell prompt on a line of its own', async function () {
       await startRepl()
       await terminal.press('C-d')
