@@ -20,7 +20,7 @@ export interface ReplInputOptions {
   terminal: boolean
 }
 
-type Keypress = {name?: string}
+type Keypress = {code?: string; name?: string; sequence?: string}
 
 /**
  * The REPL's input on top of node:readline: whole messages rather than lines. On a terminal it
@@ -36,6 +36,7 @@ export class ReplInput {
   private pasting = false
   private readonly queue: InputLine[] = []
   private readonly rl: Interface
+  private strayTilde = false
   private wake?: () => void
 
   constructor(private readonly options: ReplInputOptions) {
@@ -172,8 +173,23 @@ export class ReplInput {
   }
 
   private readonly onKeypress = (_text: string | undefined, key: Keypress | undefined) => {
-    if (key?.name === 'paste-start') this.pasting = true
-    else if (key?.name === 'paste-end') this.pasting = false
+    if (key?.name === 'paste-start' || key?.name === 'paste-end') {
+      this.pasting = key.name === 'paste-start'
+      return
+    }
+
+    // Deno's readline decodes ESC[200~ as a key "[200" and a "~" it types into the line: the marker
+    // still tells where the paste starts or ends, and the stray "~" is taken back.
+    if (key?.code === '[200' || key?.code === '[201') {
+      this.pasting = key.code === '[200'
+      this.strayTilde = true
+      return
+    }
+
+    if (this.strayTilde) {
+      this.strayTilde = false
+      if (key?.sequence === '~') this.rl.write(null, {name: 'backspace'})
+    }
   }
 
   /** The history holds whole messages: readline added each of their lines, and answers to questions. */

@@ -78,6 +78,11 @@ describe('the REPL (end to end)', function () {
       await terminal.waitFor((screen) => lastLine(screen) === '…' && screen.split('\n').length > before, `the continuation prompt after ${text}`)
     }
 
+    /** Waits for `reply` and the prompt after it; returns the screen. */
+    function replyAndPrompt(reply: string): Promise<string> {
+      return terminal.waitFor((screen) => screen.includes(reply) && lastLine(screen) === '>', `${reply} and a prompt`)
+    }
+
     /** Waits for the shell to be back, and returns the exit code synapse left. */
     async function exitCode(): Promise<number> {
       await terminal.waitFor((screen) => lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell prompt')
@@ -116,7 +121,7 @@ describe('the REPL (end to end)', function () {
       await terminal.waitFor('Block received.', 'the reply to the block')
       await typeAndGoOn('one \\')
       await terminal.type('two')
-      const screen = await terminal.waitFor('Continued received.', 'the reply to the continued line')
+      const screen = await replyAndPrompt('Continued received.')
 
       expect(userMessages()).to.deep.equal(['first line\n  indented "quoted" line\\', 'one \ntwo'])
       expect(linesFrom(screen, '> """')).to.deep.equal(['> """', '… first line', '…   indented "quoted" line\\', '… """', 'Block received.', '> one \\', '… two', 'Continued received.', '>'])
@@ -155,7 +160,7 @@ describe('the REPL (end to end)', function () {
       await terminal.press('C-c')
       await terminal.waitFor((screen) => screen.endsWith('Interrupted; the reply so far is kept.\n>'), 'the notice and a fresh prompt')
       await terminal.type('go on')
-      const screen = await terminal.waitFor('Resumed.', 'the next reply')
+      const screen = await replyAndPrompt('Resumed.')
       await terminal.press('C-d')
 
       expect(await exitCode()).to.equal(0)
