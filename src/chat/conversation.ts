@@ -1,6 +1,7 @@
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
 import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import {MemorySessionStore} from '../store/memory-store.js'
 import {newSessionRecord} from '../store/store-helpers.js'
 import {buildContext, type ContextBudget} from './context.js'
 
@@ -31,6 +32,13 @@ export interface TurnResult {
   /** From sending the request to the first piece of the reply; null if none came. */
   timeToFirstTokenMs: null | number
   usage: Usage
+}
+
+const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+
+/** A store that cannot be written now (locked past the timeout, read-only, full): a reason to go on unsaved, not to fail. */
+export function isStorageFailure(error: unknown): boolean {
+  return isSynapseError(error) && STORAGE_FAILURES.has(error.code)
 }
 
 export interface ConversationOptions {
@@ -90,9 +98,9 @@ export class Conversation {
   }
 
   async send(turn: TurnOptions): Promise<TurnResult> {
+    let saveError: unknown = await this.ensureStored()
     const {budget, provider, store} = this.options
     const sessionId = this.session.id
-    let saveError: unknown
     const save = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
       try {
         return await work()
@@ -103,13 +111,9 @@ export class Conversation {
     }
 
     // Without its history a turn would be a different conversation: a failed read is an error.
-    const history = await this.messages()
+    const history = await store.messages(sessionId)
     const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
-    const [userMessage] =
-      (await save(async () => {
-        await this.ensureStored()
-        return store.append(sessionId, [{content: turn.prompt, role: 'user'}])
-      })) ?? []
+    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user'}]))) ?? []
 
     const started = performance.now()
     let firstTokenAt: null | number = null
@@ -182,12 +186,28 @@ export class Conversation {
     return this.options.provider
   }
 
-  /** Creates the session in the store, with the id it has had from the start, if it is not there yet. */
-  private async ensureStored(): Promise<void> {
-    if (this.stored) return
+  /**
+   * Creates the session in the store, with the id it has had from the start, if it is not there
+   * yet. A store that cannot be written moves the conversation into memory, as startConversation
+   * does for one that cannot be opened: the turns keep their context, and the failure is returned
+   * for the first turn to report as not saved.
+   */
+  private async ensureStored(): Promise<unknown> {
+    if (this.stored) return undefined
     const {id, metadata, model, provider, systemPrompt, title} = this.session
-    this.session = await this.options.store.create({id, metadata, model, provider, systemPrompt, title})
-    this.stored = true
+    const fields = {id, metadata, model, provider, systemPrompt, title}
+    try {
+      this.session = await this.options.store.create(fields)
+      this.stored = true
+      return undefined
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error
+      const memory = new MemorySessionStore()
+      this.session = await memory.create(fields)
+      Object.assign(this.options, {persistent: false, store: memory})
+      this.stored = true
+      return error
+    }
   }
 
   private result(parts: {

@@ -1,14 +1,12 @@
 import type {LoadedConfig} from '../config/index.js'
-import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
 import {MemorySessionStore} from '../store/memory-store.js'
 import type {Session, SessionPatch, SessionStore} from '../store/session-store.js'
 import {newSessionRecord} from '../store/store-helpers.js'
-import {Conversation} from './conversation.js'
-
-const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+import {Conversation, isStorageFailure} from './conversation.js'
 
 export interface StartOptions {
   continueLatest?: boolean
@@ -78,7 +76,7 @@ export async function startConversation(context: StartContext, options: StartOpt
     } catch (error) {
       // A database that cannot be written (locked past the timeout, read-only, full) must not cost
       // the user the reply: the turn runs in memory and the caller warns that it was not saved.
-      if (!isSynapseError(error) || !STORAGE_FAILURES.has(error.code)) throw error
+      if (!isStorageFailure(error)) throw error
       notSavedBecause = error
     }
   }

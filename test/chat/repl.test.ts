@@ -6,6 +6,7 @@ import {PassThrough} from 'node:stream'
 import {Conversation} from '../../src/chat/conversation.js'
 import {type ReplOptions, type ReplOutcome, runRepl} from '../../src/chat/repl.js'
 import {type LoadedConfig, loadConfig} from '../../src/config/index.js'
+import {SynapseError} from '../../src/core/errors.js'
 import {openaiProvider} from '../../src/providers/openai.js'
 import type {Provider} from '../../src/providers/provider.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
@@ -278,6 +279,32 @@ describe('runRepl', () => {
         {content: 'Sys', role: 'system'},
         {content: 'Hello', role: 'user'},
       ])
+    })
+
+    it('goes on in memory when the store cannot be written at the first turn: one warning, and the turns keep their context', async () => {
+      class LockedStore extends MemorySessionStore {
+        override async create(): Promise<never> {
+          throw new SynapseError('STORAGE_BUSY', 'The database is locked by another process.')
+        }
+      }
+      store = new LockedStore()
+      const conv = lazyConversation()
+      server.reply(['One'])
+      server.reply(['Two'])
+      start(conv)
+
+      const outcome = await repl.finish('first', 'second', '/count')
+
+      expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
+      expect(repl.err).to.equal('Warning: not saved: The database is locked by another process.\n')
+      expect(repl.out).to.equal(`${banner(conv)}One\nTwo\n4 messages in this session.\n`)
+      expect(server.chatRequests[1].chat?.messages).to.deep.equal([
+        {content: 'Sys', role: 'system'},
+        {content: 'first', role: 'user'},
+        {content: 'One', role: 'assistant'},
+        {content: 'second', role: 'user'},
+      ])
+      expect(await store.count()).to.equal(0)
     })
 
     it('/new stores the new session only at its first turn', async () => {
