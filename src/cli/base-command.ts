@@ -1,6 +1,7 @@
 import {Command, Errors} from '@oclif/core'
 
 import {isSynapseError, SynapseError} from '../core/errors.js'
+import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore} from '../store/session-store.js'
 import {detectStyle, type OutputStyle, paint} from './output.js'
 import {runtime} from './runtime.js'
@@ -36,6 +37,14 @@ export abstract class SynapseCommand extends Command {
     this.exit(report.exitCode)
   }
 
+  /** The installed providers; a plugin whose hook failed costs one warning line on stderr, not the command. */
+  protected async providerRegistry(): Promise<ProviderRegistry> {
+    const {formatWarning, loadProviderRegistry} = await import('../plugins/extensions.js')
+    const {registry, warnings} = await loadProviderRegistry(this.config)
+    for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
+    return registry
+  }
+
   /** Asks on a terminal; refuses (false) when stdin is not one. */
   protected async confirm(question: string): Promise<boolean> {
     if (!process.stdin.isTTY) return false
@@ -69,7 +78,9 @@ export abstract class StoreCommand extends SynapseCommand {
     const store = runtime.store
     delete runtime.store
     delete runtime.openError
+    delete runtime.openReadOnly
     delete runtime.cleanup
+    delete runtime.cleanupError
     await store?.close()
     return super.finally(error)
   }

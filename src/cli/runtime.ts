@@ -11,7 +11,11 @@ export interface Runtime {
   config?: LoadedConfig
   /** What automatic retention removed before the command ran. */
   cleanup?: PruneResult
+  /** Why automatic retention failed; the command goes on, with a warning. */
+  cleanupError?: unknown
   openError?: unknown
+  /** Set when the store could not be opened for writing: opens it for reading only. */
+  openReadOnly?: () => Promise<SessionStore>
   store?: SessionStore
 }
 
@@ -24,6 +28,8 @@ export const runtime: Runtime = (holder[KEY] ??= {})
 export function resetRuntime(): void {
   delete runtime.config
   delete runtime.cleanup
+  delete runtime.cleanupError
   delete runtime.openError
+  delete runtime.openReadOnly
   delete runtime.store
 }

@@ -7,7 +7,7 @@ import {Spinner} from '../cli/spinner.js'
 import type {Conversation, TurnResult} from '../chat/conversation.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
 import {startConversation} from '../chat/start.js'
-import {InvalidInputError, isSynapseError} from '../core/errors.js'
+import {describeWithRemedy, InvalidInputError} from '../core/errors.js'
 import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export interface ChatResult {
@@ -71,7 +71,7 @@ export default class Chat extends StoreCommand {
     const {registry, warnings} = await loadProviderRegistry(this.config)
     for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
     const started = await startConversation(
-      {config: runtime.config, openError: runtime.openError, registry, store: runtime.openError ? undefined : runtime.store},
+      {config: runtime.config, openError: runtime.openError, openReadOnly: runtime.openReadOnly, registry, store: runtime.openError ? undefined : runtime.store},
       {continueLatest: flags.continue, createLazily: flags.repl, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
     )
     if (started.notSavedBecause !== undefined) this.warnNotSaved(started.notSavedBecause)
@@ -169,7 +169,6 @@ export default class Chat extends StoreCommand {
   }
 
   private warnNotSaved(reason: unknown): void {
-    const why = isSynapseError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason)
-    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${why}\n`)
+    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${describeWithRemedy(reason)}\n`)
   }
 }

@@ -5,8 +5,10 @@ import type {ValueKind} from './candidates.js'
 /** Option flags whose values complete, by flag name, on every command that has one (plugins' too). */
 export const FLAG_VALUES: Readonly<Record<string, ValueKind>> = {model: 'models', provider: 'providers', session: 'sessions'}
 
-/** Arguments that take session ids, by command id and argument name. */
+/** Arguments that take values synapse knows (session ids, provider names), by command id and argument name. */
 export const ARGUMENT_VALUES: Readonly<Record<string, Readonly<Record<string, ValueKind>>>> = {
+  'keys:remove': {provider: 'providers'},
+  'keys:set': {provider: 'providers'},
   'sessions:delete': {ids: 'sessions'},
   'sessions:export': {ids: 'sessions'},
   'sessions:rename': {id: 'sessions'},

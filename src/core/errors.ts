@@ -98,3 +98,9 @@ export class ConfigError extends SynapseError {
 export function isSynapseError(error: unknown): error is SynapseError {
   return typeof error === 'object' && error !== null && (error as {[BRAND]?: boolean})[BRAND] === true
 }
+
+/** An error as one line for a warning: its message and, for a SynapseError, the first remedy. */
+export function describeWithRemedy(error: unknown): string {
+  if (isSynapseError(error)) return error.suggestions.length > 0 ? `${error.message} — ${error.suggestions[0]}` : error.message
+  return error instanceof Error ? error.message : String(error)
+}

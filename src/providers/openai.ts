@@ -30,8 +30,41 @@ export const openaiProvider: ProviderDescriptor = {
   create: settings => new OpenAIProvider(settings),
   defaultModel: 'gpt-5.4-mini',
   description: 'OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, OpenRouter) through base_url',
+  listModels: listServerModels,
   models: ['gpt-5.5', 'gpt-5.4', 'gpt-5.4-mini', 'gpt-5.4-nano', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'o4-mini', 'o3'],
   name: 'openai',
+  options: {
+    max_tokens_field: {
+      choices: ['max_completion_tokens', 'max_tokens'],
+      description: 'The request field that carries the output cap (default: max_completion_tokens for api.openai.com, max_tokens elsewhere)',
+      type: 'string',
+    },
+    organization: {description: "Sent as OpenAI's organization header", type: 'string'},
+    project: {description: "Sent as OpenAI's project header", type: 'string'},
+  },
+}
+
+/**
+ * `GET <base_url>/models` of an OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio...): the
+ * ids it lists. Plain fetch rather than the SDK, which costs 140 ms to import for one GET.
+ */
+async function listServerModels(settings: ProviderSettings, options: {signal: AbortSignal}): Promise<string[] | undefined> {
+  const baseUrl = settings.baseUrl ?? OPENAI_BASE_URL
+  if (isOpenAIEndpoint(baseUrl)) return undefined
+  const headers: Record<string, string> = {accept: 'application/json'}
+  if (settings.apiKey) headers.authorization = `Bearer ${settings.apiKey}`
+  const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/models`, {headers, signal: options.signal})
+  if (!response.ok) throw new SynapseError('PROVIDER_ERROR', `HTTP ${response.status}`)
+  let body: unknown
+  try {
+    body = await response.json()
+  } catch {
+    throw new SynapseError('PROVIDER_ERROR', 'the answer is not JSON')
+  }
+
+  const data = (body as {data?: unknown})?.data
+  if (!Array.isArray(data)) throw new SynapseError('PROVIDER_ERROR', 'the answer has no list of models')
+  return data.map((entry) => (entry as {id?: unknown})?.id).filter((id): id is string => typeof id === 'string')
 }
 
 let sdk: Promise<OpenAIModule> | undefined

@@ -92,6 +92,22 @@ export interface ProviderSettings {
 }
 
 /**
+ * An option a provider reads from its config table (`providers.<name>.<option>`, arriving in
+ * `ProviderSettings.extra`). The CLI checks every value against it before `create` runs, and rejects a
+ * key the provider does not declare, suggesting the closest one.
+ */
+export interface ProviderOption {
+  /** For strings: the only values accepted. */
+  choices?: readonly string[]
+  /** One line, shown in messages and help. */
+  description: string
+  /** Inclusive bounds for numbers; numbers are ≥ 0 unless `min` says more. */
+  max?: number
+  min?: number
+  type: 'boolean' | 'integer' | 'number' | 'string'
+}
+
+/**
  * How a provider makes itself known: the built-in ones and those from plugins register the same
  * descriptor type in the ProviderRegistry. Everything but `create` is static data that help and
  * completion can show without creating a provider or loading its SDK.
@@ -107,8 +123,23 @@ export interface ProviderDescriptor {
   defaultModel: string
   /** One line, shown in provider listings. */
   description: string
-  /** Well-known model names, for completion and help; the server may accept others. */
+  /**
+   * The models the configured server offers, for `synapse models`. Optional: without it, `models` is
+   * all synapse says. Resolves to undefined when this configuration has no server worth asking (the
+   * built-in openai provider asks only OpenAI-compatible servers, not api.openai.com, whose list is
+   * mostly embedding, image and audio models). `signal` ends the request (the CLI allows 2 s). Throws
+   * on a failure, with a one-line message that never contains the key.
+   */
+  listModels?(settings: ProviderSettings, options: {signal: AbortSignal}): Promise<string[] | undefined>
+  /** Well-known model names, for `synapse models`, completion and help; the server may accept others. */
   models?: string[]
   /** Lower-case letters, digits, '-' and '_'; it is also the config key `providers.<name>`. */
   name: string
+  /**
+   * The options of its config table beyond the common ones every provider gets (api_key, base_url,
+   * max_retries, timeout_ms), by snake_case name. When declared, the table is checked strictly: a value
+   * of the wrong type or range, or a key that is neither common nor declared, is an error naming the
+   * file and the key. Absent: the other keys reach `extra` unchecked (plugins written before options).
+   */
+  options?: Record<string, ProviderOption>
 }

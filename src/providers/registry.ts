@@ -1,3 +1,5 @@
+import {PROVIDER_NAME} from '../config/keys.js'
+import {closest} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import {openaiProvider} from './openai.js'
 import type {ProviderDescriptor} from './provider.js'
@@ -11,8 +13,6 @@ export interface RegisteredProvider {
   replaced?: ProviderSource
   source: ProviderSource
 }
-
-const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 /**
  * The providers the CLI knows by name. Built-in providers are registered through the same `register`
@@ -32,8 +32,10 @@ export class ProviderRegistry {
 
     const known = this.names()
     const sameButCase = known.find(candidate => candidate === name.toLowerCase())
+    const guess = sameButCase ? undefined : closest(name, known)
     const suggestions = [
       ...(sameButCase ? [`Provider names are lower case: use "${sameButCase}".`] : []),
+      ...(guess ? [`Did you mean "${guess}"?`] : []),
       `If a plugin provides "${name}", install it: synapse plugins install <package>.`,
     ]
     throw new SynapseError(

@@ -17,7 +17,7 @@ import {
   type SessionSummary,
   type StoreOptions,
 } from './session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
 
 interface Entry {
   messages: Message[]
@@ -151,23 +151,38 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    const [session] = await this.restoreAll([snapshot], options)
+    return session
+  }
+
+  /** Everything is checked before the first change, and nothing after it can fail: all or none. */
+  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
     this.open()
-    checkSnapshot(snapshot)
-    const {messages, session} = snapshot
-    const replaced = options.replace ? this.entries.get(session.id) : undefined
-    if (this.entries.has(session.id) && !replaced) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-    const replacedIds = new Set(replaced?.messages.map((m) => m.id))
-    const taken = messages.find((m) => this.messageIndex.has(m.id) && !replacedIds.has(m.id))
-    if (taken) throw new InvalidInputError(`A message with the id ${taken.id} already exists.`)
-    if (replaced) await this.delete([session.id])
-    const entry: Entry = {
-      messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
-      nextPosition: messages.length === 0 ? 0 : messages.at(-1)!.position + 1,
-      session: copySession(session),
+    checkSnapshotBatch(snapshots)
+    const replaced = new Set<string>()
+    for (const {session} of snapshots) {
+      if (!this.entries.has(session.id)) continue
+      if (!options.replace) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+      replaced.add(session.id)
     }
-    this.entries.set(session.id, entry)
-    for (const message of entry.messages) this.messageIndex.set(message.id, message)
-    return copySession(session)
+    for (const {messages} of snapshots) {
+      const taken = messages.find((m) => {
+        const holder = this.messageIndex.get(m.id)
+        return holder !== undefined && !replaced.has(holder.sessionId)
+      })
+      if (taken) throw new InvalidInputError(`A message with the id ${taken.id} already exists.`)
+    }
+    await this.delete([...replaced])
+    return snapshots.map(({messages, session}) => {
+      const entry: Entry = {
+        messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
+        nextPosition: messages.length === 0 ? 0 : messages.at(-1)!.position + 1,
+        session: copySession(session),
+      }
+      this.entries.set(session.id, entry)
+      for (const message of entry.messages) this.messageIndex.set(message.id, message)
+      return copySession(session)
+    })
   }
 
   async update(sessionId: string, patch: SessionPatch): Promise<Session> {

@@ -238,6 +238,15 @@ export interface SessionStore {
    */
   restore(snapshot: SessionSnapshot, options?: {replace?: boolean}): Promise<Session>
 
+  /**
+   * Restores several sessions as one transaction (import): either every one is written or the store
+   * is left exactly as it was, whatever fails. The rules of `restore` apply to each, and across the
+   * batch: no session twice, no message id in two of its sessions (`checkSnapshotBatch`), none taken
+   * by a session outside the batch. With `replace`, the sessions of the batch that exist are deleted
+   * first, so their message ids are free for any session of the batch. Returns the sessions in order.
+   */
+  restoreAll(snapshots: SessionSnapshot[], options?: {replace?: boolean}): Promise<Session[]>
+
   /** Releases the connection. Calling it twice is harmless; any other call after it throws. */
   close(): Promise<void>
 }

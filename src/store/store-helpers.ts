@@ -80,7 +80,23 @@ export function monotonicClock(clock: () => Date = () => new Date()): () => Date
   }
 }
 
-/** What `restore` accepts: well-formed ids (no path tricks reach any backend), ordered positions. */
+/**
+ * The largest value of an INTEGER column on PostgreSQL (32-bit signed), the narrowest backend:
+ * tokens and durations above it cannot be stored everywhere, so no backend takes them.
+ */
+export const MAX_STORED_INTEGER = 2_147_483_647
+
+/**
+ * The highest position a restored message may have. Below MAX_STORED_INTEGER on purpose: appends
+ * continue after the last position, and a session restored near the column's limit would take the
+ * restore and then refuse every later turn. A billion leaves as many turns again.
+ */
+export const MAX_RESTORED_POSITION = 1_000_000_000
+
+/** The VARCHAR lengths of the schema (src/migrations), in characters as PostgreSQL counts them. */
+const TEXT_LIMITS = {finishReason: 50, model: 200, provider: 100} as const
+
+/** What `restore` accepts: well-formed ids (no path tricks reach any backend), ordered positions, values every backend can hold. */
 export function checkSnapshot(snapshot: SessionSnapshot): void {
   const {messages, session} = snapshot
   const checkId = (id: unknown, what: string) => {
@@ -92,6 +108,7 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   for (const date of [session.createdAt, session.updatedAt]) {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new InvalidInputError(`Session ${session.id} has an invalid timestamp.`)
   }
+  checkText(session, ['title', 'provider', 'model', 'systemPrompt'], `Session ${session.id}`)
   checkNewMessages(messages)
   let previous = -1
   const ids = new Set<string>()
@@ -102,8 +119,54 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
     if (!Number.isInteger(message.position) || message.position <= previous) {
       throw new InvalidInputError(`Messages of session ${session.id} must have strictly increasing positions (${message.position} after ${previous}).`)
     }
+    if (message.position > MAX_RESTORED_POSITION) {
+      throw new InvalidInputError(`Message ${message.id} has position ${message.position}; positions go from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}.`)
+    }
     previous = message.position
     if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime())) throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
+    for (const field of ['inputTokens', 'outputTokens', 'durationMs'] as const) {
+      const value = message[field]
+      if (value !== null && value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= MAX_STORED_INTEGER)) {
+        throw new InvalidInputError(`Message ${message.id} has ${field} ${value}; it must be a whole number from 0 to ${MAX_STORED_INTEGER.toLocaleString('en-US')}, or null.`)
+      }
+    }
+    checkText(message, ['content', 'provider', 'model', 'finishReason'], `Message ${message.id}`)
+  }
+}
+
+/**
+ * Text every backend can store: PostgreSQL refuses NUL in text and cuts nothing to fit a VARCHAR,
+ * so both are refused here, the same on every backend, before anything is written.
+ */
+function checkText<T extends object>(record: T, fields: Array<keyof T & string>, what: string): void {
+  for (const field of fields) {
+    const value = record[field] as unknown
+    if (value === null || value === undefined) continue
+    if (typeof value !== 'string') throw new InvalidInputError(`${what} has a ${field} that is not text.`)
+    if (value.includes('\0')) throw new InvalidInputError(`${what} has a NUL character in its ${field}, which not every backend can store.`)
+    const limit = TEXT_LIMITS[field as keyof typeof TEXT_LIMITS]
+    if (limit !== undefined && [...value].length > limit) throw new InvalidInputError(`${what} has a ${field} of ${[...value].length} characters; at most ${limit} fit.`)
+  }
+}
+
+/**
+ * What `restoreAll` accepts: every snapshot as `checkSnapshot` says, no session twice, and no message
+ * id in two sessions of the batch (ids are unique across the store, not only within a session).
+ */
+export function checkSnapshotBatch(snapshots: SessionSnapshot[]): void {
+  if (!Array.isArray(snapshots)) throw new InvalidInputError('Sessions to restore must be an array.')
+  const sessions = new Set<string>()
+  const messageOwners = new Map<string, string>()
+  for (const snapshot of snapshots) {
+    checkSnapshot(snapshot)
+    const {id} = snapshot.session
+    if (sessions.has(id)) throw new InvalidInputError(`Session ${id} appears twice.`)
+    sessions.add(id)
+    for (const message of snapshot.messages) {
+      const owner = messageOwners.get(message.id)
+      if (owner) throw new InvalidInputError(`Message id ${message.id} appears in sessions ${owner} and ${id}; a message id names one message.`)
+      messageOwners.set(message.id, id)
+    }
   }
 }
 

@@ -393,6 +393,106 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
         await expectCode(store.restore({messages: [], session: {...session, createdAt: new Date(Number.NaN)}}), 'INVALID_INPUT')
         expect(await store.count()).to.equal(0)
       })
+
+      it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async function () {
+        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+        for (const bad of [
+          {position: 3e9},
+          {position: 1e300},
+          {inputTokens: 1e12},
+          {outputTokens: -1},
+          {durationMs: 2 ** 31},
+          {durationMs: 1.5},
+          {content: 'nul \0 inside'},
+          {model: 'm'.repeat(201)},
+          {provider: 'p'.repeat(101)},
+          {finishReason: 'f'.repeat(51)},
+        ]) {
+          const error = await expectCode(store.restore({messages: [{...message, ...bad}], session}), 'INVALID_INPUT')
+          expect(error.message, JSON.stringify(bad)).to.match(/^Message 01JNDDDDDDDDDDDDDDDDDDDDDD has /)
+        }
+        await expectCode(store.restore({messages: [], session: {...session, title: 'a\0b'}}), 'INVALID_INPUT')
+        expect(await store.count()).to.equal(0)
+        // The limits themselves are stored, and appends go on after the highest position.
+        const edge = {...message, durationMs: 2 ** 31 - 1, inputTokens: 2 ** 31 - 1, model: '模'.repeat(200), outputTokens: 0, position: 1_000_000_000}
+        await store.restore({messages: [edge], session})
+        expect(await store.messages(session.id)).to.deep.equal([edge])
+        expect((await store.append(session.id, [{content: 'next', role: 'user'}]))[0].position).to.equal(1_000_000_001)
+      })
+
+      describe('a batch (restoreAll)', function () {
+        const at = new Date('2025-05-01T00:00:00.000Z')
+        const sessionOf = (id: string, title: string) => ({createdAt: at, id, metadata: {}, model: null, provider: null, systemPrompt: null, title, updatedAt: at})
+        const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user' as const, sessionId, status: 'complete' as const})
+
+        /** Everything the store holds, as one string: equal strings, equal stores. */
+        async function dump(): Promise<string> {
+          const sessions = await store.list({limit: 10_000})
+          const whole = []
+          for (const {id} of sessions.sort((x, y) => (x.id < y.id ? -1 : 1))) whole.push({messages: await store.messages(id), session: await store.get(id)})
+          return JSON.stringify(whole)
+        }
+
+        it('writes every session of a good batch, in order, and appends go on after each', async function () {
+          const x = sessionOf('01JNXXXXXXXXXXXXXXXXXXXXXX', 'x')
+          const y = sessionOf('01JNYYYYYYYYYYYYYYYYYYYYYY', 'y')
+          const batch = [
+            {messages: [messageOf('01JNX000000000000000000000', x.id, 0), messageOf('01JNX111111111111111111111', x.id, 5)], session: x},
+            {messages: [], session: y},
+          ]
+          expect(await store.restoreAll(batch)).to.deep.equal([x, y])
+          expect(await store.messages(x.id)).to.deep.equal(batch[0].messages)
+          expect(await store.get(y.id)).to.deep.equal(y)
+          expect((await store.append(x.id, [{content: 'after', role: 'user'}]))[0].position).to.equal(6)
+          expect(await store.restoreAll([])).to.deep.equal([])
+        })
+
+        it('leaves the store exactly as it was when any session of the batch is refused', async function () {
+          const a = await store.create({title: 'a'})
+          const [taken] = await store.append(a.id, [{content: 'held by a', role: 'user'}])
+          const b = await store.create({title: 'b'})
+          const before = await dump()
+          const fresh = sessionOf('01JNXXXXXXXXXXXXXXXXXXXXXX', 'fresh')
+          const thief = sessionOf('01JNYYYYYYYYYYYYYYYYYYYYYY', 'thief')
+          const good = {messages: [messageOf('01JNX0000000000000000000AA', fresh.id, 0)], session: fresh}
+          const failing = [
+            // A message id held by a session outside the batch, found only after the first session.
+            [good, {messages: [messageOf(taken.id, thief.id, 0)], session: thief}],
+            // Two sessions of the batch sharing a message id.
+            [good, {messages: [messageOf('01JNX0000000000000000000AA', thief.id, 0)], session: thief}],
+            // The same session twice.
+            [good, good],
+            // An existing session without replace.
+            [good, {messages: [], session: {...sessionOf(b.id, 'b again'), createdAt: b.createdAt}}],
+            // A value out of range in the last session.
+            [good, {messages: [{...messageOf('01JNY0000000000000000000AA', thief.id, 0), position: 1e300}], session: thief}],
+          ]
+          for (const batch of failing) {
+            await expectCode(store.restoreAll(batch), 'INVALID_INPUT')
+            expect(await dump()).to.equal(before)
+          }
+          // Replacing does not free a message id held by a session outside the batch.
+          await expectCode(store.restoreAll([{messages: [], session: {...sessionOf(b.id, 'b replaced'), createdAt: b.createdAt}}, {messages: [messageOf(taken.id, thief.id, 0)], session: thief}], {replace: true}), 'INVALID_INPUT')
+          expect(await dump()).to.equal(before)
+        })
+
+        it('with replace, frees the message ids of the replaced sessions for the whole batch', async function () {
+          const a = await store.create({title: 'a'})
+          const [first] = await store.append(a.id, [{content: 'first', role: 'user'}])
+          const moved = sessionOf('01JNZZZZZZZZZZZZZZZZZZZZZZ', 'takes the id')
+          // The session that takes the id comes before the one whose replacement frees it.
+          const batch = [
+            {messages: [messageOf(first.id, moved.id, 0)], session: moved},
+            {messages: [], session: {...(await store.get(a.id)), title: 'a emptied'}},
+          ]
+          await store.restoreAll(batch, {replace: true})
+          expect(await store.messages(a.id)).to.deep.equal([])
+          expect((await store.messages(moved.id)).map((m) => m.id)).to.deep.equal([first.id])
+          expect((await store.get(a.id)).title).to.equal('a emptied')
+          expect((await store.updateMessage(first.id, {content: 'found'})).sessionId).to.equal(moved.id)
+        })
+      })
     })
 
     describe('lifecycle', function () {

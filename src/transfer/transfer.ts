@@ -1,6 +1,6 @@
-import {SynapseError} from '../core/errors.js'
+import {isSynapseError, SynapseError} from '../core/errors.js'
 import {newId} from '../core/ids.js'
-import {checkSnapshot} from '../store/store-helpers.js'
+import {checkSnapshotBatch} from '../store/store-helpers.js'
 import type {SessionSnapshot, SessionStore} from '../store/session-store.js'
 
 /** Snapshots of the named sessions (ids or unique prefixes), or of every session; oldest id first. */
@@ -31,20 +31,21 @@ export interface ImportReport {
 }
 
 /**
- * Writes snapshots into a store. Everything is checked before the first write, and an id that is
- * already taken stops the import up front unless --replace or --new-ids says what to do; each
- * session is then written in one transaction.
+ * Writes snapshots into a store, all or nothing. The whole batch is checked first: every value in
+ * range for every backend, no session or message id twice in the file (checkSnapshotBatch), and a
+ * session id that is already taken stops the import up front unless --replace or --new-ids says what
+ * to do. Then one `restoreAll` writes it, which also refuses message ids held by other sessions of
+ * the store: whatever is refused, the store is left exactly as it was.
  */
 export async function importSnapshots(store: SessionStore, snapshots: SessionSnapshot[], options: ImportOptions = {}): Promise<ImportReport> {
   if (options.newIds && options.replace) {
     throw new SynapseError('INVALID_INPUT', '--new-ids and --replace exclude each other.', {exitCode: 2})
   }
   const prepared = options.newIds ? snapshots.map((s) => withNewIds(s)) : snapshots
-  const seen = new Set<string>()
-  for (const snapshot of prepared) {
-    checkSnapshot(snapshot)
-    if (seen.has(snapshot.session.id)) throw new SynapseError('INVALID_INPUT', `The file holds session ${snapshot.session.id} twice; nothing was imported.`)
-    seen.add(snapshot.session.id)
+  try {
+    checkSnapshotBatch(prepared)
+  } catch (error) {
+    throw nothingImported(error)
   }
   const existing = new Set<string>()
   for (const {session} of prepared) if (await exists(store, session.id)) existing.add(session.id)
@@ -53,12 +54,23 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
       suggestions: ['Add --replace to overwrite them, or --new-ids to import copies beside them.'],
     })
   }
-  const imported: ImportReport['imported'] = []
-  for (const snapshot of prepared) {
-    await store.restore(snapshot, {replace: options.replace})
-    imported.push({id: snapshot.session.id, messages: snapshot.messages.length, replaced: existing.has(snapshot.session.id), title: snapshot.session.title})
+  try {
+    await store.restoreAll(prepared, {replace: options.replace})
+  } catch (error) {
+    throw nothingImported(error)
   }
-  return {imported}
+  return {imported: prepared.map(({messages, session}) => ({id: session.id, messages: messages.length, replaced: existing.has(session.id), title: session.title}))}
+}
+
+/** A refused batch, said as such: the store's reason, that nothing changed, and what to try. */
+function nothingImported(error: unknown): unknown {
+  if (!isSynapseError(error) || error.code !== 'INVALID_INPUT') return error
+  return new SynapseError('INVALID_INPUT', `${error.message.replace(/\.$/, '')}; nothing was imported.`, {
+    // A bad file, as parseExport reports one: exit 1, not the usage error's 2.
+    exitCode: 1,
+    cause: error,
+    suggestions: ['Correct the file; if its ids clash with sessions already stored, --new-ids imports copies with fresh ids.'],
+  })
 }
 
 async function exists(store: SessionStore, id: string): Promise<boolean> {

@@ -1,12 +1,14 @@
 import {expect} from 'chai'
 import Database from 'better-sqlite3'
-import {createServer} from 'node:net'
-import {mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Message, Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {SynapseLockHolder} from '../helpers/lock-holder.js'
+import {mountTmpfs, type TmpfsMount} from '../helpers/mounts.js'
+import {closedPort} from '../helpers/ports.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse, SynapseProcess} from '../helpers/spawn.js'
 
@@ -310,13 +312,6 @@ describe('chat (end to end)', function () {
   })
 
   describe('provider errors', function () {
-    async function closedPort(): Promise<number> {
-      const probe = createServer()
-      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-      const {port} = probe.address() as {port: number}
-      await new Promise((resolve) => probe.close(resolve))
-      return port
-    }
 
     const cases: Array<{expected: RegExp; hint: RegExp; name: string; script: (s: FakeOpenAIServer) => void}> = [
       {
@@ -386,13 +381,15 @@ describe('chat (end to end)', function () {
   })
 
   describe('when the database cannot be used', function () {
+    const LOCKED = /The session database at .* stayed locked by another process for 0\.2 s\. — Try again; if it keeps happening, look for a synapse process that is stuck \(ps aux \| grep synapse\)\./
+
     it('cannot be opened: the reply still arrives, a one-line warning says why, exit 1', async function () {
       server.reply(['Still here.'])
       const blocker = join(sandbox.root, 'not-a-dir')
       writeFileSync(blocker, '')
       const {code, stderr, stdout} = await synapse(sandbox, ['Hello'], {env: {DATABASE_URL: join(blocker, 'sessions.db')}})
       expect(stdout).to.equal('Still here.\n')
-      expect(stderr).to.match(/^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\.\n$/)
+      expect(stderr).to.match(/^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\. — Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/)
       expect(code).to.equal(1)
     })
 
@@ -404,13 +401,153 @@ describe('chat (end to end)', function () {
       try {
         const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Second'], {env: {SYNAPSE_AUTO_CLEANUP: 'false', SYNAPSE_BUSY_TIMEOUT_MS: '200'}})
         expect(stdout).to.equal('Delivered anyway.\n')
-        expect(stderr).to.match(/^Warning: this conversation was not saved: The session database at .* stayed locked by another process for 0\.2 s\.\n$/)
+        expect(stderr).to.match(new RegExp(`^Warning: this conversation was not saved: ${LOCKED.source}\n$`))
         expect(code).to.equal(1)
       } finally {
         holder.exec('ROLLBACK')
         holder.close()
       }
       expect((await stored())[0].messages.map((m) => m.content)).to.deep.equal(['First', 'First.'])
+    })
+
+    it('locked while retention has sessions to prune: the cleanup is one warning, the continued turn still carries its history', async function () {
+      server.enqueue({chunks: ['Old.'], type: 'reply'}, {chunks: ['New.'], type: 'reply'}, {chunks: ['Still answered.'], type: 'reply'})
+      await synapse(sandbox, ['Old question'])
+      await synapse(sandbox, ['New question'])
+      // Another process, holding the write lock as a long import or a stuck synapse would.
+      const holder = new SynapseLockHolder(dbPath, 'EXCLUSIVE')
+      await holder.locked
+      try {
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Go on'], {env: {SYNAPSE_BUSY_TIMEOUT_MS: '200', SYNAPSE_MAX_SESSIONS: '1'}})
+        expect(stdout).to.equal('Still answered.\n')
+        expect(stderr).to.match(
+          new RegExp(`^Warning: automatic cleanup of old sessions failed: ${LOCKED.source}\nWarning: this conversation was not saved: ${LOCKED.source}\n$`),
+        )
+        expect(code).to.equal(1)
+        expect(sent()).to.deep.equal([
+          ['user', 'New question'],
+          ['assistant', 'New.'],
+          ['user', 'Go on'],
+        ])
+      } finally {
+        await holder.release()
+      }
+      // Neither pruned nor added to.
+      expect((await stored()).map(({messages}) => messages.map((m) => m.content))).to.deep.equal([
+        ['New question', 'New.'],
+        ['Old question', 'Old.'],
+      ])
+    })
+
+    describe('on a file system of its own', function () {
+      let mount: TmpfsMount
+      afterEach(() => mount?.unmount())
+
+      async function firstTurnOn(sizeBytes: number): Promise<NodeJS.ProcessEnv> {
+        mount = mountTmpfs(sandbox.root, sizeBytes)
+        const env = {DATABASE_URL: join(mount.path, 'sessions.db')}
+        server.enqueue({chunks: ['Paris.'], type: 'reply'}, {chunks: ['About two million.'], type: 'reply'})
+        expect((await synapse(sandbox, ['Capital of France?'], {env})).code).to.equal(0)
+        return env
+      }
+
+      it('remounted read-only: a continued session is read, the reply arrives, the warning names the mount, exit 1', async function () {
+        const env = await firstTurnOn(4 << 20)
+        const before = readFileSync(env.DATABASE_URL!)
+        mount.remountReadOnly()
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
+        expect(stdout).to.equal('About two million.\n')
+        expect(stderr, stderr).to.match(
+          /^Warning: this conversation was not saved: The session database at .*\/mnt\/sessions\.db is on a read-only file system \(SQLITE_CANTOPEN\)\. — Remount it read-write, or point DATABASE_URL at a file on a writable disk\.\n$/,
+        )
+        expect(code).to.equal(1)
+        expect(sent()).to.deep.equal([
+          ['user', 'Capital of France?'],
+          ['assistant', 'Paris.'],
+          ['user', 'Its population?'],
+        ])
+        expect(readFileSync(env.DATABASE_URL!).equals(before)).to.equal(true)
+      })
+
+      it('remounted read-only with no database there: -c is one error naming the cause, and nothing is sent', async function () {
+        const env = await firstTurnOn(4 << 20)
+        mount.remountReadOnly()
+        const {code, stderr} = await synapse(sandbox, ['-c', 'Its population?'], {env: {DATABASE_URL: join(mount.path, 'other.db')}})
+        expect(stderr).to.match(/^Error: Cannot create the session database at .*\/mnt\/other\.db \(EROFS\)\.\n {2}→ Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/)
+        expect(code).to.equal(1)
+        expect(server.chatRequests).to.have.length(1)
+      })
+
+      it('full: a continued session is read, the reply arrives, the warning says the disk is full, exit 1', async function () {
+        const env = await firstTurnOn(1 << 20)
+        mount.fill()
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
+        expect(stdout).to.equal('About two million.\n')
+        expect(stderr).to.match(/^Warning: this conversation was not saved: The disk holding the session database at .*\/mnt\/sessions\.db is full( \(SQLITE_[A-Z_]+\))?\. — Free some space, or prune old sessions with "synapse sessions prune"\.\n$/)
+        expect(code).to.equal(1)
+        expect(sent()).to.deep.equal([
+          ['user', 'Capital of France?'],
+          ['assistant', 'Paris.'],
+          ['user', 'Its population?'],
+        ])
+      })
+    })
+  })
+
+  describe('where the database is', function () {
+    it('-s "" is a usage error, not a new session', async function () {
+      const {code, stderr} = await synapse(sandbox, ['-s', '', 'Hello'])
+      expect(stderr).to.equal('Error: The session id is empty.\n  → Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.\n')
+      expect(code).to.equal(2)
+      expect(server.chatRequests).to.have.length(0)
+      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
+    })
+
+    for (const [name, setting] of [
+      ['DATABASE_URL=~/…', {env: {DATABASE_URL: '~/history/x.db'}}],
+      ['DATABASE_URL=sqlite:~/…', {env: {DATABASE_URL: 'sqlite:~/history/x.db'}}],
+      ['storage.url = "~/…" in the user config', {config: '[storage]\nurl = "~/history/x.db"\n'}],
+    ] as Array<[string, {config?: string; env?: NodeJS.ProcessEnv}]>) {
+      it(`${name} is a file in HOME, and no directory named "~" appears`, async function () {
+        if (setting.config) writeConfig(setting.config)
+        const cwd = join(sandbox.root, 'work')
+        mkdirSync(cwd)
+        server.reply(['Hi.'])
+        const {code} = await synapse(sandbox, ['Hello'], {cwd, env: setting.env})
+        expect(code).to.equal(0)
+        expect(existsSync(join(cwd, '~'))).to.equal(false)
+        const store = await openSqliteStore({path: join(sandbox.home, 'history', 'x.db')})
+        try {
+          expect((await store.list()).map((s) => s.preview)).to.deep.equal(['Hello'])
+        } finally {
+          await store.close()
+        }
+      })
+    }
+
+    it('another program’s SQLite file with a sessions table is refused and left byte for byte as it was', async function () {
+      const foreign = join(sandbox.root, 'app.db')
+      const app = new Database(foreign)
+      app.exec("CREATE TABLE sessions (token TEXT PRIMARY KEY, user_id INTEGER); INSERT INTO sessions VALUES ('abc', 7)")
+      app.close()
+      const before = readFileSync(foreign)
+      server.reply(['Never sent.'])
+      for (const args of [['Hello'], ['-c', 'Hello'], ['sessions', 'list'], ['db', 'migrate']]) {
+        const {code, stderr} = await synapse(sandbox, args, {env: {DATABASE_URL: foreign}})
+        expect(stderr, args.join(' ')).to.equal(
+          `Error: The file ${foreign} is a SQLite database of another program (tables: sessions); synapse left it unchanged.\n  → Point DATABASE_URL or [storage] url at a file of its own, or unset it to use the default file.\n`,
+        )
+        expect(code, args.join(' ')).to.equal(1)
+      }
+      expect(server.chatRequests).to.have.length(0)
+      expect(readFileSync(foreign).equals(before)).to.equal(true)
+      expect(existsSync(`${foreign}-wal`) || existsSync(`${foreign}-shm`)).to.equal(false)
+      const check = new Database(foreign, {readonly: true})
+      try {
+        expect(check.pragma('journal_mode', {simple: true})).to.equal('delete')
+      } finally {
+        check.close()
+      }
     })
   })
 })

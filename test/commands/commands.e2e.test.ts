@@ -127,6 +127,9 @@ describe('commands (end to end)', function () {
     writeFileSync(join(project, 'package.json'), '{"name": "project"}\n')
     writeFileSync(join(project, 'synapse.config.mjs'), 'export default {session: {max_context_messages: 4}}\n')
     const options = {cwd: join(project, 'src'), env: {SYNAPSE_RETENTION_DAYS: '14'}}
+    // A project's JavaScript runs only once the user trusts it.
+    const trusted = await synapse(sandbox, ['config', 'trust'], options)
+    expect(trusted.code, trusted.stderr).to.equal(0)
 
     const shown = await synapse(sandbox, ['config', 'show', '--json'], options)
     expect(shown.code, shown.stderr).to.equal(0)
@@ -141,7 +144,7 @@ describe('commands (end to end)', function () {
       database: dbPath,
       files: [
         {kind: 'user', path: join(sandbox.configDir, 'config.toml')},
-        {kind: 'project', path: join(project, 'synapse.config.mjs')},
+        {kind: 'project', path: join(project, 'synapse.config.mjs'), trust: 'trusted'},
       ],
       userFile: join(sandbox.configDir, 'config.toml'),
     })

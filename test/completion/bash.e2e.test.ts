@@ -22,7 +22,7 @@ describe('bash completion (end to end)', function () {
   let env: NodeJS.ProcessEnv
 
   before(function () {
-    requireProgram('bash')
+    requireProgram(this, 'bash')
   })
 
   beforeEach(async () => {
@@ -81,7 +81,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"
     expect(complete('synapse --session=01JX5')).to.deep.equal(['01JX5AAAY', '01JX5AAAX'])
   })
 
-  it('offers model names after -m/--model, and provider names after -p', async function () {
+  it('offers model names after -m/--model, and provider names after -p and for keys set', async function () {
     const models = await expectedModels()
     expect(models).to.include.members([SESSIONS.A.model, SESSIONS.B.model, SESSIONS.D.model])
     for (const line of ['synapse chat -m ', 'synapse -m ', 'synapse chat --model ', 'synapse sessions new -m ', 'synapse "Hi" -p openai -m ']) {
@@ -89,6 +89,8 @@ printf '%s\\n' "\${COMPREPLY[@]}"
     }
     expect(complete('synapse chat -m gpt-4o')).to.deep.equal(models.filter((m) => m.startsWith('gpt-4o')))
     expect(complete('synapse -p op')).to.deep.equal(['openai'])
+    expect(complete('synapse keys set an')).to.deep.equal(['anthropic'])
+    expect(complete('synapse models --provider op')).to.deep.equal(['openai'])
   })
 
   it('completes names with ":" in them as readline expects: the part after the last ":"', function () {
@@ -115,7 +117,7 @@ printf '%s\\n' "\${COMPREPLY[@]}"
 
   describe('typed at an interactive bash', function () {
     before(function () {
-      requireProgram('script')
+      requireProgram(this, 'script')
     })
 
     it('inserts the completions readline receives', async function () {

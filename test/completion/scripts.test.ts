@@ -20,6 +20,10 @@ const CASES: Array<[string[], number, string]> = [
   [['synapse', 'sessions', 'delete', 'X', 'Y', ''], 5, 'sessions|'],
   [['synapse', 'sessions', 'new', '-m', ''], 4, 'models|'],
   [['synapse', 'sessions', 'list', '-n', ''], 4, '|'],
+  [['synapse', 'keys', 'set', 'op'], 3, 'providers|op'],
+  [['synapse', 'keys', 'remove', ''], 3, 'providers|'],
+  [['synapse', 'keys', 'set', 'openai', ''], 4, '|'],
+  [['synapse', 'models', '-p', ''], 3, 'providers|'],
   [['synapse', '-s', '01j'], 2, 'sessions|01j'],
   [['synapse', '-s', '', 'more', 'words'], 2, 'sessions|'],
   [['synapse', 'Hello', 'there', '-m', ''], 4, 'models|'],
@@ -62,7 +66,7 @@ describe('where values complete', function () {
 
   for (const shell of ['bash', 'zsh']) {
     it(`is decided alike by ${shell}`, function () {
-      requireProgram(shell)
+      requireProgram(this, shell)
       const calls = CASES.map(([words, cword]) => `__synapse_values_at ${cword} ${words.map((w) => shellQuote(w)).join(' ')}; printf '%s|%s\\n' "$__synapse_kind" "$__synapse_cur"`)
       const {status, stderr, stdout} = spawnSync(shell, shell === 'zsh' ? ['-f', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`] : ['--norc', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`], {encoding: 'utf8', env: sandbox.env})
       expect({status, stderr}).to.deep.equal({status: 0, stderr: ''})
@@ -72,7 +76,7 @@ describe('where values complete', function () {
   }
 
   it('lets an argument that completes nothing come before a repeated one that does', function () {
-    requireProgram('bash')
+    requireProgram(this, 'bash')
     const fake: CompletionSpec = {
       bin: 'synapse',
       commands: [{args: [undefined, 'sessions'], flags: [], id: 'sessions:export', optionFlags: ['-o', '--output'], variadic: true}],

@@ -13,7 +13,7 @@ describe('zsh completion (end to end)', function () {
   let env: NodeJS.ProcessEnv
 
   before(function () {
-    requireProgram('zsh')
+    requireProgram(this, 'zsh')
   })
 
   beforeEach(async () => {
@@ -39,7 +39,7 @@ describe('zsh completion (end to end)', function () {
     let terminal: Terminal
 
     before(function () {
-      requireProgram('script')
+      requireProgram(this, 'script')
     })
 
     beforeEach(async () => {

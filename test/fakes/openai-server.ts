@@ -22,11 +22,15 @@ export interface FakeOpenAIServerOptions {
   models?: string[]
 }
 
+/** How `GET /v1/models` answers: the list (default), an OpenAI error body, or nothing at all. */
+export type ModelsBehaviour = 'hang' | 'list' | {message: string; status: number}
+
 /** Fixed so that recorded responses are reproducible. */
 const CREATED = 1_767_225_600
 
 export class FakeOpenAIServer extends HttpFakeChatServer {
   readonly models: string[]
+  modelsBehaviour: ModelsBehaviour = 'list'
   private completions = 0
 
   constructor(options: FakeOpenAIServerOptions = {}) {
@@ -41,6 +45,8 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
   protected async handle(request: RecordedRequest, res: ServerResponse): Promise<void> {
     const path = pathOf(request.path)
     if (request.method === 'GET' && path === '/v1/models') {
+      if (this.modelsBehaviour === 'hang') return this.hold(res)
+      if (this.modelsBehaviour !== 'list') return this.sendError(res, {...this.modelsBehaviour, type: 'error'})
       this.sendJson(res, 200, {
         data: this.models.map(id => ({created: CREATED, id, object: 'model', owned_by: 'fake'})),
         object: 'list',

@@ -102,6 +102,17 @@ describe('ProviderRegistry', () => {
     ])
   })
 
+  it('suggests the closest name for a typo', () => {
+    const registry = new ProviderRegistry()
+    registry.register(descriptor('openai'))
+    registry.register(descriptor('anthropic'))
+
+    expect(thrownBy(() => registry.get('antropic')).suggestions).to.deep.equal([
+      'Did you mean "anthropic"?',
+      'If a plugin provides "antropic", install it: synapse plugins install <package>.',
+    ])
+  })
+
   it('says when no provider is known at all', () => {
     const error = thrownBy(() => new ProviderRegistry().get('openai'))
 

@@ -7,6 +7,9 @@ import pg from 'pg'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
 import type {SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import type {SynapseError} from '../../src/core/errors.js'
+import {openFilesystemStore} from '../../plugins/storage-filesystem/src/filesystem-store.js'
+import {openPostgresStore} from '../../plugins/storage-postgres/src/postgres-store.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {parseExport, serialize} from '../../src/transfer/format.js'
 import {collectSnapshots, importSnapshots} from '../../src/transfer/transfer.js'
@@ -15,6 +18,22 @@ import {synapse} from '../helpers/spawn.js'
 
 /** The machine's PostgreSQL server (trust auth); .ci/run starts it when it is down. */
 const POSTGRES = process.env.SYNAPSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({connectionString: POSTGRES})
+  await client.connect()
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  await client.end()
+}
+
+/** A SQLite file holding seedVariety's sessions; returns its path. */
+async function seededSqliteFile(path: string): Promise<string> {
+  const clock = new ManualClock()
+  const store = await openSqliteStore({clock: clock.now, path})
+  await seedVariety(store, clock)
+  await store.close()
+  return path
+}
 
 /** Sessions with every field a session and a message can carry, statuses and unicode included. */
 export async function seedVariety(store: SessionStore, clock: ManualClock): Promise<string[]> {
@@ -105,20 +124,79 @@ describe('export and import', function () {
       await importSnapshots(store, snapshots)
       expect.fail('imported a bad id')
     } catch (error) {
-      expect((error as Error).message).to.equal('The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case).')
+      expect((error as Error).message).to.equal('The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case); nothing was imported.')
     }
     expect(await store.count()).to.equal(0)
+  })
+
+  describe('a rejected import changes nothing, on every backend', function () {
+    this.timeout(60_000)
+    const postgresSchema = `synapse_test_rejected_${process.pid}_${Date.now()}`
+    after(() => dropSchema(postgresSchema))
+
+    const at = '2026-03-01T00:00:00.000Z'
+    const messageOf = (id: string, position: number, extra: Record<string, unknown> = {}) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user', status: 'complete', ...extra})
+    const sessionOf = (id: string, messages: unknown[]) => ({createdAt: at, id, messages, metadata: {}, model: null, provider: null, systemPrompt: null, title: id.slice(-4), updatedAt: at})
+    const jsonl = (...sessions: unknown[]) => sessions.map((session) => `${JSON.stringify({version: 1, ...(session as object)})}\n`).join('')
+    // Written first in every bad file: an import that writes as it goes would leave it behind.
+    const good = sessionOf('01JQGGGGGGGGGGGGGGGGGGGG00', [messageOf('01JQMESSAGEG00000000000000', 0)])
+
+    for (const [backend, open] of [
+      ['SQLite', (root: string, clock: ManualClock) => openSqliteStore({clock: clock.now, path: join(root, 'target.db')})],
+      ['PostgreSQL', (_root: string, clock: ManualClock) => openPostgresStore({clock: clock.now, url: `${POSTGRES}?schema=${postgresSchema}`})],
+      ['the filesystem backend', (root: string, clock: ManualClock) => openFilesystemStore({clock: clock.now, dir: join(root, 'target-dir')})],
+    ] as const) {
+      it(`on ${backend}: shared or taken message ids, numbers out of range`, async function () {
+        const clock = new ManualClock()
+        const store: SessionStore = await open(sandbox.root, clock)
+        const [seeded] = await seedVariety(store, clock)
+        const takenId = (await store.messages(seeded))[0].id
+        const exportAll = async () => serialize(await collectSnapshots(store, {all: true}), 'json')
+        const before = await exportAll()
+        const bad = '01JQBADBADBADBADBADBADBAD0'
+        for (const [label, file, reason] of [
+          ['two sessions sharing a message id', jsonl(good, sessionOf(bad, [messageOf('01JQMESSAGEG00000000000000', 0)])), `Message id 01JQMESSAGEG00000000000000 appears in sessions ${good.id} and ${bad}; a message id names one message; nothing was imported.`],
+          ['a message id another session holds', jsonl(good, sessionOf(bad, [messageOf(takenId, 0)])), `A message with the id ${takenId} already exists; nothing was imported.`],
+          ['position 3e9', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 3e9)])), 'Message 01JQBADMESSAGE000000000000 has position 3000000000; positions go from 0 to 1,000,000,000; nothing was imported.'],
+          ['inputTokens 1e12', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 0, {inputTokens: 1e12})])), 'Message 01JQBADMESSAGE000000000000 has inputTokens 1000000000000; it must be a whole number from 0 to 2,147,483,647, or null; nothing was imported.'],
+          ['durationMs 2^31', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 0, {durationMs: 2 ** 31})])), 'Message 01JQBADMESSAGE000000000000 has durationMs 2147483648; it must be a whole number from 0 to 2,147,483,647, or null; nothing was imported.'],
+          ['position 1e300', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 1e300)])), 'Message 01JQBADMESSAGE000000000000 has position 1e+300; positions go from 0 to 1,000,000,000; nothing was imported.'],
+        ] as const) {
+          try {
+            await importSnapshots(store, parseExport(file, 'f'))
+            expect.fail(`imported ${label}`)
+          } catch (error) {
+            expect((error as Error).message, label).to.equal(reason)
+            expect((error as SynapseError).code, label).to.equal('INVALID_INPUT')
+          }
+          expect(await exportAll(), label).to.equal(before)
+        }
+        // Later turns still work, and the good session alone imports.
+        expect((await store.append(seeded, [{content: 'a later turn', role: 'user'}]))[0].position).to.equal(4)
+        expect((await importSnapshots(store, parseExport(jsonl(good), 'f'))).imported.map((s) => s.id)).to.deep.equal([good.id])
+        await store.close()
+      })
+    }
+
+    it('through the CLI: exit 1, the reason, and an export identical before and after', async function () {
+      const db = await seededSqliteFile(join(sandbox.root, 'cli.db'))
+      const env = {DATABASE_URL: db, SYNAPSE_AUTO_CLEANUP: 'false'}
+      const before = await synapse(sandbox, ['sessions', 'export', '--all'], {env})
+      const file = join(sandbox.root, 'bad.jsonl')
+      writeFileSync(file, jsonl(good, sessionOf('01JQBADBADBADBADBADBADBAD0', [messageOf('01JQBADMESSAGE000000000000', 1e300)])))
+      const result = await synapse(sandbox, ['sessions', 'import', file], {env})
+      expect(result.code, result.stderr).to.equal(1)
+      expect(result.stderr).to.equal('Error: Message 01JQBADMESSAGE000000000000 has position 1e+300; positions go from 0 to 1,000,000,000; nothing was imported.\n  → Correct the file; if its ids clash with sessions already stored, --new-ids imports copies with fresh ids.\n')
+      const after = await synapse(sandbox, ['sessions', 'export', '--all'], {env})
+      expect(after.stdout).to.equal(before.stdout)
+    })
   })
 
   describe('through the CLI', function () {
     this.timeout(30_000)
 
     it('exports from one database and imports into another: identical, then refuses a second import', async function () {
-      const clock = new ManualClock()
-      const first = join(sandbox.root, 'first.db')
-      const seeded = await openSqliteStore({clock: clock.now, path: first})
-      await seedVariety(seeded, clock)
-      await seeded.close()
+      const first = await seededSqliteFile(join(sandbox.root, 'first.db'))
       const out = join(sandbox.root, 'all.jsonl')
       const exported = await synapse(sandbox, ['sessions', 'export', '--all', '--output', out], {env: {DATABASE_URL: first, SYNAPSE_AUTO_CLEANUP: 'false'}})
       expect(exported.code, exported.stderr).to.equal(0)
@@ -137,12 +215,7 @@ describe('export and import', function () {
     })
 
     const postgresSchema = `synapse_test_transfer_${process.pid}_${Date.now()}`
-    after(async () => {
-      const client = new pg.Client({connectionString: POSTGRES})
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`)
-      await client.end()
-    })
+    after(() => dropSchema(postgresSchema))
 
     for (const [backend, url] of [
       ['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`],

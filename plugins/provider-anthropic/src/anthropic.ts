@@ -34,6 +34,9 @@ export const anthropicProvider: ProviderDescriptor = {
   description: 'Anthropic Claude models through the Messages API (or a compatible proxy through base_url)',
   models: ['claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5', 'claude-fable-5-2', 'claude-sonnet-5', 'claude-opus-5', 'claude-haiku-4-5'],
   name: 'anthropic',
+  options: {
+    max_tokens: {description: `The output cap sent when none is given (the API requires one; default ${DEFAULT_MAX_TOKENS})`, min: 1, type: 'integer'},
+  },
 }
 
 let sdk: Promise<AnthropicModule> | undefined

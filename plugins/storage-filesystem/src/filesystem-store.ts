@@ -1,6 +1,6 @@
 import {statSync} from 'node:fs'
-import {chmod, mkdir, open, readdir, rename, stat, unlink} from 'node:fs/promises'
-import {join, resolve} from 'node:path'
+import {chmod, link, mkdir, open, readdir, readFile, rename, stat, unlink} from 'node:fs/promises'
+import {basename, join, resolve} from 'node:path'
 
 import {
   AmbiguousSessionIdError,
@@ -8,7 +8,7 @@ import {
   checkMessagePatch,
   checkNewMessages,
   checkPolicy,
-  checkSnapshot,
+  checkSnapshotBatch,
   closedStoreError,
   InvalidInputError,
   type ListOptions,
@@ -46,12 +46,15 @@ import {
   encodeSessionFile,
   fileNameOf,
   isUlid,
+  JOURNAL_FILE,
+  journalNameOf,
   LEFTOVER_FILE,
   SESSION_FILE,
   type SessionFile,
   syncDirectory,
   trashNameOf,
   writeFileAtomic,
+  writeTemporary,
 } from './session-file.js'
 
 export interface FilesystemStoreOptions extends StoreOptions {
@@ -249,20 +252,28 @@ export class FilesystemSessionStore implements SessionStore {
   }
 
   async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    const [session] = await this.restoreAll([snapshot], options)
+    return session
+  }
+
+  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
     this.open()
-    checkSnapshot(snapshot)
-    const {session} = snapshot
-    const file: SessionFile = {
-      messages: snapshot.messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
+    checkSnapshotBatch(snapshots)
+    const files: SessionFile[] = snapshots.map(({messages, session}) => ({
+      messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
       session: copySession(session),
-    }
+    }))
+    const batch = new Set(files.map((f) => f.session.id))
     return this.exclusive(async () => {
-      if (!options.replace && (await this.exists(session.id))) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-      const wanted = new Set(file.messages.map((m) => m.id))
+      for (const id of batch) {
+        if (!options.replace && (await this.exists(id))) throw new InvalidInputError(`A session with the id ${id} already exists.`)
+      }
+      const wanted = new Set(files.flatMap((f) => f.messages.map((m) => m.id)))
       if (wanted.size > 0) {
-        // Message ids are unique across the store, so every other session's ids must be known. This
-        // reads the files this process has not read yet: an import pays that once, then only stats.
-        const others = (await this.scan()).filter((s) => s.id !== session.id)
+        // Message ids are unique across the store, so every other session's ids must be known (the
+        // batch's own sessions are replaced). This reads the files this process has not read yet: an
+        // import pays that once, then only stats.
+        const others = (await this.scan()).filter((s) => !batch.has(s.id))
         let taken: string | undefined
         await eachLimited(others, SCAN_CONCURRENCY, async ({id}) => {
           const ids = await this.messageIdsOf(id)
@@ -270,10 +281,10 @@ export class FilesystemSessionStore implements SessionStore {
         })
         if (taken) throw new InvalidInputError(`A message with the id ${taken} already exists.`)
       }
-      // The rename replaces any previous file of this id in one step: the replaced session and
-      // the restored one are never both, or neither, there.
-      await this.writeSession(file)
-      return copySession(session)
+      // Each rename replaces any previous file of its id in one step: a replaced session and its
+      // restored one are never both, or neither, there.
+      await (files.length === 1 ? this.writeSession(files[0]) : this.writeSessions(files))
+      return files.map((f) => copySession(f.session))
     })
   }
 
@@ -350,6 +361,7 @@ export class FilesystemSessionStore implements SessionStore {
 
   private async cleanLeftovers(): Promise<void> {
     const names = await this.readdir()
+    await this.finishJournals(names)
     await Promise.all(names.filter((name) => LEFTOVER_FILE.test(name)).map((name) => unlink(join(this.dir, name)).catch(() => undefined)))
     this.leftoversCleanedAt = this.lock.abandonedLocksBroken
   }
@@ -600,7 +612,93 @@ export class FilesystemSessionStore implements SessionStore {
       this.known.delete(file.session.id)
     }
   }
+  /**
+   * Writes several session files all or nothing. Every file is first written whole beside its
+   * target, then a journal listing the renames is written: that is the commit point. A failure before
+   * it removes the temporary files (nothing changed); a failure among the renames puts back what was
+   * replaced (kept as hard links) and removes what was new; a crash among them leaves the journal,
+   * and the next writer finishes the renames (`finishJournals`).
+   */
+  private async writeSessions(files: SessionFile[]): Promise<void> {
+    const steps: Array<{backup?: string; from: string; to: string}> = []
+    let journal: string | undefined
+    try {
+      for (const file of files) {
+        const to = fileNameOf(file.session.id)
+        steps.push({from: basename(await writeTemporary(this.dir, to, encodeSessionFile(file))), to})
+      }
+      for (const step of steps) {
+        const backup = trashNameOf(step.to)
+        try {
+          await link(join(this.dir, step.to), join(this.dir, backup))
+          step.backup = backup
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(error, join(this.dir, step.to))
+        }
+      }
+      journal = journalNameOf()
+      await writeFileAtomic(this.dir, journal, `${JSON.stringify({renames: steps.map(({from, to}) => ({from, to}))})}\n`)
+    } catch (error) {
+      for (const {backup, from} of steps) {
+        await unlink(join(this.dir, from)).catch(() => undefined)
+        if (backup) await unlink(join(this.dir, backup)).catch(() => undefined)
+      }
+      throw error
+    }
+    const done: typeof steps = []
+    try {
+      for (const step of steps) {
+        await renameInto(this.dir, step.from, step.to)
+        done.push(step)
+      }
+    } catch (error) {
+      // Undecided again before anything is undone, so a crash while undoing is not finished forward.
+      await unlink(join(this.dir, journal)).catch(() => undefined)
+      for (const {backup, to} of done) {
+        await (backup ? rename(join(this.dir, backup), join(this.dir, to)) : unlink(join(this.dir, to))).catch(() => undefined)
+      }
+      for (const {backup, from} of steps.filter((step) => !done.includes(step))) {
+        await unlink(join(this.dir, from)).catch(() => undefined)
+        if (backup) await unlink(join(this.dir, backup)).catch(() => undefined)
+      }
+      for (const file of files) this.known.delete(file.session.id)
+      await syncDirectory(this.dir)
+      throw describeFsError(error, this.dir)
+    }
+    await unlink(join(this.dir, journal)).catch(() => undefined)
+    for (const {backup} of steps) if (backup) await unlink(join(this.dir, backup)).catch(() => undefined)
+    await syncDirectory(this.dir)
+    for (const file of files) {
+      try {
+        this.remember(file, keyOf(await stat(this.pathOf(file.session.id), {bigint: true})))
+      } catch {
+        this.known.delete(file.session.id)
+      }
+    }
+  }
+
+  /** Finishes the batches whose writer crashed after deciding them: their renames are done, then the journal goes. */
+  private async finishJournals(names: string[]): Promise<void> {
+    for (const name of names.filter((n) => JOURNAL_FILE.test(n))) {
+      let renames: Array<{from: string; to: string}> = []
+      try {
+        renames = (JSON.parse(await readFile(join(this.dir, name), 'utf8')) as {renames: typeof renames}).renames
+      } catch {
+        // Written atomically, so never partial; one that is not ours decides nothing.
+      }
+      for (const {from, to} of renames) {
+        // Only names this package makes: a temporary file and the session file it becomes.
+        if (!LEFTOVER_FILE.test(from) || !SESSION_FILE.test(to)) continue
+        await renameInto(this.dir, from, to).catch((error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw describeFsError(error, join(this.dir, to))
+        })
+      }
+      await syncDirectory(this.dir)
+      await unlink(join(this.dir, name)).catch(() => undefined)
+    }
+  }
 }
+
 
 /**
  * Opens the session directory at `dir` (created 0700 if missing). Nothing is read until asked:
@@ -611,6 +709,11 @@ export async function openFilesystemStore(options: FilesystemStoreOptions): Prom
   const store = new FilesystemSessionStore(resolve(dir), rest)
   await store.prepare()
   return store
+}
+
+/** Renames `dir/from` to `dir/to`, raw errors (ENOENT: already done). */
+async function renameInto(dir: string, from: string, to: string): Promise<void> {
+  await rename(join(dir, from), join(dir, to))
 }
 
 function keyOf(info: {ino: bigint; mtimeNs: bigint; size: bigint}): string {

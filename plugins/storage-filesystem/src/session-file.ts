@@ -24,6 +24,16 @@ export const SESSION_FILE = /^([0-9A-HJKMNP-TV-Z]{26})\.json$/
 /** Leftovers of writes and deletes cut short by a crash: `.<name>.<pid>.<random>.tmp` and `.deleted`. */
 export const LEFTOVER_FILE = /^\..+\.[0-9a-f]{12}\.(deleted|tmp)$/
 
+/**
+ * The commit record of a write of several session files (`.batch.<random>.journal`): once it exists,
+ * the batch is decided, and a writer that finds it (its author crashed) finishes the renames it lists.
+ */
+export const JOURNAL_FILE = /^\.batch\.[0-9a-f]{12}\.journal$/
+
+export function journalNameOf(): string {
+  return `.batch.${randomBytes(6).toString('hex')}.journal`
+}
+
 export function isUlid(value: unknown): value is string {
   return typeof value === 'string' && ULID.test(value)
 }
@@ -182,6 +192,21 @@ function metadataOf(value: unknown, fail: Fail): Metadata {
  * fsync it, rename it over the target, then fsync the directory so the rename itself is durable.
  */
 export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
+  const temporary = await writeTemporary(dir, name, text)
+  try {
+    await rename(temporary, join(dir, name))
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined)
+    throw describeFsError(error, join(dir, name))
+  }
+  await syncDirectory(dir)
+}
+
+/**
+ * Writes `text` to a new private temporary file beside `dir/name` (0600, O_EXCL) and fsyncs it;
+ * returns its path. On failure nothing is left behind and the error names `dir/name`.
+ */
+export async function writeTemporary(dir: string, name: string, text: string): Promise<string> {
   const temporary = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   try {
     const handle = await open(temporary, 'wx', 0o600)
@@ -191,12 +216,11 @@ export async function writeFileAtomic(dir: string, name: string, text: string): 
     } finally {
       await handle.close()
     }
-    await rename(temporary, join(dir, name))
+    return temporary
   } catch (error) {
     await unlink(temporary).catch(() => undefined)
     throw describeFsError(error, join(dir, name))
   }
-  await syncDirectory(dir)
 }
 
 /** Makes renames and deletions in `dir` durable. Some systems refuse to fsync a directory; nothing more can be done there. */

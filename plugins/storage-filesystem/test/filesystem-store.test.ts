@@ -1,6 +1,6 @@
 import {expect} from 'chai'
-import {type ChildProcess, spawn} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -8,6 +8,7 @@ import {isSynapseError, newId, type SessionStore, SynapseError} from 'synapse-cl
 import {ManualClock} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
+import {UNNAMED_LOCK_GRACE_MS} from '../src/directory-lock.js'
 import {FilesystemSessionStore, INDEX_FILE, LOCK_FILE, openFilesystemStore} from '../src/filesystem-store.js'
 import storageHook from '../src/hooks/storage.js'
 import {directoryOf} from '../src/url.js'
@@ -274,6 +275,57 @@ describe('filesystem store: files', function () {
     })
   })
 
+  describe('a batch of sessions (restoreAll)', function () {
+    const NEW_ID = '01JR0000000000000000000000'
+
+    async function seed(): Promise<string> {
+      const a = await store.create({title: 'a'})
+      await store.append(a.id, [{content: 'kept', role: 'user'}])
+      await store.create({title: 'b'})
+      return a.id
+    }
+
+    /** Every session file and its bytes: what a reader of the directory sees. */
+    function sessionFiles(): Record<string, string> {
+      const files: Record<string, string> = {}
+      for (const name of readdirSync(dir).sort()) if (name !== INDEX_FILE) files[name] = readFileSync(join(dir, name), 'utf8')
+      return files
+    }
+
+    it('puts everything back when a rename fails part-way: the directory is as it was', async function () {
+      this.timeout(30_000)
+      const a = await seed()
+      const before = sessionFiles()
+      const worker = spawnWorker('batch-fault-worker.ts', [dir, a, NEW_ID, 'eio'])
+      const done = finished(worker)
+      let said = ''
+      worker.stdout!.on('data', (chunk) => (said += chunk))
+      expect(await done).to.deep.equal({code: 0, signal: null, stderr: ''})
+      expect(said).to.equal(`STORAGE_UNAVAILABLE: Cannot use ${dir} (EIO).\n`)
+      expect(sessionFiles()).to.deep.equal(before)
+      await expectCode(store.get(NEW_ID), 'SESSION_NOT_FOUND')
+    })
+
+    it('finishes a batch whose writer was SIGKILLed among the renames, at the next write', async function () {
+      this.timeout(30_000)
+      const a = await seed()
+      const worker = spawnWorker('batch-fault-worker.ts', [dir, a, NEW_ID, 'pause'])
+      const done = finished(worker)
+      expect(await new Promise<string>((resolve) => worker.stdout!.once('data', (chunk) => resolve(String(chunk))))).to.equal('paused\n')
+      worker.kill('SIGKILL')
+      expect((await done).signal).to.equal('SIGKILL')
+      expect(readdirSync(dir).filter((name) => name.endsWith('.journal'))).to.have.length(1)
+
+      const reopened = await openFilesystemStore({dir})
+      await reopened.create({title: 'the next write'})
+      await reopened.close()
+      expect((await store.get(a)).title).to.equal('edited')
+      expect((await store.messages(a)).map((m) => m.content)).to.deep.equal(['edited kept'])
+      expect((await store.get(NEW_ID)).title).to.equal('new')
+      expect(readdirSync(dir).filter((name) => name.startsWith('.') && name !== INDEX_FILE)).to.deep.equal([])
+    })
+  })
+
   describe('locking', function () {
     it('recovers a lock left by a process that is gone', async function () {
       const session = await store.create()
@@ -298,6 +350,52 @@ describe('filesystem store: files', function () {
       await store.update(session.id, {title: 'three'})
       expect((await store.get(session.id)).title).to.equal('three')
       expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
+    })
+
+    it('takes over at once from a writer SIGKILLed at any step of taking the lock or writing', async function () {
+      this.timeout(60_000)
+      const session = await store.create({title: 'kills'})
+      for (const step of ['before-link', 'after-link', 'mid-write']) {
+        const worker = spawnWorker('pause-worker.ts', [dir, session.id, step])
+        const done = finished(worker)
+        const said = await new Promise<string>((resolve) => worker.stdout!.once('data', (chunk) => resolve(String(chunk))))
+        expect(said, step).to.equal('paused\n')
+        worker.kill('SIGKILL')
+        expect((await done).signal).to.equal('SIGKILL')
+        const left = readdirSync(dir).filter((name) => name.startsWith(LOCK_FILE))
+        if (step === 'before-link') {
+          // The lock never appeared: only the dead worker's candidate is left.
+          expect(left).to.have.length(1)
+          expect(left[0]).to.match(new RegExp(`^\\.lock\\.${worker.pid}\\.[0-9a-f]{16}\\.candidate$`))
+        } else {
+          // The lock names the dead worker from the moment it exists.
+          expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'))).to.deep.include({hostname: hostname(), pid: worker.pid})
+        }
+
+        const reopened = await openFilesystemStore({dir})
+        const started = Date.now()
+        await reopened.append(session.id, [{content: `after ${step}`, role: 'user'}])
+        expect(Date.now() - started, step).to.be.lessThan(1000)
+        await reopened.close()
+        // Lock, candidate and temporary file of the dead worker are gone; its message never landed.
+        expect(readdirSync(dir).filter((name) => name !== INDEX_FILE), step).to.deep.equal([`${session.id}.json`])
+      }
+      expect((await store.messages(session.id)).map((m) => m.content)).to.deep.equal(['after before-link', 'after after-link', 'after mid-write'])
+    })
+
+    it('takes over an empty lock an older version left after a short grace, not after the stale limit', async function () {
+      const session = await store.create()
+      const impatient = await openFilesystemStore({dir, lockTimeoutMs: 300})
+      // Fresh: an older version may be between creating and writing it.
+      writeFileSync(join(dir, LOCK_FILE), '')
+      await expectCode(impatient.update(session.id, {title: 'too soon'}), 'STORAGE_BUSY')
+      const graceAgo = (Date.now() - UNNAMED_LOCK_GRACE_MS - 500) / 1000
+      utimesSync(join(dir, LOCK_FILE), graceAgo, graceAgo)
+      const started = Date.now()
+      expect((await impatient.update(session.id, {title: 'through'})).title).to.equal('through')
+      expect(Date.now() - started).to.be.lessThan(250)
+      expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
+      await impatient.close()
     })
 
     it('gives STORAGE_BUSY after the configured timeout while a live process holds the lock, and writes nothing', async function () {
@@ -340,12 +438,14 @@ describe('filesystem store: files', function () {
       const session = await store.create({title: 'shared'})
       const perWorker = 60
       const workers = [spawnWorker('append-worker.ts', [dir, session.id, String(perWorker), 'a']), spawnWorker('append-worker.ts', [dir, session.id, String(perWorker), 'b'])]
+      // Listening from the start: a worker may be done before the local appends are.
+      const exits = workers.map((worker) => finished(worker))
       const other = await openFilesystemStore({dir})
       const local = await Promise.all([
         ...Array.from({length: 10}, (_, i) => store.append(session.id, [{content: `c-${i}`, role: 'user'}])),
         ...Array.from({length: 10}, (_, i) => other.append(session.id, [{content: `d-${i}`, role: 'user'}])),
       ])
-      const results = await Promise.all(workers.map((worker) => finished(worker)))
+      const results = await Promise.all(exits)
       for (const result of results) expect(result).to.deep.equal({code: 0, signal: null, stderr: ''})
       await other.close()
 
@@ -506,6 +606,73 @@ describe('filesystem store: scale', function () {
     expect((await store.latest())!.id).to.equal(ids.at(-1))
     expect(await store.count()).to.equal(1000)
     expect((await store.list({limit: 2, offset: 998})).map((s) => s.title)).to.deep.equal(['s1', 's0'])
+    await store.close()
+  })
+})
+
+describe('filesystem store: a full disk', function () {
+  let root: string
+  let disk: string
+  let filler: string
+
+  before(function () {
+    root = mkdtempSync(join(tmpdir(), 'synapse-fs-full-'))
+    disk = join(root, 'disk')
+    mkdirSync(disk)
+    // A real file system of 64 KiB, so ENOSPC comes from the kernel. Needs root (as the dev
+    // machines and CI run); elsewhere this fails saying so rather than passing untested.
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', disk], {encoding: 'utf8'})
+    expect(mounted.status, `cannot mount a small tmpfs (run as root): ${mounted.stderr}`).to.equal(0)
+    filler = join(disk, 'filler')
+  })
+
+  after(function () {
+    spawnSync('umount', [disk])
+    rmSync(root, {force: true, recursive: true})
+  })
+
+  /** Writes `filler` until the disk refuses, then frees `spare` bytes of it. */
+  function fillDisk(spare: number): void {
+    const fd = openSync(filler, 'w')
+    try {
+      const chunk = Buffer.alloc(4096, 1)
+      for (;;) writeSync(fd, chunk)
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).to.equal('ENOSPC')
+    } finally {
+      closeSync(fd)
+    }
+    truncateSync(filler, Math.max(0, statSync(filler).size - spare))
+  }
+
+  it('releases the lock and says the disk is full, whether the lock or the session could not be written; the next write succeeds at once', async function () {
+    const dir = join(disk, 'sessions')
+    const store = await openFilesystemStore({dir})
+    const session = await store.create({title: 'on a small disk'})
+    const path = join(dir, `${session.id}.json`)
+    const before = readFileSync(path, 'utf8')
+    const long = 'z'.repeat(20 * 1024)
+
+    // No room even for the lock's owner record.
+    fillDisk(0)
+    const atLock = await expectCode(store.append(session.id, [{content: long, role: 'user'}]), 'STORAGE_UNAVAILABLE')
+    expect(atLock.message).to.equal(`The disk holding ${join(dir, LOCK_FILE)} is full (ENOSPC).`)
+    expect(atLock.suggestions).to.deep.equal(['Free some space, or prune old sessions with "synapse sessions prune".'])
+    expect(readdirSync(dir).filter((name) => name !== INDEX_FILE)).to.deep.equal([`${session.id}.json`])
+
+    // Room for the lock, not for the session file.
+    fillDisk(8192)
+    const atSession = await expectCode(store.append(session.id, [{content: long, role: 'user'}]), 'STORAGE_UNAVAILABLE')
+    expect(atSession.message).to.equal(`The disk holding ${path} is full (ENOSPC).`)
+    expect(readdirSync(dir).filter((name) => name !== INDEX_FILE)).to.deep.equal([`${session.id}.json`])
+    expect(readFileSync(path, 'utf8')).to.equal(before)
+
+    rmSync(filler)
+    const started = Date.now()
+    const [message] = await store.append(session.id, [{content: long, role: 'user'}])
+    expect(Date.now() - started).to.be.lessThan(1000)
+    expect(message.position).to.equal(0)
+    expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
     await store.close()
   })
 })

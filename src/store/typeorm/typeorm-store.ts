@@ -21,7 +21,7 @@ import {
   type StoreMaintenance,
   type StoreOptions,
 } from '../session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from '../store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from '../store-helpers.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
@@ -59,9 +59,12 @@ function dialectSql(dialect: SqlExecutor['dialect']): DialectSql {
 export interface TypeormStoreOptions extends StoreOptions {
   /** "sqlite", "postgres"...: what `backend` reports. */
   backend: string
-  dataSource: DataSource
+  /** Destroyed by close(). A store read through a bare connection has none and passes `onClose`. */
+  dataSource?: DataSource
   executor: SqlExecutor
   maintenance?: StoreMaintenance
+  /** What close() releases besides the DataSource. */
+  onClose?: () => Promise<void> | void
 }
 
 /**
@@ -73,7 +76,8 @@ export class TypeormSessionStore implements SessionStore {
   readonly backend: string
   readonly maintenance?: StoreMaintenance
   private closed = false
-  private readonly dataSource: DataSource
+  private readonly dataSource?: DataSource
+  private readonly onClose?: () => Promise<void> | void
   private readonly now: () => Date
   private readonly sql: SqlExecutor
   private readonly dialectSql: DialectSql
@@ -81,6 +85,7 @@ export class TypeormSessionStore implements SessionStore {
   constructor(options: TypeormStoreOptions) {
     this.backend = options.backend
     this.dataSource = options.dataSource
+    this.onClose = options.onClose
     this.sql = options.executor
     this.dialectSql = dialectSql(options.executor.dialect)
     this.maintenance = options.maintenance
@@ -119,7 +124,8 @@ export class TypeormSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.dataSource.isInitialized) await this.dataSource.destroy()
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy()
+    await this.onClose?.()
   }
 
   async count(): Promise<number> {
@@ -217,8 +223,9 @@ export class TypeormSessionStore implements SessionStore {
       return {deleted: rows.map((row) => toSummary(row)), dryRun: true}
     }
     const postgres = this.sql.dialect === 'postgres'
-    // On PostgreSQL the table lock below is only worth taking when something is due.
-    if (postgres && (await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
+    // The write lock is only worth taking when something is due: retention runs before every
+    // command, and most find nothing; a reader neither waits for a writer nor makes one wait.
+    if ((await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
     return this.sql.writeTransaction(async (tx) => {
       // No session may change between being chosen and being deleted (an append makes an old session
       // new). SQLite's write lock sees to that; on PostgreSQL an EXCLUSIVE table lock does: writers
@@ -234,26 +241,37 @@ export class TypeormSessionStore implements SessionStore {
   }
 
   async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    const [session] = await this.restoreAll([snapshot], options)
+    return session
+  }
+
+  /** One write transaction: any failure, a taken id found on the way or the database's own, rolls all of it back. */
+  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
     this.open()
-    checkSnapshot(snapshot)
-    const {messages, session} = snapshot
+    checkSnapshotBatch(snapshots)
     return this.sql.writeTransaction(async (tx) => {
-      const existing = await tx.all('SELECT id FROM sessions WHERE id = ?', [session.id])
-      if (existing.length > 0) {
-        if (!options.replace) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-        await deleteByIds(tx, [session.id])
+      const ids = snapshots.map(({session}) => session.id)
+      for (let start = 0; start < ids.length; start += ID_BATCH) {
+        const batch = ids.slice(start, start + ID_BATCH)
+        const [existing] = await tx.all(`SELECT id FROM sessions WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
+        if (existing && !options.replace) throw new InvalidInputError(`A session with the id ${String(existing.id)} already exists.`)
       }
-      for (let start = 0; start < messages.length; start += ID_BATCH) {
-        const batch = messages.slice(start, start + ID_BATCH).map((m) => m.id)
-        const [taken] = await tx.all(`SELECT id FROM messages WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
-        if (taken) throw new InvalidInputError(`A message with the id ${String(taken.id)} already exists.`)
+      if (options.replace) await deleteByIds(tx, ids)
+      const restored: Session[] = []
+      for (const {messages, session} of snapshots) {
+        for (let start = 0; start < messages.length; start += ID_BATCH) {
+          const batch = messages.slice(start, start + ID_BATCH).map((m) => m.id)
+          const [taken] = await tx.all(`SELECT id FROM messages WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
+          if (taken) throw new InvalidInputError(`A message with the id ${String(taken.id)} already exists.`)
+        }
+        await tx.run(
+          'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), session.createdAt.getTime(), session.updatedAt.getTime()],
+        )
+        for (const message of messages) await tx.run(INSERT_MESSAGE, messageRow({...message, sessionId: session.id}))
+        restored.push({...session, metadata: structuredClone(session.metadata)})
       }
-      await tx.run(
-        'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), session.createdAt.getTime(), session.updatedAt.getTime()],
-      )
-      for (const message of messages) await tx.run(INSERT_MESSAGE, messageRow({...message, sessionId: session.id}))
-      return {...session, metadata: structuredClone(session.metadata)}
+      return restored
     })
   }
 

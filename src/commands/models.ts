@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+
+import {SynapseCommand} from '../cli/base-command.js'
+import {paint, table} from '../cli/output.js'
+import {loadConfig} from '../config/index.js'
+import {type ModelEntry, type ModelsResult, listModels, SERVER_TIMEOUT_MS, serverNote} from '../providers/models.js'
+
+export type {ModelsResult} from '../providers/models.js'
+
+export default class Models extends SynapseCommand {
+  static description = `Each installed provider's default and well-known models. For an OpenAI-compatible server (providers.openai.base_url or OPENAI_BASE_URL: Ollama, vLLM, llama.cpp, LM Studio...), also the models it lists at /models; a server that gives no list within ${SERVER_TIMEOUT_MS / 1000} s costs a one-line note on stderr, and the known models are still shown.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --provider anthropic',
+    'OPENAI_BASE_URL=http://127.0.0.1:11434/v1 <%= config.bin %> <%= command.id %> -p openai   # what a local Ollama has',
+    '<%= config.bin %> <%= command.id %> --json | jq -r \'.models[] | select(.served) | .model\'',
+  ]
+  static flags = {
+    provider: Flags.string({char: 'p', description: 'Only this provider\'s models.'}),
+  }
+  static summary = 'List the models of the installed providers.'
+
+  async run(): Promise<ModelsResult> {
+    const {flags} = await this.parse(Models)
+    const config = await loadConfig()
+    const registry = await this.providerRegistry()
+    const result = await listModels(registry, config, {provider: flags.provider})
+    for (const listing of result.servers) if (listing.error !== null) process.stderr.write(`${paint(this.errorStyle, 'yellow', serverNote(listing))}\n`)
+    const note = (entry: ModelEntry) => [...(entry.default ? ['default'] : []), ...(entry.served ? ['on the server'] : [])].join(', ')
+    const rows = table(
+      result.models,
+      [
+        {header: 'PROVIDER', value: (m) => m.provider},
+        {header: 'MODEL', value: (m) => m.model},
+        {header: 'NOTE', tint: () => 'dim', value: note},
+      ],
+      this.style,
+    )
+    for (const line of rows) this.log(line)
+    return result
+  }
+}
