@@ -1,35 +1,30 @@
 #!/usr/bin/env node
-// Node caches compiled code across runs from 22.1 on; start-up is most of a short command's time.
-import module from 'node:module'
-
-module.enableCompileCache?.()
-// The CLI runs from the esbuild bundle (scripts/build.mjs); its source maps point stack traces at src/.
-if (process.env.DEBUG) process.setSourceMapsEnabled(true)
-
-// oclif's check of Node against @oclif/core's own `engines` reads the package.json beside its files,
-// which the bundle does not have, so from the bundle it can never warn; skipping it spares loading
-// semver. synapse's own requirement is in package.json `engines`.
-process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
-// A linked plugin runs from its compiled JavaScript; oclif's warning that it cannot transpile one
-// written as ESM would print on every command.
-process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= '1'
-
-// @oclif/core from the bundle (scripts/build.mjs): the commands extend this same copy, and it loads
-// as a few chunks instead of hundreds of files.
-const {Config, execute, flush, handle} = await import('../dist/cli/launcher.js')
-
-// oclif has no default command. A prompt runs `chat`: a first word that is neither a command nor a
-// topic (`synapse Hello there`), a first flag other than --help/--version (`synapse -m gpt-4o Hi`,
-// `synapse -c "and then?"`), or no arguments at all with text piped in (`git diff | synapse`).
-// oclif's own: --help (and -h, package.json additionalHelpFlags) and --version; -v is chat's --verbose.
-const ROOT_FLAGS = new Set(['--help', '-h', '--version'])
-let argv = process.argv.slice(2)
-const first = argv[0]
-let loadOptions
-if (first === undefined ? !process.stdin.isTTY : !ROOT_FLAGS.has(first)) {
-  loadOptions = await Config.load({root: import.meta.dirname + '/..'})
-  const named = first !== undefined && !first.startsWith('-') && (loadOptions.findCommand(first) || loadOptions.findTopic(first) || first === 'help')
-  if (!named && loadOptions.findCommand('chat')) argv = ['chat', ...argv]
+// The launcher checks what must hold before anything heavy loads, then imports bin/main.js.
+// Written for old runtimes on purpose (no ?., ??, top-level await or static import): on a Node too
+// old for synapse it still has to parse, and print the one line below rather than a SyntaxError or
+// the crash better-sqlite3 13 makes on Node 20.
+var REQUIRED = [22, 13]
+var found = process.versions.node
+var parts = found.split('.').map(Number)
+if (parts[0] < REQUIRED[0] || (parts[0] === REQUIRED[0] && parts[1] < REQUIRED[1])) {
+  process.stderr.write('Error: synapse needs Node.js ' + REQUIRED.join('.') + ' or later, and ' + process.execPath + ' is Node.js ' + found + '. Install a current one from https://nodejs.org (or `nvm install 24`) and run synapse with it.\n')
+  process.exit(1)
 }
 
-await execute({args: argv, dir: import.meta.url, loadOptions}).catch(async (error) => handle(error)).finally(() => flush())
+// Ctrl-C before a command has installed handling of its own (chat's saves the reply so far, the
+// REPL's stays open) ends the run as every interrupted run ends: one line, exit 130. Without this,
+// a Ctrl-C during start-up would kill the process by the signal, with no message.
+process.on('SIGINT', function interruptedBeforeAnyHandler() {
+  if (process.listenerCount('SIGINT') > 1) return
+  process.stderr.write('Interrupted.\n')
+  process.exit(130)
+})
+
+// stdout closed by its reader (`synapse sessions list | head -1`, a pager quit early): stop at once
+// and quietly, as a program killed by SIGPIPE does; 141 is the code a shell shows for one.
+process.stdout.on('error', function (error) {
+  if (error.code === 'EPIPE') process.exit(141)
+  throw error
+})
+
+import('./main.js')

@@ -1,16 +1,17 @@
 import type {LoadedConfig} from '../config/index.js'
-import {type ErrorCode, SynapseError} from '../core/errors.js'
+import {InvalidInputError, SynapseError} from '../core/errors.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
 import {MemorySessionStore} from '../store/memory-store.js'
-import type {Session, SessionStore} from '../store/session-store.js'
-import {Conversation} from './conversation.js'
-
-const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+import type {Message, Session, SessionPatch, SessionStore} from '../store/session-store.js'
+import {newSessionRecord} from '../store/store-helpers.js'
+import {Conversation, isStorageFailure} from './conversation.js'
 
 export interface StartOptions {
   continueLatest?: boolean
+  /** A new session is created in the store by its first turn, not now (the REPL, which may be left without one). */
+  createLazily?: boolean
   model?: string
   provider?: string
   /** false: nothing is written; history of a continued session is read but not added to. */
@@ -25,6 +26,8 @@ export interface StartContext {
   env?: NodeJS.ProcessEnv
   /** Why the store could not be opened, when it could not. */
   openError?: unknown
+  /** When the store could not be opened for writing: opens it for reading only. */
+  openReadOnly?: () => Promise<SessionStore>
   registry: ProviderRegistry
   store?: SessionStore
 }
@@ -41,10 +44,26 @@ export interface Started {
  * (an unknown session, an unknown provider, a missing API key) fails here, before anything is written.
  */
 export async function startConversation(context: StartContext, options: StartOptions): Promise<Started> {
+  // An empty id (`-s ""`, `-s "$UNSET"`) would otherwise mean "no session" and start a new one.
+  if (options.sessionId !== undefined && options.sessionId.trim() === '') {
+    throw new InvalidInputError('The session id is empty.', {suggestions: ['Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.']})
+  }
   const resuming = Boolean(options.continueLatest || options.sessionId)
   const {store: realStore} = context
-  if (!realStore && resuming) throw context.openError
-  const existing = realStore && resuming ? await findSession(realStore, options) : undefined
+  // A database setting that is wrong (another program's file, a path synapse cannot expand) is not a
+  // passing fault to talk around: nothing would ever be saved.
+  if (context.openError instanceof SynapseError && context.openError.code === 'CONFIG_INVALID') throw context.openError
+  // A continued session that cannot be written is still read, so that the request carries its
+  // history; only a database that cannot even be read ends the command here.
+  const reader = realStore ?? (resuming ? await openForReading(context) : undefined)
+  let existing: Session | undefined
+  let readHistory: Message[] | undefined
+  try {
+    existing = reader && resuming ? await findSession(reader, options) : undefined
+    if (existing && reader !== realStore) readHistory = await reader!.messages(existing.id)
+  } finally {
+    if (reader !== realStore) await reader?.close()
+  }
 
   const providerName = options.provider ?? existing?.provider ?? context.config.settings.provider.default
   const descriptor = context.registry.get(providerName)
@@ -62,15 +81,20 @@ export async function startConversation(context: StartContext, options: StartOpt
 
   let notSavedBecause = options.save ? context.openError : undefined
   if (options.save && realStore) {
+    if (!existing && options.createLazily) {
+      const session = newSessionRecord(fields, new Date())
+      return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore, stored: false}), model}
+    }
+
     try {
       const session = existing
-        ? await realStore.update(existing.id, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
+        ? await updateIfChanged(realStore, existing, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
         : await realStore.create(fields)
       return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
     } catch (error) {
       // A database that cannot be written (locked past the timeout, read-only, full) must not cost
       // the user the reply: the turn runs in memory and the caller warns that it was not saved.
-      if (!(error instanceof SynapseError) || !STORAGE_FAILURES.has(error.code)) throw error
+      if (!isStorageFailure(error)) throw error
       notSavedBecause = error
     }
   }
@@ -79,14 +103,32 @@ export async function startConversation(context: StartContext, options: StartOpt
   // so the request carries its history while nothing reaches the database.
   const memory = new MemorySessionStore()
   const session = await memory.create({...fields, id: existing?.id, metadata: existing?.metadata})
-  if (existing && realStore) {
-    const history = await realStore.messages(existing.id)
+  if (existing) {
+    const history = readHistory ?? (await realStore!.messages(existing.id))
     await memory.append(session.id, history.map(({content, role, status}) => ({content, role, status})))
   }
   return {
     conversation: new Conversation({budget, persistent: false, provider, session, store: memory}),
     model,
     ...(notSavedBecause === undefined ? {} : {notSavedBecause}),
+  }
+}
+
+/** Opening a session as it is writes nothing, so its updatedAt (its place in lists, in -c, in retention) stays. */
+async function updateIfChanged(store: SessionStore, session: Session, patch: SessionPatch): Promise<Session> {
+  const changed = (Object.keys(patch) as Array<keyof SessionPatch>).some((key) => patch[key] !== session[key])
+  return changed ? store.update(session.id, patch) : session
+}
+
+/** The store, read-only, for a continued session whose database could not be opened for writing. */
+async function openForReading(context: StartContext): Promise<SessionStore> {
+  if (!context.openReadOnly) throw context.openError
+  try {
+    return await context.openReadOnly()
+  } catch {
+    // Why it could not be opened at all names the cause best (a read-only mount, a full disk, no
+    // file to continue); the reader usually fails the same way, in vaguer words.
+    throw context.openError
   }
 }
 

@@ -2,6 +2,7 @@ import {Command, Errors} from '@oclif/core'
 
 import {SynapseError} from '../core/errors.js'
 import type {ProviderRegistry} from '../providers/registry.js'
+import {terminalSafe} from '../core/terminal-text.js'
 import type {SessionStore} from '../store/session-store.js'
 import {detectStyle, type OutputStyle, paint} from './output.js'
 import {runtime} from './runtime.js'
@@ -30,8 +31,9 @@ export abstract class SynapseCommand extends Command {
       this.logJson({error: report})
     } else {
       const style = this.errorStyle
-      process.stderr.write(`${paint(style, 'red', 'Error:')} ${report.message}\n`)
-      for (const hint of report.suggestions) process.stderr.write(`  ${paint(style, 'dim', '→')} ${hint}\n`)
+      // Messages quote stored values and servers' words: data, never escape sequences.
+      process.stderr.write(`${paint(style, 'red', 'Error:')} ${terminalSafe(report.message, {multiline: true})}\n`)
+      for (const hint of report.suggestions) process.stderr.write(`  ${paint(style, 'dim', '→')} ${terminalSafe(hint, {multiline: true})}\n`)
       if (process.env.DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
     }
     this.exit(report.exitCode)
@@ -78,6 +80,8 @@ export abstract class StoreCommand extends SynapseCommand {
     const store = runtime.store
     delete runtime.store
     delete runtime.openError
+    delete runtime.openReadOnly
+    delete runtime.cleanupError
     await store?.close()
     return super.finally(error)
   }

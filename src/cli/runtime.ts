@@ -10,7 +10,11 @@ import type {SessionStore} from '../store/session-store.js'
  */
 export interface Runtime {
   config?: LoadedConfig
+  /** Why automatic retention failed; the command goes on, with a warning. */
+  cleanupError?: unknown
   openError?: unknown
+  /** Set when the store could not be opened for writing: opens it for reading only. */
+  openReadOnly?: () => Promise<SessionStore>
   store?: SessionStore
 }
 

@@ -1,9 +1,10 @@
 import {existsSync} from 'node:fs'
-import {stat} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
 import {ConfigError, SynapseError} from '../core/errors.js'
+import {isTable} from './values.js'
 
 /** Looked for in this order in the user config dir; the first that exists is read. */
 export const USER_CONFIG_FILES: readonly string[] = ['config.toml', 'config.json', 'config.yaml', 'config.yml']
@@ -26,6 +27,9 @@ export const PROJECT_SEARCH_PLACES: readonly string[] = [
   'synapse.config.yaml',
   'synapse.config.toml',
 ]
+
+/** The key of package.json that holds synapse's settings. */
+export const PACKAGE_KEY = 'synapse'
 
 /** A directory holding one of these is a project root: the search for a project file goes no higher. */
 const PROJECT_ROOT_MARKERS = ['package.json', 'package.yaml', '.git']
@@ -56,63 +60,77 @@ export interface LoadedFile {
   path: string
 }
 
-interface Explorer {
-  load(filepath: string): Promise<{config: unknown; filepath: string; isEmpty?: boolean} | null>
-  search(from?: string): Promise<{config: unknown; filepath: string; isEmpty?: boolean} | null>
+/** A project file as found on disk, before anything in it is believed. */
+export interface FoundProjectFile {
+  /** The bytes read, hashed for the trust record; data files are parsed from these same bytes. */
+  bytes: Buffer
+  /** The parsed settings of a data file (package.json: its "synapse" value); absent for JavaScript, which is never run here. */
+  content?: unknown
+  /** A JavaScript file: only imported, by `importConfigModule`, once its directory is trusted. */
+  isCode: boolean
+  path: string
 }
+
+type Loader = (filepath: string, content: string) => unknown
 
 /**
- * One cosmiconfig explorer for both kinds of file, so JSON, YAML, TOML and JS read the same way in each.
- * cosmiconfig and smol-toml are imported here, not at the top, so modules that only need the config
- * types do not pay for loading them.
+ * The parsers, by extension. cosmiconfig's loaders give the error messages users know, but its
+ * explorer is not used: creating one reads a "meta config" from the working directory
+ * (`.config/config.js` is executed, `package.json` "cosmiconfig" can add search places) and every file
+ * it loads may `$import` others, JavaScript included, all before synapse has seen a byte of them.
+ * Imported here, not at the top, so modules that only need the config types do not pay for loading them.
  */
-export async function createExplorer(): Promise<Explorer> {
-  const [{cosmiconfig}, {parse}] = await Promise.all([import('cosmiconfig'), import('smol-toml')])
-  return cosmiconfig('synapse', {
-    cache: false,
-    loaders: {'.toml': (_filepath: string, content: string) => parse(content)},
-    searchPlaces: [...PROJECT_SEARCH_PLACES],
-    // Only the directory given: findProjectFile walks upward itself, because 'project' would climb past
-    // HOME to / when there is no package.json, and 'global' would also read the real ~/.config/synapse.
-    searchStrategy: 'none',
-  })
+async function dataLoaders(): Promise<Record<string, Loader>> {
+  const [{defaultLoaders}, {parse}] = await Promise.all([import('cosmiconfig'), import('smol-toml')])
+  return {
+    '': defaultLoaders.noExt,
+    '.json': defaultLoaders['.json'],
+    '.toml': (_filepath: string, content: string) => parse(content),
+    '.yaml': defaultLoaders['.yaml'],
+    '.yml': defaultLoaders['.yml'],
+  }
 }
 
-export async function readUserFile(explorer: Explorer, userDir: string, env: NodeJS.ProcessEnv): Promise<LoadedFile | undefined> {
+/** A name whose content is code: synapse would have to run it to know what it sets. */
+export function isCodeFile(file: string): boolean {
+  return /\.[cm]?[jt]s$/.test(file)
+}
+
+export async function readUserFile(userDir: string, env: NodeJS.ProcessEnv): Promise<LoadedFile | undefined> {
   for (const name of USER_CONFIG_FILES) {
     const file = path.join(userDir, name)
     if (!(await isFile(file))) continue
-    try {
-      const result = await explorer.load(file)
-      return {content: result?.isEmpty ? undefined : result?.config, path: file}
-    } catch (error) {
-      throw fileError(error, file, env)
-    }
+    const bytes = await readFile(file)
+    return {content: await parseData(file, bytes, env), path: file}
   }
 
   return undefined
 }
 
 /**
- * The nearest project file from `cwd` upward. The walk stops at the project root (package.json,
- * package.yaml or .git), and before HOME: a ~/.synapserc would otherwise act as a second user file
- * that outranks the real one. The user config dir is never searched as a project.
+ * The nearest project file from `cwd` upward, read but not believed: the caller decides what of it
+ * applies. The walk stops at the project root (package.json, package.yaml or .git), and before HOME:
+ * a ~/.synapserc would otherwise act as a second user file that outranks the real one. The user config
+ * dir is never searched as a project. As cosmiconfig did, an empty file and a package.json without a
+ * "synapse" key are passed over.
  */
-export async function findProjectFile(explorer: Explorer, cwd: string, userDir: string, env: NodeJS.ProcessEnv): Promise<LoadedFile | undefined> {
+export async function findProjectFile(cwd: string, userDir: string, env: NodeJS.ProcessEnv): Promise<FoundProjectFile | undefined> {
   const home = path.resolve(homeDir(env))
   const skip = path.resolve(userDir)
   let dir = path.resolve(cwd)
   for (;;) {
     if (dir === home) return undefined
     if (dir !== skip) {
-      let result
-      try {
-        result = await explorer.search(dir)
-      } catch (error) {
-        throw fileError(error, (error as {filepath?: string}).filepath ?? dir, env)
+      for (const name of PROJECT_SEARCH_PLACES) {
+        const file = path.join(dir, name)
+        if (!(await isFile(file))) continue
+        const bytes = await readFile(file)
+        if (bytes.toString('utf8').trim() === '') continue
+        if (isCodeFile(name)) return {bytes, isCode: true, path: file}
+        const content = await parseData(file, bytes, env)
+        if (content !== undefined) return {bytes, content, isCode: false, path: file}
       }
 
-      if (result && !result.isEmpty) return {content: result.config, path: result.filepath}
       if (PROJECT_ROOT_MARKERS.some((marker) => existsSync(path.join(dir, marker)))) return undefined
     }
 
@@ -120,6 +138,38 @@ export async function findProjectFile(explorer: Explorer, cwd: string, userDir: 
     if (parent === dir) return undefined
     dir = parent
   }
+}
+
+/** Runs a JavaScript config file and returns its default export. Only for a file the user trusts. */
+export async function importConfigModule(file: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const {defaultLoaders} = await import('cosmiconfig')
+  try {
+    const content = await defaultLoaders[path.extname(file) as '.js'](file, '')
+    return content ?? undefined
+  } catch (error) {
+    throw fileError(error, file, env)
+  }
+}
+
+/** The settings in a data file; undefined when it sets nothing (empty, or a package.json without "synapse"). */
+async function parseData(file: string, bytes: Buffer, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '')
+  if (text.trim() === '') return undefined
+  const loaders = await dataLoaders()
+  const loader = loaders[path.extname(file)]
+  if (!loader) throw new ConfigError(`${displayPath(file, env)}: synapse cannot read ${path.extname(file)} files.`, {suggestions: ['Use TOML, JSON or YAML.']})
+  let content: unknown
+  try {
+    content = await loader(file, text)
+  } catch (error) {
+    throw fileError(error, file, env)
+  }
+
+  if (path.basename(file) === 'package.json') {
+    return isTable(content) && Object.hasOwn(content, PACKAGE_KEY) ? (content[PACKAGE_KEY] ?? undefined) : undefined
+  }
+
+  return content ?? undefined
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -1,11 +1,18 @@
 import type {Settings} from './types.js'
+import type {ValueSpec, ValueType} from './values.js'
 
-export type ValueType = 'boolean' | 'integer' | 'number' | 'string'
+export type {ValueType} from './values.js'
 
-export interface KeySpec {
+export interface KeySpec extends ValueSpec {
   /** Dotted snake_case, as written in files; the Settings property is its camelCase. */
   key: string
   type: ValueType
+  /**
+   * A project file may set it without being trusted (`synapse config trust`). Only for keys that choose
+   * among things the user already set up and cannot move a secret, a prompt or a session elsewhere, nor
+   * delete anything: see "Running synapse in a repository you don't trust" in the README.
+   */
+  safeInProject?: true
   /** Absent means the setting stays undefined unless some source sets it. */
   default?: boolean | number | string
   /** The environment variable that sets it; empty values are ignored. */
@@ -22,17 +29,48 @@ export const KNOWN_KEYS: readonly KeySpec[] = [
   {key: 'session.max_sessions', type: 'integer', default: 100, env: 'SYNAPSE_MAX_SESSIONS', description: 'Most sessions kept; older ones are pruned beyond it (0: no limit)'},
   {key: 'session.retention_days', type: 'number', default: 90, env: 'SYNAPSE_RETENTION_DAYS', description: 'Days a session is kept; fractions allowed (0: forever)'},
   {key: 'session.auto_cleanup', type: 'boolean', default: true, env: 'SYNAPSE_AUTO_CLEANUP', description: 'Prune sessions past the limits automatically'},
-  {key: 'session.max_context_messages', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_MESSAGES', description: 'Most earlier messages sent as context (0: no limit)'},
-  {key: 'session.max_context_tokens', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_TOKENS', description: 'Most estimated tokens of earlier messages sent as context (0: no limit)'},
+  {key: 'session.max_context_messages', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_MESSAGES', safeInProject: true, description: 'Most earlier messages sent as context (0: no limit)'},
+  {key: 'session.max_context_tokens', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_TOKENS', safeInProject: true, description: 'Most estimated tokens of earlier messages sent as context (0: no limit)'},
   {key: 'storage.url', type: 'string', env: 'DATABASE_URL', description: 'Where sessions are stored (unset: the SQLite file in the data directory)'},
   {key: 'storage.busy_timeout_ms', type: 'integer', default: 5000, env: 'SYNAPSE_BUSY_TIMEOUT_MS', description: "How long a write waits for another process's lock on the database"},
-  {key: 'provider.default', type: 'string', default: 'openai', env: 'SYNAPSE_PROVIDER', description: 'Provider used when none is named'},
-  {key: 'provider.model', type: 'string', env: 'SYNAPSE_MODEL', description: "Model used when none is named (unset: the provider's default)"},
-  {key: 'providers.openai.base_url', type: 'string', env: 'OPENAI_BASE_URL', description: 'Endpoint of the OpenAI provider, e.g. a local OpenAI-compatible server'},
+  {key: 'provider.default', type: 'string', default: 'openai', env: 'SYNAPSE_PROVIDER', safeInProject: true, description: 'Provider used when none is named'},
+  {key: 'provider.model', type: 'string', env: 'SYNAPSE_MODEL', safeInProject: true, description: "Model used when none is named (unset: the provider's default)"},
+  {key: 'providers.openai.base_url', type: 'url', env: 'OPENAI_BASE_URL', description: 'Endpoint of the OpenAI provider, e.g. a local OpenAI-compatible server'},
 ]
 
 /** The section whose tables are named by the user, one per provider. */
 export const PROVIDERS_SECTION = 'providers'
+
+/** What a provider table may be called: a provider's registry name (see ProviderRegistry.register). */
+export const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]*$/
+
+/** What an option inside a provider table may be called; never `__proto__` and the like. */
+export const PROVIDER_OPTION_NAME = /^[a-z][a-z0-9_]*$/i
+
+export interface ProviderOptionSpec extends ValueSpec {
+  description: string
+  name: string
+}
+
+/**
+ * The options every provider table may hold, whatever the provider; each provider declares its own
+ * others (ProviderDescriptor.options). Ranges keep values the SDKs would misread out: a negative or
+ * huge timeout makes Node's timers fire at once, a negative retry count means none or forever.
+ */
+export const COMMON_PROVIDER_OPTIONS: readonly ProviderOptionSpec[] = [
+  {description: 'The API key (the provider\'s environment variable wins over it)', name: 'api_key', type: 'string'},
+  {description: 'The endpoint, e.g. a local compatible server or a proxy', name: 'base_url', type: 'url'},
+  {description: 'The longest silence once the reply has started (default 60000)', max: 2_147_483_647, min: 1, name: 'idle_timeout_ms', type: 'integer'},
+  {description: 'How often a failed request (429, 5xx, connection errors) is retried', max: 10, min: 0, name: 'max_retries', type: 'integer'},
+  {description: 'How long a request may wait for the reply to start, retries included (default 120000)', max: 2_147_483_647, min: 1, name: 'timeout_ms', type: 'integer'},
+]
+
+const COMMON_BY_NAME = new Map(COMMON_PROVIDER_OPTIONS.map((option) => [option.name, option]))
+
+/** The spec of a key under `providers.<name>.`: a fixed one (with its variable), a common option, or any scalar. */
+export function providerOptionSpec(key: string, option: string): ValueSpec {
+  return findKey(key) ?? COMMON_BY_NAME.get(option) ?? {type: 'scalar'}
+}
 
 const BY_KEY = new Map(KNOWN_KEYS.map((spec) => [spec.key, spec]))
 
@@ -66,10 +104,14 @@ export function isSecretKey(key: string): boolean {
   return /(?:_key|_token|secret|password)$/.test(leaf) || leaf === 'token'
 }
 
+/**
+ * Settings tables have no prototype, so no key a file names (`__proto__`, `constructor`) can reach
+ * Object.prototype or read an inherited property.
+ */
 export function setAtPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target
   for (const part of path.slice(0, -1)) {
-    node[part] ??= {}
+    if (!Object.hasOwn(node, part)) node[part] = Object.create(null)
     node = node[part] as Record<string, unknown>
   }
 
@@ -85,8 +127,10 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
-function buildDefaults(): Settings {
-  const settings: Record<string, unknown> = Object.fromEntries(ALL_SECTIONS.map((section) => [section, {}]))
+/** A new, unfrozen copy of the defaults, every table without a prototype. */
+export function buildDefaults(): Settings {
+  const settings: Record<string, unknown> = Object.create(null)
+  for (const section of ALL_SECTIONS) settings[section] = Object.create(null)
   for (const spec of KNOWN_KEYS) {
     if (spec.default !== undefined) setAtPath(settings, settingsPath(spec.key), spec.default)
   }

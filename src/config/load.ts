@@ -1,7 +1,9 @@
 import path from 'node:path'
 
-import {DEFAULT_SETTINGS, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
-import {createExplorer, displayPath, findProjectFile, type LoadedFile, readUserFile, userConfigDir} from './files.js'
+import {redactUrl} from '../core/redact.js'
+import {buildDefaults, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
+import {displayPath, findProjectFile, readUserFile, userConfigDir} from './files.js'
+import {projectLayer} from './project.js'
 import {type Assignment, fromEnv, fromFile} from './sources.js'
 import type {ConfigEntry, LoadConfigOptions, LoadedConfig, Settings} from './types.js'
 
@@ -10,33 +12,38 @@ const MASK = '********'
 /**
  * Reads every source and merges them key by key: environment > project file > user file >
  * defaults. Throws ConfigError, naming the file or variable and the key, on the first bad value.
+ * A project file the user has not trusted sets only the keys a project may (see project.ts); what it
+ * may not set is listed in `warnings`.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env
   const cwd = path.resolve(options.cwd ?? process.cwd())
   const userDir = userConfigDir(env)
 
-  const explorer = await createExplorer()
-  const userFile = await readUserFile(explorer, userDir, env)
-  const projectFile = await findProjectFile(explorer, cwd, userDir, env)
+  const userFile = await readUserFile(userDir, env)
+  const projectFile = await findProjectFile(cwd, userDir, env)
 
   const files: LoadedConfig['files'] = []
   const layers: Assignment[][] = []
-  const addFile = (kind: 'project' | 'user', file: LoadedFile | undefined) => {
-    if (!file) return
-    files.push({kind, path: file.path})
-    const keyPrefix = path.basename(file.path) === 'package.json' ? 'synapse' : undefined
-    layers.push(fromFile(file.content, {keyPrefix, shown: displayPath(file.path, env), source: {file: file.path, kind}}))
+  const warnings: string[] = []
+  if (userFile) {
+    files.push({kind: 'user', path: userFile.path})
+    layers.push(fromFile(userFile.content, {shown: displayPath(userFile.path, env), source: {file: userFile.path, kind: 'user'}}))
   }
 
-  addFile('user', userFile)
-  addFile('project', projectFile)
+  if (projectFile) {
+    const project = await projectLayer(projectFile, userDir, env)
+    files.push({kind: 'project', path: projectFile.path, trust: project.trust})
+    layers.push(project.assignments)
+    warnings.push(...project.warnings)
+  }
+
   layers.push(fromEnv(env))
 
   const winners = new Map<string, Assignment>()
   for (const assignment of layers.flat()) winners.set(assignment.key, assignment)
 
-  const settings = structuredClone(DEFAULT_SETTINGS) as Settings
+  const settings = buildDefaults()
   for (const {path: at, value} of winners.values()) setAtPath(settings as unknown as Record<string, unknown>, at, value)
 
   return {
@@ -44,6 +51,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     files,
     settings,
     userDir,
+    warnings,
   }
 }
 
@@ -70,6 +78,6 @@ function mask(key: string, value: unknown): unknown {
   if (value === undefined) return value
   if (isSecretKey(key)) return MASK
   // A database URL often carries a password: keep the rest readable, hide only that.
-  if (typeof value === 'string') return value.replace(/^([a-z][\d+.a-z-]*:\/\/[^:/?#@]*:)[^/?#@]+@/i, `$1${MASK}@`)
+  if (typeof value === 'string') return redactUrl(value, MASK)
   return value
 }

@@ -1,7 +1,7 @@
 import {ConfigError} from '../core/errors.js'
-import {ALL_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
+import {ALL_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, PROVIDER_NAME, PROVIDER_OPTION_NAME, providerOptionSpec, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
 import type {SettingSource} from './types.js'
-import {checkValue, closest, describeValue, EXPECTED, isTable, parseText, type Scalar} from './values.js'
+import {checkSpec, closest, describeValue, expectedOf, isTable, parseSpec, type Scalar, type ValueSpec} from './values.js'
 
 /** One value for one key from one source; later sources replace earlier ones key by key. */
 export interface Assignment {
@@ -41,6 +41,7 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
     if (section === PROVIDERS_SECTION) {
       for (const [provider, options] of Object.entries(body)) {
         if (options === undefined) continue
+        if (!PROVIDER_NAME.test(provider)) throw badProviderName(`${shown}: ${name(section)}`, provider)
         if (!isTable(options)) {
           throw new ConfigError(`${shown}: ${name(`${section}.${provider}`)} must be a table of options for the ${provider} provider, not ${describeValue(options)}.`)
         }
@@ -48,9 +49,10 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
         for (const [option, value] of Object.entries(options)) {
           if (value === undefined) continue
           const key = `${section}.${provider}.${option}`
-          const type = findKey(key)?.type ?? 'scalar'
-          const checked = checkValue(type, value)
-          if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${EXPECTED[type]}, not ${describeValue(value)}.`, {suggestions: [remedy(type)]})
+          if (!PROVIDER_OPTION_NAME.test(option)) throw badOptionName(`${shown}: ${name(`${section}.${provider}`)}`, option)
+          const spec = providerOptionSpec(key, option)
+          const checked = checkSpec(spec, value)
+          if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
           out.push({key, path: [section, provider, option], source: origin.source, value: checked})
         }
       }
@@ -69,8 +71,8 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
         })
       }
 
-      const checked = checkValue(spec.type, value)
-      if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${EXPECTED[spec.type]}, not ${describeValue(value)}.`, {suggestions: [remedy(spec.type, spec)]})
+      const checked = checkSpec(spec, value)
+      if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
       out.push({key, path: settingsPath(key), source: origin.source, value: checked})
     }
   }
@@ -84,10 +86,10 @@ export function fromEnv(env: NodeJS.ProcessEnv): Assignment[] {
   for (const spec of KNOWN_KEYS) {
     const raw = spec.env === undefined ? undefined : env[spec.env]
     if (raw === undefined || raw === '') continue
-    const value = parseText(spec.type, raw)
+    const value = parseSpec(spec, raw)
     if (value === undefined) {
-      throw new ConfigError(`Environment variable ${spec.env} (${spec.key}) must be ${EXPECTED[spec.type]}, not ${describeValue(raw)}.`, {
-        suggestions: [`Set ${spec.env} to ${EXPECTED[spec.type]}, or unset it to use ${spec.default === undefined ? 'no value' : `the default (${spec.default})`}.`],
+      throw new ConfigError(`Environment variable ${spec.env} (${spec.key}) must be ${expectedOf(spec)}, not ${describeValue(raw)}.`, {
+        suggestions: [`Set ${spec.env} to ${expectedOf(spec)}, or unset it to use ${spec.default === undefined ? 'no value' : `the default (${spec.default})`}.`],
       })
     }
 
@@ -97,9 +99,25 @@ export function fromEnv(env: NodeJS.ProcessEnv): Assignment[] {
   return out
 }
 
-function remedy(type: keyof typeof EXPECTED, spec?: KeySpec): string {
-  const fallback = spec === undefined ? '' : spec.default === undefined ? ', or remove it to leave it unset' : `, or remove it to use the default (${spec.default})`
-  return `Use ${EXPECTED[type]}${fallback}.`
+function remedy(spec: KeySpec | ValueSpec): string {
+  const fallback = !('key' in spec) ? '' : spec.default === undefined ? ', or remove it to leave it unset' : `, or remove it to use the default (${spec.default})`
+  return `Use ${expectedOf(spec)}${fallback}.`
+}
+
+/** `where` names the table the bad name sits in, e.g. "~/.config/synapse/config.toml: providers". */
+function badProviderName(where: string, provider: string): ConfigError {
+  return new ConfigError(`${where}.${describeName(provider)} is not a provider name.`, {
+    suggestions: ['Name the table after a provider, e.g. [providers.openai]: lower-case letters, digits, "-" and "_".'],
+  })
+}
+
+function badOptionName(where: string, option: string): ConfigError {
+  return new ConfigError(`${where}.${describeName(option)} is not an option name.`, {suggestions: ['Option names are letters, digits and "_", starting with a letter, e.g. timeout_ms.']})
+}
+
+/** A name as written, quoted when it holds anything but plain characters. */
+function describeName(name: string): string {
+  return /^[\w-]+$/.test(name) ? name : JSON.stringify(name)
 }
 
 /** A name at the top of a file that is not a section; often a key written without its section. */

@@ -1,3 +1,5 @@
+import type {TrustState} from './trust.js'
+
 /** The effective settings, after every source has been applied. */
 export interface Settings {
   session: {
@@ -36,9 +38,21 @@ export interface LoadedConfig {
   /** every known key (plus each providers.* key present), in a stable order, with where its value came from */
   entries(): ConfigEntry[]
   /** the files that were read, in precedence order lowest first */
-  files: Array<{kind: 'project' | 'user'; path: string}>
+  files: ConfigFile[]
   /** the user config dir, for `synapse config path`; the names looked for in it are config.toml, config.json, config.yaml, config.yml */
   userDir: string
+  /**
+   * One line each (without "Warning: "), for what was ignored: a key an untrusted project file may not
+   * set, an untrusted JavaScript file not run. The CLI prints them on stderr; completion drops them.
+   */
+  warnings: string[]
+}
+
+export interface ConfigFile {
+  kind: 'project' | 'user'
+  path: string
+  /** Project files only: whether the user trusts it (`synapse config trust`); an untrusted one sets only the keys a project may. */
+  trust?: TrustState
 }
 
 export interface LoadConfigOptions {

@@ -1,6 +1,16 @@
-import type {ValueType} from './keys.js'
+export type ValueType = 'boolean' | 'integer' | 'number' | 'string' | 'url'
 
 export type Scalar = boolean | number | string
+
+/** What a value must be: its type, and for numbers a range, for strings a list of choices. */
+export interface ValueSpec {
+  /** For strings: the only values accepted. */
+  choices?: readonly string[]
+  /** Inclusive; numbers are ≥ 0 unless this says more. */
+  max?: number
+  min?: number
+  type: ValueType | 'scalar'
+}
 
 /** The phrase after "must be" in error messages. */
 export const EXPECTED: Record<ValueType | 'scalar', string> = {
@@ -9,6 +19,37 @@ export const EXPECTED: Record<ValueType | 'scalar', string> = {
   number: 'a number ≥ 0',
   scalar: 'a string, number or boolean',
   string: 'a non-empty string',
+  url: 'an http:// or https:// URL',
+}
+
+/** The phrase after "must be" for a spec, ranges and choices included. */
+export function expectedOf(spec: ValueSpec): string {
+  if (spec.choices) return spec.choices.map((choice) => JSON.stringify(choice)).join(' or ')
+  const whole = spec.type === 'integer'
+  if ((whole || spec.type === 'number') && (spec.min !== undefined || spec.max !== undefined)) {
+    const noun = whole ? 'a whole number' : 'a number'
+    const min = spec.min ?? 0
+    return spec.max === undefined ? `${noun} ≥ ${min}` : `${noun} from ${min} to ${spec.max}`
+  }
+
+  return EXPECTED[spec.type]
+}
+
+/** checkValue, then the spec's range and choices. */
+export function checkSpec(spec: ValueSpec, value: unknown): Scalar | undefined {
+  return withinSpec(spec, checkValue(spec.type, value))
+}
+
+/** parseText, then the spec's range and choices. */
+export function parseSpec(spec: ValueSpec, text: string): Scalar | undefined {
+  return withinSpec(spec, parseText(spec.type, text))
+}
+
+function withinSpec(spec: ValueSpec, value: Scalar | undefined): Scalar | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'number' && ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max))) return undefined
+  if (spec.choices && !spec.choices.includes(String(value))) return undefined
+  return value
 }
 
 /** Checks a value as files and JS modules give it (already typed); undefined when it does not fit. */
@@ -34,6 +75,19 @@ export function checkValue(type: ValueType | 'scalar', value: unknown): Scalar |
     case 'string': {
       return typeof value === 'string' && value !== '' ? value : undefined
     }
+
+    case 'url': {
+      return typeof value === 'string' && isHttpUrl(value) ? value : undefined
+    }
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const {protocol} = new URL(text)
+    return protocol === 'http:' || protocol === 'https:'
+  } catch {
+    return false
   }
 }
 
@@ -62,6 +116,10 @@ export function parseText(type: ValueType | 'scalar', text: string): Scalar | un
     case 'scalar':
     case 'string': {
       return text === '' ? undefined : text
+    }
+
+    case 'url': {
+      return checkValue('url', trimmed)
     }
   }
 }

@@ -103,3 +103,9 @@ export class ConfigError extends SynapseError {
     super('CONFIG_INVALID', message, options)
   }
 }
+
+/** An error as one line for a warning: its message and, for a SynapseError, the first remedy. */
+export function describeWithRemedy(error: unknown): string {
+  if (error instanceof SynapseError) return error.suggestions.length > 0 ? `${error.message} — ${error.suggestions[0]}` : error.message
+  return error instanceof Error ? error.message : String(error)
+}

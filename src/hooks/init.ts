@@ -10,14 +10,19 @@ const hook: Hook.Init = async function (options) {
   if (options.argv.includes('--help') || options.argv.includes('--version')) return
   const command = options.config.findCommand(options.id) as undefined | {autoCleanup?: boolean; migratesStore?: boolean; usesStore?: boolean}
   if (!command?.usesStore) return
-  const [{runtime}, {prepareRuntime}, {formatWarning, loadStorageBackends}] = await Promise.all([
+  const [{runtime}, {prepareRuntime}, {formatWarning, loadStorageBackends}, {describeWithRemedy}, {detectStyle, paint}] = await Promise.all([
     import('../cli/runtime.js'),
     import('../cli/open.js'),
     import('../plugins/extensions.js'),
+    import('../core/errors.js'),
+    import('../cli/output.js'),
   ])
   const {backends, warnings} = await loadStorageBackends(this.config)
   for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
   await prepareRuntime(runtime, {backends, cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
+  if (runtime.cleanupError !== undefined) {
+    process.stderr.write(`${paint(detectStyle(process.stderr), 'yellow', 'Warning:')} automatic cleanup of old sessions failed: ${describeWithRemedy(runtime.cleanupError)}\n`)
+  }
 }
 
 export default hook

@@ -69,8 +69,10 @@ export interface Provider {
    *   'PROVIDER_ERROR'. Messages are one line, name the provider, and never contain the API key.
    * A failure after some deltas were yielded is thrown after them, like an abort.
    *
-   * The configured timeout bounds both the wait for the response to start and every silence between
-   * two pieces of a streamed reply, so a stalled server cannot hang the CLI.
+   * `timeoutMs` bounds the wait for the reply to start (retries included; a timeout itself is not
+   * retried) and `idleTimeoutMs` every silence between two pieces of it, so a stalled server cannot
+   * hang the CLI. A response that is not a stream (an HTML page) or a stream that ends with no reply
+   * and no finish reason is a 'PROVIDER_ERROR', never an empty reply.
    *
    * Breaking out of the loop early cancels the request.
    */
@@ -87,8 +89,26 @@ export interface ProviderSettings {
   extra: Record<string, boolean | number | string>
   /** How often a failed request (429, 5xx, connection errors) is retried; absent: the provider's default. */
   maxRetries?: number
-  /** Per-request timeout in milliseconds, see `Provider.stream`; absent: the provider's default. */
+  /** Longest silence in milliseconds between two pieces of a reply that has started (`idle_timeout_ms`); absent: DEFAULT_IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number
+  /** Milliseconds from sending a request until its reply starts, retries included (`timeout_ms`); absent: DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
+}
+
+/**
+ * An option a provider reads from its config table (`providers.<name>.<option>`, arriving in
+ * `ProviderSettings.extra`). The CLI checks every value against it before `create` runs, and rejects a
+ * key the provider does not declare, suggesting the closest one.
+ */
+export interface ProviderOption {
+  /** For strings: the only values accepted. */
+  choices?: readonly string[]
+  /** One line, shown in messages and help. */
+  description: string
+  /** Inclusive bounds for numbers; numbers are ≥ 0 unless `min` says more. */
+  max?: number
+  min?: number
+  type: 'boolean' | 'integer' | 'number' | 'string'
 }
 
 /**
@@ -119,4 +139,11 @@ export interface ProviderDescriptor {
   models?: string[]
   /** Lower-case letters, digits, '-' and '_'; it is also the config key `providers.<name>`. */
   name: string
+  /**
+   * The options of its config table beyond the common ones every provider gets (api_key, base_url,
+   * max_retries, timeout_ms), by snake_case name. When declared, the table is checked strictly: a value
+   * of the wrong type or range, or a key that is neither common nor declared, is an error naming the
+   * file and the key. Absent: the other keys reach `extra` unchecked (plugins written before options).
+   */
+  options?: Record<string, ProviderOption>
 }

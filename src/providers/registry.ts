@@ -1,3 +1,4 @@
+import {PROVIDER_NAME} from '../config/keys.js'
 import {closest} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import {openaiProvider} from './openai.js'
@@ -12,8 +13,6 @@ export interface RegisteredProvider {
   replaced?: ProviderSource
   source: ProviderSource
 }
-
-const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]*$/
 
 /**
  * The providers the CLI knows by name. Built-in providers are registered through the same `register`

@@ -1,7 +1,8 @@
+import {homedir} from 'node:os'
 import {isAbsolute, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {SynapseError} from '../core/errors.js'
+import {ConfigError, SynapseError} from '../core/errors.js'
 import type {SessionStore, StoreOptions} from './session-store.js'
 
 export interface OpenStoreOptions extends StoreOptions {
@@ -10,6 +11,12 @@ export interface OpenStoreOptions extends StoreOptions {
   cwd?: string
   /** Apply pending migrations on open (default true). */
   migrate?: boolean
+  /**
+   * Open for reading only, creating and changing nothing: used when the database cannot be written
+   * (locked, read-only, full) and a command can still do with its contents. A backend whose
+   * ordinary open writes nothing but migrations (given `migrate: false`) may ignore it.
+   */
+  readOnly?: boolean
 }
 
 /**
@@ -42,14 +49,23 @@ export const sqliteBackend: StorageBackend = {
 }
 
 /**
- * What a storage URL means for SQLite: `:memory:`, a plain path (absolute, or relative to cwd), or a
- * `sqlite:` URL (`sqlite:///abs/file.db`, `sqlite:relative.db`, `sqlite::memory:`).
+ * What a storage URL means for SQLite: `:memory:`, a plain path (absolute, `~/` for the home
+ * directory, or relative to cwd), or a `sqlite:` URL (`sqlite:///abs/file.db`, `sqlite:relative.db`,
+ * `sqlite:~/file.db`, `sqlite::memory:`).
  */
-export function sqlitePathOf(url: string, cwd: string = process.cwd()): string {
+export function sqlitePathOf(url: string, cwd: string = process.cwd(), home: string = homedir()): string {
   if (url === ':memory:' || url === 'sqlite::memory:' || url === 'sqlite://:memory:') return ':memory:'
   let path = url
   if (/^sqlite:\/\//i.test(url)) path = fileURLToPath(`file://${url.slice('sqlite://'.length)}`)
   else if (/^sqlite:/i.test(url)) path = url.slice('sqlite:'.length)
+  // A shell expands ~ only where it stands unquoted; from a config file or a quoted variable it
+  // arrives as it is, and would otherwise become a directory named "~".
+  if (path === '~' || path.startsWith('~/')) return join(home, path.slice(1))
+  if (path.startsWith('~')) {
+    throw new ConfigError(`The database path ${path} starts with "~user", which synapse does not expand.`, {
+      suggestions: ['Write the full path, or ~/ for your own home directory.'],
+    })
+  }
   return isAbsolute(path) ? path : join(cwd, path)
 }
 
@@ -96,7 +112,3 @@ export async function openStore(url: string, options: OpenStoreOptions = {}, bac
   return backends.for(url).open(url, options)
 }
 
-/** A URL fit to print: any password replaced by "***". Plain paths come back unchanged. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*:)[^@/]*@/i, '$1***@')
-}

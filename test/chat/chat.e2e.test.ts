@@ -1,11 +1,13 @@
 import {expect} from 'chai'
 import Database from 'better-sqlite3'
-import {mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Message, Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {SynapseLockHolder} from '../helpers/lock-holder.js'
+import {mountTmpfs, type TmpfsMount} from '../helpers/mounts.js'
 import {closedPort} from '../helpers/ports.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse, SynapseProcess} from '../helpers/spawn.js'
@@ -306,6 +308,54 @@ describe('chat (end to end)', function () {
         ['user', 'A question cut short'],
       ])
       expect(statSync(dbPath).mode & 0o777).to.equal(0o600)
+      // Its reply never committed: the question stays pending, shown unanswered, and is never sent again.
+      expect(messages.map((m) => m.status)).to.deep.equal(['complete', 'complete', 'pending'])
+      const shown = await synapse(sandbox, ['sessions', 'show', messages[0].sessionId], {env: {NO_COLOR: '1'}})
+      expect(shown.stdout).to.contain('user · unanswered\nA question cut short\n')
+      server.reset()
+      server.reply(['Next.'])
+      const next = await synapse(sandbox, ['-c', 'The next question'])
+      expect(next.code).to.equal(0)
+      expect(sent()).to.deep.equal([
+        ['user', 'An earlier question'],
+        ['assistant', 'Earlier.'],
+        ['user', 'The next question'],
+      ])
+    })
+
+    it('two REPLs in one session: each request carries answered pairs and its own question only, each reply names its question', async function () {
+      this.timeout(120_000)
+      const turns = 20
+      server.responder = (chat) => ({chunks: ['Re: ', chat.messages.at(-1)!.content], delayMs: 5, type: 'reply'})
+      const created = await synapse(sandbox, ['sessions', 'new', '--json'])
+      const sessionId = (JSON.parse(created.stdout) as {id: string}).id
+      const lines = (tag: string) => `${Array.from({length: turns}, (_, i) => `${tag} question ${i}`).join('\n')}\n`
+      const [a, b] = await Promise.all(['a', 'b'].map((tag) => synapse(sandbox, ['-s', sessionId, '-r'], {input: lines(tag)})))
+      expect([a.code, a.stderr, b.code, b.stderr]).to.deep.equal([0, '', 0, ''])
+      // Otherwise the two never raced and this test would prove nothing.
+      expect(server.maxConcurrentChats).to.equal(2)
+
+      expect(server.chatRequests).to.have.length(2 * turns)
+      for (const request of server.chatRequests) {
+        const messages = request.chat!.messages
+        const own = messages.at(-1)!
+        expect(own.role).to.equal('user')
+        // Before its own question, a request holds only questions each followed by their own answer.
+        const earlier = messages.slice(0, -1)
+        expect(earlier.length % 2).to.equal(0)
+        for (let i = 0; i < earlier.length; i += 2) {
+          expect([earlier[i].role, earlier[i + 1].role, earlier[i + 1].content]).to.deep.equal(['user', 'assistant', `Re: ${earlier[i].content}`])
+        }
+      }
+
+      const [{messages}] = await stored()
+      const questions = messages.filter((m) => m.role === 'user')
+      const replies = messages.filter((m) => m.role === 'assistant')
+      expect([questions.length, replies.length]).to.deep.equal([2 * turns, 2 * turns])
+      expect(questions.filter((m) => m.status !== 'complete')).to.deep.equal([])
+      const byId = new Map(messages.map((m) => [m.id, m]))
+      for (const reply of replies) expect(reply.content).to.equal(`Re: ${byId.get(reply.replyTo!)!.content}`)
+      expect(new Set(replies.map((m) => m.replyTo)).size).to.equal(2 * turns)
     })
   })
 
@@ -321,6 +371,19 @@ describe('chat (end to end)', function () {
       {expected: /^Error: .*gpt-5\.4-mini.*\(404\)/, hint: /--model/, name: '404 model', script: (s) => s.fail(404, 'The model `gpt-5.4-mini` does not exist.', {code: 'model_not_found'})},
       {expected: /^Error: .*rate.limit/i, hint: /wait/i, name: '429 after retries', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Rate limit reached.', status: 429, type: 'error'})},
       {expected: /^Error: The openai provider failed with HTTP 503 after 1 retry: Overloaded\.$/, hint: /Try again later/, name: '5xx', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Overloaded.', status: 503, type: 'error'})},
+      {
+        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered with an HTML page, not a chat completion stream — check OPENAI_BASE_URL or providers\.openai\.base_url\.$/,
+        hint: /base URL/,
+        name: 'an HTML page with 200',
+        script: (s) => s.enqueue({body: '<!doctype html><html><body><h1>It works!</h1></body></html>\n', contentType: 'text/html', type: 'raw'}),
+      },
+      {
+        // The SDK's own "Could not parse message into JSON:" / "From chunk:" lines would come first.
+        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 sent a stream that is not valid server-sent event JSON/,
+        hint: /base URL/,
+        name: 'malformed server-sent events',
+        script: (s) => s.enqueue({body: 'data: {"id": "chatcmpl-1", "choices": [oops\n\n', contentType: 'text/event-stream', type: 'raw'}),
+      },
     ]
     for (const {expected, hint, name, script} of cases) {
       it(`${name}: one line with a hint, exit 1, the prompt kept but marked so -c does not resend it`, async function () {
@@ -355,7 +418,7 @@ describe('chat (end to end)', function () {
     })
 
     it('a server that stalls is a timeout error naming the limit', async function () {
-      writeConfig('[providers.openai]\ntimeout_ms = 300\nmax_retries = 0\n')
+      writeConfig('[providers.openai]\nidle_timeout_ms = 300\nmax_retries = 0\n')
       server.reply(['Start'], {stallAfterChunks: 1})
       const {code, stderr, stdout} = await synapse(sandbox, ['Slow?'])
       expect(code).to.equal(1)
@@ -379,13 +442,15 @@ describe('chat (end to end)', function () {
   })
 
   describe('when the database cannot be used', function () {
+    const LOCKED = /The session database at .* stayed locked by another process for 0\.2 s\. — Try again; if it keeps happening, look for a synapse process that is stuck \(ps aux \| grep synapse\)\./
+
     it('cannot be opened: the reply still arrives, a one-line warning says why, exit 1', async function () {
       server.reply(['Still here.'])
       const blocker = join(sandbox.root, 'not-a-dir')
       writeFileSync(blocker, '')
       const {code, stderr, stdout} = await synapse(sandbox, ['Hello'], {env: {DATABASE_URL: join(blocker, 'sessions.db')}})
       expect(stdout).to.equal('Still here.\n')
-      expect(stderr).to.match(/^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\.\n$/)
+      expect(stderr).to.match(/^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\. — Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/)
       expect(code).to.equal(1)
     })
 
@@ -397,13 +462,153 @@ describe('chat (end to end)', function () {
       try {
         const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Second'], {env: {SYNAPSE_AUTO_CLEANUP: 'false', SYNAPSE_BUSY_TIMEOUT_MS: '200'}})
         expect(stdout).to.equal('Delivered anyway.\n')
-        expect(stderr).to.match(/^Warning: this conversation was not saved: The session database at .* stayed locked by another process for 0\.2 s\.\n$/)
+        expect(stderr).to.match(new RegExp(`^Warning: this conversation was not saved: ${LOCKED.source}\n$`))
         expect(code).to.equal(1)
       } finally {
         holder.exec('ROLLBACK')
         holder.close()
       }
       expect((await stored())[0].messages.map((m) => m.content)).to.deep.equal(['First', 'First.'])
+    })
+
+    it('locked while retention has sessions to prune: the cleanup is one warning, the continued turn still carries its history', async function () {
+      server.enqueue({chunks: ['Old.'], type: 'reply'}, {chunks: ['New.'], type: 'reply'}, {chunks: ['Still answered.'], type: 'reply'})
+      await synapse(sandbox, ['Old question'])
+      await synapse(sandbox, ['New question'])
+      // Another process, holding the write lock as a long import or a stuck synapse would.
+      const holder = new SynapseLockHolder(dbPath, 'EXCLUSIVE')
+      await holder.locked
+      try {
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Go on'], {env: {SYNAPSE_BUSY_TIMEOUT_MS: '200', SYNAPSE_MAX_SESSIONS: '1'}})
+        expect(stdout).to.equal('Still answered.\n')
+        expect(stderr).to.match(
+          new RegExp(`^Warning: automatic cleanup of old sessions failed: ${LOCKED.source}\nWarning: this conversation was not saved: ${LOCKED.source}\n$`),
+        )
+        expect(code).to.equal(1)
+        expect(sent()).to.deep.equal([
+          ['user', 'New question'],
+          ['assistant', 'New.'],
+          ['user', 'Go on'],
+        ])
+      } finally {
+        await holder.release()
+      }
+      // Neither pruned nor added to.
+      expect((await stored()).map(({messages}) => messages.map((m) => m.content))).to.deep.equal([
+        ['New question', 'New.'],
+        ['Old question', 'Old.'],
+      ])
+    })
+
+    describe('on a file system of its own', function () {
+      let mount: TmpfsMount
+      afterEach(() => mount?.unmount())
+
+      async function firstTurnOn(sizeBytes: number): Promise<NodeJS.ProcessEnv> {
+        mount = mountTmpfs(sandbox.root, sizeBytes)
+        const env = {DATABASE_URL: join(mount.path, 'sessions.db')}
+        server.enqueue({chunks: ['Paris.'], type: 'reply'}, {chunks: ['About two million.'], type: 'reply'})
+        expect((await synapse(sandbox, ['Capital of France?'], {env})).code).to.equal(0)
+        return env
+      }
+
+      it('remounted read-only: a continued session is read, the reply arrives, the warning names the mount, exit 1', async function () {
+        const env = await firstTurnOn(4 << 20)
+        const before = readFileSync(env.DATABASE_URL!)
+        mount.remountReadOnly()
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
+        expect(stdout).to.equal('About two million.\n')
+        expect(stderr, stderr).to.match(
+          /^Warning: this conversation was not saved: The session database at .*\/mnt\/sessions\.db is on a read-only file system \(SQLITE_CANTOPEN\)\. — Remount it read-write, or point DATABASE_URL at a file on a writable disk\.\n$/,
+        )
+        expect(code).to.equal(1)
+        expect(sent()).to.deep.equal([
+          ['user', 'Capital of France?'],
+          ['assistant', 'Paris.'],
+          ['user', 'Its population?'],
+        ])
+        expect(readFileSync(env.DATABASE_URL!).equals(before)).to.equal(true)
+      })
+
+      it('remounted read-only with no database there: -c is one error naming the cause, and nothing is sent', async function () {
+        const env = await firstTurnOn(4 << 20)
+        mount.remountReadOnly()
+        const {code, stderr} = await synapse(sandbox, ['-c', 'Its population?'], {env: {DATABASE_URL: join(mount.path, 'other.db')}})
+        expect(stderr).to.match(/^Error: Cannot create the session database at .*\/mnt\/other\.db \(EROFS\)\.\n {2}→ Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/)
+        expect(code).to.equal(1)
+        expect(server.chatRequests).to.have.length(1)
+      })
+
+      it('full: a continued session is read, the reply arrives, the warning says the disk is full, exit 1', async function () {
+        const env = await firstTurnOn(1 << 20)
+        mount.fill()
+        const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
+        expect(stdout).to.equal('About two million.\n')
+        expect(stderr).to.match(/^Warning: this conversation was not saved: The disk holding the session database at .*\/mnt\/sessions\.db is full( \(SQLITE_[A-Z_]+\))?\. — Free some space, or prune old sessions with "synapse sessions prune"\.\n$/)
+        expect(code).to.equal(1)
+        expect(sent()).to.deep.equal([
+          ['user', 'Capital of France?'],
+          ['assistant', 'Paris.'],
+          ['user', 'Its population?'],
+        ])
+      })
+    })
+  })
+
+  describe('where the database is', function () {
+    it('-s "" is a usage error, not a new session', async function () {
+      const {code, stderr} = await synapse(sandbox, ['-s', '', 'Hello'])
+      expect(stderr).to.equal('Error: The session id is empty.\n  → Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.\n')
+      expect(code).to.equal(2)
+      expect(server.chatRequests).to.have.length(0)
+      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
+    })
+
+    for (const [name, setting] of [
+      ['DATABASE_URL=~/…', {env: {DATABASE_URL: '~/history/x.db'}}],
+      ['DATABASE_URL=sqlite:~/…', {env: {DATABASE_URL: 'sqlite:~/history/x.db'}}],
+      ['storage.url = "~/…" in the user config', {config: '[storage]\nurl = "~/history/x.db"\n'}],
+    ] as Array<[string, {config?: string; env?: NodeJS.ProcessEnv}]>) {
+      it(`${name} is a file in HOME, and no directory named "~" appears`, async function () {
+        if (setting.config) writeConfig(setting.config)
+        const cwd = join(sandbox.root, 'work')
+        mkdirSync(cwd)
+        server.reply(['Hi.'])
+        const {code} = await synapse(sandbox, ['Hello'], {cwd, env: setting.env})
+        expect(code).to.equal(0)
+        expect(existsSync(join(cwd, '~'))).to.equal(false)
+        const store = await openSqliteStore({path: join(sandbox.home, 'history', 'x.db')})
+        try {
+          expect((await store.list()).map((s) => s.preview)).to.deep.equal(['Hello'])
+        } finally {
+          await store.close()
+        }
+      })
+    }
+
+    it('another program’s SQLite file with a sessions table is refused and left byte for byte as it was', async function () {
+      const foreign = join(sandbox.root, 'app.db')
+      const app = new Database(foreign)
+      app.exec("CREATE TABLE sessions (token TEXT PRIMARY KEY, user_id INTEGER); INSERT INTO sessions VALUES ('abc', 7)")
+      app.close()
+      const before = readFileSync(foreign)
+      server.reply(['Never sent.'])
+      for (const args of [['Hello'], ['-c', 'Hello'], ['sessions', 'list'], ['db', 'migrate']]) {
+        const {code, stderr} = await synapse(sandbox, args, {env: {DATABASE_URL: foreign}})
+        expect(stderr, args.join(' ')).to.equal(
+          `Error: The file ${foreign} is a SQLite database of another program (tables: sessions); synapse left it unchanged.\n  → Point DATABASE_URL or [storage] url at a file of its own, or unset it to use the default file.\n`,
+        )
+        expect(code, args.join(' ')).to.equal(1)
+      }
+      expect(server.chatRequests).to.have.length(0)
+      expect(readFileSync(foreign).equals(before)).to.equal(true)
+      expect(existsSync(`${foreign}-wal`) || existsSync(`${foreign}-shm`)).to.equal(false)
+      const check = new Database(foreign, {readonly: true})
+      try {
+        expect(check.pragma('journal_mode', {simple: true})).to.equal('delete')
+      } finally {
+        check.close()
+      }
     })
   })
 })

@@ -40,6 +40,13 @@ describe('config commands', function () {
     expect(result?.database).not.to.contain('hunter2')
   })
 
+  it('show checks every installed provider\'s table against the options it declares', async function () {
+    writeFileSync(join(sandbox.configDir, 'config.toml'), '[providers.anthropic]\nmax_tokns = 512\n')
+    const {exitCode, stderr} = await run(sandbox, ['config', 'show'])
+    expect(exitCode).to.equal(1)
+    expect(stderr).to.equal(`Error: ${join(sandbox.configDir, 'config.toml')}: unknown key providers.anthropic.max_tokns.\n  → Did you mean providers.anthropic.max_tokens?\n`)
+  })
+
   it('a broken config file is one line naming it, exit 1', async function () {
     writeFileSync(join(sandbox.configDir, 'config.toml'), '[session\nmax_sessions = 3\n')
     const {exitCode, stderr} = await run(sandbox, ['config', 'show'])

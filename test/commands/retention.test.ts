@@ -6,6 +6,7 @@ import type {SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {run} from '../helpers/cli.js'
+import {SynapseLockHolder} from '../helpers/lock-holder.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const DAY = 86_400_000
@@ -115,4 +116,25 @@ describe('retention', function () {
       expect(await remaining()).to.deep.equal(ids)
     })
   }
+
+  it('a cleanup that cannot take the write lock is one warning; the command still runs, and nothing is lost', async function () {
+    writeUserConfig('[session]\nmax_sessions = 1\n\n[storage]\nbusy_timeout_ms = 200\n')
+    const ids = await sessionsAged([2, 1])
+    const holder = new SynapseLockHolder(dbPath, 'IMMEDIATE')
+    await holder.locked
+    try {
+      const {exitCode, result, stderr} = await run<Array<{id: string}>>(sandbox, ['sessions', 'list', '--json'])
+      expect(stderr).to.match(
+        /^Warning: automatic cleanup of old sessions failed: The session database at .* stayed locked by another process for 0\.2 s\. — Try again; if it keeps happening, look for a synapse process that is stuck \(ps aux \| grep synapse\)\.\n$/,
+      )
+      expect(exitCode).to.equal(0)
+      expect(result?.map((s) => s.id)).to.deep.equal([...ids].reverse())
+    } finally {
+      await holder.release()
+    }
+    expect(await remaining()).to.deep.equal(ids)
+    // The next command, unhindered, does the cleanup.
+    expect((await run(sandbox, ['sessions', 'list'])).stderr).to.equal('')
+    expect(await remaining()).to.deep.equal(ids.slice(1))
+  })
 })

@@ -66,7 +66,7 @@ describe('where values complete', function () {
 
   for (const shell of ['bash', 'zsh']) {
     it(`is decided alike by ${shell}`, function () {
-      requireProgram(shell)
+      requireProgram(this, shell)
       const calls = CASES.map(([words, cword]) => `__synapse_values_at ${cword} ${words.map((w) => shellQuote(w)).join(' ')}; printf '%s|%s\\n' "$__synapse_kind" "$__synapse_cur"`)
       const {status, stderr, stdout} = spawnSync(shell, shell === 'zsh' ? ['-f', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`] : ['--norc', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`], {encoding: 'utf8', env: sandbox.env})
       expect({status, stderr}).to.deep.equal({status: 0, stderr: ''})
@@ -76,7 +76,7 @@ describe('where values complete', function () {
   }
 
   it('lets an argument that completes nothing come before a repeated one that does', function () {
-    requireProgram('bash')
+    requireProgram(this, 'bash')
     const fake: CompletionSpec = {
       bin: 'synapse',
       commands: [{args: [undefined, 'sessions'], flags: [], id: 'sessions:export', optionFlags: ['-o', '--output'], variadic: true}],

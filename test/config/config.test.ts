@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {ConfigError} from '../../src/core/errors.js'
-import {type ConfigEntry, DEFAULT_SETTINGS, loadConfig, type LoadConfigOptions, type Settings, userConfigDir} from '../../src/config/index.js'
+import {type ConfigEntry, DEFAULT_SETTINGS, loadConfig, type LoadConfigOptions, type Settings, trustProject, userConfigDir} from '../../src/config/index.js'
 
 /** A private HOME, XDG_CONFIG_HOME and project per test, so the real ones are never read. */
 interface Sandbox {
@@ -50,6 +50,11 @@ async function loadError(box: Sandbox, options: LoadConfigOptions = {}): Promise
   }
 
   expect.fail('loadConfig should have thrown')
+}
+
+/** `synapse config trust` in the sandbox's project, for tests of what a trusted project file may set. */
+async function trust(box: Sandbox, cwd = box.project): Promise<void> {
+  await trustProject({cwd, env: box.env})
 }
 
 function entry(entries: ConfigEntry[], key: string): ConfigEntry {
@@ -198,9 +203,10 @@ describe('config', () => {
       it(`reads ${name} (${content.startsWith('{') ? 'JSON' : content.startsWith('[') ? 'TOML' : content.startsWith('export') ? 'ES module' : 'YAML'})`, async () => {
         const box = sandbox()
         const file = box.write(`project/${name}`, content)
+        await trust(box)
         const config = await load(box)
         expect(config.settings.session.maxSessions).to.equal(21)
-        expect(config.files).to.deep.equal([{kind: 'project', path: file}])
+        expect(config.files).to.deep.equal([{kind: 'project', path: file, trust: 'trusted'}])
         expect(entry(config.entries(), 'session.max_sessions').source).to.deep.equal({file, kind: 'project'})
       })
     }
@@ -210,7 +216,7 @@ describe('config', () => {
       const file = box.write('project/package.json', JSON.stringify({name: 'fixture', synapse: {provider: {model: 'pkg-model'}}}))
       const config = await load(box)
       expect(config.settings.provider.model).to.equal('pkg-model')
-      expect(config.files).to.deep.equal([{kind: 'project', path: file}])
+      expect(config.files).to.deep.equal([{kind: 'project', path: file, trust: 'untrusted'}])
     })
 
     it('finds a project file in a parent directory from a subdirectory', async () => {
@@ -220,7 +226,7 @@ describe('config', () => {
       fs.mkdirSync(cwd, {recursive: true})
       const config = await load(box, {cwd})
       expect(config.settings.provider.default).to.equal('parent')
-      expect(config.files).to.deep.equal([{kind: 'project', path: file}])
+      expect(config.files).to.deep.equal([{kind: 'project', path: file, trust: 'untrusted'}])
     })
 
     it('takes the nearest project file', async () => {
@@ -229,7 +235,7 @@ describe('config', () => {
       const inner = box.write('project/sub/.synapserc.json', '{"provider": {"default": "inner"}}')
       const config = await load(box, {cwd: path.join(box.project, 'sub')})
       expect(config.settings.provider.default).to.equal('inner')
-      expect(config.files).to.deep.equal([{kind: 'project', path: inner}])
+      expect(config.files).to.deep.equal([{kind: 'project', path: inner, trust: 'untrusted'}])
     })
 
     it('stops at the project root', async () => {
@@ -270,10 +276,11 @@ describe('config', () => {
       expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({key: 'session.max_sessions', source: {file: userFile, kind: 'user'}, value: 10})
 
       const projectFile = box.write('project/.synapserc.toml', '[session]\nmax_sessions = 20\n')
+      await trust(box)
       config = await load(box)
       expect(config.files).to.deep.equal([
         {kind: 'user', path: userFile},
-        {kind: 'project', path: projectFile},
+        {kind: 'project', path: projectFile, trust: 'trusted'},
       ])
       expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({key: 'session.max_sessions', source: {file: projectFile, kind: 'project'}, value: 20})
 
@@ -286,6 +293,7 @@ describe('config', () => {
       const box = sandbox()
       box.write('xdg/synapse/config.toml', '[session]\nmax_sessions = 10\nretention_days = 7\n')
       box.write('project/.synapserc.json', '{"session": {"retention_days": 3}}')
+      await trust(box)
       const config = await load(box)
       expect(config.settings.session).to.deep.equal({...DEFAULTS.session, maxSessions: 10, retentionDays: 3})
     })
@@ -431,6 +439,7 @@ describe('config', () => {
     it('reports a JS config that fails to load on one line with the file', async () => {
       const box = sandbox()
       const file = box.write('project/synapse.config.mjs', 'export default {session: {max_sessions: 1}\n')
+      await trust(box)
       const error = await loadError(box)
       expect(error.message).to.match(new RegExp(`^${escape(file)}: could not be loaded: .+\\.$`))
       expect(error.message).to.not.include('\n')
@@ -460,7 +469,7 @@ describe('config', () => {
 
       const box3 = sandbox()
       const file3 = box3.write('xdg/synapse/config.toml', '[providers.openai]\nbase_url = 8080\n')
-      expect((await loadError(box3)).message).to.equal(`${file3}: providers.openai.base_url must be a non-empty string, not 8080.`)
+      expect((await loadError(box3)).message).to.equal(`${file3}: providers.openai.base_url must be an http:// or https:// URL, not 8080.`)
     })
   })
 
@@ -472,6 +481,7 @@ describe('config', () => {
         '[providers.openai]\nbase_url = "https://api.example.com/v1"\napi_key = "sk-user"\n\n[providers.ollama]\nbase_url = "http://127.0.0.1:11434/v1"\n',
       )
       const projectFile = box.write('project/.synapserc.json', '{"providers": {"ollama": {"keep_alive": 300, "num_ctx": 8192}}}')
+      await trust(box)
       const config = await load(box, {env: {OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1'}})
       expect(config.settings.providers).to.deep.equal({
         ollama: {base_url: 'http://127.0.0.1:11434/v1', keep_alive: 300, num_ctx: 8192},

@@ -1,17 +1,23 @@
 import {SynapseCommand} from '../../cli/base-command.js'
+import {reportConfigWarnings} from '../../cli/open.js'
 import {table} from '../../cli/output.js'
 import {type ConfigEntry, loadConfig} from '../../config/index.js'
 import {listKeys, withApiKeyEntries} from '../../providers/api-keys.js'
+import {checkProviderOptions} from '../../providers/settings.js'
 
 export default class ConfigShow extends SynapseCommand {
-  static description = 'Each setting with its value and where it came from: flag, environment, project file, user file or default; API keys also from the keys file ("keys set"). Secrets are masked.'
+  static description =
+    'Each setting with its value and where it came from: flag, environment, project file, user file or default; API keys also from the keys file ("keys set"). Secrets are masked. What an untrusted project file may not set is not shown, and a warning on stderr names each such key.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Show the effective configuration.'
 
   async run(): Promise<ConfigEntry[]> {
     await this.parse(ConfigShow)
     const config = await loadConfig()
+    reportConfigWarnings(config)
     const registry = await this.providerRegistry()
+    // What a chat would refuse, shown here too: each installed provider's table against what it declares.
+    for (const {descriptor} of registry.list()) checkProviderOptions(descriptor, config)
     // API keys resolve beyond the config files (environment, keys file): show the one in use, masked.
     const entries = withApiKeyEntries(config.entries(), listKeys(registry, config))
     const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)

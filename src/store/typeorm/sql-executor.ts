@@ -1,3 +1,6 @@
+import {accessSync, closeSync, constants, existsSync, openSync, statfsSync} from 'node:fs'
+import {dirname} from 'node:path'
+
 import {SynapseError} from '../../core/errors.js'
 
 export type Row = Record<string, unknown>
@@ -122,8 +125,17 @@ export function describeSqliteError(error: unknown, path: string, busyTimeoutMs:
       suggestions: ['Check the permissions of the file and its directory, or point DATABASE_URL at a writable file.'],
     })
   }
-  if (code === 'SQLITE_FULL') {
-    return new SynapseError('STORAGE_UNAVAILABLE', `The disk holding the session database ${where} is full.`, {
+  // SQLite's codes for these say what failed (opening the -shm file, growing it), not why; the file
+  // system can tell a read-only mount or a full disk apart.
+  const problem = code === 'SQLITE_FULL' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') ? fileSystemProblem(path) : undefined
+  if (problem === 'read-only') {
+    return new SynapseError('STORAGE_UNAVAILABLE', `The session database ${where} is on a read-only file system (${code}).`, {
+      cause: error,
+      suggestions: ['Remount it read-write, or point DATABASE_URL at a file on a writable disk.'],
+    })
+  }
+  if (code === 'SQLITE_FULL' || problem === 'full') {
+    return new SynapseError('STORAGE_UNAVAILABLE', `The disk holding the session database ${where} is full${code === 'SQLITE_FULL' ? '' : ` (${code})`}.`, {
       cause: error,
       suggestions: ['Free some space, or prune old sessions with "synapse sessions prune".'],
     })
@@ -141,4 +153,25 @@ export function describeSqliteError(error: unknown, path: string, busyTimeoutMs:
     })
   }
   return error
+}
+
+/** Why a file system refuses writes beside `path`, when it is one of the two a user can fix. */
+function fileSystemProblem(path: string): 'full' | 'read-only' | undefined {
+  if (path === ':memory:') return undefined
+  const directory = dirname(path)
+  try {
+    // Opening for writing changes nothing, and, unlike access(2) (and Deno's emulation of it), a
+    // read-only mount answers it with EROFS.
+    if (existsSync(path)) closeSync(openSync(path, 'r+'))
+    else accessSync(directory, constants.W_OK)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only' : undefined
+  }
+  try {
+    const {bavail, bsize} = statfsSync(directory)
+    // Less than one 32 KiB page of shared memory, SQLite's smallest growth of the -shm file.
+    return bavail * bsize < 32_768 ? 'full' : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -1,9 +1,9 @@
 import 'reflect-metadata'
-import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource, MigrationExecutor} from 'typeorm'
 
-import {StorageUnavailableError, SynapseError} from '../../core/errors.js'
+import {ConfigError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityReport, MigrationState, StoreMaintenance, StoreOptions} from '../session-store.js'
@@ -19,6 +19,11 @@ export interface SqliteStoreOptions extends StoreOptions {
   migrate?: boolean
   /** A file path, or ":memory:". */
   path: string
+  /**
+   * Open an existing database for reading only, without TypeORM, migrations or any change to the
+   * file: what a continued chat needs when the database cannot be written. See openSqliteReader.
+   */
+  readOnly?: boolean
 }
 
 /**
@@ -27,6 +32,7 @@ export interface SqliteStoreOptions extends StoreOptions {
  * block the writer, and a busy timeout so concurrent writers queue instead of failing.
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<TypeormSessionStore> {
+  if (options.readOnly) return openSqliteReader(options)
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const inMemory = options.path === MEMORY_DATABASE
   const path = inMemory ? MEMORY_DATABASE : resolve(options.path)
@@ -40,9 +46,15 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Type
     logging: false,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
-    // NORMAL is what SQLite recommends with WAL: a commit survives the process being killed; only a
-    // power cut can lose the last commits, never corrupt the file.
+    // TypeORM calls this before it switches the file to WAL: another program's database is refused
+    // while it is still exactly as that program left it.
     prepareDatabase: (db: SqliteConnection) => {
+      if (!inMemory) {
+        checkSynapseDatabase(db, path)
+        tightenMode(path)
+      }
+      // NORMAL is what SQLite recommends with WAL: a commit survives the process being killed; only
+      // a power cut can lose the last commits, never corrupt the file.
       db.pragma('synchronous = NORMAL')
     },
     synchronize: false,
@@ -78,17 +90,105 @@ function prepareFile(path: string, describe: (error: unknown) => unknown): void 
     throw cannot(error, (error as NodeJS.ErrnoException).code === 'EEXIST' ? ': a file is in the way' : '')
   }
   try {
-    if (existsSync(path)) {
-      // A history file is its owner's alone, whatever umask made it; the owner's own bits (a file
-      // made read-only on purpose) are left as they are.
-      const {mode} = statSync(path)
-      if ((mode & 0o077) !== 0) chmodSync(path, mode & 0o700)
-    } else {
-      closeSync(openSync(path, 'wx', 0o600))
-    }
+    if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600))
   } catch (error) {
     // Another process creating the same file first is fine.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(error, '')
+  }
+}
+
+/**
+ * A history file is its owner's alone, whatever umask made it; the owner's own bits (a file made
+ * read-only on purpose) are left as they are. Done before the -wal and -shm exist, which SQLite
+ * creates with the database's mode.
+ */
+function tightenMode(path: string): void {
+  try {
+    const {mode} = statSync(path)
+    if ((mode & 0o077) !== 0) chmodSync(path, mode & 0o700)
+  } catch (error) {
+    throw new StorageUnavailableError(`Cannot make the session database at ${path} private (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {
+      cause: error,
+      suggestions: ['Check that you own the file and that its file system is writable, or point DATABASE_URL at another file.'],
+    })
+  }
+}
+
+const KNOWN_MIGRATIONS = new Set<string>(MIGRATIONS.map((m) => m.name))
+
+/**
+ * Throws unless the database is empty or synapse's: a `migrations` table that names synapse's
+ * migrations (or stands alone, everything reverted). Anything else is another program's file, which
+ * synapse must neither migrate nor switch to WAL. Reads only.
+ */
+export function checkSynapseDatabase(db: SqliteConnection, path: string): void {
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+    .all()
+    .map((row) => String(row.name))
+  if (tables.length === 0) return
+  if (tables.includes('migrations')) {
+    if (tables.length === 1) return
+    try {
+      const applied = db.prepare('SELECT name FROM migrations').all()
+      if (applied.some((row) => KNOWN_MIGRATIONS.has(String(row.name)))) return
+    } catch {
+      // A migrations table without a name column is not TypeORM's, so not ours.
+    }
+  }
+  // A setting that names the wrong file, not a fault of the moment: CONFIG_INVALID, which no command
+  // works around.
+  throw new ConfigError(`The file ${path} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); synapse left it unchanged.`, {
+    suggestions: ['Point DATABASE_URL or [storage] url at a file of its own, or unset it to use the default file.'],
+  })
+}
+
+/** SQLite's codes for "the -shm file cannot be created, grown or initialised". */
+const NO_SHARED_MEMORY = /^SQLITE_(CANTOPEN|IOERR_SHM|READONLY_(CANTINIT|CANTLOCK|RECOVERY))/
+
+/**
+ * Opens an existing session database for reading only, when it cannot be written: locked by
+ * another process, on a read-only file system, on a full disk. Nothing is created or changed.
+ * SQLite can read a WAL database read-only only through its -shm file; where that cannot be made
+ * (a read-only mount without one, a disk too full to grow it), the database is read into memory
+ * instead, which is exact as long as no -wal file holds commits not yet in the database.
+ */
+export async function openSqliteReader(options: SqliteStoreOptions): Promise<TypeormSessionStore> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  if (options.path === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be opened for reading only.')
+  const path = resolve(options.path)
+  const describe = (error: unknown) => describeSqliteError(error, path, busyTimeoutMs)
+  const {default: Database} = await import('better-sqlite3')
+  let db: InstanceType<typeof Database> | undefined
+  try {
+    db = new Database(path, {fileMustExist: true, readonly: true, timeout: busyTimeoutMs})
+    checkSynapseDatabase(db, path)
+  } catch (error) {
+    db?.close()
+    const code = (error as {code?: string}).code ?? ''
+    if (!NO_SHARED_MEMORY.test(code) || !existsSync(path) || hasUncheckpointedWal(path)) throw describe(error)
+    try {
+      const image = readFileSync(path)
+      // Bytes 18 and 19 say "WAL"; an image in memory has no WAL, and SQLite refuses to open it so.
+      if (image.length > 19 && image[18] === 2) image[18] = image[19] = 1
+      db = new Database(image, {readonly: true})
+      checkSynapseDatabase(db, path)
+    } catch (snapshotError) {
+      throw describe(snapshotError instanceof SynapseError ? snapshotError : error)
+    }
+  }
+  const connection = db
+  const close = () => {
+    connection.close()
+  }
+  return new TypeormSessionStore({backend: 'sqlite', clock: options.clock, executor: new SqliteExecutor(connection, describe), onClose: close})
+}
+
+function hasUncheckpointedWal(path: string): boolean {
+  try {
+    return statSync(`${path}-wal`).size > 0
+  } catch {
+    return false
   }
 }
 

@@ -26,8 +26,8 @@ import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
 const MESSAGE_COLUMNS =
-  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at'
-const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
+const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const ID_BATCH = 500
 
 /** The queries whose text depends on the dialect, built once per store. */
@@ -59,9 +59,12 @@ function dialectSql(dialect: SqlExecutor['dialect']): DialectSql {
 export interface TypeormStoreOptions extends StoreOptions {
   /** "sqlite", "postgres"...: what `backend` reports. */
   backend: string
-  dataSource: DataSource
+  /** Destroyed by close(). A store read through a bare connection has none and passes `onClose`. */
+  dataSource?: DataSource
   executor: SqlExecutor
   maintenance?: StoreMaintenance
+  /** What close() releases besides the DataSource. */
+  onClose?: () => Promise<void> | void
 }
 
 /**
@@ -73,7 +76,8 @@ export class TypeormSessionStore implements SessionStore {
   readonly backend: string
   readonly maintenance?: StoreMaintenance
   private closed = false
-  private readonly dataSource: DataSource
+  private readonly dataSource?: DataSource
+  private readonly onClose?: () => Promise<void> | void
   private readonly now: () => Date
   private readonly sql: SqlExecutor
   private readonly dialectSql: DialectSql
@@ -81,6 +85,7 @@ export class TypeormSessionStore implements SessionStore {
   constructor(options: TypeormStoreOptions) {
     this.backend = options.backend
     this.dataSource = options.dataSource
+    this.onClose = options.onClose
     this.sql = options.executor
     this.dialectSql = dialectSql(options.executor.dialect)
     this.maintenance = options.maintenance
@@ -106,6 +111,23 @@ export class TypeormSessionStore implements SessionStore {
     })
   }
 
+  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
+    this.open()
+    checkNewMessages([reply])
+    return this.sql.writeTransaction(async (tx) => {
+      // The session's row first, as append, clear and updateMessage lock it, so this never deadlocks with them.
+      await this.lockSession(tx, sessionId)
+      const changed = await tx.run("UPDATE messages SET status = 'complete' WHERE id = ? AND session_id = ?", [questionId, sessionId])
+      if (changed === 0) throw new MessageNotFoundError(questionId)
+      const [{last}] = await tx.all('SELECT MAX(position) AS last FROM messages WHERE session_id = ?', [sessionId])
+      const now = this.now()
+      const message = newMessageRecord({...reply, replyTo: questionId}, sessionId, Number(last) + 1, now)
+      await tx.run(INSERT_MESSAGE, messageRow(message))
+      await tx.run('UPDATE sessions SET updated_at = ? WHERE id = ?', [now.getTime(), sessionId])
+      return {...message, metadata: structuredClone(message.metadata)}
+    })
+  }
+
   async clear(sessionId: string): Promise<number> {
     this.open()
     return this.sql.writeTransaction(async (tx) => {
@@ -119,7 +141,8 @@ export class TypeormSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.dataSource.isInitialized) await this.dataSource.destroy()
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy()
+    await this.onClose?.()
   }
 
   async count(): Promise<number> {
@@ -217,8 +240,9 @@ export class TypeormSessionStore implements SessionStore {
       return {deleted: rows.map((row) => toSummary(row)), dryRun: true}
     }
     const postgres = this.sql.dialect === 'postgres'
-    // On PostgreSQL the table lock below is only worth taking when something is due.
-    if (postgres && (await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
+    // The write lock is only worth taking when something is due: retention runs before every
+    // command, and most find nothing; a reader neither waits for a writer nor makes one wait.
+    if ((await this.sql.all(select, params)).length === 0) return {deleted: [], dryRun: false}
     return this.sql.writeTransaction(async (tx) => {
       // No session may change between being chosen and being deleted (an append makes an old session
       // new). SQLite's write lock sees to that; on PostgreSQL an EXCLUSIVE table lock does: writers
@@ -338,7 +362,7 @@ async function deleteByIds(tx: SqlExecutor, ids: string[]): Promise<number> {
 
 /** The parameters of INSERT_MESSAGE, in MESSAGE_COLUMNS order. */
 function messageRow(m: Message): unknown[] {
-  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime()]
+  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime(), m.replyTo]
 }
 
 function encodeMetadata(metadata: Metadata): null | string {
@@ -393,6 +417,7 @@ function toMessage(row: Row): Message {
     outputTokens: nullableNumber(row.output_tokens),
     position: Number(row.position),
     provider: nullableString(row.provider),
+    replyTo: nullableString(row.reply_to),
     role: row.role as Message['role'],
     sessionId: String(row.session_id),
     status: row.status as Message['status'],

@@ -1,0 +1,35 @@
+// What bin/run.js starts once it has checked the runtime: the CLI itself.
+// Node caches compiled code across runs from 22.1 on; start-up is most of a short command's time.
+import module from 'node:module'
+
+module.enableCompileCache?.()
+// The CLI runs from the esbuild bundle (scripts/build.mjs); its source maps point stack traces at src/.
+if (process.env.DEBUG) process.setSourceMapsEnabled(true)
+
+// oclif's check of Node against @oclif/core's own `engines` reads the package.json beside its files,
+// which the bundle does not have, so from the bundle it can never warn; skipping it spares loading
+// semver. synapse's own requirement is in package.json `engines`.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+// A linked plugin runs from its compiled JavaScript; oclif's warning that it cannot transpile one
+// written as ESM would print on every command.
+process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= '1'
+
+// @oclif/core from the bundle (scripts/build.mjs): the commands extend this same copy, and it loads
+// as a few chunks instead of hundreds of files.
+const {Config, execute, flush, handle} = await import('../dist/cli/launcher.js')
+
+// oclif has no default command. A prompt runs `chat`: a first word that is neither a command nor a
+// topic (`synapse Hello there`), a first flag other than --help/--version (`synapse -m gpt-4o Hi`,
+// `synapse -c "and then?"`), or no arguments at all with text piped in (`git diff | synapse`).
+// oclif's own: --help (and -h, package.json additionalHelpFlags) and --version; -v is chat's --verbose.
+const ROOT_FLAGS = new Set(['--help', '-h', '--version'])
+let argv = process.argv.slice(2)
+const first = argv[0]
+let loadOptions
+if (first === undefined ? !process.stdin.isTTY : !ROOT_FLAGS.has(first)) {
+  loadOptions = await Config.load({root: import.meta.dirname + '/..'})
+  const named = first !== undefined && !first.startsWith('-') && (loadOptions.findCommand(first) || loadOptions.findTopic(first) || first === 'help')
+  if (!named && loadOptions.findCommand('chat')) argv = ['chat', ...argv]
+}
+
+await execute({args: argv, dir: import.meta.url, loadOptions}).catch(async (error) => handle(error)).finally(() => flush())

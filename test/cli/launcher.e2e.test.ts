@@ -1,0 +1,199 @@
+import {expect} from 'chai'
+import {spawn, spawnSync} from 'node:child_process'
+import {accessSync, constants} from 'node:fs'
+import {delimiter, join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {type Exit, testRuntime} from '../helpers/spawn.js'
+
+/** A Node on PATH outside the project's node_modules/.bin (which holds the `node` devDependency). */
+function systemNode(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '' || dir.includes(join('node_modules', '.bin'))) continue
+    const candidate = join(dir, 'node')
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {}
+  }
+
+  return undefined
+}
+
+/**
+ * bin/run.js under the tests' runtime, its stdout read by a reader that closes its end after
+ * `linesBeforeClosing` lines (0: before anything arrives, as a pager quit at once). Resolves with what
+ * the reader saw and how synapse ended.
+ */
+async function intoClosingReader(sandbox: Sandbox, args: string[], options: {env?: NodeJS.ProcessEnv; linesBeforeClosing: number; onClosed?: (stdin: NodeJS.WritableStream) => void}): Promise<Exit> {
+  const runtime = testRuntime()
+  const [command, ...prefix] = runtime.command
+  const child = spawn(command, [...prefix, RUN_JS, ...args], {env: {...sandbox.env, ...runtime.env, ...options.env}})
+  let stdout = ''
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const close = () => {
+    child.stdout.destroy()
+    options.onClosed?.(child.stdin)
+  }
+
+  if (options.linesBeforeClosing === 0) close()
+  else {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (child.stdout.destroyed) return
+      stdout += chunk
+      const lines = stdout.split('\n')
+      if (lines.length > options.linesBeforeClosing) {
+        stdout = lines.slice(0, options.linesBeforeClosing).join('\n') + '\n'
+        close()
+      }
+    })
+  }
+
+  if (!options.onClosed) child.stdin.end()
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
+  })
+}
+
+describe('bin/run.js, the launcher (end to end)', function () {
+  this.timeout(60_000)
+  let sandbox: Sandbox
+
+  beforeEach(() => {
+    sandbox = makeSandbox()
+  })
+  afterEach(() => sandbox.cleanup())
+
+  describe('on a Node older than 22.13', function () {
+    let oldNode: string
+
+    before(function () {
+      const node = systemNode()
+      const version = node === undefined ? undefined : spawnSync(node, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
+      const [major, minor] = (version ?? '0.0').split('.').map(Number)
+      if (node !== undefined && (major < 22 || (major === 22 && minor < 13))) {
+        oldNode = node
+        return
+      }
+
+      const reason = node === undefined ? 'no Node outside node_modules/.bin' : `the machine's Node (${node}) is ${version}, not older than 22.13`
+      // CI's machines have Node 20: there this must run.
+      if (process.env.CI) throw new Error(`${reason}: CI needs an old Node for this test`)
+      console.log(`      (pending: ${reason})`)
+      this.skip()
+    })
+
+    for (const args of [['--version'], ['sessions', 'list'], ['Hello']]) {
+      it(`says which Node it needs and which it found, and exits 1: synapse ${args.join(' ')}`, function () {
+        const {status, stderr, stdout} = spawnSync(oldNode, [RUN_JS, ...args], {encoding: 'utf8', env: sandbox.env, input: ''})
+        const found = spawnSync(oldNode, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
+        expect({status, stdout}).to.deep.equal({status: 1, stdout: ''})
+        expect(stderr).to.equal(`Error: synapse needs Node.js 22.13 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`)
+      })
+    }
+  })
+
+  describe('Ctrl-C during start-up', function () {
+    let server: FakeOpenAIServer
+
+    beforeEach(async () => {
+      server = await FakeOpenAIServer.start()
+    })
+    afterEach(async () => server.close())
+
+    // From the moment bin/run.js listens for SIGINT (its first lines; a preload reports it on fd 3)
+    // to well into loading oclif, the config, the store and the provider. The server never answers,
+    // so the run is still going whenever the signal comes. Node only: the preload is Node's --import.
+    for (const afterMs of [0, 5, 20, 60, 150, 400]) {
+      it(`prints one line and exits 130 when interrupted ${afterMs} ms after it starts listening for the signal`, async function () {
+        for (let i = 0; i < 2; i++) server.enqueue({type: 'no-response'})
+        const preload = join(PROJECT_ROOT, 'test', 'fixtures', 'report-sigint-handler.mjs')
+        const child = spawn(process.execPath, ['--import', preload, RUN_JS, 'A question'], {
+          env: {...sandbox.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url},
+          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        })
+        child.stdin!.end()
+        let stderr = ''
+        child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+        const exited = new Promise<{code: null | number; signal: NodeJS.Signals | null}>((resolve) => child.on('close', (code, signal) => resolve({code, signal})))
+        const report = child.stdio[3] as NodeJS.ReadableStream
+        const listener = await new Promise<string>((resolve, reject) => {
+          report.once('data', (line: Buffer) => resolve(line.toString().trim()))
+          child.once('exit', () => reject(new Error(`synapse exited before listening for SIGINT; stderr: ${stderr}`)))
+        })
+
+        expect(listener).to.equal(pathToFileURL(RUN_JS).href)
+        await new Promise((resolve) => setTimeout(resolve, afterMs))
+        child.kill('SIGINT')
+        const {code, signal} = await exited
+        expect({code, signal}).to.deep.equal({code: 130, signal: null})
+        expect(stderr).to.match(/^Interrupted\.[^\n]*\n$/)
+      })
+    }
+  })
+
+  describe('into a closed stdout', function () {
+    it('stops quietly with 141 when the reader is gone before --help is written', async function () {
+      const exit = await intoClosingReader(sandbox, ['--help'], {linesBeforeClosing: 0})
+      expect(exit).to.deep.equal({code: 141, signal: null, stderr: '', stdout: ''})
+    })
+
+    it('stops quietly with 141 when the reader closes after one line of a long sessions list', async function () {
+      const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
+      try {
+        for (let i = 0; i < 2000; i++) await store.create({title: `Session ${i} ${'x'.repeat(300)}`})
+      } finally {
+        await store.close()
+      }
+
+      const exit = await intoClosingReader(sandbox, ['sessions', 'list', '--all'], {env: {SYNAPSE_MAX_SESSIONS: '0'}, linesBeforeClosing: 1})
+      expect({...exit, stdout: exit.stdout.split('\t')[0].length}).to.deep.equal({code: 141, signal: null, stderr: '', stdout: 26})
+    })
+
+    it('stops quietly with 141 when the reader closes after one line of sessions show', async function () {
+      const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
+      let id: string
+      try {
+        id = (await store.create({title: 'Long'})).id
+        await store.append(id, Array.from({length: 2000}, (_, i) => ({content: `Message ${i}: ${'y'.repeat(500)}`, role: i % 2 === 0 ? ('user' as const) : ('assistant' as const)})))
+      } finally {
+        await store.close()
+      }
+
+      const exit = await intoClosingReader(sandbox, ['sessions', 'show', id], {linesBeforeClosing: 1})
+      expect({code: exit.code, signal: exit.signal, stderr: exit.stderr}).to.deep.equal({code: 141, signal: null, stderr: ''})
+      expect(exit.stdout).to.match(/^[^\n]+\n$/)
+    })
+
+    describe('with a provider', function () {
+      let server: FakeOpenAIServer
+
+      beforeEach(async () => {
+        server = await FakeOpenAIServer.start()
+      })
+      afterEach(async () => server.close())
+
+      it('stops quietly with 141 when the reader closes after the first line of a streaming reply', async function () {
+        server.reply(['First line.\n', ...Array.from({length: 200}, () => `${'z'.repeat(8191)}\n`)])
+        const exit = await intoClosingReader(sandbox, ['Tell me a lot'], {env: {OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url}, linesBeforeClosing: 1})
+        expect(exit).to.deep.equal({code: 141, signal: null, stderr: '', stdout: 'First line.\n'})
+      })
+
+      it('stops quietly with 141 when the REPL writes after its reader has gone', async function () {
+        const exit = await intoClosingReader(sandbox, ['-r'], {
+          env: {OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url},
+          linesBeforeClosing: 1,
+          // Only once the reader is gone does the REPL get something to answer.
+          onClosed: (stdin) => stdin.write('/help\n'),
+        })
+        expect({code: exit.code, signal: exit.signal, stderr: exit.stderr}).to.deep.equal({code: 141, signal: null, stderr: ''})
+        expect(exit.stdout).to.match(/^synapse · session /)
+      })
+    })
+  })
+})

@@ -1,0 +1,188 @@
+import {expect} from 'chai'
+import {execFileSync, spawn} from 'node:child_process'
+import {lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {delimiter, dirname, join} from 'node:path'
+
+import {dropSchemas, uniqueSchema, urlOf} from '../../plugins/storage-postgres/test/helpers.js'
+import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {PROJECT_ROOT} from '../helpers/cli.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {DENO, type Exit} from '../helpers/spawn.js'
+
+const ECHO = join(PROJECT_ROOT, 'examples', 'synapse-plugin-echo')
+const CORE_PLUGINS = ['@synapse-cli/provider-anthropic', '@synapse-cli/storage-filesystem', '@synapse-cli/storage-postgres']
+
+/** Every symbolic link under `dir` whose target does not exist. */
+function danglingLinks(dir: string): string[] {
+  const found: string[] = []
+  for (const entry of readdirSync(dir, {recursive: true, withFileTypes: true})) {
+    const path = join(entry.parentPath, entry.name)
+    if (!lstatSync(path).isSymbolicLink()) continue
+    try {
+      statSync(path)
+    } catch {
+      found.push(path)
+    }
+  }
+
+  return found
+}
+
+/** The dependency specs of a package.json that name a path instead of a version. */
+function pathSpecs(manifest: Record<string, Record<string, string> | undefined>): string[] {
+  return ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'].flatMap((field) =>
+    Object.entries(manifest[field] ?? {})
+      .filter(([, spec]) => /^(file|link|workspace):/.test(spec))
+      .map(([name, spec]) => `${field}.${name}: ${spec}`),
+  )
+}
+
+function packedManifest(tarball: string, path = 'package/package.json'): Record<string, Record<string, string> | undefined> {
+  return JSON.parse(execFileSync('tar', ['-xzOf', tarball, path], {encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}))
+}
+
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Exit> {
+  const child = spawn(command, args, {env})
+  child.stdin.end()
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({code, signal, stderr, stdout})))
+}
+
+/**
+ * synapse as a user gets it from the registry: the project packed as it would be published (every
+ * workspace and the root in one `npm pack`), the synapse-cli tarball alone installed with
+ * `npm install -g` into a temporary prefix (the core plugins travel inside it), and the installed
+ * `synapse` run from there, far from this checkout's node_modules. Then the same installed files
+ * under Deno. Needs the npm cache to hold the dependencies (it does after `npm ci`).
+ */
+describe('synapse installed from its packed tarballs (end to end)', function () {
+  this.timeout(600_000)
+  let work: string
+  let prefix: string
+  let packages: string
+  let synapseTarball: string
+  let echoTarball: string
+  let sandbox: Sandbox
+  let server: FakeOpenAIServer
+  let env: NodeJS.ProcessEnv
+
+  before(function () {
+    work = mkdtempSync(join(tmpdir(), 'synapse-install-'))
+    packages = join(work, 'packages')
+    prefix = join(work, 'prefix')
+    mkdirSync(packages)
+    // The build is `npm test`'s first step; packing must not rebuild dist/ under the running tests.
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--workspaces', '--include-workspace-root', '--ignore-scripts', '--json', '--pack-destination', packages], {cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe']})) as Array<{filename: string; name: string}>
+    expect(packed.map((p) => p.name).sort()).to.deep.equal([...CORE_PLUGINS, 'synapse-cli'].sort())
+    synapseTarball = join(packages, packed.find((p) => p.name === 'synapse-cli')!.filename)
+    echoTarball = join(packages, execFileSync('npm', ['pack', '--silent', '--pack-destination', packages], {cwd: ECHO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim())
+    execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', synapseTarball], {cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+  })
+  after(() => rmSync(work, {force: true, recursive: true}))
+
+  beforeEach(async () => {
+    server = await FakeOpenAIServer.start()
+    sandbox = makeSandbox({OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url})
+    // The installed bin's `#!/usr/bin/env node` finds this Node (the `node` devDependency under `npm test`).
+    env = {...sandbox.env, PATH: [join(prefix, 'bin'), dirname(process.execPath), dirname(DENO), process.env.PATH].join(delimiter)}
+  })
+  afterEach(async () => {
+    await server.close()
+    sandbox.cleanup()
+  })
+
+  const synapse = async (args: string[], extra: NodeJS.ProcessEnv = {}) => run(join(prefix, 'bin', 'synapse'), args, {...env, ...extra})
+
+  it('packs package.json files that name versions, never file:, link: or workspace: paths', function () {
+    const tarballs = readdirSync(packages).filter((name) => name.endsWith('.tgz'))
+    const manifests = tarballs.map((name) => [name, pathSpecs(packedManifest(join(packages, name)))])
+    // The core plugins as they travel inside synapse-cli's tarball.
+    for (const plugin of CORE_PLUGINS) manifests.push([`${plugin} in synapse-cli`, pathSpecs(packedManifest(synapseTarball, `package/node_modules/${plugin}/package.json`))])
+    expect(manifests).to.deep.equal(manifests.map(([name]) => [name, []]))
+    const root = packedManifest(synapseTarball)
+    expect(root.dependencies).to.include(Object.fromEntries(CORE_PLUGINS.map((plugin) => [plugin, '0.1.0'])))
+  })
+
+  it('installs with no dangling link in the installed tree', function () {
+    expect(danglingLinks(prefix)).to.deep.equal([])
+    expect(lstatSync(join(prefix, 'bin', 'synapse')).isSymbolicLink()).to.equal(true)
+  })
+
+  it('runs --version, sessions list and a chat, with nothing on stderr', async function () {
+    const version = await synapse(['--version'])
+    expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})
+    expect(version.stdout).to.match(/^synapse-cli\/0\.1\.0 \S+ node-v\S+\n$/)
+
+    expect(await synapse(['sessions', 'list'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: ''})
+    server.reply(['Installed', ' and talking.'])
+    expect(await synapse(['Hello from the install'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'Installed and talking.\n'})
+    const list = await synapse(['sessions', 'list'])
+    expect({code: list.code, stderr: list.stderr}).to.deep.equal({code: 0, stderr: ''})
+    expect(list.stdout.split('\n').filter(Boolean)).to.have.length(1)
+  })
+
+  it('lists the three core plugins, which serve file:// and postgres:// URLs', async function () {
+    const core = await synapse(['plugins', '--core'])
+    expect({code: core.code, stderr: core.stderr}).to.deep.equal({code: 0, stderr: ''})
+    for (const plugin of CORE_PLUGINS) expect(core.stdout).to.match(new RegExp(`^${plugin} 0\\.1\\.0 \\(core\\)$`, 'm'))
+
+    const fileUrl = `file://${join(sandbox.root, 'sessions-as-files')}`
+    const filed = await synapse(['sessions', 'new', '--title', 'In files'], {DATABASE_URL: fileUrl})
+    expect({code: filed.code, stderr: filed.stderr}).to.deep.equal({code: 0, stderr: ''})
+    const files = await synapse(['sessions', 'list'], {DATABASE_URL: fileUrl})
+    expect({code: files.code, stderr: files.stderr, title: files.stdout.split('\t')[1]}).to.deep.equal({code: 0, stderr: '', title: 'In files'})
+
+    const schema = uniqueSchema('install')
+    try {
+      const postgres = urlOf(schema)
+      const made = await synapse(['sessions', 'new', '--title', 'In PostgreSQL'], {DATABASE_URL: postgres})
+      expect({code: made.code, stderr: made.stderr}).to.deep.equal({code: 0, stderr: ''})
+      const rows = await synapse(['sessions', 'list'], {DATABASE_URL: postgres})
+      expect({code: rows.code, stderr: rows.stderr, title: rows.stdout.split('\t')[1]}).to.deep.equal({code: 0, stderr: '', title: 'In PostgreSQL'})
+    } finally {
+      await dropSchemas([schema])
+    }
+  })
+
+  it('installs the packed example plugin and answers through it', async function () {
+    const install = await synapse(['plugins', 'install', `file:${echoTarball}`])
+    // oclif's progress line is all: no warning, no error.
+    expect({code: install.code, stderr: install.stderr}).to.deep.equal({code: 0, stderr: `synapse-cli: Installing plugin file:${echoTarball}... installed v1.0.0\n`})
+    expect(await synapse(['plugins'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'synapse-plugin-echo 1.0.0\n'})
+    expect(await synapse(['-p', 'echo', 'echoed from an installed synapse'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'echoed from an installed synapse\n'})
+  })
+
+  describe('under Deno', function () {
+    const installedRunJs = () => join(prefix, 'lib', 'node_modules', 'synapse-cli', 'bin', 'run.js')
+    const denoEnv = () => ({...env, DENO_DIR: join(work, 'deno-dir')})
+    // --node-modules-dir=manual: Deno resolves imports through the installed node_modules as Node
+    // does. Without it, Deno refuses the bundled plugins' import of "synapse-cli" ("not a dependency").
+
+    it('runs the installed files: --version, sessions list, a chat and the core plugins', async function () {
+      const deno = async (args: string[]) => run(DENO, ['run', '-A', '--node-modules-dir=manual', installedRunJs(), ...args], denoEnv())
+      const version = await deno(['--version'])
+      expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})
+      expect(version.stdout).to.match(/^synapse-cli\/0\.1\.0 /)
+      server.reply(['Deno', ' answers.'])
+      expect(await deno(['Hello from Deno'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'Deno answers.\n'})
+      const list = await deno(['sessions', 'list'])
+      expect({code: list.code, lines: list.stdout.split('\n').filter(Boolean).length, stderr: list.stderr}).to.deep.equal({code: 0, lines: 1, stderr: ''})
+      const core = await deno(['plugins', '--core'])
+      expect({code: core.code, stderr: core.stderr}).to.deep.equal({code: 0, stderr: ''})
+      for (const plugin of CORE_PLUGINS) expect(core.stdout).to.match(new RegExp(`^${plugin} 0\\.1\\.0 \\(core\\)$`, 'm'))
+    })
+
+    it('installs a `synapse` command with deno install from that directory', async function () {
+      const root = join(work, 'deno-root')
+      const installed = await run(DENO, ['install', '--global', '--allow-all', '--node-modules-dir=manual', '--force', '--name', 'synapse', '--root', root, installedRunJs()], denoEnv())
+      expect(installed.code, installed.stderr).to.equal(0)
+      const version = await run(join(root, 'bin', 'synapse'), ['--version'], denoEnv())
+      expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})
+      expect(version.stdout).to.match(/^synapse-cli\/0\.1\.0 /)
+    })
+  })
+})
