@@ -26,7 +26,7 @@ export class RawClient {
     )
     this.touchSession = db.prepare('UPDATE sessions SET updated_at = ? WHERE id = ?')
     this.loadMessages = db.prepare(
-      'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at FROM messages WHERE session_id = ? ORDER BY position',
+      'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to FROM messages WHERE session_id = ? ORDER BY position',
     )
     this.listNewest = db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at,
         (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
@@ -74,6 +74,7 @@ export class RawClient {
       outputTokens: row.output_tokens as null | number,
       position: row.position as number,
       provider: row.provider as null | string,
+      replyTo: row.reply_to as null | string,
       role: row.role as Message['role'],
       sessionId: row.session_id as string,
       status: row.status as Message['status'],

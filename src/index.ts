@@ -6,6 +6,9 @@ export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
 // What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
 export {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  type OpenedStream,
   type ProviderErrorContext,
   ProviderErrorTranslator,
   type TransportFailure,
@@ -13,10 +16,14 @@ export {
   formatDuration,
   guardStream,
   interruptedError,
+  sdkTimeout,
+  type StreamLimits,
+  streamLimits,
   systemErrorCode,
   withDetail,
 } from './providers/support.js'
-export {type OpenStoreOptions, type StorageBackend, StorageBackends, redactUrl, schemeOf} from './store/backends.js'
+export {REDACTED, redactUrl} from './core/redact.js'
+export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
 export {MemorySessionStore} from './store/memory-store.js'
 export * from './store/session-store.js'
 // The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.

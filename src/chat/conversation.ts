@@ -1,6 +1,8 @@
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
-import type {Message, Session, SessionStore} from '../store/session-store.js'
+import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import {MemorySessionStore} from '../store/memory-store.js'
+import {newSessionRecord} from '../store/store-helpers.js'
 import {buildContext, type ContextBudget} from './context.js'
 
 export interface TurnOptions {
@@ -32,6 +34,13 @@ export interface TurnResult {
   usage: Usage
 }
 
+const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+
+/** A store that cannot be written now (locked past the timeout, read-only, full): a reason to go on unsaved, not to fail. */
+export function isStorageFailure(error: unknown): boolean {
+  return isSynapseError(error) && STORAGE_FAILURES.has(error.code)
+}
+
 export interface ConversationOptions {
   budget: ContextBudget
   /** Whether `store` keeps what it is given beyond this process (false for --no-save). */
@@ -39,15 +48,21 @@ export interface ConversationOptions {
   provider: Provider
   session: Session
   store: SessionStore
+  /**
+   * false: `session` is not in the store yet and is created there by the first turn, so that a
+   * conversation left without one (`synapse -r`, then /exit) leaves no empty session. Default true.
+   */
+  stored?: boolean
 }
 
 /**
  * One conversation: sends a prompt with the session's history and saves the exchange so that no
  * turn is ever lost. The order is the contract:
- * 1. the user's message is committed before the request goes out;
+ * 1. the user's message is committed, "pending", before the request goes out;
  * 2. the reply streams to the caller as it arrives, nothing written meanwhile;
  * 3. the reply is committed when it completes, with provider, model, tokens, finish reason and
- *    duration; an interrupted reply is committed as far as it got;
+ *    duration, in one transaction with its question's change to "complete" (`appendReply`); an
+ *    interrupted reply is committed so too, as far as it got;
  * 4. when the request fails, the user's message is marked "error", so the next turn does not send a
  *    question without its answer, and the error is thrown.
  * A storage failure never costs the user the reply: it is recorded in the result instead.
@@ -55,10 +70,28 @@ export interface ConversationOptions {
 export class Conversation {
   session: Session
   private readonly options: ConversationOptions
+  private stored: boolean
 
   constructor(options: ConversationOptions) {
     this.options = options
     this.session = options.session
+    this.stored = options.stored ?? true
+  }
+
+  /** Deletes the session's messages, keeping the session; how many went. */
+  async clear(): Promise<number> {
+    return this.stored ? this.options.store.clear(this.session.id) : 0
+  }
+
+  /** The session's messages, in order; none before the first turn of a session not stored yet. */
+  async messages(options?: LoadOptions): Promise<Message[]> {
+    return this.stored ? this.options.store.messages(this.session.id, options) : []
+  }
+
+  /** The session as the store has it now: another process may have renamed it. */
+  async refresh(): Promise<Session> {
+    if (this.stored && this.options.persistent) this.session = await this.options.store.get(this.session.id)
+    return this.session
   }
 
   get store(): SessionStore {
@@ -66,9 +99,9 @@ export class Conversation {
   }
 
   async send(turn: TurnOptions): Promise<TurnResult> {
+    let saveError: unknown = await this.ensureStored()
     const {budget, provider, store} = this.options
     const sessionId = this.session.id
-    let saveError: unknown
     const save = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
       try {
         return await work()
@@ -81,7 +114,8 @@ export class Conversation {
     // Without its history a turn would be a different conversation: a failed read is an error.
     const history = await store.messages(sessionId)
     const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
-    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user'}]))) ?? []
+    // Pending until its reply commits: no other turn (in this process or another) sends it meanwhile.
+    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user', status: 'pending'}]))) ?? []
 
     const started = performance.now()
     let firstTokenAt: null | number = null
@@ -99,8 +133,7 @@ export class Conversation {
         // answer to nothing.
         if (userMessage)
           await save(() =>
-            store.append(sessionId, [
-            {
+            store.appendReply(sessionId, userMessage.id, {
               content: reply,
               durationMs,
               finishReason: event.finishReason,
@@ -109,9 +142,8 @@ export class Conversation {
               outputTokens: event.usage.outputTokens,
               provider: provider.name,
               role: 'assistant',
-            },
-          ]),
-        )
+            }),
+          )
         return this.result({durationMs, finishReason: event.finishReason, firstTokenAt, model: event.model, omitted: context.omitted, reply, saveError, started, status: 'complete', usage: event.usage})
       }
       throw new SynapseError('PROVIDER_ERROR', `The ${provider.name} provider ended its reply without finishing it.`, {
@@ -127,7 +159,7 @@ export class Conversation {
         // nothing to keep, the question is marked failed so the next turn does not resend it.
         await save(async () => {
           if (reply === '') await store.updateMessage(userMessage.id, {metadata, status: 'error'})
-          else await store.append(sessionId, [{content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'}])
+          else await store.appendReply(sessionId, userMessage.id, {content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'})
         })
       }
       if (!interrupted) throw error
@@ -135,22 +167,47 @@ export class Conversation {
     }
   }
 
-  /** Continues in a fresh session with the same provider, model and system prompt. */
+  /** Continues in a fresh session with the same provider, model and system prompt, stored at its first turn. */
   async startNew(): Promise<Session> {
     const {model, provider, systemPrompt} = this.session
-    this.session = await this.options.store.create({model, provider, systemPrompt})
+    this.session = newSessionRecord({model, provider, systemPrompt}, new Date())
+    this.stored = false
     return this.session
   }
 
   /** Switches the model (and provider) that later turns use, and remembers it on the session. */
   async use(provider: Provider, model: string): Promise<void> {
     this.options.provider = provider
-    if (this.options.persistent) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
+    if (this.options.persistent && this.stored) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
     else this.session = {...this.session, model, provider: provider.name}
   }
 
   get provider(): Provider {
     return this.options.provider
+  }
+
+  /**
+   * Creates the session in the store, with the id it has had from the start, if it is not there
+   * yet. A store that cannot be written moves the conversation into memory, as startConversation
+   * does for one that cannot be opened: the turns keep their context, and the failure is returned
+   * for the first turn to report as not saved.
+   */
+  private async ensureStored(): Promise<unknown> {
+    if (this.stored) return undefined
+    const {id, metadata, model, provider, systemPrompt, title} = this.session
+    const fields = {id, metadata, model, provider, systemPrompt, title}
+    try {
+      this.session = await this.options.store.create(fields)
+      this.stored = true
+      return undefined
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error
+      const memory = new MemorySessionStore()
+      this.session = await memory.create(fields)
+      Object.assign(this.options, {persistent: false, store: memory})
+      this.stored = true
+      return error
+    }
   }
 
   private result(parts: {

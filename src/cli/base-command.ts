@@ -1,9 +1,10 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 
 import {describePathFailure, isSynapseError, SynapseError} from '../core/errors.js'
+import {closest} from '../config/values.js'
+import {terminalSafe} from '../core/terminal-text.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore} from '../store/session-store.js'
-import {closest} from '../config/values.js'
 import {detectStyle, type OutputStyle, paint} from './output.js'
 import {askYesNo} from './question.js'
 import {runtime} from './runtime.js'
@@ -100,8 +101,9 @@ export interface ErrorReport {
 /** Prints a report as every synapse error looks on a terminal: `Error: message`, then one remedy a line. */
 export function printReport(report: ErrorReport, error?: Error): void {
   const style = detectStyle(process.stderr)
-  process.stderr.write(`${paint(style, 'red', 'Error:')} ${report.message}\n`)
-  for (const hint of report.suggestions) process.stderr.write(`  ${paint(style, 'dim', '→')} ${hint}\n`)
+  // Messages quote stored values and servers' words: data, never escape sequences.
+  process.stderr.write(`${paint(style, 'red', 'Error:')} ${terminalSafe(report.message, {multiline: true})}\n`)
+  for (const hint of report.suggestions) process.stderr.write(`  ${paint(style, 'dim', '→')} ${terminalSafe(hint, {multiline: true})}\n`)
   if (process.env.DEBUG && error?.stack) process.stderr.write(`${error.stack}\n`)
 }
 

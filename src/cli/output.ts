@@ -3,6 +3,8 @@
  * TERM=dumb; FORCE_COLOR turns it on for pipes (FORCE_COLOR=0 off). Tables align on a terminal and become tab-separated
  * lines, one record each, in a pipe, so `cut` and `awk` work on them.
  */
+import {terminalSafe} from '../core/terminal-text.js'
+
 export interface OutputStyle {
   color: boolean
   terminal: boolean
@@ -39,9 +41,11 @@ export interface TableColumn<T> {
   tint?: (row: T) => Tint | undefined
 }
 
+/** Cells are stored text: shown on one line, control characters escaped, in a pipe as on a terminal. */
 export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle): string[] {
-  if (!style.terminal) return rows.map((row) => columns.map((c) => oneLine(c.value(row)).replaceAll('\t', ' ')).join('\t'))
-  const cells = rows.map((row) => columns.map((c) => truncate(oneLine(c.value(row)), c.maxWidth)))
+  const cell = (column: TableColumn<T>, row: T) => terminalSafe(oneLine(column.value(row)))
+  if (!style.terminal) return rows.map((row) => columns.map((c) => cell(c, row)).join('\t'))
+  const cells = rows.map((row) => columns.map((c) => truncate(cell(c, row), c.maxWidth)))
   const widths = columns.map((c, i) => Math.max(visibleLength(c.header), ...cells.map((r) => visibleLength(r[i]))))
   const lines = [columns.map((c, i) => paint(style, 'bold', pad(c.header, widths[i]))).join('  ').trimEnd()]
   rows.forEach((row, r) => {

@@ -8,6 +8,7 @@ import type {Conversation, TurnResult} from '../chat/conversation.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
 import {startConversation} from '../chat/start.js'
 import {describeWithRemedy, InvalidInputError} from '../core/errors.js'
+import {terminalSafe} from '../core/terminal-text.js'
 import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export interface ChatResult {
@@ -72,15 +73,21 @@ export default class Chat extends StoreCommand {
     for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
     const started = await startConversation(
       {config: runtime.config, openError: runtime.openError, openReadOnly: runtime.openReadOnly, registry, store: runtime.openError ? undefined : runtime.store},
-      {continueLatest: flags.continue, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
+      {continueLatest: flags.continue, createLazily: flags.repl, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
     )
     if (started.notSavedBecause !== undefined) this.warnNotSaved(started.notSavedBecause)
 
     if (flags.repl) {
       const {runRepl} = await import('../chat/repl.js')
+      const {ReplHistory, replHistoryPath} = await import('../chat/repl-history.js')
+      // Only what a person types is worth recalling; --no-save writes nothing, not even this.
+      const history = process.stdin.isTTY
+        ? ReplHistory.load(replHistoryPath(), {onError: (error) => this.warnHistory(error), persist: flags.save})
+        : undefined
       const outcome = await runRepl({
         config: runtime.config,
         conversation: started.conversation,
+        history,
         maxTokens: flags['max-tokens'],
         model: started.model,
         resumed: Boolean(flags.continue || flags.session),
@@ -134,7 +141,8 @@ export default class Chat extends StoreCommand {
         onDelta: (text) => {
           spinner?.stop()
           if (!streaming || text === '') return
-          process.stdout.write(text)
+          // A reply piped to a file is the user's data, byte for byte; a terminal must not run it.
+          process.stdout.write(process.stdout.isTTY ? terminalSafe(text, {multiline: true}) : text)
           endsWithNewline = text.endsWith('\n')
         },
         prompt,
@@ -154,10 +162,15 @@ export default class Chat extends StoreCommand {
     if (result.timeToFirstTokenMs !== null) parts.push(`first token ${result.timeToFirstTokenMs} ms`)
     if (result.usage.inputTokens !== null) parts.push(`${result.usage.inputTokens}→${result.usage.outputTokens ?? '?'} tokens`)
     parts.push(`${result.omitted} earlier ${result.omitted === 1 ? 'message' : 'messages'} left out of the context`)
-    process.stderr.write(`${paint(this.errorStyle, 'dim', parts.join(' · '))}\n`)
+    process.stderr.write(`${paint(this.errorStyle, 'dim', terminalSafe(parts.join(' · ')))}\n`)
+  }
+
+  private warnHistory(error: unknown): void {
+    const why = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} the REPL history is not kept: ${why}\n`)
   }
 
   private warnNotSaved(reason: unknown): void {
-    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${describeWithRemedy(reason)}\n`)
+    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${terminalSafe(describeWithRemedy(reason), {multiline: true})}\n`)
   }
 }

@@ -1,5 +1,6 @@
 import {oneLine, relativeTime, truncate} from '../cli/output.js'
 import {normalizeIdPrefix} from '../core/ids.js'
+import {hasControlCharacters, terminalSafe} from '../core/terminal-text.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore, SessionSummary} from '../store/session-store.js'
 
@@ -11,6 +12,16 @@ export const VALUE_KINDS: readonly ValueKind[] = ['sessions', 'models', 'provide
 export interface Candidate {
   description: string
   value: string
+}
+
+/**
+ * What a shell may be offered: values with a control character (a newline, a tab, an escape) are
+ * dropped, because no quoting makes them safe to insert and see on a command line; descriptions,
+ * which zsh prints beside the values, have theirs shown as visible escapes. The scripts quote every
+ * value for their shell (scripts.ts), so `$(…)`, backticks, `;` and quotes in a value are inert.
+ */
+export function offerable(candidates: Candidate[]): Candidate[] {
+  return candidates.filter(({value}) => value !== '' && !hasControlCharacters(value)).map(({description, value}) => ({description: terminalSafe(description), value}))
 }
 
 /** Most candidates a shell is offered at once. */
@@ -66,8 +77,8 @@ export interface ModelSources {
 export function modelCandidates(registry: ProviderRegistry, sources: ModelSources = {}, prefix = ''): Candidate[] {
   const found = new Map<string, string[]>()
   const add = (model: null | string | undefined, label: string) => {
-    // One word per candidate: a name with white space in it could not be completed as one.
-    if (!model || /\s/.test(model)) return
+    // Not offered at all: no quoting makes a newline or an escape sequence safe on a command line.
+    if (!model || hasControlCharacters(model)) return
     const labels = found.get(model) ?? []
     if (!labels.includes(label)) labels.push(label)
     found.set(model, labels)

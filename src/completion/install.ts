@@ -1,8 +1,9 @@
 import type {Interfaces} from '@oclif/core'
-import {existsSync} from 'node:fs'
-import {appendFile, mkdir, readFile, writeFile} from 'node:fs/promises'
+import {existsSync, readdirSync} from 'node:fs'
+import {appendFile, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {makePrivateDir} from '../core/private-dir.js'
 import {bashScript, zshScript} from './scripts.js'
 import {completionSpec} from './spec.js'
 
@@ -24,7 +25,10 @@ export async function installValueCompletion(config: Pick<Interfaces.Config, 'bi
     bash: join(dir, 'functions', 'bash', `${config.bin}-values.bash`),
     zsh: join(dir, 'functions', 'zsh', `${config.bin}-values.zsh`),
   }
-  await Promise.all([mkdir(join(dir, 'functions', 'bash'), {recursive: true}), mkdir(join(dir, 'functions', 'zsh'), {recursive: true})])
+  // Scripts every new shell sources: the user's alone (the plugin makes its directories as the umask says).
+  const functions = join(dir, 'functions')
+  for (const shellDir of [dir, functions, join(functions, 'bash'), join(functions, 'zsh')]) makePrivateDir(shellDir)
+  for (const entry of readdirSync(functions, {withFileTypes: true})) if (entry.isDirectory()) makePrivateDir(join(functions, entry.name))
   await Promise.all([
     writeFile(scripts.bash, bashScript(spec)),
     writeFile(scripts.zsh, zshScript(spec)),

@@ -203,7 +203,7 @@ ${p}_reassemble() {
 }
 
 _${id}_values_complete() {
-  local ${p}_kind= ${p}_cur= ${p}_cword=0 word trim head value
+  local ${p}_kind= ${p}_cur= ${p}_cword=0 word trim head value typed
   local -a ${p}_words
   ${p}_reassemble
   ${p}_values_at "$${p}_cword" "\${${p}_words[@]}"
@@ -215,12 +215,17 @@ _${id}_values_complete() {
   # readline replaces only what follows the word's last ":" or "=": offer the rest of each value.
   trim=\${word%"\${word##*[:=]}"}
   head=\${word%"$${p}_cur"}
+  # The value as typed, its quotes and backslashes dropped (never evaluated): what to match against.
+  typed=\${${p}_cur//[\\\\\\"\\']/}
   COMPREPLY=()
   while IFS= read -r value; do
     [ -n "$value" ] || continue
     value=$head$value
-    COMPREPLY+=("\${value#"$trim"}")
-  done < <(command ${bin} autocomplete values "$${p}_kind" -- "$${p}_cur" 2>/dev/null)
+    value=\${value#"$trim"}
+    # readline inserts a candidate as it is: quote it, or a value such as $(cmd) would run on Enter.
+    printf -v value %q "$value"
+    COMPREPLY+=("$value")
+  done < <(command ${bin} autocomplete values "$${p}_kind" -- "$typed" 2>/dev/null)
   # In the command's order: sessions most recently updated first.
   compopt -o nosort 2>/dev/null
   return 0
@@ -238,7 +243,7 @@ export function zshScript(spec: CompletionSpec): string {
   return `${HEADER(spec, 'zsh')}
 ${sharedScript(spec)}
 _${id}_values_complete() {
-  local ${p}_kind= ${p}_cur= line
+  local ${p}_kind= ${p}_cur= line value description
   local -a items
   ${p}_values_at $((CURRENT - 1)) "\${(@)words[1,CURRENT-1]}" "$PREFIX"
   if [[ -z $${p}_kind ]]; then
@@ -246,8 +251,13 @@ _${id}_values_complete() {
     return
   fi
   [[ $PREFIX == --*=* ]] && compset -P '*='
-  for line in "\${(@f)$(command ${bin} autocomplete values "$${p}_kind" --describe -- "$${p}_cur" 2>/dev/null)}"; do
-    [[ -n $line ]] && items+=("\${\${line%%$'\\t'*}//:/\\\\:}:\${line#*$'\\t'}")
+  # \${(Q)…} drops the typed word's quoting without evaluating it; compadd (through _describe) quotes
+  # each value it inserts for the context it is typed in, so a value such as $(cmd) stays inert.
+  for line in "\${(@f)$(command ${bin} autocomplete values "$${p}_kind" --describe -- "\${(Q)${p}_cur}" 2>/dev/null)}"; do
+    [[ -n $line ]] || continue
+    value=\${line%%$'\\t'*} description=\${line#*$'\\t'}
+    # _describe reads "value:description", with \\: for a colon and \\\\ for a backslash in either.
+    items+=("\${\${value//\\\\/\\\\\\\\}//:/\\\\:}:\${description//\\\\/\\\\\\\\}")
   done
   # -V: in the command's order, sessions most recently updated first.
   _describe -V -t ${p.slice(2)}-$${p}_kind "\${${p}_kind%s}" items

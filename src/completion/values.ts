@@ -6,7 +6,7 @@ import {type LoadedConfig, loadConfig} from '../config/index.js'
 import {loadProviderRegistry, loadStorageBackends} from '../plugins/extensions.js'
 import {sqlitePathOf} from '../store/backends.js'
 import type {SessionStore} from '../store/session-store.js'
-import {type Candidate, CANDIDATE_LIMIT, modelCandidates, providerCandidates, sessionCandidates, type ValueKind} from './candidates.js'
+import {type Candidate, CANDIDATE_LIMIT, modelCandidates, offerable, providerCandidates, sessionCandidates, type ValueKind} from './candidates.js'
 
 /** A TAB must not wait for a writer's lock: reads in WAL mode rarely need one, and then we give up. */
 const BUSY_TIMEOUT_MS = 200
@@ -24,6 +24,10 @@ export interface ValuesOptions {
  * completion prints nothing.
  */
 export async function completionValues(config: Interfaces.Config, kind: ValueKind, options: ValuesOptions = {}): Promise<Candidate[]> {
+  return offerable(await candidatesOf(config, kind, options))
+}
+
+async function candidatesOf(config: Interfaces.Config, kind: ValueKind, options: ValuesOptions): Promise<Candidate[]> {
   const env = options.env ?? process.env
   const prefix = options.prefix ?? ''
   switch (kind) {

@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import {redactUrl} from '../core/redact.js'
 import {buildDefaults, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
 import {displayPath, findProjectFile, readUserFile, userConfigDir} from './files.js'
 import {projectLayer} from './project.js'
@@ -77,7 +78,7 @@ function mask(key: string, value: unknown): unknown {
   if (value === undefined) return value
   if (isSecretKey(key)) return MASK
   // A database URL often carries a password: keep the rest readable, hide only that.
-  if (typeof value === 'string') return value.replace(/^([a-z][\d+.a-z-]*:\/\/[^:/?#@]*:)[^/?#@]+@/i, `$1${MASK}@`)
+  if (typeof value === 'string') return redactUrl(value, MASK)
   return value
 }
 

@@ -50,6 +50,11 @@ export class MessageEntity {
   @Column({name: 'duration_ms', nullable: true, type: 'integer'})
   durationMs!: null | number
 
+  // No foreign key: a reply outlives nothing its question does not (both go with their session), and
+  // restore writes messages in position order, which an import of edited files need not keep.
+  @Column({length: 26, name: 'reply_to', nullable: true, type: 'varchar'})
+  replyTo!: null | string
+
   @Column({nullable: true, type: 'simple-json'})
   metadata!: Metadata | null
 

@@ -1,5 +1,6 @@
 import type {Interfaces} from '@oclif/core'
 
+import {terminalSafe} from '../core/terminal-text.js'
 import type {ProviderDescriptor} from '../providers/provider.js'
 import {ProviderRegistry} from '../providers/registry.js'
 import {type StorageBackend, StorageBackends} from '../store/backends.js'
@@ -84,7 +85,7 @@ export async function loadProviderRegistry(config: Config): Promise<{registry: P
 }
 
 export function formatWarning(warning: ExtensionWarning): string {
-  return `Warning: plugin ${warning.plugin}: ${warning.message}`
+  return terminalSafe(`Warning: plugin ${warning.plugin}: ${warning.message}`, {multiline: true})
 }
 
 /** Package names are ASCII; String#localeCompare would build ICU's collator (~7 ms) on every run. */

@@ -10,7 +10,7 @@ import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
 import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
-import {type ProviderErrorContext, ProviderErrorTranslator, type TransportFailure, displayUrl, guardStream, interruptedError, withDetail} from './support.js'
+import {type ProviderErrorContext, ProviderErrorTranslator, type StreamLimits, type TransportFailure, displayUrl, guardStream, interruptedError, sdkTimeout, streamLimits, withDetail} from './support.js'
 
 type OpenAIModule = typeof import('openai')
 
@@ -87,10 +87,12 @@ export class OpenAIProvider implements Provider {
   readonly #baseUrl: string
   #client?: OpenAI
   readonly #maxTokensField: MaxTokensField
+  readonly #limits: StreamLimits
   readonly #settings: ProviderSettings
 
   constructor(settings: ProviderSettings) {
     this.#settings = settings
+    this.#limits = streamLimits('openai', settings)
     this.#baseUrl = settings.baseUrl ?? OPENAI_BASE_URL
     this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
     if (this.#apiKey === undefined && isOpenAIEndpoint(this.#baseUrl)) {
@@ -126,7 +128,7 @@ export class OpenAIProvider implements Provider {
         provider: 'openai',
         sentKey: client.apiKey ?? '',
         signal,
-        timeoutMs: client.timeout,
+        limits: this.#limits,
         url: displayUrl(this.#baseUrl),
       },
       {keyConfigured: this.#apiKey !== undefined, model: options.model, module},
@@ -136,8 +138,9 @@ export class OpenAIProvider implements Provider {
     let model = options.model
     let usage: Usage = {inputTokens: null, outputTokens: null}
     const raw: Record<string, unknown> = {}
+    let replied = false
 
-    for await (const chunk of guardStream(errors, requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}))) {
+    for await (const chunk of guardStream(errors, requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse())) {
       if (chunk.id) raw.id = chunk.id
       if (chunk.model) model = chunk.model
       if (chunk.usage) {
@@ -149,8 +152,13 @@ export class OpenAIProvider implements Provider {
       const choice = chunk.choices?.find(candidate => candidate.index === 0)
       if (choice?.finish_reason) finishReason = choice.finish_reason
       const text = choice?.delta?.content
-      if (text) yield {text, type: 'delta'}
+      if (text) {
+        replied = true
+        yield {text, type: 'delta'}
+      }
     }
+
+    if (!replied && finishReason === null) throw errors.emptyStream()
 
     yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
   }
@@ -169,7 +177,7 @@ export class OpenAIProvider implements Provider {
   }
 
   #clientFrom(module: OpenAIModule): OpenAI {
-    const {extra, maxRetries, timeoutMs} = this.#settings
+    const {extra, maxRetries} = this.#settings
     this.#client ??= new module.OpenAI({
       adminAPIKey: null,
       apiKey: this.#apiKey ?? PLACEHOLDER_KEY,
@@ -178,7 +186,10 @@ export class OpenAIProvider implements Provider {
       project: typeof extra.project === 'string' ? extra.project : null,
       webhookSecret: null,
       ...(maxRetries === undefined ? {} : {maxRetries}),
-      ...(timeoutMs === undefined ? {} : {timeout: timeoutMs}),
+      // The SDK would print its own lines (a malformed event's raw text among them) to stderr; every
+      // failure reaches the user as one translated error instead.
+      logLevel: 'off',
+      timeout: sdkTimeout(this.#limits),
     })
     return this.#client
   }

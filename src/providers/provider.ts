@@ -69,8 +69,10 @@ export interface Provider {
    *   'PROVIDER_ERROR'. Messages are one line, name the provider, and never contain the API key.
    * A failure after some deltas were yielded is thrown after them, like an abort.
    *
-   * The configured timeout bounds both the wait for the response to start and every silence between
-   * two pieces of a streamed reply, so a stalled server cannot hang the CLI.
+   * `timeoutMs` bounds the wait for the reply to start (retries included; a timeout itself is not
+   * retried) and `idleTimeoutMs` every silence between two pieces of it, so a stalled server cannot
+   * hang the CLI. A response that is not a stream (an HTML page) or a stream that ends with no reply
+   * and no finish reason is a 'PROVIDER_ERROR', never an empty reply.
    *
    * Breaking out of the loop early cancels the request.
    */
@@ -87,7 +89,9 @@ export interface ProviderSettings {
   extra: Record<string, boolean | number | string>
   /** How often a failed request (429, 5xx, connection errors) is retried; absent: the provider's default. */
   maxRetries?: number
-  /** Per-request timeout in milliseconds, see `Provider.stream`; absent: the provider's default. */
+  /** Longest silence in milliseconds between two pieces of a reply that has started (`idle_timeout_ms`); absent: DEFAULT_IDLE_TIMEOUT_MS. */
+  idleTimeoutMs?: number
+  /** Milliseconds from sending a request until its reply starts, retries included (`timeout_ms`); absent: DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
 }
 

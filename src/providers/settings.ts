@@ -23,12 +23,13 @@ export function providerSettings(
   stored: {file: string; keys: () => StoredKeys} = lazyStoredKeys(config, env),
 ): ProviderSettings {
   checkProviderOptions(descriptor, config, env)
-  const {api_key: _apiKey, base_url: baseUrl, max_retries: maxRetries, timeout_ms: timeoutMs, ...rest} = config.settings.providers[descriptor.name] ?? {}
+  const {api_key: _apiKey, base_url: baseUrl, idle_timeout_ms: idleTimeoutMs, max_retries: maxRetries, timeout_ms: timeoutMs, ...rest} = config.settings.providers[descriptor.name] ?? {}
   const extra: ProviderSettings['extra'] = Object.assign(Object.create(null), rest)
   return {
     apiKey: resolveApiKey(descriptor, config, stored, env).key,
     baseUrl: typeof baseUrl === 'string' ? baseUrl : undefined,
     extra,
+    idleTimeoutMs: typeof idleTimeoutMs === 'number' ? idleTimeoutMs : undefined,
     maxRetries: typeof maxRetries === 'number' ? maxRetries : undefined,
     timeoutMs: typeof timeoutMs === 'number' ? timeoutMs : undefined,
   }

@@ -8,9 +8,53 @@
  * reads the same whichever provider met it.
  */
 import {isSynapseError, SynapseError} from '../core/errors.js'
+import {redactUrl} from '../core/redact.js'
 
 /** The most of a server's own error text a message repeats, so one line stays readable. */
 const MAX_DETAIL = 200
+
+/**
+ * How long a reply may take to start: long enough for a local server that loads a model from disk
+ * before it answers (tens of seconds for a large one), short enough that a server that will never
+ * answer is reported within a couple of minutes rather than the SDKs' 10 minutes times 3 attempts.
+ * Retries of refused connections, 429s and 5xx answers happen within this window too.
+ */
+export const DEFAULT_TIMEOUT_MS = 120_000
+/** The longest silence between two pieces of a reply that has started: a generating model never pauses this long. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
+
+/** The two time limits of one request, from `ProviderSettings`, with the defaults filled in. */
+export interface StreamLimits {
+  /** Silence allowed between two events once the stream has begun. */
+  idleTimeoutMs: number
+  /** From sending the request to the stream's first event, retries included. */
+  timeoutMs: number
+}
+
+/** The limits for a provider, checked: CONFIG_INVALID names the setting when one is not a positive whole number. */
+export function streamLimits(provider: string, settings: {idleTimeoutMs?: number; timeoutMs?: number}): StreamLimits {
+  const check = (value: number | undefined, key: string, fallback: number): number => {
+    if (value === undefined) return fallback
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new SynapseError('CONFIG_INVALID', `providers.${provider}.${key} must be a positive whole number of milliseconds, not ${JSON.stringify(value)}.`)
+    }
+
+    return value
+  }
+
+  return {
+    idleTimeoutMs: check(settings.idleTimeoutMs, 'idle_timeout_ms', DEFAULT_IDLE_TIMEOUT_MS),
+    timeoutMs: check(settings.timeoutMs, 'timeout_ms', DEFAULT_TIMEOUT_MS),
+  }
+}
+
+/**
+ * What an SDK client should be given as its own timeout: a backstop that fires only after guardStream's
+ * timer, which reports the limit the user set and is not retried (the SDKs retry their own timeouts).
+ */
+export function sdkTimeout(limits: StreamLimits): number {
+  return limits.timeoutMs + 1000
+}
 
 export interface ProviderErrorContext {
   /** Where the base URL is set, as the suggestion after a failed connection names it: 'providers.x.base_url'. */
@@ -23,10 +67,8 @@ export interface ProviderErrorContext {
   sentKey: string
   /** The caller's signal: once it is aborted, every failure reads as an interruption. */
   signal: AbortSignal | undefined
-  /** The SDK's request timeout, which also bounds the server's silence between two stream events. */
-  timeoutMs: number
-  /** The setting that raises the timeout, when the provider has one to name. */
-  timeoutSetting?: string
+  /** The time limits guardStream enforces; the settings that raise them are `providers.<provider>.timeout_ms` and `idle_timeout_ms`. */
+  limits: StreamLimits
   /** The base URL as messages show it (see `displayUrl`). */
   url: string
 }
@@ -41,8 +83,8 @@ export type TransportFailure = 'aborted' | 'connection' | 'timeout'
  * wording stays shared.
  */
 export abstract class ProviderErrorTranslator {
-  /** Set when the silence timer, not the caller, aborted the request. */
-  silent = false
+  /** Set when one of guardStream's timers, not the caller, aborted the request. */
+  timedOut?: 'first-event' | 'idle'
 
   constructor(readonly context: ProviderErrorContext) {}
 
@@ -50,27 +92,49 @@ export abstract class ProviderErrorTranslator {
     return interruptedError(this.context.provider)
   }
 
-  silence(): SynapseError {
-    const {provider, timeoutMs, url} = this.context
-    return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} sent nothing for ${formatDuration(timeoutMs)} in the middle of its reply.`, {
-      suggestions: [this.longerTimeout()],
+  /** A stream that ended without a word of reply and without saying why it stopped: not a chat completion stream. */
+  emptyStream(): SynapseError {
+    const {baseUrlSetting, provider, url} = this.context
+    return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} ended its stream without any reply or finish reason — check ${baseUrlSetting}.`, {
+      suggestions: [`Check that ${url} is the API's base URL, not a web page or another service.`],
+    })
+  }
+
+  /** The response is not a server-sent event stream; `contentType` is the header as the server sent it. */
+  notAStream(contentType: string): SynapseError {
+    const {baseUrlSetting, provider, url} = this.context
+    const media = contentType.split(';')[0].trim().toLowerCase()
+    const what = media === 'text/html' || media === 'application/xhtml+xml' ? 'an HTML page' : media === 'application/json' ? 'a JSON document' : `"${this.clean(media)}"`
+    return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} answered with ${what}, not a chat completion stream — check ${baseUrlSetting}.`, {
+      suggestions: [`Check that ${url} is the API's base URL, not a web page or another service.`],
+    })
+  }
+
+  /** What a request that ran into one of guardStream's limits throws. */
+  timeout(limit: 'first-event' | 'idle'): SynapseError {
+    const {limits, provider, url} = this.context
+    if (limit === 'idle') {
+      return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} sent nothing for ${formatDuration(limits.idleTimeoutMs)} in the middle of its reply.`, {
+        suggestions: [`Try again; raise providers.${provider}.idle_timeout_ms (milliseconds) if the model pauses this long.`],
+      })
+    }
+
+    return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} did not start its reply within ${formatDuration(limits.timeoutMs)}.`, {
+      suggestions: [`Try again; raise providers.${provider}.timeout_ms (milliseconds) for a busy server or a model that is still loading.`],
     })
   }
 
   /** `phase` is 'stream' once the response has begun: a connection lost then is a broken reply, not a server out of reach. */
   translate(error: unknown, phase: 'request' | 'stream'): SynapseError {
-    const {baseUrlSetting, provider, signal, timeoutMs, url} = this.context
+    const {baseUrlSetting, provider, signal, url} = this.context
     if (isSynapseError(error)) return error
     const failure = this.transportFailure(error)
-    if (signal?.aborted || failure === 'aborted') return this.interrupted()
-    if (this.silent) return this.silence()
-
-    if (failure === 'timeout') {
-      return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} did not answer within ${formatDuration(timeoutMs)}${this.attempts()}.`, {
-        cause: error,
-        suggestions: [this.longerTimeout()],
-      })
-    }
+    if (signal?.aborted) return this.interrupted()
+    // Our own timers abort the request the way the caller would: ask them before calling it an interruption.
+    if (this.timedOut) return this.timeout(this.timedOut)
+    if (failure === 'aborted') return this.interrupted()
+    // The SDK's own timer, a backstop behind guardStream's.
+    if (failure === 'timeout') return this.timeout('first-event')
 
     if (failure === 'connection') {
       if (phase === 'stream') return this.broken(error)
@@ -84,8 +148,12 @@ export abstract class ProviderErrorTranslator {
     const answer = this.fromServer(error)
     if (answer !== undefined) return answer
 
+    // The SDKs' reaction to an event whose data is not JSON (their own log lines are switched off).
     if (error instanceof SyntaxError) {
-      return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} sent a stream synapse could not read.`, {cause: error})
+      return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} sent a stream that is not valid server-sent event JSON — check ${baseUrlSetting}.`, {
+        cause: error,
+        suggestions: [`Check that ${url} is the API's base URL and speaks the ${provider} protocol.`],
+      })
     }
 
     // Once the body is flowing, fetch reports a lost connection as a bare TypeError('terminated').
@@ -93,12 +161,6 @@ export abstract class ProviderErrorTranslator {
 
     const message = error instanceof Error ? error.message : String(error)
     return new SynapseError('PROVIDER_ERROR', `The ${provider} request failed: ${this.clean(message)}`, {cause: error})
-  }
-
-  /** ' (2 attempts)' when the SDK retried, '' when it did not. */
-  protected attempts(): string {
-    const count = this.context.maxRetries
-    return count === 0 ? '' : ` (${count + 1} attempts)`
   }
 
   /** One line of the server's own words, shortened, with the key masked should the server echo it. */
@@ -159,58 +221,73 @@ export abstract class ProviderErrorTranslator {
       suggestions: ['Try again.'],
     })
   }
+}
 
-  private longerTimeout(): string {
-    const setting = this.context.timeoutSetting
-    return `Try again; a busy server or a slow model may need a longer timeout${setting ? ` (${setting})` : ''}.`
-  }
+/** What an SDK's `create(...).withResponse()` resolves to: the parsed stream and the HTTP response it came in. */
+export interface OpenedStream<T> {
+  data: AsyncIterable<T>
+  response: {headers: {get(name: string): null | string}}
 }
 
 /**
- * Opens a provider's stream and yields its events. The caller's signal and a timer on the server's
- * silence abort the same request, and every failure comes out translated by `errors`. The timer
- * measures only the wait for the next event, not the time the caller spends on one. Ending the
- * iteration early aborts the request.
+ * Opens a provider's stream and yields its events. The caller's signal and two timers abort the same
+ * request: one from sending it until the stream's first event (`limits.timeoutMs`, covering the SDK's
+ * retries), one on each silence after that (`limits.idleTimeoutMs`). The idle timer measures only the
+ * wait for the next event, not the time the caller spends on one. A response that is not a
+ * server-sent event stream (an HTML page from a wrong base URL) is refused before it is read. Every
+ * failure comes out translated by `errors`. Ending the iteration early aborts the request.
  */
-export async function* guardStream<T>(errors: ProviderErrorTranslator, open: (signal: AbortSignal) => Promise<AsyncIterable<T>>): AsyncGenerator<T, void, undefined> {
-  const {signal, timeoutMs} = errors.context
+export async function* guardStream<T>(errors: ProviderErrorTranslator, open: (signal: AbortSignal) => Promise<OpenedStream<T>>): AsyncGenerator<T, void, undefined> {
+  const {limits, signal} = errors.context
   const request = new AbortController()
   const abortRequest = () => request.abort()
   signal?.addEventListener('abort', abortRequest, {once: true})
   let completed = false
+  let timer: NodeJS.Timeout | undefined
+  const arm = (limit: 'first-event' | 'idle', ms: number) => {
+    timer = setTimeout(() => {
+      errors.timedOut = limit
+      request.abort()
+    }, ms)
+  }
 
   try {
-    let events: AsyncIterable<T>
+    arm('first-event', limits.timeoutMs)
+    let opened: OpenedStream<T>
     try {
-      events = await open(request.signal)
+      opened = await open(request.signal)
     } catch (error) {
       throw errors.translate(error, 'request')
     }
 
-    const iterator = events[Symbol.asyncIterator]()
+    const contentType = opened.response.headers.get('content-type')
+    if (contentType !== null && contentType.split(';')[0].trim().toLowerCase() !== 'text/event-stream') throw errors.notAStream(contentType)
+
+    const iterator = opened.data[Symbol.asyncIterator]()
+    let first = true
     while (true) {
       let result: IteratorResult<T>
-      const silence = setTimeout(() => {
-        errors.silent = true
-        request.abort()
-      }, timeoutMs)
+      // The first-event timer started with the request and is still running for the first event.
+      if (!first) arm('idle', limits.idleTimeoutMs)
+      first = false
       try {
         result = await iterator.next()
       } catch (error) {
         throw errors.translate(error, 'stream')
       } finally {
-        clearTimeout(silence)
+        clearTimeout(timer)
       }
 
       // SDKs end the iteration quietly when their request is aborted; tell why it ended.
       if (signal?.aborted) throw errors.interrupted()
-      if (errors.silent) throw errors.silence()
+      if (errors.timedOut) throw errors.timeout(errors.timedOut)
       if (result.done) break
       yield result.value
     }
 
     completed = true
   } finally {
+    clearTimeout(timer)
     signal?.removeEventListener('abort', abortRequest)
     // Reached without completing when the caller stopped iterating early or a failure is on its way.
     if (!completed) request.abort()
@@ -222,16 +299,9 @@ export function interruptedError(provider: string): SynapseError {
   return new SynapseError('INTERRUPTED', `The ${provider} request was interrupted.`, {exitCode: 130})
 }
 
-/** The base URL without credentials or a trailing slash, as messages show it. */
+/** The base URL with its password redacted and no trailing slash, as messages show it. */
 export function displayUrl(baseUrl: string): string {
-  try {
-    const url = new URL(baseUrl)
-    url.username = ''
-    url.password = ''
-    return url.toString().replace(/\/+$/, '')
-  } catch {
-    return baseUrl
-  }
+  return redactUrl(baseUrl).replace(/\/+$/, '')
 }
 
 /** 300 -> '300 ms', 600000 -> '600 s'. */

@@ -112,7 +112,3 @@ export async function openStore(url: string, options: OpenStoreOptions = {}, bac
   return backends.for(url).open(url, options)
 }
 
-/** A URL fit to print: any password replaced by "***". Plain paths come back unchanged. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*:)[^@/]*@/i, '$1***@')
-}

@@ -54,6 +54,20 @@ export class MemorySessionStore implements SessionStore {
     return added.map((m) => copyMessage(m))
   }
 
+  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
+    const entry = this.entry(sessionId)
+    checkNewMessages([reply])
+    const question = entry.messages.find((m) => m.id === questionId)
+    if (!question) throw new MessageNotFoundError(questionId)
+    const now = this.clock()
+    const added = newMessageRecord({...reply, replyTo: questionId}, sessionId, entry.nextPosition++, now)
+    question.status = 'complete'
+    entry.messages.push(added)
+    this.messageIndex.set(added.id, added)
+    entry.session.updatedAt = now
+    return copyMessage(added)
+  }
+
   async clear(sessionId: string): Promise<number> {
     const entry = this.entry(sessionId)
     const count = entry.messages.length

@@ -11,11 +11,14 @@ export type MessageRole = 'assistant' | 'system' | 'tool' | 'user'
 export const MESSAGE_ROLES: readonly MessageRole[] = ['system', 'user', 'assistant', 'tool']
 
 /**
- * complete: a whole message. interrupted: a reply cut short (Ctrl-C, a dropped stream) and kept as far
- * as it got. error: a user message whose request failed; it is kept but not sent again as context.
+ * complete: a whole message; for a question, one that has its reply. pending: a question whose reply
+ * has not been committed yet (its request is under way, or its process died); it is not sent as
+ * context, not even by another process writing into the same session. interrupted: a reply cut short
+ * (Ctrl-C, a dropped stream) and kept as far as it got. error: a user message whose request failed;
+ * it is kept but not sent again as context.
  */
-export type MessageStatus = 'complete' | 'error' | 'interrupted'
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['complete', 'interrupted', 'error']
+export type MessageStatus = 'complete' | 'error' | 'interrupted' | 'pending'
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['complete', 'pending', 'interrupted', 'error']
 
 export type Metadata = Record<string, unknown>
 
@@ -55,6 +58,11 @@ export interface Message {
   /** 0-based, strictly increasing within a session, no gaps unless messages were cleared. */
   position: number
   provider: null | string
+  /**
+   * For a reply: the id of the question (a message of the same session) it answers. Null for
+   * questions, and for replies stored before replies recorded their question (imports of old files).
+   */
+  replyTo: null | string
   role: MessageRole
   sessionId: string
   status: MessageStatus
@@ -79,6 +87,8 @@ export interface NewMessage {
   model?: null | string
   outputTokens?: null | number
   provider?: null | string
+  /** Set by `appendReply`; see `Message.replyTo`. */
+  replyTo?: null | string
   role: MessageRole
   status?: MessageStatus
 }
@@ -205,6 +215,17 @@ export interface SessionStore {
    * Throws SessionNotFoundError for an unknown session.
    */
   append(sessionId: string, messages: NewMessage[]): Promise<Message[]>
+
+  /**
+   * Commits the reply to a question in one transaction: appends `reply` at the end of the session
+   * with `replyTo` set to `questionId`, sets the question's status to 'complete', and sets the
+   * session's updatedAt. Either both change or neither does, so no process ever sees a question
+   * marked answered without its answer, or an answer whose question still looks pending.
+   * `reply.replyTo` is ignored. Safe against other processes appending to the same session, like
+   * `append`. Throws SessionNotFoundError for an unknown session and MessageNotFoundError when
+   * `questionId` is not a message of that session.
+   */
+  appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message>
 
   /**
    * A session's messages in ascending position order: all of them, or the last N.

@@ -24,6 +24,7 @@ export function checkNewMessages(messages: NewMessage[]): void {
     }
     if (typeof message.content !== 'string') throw new InvalidInputError('A message needs text content.')
     if (message.status !== undefined) checkStatus(message.status)
+    if (message.replyTo !== undefined && message.replyTo !== null && typeof message.replyTo !== 'string') throw new InvalidInputError('"replyTo" must be a message id or null.')
   }
 }
 
@@ -198,6 +199,7 @@ export function newMessageRecord(input: NewMessage, sessionId: string, position:
     outputTokens: input.outputTokens ?? null,
     position,
     provider: input.provider ?? null,
+    replyTo: input.replyTo ?? null,
     role: input.role,
     sessionId,
     status: input.status ?? 'complete',

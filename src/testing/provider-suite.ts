@@ -2,7 +2,7 @@
  * The Provider conformance suite. Every provider, built in or from a plugin, runs it in one line
  * against a fake HTTP server that speaks its wire protocol:
  *
- *   providerConformanceSuite({name: 'openai', start: async ({timeoutMs}) => {...}})
+ *   providerConformanceSuite({name: 'openai', start: async ({idleTimeoutMs, timeoutMs}) => {...}})
  *
  * It registers mocha `describe`/`it` blocks (mocha globals) and asserts with chai.
  */
@@ -51,7 +51,20 @@ export interface ScriptedNoResponse {
   type: 'no-response'
 }
 
-export type ScriptedResponse = ScriptedError | ScriptedNoResponse | ScriptedReply
+/**
+ * A response written verbatim, whatever the protocol: what a wrong base URL or a broken proxy sends
+ * (an HTML page with 200, an SSE stream whose data is not JSON).
+ */
+export interface ScriptedRaw {
+  body: string
+  /** The content-type header; null: none is sent. */
+  contentType: null | string
+  /** Default 200. */
+  status?: number
+  type: 'raw'
+}
+
+export type ScriptedResponse = ScriptedError | ScriptedNoResponse | ScriptedRaw | ScriptedReply
 
 /** A chat request as the fake understood it, in provider-neutral terms. */
 export interface RecordedChat {
@@ -94,6 +107,8 @@ export interface FakeChatServerLike {
 // ---------------------------------------------------------------------------------------------------
 
 export interface ProviderSuiteStartOptions {
+  /** When set, the provider must be created with this `ProviderSettings.idleTimeoutMs`. */
+  idleTimeoutMs?: number
   /** When set, the provider must be created with this `ProviderSettings.timeoutMs`. */
   timeoutMs?: number
 }
@@ -402,26 +417,71 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
         expect(error.message).to.include(server.url)
       })
 
-      it('maps a response that never starts to a PROVIDER_ERROR timeout naming the timeout', async () => {
-        const {provider, server} = await open({timeoutMs: 250})
+      it('maps a response that never starts to a PROVIDER_ERROR timeout naming the timeout and its setting, without retrying it', async () => {
+        const {provider, server} = await open({idleTimeoutMs: 60_000, timeoutMs: 250})
         server.setDefault({type: 'no-response'})
 
         const outcome = await drainStream(provider, ask, {model})
 
         const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
         expect(error.message).to.match(/\b250 ms\b|\b0\.25 s\b/)
+        expect(error.suggestions.join(' ')).to.include(`providers.${provider.name}.timeout_ms`)
         expect(outcome.events).to.deep.equal([])
+        // The SDKs retry their own timeouts; a limit the user set is the whole wait.
+        expect(server.requests.filter(request => request.chat)).to.have.length(1)
       })
 
-      it('times out a stream that stalls, after the deltas already yielded', async () => {
-        const {provider, server} = await open({timeoutMs: 250})
+      it('times out a stream that stalls, after the deltas already yielded, naming the idle limit and its setting', async () => {
+        const {provider, server} = await open({idleTimeoutMs: 250, timeoutMs: 60_000})
         server.enqueue({chunks: ['partial', ' rest'], stallAfterChunks: 1, type: 'reply'})
 
         const outcome = await drainStream(provider, ask, {model})
 
         const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
         expect(error.message).to.match(/\b250 ms\b|\b0\.25 s\b/)
+        expect(error.suggestions.join(' ')).to.include(`providers.${provider.name}.idle_timeout_ms`)
         expect(outcome.events).to.deep.equal([{text: 'partial', type: 'delta'}])
+      })
+
+      it('maps an HTML page answered with 200 to one PROVIDER_ERROR line naming the server, with no reply', async () => {
+        const {provider, server} = await open()
+        server.enqueue({body: '<!doctype html><html><head><title>Welcome</title></head><body>It works!</body></html>', contentType: 'text/html; charset=utf-8', type: 'raw'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.include(server.url).and.include('HTML page').and.include('base_url')
+        expect(outcome.events).to.deep.equal([])
+      })
+
+      it('maps a stream that ends with no reply and no finish reason (no content type either) to PROVIDER_ERROR', async () => {
+        const {provider, server} = await open()
+        server.enqueue({body: 'nothing to see here\n', contentType: null, type: 'raw'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.include(server.url)
+        expect(outcome.events).to.deep.equal([])
+      })
+
+      it('maps a server-sent event whose data is not JSON to one PROVIDER_ERROR line, and the SDK logs nothing', async () => {
+        const {provider, server} = await open()
+        server.enqueue({body: 'event: message_start\ndata: {"type": "message_start", oops\n\n', contentType: 'text/event-stream', type: 'raw'})
+        const logged: unknown[][] = []
+        const originals = {debug: console.debug, error: console.error, info: console.info, log: console.log, warn: console.warn}
+        for (const level of Object.keys(originals) as Array<keyof typeof originals>) console[level] = (...args: unknown[]) => logged.push(args)
+        let outcome: StreamOutcome
+        try {
+          outcome = await drainStream(provider, ask, {model})
+        } finally {
+          Object.assign(console, originals)
+        }
+
+        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(error.message).to.include(server.url)
+        expect(outcome.events).to.deep.equal([])
+        expect(logged).to.deep.equal([])
       })
 
       it('maps a connection dropped mid-stream to PROVIDER_ERROR, after the deltas already yielded', async () => {

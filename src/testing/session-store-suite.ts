@@ -185,6 +185,60 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
       })
     })
 
+    describe('questions and replies', function () {
+      it('commits a reply with its question: the reply names it, the pending question becomes complete', async function () {
+        const session = await store.create()
+        const [question] = await store.append(session.id, [{content: 'Why?', role: 'user', status: 'pending'}])
+        expect(question).to.deep.include({replyTo: null, status: 'pending'})
+        expect((await store.messages(session.id))[0].status).to.equal('pending')
+        clock.advance(1000)
+        const reply = await store.appendReply(session.id, question.id, {content: 'Because.', finishReason: 'stop', model: 'm', provider: 'p', replyTo: 'ignored', role: 'assistant'})
+        expect(reply).to.deep.include({content: 'Because.', finishReason: 'stop', position: 1, replyTo: question.id, role: 'assistant', sessionId: session.id, status: 'complete'})
+        const loaded = await store.messages(session.id)
+        expect(loaded).to.deep.equal([{...question, status: 'complete'}, reply])
+        expect((await store.get(session.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
+      })
+
+      it('pairs replies with their questions whatever order they were asked and answered in', async function () {
+        const session = await store.create()
+        const [first] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
+        const [second] = await store.append(session.id, [{content: 'second', role: 'user', status: 'pending'}])
+        const toSecond = await store.appendReply(session.id, second.id, {content: 'to second', role: 'assistant'})
+        const toFirst = await store.appendReply(session.id, first.id, {content: 'to first', role: 'assistant', status: 'interrupted'})
+        const loaded = await store.messages(session.id)
+        expect(loaded.map((m) => [m.content, m.status, m.replyTo])).to.deep.equal([
+          ['first', 'complete', null],
+          ['second', 'complete', null],
+          ['to second', 'complete', second.id],
+          ['to first', 'interrupted', first.id],
+        ])
+        expect([toSecond.position, toFirst.position]).to.deep.equal([2, 3])
+      })
+
+      it('refuses a question of another session or none, and an unknown session, writing nothing', async function () {
+        const session = await store.create()
+        const other = await store.create()
+        const [elsewhere] = await store.append(other.id, [{content: 'there', role: 'user', status: 'pending'}])
+        await expectCode(store.appendReply(session.id, elsewhere.id, {content: 'x', role: 'assistant'}), 'MESSAGE_NOT_FOUND')
+        await expectCode(store.appendReply(session.id, '01ZZZZZZZZZZZZZZZZZZZZZZZZ', {content: 'x', role: 'assistant'}), 'MESSAGE_NOT_FOUND')
+        await expectCode(store.appendReply('01ZZZZZZZZZZZZZZZZZZZZZZZZ', elsewhere.id, {content: 'x', role: 'assistant'}), 'SESSION_NOT_FOUND')
+        await expectCode(store.appendReply(other.id, elsewhere.id, {content: 'x', role: 'robot' as never}), 'INVALID_INPUT')
+        expect(await store.messages(session.id)).to.deep.equal([])
+        expect((await store.messages(other.id)).map((m) => m.status)).to.deep.equal(['pending'])
+      })
+
+      it('gives concurrent replies and questions their own positions', async function () {
+        const session = await store.create()
+        const questions = await Promise.all(Array.from({length: 10}, (_, i) => store.append(session.id, [{content: `q${i}`, role: 'user', status: 'pending'}])))
+        await Promise.all(questions.map(([q], i) => store.appendReply(session.id, q.id, {content: `a${i}`, role: 'assistant'})))
+        const loaded = await store.messages(session.id)
+        expect(loaded.map((m) => m.position)).to.deep.equal(Array.from({length: 20}, (_, i) => i))
+        const byId = new Map(loaded.map((m) => [m.id, m]))
+        for (const reply of loaded.filter((m) => m.role === 'assistant')) expect(`a${byId.get(reply.replyTo!)!.content.slice(1)}`).to.equal(reply.content)
+        expect(loaded.filter((m) => m.status !== 'complete')).to.deep.equal([])
+      })
+    })
+
     describe('updates', function () {
       it('changes, keeps and clears session fields', async function () {
         const session = await store.create({model: 'a', title: 'old'})
@@ -349,6 +403,9 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
           {content: 'q2', role: 'user', status: 'error'},
           {content: 'a2', inputTokens: 3, outputTokens: 4, role: 'assistant'},
         ])
+        const [asked] = await store.append(original.id, [{content: 'q3', role: 'user', status: 'pending'}])
+        await store.appendReply(original.id, asked.id, {content: 'a3', role: 'assistant'})
+        await store.append(original.id, [{content: 'q4', role: 'user', status: 'pending'}])
         const snapshot = await snapshotOf(original.id)
         await store.delete([original.id])
         clock.advance(99_000)
@@ -384,7 +441,7 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
 
       it('rejects malformed snapshots before writing anything', async function () {
         const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
-        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
         await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [message, {...message, id: '01JNEEEEEEEEEEEEEEEEEEEEEE', position: 0}], session}), 'INVALID_INPUT')
@@ -396,7 +453,7 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
 
       it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async function () {
         const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
-        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
         for (const bad of [
           {position: 3e9},
           {position: 1e300},
@@ -424,7 +481,7 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
       describe('a batch (restoreAll)', function () {
         const at = new Date('2025-05-01T00:00:00.000Z')
         const sessionOf = (id: string, title: string) => ({createdAt: at, id, metadata: {}, model: null, provider: null, systemPrompt: null, title, updatedAt: at})
-        const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user' as const, sessionId, status: 'complete' as const})
+        const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, replyTo: null, role: 'user' as const, sessionId, status: 'complete' as const})
 
         /** Everything the store holds, as one string: equal strings, equal stores. */
         async function dump(): Promise<string> {

@@ -3,7 +3,9 @@ import type {Message, Metadata, SessionSnapshot} from '../store/session-store.js
 
 export type ExportFormat = 'json' | 'jsonl' | 'markdown'
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'jsonl', 'markdown']
-export const FORMAT_VERSION = 1
+/** 2: messages carry `replyTo`. Version 1 files are still read (see `parseExport`). */
+export const FORMAT_VERSION = 2
+const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
 
 /** A message as exported: every stored field, timestamps as ISO-8601 with milliseconds. */
 export interface ExportedMessage {
@@ -18,6 +20,8 @@ export interface ExportedMessage {
   outputTokens: null | number
   position: number
   provider: null | string
+  /** The id of the question a reply answers; null for questions. */
+  replyTo: null | string
   role: Message['role']
   status: Message['status']
 }
@@ -61,6 +65,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
       outputTokens: m.outputTokens,
       position: m.position,
       provider: m.provider,
+      replyTo: m.replyTo,
       role: m.role,
       status: m.status,
     })),
@@ -88,10 +93,14 @@ function markdown(session: ExportedSession): string {
   if (session.systemPrompt) lines.push(`> **system:** ${session.systemPrompt.replaceAll('\n', '\n> ')}`, '')
   const meta = Object.entries(session.metadata)
   if (meta.length > 0) lines.push(meta.map(([k, v]) => `- **${k}:** ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'), '')
-  for (const m of session.messages) {
-    const details = [m.role, m.model, m.status === 'complete' ? undefined : m.status, m.createdAt].filter(Boolean).join(' · ')
+  const numberOf = new Map(session.messages.map((m, i) => [m.id, i + 1]))
+  session.messages.forEach((m, i) => {
+    // A reply that does not follow its question (two processes wrote into the session) says which it answers.
+    const answers = m.replyTo !== null && session.messages[i - 1]?.id !== m.replyTo && numberOf.has(m.replyTo) ? `reply to message ${numberOf.get(m.replyTo)}` : undefined
+    const status = m.status === 'complete' ? undefined : m.status === 'pending' ? 'unanswered' : m.status
+    const details = [m.role, m.model, status, answers, m.createdAt].filter(Boolean).join(' · ')
     lines.push(`## ${details}`, '', m.content, '')
-  }
+  })
   return `${lines.join('\n').trimEnd()}\n`
 }
 
@@ -115,8 +124,8 @@ export function parseExport(text: string, source: string): SessionSnapshot[] {
     if (document.format !== 'synapse-sessions' || !Array.isArray(document.sessions)) {
       throw invalid(source, 'is JSON but not a synapse export (expected {"format": "synapse-sessions", "sessions": [...]})')
     }
-    checkVersion(document.version, source)
-    return document.sessions.map((s, i) => toSnapshot(s, `${source}: session ${i + 1}`))
+    const version = checkVersion(document.version, source)
+    return document.sessions.map((s, i) => toSnapshot(s, `${source}: session ${i + 1}`, version))
   }
   return trimmed.split('\n').flatMap((line, i) => {
     if (line.trim() === '') return []
@@ -126,16 +135,20 @@ export function parseExport(text: string, source: string): SessionSnapshot[] {
     } catch (error) {
       throw invalid(`${source} line ${i + 1}`, `is not JSON (${(error as Error).message})`)
     }
-    checkVersion((parsed as {version?: unknown}).version, `${source} line ${i + 1}`)
-    return [toSnapshot(parsed, `${source} line ${i + 1}`)]
+    const version = checkVersion((parsed as {version?: unknown}).version, `${source} line ${i + 1}`)
+    return [toSnapshot(parsed, `${source} line ${i + 1}`, version)]
   })
 }
 
-function checkVersion(version: unknown, where: string): void {
-  if (version !== FORMAT_VERSION) throw invalid(where, `has format version ${JSON.stringify(version)}; this synapse reads version ${FORMAT_VERSION}`)
+function checkVersion(version: unknown, where: string): number {
+  if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
+    throw invalid(where, `has format version ${JSON.stringify(version)}; this synapse reads versions ${READABLE_VERSIONS.join(' and ')}`)
+  }
+
+  return version
 }
 
-function toSnapshot(value: unknown, where: string): SessionSnapshot {
+function toSnapshot(value: unknown, where: string, version: number): SessionSnapshot {
   const s = object(value, where, 'a session')
   const id = string(s.id, where, 'id')
   const messages = array(s.messages, where, 'messages').map((raw, i) => {
@@ -153,11 +166,21 @@ function toSnapshot(value: unknown, where: string): SessionSnapshot {
       outputTokens: nullableNumber(m.outputTokens, at, 'outputTokens'),
       position: number(m.position, at, 'position'),
       provider: nullableString(m.provider, at, 'provider'),
+      replyTo: version === 1 ? null : nullableString(m.replyTo, at, 'replyTo'),
       role: string(m.role, at, 'role') as Message['role'],
       sessionId: id,
       status: string(m.status, at, 'status') as Message['status'],
     }
   })
+  // Version 1 predates replyTo; one process wrote each turn then, so a reply answered the question before it.
+  if (version === 1) {
+    let question: null | string = null
+    for (const message of messages) {
+      if (message.role === 'user') question = message.id
+      else if (message.role === 'assistant') message.replyTo = question
+    }
+  }
+
   return {
     messages,
     session: {

@@ -308,6 +308,54 @@ describe('chat (end to end)', function () {
         ['user', 'A question cut short'],
       ])
       expect(statSync(dbPath).mode & 0o777).to.equal(0o600)
+      // Its reply never committed: the question stays pending, shown unanswered, and is never sent again.
+      expect(messages.map((m) => m.status)).to.deep.equal(['complete', 'complete', 'pending'])
+      const shown = await synapse(sandbox, ['sessions', 'show', messages[0].sessionId], {env: {NO_COLOR: '1'}})
+      expect(shown.stdout).to.contain('user · unanswered\nA question cut short\n')
+      server.reset()
+      server.reply(['Next.'])
+      const next = await synapse(sandbox, ['-c', 'The next question'])
+      expect(next.code).to.equal(0)
+      expect(sent()).to.deep.equal([
+        ['user', 'An earlier question'],
+        ['assistant', 'Earlier.'],
+        ['user', 'The next question'],
+      ])
+    })
+
+    it('two REPLs in one session: each request carries answered pairs and its own question only, each reply names its question', async function () {
+      this.timeout(120_000)
+      const turns = 20
+      server.responder = (chat) => ({chunks: ['Re: ', chat.messages.at(-1)!.content], delayMs: 5, type: 'reply'})
+      const created = await synapse(sandbox, ['sessions', 'new', '--json'])
+      const sessionId = (JSON.parse(created.stdout) as {id: string}).id
+      const lines = (tag: string) => `${Array.from({length: turns}, (_, i) => `${tag} question ${i}`).join('\n')}\n`
+      const [a, b] = await Promise.all(['a', 'b'].map((tag) => synapse(sandbox, ['-s', sessionId, '-r'], {input: lines(tag)})))
+      expect([a.code, a.stderr, b.code, b.stderr]).to.deep.equal([0, '', 0, ''])
+      // Otherwise the two never raced and this test would prove nothing.
+      expect(server.maxConcurrentChats).to.equal(2)
+
+      expect(server.chatRequests).to.have.length(2 * turns)
+      for (const request of server.chatRequests) {
+        const messages = request.chat!.messages
+        const own = messages.at(-1)!
+        expect(own.role).to.equal('user')
+        // Before its own question, a request holds only questions each followed by their own answer.
+        const earlier = messages.slice(0, -1)
+        expect(earlier.length % 2).to.equal(0)
+        for (let i = 0; i < earlier.length; i += 2) {
+          expect([earlier[i].role, earlier[i + 1].role, earlier[i + 1].content]).to.deep.equal(['user', 'assistant', `Re: ${earlier[i].content}`])
+        }
+      }
+
+      const [{messages}] = await stored()
+      const questions = messages.filter((m) => m.role === 'user')
+      const replies = messages.filter((m) => m.role === 'assistant')
+      expect([questions.length, replies.length]).to.deep.equal([2 * turns, 2 * turns])
+      expect(questions.filter((m) => m.status !== 'complete')).to.deep.equal([])
+      const byId = new Map(messages.map((m) => [m.id, m]))
+      for (const reply of replies) expect(reply.content).to.equal(`Re: ${byId.get(reply.replyTo!)!.content}`)
+      expect(new Set(replies.map((m) => m.replyTo)).size).to.equal(2 * turns)
     })
   })
 
@@ -323,6 +371,19 @@ describe('chat (end to end)', function () {
       {expected: /^Error: .*gpt-5\.4-mini.*\(404\)/, hint: /--model/, name: '404 model', script: (s) => s.fail(404, 'The model `gpt-5.4-mini` does not exist.', {code: 'model_not_found'})},
       {expected: /^Error: .*rate.limit/i, hint: /wait/i, name: '429 after retries', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Rate limit reached.', status: 429, type: 'error'})},
       {expected: /^Error: The openai provider failed with HTTP 503 after 1 retry: Overloaded\.$/, hint: /Try again later/, name: '5xx', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Overloaded.', status: 503, type: 'error'})},
+      {
+        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered with an HTML page, not a chat completion stream — check OPENAI_BASE_URL or providers\.openai\.base_url\.$/,
+        hint: /base URL/,
+        name: 'an HTML page with 200',
+        script: (s) => s.enqueue({body: '<!doctype html><html><body><h1>It works!</h1></body></html>\n', contentType: 'text/html', type: 'raw'}),
+      },
+      {
+        // The SDK's own "Could not parse message into JSON:" / "From chunk:" lines would come first.
+        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 sent a stream that is not valid server-sent event JSON/,
+        hint: /base URL/,
+        name: 'malformed server-sent events',
+        script: (s) => s.enqueue({body: 'data: {"id": "chatcmpl-1", "choices": [oops\n\n', contentType: 'text/event-stream', type: 'raw'}),
+      },
     ]
     for (const {expected, hint, name, script} of cases) {
       it(`${name}: one line with a hint, exit 1, the prompt kept but marked so -c does not resend it`, async function () {
@@ -357,7 +418,7 @@ describe('chat (end to end)', function () {
     })
 
     it('a server that stalls is a timeout error naming the limit', async function () {
-      writeConfig('[providers.openai]\ntimeout_ms = 300\nmax_retries = 0\n')
+      writeConfig('[providers.openai]\nidle_timeout_ms = 300\nmax_retries = 0\n')
       server.reply(['Start'], {stallAfterChunks: 1})
       const {code, stderr, stdout} = await synapse(sandbox, ['Slow?'])
       expect(code).to.equal(1)

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {buildContext, type ContextBudget, estimateTokens} from '../../src/chat/context.js'
+import {buildContext, type ContextBudget, estimateTokens, pairReplies} from '../../src/chat/context.js'
 import type {Message, MessageRole, MessageStatus} from '../../src/store/session-store.js'
 
 const NO_LIMIT: ContextBudget = {maxMessages: 0, maxTokens: 0}
@@ -8,7 +8,7 @@ const NO_LIMIT: ContextBudget = {maxMessages: 0, maxTokens: 0}
 let counter = 0
 
 /** A stored message as a store would return it; only role, content and status matter to the context. */
-function message(role: MessageRole, content: string, status: MessageStatus = 'complete'): Message {
+function message(role: MessageRole, content: string, status: MessageStatus = 'complete', replyTo: null | string = null): Message {
   counter++
   return {
     content,
@@ -22,6 +22,7 @@ function message(role: MessageRole, content: string, status: MessageStatus = 'co
     outputTokens: null,
     position: counter,
     provider: null,
+    replyTo,
     role,
     sessionId: '01JX0000000000000000SESSIO',
     status,
@@ -113,6 +114,48 @@ describe('chat context', () => {
       ])
       // Left out as unusable, not to fit a budget (ContextBudget: "left out ... to fit the budget").
       expect(context.omitted).to.equal(0)
+    })
+
+    it('sends answered questions each followed by its reply, never another turn\'s pending question', () => {
+      const q1 = message('user', 'q1')
+      const mine = message('user', 'theirs, still waiting', 'pending')
+      const q2 = message('user', 'q2')
+      const history = [q1, mine, q2, message('assistant', 'a2', 'complete', q2.id), message('assistant', 'a1', 'complete', q1.id)]
+
+      const context = buildContext(null, history, 'q3', NO_LIMIT)
+
+      expect(context).to.deep.equal({
+        messages: [
+          {content: 'q1', role: 'user'},
+          {content: 'a1', role: 'assistant'},
+          {content: 'q2', role: 'user'},
+          {content: 'a2', role: 'assistant'},
+          {content: 'q3', role: 'user'},
+        ],
+        omitted: 0,
+      })
+    })
+
+    it('leaves out a question that was never answered, even when marked complete (a process killed before pending existed)', () => {
+      const history = [message('user', 'lost'), message('user', 'q1'), message('assistant', 'a1')]
+
+      expect(buildContext(null, history, 'q2', NO_LIMIT).messages).to.deep.equal([
+        {content: 'q1', role: 'user'},
+        {content: 'a1', role: 'assistant'},
+        {content: 'q2', role: 'user'},
+      ])
+    })
+
+    it('pairs replies stored before replies named their question with the nearest earlier unanswered question', () => {
+      const q1 = message('user', 'q1')
+      const history = [q1, message('assistant', 'a1'), message('user', 'q2'), message('assistant', 'a2')]
+
+      const replies = pairReplies(history)
+
+      expect([...replies.entries()].map(([question, reply]) => [history.find((m) => m.id === question)!.content, reply.content])).to.deep.equal([
+        ['q1', 'a1'],
+        ['q2', 'a2'],
+      ])
     })
 
     it('does not change the history it is given', () => {

@@ -161,8 +161,8 @@ describe('commands (end to end)', function () {
     const env = {DATABASE_URL: join(sandbox.root, 'work.db')}
     const location = env.DATABASE_URL
     const blank = JSON.parse((await synapse(sandbox, ['db', 'status', '--json'], {env})).stdout)
-    expect(blank).to.deep.include({backend: 'sqlite', location, pending: 3})
-    expect((await synapse(sandbox, ['db', 'migrate'], {env})).stdout).to.equal(`Applied 3 migrations: ${names.join(', ')}\n`)
+    expect(blank).to.deep.include({backend: 'sqlite', location, pending: 4})
+    expect((await synapse(sandbox, ['db', 'migrate'], {env})).stdout).to.equal(`Applied 4 migrations: ${names.join(', ')}\n`)
     expect((await synapse(sandbox, ['db', 'status'], {env})).stdout).to.equal(`Database ${location} (sqlite)\n${names.map((n) => `  applied  ${n}\n`).join('')}Up to date.\n`)
 
     const healthy = await synapse(sandbox, ['db', 'check'], {env})
@@ -171,7 +171,7 @@ describe('commands (end to end)', function () {
 
     const refused = await synapse(sandbox, ['db', 'revert'], {env})
     expect(refused.code).to.equal(1)
-    expect(refused.stderr.split('\n')[0]).to.equal(`Error: Refusing to revert ${names[2]} without confirmation: it can delete data.`)
+    expect(refused.stderr.split('\n')[0]).to.equal(`Error: Refusing to revert ${names[3]} without confirmation: it can delete data.`)
     expect(JSON.parse((await synapse(sandbox, ['db', 'revert', '--all', '--force', '--json'], {env})).stdout)).to.deep.equal({reverted: [...names].reverse()})
     const raw = new Database(location, {readonly: true})
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()).to.deep.equal([{name: 'migrations'}])
@@ -188,4 +188,24 @@ describe('commands (end to end)', function () {
     expect((await copy.get(created.stdout.trim())).title).to.equal('keep')
     await copy.close()
   })
+  // Port 1 on loopback refuses at once, so the URL reaches every message that names the database.
+  for (const [password, url] of [
+    ['pa/ss', 'postgres://postgres:pa/ss@127.0.0.1:1/x'],
+    ['12/ss', 'postgres://postgres:12/ss@127.0.0.1:1/x'],
+    ['p@ss:w#rd?x', 'postgres://postgres:p@ss:w#rd?x@127.0.0.1:1/x'],
+    ['s3cr/t', 'postgres://postgres@127.0.0.1:1/x?password=s3cr/t'],
+  ]) {
+    it(`never prints the password of DATABASE_URL=${url}`, async function () {
+      const env = {DATABASE_URL: url}
+      const listed = await synapse(sandbox, ['sessions', 'list'], {env})
+      expect(listed.code).to.equal(1)
+      expect(listed.stderr).to.match(/^Error: .*postgres:\/\/postgres.*\*\*\*/)
+      for (const args of [['sessions', 'list'], ['sessions', 'list', '--json'], ['db', 'status'], ['db', 'status', '--json'], ['config', 'show'], ['config', 'show', '--json'], ['config', 'path'], ['config', 'path', '--json']]) {
+        const {stderr, stdout} = await synapse(sandbox, args, {env})
+        expect(stdout + stderr, args.join(' ')).to.include('postgres://postgres')
+        expect(stdout, args.join(' ')).not.to.include(password)
+        expect(stderr, args.join(' ')).not.to.include(password)
+      }
+    })
+  }
 })

@@ -1,11 +1,12 @@
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {expectedModels, installShim, requireProgram, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
+import {expectedModels, expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
+import {requireProgram} from '../helpers/programs.js'
 
 /**
  * How bash cuts a line into COMP_WORDS: at white space outside quotes (the quotes stay), and around
@@ -133,6 +134,21 @@ printf '%s\\n' "\${COMPREPLY[@]}"
       } finally {
         await terminal.close()
       }
+    })
+
+    it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async function () {
+      await seedHostileSessions(sandbox)
+      const terminal = new Terminal('bash --norc --noprofile -i', env)
+      try {
+        // In the sandbox, where a `touch pwned` that ran would leave its file.
+        terminal.type(`cd ${shellQuote(sandbox.root)}; source ~/.bashrc; synapse() { local IFS='|'; echo "AR""GS<$*>"; }; echo REA""DY\n`)
+        await terminal.until(() => /^READY/m.test(terminal.output))
+        // What readline puts on the line: each value in bash's own quoting (printf %q).
+        await expectHostileValuesInert(terminal, ['bash', '-c', 'printf %q "$1"', 'bash'])
+      } finally {
+        await terminal.close()
+      }
+      expect(readdirSync(sandbox.root).filter((name) => name.startsWith('pwned'))).to.deep.equal([])
     })
   })
 })

@@ -1,13 +1,16 @@
 import {Config} from '@oclif/core'
+import {expect} from 'chai'
 import {type ChildProcessWithoutNullStreams, spawn, spawnSync} from 'node:child_process'
 import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {loadProviderRegistry} from '../../src/plugins/extensions.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
+import {PROJECT_ROOT} from '../helpers/cli.js'
 import type {Sandbox} from '../helpers/sandbox.js'
-import {testRuntime} from '../helpers/spawn.js'
+import {synapseCommandLine, testRuntime} from '../helpers/spawn.js'
+
+export {shellQuote} from '../helpers/spawn.js'
 
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
@@ -75,7 +78,7 @@ export function installShim(sandbox: Sandbox): NodeJS.ProcessEnv {
   mkdirSync(bin, {recursive: true})
   const shim = join(bin, 'synapse')
   const runtime = testRuntime()
-  writeFileSync(shim, `#!/bin/sh\nexec ${[...runtime.command, RUN_JS].map((word) => shellQuote(word)).join(' ')} "$@"\n`)
+  writeFileSync(shim, `#!/bin/sh\nexec ${synapseCommandLine()} "$@"\n`)
   chmodSync(shim, 0o755)
   mkdirSync(sandbox.home, {recursive: true})
   return {...sandbox.env, ...runtime.env, PATH: `${bin}:${sandbox.env.PATH}`}
@@ -88,29 +91,7 @@ export function setupCommand(instructions: string, rcFile: string): string {
   return line.trim()
 }
 
-const reportedMissing = new Set<string>()
 
-/**
- * Checks that a program the tests drive is installed. On CI (CI set) a missing one fails the test:
- * .ci/run installs zsh (Debian's package); bash and util-linux's `script` are on every Debian machine.
- * Elsewhere the tests that need it are pending, with the reason said once, so that `npm test` passes
- * on a machine without zsh.
- */
-export function requireProgram(context: Mocha.Context, program: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${program}`]).status === 0) return
-  const remedy = `apt-get install -y ${program}`
-  if (process.env.CI) throw new Error(`${program} is not installed; .ci/run installs what the tests need (${remedy}).`)
-  if (!reportedMissing.has(program)) {
-    reportedMissing.add(program)
-    console.log(`      (pending: ${program} is not installed, so its tests do not run; ${remedy} to run them, and CI=true makes this a failure)`)
-  }
-
-  context.skip()
-}
-
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", String.raw`'\''`)}'`
-}
 
 /**
  * An interactive shell on a pseudo-terminal (through util-linux `script`), typed into as a person
@@ -154,5 +135,53 @@ export class Terminal {
       if (Date.now() > deadline) throw new Error(`timed out; the terminal shows: ${JSON.stringify(this.output)}`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
+  }
+}
+
+/**
+ * Model names as an imported export or another program could have stored them: each would run
+ * `touch pwned…` in the shell's directory if completion inserted it unquoted.
+ */
+export const HOSTILE_MODELS = {
+  backticks: 'evil2-`touch${IFS}pwned2`',
+  quotes: `evil3-x;touch\${IFS}pwned3;'"&|<q\\z`,
+  spaces: 'evil4 with spaces',
+  substitution: 'evil1-$(touch${IFS}pwned)',
+}
+/** Never offered: no quoting makes a newline or an escape sequence safe on a command line. */
+export const CONTROL_MODELS = ['evil5-\ntouch pwned5', 'evil6-\u001B]0;pwned\u0007', 'evil7-\u009B2J', 'evil8-\ttab']
+/** A session whose title would retitle the terminal and clear it, were it printed raw. */
+export const HOSTILE_TITLE = 'Zeta \u001B]0;pwned\u0007\u001B[2J'
+
+/** Sessions that use HOSTILE_MODELS and CONTROL_MODELS, one titled HOSTILE_TITLE. */
+export async function seedHostileSessions(sandbox: Sandbox): Promise<void> {
+  const store = await openSqliteStore({path: databasePath(sandbox)})
+  try {
+    for (const model of [...Object.values(HOSTILE_MODELS), ...CONTROL_MODELS]) await store.create({model, provider: 'openai', title: `uses ${model}`})
+    await store.create({id: id('01JX6ZZZZ', 'Z'), title: HOSTILE_TITLE})
+  } finally {
+    await store.close()
+  }
+}
+
+/**
+ * Completes each of HOSTILE_MODELS at `terminal` (a shell whose `synapse` prints ARGS<…>, none typed
+ * yet) and presses Enter: each must arrive as one literal word, inserted as `quoteCommand` (a command
+ * line to which the value is appended) quotes it; CONTROL_MODELS must not be offered at all.
+ */
+export async function expectHostileValuesInert(terminal: Terminal, quoteCommand: string[]): Promise<void> {
+  expect(await terminal.argsAfter('synapse -m evil1\t\n', 1)).to.equal(`-m|${HOSTILE_MODELS.substitution}`)
+  expect(await terminal.argsAfter('synapse -m evil2\t\n', 2)).to.equal(`-m|${HOSTILE_MODELS.backticks}`)
+  expect(await terminal.argsAfter('synapse chat --model evil3\t\n', 3)).to.equal(`chat|--model|${HOSTILE_MODELS.quotes}`)
+  expect(await terminal.argsAfter('synapse --model=evil4\t\n', 4)).to.equal(`--model=${HOSTILE_MODELS.spaces}`)
+  for (const model of Object.values(HOSTILE_MODELS)) {
+    const [program, ...args] = quoteCommand
+    const quoted = spawnSync(program, [...args, model], {encoding: 'utf8'}).stdout
+    expect(quoted).not.to.equal(model)
+    expect(terminal.output).to.include(quoted)
+  }
+  // TAB leaves the typed word as it was.
+  for (const [index, prefix] of ['evil5', 'evil6', 'evil7', 'evil8'].entries()) {
+    expect(await terminal.argsAfter(`synapse -m ${prefix}\t\n`, 5 + index)).to.equal(`-m|${prefix}`)
   }
 }

@@ -4,7 +4,7 @@ import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {run} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {databasePath, DAYS_AGO, expectedModels, seedSessions, SESSIONS, SHORT_IDS_BY_RECENCY} from './fixtures.js'
+import {CONTROL_MODELS, databasePath, DAYS_AGO, expectedModels, HOSTILE_MODELS, seedHostileSessions, seedSessions, SESSIONS, SHORT_IDS_BY_RECENCY} from './fixtures.js'
 
 const lines = (stdout: string) => stdout.split('\n').filter(Boolean)
 
@@ -101,6 +101,23 @@ describe('autocomplete values', function () {
       expect(lines(stdout)).to.deep.equal((await expectedModels()).filter((m) => m.startsWith('gpt-4o') && !m.includes(':')))
       expect((await run(sandbox, ['autocomplete', 'values', 'sessions'])).stdout).to.equal('')
       expect(existsSync(databasePath(sandbox))).to.equal(false)
+    })
+
+    it('offers names with shell syntax in them as they are (the scripts quote them), never names with control characters', async function () {
+      await seedSessions(sandbox)
+      await seedHostileSessions(sandbox)
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'models', 'evil'])
+      expect(lines(stdout)).to.have.members(Object.values(HOSTILE_MODELS))
+      expect(stdout).not.to.match(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/)
+      const json = JSON.parse((await run(sandbox, ['autocomplete', 'values', 'models', '--json'])).stdout) as Array<{value: string}>
+      for (const model of CONTROL_MODELS) expect(json.map((c) => c.value)).not.to.include(model)
+    })
+
+    it('describes a session whose title holds escape sequences with them made visible', async function () {
+      await seedSessions(sandbox)
+      await seedHostileSessions(sandbox)
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions', '01JX6', '--describe'])
+      expect(stdout).to.equal('01JX6ZZZ\t' + String.raw`Zeta \x1b]0;pwned\x07\x1b[2J (just now)` + '\n')
     })
 
     it('prints provider names', async function () {

@@ -1,10 +1,12 @@
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
+import {readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {installShim, requireProgram, seedSessions, setupCommand, SHORT_IDS_BY_RECENCY, Terminal} from './fixtures.js'
+import {expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, setupCommand, shellQuote, SHORT_IDS_BY_RECENCY, Terminal} from './fixtures.js'
+import {requireProgram} from '../helpers/programs.js'
 
 // zsh is not on every machine: .ci/run installs it (apt-get install -y zsh).
 describe('zsh completion (end to end)', function () {
@@ -69,6 +71,26 @@ describe('zsh completion (end to end)', function () {
       await terminal.until(() => positions().every((index) => index >= 0))
       const at = positions()
       expect([...at].sort((a, b) => a - b)).to.deep.equal(at)
+      terminal.type('\u0015')
+    })
+
+    it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async function () {
+      await seedHostileSessions(sandbox)
+      // In the sandbox, where a `touch pwned` that ran would leave its file.
+      terminal.type(`cd ${shellQuote(sandbox.root)}; print CH""DIR\n`)
+      await terminal.until(() => /^CHDIR/m.test(terminal.output))
+      // What zle puts on the line: each value in zsh's own quoting, as ${(q)…} writes it.
+      await expectHostileValuesInert(terminal, ['zsh', '-f', '-c', 'print -rn -- ${(q)1}', 'zsh'])
+      expect(readdirSync(sandbox.root).filter((name) => name.startsWith('pwned'))).to.deep.equal([])
+    })
+
+    it('lists a title that holds escape sequences with them made visible', async function () {
+      await seedHostileSessions(sandbox)
+      terminal.type('synapse -s 01JX\t')
+      await terminal.until(() => terminal.output.includes('Zeta '))
+      const listed = terminal.output.slice(terminal.output.indexOf('Zeta '))
+      expect(listed).to.match(/^Zeta \\x1b\]0;pwned\\x07\\x1b\[2J/)
+      expect(terminal.output).not.to.include('\u001B]0;pwned')
       terminal.type('\u0015')
     })
 

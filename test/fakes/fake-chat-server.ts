@@ -16,6 +16,7 @@ import type {
   RecordedChat,
   RecordedRequest,
   ScriptedError,
+  ScriptedRaw,
   ScriptedReply,
   ScriptedResponse,
 } from '../../src/testing/provider-suite.js'
@@ -26,6 +27,7 @@ export type {
   RecordedRequest,
   ScriptedError,
   ScriptedNoResponse,
+  ScriptedRaw,
   ScriptedReply,
   ScriptedResponse,
 } from '../../src/testing/provider-suite.js'
@@ -58,6 +60,11 @@ export interface SseFrames {
 
 export abstract class HttpFakeChatServer implements FakeChatServer {
   readonly requests: RecordedRequest[] = []
+  /** Answers chat requests once the queue is empty, before the default: a reply made from the request. */
+  responder?: (chat: RecordedChat) => ScriptedResponse | undefined
+  /** The most chat requests that were being answered at the same time. */
+  maxConcurrentChats = 0
+  private openChats = 0
   private defaultResponse: ScriptedResponse = DEFAULT_REPLY
   private readonly queue: ScriptedResponse[] = []
   private readonly server: Server
@@ -137,6 +144,8 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
     this.requests.length = 0
     this.queue.length = 0
     this.defaultResponse = DEFAULT_REPLY
+    this.responder = undefined
+    this.maxConcurrentChats = 0
   }
 
   setDefault(response: ScriptedResponse): void {
@@ -158,8 +167,14 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
   }
 
   /** The next scripted response for a chat request. */
-  protected nextResponse(): ScriptedResponse {
-    return this.queue.shift() ?? this.defaultResponse
+  protected nextResponse(chat?: RecordedChat): ScriptedResponse {
+    return this.queue.shift() ?? (chat && this.responder?.(chat)) ?? this.defaultResponse
+  }
+
+  /** Writes a scripted raw response as it is. */
+  protected sendRaw(res: ServerResponse, script: ScriptedRaw): void {
+    res.writeHead(script.status ?? 200, script.contentType === null ? {} : {'content-type': script.contentType})
+    res.end(script.body)
   }
 
   protected sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -227,6 +242,14 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
     const chat = this.parseChat(method, path, body)
     if (chat) recorded.chat = chat
     this.requests.push(recorded)
+    if (chat) {
+      this.openChats += 1
+      this.maxConcurrentChats = Math.max(this.maxConcurrentChats, this.openChats)
+      res.once('close', () => {
+        this.openChats -= 1
+      })
+    }
+
     res.once('close', () => {
       const endedByServer = this.closing.signal.aborted || this.droppedByServer.has(res)
       if (!res.writableFinished && !endedByServer) recorded.clientClosedEarly = true

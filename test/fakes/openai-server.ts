@@ -64,7 +64,7 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
       return
     }
 
-    const script = this.nextResponse()
+    const script = this.nextResponse(request.chat)
     switch (script.type) {
       case 'error': {
         this.sendError(res, script)
@@ -73,6 +73,11 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
 
       case 'no-response': {
         await this.hold(res)
+        return
+      }
+
+      case 'raw': {
+        this.sendRaw(res, script)
         return
       }
 

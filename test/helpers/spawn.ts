@@ -44,6 +44,16 @@ export function testRuntime(): Runtime {
   throw new Error(`SYNAPSE_TEST_RUNTIME is "${name}"; expected "node" or "deno".`)
 }
 
+/** `word` as sh reads it: in single quotes. */
+export function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", String.raw`'\''`)}'`
+}
+
+/** `synapse ARGS` under the tests' runtime, as one sh command line. */
+export function synapseCommandLine(args: string[] = []): string {
+  return [...testRuntime().command, RUN_JS, ...args].map((word) => shellQuote(word)).join(' ')
+}
+
 export interface SpawnOptions {
   /** The working directory; the test process's by default. */
   cwd?: string

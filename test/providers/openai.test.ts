@@ -20,9 +20,9 @@ function settings(overrides: Partial<ProviderSettings> = {}): ProviderSettings {
 // One retry, so the suite's 429/500/timeout cases go through the SDK's retry path too.
 providerConformanceSuite({
   name: 'openai',
-  async start({timeoutMs}) {
+  async start({idleTimeoutMs, timeoutMs}) {
     const server = await FakeOpenAIServer.start()
-    const provider = openaiProvider.create(settings({baseUrl: server.url, maxRetries: 1, timeoutMs}))
+    const provider = openaiProvider.create(settings({baseUrl: server.url, idleTimeoutMs, maxRetries: 1, timeoutMs}))
     return {close: () => server.close(), provider, server}
   },
 })
@@ -321,13 +321,13 @@ describe('openai provider', () => {
       expect((outcome.error as SynapseError).toJSON()).to.deep.equal({
         code: 'PROVIDER_ERROR',
         exitCode: 1,
-        message: `The openai provider at ${server.url} did not answer within 200 ms.`,
-        suggestions: ['Try again; a busy server or a slow model may need a longer timeout.'],
+        message: `The openai provider at ${server.url} did not start its reply within 200 ms.`,
+        suggestions: ['Try again; raise providers.openai.timeout_ms (milliseconds) for a busy server or a model that is still loading.'],
       })
     })
 
     it('a stream that stalls: names the silence', async () => {
-      const provider = openaiProvider.create(settings({baseUrl: server.url, timeoutMs: 200}))
+      const provider = openaiProvider.create(settings({baseUrl: server.url, idleTimeoutMs: 200}))
       server.reply(['a', 'b'], {stallAfterChunks: 1})
 
       const outcome = await drainStream(provider, ask, {model})
@@ -337,7 +337,7 @@ describe('openai provider', () => {
     })
 
     it('a slow caller is not a silent server', async () => {
-      const provider = openaiProvider.create(settings({baseUrl: server.url, timeoutMs: 200}))
+      const provider = openaiProvider.create(settings({baseUrl: server.url, idleTimeoutMs: 200}))
       server.reply(['a', 'b', 'c'])
 
       const deltas: string[] = []

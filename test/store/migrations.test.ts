@@ -58,6 +58,7 @@ const MESSAGES_V2 = [
   'created_at bigint NOT NULL',
 ]
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms integer']
+const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
 describe('migrations', function () {
@@ -75,7 +76,7 @@ describe('migrations', function () {
 
   it('builds the latest schema from a blank database, and it matches the entities', async function () {
     store = await openSqliteStore({path})
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
     expect(report.checks.map((c) => [c.name, c.ok, c.detail])).to.deep.equal([
@@ -90,6 +91,8 @@ describe('migrations', function () {
   it('goes all the way down one step at a time, and up again', async function () {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[3].name])
+    expect(shape(path).messages).to.deep.equal(MESSAGES_V3)
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[2].name])
     expect(shape(path).messages).to.deep.equal(MESSAGES_V2)
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[1].name])
@@ -98,21 +101,22 @@ describe('migrations', function () {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false])
+    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false, false])
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map((m) => m.name))
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map((m) => m.name).reverse())
-    expect(await maintenance.migrate()).to.have.length(3)
+    expect(await maintenance.migrate()).to.have.length(4)
     expect((await maintenance.check()).ok).to.equal(true)
   })
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async function () {
     store = await openSqliteStore({path})
     await store.maintenance!.revert()
+    await store.maintenance!.revert()
     await store.close()
 
-    // Data written by the previous schema version, as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details and reply_to), as an older synapse would have written it.
     const db = new Database(path)
     const insertSession = db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)')
     const insertMessage = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -129,7 +133,16 @@ describe('migrations', function () {
     const rows = after.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
     after.close()
     expect(rows.length).to.equal(500)
-    expect(rows).to.deep.equal(before.map((row) => ({...row, duration_ms: null, finish_reason: null})))
+    // Each old reply is recorded as answering the question stored right before it.
+    const byPosition = new Map(before.map((row) => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
+    expect(rows).to.deep.equal(
+      before.map((row) => ({
+        ...row,
+        duration_ms: null,
+        finish_reason: null,
+        reply_to: row.role === 'assistant' ? byPosition.get(`${String(row.session_id)}:${Number(row.position) - 1}`) : null,
+      })),
+    )
     expect(await store.count()).to.equal(20)
     const first = `01JC${'0'.repeat(22)}`
     expect((await store.messages(first)).map((m) => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])

@@ -104,7 +104,7 @@ describe('export and import', function () {
   for (const [label, text, message] of [
     ['an empty file', '', 'f is empty.'],
     ['JSON that is not an export', '{"hello": 1}', 'f is JSON but not a synapse export'],
-    ['a newer format version', '{"format": "synapse-sessions", "version": 2, "sessions": []}', 'f has format version 2; this synapse reads version 1.'],
+    ['a newer format version', '{"format": "synapse-sessions", "version": 3, "sessions": []}', 'f has format version 3; this synapse reads versions 1 and 2.'],
     ['a broken line', '{"version": 1, "id": "01JC0000000000000000000000"}\nnot json\n', 'f line 1 has no "messages" list.'],
     ['a bad line after good ones', `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{oops\n`, 'f line 2 is not JSON'],
     ['a message without a role', `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [{content: 'x', createdAt: '2026-01-01T00:00:00.000Z', id: '01JD0000000000000000000000', position: 0, status: 'complete'}], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`, 'f line 1, message 1 has no text "role".'],
@@ -114,6 +114,41 @@ describe('export and import', function () {
       expect(() => parseExport(text, 'f')).to.throw(message)
     })
   }
+
+  it('reads a version 1 file, whose replies did not name their question, pairing each reply with the question before it', function () {
+    const message = (id: string, position: number, role: string) => ({content: id, createdAt: '2026-01-01T00:00:00.000Z', durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role, status: 'complete'})
+    const q1 = '01JD0000000000000000000001'
+    const q2 = '01JD0000000000000000000003'
+    const session = {createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [message(q1, 0, 'user'), message('01JD0000000000000000000002', 1, 'assistant'), message(q2, 2, 'user'), message('01JD0000000000000000000004', 3, 'assistant')], metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: '2026-01-01T00:00:00.000Z'}
+
+    const [snapshot] = parseExport(JSON.stringify({format: 'synapse-sessions', sessions: [session], version: 1}), 'f')
+
+    expect(snapshot.messages.map((m) => m.replyTo)).to.deep.equal([null, q1, null, q2])
+  })
+
+  it('writes version 2 with each reply naming its question, and reads it back as written', async function () {
+    const store = new MemorySessionStore()
+    const session = await store.create()
+    const [first] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
+    const [second] = await store.append(session.id, [{content: 'second', role: 'user', status: 'pending'}])
+    await store.appendReply(session.id, second.id, {content: 'to second', role: 'assistant'})
+    await store.appendReply(session.id, first.id, {content: 'to first', role: 'assistant'})
+    await store.append(session.id, [{content: 'never answered', role: 'user', status: 'pending'}])
+    const snapshot = {messages: await store.messages(session.id), session: await store.get(session.id)}
+
+    const text = serialize([snapshot], 'json')
+
+    expect(JSON.parse(text).version).to.equal(2)
+    expect(parseExport(text, 'f')).to.deep.equal([snapshot])
+    const markdown = serialize([snapshot], 'markdown')
+    expect(markdown.match(/^## .*$/gm)!.map((line) => line.replace(/ · \d{4}-.*$/, ''))).to.deep.equal([
+      '## user',
+      '## user',
+      '## assistant',
+      '## assistant · reply to message 1',
+      '## user · unanswered',
+    ])
+  })
 
   it('rejects a path-escaping session id before writing anything', async function () {
     const store = new MemorySessionStore()
@@ -252,7 +287,7 @@ describe('export and import', function () {
       expect(md.stdout).to.equal('# Greeting\n\nid `01JC0000000000000000000000` · model p/m · created 2026-02-01T10:00:00.000Z · updated 2026-02-01T10:00:01.000Z\n\n## user · 2026-02-01T10:00:01.000Z\n\nHi *there*\n')
       const withPipe = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'jsonl'], {env, input: 'stray piped text\n'})
       expect(withPipe.code, withPipe.stderr).to.equal(0)
-      expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":1,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
+      expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":2,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
       const none = await synapse(sandbox, ['sessions', 'export'], {env})
       expect(none.code).to.equal(2)
       expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to export, or add --all.')

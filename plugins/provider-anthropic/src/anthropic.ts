@@ -6,8 +6,8 @@
  * provider, listing it or creating it (which the CLI does for every chat command) stays cheap.
  */
 import type Anthropic from '@anthropic-ai/sdk'
-import {ProviderErrorTranslator, SynapseError, displayUrl, guardStream, interruptedError, withDetail} from 'synapse-cli'
-import type {ChatMessage, ChatRole, Provider, ProviderDescriptor, ProviderErrorContext, ProviderSettings, StreamEvent, StreamOptions, TransportFailure, Usage} from 'synapse-cli'
+import {ProviderErrorTranslator, SynapseError, displayUrl, guardStream, interruptedError, sdkTimeout, streamLimits, withDetail} from 'synapse-cli'
+import type {ChatMessage, ChatRole, Provider, ProviderDescriptor, ProviderErrorContext, ProviderSettings, StreamEvent, StreamLimits, StreamOptions, TransportFailure, Usage} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
@@ -24,7 +24,6 @@ const API_KEY_ENV = 'ANTHROPIC_API_KEY'
 const API_KEY_CONFIG = 'providers.anthropic.api_key'
 const BASE_URL_CONFIG = 'providers.anthropic.base_url'
 const MAX_TOKENS_CONFIG = 'providers.anthropic.max_tokens'
-const TIMEOUT_CONFIG = 'providers.anthropic.timeout_ms'
 
 export const anthropicProvider: ProviderDescriptor = {
   apiKeyEnv: API_KEY_ENV,
@@ -58,10 +57,12 @@ export class AnthropicProvider implements Provider {
   readonly #baseUrl: string
   #client?: Anthropic
   readonly #defaultMaxTokens: number
+  readonly #limits: StreamLimits
   readonly #settings: ProviderSettings
 
   constructor(settings: ProviderSettings) {
     this.#settings = settings
+    this.#limits = streamLimits('anthropic', settings)
     this.#baseUrl = settings.baseUrl ?? ANTHROPIC_BASE_URL
     if (settings.apiKey === undefined || settings.apiKey === '') {
       throw new SynapseError('MISSING_API_KEY', `The anthropic provider needs an API key: set ${API_KEY_ENV} or ${API_KEY_CONFIG} in the config.`, {
@@ -92,8 +93,7 @@ export class AnthropicProvider implements Provider {
         provider: 'anthropic',
         sentKey: this.#apiKey,
         signal,
-        timeoutMs: client.timeout,
-        timeoutSetting: TIMEOUT_CONFIG,
+        limits: this.#limits,
         url: displayUrl(this.#baseUrl),
       },
       {model: options.model, module},
@@ -104,12 +104,17 @@ export class AnthropicProvider implements Provider {
     let usage: Usage = {inputTokens: null, outputTokens: null}
     let rawUsage: Record<string, unknown> | undefined
     const raw: Record<string, unknown> = {}
+    let replied = false
 
-    for await (const event of guardStream(errors, requestSignal => client.messages.create(this.#body(messages, options), {signal: requestSignal}))) {
+    for await (const event of guardStream(errors, requestSignal => client.messages.create(this.#body(messages, options), {signal: requestSignal}).withResponse())) {
       // The optional chaining below is on purpose: a proxy may leave out fields the SDK's types call required.
       switch (event.type) {
         case 'content_block_delta': {
-          if (event.delta?.type === 'text_delta' && event.delta.text) yield {text: event.delta.text, type: 'delta'}
+          if (event.delta?.type === 'text_delta' && event.delta.text) {
+            replied = true
+            yield {text: event.delta.text, type: 'delta'}
+          }
+
           break
         }
 
@@ -144,6 +149,7 @@ export class AnthropicProvider implements Provider {
       }
     }
 
+    if (!replied && finishReason === null) throw errors.emptyStream()
     if (rawUsage) raw.usage = rawUsage
     yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
   }
@@ -166,12 +172,15 @@ export class AnthropicProvider implements Provider {
   }
 
   #clientFrom(module: AnthropicModule): Anthropic {
-    const {maxRetries, timeoutMs} = this.#settings
+    const {maxRetries} = this.#settings
     this.#client ??= new module.Anthropic({
       apiKey: this.#apiKey,
       baseURL: this.#baseUrl,
       ...(maxRetries === undefined ? {} : {maxRetries}),
-      ...(timeoutMs === undefined ? {} : {timeout: timeoutMs}),
+      // The SDK would print its own lines (a malformed event's raw text among them) to stderr; every
+      // failure reaches the user as one translated error instead.
+      logLevel: 'off',
+      timeout: sdkTimeout(this.#limits),
     })
     return this.#client
   }

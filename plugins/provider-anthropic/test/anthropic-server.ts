@@ -113,6 +113,11 @@ export class FakeAnthropicServer extends HttpFakeChatServer {
         return
       }
 
+      case 'raw': {
+        this.sendRaw(res, script)
+        return
+      }
+
       case 'reply': {
         await (request.chat.stream ? this.sendSse(res, this.frames(request.chat, script), script) : this.sendMessage(res, request.chat, script))
       }

@@ -26,9 +26,9 @@ describe('anthropic', () => {
     // The Messages API refuses a request without max_tokens, so this provider always sends one.
     defaultMaxTokens: DEFAULT_MAX_TOKENS,
     name: 'anthropic',
-    async start({timeoutMs}) {
+    async start({idleTimeoutMs, timeoutMs}) {
       const server = await FakeAnthropicServer.start()
-      const provider = anthropicProvider.create(settings({baseUrl: server.url, maxRetries: 1, timeoutMs}))
+      const provider = anthropicProvider.create(settings({baseUrl: server.url, idleTimeoutMs, maxRetries: 1, timeoutMs}))
       return {close: () => server.close(), provider, server}
     },
   })
@@ -429,13 +429,13 @@ describe('anthropic provider', () => {
       expect((outcome.error as SynapseError).toJSON()).to.deep.equal({
         code: 'PROVIDER_ERROR',
         exitCode: 1,
-        message: `The anthropic provider at ${server.url} did not answer within 200 ms.`,
-        suggestions: ['Try again; a busy server or a slow model may need a longer timeout (providers.anthropic.timeout_ms).'],
+        message: `The anthropic provider at ${server.url} did not start its reply within 200 ms.`,
+        suggestions: ['Try again; raise providers.anthropic.timeout_ms (milliseconds) for a busy server or a model that is still loading.'],
       })
     })
 
     it('a stream that stalls: names the silence', async () => {
-      const provider = anthropicProvider.create(settings({baseUrl: server.url, timeoutMs: 200}))
+      const provider = anthropicProvider.create(settings({baseUrl: server.url, idleTimeoutMs: 200}))
       server.reply(['a', 'b'], {stallAfterChunks: 1})
 
       const outcome = await drainStream(provider, ask, {model})
@@ -445,7 +445,7 @@ describe('anthropic provider', () => {
     })
 
     it('a slow caller is not a silent server', async () => {
-      const provider = anthropicProvider.create(settings({baseUrl: server.url, timeoutMs: 200}))
+      const provider = anthropicProvider.create(settings({baseUrl: server.url, idleTimeoutMs: 200}))
       server.reply(['a', 'b', 'c'])
 
       const deltas: string[] = []

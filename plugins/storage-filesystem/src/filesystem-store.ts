@@ -142,6 +142,26 @@ export class FilesystemSessionStore implements SessionStore {
     })
   }
 
+  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
+    this.open()
+    checkNewMessages([reply])
+    const id = this.existingId(sessionId)
+    return this.exclusive(async () => {
+      const file = await this.readSession(id)
+      const question = file.messages.find((m) => m.id === questionId)
+      if (!question) throw new MessageNotFoundError(questionId)
+      const now = this.clock()
+      const position = file.messages.at(-1)!.position + 1
+      const added = newMessageRecord({...reply, replyTo: questionId}, id, position, now)
+      // One file written whole: the question's new status and its reply land together or not at all.
+      question.status = 'complete'
+      file.messages.push(added)
+      file.session.updatedAt = now
+      await this.writeSession(file)
+      return copyMessage(added)
+    })
+  }
+
   async clear(sessionId: string): Promise<number> {
     this.open()
     const id = this.existingId(sessionId)

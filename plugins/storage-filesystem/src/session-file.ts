@@ -79,6 +79,7 @@ function encodeMessage(message: Message): Record<string, unknown> {
     inputTokens: message.inputTokens,
     outputTokens: message.outputTokens,
     durationMs: message.durationMs,
+    replyTo: message.replyTo,
     metadata: message.metadata,
     content: message.content,
   }
@@ -152,6 +153,8 @@ function decodeMessage(raw: unknown, sessionId: string, fail: Fail): Message {
     outputTokens: nullableNumber(raw.outputTokens, 'outputTokens', fail),
     position: raw.position as number,
     provider: nullableString(raw.provider, 'provider', fail),
+    // Absent in files written before replies recorded their question.
+    replyTo: nullableString(raw.replyTo, 'replyTo', fail),
     role: raw.role as MessageRole,
     sessionId,
     status: status as MessageStatus,

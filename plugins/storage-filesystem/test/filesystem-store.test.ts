@@ -120,7 +120,7 @@ describe('filesystem store: files', function () {
       const text = readFileSync(join(dir, '01JC0000000000000000000000.json'), 'utf8')
       expect(text.startsWith('{\n  "version": 1,\n  "session": {\n    "id": "01JC0000000000000000000000",\n')).to.equal(true)
       expect(text.endsWith('\n}\n')).to.equal(true)
-      const common = {durationMs: null, finishReason: null, inputTokens: null, metadata: {}, model: null, outputTokens: null, provider: null, status: 'complete'}
+      const common = {durationMs: null, finishReason: null, inputTokens: null, metadata: {}, model: null, outputTokens: null, provider: null, replyTo: null, status: 'complete'}
       expect(JSON.parse(text)).to.deep.equal({
         messages: [
           {...common, content: 'Hello?', createdAt: '2026-01-01T00:00:01.500Z', id: question.id, position: 0, role: 'user'},

@@ -1,3 +1,4 @@
+import {terminalSafe} from '../../core/terminal-text.js'
 import type {Message, Session, SessionSummary} from '../../store/session-store.js'
 import {type OutputStyle, oneLine, paint, plural, relativeTime, table, truncate} from '../output.js'
 
@@ -44,9 +45,9 @@ export function modelLabel(session: {model: null | string; provider: null | stri
   return session.model ?? session.provider ?? ''
 }
 
-/** The title, else the first user message, else a placeholder. */
+/** The title, else the first user message, else a placeholder: white space folded to one line, controls escaped. */
 export function headline(session: {preview?: null | string; title: null | string}): string {
-  return session.title ?? (session.preview ? oneLine(session.preview) : '(empty)')
+  return terminalSafe(oneLine(session.title ?? (session.preview || '(empty)')))
 }
 
 /** A terminal gets aligned columns with short ids and relative times; a pipe gets full ids and ISO times, tab-separated. */
@@ -66,28 +67,36 @@ export function renderSessionTable(sessions: SessionSummary[], style: OutputStyl
   )
 }
 
+/** Every stored value is shown with its control characters escaped; bodies keep newlines and tabs. */
 export function renderSession(session: Session, messages: Message[], style: OutputStyle): string[] {
-  const lines = [`${paint(style, 'bold', 'Session')} ${paint(style, 'cyan', session.id)}${session.title ? `  ${paint(style, 'bold', session.title)}` : ''}`]
+  const line = (text: string) => terminalSafe(text)
+  const body = (text: string) => terminalSafe(text, {multiline: true})
+  const lines = [`${paint(style, 'bold', 'Session')} ${paint(style, 'cyan', session.id)}${session.title ? `  ${paint(style, 'bold', line(session.title))}` : ''}`]
   const facts: string[] = []
-  const model = modelLabel(session)
+  const model = line(modelLabel(session))
   if (model) facts.push(`model ${model}`)
   facts.push(`created ${session.createdAt.toISOString()}`, `updated ${session.updatedAt.toISOString()}`, plural(messages.length, 'message'))
   lines.push(paint(style, 'dim', facts.join(' · ')))
-  if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${session.systemPrompt}`)
+  if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
   const meta = Object.entries(session.metadata)
-  if (meta.length > 0) lines.push(`${paint(style, 'dim', 'meta:')} ${meta.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`)
-  for (const message of messages) {
-    lines.push('', messageHeader(message, style), message.content)
-  }
+  if (meta.length > 0) lines.push(`${paint(style, 'dim', 'meta:')} ${meta.map(([k, v]) => line(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)).join(' ')}`)
+  const byId = new Map(messages.map((m) => [m.id, m]))
+  messages.forEach((message, index) => {
+    // A reply stored after another turn's messages (two processes in one session) names its question.
+    const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined
+    lines.push('', messageHeader(message, style, question), body(message.content))
+  })
   return lines
 }
 
-function messageHeader(message: Message, style: OutputStyle): string {
+function messageHeader(message: Message, style: OutputStyle, question?: Message | string): string {
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
   const details: string[] = []
-  if (message.model) details.push(message.model)
+  if (message.model) details.push(terminalSafe(message.model))
   if (message.inputTokens !== null || message.outputTokens !== null) details.push(`${message.inputTokens ?? '?'}→${message.outputTokens ?? '?'} tokens`)
-  if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
+  if (message.status === 'pending') details.push(paint(style, 'yellow', 'unanswered'))
+  else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
+  if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(oneLine(question.content), 40)}"`}`)
   const head = paint(style, 'bold', paint(style, tint, message.role))
   return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
 }

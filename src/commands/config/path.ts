@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {SynapseCommand} from '../../cli/base-command.js'
 import {reportConfigWarnings, storageUrl} from '../../cli/open.js'
 import {type ConfigFile, loadConfig} from '../../config/index.js'
-import {redactUrl} from '../../store/backends.js'
+import {redactUrl} from '../../core/redact.js'
 
 export interface ConfigPathResult {
   database: string

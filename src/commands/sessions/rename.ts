@@ -3,6 +3,7 @@ import {Args} from '@oclif/core'
 import {StoreCommand} from '../../cli/base-command.js'
 import {sessionJson, type SessionJson} from '../../cli/views/sessions.js'
 import {InvalidInputError} from '../../core/errors.js'
+import {terminalSafe} from '../../core/terminal-text.js'
 
 export default class SessionsRename extends StoreCommand {
   static args = {
@@ -19,7 +20,7 @@ export default class SessionsRename extends StoreCommand {
     if (title === '') throw new InvalidInputError('A title cannot be empty.')
     const session = await this.store.get(args.id)
     const renamed = await this.store.update(session.id, {title})
-    this.log(`Renamed ${renamed.id} to "${title}"`)
+    this.log(`Renamed ${renamed.id} to "${terminalSafe(title)}"`)
     return sessionJson(renamed)
   }
 }

@@ -26,8 +26,8 @@ import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
 const MESSAGE_COLUMNS =
-  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at'
-const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
+const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 const ID_BATCH = 500
 
 /** The queries whose text depends on the dialect, built once per store. */
@@ -108,6 +108,23 @@ export class TypeormSessionStore implements SessionStore {
       }
       if (added.length > 0) await tx.run('UPDATE sessions SET updated_at = ? WHERE id = ?', [now.getTime(), sessionId])
       return added
+    })
+  }
+
+  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
+    this.open()
+    checkNewMessages([reply])
+    return this.sql.writeTransaction(async (tx) => {
+      // The session's row first, as append, clear and updateMessage lock it, so this never deadlocks with them.
+      await this.lockSession(tx, sessionId)
+      const changed = await tx.run("UPDATE messages SET status = 'complete' WHERE id = ? AND session_id = ?", [questionId, sessionId])
+      if (changed === 0) throw new MessageNotFoundError(questionId)
+      const [{last}] = await tx.all('SELECT MAX(position) AS last FROM messages WHERE session_id = ?', [sessionId])
+      const now = this.now()
+      const message = newMessageRecord({...reply, replyTo: questionId}, sessionId, Number(last) + 1, now)
+      await tx.run(INSERT_MESSAGE, messageRow(message))
+      await tx.run('UPDATE sessions SET updated_at = ? WHERE id = ?', [now.getTime(), sessionId])
+      return {...message, metadata: structuredClone(message.metadata)}
     })
   }
 
@@ -345,7 +362,7 @@ async function deleteByIds(tx: SqlExecutor, ids: string[]): Promise<number> {
 
 /** The parameters of INSERT_MESSAGE, in MESSAGE_COLUMNS order. */
 function messageRow(m: Message): unknown[] {
-  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime()]
+  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime(), m.replyTo]
 }
 
 function encodeMetadata(metadata: Metadata): null | string {
@@ -400,6 +417,7 @@ function toMessage(row: Row): Message {
     outputTokens: nullableNumber(row.output_tokens),
     position: Number(row.position),
     provider: nullableString(row.provider),
+    replyTo: nullableString(row.reply_to),
     role: row.role as Message['role'],
     sessionId: String(row.session_id),
     status: row.status as Message['status'],

@@ -1,0 +1,34 @@
+/**
+ * Stored text (titles, messages, model names, metadata: anything a model, an import or a database
+ * wrote) is data, and a terminal must never run it: an ESC or a C1 control starts a sequence that
+ * can retitle the window, clear the screen, move the cursor or, in some terminals, write files.
+ *
+ * Every control character is therefore shown as a visible escape in the style of a JavaScript
+ * string: `\x1b` for ESC, `\x07` for BEL, `\x7f` for DEL, `\x9b` for the C1 CSI (U+009B), `\r` for
+ * a carriage return. What followed the ESC stays as the plain characters it is, so
+ * `ESC ] 0 ; pwned BEL` reads `\x1b]0;pwned\x07`. A backslash is left alone: the output is for
+ * reading, and the exact text is in `--json` and in exports.
+ */
+
+export interface TerminalSafeOptions {
+  /** Message bodies: newline and tab stay as they are (so does the CR of a CRLF). Default false. */
+  multiline?: boolean
+}
+
+// C0, DEL and C1. U+2028/2029 are not controls, and terminals print them as spaces.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g
+const NAMED: Record<string, string> = {'\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v'}
+
+/** `text` with every control character replaced by a visible escape (see the module comment). */
+export function terminalSafe(text: string, options: TerminalSafeOptions = {}): string {
+  const {multiline = false} = options
+  return text.replace(CONTROL, (char, offset: number) => {
+    if (multiline && (char === '\n' || char === '\t' || (char === '\r' && text[offset + 1] === '\n'))) return char
+    return NAMED[char] ?? `\\x${char.codePointAt(0)!.toString(16).padStart(2, '0')}`
+  })
+}
+
+/** Whether `text` holds a character terminalSafe would escape (newline and tab included). */
+export function hasControlCharacters(text: string): boolean {
+  return /[\u0000-\u001F\u007F-\u009F]/.test(text)
+}

@@ -1,0 +1,53 @@
+import {expect} from 'chai'
+
+import {hasControlCharacters, terminalSafe} from '../../src/core/terminal-text.js'
+
+describe('terminalSafe', function () {
+  const cases: Array<[string, string, string]> = [
+    ['OSC 0 (retitles the terminal)', '\u001B]0;pwned\u0007', String.raw`\x1b]0;pwned\x07`],
+    ['CSI clear screen', 'a\u001B[2Jb', String.raw`a\x1b[2Jb`],
+    ['C1 CSI', 'a\u009B2Jb', String.raw`a\x9b2Jb`],
+    ['every other C1', '\u0080\u0085\u008D\u0090\u009D\u009F', String.raw`\x80\x85\x8d\x90\x9d\x9f`],
+    ['a lone carriage return', 'safe\rFAKE', String.raw`safe\rFAKE`],
+    ['DEL and NUL', 'a\u007Fb\u0000c', String.raw`a\x7fb\x00c`],
+    ['backspace, form feed, vertical tab', 'a\bb\fc\vd', String.raw`a\bb\fc\vd`],
+    ['OSC 52 (writes the clipboard)', '\u001B]52;c;cHduZWQ=\u001B\\', '\\x1b]52;c;cHduZWQ=\\x1b\\'],
+  ]
+
+  for (const [what, text, shown] of cases) {
+    it(`shows ${what} as visible escapes, on one line and in a body`, function () {
+      expect(terminalSafe(text)).to.equal(shown)
+      expect(terminalSafe(text, {multiline: true})).to.equal(shown)
+    })
+  }
+
+  it('escapes newline and tab on one line, keeps them (and CRLF) in a body', function () {
+    expect(terminalSafe('a\nb\tc\r\nd')).to.equal(String.raw`a\nb\tc\r\nd`)
+    expect(terminalSafe('a\nb\tc\r\nd', {multiline: true})).to.equal('a\nb\tc\r\nd')
+  })
+
+  it('leaves printable text alone, unicode and backslashes included', function () {
+    const text = String.raw`Grüße 👋 — \x1b is how one writes ESC; U+2028 here: ` + '\u2028 ok'
+    expect(terminalSafe(text)).to.equal(text)
+    expect(terminalSafe(text, {multiline: true})).to.equal(text)
+  })
+
+  it('leaves no character a terminal interprets', function () {
+    let every = ''
+    for (let code = 0; code < 0x100; code++) every += String.fromCodePoint(code)
+    expect(terminalSafe(every)).not.to.match(/[\u0000-\u001F\u007F-\u009F]/)
+    expect(terminalSafe(every, {multiline: true}).replaceAll(/[\n\t]/g, '')).not.to.match(/[\u0000-\u001F\u007F-\u009F]/)
+  })
+
+  it('is idempotent, so a value escaped twice reads the same', function () {
+    const once = terminalSafe('\u001B]0;x\u0007\n')
+    expect(terminalSafe(once)).to.equal(once)
+  })
+
+  it('tells which values hold control characters', function () {
+    expect(hasControlCharacters('gpt-$(touch${IFS}pwned)')).to.equal(false)
+    expect(hasControlCharacters('a\nb')).to.equal(true)
+    expect(hasControlCharacters('a\u001Bb')).to.equal(true)
+    expect(hasControlCharacters('a\u009Bb')).to.equal(true)
+  })
+})
