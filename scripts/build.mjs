@@ -10,6 +10,7 @@
 //   dist/cli/commands/<topic>/<verb>.js   found by oclif's usual pattern (package.json oclif.commands)
 //   dist/cli/hooks/<event>.js         in dist/cli/, a directory with no src/ twin, so oclif loads them
 //                                     even under a TypeScript loader (tests run under tsx)
+//   dist/cli/help.js                  the help class (package.json oclif.helpClass)
 //   dist/chunks/*.js                  shared code; dynamic import()s stay split points, so the
 //                                     chunk holding TypeORM loads only when the init hook opens a store
 //   dist/bundle-contents.json         which packages and src/ modules each output file holds
@@ -32,14 +33,15 @@ function sources(dir) {
 }
 
 /**
- * Entry points that are no file in src/. The launcher re-exports what bin/run.js needs from
- * @oclif/core, so that it and the commands share one copy. `help` is @oclif/plugin-help's command,
+ * Entry points that are no file in src/. The launcher re-exports what bin/main.js needs from
+ * @oclif/core and its routing of a command line (src/cli/routing.ts), so that it and the commands
+ * share one copy. `help` is @oclif/plugin-help's command,
  * bundled as one of ours rather than loaded as a core plugin (package.json oclif.plugins), which
  * would import a second, unbundled @oclif/core (~40 ms) for `synapse help ...`.
  */
 const virtualEntries = {
   'commands/help': "import {commands} from '@oclif/plugin-help'\nexport default commands.help\n",
-  launcher: "export {Config, execute, flush, handle} from '@oclif/core'\n",
+  launcher: "export {Config, execute, flush, handle} from '@oclif/core'\nexport {route, routingIO} from './src/cli/routing.ts'\n",
 }
 
 const commandFiles = sources('src/commands')
@@ -50,6 +52,8 @@ const entryPoints = [
   ...libraryEntries,
   ...commandFiles.map(cliEntry),
   ...sources('src/hooks').map(cliEntry),
+  // package.json oclif.helpClass: bundled so that it extends the commands' copy of @oclif/core.
+  {in: 'src/cli/help.ts', out: 'cli/help'},
   // A command of our own with the same name wins.
   ...Object.keys(virtualEntries)
     .filter((out) => !commandFiles.includes(`src/${out}.ts`))

@@ -81,3 +81,14 @@ function mask(key: string, value: unknown): unknown {
   if (typeof value === 'string') return redactUrl(value, MASK)
   return value
 }
+
+/**
+ * Entries whose key nothing set and that have no fixed default (`storage.url`, `provider.model`) with
+ * the value in effect instead of a blank: the database file, the provider's own default model.
+ * Their source stays `default`.
+ */
+export function withEffectiveDefaults(entries: ConfigEntry[], effective: Record<string, unknown>): ConfigEntry[] {
+  return entries.map((entry) =>
+    entry.source.kind === 'default' && entry.value === undefined && effective[entry.key] !== undefined ? {...entry, value: mask(entry.key, effective[entry.key])} : entry,
+  )
+}

@@ -109,3 +109,30 @@ export function describeWithRemedy(error: unknown): string {
   if (error instanceof SynapseError) return error.suggestions.length > 0 ? `${error.message} — ${error.suggestions[0]}` : error.message
   return error instanceof Error ? error.message : String(error)
 }
+
+const ERRNO_WORDS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EEXIST: 'it already exists',
+  EISDIR: 'it is a directory',
+  ENOENT: 'no such file or directory',
+  ENOSPC: 'no space is left on the disk',
+  ENOTDIR: 'a part of the path is not a directory',
+  EPERM: 'not permitted',
+  EROFS: 'the file system is read-only',
+}
+
+/**
+ * "Cannot write /a/b/x.db: the directory /a/b does not exist." A file operation the system refused, in
+ * one line that names the path: the user's to fix (a typo, a permission), never reported as a bug.
+ */
+export function describePathFailure(error: unknown, path: string, action: 'back up to' | 'read' | 'write'): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOENT' && action !== 'read') return `Cannot ${action} ${path}: the directory ${parentOf(path)} does not exist.`
+  const why = code === undefined ? (error instanceof Error ? error.message : String(error)) : (ERRNO_WORDS[code] ?? code)
+  return `Cannot ${action} ${path}: ${why}.`
+}
+
+function parentOf(path: string): string {
+  const cut = path.replace(/\/+$/, '').lastIndexOf('/')
+  return cut <= 0 ? '/' : path.slice(0, cut)
+}

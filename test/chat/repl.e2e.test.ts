@@ -6,6 +6,7 @@ import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON} from '../../src/chat/repl-input
 import type {Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {requireProgram} from '../helpers/programs.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {SHELL_PROMPT, TmuxTerminal} from '../helpers/tmux.js'
@@ -56,7 +57,7 @@ describe('the REPL (end to end)', function () {
     let terminal: TmuxTerminal
 
     before(function () {
-      if (!TmuxTerminal.available()) throw new Error('tmux is needed for these tests: install it (apt-get install tmux).')
+      requireProgram(this, 'tmux')
     })
     beforeEach(async () => {
       terminal = await TmuxTerminal.start(sandbox)

@@ -127,13 +127,13 @@ describe('sessions commands', function () {
     it('names an unknown flag in one line, exit 2', async function () {
       const {exitCode, stderr} = await run(sandbox, ['sessions', 'list', '--bogus'])
       expect(exitCode).to.equal(2)
-      expect(stderr).to.equal('Error: Nonexistent flag: --bogus\n  → See "synapse sessions list --help".\n')
+      expect(stderr).to.equal('Error: Unknown flag --bogus.\n  → See "synapse sessions list --help".\n')
     })
 
     it('exits 2 on a missing argument', async function () {
       const {exitCode, stderr} = await run(sandbox, ['sessions', 'show'])
       expect(exitCode).to.equal(2)
-      expect(stderr.split('\n')[0]).to.match(/^Error: Missing 1 required arg: id /)
+      expect(stderr).to.equal('Error: Missing argument ID (Session id or a unique prefix of it).\n  → See "synapse sessions show --help".\n')
     })
   })
 

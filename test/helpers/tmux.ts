@@ -1,4 +1,4 @@
-import {execFile, spawnSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -24,10 +24,6 @@ export class TmuxTerminal {
     private readonly env: NodeJS.ProcessEnv,
     readonly rawLog: string,
   ) {}
-
-  static available(): boolean {
-    return spawnSync('tmux', ['-V']).status === 0
-  }
 
   /** Starts bash in a terminal of `columns` × `rows`, with `synapse` on its PATH. */
   static async start(sandbox: Sandbox, env: NodeJS.ProcessEnv = {}, size = {columns: 100, rows: 30}): Promise<TmuxTerminal> {

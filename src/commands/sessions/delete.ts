@@ -11,6 +11,7 @@ export interface SessionsDeleteResult {
 }
 
 export default class SessionsDelete extends StoreCommand {
+  static aliases = ['sessions:rm']
   static args = {
     ids: Args.string({description: 'Session ids or unique prefixes.', required: true}),
   }

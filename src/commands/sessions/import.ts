@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
 import {readPipedStdin} from '../../chat/input.js'
-import {SynapseError} from '../../core/errors.js'
+import {describePathFailure, SynapseError} from '../../core/errors.js'
 import {parseExport} from '../../transfer/format.js'
 import {importSnapshots, type ImportReport} from '../../transfer/transfer.js'
 
@@ -42,6 +42,6 @@ function readExport(file: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (error) {
-    throw new SynapseError('INVALID_INPUT', `Cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {suggestions: ['Check the path; "-" reads from stdin.']})
+    throw new SynapseError('INVALID_INPUT', describePathFailure(error, file, 'read'), {suggestions: ['Check the path; "-" reads from stdin.']})
   }
 }

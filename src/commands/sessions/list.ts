@@ -5,6 +5,7 @@ import {listItem, renderSessionTable, type SessionListItem} from '../../cli/view
 import {MAX_LIST_LIMIT, type SessionSummary} from '../../store/session-store.js'
 
 export default class SessionsList extends StoreCommand {
+  static aliases = ['sessions:ls']
   static description = 'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for) and relative times; in a pipe: full ids and ISO times, tab-separated.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --limit 5', '<%= config.bin %> <%= command.id %> --all --json | jq \'.[].id\'']
   static flags = {
