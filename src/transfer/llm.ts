@@ -10,7 +10,7 @@ import {closeSync, existsSync, openSync, readFileSync, readSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join, resolve, win32} from 'node:path'
 
-import {describePathFailure, isSynapseError, SynapseError} from '../core/errors.js'
+import {describePathFailure, SynapseError} from '../core/errors.js'
 import {ID_LENGTH, normalizeIdPrefix} from '../core/ids.js'
 import {MAX_STORED_INTEGER} from '../store/store-helpers.js'
 import type {Message, Session, SessionSnapshot, SessionStore} from '../store/session-store.js'
@@ -162,7 +162,7 @@ function readHeader(path: string): Buffer | undefined {
 }
 
 function describeLlmFailure(error: unknown, path: string): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const code = (error as {code?: string}).code ?? ''
   const remedy = 'Pass the path of llm\'s database ("llm logs path" prints it), or set LLM_USER_PATH to its directory.'
   if (code === 'ENOENT') return new SynapseError('INVALID_INPUT', `There is no llm database at ${path}; nothing was imported.`, {suggestions: [remedy]})
