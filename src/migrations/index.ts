@@ -1,6 +1,7 @@
 import {CreateSessions1795300000000} from './1795300000000-CreateSessions.js'
 import {CreateMessages1795300000001} from './1795300000001-CreateMessages.js'
 import {AddMessageCompletionDetails1795300000002} from './1795300000002-AddMessageCompletionDetails.js'
+import {AddSessionKept1795300000010} from './1795300000010-AddSessionKept.js'
 
 /** Every migration, oldest first. New ones are appended here; a shipped one is never edited. */
-export const MIGRATIONS = [CreateSessions1795300000000, CreateMessages1795300000001, AddMessageCompletionDetails1795300000002]
+export const MIGRATIONS = [CreateSessions1795300000000, CreateMessages1795300000001, AddMessageCompletionDetails1795300000002, AddSessionKept1795300000010]

@@ -25,6 +25,8 @@ export interface ExportedMessage {
 export interface ExportedSession {
   createdAt: string
   id: string
+  /** Kept from retention. Exports written before it existed have no such key: not kept. */
+  kept: boolean
   messages: ExportedMessage[]
   metadata: Metadata
   model: null | string
@@ -49,6 +51,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
   return {
     createdAt: session.createdAt.toISOString(),
     id: session.id,
+    kept: session.kept === true,
     messages: messages.map((m) => ({
       content: m.content,
       createdAt: m.createdAt.toISOString(),
@@ -163,6 +166,7 @@ function toSnapshot(value: unknown, where: string): SessionSnapshot {
     session: {
       createdAt: date(s.createdAt, where, 'createdAt'),
       id,
+      kept: boolean(s.kept, where, 'kept'),
       metadata: metadata(s.metadata, where),
       model: nullableString(s.model, where, 'model'),
       provider: nullableString(s.provider, where, 'provider'),
@@ -211,6 +215,13 @@ function date(value: unknown, where: string, key: string): Date {
   const parsed = new Date(string(value, where, key))
   if (Number.isNaN(parsed.getTime())) throw invalid(where, `has an invalid date in "${key}"`)
   return parsed
+}
+
+/** An absent flag is false: exports from before the flag existed still import. */
+function boolean(value: unknown, where: string, key: string): boolean {
+  if (value === undefined || value === null) return false
+  if (typeof value !== 'boolean') throw invalid(where, `has "${key}" that is neither true nor false`)
+  return value
 }
 
 function metadata(value: unknown, where: string): Metadata {
