@@ -3,7 +3,7 @@ import {createInterface} from 'node:readline'
 import {type OutputStyle, paint, plural} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
 import {isSynapseError} from '../core/errors.js'
-import {applyRetention} from '../core/retention.js'
+import {applyRetention, cleanupNotice} from '../core/retention.js'
 import type {Message} from '../store/session-store.js'
 import type {Conversation} from './conversation.js'
 
@@ -58,6 +58,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   const warn = (text: string) => errors.write(`${text}\n`)
   let model = options.model
   let exitCode = 0
+  // The sessions this REPL has worked in: its own periodic cleanup never deletes them.
+  const ownSessions = new Set([conversation.session.id])
   let leaving = false
   let turns = 0
   let current: AbortController | undefined
@@ -116,6 +118,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     async new() {
       const session = await conversation.startNew()
+      ownSessions.add(session.id)
       say(`New session ${session.id}.`)
     },
     quit: () => leave(0),
@@ -188,7 +191,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     if (!settings.autoCleanup || Date.now() - lastCleanup < cleanupInterval) return
     lastCleanup = Date.now()
     try {
-      await applyRetention(conversation.store, settings)
+      const notice = cleanupNotice(await applyRetention(conversation.store, settings, {protect: [...ownSessions, conversation.session.id]}), settings)
+      if (notice) warn(notice)
     } catch (error) {
       warn(`${paint(style, 'yellow', 'Warning:')} retention cleanup failed: ${messageOf(error)}`)
     }

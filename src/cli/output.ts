@@ -1,3 +1,5 @@
+import {cutToWidth, displayWidth, padToWidth} from './width.js'
+
 /**
  * Terminal-aware output. Colour only on a terminal, never with NO_COLOR (https://no-color.org) or
  * TERM=dumb; FORCE_COLOR turns it on for pipes (FORCE_COLOR=0 off). Tables align on a terminal and become tab-separated
@@ -25,52 +27,94 @@ export function paint(style: OutputStyle, tint: Tint, text: string): string {
   return `\u001B[${open}m${text}\u001B[${close}m`
 }
 
-const ANSI = /\u001B\[[0-9;]*m/g
-
-function visibleLength(text: string): number {
-  return [...text.replace(ANSI, '')].length
-}
-
 export interface TableColumn<T> {
-  /** Only on a terminal: a long value is cut to fit and ends in "…". */
-  maxWidth?: number
   header: string
-  value(row: T): string
+  /** Only on a terminal: a longer value is cut to fit and ends in "…". */
+  maxWidth?: number
+  /**
+   * Only on a terminal narrower than the table: the column gives up width down to this many columns,
+   * the first such column first. Without it the column keeps its width.
+   */
+  minWidth?: number
+  /** Only on a terminal too narrow even then: the column is left out, the rightmost optional one first. */
+  optional?: boolean
   tint?: (row: T) => Tint | undefined
+  value(row: T): string
 }
 
-export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle): string[] {
-  if (!style.terminal) return rows.map((row) => columns.map((c) => oneLine(c.value(row)).replaceAll('\t', ' ')).join('\t'))
-  const cells = rows.map((row) => columns.map((c) => truncate(oneLine(c.value(row)), c.maxWidth)))
-  const widths = columns.map((c, i) => Math.max(visibleLength(c.header), ...cells.map((r) => visibleLength(r[i]))))
-  const lines = [columns.map((c, i) => paint(style, 'bold', pad(c.header, widths[i]))).join('  ').trimEnd()]
+export interface TableOptions {
+  /** The terminal's width in columns: no line is longer. Undefined: no limit. */
+  width?: number
+}
+
+const GAP = 2
+
+export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle, options: TableOptions = {}): string[] {
+  if (!style.terminal) return rows.map((row) => columns.map((c) => printable(c.value(row)).replaceAll('\t', ' ')).join('\t'))
+  const texts = rows.map((row) => columns.map((c) => printable(c.value(row))))
+  const natural = columns.map((c, i) => Math.max(displayWidth(c.header), ...texts.map((r) => Math.min(displayWidth(r[i]), c.maxWidth ?? Infinity))))
+  const {shown, widths} = fitColumns(columns, natural, options.width)
+  const line = (cells: string[]) => shown.map((i) => cells[i]).join(' '.repeat(GAP)).trimEnd()
+  const lines = [line(columns.map((c, i) => paint(style, 'bold', padToWidth(cutToWidth(c.header, widths[i]), widths[i]))))]
   rows.forEach((row, r) => {
     lines.push(
-      columns
-        .map((c, i) => {
+      line(
+        columns.map((c, i) => {
+          const text = padToWidth(cutToWidth(texts[r][i], widths[i]), widths[i])
           const tint = c.tint?.(row)
-          const text = pad(cells[r][i], widths[i])
           return tint ? paint(style, tint, text) : text
-        })
-        .join('  ')
-        .trimEnd(),
+        }),
+      ),
     )
   })
   return lines
 }
 
-function pad(text: string, width: number): string {
-  return text + ' '.repeat(Math.max(0, width - visibleLength(text)))
+/**
+ * Column widths that fit `available`: shrink the shrinkable columns, in order, towards their
+ * minimum; when that is not enough, leave out the rightmost optional column and try again from the
+ * natural widths (a column left out gives its room back); with none left to leave out, shrink them
+ * further, down to their headers. Only a terminal narrower than the narrowest table then wraps.
+ */
+function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: number | undefined): {shown: number[]; widths: number[]} {
+  const shrink = (shown: number[], floorOf: (c: TableColumn<T>) => number | undefined) => {
+    const widths = [...natural]
+    let over = shown.reduce((sum, i) => sum + widths[i], 0) + GAP * (shown.length - 1) - (available ?? Infinity)
+    for (const i of shown) {
+      const floor = floorOf(columns[i])
+      if (over <= 0 || floor === undefined) continue
+      const give = Math.min(over, Math.max(0, widths[i] - floor))
+      widths[i] -= give
+      over -= give
+    }
+    return {over, widths}
+  }
+  let shown = columns.map((_, i) => i)
+  for (;;) {
+    const {over, widths} = shrink(shown, (c) => c.minWidth)
+    if (over <= 0) return {shown, widths}
+    const optional = shown.findLast((i) => columns[i].optional)
+    if (optional === undefined) break
+    shown = shown.filter((i) => i !== optional)
+  }
+  return {shown, widths: shrink(shown, (c) => (c.minWidth === undefined ? undefined : Math.min(c.minWidth, displayWidth(c.header)))).widths}
+}
+
+/**
+ * A value as one line of plain text: white space collapsed, and control characters (terminal
+ * escapes included) dropped, since a title or a message is data and must not drive the terminal.
+ */
+export function printable(text: string): string {
+  return oneLine(text).replaceAll(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, '')
 }
 
 export function oneLine(text: string): string {
   return text.replaceAll(/\s+/g, ' ').trim()
 }
 
+/** Cuts text to at most `max` terminal columns, ending in "…" when cut. */
 export function truncate(text: string, max: number | undefined): string {
-  if (max === undefined) return text
-  const chars = [...text]
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`
+  return max === undefined ? text : cutToWidth(text, max)
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 d ago", then the date. */

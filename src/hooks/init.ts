@@ -10,14 +10,18 @@ const hook: Hook.Init = async function (options) {
   if (options.argv.includes('--help') || options.argv.includes('--version')) return
   const command = options.config.findCommand(options.id) as undefined | {autoCleanup?: boolean; migratesStore?: boolean; usesStore?: boolean}
   if (!command?.usesStore) return
-  const [{runtime}, {prepareRuntime}, {formatWarning, loadStorageBackends}] = await Promise.all([
+  const [{runtime}, {prepareRuntime}, {formatWarning, loadStorageBackends}, {cleanupNotice}] = await Promise.all([
     import('../cli/runtime.js'),
     import('../cli/open.js'),
     import('../plugins/extensions.js'),
+    import('../core/retention.js'),
   ])
   const {backends, warnings} = await loadStorageBackends(this.config)
   for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
   await prepareRuntime(runtime, {backends, cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
+  // Deleting without a word is what makes retention a surprise: say what went, and why.
+  const notice = runtime.cleanup && runtime.config && cleanupNotice(runtime.cleanup, runtime.config.settings.session)
+  if (notice) process.stderr.write(`${notice}\n`)
 }
 
 export default hook
