@@ -115,7 +115,7 @@ describe('commands (end to end)', function () {
     const dry = await synapse(sandbox, ['sessions', 'prune', '--dry-run', '--max-sessions', '1'], {env})
     expect(dry.stdout.split('\n')[0]).to.equal('Would delete 2 sessions (max_sessions 1, retention_days 30):')
     expect(await remaining()).to.deep.equal(ids.slice(3))
-    const pruned = await synapse(sandbox, ['sessions', 'prune', '--max-sessions', '1', '--json'], {env})
+    const pruned = await synapse(sandbox, ['sessions', 'prune', '--max-sessions', '1', '--json', '--force'], {env})
     expect(JSON.parse(pruned.stdout)).to.deep.include({dryRun: false, policy: {maxSessions: 1, retentionDays: 30}})
     expect(await remaining()).to.deep.equal(ids.slice(5))
   })
