@@ -77,8 +77,8 @@ export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyl
  * further, down to their headers. Only a terminal narrower than the narrowest table then wraps.
  */
 function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: number | undefined): {shown: number[]; widths: number[]} {
-  const shrink = (shown: number[], floorOf: (c: TableColumn<T>) => number | undefined) => {
-    const widths = [...natural]
+  const shrink = (start: number[], shown: number[], floorOf: (c: TableColumn<T>) => number | undefined) => {
+    const widths = [...start]
     let over = shown.reduce((sum, i) => sum + widths[i], 0) + GAP * (shown.length - 1) - (available ?? Infinity)
     for (const i of shown) {
       const floor = floorOf(columns[i])
@@ -91,13 +91,15 @@ function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: 
   }
   let shown = columns.map((_, i) => i)
   for (;;) {
-    const {over, widths} = shrink(shown, (c) => c.minWidth)
-    if (over <= 0) return {shown, widths}
+    const fitted = shrink(natural, shown, (c) => c.minWidth)
     const optional = shown.findLast((i) => columns[i].optional)
-    if (optional === undefined) break
+    if (fitted.over <= 0 || optional === undefined) {
+      if (fitted.over <= 0) return {shown, widths: fitted.widths}
+      const header = (c: TableColumn<T>) => (c.minWidth === undefined ? undefined : Math.min(c.minWidth, displayWidth(c.header)))
+      return {shown, widths: shrink(fitted.widths, shown, header).widths}
+    }
     shown = shown.filter((i) => i !== optional)
   }
-  return {shown, widths: shrink(shown, (c) => (c.minWidth === undefined ? undefined : Math.min(c.minWidth, displayWidth(c.header)))).widths}
 }
 
 /**
