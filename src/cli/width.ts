@@ -37,7 +37,7 @@ export function cutToWidth(text: string, max: number): string {
     kept += segment
     width += next
   }
-  return `${kept}…`
+  return `${kept.trimEnd()}…`
 }
 
 /** Pads plain or coloured text with spaces to `width` columns. */

@@ -60,7 +60,7 @@ describe('terminal output', function () {
     expect(table(rows, columns, plain)).to.deep.equal(['ID  TITLE                           MODEL            WHEN', 'id  中文 title that is rather long  model-name-long  when'])
     expect(table(rows, columns, plain, {width: 40})).to.deep.equal(['ID  TITLE          MODEL            WHEN', 'id  中文 title t…  model-name-long  when'])
     expect(table(rows, columns, plain, {width: 26})).to.deep.equal(['ID  TITLE       MODEL', 'id  中文 titl…  model-nam…'])
-    expect(table(rows, columns, plain, {width: 18})).to.deep.equal(['ID  TITLE  MODEL', 'id  中文…  mode…'])
+    expect(table(rows, columns, plain, {width: 18})).to.deep.equal(['ID  TITLE   MODEL', 'id  中文…   model…'])
     // In a pipe the width does not matter.
     expect(table(rows, columns, {color: false, terminal: false}, {width: 18})).to.deep.equal(['id\t中文 title that is rather long\tmodel-name-long\twhen'])
   })
