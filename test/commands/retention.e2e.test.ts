@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -7,9 +6,9 @@ import {displayWidth} from '../../src/cli/width.js'
 import type {SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
-import {RUN_JS} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {synapse, testRuntime} from '../helpers/spawn.js'
+import {synapse} from '../helpers/spawn.js'
+import {onTerminal, Terminal} from '../helpers/terminal.js'
 
 const DAY = 86_400_000
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
@@ -22,46 +21,6 @@ function idAt(ms: number): string {
   let time = ''
   for (let t = ms, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time
   return time + Array.from({length: 16}, () => CROCKFORD[Math.floor(Math.random() * 32)]).join('')
-}
-
-/** `synapse …` on a pseudo-terminal (util-linux `script`) of `columns` columns, typed into as a person would. */
-class Terminal {
-  readonly done: Promise<null | number>
-  output = ''
-  private readonly child
-
-  constructor(sandbox: Sandbox, args: string[], columns = 80) {
-    const [command, ...prefix] = testRuntime().command
-    const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
-    const line = `stty cols ${columns} rows 50; exec ${[command, ...prefix, RUN_JS, ...args].map((word) => quote(word)).join(' ')}`
-    this.child = spawn('script', ['-qfec', line, '/dev/null'], {env: {...sandbox.env, ...testRuntime().env, TERM: 'dumb'}})
-    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk))
-    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk))
-    this.done = new Promise((resolve) => this.child.on('close', (code) => resolve(code)))
-  }
-
-  /** The screen's lines as the program wrote them. */
-  lines(): string[] {
-    return this.output.replaceAll('\r\n', '\n').replace(/\n$/, '').split('\n')
-  }
-
-  type(keys: string): void {
-    this.child.stdin.write(keys)
-  }
-
-  async until(text: string): Promise<void> {
-    const deadline = Date.now() + 20_000
-    while (!this.output.includes(text)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; the terminal shows ${JSON.stringify(this.output)}`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  }
-}
-
-async function onTerminal(sandbox: Sandbox, args: string[], columns?: number): Promise<{code: null | number; lines: string[]}> {
-  const terminal = new Terminal(sandbox, args, columns)
-  const code = await terminal.done
-  return {code, lines: terminal.lines()}
 }
 
 describe('retention and the session list (end to end)', function () {
