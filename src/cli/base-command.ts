@@ -47,14 +47,28 @@ export abstract class SynapseCommand extends Command {
     return registry
   }
 
-  /** Asks on a terminal; refuses (false) when stdin is not one. */
-  protected async confirm(question: string): Promise<boolean> {
+  /**
+   * Asks on a terminal; refuses (false) when stdin is not one. Ctrl-D, or any answer but yes, is no.
+   * Ctrl-C cancels the command: exit 130 with `cancelled` as its one line.
+   */
+  protected async confirm(question: string, cancelled = 'Cancelled; nothing was changed.'): Promise<boolean> {
     if (!process.stdin.isTTY) return false
-    const {createInterface} = await import('node:readline/promises')
+    const {createInterface} = await import('node:readline')
     const rl = createInterface({input: process.stdin, output: process.stderr})
+    const INTERRUPT = Symbol('interrupt')
     try {
-      const answer = await rl.question(`${question} [y/N] `)
-      return /^y(es)?$/i.test(answer.trim())
+      const answer = await new Promise<string | typeof INTERRUPT | undefined>((resolve) => {
+        // With a listener, readline leaves Ctrl-C to us instead of closing with an AbortError.
+        rl.on('SIGINT', () => resolve(INTERRUPT))
+        rl.on('close', () => resolve(undefined))
+        rl.question(`${question} [y/N] `, resolve)
+      })
+      if (answer === INTERRUPT) {
+        process.stderr.write('\n')
+        throw new SynapseError('INTERRUPTED', cancelled, {exitCode: 130})
+      }
+      if (answer === undefined) process.stderr.write('\n')
+      return /^y(es)?$/i.test(answer?.trim() ?? '')
     } finally {
       rl.close()
     }

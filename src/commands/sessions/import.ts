@@ -4,7 +4,9 @@ import {readFileSync} from 'node:fs'
 import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
 import {readPipedStdin} from '../../chat/input.js'
+import {runtime} from '../../cli/runtime.js'
 import {SynapseError} from '../../core/errors.js'
+import {applyRetention, pastLimitNotice} from '../../core/retention.js'
 import {parseExport} from '../../transfer/format.js'
 import {importSnapshots, type ImportReport} from '../../transfer/transfer.js'
 
@@ -13,7 +15,7 @@ export default class SessionsImport extends StoreCommand {
     file: Args.string({description: 'An export in json or jsonl ("-" for stdin).', ignoreStdin: true, required: true}),
   }
   static autoCleanup = false
-  static description = `Reads what "sessions export --format json|jsonl" wrote, from this backend or another, and keeps every id and timestamp. The whole file is checked before anything is written; a session whose id exists stops the import unless --replace or --new-ids says what to do.`
+  static description = `Reads what "sessions export --format json|jsonl" wrote, from this backend or another, and keeps every id and timestamp. The whole file is checked before anything is written; a session whose id exists stops the import unless --replace or --new-ids says what to do. Kept sessions stay kept. When the store is then past max_sessions or holds sessions older than retention_days, it says what the next cleanup would delete.`
   static examples = [
     '<%= config.bin %> <%= command.id %> sessions.jsonl',
     '<%= config.bin %> <%= command.id %> backup.json --replace',
@@ -34,6 +36,11 @@ export default class SessionsImport extends StoreCommand {
     const messages = report.imported.reduce((sum, s) => sum + s.messages, 0)
     const replaced = report.imported.filter((s) => s.replaced).length
     this.log(`Imported ${plural(report.imported.length, 'session')} (${plural(messages, 'message')})${replaced > 0 ? `, ${replaced} replaced` : ''}.`)
+    // An import runs no cleanup itself; the next command's would take what is past the limits, so say so now.
+    const settings = runtime.config!.settings.session
+    const due = await applyRetention(this.store, settings, {dryRun: true})
+    const notice = pastLimitNotice(due, report.imported.map((s) => s.id), settings)
+    if (notice) process.stderr.write(`${notice}\n`)
     return report
   }
 }
