@@ -57,10 +57,13 @@ export abstract class SynapseCommand extends Command {
     return registry
   }
 
-  /** Asks on a terminal; refuses (false) when stdin is not one. Ctrl-C or Ctrl-D cancels the command (exit 130). */
-  protected async confirm(question: string): Promise<boolean> {
+  /**
+   * Asks on a terminal; refuses (false) when stdin is not one. Ctrl-D, or any answer but yes, is no.
+   * Ctrl-C cancels the command: exit 130 with `cancelled` as its one line.
+   */
+  protected async confirm(question: string, cancelled = 'Cancelled; nothing was changed.'): Promise<boolean> {
     if (!process.stdin.isTTY) return false
-    return askYesNo(`${question} [y/N] `)
+    return askYesNo(`${question} [y/N] `, {cancelled})
   }
 }
 

@@ -62,7 +62,7 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
   const session = runtime.config.settings.session
   if (!options.cleanup || !session.autoCleanup) return
   try {
-    await applyRetention(runtime.store, session)
+    runtime.cleanup = await applyRetention(runtime.store, session)
   } catch (error) {
     // Housekeeping is not what the user asked for: a database that is locked, read-only or full
     // now must not cost them the command. The next command tries again.

@@ -1,5 +1,5 @@
 import type {LoadedConfig} from '../config/index.js'
-import type {SessionStore} from '../store/session-store.js'
+import type {PruneResult, SessionStore} from '../store/session-store.js'
 
 /**
  * What the init hook prepared for the command about to run. oclif reloads its Config between the
@@ -9,6 +9,8 @@ import type {SessionStore} from '../store/session-store.js'
  * (one line with a hint, or JSON under --json).
  */
 export interface Runtime {
+  /** What automatic retention deleted before the command, for the init hook's one-line notice. */
+  cleanup?: PruneResult
   config?: LoadedConfig
   /** Why automatic retention failed; the command goes on, with a warning. */
   cleanupError?: unknown

@@ -17,7 +17,7 @@ import {
   type SessionSummary,
   type StoreOptions,
 } from './session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 
 interface Entry {
   messages: Message[]
@@ -146,20 +146,12 @@ export class MemorySessionStore implements SessionStore {
   async prune(policy: RetentionPolicy): Promise<PruneResult> {
     this.open()
     checkPolicy(policy)
-    const ordered = this.ordered()
-    const doomed = new Set<Entry>()
-    if (policy.olderThan) {
-      for (const entry of ordered) if (entry.session.updatedAt < policy.olderThan) doomed.add(entry)
-    }
-    if (policy.maxSessions !== undefined) {
-      const survivors = ordered.filter((entry) => !doomed.has(entry))
-      for (const entry of survivors.slice(policy.maxSessions)) doomed.add(entry)
-    }
     const byId = [...this.entries.keys()].sort()
-    const deleted = ordered
-      .filter((entry) => doomed.has(entry))
-      .reverse()
-      .map((entry) => this.summarize(entry, byId))
+    const doomed = selectForPrune(
+      this.ordered().map((entry) => ({entry, id: entry.session.id, kept: entry.session.kept, updatedAt: entry.session.updatedAt})),
+      policy,
+    )
+    const deleted = doomed.map(({entry}) => this.summarize(entry, byId))
     if (!policy.dryRun) await this.delete(deleted.map((s) => s.id))
     return {deleted, dryRun: policy.dryRun ?? false}
   }
@@ -203,11 +195,11 @@ export class MemorySessionStore implements SessionStore {
     const entry = this.entry(sessionId)
     const session = entry.session
     if (patch.title !== undefined) session.title = patch.title
+    if (patch.kept !== undefined) session.kept = patch.kept
     if (patch.metadata !== undefined) session.metadata = structuredClone(patch.metadata)
     if (patch.model !== undefined) session.model = patch.model
     if (patch.provider !== undefined) session.provider = patch.provider
     if (patch.systemPrompt !== undefined) session.systemPrompt = patch.systemPrompt
-    session.updatedAt = this.clock()
     return copySession(session)
   }
 
@@ -256,7 +248,7 @@ export class MemorySessionStore implements SessionStore {
 
 
 function copySession(session: Session): Session {
-  return {...session, createdAt: new Date(session.createdAt), metadata: structuredClone(session.metadata), updatedAt: new Date(session.updatedAt)}
+  return {...session, createdAt: new Date(session.createdAt), kept: session.kept === true, metadata: structuredClone(session.metadata), updatedAt: new Date(session.updatedAt)}
 }
 
 function copyMessage(message: Message): Message {

@@ -25,12 +25,18 @@ export type Metadata = Record<string, unknown>
 export interface Session {
   createdAt: Date
   id: string
+  /**
+   * Kept from retention: `prune` never deletes it, and it does not count toward `maxSessions`.
+   * False unless asked for (`sessions keep`).
+   */
+  kept: boolean
   /** Free-form: tenant, user, traits, working directory... Always an object, possibly empty. */
   metadata: Metadata
   model: null | string
   provider: null | string
   systemPrompt: null | string
   title: null | string
+  /** When its messages last changed (or it was created): what "most recently updated" orders by. */
   updatedAt: Date
 }
 
@@ -71,6 +77,8 @@ export interface Message {
 export interface NewSession {
   /** For imports and tests; a fresh ULID otherwise. */
   id?: string
+  /** Default false. */
+  kept?: boolean
   metadata?: Metadata
   model?: null | string
   provider?: null | string
@@ -95,6 +103,7 @@ export interface NewMessage {
 
 /** Fields `update` may change; a key left out is left alone, null clears it. */
 export interface SessionPatch {
+  kept?: boolean
   metadata?: Metadata
   model?: null | string
   provider?: null | string
@@ -132,13 +141,22 @@ export interface LoadOptions {
   last?: number
 }
 
+/**
+ * What `prune` deletes. Kept sessions are never deleted and do not count toward `maxSessions`;
+ * protected ones are never deleted but do count (they hold their place by updatedAt).
+ */
 export interface RetentionPolicy {
   /** Delete sessions whose updatedAt is before this instant. Undefined: no age limit. */
   olderThan?: Date
-  /** Keep at most this many sessions, the most recently updated. Undefined: no count limit. */
+  /** Keep at most this many unkept sessions, the most recently updated. Undefined: no count limit. */
   maxSessions?: number
   /** Report what would go, delete nothing. */
   dryRun?: boolean
+  /**
+   * Full ids never to delete in this prune: the sessions the running command created or imported,
+   * which it must not take away from under itself. Unknown ids are ignored.
+   */
+  protect?: readonly string[]
 }
 
 export interface PruneResult {
@@ -233,7 +251,10 @@ export interface SessionStore {
    */
   messages(sessionId: string, options?: LoadOptions): Promise<Message[]>
 
-  /** Changes a session's fields and sets its updatedAt. Throws SessionNotFoundError. */
+  /**
+   * Changes a session's fields (title, model, kept...). Leaves updatedAt alone: a session's place in
+   * the list, in `latest` and in retention moves only when its messages change. Throws SessionNotFoundError.
+   */
   update(sessionId: string, patch: SessionPatch): Promise<Session>
 
   /** Changes one message (e.g. a streamed reply completes). Throws MessageNotFoundError. */
@@ -247,7 +268,8 @@ export interface SessionStore {
 
   /**
    * Applies a retention policy: deletes sessions not updated since `olderThan`, then the least recently
-   * updated beyond `maxSessions`. One transaction: a failure deletes nothing.
+   * updated beyond `maxSessions`, never a kept or protected one (see RetentionPolicy). One
+   * transaction: a failure deletes nothing.
    */
   prune(policy: RetentionPolicy): Promise<PruneResult>
 

@@ -246,7 +246,7 @@ describe('runRepl', () => {
 
   describe('a session not stored yet', () => {
     function lazyConversation(): Conversation {
-      const session = {createdAt: new Date(), id: '01M8RAAAAAAAAAAAAAAAAAAAAA', metadata: {}, model: MODEL, provider: 'openai', systemPrompt: 'Sys', title: 'Lazy', updatedAt: new Date()}
+      const session = {createdAt: new Date(), id: '01M8RAAAAAAAAAAAAAAAAAAAAA', kept: false, metadata: {}, model: MODEL, provider: 'openai', systemPrompt: 'Sys', title: 'Lazy', updatedAt: new Date()}
       return new Conversation({budget: {maxMessages: 0, maxTokens: 0}, persistent: true, provider, session, store, stored: false})
     }
 
@@ -574,7 +574,10 @@ describe('runRepl', () => {
       expect(outcome).to.deep.equal({exitCode: 0, turns: 1})
       expect((await store.list()).map((s) => s.id)).to.deep.equal([conv.session.id])
       for (const id of others) await store.get(id).then(() => expect.fail(`${id} should be gone`), () => {})
-      expect(repl.err).to.equal('')
+      // Never in silence: one line says what went and why.
+      expect(repl.err).to.equal(
+        'synapse: retention deleted 2 sessions beyond the 1 most recently updated (max_sessions) — set [session] max_sessions (0 turns a limit off), or keep one with "synapse sessions keep <id>"\n',
+      )
     })
 
     it('does not prune before the interval has passed', async () => {

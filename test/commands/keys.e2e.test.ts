@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {type Exit, synapse, testRuntime} from '../helpers/spawn.js'
-import {onTerminal as openTerminal} from '../helpers/terminal.js'
+import {Terminal} from '../helpers/terminal.js'
 
 const STORED_KEY = 'sk-stored-7d41c09b2e5fa8836b1f'
 const ENV_KEY = 'sk-environment-0c9e4b7a11d2f3e8'
@@ -233,7 +233,7 @@ describe('keys (end to end)', function () {
   })
 
   describe('on a terminal', function () {
-    const onTerminal = () => openTerminal(sandbox, ['keys', 'set', 'openai'])
+    const onTerminal = () => new Terminal(sandbox, ['keys', 'set', 'openai'])
 
     it('does not echo the typed key, and stores it', async function () {
       const terminal = onTerminal()

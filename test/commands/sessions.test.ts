@@ -58,10 +58,10 @@ describe('sessions commands', function () {
       expect(exitCode).to.equal(0)
       const listed = JSON.parse(stdout)
       expect(listed).to.have.length(1)
-      expect(Object.keys(listed[0]).sort()).to.deep.equal(['createdAt', 'id', 'messageCount', 'model', 'preview', 'provider', 'shortId', 'title', 'updatedAt'])
+      expect(Object.keys(listed[0]).sort()).to.deep.equal(['createdAt', 'id', 'kept', 'messageCount', 'model', 'preview', 'provider', 'shortId', 'title', 'updatedAt'])
       const all = JSON.parse((await run(sandbox, ['sessions:list', '--all', '--json'])).stdout)
       expect(all.map((s: {id: string}) => s.id)).to.include(a)
-      expect(all.find((s: {id: string}) => s.id === a)).to.deep.include({messageCount: 2, model: 'gpt-4o-mini', preview: 'What is WAL?', provider: 'openai', title: 'Alpha'})
+      expect(all.find((s: {id: string}) => s.id === a)).to.deep.include({messageCount: 2, model: 'gpt-4o-mini', preview: 'What is WAL?', kept: false, provider: 'openai', title: 'Alpha'})
     })
 
     it('prints nothing in a pipe when there are no sessions', async function () {

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {onTerminal} from '../helpers/terminal.js'
+import {Terminal} from '../helpers/terminal.js'
 
 const ENV_KEY = 'sk-environment-0c9e4b7a11d2f3e8'
 
@@ -71,7 +71,7 @@ describe('clear words (end to end)', function () {
       ]
       for (const {code, keys, screen, title} of answers) {
         it(title, async function () {
-          const terminal = onTerminal(sandbox, ['sesions', 'list'])
+          const terminal = new Terminal(sandbox, ['sesions', 'list'])
           await terminal.until(question)
           terminal.type(keys)
           expect(await terminal.done).to.equal(code)
@@ -127,11 +127,11 @@ describe('clear words (end to end)', function () {
 
   it('Ctrl-C at a delete prompt cancels with exit 130 and deletes nothing', async function () {
     const {id} = JSON.parse((await synapse(sandbox, ['sessions', 'new', '--json'])).stdout) as {id: string}
-    const terminal = onTerminal(sandbox, ['sessions', 'delete', id])
+    const terminal = new Terminal(sandbox, ['sessions', 'delete', id])
     await terminal.until('[y/N] ')
     terminal.type('\u0003')
     expect(await terminal.done).to.equal(130)
-    expect(terminal.output()).to.match(/\? \[y\/N\] \r\nError: Cancelled\.\r\n$/)
+    expect(terminal.output()).to.match(/\? \[y\/N\] \r\nError: Cancelled; nothing was deleted\.\r\n$/)
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout).to.contain(id)
   })
 

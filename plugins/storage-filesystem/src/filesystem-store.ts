@@ -23,6 +23,7 @@ import {
   newSessionRecord,
   normalizeIdPrefix,
   pageOf,
+  selectForPrune,
   PREVIEW_LENGTH,
   type PruneResult,
   type RetentionPolicy,
@@ -70,7 +71,9 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5000
 export const DEFAULT_STALE_LOCK_MS = 30_000
 export const LOCK_FILE = '.lock'
 export const INDEX_FILE = '.index.json'
-const INDEX_VERSION = 1
+// 2: summaries carry `kept`. An index of another version is rebuilt, so one written by an older
+// synapse (which drops the field) never makes a kept session look prunable.
+const INDEX_VERSION = 2
 /** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
 const SCAN_CONCURRENCY = 32
 
@@ -252,19 +255,8 @@ export class FilesystemSessionStore implements SessionStore {
     checkPolicy(policy)
     const run = async () => {
       const summaries = await this.scan()
-      const newestFirst = ordered(summaries)
-      const doomed = new Set<Summary>()
-      if (policy.olderThan) {
-        for (const s of newestFirst) if (s.updatedAt < policy.olderThan) doomed.add(s)
-      }
-      if (policy.maxSessions !== undefined) {
-        for (const s of newestFirst.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
-      }
       const byId = summaries.map((s) => s.id).sort()
-      const deleted = newestFirst
-        .filter((s) => doomed.has(s))
-        .reverse()
-        .map((s) => withShortId(s, byId))
+      const deleted = selectForPrune(ordered(summaries), policy).map((s) => withShortId(s, byId))
       if (!policy.dryRun) await this.remove(deleted.map((s) => s.id))
       return {deleted, dryRun: policy.dryRun ?? false}
     }
@@ -315,11 +307,11 @@ export class FilesystemSessionStore implements SessionStore {
       const file = await this.readSession(id)
       const {session} = file
       if (patch.title !== undefined) session.title = patch.title
+      if (patch.kept !== undefined) session.kept = patch.kept
       if (patch.metadata !== undefined) session.metadata = structuredClone(patch.metadata)
       if (patch.model !== undefined) session.model = patch.model
       if (patch.provider !== undefined) session.provider = patch.provider
       if (patch.systemPrompt !== undefined) session.systemPrompt = patch.systemPrompt
-      session.updatedAt = this.clock()
       await this.writeSession(file)
       return copySession(session)
     })
@@ -768,6 +760,7 @@ function copySession(session: Session): Session {
   return {
     createdAt: new Date(session.createdAt),
     id: session.id,
+    kept: session.kept === true,
     metadata: structuredClone(session.metadata),
     model: session.model,
     provider: session.provider,

@@ -4,7 +4,9 @@ import {readFileSync} from 'node:fs'
 import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
 import {readPipedStdin} from '../../chat/input.js'
+import {runtime} from '../../cli/runtime.js'
 import {describePathFailure, SynapseError} from '../../core/errors.js'
+import {applyRetention, pastLimitNotice} from '../../core/retention.js'
 import {terminalSafe} from '../../core/terminal-text.js'
 import {parseExport} from '../../transfer/format.js'
 import {importFromLlm, type LlmImportReport, llmLogsPath} from '../../transfer/llm.js'
@@ -17,7 +19,7 @@ export default class SessionsImport extends StoreCommand {
     file: Args.string({description: 'An export in json or jsonl ("-" for stdin); with --from llm, llm\'s logs.db (default: the one llm uses).', ignoreStdin: true}),
   }
   static autoCleanup = false
-  static description = `Reads what "sessions export --format json|jsonl" wrote, from this backend or another, and keeps every id and timestamp. The whole file is checked before anything is written; a session whose id exists stops the import unless --replace or --new-ids says what to do.
+  static description = `Reads what "sessions export --format json|jsonl" wrote, from this backend or another, and keeps every id and timestamp. The whole file is checked before anything is written; a session whose id exists stops the import unless --replace or --new-ids says what to do. Kept sessions stay kept. When the store is then past max_sessions or holds sessions older than retention_days, it says what the next cleanup would delete.
 
 With --from llm, reads simonw/llm's logs database (read-only: llm's file is never changed) and turns each llm conversation into a session. Running it again imports only conversations not imported yet; --replace refreshes those imported before. What synapse cannot hold (attachments, fragments, tool calls, options) is listed as skipped.`
   static examples = [
@@ -45,6 +47,7 @@ With --from llm, reads simonw/llm's logs database (read-only: llm's file is neve
       }
       const report = await importFromLlm(this.store, args.file ?? llmLogsPath(), {replace: flags.replace})
       this.printLlmReport(report)
+      await this.warnPastLimits(report.imported.map((s) => s.id))
       return report
     }
     if (args.file === undefined) {
@@ -55,7 +58,16 @@ With --from llm, reads simonw/llm's logs database (read-only: llm's file is neve
     const snapshots = parseExport(text, source)
     const report = await importSnapshots(this.store, snapshots, {newIds: flags['new-ids'], replace: flags.replace})
     this.log(`Imported ${importedCounts(report)}.`)
+    await this.warnPastLimits(report.imported.map((s) => s.id))
     return report
+  }
+
+  /** An import runs no cleanup itself; the next command's would take what is past the limits, so say so now. */
+  private async warnPastLimits(imported: string[]): Promise<void> {
+    const settings = runtime.config!.settings.session
+    const due = await applyRetention(this.store, settings, {dryRun: true})
+    const notice = pastLimitNotice(due, imported, settings)
+    if (notice) process.stderr.write(`${notice}\n`)
   }
 
   private printLlmReport(report: LlmImportReport): void {

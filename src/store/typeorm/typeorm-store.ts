@@ -24,7 +24,8 @@ import {
 import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from '../store-helpers.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
-const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
+const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
+const INSERT_SESSION = 'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
 const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -158,10 +159,7 @@ export class TypeormSessionStore implements SessionStore {
     await this.sql.writeTransaction(async (tx) => {
       const existing = await tx.all('SELECT id FROM sessions WHERE id = ?', [session.id])
       if (existing.length > 0) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-      await tx.run(
-        'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), now.getTime(), now.getTime()],
-      )
+      await tx.run(INSERT_SESSION, sessionRow(session))
     })
     return {...session, metadata: structuredClone(session.metadata)}
   }
@@ -221,20 +219,30 @@ export class TypeormSessionStore implements SessionStore {
     this.open()
     checkPolicy(policy)
     const {byteOrder, summaryColumns} = this.dialectSql
-    const conditions: string[] = []
+    const limits: string[] = []
     const params: unknown[] = []
     if (policy.olderThan) {
-      conditions.push('s.updated_at < ?')
+      limits.push('s.updated_at < ?')
       params.push(policy.olderThan.getTime())
     }
     if (policy.maxSessions !== undefined) {
-      // Age-expired sessions are the oldest, so "beyond the newest N" of all sessions is the same set
-      // as "beyond the newest N" of the survivors: one condition covers both limits.
-      conditions.push(`s.id IN (SELECT k.id FROM sessions k ORDER BY k.updated_at DESC, k.id${byteOrder} DESC LIMIT ? OFFSET ?)`)
+      // Age-expired sessions are the oldest, so "beyond the newest N" of all unkept sessions is the
+      // same set as "beyond the newest N" of the survivors: one condition covers both limits.
+      limits.push(`s.id IN (SELECT k.id FROM sessions k WHERE k.kept = 0 ORDER BY k.updated_at DESC, k.id${byteOrder} DESC LIMIT ? OFFSET ?)`)
       params.push(Number.MAX_SAFE_INTEGER, policy.maxSessions)
     }
+    const conditions = limits.length === 0 ? [] : ['s.kept = 0', `(${limits.join(' OR ')})`]
+    const spared = [...new Set(policy.protect ?? [])]
+    if (conditions.length > 0 && spared.length > 0) {
+      // Bound as parameters in batches, as deletes are: a long import protects every session it wrote.
+      for (let start = 0; start < spared.length; start += ID_BATCH) {
+        const batch = spared.slice(start, start + ID_BATCH)
+        conditions.push(`s.id NOT IN (${batch.map(() => '?').join(', ')})`)
+        params.push(...batch)
+      }
+    }
     if (conditions.length === 0) return {deleted: [], dryRun: policy.dryRun ?? false}
-    const select = `SELECT ${summaryColumns} FROM sessions s WHERE ${conditions.join(' OR ')} ORDER BY s.updated_at ASC, s.id${byteOrder} ASC`
+    const select = `SELECT ${summaryColumns} FROM sessions s WHERE ${conditions.join(' AND ')} ORDER BY s.updated_at ASC, s.id${byteOrder} ASC`
     if (policy.dryRun) {
       const rows = await this.sql.all(select, params)
       return {deleted: rows.map((row) => toSummary(row)), dryRun: true}
@@ -281,12 +289,9 @@ export class TypeormSessionStore implements SessionStore {
           const [taken] = await tx.all(`SELECT id FROM messages WHERE id IN (${batch.map(() => '?').join(', ')}) LIMIT 1`, batch)
           if (taken) throw new InvalidInputError(`A message with the id ${String(taken.id)} already exists.`)
         }
-        await tx.run(
-          'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          [session.id, session.title, session.provider, session.model, session.systemPrompt, encodeMetadata(session.metadata), session.createdAt.getTime(), session.updatedAt.getTime()],
-        )
+        await tx.run(INSERT_SESSION, sessionRow(session))
         for (const message of messages) await tx.run(INSERT_MESSAGE, messageRow({...message, sessionId: session.id}))
-        restored.push({...session, metadata: structuredClone(session.metadata)})
+        restored.push({...session, kept: session.kept === true, metadata: structuredClone(session.metadata)})
       }
       return restored
     })
@@ -300,8 +305,13 @@ export class TypeormSessionStore implements SessionStore {
     if (patch.model !== undefined) columns.push(['model', patch.model])
     if (patch.systemPrompt !== undefined) columns.push(['system_prompt', patch.systemPrompt])
     if (patch.metadata !== undefined) columns.push(['metadata', encodeMetadata(patch.metadata)])
-    columns.push(['updated_at', this.now().getTime()])
+    if (patch.kept !== undefined) columns.push(['kept', patch.kept ? 1 : 0])
     return this.sql.writeTransaction(async (tx) => {
+      if (columns.length === 0) {
+        const [row] = await tx.all(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`, [sessionId])
+        if (!row) throw new SessionNotFoundError(sessionId)
+        return toSession(row)
+      }
       const changed = await tx.run(`UPDATE sessions SET ${columns.map(([name]) => `${name} = ?`).join(', ')} WHERE id = ?`, [
         ...columns.map(([, value]) => value),
         sessionId,
@@ -360,6 +370,11 @@ async function deleteByIds(tx: SqlExecutor, ids: string[]): Promise<number> {
   return deleted
 }
 
+/** The parameters of INSERT_SESSION. */
+function sessionRow(s: Session): unknown[] {
+  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime(), s.kept === true ? 1 : 0]
+}
+
 /** The parameters of INSERT_MESSAGE, in MESSAGE_COLUMNS order. */
 function messageRow(m: Message): unknown[] {
   return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime(), m.replyTo]
@@ -385,6 +400,7 @@ function toSession(row: Row): Session {
   return {
     createdAt: new Date(Number(row.created_at)),
     id: String(row.id),
+    kept: Number(row.kept) === 1,
     metadata: decodeMetadata(row.metadata),
     model: nullableString(row.model),
     provider: nullableString(row.provider),
