@@ -121,7 +121,7 @@ export function parseInline(text: string, options: ParseOptions = {}): InlinePar
       literal += char.repeat(run - count)
       i += run - count
       const close = findRun(i + count + 1, char, count, (at) => {
-        if (SPACE.test(text[at - 1])) return false
+        if (SPACE.test(text[at - 1]) || escaped(text, at)) return false
         if (char !== '_') return true
         if (at + count >= end) return complete ? true : undefined
         return !WORD.test(text[at + count])
@@ -223,6 +223,13 @@ export function renderInline(nodes: InlineNode[], style: OutputStyle): string {
 
 function plainText(nodes: InlineNode[]): string {
   return nodes.map((node) => ('text' in node ? node.text : plainText(node.children))).join('')
+}
+
+/** Whether the character at `at` follows an odd number of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let slashes = 0
+  while (text[at - 1 - slashes] === '\\') slashes++
+  return slashes % 2 === 1
 }
 
 function runLength(text: string, at: number, char: string): number {
