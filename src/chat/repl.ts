@@ -76,6 +76,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   let turns = 0
   let current: AbortController | undefined
   let interruptsThisTurn = 0
+  // While a pager shows /history, Ctrl-C is the pager's.
+  let paging = false
   let lastCleanup = Date.now()
   const cleanupInterval = options.cleanupIntervalMs ?? 10 * 60_000
 
@@ -96,6 +98,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     reader.close()
   }
   const onInterrupt = () => {
+    if (paging) return
     if (!current) {
       if (reader.discard()) return
       endLineOnLeaving = true
@@ -139,8 +142,20 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     async history() {
       const messages = await conversation.messages()
-      if (messages.length === 0) say('No messages yet.')
-      for (const message of messages) say(show(message))
+      if (messages.length === 0) return void say('No messages yet.')
+      const lines = messages.map((message) => show(message))
+      if (terminal && markdown) {
+        // Taller than the screen, it goes through the pager, as sessions show does.
+        const {page} = await import('../cli/pager.js')
+        paging = true
+        try {
+          if (await reader.handOver(() => page(lines.join('\n').split('\n'), {output: output as NodeJS.WriteStream}))) return
+        } finally {
+          paging = false
+        }
+      }
+
+      for (const line of lines) say(line)
     },
     async model(argument) {
       if (!argument) return void say(terminalSafe(`Model: ${conversation.provider.name}/${model}`))

@@ -211,6 +211,21 @@ describe('rendered replies (end to end)', function () {
         expect(/^exit=(\d+)$/m.exec(after)![1]).to.equal('0')
       })
 
+      it('the REPL’s /history goes through the pager too, and the REPL reads keys again after it', async function () {
+        await seed(30)
+        await terminal.type(`synapse -r -s ${id}`)
+        await terminal.waitFor((text) => lastLine(text) === '>', 'the REPL prompt')
+        await terminal.type('/history')
+        await terminal.waitFor(() => existsSync(paged) && readFileSync(paged, 'utf8').includes('Answer 29'), 'the pager to have the history')
+        const text = readFileSync(paged, 'utf8').replaceAll(new RegExp(SGR.source, 'g'), '')
+        expect(text).to.match(/^you \d{4}-\d\d-\d\d \d\d:\d\d\nquestion 0 with \*\*stars\*\*\nassistant \d{4}-\d\d-\d\d \d\d:\d\d\nAnswer 1\n────────\n\n• point\n/)
+        await terminal.waitFor((screen) => lastLine(screen) === '>', 'the prompt after the pager')
+        await terminal.type('/count')
+        await terminal.waitFor('30 messages in this session.', '/count after the pager')
+        await terminal.press('C-d')
+        await terminal.waitFor((screen) => lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell')
+      })
+
       it('--no-pager prints it all; --raw shows replies as stored', async function () {
         await seed(30)
         const screen = await show('--no-pager --raw')
