@@ -2,4 +2,3 @@
 // and --raw never import it.
 export {knownLanguage} from './highlight.js'
 export {MarkdownStream, type MarkdownOptions, renderMarkdown} from './stream.js'
-export {displayWidth} from './width.js'
