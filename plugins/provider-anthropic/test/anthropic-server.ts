@@ -32,7 +32,7 @@ import {
   type ScriptedReply,
   type ScriptedResponse,
   type SseFrames,
-} from '../../../test/fakes/fake-chat-server.js'
+} from 'synapse-cli/testing'
 
 /** The stop reason of a reply that ended normally. */
 export const END_TURN = 'end_turn'
