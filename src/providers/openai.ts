@@ -9,8 +9,8 @@
 import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
-import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
-import {ProviderErrorTranslator, readStainlessError, type ServerAnswer, type StreamLimits, displayUrl, guardStream, sdkTimeout, streamLimits, wireMessages} from './support.js'
+import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
+import {ProviderErrorTranslator, readStainlessError, type ServerAnswer, type StreamLimits, displayUrl, sdkTimeout, streamLimits, streamReply, wireMessages} from './support.js'
 
 type OpenAIModule = typeof import('openai')
 
@@ -128,33 +128,21 @@ export class OpenAIProvider implements Provider {
       signal: options.signal,
     })
 
-    let finishReason: null | string = null
-    let model = options.model
-    let usage: Usage = {inputTokens: null, outputTokens: null}
-    const raw: Record<string, unknown> = {}
-    let replied = false
-
-    for await (const chunk of guardStream(errors, requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse())) {
-      if (chunk.id) raw.id = chunk.id
-      if (chunk.model) model = chunk.model
-      if (chunk.usage) {
-        raw.usage = chunk.usage
-        usage = {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null}
-      }
-
-      // Some compatible servers omit `choices` on the usage chunk.
-      const choice = chunk.choices?.find(candidate => candidate.index === 0)
-      if (choice?.finish_reason) finishReason = choice.finish_reason
-      const text = choice?.delta?.content
-      if (text) {
-        replied = true
-        yield {text, type: 'delta'}
-      }
-    }
-
-    if (!replied && finishReason === null) throw errors.emptyStream()
-
-    yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
+    yield* streamReply(
+      errors,
+      requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse(),
+      chunk => {
+        // Some compatible servers omit `choices` on the usage chunk.
+        const choice = chunk.choices?.find(candidate => candidate.index === 0)
+        return {
+          finishReason: choice?.finish_reason,
+          model: chunk.model,
+          raw: {...(chunk.id ? {id: chunk.id} : {}), ...(chunk.usage ? {usage: chunk.usage} : {})},
+          text: choice?.delta?.content,
+          usage: chunk.usage ? {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null} : undefined,
+        }
+      },
+    )
   }
 
   #body(messages: ChatMessage[], options: StreamOptions): OpenAI.ChatCompletionCreateParamsStreaming {

@@ -12,7 +12,7 @@ import {findKey} from '../config/keys.js'
 import {isSynapseError, SynapseError} from '../core/errors.js'
 import {redactUrl} from '../core/redact.js'
 import {apiKeySetting} from './api-keys.js'
-import type {ChatMessage, ProviderDescriptor} from './provider.js'
+import type {ChatMessage, ProviderDescriptor, StreamEvent, Usage} from './provider.js'
 
 /** The most of a server's own error text a message repeats, so one line stays readable. */
 const MAX_DETAIL = 200
@@ -411,6 +411,51 @@ export async function* guardStream<T>(errors: ProviderErrorTranslator, open: (si
     // Reached without completing when the caller stopped iterating early or a failure is on its way.
     if (!completed) request.abort()
   }
+}
+
+/** What one event of an SDK's stream says about the reply; a field left out changes nothing. */
+export interface ReplyPart {
+  finishReason?: null | string
+  model?: string
+  /** Merged into the done event's `raw` key by key: a later value of a key replaces the earlier one. */
+  raw?: Record<string, unknown>
+  text?: null | string
+  /** Token counts; a count left out keeps the one reported before, null forgets it. */
+  usage?: Partial<Usage>
+}
+
+/**
+ * The Provider contract's events from an SDK's stream: `guardStream` around the request, a delta for
+ * every non-empty text, and at the end exactly one done event with what the parts said (the model
+ * asked for when the server names none). A stream with neither text nor a finish reason is not a
+ * chat stream at all and throws. `read` maps one SDK event; undefined for events that say nothing.
+ */
+export async function* streamReply<T>(
+  errors: ProviderErrorTranslator,
+  open: (signal: AbortSignal) => Promise<OpenedStream<T>>,
+  read: (event: T) => ReplyPart | undefined,
+): AsyncGenerator<StreamEvent, void, undefined> {
+  let finishReason: null | string = null
+  let {model} = errors.context
+  let usage: Usage = {inputTokens: null, outputTokens: null}
+  const raw: Record<string, unknown> = {}
+  let replied = false
+
+  for await (const event of guardStream(errors, open)) {
+    const part = read(event)
+    if (part === undefined) continue
+    if (part.model) model = part.model
+    if (part.finishReason) finishReason = part.finishReason
+    if (part.usage) usage = {inputTokens: part.usage.inputTokens === undefined ? usage.inputTokens : part.usage.inputTokens, outputTokens: part.usage.outputTokens === undefined ? usage.outputTokens : part.usage.outputTokens}
+    if (part.raw) Object.assign(raw, part.raw)
+    if (part.text) {
+      replied = true
+      yield {text: part.text, type: 'delta'}
+    }
+  }
+
+  if (!replied && finishReason === null) throw errors.emptyStream()
+  yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
 }
 
 /** What `Provider.stream` throws once the caller's signal is aborted. */

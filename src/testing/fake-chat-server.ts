@@ -154,8 +154,39 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
     this.defaultResponse = response
   }
 
+  /**
+   * Answers a chat request the protocol accepted with the next scripted response: errors through
+   * `sendError`, a reply through `reply`; no-response and raw scripts are the same in every protocol.
+   */
+  protected async answerChat(res: ServerResponse, chat: RecordedChat, reply: (script: ScriptedReply) => Promise<void>): Promise<void> {
+    const script = this.nextResponse(chat)
+    switch (script.type) {
+      case 'error': {
+        this.sendError(res, script)
+        return
+      }
+
+      case 'no-response': {
+        await this.hold(res)
+        return
+      }
+
+      case 'raw': {
+        this.sendRaw(res, script)
+        return
+      }
+
+      case 'reply': {
+        await reply(script)
+      }
+    }
+  }
+
   /** Answers one recorded request; `res` is still untouched. */
   protected abstract handle(request: RecordedRequest, res: ServerResponse): Promise<void>
+
+  /** Writes an error response in the protocol's error shape. */
+  protected abstract sendError(res: ServerResponse, script: ScriptedError): void
 
   /** The request in provider-neutral terms when it is a chat request of this protocol; else undefined. */
   protected abstract parseChat(method: string, path: string, body: unknown): RecordedChat | undefined
@@ -171,6 +202,25 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
   /** The next scripted response for a chat request. */
   protected nextResponse(chat?: RecordedChat): ScriptedResponse {
     return this.queue.shift() ?? (chat && this.responder?.(chat)) ?? this.defaultResponse
+  }
+
+  /**
+   * For a reply that is not streamed: there are no pieces to count, so a stall or a drop happens before
+   * any byte. True when it did and the response is done with; otherwise waits out the script's delay.
+   */
+  protected async stallOrDropWhole(res: ServerResponse, script: ScriptedReply): Promise<boolean> {
+    if (script.stallAfterChunks !== undefined) {
+      await this.hold(res)
+      return true
+    }
+
+    if (script.dropAfterChunks !== undefined) {
+      res.socket?.destroy()
+      return true
+    }
+
+    if (script.delayMs) await this.pause(script.delayMs)
+    return false
   }
 
   /** Writes a scripted raw response as it is. */
@@ -274,4 +324,19 @@ function parseBody(text: string): unknown {
   } catch {
     return text
   }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** A request path without its query. */
+export function pathOf(path: string): string {
+  return path.split('?')[0]
+}
+
+/** Usage as a script gives it; by default 1 input token and one output token per piece; null: none. */
+export function scriptedUsage(script: ScriptedReply): null | {inputTokens: number; outputTokens: number} {
+  if (script.usage === null) return null
+  return script.usage ?? {inputTokens: 1, outputTokens: script.chunks.length}
 }

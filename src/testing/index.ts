@@ -3,5 +3,5 @@
 // dependencies.
 export {messageContents, ManualClock, sessionStoreConformance, type ConformanceOptions} from './session-store-suite.js'
 export * from './provider-suite.js'
-export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, type SseFrames} from './fake-chat-server.js'
+export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, isRecord, pathOf, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 export {FakeOpenAIServer, type FakeOpenAIServerOptions, type ModelsBehaviour} from './openai-server.js'

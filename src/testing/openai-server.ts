@@ -17,7 +17,7 @@
 import type {ServerResponse} from 'node:http'
 
 import type {ChatMessage, ChatRole} from '../providers/provider.js'
-import {HttpFakeChatServer, type RecordedChat, type RecordedRequest, type ScriptedError, type ScriptedReply, type SseFrames} from './fake-chat-server.js'
+import {HttpFakeChatServer, isRecord, pathOf, type RecordedChat, type RecordedRequest, type ScriptedError, type ScriptedReply, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 
 export interface FakeOpenAIServerOptions {
   /** The ids `GET /v1/models` lists. */
@@ -66,31 +66,10 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
       return
     }
 
-    const script = this.nextResponse(request.chat)
-    switch (script.type) {
-      case 'error': {
-        this.sendError(res, script)
-        return
-      }
-
-      case 'no-response': {
-        await this.hold(res)
-        return
-      }
-
-      case 'raw': {
-        this.sendRaw(res, script)
-        return
-      }
-
-      case 'reply': {
-        const body = request.body as Record<string, unknown>
-        const includeUsage = (body.stream_options as undefined | {include_usage?: boolean})?.include_usage === true
-        await (request.chat.stream
-          ? this.sendSse(res, this.frames(request.chat, script, includeUsage), script)
-          : this.sendCompletion(res, request.chat, script))
-      }
-    }
+    const {chat} = request
+    const body = request.body as Record<string, unknown>
+    const includeUsage = (body.stream_options as undefined | {include_usage?: boolean})?.include_usage === true
+    await this.answerChat(res, chat, script => (chat.stream ? this.sendSse(res, this.frames(chat, script, includeUsage), script) : this.sendCompletion(res, chat, script)))
   }
 
   protected parseChat(method: string, path: string, body: unknown): RecordedChat | undefined {
@@ -134,14 +113,7 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
   }
 
   private async sendCompletion(res: ServerResponse, chat: RecordedChat, script: ScriptedReply): Promise<void> {
-    // Without a stream there are no pieces to count: a stall or drop happens before any byte.
-    if (script.stallAfterChunks !== undefined) return this.hold(res)
-    if (script.dropAfterChunks !== undefined) {
-      res.socket?.destroy()
-      return
-    }
-
-    if (script.delayMs) await this.pause(script.delayMs)
+    if (await this.stallOrDropWhole(res, script)) return
     const usage = usageOf(script)
     this.sendJson(res, 200, {
       choices: [
@@ -160,7 +132,7 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
     })
   }
 
-  private sendError(res: ServerResponse, script: ScriptedError): void {
+  protected sendError(res: ServerResponse, script: ScriptedError): void {
     this.sendJson(
       res,
       script.status,
@@ -180,14 +152,6 @@ function finishReasonOf(script: ScriptedReply): null | string {
   return script.finishReason === undefined ? 'stop' : script.finishReason
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function pathOf(path: string): string {
-  return path.split('?')[0]
-}
-
 function sse(data: unknown): string {
   return `data: ${JSON.stringify(data)}\n\n`
 }
@@ -205,7 +169,8 @@ function toChatMessage(message: unknown): ChatMessage {
 }
 
 function usageOf(script: ScriptedReply): null | {completion_tokens: number; prompt_tokens: number; total_tokens: number} {
-  if (script.usage === null) return null
-  const {inputTokens, outputTokens} = script.usage ?? {inputTokens: 1, outputTokens: script.chunks.length}
+  const usage = scriptedUsage(script)
+  if (!usage) return null
+  const {inputTokens, outputTokens} = usage
   return {completion_tokens: outputTokens, prompt_tokens: inputTokens, total_tokens: inputTokens + outputTokens}
 }

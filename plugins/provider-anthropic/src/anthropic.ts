@@ -6,8 +6,8 @@
  * provider, listing it or creating it (which the CLI does for every chat command) stays cheap.
  */
 import type Anthropic from '@anthropic-ai/sdk'
-import {ProviderErrorTranslator, SynapseError, displayUrl, guardStream, readStainlessError, sdkTimeout, streamLimits, systemAndTurns, withDetail} from 'synapse-cli'
-import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamLimits, StreamOptions, Usage} from 'synapse-cli'
+import {ProviderErrorTranslator, SynapseError, displayUrl, readStainlessError, sdkTimeout, streamLimits, streamReply, systemAndTurns, withDetail} from 'synapse-cli'
+import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamLimits, StreamOptions} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
@@ -93,59 +93,46 @@ export class AnthropicProvider implements Provider {
       signal: options.signal,
     })
 
-    let finishReason: null | string = null
-    let model = options.model
-    let usage: Usage = {inputTokens: null, outputTokens: null}
+    // The whole-message usage as the API reports it, kept with the reply: message_start's, then message_delta's on top.
     let rawUsage: Record<string, unknown> | undefined
-    const raw: Record<string, unknown> = {}
-    let replied = false
-
-    for await (const event of guardStream(errors, requestSignal => client.messages.create(this.#body(messages, options), {signal: requestSignal}).withResponse())) {
-      // The optional chaining below is on purpose: a proxy may leave out fields the SDK's types call required.
-      switch (event.type) {
-        case 'content_block_delta': {
-          if (event.delta?.type === 'text_delta' && event.delta.text) {
-            replied = true
-            yield {text: event.delta.text, type: 'delta'}
+    yield* streamReply(
+      errors,
+      requestSignal => client.messages.create(this.#body(messages, options), {signal: requestSignal}).withResponse(),
+      event => {
+        // The optional chaining below is on purpose: a proxy may leave out fields the SDK's types call required.
+        switch (event.type) {
+          case 'content_block_delta': {
+            return event.delta?.type === 'text_delta' ? {text: event.delta.text} : undefined
           }
 
-          break
-        }
-
-        case 'message_delta': {
-          if (event.delta?.stop_reason) finishReason = event.delta.stop_reason
-          if (event.delta?.stop_details) raw.stop_details = event.delta.stop_details
-          // Cumulative whole-message counts, omitted when they do not apply: overwrite when present, never add.
-          if (event.usage) {
-            rawUsage = {...rawUsage, ...withoutNulls(event.usage)}
-            usage = {
-              inputTokens: typeof event.usage.input_tokens === 'number' ? event.usage.input_tokens : usage.inputTokens,
-              outputTokens: typeof event.usage.output_tokens === 'number' ? event.usage.output_tokens : usage.outputTokens,
+          case 'message_delta': {
+            // Cumulative whole-message counts, omitted when they do not apply: overwrite when present, never add.
+            if (event.usage) rawUsage = {...rawUsage, ...withoutNulls(event.usage)}
+            return {
+              finishReason: event.delta?.stop_reason,
+              raw: {...(event.delta?.stop_details ? {stop_details: event.delta.stop_details} : {}), ...(rawUsage ? {usage: rawUsage} : {})},
+              usage: event.usage ? {inputTokens: countOf(event.usage.input_tokens), outputTokens: countOf(event.usage.output_tokens)} : undefined,
             }
           }
 
-          break
-        }
-
-        case 'message_start': {
-          const {message} = event
-          if (message?.id) raw.id = message.id
-          if (message?.model) model = message.model
-          // output_tokens here counts only what was generated before the first event; message_delta has the total.
-          if (message?.usage) {
-            rawUsage = withoutNulls(message.usage)
-            usage = {inputTokens: typeof message.usage.input_tokens === 'number' ? message.usage.input_tokens : null, outputTokens: null}
+          case 'message_start': {
+            const {message} = event
+            if (message?.usage) rawUsage = withoutNulls(message.usage)
+            return {
+              model: message?.model,
+              raw: {...(message?.id ? {id: message.id} : {}), ...(rawUsage ? {usage: rawUsage} : {})},
+              // output_tokens here counts only what was generated before the first event; message_delta has the total.
+              usage: message?.usage ? {inputTokens: countOf(message.usage.input_tokens) ?? null, outputTokens: null} : undefined,
+            }
           }
 
-          break
+          default: {
+            // content_block_start/stop, message_stop, thinking and tool blocks, and event types newer than this code carry no reply text.
+            return undefined
+          }
         }
-        // content_block_start/stop, message_stop, thinking and tool blocks, and event types newer than this code carry no reply text.
-      }
-    }
-
-    if (!replied && finishReason === null) throw errors.emptyStream()
-    if (rawUsage) raw.usage = rawUsage
-    yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
+      },
+    )
   }
 
   #body(messages: ChatMessage[], options: StreamOptions): RequestBody {
@@ -203,6 +190,11 @@ function overloadedOrSampling(answer: ServerAnswer, errors: ProviderErrorTransla
   }
 
   return undefined
+}
+
+/** A token count the API reported, or undefined (keep the earlier one) when it sent none. */
+function countOf(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
 }
 
 function withoutNulls(record: object): Record<string, unknown> {
