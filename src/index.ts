@@ -6,6 +6,7 @@ export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
 // What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
 export {createProvider, missingApiKeyError, needsApiKey} from './providers/create.js'
+export {type SdkClientOptions, SdkProvider} from './providers/sdk-provider.js'
 export {
   baseUrlSetting,
   DEFAULT_IDLE_TIMEOUT_MS,

@@ -9,8 +9,9 @@
 import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
-import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
-import {ProviderErrorTranslator, readStainlessError, type ServerAnswer, type StreamLimits, displayUrl, sdkTimeout, streamLimits, streamReply, wireMessages} from './support.js'
+import type {ChatMessage, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
+import {SdkProvider} from './sdk-provider.js'
+import {type ProviderErrorTranslator, readStainlessError, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
 
 type OpenAIModule = typeof import('openai')
 
@@ -77,23 +78,11 @@ let sdk: Promise<OpenAIModule> | undefined
  * The SDK's own environment variables (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID...) are
  * deliberately not consulted: the CLI resolves settings, so what it reports is what is used.
  */
-export class OpenAIProvider implements Provider {
-  readonly defaultModel = openaiProvider.defaultModel
-  readonly name = 'openai'
-  // True private fields: the key must not show up when a provider is logged, inspected or serialised.
-  readonly #apiKey: string | undefined
-  readonly #baseUrl: string
-  #client?: OpenAI
+export class OpenAIProvider extends SdkProvider<OpenAI> {
   readonly #maxTokensField: MaxTokensField
-  readonly #limits: StreamLimits
-  readonly #settings: ProviderSettings
 
   constructor(settings: ProviderSettings) {
-    this.#settings = settings
-    this.#limits = streamLimits('openai', settings)
-    this.#baseUrl = settings.baseUrl ?? OPENAI_BASE_URL
-    this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
-
+    super(openaiProvider, settings, OPENAI_BASE_URL)
     const field = settings.extra.max_tokens_field
     if (field !== undefined && field !== 'max_tokens' && field !== 'max_completion_tokens') {
       throw new SynapseError(
@@ -102,32 +91,20 @@ export class OpenAIProvider implements Provider {
       )
     }
 
-    this.#maxTokensField = field ?? (isOpenAIEndpoint(this.#baseUrl) ? 'max_completion_tokens' : 'max_tokens')
+    this.#maxTokensField = field ?? (isOpenAIEndpoint(this.baseUrl) ? 'max_completion_tokens' : 'max_tokens')
   }
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
     const module = await (sdk ??= import('openai'))
     const client = this.#clientFrom(module)
-    const url = displayUrl(this.#baseUrl)
-    const errors = new ProviderErrorTranslator({
-      advice: {
-        answer: quotaExhausted,
-        unknownModel: [
-          `See which models the server offers: GET ${url}/models.`,
-          ...(url === OPENAI_BASE_URL ? [] : [`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`]),
-        ],
-      },
-      baseUrl: this.#baseUrl,
-      descriptor: openaiProvider,
-      keyConfigured: this.#apiKey !== undefined,
-      limits: this.#limits,
-      maxRetries: client.maxRetries,
-      model: options.model,
-      read: error => readStainlessError(module, error),
-      sentKey: client.apiKey ?? '',
-      signal: options.signal,
+    const url = displayUrl(this.baseUrl)
+    const errors = this.errors(client, options, error => readStainlessError(module, error), {
+      answer: quotaExhausted,
+      unknownModel: [
+        `See which models the server offers: GET ${url}/models.`,
+        ...(url === OPENAI_BASE_URL ? [] : [`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`]),
+      ],
     })
-
     yield* streamReply(
       errors,
       requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse(),
@@ -159,21 +136,18 @@ export class OpenAIProvider implements Provider {
   }
 
   #clientFrom(module: OpenAIModule): OpenAI {
-    const {extra, maxRetries} = this.#settings
-    this.#client ??= new module.OpenAI({
-      adminAPIKey: null,
-      apiKey: this.#apiKey ?? PLACEHOLDER_KEY,
-      baseURL: this.#baseUrl,
-      organization: typeof extra.organization === 'string' ? extra.organization : null,
-      project: typeof extra.project === 'string' ? extra.project : null,
-      webhookSecret: null,
-      ...(maxRetries === undefined ? {} : {maxRetries}),
-      // The SDK would print its own lines (a malformed event's raw text among them) to stderr; every
-      // failure reaches the user as one translated error instead.
-      logLevel: 'off',
-      timeout: sdkTimeout(this.#limits),
-    })
-    return this.#client
+    const {extra} = this
+    return this.client(
+      common =>
+        new module.OpenAI({
+          ...common,
+          adminAPIKey: null,
+          apiKey: this.apiKey ?? PLACEHOLDER_KEY,
+          organization: typeof extra.organization === 'string' ? extra.organization : null,
+          project: typeof extra.project === 'string' ? extra.project : null,
+          webhookSecret: null,
+        }),
+    )
   }
 }
 

@@ -6,8 +6,8 @@
  * provider, listing it or creating it (which the CLI does for every chat command) stays cheap.
  */
 import type Anthropic from '@anthropic-ai/sdk'
-import {ProviderErrorTranslator, SynapseError, displayUrl, readStainlessError, sdkTimeout, streamLimits, streamReply, systemAndTurns, withDetail} from 'synapse-cli'
-import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamLimits, StreamOptions} from 'synapse-cli'
+import {type ProviderErrorTranslator, SdkProvider, SynapseError, displayUrl, readStainlessError, streamReply, systemAndTurns, withDetail} from 'synapse-cli'
+import type {ChatMessage, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamOptions} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
@@ -44,24 +44,11 @@ let sdk: Promise<AnthropicModule> | undefined
  * credential profiles on disk) are deliberately not consulted: the key and base URL are always
  * passed explicitly, so what the CLI reports is what is used.
  */
-export class AnthropicProvider implements Provider {
-  readonly defaultModel = anthropicProvider.defaultModel
-  readonly name = 'anthropic'
-  // True private fields: the key must not show up when a provider is logged, inspected or serialised.
-  readonly #apiKey: string | undefined
-  readonly #baseUrl: string
-  #client?: Anthropic
+export class AnthropicProvider extends SdkProvider<Anthropic> {
   readonly #defaultMaxTokens: number
-  readonly #limits: StreamLimits
-  readonly #settings: ProviderSettings
 
   constructor(settings: ProviderSettings) {
-    this.#settings = settings
-    this.#limits = streamLimits('anthropic', settings)
-    this.#baseUrl = settings.baseUrl ?? ANTHROPIC_BASE_URL
-    // Core refused a missing key before this ran (ProviderDescriptor.create).
-    this.#apiKey = settings.apiKey
-
+    super(anthropicProvider, settings, ANTHROPIC_BASE_URL)
     const maxTokens = settings.extra.max_tokens
     if (maxTokens !== undefined && !(typeof maxTokens === 'number' && Number.isInteger(maxTokens) && maxTokens > 0)) {
       throw new SynapseError('CONFIG_INVALID', `${MAX_TOKENS_CONFIG} must be a positive whole number, not ${JSON.stringify(maxTokens)}.`)
@@ -73,24 +60,13 @@ export class AnthropicProvider implements Provider {
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
     const module = await (sdk ??= import('@anthropic-ai/sdk'))
     const client = this.#clientFrom(module)
-    const url = displayUrl(this.#baseUrl)
-    const errors = new ProviderErrorTranslator({
-      advice: {
-        answer: overloadedOrSampling,
-        unknownModel: [
-          'See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.',
-          ...(url === ANTHROPIC_BASE_URL ? [] : [`Check the base URL ${url}: the SDK adds /v1/messages to it itself.`]),
-        ],
-      },
-      baseUrl: this.#baseUrl,
-      descriptor: anthropicProvider,
-      keyConfigured: this.#apiKey !== undefined,
-      limits: this.#limits,
-      maxRetries: client.maxRetries,
-      model: options.model,
-      read: error => readStainlessError(module, error),
-      sentKey: this.#apiKey ?? '',
-      signal: options.signal,
+    const url = displayUrl(this.baseUrl)
+    const errors = this.errors(client, options, error => readStainlessError(module, error), {
+      answer: overloadedOrSampling,
+      unknownModel: [
+        'See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.',
+        ...(url === ANTHROPIC_BASE_URL ? [] : [`Check the base URL ${url}: the SDK adds /v1/messages to it itself.`]),
+      ],
     })
 
     // The whole-message usage as the API reports it, kept with the reply: message_start's, then message_delta's on top.
@@ -152,18 +128,9 @@ export class AnthropicProvider implements Provider {
   }
 
   #clientFrom(module: AnthropicModule): Anthropic {
-    const {maxRetries} = this.#settings
-    this.#client ??= new module.Anthropic({
-      // null, not undefined: the SDK would read ANTHROPIC_API_KEY behind the CLI's back.
-      apiKey: this.#apiKey ?? null,
-      baseURL: this.#baseUrl,
-      ...(maxRetries === undefined ? {} : {maxRetries}),
-      // The SDK would print its own lines (a malformed event's raw text among them) to stderr; every
-      // failure reaches the user as one translated error instead.
-      logLevel: 'off',
-      timeout: sdkTimeout(this.#limits),
-    })
-    return this.#client
+    // null, not undefined: the SDK would read ANTHROPIC_API_KEY behind the CLI's back. Core refused a
+    // missing key before this provider was created.
+    return this.client(common => new module.Anthropic({...common, apiKey: this.apiKey ?? null}))
   }
 }
 
