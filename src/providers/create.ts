@@ -24,14 +24,13 @@ export function needsApiKey(descriptor: ProviderDescriptor, settings: ProviderSe
 
 export function missingApiKeyError(descriptor: Pick<ProviderDescriptor, 'apiKeyEnv' | 'apiKeyUrl' | 'name' | 'needsApiKey'>): SynapseError {
   const {apiKeyEnv: variable, apiKeyUrl, name} = descriptor
-  const store = `run "synapse keys set ${name}"`
+  const ways = [...(variable ? [`set ${variable}`] : []), `run "synapse keys set ${name}"`, `set ${apiKeySetting(name)} in the config`]
   const suggestions = [
     ...(apiKeyUrl ? [`Create a key at ${apiKeyUrl}.`] : []),
-    `Store it with "synapse keys set ${name}"${variable ? `, export ${variable}=<key> for this shell,` : ''} or set ${apiKeySetting(name)} in the config.`,
     // A provider whose endpoint decides can also be pointed at a server that wants no key.
     ...(descriptor.needsApiKey ? [`For a server that needs no key, set ${baseUrlSetting(name)} instead.`] : []),
   ]
-  return new SynapseError('MISSING_API_KEY', `The ${name} provider needs an API key: ${variable ? `set ${variable} or ${store}` : store}.`, {suggestions})
+  return new SynapseError('MISSING_API_KEY', `The ${name} provider needs an API key: ${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}.`, {suggestions})
 }
 
 /**

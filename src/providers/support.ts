@@ -358,6 +358,8 @@ export interface OpenedStream<T> {
  */
 export async function* guardStream<T>(errors: ProviderErrorTranslator, open: (signal: AbortSignal) => Promise<OpenedStream<T>>): AsyncGenerator<T, void, undefined> {
   const {limits, signal} = errors.context
+  // Aborted before it began: nothing is sent.
+  if (signal?.aborted) throw errors.interrupted()
   const request = new AbortController()
   const abortRequest = () => request.abort()
   signal?.addEventListener('abort', abortRequest, {once: true})

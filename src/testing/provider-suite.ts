@@ -401,10 +401,9 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
         const expected = {
           code: 'MISSING_API_KEY',
           exitCode: 1,
-          message: `The ${name} provider needs an API key: ${variable ? `set ${variable} or ` : ''}run "synapse keys set ${name}".`,
+          message: `The ${name} provider needs an API key: ${variable ? `set ${variable}, ` : ''}run "synapse keys set ${name}" or set providers.${name}.api_key in the config.`,
           suggestions: [
             ...(descriptor.apiKeyUrl ? [`Create a key at ${descriptor.apiKeyUrl}.`] : []),
-            `Store it with "synapse keys set ${name}"${variable ? `, export ${variable}=<key> for this shell,` : ''} or set providers.${name}.api_key in the config.`,
             ...(descriptor.needsApiKey ? [`For a server that needs no key, set ${baseUrlSetting(name)} instead.`] : []),
           ],
         }

@@ -45,11 +45,11 @@ describe('createProvider', () => {
     expect(calls).to.deep.equal({create: 1, stream: 1})
   })
 
-  it('names "synapse keys set" alone when the descriptor names no variable but needs a key', () => {
+  it('names "synapse keys set" and the config key when the descriptor names no variable but needs a key', () => {
     const {calls, descriptor} = descriptorOf(async function* () {}, {needsApiKey: () => true})
 
     expect(() => createProvider(descriptor, {extra: {}}))
-      .to.throw(SynapseError, 'The plain provider needs an API key: run "synapse keys set plain".')
+      .to.throw(SynapseError, 'The plain provider needs an API key: run "synapse keys set plain" or set providers.plain.api_key in the config.')
       .with.property('code', 'MISSING_API_KEY')
     expect(calls.create).to.equal(0)
   })

@@ -141,10 +141,9 @@ describe('openai provider', () => {
       expect(error.toJSON()).to.deep.equal({
         code: 'MISSING_API_KEY',
         exitCode: 1,
-        message: 'The openai provider needs an API key: set OPENAI_API_KEY or run "synapse keys set openai".',
+        message: 'The openai provider needs an API key: set OPENAI_API_KEY, run "synapse keys set openai" or set providers.openai.api_key in the config.',
         suggestions: [
           'Create a key at https://platform.openai.com/api-keys.',
-          'Store it with "synapse keys set openai", export OPENAI_API_KEY=<key> for this shell, or set providers.openai.api_key in the config.',
           'For a server that needs no key, set OPENAI_BASE_URL or providers.openai.base_url instead.',
         ],
       })

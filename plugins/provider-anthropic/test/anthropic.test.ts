@@ -213,11 +213,8 @@ describe('anthropic provider', () => {
       expect((thrown as SynapseError).toJSON()).to.deep.equal({
         code: 'MISSING_API_KEY',
         exitCode: 1,
-        message: 'The anthropic provider needs an API key: set ANTHROPIC_API_KEY or run "synapse keys set anthropic".',
-        suggestions: [
-          'Create a key at https://console.anthropic.com/settings/keys.',
-          'Store it with "synapse keys set anthropic", export ANTHROPIC_API_KEY=<key> for this shell, or set providers.anthropic.api_key in the config.',
-        ],
+        message: 'The anthropic provider needs an API key: set ANTHROPIC_API_KEY, run "synapse keys set anthropic" or set providers.anthropic.api_key in the config.',
+        suggestions: ['Create a key at https://console.anthropic.com/settings/keys.'],
       })
       expect(server.requests).to.have.length(0)
     })
