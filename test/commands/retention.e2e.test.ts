@@ -211,7 +211,7 @@ describe('retention and the session list (end to end)', function () {
       writeUserConfig('[session]\nmax_sessions = 1\nauto_cleanup = false\n')
       const ids = await seed(['a', 'b'])
       const short = await shortIds()
-      const cancelled = new Terminal(sandbox, ['sessions', 'prune'])
+      const cancelled = new Terminal(sandbox, ['sessions', 'prune'], {columns: 80})
       await cancelled.until('[y/N] ')
       cancelled.type('\u0003')
       expect(await cancelled.done).to.equal(130)
@@ -222,7 +222,7 @@ describe('retention and the session list (end to end)', function () {
       expect(cancelled.lines()).to.deep.equal([...table, 'Delete these 1 session (max_sessions 1, retention_days 90)? [y/N] ', 'Error: Cancelled; nothing was deleted.'])
       expect(await remaining()).to.deep.equal(ids)
 
-      const confirmed = new Terminal(sandbox, ['sessions', 'prune'])
+      const confirmed = new Terminal(sandbox, ['sessions', 'prune'], {columns: 80})
       await confirmed.until('[y/N] ')
       confirmed.type('y\r')
       expect(await confirmed.done).to.equal(0)
@@ -239,7 +239,7 @@ describe('retention and the session list (end to end)', function () {
 
     it('names each session by its title or first prompt, and Ctrl-C cancels with exit 130 and one line', async function () {
       const ids = await seed([null, 'Titled'])
-      const terminal = new Terminal(sandbox, ['sessions', 'delete', ids[0].slice(0, 12), ids[1].slice(0, 12)])
+      const terminal = new Terminal(sandbox, ['sessions', 'delete', ids[0].slice(0, 12), ids[1].slice(0, 12)], {columns: 80})
       await terminal.until('[y/N] ')
       terminal.type('\u0003')
       expect(await terminal.done).to.equal(130)
@@ -249,7 +249,7 @@ describe('retention and the session list (end to end)', function () {
 
     it('Ctrl-D or "no" deletes nothing, exit 0', async function () {
       const ids = await seed(['one'])
-      const terminal = new Terminal(sandbox, ['sessions', 'delete', ids[0]])
+      const terminal = new Terminal(sandbox, ['sessions', 'delete', ids[0]], {columns: 80})
       await terminal.until('[y/N] ')
       terminal.type('\u0004')
       expect(await terminal.done).to.equal(0)

@@ -5,13 +5,16 @@ import type {Sandbox} from './sandbox.js'
 import {testRuntime} from './spawn.js'
 
 export interface TerminalOptions {
-  /** The terminal's width; 80 unless given. */
+  /**
+   * The terminal's width (with 50 rows). Unset, the terminal keeps the size `script` gives it (none):
+   * Deno draws its progress line, and the escapes that clear it, only on a terminal with a size.
+   */
   columns?: number
   env?: NodeJS.ProcessEnv
 }
 
 /**
- * `synapse …args` on a pseudo-terminal (util-linux `script`) of `columns` columns and 50 rows, typed
+ * `synapse …args` on a pseudo-terminal (util-linux `script`), typed
  * into as a person would: stdout and stderr as one screen. TERM=dumb keeps colour and cursor
  * movement out of what the screen shows.
  */
@@ -24,7 +27,8 @@ export class Terminal {
   constructor(sandbox: Sandbox, args: string[], options: TerminalOptions = {}) {
     const [command, ...prefix] = testRuntime().command
     const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
-    const line = `stty cols ${options.columns ?? 80} rows 50; exec ${[command, ...prefix, RUN_JS, ...args].map((word) => quote(word)).join(' ')}`
+    const size = options.columns === undefined ? '' : `stty cols ${options.columns} rows 50; `
+    const line = `${size}exec ${[command, ...prefix, RUN_JS, ...args].map((word) => quote(word)).join(' ')}`
     this.child = spawn('script', ['-qfec', line, '/dev/null'], {env: {...sandbox.env, ...testRuntime().env, TERM: 'dumb', ...options.env}})
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.text += chunk))
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.text += chunk))
