@@ -73,10 +73,14 @@ export interface ConditionsInput {
   settings: LoadedConfig
 }
 
+/** Where the project file search (config/files.ts findProjectFile) stops going up. */
+const PROJECT_ROOT_MARKERS = ['package.json', 'package.yaml', '.git']
+
 /**
- * What must still hold for the cache to be right. Every directory from `cwd` up to HOME (or the root)
- * is one whose change (a project file created, removed or renamed) could change the settings: a
- * superset of what the project file search reads, so that any such change sends TAB to the hidden command.
+ * What must still hold for the cache to be right. Every directory the project file search walks, from
+ * `cwd` up to the project root or HOME, is one whose change (a project file created, removed or
+ * renamed) could change the settings: a change there sends TAB to the hidden command. So does any
+ * change in a busy directory such as /tmp: correct, only slower.
  */
 export function cacheConditions({config, cwd, database, env, settings}: ConditionsInput): CacheConditions {
   const newer = new Set<string>([database, join(config.root, 'package.json')])
@@ -88,7 +92,7 @@ export function cacheConditions({config, cwd, database, env, settings}: Conditio
   const home = resolve(homeDir(env))
   for (let dir = resolve(cwd); dir !== home; dir = dirname(dir)) {
     newer.add(dir)
-    if (dir === parse(dir).root) break
+    if (dir === parse(dir).root || PROJECT_ROOT_MARKERS.some((marker) => exists(join(dir, marker)))) break
   }
   return {absent: [...absent], cwd: shellDirectory(cwd, env), env: environmentFingerprint(env), maybe: [`${database}-wal`], newer: [...newer]}
 }
