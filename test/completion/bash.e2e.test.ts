@@ -4,8 +4,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {synapse} from '../helpers/spawn.js'
-import {completeInBash, expectedModels, expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal, CACHE_MODES, settleCache} from './fixtures.js'
+import {completeInBash, expectedModels, expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, SESSIONS, SHORT_IDS_BY_RECENCY, shellQuote, Terminal, CACHE_MODES, settleCache, setUpCompletion} from './fixtures.js'
 import {requireProgram} from '../helpers/programs.js'
 
 for (const mode of CACHE_MODES) {
@@ -22,11 +21,7 @@ for (const mode of CACHE_MODES) {
       sandbox = makeSandbox()
       env = installShim(sandbox)
       await seedSessions(sandbox)
-      // What the README says to do: the setup command `synapse autocomplete bash` prints, run in bash.
-      const {code, stdout} = await synapse(sandbox, ['autocomplete', 'bash'], {env})
-      expect(code).to.equal(0)
-      const setup = spawnSync('bash', ['--norc', '--noprofile', '-c', setupCommand(stdout, '.bashrc')], {encoding: 'utf8', env})
-      expect(setup.status, setup.stderr).to.equal(0)
+      await setUpCompletion(sandbox, env, 'bash')
       await settleCache(sandbox, env, mode)
     })
     afterEach(() => sandbox.cleanup())

@@ -18,7 +18,7 @@ import {
   seedHostileSessions,
   seedSessions,
   SESSIONS,
-  setupCommand,
+  setUpCompletion,
   shellQuote,
   SHORT_IDS_BY_RECENCY,
 } from './fixtures.js'
@@ -46,13 +46,8 @@ describe('completion cache (end to end)', function () {
     env = installShim(sandbox)
     offline = {...env, PATH: sandbox.env.PATH}
     await seedSessions(sandbox)
-    for (const shell of ['bash', 'zsh']) {
-      const {code, stdout} = await synapse(sandbox, ['autocomplete', shell], {env})
-      expect(code).to.equal(0)
-      const [program, flags, rc] = shell === 'bash' ? ['bash', ['--norc', '--noprofile'], '.bashrc'] : ['zsh', ['-f'], '.zshrc']
-      const setup = spawnSync(program as string, [...(flags as string[]), '-c', setupCommand(stdout, rc as string)], {encoding: 'utf8', env})
-      expect(setup.status, setup.stderr).to.equal(0)
-    }
+    await setUpCompletion(sandbox, env, 'bash')
+    await setUpCompletion(sandbox, env, 'zsh')
   })
   afterEach(() => sandbox.cleanup())
 

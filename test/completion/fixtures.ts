@@ -93,6 +93,18 @@ export function setupCommand(instructions: string, rcFile: string): string {
 
 
 
+/**
+ * What the README says to do: the setup command `synapse autocomplete SHELL` prints, run in that shell,
+ * so that its rc file sources the scripts.
+ */
+export async function setUpCompletion(sandbox: Sandbox, env: NodeJS.ProcessEnv, shell: 'bash' | 'zsh'): Promise<void> {
+  const {code, stdout} = await synapse(sandbox, ['autocomplete', shell], {env})
+  expect(code).to.equal(0)
+  const [flags, rc] = shell === 'bash' ? [['--norc', '--noprofile'], '.bashrc'] : [['-f'], '.zshrc']
+  const setup = spawnSync(shell, [...flags, '-c', setupCommand(stdout, rc)], {encoding: 'utf8', env})
+  expect(setup.status, setup.stderr).to.equal(0)
+}
+
 /** How the end-to-end suites run: TAB answered from the completion cache, or always by the hidden command. */
 export const CACHE_MODES = ['from the cache', 'without a cache'] as const
 export type CacheMode = (typeof CACHE_MODES)[number]

@@ -4,8 +4,7 @@ import {readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {synapse} from '../helpers/spawn.js'
-import {expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, setupCommand, shellQuote, SHORT_IDS_BY_RECENCY, Terminal, CACHE_MODES, settleCache} from './fixtures.js'
+import {expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, shellQuote, SHORT_IDS_BY_RECENCY, Terminal, CACHE_MODES, settleCache, setUpCompletion} from './fixtures.js'
 import {requireProgram} from '../helpers/programs.js'
 
 // zsh is not on every machine: .ci/run installs it (apt-get install -y zsh).
@@ -23,10 +22,7 @@ for (const mode of CACHE_MODES) {
       sandbox = makeSandbox()
       env = installShim(sandbox)
       await seedSessions(sandbox)
-      const {code, stdout} = await synapse(sandbox, ['autocomplete', 'zsh'], {env})
-      expect(code).to.equal(0)
-      const setup = spawnSync('zsh', ['-f', '-c', setupCommand(stdout, '.zshrc')], {encoding: 'utf8', env})
-      expect(setup.status, setup.stderr).to.equal(0)
+      await setUpCompletion(sandbox, env, 'zsh')
       await settleCache(sandbox, env, mode)
     })
     afterEach(() => sandbox.cleanup())
