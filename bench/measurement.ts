@@ -3,9 +3,10 @@ import type {Stats} from './harness.js'
 /**
  * A ratio bound: synapse/raw must be at least (throughput) or at most (time) `ratio`. Or, for a
  * latency whose baseline is a few milliseconds, where a ratio would mostly show the baseline's
- * jitter: synapse may add at most `addedMs` to it.
+ * jitter: synapse may add at most `addedMs` to it. Or an absolute bound a person notices past (a TAB):
+ * synapse's median at most `ms`, the baseline shown beside it.
  */
-export type Target = {addedMs: number; bound: 'max'} | {bound: 'max' | 'min'; ratio: number}
+export type Target = {addedMs: number; bound: 'max'} | {bound: 'max' | 'min'; ratio: number} | {bound: 'max'; ms: number}
 
 /** One line of the report: synapse against its baseline in the same run. */
 export interface Measurement {
@@ -52,6 +53,7 @@ export function rateComparison(operations: number, fields: Omit<Measurement, 'ra
 export function meetsTarget(measurement: Measurement): boolean | undefined {
   const {target} = measurement
   if (!target) return undefined
+  if ('ms' in target) return measurement.synapse <= target.ms
   if ('addedMs' in target) return (measurement.addedMs ?? measurement.synapse - measurement.raw) <= target.addedMs
   return target.bound === 'min' ? measurement.ratio >= target.ratio : measurement.ratio <= target.ratio
 }

@@ -80,6 +80,7 @@ function formatValue(value: number, unit: Measurement['unit']): string {
 }
 
 function formatTarget(target: Target): string {
+  if ('ms' in target) return `<= ${target.ms} ms`
   if ('addedMs' in target) return `<= ${signed(target.addedMs)} ms`
   return `${target.bound === 'min' ? '>=' : '<='} ${target.ratio}x`
 }

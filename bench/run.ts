@@ -9,6 +9,7 @@ import {writeFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 
 import {benchChat, type ChatShape} from './chat-scenario.js'
+import {benchCompletion} from './completion-scenario.js'
 import {makeSandbox, makeTemplate, type Template} from './fixtures.js'
 import type {Plan} from './harness.js'
 import type {Measurement} from './measurement.js'
@@ -23,6 +24,7 @@ interface Profile {
   load: Plan
   prune: Plan
   startup: Plan
+  tab: Plan
 }
 
 // The data sizes are the same in both profiles, so quick ratios are comparable with full ones; only
@@ -35,6 +37,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     load: {repetitions: 21, warmup: 3},
     prune: {repetitions: 11, warmup: 2},
     startup: {repetitions: 11, warmup: 2},
+    tab: {repetitions: 21, warmup: 2},
   },
   quick: {
     append: {batch: 100, repetitions: 5, warmup: 1},
@@ -43,6 +46,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     load: {repetitions: 7, warmup: 1},
     prune: {repetitions: 5, warmup: 1},
     startup: {repetitions: 5, warmup: 1},
+    tab: {repetitions: 7, warmup: 1},
   },
 }
 
@@ -75,6 +79,7 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['prune', async () => [await benchPrune(sandbox, profile.prune, await template(), KEPT)]],
   ['chat', async () => Object.values(await benchChat(sandbox, profile.chat, CHAT))],
   ['cold start', async () => Object.values(await benchStartup(sandbox, profile.startup, CLI_SESSIONS))],
+  ['tab', async () => [await benchCompletion(sandbox, profile.tab, CLI_SESSIONS)]],
 ]
 
 const started = performance.now()

@@ -27,7 +27,7 @@ export function offerable(candidates: Candidate[]): Candidate[] {
 /** Most candidates a shell is offered at once. */
 export const CANDIDATE_LIMIT = 50
 /** Most sessions read to find those that match a prefix: retention keeps 100 by default. */
-const SESSION_SCAN_LIMIT = 1000
+export const SESSION_SCAN_LIMIT = 1000
 const SESSION_PAGE = 200
 
 /**
@@ -57,8 +57,12 @@ export async function sessionCandidates(store: SessionStore, prefix = '', option
 }
 
 function describeSession(session: SessionSummary, now?: Date): string {
-  const title = truncate(oneLine(session.title ?? session.preview ?? '(empty)'), 60)
-  return `${title} (${relativeTime(session.updatedAt, now)})`
+  return `${sessionLabel(session)} (${relativeTime(session.updatedAt, now)})`
+}
+
+/** What names a session beside its id: its title, else its first question, on one line. */
+export function sessionLabel(session: SessionSummary): string {
+  return truncate(oneLine(session.title ?? session.preview ?? '(empty)'), 60)
 }
 
 /** Where model names come from, besides the providers' own lists. */
@@ -74,7 +78,7 @@ export interface ModelSources {
  * configured model, then each provider’s default model and well-known models (providers by name), then
  * any other model a saved session uses. Each name once, with the provider(s) that list it.
  */
-export function modelCandidates(registry: ProviderRegistry, sources: ModelSources = {}, prefix = ''): Candidate[] {
+export function modelCandidates(registry: ProviderRegistry, sources: ModelSources = {}, prefix = '', limit = CANDIDATE_LIMIT): Candidate[] {
   const found = new Map<string, string[]>()
   const add = (model: null | string | undefined, label: string) => {
     // Not offered at all: no quoting makes a newline or an escape sequence safe on a command line.
@@ -91,7 +95,7 @@ export function modelCandidates(registry: ProviderRegistry, sources: ModelSource
   for (const session of sources.sessions ?? []) add(session.model, session.provider ? `${session.provider}, used in a session` : 'used in a session')
   return [...found]
     .filter(([model]) => model.startsWith(prefix))
-    .slice(0, CANDIDATE_LIMIT)
+    .slice(0, limit)
     .map(([model, labels]) => ({description: labels.join(', '), value: model}))
 }
 

@@ -179,6 +179,7 @@ export function bashScript(spec: CompletionSpec): string {
   const bin = shellWord(spec.bin)
   return `${HEADER(spec, 'bash')}
 ${sharedScript(spec)}
+${spec.cacheFile ? bashCacheReader(p, shellWord(spec.cacheFile)) : `${p}_cached() { return 1; }\n`}
 # bash splits words at the characters of COMP_WORDBREAKS, ":" and "=" among them. Glue the pieces that
 # touch on the line back together, so that "--model=gpt-4o" and "llama3.2:latest" are one word each,
 # as the command sees them; the word being completed ends at the cursor.
@@ -204,7 +205,7 @@ ${p}_reassemble() {
 
 _${id}_values_complete() {
   local ${p}_kind= ${p}_cur= ${p}_cword=0 word trim head value typed
-  local -a ${p}_words
+  local -a ${p}_words ${p}_found
   ${p}_reassemble
   ${p}_values_at "$${p}_cword" "\${${p}_words[@]}"
   if [ -z "$${p}_kind" ]; then
@@ -218,14 +219,16 @@ _${id}_values_complete() {
   # The value as typed, its quotes and backslashes dropped (never evaluated): what to match against.
   typed=\${${p}_cur//[\\\\\\"\\']/}
   COMPREPLY=()
-  while IFS= read -r value; do
+  # From the cache when it is current; otherwise synapse answers (and refreshes it).
+  ${p}_cached "$${p}_kind" "$typed" || mapfile -t ${p}_found < <(command ${bin} autocomplete values "$${p}_kind" -- "$typed" 2>/dev/null)
+  for value in "\${${p}_found[@]}"; do
     [ -n "$value" ] || continue
     value=$head$value
     value=\${value#"$trim"}
     # readline inserts a candidate as it is: quote it, or a value such as $(cmd) would run on Enter.
     printf -v value %q "$value"
     COMPREPLY+=("$value")
-  done < <(command ${bin} autocomplete values "$${p}_kind" -- "$typed" 2>/dev/null)
+  done
   # In the command's order: sessions most recently updated first.
   compopt -o nosort 2>/dev/null
   return 0
@@ -242,9 +245,10 @@ export function zshScript(spec: CompletionSpec): string {
   const bin = shellWord(spec.bin)
   return `${HEADER(spec, 'zsh')}
 ${sharedScript(spec)}
+${spec.cacheFile ? zshCacheReader(p, shellWord(spec.cacheFile)) : `${p}_cached() { return 1; }\n`}
 _${id}_values_complete() {
   local ${p}_kind= ${p}_cur= line value description
-  local -a items
+  local -a items ${p}_found
   ${p}_values_at $((CURRENT - 1)) "\${(@)words[1,CURRENT-1]}" "$PREFIX"
   if [[ -z $${p}_kind ]]; then
     _${spec.bin} "$@"
@@ -253,7 +257,11 @@ _${id}_values_complete() {
   [[ $PREFIX == --*=* ]] && compset -P '*='
   # \${(Q)…} drops the typed word's quoting without evaluating it; compadd (through _describe) quotes
   # each value it inserts for the context it is typed in, so a value such as $(cmd) stays inert.
-  for line in "\${(@f)$(command ${bin} autocomplete values "$${p}_kind" --describe -- "\${(Q)${p}_cur}" 2>/dev/null)}"; do
+  # From the cache when it is current; otherwise synapse answers (and refreshes it).
+  if ! ${p}_cached "$${p}_kind" "\${(Q)${p}_cur}"; then
+    ${p}_found=("\${(@f)$(command ${bin} autocomplete values "$${p}_kind" --describe -- "\${(Q)${p}_cur}" 2>/dev/null)}")
+  fi
+  for line in "\${(@)${p}_found}"; do
     [[ -n $line ]] || continue
     value=\${line%%$'\\t'*} description=\${line#*$'\\t'}
     # _describe reads "value:description", with \\: for a colon and \\\\ for a backslash in either.
@@ -264,5 +272,163 @@ _${id}_values_complete() {
 }
 
 compdef _${id}_values_complete ${bin}
+`
+}
+
+/** For bash: reads the completion cache (cache.ts) with builtins only; see there for its format. */
+function bashCacheReader(p: string, cache: string): string {
+  return `# ${p}_cached KIND TYPED: the candidates from the cache that synapse writes (src/completion/cache.ts),
+# in ${p}_found, without starting synapse. Fails when the cache cannot answer: missing, of another
+# format, written in another directory or environment, or older than the database or a config file.
+${p}_cached() {
+  local kind=$1 typed=$2 file=${cache} line tag rest name value short upper lower= tab=$'\\t' i=1 n=0 recorded=0 exported=0
+  local -a lines
+  ${p}_found=()
+  [[ -f $file ]] || return 1
+  mapfile -t lines <"$file" 2>/dev/null || return 1
+  [[ \${lines[0]-} == "synapse-completion\${tab}1" ]] || return 1
+  while [ "$i" -lt "\${#lines[@]}" ]; do
+    line=\${lines[i]}
+    tag=\${line%%"$tab"*} rest=\${line#*"$tab"}
+    case $tag in
+      cwd) [[ $PWD == "$rest" ]] || return 1 ;;
+      env)
+        name=\${rest%%"$tab"*}
+        [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ && \${!name@a} == *x* && \${!name} == "\${rest#*"$tab"}" ]] || return 1
+        recorded=$((recorded + 1))
+        ;;
+      newer) [[ -e $rest && $file -nt $rest ]] || return 1 ;;
+      maybe) [[ ! -e $rest || $file -nt $rest ]] || return 1 ;;
+      absent) [[ ! -e $rest && ! -L $rest ]] || return 1 ;;
+      *) break ;;
+    esac
+    i=$((i + 1))
+  done
+  # A variable exported now that was not then names another database or config.
+  for name in \${!SYNAPSE_*} DATABASE_URL HOME XDG_CONFIG_HOME XDG_DATA_HOME; do
+    [[ \${!name@a} == *x* ]] && exported=$((exported + 1))
+  done
+  [ "$exported" -eq "$recorded" ] || return 1
+  case $kind in
+    sessions)
+      # As the hidden command matches: ids in any case, in lower case when typed so, the full id once
+      # more than the short id is typed.
+      typed=\${typed#"\${typed%%[![:space:]]*}"}
+      typed=\${typed%"\${typed##*[![:space:]]}"}
+      upper=\${typed^^}
+      if [ -n "$typed" ]; then
+        [[ \${#upper} -le 26 && $upper != *[!0-9A-HJKMNP-TV-Z]* ]] || return 0
+        [[ $typed == "\${typed,,}" && $typed != "$upper" ]] && lower=1
+      fi
+      for line in "\${lines[@]:i}"; do
+        [[ $line == "s$tab$upper"* ]] || continue
+        rest=\${line#s"$tab"}
+        value=\${rest%%"$tab"*} rest=\${rest#*"$tab"}
+        short=\${rest%%"$tab"*}
+        [ "\${#short}" -lt "\${#upper}" ] || value=$short
+        [ -z "$lower" ] || value=\${value,,}
+        ${p}_found+=("$value")
+        n=$((n + 1))
+        [ "$n" -lt 50 ] || break
+      done
+      ;;
+    models | providers)
+      tag=\${kind:0:1}
+      for line in "\${lines[@]:i}"; do
+        [[ $line == "$tag$tab$typed"* ]] || continue
+        rest=\${line#?"$tab"}
+        ${p}_found+=("\${rest%%"$tab"*}")
+        n=$((n + 1))
+        [[ $kind == providers || $n -lt 50 ]] || break
+      done
+      ;;
+    *) return 1 ;;
+  esac
+  return 0
+}
+`
+}
+
+/** For zsh: reads the completion cache (cache.ts) with builtins and zsh's own modules only. */
+function zshCacheReader(p: string, cache: string): string {
+  return `# ${p}_cached KIND TYPED: the candidates from the cache that synapse writes (src/completion/cache.ts),
+# each "value<TAB>description", in ${p}_found, without starting synapse. Fails when the cache cannot
+# answer: missing, of another format, written in another directory or environment, or older than the
+# database or a config file.
+${p}_cached() {
+  emulate -L zsh
+  zmodload zsh/parameter zsh/datetime 2>/dev/null || return 1
+  local kind=$1 typed=$2 file=${cache} line tag rest name value short upper lower= tab=$'\\t' date label age
+  local -i i=2 n=0 recorded=0 exported=0 now updated s m h d
+  local -a lines
+  ${p}_found=()
+  [[ -f $file ]] || return 1
+  lines=("\${(@f)$(<$file)}")
+  [[ \${lines[1]-} == "synapse-completion\${tab}1" ]] || return 1
+  for (( ; i <= $#lines; i++ )); do
+    line=$lines[i]
+    tag=\${line%%$tab*} rest=\${line#*$tab}
+    case $tag in
+      (cwd) [[ $PWD == "$rest" ]] || return 1 ;;
+      (env)
+        name=\${rest%%$tab*}
+        [[ $name =~ '^[A-Za-z_][A-Za-z0-9_]*$' && \${parameters[$name]-} == *export* && \${(P)name} == "\${rest#*$tab}" ]] || return 1
+        (( ++recorded ))
+        ;;
+      (newer) [[ -e $rest && $file -nt $rest ]] || return 1 ;;
+      (maybe) [[ ! -e $rest || $file -nt $rest ]] || return 1 ;;
+      (absent) [[ ! -e $rest && ! -L $rest ]] || return 1 ;;
+      (*) break ;;
+    esac
+  done
+  # A variable exported now that was not then names another database or config.
+  for name in \${(k)parameters[(I)SYNAPSE_*]} DATABASE_URL HOME XDG_CONFIG_HOME XDG_DATA_HOME; do
+    [[ \${parameters[$name]-} == *export* ]] && (( ++exported ))
+  done
+  (( exported == recorded )) || return 1
+  case $kind in
+    (sessions)
+      # As the hidden command matches and describes: ids in any case, in lower case when typed so, the
+      # full id once more than the short id is typed; the age as relativeTime() words it.
+      typed=\${typed#"\${typed%%[![:space:]]*}"}
+      typed=\${typed%"\${typed##*[![:space:]]}"}
+      upper=\${(U)typed}
+      if [[ -n $typed ]]; then
+        [[ \${#upper} -le 26 && $upper != *[^0-9A-HJKMNP-TV-Z]* ]] || return 0
+        [[ $typed == "\${(L)typed}" && $typed != "$upper" ]] && lower=1
+      fi
+      now=\${EPOCHREALTIME%.*}\${\${EPOCHREALTIME#*.}[1,3]}
+      for line in "\${(@)lines[i,-1]}"; do
+        [[ $line == "s$tab$upper"* ]] || continue
+        rest=\${line#s$tab}
+        value=\${rest%%$tab*} rest=\${rest#*$tab}
+        short=\${rest%%$tab*} rest=\${rest#*$tab}
+        updated=\${rest%%$tab*} rest=\${rest#*$tab}
+        date=\${rest%%$tab*} label=\${rest#*$tab}
+        (( \${#short} < \${#upper} )) || value=$short
+        [[ -z $lower ]] || value=\${(L)value}
+        s=$(( (now - updated + 500) / 1000 ))
+        if (( s < 45 )); then age='just now'
+        elif (( (m = (s + 30) / 60) < 60 )); then age="$m min ago"
+        elif (( (h = (m + 30) / 60) < 24 )); then age="$h h ago"
+        elif (( (d = (h + 12) / 24) < 30 )); then age="$d d ago"
+        else age=$date
+        fi
+        ${p}_found+=("$value$tab$label ($age)")
+        (( ++n < 50 )) || break
+      done
+      ;;
+    (models|providers)
+      tag=\${kind[1]}
+      for line in "\${(@)lines[i,-1]}"; do
+        [[ $line == "$tag$tab$typed"* ]] || continue
+        ${p}_found+=("\${line#?$tab}")
+        [[ $kind == providers ]] || (( ++n < 50 )) || break
+      done
+      ;;
+    (*) return 1 ;;
+  esac
+  return 0
+}
 `
 }

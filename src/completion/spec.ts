@@ -1,5 +1,6 @@
 import type {Command, Interfaces} from '@oclif/core'
 
+import {completionCacheFile} from './cache.js'
 import type {ValueKind} from './candidates.js'
 
 /** Option flags whose values complete, by flag name, on every command that has one (plugins' too). */
@@ -35,6 +36,8 @@ export interface CommandValues {
 
 export interface CompletionSpec {
   bin: string
+  /** The completion cache the scripts read before they ask synapse (cache.ts); none: they always ask. */
+  cacheFile?: string
   /** Only the commands that take such values, by id. */
   commands: CommandValues[]
   /** The command a prompt runs, when the CLI has it and it takes values. */
@@ -44,7 +47,7 @@ export interface CompletionSpec {
 }
 
 /** Where values complete, read from the commands as installed (plugins included). */
-export function completionSpec(config: Pick<Interfaces.Config, 'bin' | 'commands' | 'topics'>): CompletionSpec {
+export function completionSpec(config: Pick<Interfaces.Config, 'bin' | 'commands' | 'topics'> & Partial<Pick<Interfaces.Config, 'cacheDir'>>): CompletionSpec {
   const commands = config.commands
     .map((command) => commandValues(command))
     .filter((values): values is CommandValues => values !== undefined)
@@ -52,6 +55,7 @@ export function completionSpec(config: Pick<Interfaces.Config, 'bin' | 'commands
   const rootWords = new Set([...config.commands.map((c) => c.id), ...config.topics.map((t) => t.name)].map((id) => id.split(':')[0]))
   return {
     bin: config.bin,
+    cacheFile: config.cacheDir ? completionCacheFile(config.cacheDir) : undefined,
     commands,
     defaultCommand: commands.some((c) => c.id === DEFAULT_COMMAND) ? DEFAULT_COMMAND : undefined,
     rootWords: [...[...rootWords].sort(), ...ROOT_FLAGS],

@@ -6,6 +6,7 @@ import {type LoadedConfig, loadConfig} from '../config/index.js'
 import {loadProviderRegistry, loadStorageBackends} from '../plugins/extensions.js'
 import {sqlitePathOf} from '../store/backends.js'
 import type {SessionStore} from '../store/session-store.js'
+import {completionCacheOptions, keepCompletionCache} from './cache.js'
 import {type Candidate, CANDIDATE_LIMIT, modelCandidates, offerable, providerCandidates, sessionCandidates, type ValueKind} from './candidates.js'
 
 /** A TAB must not wait for a writer's lock: reads in WAL mode rarely need one, and then we give up. */
@@ -59,8 +60,11 @@ async function withStore<T>(
   const [settings, {backends}] = await Promise.all([options.settings ?? loadConfig({cwd: options.cwd, env: options.env}), loadStorageBackends(config)])
   const url = storageUrl(settings, options.env)
   const backend = backends.for(url)
-  if (backend.name === 'sqlite' && !existsSync(sqlitePathOf(url, options.cwd))) return undefined
-  const store = await backend.open(url, {busyTimeoutMs: BUSY_TIMEOUT_MS, cwd: options.cwd, migrate: false})
+  const database = backend.name === 'sqlite' ? sqlitePathOf(url, options.cwd) : undefined
+  if (database !== undefined && !existsSync(database)) return undefined
+  const opened = await backend.open(url, {busyTimeoutMs: BUSY_TIMEOUT_MS, cwd: options.cwd, migrate: false})
+  // The TAB that found the cache out of date leaves it current for the next one.
+  const store = database && database !== ':memory:' ? keepCompletionCache(opened, completionCacheOptions(config, settings, database, {cwd: options.cwd, env: options.env})) : opened
   try {
     return await work(store)
   } finally {

@@ -1,4 +1,6 @@
-import type {Hook} from '@oclif/core'
+import type {Hook, Interfaces} from '@oclif/core'
+
+import type {StorageBackends} from '../store/backends.js'
 
 /**
  * Opens the session store before a command that uses one, and applies retention. Which commands do
@@ -21,12 +23,35 @@ const hook: Hook.Init = async function (options) {
   const {backends, warnings} = await loadStorageBackends(this.config)
   for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
   await prepareRuntime(runtime, {backends, cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
+  await keepCompletionCache(this.config, backends)
   if (runtime.cleanupError !== undefined) {
     process.stderr.write(`${paint(detectStyle(process.stderr), 'yellow', 'Warning:')} automatic cleanup of old sessions failed: ${describeWithRemedy(runtime.cleanupError)}\n`)
   }
   // Deleting without a word is what makes retention a surprise: say what went, and why.
   const notice = runtime.cleanup && runtime.config && cleanupNotice(runtime.cleanup, runtime.config.settings.session)
   if (notice) process.stderr.write(`${notice}\n`)
+}
+
+/**
+ * Keeps the shell completion cache (src/completion/cache.ts) current: the command's store, wrapped so
+ * that closing it after a write rewrites the cache. Only for a SQLite file, whose mtime tells the
+ * scripts when the cache is out of date.
+ */
+async function keepCompletionCache(config: Interfaces.Config, backends: StorageBackends): Promise<void> {
+  const [{runtime}, {storageUrl}, {sqlitePathOf}] = await Promise.all([import('../cli/runtime.js'), import('../cli/open.js'), import('../store/backends.js')])
+  const {config: settings, store} = runtime
+  if (!store || !settings) return
+  try {
+    const url = storageUrl(settings)
+    if (backends.for(url).name !== 'sqlite') return
+    const database = sqlitePathOf(url)
+    if (database === ':memory:') return
+    const {completionCacheOptions, keepCompletionCache: keep} = await import('../completion/cache.js')
+    const pruned = (runtime.cleanup?.deleted.length ?? 0) > 0 && !runtime.cleanup?.dryRun
+    runtime.store = keep(store, completionCacheOptions(config, settings, database, {changed: pruned}))
+  } catch {
+    // Completion falls back to the hidden command; the command itself is not affected.
+  }
 }
 
 export default hook

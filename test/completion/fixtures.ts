@@ -1,14 +1,14 @@
 import {Config} from '@oclif/core'
 import {expect} from 'chai'
 import {type ChildProcessWithoutNullStreams, spawn, spawnSync} from 'node:child_process'
-import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {loadProviderRegistry} from '../../src/plugins/extensions.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {PROJECT_ROOT} from '../helpers/cli.js'
 import type {Sandbox} from '../helpers/sandbox.js'
-import {synapseCommandLine, testRuntime} from '../helpers/spawn.js'
+import {shellQuote, synapse, synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
 export {shellQuote} from '../helpers/spawn.js'
 
@@ -92,6 +92,74 @@ export function setupCommand(instructions: string, rcFile: string): string {
 }
 
 
+
+/**
+ * What the README says to do: the setup command `synapse autocomplete SHELL` prints, run in that shell,
+ * so that its rc file sources the scripts.
+ */
+export async function setUpCompletion(sandbox: Sandbox, env: NodeJS.ProcessEnv, shell: 'bash' | 'zsh'): Promise<void> {
+  const {code, stdout} = await synapse(sandbox, ['autocomplete', shell], {env})
+  expect(code).to.equal(0)
+  const [flags, rc] = shell === 'bash' ? [['--norc', '--noprofile'], '.bashrc'] : [['-f'], '.zshrc']
+  const setup = spawnSync(shell, [...flags, '-c', setupCommand(stdout, rc)], {encoding: 'utf8', env})
+  expect(setup.status, setup.stderr).to.equal(0)
+}
+
+/** How the end-to-end suites run: TAB answered from the completion cache, or always by the hidden command. */
+export const CACHE_MODES = ['from the cache', 'without a cache'] as const
+export type CacheMode = (typeof CACHE_MODES)[number]
+
+export function cacheFile(sandbox: Sandbox): string {
+  return join(sandbox.root, 'cache', 'synapse', 'completion', 'values.tsv')
+}
+
+/**
+ * From the cache: a store command writes it, for the database as it is now (call again after changing
+ * the database behind synapse's back). Without one: a file stands where its directory would go, so
+ * that nothing can write it and every TAB asks the hidden command.
+ */
+export async function settleCache(sandbox: Sandbox, env: NodeJS.ProcessEnv, mode: CacheMode, cwd?: string): Promise<void> {
+  if (mode === 'without a cache') {
+    mkdirSync(join(sandbox.root, 'cache', 'synapse'), {recursive: true})
+    writeFileSync(join(sandbox.root, 'cache', 'synapse', 'completion'), '')
+    return
+  }
+  // The cache holds for the directory it was written in (a project file there could change the settings).
+  const {code, stderr} = await synapse(sandbox, ['sessions', 'list'], {cwd, env})
+  expect({code, stderr}).to.deep.equal({code: 0, stderr: ''})
+  expect(existsSync(cacheFile(sandbox))).to.equal(true)
+}
+
+/**
+ * How bash cuts a line into COMP_WORDS: at white space outside quotes (the quotes stay), and around
+ * runs of ":" and "=" (COMP_WORDBREAKS). Checked against what bash gives a completion function.
+ */
+function bashWords(line: string): string[] {
+  const words = (line.match(/(?:"[^"]*"|[^\s"])+/g) ?? []).flatMap((word) => (word.startsWith('"') ? [word] : word.split(/([:=]+)/).filter(Boolean)))
+  return /\s$/.test(line) ? [...words, ''] : words
+}
+
+/**
+ * What bash offers for `line` (the cursor at its end), in a bash that sourced ~/.bashrc in `env`: the
+ * registered function's COMPREPLY, one per line.
+ */
+export function completeInBash(env: NodeJS.ProcessEnv, line: string): string[] {
+  const words = bashWords(line)
+  const script = `source ~/.bashrc
+spec=$(complete -p synapse) || exit 3
+fn=\${spec#*-F }; fn=\${fn%% *}
+COMP_LINE=${shellQuote(line)}
+COMP_POINT=\${#COMP_LINE}
+COMP_WORDS=(${words.map((word) => shellQuote(word)).join(' ')})
+COMP_CWORD=${words.length - 1}
+COMPREPLY=()
+"$fn" synapse "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\\n' "\${COMPREPLY[@]}"
+`
+  const {status, stderr, stdout} = spawnSync('bash', ['--norc', '--noprofile', '-c', script], {encoding: 'utf8', env})
+  expect({status, stderr}).to.deep.equal({status: 0, stderr: ''})
+  return stdout.split('\n').filter(Boolean)
+}
 
 /**
  * An interactive shell on a pseudo-terminal (through util-linux `script`), typed into as a person
