@@ -45,8 +45,14 @@ export default class SynapseHelp extends Help {
 
   protected summary(command: Command.Loadable): string | undefined {
     const summary = super.summary(command)
-    const aliases = (command.aliases ?? []).map((alias) => alias.split(':').at(-1))
-    return aliases.length === 0 || summary === undefined ? summary : `${summary.replace(/\.$/, '')} (alias: ${aliases.join(', ')}).`
+    // An alias in the command's own topic is its last word (`ls`); one elsewhere is spelled out (`synapse logs`).
+    const wordsOf = (id: string) => id.split(/[ :]/)
+    const topic = wordsOf(command.id).slice(0, -1).join(' ')
+    const aliases = (command.aliases ?? []).map((alias) => {
+      const words = wordsOf(alias)
+      return words.slice(0, -1).join(' ') === topic ? words.at(-1) : `"${this.config.bin} ${words.join(' ')}"`
+    })
+    return aliases.length === 0 || summary === undefined ? summary : `${summary.replace(/\.$/, '')} (${aliases.length === 1 ? 'alias' : 'aliases'}: ${aliases.join(', ')}).`
   }
 
   async showRootHelp(): Promise<void> {

@@ -2,7 +2,7 @@ import type {Interfaces} from '@oclif/core'
 import {existsSync, lstatSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join, parse, resolve} from 'node:path'
 
-import {homeDir, USER_CONFIG_FILES} from '../config/files.js'
+import {homeDir, PROJECT_ROOT_MARKERS, USER_CONFIG_FILES} from '../config/files.js'
 import {type LoadedConfig, TRUST_FILE} from '../config/index.js'
 import {makePrivateDir} from '../core/private-dir.js'
 import {hasControlCharacters, terminalSafe} from '../core/terminal-text.js'
@@ -72,9 +72,6 @@ export interface ConditionsInput {
   env: NodeJS.ProcessEnv
   settings: LoadedConfig
 }
-
-/** Where the project file search (config/files.ts findProjectFile) stops going up. */
-const PROJECT_ROOT_MARKERS = ['package.json', 'package.yaml', '.git']
 
 /**
  * What must still hold for the cache to be right. Every directory the project file search walks, from

@@ -32,7 +32,7 @@ export const PROJECT_SEARCH_PLACES: readonly string[] = [
 export const PACKAGE_KEY = 'synapse'
 
 /** A directory holding one of these is a project root: the search for a project file goes no higher. */
-const PROJECT_ROOT_MARKERS = ['package.json', 'package.yaml', '.git']
+export const PROJECT_ROOT_MARKERS = ['package.json', 'package.yaml', '.git']
 
 export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.HOME || os.homedir()

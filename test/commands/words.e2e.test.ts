@@ -98,7 +98,7 @@ describe('clear words (end to end)', function () {
     const help = await synapse(sandbox, ['sessions', '--help'])
     expect(help.stdout.split('\n').filter((line) => /sessions (list|ls|delete|rm)\b/.test(line))).to.deep.equal([
       '  sessions delete  Delete sessions (alias: rm).',
-      '  sessions list    List saved sessions (alias: ls).',
+      '  sessions list    List saved sessions (aliases: ls, "synapse logs").',
     ])
   })
 

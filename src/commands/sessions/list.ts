@@ -6,7 +6,7 @@ import {listFooter, listItem, renderSessionTable, type SessionListItem} from '..
 import {MAX_LIST_LIMIT, type SessionSummary} from '../../store/session-store.js'
 
 export default class SessionsList extends StoreCommand {
-  static aliases = ['sessions:ls']
+  static aliases = ['sessions:ls', 'logs']
   static description = 'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for), relative times, titles cut to the width of the terminal, kept sessions marked, and how many there are in all; in a pipe: full ids and ISO times, tab-separated.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --limit 5', '<%= config.bin %> <%= command.id %> --all --json | jq \'.[].id\'']
   static flags = {
