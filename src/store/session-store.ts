@@ -176,7 +176,9 @@ export interface StoreMaintenance {
 }
 
 // The SessionStore class (src/store/store.ts) is the port; backends plug in below it as StorageAdapters.
-export type {SessionStore} from './store.js'
+// As a type, only its public members: a store built from another copy of this module fits it too.
+import type {SessionStore as SessionStoreClass} from './store.js'
+export type SessionStore = {[K in keyof SessionStoreClass]: SessionStoreClass[K]}
 
 /** Options every adapter accepts. */
 export interface StoreOptions {
