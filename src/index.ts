@@ -5,13 +5,21 @@ export type {LoadedConfig, Settings} from './config/index.js'
 export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
 // What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
+export {createProvider, missingApiKeyError, needsApiKey} from './providers/create.js'
+export {type SdkClientOptions, SdkProvider} from './providers/sdk-provider.js'
 export {
+  baseUrlSetting,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   type OpenedStream,
+  type ProviderAdvice,
   type ProviderErrorContext,
   ProviderErrorTranslator,
-  type TransportFailure,
+  type ProviderFailure,
+  type ReplyPart,
+  readStainlessError,
+  type ServerAnswer,
+  type StainlessErrors,
   displayUrl,
   formatDuration,
   guardStream,
@@ -19,7 +27,11 @@ export {
   sdkTimeout,
   type StreamLimits,
   streamLimits,
+  streamReply,
+  systemAndTurns,
   systemErrorCode,
+  type WireMessage,
+  wireMessages,
   withDetail,
 } from './providers/support.js'
 export {REDACTED, redactUrl} from './core/redact.js'

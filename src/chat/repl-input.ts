@@ -102,6 +102,25 @@ export class ReplInput {
   }
 
   /**
+   * Runs `task` (a pager) with the terminal handed over to it: nothing read from the input, raw mode
+   * and bracketed paste off; all three come back when it ends.
+   */
+  async handOver<T>(task: () => Promise<T>): Promise<T> {
+    const input = this.options.input as NodeJS.ReadableStream & {isRaw?: boolean; setRawMode?: (raw: boolean) => unknown}
+    const wasRaw = Boolean(input.isRaw)
+    this.rl.pause()
+    this.restoreTerminal()
+    if (wasRaw) input.setRawMode?.(false)
+    try {
+      return await task()
+    } finally {
+      if (wasRaw) input.setRawMode?.(true)
+      if (this.options.terminal) this.options.output.write(BRACKETED_PASTE_ON)
+      this.rl.resume()
+    }
+  }
+
+  /**
    * Ctrl-C at the prompt: cancels a question, or drops what was typed and not sent, and shows a
    * fresh prompt. False when there was nothing to drop, which means the user wants to leave.
    */

@@ -1,4 +1,5 @@
-import {type OutputStyle, paint, plural} from '../cli/output.js'
+import type {MarkdownStream} from '../cli/markdown/index.js'
+import {localTimestamp, type OutputStyle, paint, plural} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
 import {SynapseError} from '../core/errors.js'
 import {applyRetention, cleanupNotice} from '../core/retention.js'
@@ -19,7 +20,9 @@ export interface ReplOptions {
   input?: NodeJS.ReadableStream & {isTTY?: boolean}
   maxTokens?: number
   model: string
-  output?: NodeJS.WritableStream
+  output?: NodeJS.WritableStream & {columns?: number}
+  /** Render replies' Markdown (at a terminal, without --raw); otherwise they are printed as they are. */
+  render?: boolean
   /** Show the last exchanges first: the session was resumed with -c or -s. */
   resumed: boolean
   style: OutputStyle
@@ -64,6 +67,9 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   const terminal = Boolean(input.isTTY)
   const say = (text = '') => output.write(`${text}\n`)
   const warn = (text: string) => errors.write(`${text}\n`)
+  // Loaded with the first message rendered, not with the REPL.
+  const markdown = options.render ? await import('../cli/markdown/index.js') : undefined
+  const show = (message: Message) => formatMessage(message, style, markdown && ((text: string) => markdown.renderMarkdown(text, {style, width: output.columns})))
   let model = options.model
   let exitCode = 0
   // The sessions this REPL has worked in: its own periodic cleanup never deletes them.
@@ -72,6 +78,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   let turns = 0
   let current: AbortController | undefined
   let interruptsThisTurn = 0
+  // While a pager shows /history, Ctrl-C is the pager's.
+  let paging = false
   let lastCleanup = Date.now()
   const cleanupInterval = options.cleanupIntervalMs ?? 10 * 60_000
 
@@ -92,6 +100,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     reader.close()
   }
   const onInterrupt = () => {
+    if (paging) return
     if (!current) {
       if (reader.discard()) return
       endLineOnLeaving = true
@@ -108,7 +117,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   say(paint(style, 'dim', `synapse · ${describe()} · /help for commands, /exit or Ctrl-D to leave`))
   if (options.resumed) {
     const recent = await conversation.messages({last: RESUME_MESSAGES})
-    for (const message of recent) say(formatMessage(message, style))
+    for (const message of recent) say(show(message))
   }
 
   const commands: Record<string, (argument: string) => Promise<void> | void> = {
@@ -135,8 +144,20 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     async history() {
       const messages = await conversation.messages()
-      if (messages.length === 0) say('No messages yet.')
-      for (const message of messages) say(formatMessage(message, style))
+      if (messages.length === 0) return void say('No messages yet.')
+      const lines = messages.map((message) => show(message))
+      if (terminal && markdown) {
+        // Taller than the screen, it goes through the pager, as sessions show does.
+        const {page} = await import('../cli/pager.js')
+        paging = true
+        try {
+          if (await reader.handOver(() => page(lines.join('\n').split('\n'), {output: output as NodeJS.WriteStream}))) return
+        } finally {
+          paging = false
+        }
+      }
+
+      for (const line of lines) say(line)
     },
     async model(argument) {
       if (!argument) return void say(terminalSafe(`Model: ${conversation.provider.name}/${model}`))
@@ -197,12 +218,19 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     current = new AbortController()
     interruptsThisTurn = 0
     let endsWithNewline = true
+    const rendering: MarkdownStream | undefined = markdown && new markdown.MarkdownStream({style, width: output.columns})
+    const endReply = () => {
+      if (rendering) output.write(rendering.end())
+      else if (!endsWithNewline) output.write('\n')
+    }
+
     try {
       const result = await conversation.send({
         maxTokens: options.maxTokens,
         model,
         onDelta: (text) => {
           if (text === '') return
+          if (rendering) return void output.write(rendering.push(text))
           output.write(terminalSafe(text, {multiline: true}))
           endsWithNewline = text.endsWith('\n')
         },
@@ -210,13 +238,13 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
         signal: current.signal,
         temperature: options.temperature,
       })
-      if (!endsWithNewline) output.write('\n')
+      endReply()
       turns++
       if (result.status === 'interrupted') warn(paint(style, 'yellow', 'Interrupted; the reply so far is kept.'))
       if (result.saveError !== undefined) warn(`${paint(style, 'yellow', 'Warning:')} not saved: ${messageOf(result.saveError)}`)
       await cleanupIfDue()
     } catch (error) {
-      if (!endsWithNewline) output.write('\n')
+      endReply()
       reportError(error, warn, style)
     } finally {
       current = undefined
@@ -236,10 +264,13 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   }
 }
 
-function formatMessage(message: Message, style: OutputStyle): string {
+/** `you: text`; rendered, a header with the local time and the reply's Markdown rendered under it. */
+function formatMessage(message: Message, style: OutputStyle, render?: (markdown: string) => string): string {
   const who = message.role === 'user' ? paint(style, 'green', 'you') : paint(style, 'cyan', message.role)
   const mark = message.status === 'complete' ? '' : paint(style, 'yellow', ` (${message.status})`)
-  return `${paint(style, 'bold', who)}${mark}: ${terminalSafe(message.content, {multiline: true})}`
+  if (!render) return `${paint(style, 'bold', who)}${mark}: ${terminalSafe(message.content, {multiline: true})}`
+  const body = message.role === 'assistant' ? render(message.content).replace(/\n$/, '') : terminalSafe(message.content, {multiline: true})
+  return `${paint(style, 'bold', who)}${mark} ${paint(style, 'dim', localTimestamp(message.createdAt))}\n${body}`
 }
 
 function messageOf(error: unknown): string {

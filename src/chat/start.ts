@@ -1,5 +1,6 @@
 import type {LoadedConfig} from '../config/index.js'
 import {InvalidInputError, SynapseError} from '../core/errors.js'
+import {createProvider} from '../providers/create.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
@@ -67,7 +68,7 @@ export async function startConversation(context: StartContext, options: StartOpt
 
   const providerName = options.provider ?? existing?.provider ?? context.config.settings.provider.default
   const descriptor = context.registry.get(providerName)
-  const provider: Provider = descriptor.create(providerSettings(descriptor, context.config, context.env))
+  const provider: Provider = createProvider(descriptor, providerSettings(descriptor, context.config, context.env))
   const sameProvider = providerName === (existing?.provider ?? context.config.settings.provider.default)
   const model = options.model ?? (sameProvider ? (existing?.model ?? context.config.settings.provider.model) : undefined) ?? descriptor.defaultModel
 

@@ -41,6 +41,9 @@ export function storageUrl(config: LoadedConfig, env: NodeJS.ProcessEnv = proces
  * reading (a continued chat still sends its history).
  */
 export async function prepareRuntime(runtime: Runtime, options: PrepareOptions): Promise<void> {
+  // One process may run several commands (tests, plugins calling runCommand): nothing of the last
+  // one's preparation may reach this one.
+  for (const key of Object.keys(runtime) as Array<keyof Runtime>) delete runtime[key]
   let url: string
   try {
     const env = options.env ?? process.env

@@ -19,7 +19,20 @@ export function detectStyle(stream: NodeJS.WriteStream = process.stdout, env: No
   return {color, terminal}
 }
 
-const CODES = {bold: [1, 22], cyan: [36, 39], dim: [2, 22], green: [32, 39], red: [31, 39], yellow: [33, 39]} as const
+const CODES = {
+  blue: [34, 39],
+  bold: [1, 22],
+  cyan: [36, 39],
+  dim: [2, 22],
+  gray: [90, 39],
+  green: [32, 39],
+  italic: [3, 23],
+  magenta: [35, 39],
+  red: [31, 39],
+  strike: [9, 29],
+  underline: [4, 24],
+  yellow: [33, 39],
+} as const
 export type Tint = keyof typeof CODES
 
 export function paint(style: OutputStyle, tint: Tint, text: string): string {
@@ -146,4 +159,10 @@ export function relativeTime(date: Date, now: Date = new Date()): string {
 
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : pluralForm}`
+}
+
+/** A date as a person reads it, in the local time zone: `2026-12-01 10:22`. */
+export function localTimestamp(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`
 }

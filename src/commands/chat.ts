@@ -52,6 +52,7 @@ export default class Chat extends StoreCommand {
     'max-tokens': Flags.integer({description: 'Longest reply, in tokens.', min: 1}),
     model: Flags.string({char: 'm', description: 'Model to use (default: the session’s, then the config’s, then the provider’s).'}),
     provider: Flags.string({char: 'p', description: 'Provider to use (default: the session’s, then [provider] default).'}),
+    raw: Flags.boolean({description: 'At a terminal too, print replies as the model wrote them (Markdown), not rendered.'}),
     repl: Flags.boolean({char: 'r', description: 'Talk interactively; with -c or -s, resume that session.'}),
     save: Flags.boolean({allowNo: true, default: true, description: 'Save the exchange (--no-save: nothing is written).'}),
     session: Flags.string({char: 's', description: 'Continue this session (id or unique prefix).'}),
@@ -90,6 +91,7 @@ export default class Chat extends StoreCommand {
         history,
         maxTokens: flags['max-tokens'],
         model: started.model,
+        render: this.style.terminal && !flags.raw,
         resumed: Boolean(flags.continue || flags.session),
         style: this.style,
         temperature: flags.temperature,
@@ -121,8 +123,13 @@ export default class Chat extends StoreCommand {
     return json
   }
 
-  private async oneShot(conversation: Conversation, prompt: string, model: string, flags: {json?: boolean; 'max-tokens'?: number; temperature?: number}): Promise<TurnResult> {
+  private async oneShot(conversation: Conversation, prompt: string, model: string, flags: {json?: boolean; 'max-tokens'?: number; raw?: boolean; temperature?: number}): Promise<TurnResult> {
     const streaming = !this.jsonEnabled()
+    // Rendered only for a person: a pipe, --json and --raw get the model's Markdown as it is.
+    const markdown =
+      streaming && process.stdout.isTTY && !flags.raw
+        ? new (await import('../cli/markdown/index.js')).MarkdownStream({style: this.style, width: process.stdout.columns})
+        : undefined
     const controller = new AbortController()
     let interrupts = 0
     // The first Ctrl-C stops the reply and lets it be saved; a second one leaves at once.
@@ -141,6 +148,7 @@ export default class Chat extends StoreCommand {
         onDelta: (text) => {
           spinner?.stop()
           if (!streaming || text === '') return
+          if (markdown) return void process.stdout.write(markdown.push(text))
           // A reply piped to a file is the user's data, byte for byte; a terminal must not run it.
           process.stdout.write(process.stdout.isTTY ? terminalSafe(text, {multiline: true}) : text)
           endsWithNewline = text.endsWith('\n')
@@ -152,7 +160,9 @@ export default class Chat extends StoreCommand {
       return result
     } finally {
       spinner?.stop()
-      if (streaming && !endsWithNewline) process.stdout.write('\n')
+      // What the renderer still holds (a line without its newline, a table) is written, interrupted or not.
+      if (markdown) process.stdout.write(markdown.end())
+      else if (streaming && !endsWithNewline) process.stdout.write('\n')
       process.off('SIGINT', onInterrupt)
     }
   }

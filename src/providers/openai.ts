@@ -9,30 +9,29 @@
 import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
-import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
-import {type ProviderErrorContext, ProviderErrorTranslator, type StreamLimits, type TransportFailure, displayUrl, guardStream, interruptedError, sdkTimeout, streamLimits, withDetail} from './support.js'
+import type {ChatMessage, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
+import {SdkProvider} from './sdk-provider.js'
+import {type ProviderErrorTranslator, readStainlessError, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
 
 type OpenAIModule = typeof import('openai')
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
-const API_KEY_ENV = 'OPENAI_API_KEY'
-const API_KEY_CONFIG = 'providers.openai.api_key'
-const BASE_URL_ENV = 'OPENAI_BASE_URL'
-const BASE_URL_CONFIG = 'providers.openai.base_url'
 /** Sent to servers that need no key (a local Ollama, say) because the SDK insists on sending one. */
 const PLACEHOLDER_KEY = 'synapse-no-key'
 
 type MaxTokensField = 'max_completion_tokens' | 'max_tokens'
 
 export const openaiProvider: ProviderDescriptor = {
-  apiKeyEnv: API_KEY_ENV,
-  /** Throws 'MISSING_API_KEY' here, before any network I/O, when api.openai.com is the endpoint and no key is set. */
+  apiKeyEnv: 'OPENAI_API_KEY',
+  apiKeyUrl: 'https://platform.openai.com/api-keys',
   create: settings => new OpenAIProvider(settings),
   defaultModel: 'gpt-5.4-mini',
   description: 'OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, OpenRouter) through base_url',
   listModels: listServerModels,
   models: ['gpt-5.5', 'gpt-5.4', 'gpt-5.4-mini', 'gpt-5.4-nano', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4o', 'gpt-4o-mini', 'o4-mini', 'o3'],
   name: 'openai',
+  // api.openai.com insists on a key; a local OpenAI-compatible server usually takes none.
+  needsApiKey: settings => isOpenAIEndpoint(settings.baseUrl ?? OPENAI_BASE_URL),
   options: {
     max_tokens_field: {
       choices: ['max_completion_tokens', 'max_tokens'],
@@ -79,31 +78,11 @@ let sdk: Promise<OpenAIModule> | undefined
  * The SDK's own environment variables (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID...) are
  * deliberately not consulted: the CLI resolves settings, so what it reports is what is used.
  */
-export class OpenAIProvider implements Provider {
-  readonly defaultModel = openaiProvider.defaultModel
-  readonly name = 'openai'
-  // True private fields: the key must not show up when a provider is logged, inspected or serialised.
-  readonly #apiKey: string | undefined
-  readonly #baseUrl: string
-  #client?: OpenAI
+export class OpenAIProvider extends SdkProvider<OpenAI> {
   readonly #maxTokensField: MaxTokensField
-  readonly #limits: StreamLimits
-  readonly #settings: ProviderSettings
 
   constructor(settings: ProviderSettings) {
-    this.#settings = settings
-    this.#limits = streamLimits('openai', settings)
-    this.#baseUrl = settings.baseUrl ?? OPENAI_BASE_URL
-    this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
-    if (this.#apiKey === undefined && isOpenAIEndpoint(this.#baseUrl)) {
-      throw new SynapseError('MISSING_API_KEY', `The openai provider needs an API key: set ${API_KEY_ENV} or ${API_KEY_CONFIG} in the config.`, {
-        suggestions: [
-          `export ${API_KEY_ENV}=sk-... (create a key at https://platform.openai.com/api-keys)`,
-          `For a local OpenAI-compatible server, which needs no key, set ${BASE_URL_ENV} or ${BASE_URL_CONFIG} instead.`,
-        ],
-      })
-    }
-
+    super(openaiProvider, settings, OPENAI_BASE_URL)
     const field = settings.extra.max_tokens_field
     if (field !== undefined && field !== 'max_tokens' && field !== 'max_completion_tokens') {
       throw new SynapseError(
@@ -112,60 +91,40 @@ export class OpenAIProvider implements Provider {
       )
     }
 
-    this.#maxTokensField = field ?? (isOpenAIEndpoint(this.#baseUrl) ? 'max_completion_tokens' : 'max_tokens')
+    this.#maxTokensField = field ?? (isOpenAIEndpoint(this.baseUrl) ? 'max_completion_tokens' : 'max_tokens')
   }
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
-    const {signal} = options
-    if (signal?.aborted) throw interruptedError('openai')
-
     const module = await (sdk ??= import('openai'))
     const client = this.#clientFrom(module)
-    const errors = new ErrorTranslator(
-      {
-        baseUrlSetting: `${BASE_URL_ENV} or ${BASE_URL_CONFIG}`,
-        maxRetries: client.maxRetries,
-        provider: 'openai',
-        sentKey: client.apiKey ?? '',
-        signal,
-        limits: this.#limits,
-        url: displayUrl(this.#baseUrl),
+    const url = displayUrl(this.baseUrl)
+    const errors = this.errors(client, options, error => readStainlessError(module, error), {
+      answer: quotaExhausted,
+      unknownModel: [
+        `See which models the server offers: GET ${url}/models.`,
+        ...(url === OPENAI_BASE_URL ? [] : [`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`]),
+      ],
+    })
+    yield* streamReply(
+      errors,
+      requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse(),
+      chunk => {
+        // Some compatible servers omit `choices` on the usage chunk.
+        const choice = chunk.choices?.find(candidate => candidate.index === 0)
+        return {
+          finishReason: choice?.finish_reason,
+          model: chunk.model,
+          raw: {...(chunk.id ? {id: chunk.id} : {}), ...(chunk.usage ? {usage: chunk.usage} : {})},
+          text: choice?.delta?.content,
+          usage: chunk.usage ? {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null} : undefined,
+        }
       },
-      {keyConfigured: this.#apiKey !== undefined, model: options.model, module},
     )
-
-    let finishReason: null | string = null
-    let model = options.model
-    let usage: Usage = {inputTokens: null, outputTokens: null}
-    const raw: Record<string, unknown> = {}
-    let replied = false
-
-    for await (const chunk of guardStream(errors, requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse())) {
-      if (chunk.id) raw.id = chunk.id
-      if (chunk.model) model = chunk.model
-      if (chunk.usage) {
-        raw.usage = chunk.usage
-        usage = {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null}
-      }
-
-      // Some compatible servers omit `choices` on the usage chunk.
-      const choice = chunk.choices?.find(candidate => candidate.index === 0)
-      if (choice?.finish_reason) finishReason = choice.finish_reason
-      const text = choice?.delta?.content
-      if (text) {
-        replied = true
-        yield {text, type: 'delta'}
-      }
-    }
-
-    if (!replied && finishReason === null) throw errors.emptyStream()
-
-    yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
   }
 
   #body(messages: ChatMessage[], options: StreamOptions): OpenAI.ChatCompletionCreateParamsStreaming {
     const body: OpenAI.ChatCompletionCreateParamsStreaming = {
-      messages: messages.map(message => toOpenAIMessage(message)),
+      messages: wireMessages(messages),
       model: options.model,
       stream: true,
       // Without it, OpenAI and most compatible servers send no token counts in a stream.
@@ -177,97 +136,25 @@ export class OpenAIProvider implements Provider {
   }
 
   #clientFrom(module: OpenAIModule): OpenAI {
-    const {extra, maxRetries} = this.#settings
-    this.#client ??= new module.OpenAI({
-      adminAPIKey: null,
-      apiKey: this.#apiKey ?? PLACEHOLDER_KEY,
-      baseURL: this.#baseUrl,
-      organization: typeof extra.organization === 'string' ? extra.organization : null,
-      project: typeof extra.project === 'string' ? extra.project : null,
-      webhookSecret: null,
-      ...(maxRetries === undefined ? {} : {maxRetries}),
-      // The SDK would print its own lines (a malformed event's raw text among them) to stderr; every
-      // failure reaches the user as one translated error instead.
-      logLevel: 'off',
-      timeout: sdkTimeout(this.#limits),
-    })
-    return this.#client
+    const {extra} = this
+    return this.client(
+      common =>
+        new module.OpenAI({
+          ...common,
+          adminAPIKey: null,
+          apiKey: this.apiKey ?? PLACEHOLDER_KEY,
+          organization: typeof extra.organization === 'string' ? extra.organization : null,
+          project: typeof extra.project === 'string' ? extra.project : null,
+          webhookSecret: null,
+        }),
+    )
   }
 }
 
-/** What only the OpenAI SDK, or this provider, knows about a failure. */
-interface OpenAIContext {
-  /** False when the placeholder was sent because no key is configured. */
-  keyConfigured: boolean
-  model: string
-  module: OpenAIModule
-}
-
-/** The OpenAI SDK's side of the translation: which of its errors is which, and what its error bodies say. */
-class ErrorTranslator extends ProviderErrorTranslator {
-  constructor(
-    context: ProviderErrorContext,
-    private readonly openai: OpenAIContext,
-  ) {
-    super(context)
-  }
-
-  protected fromServer(error: unknown): SynapseError | undefined {
-    const {keyConfigured, model, module} = this.openai
-    const {url} = this.context
-    if (!(error instanceof module.APIError)) return undefined
-    const detail = this.detail(error)
-    const {status} = error
-
-    if (status === undefined) {
-      // An error event inside an SSE stream that had started fine.
-      return new SynapseError('PROVIDER_ERROR', withDetail('The openai provider reported an error in the middle of its reply', detail), {cause: error})
-    }
-
-    if (status === 401 || status === 403) {
-      const suggestions = keyConfigured
-        ? [`Check ${API_KEY_ENV} (or ${API_KEY_CONFIG} in the config): the key may be wrong, revoked, or lack access to this model.`]
-        : [`No API key is set and the server at ${url} wants one: set ${API_KEY_ENV} or ${API_KEY_CONFIG}.`]
-      return this.rejectedKey(status, detail, error, suggestions)
-    }
-
-    if (status === 404) {
-      const suggestions = [`Choose another model with --model.`, `See which models the server offers: GET ${url}/models.`]
-      if (url !== OPENAI_BASE_URL) suggestions.push(`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`)
-      return this.unknownModel(model, detail, error, suggestions)
-    }
-
-    if (status === 429) {
-      const quota = error.code === 'insufficient_quota'
-      return this.rateLimited(detail, error, quota ? 'The account is out of quota: check its plan and billing.' : 'Wait a little, then try again.')
-    }
-
-    if (status >= 500) return this.failedWithStatus(status, detail, error)
-    return this.refused(status, detail, error)
-  }
-
-  protected transportFailure(error: unknown): TransportFailure | undefined {
-    const {module} = this.openai
-    // The timeout error is a connection error too, so it is asked about first.
-    if (error instanceof module.APIUserAbortError) return 'aborted'
-    if (error instanceof module.APIConnectionTimeoutError) return 'timeout'
-    if (error instanceof module.APIConnectionError) return 'connection'
-    return undefined
-  }
-
-  private detail(error: InstanceType<OpenAIModule['APIError']>): string | undefined {
-    const body = error.error as undefined | {message?: unknown}
-    let text: string | undefined
-    if (typeof body?.message === 'string') text = body.message
-    else if (body !== undefined && body !== null) text = JSON.stringify(body)
-    else if (error.status !== undefined && error.message.startsWith(`${error.status} `) && !error.message.endsWith('(no body)')) {
-      // A body that was not JSON (an HTML page from a proxy, plain text from a small server).
-      text = error.message.slice(`${error.status} `.length)
-    }
-
-    const cleaned = text === undefined ? '' : this.clean(text)
-    return cleaned === '' ? undefined : cleaned
-  }
+/** A 429 for an exhausted quota will not pass by waiting: point at billing instead. */
+function quotaExhausted(answer: ServerAnswer, errors: ProviderErrorTranslator, cause: unknown): SynapseError | undefined {
+  if (answer.status !== 429 || answer.code !== 'insufficient_quota') return undefined
+  return errors.rateLimited(answer.detail, cause, 'The account is out of quota: check its plan and billing.')
 }
 
 /** api.openai.com and its regional hosts, which always require a key. */
@@ -277,29 +164,5 @@ function isOpenAIEndpoint(baseUrl: string): boolean {
     return hostname === 'api.openai.com' || hostname.endsWith('.api.openai.com')
   } catch {
     return false
-  }
-}
-
-/**
- * Chat Completions only accepts a 'tool' message as the answer to a tool call id, which synapse does
- * not track; tool output is therefore sent as a user message that says what it is.
- */
-function toOpenAIMessage(message: ChatMessage): OpenAI.ChatCompletionMessageParam {
-  switch (message.role) {
-    case 'assistant': {
-      return {content: message.content, role: 'assistant'}
-    }
-
-    case 'system': {
-      return {content: message.content, role: 'system'}
-    }
-
-    case 'tool': {
-      return {content: `Tool output:\n${message.content}`, role: 'user'}
-    }
-
-    case 'user': {
-      return {content: message.content, role: 'user'}
-    }
   }
 }

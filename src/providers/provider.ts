@@ -119,9 +119,14 @@ export interface ProviderOption {
 export interface ProviderDescriptor {
   /** The environment variable that holds the key, named in messages about a missing or rejected key. */
   apiKeyEnv?: string
+  /** Where a user creates a key, named when none is set. */
+  apiKeyUrl?: string
   /**
    * Checks the settings and returns a provider without any network I/O. Throws a SynapseError for
-   * settings that can never work (such as 'MISSING_API_KEY'), so the CLI fails before it starts a turn.
+   * settings that can never work, so the CLI fails before it starts a turn.
+   *
+   * Core calls it through `createProvider`, which has already refused a missing key ('MISSING_API_KEY',
+   * see `needsApiKey`): whenever one is needed, `settings.apiKey` is a non-empty string here.
    */
   create(settings: ProviderSettings): Provider
   defaultModel: string
@@ -139,6 +144,11 @@ export interface ProviderDescriptor {
   models?: string[]
   /** Lower-case letters, digits, '-' and '_'; it is also the config key `providers.<name>`. */
   name: string
+  /**
+   * Whether these settings need an API key. Absent: a key is needed exactly when `apiKeyEnv` is set.
+   * For a provider whose endpoint decides (openai: api.openai.com insists, a local server does not).
+   */
+  needsApiKey?(settings: ProviderSettings): boolean
   /**
    * The options of its config table beyond the common ones every provider gets (api_key, base_url,
    * max_retries, timeout_ms), by snake_case name. When declared, the table is checked strictly: a value

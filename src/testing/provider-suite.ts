@@ -1,15 +1,23 @@
 /**
  * The Provider conformance suite. Every provider, built in or from a plugin, runs it in one line
- * against a fake HTTP server that speaks its wire protocol:
+ * against a fake HTTP server that speaks its wire protocol (see fake-chat-server.ts):
  *
- *   providerConformanceSuite({name: 'openai', start: async ({idleTimeoutMs, timeoutMs}) => {...}})
+ *   providerConformanceSuite({descriptor: openaiProvider, startServer: () => FakeOpenAIServer.start()})
+ *
+ * The suite creates every provider itself, through core's `createProvider`, as the CLI does. Besides
+ * streaming, the request and cancellation, it holds the failures every provider meets alike (a
+ * missing key, a refused connection, 401, 404, 429 and 5xx after retries, a server that never answers
+ * or stalls, an HTML page, a malformed stream), with the exact words core gives them, so that the
+ * same failure reads the same whichever provider met it.
  *
  * It registers mocha `describe`/`it` blocks (mocha globals) and asserts with chai.
  */
 import {expect} from 'chai'
 
 import {SynapseError} from '../core/errors.js'
-import type {ChatMessage, Provider, StreamEvent} from '../providers/provider.js'
+import {createProvider, needsApiKey} from '../providers/create.js'
+import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent} from '../providers/provider.js'
+import {baseUrlSetting} from '../providers/support.js'
 
 // ---------------------------------------------------------------------------------------------------
 // What the suite needs from a fake server. Fakes live with each provider's tests and implement this.
@@ -106,36 +114,39 @@ export interface FakeChatServerLike {
 // The suite
 // ---------------------------------------------------------------------------------------------------
 
-export interface ProviderSuiteStartOptions {
-  /** When set, the provider must be created with this `ProviderSettings.idleTimeoutMs`. */
-  idleTimeoutMs?: number
-  /** When set, the provider must be created with this `ProviderSettings.timeoutMs`. */
-  timeoutMs?: number
-}
-
-export interface ProviderSuiteFixture {
-  /** Closes the server and anything else `start` opened. */
-  close(): Promise<void>
-  provider: Provider
-  server: FakeChatServerLike
-}
-
 export interface ProviderSuiteOptions {
   /**
    * For an API that refuses a request without a cap on the reply (Anthropic's Messages API): the cap
    * the provider sends when none is given. Default: none is sent, the server decides.
    */
   defaultMaxTokens?: number
+  /**
+   * The provider under test, as it registers. The suite creates it through `createProvider` with
+   * `baseUrl` set to the server's URL, a key of its own, and one retry (so that 429 and 5xx go through
+   * the SDK's retry path; the suite answers them with `retry-after-ms: 0`) unless a case says otherwise.
+   */
+  descriptor: ProviderDescriptor
+  /** Provider options (`ProviderSettings.extra`) every provider of the suite gets; default none. */
+  extra?: ProviderSettings['extra']
   /** The model the suite asks for; default 'conformance-model'. The fake must accept any model. */
   model?: string
-  /** Names the `describe` block. */
-  name: string
-  /**
-   * A fresh fake server and a provider whose `baseUrl` is `server.url`, with a key the fake accepts.
-   * Create the provider with `maxRetries` 0 or 1: the suite answers 429 and 5xx with `retry-after-ms: 0`,
-   * but timeouts are retried after the SDK's own back-off.
-   */
-  start(options: ProviderSuiteStartOptions): Promise<ProviderSuiteFixture>
+  /** Names the `describe` block; default the descriptor's name. */
+  name?: string
+  /** A fresh fake server speaking the provider's wire protocol, listening; it must accept any key. */
+  startServer(): Promise<FakeChatServerLike>
+}
+
+/** What a case may change about the provider the suite creates. */
+interface ProviderSuiteStartOptions {
+  apiKey?: string
+  idleTimeoutMs?: number
+  maxRetries?: number
+  timeoutMs?: number
+}
+
+interface ProviderSuiteFixture {
+  provider: Provider
+  server: FakeChatServerLike
 }
 
 /** Everything one `stream()` call produced: what was yielded, and what was thrown after it, if anything. */
@@ -203,21 +214,34 @@ const CONVERSATION: ChatMessage[] = [
 
 const INSTANT_RETRY = {'retry-after-ms': '0'}
 
+/** Not a real key; the suite checks that it never reaches a message. */
+const SUITE_KEY = 'sk-conformance-3e8d1f6a9c2b5d70'
+
+/** Sleeps, for a caller slower than the server. */
+async function sleep(ms: number): Promise<void> {
+  await new Promise(resolve => {
+    setTimeout(resolve, ms)
+  })
+}
+
 /** Registers the Provider contract as mocha tests; see the file comment. */
 export function providerConformanceSuite(options: ProviderSuiteOptions): void {
+  const {descriptor} = options
+  const name = descriptor.name
   const model = options.model ?? 'conformance-model'
   const ask: ChatMessage[] = [{content: 'Say hello.', role: 'user'}]
 
-  describe(`Provider conformance: ${options.name}`, () => {
+  describe(`Provider conformance: ${options.name ?? name}`, () => {
     let fixture: ProviderSuiteFixture | undefined
-    const open = async (startOptions: ProviderSuiteStartOptions = {}) => {
-      await fixture?.close()
-      fixture = await options.start(startOptions)
+    const open = async ({apiKey = SUITE_KEY, idleTimeoutMs, maxRetries = 1, timeoutMs}: ProviderSuiteStartOptions = {}) => {
+      await fixture?.server.close()
+      const server = await options.startServer()
+      fixture = {server, provider: createProvider(descriptor, {apiKey, baseUrl: server.url, extra: {...options.extra}, idleTimeoutMs, maxRetries, timeoutMs})}
       return fixture
     }
 
     afterEach(async () => {
-      await fixture?.close()
+      await fixture?.server.close()
       fixture = undefined
     })
 
@@ -345,7 +369,12 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
         const outcome = await drainStream(provider, ask, {model, signal: controller.signal})
 
-        expectSynapseError(outcome.error, 'INTERRUPTED', 130)
+        expect(expectSynapseError(outcome.error, 'INTERRUPTED', 130).toJSON()).to.deep.equal({
+          code: 'INTERRUPTED',
+          exitCode: 130,
+          message: `The ${name} request was interrupted.`,
+          suggestions: [],
+        })
         expect(outcome.events).to.deep.equal([])
         expect(server.requests).to.have.length(0)
       })
@@ -365,56 +394,164 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
       })
     })
 
+    // A provider that never needs a key (one for a local server) has no such case.
+    if (needsApiKey(descriptor, {extra: {...options.extra}})) {
+      describe('the API key', () => {
+        const variable = descriptor.apiKeyEnv
+        const expected = {
+          code: 'MISSING_API_KEY',
+          exitCode: 1,
+          message: `The ${name} provider needs an API key: ${variable ? `set ${variable}, ` : ''}run "synapse keys set ${name}" or set providers.${name}.api_key in the config.`,
+          suggestions: [
+            ...(descriptor.apiKeyUrl ? [`Create a key at ${descriptor.apiKeyUrl}.`] : []),
+            ...(descriptor.needsApiKey ? [`For a server that needs no key, set ${baseUrlSetting(name)} instead.`] : []),
+          ],
+        }
+        /** The descriptor, counting the calls of its `create`. */
+        const counted = () => {
+          const calls: ProviderSettings[] = []
+          return {calls, descriptor: {...descriptor, create: (settings: ProviderSettings) => (calls.push(settings), descriptor.create(settings))}}
+        }
+
+        it('is refused with MISSING_API_KEY naming the variable and "synapse keys set", before any of the provider’s code runs', () => {
+          const {calls, descriptor: watched} = counted()
+
+          let thrown: unknown
+          try {
+            createProvider(watched, {extra: {...options.extra}})
+          } catch (error) {
+            thrown = error
+          }
+
+          expect(expectSynapseError(thrown, 'MISSING_API_KEY').toJSON()).to.deep.equal(expected)
+          expect(calls).to.deep.equal([])
+        })
+
+        it('counts an empty key as none', () => {
+          const {calls, descriptor: watched} = counted()
+
+          expect(() => createProvider(watched, {apiKey: '', extra: {...options.extra}}))
+            .to.throw(SynapseError)
+            .with.property('code', 'MISSING_API_KEY')
+          expect(calls).to.deep.equal([])
+        })
+      })
+    }
+
     describe('failures', () => {
-      it('maps 401 to PROVIDER_AUTH, quoting the server', async () => {
+      const checkKey = `Check ${descriptor.apiKeyEnv ? `${descriptor.apiKeyEnv} (or providers.${name}.api_key in the config)` : `providers.${name}.api_key`}: the key may be wrong, revoked, or lack access to this model.`
+
+      it('maps 401 to PROVIDER_AUTH, quoting the server, never echoing the key', async () => {
         const {provider, server} = await open()
-        server.enqueue({code: 'invalid_api_key', message: 'Incorrect API key provided.', status: 401, type: 'error'})
+        server.enqueue({code: 'invalid_api_key', message: `Incorrect API key provided: ${SUITE_KEY}. Check it.`, status: 401, type: 'error'})
 
         const outcome = await drainStream(provider, ask, {model})
 
         const error = expectSynapseError(outcome.error, 'PROVIDER_AUTH')
-        expect(error.message).to.include('401').and.include('Incorrect API key provided.')
+        expect(error.toJSON()).to.deep.equal({
+          code: 'PROVIDER_AUTH',
+          exitCode: 1,
+          message: `The ${name} provider rejected the API key (401): Incorrect API key provided: [redacted]. Check it.`,
+          suggestions: [checkKey],
+        })
         expect(outcome.events).to.deep.equal([])
       })
 
-      it('maps 404 to PROVIDER_NOT_FOUND naming the model', async () => {
+      it('maps 403 to PROVIDER_AUTH', async () => {
+        const {provider, server} = await open()
+        server.enqueue({message: 'Your API key does not have permission to use the specified resource.', status: 403, type: 'error'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expect(expectSynapseError(outcome.error, 'PROVIDER_AUTH').message).to.equal(
+          `The ${name} provider rejected the API key (403): Your API key does not have permission to use the specified resource.`,
+        )
+      })
+
+      it('maps 404 to PROVIDER_NOT_FOUND naming the model, and suggests another first', async () => {
         const {provider, server} = await open()
         server.enqueue({code: 'model_not_found', message: `The model ${model} does not exist.`, status: 404, type: 'error'})
 
         const outcome = await drainStream(provider, ask, {model})
 
         const error = expectSynapseError(outcome.error, 'PROVIDER_NOT_FOUND')
-        expect(error.message).to.include('404').and.include(`"${model}"`)
+        expect(error.message).to.equal(`The ${name} provider does not know the model "${model}" (404): The model ${model} does not exist.`)
+        expect(error.suggestions[0]).to.equal('Choose another model with --model.')
       })
 
-      it('maps 429 (after any retries) to PROVIDER_ERROR', async () => {
-        const {provider, server} = await open()
+      it('maps 429 after the retries to PROVIDER_ERROR, and retries as configured', async () => {
+        const {provider, server} = await open({maxRetries: 2})
         server.setDefault({code: 'rate_limit_exceeded', headers: INSTANT_RETRY, message: 'Slow down.', status: 429, type: 'error'})
 
         const outcome = await drainStream(provider, ask, {model})
 
-        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
-        expect(error.message).to.include('429').and.include('Slow down.')
+        expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').toJSON()).to.deep.equal({
+          code: 'PROVIDER_ERROR',
+          exitCode: 1,
+          message: `The ${name} provider rate-limited the request (429) after 2 retries: Slow down.`,
+          suggestions: ['Wait a little, then try again.'],
+        })
+        expect(server.requests.filter(request => request.chat)).to.have.length(3)
       })
 
-      it('maps 500 (after any retries) to PROVIDER_ERROR naming the status', async () => {
+      for (const [status, said] of [
+        [500, 'The server had an error.'],
+        [503, 'The engine is currently overloaded.'],
+      ] as const) {
+        it(`maps ${status} after the retry to PROVIDER_ERROR naming the status`, async () => {
+          const {provider, server} = await open()
+          server.setDefault({headers: INSTANT_RETRY, message: said, status, type: 'error'})
+
+          const outcome = await drainStream(provider, ask, {model})
+
+          expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').toJSON()).to.deep.equal({
+            code: 'PROVIDER_ERROR',
+            exitCode: 1,
+            message: `The ${name} provider failed with HTTP ${status} after 1 retry: ${said}`,
+            suggestions: ['Try again later; the fault is on the server side.'],
+          })
+          expect(server.requests.filter(request => request.chat)).to.have.length(2)
+        })
+      }
+
+      it('maps another 4xx to PROVIDER_ERROR quoting the server', async () => {
         const {provider, server} = await open()
-        server.setDefault({headers: INSTANT_RETRY, message: 'The server had an error.', status: 500, type: 'error'})
+        server.enqueue({message: 'messages: roles must alternate between "user" and "assistant"', status: 400, type: 'error'})
+
+        const outcome = await drainStream(provider, ask, {model})
+
+        expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').toJSON()).to.deep.equal({
+          code: 'PROVIDER_ERROR',
+          exitCode: 1,
+          message: `The ${name} provider refused the request (400): messages: roles must alternate between "user" and "assistant"`,
+          suggestions: [],
+        })
+      })
+
+      it('keeps a long, multi-line server message to one line of 200 characters', async () => {
+        const {provider, server} = await open({maxRetries: 0})
+        server.enqueue({message: `first line\n\n${'x'.repeat(400)}`, status: 500, type: 'error'})
 
         const outcome = await drainStream(provider, ask, {model})
 
         const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
-        expect(error.message).to.include('500').and.include('The server had an error.')
+        const prefix = `The ${name} provider failed with HTTP 500: `
+        expect(error.message).to.equal(`${prefix}first line ${'x'.repeat(200 - 'first line '.length - 1)}…`)
+        expect(error.message.length - prefix.length).to.equal(200)
       })
 
-      it('maps a refused connection to PROVIDER_ERROR naming the server', async () => {
+      it('maps a refused connection to PROVIDER_ERROR naming the server and its setting', async () => {
         const {provider, server} = await open()
         await server.close()
 
         const outcome = await drainStream(provider, ask, {model})
 
-        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
-        expect(error.message).to.include(server.url)
+        expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').toJSON()).to.deep.equal({
+          code: 'PROVIDER_ERROR',
+          exitCode: 1,
+          message: `Could not connect to the ${name} provider at ${server.url} (ECONNREFUSED).`,
+          suggestions: [`Check that the server is running and reachable at ${server.url}.`, `Check ${baseUrlSetting(name)} in the config.`],
+        })
       })
 
       it('maps a response that never starts to a PROVIDER_ERROR timeout naming the timeout and its setting, without retrying it', async () => {
@@ -423,9 +560,12 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
         const outcome = await drainStream(provider, ask, {model})
 
-        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
-        expect(error.message).to.match(/\b250 ms\b|\b0\.25 s\b/)
-        expect(error.suggestions.join(' ')).to.include(`providers.${provider.name}.timeout_ms`)
+        expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').toJSON()).to.deep.equal({
+          code: 'PROVIDER_ERROR',
+          exitCode: 1,
+          message: `The ${name} provider at ${server.url} did not start its reply within 250 ms.`,
+          suggestions: [`Try again; raise providers.${name}.timeout_ms (milliseconds) for a busy server or a model that is still loading.`],
+        })
         expect(outcome.events).to.deep.equal([])
         // The SDKs retry their own timeouts; a limit the user set is the whole wait.
         expect(server.requests.filter(request => request.chat)).to.have.length(1)
@@ -437,10 +577,26 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
         const outcome = await drainStream(provider, ask, {model})
 
-        const error = expectSynapseError(outcome.error, 'PROVIDER_ERROR')
-        expect(error.message).to.match(/\b250 ms\b|\b0\.25 s\b/)
-        expect(error.suggestions.join(' ')).to.include(`providers.${provider.name}.idle_timeout_ms`)
+        expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').toJSON()).to.deep.equal({
+          code: 'PROVIDER_ERROR',
+          exitCode: 1,
+          message: `The ${name} provider at ${server.url} sent nothing for 250 ms in the middle of its reply.`,
+          suggestions: [`Try again; raise providers.${name}.idle_timeout_ms (milliseconds) if the model pauses this long.`],
+        })
         expect(outcome.events).to.deep.equal([{text: 'partial', type: 'delta'}])
+      })
+
+      it('does not take a slow caller for a silent server', async () => {
+        const {provider, server} = await open({idleTimeoutMs: 200})
+        server.enqueue({chunks: ['a', 'b', 'c'], type: 'reply'})
+
+        const deltas: string[] = []
+        for await (const event of provider.stream(ask, {model})) {
+          if (event.type === 'delta') deltas.push(event.text)
+          await sleep(300)
+        }
+
+        expect(deltas).to.deep.equal(['a', 'b', 'c'])
       })
 
       it('maps an HTML page answered with 200 to one PROVIDER_ERROR line naming the server, with no reply', async () => {
@@ -490,7 +646,9 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
         const outcome = await drainStream(provider, ask, {model})
 
-        expectSynapseError(outcome.error, 'PROVIDER_ERROR')
+        expect(expectSynapseError(outcome.error, 'PROVIDER_ERROR').message).to.equal(
+          `The connection to the ${name} provider at ${server.url} broke in the middle of its reply (UND_ERR_SOCKET).`,
+        )
         expect(outcome.events).to.deep.equal([{text: 'kept', type: 'delta'}])
       })
     })

@@ -26,13 +26,16 @@ import type {ChatMessage, ChatRole} from 'synapse-cli'
 
 import {
   HttpFakeChatServer,
+  isRecord,
+  pathOf,
   type RecordedChat,
   type RecordedRequest,
   type ScriptedError,
   type ScriptedReply,
   type ScriptedResponse,
+  scriptedUsage,
   type SseFrames,
-} from '../../../test/fakes/fake-chat-server.js'
+} from 'synapse-cli/testing'
 
 /** The stop reason of a reply that ended normally. */
 export const END_TURN = 'end_turn'
@@ -101,27 +104,8 @@ export class FakeAnthropicServer extends HttpFakeChatServer {
       return
     }
 
-    const script = this.nextResponse()
-    switch (script.type) {
-      case 'error': {
-        this.sendError(res, script)
-        return
-      }
-
-      case 'no-response': {
-        await this.hold(res)
-        return
-      }
-
-      case 'raw': {
-        this.sendRaw(res, script)
-        return
-      }
-
-      case 'reply': {
-        await (request.chat.stream ? this.sendSse(res, this.frames(request.chat, script), script) : this.sendMessage(res, request.chat, script))
-      }
-    }
+    const {chat} = request
+    await this.answerChat(res, chat, script => (chat.stream ? this.sendSse(res, this.frames(chat, script), script) : this.sendMessage(res, chat, script)))
   }
 
   protected parseChat(method: string, path: string, body: unknown): RecordedChat | undefined {
@@ -176,14 +160,7 @@ export class FakeAnthropicServer extends HttpFakeChatServer {
   }
 
   private async sendMessage(res: ServerResponse, chat: RecordedChat, script: ScriptedReply): Promise<void> {
-    // Without a stream there are no pieces to count: a stall or drop happens before any byte.
-    if (script.stallAfterChunks !== undefined) return this.hold(res)
-    if (script.dropAfterChunks !== undefined) {
-      res.socket?.destroy()
-      return
-    }
-
-    if (script.delayMs) await this.pause(script.delayMs)
+    if (await this.stallOrDropWhole(res, script)) return
     const message = this.skeleton(chat, script)
     const text = script.chunks.join('')
     const usage = usageOf(script)
@@ -200,7 +177,7 @@ export class FakeAnthropicServer extends HttpFakeChatServer {
     )
   }
 
-  private sendError(res: ServerResponse, script: ScriptedError): void {
+  protected sendError(res: ServerResponse, script: ScriptedError): void {
     const requestId = `req_fake_${this.nextId()}`
     const error = {
       message: script.message,
@@ -265,14 +242,6 @@ function errorTypeFor(status: number): string {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function pathOf(path: string): string {
-  return path.split('?')[0]
-}
-
 function sse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
 }
@@ -295,8 +264,9 @@ function toChatMessage(message: unknown): ChatMessage {
 
 /** The full usage block as the API reports it; null when the script says to report none. */
 function usageOf(script: ScriptedReply) {
-  if (script.usage === null) return null
-  const {inputTokens, outputTokens} = script.usage ?? {inputTokens: 1, outputTokens: script.chunks.length}
+  const usage = scriptedUsage(script)
+  if (!usage) return null
+  const {inputTokens, outputTokens} = usage
   return {
     cache_creation: null,
     cache_creation_input_tokens: 0,

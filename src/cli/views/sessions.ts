@@ -1,6 +1,6 @@
 import {terminalSafe} from '../../core/terminal-text.js'
 import type {Message, Session, SessionSummary} from '../../store/session-store.js'
-import {type OutputStyle, paint, printable, plural, relativeTime, table, type TableColumn, truncate} from '../output.js'
+import {localTimestamp, type OutputStyle, paint, printable, plural, relativeTime, table, type TableColumn, truncate} from '../output.js'
 
 /** `sessions list --json`: one object per session. */
 export interface SessionListItem {
@@ -83,15 +83,25 @@ export function listFooter(shown: number, total: number): string | undefined {
   return `${shown} of ${plural(total, 'session')} · --all or --limit N`
 }
 
-/** Every stored value is shown with its control characters escaped; bodies keep newlines and tabs. */
-export function renderSession(session: Session, messages: Message[], style: OutputStyle): string[] {
+export interface RenderSessionOptions {
+  /** Renders a reply's Markdown (at a terminal); without it, replies are shown as they were written. */
+  markdown?: (text: string) => string
+}
+
+/**
+ * Every stored value is shown with its control characters escaped; bodies keep newlines and tabs.
+ * Times are local, to the minute (--json has the exact ISO times). What the user wrote is shown as
+ * written; replies are rendered when `options.markdown` is given.
+ */
+export function renderSession(session: Session, messages: Message[], style: OutputStyle, options: RenderSessionOptions = {}): string[] {
   const line = (text: string) => terminalSafe(text)
   const body = (text: string) => terminalSafe(text, {multiline: true})
+  const reply = options.markdown ? (text: string) => options.markdown!(text).replace(/\n$/, '') : body
   const lines = [`${paint(style, 'bold', 'Session')} ${paint(style, 'cyan', session.id)}${session.title ? `  ${paint(style, 'bold', line(session.title))}` : ''}`]
   const facts: string[] = []
   const model = line(modelLabel(session))
   if (model) facts.push(`model ${model}`)
-  facts.push(`created ${session.createdAt.toISOString()}`, `updated ${session.updatedAt.toISOString()}`, plural(messages.length, 'message'))
+  facts.push(`created ${localTimestamp(session.createdAt)}`, `updated ${localTimestamp(session.updatedAt)}`, plural(messages.length, 'message'))
   if (session.kept) facts.push('kept from retention')
   lines.push(paint(style, 'dim', facts.join(' · ')))
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
@@ -101,7 +111,7 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   messages.forEach((message, index) => {
     // A reply stored after another turn's messages (two processes in one session) names its question.
     const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined
-    lines.push('', messageHeader(message, style, question), body(message.content))
+    lines.push('', messageHeader(message, style, question), ...(message.role === 'assistant' ? reply : body)(message.content).split('\n'))
   })
   return lines
 }

@@ -9,10 +9,12 @@ export default class SessionsShow extends StoreCommand {
   static args = {
     id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
   }
-  static description = 'Prints the session’s model, metadata and system prompt, then every message in order.'
+  static description = 'Prints the session’s model, metadata and system prompt, then every message in order. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
   static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B', '<%= config.bin %> <%= command.id %> 01JX4Q2B --last 4', '<%= config.bin %> <%= command.id %> 01JX4Q2B --json | jq \'.messages[].content\'']
   static flags = {
     last: Flags.integer({description: 'Only the last N messages.', min: 0}),
+    pager: Flags.boolean({allowNo: true, default: true, description: 'Page output taller than the terminal (--no-pager: print it all).'}),
+    raw: Flags.boolean({description: 'Show replies as the model wrote them (Markdown), not rendered.'}),
   }
   static summary = 'Show a session and its messages.'
 
@@ -20,7 +22,15 @@ export default class SessionsShow extends StoreCommand {
     const {args, flags} = await this.parse(SessionsShow)
     const session = await this.store.get(args.id)
     const messages = await this.store.messages(session.id, {last: flags.last})
-    for (const line of renderSession(session, messages, this.style)) this.log(line)
-    return {...sessionJson(session), messages: messages.map((m) => messageJson(m))}
+    const result = {...sessionJson(session), messages: messages.map((m) => messageJson(m))}
+    if (this.jsonEnabled()) return result
+    const {style} = this
+    // The renderer and the pager load only for a terminal: a pipe gets the text as it is, never a pager.
+    const renderer = style.terminal && !flags.raw ? await import('../../cli/markdown/index.js') : undefined
+    const markdown = renderer && ((text: string) => renderer.renderMarkdown(text, {style, width: process.stdout.columns}))
+    const lines = renderSession(session, messages, style, {markdown})
+    const paged = style.terminal && (await (await import('../../cli/pager.js')).page(lines, {disabled: !flags.pager}))
+    if (!paged) for (const line of lines) this.log(line)
+    return result
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * What a provider over an HTTP SDK sets up from its settings, written once: the checked time limits,
+ * the endpoint, the key, the options every SDK client gets, and the error translator of a request.
+ * The built-in `openai` provider and the `anthropic` plugin extend it; a subclass writes its request
+ * body, its SDK call and the reading of its SDK's events and errors.
+ */
+import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
+import {type ProviderAdvice, ProviderErrorTranslator, type ProviderFailure, type StreamLimits, sdkTimeout, streamLimits} from './support.js'
+
+/** The client options every SDK gets here, in the names the Stainless-generated SDKs use. */
+export interface SdkClientOptions {
+  baseURL: string
+  /**
+   * The SDK would print its own lines (a malformed event's raw text among them) to stderr; every
+   * failure reaches the user as one translated error instead.
+   */
+  logLevel: 'off'
+  /** Absent: the SDK's own default. */
+  maxRetries?: number
+  /** A backstop behind guardStream's timer (see `sdkTimeout`). */
+  timeout: number
+}
+
+export abstract class SdkProvider<Client extends {maxRetries: number}> implements Provider {
+  readonly defaultModel: string
+  readonly name: string
+  // True private fields: the key must not show up when a provider is logged, inspected or serialised.
+  readonly #apiKey: string | undefined
+  readonly #baseUrl: string
+  #client?: Client
+  readonly #descriptor: ProviderDescriptor
+  readonly #limits: StreamLimits
+  readonly #settings: ProviderSettings
+
+  /** Throws CONFIG_INVALID for time limits that are not positive whole numbers. */
+  constructor(descriptor: ProviderDescriptor, settings: ProviderSettings, defaultBaseUrl: string) {
+    this.defaultModel = descriptor.defaultModel
+    this.name = descriptor.name
+    this.#descriptor = descriptor
+    this.#settings = settings
+    this.#limits = streamLimits(descriptor.name, settings)
+    this.#baseUrl = settings.baseUrl ?? defaultBaseUrl
+    this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
+  }
+
+  /** The configured key; undefined when there is none (core has refused that where a key is needed). */
+  protected get apiKey(): string | undefined {
+    return this.#apiKey
+  }
+
+  protected get baseUrl(): string {
+    return this.#baseUrl
+  }
+
+  protected get extra(): ProviderSettings['extra'] {
+    return this.#settings.extra
+  }
+
+  /** The SDK client, made on the first request by `make` from the options every client gets. */
+  protected client(make: (common: SdkClientOptions) => Client): Client {
+    const {maxRetries} = this.#settings
+    this.#client ??= make({baseURL: this.#baseUrl, logLevel: 'off', ...(maxRetries === undefined ? {} : {maxRetries}), timeout: sdkTimeout(this.#limits)})
+    return this.#client
+  }
+
+  /** The translator of one request through `client`; `read` maps the SDK's errors (see `readStainlessError`). */
+  protected errors(client: Client, options: StreamOptions, read: (error: unknown) => ProviderFailure | undefined, advice?: ProviderAdvice): ProviderErrorTranslator {
+    return new ProviderErrorTranslator({
+      advice,
+      baseUrl: this.#baseUrl,
+      descriptor: this.#descriptor,
+      keyConfigured: this.#apiKey !== undefined,
+      limits: this.#limits,
+      maxRetries: client.maxRetries,
+      model: options.model,
+      read,
+      sentKey: this.#apiKey ?? '',
+      signal: options.signal,
+    })
+  }
+
+  abstract stream(messages: ChatMessage[], options: StreamOptions): AsyncIterable<StreamEvent>
+}
