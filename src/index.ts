@@ -1,4 +1,5 @@
 // The public API for plugin authors and embedders: the ports, their types and the errors.
+export {syncDirectory, writeFileAtomic, writeTemporary} from './core/atomic-write.js'
 export * from './core/errors.js'
 export {newId, normalizeIdPrefix, shortestUniquePrefix} from './core/ids.js'
 export type {LoadedConfig, Settings} from './config/index.js'
