@@ -158,7 +158,7 @@ export class Conversation {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.
         await save(async () => {
-          if (reply === '') await store.updateMessage(userMessage.id, {metadata, status: 'error'})
+          if (reply === '') await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
           else await store.appendReply(sessionId, userMessage.id, {content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'})
         })
       }

@@ -1,8 +1,9 @@
 import type {Interfaces} from '@oclif/core'
 import {existsSync, readdirSync} from 'node:fs'
-import {appendFile, readFile, writeFile} from 'node:fs/promises'
+import {appendFile, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {writeFileAtomic} from '../core/atomic-write.js'
 import {makePrivateDir} from '../core/private-dir.js'
 import {bashScript, zshScript} from './scripts.js'
 import {completionSpec} from './spec.js'
@@ -30,8 +31,9 @@ export async function installValueCompletion(config: Pick<Interfaces.Config, 'bi
   for (const shellDir of [dir, functions, join(functions, 'bash'), join(functions, 'zsh')]) makePrivateDir(shellDir)
   for (const entry of readdirSync(functions, {withFileTypes: true})) if (entry.isDirectory()) makePrivateDir(join(functions, entry.name))
   await Promise.all([
-    writeFile(scripts.bash, bashScript(spec)),
-    writeFile(scripts.zsh, zshScript(spec)),
+    // Whole or not at all: a shell starting meanwhile must never source half a script.
+    writeFileAtomic(scripts.bash, bashScript(spec)),
+    writeFileAtomic(scripts.zsh, zshScript(spec)),
     sourceFrom(join(dir, 'bash_setup'), scripts.bash),
     sourceFrom(join(dir, 'zsh_setup'), scripts.zsh),
   ])

@@ -1,7 +1,8 @@
-import {createHash, randomBytes} from 'node:crypto'
-import {mkdir, open, readFile, realpath, rename, rm} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {mkdir, readFile, realpath} from 'node:fs/promises'
 import path from 'node:path'
 
+import {writeFileAtomic} from '../core/atomic-write.js'
 import {ConfigError} from '../core/errors.js'
 import {displayPath} from './files.js'
 import {isTable} from './values.js'
@@ -84,28 +85,11 @@ export async function readTrustRecord(userDir: string, env: NodeJS.ProcessEnv = 
   return record
 }
 
-/**
- * Replaces the record: written to a temporary file beside it (0600), flushed, then renamed over it,
- * so a crash or a concurrent reader never sees half a record.
- */
+/** Replaces the record whole (core/atomic-write), so a crash or a concurrent reader never sees half a record. */
 export async function writeTrustRecord(userDir: string, record: TrustRecord): Promise<void> {
   await mkdir(userDir, {mode: 0o700, recursive: true})
   const file = path.join(userDir, TRUST_FILE)
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   const sorted = [...record].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const shape: TrustFileShape = {directories: Object.fromEntries(sorted), version: 1}
-  const handle = await open(temporary, 'wx', 0o600)
-  try {
-    await handle.writeFile(`${JSON.stringify(shape, null, 2)}\n`)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-
-  try {
-    await rename(temporary, file)
-  } catch (error) {
-    await rm(temporary, {force: true})
-    throw error
-  }
+  await writeFileAtomic(file, `${JSON.stringify(shape, null, 2)}\n`)
 }

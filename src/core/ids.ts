@@ -5,35 +5,43 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 export const ID_LENGTH = 26
 const ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]+$/
 
-let lastTime = -1
-let lastRandom: number[] = []
-
 /**
- * A ULID: 48 bits of milliseconds then 80 random bits, 26 characters. Ids made by one process sort in
- * creation order even within one millisecond (the random part is incremented), which keeps B-tree
- * inserts at the right edge and makes `ORDER BY id` a creation order.
+ * A ULID maker with its own memory of the last id: 48 bits of milliseconds then 80 random bits, 26
+ * characters. Ids made by one maker sort in creation order even within one millisecond (the random
+ * part is incremented), which keeps B-tree inserts at the right edge and makes `ORDER BY id` a
+ * creation order. When the increment would overflow (2^80 ids in one millisecond, or a random part
+ * drawn near the top), the id moves on to the next millisecond instead of wrapping to a smaller one.
+ * `random` is there for tests, which need the top of the range on demand.
  */
-export function newId(now: number = Date.now()): string {
-  let random: number[]
-  if (now <= lastTime) {
-    random = increment(lastRandom)
-    now = lastTime
-  } else {
-    const bytes = randomBytes(16)
-    random = Array.from({length: 16}, (_, i) => bytes[i] & 31)
+export function idFactory(random: (size: number) => Uint8Array = randomBytes): (now?: number) => string {
+  let lastTime = -1
+  let lastRandom: number[] = []
+  const fresh = () => Array.from(random(16), (byte) => byte & 31)
+  return (now: number = Date.now()) => {
+    let digits: number[] | undefined
+    if (now <= lastTime) {
+      now = lastTime
+      digits = increment(lastRandom)
+      if (!digits) now = lastTime + 1
+    }
+    digits ??= fresh()
+    lastTime = now
+    lastRandom = digits
+    let time = ''
+    let t = now
+    for (let i = 0; i < 10; i++) {
+      time = ALPHABET[t % 32] + time
+      t = Math.floor(t / 32)
+    }
+    return time + digits.map((d) => ALPHABET[d]).join('')
   }
-  lastTime = now
-  lastRandom = random
-  let time = ''
-  let t = now
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time
-    t = Math.floor(t / 32)
-  }
-  return time + random.map((d) => ALPHABET[d]).join('')
 }
 
-function increment(digits: number[]): number[] {
+/** The process's ids: one maker, so every id this process makes is greater than the one before. */
+export const newId = idFactory()
+
+/** The next random part, or undefined when every digit is already the largest. */
+function increment(digits: number[]): number[] | undefined {
   const next = [...digits]
   for (let i = next.length - 1; i >= 0; i--) {
     if (next[i] < 31) {
@@ -42,7 +50,7 @@ function increment(digits: number[]): number[] {
     }
     next[i] = 0
   }
-  return next
+  return undefined
 }
 
 /**

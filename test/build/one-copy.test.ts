@@ -67,7 +67,7 @@ describe('one build, one copy of each module', function () {
     const {files, status, stdout} = synapse(['sessions', 'list', '--json'])
     expect(status).to.equal(0)
     expect(JSON.parse(stdout)).to.deep.equal([])
-    expectOneCopyEach(files, ['src/core/errors.ts', 'src/cli/runtime.ts', 'src/store/typeorm/typeorm-store.ts', 'typeorm', '@oclif/core'])
+    expectOneCopyEach(files, ['src/core/errors.ts', 'src/cli/runtime.ts', 'src/store/store.ts', 'src/store/typeorm/sql-adapter.ts', 'typeorm', '@oclif/core'])
   })
 
   it('a store command on PostgreSQL: the plugin imports synapse-cli and synapse-cli/typeorm from the same files as the CLI', async function () {
@@ -80,7 +80,7 @@ describe('one build, one copy of each module', function () {
     // The plugin did run, and its imports of synapse-cli resolved into the build.
     expect(files).to.include(join(PROJECT_ROOT, 'plugins', 'storage-postgres', 'dist', 'postgres-store.js'))
     expect(files).to.include(join(DIST, 'store', 'typeorm', 'index.js'))
-    expectOneCopyEach(files, ['src/core/errors.ts', 'src/store/typeorm/typeorm-store.ts', 'src/entities/session.ts', 'typeorm', 'reflect-metadata'])
+    expectOneCopyEach(files, ['src/core/errors.ts', 'src/store/store.ts', 'src/store/typeorm/sql-adapter.ts', 'src/entities/session.ts', 'typeorm', 'reflect-metadata'])
   })
 
   it("an error the plugin throws is the CLI's own SynapseError, and the CLI reports it as one", function () {

@@ -1,10 +1,11 @@
 import {randomBytes} from 'node:crypto'
-import {open, rename, unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type Message, MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus, type Metadata, type Session, StorageUnavailableError} from 'synapse-cli'
+import {syncDirectory, writeFileAtomic as atomicWrite, writeTemporary as temporaryWrite, type Message, MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus, type Metadata, type Session, StorageUnavailableError} from 'synapse-cli'
 
 import {describeFsError} from './fs-errors.js'
+
+export {syncDirectory}
 
 /**
  * The file format, version 1: `<dir>/<session id>.json`, pretty-printed UTF-8 JSON
@@ -199,53 +200,21 @@ function metadataOf(value: unknown, fail: Fail): Metadata {
   return value
 }
 
-/**
- * Replaces `dir/name` with `text` so that every reader, and the disk after a crash, sees either the
- * old file or the new one, never a mix: write a private temporary file beside it (0600, O_EXCL),
- * fsync it, rename it over the target, then fsync the directory so the rename itself is durable.
- */
+/** Replaces `dir/name` whole (the core's atomic write: 0600 temporary, fsync, rename, directory fsync). */
 export async function writeFileAtomic(dir: string, name: string, text: string): Promise<void> {
-  const temporary = await writeTemporary(dir, name, text)
   try {
-    await rename(temporary, join(dir, name))
+    await atomicWrite(join(dir, name), text)
   } catch (error) {
-    await unlink(temporary).catch(() => undefined)
     throw describeFsError(error, join(dir, name))
   }
-  await syncDirectory(dir)
 }
 
-/**
- * Writes `text` to a new private temporary file beside `dir/name` (0600, O_EXCL) and fsyncs it;
- * returns its path. On failure nothing is left behind and the error names `dir/name`.
- */
+/** A fsynced private temporary file beside `dir/name`, for a batch to rename later; the error names `dir/name`. */
 export async function writeTemporary(dir: string, name: string, text: string): Promise<string> {
-  const temporary = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    const handle = await open(temporary, 'wx', 0o600)
-    try {
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    return temporary
+    return await temporaryWrite(join(dir, name), text)
   } catch (error) {
-    await unlink(temporary).catch(() => undefined)
     throw describeFsError(error, join(dir, name))
-  }
-}
-
-/** Makes renames and deletions in `dir` durable. Some systems refuse to fsync a directory; nothing more can be done there. */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle
-  try {
-    handle = await open(dir, 'r')
-    await handle.sync()
-  } catch {
-    // EISDIR/EINVAL/EPERM on platforms without directory fsync.
-  } finally {
-    await handle?.close()
   }
 }
 

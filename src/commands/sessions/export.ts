@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {chmodSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {basename, dirname, join, resolve} from 'node:path'
+import {resolve} from 'node:path'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
+import {writeFileAtomic} from '../../core/atomic-write.js'
 import {describePathFailure, InvalidInputError} from '../../core/errors.js'
 import {EXPORT_FORMATS, type ExportFormat, serialize} from '../../transfer/format.js'
 import {collectSnapshots} from '../../transfer/transfer.js'
@@ -46,22 +46,18 @@ export default class SessionsExport extends StoreCommand {
       process.stdout.write(text)
       return
     }
-    const path = writePrivately(flags.output, text)
+    const path = await writePrivately(flags.output, text)
     process.stderr.write(`Exported ${plural(snapshots.length, 'session')} to ${path}\n`)
     return {format, output: path, sessions: snapshots.length}
   }
 }
 
-/** Writes the file whole or not at all, 0600 from the start: an export is as private as the history. */
-function writePrivately(file: string, text: string): string {
+/** Writes the file whole or not at all, 0600 from the start (core/atomic-write): an export is as private as the history. */
+async function writePrivately(file: string, text: string): Promise<string> {
   const target = resolve(file)
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`)
   try {
-    writeFileSync(temporary, text, {flag: 'wx', mode: 0o600})
-    chmodSync(temporary, 0o600)
-    renameSync(temporary, target)
+    await writeFileAtomic(target, text)
   } catch (error) {
-    rmSync(temporary, {force: true})
     throw new InvalidInputError(describePathFailure(error, target, 'write'), {exitCode: 1})
   }
   return target
