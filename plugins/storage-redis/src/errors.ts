@@ -1,3 +1,4 @@
+import {ClientClosedError, ClientOfflineError, ConnectionTimeoutError, SocketClosedUnexpectedlyError} from '@redis/client'
 import {isSynapseError, StorageUnavailableError, SynapseError} from 'synapse-cli'
 
 import type {RedisTarget} from './target.js'
@@ -8,7 +9,7 @@ import type {RedisTarget} from './target.js'
  */
 export function describeRedisError(error: unknown, target: RedisTarget): unknown {
   if (isSynapseError(error)) return error
-  const {code = '', message = String(error), name = ''} = (error ?? {}) as {code?: string; message?: string; name?: string}
+  const {code = '', message = String(error)} = (error ?? {}) as {code?: string; message?: string}
   const reason = scrub(message.split('\n')[0].replace(/\.$/, ''), target.password)
   const at = `Redis at ${target.location}`
   const unavailable = (text: string, suggestions: string[]) => new StorageUnavailableError(text, {cause: error, suggestions})
@@ -16,7 +17,7 @@ export function describeRedisError(error: unknown, target: RedisTarget): unknown
 
   if (code === 'ECONNREFUSED') return unavailable(`Cannot connect to ${at}: connection refused.`, ['Check that redis-server is running and listens on that host and port.', otherwise])
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return unavailable(`Cannot connect to ${at}: unknown host.`, ['Check the host name in the URL.', otherwise])
-  if (code === 'ETIMEDOUT' || name === 'ConnectionTimeoutError') {
+  if (code === 'ETIMEDOUT' || error instanceof ConnectionTimeoutError) {
     return unavailable(`Cannot connect to ${at}: no answer in time.`, ['Check the host, port, firewall and whether the server expects TLS (rediss://); raise ?connect_timeout=<seconds> for a slow network.', otherwise])
   }
   if (/^(WRONGPASS|NOAUTH)\b/.test(reason) || /AUTH.*(without any password|invalid password)/i.test(reason)) {
@@ -30,7 +31,7 @@ export function describeRedisError(error: unknown, target: RedisTarget): unknown
   if (/^(LOADING|BUSY)\b/.test(reason)) {
     return new SynapseError('STORAGE_BUSY', `${at} is busy: ${reason}.`, {cause: error, suggestions: ['Try again in a moment.']})
   }
-  if (code === 'ECONNRESET' || code === 'EPIPE' || name === 'SocketClosedUnexpectedlyError' || name === 'ClientClosedError') {
+  if (code === 'ECONNRESET' || code === 'EPIPE' || error instanceof SocketClosedUnexpectedlyError || error instanceof ClientClosedError || error instanceof ClientOfflineError) {
     return unavailable(`Lost the connection to ${at}: ${reason}.`, ['Try again; check the server’s log if it keeps happening (a TLS server reached with redis:// closes the connection too).', otherwise])
   }
   if (/SSL|TLS|certificate/i.test(reason)) return unavailable(`Cannot connect to ${at}: ${reason}.`, ['Check that the server speaks TLS (rediss://) and that its certificate is trusted (NODE_EXTRA_CA_CERTS).'])

@@ -1,4 +1,4 @@
-import {createClient} from '@redis/client'
+import {ConnectionTimeoutError, createClient} from '@redis/client'
 import {
   type Message,
   type MessagePatch,
@@ -66,14 +66,24 @@ export class RedisStorageAdapter implements StorageAdapter {
     })
     // Every failure reaches the caller through the command that met it; the event only must have a listener.
     client.on('error', () => {})
+    // connectTimeout bounds only the TCP connection; a server that accepts and then says nothing
+    // (a TLS port reached with redis://, a stuck proxy) is bounded by this deadline.
+    let deadline: NodeJS.Timeout | undefined
     try {
-      await client.connect()
-      connected = true
-      // AUTH and SELECT run inside connect(); a PING proves the server answers commands as well.
-      await client.ping()
+      await Promise.race([
+        (async () => {
+          await client.connect()
+          // AUTH and SELECT run inside connect(); a PING proves the server answers commands as well.
+          await client.ping()
+          connected = true
+        })(),
+        new Promise((_resolve, reject) => (deadline = setTimeout(() => reject(new ConnectionTimeoutError()), target.connectTimeoutMs))),
+      ])
     } catch (error) {
       client.destroy()
       throw describeRedisError(error, target)
+    } finally {
+      clearTimeout(deadline)
     }
     return new RedisStorageAdapter(client, target)
   }
