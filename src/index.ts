@@ -24,8 +24,9 @@ export {
 } from './providers/support.js'
 export {REDACTED, redactUrl} from './core/redact.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
-export {MemorySessionStore} from './store/memory-store.js'
+export {applyPatch, MemorySessionStore, MemoryStorageAdapter, summaryOf} from './store/memory-store.js'
 export * from './store/session-store.js'
+export {newestFirst, selectForRetention, SessionStore} from './store/store.js'
 // The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.
 export {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, checkSnapshotBatch, closedStoreError, MAX_RESTORED_POSITION, MAX_STORED_INTEGER, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store/store-helpers.js'
 export type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'

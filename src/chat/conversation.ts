@@ -1,6 +1,8 @@
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
-import type {Message, Session, SessionStore} from '../store/session-store.js'
+import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import {MemorySessionStore} from '../store/memory-store.js'
+import {newSessionRecord} from '../store/store-helpers.js'
 import {buildContext, type ContextBudget} from './context.js'
 
 export interface TurnOptions {
@@ -32,6 +34,13 @@ export interface TurnResult {
   usage: Usage
 }
 
+const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+
+/** A store that cannot be written now (locked past the timeout, read-only, full): a reason to go on unsaved, not to fail. */
+export function isStorageFailure(error: unknown): boolean {
+  return isSynapseError(error) && STORAGE_FAILURES.has(error.code)
+}
+
 export interface ConversationOptions {
   budget: ContextBudget
   /** Whether `store` keeps what it is given beyond this process (false for --no-save). */
@@ -39,6 +48,11 @@ export interface ConversationOptions {
   provider: Provider
   session: Session
   store: SessionStore
+  /**
+   * false: `session` is not in the store yet and is created there by the first turn, so that a
+   * conversation left without one (`synapse -r`, then /exit) leaves no empty session. Default true.
+   */
+  stored?: boolean
 }
 
 /**
@@ -56,10 +70,28 @@ export interface ConversationOptions {
 export class Conversation {
   session: Session
   private readonly options: ConversationOptions
+  private stored: boolean
 
   constructor(options: ConversationOptions) {
     this.options = options
     this.session = options.session
+    this.stored = options.stored ?? true
+  }
+
+  /** Deletes the session's messages, keeping the session; how many went. */
+  async clear(): Promise<number> {
+    return this.stored ? this.options.store.clear(this.session.id) : 0
+  }
+
+  /** The session's messages, in order; none before the first turn of a session not stored yet. */
+  async messages(options?: LoadOptions): Promise<Message[]> {
+    return this.stored ? this.options.store.messages(this.session.id, options) : []
+  }
+
+  /** The session as the store has it now: another process may have renamed it. */
+  async refresh(): Promise<Session> {
+    if (this.stored && this.options.persistent) this.session = await this.options.store.get(this.session.id)
+    return this.session
   }
 
   get store(): SessionStore {
@@ -67,9 +99,9 @@ export class Conversation {
   }
 
   async send(turn: TurnOptions): Promise<TurnResult> {
+    let saveError: unknown = await this.ensureStored()
     const {budget, provider, store} = this.options
     const sessionId = this.session.id
-    let saveError: unknown
     const save = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
       try {
         return await work()
@@ -126,7 +158,7 @@ export class Conversation {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.
         await save(async () => {
-          if (reply === '') await store.updateMessage(userMessage.id, {metadata, status: 'error'})
+          if (reply === '') await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
           else await store.appendReply(sessionId, userMessage.id, {content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'})
         })
       }
@@ -135,22 +167,47 @@ export class Conversation {
     }
   }
 
-  /** Continues in a fresh session with the same provider, model and system prompt. */
+  /** Continues in a fresh session with the same provider, model and system prompt, stored at its first turn. */
   async startNew(): Promise<Session> {
     const {model, provider, systemPrompt} = this.session
-    this.session = await this.options.store.create({model, provider, systemPrompt})
+    this.session = newSessionRecord({model, provider, systemPrompt}, new Date())
+    this.stored = false
     return this.session
   }
 
   /** Switches the model (and provider) that later turns use, and remembers it on the session. */
   async use(provider: Provider, model: string): Promise<void> {
     this.options.provider = provider
-    if (this.options.persistent) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
+    if (this.options.persistent && this.stored) this.session = await this.options.store.update(this.session.id, {model, provider: provider.name})
     else this.session = {...this.session, model, provider: provider.name}
   }
 
   get provider(): Provider {
     return this.options.provider
+  }
+
+  /**
+   * Creates the session in the store, with the id it has had from the start, if it is not there
+   * yet. A store that cannot be written moves the conversation into memory, as startConversation
+   * does for one that cannot be opened: the turns keep their context, and the failure is returned
+   * for the first turn to report as not saved.
+   */
+  private async ensureStored(): Promise<unknown> {
+    if (this.stored) return undefined
+    const {id, metadata, model, provider, systemPrompt, title} = this.session
+    const fields = {id, metadata, model, provider, systemPrompt, title}
+    try {
+      this.session = await this.options.store.create(fields)
+      this.stored = true
+      return undefined
+    } catch (error) {
+      if (!isStorageFailure(error)) throw error
+      const memory = new MemorySessionStore()
+      this.session = await memory.create(fields)
+      Object.assign(this.options, {persistent: false, store: memory})
+      this.stored = true
+      return error
+    }
   }
 
   private result(parts: {

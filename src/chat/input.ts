@@ -32,3 +32,90 @@ export function composePrompt(argumentText: string, piped: string | undefined): 
     suggestions: ['Example: synapse "Explain WAL mode in SQLite"'],
   })
 }
+
+/** The line that opens and closes a block of several lines in the REPL. */
+export const BLOCK_DELIMITER = '"""'
+
+/** One line as the REPL reads it: ended by the user's Enter, or by a newline inside a bracketed paste. */
+export interface InputLine {
+  pasted: boolean
+  text: string
+}
+
+/** What the user means to send: one prompt or one slash command, perhaps of several lines. */
+export interface ComposedMessage {
+  /** Holds pasted or recalled text, which is sent as it is: never read as a slash command. */
+  literal: boolean
+  text: string
+}
+
+/**
+ * Puts the lines of one message together. A pasted line never ends a message, so a paste waits for
+ * the Enter after it; `"""` on a line of its own opens a block that the next such line closes; a
+ * typed line ending in a backslash goes on in the next line (the backslash becomes the newline).
+ * Pasted text is taken as it is: a `"""` or a trailing backslash inside a paste is only text.
+ */
+export class MessageComposer {
+  private block = false
+  private lines: string[] = []
+  private literal = false
+
+  /** Something was started and not sent yet. */
+  get pending(): boolean {
+    return this.block || this.lines.length > 0
+  }
+
+  /** The message this line completes, or undefined while more lines belong to it. */
+  feed(line: InputLine): ComposedMessage | undefined {
+    // A line holding newlines is a multi-line entry recalled from the history: whole and literal.
+    const literal = line.pasted || line.text.includes('\n')
+    const delimiter = !literal && line.text.trim() === BLOCK_DELIMITER
+    if (this.block) {
+      if (delimiter) return this.take()
+      this.add(line.text, literal)
+      return undefined
+    }
+
+    if (line.pasted) {
+      this.add(line.text, true)
+      return undefined
+    }
+
+    if (delimiter && this.lines.length === 0) {
+      this.block = true
+      return undefined
+    }
+
+    if (!literal && line.text.endsWith('\\')) {
+      this.add(line.text.slice(0, -1), false)
+      return undefined
+    }
+
+    this.add(line.text, literal)
+    return this.take()
+  }
+
+  /** Forgets what was started (Ctrl-C). */
+  reset(): void {
+    this.block = false
+    this.lines = []
+    this.literal = false
+  }
+
+  private add(text: string, literal: boolean): void {
+    this.lines.push(text)
+    this.literal ||= literal
+  }
+
+  private take(): ComposedMessage {
+    const message = {literal: this.literal, text: tidy(this.lines)}
+    this.reset()
+    return message
+  }
+}
+
+/** One line is trimmed; several keep the first line's indentation (pasted code) but lose blank lines around them. */
+function tidy(lines: string[]): string {
+  const text = lines.join('\n')
+  return text.includes('\n') ? text.replace(/^(?:[ \t]*\n)+/, '').trimEnd() : text.trim()
+}

@@ -1,5 +1,3 @@
-import {createInterface} from 'node:readline'
-
 import {type OutputStyle, paint, plural} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
 import {isSynapseError} from '../core/errors.js'
@@ -7,6 +5,8 @@ import {terminalSafe} from '../core/terminal-text.js'
 import {applyRetention} from '../core/retention.js'
 import type {Message} from '../store/session-store.js'
 import type {Conversation} from './conversation.js'
+import type {ReplHistory} from './repl-history.js'
+import {ReplInput} from './repl-input.js'
 
 export interface ReplOptions {
   /** How often retention runs during a long session (auto_cleanup). Default 10 minutes. */
@@ -14,6 +14,8 @@ export interface ReplOptions {
   config: LoadedConfig
   conversation: Conversation
   errors?: NodeJS.WritableStream
+  /** What the up arrow offers, and where new entries go; this run's only by default. */
+  history?: ReplHistory
   input?: NodeJS.ReadableStream & {isTTY?: boolean}
   maxTokens?: number
   model: string
@@ -43,11 +45,16 @@ const HELP = [
 
 const RESUME_MESSAGES = 6
 
+/** What TAB completes: every command HELP lists, and the alias. */
+const COMMAND_NAMES = [...HELP.map(([usage]) => usage.split(' ')[0]), '/quit']
+
 /**
- * The interactive loop. Lines are prompts, or slash commands. Ctrl-C during a reply stops it and
- * keeps what arrived (saved as interrupted); the loop goes on. Ctrl-C at the prompt, or a second one
- * during the same reply, leaves. Works the same on a terminal and on a pipe (how tests drive it),
- * but prints prompts only on a terminal.
+ * The interactive loop. Messages are prompts, or slash commands; a message is a line, a paste, a
+ * `"""` block or lines continued with a trailing backslash (see ReplInput). Ctrl-C during a reply
+ * stops it and keeps what arrived (saved as interrupted); the loop goes on. Ctrl-C at the prompt
+ * drops what was typed; on an empty prompt, or a second time during the same reply, it leaves.
+ * Works the same on a terminal and on a pipe (how tests drive it), but prints prompts, asks before
+ * /clear and keeps a history only on a terminal.
  */
 export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   const input = options.input ?? process.stdin
@@ -66,38 +73,58 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   let lastCleanup = Date.now()
   const cleanupInterval = options.cleanupIntervalMs ?? 10 * 60_000
 
-  const rl = createInterface({input, output: terminal ? output : undefined, prompt: paint(style, 'green', '> '), terminal})
-  // Taken before the first await: readline drops lines that arrive before anyone iterates, and a
-  // pipe delivers them at once.
-  const lines = rl[Symbol.asyncIterator]()
+  const reader = new ReplInput({
+    commands: COMMAND_NAMES,
+    continuationPrompt: paint(style, 'green', '… '),
+    history: options.history,
+    input,
+    output,
+    prompt: paint(style, 'green', '> '),
+    terminal,
+  })
+  // Leaving from the prompt (Ctrl-D, Ctrl-C) leaves the cursor after it: the shell's prompt needs a line of its own.
+  let endLineOnLeaving = false
   const leave = (code: number) => {
     exitCode = code
     leaving = true
-    rl.close()
+    reader.close()
   }
   const onInterrupt = () => {
-    if (!current) return leave(130)
+    if (!current) {
+      if (reader.discard()) return
+      endLineOnLeaving = true
+      return leave(130)
+    }
     interruptsThisTurn++
     if (interruptsThisTurn === 1) current.abort()
     else leave(130)
   }
-  rl.on('SIGINT', onInterrupt)
+  reader.onInterrupt(onInterrupt)
   process.on('SIGINT', onInterrupt)
 
   const describe = () => terminalSafe(`session ${conversation.session.id} · ${conversation.provider.name}/${model}`)
   say(paint(style, 'dim', `synapse · ${describe()} · /help for commands, /exit or Ctrl-D to leave`))
   if (options.resumed) {
-    const recent = await conversation.store.messages(conversation.session.id, {last: RESUME_MESSAGES})
+    const recent = await conversation.messages({last: RESUME_MESSAGES})
     for (const message of recent) say(formatMessage(message, style))
   }
 
   const commands: Record<string, (argument: string) => Promise<void> | void> = {
     async clear() {
-      const cleared = await conversation.store.clear(conversation.session.id)
+      // A script that pipes /clear in means it; a person at a terminal may have mistyped.
+      if (terminal) {
+        const count = (await conversation.messages()).length
+        if (count > 0) {
+          const answer = await reader.ask(`Delete the ${plural(count, 'message')} of this session? [y/N] `)
+          if (!/^y(es)?$/i.test(answer?.trim() ?? '')) return void say('Nothing deleted.')
+        }
+      }
+
+      const cleared = await conversation.clear()
       say(`Cleared ${plural(cleared, 'message')}.`)
     },
     async count() {
-      const messages = await conversation.store.messages(conversation.session.id)
+      const messages = await conversation.messages()
       say(`${plural(messages.length, 'message')} in this session.`)
     },
     exit: () => leave(0),
@@ -105,7 +132,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       for (const [name, what] of HELP) say(`${name.padEnd(12)} ${what}`)
     },
     async history() {
-      const messages = await conversation.store.messages(conversation.session.id)
+      const messages = await conversation.messages()
       if (messages.length === 0) say('No messages yet.')
       for (const message of messages) say(formatMessage(message, style))
     },
@@ -121,17 +148,25 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     quit: () => leave(0),
     async session() {
-      const {session} = conversation
-      const count = (await conversation.store.messages(session.id)).length
+      // Read again: the title may have been set since, with `synapse sessions rename` in another shell.
+      const session = await conversation.refresh()
+      const count = (await conversation.messages()).length
       say(terminalSafe(`Session ${session.id}${session.title ? ` "${session.title}"` : ''} · ${conversation.provider.name}/${model} · ${plural(count, 'message')}`))
     },
   }
 
   try {
-    if (terminal) rl.prompt()
-    for await (const line of {[Symbol.asyncIterator]: () => lines}) {
-      const text = line.trim()
-      if (text.startsWith('/')) {
+    for (;;) {
+      const message = await reader.next()
+      if (message === undefined) {
+        if (leaving) break
+        endLineOnLeaving = true
+        if (reader.unfinished) warn(paint(style, 'yellow', 'The unfinished message was not sent.'))
+        break
+      }
+
+      const {text} = message
+      if (text.startsWith('/') && !message.literal) {
         const [name, ...rest] = text.slice(1).split(/\s+/)
         const command = commands[name.toLowerCase()]
         try {
@@ -143,15 +178,16 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       } else if (text !== '') {
         await turn(text)
       }
+
       // Lines already read from a pipe stay queued after the input closes; only leaving stops them.
       if (leaving) break
-      if (terminal) rl.prompt()
     }
   } finally {
-    rl.off('SIGINT', onInterrupt)
     process.off('SIGINT', onInterrupt)
-    rl.close()
+    reader.close()
+    if (terminal && endLineOnLeaving) output.write('\n')
   }
+
   return {exitCode, turns}
 
   async function turn(prompt: string): Promise<void> {

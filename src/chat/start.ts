@@ -1,16 +1,17 @@
 import type {LoadedConfig} from '../config/index.js'
-import {type ErrorCode, InvalidInputError, isSynapseError, SynapseError} from '../core/errors.js'
+import {InvalidInputError, isSynapseError, SynapseError} from '../core/errors.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
 import {MemorySessionStore} from '../store/memory-store.js'
-import type {Message, Session, SessionStore} from '../store/session-store.js'
-import {Conversation} from './conversation.js'
-
-const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+import type {Message, Session, SessionPatch, SessionStore} from '../store/session-store.js'
+import {newSessionRecord} from '../store/store-helpers.js'
+import {Conversation, isStorageFailure} from './conversation.js'
 
 export interface StartOptions {
   continueLatest?: boolean
+  /** A new session is created in the store by its first turn, not now (the REPL, which may be left without one). */
+  createLazily?: boolean
   model?: string
   provider?: string
   /** false: nothing is written; history of a continued session is read but not added to. */
@@ -80,15 +81,20 @@ export async function startConversation(context: StartContext, options: StartOpt
 
   let notSavedBecause = options.save ? context.openError : undefined
   if (options.save && realStore) {
+    if (!existing && options.createLazily) {
+      const session = newSessionRecord(fields, new Date())
+      return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore, stored: false}), model}
+    }
+
     try {
       const session = existing
-        ? await realStore.update(existing.id, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
+        ? await updateIfChanged(realStore, existing, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
         : await realStore.create(fields)
       return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
     } catch (error) {
       // A database that cannot be written (locked past the timeout, read-only, full) must not cost
       // the user the reply: the turn runs in memory and the caller warns that it was not saved.
-      if (!isSynapseError(error) || !STORAGE_FAILURES.has(error.code)) throw error
+      if (!isStorageFailure(error)) throw error
       notSavedBecause = error
     }
   }
@@ -106,6 +112,12 @@ export async function startConversation(context: StartContext, options: StartOpt
     model,
     ...(notSavedBecause === undefined ? {} : {notSavedBecause}),
   }
+}
+
+/** Opening a session as it is writes nothing, so its updatedAt (its place in lists, in -c, in retention) stays. */
+async function updateIfChanged(store: SessionStore, session: Session, patch: SessionPatch): Promise<Session> {
+  const changed = (Object.keys(patch) as Array<keyof SessionPatch>).some((key) => patch[key] !== session[key])
+  return changed ? store.update(session.id, patch) : session
 }
 
 /** The store, read-only, for a continued session whose database could not be opened for writing. */

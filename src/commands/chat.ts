@@ -73,15 +73,21 @@ export default class Chat extends StoreCommand {
     for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
     const started = await startConversation(
       {config: runtime.config, openError: runtime.openError, openReadOnly: runtime.openReadOnly, registry, store: runtime.openError ? undefined : runtime.store},
-      {continueLatest: flags.continue, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
+      {continueLatest: flags.continue, createLazily: flags.repl, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
     )
     if (started.notSavedBecause !== undefined) this.warnNotSaved(started.notSavedBecause)
 
     if (flags.repl) {
       const {runRepl} = await import('../chat/repl.js')
+      const {ReplHistory, replHistoryPath} = await import('../chat/repl-history.js')
+      // Only what a person types is worth recalling; --no-save writes nothing, not even this.
+      const history = process.stdin.isTTY
+        ? ReplHistory.load(replHistoryPath(), {onError: (error) => this.warnHistory(error), persist: flags.save})
+        : undefined
       const outcome = await runRepl({
         config: runtime.config,
         conversation: started.conversation,
+        history,
         maxTokens: flags['max-tokens'],
         model: started.model,
         resumed: Boolean(flags.continue || flags.session),
@@ -157,6 +163,11 @@ export default class Chat extends StoreCommand {
     if (result.usage.inputTokens !== null) parts.push(`${result.usage.inputTokens}→${result.usage.outputTokens ?? '?'} tokens`)
     parts.push(`${result.omitted} earlier ${result.omitted === 1 ? 'message' : 'messages'} left out of the context`)
     process.stderr.write(`${paint(this.errorStyle, 'dim', terminalSafe(parts.join(' · ')))}\n`)
+  }
+
+  private warnHistory(error: unknown): void {
+    const why = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} the REPL history is not kept: ${why}\n`)
   }
 
   private warnNotSaved(reason: unknown): void {

@@ -60,9 +60,9 @@ export interface ProviderOptionSpec extends ValueSpec {
 export const COMMON_PROVIDER_OPTIONS: readonly ProviderOptionSpec[] = [
   {description: 'The API key (the provider\'s environment variable wins over it)', name: 'api_key', type: 'string'},
   {description: 'The endpoint, e.g. a local compatible server or a proxy', name: 'base_url', type: 'url'},
+  {description: 'The longest silence once the reply has started (default 60000)', max: 2_147_483_647, min: 1, name: 'idle_timeout_ms', type: 'integer'},
   {description: 'How often a failed request (429, 5xx, connection errors) is retried', max: 10, min: 0, name: 'max_retries', type: 'integer'},
   {description: 'How long a request may wait for the reply to start, retries included (default 120000)', max: 2_147_483_647, min: 1, name: 'timeout_ms', type: 'integer'},
-  {description: 'The longest silence once the reply has started (default 60000)', max: 2_147_483_647, min: 1, name: 'idle_timeout_ms', type: 'integer'},
 ]
 
 const COMMON_BY_NAME = new Map(COMMON_PROVIDER_OPTIONS.map((option) => [option.name, option]))

@@ -1,264 +1,135 @@
-import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
-import {normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
-import {
-  type ListOptions,
-  type LoadOptions,
-  type Message,
-  type MessagePatch,
-  type NewMessage,
-  type NewSession,
-  PREVIEW_LENGTH,
-  type PruneResult,
-  type RetentionPolicy,
-  type Session,
-  type SessionPatch,
-  type SessionSnapshot,
-  type SessionStore,
-  type SessionSummary,
-  type StoreOptions,
-} from './session-store.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
+import {PREVIEW_LENGTH, type Message, type MessagePatch, type Session, type SessionPatch, type SessionSnapshot, type StoreOptions} from './session-store.js'
+import type {Missing, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './storage-adapter.js'
+import {SessionStore} from './store.js'
 
 interface Entry {
   messages: Message[]
-  nextPosition: number
   session: Session
 }
 
 /**
  * The reference adapter: the whole contract in plain data structures, nothing persisted. Fast tests
- * use it, and it is what `:memory:`-style experiments would want. Returned objects are copies, so a
- * caller mutating one cannot change what the store holds.
+ * use it. Every method does its work without an `await` in between, so each is atomic in this
+ * process, which is the only one that sees it. It returns the records it keeps; the core copies.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemoryStorageAdapter implements StorageAdapter {
   readonly backend = 'memory'
-  private closed = false
-  private readonly clock: () => Date
   private readonly entries = new Map<string, Entry>()
-  private readonly messageIndex = new Map<string, Message>()
 
-  constructor(options: StoreOptions = {}) {
-    this.clock = monotonicClock(options.clock)
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
+    const entry = this.entries.get(sessionId)
+    if (!entry) return {missing: 'session'}
+    const question = options.completes === undefined ? undefined : entry.messages.find((m) => m.id === options.completes)
+    if (options.completes !== undefined && !question) return {missing: 'message'}
+    if (question) question.status = 'complete'
+    let position = entry.messages.length === 0 ? 0 : entry.messages.at(-1)!.position + 1
+    const added = messages.map((m) => ({...m, position: position++}))
+    entry.messages.push(...added)
+    if (added.length > 0) entry.session.updatedAt = options.updatedAt
+    return added
   }
 
-  async append(sessionId: string, messages: NewMessage[]): Promise<Message[]> {
-    const entry = this.entry(sessionId)
-    checkNewMessages(messages)
-    const now = this.clock()
-    const added = messages.map((input) => newMessageRecord(input, sessionId, entry.nextPosition++, now))
-    for (const message of added) {
-      entry.messages.push(message)
-      this.messageIndex.set(message.id, message)
-    }
-    if (added.length > 0) entry.session.updatedAt = now
-    return added.map((m) => copyMessage(m))
-  }
-
-  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
-    const entry = this.entry(sessionId)
-    checkNewMessages([reply])
-    const question = entry.messages.find((m) => m.id === questionId)
-    if (!question) throw new MessageNotFoundError(questionId)
-    const now = this.clock()
-    const added = newMessageRecord({...reply, replyTo: questionId}, sessionId, entry.nextPosition++, now)
-    question.status = 'complete'
-    entry.messages.push(added)
-    this.messageIndex.set(added.id, added)
-    entry.session.updatedAt = now
-    return copyMessage(added)
-  }
-
-  async clear(sessionId: string): Promise<number> {
-    const entry = this.entry(sessionId)
+  async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
+    const entry = this.entries.get(sessionId)
+    if (!entry) return undefined
     const count = entry.messages.length
-    for (const message of entry.messages) this.messageIndex.delete(message.id)
     entry.messages = []
-    entry.session.updatedAt = this.clock()
+    entry.session.updatedAt = updatedAt
     return count
   }
 
-  async close(): Promise<void> {
-    this.closed = true
-  }
+  async close(): Promise<void> {}
 
-  async count(): Promise<number> {
-    this.open()
+  async countSessions(): Promise<number> {
     return this.entries.size
   }
 
-  async create(input: NewSession = {}): Promise<Session> {
-    this.open()
-    const now = this.clock()
-    const session = newSessionRecord(input, now)
-    if (this.entries.has(session.id)) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-    this.entries.set(session.id, {messages: [], nextPosition: 0, session})
-    return copySession(session)
-  }
-
-  async delete(sessionIds: string[]): Promise<number> {
-    this.open()
-    let deleted = 0
-    for (const id of new Set(sessionIds)) {
+  async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
+    const due = targets.filter(({id, updatedAt}) => {
       const entry = this.entries.get(id)
-      if (!entry) continue
-      for (const message of entry.messages) this.messageIndex.delete(message.id)
-      this.entries.delete(id)
-      deleted++
-    }
-    return deleted
+      return entry !== undefined && (updatedAt === undefined || entry.session.updatedAt.getTime() === updatedAt.getTime())
+    })
+    for (const {id} of due) this.entries.delete(id)
+    return due.map(({id}) => id)
   }
 
-  async get(idOrPrefix: string): Promise<Session> {
-    this.open()
-    const prefix = normalizeIdPrefix(idOrPrefix)
-    if (!prefix) throw new SessionNotFoundError(idOrPrefix)
-    const exact = this.entries.get(prefix)
-    if (exact) return copySession(exact.session)
-    const matches = [...this.entries.keys()].filter((id) => id.startsWith(prefix)).sort()
-    if (matches.length === 0) throw new SessionNotFoundError(idOrPrefix)
-    if (matches.length > 1) throw new AmbiguousSessionIdError(idOrPrefix, matches)
-    return copySession(this.entries.get(matches[0])!.session)
+  async insertSession(session: Session): Promise<boolean> {
+    if (this.entries.has(session.id)) return false
+    this.entries.set(session.id, {messages: [], session})
+    return true
   }
 
-  async latest(): Promise<Session | undefined> {
-    this.open()
-    const [first] = this.ordered()
-    return first ? copySession(first.session) : undefined
+  async readMessages(sessionId: string, options: {last?: number}): Promise<Message[] | undefined> {
+    const all = this.entries.get(sessionId)?.messages
+    if (!all || options.last === undefined) return all
+    return options.last === 0 ? [] : all.slice(-options.last)
   }
 
-  async list(options: ListOptions = {}): Promise<SessionSummary[]> {
-    this.open()
-    const {limit, offset} = pageOf(options)
-    const byId = [...this.entries.keys()].sort()
-    return this.ordered()
-      .slice(offset, offset + limit)
-      .map((entry) => this.summarize(entry, byId))
-  }
-
-  async messages(sessionId: string, options: LoadOptions = {}): Promise<Message[]> {
-    const entry = this.entry(sessionId)
-    checkLast(options.last)
-    const all = entry.messages
-    const selected = options.last === undefined ? all : options.last === 0 ? [] : all.slice(-options.last)
-    return selected.map((m) => copyMessage(m))
-  }
-
-  async prune(policy: RetentionPolicy): Promise<PruneResult> {
-    this.open()
-    checkPolicy(policy)
-    const ordered = this.ordered()
-    const doomed = new Set<Entry>()
-    if (policy.olderThan) {
-      for (const entry of ordered) if (entry.session.updatedAt < policy.olderThan) doomed.add(entry)
-    }
-    if (policy.maxSessions !== undefined) {
-      const survivors = ordered.filter((entry) => !doomed.has(entry))
-      for (const entry of survivors.slice(policy.maxSessions)) doomed.add(entry)
-    }
-    const byId = [...this.entries.keys()].sort()
-    const deleted = ordered
-      .filter((entry) => doomed.has(entry))
-      .reverse()
-      .map((entry) => this.summarize(entry, byId))
-    if (!policy.dryRun) await this.delete(deleted.map((s) => s.id))
-    return {deleted, dryRun: policy.dryRun ?? false}
-  }
-
-  async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
-    const [session] = await this.restoreAll([snapshot], options)
-    return session
+  async readSession(sessionId: string): Promise<Session | undefined> {
+    return this.entries.get(sessionId)?.session
   }
 
   /** Everything is checked before the first change, and nothing after it can fail: all or none. */
-  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
-    this.open()
-    checkSnapshotBatch(snapshots)
-    const replaced = new Set<string>()
-    for (const {session} of snapshots) {
-      if (!this.entries.has(session.id)) continue
-      if (!options.replace) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-      replaced.add(session.id)
-    }
-    for (const {messages} of snapshots) {
-      const taken = messages.find((m) => {
-        const holder = this.messageIndex.get(m.id)
-        return holder !== undefined && !replaced.has(holder.sessionId)
-      })
-      if (taken) throw new InvalidInputError(`A message with the id ${taken.id} already exists.`)
-    }
-    await this.delete([...replaced])
-    return snapshots.map(({messages, session}) => {
-      const entry: Entry = {
-        messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
-        nextPosition: messages.length === 0 ? 0 : messages.at(-1)!.position + 1,
-        session: copySession(session),
-      }
-      this.entries.set(session.id, entry)
-      for (const message of entry.messages) this.messageIndex.set(message.id, message)
-      return copySession(session)
-    })
+  async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
+    const batch = new Set(snapshots.map(({session}) => session.id))
+    for (const id of batch) if (this.entries.has(id) && !options.replace) return {id, taken: 'session'}
+    const taken = new Set<string>()
+    for (const [id, entry] of this.entries) if (!batch.has(id)) for (const m of entry.messages) taken.add(m.id)
+    for (const {messages} of snapshots) for (const m of messages) if (taken.has(m.id)) return {id: m.id, taken: 'message'}
+    for (const {messages, session} of snapshots) this.entries.set(session.id, {messages, session})
+    return undefined
   }
 
-  async update(sessionId: string, patch: SessionPatch): Promise<Session> {
-    const entry = this.entry(sessionId)
-    const session = entry.session
-    if (patch.title !== undefined) session.title = patch.title
-    if (patch.metadata !== undefined) session.metadata = structuredClone(patch.metadata)
-    if (patch.model !== undefined) session.model = patch.model
-    if (patch.provider !== undefined) session.provider = patch.provider
-    if (patch.systemPrompt !== undefined) session.systemPrompt = patch.systemPrompt
-    session.updatedAt = this.clock()
-    return copySession(session)
+  async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    return [...this.entries.keys()]
+      .filter((id) => id.startsWith(prefix))
+      .sort()
+      .slice(0, limit)
   }
 
-  async updateMessage(messageId: string, patch: MessagePatch): Promise<Message> {
-    this.open()
-    checkMessagePatch(patch)
-    const message = this.messageIndex.get(messageId)
-    if (!message) throw new MessageNotFoundError(messageId)
-    const {metadata, ...rest} = patch
-    for (const [key, value] of Object.entries(rest)) {
-      if (value !== undefined) (message as unknown as Record<string, unknown>)[key] = value
-    }
-    if (metadata !== undefined) message.metadata = structuredClone(metadata)
-    this.entries.get(message.sessionId)!.session.updatedAt = this.clock()
-    return copyMessage(message)
+  async summaries(): Promise<StoredSummary[]> {
+    return [...this.entries.values()].map(({messages, session}) => summaryOf(session, messages))
   }
 
-  private entry(sessionId: string): Entry {
-    this.open()
+  async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
     const entry = this.entries.get(sessionId)
-    if (!entry) throw new SessionNotFoundError(sessionId)
-    return entry
+    if (!entry) return {missing: 'session'}
+    const message = entry.messages.find((m) => m.id === messageId)
+    if (!message) return {missing: 'message'}
+    applyPatch(message, patch)
+    entry.session.updatedAt = updatedAt
+    return message
   }
 
-  private open(): void {
-    if (this.closed) throw closedStoreError(this.backend)
-  }
-
-  private summarize(entry: Entry, sortedIds: string[]): SessionSummary {
-    const firstUser = entry.messages.find((m) => m.role === 'user')
-    const at = sortedIds.indexOf(entry.session.id)
-    return {
-      ...copySession(entry.session),
-      messageCount: entry.messages.length,
-      preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null,
-      shortId: shortestUniquePrefix(entry.session.id, [sortedIds[at - 1], sortedIds[at + 1]]),
-    }
-  }
-
-  private ordered(): Entry[] {
-    return [...this.entries.values()].sort(
-      (a, b) => b.session.updatedAt.getTime() - a.session.updatedAt.getTime() || (a.session.id < b.session.id ? 1 : -1),
-    )
+  async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
+    const session = this.entries.get(sessionId)?.session
+    if (!session) return undefined
+    applyPatch(session, patch)
+    if (updatedAt) session.updatedAt = updatedAt
+    return session
   }
 }
 
-
-function copySession(session: Session): Session {
-  return {...session, createdAt: new Date(session.createdAt), metadata: structuredClone(session.metadata), updatedAt: new Date(session.updatedAt)}
+/** A store in memory, nothing persisted: what fast tests and a chat without a database use. */
+export class MemorySessionStore extends SessionStore {
+  constructor(options: StoreOptions = {}) {
+    super(new MemoryStorageAdapter(), options)
+  }
 }
 
-function copyMessage(message: Message): Message {
-  return {...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata)}
+/**
+ * Sets the fields a patch names on a record kept in memory or read for rewriting (undefined: leave
+ * alone). For adapters that keep whole records: the memory adapter, the filesystem one.
+ */
+export function applyPatch<T extends object>(record: T, patch: Partial<T>): T {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value !== undefined) (record as Record<string, unknown>)[key] = value
+  }
+  return record
+}
+
+/** A summary from a whole session: for adapters that hold or read every message anyway. */
+export function summaryOf(session: Session, messages: Message[]): StoredSummary {
+  const firstUser = messages.find((m) => m.role === 'user')
+  return {...session, messageCount: messages.length, preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null}
 }

@@ -1,10 +1,6 @@
 /**
- * The SessionStore port: everything synapse keeps about conversations goes through this interface.
- * Adapters: TypeORM (SQLite built in, PostgreSQL as a plugin) and in-memory (the reference used by
- * fast tests). Every adapter runs the conformance suite in `src/testing/session-store-suite.ts`.
- *
- * Ids are ULIDs (26 characters, Crockford base32, sortable by creation time). Only `get` resolves a
- * prefix; every other method takes a full id. Timestamps are Dates with millisecond precision.
+ * The records synapse keeps about conversations, and the options of the SessionStore
+ * (src/store/store.ts) that keeps them over a StorageAdapter (src/store/storage-adapter.ts).
  */
 
 export type MessageRole = 'assistant' | 'system' | 'tool' | 'user'
@@ -179,98 +175,10 @@ export interface StoreMaintenance {
   revert(options?: {all?: boolean}): Promise<string[]>
 }
 
-export interface SessionStore {
-  /** A short name of the backend for messages and `db status`: "sqlite", "memory", "postgres"... */
-  readonly backend: string
-
-  /** Schema and file operations, where the backend has them. */
-  readonly maintenance?: StoreMaintenance
-
-  /** Creates an empty session. Throws INVALID_INPUT if `id` is given and already taken. */
-  create(input?: NewSession): Promise<Session>
-
-  /**
-   * Finds a session by full id or by a unique prefix, case-insensitively.
-   * Throws SessionNotFoundError when nothing matches and AmbiguousSessionIdError (carrying the
-   * candidates) when a prefix matches more than one session.
-   */
-  get(idOrPrefix: string): Promise<Session>
-
-  /**
-   * Sessions with their message count and preview, most recently updated first; ties broken by id,
-   * newest first, so paging is stable. An offset past the end gives an empty array.
-   */
-  list(options?: ListOptions): Promise<SessionSummary[]>
-
-  /** The most recently updated session, or undefined when there is none. */
-  latest(): Promise<Session | undefined>
-
-  /** How many sessions there are. */
-  count(): Promise<number>
-
-  /**
-   * Appends messages at the end of a session in one transaction, assigning consecutive positions,
-   * and sets the session's updatedAt. Either all are stored or none. Safe against other processes
-   * appending to the same session at the same time: no position is taken twice, nothing is lost.
-   * Throws SessionNotFoundError for an unknown session.
-   */
-  append(sessionId: string, messages: NewMessage[]): Promise<Message[]>
-
-  /**
-   * Commits the reply to a question in one transaction: appends `reply` at the end of the session
-   * with `replyTo` set to `questionId`, sets the question's status to 'complete', and sets the
-   * session's updatedAt. Either both change or neither does, so no process ever sees a question
-   * marked answered without its answer, or an answer whose question still looks pending.
-   * `reply.replyTo` is ignored. Safe against other processes appending to the same session, like
-   * `append`. Throws SessionNotFoundError for an unknown session and MessageNotFoundError when
-   * `questionId` is not a message of that session.
-   */
-  appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message>
-
-  /**
-   * A session's messages in ascending position order: all of them, or the last N.
-   * Throws SessionNotFoundError for an unknown session (an existing empty session gives []).
-   */
-  messages(sessionId: string, options?: LoadOptions): Promise<Message[]>
-
-  /** Changes a session's fields and sets its updatedAt. Throws SessionNotFoundError. */
-  update(sessionId: string, patch: SessionPatch): Promise<Session>
-
-  /** Changes one message (e.g. a streamed reply completes). Throws MessageNotFoundError. */
-  updateMessage(messageId: string, patch: MessagePatch): Promise<Message>
-
-  /** Deletes every message of a session, keeps the session; returns how many went. Throws SessionNotFoundError. */
-  clear(sessionId: string): Promise<number>
-
-  /** Deletes sessions and, by cascade, their messages. Unknown ids are ignored; returns how many went. */
-  delete(sessionIds: string[]): Promise<number>
-
-  /**
-   * Applies a retention policy: deletes sessions not updated since `olderThan`, then the least recently
-   * updated beyond `maxSessions`. One transaction: a failure deletes nothing.
-   */
-  prune(policy: RetentionPolicy): Promise<PruneResult>
-
-  /**
-   * Writes a session exactly as given: ids, positions, statuses, metadata and timestamps included
-   * (import). One transaction: all or nothing. Throws INVALID_INPUT when the session id, or any
-   * message id, is taken, unless `replace` is set, in which case the session of that id is deleted
-   * first (in the same transaction). Ids must be ULIDs; positions must strictly increase.
-   */
-  restore(snapshot: SessionSnapshot, options?: {replace?: boolean}): Promise<Session>
-
-  /**
-   * Restores several sessions as one transaction (import): either every one is written or the store
-   * is left exactly as it was, whatever fails. The rules of `restore` apply to each, and across the
-   * batch: no session twice, no message id in two of its sessions (`checkSnapshotBatch`), none taken
-   * by a session outside the batch. With `replace`, the sessions of the batch that exist are deleted
-   * first, so their message ids are free for any session of the batch. Returns the sessions in order.
-   */
-  restoreAll(snapshots: SessionSnapshot[], options?: {replace?: boolean}): Promise<Session[]>
-
-  /** Releases the connection. Calling it twice is harmless; any other call after it throws. */
-  close(): Promise<void>
-}
+// The SessionStore class (src/store/store.ts) is the port; backends plug in below it as StorageAdapters.
+// As a type, only its public members: a store built from another copy of this module fits it too.
+import type {SessionStore as SessionStoreClass} from './store.js'
+export type SessionStore = {[K in keyof SessionStoreClass]: SessionStoreClass[K]}
 
 /** Options every adapter accepts. */
 export interface StoreOptions {

@@ -1,13 +1,37 @@
 import {expect} from 'chai'
 
 import {isSynapseError, type SynapseError} from '../core/errors.js'
-import type {Message, SessionStore} from '../store/session-store.js'
+import type {Message} from '../store/session-store.js'
+import type {StorageAdapter} from '../store/storage-adapter.js'
+import {SessionStore} from '../store/store.js'
 
 export interface ConformanceOptions {
-  /** A fresh, empty store on every call, reading time from `clock`. */
+  /**
+   * The backend's adapter, fresh and empty on every call. When given, the suite runs a second time
+   * with the adapter's optional capabilities (`OPTIONAL_CAPABILITIES`) hidden, so that the core's
+   * generic paths are proven on this backend too, not only its own fast ones. Leave it out only for
+   * an adapter that offers no optional capability, and say so where the suite is called.
+   */
+  createAdapter?(): Promise<StorageAdapter>
+  /** A fresh, empty store on every call, reading time from `clock`, as users open it. */
   createStore(options: {clock: () => Date}): Promise<SessionStore>
   /** Shown in the test titles. */
   name: string
+}
+
+/** What a StorageAdapter may offer beyond its primitives; the core has a generic path for each. */
+export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune'] as const
+
+/** The adapter as a backend without any optional capability would be: the core's generic paths only. */
+export function withoutCapabilities(adapter: StorageAdapter): StorageAdapter {
+  const hidden = new Set<PropertyKey>(OPTIONAL_CAPABILITIES)
+  return new Proxy(adapter, {
+    get(target, key) {
+      if (hidden.has(key)) return undefined
+      const value = Reflect.get(target, key, target) as unknown
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }
 
 /** A clock tests move by hand, so that "90 days ago" takes no waiting. */
@@ -40,13 +64,19 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
  * `sessionStoreConformance({name: 'sqlite', createStore: ({clock}) => openSqliteStore({path, clock})})`.
  */
 export function sessionStoreConformance(options: ConformanceOptions): void {
-  describe(`SessionStore conformance: ${options.name}`, function () {
+  contract(options.name, options.createStore)
+  const {createAdapter} = options
+  if (createAdapter) contract(`${options.name}, generic paths`, async ({clock}) => new SessionStore(withoutCapabilities(await createAdapter()), {clock}))
+}
+
+function contract(name: string, createStore: ConformanceOptions['createStore']): void {
+  describe(`SessionStore conformance: ${name}`, function () {
     let store: SessionStore
     let clock: ManualClock
 
     beforeEach(async function () {
       clock = new ManualClock()
-      store = await options.createStore({clock: clock.now})
+      store = await createStore({clock: clock.now})
     })
 
     afterEach(async function () {
@@ -254,11 +284,20 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
       it('finishes a message in place', async function () {
         const session = await store.create()
         const [reply] = await store.append(session.id, [{content: 'part', role: 'assistant', status: 'interrupted'}])
-        const done = await store.updateMessage(reply.id, {content: 'partial reply', finishReason: 'stop', inputTokens: 3, outputTokens: 4, status: 'complete'})
+        const other = await store.create()
+        const [elsewhere] = await store.append(other.id, [{content: 'other', role: 'user'}])
+        clock.advance(1000)
+        const done = await store.updateMessage(session.id, reply.id, {content: 'partial reply', finishReason: 'stop', inputTokens: 3, outputTokens: 4, status: 'complete'})
         expect(done).to.deep.include({content: 'partial reply', finishReason: 'stop', id: reply.id, inputTokens: 3, outputTokens: 4, position: 0, status: 'complete'})
         expect((await store.messages(session.id))[0]).to.deep.equal(done)
-        await expectCode(store.updateMessage('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {status: 'error'}), 'MESSAGE_NOT_FOUND')
-        await expectCode(store.updateMessage(reply.id, {status: 'bogus' as never}), 'INVALID_INPUT')
+        expect((await store.get(session.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
+        await expectCode(store.updateMessage(session.id, '01ZZZZZZZZZZZZZZZZZZZZZZZZ', {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        await expectCode(store.updateMessage(session.id, 'not an id', {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        // The message must be one of the session named, not merely one the store holds.
+        await expectCode(store.updateMessage(session.id, elsewhere.id, {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        await expectCode(store.updateMessage('01ZZZZZZZZZZZZZZZZZZZZZZZZ', reply.id, {status: 'error'}), 'SESSION_NOT_FOUND')
+        expect((await store.messages(other.id))[0].status).to.equal('complete')
+        await expectCode(store.updateMessage(session.id, reply.id, {status: 'bogus' as never}), 'INVALID_INPUT')
       })
     })
 
@@ -328,7 +367,8 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
         expect(await store.delete([a.id, '01ZZZZZZZZZZZZZZZZZZZZZZZZ', a.id])).to.equal(1)
         await expectCode(store.get(a.id), 'SESSION_NOT_FOUND')
         await expectCode(store.messages(a.id), 'SESSION_NOT_FOUND')
-        await expectCode(store.updateMessage(message.id, {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        // Its session is gone, and the message with it.
+        await expectCode(store.updateMessage(a.id, message.id, {status: 'error'}), 'SESSION_NOT_FOUND')
         expect((await store.list()).map((s) => s.id)).to.deep.equal([b.id])
         expect(await store.delete([])).to.equal(0)
       })
@@ -547,7 +587,8 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
           expect(await store.messages(a.id)).to.deep.equal([])
           expect((await store.messages(moved.id)).map((m) => m.id)).to.deep.equal([first.id])
           expect((await store.get(a.id)).title).to.equal('a emptied')
-          expect((await store.updateMessage(first.id, {content: 'found'})).sessionId).to.equal(moved.id)
+          expect((await store.updateMessage(moved.id, first.id, {content: 'found'})).sessionId).to.equal(moved.id)
+          await expectCode(store.updateMessage(a.id, first.id, {content: 'not here'}), 'MESSAGE_NOT_FOUND')
         })
       })
     })

@@ -6,6 +6,7 @@ import {PassThrough} from 'node:stream'
 import {Conversation} from '../../src/chat/conversation.js'
 import {type ReplOptions, type ReplOutcome, runRepl} from '../../src/chat/repl.js'
 import {type LoadedConfig, loadConfig} from '../../src/config/index.js'
+import {SynapseError} from '../../src/core/errors.js'
 import {openaiProvider} from '../../src/providers/openai.js'
 import type {Provider} from '../../src/providers/provider.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
@@ -213,6 +214,110 @@ describe('runRepl', () => {
     })
   })
 
+  describe('messages of several lines', () => {
+    it('sends a """ block as one prompt, and lines continued with a trailing backslash as another', async () => {
+      const conv = await conversation()
+      server.reply(['Block.'])
+      server.reply(['Continued.'])
+      start(conv)
+
+      const outcome = await repl.finish('"""', 'first', '  second \\', '/count', '"""', 'one \\', 'two')
+
+      expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
+      expect(repl.out).to.equal(`${banner(conv)}Block.\nContinued.\n`)
+      expect(server.chatRequests.map((r) => r.chat?.messages.at(-1))).to.deep.equal([
+        {content: 'first\n  second \\\n/count', role: 'user'},
+        {content: 'one \ntwo', role: 'user'},
+      ])
+    })
+
+    it('sends nothing of a block the input ends in, and says so', async () => {
+      const conv = await conversation()
+      start(conv)
+
+      const outcome = await repl.finish('"""', 'never closed')
+
+      expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
+      expect(repl.err).to.equal('The unfinished message was not sent.\n')
+      expect(server.requests).to.have.length(0)
+    })
+  })
+
+  describe('a session not stored yet', () => {
+    function lazyConversation(): Conversation {
+      const session = {createdAt: new Date(), id: '01M8RAAAAAAAAAAAAAAAAAAAAA', metadata: {}, model: MODEL, provider: 'openai', systemPrompt: 'Sys', title: 'Lazy', updatedAt: new Date()}
+      return new Conversation({budget: {maxMessages: 0, maxTokens: 0}, persistent: true, provider, session, store, stored: false})
+    }
+
+    it('runs the commands without storing it, and leaving without a turn leaves nothing', async () => {
+      const conv = lazyConversation()
+      start(conv, {resumed: true})
+
+      const outcome = await repl.finish('/count', '/history', '/clear', '/model gpt-fake-large', '/session')
+
+      expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
+      expect(repl.err).to.equal('')
+      expect(repl.out).to.equal(
+        `${banner(conv, MODEL)}0 messages in this session.\nNo messages yet.\nCleared 0 messages.\nUsing openai/gpt-fake-large from now on.\n` +
+          `Session 01M8RAAAAAAAAAAAAAAAAAAAAA "Lazy" · openai/gpt-fake-large · 0 messages\n`,
+      )
+      expect(await store.count()).to.equal(0)
+    })
+
+    it('stores it at the first turn, with its id, title, system prompt and the model chosen meanwhile', async () => {
+      const conv = lazyConversation()
+      server.reply(['Stored.'])
+      start(conv)
+
+      await repl.finish('/model gpt-fake-large', 'Hello', '/count')
+
+      expect(repl.out).to.equal(`${banner(conv)}Using openai/gpt-fake-large from now on.\nStored.\n2 messages in this session.\n`)
+      const stored = await store.get('01M8RAAAAAAAAAAAAAAAAAAAAA')
+      expect([stored.title, stored.systemPrompt, stored.model]).to.deep.equal(['Lazy', 'Sys', 'gpt-fake-large'])
+      expect((await store.messages(stored.id)).map((m) => m.content)).to.deep.equal(['Hello', 'Stored.'])
+      expect(server.chatRequests[0].chat?.messages).to.deep.equal([
+        {content: 'Sys', role: 'system'},
+        {content: 'Hello', role: 'user'},
+      ])
+    })
+
+    it('goes on in memory when the store cannot be written at the first turn: one warning, and the turns keep their context', async () => {
+      class LockedStore extends MemorySessionStore {
+        override async create(): Promise<never> {
+          throw new SynapseError('STORAGE_BUSY', 'The database is locked by another process.')
+        }
+      }
+      store = new LockedStore()
+      const conv = lazyConversation()
+      server.reply(['One'])
+      server.reply(['Two'])
+      start(conv)
+
+      const outcome = await repl.finish('first', 'second', '/count')
+
+      expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
+      expect(repl.err).to.equal('Warning: not saved: The database is locked by another process.\n')
+      expect(repl.out).to.equal(`${banner(conv)}One\nTwo\n4 messages in this session.\n`)
+      expect(server.chatRequests[1].chat?.messages).to.deep.equal([
+        {content: 'Sys', role: 'system'},
+        {content: 'first', role: 'user'},
+        {content: 'One', role: 'assistant'},
+        {content: 'second', role: 'user'},
+      ])
+      expect(await store.count()).to.equal(0)
+    })
+
+    it('/new stores the new session only at its first turn', async () => {
+      const conv = await conversation()
+      start(conv)
+
+      await repl.finish('/new', '/count')
+
+      expect(repl.out).to.equal(`${banner(conv).replace(conv.session.id, (await store.list())[0].id)}New session ${conv.session.id}.\n0 messages in this session.\n`)
+      expect(await store.count()).to.equal(1)
+    })
+  })
+
   describe('slash commands', () => {
     it('/help lists the commands', async () => {
       const conv = await conversation()
@@ -242,6 +347,18 @@ describe('runRepl', () => {
       await repl.finish('q', '/session')
 
       expect(repl.out).to.equal(`${banner(titled)}ok\nSession ${titled.session.id} "Release notes" · openai/${MODEL} · 2 messages\n`)
+    })
+
+    it('/session shows the title as the store has it now, set by another process since', async () => {
+      const conv = await conversation()
+      start(conv)
+      repl.write('/session')
+      await until(() => repl.out.includes('0 messages'), 'the first /session')
+      await store.update(conv.session.id, {title: 'Renamed elsewhere'})
+
+      await repl.finish('/session')
+
+      expect(repl.out).to.equal(`${banner(conv)}Session ${conv.session.id} · openai/${MODEL} · 0 messages\nSession ${conv.session.id} "Renamed elsewhere" · openai/${MODEL} · 0 messages\n`)
     })
 
     it('/session leaves the title out of an untitled session', async () => {

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {requireProgram} from '../completion/fixtures.js'
+import {requireProgram} from '../helpers/programs.js'
 import {synapse, synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
 // OSC 0 retitles the window, CSI 2J clears the screen, U+009B is the one-character C1 CSI, and a

@@ -5,7 +5,8 @@ import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {expectedModels, expectHostileValuesInert, installShim, requireProgram, seedHostileSessions, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
+import {expectedModels, expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, SESSIONS, setupCommand, SHORT_IDS_BY_RECENCY, shellQuote, Terminal} from './fixtures.js'
+import {requireProgram} from '../helpers/programs.js'
 
 /**
  * How bash cuts a line into COMP_WORDS: at white space outside quotes (the quotes stay), and around

@@ -6,7 +6,8 @@ import {sharedScript} from '../../src/completion/scripts.js'
 import {type CompletionSpec, completionSpec} from '../../src/completion/spec.js'
 import {PROJECT_ROOT} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {requireProgram, shellQuote} from './fixtures.js'
+import {shellQuote} from './fixtures.js'
+import {requireProgram} from '../helpers/programs.js'
 
 /** A line as words (the program first) and the index of the word being completed; what it completes as ("kind|typed"). */
 const CASES: Array<[string[], number, string]> = [

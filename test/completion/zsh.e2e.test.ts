@@ -5,7 +5,8 @@ import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-import {expectHostileValuesInert, installShim, requireProgram, seedHostileSessions, seedSessions, setupCommand, shellQuote, SHORT_IDS_BY_RECENCY, Terminal} from './fixtures.js'
+import {expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, setupCommand, shellQuote, SHORT_IDS_BY_RECENCY, Terminal} from './fixtures.js'
+import {requireProgram} from '../helpers/programs.js'
 
 // zsh is not on every machine: .ci/run installs it (apt-get install -y zsh).
 describe('zsh completion (end to end)', function () {

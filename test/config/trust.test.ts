@@ -335,7 +335,7 @@ describe('config trust', () => {
       expect(typo.suggestions).to.deep.equal(['Did you mean providers.openai.timeout_ms?'])
 
       const far = await chatSettingsError('[providers.openai]\nheaders = "x"\n')
-      expect(far.suggestions).to.deep.equal(['The options of providers.openai are: api_key, base_url, max_retries, timeout_ms, max_tokens_field, organization, project.'])
+      expect(far.suggestions).to.deep.equal(['The options of providers.openai are: api_key, base_url, idle_timeout_ms, max_retries, timeout_ms, max_tokens_field, organization, project.'])
 
       const choice = await chatSettingsError('[providers.openai]\nmax_tokens_field = "tokens"\n')
       expect(choice.message).to.match(/providers\.openai\.max_tokens_field must be "max_completion_tokens" or "max_tokens", not "tokens"\.$/)
@@ -343,9 +343,9 @@ describe('config trust', () => {
 
     it('accepts good values and hands them to the provider', async () => {
       const b = box()
-      b.write('xdg/synapse/config.toml', '[providers.openai]\ntimeout_ms = 1500\nmax_retries = 0\nbase_url = "http://127.0.0.1:1/v1"\norganization = "org"\n')
+      b.write('xdg/synapse/config.toml', '[providers.openai]\ntimeout_ms = 1500\nidle_timeout_ms = 900\nmax_retries = 0\nbase_url = "http://127.0.0.1:1/v1"\norganization = "org"\n')
       const settings = providerSettings(openaiProvider, await load(b), {})
-      expect(settings).to.deep.equal({apiKey: undefined, baseUrl: 'http://127.0.0.1:1/v1', extra: {organization: 'org'}, maxRetries: 0, timeoutMs: 1500})
+      expect(settings).to.deep.equal({apiKey: undefined, baseUrl: 'http://127.0.0.1:1/v1', extra: {organization: 'org'}, idleTimeoutMs: 900, maxRetries: 0, timeoutMs: 1500})
     })
 
     it('refuses a table named __proto__ (or any non-provider name) and leaves Object.prototype alone', async () => {

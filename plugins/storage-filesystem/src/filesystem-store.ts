@@ -3,38 +3,21 @@ import {chmod, link, mkdir, open, readdir, readFile, rename, stat, unlink} from 
 import {basename, join, resolve} from 'node:path'
 
 import {
-  AmbiguousSessionIdError,
-  checkLast,
-  checkMessagePatch,
-  checkNewMessages,
-  checkPolicy,
-  checkSnapshotBatch,
-  closedStoreError,
-  InvalidInputError,
-  type ListOptions,
-  type LoadOptions,
+  applyPatch,
   type Message,
-  MessageNotFoundError,
   type MessagePatch,
-  monotonicClock,
-  type NewMessage,
-  type NewSession,
-  newMessageRecord,
-  newSessionRecord,
-  normalizeIdPrefix,
-  pageOf,
-  PREVIEW_LENGTH,
-  type PruneResult,
-  type RetentionPolicy,
+  type Missing,
+  type RestoreConflict,
   type Session,
   type SessionPatch,
   type SessionSnapshot,
-  type SessionStore,
-  type SessionSummary,
-  SessionNotFoundError,
-  shortestUniquePrefix,
+  SessionStore,
+  type StorageAdapter,
+  type StoredSummary,
   type StoreOptions,
   StorageUnavailableError,
+  summaryOf,
+  type UnplacedMessage,
 } from 'synapse-cli'
 
 import {DirectoryLock} from './directory-lock.js'
@@ -45,7 +28,6 @@ import {
   encodeSession,
   encodeSessionFile,
   fileNameOf,
-  isUlid,
   JOURNAL_FILE,
   journalNameOf,
   LEFTOVER_FILE,
@@ -74,8 +56,6 @@ const INDEX_VERSION = 1
 /** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
 const SCAN_CONCURRENCY = 32
 
-type Summary = Omit<SessionSummary, 'shortId'>
-
 /**
  * What this process knows about one session file. `key` identifies the exact file version the rest
  * was read from (inode, size, modification time in ns): an atomic write always makes a new inode,
@@ -84,7 +64,7 @@ type Summary = Omit<SessionSummary, 'shortId'>
 interface Known {
   key: string
   messageIds?: Set<string>
-  summary: Summary
+  summary: StoredSummary
 }
 
 /**
@@ -96,16 +76,14 @@ interface Known {
  * Readers take no lock: every file is replaced by an atomic rename, so a reader sees a whole old
  * version or a whole new one.
  *
- * `list`, `latest` and `prune` need every session's updatedAt, count and preview. Parsing every file
+ * Listing and pruning need every session's updatedAt, count and preview. Parsing every file
  * for that grows with the whole history (long conversations are megabytes), so summaries are cached:
  * in memory, and in `.index.json` for the next process. The cache is never trusted blindly: each use
  * stats every session file (readdir + stat is cheap) and re-reads only files whose inode, size or
  * mtime changed, so a crash, another process, or a person editing a file can only make it re-read.
  */
-export class FilesystemSessionStore implements SessionStore {
+export class FilesystemStorageAdapter implements StorageAdapter {
   readonly backend = 'filesystem'
-  private closed = false
-  private readonly clock: () => Date
   private indexDirty = false
   private indexLoaded = false
   private readonly known = new Map<string, Known>()
@@ -116,179 +94,85 @@ export class FilesystemSessionStore implements SessionStore {
 
   constructor(
     readonly dir: string,
-    options: Omit<FilesystemStoreOptions, 'dir'> = {},
+    options: Omit<FilesystemStoreOptions, 'clock' | 'dir'> = {},
   ) {
-    this.clock = monotonicClock(options.clock)
     this.lock = new DirectoryLock(join(dir, LOCK_FILE), {
       staleMs: options.staleLockMs ?? DEFAULT_STALE_LOCK_MS,
       timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     })
   }
 
-  async append(sessionId: string, messages: NewMessage[]): Promise<Message[]> {
-    this.open()
-    checkNewMessages(messages)
-    const id = this.existingId(sessionId)
-    return this.exclusive(async () => {
-      const file = await this.readSession(id)
-      const now = this.clock()
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
+    return this.rewrite(sessionId, (file) => {
+      const question = options.completes === undefined ? undefined : file.messages.find((m) => m.id === options.completes)
+      if (options.completes !== undefined && !question) return {missing: 'message'}
+      if (messages.length === 0) return []
       let position = file.messages.length === 0 ? 0 : file.messages.at(-1)!.position + 1
-      const added = messages.map((input) => newMessageRecord(input, id, position++, now))
-      if (added.length === 0) return []
+      const added = messages.map((m) => ({...m, position: position++}))
+      // One file written whole: a question's new status and its reply land together or not at all.
+      if (question) question.status = 'complete'
       file.messages.push(...added)
-      file.session.updatedAt = now
-      await this.writeSession(file)
-      return added.map((m) => copyMessage(m))
+      file.session.updatedAt = options.updatedAt
+      return added
     })
   }
 
-  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
-    this.open()
-    checkNewMessages([reply])
-    const id = this.existingId(sessionId)
-    return this.exclusive(async () => {
-      const file = await this.readSession(id)
-      const question = file.messages.find((m) => m.id === questionId)
-      if (!question) throw new MessageNotFoundError(questionId)
-      const now = this.clock()
-      const position = file.messages.at(-1)!.position + 1
-      const added = newMessageRecord({...reply, replyTo: questionId}, id, position, now)
-      // One file written whole: the question's new status and its reply land together or not at all.
-      question.status = 'complete'
-      file.messages.push(added)
-      file.session.updatedAt = now
-      await this.writeSession(file)
-      return copyMessage(added)
-    })
-  }
-
-  async clear(sessionId: string): Promise<number> {
-    this.open()
-    const id = this.existingId(sessionId)
-    return this.exclusive(async () => {
-      const file = await this.readSession(id)
+  async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
+    const cleared = await this.rewrite(sessionId, (file) => {
       const count = file.messages.length
       file.messages = []
-      file.session.updatedAt = this.clock()
-      await this.writeSession(file)
+      file.session.updatedAt = updatedAt
       return count
     })
+    return typeof cleared === 'number' ? cleared : undefined
   }
 
-  /** Lets writes already queued finish; later calls throw STORAGE_UNAVAILABLE. */
+  /** Lets writes already queued finish. */
   async close(): Promise<void> {
-    this.closed = true
     await this.tail
   }
 
-  async count(): Promise<number> {
-    this.open()
+  async countSessions(): Promise<number> {
     return (await this.sessionIds()).length
   }
 
-  async create(input: NewSession = {}): Promise<Session> {
-    this.open()
-    if (input.id !== undefined && !isUlid(input.id)) {
-      throw new InvalidInputError(`The session id ${JSON.stringify(input.id)} is not a ULID (26 characters of Crockford base32, upper case).`)
-    }
+  async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
+    if (targets.length === 0) return []
     return this.exclusive(async () => {
-      const now = this.clock()
-      const session = newSessionRecord(input, now)
-      if (await this.exists(session.id)) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
-      await this.writeSession({messages: [], session})
-      return copySession(session)
+      const due: string[] = []
+      for (const {id, updatedAt} of targets) {
+        if (updatedAt === undefined) due.push(id)
+        else if ((await this.readIfPresent(id))?.session.updatedAt.getTime() === updatedAt.getTime()) due.push(id)
+      }
+      return this.remove(due)
     })
   }
 
-  async delete(sessionIds: string[]): Promise<number> {
-    this.open()
-    // An id that cannot be one names no session: ignored, like any unknown id.
-    const ids = [...new Set(sessionIds)].filter((id) => isUlid(id))
-    if (ids.length === 0) return 0
-    return this.exclusive(() => this.remove(ids))
+  async insertSession(session: Session): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (await this.exists(session.id)) return false
+      await this.writeSession({messages: [], session})
+      return true
+    })
   }
 
-  async get(idOrPrefix: string): Promise<Session> {
-    this.open()
-    const prefix = normalizeIdPrefix(idOrPrefix)
-    if (!prefix) throw new SessionNotFoundError(idOrPrefix)
-    if (isUlid(prefix)) {
-      const file = await this.readIfPresent(prefix)
-      if (file) return file.session
-    }
-    const matches = (await this.sessionIds()).filter((id) => id.startsWith(prefix))
-    if (matches.length > 1) throw new AmbiguousSessionIdError(idOrPrefix, matches)
-    const file = matches.length === 1 ? await this.readIfPresent(matches[0]) : undefined
-    if (!file) throw new SessionNotFoundError(idOrPrefix)
-    return file.session
-  }
-
-  async latest(): Promise<Session | undefined> {
-    this.open()
-    const [first] = ordered(await this.scan())
-    return first ? copySession(first) : undefined
-  }
-
-  async list(options: ListOptions = {}): Promise<SessionSummary[]> {
-    this.open()
-    const {limit, offset} = pageOf(options)
-    const summaries = await this.scan()
-    const byId = summaries.map((s) => s.id).sort()
-    return ordered(summaries)
-      .slice(offset, offset + limit)
-      .map((s) => withShortId(s, byId))
-  }
-
-  async messages(sessionId: string, options: LoadOptions = {}): Promise<Message[]> {
-    this.open()
-    checkLast(options.last)
-    const {messages} = await this.readSession(this.existingId(sessionId))
-    if (options.last === undefined) return messages
+  async readMessages(sessionId: string, options: {last?: number}): Promise<Message[] | undefined> {
+    const messages = (await this.readIfPresent(sessionId))?.messages
+    if (!messages || options.last === undefined) return messages
     return options.last === 0 ? [] : messages.slice(-options.last)
   }
 
-  async prune(policy: RetentionPolicy): Promise<PruneResult> {
-    this.open()
-    checkPolicy(policy)
-    const run = async () => {
-      const summaries = await this.scan()
-      const newestFirst = ordered(summaries)
-      const doomed = new Set<Summary>()
-      if (policy.olderThan) {
-        for (const s of newestFirst) if (s.updatedAt < policy.olderThan) doomed.add(s)
-      }
-      if (policy.maxSessions !== undefined) {
-        for (const s of newestFirst.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
-      }
-      const byId = summaries.map((s) => s.id).sort()
-      const deleted = newestFirst
-        .filter((s) => doomed.has(s))
-        .reverse()
-        .map((s) => withShortId(s, byId))
-      if (!policy.dryRun) await this.remove(deleted.map((s) => s.id))
-      return {deleted, dryRun: policy.dryRun ?? false}
-    }
-    return policy.dryRun ? run() : this.exclusive(run)
+  async readSession(sessionId: string): Promise<Session | undefined> {
+    return (await this.readIfPresent(sessionId))?.session
   }
 
-  async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
-    const [session] = await this.restoreAll([snapshot], options)
-    return session
-  }
-
-  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
-    this.open()
-    checkSnapshotBatch(snapshots)
-    const files: SessionFile[] = snapshots.map(({messages, session}) => ({
-      messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
-      session: copySession(session),
-    }))
-    const batch = new Set(files.map((f) => f.session.id))
+  async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
+    const batch = new Set(snapshots.map((f) => f.session.id))
     return this.exclusive(async () => {
       for (const id of batch) {
-        if (!options.replace && (await this.exists(id))) throw new InvalidInputError(`A session with the id ${id} already exists.`)
+        if (!options.replace && (await this.exists(id))) return {id, taken: 'session'}
       }
-      const wanted = new Set(files.flatMap((f) => f.messages.map((m) => m.id)))
+      const wanted = new Set(snapshots.flatMap((f) => f.messages.map((m) => m.id)))
       if (wanted.size > 0) {
         // Message ids are unique across the store, so every other session's ids must be known (the
         // batch's own sessions are replaced). This reads the files this process has not read yet: an
@@ -299,48 +183,54 @@ export class FilesystemSessionStore implements SessionStore {
           const ids = await this.messageIdsOf(id)
           taken ??= [...wanted].find((m) => ids.has(m))
         })
-        if (taken) throw new InvalidInputError(`A message with the id ${taken} already exists.`)
+        if (taken) return {id: taken, taken: 'message'}
       }
       // Each rename replaces any previous file of its id in one step: a replaced session and its
       // restored one are never both, or neither, there.
-      await (files.length === 1 ? this.writeSession(files[0]) : this.writeSessions(files))
-      return files.map((f) => copySession(f.session))
+      await (snapshots.length === 1 ? this.writeSession(snapshots[0]) : this.writeSessions(snapshots))
+      return undefined
     })
   }
 
-  async update(sessionId: string, patch: SessionPatch): Promise<Session> {
-    this.open()
-    const id = this.existingId(sessionId)
-    return this.exclusive(async () => {
-      const file = await this.readSession(id)
-      const {session} = file
-      if (patch.title !== undefined) session.title = patch.title
-      if (patch.metadata !== undefined) session.metadata = structuredClone(patch.metadata)
-      if (patch.model !== undefined) session.model = patch.model
-      if (patch.provider !== undefined) session.provider = patch.provider
-      if (patch.systemPrompt !== undefined) session.systemPrompt = patch.systemPrompt
-      session.updatedAt = this.clock()
-      await this.writeSession(file)
-      return copySession(session)
+  async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    return (await this.sessionIds()).filter((id) => id.startsWith(prefix)).slice(0, limit)
+  }
+
+  async summaries(): Promise<StoredSummary[]> {
+    return this.scan()
+  }
+
+  async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
+    return this.rewrite(sessionId, (file) => {
+      const message = file.messages.find((m) => m.id === messageId)
+      if (!message) return {missing: 'message'}
+      applyPatch(message, patch)
+      file.session.updatedAt = updatedAt
+      return message
     })
   }
 
-  async updateMessage(messageId: string, patch: MessagePatch): Promise<Message> {
-    this.open()
-    checkMessagePatch(patch)
-    if (!isUlid(messageId)) throw new MessageNotFoundError(messageId)
+  async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
+    const session = await this.rewrite(sessionId, (file) => {
+      applyPatch(file.session, patch)
+      if (updatedAt) file.session.updatedAt = updatedAt
+      return file.session
+    })
+    return 'missing' in session ? undefined : session
+  }
+
+  /**
+   * Reads a session's file, lets `change` change it, and writes it back whole, holding the locks
+   * throughout. `change` may answer Missing (or nothing to write: an empty array), and then nothing is written.
+   */
+  private rewrite<T>(sessionId: string, change: (file: SessionFile) => Missing | T): Promise<Missing | T> {
     return this.exclusive(async () => {
-      const file = await this.sessionHolding(messageId)
-      const message = file?.messages.find((m) => m.id === messageId)
-      if (!file || !message) throw new MessageNotFoundError(messageId)
-      const {metadata, ...rest} = patch
-      for (const [key, value] of Object.entries(rest)) {
-        if (value !== undefined) (message as unknown as Record<string, unknown>)[key] = value
-      }
-      if (metadata !== undefined) message.metadata = structuredClone(metadata)
-      file.session.updatedAt = this.clock()
-      await this.writeSession(file)
-      return copyMessage(message)
+      const file = await this.readIfPresent(sessionId)
+      if (!file) return {missing: 'session'} as Missing
+      const result = change(file)
+      const unchanged = (typeof result === 'object' && result !== null && 'missing' in result) || (Array.isArray(result) && result.length === 0)
+      if (!unchanged) await this.writeSession(file)
+      return result
     })
   }
 
@@ -386,11 +276,6 @@ export class FilesystemSessionStore implements SessionStore {
     this.leftoversCleanedAt = this.lock.abandonedLocksBroken
   }
 
-  /** A full id as given to the methods that take one; anything else is an unknown session. */
-  private existingId(sessionId: string): string {
-    if (!isUlid(sessionId)) throw new SessionNotFoundError(sessionId)
-    return sessionId
-  }
 
   private async exists(sessionId: string): Promise<boolean> {
     try {
@@ -438,9 +323,6 @@ export class FilesystemSessionStore implements SessionStore {
     return new Set(file?.messages.map((m) => m.id))
   }
 
-  private open(): void {
-    if (this.closed) throw closedStoreError(this.backend)
-  }
 
   private pathOf(sessionId: string): string {
     return join(this.dir, fileNameOf(sessionId))
@@ -480,22 +362,12 @@ export class FilesystemSessionStore implements SessionStore {
     }
   }
 
-  private async readSession(sessionId: string): Promise<SessionFile> {
-    const file = await this.readIfPresent(sessionId)
-    if (!file) throw new SessionNotFoundError(sessionId)
-    return file
-  }
 
   private remember(file: SessionFile, key: string): void {
-    const firstUser = file.messages.find((m) => m.role === 'user')
     this.known.set(file.session.id, {
       key,
       messageIds: new Set(file.messages.map((m) => m.id)),
-      summary: {
-        ...copySession(file.session),
-        messageCount: file.messages.length,
-        preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null,
-      },
+      summary: summaryOf(file.session, file.messages),
     })
     this.indexDirty = true
   }
@@ -505,7 +377,7 @@ export class FilesystemSessionStore implements SessionStore {
    * name, and if any rename fails the ones done are renamed back. Only then are they unlinked. A
    * crash in between leaves trash files, which the next writer removes: the deletion completes.
    */
-  private async remove(sessionIds: string[]): Promise<number> {
+  private async remove(sessionIds: string[]): Promise<string[]> {
     const moved: Array<{from: string; to: string}> = []
     try {
       for (const id of sessionIds) {
@@ -525,7 +397,7 @@ export class FilesystemSessionStore implements SessionStore {
     for (const {to} of moved) await unlink(to).catch(() => undefined)
     for (const id of sessionIds) if (this.known.delete(id)) this.indexDirty = true
     if (moved.length > 0) await syncDirectory(this.dir)
-    return moved.length
+    return moved.map(({from}) => basename(from, '.json'))
   }
 
   /** Saves the summary cache if it changed, and only if the directory lock is free this instant: it is never worth a wait. */
@@ -553,7 +425,7 @@ export class FilesystemSessionStore implements SessionStore {
    * stats are synchronous on purpose: a thousand of them take a few milliseconds in a loop, several
    * times that as promises. Only changed files are then read, in parallel.
    */
-  private async scan(): Promise<Summary[]> {
+  private async scan(): Promise<StoredSummary[]> {
     if (!this.indexLoaded) await this.loadIndex()
     const present = new Set<string>()
     const changed: string[] = []
@@ -582,34 +454,6 @@ export class FilesystemSessionStore implements SessionStore {
     }
     await this.saveIndex()
     return [...present].map((id) => this.known.get(id)!.summary)
-  }
-
-  /**
-   * The session file holding a message, read under the caller's lock. The usual caller marks a
-   * message it has just appended, so sessions whose message ids this process knows are tried first;
-   * then the others, most recently updated first, a batch at a time.
-   */
-  private async sessionHolding(messageId: string): Promise<SessionFile | undefined> {
-    const holding = async (id: string) => {
-      const file = await this.readIfPresent(id)
-      return file?.messages.some((m) => m.id === messageId) ? file : undefined
-    }
-    for (const [id, known] of this.known) {
-      if (!known.messageIds?.has(messageId)) continue
-      const file = await holding(id)
-      if (file) return file
-    }
-    // After a scan, every id set this process holds is current, so one without the message rules its session out.
-    const summaries = ordered(await this.scan())
-    const holder = summaries.find((s) => this.known.get(s.id)?.messageIds?.has(messageId))
-    if (holder) return holding(holder.id)
-    const unread = summaries.filter((s) => !this.known.get(s.id)?.messageIds)
-    for (let i = 0; i < unread.length; i += SCAN_CONCURRENCY) {
-      const files = await Promise.all(unread.slice(i, i + SCAN_CONCURRENCY).map((s) => holding(s.id)))
-      const file = files.find(Boolean)
-      if (file) return file
-    }
-    return undefined
   }
 
   /** The ids of the session files in the directory, sorted; temporary, trash, lock and index files are not sessions. */
@@ -719,16 +563,20 @@ export class FilesystemSessionStore implements SessionStore {
   }
 }
 
-
 /**
  * Opens the session directory at `dir` (created 0700 if missing). Nothing is read until asked:
  * opening costs one mkdir.
  */
-export async function openFilesystemStore(options: FilesystemStoreOptions): Promise<FilesystemSessionStore> {
+export async function openFilesystemStore(options: FilesystemStoreOptions): Promise<SessionStore> {
+  return new SessionStore(await openFilesystemAdapter(options), {clock: options.clock})
+}
+
+/** The storage adapter under `openFilesystemStore`. */
+export async function openFilesystemAdapter(options: Omit<FilesystemStoreOptions, 'clock'>): Promise<FilesystemStorageAdapter> {
   const {dir, ...rest} = options
-  const store = new FilesystemSessionStore(resolve(dir), rest)
-  await store.prepare()
-  return store
+  const adapter = new FilesystemStorageAdapter(resolve(dir), rest)
+  await adapter.prepare()
+  return adapter
 }
 
 /** Renames `dir/from` to `dir/to`, raw errors (ENOENT: already done). */
@@ -751,32 +599,4 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
     while (next < items.length) await work(items[next++])
   }
   await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-}
-
-/** Most recently updated first; ties broken by id, newest first, so paging is stable. */
-function ordered(summaries: Summary[]): Summary[] {
-  return [...summaries].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : -1))
-}
-
-function withShortId(summary: Summary, sortedIds: string[]): SessionSummary {
-  const at = sortedIds.indexOf(summary.id)
-  return {...copySession(summary), messageCount: summary.messageCount, preview: summary.preview, shortId: shortestUniquePrefix(summary.id, [sortedIds[at - 1], sortedIds[at + 1]])}
-}
-
-/** Only the Session fields, fresh: a caller changing what it got cannot change what is cached. */
-function copySession(session: Session): Session {
-  return {
-    createdAt: new Date(session.createdAt),
-    id: session.id,
-    metadata: structuredClone(session.metadata),
-    model: session.model,
-    provider: session.provider,
-    systemPrompt: session.systemPrompt,
-    title: session.title,
-    updatedAt: new Date(session.updatedAt),
-  }
-}
-
-function copyMessage(message: Message): Message {
-  return {...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata)}
 }

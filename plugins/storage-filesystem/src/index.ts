@@ -3,8 +3,9 @@ export {filesystemBackend} from './backend.js'
 export {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_STALE_LOCK_MS,
-  FilesystemSessionStore,
+  FilesystemStorageAdapter,
   type FilesystemStoreOptions,
+  openFilesystemAdapter,
   openFilesystemStore,
 } from './filesystem-store.js'
 export {FORMAT_VERSION} from './session-file.js'

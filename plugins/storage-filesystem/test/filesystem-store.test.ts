@@ -9,7 +9,7 @@ import {ManualClock} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
 import {UNNAMED_LOCK_GRACE_MS} from '../src/directory-lock.js'
-import {FilesystemSessionStore, INDEX_FILE, LOCK_FILE, openFilesystemStore} from '../src/filesystem-store.js'
+import {INDEX_FILE, LOCK_FILE, openFilesystemStore} from '../src/filesystem-store.js'
 import storageHook from '../src/hooks/storage.js'
 import {directoryOf} from '../src/url.js'
 
@@ -58,7 +58,7 @@ function writeLock(dir: string, holder: {acquiredAt: number; hostname: string; p
 describe('filesystem store: files', function () {
   let root: string
   let dir: string
-  let store: FilesystemSessionStore
+  let store: SessionStore
   let clock: ManualClock
 
   beforeEach(async function () {
@@ -195,12 +195,17 @@ describe('filesystem store: files', function () {
         await expectCode(store.append(id, [{content: 'x', role: 'user'}]), 'SESSION_NOT_FOUND')
         await expectCode(store.update(id, {title: 'x'}), 'SESSION_NOT_FOUND')
         await expectCode(store.clear(id), 'SESSION_NOT_FOUND')
-        await expectCode(store.updateMessage(id, {status: 'error'}), 'MESSAGE_NOT_FOUND')
+        await expectCode(store.updateMessage(id, '01JC0000000000000000000000', {status: 'error'}), 'SESSION_NOT_FOUND')
       }
       expect(await store.delete(hostile)).to.equal(0)
       expect(readFileSync(join(root, 'x.json'), 'utf8')).to.equal('outside')
       expect(readdirSync(root).sort()).to.deep.equal(['data', 'x.json'])
       expect(readdirSync(dir)).to.deep.equal([])
+      // A message id names no file, but it is refused as firmly inside a real session.
+      const real = await store.create()
+      for (const id of hostile) await expectCode(store.updateMessage(real.id, id, {status: 'error'}), 'MESSAGE_NOT_FOUND')
+      expect(readFileSync(join(root, 'x.json'), 'utf8')).to.equal('outside')
+      expect(readdirSync(root).sort()).to.deep.equal(['data', 'x.json'])
     })
 
     it('are invalid input where the caller chooses the id: create and restore', async function () {
@@ -528,7 +533,7 @@ describe('filesystem store: files', function () {
       }
       const [oldest] = await store.messages(sessions[0].id)
       const fresh = await openFilesystemStore({clock: clock.now, dir})
-      expect((await fresh.updateMessage(oldest.id, {status: 'error'})).status).to.equal('error')
+      expect((await fresh.updateMessage(sessions[0].id, oldest.id, {status: 'error'})).status).to.equal('error')
       expect((await store.messages(sessions[0].id))[0]).to.deep.include({content: 'q0', status: 'error'})
       expect((await fresh.latest())!.id).to.equal(sessions[0].id)
       await fresh.close()

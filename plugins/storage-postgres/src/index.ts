@@ -3,5 +3,5 @@
 export {postgresBackend} from './backend.js'
 export {describePostgresError} from './errors.js'
 export {PostgresExecutor} from './postgres-executor.js'
-export {openPostgresStore, PostgresMaintenance, type PostgresStoreOptions} from './postgres-store.js'
+export {openPostgresAdapter, openPostgresStore, PostgresMaintenance, type PostgresStoreOptions} from './postgres-store.js'
 export {postgresTarget, type PostgresTarget, type TargetOptions} from './target.js'

@@ -6,8 +6,8 @@ import {isRetryable} from './errors.js'
 const ATTEMPTS = 3
 
 /**
- * PostgreSQL through TypeORM's query runners. The store's portable SQL has `?` placeholders; they
- * become `$1..$n` here.
+ * PostgreSQL through TypeORM's query runners. Statements arrive as the adapter built them for the
+ * PostgreSQL dialect (`$1..$n` placeholders, `COLLATE "C"` where ids need it) and run as they are.
  *
  * Transactions run at PostgreSQL's default READ COMMITTED on a connection of their own. The store
  * locks the rows it reads before writing (`FOR UPDATE`), so writers of one session queue behind each
@@ -21,31 +21,12 @@ const ATTEMPTS = 3
  * way out, so every string round-trips and a NUL still counts as one character for previews.
  */
 export class PostgresExecutor implements SqlExecutor {
-  readonly dialect = 'postgres'
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly describeError: (error: unknown) => unknown = (error) => error,
-    /** Shared with the executors of its transactions; see `idsInByteOrder`. */
-    private readonly settings: {idsInByteOrder: boolean} = {idsInByteOrder: false},
     /** Set inside a transaction: every statement runs on it, and errors stay raw for the retry. */
     private readonly runner?: QueryRunner,
   ) {}
-
-  /**
-   * The store writes `COLLATE "C"` wherever it compares or orders session ids, so that they compare
-   * byte by byte under any collation. Where sessions.id already has a byte-order collation (C, POSIX,
-   * C.UTF-8) the clause changes no result but hides the primary key from the planner: a prefix
-   * look-up or a list then scans every session. Set this after checking the collation
-   * (`idsCompareBytewise`) and the clause is left out.
-   */
-  get idsInByteOrder(): boolean {
-    return this.settings.idsInByteOrder
-  }
-
-  set idsInByteOrder(value: boolean) {
-    this.settings.idsInByteOrder = value
-  }
 
   async all(sql: string, params: unknown[] = []): Promise<Row[]> {
     const {records} = await this.query(sql, params)
@@ -62,7 +43,7 @@ export class PostgresExecutor implements SqlExecutor {
       const runner = this.dataSource.createQueryRunner('master')
       try {
         await runner.startTransaction()
-        const value = await work(new PostgresExecutor(this.dataSource, this.describeError, this.settings, runner))
+        const value = await work(new PostgresExecutor(this.dataSource, this.describeError, runner))
         await runner.commitTransaction()
         return value
       } catch (error) {
@@ -78,40 +59,13 @@ export class PostgresExecutor implements SqlExecutor {
   private async query(sql: string, params: unknown[]): Promise<{affected?: number; records: unknown[]}> {
     const runner = this.runner ?? this.dataSource.createQueryRunner('master')
     try {
-      return await runner.query(positional(this.settings.idsInByteOrder ? sql.replaceAll(BYTE_ORDER, '') : sql), params.map((value) => (typeof value === 'string' ? encodeText(value) : value)), true)
+      return await runner.query(sql, params.map((value) => (typeof value === 'string' ? encodeText(value) : value)), true)
     } catch (error) {
       throw this.runner ? error : this.describeError(error)
     } finally {
       if (!this.runner) await runner.release()
     }
   }
-}
-
-const BYTE_ORDER = ' COLLATE "C"'
-
-const converted = new Map<string, string>()
-
-/** `?` placeholders as `$1..$n`, leaving quoted literals and identifiers alone. */
-export function positional(sql: string): string {
-  let text = converted.get(sql)
-  if (text !== undefined) return text
-  let n = 0
-  let quote: string | undefined
-  text = ''
-  for (const char of sql) {
-    if (quote) {
-      if (char === quote) quote = undefined
-    } else if (char === "'" || char === '"') {
-      quote = char
-    } else if (char === '?') {
-      text += `$${++n}`
-      continue
-    }
-    text += char
-  }
-  // IN-lists make many distinct statements; only the fixed ones are worth keeping.
-  if (n <= 20) converted.set(sql, text)
-  return text
 }
 
 const NUL = '\u0000'

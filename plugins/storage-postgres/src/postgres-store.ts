@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import pg from 'pg'
-import {isSynapseError, type IntegrityReport, type MigrationState, type StoreMaintenance, type StoreOptions, SynapseError} from 'synapse-cli'
-import {DataSource, ENTITIES, MigrationExecutor, MIGRATIONS, type QueryRunner, TypeormSessionStore} from 'synapse-cli/typeorm'
+import {isSynapseError, type IntegrityReport, SessionStore, type StoreOptions, SynapseError} from 'synapse-cli'
+import {DataSource, ENTITIES, MIGRATIONS, postgresDialect, type QueryRunner, SchemaMaintenance, SqlStorageAdapter} from 'synapse-cli/typeorm'
 
 import {describePostgresError, driverErrorOf} from './errors.js'
 import {PostgresExecutor} from './postgres-executor.js'
@@ -28,7 +28,12 @@ const MIGRATION_LOCK_TIMEOUT_S = 60
  * connection pool. Pending migrations are applied on open (unless `migrate: false`), by exactly one
  * of any number of processes opening the same fresh schema at once.
  */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<TypeormSessionStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<SessionStore> {
+  return new SessionStore(await openPostgresAdapter(options), {clock: options.clock})
+}
+
+/** The storage adapter under `openPostgresStore`: what the conformance suite runs bare. */
+export async function openPostgresAdapter(options: Omit<PostgresStoreOptions, 'clock'>): Promise<SqlStorageAdapter> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const target = postgresTarget(options.url, {connectTimeoutMs: options.connectTimeoutMs, lockTimeoutMs: busyTimeoutMs, schema: options.schema})
   const describe = (error: unknown) => describePostgresError(error, target, busyTimeoutMs)
@@ -61,14 +66,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await dataSource.destroy().catch(() => undefined)
     throw error
   }
-  const executor = new PostgresExecutor(dataSource, describe)
+  let idsInByteOrder: boolean
   try {
-    executor.idsInByteOrder = await idsCompareBytewise(dataSource, maintenance.schema)
+    idsInByteOrder = await idsCompareBytewise(dataSource, maintenance.schema)
   } catch (error) {
     await dataSource.destroy().catch(() => undefined)
     throw describe(error)
   }
-  return new TypeormSessionStore({backend: 'postgres', clock: options.clock, dataSource, executor, maintenance})
+  return new SqlStorageAdapter({backend: 'postgres', dataSource, dialect: postgresDialect({idsInByteOrder}), executor: new PostgresExecutor(dataSource, describe), maintenance})
 }
 
 /** Collations that order ASCII byte by byte: C and POSIX, C.UTF-8 (code point order), ucs_basic. */
@@ -106,15 +111,13 @@ function unavailableUnlessDescribed(error: unknown, target: PostgresTarget): unk
 }
 
 /** Migrations and checks of one PostgreSQL schema. */
-export class PostgresMaintenance implements StoreMaintenance {
-  readonly location: string
-
+export class PostgresMaintenance extends SchemaMaintenance {
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly target: PostgresTarget,
-    private readonly describe: (error: unknown) => unknown,
+    describe: (error: unknown) => unknown,
   ) {
-    this.location = target.location
+    super(dataSource, target.location, describe, 'another database or schema')
   }
 
   async backup(): Promise<{bytes: number; path: string}> {
@@ -131,12 +134,9 @@ export class PostgresMaintenance implements StoreMaintenance {
     const checks: IntegrityReport['checks'] = []
     const [{version}] = await this.query<{version: string}>("SELECT current_setting('server_version') AS version")
     checks.push({detail: `PostgreSQL ${version}, database ${this.dataSource.driver.database}, schema ${this.schema}`, name: 'connection', ok: true})
-    const pending = (await this.migrations()).filter((m) => !m.applied).map((m) => m.name)
-    checks.push({detail: pending.length === 0 ? 'all applied' : `pending: ${pending.join(', ')}`, name: 'migrations', ok: pending.length === 0})
-    if (pending.length === 0) {
-      // The schema the migrations built must be the one the entities describe.
-      const drift = await this.guard(async () => (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query))
-      checks.push({detail: drift.length === 0 ? 'matches this version' : `differs: ${drift.join('; ')}`, name: 'schema', ok: drift.length === 0})
+    const migrationChecks = await this.migrationChecks()
+    checks.push(...migrationChecks)
+    if (migrationChecks.find((c) => c.name === 'migrations')?.ok) {
       // The foreign key makes orphans impossible, unless it was dropped or added NOT VALID by hand.
       const [{orphans}] = await this.query<{orphans: string}>(
         `SELECT COUNT(*) AS orphans FROM ${this.table('messages')} m WHERE NOT EXISTS (SELECT 1 FROM ${this.table('sessions')} s WHERE s.id = m.session_id)`,
@@ -147,63 +147,9 @@ export class PostgresMaintenance implements StoreMaintenance {
     return {checks, ok: checks.every((c) => c.ok)}
   }
 
-  async migrate(): Promise<string[]> {
-    if (!(await this.pending())) return []
-    return this.underSchemaLock(async (runner) => {
-      const executor = new MigrationExecutor(this.dataSource, runner)
-      // One transaction for all of them, ours: a failure leaves the schema as it was.
-      executor.transaction = 'none'
-      return (await executor.executePendingMigrations()).map((m) => m.name)
-    })
-  }
-
-  async migrations(): Promise<MigrationState[]> {
-    const executed = await this.guard(() => new MigrationExecutor(this.dataSource).getExecutedMigrations())
-    const known = new Set<string>(MIGRATIONS.map((m) => m.name))
-    const unknown = executed.filter((m) => !known.has(m.name))
-    if (unknown.length > 0) {
-      throw new SynapseError('MIGRATION_FAILED', `The session database was migrated by a newer synapse (${unknown.map((m) => m.name).join(', ')}).`, {
-        suggestions: ['Upgrade synapse, or point DATABASE_URL at another database or schema.'],
-      })
-    }
-    return MIGRATIONS.map((migration) => {
-      const done = executed.find((m) => m.name === migration.name)
-      return {applied: Boolean(done), name: migration.name}
-    })
-  }
-
-  async revert(options: {all?: boolean} = {}): Promise<string[]> {
-    return this.underSchemaLock(async (runner) => {
-      const reverted: string[] = []
-      for (;;) {
-        const executor = new MigrationExecutor(this.dataSource, runner)
-        executor.transaction = 'none'
-        const executed = await executor.getExecutedMigrations()
-        if (executed.length === 0) break
-        const newest = executed.reduce((a, b) => (b.timestamp > a.timestamp ? b : a))
-        await executor.undoLastMigration()
-        reverted.push(newest.name)
-        if (!options.all) break
-      }
-      return reverted
-    })
-  }
-
   /** The schema the tables live in: the one asked for, or the connection's current schema. */
   get schema(): string {
     return this.target.schema ?? String(this.dataSource.driver.schema ?? 'public')
-  }
-
-  private async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work()
-    } catch (error) {
-      throw this.describe(error)
-    }
-  }
-
-  private async pending(): Promise<boolean> {
-    return (await this.migrations()).some((m) => !m.applied)
   }
 
   private async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -220,7 +166,7 @@ export class PostgresMaintenance implements StoreMaintenance {
    * PostgreSQL's DDL is transactional, so a failed migration changes nothing. The lock goes with the
    * transaction, also when the process dies.
    */
-  private async underSchemaLock<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
+  protected async underSchemaLock<T>(work: (runner: QueryRunner) => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner('master')
     try {
       await runner.startTransaction()
@@ -237,19 +183,13 @@ export class PostgresMaintenance implements StoreMaintenance {
       return result
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined)
-      if (isSynapseError(error)) throw error
-      if (driverErrorOf(error).code === '55P03') {
+      if (!isSynapseError(error) && driverErrorOf(error).code === '55P03') {
         throw new SynapseError('STORAGE_BUSY', `Another process kept the schema of ${this.location} locked for ${MIGRATION_LOCK_TIMEOUT_S} s; nothing was changed.`, {
           cause: error,
           suggestions: ['Try again once the other synapse (or whatever holds the tables) is done; pg_stat_activity shows who waits on whom.'],
         })
       }
-      const described = this.describe(error)
-      if (isSynapseError(described)) throw described
-      throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${String((error as Error).message).split('\n')[0]}`, {
-        cause: error,
-        suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],
-      })
+      throw this.migrationFailure(error)
     } finally {
       await runner.release()
     }

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
 import type {SessionStore} from 'synapse-cli'
-import {DataSource} from 'synapse-cli/typeorm'
+import {DataSource, postgresDialect, type SqlDialect} from 'synapse-cli/typeorm'
 import pg from 'pg'
 
-import {PostgresExecutor, decodeText, encodeText, positional} from '../src/postgres-executor.js'
+import {PostgresExecutor, decodeText, encodeText} from '../src/postgres-executor.js'
 import {idsCompareBytewise, openPostgresStore} from '../src/postgres-store.js'
 import {postgresTarget} from '../src/target.js'
 import {Schemas, urlOf, withClient} from './helpers.js'
@@ -12,10 +12,12 @@ describe('PostgreSQL executor', function () {
   const schemas = new Schemas()
   after(() => schemas.dropAll())
 
-  it('numbers placeholders, leaving quoted ones alone', function () {
-    expect(positional(`SELECT '?', "?x" FROM t WHERE a = ? AND b IN (?, ?) AND c = 'it''s ?'`)).to.equal(
-      `SELECT '?', "?x" FROM t WHERE a = $1 AND b IN ($2, $3) AND c = 'it''s ?'`,
-    )
+  it('numbers placeholders and compares ids byte by byte unless their collation already does', function () {
+    const dialect = postgresDialect({idsInByteOrder: false})
+    expect([1, 2, 3].map((n) => dialect.placeholder(n))).to.deep.equal(['$1', '$2', '$3'])
+    expect(dialect.byteOrder).to.equal(' COLLATE "C"')
+    expect(dialect.lockRow).to.equal(' FOR UPDATE')
+    expect(postgresDialect({idsInByteOrder: true}).byteOrder).to.equal('')
   })
 
   it('escapes NUL and its own escape characters reversibly', function () {
@@ -39,7 +41,7 @@ describe('PostgreSQL executor', function () {
     afterEach(() => store.close())
 
     it('compares ids without COLLATE "C" on the test database, whose collation is byte order already', function () {
-      expect((store as unknown as {sql: PostgresExecutor}).sql.idsInByteOrder).to.equal(true)
+      expect((store as unknown as {adapter: {dialect: SqlDialect}}).adapter.dialect.byteOrder).to.equal('')
     })
 
     it('keeps NUL and private-use characters in every text field, and previews them', async function () {
@@ -49,7 +51,7 @@ describe('PostgreSQL executor', function () {
       expect(await store.get(session.id)).to.deep.include({model: 'm\u0000', systemPrompt: odd, title: odd})
       expect((await store.messages(session.id))[0]).to.deep.include({content: odd, metadata: {raw: odd}})
       expect((await store.list())[0].preview).to.equal(odd)
-      expect((await store.updateMessage(message.id, {content: `${odd}!`})).content).to.equal(`${odd}!`)
+      expect((await store.updateMessage(session.id, message.id, {content: `${odd}!`})).content).to.equal(`${odd}!`)
       // What other readers of the table see.
       const stored = await withClient(async (client) => (await client.query(`SELECT content FROM "${schema}".messages`)).rows[0].content)
       expect(stored).to.equal('nul\uE000 e000\uE001\uE000 e001\uE001\uE001 end!')
@@ -88,15 +90,16 @@ describe('PostgreSQL executor', function () {
     it('leaves COLLATE "C" out where ids are in byte order (C.UTF-8), so the primary key serves prefix look-ups', async function () {
       await collate('default')
       const executor = new PostgresExecutor(dataSource)
+      let dialect = postgresDialect({idsInByteOrder: false})
       const plan = async () =>
-        (await executor.all(`EXPLAIN SELECT id FROM "${schema}".sessions s WHERE s.id COLLATE "C" >= ? AND s.id COLLATE "C" < ? ORDER BY s.id COLLATE "C" LIMIT 6`, ['01JC', '01JC[']))
+        (await executor.all(`EXPLAIN SELECT id FROM "${schema}".sessions s WHERE s.id${dialect.byteOrder} >= $1 AND s.id${dialect.byteOrder} < $2 ORDER BY s.id${dialect.byteOrder} LIMIT 6`, ['01JC', '01JC[']))
           .map((row) => String(row['QUERY PLAN']))
           .join('\n')
       await withClient((client) => client.query(`ANALYZE "${schema}".sessions`))
       await dataSource.query('SET enable_seqscan = off')
       // The primary key is read whole and filtered: no range on it.
       expect(await plan()).not.to.contain('Index Cond')
-      executor.idsInByteOrder = true
+      dialect = postgresDialect({idsInByteOrder: true})
       const elided = await plan()
       expect(elided).to.contain(`Index Only Scan using "${await primaryKeyName(schema)}"`)
       expect(elided).to.contain("Index Cond: ((id >= '01JC'::text) AND (id < '01JC['::text))")

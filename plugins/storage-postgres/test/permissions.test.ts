@@ -50,7 +50,7 @@ describe('PostgreSQL permissions (README)', function () {
     try {
       const session = await store.create({title: 'limited'})
       const [reply] = await store.append(session.id, [{content: 'q', role: 'user'}, {content: 'a', role: 'assistant', status: 'interrupted'}]).then((m) => m.slice(1))
-      await store.updateMessage(reply.id, {status: 'complete'})
+      await store.updateMessage(session.id, reply.id, {status: 'complete'})
       await store.update(session.id, {title: 'renamed'})
       expect((await store.list())[0]).to.deep.include({messageCount: 2, title: 'renamed'})
       expect(await store.clear(session.id)).to.equal(2)

@@ -80,7 +80,7 @@ describe('PostgreSQL store: writers racing another process', function () {
     // The other process clears the session as the store does: the session row first, then its messages.
     await other.query('BEGIN')
     await other.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [session.id])
-    const finishing = codeOf(store.updateMessage(reply.id, {content: 'whole reply', status: 'complete'}))
+    const finishing = codeOf(store.updateMessage(session.id, reply.id, {content: 'whole reply', status: 'complete'}))
     await waitForLockWaiters(other)
     await other.query('DELETE FROM messages WHERE session_id = $1', [session.id])
     await other.query('COMMIT')

@@ -6,11 +6,10 @@ import {isSynapseError, SynapseError} from '../../core/errors.js'
 export type Row = Record<string, unknown>
 
 /**
- * How the TypeORM adapter talks SQL. The adapter writes portable SQL with `?` placeholders and
- * lower-case snake_case names; an executor runs it on one dialect and owns the write lock.
+ * How the SQL adapter talks to its database. The adapter builds its statements for the database's
+ * dialect (sql-dialect.ts); an executor runs them as they are and owns the write lock.
  */
 export interface SqlExecutor {
-  readonly dialect: 'postgres' | 'sqlite'
   /** Rows of a query, in the order the query gives. */
   all(sql: string, params?: unknown[]): Promise<Row[]>
   /** Runs a statement; resolves to the number of rows it changed. */
@@ -51,7 +50,6 @@ interface SqliteStatement {
  * the busy timeout instead of failing later with SQLITE_BUSY_SNAPSHOT.
  */
 export class SqliteExecutor implements SqlExecutor {
-  readonly dialect = 'sqlite'
   private readonly statements = new Map<string, SqliteStatement>()
   private tail: Promise<unknown> = Promise.resolve()
 

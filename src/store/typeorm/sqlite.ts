@@ -1,14 +1,17 @@
 import 'reflect-metadata'
 import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
-import {DataSource, MigrationExecutor} from 'typeorm'
+import {DataSource} from 'typeorm'
 
 import {ConfigError, isSynapseError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
-import type {IntegrityReport, MigrationState, StoreMaintenance, StoreOptions} from '../session-store.js'
+import type {IntegrityReport, StoreOptions} from '../session-store.js'
+import {SessionStore} from '../store.js'
+import {SchemaMaintenance} from './maintenance.js'
+import {SqlStorageAdapter} from './sql-adapter.js'
+import {SQLITE_DIALECT} from './sql-dialect.js'
 import {describeSqliteError, type SqliteConnection, SqliteExecutor} from './sql-executor.js'
-import {TypeormSessionStore} from './typeorm-store.js'
 
 export const MEMORY_DATABASE = ':memory:'
 
@@ -31,8 +34,12 @@ export interface SqliteStoreOptions extends StoreOptions {
  * -shm companions 0600 (SQLite gives those the database file's mode), WAL journaling so readers never
  * block the writer, and a busy timeout so concurrent writers queue instead of failing.
  */
-export async function openSqliteStore(options: SqliteStoreOptions): Promise<TypeormSessionStore> {
-  if (options.readOnly) return openSqliteReader(options)
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SessionStore> {
+  return new SessionStore(await (options.readOnly ? openSqliteReader(options) : openSqliteAdapter(options)), {clock: options.clock})
+}
+
+/** The storage adapter under `openSqliteStore` (read-write): what the conformance suite runs bare. */
+export async function openSqliteAdapter(options: Omit<SqliteStoreOptions, 'clock' | 'readOnly'>): Promise<SqlStorageAdapter> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   const inMemory = options.path === MEMORY_DATABASE
   const path = inMemory ? MEMORY_DATABASE : resolve(options.path)
@@ -74,7 +81,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Type
     await dataSource.destroy()
     throw error
   }
-  return new TypeormSessionStore({backend: 'sqlite', clock: options.clock, dataSource, executor: new SqliteExecutor(db, describe), maintenance})
+  return new SqlStorageAdapter({backend: 'sqlite', dataSource, dialect: SQLITE_DIALECT, executor: new SqliteExecutor(db, describe), maintenance})
 }
 
 function prepareFile(path: string, describe: (error: unknown) => unknown): void {
@@ -153,7 +160,7 @@ const NO_SHARED_MEMORY = /^SQLITE_(CANTOPEN|IOERR_SHM|READONLY_(CANTINIT|CANTLOC
  * (a read-only mount without one, a disk too full to grow it), the database is read into memory
  * instead, which is exact as long as no -wal file holds commits not yet in the database.
  */
-export async function openSqliteReader(options: SqliteStoreOptions): Promise<TypeormSessionStore> {
+async function openSqliteReader(options: SqliteStoreOptions): Promise<SqlStorageAdapter> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   if (options.path === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be opened for reading only.')
   const path = resolve(options.path)
@@ -181,7 +188,7 @@ export async function openSqliteReader(options: SqliteStoreOptions): Promise<Typ
   const close = () => {
     connection.close()
   }
-  return new TypeormSessionStore({backend: 'sqlite', clock: options.clock, executor: new SqliteExecutor(connection, describe), onClose: close})
+  return new SqlStorageAdapter({backend: 'sqlite', dialect: SQLITE_DIALECT, executor: new SqliteExecutor(connection, describe), onClose: close})
 }
 
 function hasUncheckpointedWal(path: string): boolean {
@@ -193,13 +200,15 @@ function hasUncheckpointedWal(path: string): boolean {
 }
 
 /** Migrations, checks and backups of one SQLite database. */
-export class SqliteMaintenance implements StoreMaintenance {
+export class SqliteMaintenance extends SchemaMaintenance {
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly db: SqliteConnection,
-    readonly location: string,
-    private readonly describe: (error: unknown) => unknown,
-  ) {}
+    location: string,
+    describe: (error: unknown) => unknown,
+  ) {
+    super(dataSource, location, describe, 'another database')
+  }
 
   async backup(file: string, options: {replace?: boolean} = {}): Promise<{bytes: number; path: string}> {
     if (this.location === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be backed up.')
@@ -232,62 +241,18 @@ export class SqliteMaintenance implements StoreMaintenance {
     checks.push({detail: integrity.join('; '), name: 'integrity', ok: integrity.length === 1 && integrity[0] === 'ok'})
     const orphans = this.db.pragma('foreign_key_check') as unknown[]
     checks.push({detail: orphans.length === 0 ? 'no orphaned rows' : `${orphans.length} rows point at missing parents`, name: 'foreign keys', ok: orphans.length === 0})
-    const pending = (await this.migrations()).filter((m) => !m.applied).map((m) => m.name)
-    checks.push({detail: pending.length === 0 ? 'all applied' : `pending: ${pending.join(', ')}`, name: 'migrations', ok: pending.length === 0})
-    if (pending.length === 0) {
-      // The schema the migrations built must be the one the entities describe.
-      const drift = (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)
-      checks.push({detail: drift.length === 0 ? 'matches this version' : `differs: ${drift.join('; ')}`, name: 'schema', ok: drift.length === 0})
-    }
+    checks.push(...(await this.migrationChecks()))
     return {checks, ok: checks.every((c) => c.ok)}
-  }
-
-  async migrate(): Promise<string[]> {
-    if (!(await this.pending())) return []
-    return this.underSchemaLock(async () => {
-      const applied = await this.dataSource.runMigrations({transaction: 'none'})
-      return applied.map((m) => m.name)
-    })
-  }
-
-  async migrations(): Promise<MigrationState[]> {
-    const executed = await new MigrationExecutor(this.dataSource).getExecutedMigrations()
-    const known = new Set<string>(MIGRATIONS.map((m) => m.name))
-    const unknown = executed.filter((m) => !known.has(m.name))
-    if (unknown.length > 0) throw newerSchemaError(unknown.map((m) => m.name))
-    return MIGRATIONS.map((migration) => {
-      const done = executed.find((m) => m.name === migration.name)
-      return {applied: Boolean(done), name: migration.name}
-    })
-  }
-
-  async revert(options: {all?: boolean} = {}): Promise<string[]> {
-    return this.underSchemaLock(async () => {
-      const reverted: string[] = []
-      for (;;) {
-        const executor = new MigrationExecutor(this.dataSource)
-        const executed = await executor.getExecutedMigrations()
-        if (executed.length === 0) break
-        const newest = executed.reduce((a, b) => (b.timestamp > a.timestamp ? b : a))
-        await this.dataSource.undoLastMigration({transaction: 'none'})
-        reverted.push(newest.name)
-        if (!options.all) break
-      }
-      return reverted
-    })
-  }
-
-  private async pending(): Promise<boolean> {
-    return (await this.migrations()).some((m) => !m.applied)
   }
 
   /**
    * Schema changes in one IMMEDIATE transaction: a second process opening a fresh database waits for
    * the first to finish instead of creating the same tables again. Foreign keys go off first (SQLite
    * ignores the pragma inside a transaction) so that rebuilding a parent table cannot cascade-delete
-   * its children, and are checked before the commit.
+   * its children, and are checked before the commit. The one connection is TypeORM's too, so its
+   * migrations run inside this transaction.
    */
-  private async underSchemaLock<T>(work: () => Promise<T>): Promise<T> {
+  protected async underSchemaLock<T>(work: () => Promise<T>): Promise<T> {
     this.db.pragma('foreign_keys = OFF')
     try {
       try {
@@ -303,22 +268,10 @@ export class SqliteMaintenance implements StoreMaintenance {
         return result
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK')
-        if (isSynapseError(error)) throw error
-        const described = this.describe(error)
-        if (isSynapseError(described)) throw described
-        throw new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${(error as Error).message}`, {
-          cause: error,
-          suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],
-        })
+        throw this.migrationFailure(error)
       }
     } finally {
       this.db.pragma('foreign_keys = ON')
     }
   }
-}
-
-function newerSchemaError(names: string[]): SynapseError {
-  return new SynapseError('MIGRATION_FAILED', `The session database was migrated by a newer synapse (${names.join(', ')}).`, {
-    suggestions: ['Upgrade synapse, or point DATABASE_URL at another database.'],
-  })
 }

@@ -1,0 +1,340 @@
+import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
+import {ID_LENGTH, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
+import type {
+  ListOptions,
+  LoadOptions,
+  Message,
+  MessagePatch,
+  NewMessage,
+  NewSession,
+  PruneResult,
+  RetentionPolicy,
+  Session,
+  SessionPatch,
+  SessionSnapshot,
+  SessionSummary,
+  StoreMaintenance,
+  StoreOptions,
+} from './session-store.js'
+import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
+
+/** How many candidates an ambiguous prefix reports. */
+const AMBIGUOUS_CANDIDATES = 6
+
+/**
+ * The SessionStore: everything synapse keeps about conversations goes through it. It owns the
+ * behaviour once (ids and short ids, prefix resolution, ordering, validation, defensive copies,
+ * retention selection, errors, the closed check) over a `StorageAdapter`, which owns only storage.
+ * Backends: memory (the reference, for fast tests), SQLite and PostgreSQL through TypeORM, a
+ * directory of JSON files; each runs the conformance suite in `src/testing/session-store-suite.ts`.
+ *
+ * Ids are ULIDs (26 characters, Crockford base32, sortable by creation time). Only `get` resolves a
+ * prefix; every other method takes a full id. Timestamps are Dates with millisecond precision.
+ */
+export class SessionStore {
+  /** A short name of the backend for messages and `db status`: "sqlite", "memory", "postgres"... */
+  readonly backend: string
+  /** Schema and file operations, where the backend has them. */
+  readonly maintenance?: StoreMaintenance
+  private closing?: Promise<void>
+  private readonly clock: () => Date
+  private readonly copy: {message: (m: Message) => Message; session: <T extends Session>(s: T) => T}
+
+  constructor(
+    private readonly adapter: StorageAdapter,
+    options: StoreOptions = {},
+  ) {
+    this.backend = adapter.backend
+    this.maintenance = adapter.maintenance
+    this.clock = monotonicClock(options.clock)
+    this.copy = adapter.freshRecords ? {message: (m) => m, session: (s) => s} : {message: copyMessage, session: copySession}
+  }
+
+  /**
+   * Appends messages at the end of a session in one transaction, assigning consecutive positions,
+   * and sets the session's updatedAt. Either all are stored or none. Safe against other processes
+   * appending to the same session at the same time: no position is taken twice, nothing is lost.
+   * Throws SessionNotFoundError for an unknown session.
+   */
+  async append(sessionId: string, messages: NewMessage[]): Promise<Message[]> {
+    this.open()
+    checkNewMessages(messages)
+    const id = fullId(sessionId, SessionNotFoundError)
+    const now = this.clock()
+    const records = messages.map((input) => unplaced(newMessageRecord(input, id, 0, now)))
+    const stored = await this.adapter.appendMessages(id, records, {updatedAt: now})
+    if (isMissing(stored)) throw new SessionNotFoundError(sessionId)
+    return stored.map(this.copy.message)
+  }
+
+  /**
+   * Commits the reply to a question in one transaction: appends `reply` at the end of the session
+   * with `replyTo` set to `questionId`, sets the question's status to 'complete', and sets the
+   * session's updatedAt. Either both change or neither does, so no process ever sees a question
+   * marked answered without its answer, or an answer whose question still looks pending.
+   * `reply.replyTo` is ignored. Safe against other processes appending to the same session, like
+   * `append`. Throws SessionNotFoundError for an unknown session and MessageNotFoundError when
+   * `questionId` is not a message of that session.
+   */
+  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
+    this.open()
+    checkNewMessages([reply])
+    const id = fullId(sessionId, SessionNotFoundError)
+    if (!isFullId(questionId)) {
+      await this.session(id)
+      throw new MessageNotFoundError(questionId)
+    }
+    const now = this.clock()
+    const record = unplaced(newMessageRecord({...reply, replyTo: questionId}, id, 0, now))
+    const stored = await this.adapter.appendMessages(id, [record], {completes: questionId, updatedAt: now})
+    if (isMissing(stored)) throw stored.missing === 'session' ? new SessionNotFoundError(sessionId) : new MessageNotFoundError(questionId)
+    return this.copy.message(stored[0])
+  }
+
+  /** Deletes every message of a session, keeps the session; returns how many went. Throws SessionNotFoundError. */
+  async clear(sessionId: string): Promise<number> {
+    this.open()
+    const cleared = await this.adapter.clearMessages(fullId(sessionId, SessionNotFoundError), this.clock())
+    if (cleared === undefined) throw new SessionNotFoundError(sessionId)
+    return cleared
+  }
+
+  /** Releases the connection. Calling it twice is harmless; any other call after it throws. */
+  async close(): Promise<void> {
+    this.closing ??= this.adapter.close()
+    return this.closing
+  }
+
+  /** How many sessions there are. */
+  async count(): Promise<number> {
+    this.open()
+    return this.adapter.countSessions()
+  }
+
+  /** Creates an empty session. Throws INVALID_INPUT if `id` is given and already taken. */
+  async create(input: NewSession = {}): Promise<Session> {
+    this.open()
+    if (input.id !== undefined && !isFullId(input.id)) {
+      throw new InvalidInputError(`The session id ${JSON.stringify(input.id)} is not a ULID (26 characters of Crockford base32, upper case).`)
+    }
+    const session = newSessionRecord(input, this.clock())
+    if (!(await this.adapter.insertSession(copySession(session)))) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+    return session
+  }
+
+  /** Deletes sessions and, by cascade, their messages. Unknown ids are ignored; returns how many went. */
+  async delete(sessionIds: string[]): Promise<number> {
+    this.open()
+    // An id that cannot be one names no session: ignored, like any unknown id.
+    const ids = [...new Set(sessionIds)].filter((id) => isFullId(id))
+    if (ids.length === 0) return 0
+    return (await this.adapter.deleteSessions(ids.map((id) => ({id})))).length
+  }
+
+  /**
+   * Finds a session by full id or by a unique prefix, case-insensitively.
+   * Throws SessionNotFoundError when nothing matches and AmbiguousSessionIdError (carrying the
+   * candidates) when a prefix matches more than one session.
+   */
+  async get(idOrPrefix: string): Promise<Session> {
+    this.open()
+    const prefix = normalizeIdPrefix(idOrPrefix)
+    if (!prefix) throw new SessionNotFoundError(idOrPrefix)
+    if (prefix.length === ID_LENGTH) {
+      const exact = await this.adapter.readSession(prefix)
+      if (exact) return this.copy.session(exact)
+    }
+    const matches = await this.adapter.sessionIdsWithPrefix(prefix, AMBIGUOUS_CANDIDATES)
+    if (matches.length > 1) throw new AmbiguousSessionIdError(idOrPrefix, matches)
+    const found = matches.length === 1 ? await this.adapter.readSession(matches[0]) : undefined
+    if (!found) throw new SessionNotFoundError(idOrPrefix)
+    return this.copy.session(found)
+  }
+
+  /** The most recently updated session, or undefined when there is none. */
+  async latest(): Promise<Session | undefined> {
+    this.open()
+    const [first] = this.adapter.listSummaries ? await this.adapter.listSummaries({limit: 1, offset: 0}) : newestFirst(await this.adapter.summaries())
+    return first ? sessionOf(first) : undefined
+  }
+
+  /**
+   * Sessions with their message count and preview, most recently updated first; ties broken by id,
+   * newest first, so paging is stable. An offset past the end gives an empty array.
+   */
+  async list(options: ListOptions = {}): Promise<SessionSummary[]> {
+    this.open()
+    const {limit, offset} = pageOf(options)
+    if (this.adapter.listSummaries) return (await this.adapter.listSummaries({limit, offset})).map((row) => withShortId(row))
+    const all = await this.adapter.summaries()
+    return withNeighbours(all, newestFirst(all).slice(offset, offset + limit))
+  }
+
+  /**
+   * A session's messages in ascending position order: all of them, or the last N.
+   * Throws SessionNotFoundError for an unknown session (an existing empty session gives []).
+   */
+  async messages(sessionId: string, options: LoadOptions = {}): Promise<Message[]> {
+    this.open()
+    checkLast(options.last)
+    const messages = await this.adapter.readMessages(fullId(sessionId, SessionNotFoundError), {last: options.last})
+    if (!messages) throw new SessionNotFoundError(sessionId)
+    return messages.map(this.copy.message)
+  }
+
+  /**
+   * Applies a retention policy: deletes sessions not updated since `olderThan`, then the least recently
+   * updated beyond `maxSessions`. A session written between being chosen and being deleted is kept.
+   */
+  async prune(policy: RetentionPolicy): Promise<PruneResult> {
+    this.open()
+    checkPolicy(policy)
+    const dryRun = policy.dryRun ?? false
+    if (policy.olderThan === undefined && policy.maxSessions === undefined) return {deleted: [], dryRun}
+    if (this.adapter.prune) return {deleted: (await this.adapter.prune(policy)).map((row) => withShortId(row)), dryRun}
+    const all = await this.adapter.summaries()
+    const chosen = withNeighbours(all, selectForRetention(all, policy))
+    if (dryRun || chosen.length === 0) return {deleted: chosen, dryRun}
+    const gone = new Set(await this.adapter.deleteSessions(chosen.map(({id, updatedAt}) => ({id, updatedAt}))))
+    return {deleted: chosen.filter((s) => gone.has(s.id)), dryRun}
+  }
+
+  /**
+   * Writes a session exactly as given: ids, positions, statuses, metadata and timestamps included
+   * (import). One transaction: all or nothing. Throws INVALID_INPUT when the session id, or any
+   * message id, is taken, unless `replace` is set, in which case the session of that id is deleted
+   * first (in the same transaction). Ids must be ULIDs; positions must strictly increase.
+   */
+  async restore(snapshot: SessionSnapshot, options: {replace?: boolean} = {}): Promise<Session> {
+    const [session] = await this.restoreAll([snapshot], options)
+    return session
+  }
+
+  /**
+   * Restores several sessions as one transaction (import): either every one is written or the store
+   * is left exactly as it was, whatever fails. The rules of `restore` apply to each, and across the
+   * batch: no session twice, no message id in two of its sessions (`checkSnapshotBatch`), none taken
+   * by a session outside the batch. With `replace`, the sessions of the batch that exist are deleted
+   * first, so their message ids are free for any session of the batch. Returns the sessions in order.
+   */
+  async restoreAll(snapshots: SessionSnapshot[], options: {replace?: boolean} = {}): Promise<Session[]> {
+    this.open()
+    checkSnapshotBatch(snapshots)
+    const copies = snapshots.map(({messages, session}) => ({
+      messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
+      session: copySession(sessionOf(session)),
+    }))
+    const conflict = await this.adapter.restoreSessions(copies, {replace: options.replace ?? false})
+    if (conflict) throw new InvalidInputError(`A ${conflict.taken} with the id ${conflict.id} already exists.`)
+    return copies.map(({session}) => copySession(session))
+  }
+
+  /** Changes a session's fields and sets its updatedAt. Throws SessionNotFoundError. */
+  async update(sessionId: string, patch: SessionPatch): Promise<Session> {
+    this.open()
+    const changes: SessionPatch = {...patch}
+    if (patch.metadata !== undefined) changes.metadata = structuredClone(patch.metadata)
+    const session = await this.adapter.updateSession(fullId(sessionId, SessionNotFoundError), changes, this.clock())
+    if (!session) throw new SessionNotFoundError(sessionId)
+    return this.copy.session(session)
+  }
+
+  /**
+   * Changes one message of a session (e.g. a streamed reply completes) and sets the session's
+   * updatedAt. Throws SessionNotFoundError for an unknown session and MessageNotFoundError when the
+   * message is not one of that session's.
+   */
+  async updateMessage(sessionId: string, messageId: string, patch: MessagePatch): Promise<Message> {
+    this.open()
+    checkMessagePatch(patch)
+    const id = fullId(sessionId, SessionNotFoundError)
+    if (!isFullId(messageId)) {
+      await this.session(id)
+      throw new MessageNotFoundError(messageId)
+    }
+    const changes: MessagePatch = {...patch}
+    if (patch.metadata !== undefined) changes.metadata = structuredClone(patch.metadata)
+    const updated = await this.adapter.updateMessage(id, messageId, changes, this.clock())
+    if (isMissing(updated)) throw updated.missing === 'session' ? new SessionNotFoundError(sessionId) : new MessageNotFoundError(messageId)
+    return this.copy.message(updated)
+  }
+
+  private open(): void {
+    if (this.closing) throw closedStoreError(this.backend)
+  }
+
+  private async session(id: string): Promise<Session> {
+    const session = await this.adapter.readSession(id)
+    if (!session) throw new SessionNotFoundError(id)
+    return session
+  }
+}
+
+/** The retention rule, once: age first, then the least recently updated beyond maxSessions; oldest first. */
+export function selectForRetention<T extends StoredSummary>(summaries: T[], policy: RetentionPolicy): T[] {
+  const ordered = newestFirst(summaries)
+  const doomed = new Set<T>()
+  if (policy.olderThan) for (const s of ordered) if (s.updatedAt < policy.olderThan) doomed.add(s)
+  if (policy.maxSessions !== undefined) for (const s of ordered.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
+  return ordered.filter((s) => doomed.has(s)).reverse()
+}
+
+/** Most recently updated first; ties broken by id, newest first, so paging is stable. */
+export function newestFirst<T extends Session>(sessions: T[]): T[] {
+  return [...sessions].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+}
+
+function withNeighbours(all: StoredSummary[], chosen: StoredSummary[]): SessionSummary[] {
+  const byId = all.map((s) => s.id).sort()
+  const at = new Map(byId.map((id, index) => [id, index]))
+  return chosen.map((s) => {
+    const index = at.get(s.id)!
+    return withShortId({...s, nextId: byId[index + 1], previousId: byId[index - 1]})
+  })
+}
+
+function withShortId(row: NeighbouredSummary): SessionSummary {
+  return {...sessionOf(row), messageCount: row.messageCount, preview: row.preview, shortId: shortestUniquePrefix(row.id, [row.previousId, row.nextId])}
+}
+
+/** Only the Session fields, fresh: a caller changing what it got cannot change what is stored. */
+function sessionOf(session: Session): Session {
+  return {
+    createdAt: new Date(session.createdAt),
+    id: session.id,
+    metadata: structuredClone(session.metadata),
+    model: session.model,
+    provider: session.provider,
+    systemPrompt: session.systemPrompt,
+    title: session.title,
+    updatedAt: new Date(session.updatedAt),
+  }
+}
+
+function copySession<T extends Session>(session: T): T {
+  return {...session, createdAt: new Date(session.createdAt), metadata: structuredClone(session.metadata), updatedAt: new Date(session.updatedAt)}
+}
+
+function copyMessage(message: Message): Message {
+  return {...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata)}
+}
+
+function unplaced(message: Message): Omit<Message, 'position'> {
+  const {position: _, ...rest} = message
+  return rest
+}
+
+function isMissing(value: unknown): value is Missing {
+  return typeof value === 'object' && value !== null && 'missing' in value
+}
+
+function isFullId(id: unknown): id is string {
+  return typeof id === 'string' && id.length === ID_LENGTH && normalizeIdPrefix(id) === id
+}
+
+/** A full id as the methods that take one need it; anything else names no session. */
+function fullId(id: string, NotFound: new (id: string) => Error): string {
+  if (!isFullId(id)) throw new NotFound(id)
+  return id
+}

@@ -1,0 +1,385 @@
+import type {DataSource} from 'typeorm'
+
+import {InvalidInputError} from '../../core/errors.js'
+import {type Message, type MessagePatch, type Metadata, PREVIEW_LENGTH, type RetentionPolicy, type Session, type SessionPatch, type SessionSnapshot, type StoreMaintenance} from '../session-store.js'
+import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
+import type {SqlDialect} from './sql-dialect.js'
+import type {Row, SqlExecutor} from './sql-executor.js'
+
+const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
+const MESSAGE_COLUMNS =
+  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
+/** Ids per IN-list: far below every database's parameter limit. */
+const ID_BATCH = 500
+
+/** Columns a patch may set, by field: the same names in every dialect. */
+const SESSION_FIELDS: Record<keyof SessionPatch, string> = {metadata: 'metadata', model: 'model', provider: 'provider', systemPrompt: 'system_prompt', title: 'title'}
+const MESSAGE_FIELDS: Record<keyof MessagePatch, string> = {
+  content: 'content',
+  durationMs: 'duration_ms',
+  finishReason: 'finish_reason',
+  inputTokens: 'input_tokens',
+  metadata: 'metadata',
+  outputTokens: 'output_tokens',
+  status: 'status',
+}
+
+/** Builds a statement with the dialect's placeholders: `p()` is the next parameter. */
+function statement(dialect: SqlDialect, build: (p: () => string) => string): string {
+  let n = 0
+  return build(() => dialect.placeholder(++n))
+}
+
+function list(p: () => string, count: number): string {
+  return Array.from({length: count}, p).join(', ')
+}
+
+/** Every fixed statement of the adapter, built once per store for its dialect. */
+function statements(d: SqlDialect) {
+  const s = (build: (p: () => string) => string) => statement(d, build)
+  const summaryColumns = `${SESSION_COLUMNS},
+  (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
+  (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview`
+  // Count, preview and the neighbouring ids (for the short id) come from index seeks per listed row,
+  // never from a join over every message.
+  const neighbouredColumns = `${summaryColumns},
+  (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < s.id) AS previous_id,
+  (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > s.id) AS next_id`
+  const newestFirst = `ORDER BY s.updated_at DESC, s.id${d.byteOrder} DESC`
+  return {
+    clearMessages: s((p) => `DELETE FROM messages WHERE session_id = ${p()}`),
+    completeQuestion: s((p) => `UPDATE messages SET status = 'complete' WHERE id = ${p()} AND session_id = ${p()}`),
+    countSessions: 'SELECT COUNT(*) AS total FROM sessions',
+    deleteIfUnchanged: s((p) => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()}`),
+    insertMessage: s((p) => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
+    insertSession: s((p) => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (${list(p, 8)})`),
+    lastMessages: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
+    listPage: s((p) => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
+    lockSession: s((p) => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
+    maxPosition: s((p) => `SELECT MAX(position) AS last FROM messages WHERE session_id = ${p()}`),
+    message: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ${p()} AND session_id = ${p()}`),
+    messages: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position`),
+    neighbouredColumns,
+    prefixRange: s((p) => `SELECT s.id FROM sessions s WHERE s.id${d.byteOrder} >= ${p()} AND s.id${d.byteOrder} < ${p()} ORDER BY s.id${d.byteOrder} LIMIT ${p()}`),
+    session: s((p) => `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${p()}`),
+    sessionExists: s((p) => `SELECT id FROM sessions WHERE id = ${p()}`),
+    summaries: `SELECT ${summaryColumns} FROM sessions s`,
+    touchSession: s((p) => `UPDATE sessions SET updated_at = ${p()} WHERE id = ${p()}`),
+  }
+}
+
+/** Thrown inside a transaction to roll it back, and caught outside it to return the conflict. */
+class Conflict extends InvalidInputError {
+  constructor(readonly conflict: RestoreConflict) {
+    super(`A ${conflict.taken} with the id ${conflict.id} already exists.`)
+  }
+}
+
+export interface SqlAdapterOptions {
+  /** "sqlite", "postgres"...: what `backend` reports. */
+  backend: string
+  /** Destroyed by close(). A store read through a bare connection has none and passes `onClose`. */
+  dataSource?: DataSource
+  dialect: SqlDialect
+  executor: SqlExecutor
+  maintenance?: StoreMaintenance
+  /** What close() releases besides the DataSource. */
+  onClose?: () => Promise<void> | void
+}
+
+/**
+ * The storage adapter on a TypeORM DataSource. The entities and migrations define the schema; the
+ * statements here are hand-written SQL through an executor, because TypeORM's entity hydration costs
+ * 8x raw on a load and 35x on a list, and these are the paths every command takes. It lists and
+ * prunes natively, and every row it returns is decoded afresh (`freshRecords`).
+ */
+export class SqlStorageAdapter implements StorageAdapter {
+  readonly backend: string
+  readonly freshRecords = true
+  readonly maintenance?: StoreMaintenance
+  private readonly dataSource?: DataSource
+  private readonly dialect: SqlDialect
+  private readonly onClose?: () => Promise<void> | void
+  private readonly sql: SqlExecutor
+  private readonly q: ReturnType<typeof statements>
+
+  constructor(options: SqlAdapterOptions) {
+    this.backend = options.backend
+    this.dataSource = options.dataSource
+    this.dialect = options.dialect
+    this.maintenance = options.maintenance
+    this.onClose = options.onClose
+    this.sql = options.executor
+    this.q = statements(options.dialect)
+  }
+
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
+    return this.sql.writeTransaction(async (tx) => {
+      // The session's row first, as every writer of a session locks it, so that none deadlocks with another.
+      if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return {missing: 'session'}
+      if (options.completes !== undefined && (await tx.run(this.q.completeQuestion, [options.completes, sessionId])) === 0) return {missing: 'message'}
+      if (messages.length === 0) return []
+      const [{last}] = await tx.all(this.q.maxPosition, [sessionId])
+      let position = last === null || last === undefined ? 0 : Number(last) + 1
+      const added = messages.map((m) => ({...m, position: position++}))
+      for (const message of added) await tx.run(this.q.insertMessage, messageRow(message))
+      await tx.run(this.q.touchSession, [options.updatedAt.getTime(), sessionId])
+      return added
+    })
+  }
+
+  async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
+    return this.sql.writeTransaction(async (tx) => {
+      if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return undefined
+      const deleted = await tx.run(this.q.clearMessages, [sessionId])
+      await tx.run(this.q.touchSession, [updatedAt.getTime(), sessionId])
+      return deleted
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource?.isInitialized) await this.dataSource.destroy()
+    await this.onClose?.()
+  }
+
+  async countSessions(): Promise<number> {
+    const [{total}] = await this.sql.all(this.q.countSessions)
+    return Number(total)
+  }
+
+  async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
+    if (targets.length === 0) return []
+    return this.sql.writeTransaction(async (tx) => {
+      const deleted: string[] = []
+      const unguarded = targets.filter((t) => t.updatedAt === undefined).map((t) => t.id)
+      for (const {id, updatedAt} of targets) {
+        if (updatedAt && (await tx.run(this.q.deleteIfUnchanged, [id, updatedAt.getTime()])) > 0) deleted.push(id)
+      }
+      for (let start = 0; start < unguarded.length; start += ID_BATCH) {
+        const batch = unguarded.slice(start, start + ID_BATCH)
+        const inList = statement(this.dialect, (p) => list(p, batch.length))
+        const rows = await tx.all(`SELECT id FROM sessions WHERE id IN (${inList})`, batch)
+        await tx.run(`DELETE FROM sessions WHERE id IN (${inList})`, batch)
+        deleted.push(...rows.map((row) => String(row.id)))
+      }
+      return deleted
+    })
+  }
+
+  async insertSession(session: Session): Promise<boolean> {
+    return this.sql.writeTransaction(async (tx) => {
+      if ((await tx.all(this.q.sessionExists, [session.id])).length > 0) return false
+      await tx.run(this.q.insertSession, sessionRow(session))
+      return true
+    })
+  }
+
+  async listSummaries(page: {limit: number; offset: number}): Promise<NeighbouredSummary[]> {
+    return (await this.sql.all(this.q.listPage, [page.limit, page.offset])).map((row) => toSummary(row))
+  }
+
+  async prune(policy: RetentionPolicy): Promise<NeighbouredSummary[]> {
+    const {byteOrder} = this.dialect
+    const conditions: string[] = []
+    const params: unknown[] = []
+    const select = statement(this.dialect, (p) => {
+      if (policy.olderThan) {
+        conditions.push(`s.updated_at < ${p()}`)
+        params.push(policy.olderThan.getTime())
+      }
+      if (policy.maxSessions !== undefined) {
+        // Age-expired sessions are the oldest, so "beyond the newest N" of all sessions is the same set
+        // as "beyond the newest N" of the survivors: one condition covers both limits.
+        conditions.push(`s.id IN (SELECT k.id FROM sessions k ORDER BY k.updated_at DESC, k.id${byteOrder} DESC LIMIT ${p()} OFFSET ${p()})`)
+        params.push(Number.MAX_SAFE_INTEGER, policy.maxSessions)
+      }
+      return `SELECT ${this.q.neighbouredColumns} FROM sessions s WHERE ${conditions.join(' OR ')} ORDER BY s.updated_at ASC, s.id${byteOrder} ASC`
+    })
+    const chosen = await this.sql.all(select, params)
+    // The write lock is only worth taking when something is due: retention runs before every
+    // command, and most find nothing; a reader neither waits for a writer nor makes one wait.
+    if (policy.dryRun || chosen.length === 0) return chosen.map((row) => toSummary(row))
+    return this.sql.writeTransaction(async (tx) => {
+      for (const lock of this.dialect.pruneLocks) await tx.run(lock)
+      const deleted = (await tx.all(select, params)).map((row) => toSummary(row))
+      await this.deleteWithin(
+        tx,
+        deleted.map((s) => s.id),
+      )
+      return deleted
+    })
+  }
+
+  async readMessages(sessionId: string, options: {last?: number}): Promise<Message[] | undefined> {
+    const rows = options.last === undefined ? await this.sql.all(this.q.messages, [sessionId]) : (await this.sql.all(this.q.lastMessages, [sessionId, options.last])).reverse()
+    // An empty result is either an empty session or no session: only then is the extra look-up paid.
+    // A read takes no lock: it neither waits for a writer nor needs more than SELECT rights.
+    if (rows.length === 0 && (await this.sql.all(this.q.sessionExists, [sessionId])).length === 0) return undefined
+    return rows.map((row) => toMessage(row))
+  }
+
+  async readSession(sessionId: string): Promise<Session | undefined> {
+    const [row] = await this.sql.all(this.q.session, [sessionId])
+    return row ? toSession(row) : undefined
+  }
+
+  /** One write transaction: any failure, a taken id found on the way or the database's own, rolls all of it back. */
+  async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
+    try {
+      await this.sql.writeTransaction(async (tx) => {
+        const ids = snapshots.map(({session}) => session.id)
+        if (options.replace) await this.deleteWithin(tx, ids)
+        else {
+          const [existing] = await this.anyOf(tx, 'sessions', ids)
+          if (existing) throw new Conflict({id: String(existing.id), taken: 'session'})
+        }
+        for (const {messages, session} of snapshots) {
+          const [taken] = await this.anyOf(
+            tx,
+            'messages',
+            messages.map((m) => m.id),
+          )
+          if (taken) throw new Conflict({id: String(taken.id), taken: 'message'})
+          await tx.run(this.q.insertSession, sessionRow(session))
+          for (const message of messages) await tx.run(this.q.insertMessage, messageRow(message))
+        }
+      })
+      return undefined
+    } catch (error) {
+      if (error instanceof Conflict) return error.conflict
+      throw error
+    }
+  }
+
+  async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
+    // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
+    return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map((row) => String(row.id))
+  }
+
+  async summaries(): Promise<StoredSummary[]> {
+    return (await this.sql.all(this.q.summaries)).map((row) => toSummary(row))
+  }
+
+  async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
+    const columns = columnsOf(patch, MESSAGE_FIELDS)
+    return this.sql.writeTransaction(async (tx) => {
+      if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return {missing: 'session'}
+      if (columns.length > 0) {
+        const update = statement(this.dialect, (p) => `UPDATE messages SET ${columns.map(([name]) => `${name} = ${p()}`).join(', ')} WHERE id = ${p()} AND session_id = ${p()}`)
+        if ((await tx.run(update, [...columns.map(([, value]) => value), messageId, sessionId])) === 0) return {missing: 'message'}
+      }
+      const [row] = await tx.all(this.q.message, [messageId, sessionId])
+      if (!row) return {missing: 'message'}
+      await tx.run(this.q.touchSession, [updatedAt.getTime(), sessionId])
+      return toMessage(row)
+    })
+  }
+
+  async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
+    const columns = columnsOf(patch, SESSION_FIELDS)
+    if (updatedAt) columns.push(['updated_at', updatedAt.getTime()])
+    return this.sql.writeTransaction(async (tx) => {
+      if (columns.length > 0) {
+        const update = statement(this.dialect, (p) => `UPDATE sessions SET ${columns.map(([name]) => `${name} = ${p()}`).join(', ')} WHERE id = ${p()}`)
+        if ((await tx.run(update, [...columns.map(([, value]) => value), sessionId])) === 0) return undefined
+      }
+      const [row] = await tx.all(this.q.session, [sessionId])
+      return row ? toSession(row) : undefined
+    })
+  }
+
+  /** The first row of `table` whose id is one of `ids`, a batch at a time. */
+  private async anyOf(tx: SqlExecutor, table: 'messages' | 'sessions', ids: string[]): Promise<Row[]> {
+    for (let start = 0; start < ids.length; start += ID_BATCH) {
+      const batch = ids.slice(start, start + ID_BATCH)
+      const found = await tx.all(statement(this.dialect, (p) => `SELECT id FROM ${table} WHERE id IN (${list(p, batch.length)}) LIMIT 1`), batch)
+      if (found.length > 0) return found
+    }
+    return []
+  }
+
+  private async deleteWithin(tx: SqlExecutor, ids: string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += ID_BATCH) {
+      const batch = ids.slice(start, start + ID_BATCH)
+      await tx.run(statement(this.dialect, (p) => `DELETE FROM sessions WHERE id IN (${list(p, batch.length)})`), batch)
+    }
+  }
+}
+
+function columnsOf<T extends object>(patch: T, names: Record<keyof T, string>): Array<[string, unknown]> {
+  const columns: Array<[string, unknown]> = []
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined || !(field in names)) continue
+    columns.push([names[field as keyof T], field === 'metadata' ? encodeMetadata(value as Metadata) : value])
+  }
+  return columns
+}
+
+/** The parameters of insertSession, in its column order. */
+function sessionRow(s: Session): unknown[] {
+  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime()]
+}
+
+/** The parameters of insertMessage, in MESSAGE_COLUMNS order. */
+function messageRow(m: Message): unknown[] {
+  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime(), m.replyTo]
+}
+
+function encodeMetadata(metadata: Metadata): null | string {
+  return Object.keys(metadata).length === 0 ? null : JSON.stringify(metadata)
+}
+
+function decodeMetadata(value: unknown): Metadata {
+  return typeof value === 'string' && value.length > 0 ? (JSON.parse(value) as Metadata) : {}
+}
+
+function nullableNumber(value: unknown): null | number {
+  return value === null || value === undefined ? null : Number(value)
+}
+
+function nullableString(value: unknown): null | string {
+  return value === null || value === undefined ? null : String(value)
+}
+
+function toSession(row: Row): Session {
+  return {
+    createdAt: new Date(Number(row.created_at)),
+    id: String(row.id),
+    metadata: decodeMetadata(row.metadata),
+    model: nullableString(row.model),
+    provider: nullableString(row.provider),
+    systemPrompt: nullableString(row.system_prompt),
+    title: nullableString(row.title),
+    updatedAt: new Date(Number(row.updated_at)),
+  }
+}
+
+function toSummary(row: Row): NeighbouredSummary {
+  return {
+    ...toSession(row),
+    messageCount: Number(row.message_count),
+    nextId: nullableString(row.next_id) ?? undefined,
+    preview: nullableString(row.preview),
+    previousId: nullableString(row.previous_id) ?? undefined,
+  }
+}
+
+function toMessage(row: Row): Message {
+  return {
+    content: String(row.content),
+    createdAt: new Date(Number(row.created_at)),
+    durationMs: nullableNumber(row.duration_ms),
+    finishReason: nullableString(row.finish_reason),
+    id: String(row.id),
+    inputTokens: nullableNumber(row.input_tokens),
+    metadata: decodeMetadata(row.metadata),
+    model: nullableString(row.model),
+    outputTokens: nullableNumber(row.output_tokens),
+    position: Number(row.position),
+    provider: nullableString(row.provider),
+    replyTo: nullableString(row.reply_to),
+    role: row.role as Message['role'],
+    sessionId: String(row.session_id),
+    status: row.status as Message['status'],
+  }
+}
