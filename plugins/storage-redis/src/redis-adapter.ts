@@ -1,5 +1,6 @@
-import {ConnectionTimeoutError, createClient} from '@redis/client'
+import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
 import {
+  applyPatch,
   type Message,
   type MessagePatch,
   type Missing,
@@ -19,7 +20,6 @@ import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
 import {type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
 
-type Client = ReturnType<typeof createClient>
 type Reply = null | number | Reply[] | string
 
 export interface RedisAdapterOptions extends RedisTargetOptions {
@@ -39,7 +39,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   private readonly keys: {ids: string; messages: (id: string) => string; session: (id: string) => string; sessions: string}
 
   private constructor(
-    private readonly client: Client,
+    private readonly client: RedisClientType,
     readonly target: RedisTarget,
   ) {
     const p = target.prefix
@@ -130,7 +130,7 @@ export class RedisStorageAdapter implements StorageAdapter {
         : this.client.multi().exists(this.keys.session(sessionId)).lRange(this.keys.messages(sessionId), last === undefined ? 0 : -last, -1).exec(),
     )
     if (Number(exists) === 0) return undefined
-    return ((records ?? []) as string[]).map((record) => messageOf(record, sessionId))
+    return ((records ?? []) as unknown as string[]).map((record) => messageOf(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
@@ -166,7 +166,7 @@ export class RedisStorageAdapter implements StorageAdapter {
       const [outcome, index, before] = (await this.run(scripts.findMessage, [sessionId, messageId])) as [string, number | string, string]
       if (outcome === 'missing') return {missing: index as Missing['missing']}
       const message = messageOf(before, sessionId)
-      for (const [field, value] of Object.entries(patch)) if (value !== undefined) (message as unknown as Record<string, unknown>)[field] = value
+      applyPatch(message, patch)
       const written = await this.run(scripts.replaceMessage, [sessionId, messageId, String(index), before, recordOf(message), ms(updatedAt), previewOf(message.content)])
       if (written === 'ok') return message
       if (written === 'missing') return {missing: 'session'}

@@ -1,4 +1,4 @@
-import {createClient} from '@redis/client'
+import {createClient, type RedisClientType} from '@redis/client'
 import {randomBytes} from 'node:crypto'
 
 /**
@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto'
 export const SERVER_URL = process.env.SYNAPSE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
 
 /** Runs `work` on a connection of its own, outside any store, as an administrator would. */
-export async function withClient<T>(work: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+export async function withClient<T>(work: (client: RedisClientType) => Promise<T>): Promise<T> {
   const client = createClient({url: SERVER_URL})
   await client.connect()
   try {
