@@ -16,7 +16,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import pg from 'pg'
 
-import {answers, freePort} from './network.js'
+import {answers, freePort} from '../helpers/network.js'
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test'
 

@@ -7,7 +7,7 @@
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 
-import {answers, freePort} from './network.js'
+import {answers, freePort} from '../helpers/network.js'
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379/0'
 

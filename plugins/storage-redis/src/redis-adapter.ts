@@ -1,20 +1,6 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
-import {
-  applyPatch,
-  type Message,
-  type MessagePatch,
-  type Missing,
-  type NeighbouredSummary,
-  PREVIEW_LENGTH,
-  type RestoreConflict,
-  type Session,
-  type SessionPatch,
-  type SessionSnapshot,
-  type StorageAdapter,
-  type StoredSummary,
-  SynapseError,
-  type UnplacedMessage,
-} from 'synapse-cli'
+import type {Message, MessagePatch, Missing, NeighbouredSummary, RestoreConflict, Session, SessionPatch, SessionSnapshot, StorageAdapter, StoredSummary, UnplacedMessage} from 'synapse-cli'
+import {applyPatch, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -233,17 +219,8 @@ function sessionFields(s: Session): string[] {
 }
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
-  const json = (field: string) => JSON.parse(fields[field])
-  return {
-    createdAt: new Date(Number(fields.createdAt)),
-    id,
-    metadata: json('metadata'),
-    model: json('model'),
-    provider: json('provider'),
-    systemPrompt: json('systemPrompt'),
-    title: json('title'),
-    updatedAt: new Date(Number(fields.updatedAt)),
-  }
+  const [metadata, model, provider, systemPrompt, title] = ['metadata', 'model', 'provider', 'systemPrompt', 'title'].map((field) => JSON.parse(fields[field]))
+  return {createdAt: new Date(Number(fields.createdAt)), id, metadata, model, provider, systemPrompt, title, updatedAt: new Date(Number(fields.updatedAt))}
 }
 
 /** A message record after its fixed head (see scripts.ts): a comma, then the other fields as JSON. */

@@ -1,17 +1,8 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 
+import {runWorker} from '../../../test/helpers/spawn.js'
 import {openRedisStore} from '../src/redis-store.js'
 import {Prefixes} from './helpers.js'
-
-function runWorker(args: string[]): Promise<{code: null | number; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'plugins/storage-redis/test/fixtures/append-worker.ts', ...args], {stdio: ['ignore', 'ignore', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({code, stderr}))
-  })
-}
 
 describe('Redis store shared by several processes', function () {
   const prefixes = new Prefixes()
@@ -26,7 +17,7 @@ describe('Redis store shared by several processes', function () {
 
     const perWorker = 100
     const tags = ['a', 'b', 'c', 'd']
-    const results = await Promise.all(tags.map((tag) => runWorker([url, session.id, String(perWorker), tag])))
+    const results = await Promise.all(tags.map((tag) => runWorker('plugins/storage-redis/test/fixtures/append-worker.ts', [url, session.id, String(perWorker), tag])))
     for (const result of results) {
       expect(result.stderr).to.equal('')
       expect(result.code).to.equal(0)

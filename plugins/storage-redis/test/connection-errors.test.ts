@@ -1,8 +1,9 @@
 import {expect} from 'chai'
-import {createServer, type Server, type Socket} from 'node:net'
+import {createServer, type Socket} from 'node:net'
 import {isSynapseError, type SynapseError} from 'synapse-cli'
 
 import {RedisStorageAdapter} from '../src/redis-adapter.js'
+import {listen} from '../../../test/helpers/network.js'
 import {SERVER_URL} from './helpers.js'
 
 const PASSWORD = 'Sw0rdfish-s3cret'
@@ -19,10 +20,6 @@ async function openError(url: string): Promise<SynapseError> {
     return synapseError
   }
   expect.fail(`opened ${url}`)
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as {port: number}).port)))
 }
 
 describe('Redis connection errors', function () {

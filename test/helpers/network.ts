@@ -1,5 +1,5 @@
-// What the test servers' setups (postgres.ts, redis.ts) share: finding out whether a server answers, and a port for one that does not.
-import {createConnection, createServer} from 'node:net'
+// Loopback plumbing the tests share: whether a server answers, a free port, a listening fake server.
+import {createConnection, createServer, type Server} from 'node:net'
 
 /** Whether anything accepts a TCP connection at the URL's host and port (`defaultPort` when it names none). */
 export async function answers(url: string, defaultPort = 5432): Promise<boolean> {
@@ -28,4 +28,9 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
+}
+
+/** Starts `server` on a free loopback port; resolves with the port. */
+export function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as {port: number}).port)))
 }
