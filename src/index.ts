@@ -24,7 +24,7 @@ export {
 } from './providers/support.js'
 export {REDACTED, redactUrl} from './core/redact.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
-export {applyPatch, MemorySessionStore, MemoryStorageAdapter, summaryOf} from './store/memory-store.js'
+export {applyPatch, MemorySessionStore, MemoryStorageAdapter, patchMessageOf, summaryOf} from './store/memory-store.js'
 export * from './store/session-store.js'
 export {newestFirst, selectForRetention, SessionStore} from './store/store.js'
 // The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.

@@ -93,12 +93,7 @@ export class MemoryStorageAdapter implements StorageAdapter {
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
     const entry = this.entries.get(sessionId)
-    if (!entry) return {missing: 'session'}
-    const message = entry.messages.find((m) => m.id === messageId)
-    if (!message) return {missing: 'message'}
-    applyPatch(message, patch)
-    entry.session.updatedAt = updatedAt
-    return message
+    return entry ? patchMessageOf(entry, messageId, patch, updatedAt) : {missing: 'session'}
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
@@ -126,6 +121,18 @@ export function applyPatch<T extends object>(record: T, patch: Partial<T>): T {
     if (value !== undefined) (record as Record<string, unknown>)[key] = value
   }
   return record
+}
+
+/**
+ * Patches one message of a whole session held in hand and moves the session's updatedAt; Missing
+ * when the message is not one of its own. For adapters that keep or rewrite whole sessions.
+ */
+export function patchMessageOf(whole: SessionSnapshot, messageId: string, patch: MessagePatch, updatedAt: Date): Message | Missing {
+  const message = whole.messages.find((m) => m.id === messageId)
+  if (!message) return {missing: 'message'}
+  applyPatch(message, patch)
+  whole.session.updatedAt = updatedAt
+  return message
 }
 
 /** A summary from a whole session: for adapters that hold or read every message anyway. */

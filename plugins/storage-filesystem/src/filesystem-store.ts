@@ -4,6 +4,7 @@ import {basename, join, resolve} from 'node:path'
 
 import {
   applyPatch,
+  patchMessageOf,
   type Message,
   type MessagePatch,
   type Missing,
@@ -201,13 +202,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    return this.rewrite(sessionId, (file) => {
-      const message = file.messages.find((m) => m.id === messageId)
-      if (!message) return {missing: 'message'}
-      applyPatch(message, patch)
-      file.session.updatedAt = updatedAt
-      return message
-    })
+    return this.rewrite(sessionId, (file) => patchMessageOf(file, messageId, patch, updatedAt))
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {

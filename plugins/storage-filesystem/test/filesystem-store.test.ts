@@ -569,7 +569,7 @@ describe('filesystem backend', function () {
     expect(backends).to.deep.equal([filesystemBackend])
     expect(backends[0]).to.deep.include({description: 'One JSON file per session in a directory', name: 'filesystem', schemes: ['file']})
     const clock = new ManualClock()
-    const store: SessionStore = await backends[0].open('file:nested/sessions', {busyTimeoutMs: 250, clock: clock.now, cwd: root, migrate: true})
+    const store = await backends[0].open('file:nested/sessions', {busyTimeoutMs: 250, clock: clock.now, cwd: root, migrate: true})
     expect(store.backend).to.equal('filesystem')
     expect(store.maintenance).to.equal(undefined)
     const session = await store.create()
