@@ -4,6 +4,7 @@ import {isSynapseError, type SynapseError} from 'synapse-cli'
 
 import {RedisStorageAdapter} from '../src/redis-adapter.js'
 import {listen} from '../../../test/helpers/network.js'
+import {startThrowawayRedis} from '../../../test/setup/redis.js'
 import {SERVER_URL} from './helpers.js'
 
 const PASSWORD = 'Sw0rdfish-s3cret'
@@ -73,6 +74,25 @@ describe('Redis connection errors', function () {
       expect(error.message).to.match(new RegExp(`^Lost the connection to Redis at redis://127\\.0\\.0\\.1:${port}/0: `))
     } finally {
       await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  it('a server that goes away under an open store: STORAGE_UNAVAILABLE, connection lost', async function () {
+    const server = await startThrowawayRedis()
+    const adapter = await RedisStorageAdapter.open({url: server.url})
+    try {
+      expect(await adapter.countSessions()).to.equal(0)
+      await server.stop()
+      const error = await adapter.countSessions().then(
+        () => expect.fail('counted on a stopped server'),
+        (error_: unknown) => error_ as SynapseError,
+      )
+      expect(isSynapseError(error), String(error)).to.equal(true)
+      expect(error.code).to.equal('STORAGE_UNAVAILABLE')
+      expect(error.message).to.match(new RegExp(`^Lost the connection to Redis at ${server.url.replaceAll('/', '\\/')}: `))
+    } finally {
+      await adapter.close().catch(() => {})
+      await server.stop()
     }
   })
 })
