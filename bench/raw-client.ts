@@ -28,13 +28,13 @@ export class RawClient {
     this.loadMessages = db.prepare(
       'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to FROM messages WHERE session_id = ? ORDER BY position',
     )
-    this.listNewest = db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at,
+    this.listNewest = db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept,
         (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
         (SELECT substr(m.content, 1, 100) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview,
         (SELECT MAX(p.id) FROM sessions p WHERE p.id < s.id) AS previous_id,
         (SELECT MIN(n.id) FROM sessions n WHERE n.id > s.id) AS next_id
       FROM sessions s ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`)
-    this.pruneBeyond = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY updated_at DESC, id DESC LIMIT -1 OFFSET ?)')
+    this.pruneBeyond = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE kept = 0 ORDER BY updated_at DESC, id DESC LIMIT -1 OFFSET ?)')
 
     // The write lock first, as the store does: a deferred transaction that reads and then writes can
     // fail with SQLITE_BUSY_SNAPSHOT when another process writes in between.
@@ -90,6 +90,7 @@ export class RawClient {
     return this.listNewest.all(limit).map((row) => ({
       createdAt: new Date(row.created_at as number),
       id: row.id as string,
+      kept: row.kept === 1,
       messageCount: row.message_count as number,
       metadata: parseMetadata(row.metadata),
       model: row.model as null | string,

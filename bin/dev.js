@@ -1,12 +1,13 @@
-#!/usr/bin/env -S node --import tsx
-// Runs the TypeScript sources directly, for development: `./bin/dev.js sessions list`. package.json
-// points oclif at the bundle in dist/cli; here oclif is pointed at the layout tsc writes, which it
-// maps back to src/ under a TypeScript loader.
-import {execute} from '@oclif/core'
-import {readFileSync} from 'node:fs'
+#!/usr/bin/env node
+// Runs the working tree, for development: `./bin/dev.js sessions list`. It rebuilds the bundle and
+// the oclif manifest first (a few seconds; no type-check, that is `npm run typecheck`), then runs
+// exactly what ships, bin/run.js over dist/: there is one build, so nothing to map back to src/.
+import {execFileSync} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
 
-const root = new URL('..', import.meta.url)
-const pjson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'))
-pjson.oclif.commands = './dist/commands'
-pjson.oclif.hooks = Object.fromEntries(Object.entries(pjson.oclif.hooks).map(([event, path]) => [event, path.replace('/dist/cli/', '/dist/')]))
-await execute({development: true, dir: import.meta.url, loadOptions: {ignoreManifest: true, pjson, root: root.pathname}})
+const root = fileURLToPath(new URL('..', import.meta.url))
+// The manifest tool reports on stdout, which belongs to the command about to run (--json).
+const quiet = {cwd: root, stdio: ['ignore', 'ignore', 'inherit']}
+execFileSync(process.execPath, ['scripts/build.mjs'], quiet)
+execFileSync(process.execPath, ['node_modules/oclif/bin/run.js', 'manifest'], quiet)
+await import('./run.js')

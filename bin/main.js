@@ -16,20 +16,19 @@ process.env.OCLIF_DISABLE_LINKED_ESM_WARNING ??= '1'
 
 // @oclif/core from the bundle (scripts/build.mjs): the commands extend this same copy, and it loads
 // as a few chunks instead of hundreds of files.
-const {Config, execute, flush, handle} = await import('../dist/cli/launcher.js')
+const {Config, execute, flush, handle, route, routingIO} = await import('../dist/cli/launcher.js')
 
-// oclif has no default command. A prompt runs `chat`: a first word that is neither a command nor a
-// topic (`synapse Hello there`), a first flag other than --help/--version (`synapse -m gpt-4o Hi`,
-// `synapse -c "and then?"`), or no arguments at all with text piped in (`git diff | synapse`).
+// oclif has no default command: src/cli/routing.ts decides what a command line is. A prompt runs
+// `chat` (`synapse Hello there`, `synapse -m gpt-4o Hi`, `git diff | synapse`); a near miss of a
+// command (`synapse sesions list`) is asked about on a terminal and refused in a pipe, never sent.
 // oclif's own: --help (and -h, package.json additionalHelpFlags) and --version; -v is chat's --verbose.
 const ROOT_FLAGS = new Set(['--help', '-h', '--version'])
 let argv = process.argv.slice(2)
 const first = argv[0]
 let loadOptions
-if (first === undefined ? !process.stdin.isTTY : !ROOT_FLAGS.has(first)) {
+if (first === undefined ? !process.stdin.isTTY : !ROOT_FLAGS.has(first) || argv.includes('--json')) {
   loadOptions = await Config.load({root: import.meta.dirname + '/..'})
-  const named = first !== undefined && !first.startsWith('-') && (loadOptions.findCommand(first) || loadOptions.findTopic(first) || first === 'help')
-  if (!named && loadOptions.findCommand('chat')) argv = ['chat', ...argv]
+  argv = await route(argv, loadOptions, routingIO())
 }
 
-await execute({args: argv, dir: import.meta.url, loadOptions}).catch(async (error) => handle(error)).finally(() => flush())
+if (argv) await execute({args: argv, dir: import.meta.url, loadOptions}).catch(async (error) => handle(error)).finally(() => flush())

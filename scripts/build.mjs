@@ -1,17 +1,20 @@
-// Bundles the CLI for start-up time: one ESM entry per command file and per hook, and a launcher
-// that bin/run.js imports, with code splitting so that @oclif/core, TypeORM and the rest live in
-// shared chunks that the process loads once. Importing @oclif/core, TypeORM and cosmiconfig as
-// hundreds of separate node_modules files costs ~250 ms per run; as a few chunks, ~45 ms.
+// The one build of synapse: the CLI and the library API it offers plugins, bundled together by
+// esbuild with code splitting, so that a plugin importing "synapse-cli" loads the very chunks the
+// CLI's commands and hooks run from: one copy of each module in the process. Importing @oclif/core,
+// TypeORM and cosmiconfig as hundreds of separate node_modules files costs ~250 ms per run; as a
+// few chunks, ~45 ms. tsc only type-checks and writes the declarations (dist/**/*.d.ts) beside it.
 //
-// tsc's dist/ stays the library API (dist/index.js, dist/testing, typings); the bundle goes beside
-// it, in dist/cli/, a directory with no src/ twin, so oclif loads it even under a TypeScript loader.
-//
+//   dist/index.js, dist/testing/index.js, dist/store/typeorm/index.js
+//                                     the library entries (package.json exports)
 //   dist/cli/launcher.js              what bin/run.js needs from @oclif/core
 //   dist/cli/commands/<topic>/<verb>.js   found by oclif's usual pattern (package.json oclif.commands)
-//   dist/cli/hooks/<event>.js
-//   dist/cli/chunks/*.js              shared code; dynamic import()s stay split points, so the
+//   dist/cli/hooks/<event>.js         in dist/cli/, a directory with no src/ twin, so oclif loads them
+//                                     even under a TypeScript loader (tests run under tsx)
+//   dist/cli/help.js                  the help class (package.json oclif.helpClass)
+//   dist/chunks/*.js                  shared code; dynamic import()s stay split points, so the
 //                                     chunk holding TypeORM loads only when the init hook opens a store
-//   dist/cli/bundle-contents.json     which packages each output file holds (test/fixtures/trace-imports.mjs)
+//   dist/bundle-contents.json         which packages and src/ modules each output file holds
+//                                     (test/fixtures/trace-imports.mjs)
 import {build, transform} from 'esbuild'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
@@ -19,7 +22,7 @@ import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const outdir = join(root, 'dist', 'cli')
+const outdir = join(root, 'dist')
 
 /** Every TypeScript module under `dir` (recursively), so a new command file needs no build change. */
 function sources(dir) {
@@ -30,24 +33,31 @@ function sources(dir) {
 }
 
 /**
- * Entry points that are no file in src/. The launcher re-exports what bin/run.js needs from
- * @oclif/core, so that it and the commands share one copy. `help` is @oclif/plugin-help's command,
+ * Entry points that are no file in src/. The launcher re-exports what bin/main.js needs from
+ * @oclif/core and its routing of a command line (src/cli/routing.ts), so that it and the commands
+ * share one copy. `help` is @oclif/plugin-help's command,
  * bundled as one of ours rather than loaded as a core plugin (package.json oclif.plugins), which
  * would import a second, unbundled @oclif/core (~40 ms) for `synapse help ...`.
  */
 const virtualEntries = {
   'commands/help': "import {commands} from '@oclif/plugin-help'\nexport default commands.help\n",
-  launcher: "export {Config, execute, flush, handle} from '@oclif/core'\n",
+  launcher: "export {Config, execute, flush, handle} from '@oclif/core'\nexport {route, routingIO} from './src/cli/routing.ts'\n",
 }
 
 const commandFiles = sources('src/commands')
+const cliEntry = (file) => ({in: file, out: `cli/${file.slice('src/'.length, -'.ts'.length)}`})
+/** What package.json `exports` names, at the paths the declarations tsc writes have. */
+const libraryEntries = ['src/index.ts', 'src/testing/index.ts', 'src/store/typeorm/index.ts'].map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)}))
 const entryPoints = [
-  ...commandFiles.map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)})),
-  ...sources('src/hooks').map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)})),
+  ...libraryEntries,
+  ...commandFiles.map(cliEntry),
+  ...sources('src/hooks').map(cliEntry),
+  // package.json oclif.helpClass: bundled so that it extends the commands' copy of @oclif/core.
+  {in: 'src/cli/help.ts', out: 'cli/help'},
   // A command of our own with the same name wins.
   ...Object.keys(virtualEntries)
     .filter((out) => !commandFiles.includes(`src/${out}.ts`))
-    .map((out) => ({in: `synapse:${out}`, out})),
+    .map((out) => ({in: `synapse:${out}`, out: `cli/${out}`})),
 ]
 
 // Loaded at run time from node_modules, never bundled: better-sqlite3 is a native addon (its
@@ -78,6 +88,9 @@ const external = [
   'sql.js',
   'sqlite3',
   'typeorm-aurora-data-api-driver',
+  // The conformance suites (synapse-cli/testing) assert with the chai of the plugin's own tests.
+  'chai',
+  'mocha',
   // Development-time only.
   'ts-node',
   'tsx',
@@ -148,7 +161,8 @@ function compileModulesEagerly(code, file) {
   return out
 }
 
-rmSync(outdir, {force: true, recursive: true})
+// tsc's declarations may already be in dist/ (package.json scripts.build): replace only what esbuild writes.
+for (const dir of ['cli', 'chunks']) rmSync(join(outdir, dir), {force: true, recursive: true})
 const result = await build({
   absWorkingDir: root,
   // The bundled CommonJS packages call require() (for externals and Node built-ins).
@@ -190,16 +204,19 @@ for (const file of result.outputFiles) {
   writeFileSync(file.path, code)
 }
 
-// Which packages each output file holds, for the start-up test's tracer: with TypeORM bundled, a
-// chunk is what gets imported, not a file under node_modules/typeorm/.
+// Which packages and which of our modules each output file holds, for the tests' tracer: with
+// TypeORM bundled, a chunk is what gets imported, not a file under node_modules/typeorm/; and a
+// module of src/ in two loaded files would be two copies of it.
 const contents = {}
 for (const [output, meta] of Object.entries(result.metafile.outputs)) {
   if (!output.endsWith('.js')) continue
   const packages = new Set()
+  const modules = []
   for (const input of Object.keys(meta.inputs)) {
     const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) packages.add(match[1])
+    else if (input.startsWith('src/')) modules.push(input)
   }
-  contents[relative(outdir, join(root, output))] = [...packages].sort()
+  contents[relative(outdir, join(root, output))] = {modules: modules.sort(), packages: [...packages].sort()}
 }
 writeFileSync(join(outdir, 'bundle-contents.json'), `${JSON.stringify(contents, null, 2)}\n`)

@@ -1,4 +1,4 @@
-import {type ErrorCode, isSynapseError, SynapseError} from '../core/errors.js'
+import {type ErrorCode, SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
 import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
 import {MemorySessionStore} from '../store/memory-store.js'
@@ -38,7 +38,7 @@ const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABL
 
 /** A store that cannot be written now (locked past the timeout, read-only, full): a reason to go on unsaved, not to fail. */
 export function isStorageFailure(error: unknown): boolean {
-  return isSynapseError(error) && STORAGE_FAILURES.has(error.code)
+  return error instanceof SynapseError && STORAGE_FAILURES.has(error.code)
 }
 
 export interface ConversationOptions {
@@ -152,8 +152,8 @@ export class Conversation {
     } catch (error) {
       const durationMs = Math.round(performance.now() - started)
       // Whatever a provider throws once the caller has aborted is the interruption showing through.
-      const interrupted = Boolean(turn.signal?.aborted) || (isSynapseError(error) && error.code === 'INTERRUPTED')
-      const metadata = interrupted ? {interrupted: true} : {error: isSynapseError(error) ? {code: error.code, message: error.message} : {message: String(error)}}
+      const interrupted = Boolean(turn.signal?.aborted) || (error instanceof SynapseError && error.code === 'INTERRUPTED')
+      const metadata = interrupted ? {interrupted: true} : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
       if (userMessage) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.

@@ -1,8 +1,8 @@
 import {type OutputStyle, paint, plural} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
-import {isSynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
+import {applyRetention, cleanupNotice} from '../core/retention.js'
 import {terminalSafe} from '../core/terminal-text.js'
-import {applyRetention} from '../core/retention.js'
 import type {Message} from '../store/session-store.js'
 import type {Conversation} from './conversation.js'
 import type {ReplHistory} from './repl-history.js'
@@ -66,6 +66,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   const warn = (text: string) => errors.write(`${text}\n`)
   let model = options.model
   let exitCode = 0
+  // The sessions this REPL has worked in: its own periodic cleanup never deletes them.
+  const ownSessions = new Set([conversation.session.id])
   let leaving = false
   let turns = 0
   let current: AbortController | undefined
@@ -144,6 +146,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     async new() {
       const session = await conversation.startNew()
+      ownSessions.add(session.id)
       say(`New session ${session.id}.`)
     },
     quit: () => leave(0),
@@ -225,7 +228,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     if (!settings.autoCleanup || Date.now() - lastCleanup < cleanupInterval) return
     lastCleanup = Date.now()
     try {
-      await applyRetention(conversation.store, settings)
+      const notice = cleanupNotice(await applyRetention(conversation.store, settings, {protect: [...ownSessions, conversation.session.id]}), settings)
+      if (notice) warn(notice)
     } catch (error) {
       warn(`${paint(style, 'yellow', 'Warning:')} retention cleanup failed: ${messageOf(error)}`)
     }
@@ -244,5 +248,5 @@ function messageOf(error: unknown): string {
 
 function reportError(error: unknown, warn: (text: string) => void, style: OutputStyle): void {
   warn(`${paint(style, 'red', 'Error:')} ${terminalSafe(messageOf(error), {multiline: true})}`)
-  if (isSynapseError(error)) for (const hint of error.suggestions) warn(`  ${paint(style, 'dim', '→')} ${terminalSafe(hint, {multiline: true})}`)
+  if (error instanceof SynapseError) for (const hint of error.suggestions) warn(`  ${paint(style, 'dim', '→')} ${terminalSafe(hint, {multiline: true})}`)
 }

@@ -1,5 +1,5 @@
 import type {LoadedConfig} from '../config/index.js'
-import {InvalidInputError, isSynapseError, SynapseError} from '../core/errors.js'
+import {InvalidInputError, SynapseError} from '../core/errors.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
@@ -52,7 +52,7 @@ export async function startConversation(context: StartContext, options: StartOpt
   const {store: realStore} = context
   // A database setting that is wrong (another program's file, a path synapse cannot expand) is not a
   // passing fault to talk around: nothing would ever be saved.
-  if (isSynapseError(context.openError) && context.openError.code === 'CONFIG_INVALID') throw context.openError
+  if (context.openError instanceof SynapseError && context.openError.code === 'CONFIG_INVALID') throw context.openError
   // A continued session that cannot be written is still read, so that the request carries its
   // history; only a database that cannot even be read ends the command here.
   const reader = realStore ?? (resuming ? await openForReading(context) : undefined)

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 
 import {type LoadedConfig, loadConfig, userConfigDir} from '../config/index.js'
-import {isSynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import {applyRetention} from '../core/retention.js'
 import {openStore, type StorageBackends} from '../store/backends.js'
 import {detectStyle, paint} from './output.js'
@@ -72,6 +72,6 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
 
 /** A database that is there but cannot be written now: locked, read-only, full, unreachable. */
 export function isStorageFailure(error: unknown): boolean {
-  return isSynapseError(error) && (error.code === 'STORAGE_BUSY' || error.code === 'STORAGE_UNAVAILABLE')
+  return error instanceof SynapseError && (error.code === 'STORAGE_BUSY' || error.code === 'STORAGE_UNAVAILABLE')
 }
 

@@ -4,6 +4,7 @@
  * lines, one record each, in a pipe, so `cut` and `awk` work on them.
  */
 import {terminalSafe} from '../core/terminal-text.js'
+import {cutToWidth, displayWidth, padToWidth} from './width.js'
 
 export interface OutputStyle {
   color: boolean
@@ -27,54 +28,107 @@ export function paint(style: OutputStyle, tint: Tint, text: string): string {
   return `\u001B[${open}m${text}\u001B[${close}m`
 }
 
-const ANSI = /\u001B\[[0-9;]*m/g
-
-function visibleLength(text: string): number {
-  return [...text.replace(ANSI, '')].length
-}
-
 export interface TableColumn<T> {
-  /** Only on a terminal: a long value is cut to fit and ends in "…". */
-  maxWidth?: number
   header: string
-  value(row: T): string
+  /** Only on a terminal: a longer value is cut to fit and ends in "…". */
+  maxWidth?: number
+  /**
+   * Only on a terminal narrower than the table: the column gives up width down to this many columns,
+   * the first such column first. Without it the column keeps its width.
+   */
+  minWidth?: number
+  /** Only on a terminal too narrow even then: the column is left out, the rightmost optional one first. */
+  optional?: boolean
   tint?: (row: T) => Tint | undefined
+  value(row: T): string
 }
 
-/** Cells are stored text: shown on one line, control characters escaped, in a pipe as on a terminal. */
-export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle): string[] {
-  const cell = (column: TableColumn<T>, row: T) => terminalSafe(oneLine(column.value(row)))
-  if (!style.terminal) return rows.map((row) => columns.map((c) => cell(c, row)).join('\t'))
-  const cells = rows.map((row) => columns.map((c) => truncate(cell(c, row), c.maxWidth)))
-  const widths = columns.map((c, i) => Math.max(visibleLength(c.header), ...cells.map((r) => visibleLength(r[i]))))
-  const lines = [columns.map((c, i) => paint(style, 'bold', pad(c.header, widths[i]))).join('  ').trimEnd()]
+/**
+ * The width to fit a table to on `stream`: its terminal's columns. None in a pipe, nor when the
+ * terminal reports no size (0, as a pseudo-terminal nobody sized does): then nothing is cut.
+ */
+export function terminalWidth(style: OutputStyle, stream: NodeJS.WriteStream): number | undefined {
+  return style.terminal && stream.columns > 0 ? stream.columns : undefined
+}
+
+export interface TableOptions {
+  /** The terminal's width in columns: no line is longer. Undefined: no limit. */
+  width?: number
+}
+
+const GAP = 2
+
+/** Cells are stored text: shown on one line, control characters escaped (see printable), in a pipe as on a terminal. */
+export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle, options: TableOptions = {}): string[] {
+  if (!style.terminal) return rows.map((row) => columns.map((c) => printable(c.value(row))).join('\t'))
+  const texts = rows.map((row) => columns.map((c) => printable(c.value(row))))
+  const natural = columns.map((c, i) => Math.max(displayWidth(c.header), ...texts.map((r) => Math.min(displayWidth(r[i]), c.maxWidth ?? Infinity))))
+  const {shown, widths} = fitColumns(columns, natural, options.width)
+  const line = (cells: string[]) => shown.map((i) => cells[i]).join(' '.repeat(GAP)).trimEnd()
+  const lines = [line(columns.map((c, i) => paint(style, 'bold', padToWidth(cutToWidth(c.header, widths[i]), widths[i]))))]
   rows.forEach((row, r) => {
     lines.push(
-      columns
-        .map((c, i) => {
+      line(
+        columns.map((c, i) => {
+          const text = padToWidth(cutToWidth(texts[r][i], widths[i]), widths[i])
           const tint = c.tint?.(row)
-          const text = pad(cells[r][i], widths[i])
           return tint ? paint(style, tint, text) : text
-        })
-        .join('  ')
-        .trimEnd(),
+        }),
+      ),
     )
   })
   return lines
 }
 
-function pad(text: string, width: number): string {
-  return text + ' '.repeat(Math.max(0, width - visibleLength(text)))
+/**
+ * Column widths that fit `available`: shrink the shrinkable columns, in order, towards their
+ * minimum; when that is not enough, leave out the rightmost optional column and try again from the
+ * natural widths (a column left out gives its room back); with none left to leave out, shrink them
+ * further, down to their headers. Only a terminal narrower than the narrowest table then wraps.
+ */
+function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: number | undefined): {shown: number[]; widths: number[]} {
+  const shrink = (start: number[], shown: number[], floorOf: (c: TableColumn<T>) => number | undefined) => {
+    const widths = [...start]
+    let over = shown.reduce((sum, i) => sum + widths[i], 0) + GAP * (shown.length - 1) - (available ?? Infinity)
+    for (const i of shown) {
+      const floor = floorOf(columns[i])
+      if (over <= 0 || floor === undefined) continue
+      const give = Math.min(over, Math.max(0, widths[i] - floor))
+      widths[i] -= give
+      over -= give
+    }
+    return {over, widths}
+  }
+  let shown = columns.map((_, i) => i)
+  for (;;) {
+    const fitted = shrink(natural, shown, (c) => c.minWidth)
+    const optional = shown.findLast((i) => columns[i].optional)
+    if (fitted.over <= 0 || optional === undefined) {
+      if (fitted.over <= 0) return {shown, widths: fitted.widths}
+      const header = (c: TableColumn<T>) => (c.minWidth === undefined ? undefined : Math.min(c.minWidth, displayWidth(c.header)))
+      return {shown, widths: shrink(fitted.widths, shown, header).widths}
+    }
+    shown = shown.filter((i) => i !== optional)
+  }
+}
+
+/**
+ * A value as one line of text a terminal only shows: white space collapsed (tabs too, so a pipe's
+ * columns stay apart), control characters (terminal escapes included) as visible escapes
+ * (terminalSafe), and bidirectional overrides, which would reorder the rest of the line, dropped.
+ * A title or a message is data and must not drive the terminal.
+ */
+export function printable(text: string): string {
+  return terminalSafe(oneLine(text)).replaceAll(/[\u202A-\u202E\u2066-\u2069]/g, '')
 }
 
 export function oneLine(text: string): string {
   return text.replaceAll(/\s+/g, ' ').trim()
 }
 
+/** Cuts text to at most `max` terminal columns, ending in "…" when cut. */
 export function truncate(text: string, max: number | undefined): string {
-  if (max === undefined) return text
-  const chars = [...text]
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`
+  return max === undefined ? text : cutToWidth(text, max)
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 d ago", then the date. */

@@ -3,7 +3,7 @@ import {readFile, stat} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 
-import {ConfigError, isSynapseError} from '../core/errors.js'
+import {ConfigError, SynapseError} from '../core/errors.js'
 import {isTable} from './values.js'
 
 /** Looked for in this order in the user config dir; the first that exists is read. */
@@ -182,7 +182,7 @@ async function isFile(file: string): Promise<boolean> {
 
 /** Parser errors span several lines (code frames); ours are one line with the file and the place. */
 function fileError(error: unknown, file: string, env: NodeJS.ProcessEnv): ConfigError {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const shown = displayPath(file, env)
   const options = {cause: error, suggestions: [`Fix ${shown}, or move it aside to run without it.`]}
   const err = (error ?? {}) as {codeblock?: unknown; column?: unknown; line?: unknown; mark?: {column: number; line: number}; message?: unknown; reason?: unknown}

@@ -4,7 +4,7 @@ import type {ValueSpec, ValueType} from './values.js'
 export type {ValueType} from './values.js'
 
 export interface KeySpec extends ValueSpec {
-  /** Dotted snake_case, as written in files and overrides; the Settings property is its camelCase. */
+  /** Dotted snake_case, as written in files; the Settings property is its camelCase. */
   key: string
   type: ValueType
   /**

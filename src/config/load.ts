@@ -4,13 +4,13 @@ import {redactUrl} from '../core/redact.js'
 import {buildDefaults, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
 import {displayPath, findProjectFile, readUserFile, userConfigDir} from './files.js'
 import {projectLayer} from './project.js'
-import {type Assignment, fromEnv, fromFile, fromOverrides} from './sources.js'
+import {type Assignment, fromEnv, fromFile} from './sources.js'
 import type {ConfigEntry, LoadConfigOptions, LoadedConfig, Settings} from './types.js'
 
 const MASK = '********'
 
 /**
- * Reads every source and merges them key by key: flags > environment > project file > user file >
+ * Reads every source and merges them key by key: environment > project file > user file >
  * defaults. Throws ConfigError, naming the file or variable and the key, on the first bad value.
  * A project file the user has not trusted sets only the keys a project may (see project.ts); what it
  * may not set is listed in `warnings`.
@@ -38,7 +38,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     warnings.push(...project.warnings)
   }
 
-  layers.push(fromEnv(env), fromOverrides(options.overrides ?? {}))
+  layers.push(fromEnv(env))
 
   const winners = new Map<string, Assignment>()
   for (const assignment of layers.flat()) winners.set(assignment.key, assignment)
@@ -80,4 +80,15 @@ function mask(key: string, value: unknown): unknown {
   // A database URL often carries a password: keep the rest readable, hide only that.
   if (typeof value === 'string') return redactUrl(value, MASK)
   return value
+}
+
+/**
+ * Entries whose key nothing set and that have no fixed default (`storage.url`, `provider.model`) with
+ * the value in effect instead of a blank: the database file, the provider's own default model.
+ * Their source stays `default`.
+ */
+export function withEffectiveDefaults(entries: ConfigEntry[], effective: Record<string, unknown>): ConfigEntry[] {
+  return entries.map((entry) =>
+    entry.source.kind === 'default' && entry.value === undefined && effective[entry.key] !== undefined ? {...entry, value: mask(entry.key, effective[entry.key])} : entry,
+  )
 }

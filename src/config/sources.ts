@@ -1,5 +1,5 @@
 import {ConfigError} from '../core/errors.js'
-import {ALL_SECTIONS, FIXED_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, PROVIDER_NAME, PROVIDER_OPTION_NAME, providerOptionSpec, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
+import {ALL_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, PROVIDER_NAME, PROVIDER_OPTION_NAME, providerOptionSpec, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
 import type {SettingSource} from './types.js'
 import {checkSpec, closest, describeValue, expectedOf, isTable, parseSpec, type Scalar, type ValueSpec} from './values.js'
 
@@ -94,34 +94,6 @@ export function fromEnv(env: NodeJS.ProcessEnv): Assignment[] {
     }
 
     out.push({key: spec.key, path: settingsPath(spec.key), source: {kind: 'env', variable: spec.env}, value})
-  }
-
-  return out
-}
-
-/** Command-line values: typed values are checked as in files; strings are parsed as in the environment, so `--set key=value` style flags work too. */
-export function fromOverrides(overrides: Record<string, unknown>): Assignment[] {
-  const out: Assignment[] = []
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) continue
-    const parts = key.split('.')
-    const isProvider = parts[0] === PROVIDERS_SECTION && parts.length >= 3 && parts[1] !== '' && parts.at(-1) !== ''
-    const spec = findKey(key)
-    if (!spec && !isProvider) {
-      const guess = closest(key, KNOWN_KEYS.map((known) => known.key).filter((known) => sectionOf(known) !== PROVIDERS_SECTION))
-      throw new ConfigError(`Command line: unknown setting ${key}.`, {
-        suggestions: [guess ? `Did you mean ${guess}?` : `Known settings: ${FIXED_SECTIONS.flatMap((s) => keysOfSection(s).map((k) => `${s}.${k}`)).join(', ')}, ${PROVIDERS_SECTION}.<name>.<option>.`],
-      })
-    }
-
-    if (!spec && !PROVIDER_NAME.test(parts[1])) throw badProviderName(`Command line: ${PROVIDERS_SECTION}`, parts[1])
-    const option = parts.slice(2).join('.')
-    if (!spec && !PROVIDER_OPTION_NAME.test(option)) throw badOptionName(`Command line: ${PROVIDERS_SECTION}.${parts[1]}`, option)
-    const valueSpec = spec ?? providerOptionSpec(key, option)
-    const checked = typeof value === 'string' ? parseSpec(valueSpec, value) : checkSpec(valueSpec, value)
-    if (checked === undefined) throw new ConfigError(`Command line: ${key} must be ${expectedOf(valueSpec)}, not ${describeValue(value)}.`, {suggestions: [remedy(valueSpec)]})
-    const path = spec ? settingsPath(key) : [PROVIDERS_SECTION, parts[1], option]
-    out.push({key, path, source: {kind: 'flag'}, value: checked})
   }
 
   return out

@@ -17,7 +17,7 @@ export interface Settings {
 }
 
 /** 'keys': the keys file that `synapse keys set` writes (only for `providers.<name>.api_key`). */
-export type SourceKind = 'default' | 'env' | 'flag' | 'keys' | 'project' | 'user'
+export type SourceKind = 'default' | 'env' | 'keys' | 'project' | 'user'
 
 /** file is absolute, for user, project and keys; variable is set for env. */
 export interface SettingSource {
@@ -60,6 +60,4 @@ export interface LoadConfigOptions {
   cwd?: string
   /** process.env by default. HOME and XDG_CONFIG_HOME are read from here too. */
   env?: NodeJS.ProcessEnv
-  /** Highest precedence, keyed by dotted snake_case key; undefined values are skipped so unset flags can be passed as they are. */
-  overrides?: Record<string, unknown>
 }

@@ -161,7 +161,8 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   return bestDistance <= Math.max(1, Math.floor(wanted.length / 4)) ? best : undefined
 }
 
-function levenshtein(a: string, b: string): number {
+/** Edits (insertions, deletions, substitutions) from a to b. */
+export function levenshtein(a: string, b: string): number {
   let previous = Array.from({length: b.length + 1}, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]

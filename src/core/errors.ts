@@ -29,11 +29,20 @@ export interface SynapseErrorOptions {
   suggestions?: string[]
 }
 
-// A brand in the global symbol registry, not `instanceof`: a plugin may bundle its own copy of this
-// module, and a TypeScript loader can load src/ beside dist/; their errors are still ours.
+// The one brand kept. synapse itself loads one copy of this module (one build, scripts/build.mjs), but
+// a plugin a user installs may bring a synapse-cli of its own: npm installs a plugin's peer dependency
+// beside it in the data directory, and an author may bundle it. Such a copy's errors still carry a
+// code, an exit code and remedies that the CLI must print, so `instanceof SynapseError` answers by a
+// brand in the global symbol registry, not by prototype. (Tests under mocha load src/ through tsx
+// beside the build that the plugins import: the same case.) Subclasses keep the ordinary check.
 const BRAND = Symbol.for('synapse.error')
 
 export class SynapseError extends Error {
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== SynapseError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    return typeof value === 'object' && value !== null && (value as {[BRAND]?: unknown})[BRAND] === true
+  }
+
   readonly [BRAND] = true
   readonly code: ErrorCode
   readonly exitCode: number
@@ -95,12 +104,35 @@ export class ConfigError extends SynapseError {
   }
 }
 
-export function isSynapseError(error: unknown): error is SynapseError {
-  return typeof error === 'object' && error !== null && (error as {[BRAND]?: boolean})[BRAND] === true
-}
-
 /** An error as one line for a warning: its message and, for a SynapseError, the first remedy. */
 export function describeWithRemedy(error: unknown): string {
-  if (isSynapseError(error)) return error.suggestions.length > 0 ? `${error.message} — ${error.suggestions[0]}` : error.message
+  if (error instanceof SynapseError) return error.suggestions.length > 0 ? `${error.message} — ${error.suggestions[0]}` : error.message
   return error instanceof Error ? error.message : String(error)
+}
+
+const ERRNO_WORDS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EEXIST: 'it already exists',
+  EISDIR: 'it is a directory',
+  ENOENT: 'no such file or directory',
+  ENOSPC: 'no space is left on the disk',
+  ENOTDIR: 'a part of the path is not a directory',
+  EPERM: 'not permitted',
+  EROFS: 'the file system is read-only',
+}
+
+/**
+ * "Cannot write /a/b/x.db: the directory /a/b does not exist." A file operation the system refused, in
+ * one line that names the path: the user's to fix (a typo, a permission), never reported as a bug.
+ */
+export function describePathFailure(error: unknown, path: string, action: 'back up to' | 'read' | 'write'): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOENT' && action !== 'read') return `Cannot ${action} ${path}: the directory ${parentOf(path)} does not exist.`
+  const why = code === undefined ? (error instanceof Error ? error.message : String(error)) : (ERRNO_WORDS[code] ?? code)
+  return `Cannot ${action} ${path}: ${why}.`
+}
+
+function parentOf(path: string): string {
+  const cut = path.replace(/\/+$/, '').lastIndexOf('/')
+  return cut <= 0 ? '/' : path.slice(0, cut)
 }

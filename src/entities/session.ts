@@ -32,6 +32,10 @@ export class SessionEntity {
   @Column({name: 'updated_at', transformer: epochMillis, type: 'bigint'})
   updatedAt!: Date
 
+  /** 1: kept from retention. An integer rather than a boolean: one type SQLite and PostgreSQL bind alike from raw SQL. */
+  @Column({default: 0, type: 'integer'})
+  kept!: number
+
   @OneToMany(() => MessageEntity, (message) => message.session)
   messages!: Relation<MessageEntity[]>
 }

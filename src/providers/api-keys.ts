@@ -154,7 +154,6 @@ export function removeKey(registry: ProviderNames, config: Pick<LoadedConfig, 'e
 export function describeSource(source: SettingSource, env: NodeJS.ProcessEnv = process.env): string {
   if (source.kind === 'env') return `the environment (${source.variable})`
   if (source.kind === 'keys') return `the keys file (${displayPath(source.file!, env)})`
-  if (source.kind === 'flag') return 'the command line'
   return `the ${source.kind} config file${source.file ? ` (${displayPath(source.file, env)})` : ''}`
 }
 

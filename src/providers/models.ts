@@ -4,7 +4,7 @@
  * server that does not answer in time or answers with an error costs one note, never the list.
  */
 import type {LoadedConfig} from '../config/index.js'
-import {isSynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import type {ProviderDescriptor} from './provider.js'
 import type {ProviderRegistry} from './registry.js'
 import {providerSettings} from './settings.js'
@@ -122,7 +122,7 @@ function plainId(id: string): string | undefined {
 function describeFailure(error: unknown, signal: AbortSignal, timeoutMs: number, apiKey: string | undefined): string {
   let text: string
   if (signal.aborted) text = `no answer within ${timeoutMs / 1000} s`
-  else if (isSynapseError(error)) text = error.message
+  else if (error instanceof SynapseError) text = error.message
   else {
     const code = systemErrorCode(error)
     // Deno's fetch gives no code, only the OS's words in the cause's message.

@@ -7,7 +7,7 @@
  * The built-in `openai` provider and the `anthropic` plugin both build on it, so that the same failure
  * reads the same whichever provider met it.
  */
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import {redactUrl} from '../core/redact.js'
 
 /** The most of a server's own error text a message repeats, so one line stays readable. */
@@ -127,7 +127,7 @@ export abstract class ProviderErrorTranslator {
   /** `phase` is 'stream' once the response has begun: a connection lost then is a broken reply, not a server out of reach. */
   translate(error: unknown, phase: 'request' | 'stream'): SynapseError {
     const {baseUrlSetting, provider, signal, url} = this.context
-    if (isSynapseError(error)) return error
+    if (error instanceof SynapseError) return error
     const failure = this.transportFailure(error)
     if (signal?.aborted) return this.interrupted()
     // Our own timers abort the request the way the caller would: ask them before calling it an interruption.

@@ -21,12 +21,18 @@ export type Metadata = Record<string, unknown>
 export interface Session {
   createdAt: Date
   id: string
+  /**
+   * Kept from retention: `prune` never deletes it, and it does not count toward `maxSessions`.
+   * False unless asked for (`sessions keep`).
+   */
+  kept: boolean
   /** Free-form: tenant, user, traits, working directory... Always an object, possibly empty. */
   metadata: Metadata
   model: null | string
   provider: null | string
   systemPrompt: null | string
   title: null | string
+  /** When its messages last changed (or it was created): what "most recently updated" orders by. */
   updatedAt: Date
 }
 
@@ -67,6 +73,8 @@ export interface Message {
 export interface NewSession {
   /** For imports and tests; a fresh ULID otherwise. */
   id?: string
+  /** Default false. */
+  kept?: boolean
   metadata?: Metadata
   model?: null | string
   provider?: null | string
@@ -91,6 +99,7 @@ export interface NewMessage {
 
 /** Fields `update` may change; a key left out is left alone, null clears it. */
 export interface SessionPatch {
+  kept?: boolean
   metadata?: Metadata
   model?: null | string
   provider?: null | string
@@ -128,13 +137,22 @@ export interface LoadOptions {
   last?: number
 }
 
+/**
+ * What `prune` deletes. Kept sessions are never deleted and do not count toward `maxSessions`;
+ * protected ones are never deleted but do count (they hold their place by updatedAt).
+ */
 export interface RetentionPolicy {
   /** Delete sessions whose updatedAt is before this instant. Undefined: no age limit. */
   olderThan?: Date
-  /** Keep at most this many sessions, the most recently updated. Undefined: no count limit. */
+  /** Keep at most this many unkept sessions, the most recently updated. Undefined: no count limit. */
   maxSessions?: number
   /** Report what would go, delete nothing. */
   dryRun?: boolean
+  /**
+   * Full ids never to delete in this prune: the sessions the running command created or imported,
+   * which it must not take away from under itself. Unknown ids are ignored.
+   */
+  protect?: readonly string[]
 }
 
 export interface PruneResult {
@@ -176,9 +194,7 @@ export interface StoreMaintenance {
 }
 
 // The SessionStore class (src/store/store.ts) is the port; backends plug in below it as StorageAdapters.
-// As a type, only its public members: a store built from another copy of this module fits it too.
-import type {SessionStore as SessionStoreClass} from './store.js'
-export type SessionStore = {[K in keyof SessionStoreClass]: SessionStoreClass[K]}
+export type {SessionStore} from './store.js'
 
 /** Options every adapter accepts. */
 export interface StoreOptions {

@@ -163,7 +163,7 @@ export interface StorageAdapter {
 
   /**
    * Retention done natively and atomically: choose the sessions `policy` names exactly as the core's
-   * `selectForRetention` does (age first, then the least recently updated beyond maxSessions), and
+   * `selectForPrune` does (age first, then the least recently updated unkept ones beyond maxSessions, never a kept or protected one), and
    * delete them in one step during which no chosen session can change; on a dry run delete nothing.
    * Returns them oldest first. Without it, the core selects from `summaries()` and deletes with
    * `deleteSessions` guarded by each session's updatedAt.

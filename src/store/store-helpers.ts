@@ -64,6 +64,25 @@ export function checkPolicy(policy: RetentionPolicy): void {
   }
 }
 
+/**
+ * Which sessions a retention policy deletes, for an adapter that selects in memory: from sessions
+ * most recently updated first, those older than the cut-off, then the unkept ones beyond
+ * `maxSessions`; never a kept or protected one. Returns them oldest first, as `prune` reports them.
+ */
+export function selectForPrune<T extends {id: string; kept: boolean; updatedAt: Date}>(newestFirst: readonly T[], policy: RetentionPolicy): T[] {
+  const spared = new Set(policy.protect ?? [])
+  const counted = newestFirst.filter((s) => !s.kept)
+  const doomed = new Set<T>()
+  if (policy.olderThan) {
+    for (const s of counted) if (s.updatedAt < policy.olderThan) doomed.add(s)
+  }
+  if (policy.maxSessions !== undefined) {
+    // Age-expired sessions are the oldest, so "beyond the newest N" of the survivors is what is left.
+    for (const s of counted.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
+  }
+  return counted.filter((s) => doomed.has(s) && !spared.has(s.id)).reverse()
+}
+
 export function closedStoreError(backend: string): StorageUnavailableError {
   return new StorageUnavailableError(`The ${backend} session store is closed.`)
 }
@@ -176,6 +195,7 @@ export function newSessionRecord(input: NewSession, now: Date): Session {
   return {
     createdAt: now,
     id: input.id ?? newId(now.getTime()),
+    kept: input.kept ?? false,
     metadata: structuredClone(input.metadata ?? {}),
     model: input.model ?? null,
     provider: input.provider ?? null,

@@ -17,7 +17,7 @@ import type {
   StoreOptions,
 } from './session-store.js'
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf} from './store-helpers.js'
+import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 
 /** How many candidates an ambiguous prefix reports. */
 const AMBIGUOUS_CANDIDATES = 6
@@ -185,7 +185,8 @@ export class SessionStore {
 
   /**
    * Applies a retention policy: deletes sessions not updated since `olderThan`, then the least recently
-   * updated beyond `maxSessions`. A session written between being chosen and being deleted is kept.
+   * updated beyond `maxSessions`, never a kept or protected one (see RetentionPolicy). A session
+   * written between being chosen and being deleted is spared.
    */
   async prune(policy: RetentionPolicy): Promise<PruneResult> {
     this.open()
@@ -194,7 +195,7 @@ export class SessionStore {
     if (policy.olderThan === undefined && policy.maxSessions === undefined) return {deleted: [], dryRun}
     if (this.adapter.prune) return {deleted: (await this.adapter.prune(policy)).map((row) => withShortId(row)), dryRun}
     const all = await this.adapter.summaries()
-    const chosen = withNeighbours(all, selectForRetention(all, policy))
+    const chosen = withNeighbours(all, selectForPrune(newestFirst(all), policy))
     if (dryRun || chosen.length === 0) return {deleted: chosen, dryRun}
     const gone = new Set(await this.adapter.deleteSessions(chosen.map(({id, updatedAt}) => ({id, updatedAt}))))
     return {deleted: chosen.filter((s) => gone.has(s.id)), dryRun}
@@ -230,12 +231,15 @@ export class SessionStore {
     return copies.map(({session}) => copySession(session))
   }
 
-  /** Changes a session's fields and sets its updatedAt. Throws SessionNotFoundError. */
+  /**
+   * Changes a session's fields (title, model, kept...). Leaves updatedAt alone: a session's place in
+   * the list, in `latest` and in retention moves only when its messages change. Throws SessionNotFoundError.
+   */
   async update(sessionId: string, patch: SessionPatch): Promise<Session> {
     this.open()
     const changes: SessionPatch = {...patch}
     if (patch.metadata !== undefined) changes.metadata = structuredClone(patch.metadata)
-    const session = await this.adapter.updateSession(fullId(sessionId, SessionNotFoundError), changes, this.clock())
+    const session = await this.adapter.updateSession(fullId(sessionId, SessionNotFoundError), changes)
     if (!session) throw new SessionNotFoundError(sessionId)
     return this.copy.session(session)
   }
@@ -271,15 +275,6 @@ export class SessionStore {
   }
 }
 
-/** The retention rule, once: age first, then the least recently updated beyond maxSessions; oldest first. */
-export function selectForRetention<T extends StoredSummary>(summaries: T[], policy: RetentionPolicy): T[] {
-  const ordered = newestFirst(summaries)
-  const doomed = new Set<T>()
-  if (policy.olderThan) for (const s of ordered) if (s.updatedAt < policy.olderThan) doomed.add(s)
-  if (policy.maxSessions !== undefined) for (const s of ordered.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
-  return ordered.filter((s) => doomed.has(s)).reverse()
-}
-
 /** Most recently updated first; ties broken by id, newest first, so paging is stable. */
 export function newestFirst<T extends Session>(sessions: T[]): T[] {
   return [...sessions].sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
@@ -303,6 +298,7 @@ function sessionOf(session: Session): Session {
   return {
     createdAt: new Date(session.createdAt),
     id: session.id,
+    kept: session.kept === true,
     metadata: structuredClone(session.metadata),
     model: session.model,
     provider: session.provider,

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {isSynapseError, type SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import type {Message} from '../store/session-store.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
 import {SessionStore} from '../store/store.js'
@@ -51,8 +51,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
   try {
     await promise
   } catch (error) {
-    // By brand, not instanceof: a store loaded through the CLI may bring its own copy of synapse-cli.
-    expect(isSynapseError(error), String(error)).to.equal(true)
+    expect(error instanceof SynapseError, String(error)).to.equal(true)
     expect((error as SynapseError).code).to.equal(code)
     return error as SynapseError
   }
@@ -276,9 +275,34 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         const updated = await store.update(session.id, {metadata: {k: 'v'}, title: 'new'})
         expect(updated).to.deep.include({model: 'a', title: 'new'})
         expect(updated.metadata).to.deep.equal({k: 'v'})
-        expect(updated.updatedAt.getTime()).to.equal(clock.now().getTime())
         expect(await store.update(session.id, {model: null, title: null})).to.deep.include({model: null, title: null})
         await expectCode(store.update('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {title: 'x'}), 'SESSION_NOT_FOUND')
+      })
+
+      it('leaves updatedAt, and so the session’s place, alone: only messages move it', async function () {
+        const older = await store.create({title: 'older'})
+        clock.advance(1000)
+        const newer = await store.create({title: 'newer'})
+        clock.advance(5000)
+        const renamed = await store.update(older.id, {kept: true, metadata: {k: 'v'}, model: 'm', provider: 'p', systemPrompt: 's', title: 'renamed'})
+        expect(renamed.updatedAt.getTime()).to.equal(older.updatedAt.getTime())
+        expect((await store.get(older.id)).updatedAt.getTime()).to.equal(older.updatedAt.getTime())
+        expect((await store.latest())!.id).to.equal(newer.id)
+        expect((await store.list()).map((s) => s.id)).to.deep.equal([newer.id, older.id])
+        expect((await store.update(older.id, {})).title).to.equal('renamed')
+        await expectCode(store.update('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {}), 'SESSION_NOT_FOUND')
+      })
+
+      it('keeps a session and lets it go again', async function () {
+        const session = await store.create()
+        expect(session.kept).to.equal(false)
+        expect((await store.update(session.id, {kept: true})).kept).to.equal(true)
+        expect((await store.get(session.id)).kept).to.equal(true)
+        expect((await store.list())[0].kept).to.equal(true)
+        expect((await store.update(session.id, {title: 'still kept'})).kept).to.equal(true)
+        expect((await store.update(session.id, {kept: false})).kept).to.equal(false)
+        expect((await store.get(session.id)).kept).to.equal(false)
+        expect((await store.create({kept: true})).kept).to.equal(true)
       })
 
       it('finishes a message in place', async function () {
@@ -419,6 +443,29 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(await store.count()).to.equal(3)
       })
 
+      it('never deletes a kept session, and kept ones do not count toward max_sessions', async function () {
+        const ids = await sessionsAged(5)
+        await store.update(ids[0], {kept: true})
+        await store.update(ids[3], {kept: true})
+        // Unkept, newest first: 4, 2, 1. The age limit (before day 1.5) takes 1 and spares the kept 0; 4 and 2 fit in two.
+        const dry = await store.prune({dryRun: true, maxSessions: 2, olderThan: new Date(clock.now().getTime() - 3.5 * DAY)})
+        expect(dry.deleted.map((s) => s.id)).to.deep.equal([ids[1]])
+        const result = await store.prune({maxSessions: 2})
+        expect(result.deleted.map((s) => s.id)).to.deep.equal([ids[1]])
+        expect((await store.list()).map((s) => s.id)).to.deep.equal([ids[4], ids[3], ids[2], ids[0]])
+        expect((await store.prune({maxSessions: 0, olderThan: clock.now()})).deleted.map((s) => s.id)).to.deep.equal([ids[2], ids[4]])
+        expect((await store.list()).map((s) => s.id)).to.deep.equal([ids[3], ids[0]])
+      })
+
+      it('never deletes a protected session, which still holds its place in max_sessions', async function () {
+        const ids = await sessionsAged(5)
+        const result = await store.prune({maxSessions: 2, protect: [ids[0], '01ZZZZZZZZZZZZZZZZZZZZZZZZ']})
+        // The newest two stay; of the three beyond them, the protected oldest stays too.
+        expect(result.deleted.map((s) => s.id)).to.deep.equal([ids[1], ids[2]])
+        expect((await store.prune({olderThan: clock.now(), protect: ids.slice(3)})).deleted.map((s) => s.id)).to.deep.equal([ids[0]])
+        expect((await store.list()).map((s) => s.id)).to.deep.equal([ids[4], ids[3]])
+      })
+
       it('deletes nothing without limits, and refuses a negative limit', async function () {
         await sessionsAged(2)
         expect((await store.prune({})).deleted).to.deep.equal([])
@@ -432,8 +479,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         return {messages: await store.messages(id), session: await store.get(id)}
       }
 
-      it('writes a session exactly as exported: ids, positions, statuses, timestamps, metadata', async function () {
-        const original = await store.create({metadata: {tenant: 'acme', traits: ['x']}, model: 'm', provider: 'p', systemPrompt: 'S', title: 'T'})
+      it('writes a session exactly as exported: ids, positions, statuses, timestamps, metadata, kept', async function () {
+        const original = await store.create({kept: true, metadata: {tenant: 'acme', traits: ['x']}, model: 'm', provider: 'p', systemPrompt: 'S', title: 'T'})
         await store.append(original.id, [
           {content: 'q', role: 'user'},
           {content: 'partial', durationMs: 12, finishReason: null, metadata: {raw: 1}, model: 'm', provider: 'p', role: 'assistant', status: 'interrupted'},
@@ -451,6 +498,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         clock.advance(99_000)
         const restored = await store.restore(snapshot)
         expect(restored).to.deep.equal(snapshot.session)
+        expect(restored.kept).to.equal(true)
         expect(await snapshotOf(original.id)).to.deep.equal(snapshot)
         // Appends continue after the restored positions.
         const [next] = await store.append(original.id, [{content: 'after', role: 'user'}])
@@ -458,7 +506,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('restores an empty session', async function () {
-        const session = {createdAt: new Date('2025-03-01T10:00:00.000Z'), id: '01JNAAAAAAAAAAAAAAAAAAAAAA', metadata: {}, model: null, provider: null, systemPrompt: null, title: 'empty', updatedAt: new Date('2025-03-02T10:00:00.000Z')}
+        const session = {createdAt: new Date('2025-03-01T10:00:00.000Z'), id: '01JNAAAAAAAAAAAAAAAAAAAAAA', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: 'empty', updatedAt: new Date('2025-03-02T10:00:00.000Z')}
         await store.restore({messages: [], session})
         expect(await store.get(session.id)).to.deep.equal(session)
         expect((await store.list())[0]).to.deep.include({messageCount: 0, title: 'empty'})
@@ -480,7 +528,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('rejects malformed snapshots before writing anything', async function () {
-        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
         const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
         await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
@@ -492,7 +540,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async function () {
-        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
         const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
         for (const bad of [
           {position: 3e9},
@@ -520,7 +568,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
 
       describe('a batch (restoreAll)', function () {
         const at = new Date('2025-05-01T00:00:00.000Z')
-        const sessionOf = (id: string, title: string) => ({createdAt: at, id, metadata: {}, model: null, provider: null, systemPrompt: null, title, updatedAt: at})
+        const sessionOf = (id: string, title: string) => ({createdAt: at, id, kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title, updatedAt: at})
         const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, replyTo: null, role: 'user' as const, sessionId, status: 'complete' as const})
 
         /** Everything the store holds, as one string: equal strings, equal stores. */
@@ -531,11 +579,11 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           return JSON.stringify(whole)
         }
 
-        it('writes every session of a good batch, in order, and appends go on after each', async function () {
+        it('writes every session of a good batch, in order, kept ones kept and replies paired, and appends go on after each', async function () {
           const x = sessionOf('01JNXXXXXXXXXXXXXXXXXXXXXX', 'x')
-          const y = sessionOf('01JNYYYYYYYYYYYYYYYYYYYYYY', 'y')
+          const y = {...sessionOf('01JNYYYYYYYYYYYYYYYYYYYYYY', 'y'), kept: true}
           const batch = [
-            {messages: [messageOf('01JNX000000000000000000000', x.id, 0), messageOf('01JNX111111111111111111111', x.id, 5)], session: x},
+            {messages: [messageOf('01JNX000000000000000000000', x.id, 0), {...messageOf('01JNX111111111111111111111', x.id, 5), replyTo: '01JNX000000000000000000000', role: 'assistant' as const}], session: x},
             {messages: [], session: y},
           ]
           expect(await store.restoreAll(batch)).to.deep.equal([x, y])

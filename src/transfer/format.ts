@@ -3,7 +3,11 @@ import type {Message, Metadata, SessionSnapshot} from '../store/session-store.js
 
 export type ExportFormat = 'json' | 'jsonl' | 'markdown'
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'jsonl', 'markdown']
-/** 2: messages carry `replyTo`. Version 1 files are still read (see `parseExport`). */
+/**
+ * 2: messages carry `replyTo`. Version 1 files are still read (see `parseExport`). A session's `kept`
+ * needed no new version: absent (any file written before it existed) reads as not kept, and a reader
+ * that predates it ignores it.
+ */
 export const FORMAT_VERSION = 2
 const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
 
@@ -29,6 +33,8 @@ export interface ExportedMessage {
 export interface ExportedSession {
   createdAt: string
   id: string
+  /** Kept from retention. Exports written before it existed have no such key: not kept. */
+  kept: boolean
   messages: ExportedMessage[]
   metadata: Metadata
   model: null | string
@@ -53,6 +59,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
   return {
     createdAt: session.createdAt.toISOString(),
     id: session.id,
+    kept: session.kept === true,
     messages: messages.map((m) => ({
       content: m.content,
       createdAt: m.createdAt.toISOString(),
@@ -186,6 +193,7 @@ function toSnapshot(value: unknown, where: string, version: number): SessionSnap
     session: {
       createdAt: date(s.createdAt, where, 'createdAt'),
       id,
+      kept: boolean(s.kept, where, 'kept'),
       metadata: metadata(s.metadata, where),
       model: nullableString(s.model, where, 'model'),
       provider: nullableString(s.provider, where, 'provider'),
@@ -234,6 +242,13 @@ function date(value: unknown, where: string, key: string): Date {
   const parsed = new Date(string(value, where, key))
   if (Number.isNaN(parsed.getTime())) throw invalid(where, `has an invalid date in "${key}"`)
   return parsed
+}
+
+/** An absent flag is false: exports from before the flag existed still import. */
+function boolean(value: unknown, where: string, key: string): boolean {
+  if (value === undefined || value === null) return false
+  if (typeof value !== 'boolean') throw invalid(where, `has "${key}" that is neither true nor false`)
+  return value
 }
 
 function metadata(value: unknown, where: string): Metadata {

@@ -1,4 +1,4 @@
-import {isSynapseError, SynapseError} from '../core/errors.js'
+import {SynapseError} from '../core/errors.js'
 import {newId} from '../core/ids.js'
 import {checkSnapshotBatch} from '../store/store-helpers.js'
 import type {SessionSnapshot, SessionStore} from '../store/session-store.js'
@@ -48,7 +48,7 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
     throw nothingImported(error)
   }
   const existing = new Set<string>()
-  for (const {session} of prepared) if (await exists(store, session.id)) existing.add(session.id)
+  for (const {session} of prepared) if (await sessionExists(store, session.id)) existing.add(session.id)
   if (existing.size > 0 && !options.replace) {
     throw new SynapseError('INVALID_INPUT', `${existing.size} of the sessions already exist (${[...existing].slice(0, 3).join(', ')}${existing.size > 3 ? ', …' : ''}); nothing was imported.`, {
       suggestions: ['Add --replace to overwrite them, or --new-ids to import copies beside them.'],
@@ -64,7 +64,7 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
 
 /** A refused batch, said as such: the store's reason, that nothing changed, and what to try. */
 function nothingImported(error: unknown): unknown {
-  if (!isSynapseError(error) || error.code !== 'INVALID_INPUT') return error
+  if (!(error instanceof SynapseError) || error.code !== 'INVALID_INPUT') return error
   return new SynapseError('INVALID_INPUT', `${error.message.replace(/\.$/, '')}; nothing was imported.`, {
     // A bad file, as parseExport reports one: exit 1, not the usage error's 2.
     exitCode: 1,
@@ -73,7 +73,8 @@ function nothingImported(error: unknown): unknown {
   })
 }
 
-async function exists(store: SessionStore, id: string): Promise<boolean> {
+/** Whether a session of exactly this id is stored (a prefix of another id does not count). */
+export async function sessionExists(store: SessionStore, id: string): Promise<boolean> {
   try {
     return (await store.get(id)).id === id
   } catch (error) {

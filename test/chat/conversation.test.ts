@@ -4,7 +4,7 @@ import type {ServerResponse} from 'node:http'
 import {join} from 'node:path'
 
 import {Conversation, type ConversationOptions, type TurnResult} from '../../src/chat/conversation.js'
-import {isSynapseError, type SynapseError} from '../../src/core/errors.js'
+import {SynapseError} from '../../src/core/errors.js'
 import {openaiProvider} from '../../src/providers/openai.js'
 import type {ChatMessage, Provider} from '../../src/providers/provider.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
@@ -47,7 +47,7 @@ async function rejection(promise: Promise<unknown>): Promise<SynapseError> {
   try {
     await promise
   } catch (error) {
-    if (!isSynapseError(error)) throw error
+    if (!(error instanceof SynapseError)) throw error
     return error
   }
   throw new Error('expected the promise to reject')
@@ -536,7 +536,7 @@ describe('Conversation', () => {
         status: 'complete',
         usage: {inputTokens: 5, outputTokens: 2},
       })
-      expect(isSynapseError(result.saveError)).to.equal(true)
+      expect(result.saveError instanceof SynapseError).to.equal(true)
       expect((result.saveError as SynapseError).code).to.equal('STORAGE_BUSY')
       // The history could still be read: the request was the real conversation.
       expect(chatOf(server, 0)).to.deep.equal([

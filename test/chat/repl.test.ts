@@ -79,10 +79,11 @@ describe('runRepl', () => {
   let repl: Repl
   let sigintBefore: Function[]
 
-  async function configFor(overrides: Record<string, unknown> = {}): Promise<LoadedConfig> {
+  /** `variables` as a user sets them in the environment, over the sandbox's. */
+  async function configFor(variables: NodeJS.ProcessEnv = {}): Promise<LoadedConfig> {
     const cwd = join(sandbox.root, 'project')
     mkdirSync(cwd, {recursive: true})
-    return loadConfig({cwd, env: sandbox.env, overrides})
+    return loadConfig({cwd, env: {...sandbox.env, ...variables}})
   }
 
   async function conversation(fields: NewSession = {}, persistent = true): Promise<Conversation> {
@@ -245,7 +246,7 @@ describe('runRepl', () => {
 
   describe('a session not stored yet', () => {
     function lazyConversation(): Conversation {
-      const session = {createdAt: new Date(), id: '01M8RAAAAAAAAAAAAAAAAAAAAA', metadata: {}, model: MODEL, provider: 'openai', systemPrompt: 'Sys', title: 'Lazy', updatedAt: new Date()}
+      const session = {createdAt: new Date(), id: '01M8RAAAAAAAAAAAAAAAAAAAAA', kept: false, metadata: {}, model: MODEL, provider: 'openai', systemPrompt: 'Sys', title: 'Lazy', updatedAt: new Date()}
       return new Conversation({budget: {maxMessages: 0, maxTokens: 0}, persistent: true, provider, session, store, stored: false})
     }
 
@@ -573,11 +574,14 @@ describe('runRepl', () => {
       expect(outcome).to.deep.equal({exitCode: 0, turns: 1})
       expect((await store.list()).map((s) => s.id)).to.deep.equal([conv.session.id])
       for (const id of others) await store.get(id).then(() => expect.fail(`${id} should be gone`), () => {})
-      expect(repl.err).to.equal('')
+      // Never in silence: one line says what went and why.
+      expect(repl.err).to.equal(
+        'synapse: retention deleted 2 sessions beyond the 1 most recently updated (max_sessions) — set [session] max_sessions (0 turns a limit off), or keep one with "synapse sessions keep <id>"\n',
+      )
     })
 
     it('does not prune before the interval has passed', async () => {
-      config = await configFor({'session.max_sessions': 1})
+      config = await configFor({SYNAPSE_MAX_SESSIONS: '1'})
       const conv = await conversation()
       await seedOthers(2)
       server.reply(['ok'])
@@ -589,7 +593,7 @@ describe('runRepl', () => {
     })
 
     it('does not prune when auto_cleanup is off', async () => {
-      config = await configFor({'session.auto_cleanup': false, 'session.max_sessions': 1})
+      config = await configFor({SYNAPSE_AUTO_CLEANUP: 'false', SYNAPSE_MAX_SESSIONS: '1'})
       const conv = await conversation()
       await seedOthers(2)
       server.reply(['ok'])

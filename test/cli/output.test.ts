@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
-import {detectStyle, paint, relativeTime, table, type TableColumn} from '../../src/cli/output.js'
+import {detectStyle, paint, relativeTime, table, type TableColumn, terminalWidth} from '../../src/cli/output.js'
+import {cutToWidth, displayWidth} from '../../src/cli/width.js'
 
 const tty = {isTTY: true} as NodeJS.WriteStream
 const pipe = {isTTY: false} as NodeJS.WriteStream
@@ -36,6 +37,47 @@ describe('terminal output', function () {
     expect(table(rows, columns, {color: false, terminal: true})).to.deep.equal(['A      B', 'one    first v…', 'three  x'])
     expect(table(rows, columns, {color: true, terminal: true})[2]).to.equal('\u001B[36mthree\u001B[39m  x')
     expect(table(rows, columns, {color: false, terminal: false})).to.deep.equal(['one\tfirst value', 'three\tx'])
+  })
+
+  it('counts terminal columns, not code points: wide CJK and emoji, zero-width marks and joiners', function () {
+    expect(['abc', '日本語', '한국어', 'ｶﾀｶﾅ', '👍', '👨‍👩‍👧', '🇫🇷', '❤️', 'e\u0301', '\u200B', '\u001B[31mred\u001B[39m'].map((t) => displayWidth(t))).to.deep.equal([3, 6, 6, 4, 2, 2, 2, 2, 1, 0, 3])
+    expect(cutToWidth('日本語のタイトル', 7)).to.equal('日本語…')
+    expect(cutToWidth('a👨‍👩‍👧b', 3)).to.equal('a…')
+    expect(cutToWidth('a👨‍👩‍👧b', 4)).to.equal('a👨‍👩‍👧b')
+    expect(cutToWidth('short', 5)).to.equal('short')
+  })
+
+  it('fits a terminal width: shrinks columns to their minimum, leaves out optional ones, then shrinks to the headers', function () {
+    type Row = {a: string; b: string; c: string; d: string}
+    const rows: Row[] = [{a: 'id', b: '中文 title that is rather long', c: 'model-name-long', d: 'when'}]
+    const columns: TableColumn<Row>[] = [
+      {header: 'ID', value: (r) => r.a},
+      {header: 'TITLE', minWidth: 10, value: (r) => r.b},
+      {header: 'MODEL', minWidth: 6, value: (r) => r.c},
+      {header: 'WHEN', optional: true, value: (r) => r.d},
+    ]
+    const plain = {color: false, terminal: true}
+    expect(table(rows, columns, plain)).to.deep.equal(['ID  TITLE                           MODEL            WHEN', 'id  中文 title that is rather long  model-name-long  when'])
+    expect(table(rows, columns, plain, {width: 40})).to.deep.equal(['ID  TITLE          MODEL            WHEN', 'id  中文 title t…  model-name-long  when'])
+    expect(table(rows, columns, plain, {width: 26})).to.deep.equal(['ID  TITLE       MODEL', 'id  中文 titl…  model-nam…'])
+    expect(table(rows, columns, plain, {width: 18})).to.deep.equal(['ID  TITLE   MODEL', 'id  中文…   model…'])
+    // In a pipe the width does not matter.
+    expect(table(rows, columns, {color: false, terminal: false}, {width: 18})).to.deep.equal(['id\t中文 title that is rather long\tmodel-name-long\twhen'])
+  })
+
+  it('fits tables to a terminal that reports its size, and to nothing in a pipe or on an unsized terminal', function () {
+    const onTerminal = {color: false, terminal: true}
+    expect(terminalWidth(onTerminal, {columns: 80} as NodeJS.WriteStream)).to.equal(80)
+    expect(terminalWidth(onTerminal, {columns: 0} as NodeJS.WriteStream)).to.equal(undefined)
+    expect(terminalWidth({color: false, terminal: false}, {columns: 80} as NodeJS.WriteStream)).to.equal(undefined)
+  })
+
+  it('keeps control characters and terminal escapes from data out of every cell', function () {
+    const rows = [{v: 'evil\u001B]0;owned\u0007 title\u001B[2J \u202Eright-to-left'}]
+    const columns: TableColumn<{v: string}>[] = [{header: 'V', value: (r) => r.v}]
+    // Controls are shown as visible escapes (terminalSafe); a bidirectional override is dropped.
+    expect(table(rows, columns, {color: false, terminal: true})[1]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
+    expect(table(rows, columns, {color: false, terminal: false})[0]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
   })
 
   it('says how long ago in words, then the date', function () {

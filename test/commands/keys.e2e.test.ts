@@ -1,12 +1,11 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
-import {RUN_JS} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {type Exit, synapse, testRuntime} from '../helpers/spawn.js'
+import {Terminal} from '../helpers/terminal.js'
 
 const STORED_KEY = 'sk-stored-7d41c09b2e5fa8836b1f'
 const ENV_KEY = 'sk-environment-0c9e4b7a11d2f3e8'
@@ -234,28 +233,7 @@ describe('keys (end to end)', function () {
   })
 
   describe('on a terminal', function () {
-    /** `synapse keys set openai` on a pseudo-terminal (util-linux `script`), typed into as a person would. */
-    function onTerminal(): {done: Promise<number | null>; output: () => string; type: (text: string) => void; until: (text: string) => Promise<void>} {
-      const [command, ...prefix] = testRuntime().command
-      const line = [command, ...prefix, RUN_JS, 'keys', 'set', 'openai'].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ')
-      const child = spawn('script', ['-qfec', line, '/dev/null'], {env: {...sandbox.env, ...testRuntime().env, TERM: 'dumb'}})
-      let output = ''
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-      return {
-        done,
-        output: () => output,
-        type: (text) => child.stdin.write(text),
-        async until(text) {
-          const deadline = Date.now() + 20_000
-          while (!output.includes(text)) {
-            if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; the terminal shows ${JSON.stringify(output)}`)
-            await new Promise((resolve) => setTimeout(resolve, 20))
-          }
-        },
-      }
-    }
+    const onTerminal = () => new Terminal(sandbox, ['keys', 'set', 'openai'])
 
     it('does not echo the typed key, and stores it', async function () {
       const terminal = onTerminal()

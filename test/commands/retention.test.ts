@@ -78,7 +78,10 @@ describe('retention', function () {
     expect(dry.stdout.split('\n')[0]).to.equal('Would delete 2 sessions (max_sessions 2, retention_days 90):')
     expect(await remaining()).to.deep.equal(ids)
 
-    const real = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--json'])
+    const refused = await run(sandbox, ['sessions', 'prune', '--json'])
+    expect(refused.exitCode).to.equal(1)
+    expect(await remaining()).to.deep.equal(ids)
+    const real = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--json', '--force'])
     expect(real.exitCode).to.equal(0)
     expect(JSON.parse(real.stdout)).to.deep.include({dryRun: false, policy: {maxSessions: 2, retentionDays: 90}})
     expect(await remaining()).to.deep.equal(ids.slice(2))
@@ -86,7 +89,7 @@ describe('retention', function () {
 
   it('lets prune flags override the configured limits', async function () {
     const ids = await sessionsAged([10, 5, 1])
-    const {result} = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--retention-days', '7'])
+    const {result} = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--retention-days', '7', '--force'])
     expect(result?.deleted.map((s) => s.id)).to.deep.equal([ids[0]])
     expect(await remaining()).to.deep.equal(ids.slice(1))
   })
@@ -133,8 +136,10 @@ describe('retention', function () {
       await holder.release()
     }
     expect(await remaining()).to.deep.equal(ids)
-    // The next command, unhindered, does the cleanup.
-    expect((await run(sandbox, ['sessions', 'list'])).stderr).to.equal('')
+    // The next command, unhindered, does the cleanup, and says so.
+    expect((await run(sandbox, ['sessions', 'list'])).stderr).to.equal(
+      'synapse: retention deleted 1 session beyond the 1 most recently updated (max_sessions) — set [session] max_sessions (0 turns a limit off), or keep one with "synapse sessions keep <id>"\n',
+    )
     expect(await remaining()).to.deep.equal(ids.slice(1))
   })
 })

@@ -58,10 +58,10 @@ describe('sessions commands', function () {
       expect(exitCode).to.equal(0)
       const listed = JSON.parse(stdout)
       expect(listed).to.have.length(1)
-      expect(Object.keys(listed[0]).sort()).to.deep.equal(['createdAt', 'id', 'messageCount', 'model', 'preview', 'provider', 'shortId', 'title', 'updatedAt'])
+      expect(Object.keys(listed[0]).sort()).to.deep.equal(['createdAt', 'id', 'kept', 'messageCount', 'model', 'preview', 'provider', 'shortId', 'title', 'updatedAt'])
       const all = JSON.parse((await run(sandbox, ['sessions:list', '--all', '--json'])).stdout)
       expect(all.map((s: {id: string}) => s.id)).to.include(a)
-      expect(all.find((s: {id: string}) => s.id === a)).to.deep.include({messageCount: 2, model: 'gpt-4o-mini', preview: 'What is WAL?', provider: 'openai', title: 'Alpha'})
+      expect(all.find((s: {id: string}) => s.id === a)).to.deep.include({messageCount: 2, model: 'gpt-4o-mini', preview: 'What is WAL?', kept: false, provider: 'openai', title: 'Alpha'})
     })
 
     it('prints nothing in a pipe when there are no sessions', async function () {
@@ -127,13 +127,13 @@ describe('sessions commands', function () {
     it('names an unknown flag in one line, exit 2', async function () {
       const {exitCode, stderr} = await run(sandbox, ['sessions', 'list', '--bogus'])
       expect(exitCode).to.equal(2)
-      expect(stderr).to.equal('Error: Nonexistent flag: --bogus\n  → See "synapse sessions list --help".\n')
+      expect(stderr).to.equal('Error: Unknown flag --bogus.\n  → See "synapse sessions list --help".\n')
     })
 
     it('exits 2 on a missing argument', async function () {
       const {exitCode, stderr} = await run(sandbox, ['sessions', 'show'])
       expect(exitCode).to.equal(2)
-      expect(stderr.split('\n')[0]).to.match(/^Error: Missing 1 required arg: id /)
+      expect(stderr).to.equal('Error: Missing argument ID (Session id or a unique prefix of it).\n  → See "synapse sessions show --help".\n')
     })
   })
 

@@ -16,7 +16,7 @@ describe('start-up', function () {
   afterEach(() => sandbox.cleanup())
 
   // The CLI runs from the esbuild bundle, where TypeORM is part of a chunk: the tracer reports a
-  // chunk by the packages it bundles, "IMPORTED file:///.../dist/cli/chunks/x.js (bundles /node_modules/typeorm/)".
+  // chunk by the packages it bundles, "IMPORTED file:///.../dist/chunks/x.js (bundles /node_modules/typeorm/)".
   function synapse(args: string[]) {
     const result = spawnSync(process.execPath, ['--import', TRACER, RUN_JS, ...args], {
       encoding: 'utf8',
@@ -34,7 +34,7 @@ describe('start-up', function () {
       expect(stdout.length).to.be.greaterThan(0)
       expect([...imported('typeorm'), ...imported('better-sqlite3'), ...imported('cosmiconfig')]).to.deep.equal([])
       // The tracer sees into the bundle: @oclif/core, bundled too, shows up, and only the bundle's copy.
-      expect(imported('@oclif/core').some((l) => l.includes('/dist/cli/chunks/') && l.includes('(bundles'))).to.equal(true)
+      expect(imported('@oclif/core').some((l) => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
       expect(imported('@oclif/core').filter((l) => !l.includes('(bundles'))).to.deep.equal([])
       expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(false)
     })
@@ -54,7 +54,7 @@ describe('start-up', function () {
   it('a store command does import TypeORM and creates the database (the tracer works)', function () {
     const {imported, status} = synapse(['sessions', 'list'])
     expect(status).to.equal(0)
-    expect(imported('typeorm').some((l) => l.includes('/dist/cli/chunks/') && l.includes('(bundles'))).to.equal(true)
+    expect(imported('typeorm').some((l) => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
     expect(imported('better-sqlite3').length).to.be.greaterThan(0)
     expect(imported('@oclif/core').filter((l) => !l.includes('(bundles'))).to.deep.equal([])
     expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(true)

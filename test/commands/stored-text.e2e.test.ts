@@ -91,6 +91,19 @@ describe('stored text on a terminal (end to end)', function () {
     expect(piped.stdout).not.to.match(INTERPRETED)
   })
 
+  it('sessions prune and sessions keep name sessions escaped', async function () {
+    const folded = SHOWN.replace(String.raw`\r`, ' ')
+    // The titled session is the older one: beyond max_sessions 1.
+    const pruned = await synapse(sandbox, ['sessions', 'prune', '--max-sessions', '1', '--dry-run'])
+    expect(pruned.code, pruned.stderr).to.equal(0)
+    expect(pruned.stdout).not.to.match(INTERPRETED)
+    expect(pruned.stdout.split('\n')[1].split('\t').slice(0, 3)).to.deep.equal([id, `T ${folded}`, `openai/gpt-${folded}`])
+    const kept = await synapse(sandbox, ['sessions', 'keep', id])
+    expect(kept.code, kept.stderr).to.equal(0)
+    expect(kept.stdout).not.to.match(INTERPRETED)
+    expect(kept.stdout.split('\n')[0]).to.equal(`Kept: ${id}  T ${folded}`)
+  })
+
   it('--json and exports keep the exact text', async function () {
     const listed = await synapse(sandbox, ['sessions', 'list', '--json'])
     expect(JSON.parse(listed.stdout).map((s: {preview: string; title: null | string}) => s.title ?? s.preview)).to.deep.equal([`preview ${HOSTILE}`, `T ${HOSTILE}`])

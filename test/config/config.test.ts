@@ -100,7 +100,7 @@ describe('config', () => {
       expect(DEFAULT_SETTINGS).to.deep.equal(DEFAULTS)
       expect(Object.isFrozen(DEFAULT_SETTINGS.session)).to.equal(true)
       const box = sandbox()
-      const config = await load(box, {overrides: {'session.max_sessions': 3}})
+      const config = await load(box, {env: {SYNAPSE_MAX_SESSIONS: '3'}})
       expect(config.settings.session.maxSessions).to.equal(3)
       expect(DEFAULT_SETTINGS.session.maxSessions).to.equal(100)
     })
@@ -287,9 +287,6 @@ describe('config', () => {
       config = await load(box, {env: {SYNAPSE_MAX_SESSIONS: '30'}})
       expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({key: 'session.max_sessions', source: {kind: 'env', variable: 'SYNAPSE_MAX_SESSIONS'}, value: 30})
 
-      config = await load(box, {env: {SYNAPSE_MAX_SESSIONS: '30'}, overrides: {'session.max_sessions': 40}})
-      expect(config.settings.session.maxSessions).to.equal(40)
-      expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({key: 'session.max_sessions', source: {kind: 'flag'}, value: 40})
     })
 
     it('merges key by key: a higher source replaces only the keys it sets', async () => {
@@ -333,14 +330,6 @@ describe('config', () => {
         const config = await load(box, {env: {SYNAPSE_AUTO_CLEANUP: word}})
         expect(config.settings.session.autoCleanup, word).to.equal(expected)
       }
-    })
-
-    it('skips undefined overrides and parses string overrides like variables', async () => {
-      const box = sandbox()
-      const config = await load(box, {overrides: {'provider.model': undefined, 'session.auto_cleanup': 'no', 'session.retention_days': '2.5'}})
-      expect(config.settings.provider.model).to.equal(undefined)
-      expect(config.settings.session.autoCleanup).to.equal(false)
-      expect(config.settings.session.retentionDays).to.equal(2.5)
     })
   })
 
@@ -469,14 +458,6 @@ describe('config', () => {
       expect(error3.message).to.equal('Environment variable SYNAPSE_RETENTION_DAYS (session.retention_days) must be a number ≥ 0, not "1e3".')
     })
 
-    it('rejects a bad or unknown flag', async () => {
-      const box = sandbox()
-      expect((await loadError(box, {overrides: {'session.max_sessions': -3}})).message).to.equal('Command line: session.max_sessions must be a whole number ≥ 0, not -3.')
-      const unknown = await loadError(box, {overrides: {'session.max_session': 3}})
-      expect(unknown.message).to.equal('Command line: unknown setting session.max_session.')
-      expect(unknown.suggestions).to.deep.equal(['Did you mean session.max_sessions?'])
-    })
-
     it('rejects provider options that are not strings, numbers or booleans', async () => {
       const box = sandbox()
       const file = box.write('xdg/synapse/config.toml', '[providers.ollama]\nheaders = ["a"]\n')
@@ -499,9 +480,9 @@ describe('config', () => {
         'xdg/synapse/config.toml',
         '[providers.openai]\nbase_url = "https://api.example.com/v1"\napi_key = "sk-user"\n\n[providers.ollama]\nbase_url = "http://127.0.0.1:11434/v1"\n',
       )
-      const projectFile = box.write('project/.synapserc.json', '{"providers": {"ollama": {"keep_alive": 300}}}')
+      const projectFile = box.write('project/.synapserc.json', '{"providers": {"ollama": {"keep_alive": 300, "num_ctx": 8192}}}')
       await trust(box)
-      const config = await load(box, {env: {OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1'}, overrides: {'providers.ollama.num_ctx': 8192}})
+      const config = await load(box, {env: {OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1'}})
       expect(config.settings.providers).to.deep.equal({
         ollama: {base_url: 'http://127.0.0.1:11434/v1', keep_alive: 300, num_ctx: 8192},
         openai: {api_key: 'sk-user', base_url: 'http://127.0.0.1:8080/v1'},
@@ -509,7 +490,7 @@ describe('config', () => {
       expect(config.entries().filter((e) => e.key.startsWith('providers.'))).to.deep.equal([
         {key: 'providers.ollama.base_url', source: {file: userFile, kind: 'user'}, value: 'http://127.0.0.1:11434/v1'},
         {key: 'providers.ollama.keep_alive', source: {file: projectFile, kind: 'project'}, value: 300},
-        {key: 'providers.ollama.num_ctx', source: {kind: 'flag'}, value: 8192},
+        {key: 'providers.ollama.num_ctx', source: {file: projectFile, kind: 'project'}, value: 8192},
         {key: 'providers.openai.api_key', source: {file: userFile, kind: 'user'}, value: '********'},
         {key: 'providers.openai.base_url', source: {kind: 'env', variable: 'OPENAI_BASE_URL'}, value: 'http://127.0.0.1:8080/v1'},
       ])

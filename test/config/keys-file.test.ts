@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {loadConfig} from '../../src/config/index.js'
 import {keysFilePath, readStoredKeys, removeStoredKey, storeKey} from '../../src/config/keys-file.js'
-import {isSynapseError} from '../../src/core/errors.js'
+import {SynapseError} from '../../src/core/errors.js'
 import {lazyStoredKeys, maskKey, resolveApiKey} from '../../src/providers/api-keys.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
@@ -12,7 +12,7 @@ function thrown(action: () => unknown): {message: string} {
   try {
     action()
   } catch (error) {
-    if (isSynapseError(error)) return error
+    if (error instanceof SynapseError) return error
     throw error
   }
 

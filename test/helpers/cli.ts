@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 
 import {enterSandbox, type Sandbox} from './sandbox.js'
 
-// In-process runs use the bundle the CLI ships (dist/cli), never the TypeScript sources: tsx is
+// In-process runs use the bundle the CLI ships (dist/), never the TypeScript sources: tsx is
 // loaded in the test process, and oclif would otherwise go looking for src/ twins of dist/ paths.
 const oclifSettings = globalThis as typeof globalThis & {oclif?: Record<string, unknown>}
 // oclif keeps a reference to this object once loaded: change it in place.

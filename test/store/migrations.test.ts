@@ -59,6 +59,7 @@ const MESSAGES_V2 = [
 ]
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms integer']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
+const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
 describe('migrations', function () {
@@ -76,7 +77,7 @@ describe('migrations', function () {
 
   it('builds the latest schema from a blank database, and it matches the entities', async function () {
     store = await openSqliteStore({path})
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
     expect(report.checks.map((c) => [c.name, c.ok, c.detail])).to.deep.equal([
@@ -91,8 +92,11 @@ describe('migrations', function () {
   it('goes all the way down one step at a time, and up again', async function () {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[4].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[3].name])
-    expect(shape(path).messages).to.deep.equal(MESSAGES_V3)
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[2].name])
     expect(shape(path).messages).to.deep.equal(MESSAGES_V2)
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[1].name])
@@ -101,12 +105,12 @@ describe('migrations', function () {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false, false])
+    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false, false, false])
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map((m) => m.name))
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map((m) => m.name).reverse())
-    expect(await maintenance.migrate()).to.have.length(4)
+    expect(await maintenance.migrate()).to.have.length(MIGRATIONS.length)
     expect((await maintenance.check()).ok).to.equal(true)
   })
 
@@ -114,9 +118,10 @@ describe('migrations', function () {
     store = await openSqliteStore({path})
     await store.maintenance!.revert()
     await store.maintenance!.revert()
+    await store.maintenance!.revert()
     await store.close()
 
-    // Data written by an earlier schema version (before finish details and reply_to), as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
     const db = new Database(path)
     const insertSession = db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)')
     const insertMessage = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -126,12 +131,16 @@ describe('migrations', function () {
       for (let m = 0; m < 25; m++) insertMessage.run(`01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, m % 2 ? 'assistant' : 'user', `s${s} m${m}`, 'complete', m, 3000 + m)
     }
     const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
+    const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
     db.close()
 
     store = await openSqliteStore({path})
     const after = new Database(path, {readonly: true})
     const rows = after.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
+    const sessionRows = after.prepare('SELECT * FROM sessions ORDER BY id').all()
     after.close()
+    // No session of an older synapse was kept.
+    expect(sessionRows).to.deep.equal(sessionsBefore.map((row) => ({...row, kept: 0})))
     expect(rows.length).to.equal(500)
     // Each old reply is recorded as answering the question stored right before it.
     const byPosition = new Map(before.map((row) => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
@@ -150,6 +159,46 @@ describe('migrations', function () {
     const check = new Database(path, {readonly: true})
     expect((check.prepare('SELECT COUNT(*) AS n FROM messages').get() as {n: number}).n).to.equal(475)
     check.close()
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async function () {
+    store = await openSqliteStore({path})
+    await store.maintenance!.revert()
+    await store.close()
+    const db = new Database(path)
+    for (let s = 0; s < 5; s++) {
+      const sessionId = `01JC${String(s).padStart(22, '0')}`
+      db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)').run(sessionId, `old ${s}`, 1000 + s, 2000 + s)
+      for (let m = 0; m < 4; m++) {
+        db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at, finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+          `01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, 'user', `s${s} m${m}`, 'complete', 3000 + m, 'stop',
+        )
+      }
+    }
+    const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
+    const messagesBefore = db.prepare('SELECT * FROM messages ORDER BY id').all()
+    db.close()
+    const rows = (sql: string) => {
+      const reader = new Database(path, {readonly: true})
+      try {
+        return reader.prepare(sql).all()
+      } finally {
+        reader.close()
+      }
+    }
+
+    store = await openSqliteStore({path})
+    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map((row) => ({...row, kept: 0})))
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect((await store.list({limit: 10})).every((s) => s.kept === false && s.messageCount === 4)).to.equal(true)
+    await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
+    // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
+    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect((await store.maintenance!.check()).ok).to.equal(false)
+    await store.maintenance!.migrate()
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 

@@ -274,7 +274,10 @@ describe('export and import', function () {
         const exported = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'json'], {env: {...env, DATABASE_URL: sqlite}})
         const target = url(sandbox.root)
         const imported = await synapse(sandbox, ['sessions', 'import', '-'], {env: {...env, DATABASE_URL: target}, input: exported.stdout})
-        expect(imported.stderr).to.equal('')
+        // Sessions from 2026-01-01 are past retention_days: the import keeps them, and says what cleanup would do.
+        expect(imported.stderr).to.equal(
+          'synapse: the store is now past its retention limits: "synapse sessions prune" would delete 3 sessions older than 90 days (retention_days) (all of them just imported) — set [session] retention_days (0 turns a limit off), or keep one with "synapse sessions keep <id>"\n',
+        )
         expect(imported.stdout).to.equal('Imported 3 sessions (5 messages).\n')
         const again = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'json'], {env: {...env, DATABASE_URL: target}})
         expect(again.stdout).to.equal(exported.stdout)

@@ -53,7 +53,9 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5000
 export const DEFAULT_STALE_LOCK_MS = 30_000
 export const LOCK_FILE = '.lock'
 export const INDEX_FILE = '.index.json'
-const INDEX_VERSION = 1
+// 2: summaries carry `kept`. An index of another version is rebuilt, so one written by an older
+// synapse (which drops the field) never makes a kept session look prunable.
+const INDEX_VERSION = 2
 /** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
 const SCAN_CONCURRENCY = 32
 

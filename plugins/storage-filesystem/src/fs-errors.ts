@@ -1,8 +1,8 @@
-import {isSynapseError, StorageUnavailableError} from 'synapse-cli'
+import {StorageUnavailableError, SynapseError} from 'synapse-cli'
 
 /** File-system failures a user can act on, as STORAGE_UNAVAILABLE naming the path; anything else passes through. */
 export function describeFsError(error: unknown, path: string): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const code = (error as NodeJS.ErrnoException).code ?? ''
   switch (code) {
     case 'EACCES':

@@ -9,7 +9,7 @@ import {describeFsError} from './fs-errors.js'
 /**
  * The file format, version 1: `<dir>/<session id>.json`, pretty-printed UTF-8 JSON
  * `{"version": 1, "session": {...}, "messages": [...]}`, timestamps as ISO 8601 strings, messages in
- * ascending position. A message's sessionId is the file's and is not repeated in it.
+ * ascending position. `session.kept: true` marks a session kept from retention; absent means not kept. A message's sessionId is the file's and is not repeated in it.
  */
 export const FORMAT_VERSION = 1
 
@@ -63,6 +63,8 @@ export function encodeSession(session: Session): Record<string, unknown> {
     model: session.model,
     systemPrompt: session.systemPrompt,
     metadata: session.metadata,
+    // Only when set: the files of sessions nobody kept read as they did before the field existed.
+    ...(session.kept ? {kept: true} : {}),
   }
 }
 
@@ -124,6 +126,7 @@ export function decodeSession(raw: unknown, fail: Fail): Session {
   return {
     createdAt: dateOf(raw.createdAt, 'createdAt', fail),
     id: raw.id,
+    kept: keptOf(raw.kept, fail),
     metadata: metadataOf(raw.metadata, fail),
     model: nullableString(raw.model, 'model', fail),
     provider: nullableString(raw.provider, 'provider', fail),
@@ -180,6 +183,13 @@ function nullableString(value: unknown, field: string, fail: Fail): null | strin
 function nullableNumber(value: unknown, field: string, fail: Fail): null | number {
   if (value === undefined || value === null) return null
   if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(`"${field}" is neither a number nor null`)
+  return value
+}
+
+/** Absent in files written before sessions could be kept: not kept. */
+function keptOf(value: unknown, fail: Fail): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw fail('"kept" is neither true nor false')
   return value
 }
 

@@ -4,7 +4,7 @@ import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, read
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {isSynapseError, newId, type SessionStore, SynapseError} from 'synapse-cli'
+import {newId, type SessionStore, SynapseError} from 'synapse-cli'
 import {ManualClock} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
@@ -23,9 +23,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
   try {
     await promise
   } catch (error) {
-    // The brand, not instanceof: under mocha and tsx, a module loaded by a dynamic import (the
-    // backend's open) can get its own copy of synapse-cli, whose SynapseError is another class.
-    expect(isSynapseError(error), String(error)).to.equal(true)
+    expect(error instanceof SynapseError, String(error)).to.equal(true)
     expect((error as SynapseError).code, (error as Error).message).to.equal(code)
     return error as SynapseError
   }
@@ -154,6 +152,7 @@ describe('filesystem store: files', function () {
       expect(await store.get('01JD')).to.deep.equal({
         createdAt: new Date('2025-05-05T05:05:05Z'),
         id: '01JD0000000000000000000000',
+        kept: false,
         metadata: {},
         model: null,
         provider: null,
@@ -209,7 +208,7 @@ describe('filesystem store: files', function () {
     })
 
     it('are invalid input where the caller chooses the id: create and restore', async function () {
-      const session = {createdAt: new Date(0), metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+      const session = {createdAt: new Date(0), kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
       for (const id of hostile) {
         const created = await expectCode(store.create({id}), 'INVALID_INPUT')
         expect(created.message).to.equal(`The session id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
@@ -480,7 +479,7 @@ describe('filesystem store: files', function () {
       const b = await store.create({title: 'b'})
       expect((await store.list()).map((s) => s.title)).to.deep.equal(['b', 'a'])
       const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: Record<string, unknown>; version: number}
-      expect(index.version).to.equal(1)
+      expect(index.version).to.equal(2)
       expect(Object.keys(index.sessions).sort()).to.deep.equal([a.id, b.id].sort())
 
       // A person edits a's title and makes it the newest, with an editor that writes in place.
@@ -521,6 +520,21 @@ describe('filesystem store: files', function () {
       expect((await again.list()).find((s) => s.id === a.id)).to.deep.include({messageCount: 1, preview: 'changes the file', title: 'real title'})
       await fresh.close()
       await again.close()
+    })
+
+    it('rebuilds an index of another version, so that one from an older synapse never hides "kept"', async function () {
+      const a = await store.create({kept: true, title: 'kept'})
+      await store.list()
+      const indexPath = join(dir, INDEX_FILE)
+      const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {sessions: Record<string, {session: Record<string, unknown>}>; version: number}
+      // What synapse before "kept" wrote for the same unchanged file: version 1, no such field.
+      delete index.sessions[a.id].session.kept
+      writeFileSync(indexPath, JSON.stringify({...index, version: 1}))
+      const fresh = await openFilesystemStore({clock: clock.now, dir})
+      expect((await fresh.list())[0]).to.deep.include({id: a.id, kept: true})
+      expect((await fresh.prune({maxSessions: 0})).deleted).to.deep.equal([])
+      expect(JSON.parse(readFileSync(join(dir, `${a.id}.json`), 'utf8')).session.kept).to.equal(true)
+      await fresh.close()
     })
 
     it('finds a message to update in a session this process never read', async function () {

@@ -1,4 +1,4 @@
-import {InvalidInputError, isSynapseError, StorageUnavailableError, SynapseError} from 'synapse-cli'
+import {InvalidInputError, StorageUnavailableError, SynapseError} from 'synapse-cli'
 
 import type {PostgresTarget} from './target.js'
 
@@ -21,7 +21,7 @@ export function driverErrorOf(error: unknown): DriverError {
 
 /** SQLSTATEs after which running the whole transaction again can succeed. */
 export function isRetryable(error: unknown): boolean {
-  if (isSynapseError(error)) return false
+  if (error instanceof SynapseError) return false
   const {code} = driverErrorOf(error)
   // serialization_failure, deadlock_detected, and unique_violation: a row another process inserted
   // meanwhile, which the store's own check reports properly on the next try.
@@ -33,7 +33,7 @@ export function isRetryable(error: unknown): boolean {
  * by its URL with the password removed. Anything unrecognised is returned as it was.
  */
 export function describePostgresError(error: unknown, target: PostgresTarget, lockTimeoutMs: number): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const driverError = driverErrorOf(error)
   const code = driverError.code ?? ''
   // Server errors carry a five-character SQLSTATE; the message-based tests below are for the rest.

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import pg from 'pg'
-import {isSynapseError, type IntegrityReport, SessionStore, type StoreOptions, SynapseError} from 'synapse-cli'
+import {type IntegrityReport, SessionStore, type StoreOptions, SynapseError} from 'synapse-cli'
 import {DataSource, ENTITIES, MIGRATIONS, postgresDialect, type QueryRunner, SchemaMaintenance, SqlStorageAdapter} from 'synapse-cli/typeorm'
 
 import {describePostgresError, driverErrorOf} from './errors.js'
@@ -101,7 +101,7 @@ export async function idsCompareBytewise(dataSource: DataSource, schema: string)
 
 /** Whatever stopped the first connection is a storage failure, in one line, without the password. */
 function unavailableUnlessDescribed(error: unknown, target: PostgresTarget): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const reason = String((error as Error)?.message ?? error).split('\n')[0]
   const scrubbed = target.password ? reason.split(target.password).join('***') : reason
   return new SynapseError('STORAGE_UNAVAILABLE', `Cannot connect to PostgreSQL at ${target.location}: ${scrubbed}`, {
@@ -183,7 +183,7 @@ export class PostgresMaintenance extends SchemaMaintenance {
       return result
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined)
-      if (!isSynapseError(error) && driverErrorOf(error).code === '55P03') {
+      if (!(error instanceof SynapseError) && driverErrorOf(error).code === '55P03') {
         throw new SynapseError('STORAGE_BUSY', `Another process kept the schema of ${this.location} locked for ${MIGRATION_LOCK_TIMEOUT_S} s; nothing was changed.`, {
           cause: error,
           suggestions: ['Try again once the other synapse (or whatever holds the tables) is done; pg_stat_activity shows who waits on whom.'],

@@ -73,6 +73,7 @@ const MESSAGES_V2 = [
 ]
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms int4']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
+const SESSIONS_V5 = [...SESSIONS, 'kept int4 NOT NULL = 0']
 const MIGRATIONS_TABLE = ['id int4 NOT NULL PK', 'timestamp int8 NOT NULL', 'name varchar NOT NULL']
 const INDEXES = [
   'CREATE UNIQUE INDEX idx_messages_session_position ON messages USING btree (session_id, "position")',
@@ -106,7 +107,7 @@ describe('PostgreSQL migrations', function () {
 
   it('builds the latest schema in a blank schema, and it matches the entities', async function () {
     store = await openPostgresStore({url: urlOf(schema)})
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     const report = await store.maintenance!.check()
     const version = await withClient(async (client) => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v)
@@ -122,7 +123,7 @@ describe('PostgreSQL migrations', function () {
 
   it('opened without migrating, reports every migration pending and creates nothing', async function () {
     store = await openPostgresStore({migrate: false, url: urlOf(schema)})
-    expect((await store.maintenance!.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false, false])
+    expect((await store.maintenance!.migrations()).map((m) => m.applied)).to.deep.equal(names.map(() => false))
     const report = await store.maintenance!.check()
     expect(report.ok).to.equal(false)
     expect(report.checks.map((c) => [c.name, c.ok, c.detail]).slice(1)).to.deep.equal([['migrations', false, `pending: ${names.join(', ')}`]])
@@ -132,8 +133,10 @@ describe('PostgreSQL migrations', function () {
   it('goes all the way down one step at a time, and up again', async function () {
     store = await openPostgresStore({url: urlOf(schema)})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([names[4]])
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert()).to.deep.equal([names[3]])
-    expect((await shape(schema)).messages).to.deep.equal(MESSAGES_V3)
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V3, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert()).to.deep.equal([names[2]])
     expect((await shape(schema)).messages).to.deep.equal(MESSAGES_V2)
     expect(await maintenance.revert()).to.deep.equal([names[1]])
@@ -142,10 +145,10 @@ describe('PostgreSQL migrations', function () {
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: [], indexes: []})
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false, false])
+    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal(names.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     expect(await maintenance.revert({all: true})).to.deep.equal([...names].reverse())
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
@@ -155,11 +158,12 @@ describe('PostgreSQL migrations', function () {
 
   it('upgrades a schema that holds data without losing a row, and cascades still work', async function () {
     store = await openPostgresStore({url: urlOf(schema)})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[3]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[2]])
     await store.close()
 
-    // Data written by an earlier schema version (before finish details and reply_to), as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
     const before = await withClient(async (client) => {
       await client.query(`SET search_path = "${schema}"`)
       for (let s = 0; s < 20; s++) {
@@ -202,6 +206,12 @@ describe('PostgreSQL migrations', function () {
     const remaining = await withClient(async (client) => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
     expect(remaining).to.equal(475)
     expect((await store.maintenance!.check()).ok).to.equal(true)
+    const sessions = await withClient(async (client) => (await client.query(`SELECT kept, COUNT(*)::int AS n FROM "${schema}".sessions GROUP BY kept`)).rows)
+    expect(sessions).to.deep.equal([{kept: 0, n: 19}])
+    await store.update(`01JC${'1'.padStart(22, '0')}`, {kept: true})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
+    const kept = await withClient(async (client) => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
+    expect(kept).to.equal(475)
   })
 
   it('check reports a schema that drifted from the entities, and orphaned rows', async function () {
@@ -276,6 +286,6 @@ describe('PostgreSQL migrations', function () {
     expect(applied.map((a) => a.applied).sort((a, b) => b.length - a.length)).to.deep.equal([names, [], []])
     const rows = await withClient(async (client) => (await client.query(`SELECT name FROM "${schema}".migrations ORDER BY id`)).rows)
     expect(rows.map((row) => row.name)).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
   })
 })

@@ -65,7 +65,7 @@ describe('PostgreSQL store: writers racing another process', function () {
     await other.query('BEGIN')
     await other.query('INSERT INTO sessions (id, created_at, updated_at) VALUES ($1, 1, 1)', [theirs])
     await other.query("INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ($1, $2, 0, 'user', 'x', 'complete', 1)", [messageId, theirs])
-    const session = {createdAt: new Date(5), id: '01JR2222222222222222222222', metadata: {}, model: null, provider: null, systemPrompt: null, title: 'import', updatedAt: new Date(6)}
+    const session = {createdAt: new Date(5), id: '01JR2222222222222222222222', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: 'import', updatedAt: new Date(6)}
     const message = {content: 'y', createdAt: new Date(5), durationMs: null, finishReason: null, id: messageId, inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
     const restoring = codeOf(store.restore({messages: [message], session}))
     await waitForLockWaiters(other)

@@ -1,11 +1,12 @@
 import {terminalSafe} from '../../core/terminal-text.js'
 import type {Message, Session, SessionSummary} from '../../store/session-store.js'
-import {type OutputStyle, oneLine, paint, plural, relativeTime, table, truncate} from '../output.js'
+import {type OutputStyle, paint, printable, plural, relativeTime, table, type TableColumn, truncate} from '../output.js'
 
 /** `sessions list --json`: one object per session. */
 export interface SessionListItem {
   createdAt: string
   id: string
+  kept: boolean
   messageCount: number
   model: null | string
   preview: null | string
@@ -30,6 +31,7 @@ export function listItem(summary: SessionSummary): SessionListItem {
   return {
     createdAt: summary.createdAt.toISOString(),
     id: summary.id,
+    kept: summary.kept,
     messageCount: summary.messageCount,
     model: summary.model,
     preview: summary.preview,
@@ -47,24 +49,38 @@ export function modelLabel(session: {model: null | string; provider: null | stri
 
 /** The title, else the first user message, else a placeholder: white space folded to one line, controls escaped. */
 export function headline(session: {preview?: null | string; title: null | string}): string {
-  return terminalSafe(oneLine(session.title ?? (session.preview || '(empty)')))
+  return printable(session.title ?? session.preview ?? '') || '(empty)'
 }
 
-/** A terminal gets aligned columns with short ids and relative times; a pipe gets full ids and ISO times, tab-separated. */
-export function renderSessionTable(sessions: SessionSummary[], style: OutputStyle, now = new Date()): string[] {
+/**
+ * A terminal gets aligned columns with short ids and relative times, cut to `width` columns (the
+ * title gives way first, then the model; CREATED goes when even that is too wide), and a KEPT column
+ * when any listed session is kept. A pipe gets full ids and ISO times, tab-separated, whatever the width.
+ */
+export function renderSessionTable(sessions: SessionSummary[], style: OutputStyle, options: {now?: Date; width?: number} = {}): string[] {
+  const now = options.now ?? new Date()
   const when = (date: Date) => (style.terminal ? relativeTime(date, now) : date.toISOString())
+  const kept: TableColumn<SessionSummary>[] = style.terminal && sessions.some((s) => s.kept) ? [{header: 'KEPT', tint: () => 'green', value: (s) => (s.kept ? 'kept' : '')}] : []
   return table(
     sessions,
     [
       {header: 'ID', tint: () => 'cyan', value: (s) => (style.terminal ? s.shortId : s.id)},
-      {header: 'TITLE', maxWidth: 48, value: (s) => headline(s)},
-      {header: 'MODEL', maxWidth: 32, value: (s) => modelLabel(s)},
+      {header: 'TITLE', minWidth: 24, value: (s) => headline(s)},
+      {header: 'MODEL', maxWidth: 32, minWidth: 10, value: (s) => modelLabel(s)},
       {header: 'MSGS', value: (s) => String(s.messageCount)},
-      {header: 'CREATED', tint: () => 'dim', value: (s) => when(s.createdAt)},
+      {header: 'CREATED', optional: true, tint: () => 'dim', value: (s) => when(s.createdAt)},
       {header: 'UPDATED', value: (s) => when(s.updatedAt)},
+      ...kept,
     ],
     style,
+    {width: options.width},
   )
+}
+
+/** Under a terminal's list when it shows part of the sessions: how many of how many, and how to see the rest. */
+export function listFooter(shown: number, total: number): string | undefined {
+  if (shown >= total) return undefined
+  return `${shown} of ${plural(total, 'session')} · --all or --limit N`
 }
 
 /** Every stored value is shown with its control characters escaped; bodies keep newlines and tabs. */
@@ -76,6 +92,7 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   const model = line(modelLabel(session))
   if (model) facts.push(`model ${model}`)
   facts.push(`created ${session.createdAt.toISOString()}`, `updated ${session.updatedAt.toISOString()}`, plural(messages.length, 'message'))
+  if (session.kept) facts.push('kept from retention')
   lines.push(paint(style, 'dim', facts.join(' · ')))
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
   const meta = Object.entries(session.metadata)
@@ -96,7 +113,7 @@ function messageHeader(message: Message, style: OutputStyle, question?: Message 
   if (message.inputTokens !== null || message.outputTokens !== null) details.push(`${message.inputTokens ?? '?'}→${message.outputTokens ?? '?'} tokens`)
   if (message.status === 'pending') details.push(paint(style, 'yellow', 'unanswered'))
   else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
-  if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(oneLine(question.content), 40)}"`}`)
+  if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(printable(question.content), 40)}"`}`)
   const head = paint(style, 'bold', paint(style, tint, message.role))
   return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
 }

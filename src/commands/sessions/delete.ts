@@ -4,6 +4,7 @@ import {StoreCommand} from '../../cli/base-command.js'
 import {describeSessionBrief} from '../../cli/views/sessions.js'
 import {plural} from '../../cli/output.js'
 import {SynapseError} from '../../core/errors.js'
+import {withPreviews} from '../../core/previews.js'
 import type {Session} from '../../store/session-store.js'
 
 export interface SessionsDeleteResult {
@@ -11,6 +12,7 @@ export interface SessionsDeleteResult {
 }
 
 export default class SessionsDelete extends StoreCommand {
+  static aliases = ['sessions:rm']
   static args = {
     ids: Args.string({description: 'Session ids or unique prefixes.', required: true}),
   }
@@ -29,7 +31,7 @@ export default class SessionsDelete extends StoreCommand {
       const session = await this.store.get(id)
       sessions.set(session.id, session)
     }
-    const doomed = [...sessions.values()]
+    const doomed = await withPreviews(this.store, [...sessions.values()])
     if (!flags.force) {
       const interactive = process.stdin.isTTY && !this.jsonEnabled()
       if (!interactive) {
@@ -38,7 +40,7 @@ export default class SessionsDelete extends StoreCommand {
         })
       }
       for (const session of doomed) process.stderr.write(`  ${describeSessionBrief(session)}\n`)
-      if (!(await this.confirm(`Delete ${plural(doomed.length, 'session')} and all their messages?`))) {
+      if (!(await this.confirm(`Delete ${plural(doomed.length, 'session')} and all their messages?`, 'Cancelled; nothing was deleted.'))) {
         this.log('Nothing deleted.')
         return {deleted: []}
       }

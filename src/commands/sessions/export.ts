@@ -4,7 +4,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
-import {InvalidInputError} from '../../core/errors.js'
+import {describePathFailure, InvalidInputError} from '../../core/errors.js'
 import {EXPORT_FORMATS, type ExportFormat, serialize} from '../../transfer/format.js'
 import {collectSnapshots} from '../../transfer/transfer.js'
 
@@ -62,7 +62,7 @@ function writePrivately(file: string, text: string): string {
     renameSync(temporary, target)
   } catch (error) {
     rmSync(temporary, {force: true})
-    throw new InvalidInputError(`Cannot write ${target} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {exitCode: 1})
+    throw new InvalidInputError(describePathFailure(error, target, 'write'), {exitCode: 1})
   }
   return target
 }

@@ -1,11 +1,13 @@
 import {Flags} from '@oclif/core'
 
 import {StoreCommand} from '../../cli/base-command.js'
-import {listItem, renderSessionTable, type SessionListItem} from '../../cli/views/sessions.js'
+import {paint, terminalWidth} from '../../cli/output.js'
+import {listFooter, listItem, renderSessionTable, type SessionListItem} from '../../cli/views/sessions.js'
 import {MAX_LIST_LIMIT, type SessionSummary} from '../../store/session-store.js'
 
 export default class SessionsList extends StoreCommand {
-  static description = 'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for) and relative times; in a pipe: full ids and ISO times, tab-separated.'
+  static aliases = ['sessions:ls']
+  static description = 'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for), relative times, titles cut to the width of the terminal, kept sessions marked, and how many there are in all; in a pipe: full ids and ISO times, tab-separated.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --limit 5', '<%= config.bin %> <%= command.id %> --all --json | jq \'.[].id\'']
   static flags = {
     all: Flags.boolean({description: 'List every session.', exclusive: ['limit']}),
@@ -16,10 +18,14 @@ export default class SessionsList extends StoreCommand {
   async run(): Promise<SessionListItem[]> {
     const {flags} = await this.parse(SessionsList)
     const sessions = flags.all ? await this.everySession() : await this.store.list({limit: flags.limit})
+    const {style} = this
     if (sessions.length === 0) {
-      if (this.style.terminal) this.log('No saved sessions yet. Start one with: synapse "Hello"')
+      if (style.terminal) this.log('No saved sessions yet. Start one with: synapse "Hello"')
     } else {
-      for (const line of renderSessionTable(sessions, this.style)) this.log(line)
+      for (const line of renderSessionTable(sessions, style, {width: terminalWidth(style, process.stdout)})) this.log(line)
+      // Only a terminal is told there is more: a pipe gets the rows and nothing else.
+      const footer = style.terminal && sessions.length === flags.limit ? listFooter(sessions.length, await this.store.count()) : undefined
+      if (footer) this.log(paint(style, 'dim', footer))
     }
     return sessions.map((s) => listItem(s))
   }

@@ -1,6 +1,6 @@
 import {DataSource, MigrationExecutor, type QueryRunner} from 'typeorm'
 
-import {isSynapseError, SynapseError} from '../../core/errors.js'
+import {SynapseError} from '../../core/errors.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityReport, MigrationState, StoreMaintenance} from '../session-store.js'
 
@@ -77,9 +77,9 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
 
   /** What a failed schema change becomes: the error as described, else MIGRATION_FAILED saying nothing changed. */
   protected migrationFailure(error: unknown): unknown {
-    if (isSynapseError(error)) return error
+    if (error instanceof SynapseError) return error
     const described = this.describe(error)
-    if (isSynapseError(described)) return described
+    if (described instanceof SynapseError) return described
     return new SynapseError('MIGRATION_FAILED', `Migrating the session database failed: ${String((error as Error).message).split('\n')[0]}`, {
       cause: error,
       suggestions: ['Nothing was changed. Run "synapse db check", and report the error with DEBUG=* output.'],

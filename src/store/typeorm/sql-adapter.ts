@@ -6,14 +6,14 @@ import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, Store
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
-const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at'
+const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
 
 /** Columns a patch may set, by field: the same names in every dialect. */
-const SESSION_FIELDS: Record<keyof SessionPatch, string> = {metadata: 'metadata', model: 'model', provider: 'provider', systemPrompt: 'system_prompt', title: 'title'}
+const SESSION_FIELDS: Record<keyof SessionPatch, string> = {kept: 'kept', metadata: 'metadata', model: 'model', provider: 'provider', systemPrompt: 'system_prompt', title: 'title'}
 const MESSAGE_FIELDS: Record<keyof MessagePatch, string> = {
   content: 'content',
   durationMs: 'duration_ms',
@@ -52,7 +52,7 @@ function statements(d: SqlDialect) {
     countSessions: 'SELECT COUNT(*) AS total FROM sessions',
     deleteIfUnchanged: s((p) => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()}`),
     insertMessage: s((p) => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
-    insertSession: s((p) => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (${list(p, 8)})`),
+    insertSession: s((p) => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
     lastMessages: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
     listPage: s((p) => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
     lockSession: s((p) => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
@@ -180,20 +180,29 @@ export class SqlStorageAdapter implements StorageAdapter {
 
   async prune(policy: RetentionPolicy): Promise<NeighbouredSummary[]> {
     const {byteOrder} = this.dialect
-    const conditions: string[] = []
+    const limits: string[] = []
     const params: unknown[] = []
     const select = statement(this.dialect, (p) => {
       if (policy.olderThan) {
-        conditions.push(`s.updated_at < ${p()}`)
+        limits.push(`s.updated_at < ${p()}`)
         params.push(policy.olderThan.getTime())
       }
       if (policy.maxSessions !== undefined) {
-        // Age-expired sessions are the oldest, so "beyond the newest N" of all sessions is the same set
-        // as "beyond the newest N" of the survivors: one condition covers both limits.
-        conditions.push(`s.id IN (SELECT k.id FROM sessions k ORDER BY k.updated_at DESC, k.id${byteOrder} DESC LIMIT ${p()} OFFSET ${p()})`)
+        // Age-expired sessions are the oldest, so "beyond the newest N" of all unkept sessions is the
+        // same set as "beyond the newest N" of the survivors: one condition covers both limits.
+        limits.push(`s.id IN (SELECT k.id FROM sessions k WHERE k.kept = 0 ORDER BY k.updated_at DESC, k.id${byteOrder} DESC LIMIT ${p()} OFFSET ${p()})`)
         params.push(Number.MAX_SAFE_INTEGER, policy.maxSessions)
       }
-      return `SELECT ${this.q.neighbouredColumns} FROM sessions s WHERE ${conditions.join(' OR ')} ORDER BY s.updated_at ASC, s.id${byteOrder} ASC`
+      const conditions = ['s.kept = 0', `(${limits.join(' OR ')})`]
+      // Protected ids still count toward maxSessions above; they are only spared here. Bound in
+      // batches, as deletes are: a long import protects every session it wrote.
+      const spared = [...new Set(policy.protect ?? [])]
+      for (let start = 0; start < spared.length; start += ID_BATCH) {
+        const batch = spared.slice(start, start + ID_BATCH)
+        conditions.push(`s.id NOT IN (${list(p, batch.length)})`)
+        params.push(...batch)
+      }
+      return `SELECT ${this.q.neighbouredColumns} FROM sessions s WHERE ${conditions.join(' AND ')} ORDER BY s.updated_at ASC, s.id${byteOrder} ASC`
     })
     const chosen = await this.sql.all(select, params)
     // The write lock is only worth taking when something is due: retention runs before every
@@ -310,14 +319,14 @@ function columnsOf<T extends object>(patch: T, names: Record<keyof T, string>): 
   const columns: Array<[string, unknown]> = []
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined || !(field in names)) continue
-    columns.push([names[field as keyof T], field === 'metadata' ? encodeMetadata(value as Metadata) : value])
+    columns.push([names[field as keyof T], field === 'metadata' ? encodeMetadata(value as Metadata) : typeof value === 'boolean' ? Number(value) : value])
   }
   return columns
 }
 
 /** The parameters of insertSession, in its column order. */
 function sessionRow(s: Session): unknown[] {
-  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime()]
+  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime(), s.kept ? 1 : 0]
 }
 
 /** The parameters of insertMessage, in MESSAGE_COLUMNS order. */
@@ -345,6 +354,7 @@ function toSession(row: Row): Session {
   return {
     createdAt: new Date(Number(row.created_at)),
     id: String(row.id),
+    kept: Number(row.kept) === 1,
     metadata: decodeMetadata(row.metadata),
     model: nullableString(row.model),
     provider: nullableString(row.provider),

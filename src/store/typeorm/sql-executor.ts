@@ -1,7 +1,7 @@
 import {accessSync, closeSync, constants, existsSync, openSync, statfsSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import {isSynapseError, SynapseError} from '../../core/errors.js'
+import {SynapseError} from '../../core/errors.js'
 
 export type Row = Record<string, unknown>
 
@@ -108,7 +108,7 @@ export class SqliteExecutor implements SqlExecutor {
 
 /** SQLite's error codes, as better-sqlite3 reports them, turned into errors a user can act on. */
 export function describeSqliteError(error: unknown, path: string, busyTimeoutMs: number): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const where = path === ':memory:' ? 'in memory' : `at ${path}`
   const code = (error as {code?: string}).code ?? ''
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {

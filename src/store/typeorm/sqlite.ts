@@ -3,7 +3,7 @@ import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, read
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource} from 'typeorm'
 
-import {ConfigError, isSynapseError, StorageUnavailableError, SynapseError} from '../../core/errors.js'
+import {ConfigError, describePathFailure, StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityReport, StoreOptions} from '../session-store.js'
@@ -181,7 +181,7 @@ async function openSqliteReader(options: SqliteStoreOptions): Promise<SqlStorage
       db = new Database(image, {readonly: true})
       checkSynapseDatabase(db, path)
     } catch (snapshotError) {
-      throw describe(isSynapseError(snapshotError) ? snapshotError : error)
+      throw describe(snapshotError instanceof SynapseError ? snapshotError : error)
     }
   }
   const connection = db
@@ -196,6 +196,15 @@ function hasUncheckpointedWal(path: string): boolean {
     return statSync(`${path}-wal`).size > 0
   } catch {
     return false
+  }
+}
+
+/** A private directory beside `target`; a missing or unwritable directory is one line naming it. */
+function makeStagingDir(target: string): string {
+  try {
+    return mkdtempSync(join(dirname(target), `.${basename(target)}.`))
+  } catch (error) {
+    throw new SynapseError('INVALID_INPUT', describePathFailure(error, target, 'back up to'), {exitCode: 1, suggestions: ['Choose a file in a directory that exists and that you can write.']})
   }
 }
 
@@ -219,7 +228,7 @@ export class SqliteMaintenance extends SchemaMaintenance {
     // VACUUM INTO copies one read snapshot, so writers elsewhere neither block it nor tear it. It is
     // written into a private directory and renamed, so the copy is never readable by others, not even
     // for a moment, and a failed backup leaves nothing at the target.
-    const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.`))
+    const staging = makeStagingDir(target)
     try {
       const temporary = join(staging, 'backup.db')
       try {

@@ -1,0 +1,214 @@
+/**
+ * What bin/main.js decides before oclif runs anything: whether the words on the command line are a
+ * command or a prompt for `chat`, and what to say when they are neither quite. Kept apart from the
+ * launcher so the rules are tested as plain functions (test/cli/routing.test.ts).
+ *
+ * The rule for a near miss: a prompt of at most MAX_TYPO_WORDS words whose first word is within
+ * typoDistance() edits of a command or topic (case-insensitively) is not sent. A real question is
+ * rarely that short and that close to "sessions" or "models"; a mistyped command costs a paid request.
+ * `chat` itself is no candidate (a near miss of it is a prompt, or meant to be one), and
+ * `synapse chat "sesions list"` always sends, as everything after `chat` is a prompt.
+ */
+import {levenshtein} from '../config/values.js'
+import {SynapseError} from '../core/errors.js'
+import {printReport} from './base-command.js'
+
+/** Longer prompts are sent as they are: a question, not a command. */
+export const MAX_TYPO_WORDS = 3
+
+/**
+ * The most edits `word` may be from `name` to count as a typo of it: none for a word under 3 letters,
+ * 1 when the shorter of the two has at most 5 letters (so "hello" is no typo of "help"), else 2.
+ */
+export function typoDistance(word: string, name: string): number {
+  if (word.length < 3) return 0
+  return Math.min(word.length, name.length) <= 5 ? 1 : 2
+}
+
+/** Never offered as a correction: a near miss of `chat` is a prompt. */
+const NOT_SUGGESTED = new Set(['chat'])
+
+/** The names routing needs from oclif's Config: command ids (aliases included) and topic names, `:`-separated. */
+export interface CommandNames {
+  commands: string[]
+  topics: string[]
+}
+
+/** A correction: the words to run instead, and how to show them (`synapse sessions list`). */
+export interface Suggestion {
+  argv: string[]
+  shown: string
+}
+
+/**
+ * The command `words` most likely meant, when its first word is a near miss of a command or topic
+ * and the prompt is short; undefined when the words should go to the model as a prompt.
+ * `words` are the arguments that are not flags; `rest` (flags included) is kept after the correction.
+ */
+export function suggestCommand(argv: string[], names: CommandNames, bin: string): Suggestion | undefined {
+  const positional = argv.filter((word) => !word.startsWith('-'))
+  const words = positional.join(' ').split(/\s+/).filter(Boolean)
+  if (words.length === 0 || words.length > MAX_TYPO_WORDS || positional[0] !== argv[0]) return undefined
+  // A first argument of several words ("sesions list" quoted) is split the way the user meant it.
+  const [first, ...after] = [...words, ...argv.slice(1).filter((word) => word.startsWith('-'))]
+  const roots = [...new Set([...names.topics, ...names.commands].map((id) => id.split(':')[0]))].filter((root) => !NOT_SUGGESTED.has(root))
+  const root = nearest(first, roots)
+  if (root === undefined) return undefined
+
+  const second = after[0]
+  const subcommands = names.commands.filter((id) => id.startsWith(`${root}:`)).map((id) => id.slice(root.length + 1))
+  let corrected: string[]
+  if (second !== undefined && !second.startsWith('-') && subcommands.length > 0) {
+    const sub = subcommands.includes(second) ? second : nearest(second, subcommands)
+    corrected = sub === undefined ? [root] : [root, sub, ...after.slice(1)]
+  } else {
+    corrected = [root, ...after]
+  }
+
+  return {argv: corrected, shown: [bin, ...corrected].join(' ')}
+}
+
+/**
+ * `synapse sessions lst`: the first word is a topic, the second no command of it. Returns the error to
+ * print (exit 2), with the closest subcommand when there is one; undefined when the words are fine.
+ */
+export function unknownSubcommand(argv: string[], names: CommandNames, bin: string): SynapseError | undefined {
+  const [topic, sub] = argv
+  if (sub === undefined || sub.startsWith('-') || !names.topics.includes(topic) || names.commands.includes(`${topic}:${sub}`)) return undefined
+  // A topic that is also a command (`plugins`) takes arguments of its own.
+  if (names.commands.includes(topic)) return undefined
+  const subcommands = names.commands.filter((id) => id.startsWith(`${topic}:`)).map((id) => id.slice(topic.length + 1).split(':')[0])
+  const guess = nearest(sub, subcommands)
+  const suggestions = guess === undefined ? [] : [`Did you mean "${[bin, topic, guess, ...argv.slice(2)].join(' ')}"?`]
+  suggestions.push(`See "${bin} ${topic} --help" for its commands.`)
+  return new SynapseError('INVALID_INPUT', `"${bin} ${topic} ${sub}" is not a command.`, {exitCode: 2, suggestions})
+}
+
+/** Why a near miss was not sent, for a pipe (or a terminal whose user said no). */
+export function typoRefusal(argv: string[], suggestion: Suggestion, bin: string): SynapseError {
+  const prompt = argv.filter((word) => !word.startsWith('-')).join(' ')
+  return new SynapseError('INVALID_INPUT', `"${prompt}" looks like a mistyped command, so it was not sent to the model.`, {
+    exitCode: 2,
+    suggestions: [`Did you mean "${suggestion.shown}"?`, `To send it as a prompt: ${bin} chat ${shellQuote(prompt)}`],
+  })
+}
+
+/** The question asked on a terminal; a yes runs the suggestion, anything else (Enter included) cancels. */
+export function typoQuestion(suggestion: Suggestion): string {
+  return `Did you mean "${suggestion.shown}"? [y/N] `
+}
+
+/** `synapse --version --json`: what `--version` says, as a typed object. */
+export interface VersionReport {
+  arch: string
+  name: string
+  node: string
+  platform: string
+  version: string
+}
+
+export function versionReport(config: {arch: string; name: string; platform: string; version: string}): VersionReport {
+  return {arch: config.arch, name: config.name, node: process.versions.node, platform: config.platform, version: config.version}
+}
+
+function nearest(word: string, candidates: string[]): string | undefined {
+  const wanted = word.toLowerCase()
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of candidates) {
+    if (candidate === word) return undefined
+    const distance = levenshtein(wanted, candidate.toLowerCase())
+    if (distance <= typoDistance(wanted, candidate) && distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+
+  return best
+}
+
+function shellQuote(text: string): string {
+  return /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`
+}
+
+/** What route() needs of oclif's Config. */
+export interface RoutingConfig {
+  arch: string
+  bin: string
+  commandIDs: string[]
+  findCommand(id: string): unknown
+  findTopic(id: string): unknown
+  name: string
+  platform: string
+  topics: Array<{name: string}>
+  version: string
+}
+
+export interface RoutingIO {
+  /** Asks the typo question; resolves true for yes. */
+  ask(question: string): Promise<boolean>
+  /** Whether a question can be asked: stdin and stderr are a terminal. */
+  interactive: boolean
+  /** Prints a refusal in synapse's error format (JSON on stdout under --json). */
+  refuse(error: SynapseError, json: boolean): void
+  /** stdout. */
+  write(text: string): void
+}
+
+/**
+ * The argv oclif is to run, or undefined when routing has answered itself (process.exitCode set):
+ * `--version --json`, an unknown subcommand, a near miss refused or cancelled. A prompt (words that
+ * name no command or topic, a first flag other than --help/--version, nothing at all with text piped
+ * in) runs `chat`; a near miss of a command first asks, or in a pipe is refused with exit 2.
+ */
+export async function route(argv: string[], config: RoutingConfig, io: RoutingIO): Promise<string[] | undefined> {
+  const json = argv.includes('--json')
+  const [first] = argv
+  if (first === '--version') {
+    if (!json) return argv
+    io.write(`${JSON.stringify(versionReport(config), null, 2)}\n`)
+    return undefined
+  }
+
+  const names: CommandNames = {commands: config.commandIDs, topics: config.topics.map((topic) => topic.name)}
+  const refuse = (error: SynapseError) => {
+    io.refuse(error, json)
+    process.exitCode = error.exitCode
+    return undefined
+  }
+
+  const named = first !== undefined && !first.startsWith('-') && (Boolean(config.findCommand(first)) || Boolean(config.findTopic(first)) || first === 'help')
+  if (named) {
+    const unknown = unknownSubcommand(argv, names, config.bin)
+    return unknown ? refuse(unknown) : argv
+  }
+
+  if (!config.findCommand('chat')) return argv
+  const suggestion = first === undefined ? undefined : suggestCommand(argv, names, config.bin)
+  if (!suggestion) return ['chat', ...argv]
+  if (!io.interactive) return refuse(typoRefusal(argv, suggestion, config.bin))
+  try {
+    if (await io.ask(typoQuestion(suggestion))) return suggestion.argv
+  } catch (error) {
+    if (error instanceof SynapseError) return refuse(error)
+    throw error
+  }
+
+  return refuse(new SynapseError('INVALID_INPUT', 'Nothing was run and nothing was sent.', {exitCode: 2, suggestions: typoRefusal(argv, suggestion, config.bin).suggestions.slice(1)}))
+}
+
+/** The process's terminal, for route(). */
+export function routingIO(): RoutingIO {
+  return {
+    async ask(question) {
+      const {askYesNo} = await import('./question.js')
+      return askYesNo(question)
+    },
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    refuse(error, json) {
+      if (json) process.stdout.write(`${JSON.stringify({error: error.toJSON()}, null, 2)}\n`)
+      else printReport(error.toJSON())
+    },
+    write: (text) => process.stdout.write(text),
+  }
+}

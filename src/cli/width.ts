@@ -1,0 +1,46 @@
+import {eastAsianWidth} from 'get-east-asian-width'
+
+/**
+ * How many terminal columns text takes, counted per grapheme cluster as terminals draw them: CJK
+ * and fullwidth forms and emoji take two, combining marks, joiners and variation selectors none,
+ * colour codes none. (What the `string-width` package computes, in the few lines this CLI needs.)
+ */
+
+const ANSI = /\u001B\[[0-9;]*m/g
+const ZERO_WIDTH = /^(?:\p{Default_Ignorable_Code_Point}|\p{Control}|\p{Mark}|\p{Surrogate})+$/u
+// Property of strings (an emoji may be several code points): the `v` flag, which the ES2023 target cannot spell as a literal.
+const EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v')
+const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'})
+
+function graphemeWidth(grapheme: string): number {
+  if (ZERO_WIDTH.test(grapheme)) return 0
+  if (EMOJI.test(grapheme)) return 2
+  // A cluster is as wide as its base character; what follows it (marks, selectors) adds nothing.
+  return eastAsianWidth(grapheme.codePointAt(0)!)
+}
+
+export function displayWidth(text: string): number {
+  let width = 0
+  for (const {segment} of segmenter.segment(text.replace(ANSI, ''))) width += graphemeWidth(segment)
+  return width
+}
+
+/** Cuts plain text (no colour codes) to at most `max` columns, ending in "…" when cut; never splits a character. */
+export function cutToWidth(text: string, max: number): string {
+  if (displayWidth(text) <= max) return text
+  if (max <= 0) return ''
+  let width = 0
+  let kept = ''
+  for (const {segment} of segmenter.segment(text)) {
+    const next = graphemeWidth(segment)
+    if (width + next > max - 1) break
+    kept += segment
+    width += next
+  }
+  return `${kept.trimEnd()}…`
+}
+
+/** Pads plain or coloured text with spaces to `width` columns. */
+export function padToWidth(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)))
+}
