@@ -1,5 +1,5 @@
 import {ClientClosedError, ClientOfflineError, ConnectionTimeoutError, SocketClosedUnexpectedlyError} from '@redis/client'
-import {isSynapseError, StorageUnavailableError, SynapseError} from 'synapse-cli'
+import {StorageUnavailableError, SynapseError} from 'synapse-cli'
 
 import type {RedisTarget} from './target.js'
 
@@ -8,7 +8,7 @@ import type {RedisTarget} from './target.js'
  * its URL with the password removed. Anything unrecognised is returned as it was.
  */
 export function describeRedisError(error: unknown, target: RedisTarget): unknown {
-  if (isSynapseError(error)) return error
+  if (error instanceof SynapseError) return error
   const {code = '', message = String(error)} = (error ?? {}) as {code?: string; message?: string}
   const reason = scrub(message.split('\n')[0].replace(/\.$/, ''), target.password)
   const at = `Redis at ${target.location}`

@@ -214,13 +214,14 @@ function pairsOf(flat: string[]): Record<string, string> {
 
 /** A session as hash fields: timestamps in milliseconds, everything else JSON (so null is "null"). */
 function sessionFields(s: Session): string[] {
-  const {metadata, model, provider, systemPrompt, title} = s
-  return ['createdAt', ms(s.createdAt), ...Object.entries({metadata, model, provider, systemPrompt, title}).flatMap(([field, value]) => [field, JSON.stringify(value)])]
+  const {kept, metadata, model, provider, systemPrompt, title} = s
+  return ['createdAt', ms(s.createdAt), ...Object.entries({kept, metadata, model, provider, systemPrompt, title}).flatMap(([field, value]) => [field, JSON.stringify(value)])]
 }
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
   const [metadata, model, provider, systemPrompt, title] = ['metadata', 'model', 'provider', 'systemPrompt', 'title'].map((field) => JSON.parse(fields[field]))
-  return {createdAt: new Date(Number(fields.createdAt)), id, metadata, model, provider, systemPrompt, title, updatedAt: new Date(Number(fields.updatedAt))}
+  // `kept` came after the first sessions were written: a hash without it is a session never kept.
+  return {createdAt: new Date(Number(fields.createdAt)), id, kept: fields.kept === 'true', metadata, model, provider, systemPrompt, title, updatedAt: new Date(Number(fields.updatedAt))}
 }
 
 /** A message record after its fixed head (see scripts.ts): a comma, then the other fields as JSON. */

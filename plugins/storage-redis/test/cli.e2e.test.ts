@@ -59,7 +59,7 @@ describe('synapse on Redis (end to end)', function () {
       [false, 'second', 0],
       [true, null, 4],
     ])
-    const pruned = await synapse(sandbox, ['sessions', 'prune', '--max-sessions', '1', '--json'])
+    const pruned = await synapse(sandbox, ['sessions', 'prune', '--max-sessions', '1', '--force', '--json'])
     expect(pruned.code, pruned.stderr).to.equal(0)
     expect(JSON.parse(pruned.stdout).deleted.map((s: {id: string}) => s.id)).to.deep.equal([chatted])
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout.split('\n').filter(Boolean)).to.have.length(1)

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {createServer, type Socket} from 'node:net'
-import {isSynapseError, type SynapseError} from 'synapse-cli'
+import {SynapseError} from 'synapse-cli'
 
 import {RedisStorageAdapter} from '../src/redis-adapter.js'
 import {listen} from '../../../test/helpers/network.js'
@@ -14,7 +14,7 @@ async function openError(url: string): Promise<SynapseError> {
     const adapter = await RedisStorageAdapter.open({url})
     await adapter.close()
   } catch (error) {
-    expect(isSynapseError(error), String(error)).to.equal(true)
+    expect(error, String(error)).to.be.instanceOf(SynapseError)
     const synapseError = error as SynapseError
     expect(JSON.stringify(synapseError.toJSON())).not.to.contain(PASSWORD)
     expect(synapseError.message).not.to.contain('\n')
@@ -87,7 +87,7 @@ describe('Redis connection errors', function () {
         () => expect.fail('counted on a stopped server'),
         (error_: unknown) => error_ as SynapseError,
       )
-      expect(isSynapseError(error), String(error)).to.equal(true)
+      expect(error, String(error)).to.be.instanceOf(SynapseError)
       expect(error.code).to.equal('STORAGE_UNAVAILABLE')
       expect(error.message).to.match(new RegExp(`^Lost the connection to Redis at ${server.url.replaceAll('/', '\\/')}: `))
     } finally {

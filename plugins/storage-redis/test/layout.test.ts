@@ -25,6 +25,7 @@ describe('Redis key layout', function () {
       await withClient(async (client) => {
         expect(await client.hGetAll(`${prefix}session:${session.id}`)).to.deep.equal({
           createdAt: String(clock.now().getTime()),
+          kept: 'false',
           metadata: '{}',
           model: 'null',
           preview: '"Where?"',

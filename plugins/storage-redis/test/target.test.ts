@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {isSynapseError, type SynapseError} from 'synapse-cli'
+import {SynapseError} from 'synapse-cli'
 
 import {redisTarget} from '../src/target.js'
 
@@ -7,7 +7,7 @@ function refusal(url: string): SynapseError {
   try {
     redisTarget(url)
   } catch (error) {
-    expect(isSynapseError(error), String(error)).to.equal(true)
+    expect(error, String(error)).to.be.instanceOf(SynapseError)
     return error as SynapseError
   }
   expect.fail(`accepted ${url}`)
