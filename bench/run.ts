@@ -13,6 +13,7 @@ import {benchCompletion} from './completion-scenario.js'
 import {makeSandbox, makeTemplate, type Template} from './fixtures.js'
 import type {Plan} from './harness.js'
 import type {Measurement} from './measurement.js'
+import {benchRedisAppend, benchRedisLoad} from './redis-scenarios.js'
 import {environment, header, jsonReport, notes, table} from './report.js'
 import {benchStartup} from './startup-scenario.js'
 import {benchAppend, benchList, benchLoad, benchPrune} from './store-scenarios.js'
@@ -77,6 +78,9 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['load', async () => Object.values(await benchLoad(sandbox, profile.load, LOADED_MESSAGES))],
   ['list', async () => [await benchList(sandbox, profile.list, await template(), LISTED)]],
   ['prune', async () => [await benchPrune(sandbox, profile.prune, await template(), KEPT)]],
+  // The Redis backend against raw node-redis on the machine's server (SYNAPSE_BENCH_REDIS_URL elsewhere).
+  ['redis append', async () => [await benchRedisAppend(profile.append, profile.append.batch)]],
+  ['redis load', async () => [await benchRedisLoad(profile.load, LOADED_MESSAGES)]],
   ['chat', async () => Object.values(await benchChat(sandbox, profile.chat, CHAT))],
   ['cold start', async () => Object.values(await benchStartup(sandbox, profile.startup, CLI_SESSIONS))],
   ['tab', async () => [await benchCompletion(sandbox, profile.tab, CLI_SESSIONS)]],

@@ -59,7 +59,7 @@ describe('config commands', function () {
     const {exitCode, stderr} = await run(sandbox, ['sessions', 'list'])
     expect(exitCode).to.equal(1)
     expect(stderr).to.equal(
-      'Error: No storage backend handles "mysql:" URLs (known: sqlite, file, postgres, postgresql).\n' +
+      'Error: No storage backend handles "mysql:" URLs (known: sqlite, file, postgres, postgresql, redis, rediss).\n' +
         '  → Install a storage plugin that provides it: synapse plugins install <package>\n' +
         '  → Or unset DATABASE_URL / [storage] url to use the built-in SQLite file.\n',
     )

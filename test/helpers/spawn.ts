@@ -101,3 +101,13 @@ export async function synapse(sandbox: Sandbox, args: string[], options: SpawnOp
   process.child.stdin.end(options.input ?? '')
   return process.exited
 }
+
+/** Runs a TypeScript fixture in a Node process of its own (a second synapse run, as a user would start one). */
+export function runWorker(script: string, args: string[]): Promise<{code: null | number; stderr: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {stdio: ['ignore', 'ignore', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('close', (code) => resolve({code, stderr}))
+  })
+}

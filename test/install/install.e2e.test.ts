@@ -5,13 +5,14 @@ import {tmpdir} from 'node:os'
 import {delimiter, dirname, join} from 'node:path'
 
 import {dropSchemas, uniqueSchema, urlOf} from '../../plugins/storage-postgres/test/helpers.js'
+import {Prefixes} from '../../plugins/storage-redis/test/helpers.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {PROJECT_ROOT} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {DENO, type Exit} from '../helpers/spawn.js'
 
 const ECHO = join(PROJECT_ROOT, 'examples', 'synapse-plugin-echo')
-const CORE_PLUGINS = ['@synapse-cli/provider-anthropic', '@synapse-cli/storage-filesystem', '@synapse-cli/storage-postgres']
+const CORE_PLUGINS = ['@synapse-cli/provider-anthropic', '@synapse-cli/storage-filesystem', '@synapse-cli/storage-postgres', '@synapse-cli/storage-redis']
 
 /** Every symbolic link under `dir` whose target does not exist. */
 function danglingLinks(dir: string): string[] {
@@ -125,7 +126,7 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
     expect(list.stdout.split('\n').filter(Boolean)).to.have.length(1)
   })
 
-  it('lists the three core plugins, which serve file:// and postgres:// URLs', async function () {
+  it('lists the four core plugins, which serve file://, postgres:// and redis:// URLs', async function () {
     const core = await synapse(['plugins', '--core'])
     expect({code: core.code, stderr: core.stderr}).to.deep.equal({code: 0, stderr: ''})
     for (const plugin of CORE_PLUGINS) expect(core.stdout).to.match(new RegExp(`^${plugin} 0\\.1\\.0 \\(core\\)$`, 'm'))
@@ -145,6 +146,17 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
       expect({code: rows.code, stderr: rows.stderr, title: rows.stdout.split('\t')[1]}).to.deep.equal({code: 0, stderr: '', title: 'In PostgreSQL'})
     } finally {
       await dropSchemas([schema])
+    }
+
+    const prefixes = new Prefixes()
+    try {
+      const redis = prefixes.url('install')
+      const made = await synapse(['sessions', 'new', '--title', 'In Redis'], {DATABASE_URL: redis})
+      expect({code: made.code, stderr: made.stderr}).to.deep.equal({code: 0, stderr: ''})
+      const listed = await synapse(['sessions', 'list'], {DATABASE_URL: redis})
+      expect({code: listed.code, stderr: listed.stderr, title: listed.stdout.split('\t')[1]}).to.deep.equal({code: 0, stderr: '', title: 'In Redis'})
+    } finally {
+      await prefixes.dropAll()
     }
   })
 

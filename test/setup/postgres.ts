@@ -12,41 +12,13 @@
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {chownSync, existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {createConnection, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import pg from 'pg'
 
+import {answers, freePort} from '../helpers/network.js'
+
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test'
-
-/** Whether anything accepts a TCP connection at the URL's host and port. */
-async function answers(url: string): Promise<boolean> {
-  const {hostname, port} = new URL(url)
-  return new Promise((resolve) => {
-    const socket = createConnection({host: hostname || '127.0.0.1', port: Number(port || 5432)})
-    socket.setTimeout(2000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
-  })
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** The directory holding initdb and postgres, or undefined when neither source has them. */
 export function serverBinaries(): string | undefined {

@@ -1,23 +1,14 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {mkdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {SynapseError} from '../../src/core/errors.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {runWorker} from '../helpers/spawn.js'
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777
-}
-
-function runWorker(args: string[]): Promise<{code: null | number; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/append-worker.ts', ...args], {stdio: ['ignore', 'ignore', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({code, stderr}))
-  })
 }
 
 describe('SQLite files', function () {
@@ -83,7 +74,7 @@ describe('SQLite files', function () {
     await store.close()
 
     const perWorker = 150
-    const results = await Promise.all([runWorker([path, session.id, String(perWorker), 'a']), runWorker([path, session.id, String(perWorker), 'b'])])
+    const results = await Promise.all([runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'a']), runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'b'])])
     for (const result of results) {
       expect(result.stderr).to.equal('')
       expect(result.code).to.equal(0)

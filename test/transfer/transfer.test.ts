@@ -10,6 +10,8 @@ import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import type {SynapseError} from '../../src/core/errors.js'
 import {openFilesystemStore} from '../../plugins/storage-filesystem/src/filesystem-store.js'
 import {openPostgresStore} from '../../plugins/storage-postgres/src/postgres-store.js'
+import {openRedisStore} from '../../plugins/storage-redis/src/redis-store.js'
+import {Prefixes} from '../../plugins/storage-redis/test/helpers.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {parseExport, serialize} from '../../src/transfer/format.js'
 import {collectSnapshots, importSnapshots} from '../../src/transfer/transfer.js'
@@ -168,6 +170,8 @@ describe('export and import', function () {
     this.timeout(60_000)
     const postgresSchema = `synapse_test_rejected_${process.pid}_${Date.now()}`
     after(() => dropSchema(postgresSchema))
+    const redisPrefixes = new Prefixes()
+    after(() => redisPrefixes.dropAll())
 
     const at = '2026-03-01T00:00:00.000Z'
     const messageOf = (id: string, position: number, extra: Record<string, unknown> = {}) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user', status: 'complete', ...extra})
@@ -180,6 +184,7 @@ describe('export and import', function () {
       ['SQLite', (root: string, clock: ManualClock) => openSqliteStore({clock: clock.now, path: join(root, 'target.db')})],
       ['PostgreSQL', (_root: string, clock: ManualClock) => openPostgresStore({clock: clock.now, url: `${POSTGRES}?schema=${postgresSchema}`})],
       ['the filesystem backend', (root: string, clock: ManualClock) => openFilesystemStore({clock: clock.now, dir: join(root, 'target-dir')})],
+      ['Redis', (_root: string, clock: ManualClock) => openRedisStore({clock: clock.now, url: redisPrefixes.url('rejected')})],
     ] as const) {
       it(`on ${backend}: shared or taken message ids, numbers out of range`, async function () {
         const clock = new ManualClock()
@@ -251,10 +256,13 @@ describe('export and import', function () {
 
     const postgresSchema = `synapse_test_transfer_${process.pid}_${Date.now()}`
     after(() => dropSchema(postgresSchema))
+    const redisPrefixes = new Prefixes()
+    after(() => redisPrefixes.dropAll())
 
     for (const [backend, url] of [
       ['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`],
       ['PostgreSQL', () => `${POSTGRES}?schema=${postgresSchema}`],
+      ['Redis', () => redisPrefixes.url('transfer')],
     ] as const) {
       it(`moves every session from SQLite into ${backend} and back out, byte for byte`, async function () {
         const clock = new ManualClock()

@@ -1,17 +1,8 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 
+import {runWorker} from '../../../test/helpers/spawn.js'
 import {openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf} from './helpers.js'
-
-function runWorker(args: string[]): Promise<{code: null | number; stderr: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'plugins/storage-postgres/test/fixtures/append-worker.ts', ...args], {stdio: ['ignore', 'ignore', 'pipe']})
-    let stderr = ''
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({code, stderr}))
-  })
-}
 
 describe('PostgreSQL store shared by several processes', function () {
   const schemas = new Schemas()
@@ -26,7 +17,7 @@ describe('PostgreSQL store shared by several processes', function () {
 
     const perWorker = 100
     const tags = ['a', 'b', 'c']
-    const results = await Promise.all(tags.map((tag) => runWorker([url, session.id, String(perWorker), tag])))
+    const results = await Promise.all(tags.map((tag) => runWorker('plugins/storage-postgres/test/fixtures/append-worker.ts', [url, session.id, String(perWorker), tag])))
     for (const result of results) {
       expect(result.stderr).to.equal('')
       expect(result.code).to.equal(0)

@@ -1,8 +1,9 @@
 import {expect} from 'chai'
-import {createServer, type Server, type Socket} from 'node:net'
+import {createServer, type Socket} from 'node:net'
 import {SynapseError} from 'synapse-cli'
 
 import {openPostgresStore} from '../src/postgres-store.js'
+import {listen} from '../../../test/helpers/network.js'
 import {SERVER_URL} from './helpers.js'
 
 const PASSWORD = 'Sw0rdfish-s3cret'
@@ -31,10 +32,6 @@ async function openError(url: string): Promise<SynapseError> {
     return synapseError
   }
   expect.fail(`opened ${url}`)
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as {port: number}).port)))
 }
 
 describe('PostgreSQL connection errors', function () {
