@@ -36,6 +36,8 @@ const PLUGIN_FOR_SCHEME: Record<string, string> = {
   file: '@synapse-cli/storage-filesystem',
   postgres: '@synapse-cli/storage-postgres',
   postgresql: '@synapse-cli/storage-postgres',
+  redis: '@synapse-cli/storage-redis',
+  rediss: '@synapse-cli/storage-redis',
 }
 
 export const sqliteBackend: StorageBackend = {
