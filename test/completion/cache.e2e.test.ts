@@ -104,8 +104,9 @@ describe('completion cache (end to end)', function () {
     expect(afterDelete).to.deep.equal(['01JX4R7C', '01JX4R7D', '01JX5AAA', '01JX4Q2B'])
     expect((await run(['autocomplete', 'values', 'sessions'])).split('\n').filter(Boolean)).to.deep.equal(afterDelete)
 
+    // A rename keeps the session's place and age: only new messages move updatedAt.
     await run(['sessions', 'rename', SESSIONS.A.id, 'Renamed alpha'])
-    expect(zshCached('sessions', '01JX4Q')).to.deep.equal(['01JX4Q2B\tRenamed alpha (just now)'])
+    expect(zshCached('sessions', '01JX4Q')).to.deep.equal(['01JX4Q2B\tRenamed alpha (5 d ago)'])
 
     server.reply(['Hel', 'lo'])
     await run(['Hello there'])
