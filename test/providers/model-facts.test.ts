@@ -6,22 +6,13 @@ import path from 'node:path'
 import {loadConfig, type LoadedConfig} from '../../src/config/index.js'
 import {ConfigError} from '../../src/core/errors.js'
 import {MODEL_FACTS_SOURCE, modelFacts, sourceLine} from '../../src/providers/model-facts.js'
+import {shippedFacts} from '../helpers/model-data.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
-/**
- * What the shipped data says of a model with exactly this id, read here straight from the package:
- * the last price list (the one in force, since every start date in it has passed), a tier's base.
- */
-export function shippedEntry(provider: string, id: string): {cached: number; context: number; input: number; output: number} {
-  const entry = findProvider({providerId: provider})!.models.find((model) => model.id === id)!
-  const prices = Array.isArray(entry.prices) ? entry.prices.at(-1)!.prices : entry.prices
-  const base = (price: unknown) => (typeof price === 'number' ? price : (price as {base: number}).base)
-  return {cached: base(prices.cache_read_mtok), context: entry.context_window!, input: base(prices.input_mtok), output: base(prices.output_mtok)}
-}
-
 function factsOf(provider: string, id: string) {
-  const shipped = shippedEntry(provider, id)
-  return {cachedInputPrice: shipped.cached, contextWindow: shipped.context, inputPrice: shipped.input, outputPrice: shipped.output, source: 'shipped'}
+  const facts = shippedFacts(provider, id)
+  if (!facts) throw new Error(`the shipped data has no ${provider} ${id}`)
+  return facts
 }
 
 describe('model facts', () => {
@@ -64,7 +55,7 @@ describe('model facts', () => {
     const config = await load()
     const o3 = findProvider({providerId: 'openai'})!.models.find((model) => model.id === 'o3')!
     expect(Array.isArray(o3.prices), 'o3 has dated price lists in the data').to.equal(true)
-    expect((await modelFacts('o3', 'openai', config))?.inputPrice).to.equal(shippedEntry('openai', 'o3').input)
+    expect((await modelFacts('o3', 'openai', config))?.inputPrice).to.equal(factsOf('openai', 'o3').inputPrice)
     const gpt54 = findProvider({providerId: 'openai'})!.models.find((model) => model.id === 'gpt-5.4')!
     const input = (gpt54.prices as Record<string, {base: number; tiers: unknown[]}>).input_mtok
     expect(input.tiers).to.have.length.above(0)
