@@ -138,8 +138,14 @@ describe('models (end to end)', function () {
   it('on a terminal: a header, the facts aligned, and a footer naming the data and its date', async function () {
     const screen = await runOnTerminal(sandbox, ['models', '-p', 'anthropic'], {columns: 120})
     expect(screen.code).to.equal(0)
-    // Deno, on a terminal, clears the line of its own (empty) progress bar before the program writes.
-    const lines = screen.lines.map((line, i) => (i === 0 ? line.replace(/^(?:\u001B\[0G\u001B\[2K\u001B\[J)+/, '') : line))
+    // Deno, on a terminal, clears the line of its own (empty) progress bar before and after the program
+    // writes; only that exact sequence is passed over.
+    const lines = screen.lines
+      .join('\n')
+      .replaceAll('\u001B[0G\u001B[2K\u001B[J', '')
+      .replace(/\n$/, '')
+      .split('\n')
+    expect(lines.join('\n')).not.to.match(/\u001B/)
     const haiku = shippedFacts('anthropic', 'claude-haiku-4-5')!
     expect(lines[0]).to.match(/^PROVIDER +MODEL +CONTEXT +INPUT \$\/1M +OUTPUT \$\/1M +CACHED \$\/1M +NOTE$/)
     const row = lines.find((line) => line.startsWith('anthropic  claude-haiku-4-5 '))!
