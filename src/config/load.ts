@@ -73,7 +73,8 @@ function entries(winners: Map<string, Assignment>): ConfigEntry[] {
 
   // Sorted so the same settings always print the same way, whatever order the files wrote them in.
   const byKey = (a: ConfigEntry, b: ConfigEntry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  return [...fixed, ...[...providers.values()].sort(byKey), ...models.sort(byKey)].map((entry) => ({...entry, value: mask(entry.key, entry.value)}))
+  // Models before providers, as `config show` orders them once it has added the API keys' entries.
+  return [...fixed, ...models.sort(byKey), ...[...providers.values()].sort(byKey)].map((entry) => ({...entry, value: mask(entry.key, entry.value)}))
 }
 
 function mask(key: string, value: unknown): unknown {

@@ -39,6 +39,7 @@ export function sourceLine(source: ModelFactsSource = MODEL_FACTS_SOURCE): strin
  * The shipped data is loaded only when the config leaves a fact open.
  */
 export async function modelFacts(model: string, provider: string, config: LoadedConfig): Promise<ModelFacts | null> {
+  // A LoadedConfig an embedder builds by hand may predate the models section.
   const overrides: ModelOverrides = config.settings.models?.[model] ?? {}
   const complete = FACT_KEYS.every(([, option]) => overrides[option] !== undefined)
   const shipped = complete ? undefined : await shippedFacts(model, provider)
