@@ -5,6 +5,8 @@ export {newId, normalizeIdPrefix, shortestUniquePrefix} from './core/ids.js'
 export type {LoadedConfig, Settings} from './config/index.js'
 export * from './providers/provider.js'
 export {ProviderRegistry} from './providers/registry.js'
+// A model's context window and prices (shipped data under the user's [models."<name>"] tables), for cost and context budgets.
+export {MODEL_FACTS_SOURCE, type ModelFacts, modelFacts, type ModelFactsSource} from './providers/model-facts.js'
 // What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
 export {createProvider, missingApiKeyError, needsApiKey} from './providers/create.js'
 export {type SdkClientOptions, SdkProvider} from './providers/sdk-provider.js'

@@ -65,6 +65,56 @@ export const COMMON_PROVIDER_OPTIONS: readonly ProviderOptionSpec[] = [
   {description: 'How long a request may wait for the reply to start, retries included (default 120000)', max: 2_147_483_647, min: 1, name: 'timeout_ms', type: 'integer'},
 ]
 
+/** The section whose tables are named after models: `[models."gpt-4o"]`, facts that override the shipped data. */
+export const MODELS_SECTION = 'models'
+
+/** Longest model name a models table may have, as for model ids a server lists. */
+export const MAX_MODEL_NAME_LENGTH = 200
+
+export interface ModelOptionSpec extends ValueSpec {
+  description: string
+  name: 'cached_input_price' | 'context_window' | 'input_price' | 'output_price'
+  /** An untrusted project file may set it: see `isSafeInProject`. */
+  safeInProject?: true
+}
+
+/**
+ * What a `[models."<name>"]` table may hold, and nothing else. Prices are USD per million tokens.
+ * Only the context window is safe in an untrusted project file: like session.max_context_tokens it
+ * changes how much of the conversation is sent, nothing more. A price is not: a repository could make
+ * synapse show a paid model as free, and the user decides what to spend by what synapse shows.
+ */
+export const MODEL_OPTIONS: readonly ModelOptionSpec[] = [
+  {description: 'Tokens the model takes in one request, prompt and reply together', min: 1, name: 'context_window', safeInProject: true, type: 'integer'},
+  {description: 'USD per million input tokens', name: 'input_price', type: 'number'},
+  {description: 'USD per million output tokens', name: 'output_price', type: 'number'},
+  {description: 'USD per million cached input tokens (read from the provider\'s prompt cache)', name: 'cached_input_price', type: 'number'},
+]
+
+const MODEL_OPTION_BY_NAME = new Map(MODEL_OPTIONS.map((option) => [option.name as string, option]))
+
+export function modelOptionSpec(option: string): ModelOptionSpec | undefined {
+  return MODEL_OPTION_BY_NAME.get(option)
+}
+
+/** A model's table as keys show it: the name quoted as TOML quotes it when it holds more than letters, digits, "-" and "_" (`models."gpt-4.1"`). */
+export function modelTable(model: string): string {
+  return `${MODELS_SECTION}.${/^[\w-]+$/.test(model) ? model : JSON.stringify(model)}`
+}
+
+export function modelKey(model: string, option: string): string {
+  return `${modelTable(model)}.${option}`
+}
+
+/**
+ * Whether an untrusted project file may set this value: a fixed key marked `safeInProject`, or a
+ * model option so marked. `path` is the assignment's place in Settings.
+ */
+export function isSafeInProject(key: string, path: readonly string[]): boolean {
+  if (path[0] === MODELS_SECTION) return modelOptionSpec(path[2] ?? '')?.safeInProject === true
+  return findKey(key)?.safeInProject === true
+}
+
 const COMMON_BY_NAME = new Map(COMMON_PROVIDER_OPTIONS.map((option) => [option.name, option]))
 
 /** The spec of a key under `providers.<name>.`: a fixed one (with its variable), a common option, or any scalar. */
@@ -81,7 +131,7 @@ export function findKey(key: string): KeySpec | undefined {
 /** Sections with a fixed set of keys, in table order. */
 export const FIXED_SECTIONS: readonly string[] = [...new Set(KNOWN_KEYS.map((spec) => sectionOf(spec.key)).filter((s) => s !== PROVIDERS_SECTION))]
 
-export const ALL_SECTIONS: readonly string[] = [...FIXED_SECTIONS, PROVIDERS_SECTION]
+export const ALL_SECTIONS: readonly string[] = [...FIXED_SECTIONS, PROVIDERS_SECTION, MODELS_SECTION]
 
 export function keysOfSection(section: string): string[] {
   return KNOWN_KEYS.filter((spec) => sectionOf(spec.key) === section).map((spec) => spec.key.slice(section.length + 1))

@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import {redactUrl} from '../core/redact.js'
-import {buildDefaults, isSecretKey, KNOWN_KEYS, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
+import {buildDefaults, isSecretKey, KNOWN_KEYS, MODELS_SECTION, PROVIDERS_SECTION, sectionOf, setAtPath} from './keys.js'
 import {displayPath, findProjectFile, readUserFile, userConfigDir} from './files.js'
 import {projectLayer} from './project.js'
 import {type Assignment, fromEnv, fromFile} from './sources.js'
@@ -65,13 +65,16 @@ function entries(winners: Map<string, Assignment>): ConfigEntry[] {
     else fixed.push(entry)
   }
 
-  for (const [key, {source, value}] of winners) {
+  const models: ConfigEntry[] = []
+  for (const [key, {path: at, source, value}] of winners) {
     if (sectionOf(key) === PROVIDERS_SECTION) providers.set(key, {key, source, value})
+    else if (at[0] === MODELS_SECTION) models.push({key, source, value})
   }
 
   // Sorted so the same settings always print the same way, whatever order the files wrote them in.
-  const sorted = [...providers.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  return [...fixed, ...sorted].map((entry) => ({...entry, value: mask(entry.key, entry.value)}))
+  const byKey = (a: ConfigEntry, b: ConfigEntry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  // Models before providers, as `config show` orders them once it has added the API keys' entries.
+  return [...fixed, ...models.sort(byKey), ...[...providers.values()].sort(byKey)].map((entry) => ({...entry, value: mask(entry.key, entry.value)}))
 }
 
 function mask(key: string, value: unknown): unknown {

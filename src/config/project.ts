@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {ConfigError} from '../core/errors.js'
 import {displayPath, findProjectFile, type FoundProjectFile, importConfigModule, PACKAGE_KEY, userConfigDir} from './files.js'
-import {findKey, KNOWN_KEYS} from './keys.js'
+import {isSafeInProject, KNOWN_KEYS, MODEL_OPTIONS} from './keys.js'
 import {type Assignment, fromFile} from './sources.js'
 import {readTrustRecord, sha256, trustKey, trustStateOf, type TrustState, writeTrustRecord} from './trust.js'
 
@@ -14,8 +14,11 @@ import {readTrustRecord, sha256, trustKey, trustStateOf, type TrustState, writeT
  * user's own file are trusted as they are.
  */
 
-/** The keys an untrusted project file may set, in table order. */
+/** The fixed keys an untrusted project file may set, in table order; besides them, the model options in PROJECT_SAFE_MODEL_OPTIONS. */
 export const PROJECT_SAFE_KEYS: readonly string[] = KNOWN_KEYS.filter((spec) => spec.safeInProject).map((spec) => spec.key)
+
+/** What an untrusted project file may set in a `[models."<name>"]` table. */
+export const PROJECT_SAFE_MODEL_OPTIONS: readonly string[] = MODEL_OPTIONS.filter((option) => option.safeInProject).map((option) => option.name)
 
 export interface ProjectLayer {
   /** What applies: everything when trusted, else only the safe keys. */
@@ -39,7 +42,7 @@ export async function projectLayer(found: FoundProjectFile, userDir: string, env
 
   const assignments = fromFile(found.isCode ? await importConfigModule(found.path, env) : found.content, originOf(found.path, env))
   if (trust === 'trusted') return {assignments, trust, warnings: []}
-  const allowed = assignments.filter((assignment) => findKey(assignment.key)?.safeInProject)
+  const allowed = assignments.filter((assignment) => isSafeInProject(assignment.key, assignment.path))
   const warnings = assignments
     .filter((assignment) => !allowed.includes(assignment))
     .map((assignment) => `ignoring ${keyAsWritten(found.path, assignment.key)} in ${shown}: ${why}; ${remedy}.`)
@@ -85,14 +88,14 @@ export async function trustProject(options: TrustProjectOptions = {}): Promise<T
 
   const found = await findProjectFile(cwd, userDir, env)
   if (!found) throw noProjectFile(cwd, env)
-  const keys = found.isCode ? null : fromFile(found.content, originOf(found.path, env)).map((assignment) => keyAsWritten(found.path, assignment.key))
+  const assignments = found.isCode ? null : fromFile(found.content, originOf(found.path, env))
+  const keys = assignments && assignments.map((assignment) => keyAsWritten(found.path, assignment.key))
   const directory = await trustKey(found.path)
   const record = await readTrustRecord(userDir, env)
   const digest = sha256(found.bytes)
   record.set(directory, {file: path.basename(found.path), sha256: digest, trustedAt: (options.now ?? new Date()).toISOString()})
   await writeTrustRecord(userDir, record)
-  const prefix = path.basename(found.path) === 'package.json' ? `${PACKAGE_KEY}.` : ''
-  const unlocked = keys && keys.filter((key) => !PROJECT_SAFE_KEYS.includes(key.slice(prefix.length)))
+  const unlocked = assignments && assignments.filter((assignment) => !isSafeInProject(assignment.key, assignment.path)).map((assignment) => keyAsWritten(found.path, assignment.key))
   return {directory, file: found.path, keys, sha256: digest, unlocked}
 }
 

@@ -1,5 +1,5 @@
 import {ConfigError} from '../core/errors.js'
-import {ALL_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, PROVIDER_NAME, PROVIDER_OPTION_NAME, providerOptionSpec, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
+import {ALL_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, MAX_MODEL_NAME_LENGTH, MODEL_OPTIONS, modelKey, modelOptionSpec, modelTable, MODELS_SECTION, PROVIDER_NAME, PROVIDER_OPTION_NAME, providerOptionSpec, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
 import type {SettingSource} from './types.js'
 import {checkSpec, closest, describeValue, expectedOf, isTable, parseSpec, type Scalar, type ValueSpec} from './values.js'
 
@@ -34,7 +34,7 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
     if (body === undefined) continue
     if (!ALL_SECTIONS.includes(section)) throw unknownTopLevel(section, body, origin)
     if (!isTable(body)) {
-      const example = section === PROVIDERS_SECTION ? ', one table per provider such as providers.openai' : ''
+      const example = section === PROVIDERS_SECTION ? ', one table per provider such as providers.openai' : section === MODELS_SECTION ? ', one table per model such as models."gpt-4o"' : ''
       throw new ConfigError(`${shown}: ${name(section)} must be a table of settings${example}, not ${describeValue(body)}.`)
     }
 
@@ -60,6 +60,11 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
       continue
     }
 
+    if (section === MODELS_SECTION) {
+      out.push(...modelTables(body, origin, name))
+      continue
+    }
+
     for (const [leaf, value] of Object.entries(body)) {
       if (value === undefined) continue
       const key = `${section}.${leaf}`
@@ -74,6 +79,41 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
       const checked = checkSpec(spec, value)
       if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
       out.push({key, path: settingsPath(key), source: origin.source, value: checked})
+    }
+  }
+
+  return out
+}
+
+/** The `[models."<name>"]` tables: only the known options, each in its range. */
+function modelTables(body: Record<string, unknown>, origin: FileOrigin, name: (key: string) => string): Assignment[] {
+  const {shown} = origin
+  const out: Assignment[] = []
+  for (const [model, options] of Object.entries(body)) {
+    if (options === undefined) continue
+    // eslint-disable-next-line no-control-regex
+    if (model.trim() === '' || /[\s\u0000-\u001F\u007F-\u009F]/.test(model) || model.length > MAX_MODEL_NAME_LENGTH) {
+      throw new ConfigError(`${shown}: ${name(MODELS_SECTION)}.${JSON.stringify(model.slice(0, 40))} is not a model name.`, {
+        suggestions: ['Name the table after the model id as the provider spells it, e.g. [models."gpt-4o"]: no spaces or control characters.'],
+      })
+    }
+
+    const table = name(modelTable(model))
+    if (!isTable(options)) throw new ConfigError(`${shown}: ${table} must be a table of facts about the ${model} model, not ${describeValue(options)}.`, {suggestions: [`Write it as [${table}] with ${MODEL_OPTIONS.map((o) => o.name).join(', ')}.`]})
+    for (const [option, value] of Object.entries(options)) {
+      if (value === undefined) continue
+      const key = modelKey(model, option)
+      const spec = modelOptionSpec(option)
+      if (!spec) {
+        const guess = closest(option, MODEL_OPTIONS.map((o) => o.name))
+        throw new ConfigError(`${shown}: unknown key ${name(key)}.`, {
+          suggestions: [guess ? `Did you mean ${name(modelKey(model, guess))}?` : `A model table may set: ${MODEL_OPTIONS.map((o) => o.name).join(', ')}.`],
+        })
+      }
+
+      const checked = checkSpec(spec, value)
+      if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [`Use ${expectedOf(spec)} (${spec.description}), or remove it to use the shipped data.`]})
+      out.push({key, path: [MODELS_SECTION, model, option], source: origin.source, value: checked})
     }
   }
 

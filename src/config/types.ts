@@ -14,6 +14,15 @@ export interface Settings {
   provider: {default: string; model?: string}
   /** Per provider name, its free-form options exactly as written (snake_case keys). */
   providers: Record<string, Record<string, boolean | number | string>>
+  /** Per model name as written in `[models."<name>"]`, the facts it overrides (snake_case keys; prices in USD per million tokens). */
+  models: Record<string, ModelOverrides>
+}
+
+export interface ModelOverrides {
+  cached_input_price?: number
+  context_window?: number
+  input_price?: number
+  output_price?: number
 }
 
 /** 'keys': the keys file that `synapse keys set` writes (only for `providers.<name>.api_key`). */

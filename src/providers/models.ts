@@ -5,6 +5,7 @@
  */
 import type {LoadedConfig} from '../config/index.js'
 import {SynapseError} from '../core/errors.js'
+import {MODEL_FACTS_SOURCE, type ModelFacts, modelFacts, type ModelFactsSource} from './model-facts.js'
 import type {ProviderDescriptor} from './provider.js'
 import type {ProviderRegistry} from './registry.js'
 import {providerSettings} from './settings.js'
@@ -13,20 +14,11 @@ import {displayUrl, systemErrorCode} from './support.js'
 /** How long a server has to list its models: a `models` run must not hang on a server that is down. */
 export const SERVER_TIMEOUT_MS = 2000
 
-/**
- * A model's context window and prices (USD per million tokens). Not filled yet: synapse ships no
- * model data so far, and a made-up number would be worse than none.
- */
-export interface ModelFacts {
-  cachedInputPrice: null | number
-  contextWindow: null | number
-  inputPrice: null | number
-  outputPrice: null | number
-}
 
 export interface ModelEntry {
   /** The provider's default model (used when neither a flag nor the config names one). */
   default: boolean
+  /** Context window and prices (see model-facts.ts); null when neither the shipped data nor the config knows the model. */
   facts: ModelFacts | null
   /** In the provider's own list of well-known models (its default counts). */
   known: boolean
@@ -50,6 +42,8 @@ export interface ModelsResult {
   models: ModelEntry[]
   /** The servers that were asked, in provider order. */
   servers: ServerListing[]
+  /** Where the shipped facts come from. */
+  source: ModelFactsSource
 }
 
 export interface ListModelsOptions {
@@ -74,7 +68,8 @@ export async function listModels(registry: ProviderRegistry, config: LoadedConfi
     if (answer) servers.push(answer.listing)
     models.push(...entriesOf(descriptor, answer?.ids))
   })
-  return {models, servers}
+  const facts = await Promise.all(models.map((entry) => modelFacts(entry.model, entry.provider, config)))
+  return {models: models.map((entry, i) => ({...entry, facts: facts[i]})), servers, source: MODEL_FACTS_SOURCE}
 }
 
 function entriesOf(descriptor: ProviderDescriptor, served: Set<string> | undefined): ModelEntry[] {

@@ -20,7 +20,7 @@ describe('start-up', function () {
   function synapse(args: string[]) {
     const result = spawnSync(process.execPath, ['--import', TRACER, RUN_JS, ...args], {
       encoding: 'utf8',
-      env: {...sandbox.env, TRACE_IMPORTS: '@oclif/core,typeorm,better-sqlite3,cosmiconfig'},
+      env: {...sandbox.env, TRACE_IMPORTS: '@oclif/core,typeorm,better-sqlite3,cosmiconfig,@pydantic/genai-prices'},
     })
     const lines = result.stderr.split('\n').filter((l) => l.startsWith('IMPORTED'))
     const imported = (name: string) => lines.filter((l) => l.includes(`/node_modules/${name}/`))
@@ -58,6 +58,18 @@ describe('start-up', function () {
     expect(imported('better-sqlite3').length).to.be.greaterThan(0)
     expect(imported('@oclif/core').filter((l) => !l.includes('(bundles'))).to.deep.equal([])
     expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(true)
+  })
+
+  it('the shipped model data (0.8 MB) loads for "synapse models" only, not for other commands', function () {
+    for (const args of [['--help'], ['sessions', 'list'], ['config', 'show']]) {
+      const {imported, status} = synapse(args)
+      expect(status, args.join(' ')).to.equal(0)
+      expect(imported('@pydantic/genai-prices'), args.join(' ')).to.deep.equal([])
+    }
+
+    const {imported, status} = synapse(['models'])
+    expect(status).to.equal(0)
+    expect(imported('@pydantic/genai-prices').some((l) => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
   })
 
   it('prints the version', function () {

@@ -64,6 +64,7 @@ function entry(entries: ConfigEntry[], key: string): ConfigEntry {
 }
 
 const DEFAULTS: Settings = {
+  models: {},
   provider: {default: 'openai'},
   providers: {},
   session: {autoCleanup: true, maxContextMessages: 0, maxContextTokens: 0, maxSessions: 100, retentionDays: 90},
@@ -138,6 +139,7 @@ describe('config', () => {
       )
       const config = await load(box)
       expect(config.settings).to.deep.equal({
+        models: {},
         provider: {default: 'ollama', model: 'llama3'},
         providers: {ollama: {base_url: 'http://127.0.0.1:11434/v1', stream: true, timeout: 30}},
         session: {autoCleanup: false, maxContextMessages: 20, maxContextTokens: 4000, maxSessions: 7, retentionDays: 1.5},
@@ -316,6 +318,7 @@ describe('config', () => {
         },
       })
       expect(config.settings).to.deep.equal({
+        models: {},
         provider: {default: 'anthropic', model: 'from-file'},
         providers: {openai: {base_url: 'http://localhost:8080/v1'}},
         session: {autoCleanup: false, maxContextMessages: 12, maxContextTokens: 3000, maxSessions: 0, retentionDays: 0.5},
@@ -384,7 +387,7 @@ describe('config', () => {
       const file = box.write('xdg/synapse/config.toml', '[telemetry]\nenabled = true\n')
       const error = await loadError(box)
       expect(error.message).to.equal(`${file}: unknown section telemetry.`)
-      expect(error.suggestions).to.deep.equal(['The sections are: session, storage, provider, providers.'])
+      expect(error.suggestions).to.deep.equal(['The sections are: session, storage, provider, providers, models.'])
 
       const box2 = sandbox()
       const file2 = box2.write('xdg/synapse/config.toml', '[sesion]\nmax_sessions = 1\n')
@@ -470,6 +473,72 @@ describe('config', () => {
       const box3 = sandbox()
       const file3 = box3.write('xdg/synapse/config.toml', '[providers.openai]\nbase_url = 8080\n')
       expect((await loadError(box3)).message).to.equal(`${file3}: providers.openai.base_url must be an http:// or https:// URL, not 8080.`)
+    })
+  })
+
+  describe('model tables', () => {
+    it('reads [models."<name>"] tables into settings without prototypes, and lists them in entries', async () => {
+      const box = sandbox()
+      const file = box.write('xdg/synapse/config.toml', '[models."gpt-4.1"]\ninput_price = 1.5\ncontext_window = 500000\n\n[models.local-model]\noutput_price = 0\n')
+      const config = await load(box)
+      expect(config.settings.models).to.deep.equal({'gpt-4.1': {context_window: 500_000, input_price: 1.5}, 'local-model': {output_price: 0}})
+      expect(Object.getPrototypeOf(config.settings.models)).to.equal(null)
+      expect(Object.getPrototypeOf(config.settings.models['gpt-4.1'])).to.equal(null)
+      expect(config.entries().filter((e) => e.key.startsWith('models.'))).to.deep.equal([
+        {key: 'models."gpt-4.1".context_window', source: {file, kind: 'user'}, value: 500_000},
+        {key: 'models."gpt-4.1".input_price', source: {file, kind: 'user'}, value: 1.5},
+        {key: 'models.local-model.output_price', source: {file, kind: 'user'}, value: 0},
+      ])
+    })
+
+    it('a project file the user trusts overrides the user file key by key', async () => {
+      const box = sandbox()
+      box.write('xdg/synapse/config.toml', '[models.m]\ninput_price = 1\noutput_price = 2\n')
+      box.write('project/.synapserc.toml', '[models.m]\noutput_price = 3\n')
+      await trust(box)
+      expect((await load(box)).settings.models.m).to.deep.equal({input_price: 1, output_price: 3})
+    })
+
+    it('checks types and ranges, naming the file and the key', async () => {
+      const cases: Array<[string, string, string]> = [
+        ['[models."gpt-4o"]\ncontext_window = 0\n', 'models.gpt-4o.context_window must be a whole number ≥ 1, not 0.', 'Use a whole number ≥ 1 (Tokens the model takes in one request, prompt and reply together), or remove it to use the shipped data.'],
+        ['[models."gpt-4o"]\ncontext_window = 1.5\n', 'models.gpt-4o.context_window must be a whole number ≥ 1, not 1.5.', 'Use a whole number ≥ 1 (Tokens the model takes in one request, prompt and reply together), or remove it to use the shipped data.'],
+        ['[models."gpt-4o"]\noutput_price = "2.50"\n', 'models.gpt-4o.output_price must be a number ≥ 0, not "2.50".', 'Use a number ≥ 0 (USD per million output tokens), or remove it to use the shipped data.'],
+        ['[models."gpt-4o"]\ncached_input_price = inf\n', 'models.gpt-4o.cached_input_price must be a number ≥ 0, not Infinity.', "Use a number ≥ 0 (USD per million cached input tokens (read from the provider's prompt cache)), or remove it to use the shipped data."],
+      ]
+      for (const [toml, message, suggestion] of cases) {
+        const box = sandbox()
+        const file = box.write('xdg/synapse/config.toml', toml)
+        const error = await loadError(box)
+        expect({message: error.message, suggestions: error.suggestions}).to.deep.equal({message: `${file}: ${message}`, suggestions: [suggestion]})
+      }
+    })
+
+    it('refuses an unknown option with the closest one, a table that is not one, and a name that is no model id', async () => {
+      const box = sandbox()
+      const file = box.write('xdg/synapse/config.toml', '[models."gpt-4o"]\ninput_prize = 2\n')
+      const error = await loadError(box)
+      expect({message: error.message, suggestions: error.suggestions}).to.deep.equal({message: `${file}: unknown key models.gpt-4o.input_prize.`, suggestions: ['Did you mean models.gpt-4o.input_price?']})
+
+      const box2 = sandbox()
+      const file2 = box2.write('xdg/synapse/config.toml', '[models."gpt-4o"]\ncolour = 2\n')
+      const error2 = await loadError(box2)
+      expect({message: error2.message, suggestions: error2.suggestions}).to.deep.equal({
+        message: `${file2}: unknown key models.gpt-4o.colour.`,
+        suggestions: ['A model table may set: context_window, input_price, output_price, cached_input_price.'],
+      })
+
+      const box3 = sandbox()
+      const file3 = box3.write('xdg/synapse/config.toml', 'models = 3\n')
+      expect((await loadError(box3)).message).to.equal(`${file3}: models must be a table of settings, one table per model such as models."gpt-4o", not 3.`)
+
+      const box4 = sandbox()
+      const file4 = box4.write('xdg/synapse/config.toml', '[models]\n"gpt-4o" = 2.5\n')
+      expect((await loadError(box4)).message).to.equal(`${file4}: models.gpt-4o must be a table of facts about the gpt-4o model, not 2.5.`)
+
+      const box5 = sandbox()
+      const file5 = box5.write('xdg/synapse/config.toml', '[models."two words"]\ninput_price = 1\n')
+      expect((await loadError(box5)).message).to.equal(`${file5}: models."two words" is not a model name.`)
     })
   })
 

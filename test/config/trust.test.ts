@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {loadConfig, type LoadedConfig, PROJECT_SAFE_KEYS, trustProject, untrustProject} from '../../src/config/index.js'
+import {loadConfig, type LoadedConfig, PROJECT_SAFE_KEYS, PROJECT_SAFE_MODEL_OPTIONS, trustProject, untrustProject} from '../../src/config/index.js'
 import {ConfigError} from '../../src/core/errors.js'
 import {openaiProvider} from '../../src/providers/openai.js'
 import {providerSettings} from '../../src/providers/settings.js'
@@ -121,6 +121,25 @@ describe('config trust', () => {
 
     it('the safe keys are exactly the provider choice, the model and the context limits', () => {
       expect(PROJECT_SAFE_KEYS).to.deep.equal(['session.max_context_messages', 'session.max_context_tokens', 'provider.default', 'provider.model'])
+    })
+  })
+
+  describe('model tables in an untrusted project file', () => {
+    it('apply the context window only: a price from a repository could make a paid model look free', async () => {
+      const b = box()
+      b.write('xdg/synapse/config.toml', '[models."gpt-4o"]\ninput_price = 3\n')
+      const file = b.write('project/.synapserc.toml', '[models."gpt-4o"]\ncontext_window = 64000\ninput_price = 0\noutput_price = 0\ncached_input_price = 0\n')
+      const config = await load(b)
+      expect(config.settings.models['gpt-4o']).to.deep.equal({context_window: 64_000, input_price: 3})
+      const remedy = `run "synapse config trust ${b.project}" to allow it.`
+      expect(config.warnings).to.deep.equal(
+        ['input_price', 'output_price', 'cached_input_price'].map((option) => `ignoring models.gpt-4o.${option} in ${file}: a project file may not set it until you trust it; ${remedy}`),
+      )
+      expect(PROJECT_SAFE_MODEL_OPTIONS).to.deep.equal(['context_window'])
+
+      const trusted = await trustProject({cwd: b.project, env: b.env})
+      expect(trusted.unlocked).to.deep.equal(['models.gpt-4o.input_price', 'models.gpt-4o.output_price', 'models.gpt-4o.cached_input_price'])
+      expect((await load(b)).settings.models['gpt-4o']).to.deep.equal({cached_input_price: 0, context_window: 64_000, input_price: 0, output_price: 0})
     })
   })
 
