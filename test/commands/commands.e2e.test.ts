@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {MIGRATIONS} from '../../src/migrations/index.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 
 const DAY = 86_400_000
@@ -27,11 +27,6 @@ describe('commands (end to end)', function () {
     dbPath = join(sandbox.configDir, 'sessions.db')
   })
   afterEach(() => sandbox.cleanup())
-
-  function writeUserConfig(toml: string): void {
-    mkdirSync(sandbox.configDir, {recursive: true})
-    writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
-  }
 
   /** Sessions updated `ages` days before now, oldest first; returns their ids in that order. */
   async function sessionsAged(ages: number[]): Promise<string[]> {
@@ -106,7 +101,7 @@ describe('commands (end to end)', function () {
   })
 
   it('retention from the user config file before a command; prune on demand', async function () {
-    writeUserConfig('[session]\nmax_sessions = 3\nretention_days = 30\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 3\nretention_days = 30\n')
     const ids = await sessionsAged([45, 5, 4, 3, 2, 1])
     expect((await synapse(sandbox, ['sessions', 'list'])).code).to.equal(0)
     expect(await remaining()).to.deep.equal(ids.slice(3))
@@ -121,7 +116,7 @@ describe('commands (end to end)', function () {
   })
 
   it('reads the user file, a JavaScript project file found from the working directory, and the environment', async function () {
-    writeUserConfig('[session]\nmax_sessions = 7\n[providers.openai]\napi_key = "sk-secret-value"\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 7\n[providers.openai]\napi_key = "sk-secret-value"\n')
     const project = join(sandbox.root, 'project')
     mkdirSync(join(project, 'src'), {recursive: true})
     writeFileSync(join(project, 'package.json'), '{"name": "project"}\n')
@@ -151,7 +146,7 @@ describe('commands (end to end)', function () {
   })
 
   it('a broken config file is one line naming it, exit 1', async function () {
-    writeUserConfig('[session\nmax_sessions = 3\n')
+    writeUserConfig(sandbox, '[session\nmax_sessions = 3\n')
     const {code, stderr} = await synapse(sandbox, ['sessions', 'list'])
     expect(code).to.equal(1)
     expect(stderr.split('\n')[0]).to.match(/^Error: .*config\.toml: TOML syntax error at line 1/)

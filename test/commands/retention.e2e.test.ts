@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {displayWidth} from '../../src/cli/width.js'
@@ -7,7 +6,7 @@ import type {SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {requireProgram} from '../helpers/programs.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {runOnTerminal, Terminal} from '../helpers/terminal.js'
 
@@ -34,11 +33,6 @@ describe('retention and the session list (end to end)', function () {
     dbPath = join(sandbox.configDir, 'sessions.db')
   })
   afterEach(() => sandbox.cleanup())
-
-  function writeUserConfig(toml: string): void {
-    mkdirSync(sandbox.configDir, {recursive: true})
-    writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
-  }
 
   async function withStore<T>(work: (store: SessionStore, clock: ManualClock) => Promise<T>, start = Date.now()): Promise<T> {
     const clock = new ManualClock(start)
@@ -77,7 +71,7 @@ describe('retention and the session list (end to end)', function () {
 
   describe('automatic cleanup', function () {
     it('says in one stderr line how many went, by which limit, and how to change it', async function () {
-      writeUserConfig('[session]\nmax_sessions = 3\n')
+      writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')
       const ids = await seed(['a', 'b', 'c', 'd', 'e'])
       const listed = await synapse(sandbox, ['sessions', 'list'])
       expect(listed.code).to.equal(0)
@@ -97,7 +91,7 @@ describe('retention and the session list (end to end)', function () {
       )
       expect(JSON.parse(aged.stdout)).to.deep.equal([])
 
-      writeUserConfig('[session]\nmax_sessions = 1\nretention_days = 30\n')
+      writeUserConfig(sandbox, '[session]\nmax_sessions = 1\nretention_days = 30\n')
       await seed(['ancient'], {ageDays: 40})
       await seed(['x', 'y', 'z'])
       const both = await synapse(sandbox, ['sessions', 'list'])
@@ -110,7 +104,7 @@ describe('retention and the session list (end to end)', function () {
   describe('sessions keep', function () {
     it('keeps a session from retention without counting it toward max_sessions, shows it, and --undo lets it go', async function () {
       requireProgram(this, 'script')
-      writeUserConfig('[session]\nmax_sessions = 2\nauto_cleanup = false\n')
+      writeUserConfig(sandbox, '[session]\nmax_sessions = 2\nauto_cleanup = false\n')
       const ids = await seed(['first', 'second', 'third', 'fourth'])
       const before = await remaining()
       const kept = await synapse(sandbox, ['sessions', 'keep', ids[0].toLowerCase()])
@@ -181,7 +175,7 @@ describe('retention and the session list (end to end)', function () {
   })
 
   it('an import past max_sessions keeps every imported session and says what the next cleanup will delete', async function () {
-    writeUserConfig('[session]\nmax_sessions = 3\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')
     const source = {DATABASE_URL: join(sandbox.root, 'source.db')}
     for (const title of ['i1', 'i2', 'i3']) await synapse(sandbox, ['sessions', 'new', '--title', title], {env: source})
     const exported = (await synapse(sandbox, ['sessions', 'export', '--all'], {env: source})).stdout
@@ -198,7 +192,7 @@ describe('retention and the session list (end to end)', function () {
 
   describe('sessions prune', function () {
     it('refuses in a pipe without --force, deleting nothing', async function () {
-      writeUserConfig('[session]\nmax_sessions = 1\nauto_cleanup = false\n')
+      writeUserConfig(sandbox, '[session]\nmax_sessions = 1\nauto_cleanup = false\n')
       const ids = await seed(['a', 'b'])
       const refused = await synapse(sandbox, ['sessions', 'prune'])
       expect(refused.code).to.equal(1)
@@ -208,7 +202,7 @@ describe('retention and the session list (end to end)', function () {
 
     it('lists what would go and asks at a terminal; yes deletes, Ctrl-C cancels with exit 130', async function () {
       requireProgram(this, 'script')
-      writeUserConfig('[session]\nmax_sessions = 1\nauto_cleanup = false\n')
+      writeUserConfig(sandbox, '[session]\nmax_sessions = 1\nauto_cleanup = false\n')
       const ids = await seed(['a', 'b'])
       const short = await shortIds()
       const cancelled = new Terminal(sandbox, ['sessions', 'prune'], {columns: 80})

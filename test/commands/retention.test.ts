@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {SessionStore} from '../../src/store/session-store.js'
@@ -7,7 +6,7 @@ import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {run} from '../helpers/cli.js'
 import {SynapseLockHolder} from '../helpers/lock-holder.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
 
 const DAY = 86_400_000
 
@@ -20,11 +19,6 @@ describe('retention', function () {
     dbPath = join(sandbox.configDir, 'sessions.db')
   })
   afterEach(() => sandbox.cleanup())
-
-  function writeUserConfig(toml: string): void {
-    mkdirSync(sandbox.configDir, {recursive: true})
-    writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
-  }
 
   /** Sessions updated `ages` days before now, oldest first; returns their ids in that order. */
   async function sessionsAged(ages: number[]): Promise<string[]> {
@@ -52,7 +46,7 @@ describe('retention', function () {
   }
 
   it('keeps the newest max_sessions before any store command runs', async function () {
-    writeUserConfig('[session]\nmax_sessions = 3\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')
     const ids = await sessionsAged([5, 4, 3, 2, 1])
     const {exitCode} = await run(sandbox, ['sessions', 'list'])
     expect(exitCode).to.equal(0)
@@ -60,14 +54,14 @@ describe('retention', function () {
   })
 
   it('drops sessions not updated for retention_days', async function () {
-    writeUserConfig('[session]\nretention_days = 30\n')
+    writeUserConfig(sandbox, '[session]\nretention_days = 30\n')
     const ids = await sessionsAged([45, 31, 29, 1])
     expect((await run(sandbox, ['sessions', 'list'])).exitCode).to.equal(0)
     expect(await remaining()).to.deep.equal(ids.slice(2))
   })
 
   it('does nothing automatically when auto_cleanup is off; prune does it on demand', async function () {
-    writeUserConfig('[session]\nmax_sessions = 2\nauto_cleanup = false\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 2\nauto_cleanup = false\n')
     const ids = await sessionsAged([4, 3, 2, 1])
     await run(sandbox, ['sessions', 'list'])
     expect(await remaining()).to.deep.equal(ids)
@@ -95,7 +89,7 @@ describe('retention', function () {
   })
 
   it('environment variables beat the user file', async function () {
-    writeUserConfig('[session]\nmax_sessions = 1\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 1\n')
     const ids = await sessionsAged([3, 2, 1])
     sandbox.env.SYNAPSE_MAX_SESSIONS = '2'
     await run(sandbox, ['sessions', 'list'])
@@ -109,7 +103,7 @@ describe('retention', function () {
   ] as const) {
     it(`refuses ${label} in the config with exit 1, naming file and key, and deletes nothing`, async function () {
       const ids = await sessionsAged([200, 100, 1])
-      writeUserConfig(toml)
+      writeUserConfig(sandbox, toml)
       const {exitCode, stderr, stdout} = await run(sandbox, ['sessions', 'list'])
       expect(exitCode).to.equal(1)
       expect(stdout).to.equal('')
@@ -121,7 +115,7 @@ describe('retention', function () {
   }
 
   it('a cleanup that cannot take the write lock is one warning; the command still runs, and nothing is lost', async function () {
-    writeUserConfig('[session]\nmax_sessions = 1\n\n[storage]\nbusy_timeout_ms = 200\n')
+    writeUserConfig(sandbox, '[session]\nmax_sessions = 1\n\n[storage]\nbusy_timeout_ms = 200\n')
     const ids = await sessionsAged([2, 1])
     const holder = new SynapseLockHolder(dbPath, 'IMMEDIATE')
     await holder.locked

@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -53,4 +53,10 @@ export function enterSandbox(sandbox: Sandbox): () => void {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
     Object.assign(process.env, saved)
   }
+}
+
+/** Writes the sandbox user's own config.toml (the trusted user file, as `synapse` finds it). */
+export function writeUserConfig(sandbox: Sandbox, toml: string): void {
+  mkdirSync(sandbox.configDir, {recursive: true})
+  writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
 }
