@@ -25,6 +25,7 @@ export const openaiProvider: ProviderDescriptor = {
   apiKeyEnv: 'OPENAI_API_KEY',
   apiKeyUrl: 'https://platform.openai.com/api-keys',
   create: settings => new OpenAIProvider(settings),
+  defaultBaseUrl: OPENAI_BASE_URL,
   defaultModel: 'gpt-5.4-mini',
   description: 'OpenAI, or any OpenAI-compatible server (Ollama, vLLM, llama.cpp, LM Studio, OpenRouter) through base_url',
   listModels: listServerModels,

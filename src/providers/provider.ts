@@ -129,6 +129,8 @@ export interface ProviderDescriptor {
    * see `needsApiKey`): whenever one is needed, `settings.apiKey` is a non-empty string here.
    */
   create(settings: ProviderSettings): Provider
+  /** Where requests go when `base_url` is not set: what `config show` reports as the effective value. */
+  defaultBaseUrl?: string
   defaultModel: string
   /** One line, shown in provider listings. */
   description: string

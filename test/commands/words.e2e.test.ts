@@ -184,5 +184,16 @@ describe('clear words (end to end)', function () {
       expect(byKey.get('provider.model')).to.deep.equal({key: 'provider.model', source: {kind: 'default'}, value: 'claude-sonnet-5-5'})
       expect(byKey.get('storage.url')).to.deep.equal({key: 'storage.url', source: {kind: 'env', variable: 'DATABASE_URL'}, value: 'postgres://me:********@127.0.0.1/db'})
     })
+
+    it('an unset base_url is the endpoint the provider uses; a set one is shown as set', async function () {
+      const byKey = async (env: NodeJS.ProcessEnv) => new Map((JSON.parse((await synapse(sandbox, ['config', 'show', '--json'], {env})).stdout) as Array<{key: string}>).map((entry) => [entry.key, entry]))
+      // The sandbox points OPENAI_BASE_URL at the fake server; empty counts as unset.
+      expect((await byKey({OPENAI_BASE_URL: ''})).get('providers.openai.base_url')).to.deep.equal({key: 'providers.openai.base_url', source: {kind: 'default'}, value: 'https://api.openai.com/v1'})
+      expect((await byKey({OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1'})).get('providers.openai.base_url')).to.deep.equal({
+        key: 'providers.openai.base_url',
+        source: {kind: 'env', variable: 'OPENAI_BASE_URL'},
+        value: 'http://127.0.0.1:11434/v1',
+      })
+    })
   })
 })

@@ -24,6 +24,7 @@ export const anthropicProvider: ProviderDescriptor = {
   apiKeyEnv: 'ANTHROPIC_API_KEY',
   apiKeyUrl: 'https://console.anthropic.com/settings/keys',
   create: settings => new AnthropicProvider(settings),
+  defaultBaseUrl: ANTHROPIC_BASE_URL,
   defaultModel: 'claude-sonnet-5-5',
   description: 'Anthropic Claude models through the Messages API (or a compatible proxy through base_url)',
   models: ['claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5', 'claude-fable-5-2', 'claude-sonnet-5', 'claude-opus-5', 'claude-haiku-4-5'],

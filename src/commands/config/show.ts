@@ -7,7 +7,7 @@ import {checkProviderOptions} from '../../providers/settings.js'
 
 export default class ConfigShow extends SynapseCommand {
   static description =
-    'Each setting with the value in effect and where it came from: flag, environment, project file, user file or default (a default is shown as what it means: the database file, the provider\'s default model); API keys also from the environment and the keys file ("keys set"). Secrets are masked. What an untrusted project file may not set is not shown, and a warning on stderr names each such key.'
+    'Each setting with the value in effect and where it came from: flag, environment, project file, user file or default (a default is shown as what it means: the database file, the provider\'s default model and endpoint); API keys also from the environment and the keys file ("keys set"). Secrets are masked. What an untrusted project file may not set is not shown, and a warning on stderr names each such key.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Show the effective configuration.'
 
@@ -20,7 +20,8 @@ export default class ConfigShow extends SynapseCommand {
     for (const {descriptor} of registry.list()) checkProviderOptions(descriptor, config)
     // API keys resolve beyond the config files (environment, keys file): show the one in use, masked.
     const provider = registry.list().find((r) => r.descriptor.name === config.settings.provider.default)?.descriptor
-    const effective = {'provider.model': provider?.defaultModel, 'storage.url': storageUrl(config)}
+    const effective: Record<string, unknown> = {'provider.model': provider?.defaultModel, 'storage.url': storageUrl(config)}
+    for (const {descriptor} of registry.list()) effective[`providers.${descriptor.name}.base_url`] = descriptor.defaultBaseUrl
     const entries = withEffectiveDefaults(withApiKeyEntries(config.entries(), listKeys(registry, config)), effective)
     const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)
     const rows = table(
