@@ -129,7 +129,7 @@ export async function benchChat(sandbox: Sandbox, plan: Plan, shape: ChatShape):
     const requestsBefore = server.chatRequests.length
     strictEqual((await synapse()).reply, expectedReply)
     strictEqual((await sdk()).reply, expectedReply)
-    const [synapseRequest, sdkRequest] = server.chatRequests.slice(requestsBefore).map((request) => request.body)
+    const [synapseRequest, sdkRequest] = server.chatRequests.slice(requestsBefore).map(request => request.body)
     deepStrictEqual(synapseRequest, sdkRequest)
     strictEqual((await store.messages(sessionId)).length, shape.history + 2)
 

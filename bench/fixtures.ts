@@ -52,7 +52,13 @@ const ISOLATED_KEYS = ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HO
 
 export function makeSandbox(): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'synapse-bench-'))
-  const dirs = {HOME: join(root, 'home'), XDG_CACHE_HOME: join(root, 'cache'), XDG_CONFIG_HOME: join(root, 'config'), XDG_DATA_HOME: join(root, 'data'), XDG_STATE_HOME: join(root, 'state')}
+  const dirs = {
+    HOME: join(root, 'home'),
+    XDG_CACHE_HOME: join(root, 'cache'),
+    XDG_CONFIG_HOME: join(root, 'config'),
+    XDG_DATA_HOME: join(root, 'data'),
+    XDG_STATE_HOME: join(root, 'state'),
+  }
   for (const dir of Object.values(dirs)) mkdirSync(dir)
   return {
     cleanup: () => rmSync(root, {force: true, recursive: true}),
@@ -63,7 +69,7 @@ export function makeSandbox(): Sandbox {
       for (const key of Object.keys(env)) if (key.startsWith('SYNAPSE_') || key.startsWith('OPENAI_')) delete env[key]
       return {...env, ...dirs, ...extra}
     },
-    file: (name) => join(root, name),
+    file: name => join(root, name),
     root,
   }
 }
@@ -105,7 +111,9 @@ export function seed(path: string, options: SeedOptions): string[] {
   const random = mulberry32(0x5eed)
   const db = openRaw(path)
   try {
-    const insertSession = db.prepare('INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const insertSession = db.prepare(
+      'INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
     const insertMessage = db.prepare(
       'INSERT INTO messages (id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
@@ -123,7 +131,22 @@ export function seed(path: string, options: SeedOptions): string[] {
             insertMessage.run(newId(at), id, position, 'user', text(random, 80, 300), null, null, null, null, 'complete', null, null, null, at)
           } else {
             const tokens = Math.floor(random() * 400)
-            insertMessage.run(newId(at), id, position, 'assistant', text(random, 300, 1200), 'openai', 'gpt-4o-mini', tokens + 50, tokens, 'complete', 'stop', 500 + tokens * 10, null, at)
+            insertMessage.run(
+              newId(at),
+              id,
+              position,
+              'assistant',
+              text(random, 300, 1200),
+              'openai',
+              'gpt-4o-mini',
+              tokens + 50,
+              tokens,
+              'complete',
+              'stop',
+              500 + tokens * 10,
+              null,
+              at,
+            )
           }
         }
         ids.push(id)
@@ -152,7 +175,10 @@ export function removeDatabase(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, {force: true})
 }
 
-const WORDS = 'the a session model reply token stream context prompt sqlite index query user assistant message of to and in is for with that this on when list load prune retention database write lock'.split(' ')
+const WORDS =
+  'the a session model reply token stream context prompt sqlite index query user assistant message of to and in is for with that this on when list load prune retention database write lock'.split(
+    ' ',
+  )
 
 /** Words up to a length between min and max, so content sizes vary as in real chats. */
 function text(random: () => number, min: number, max: number): string {

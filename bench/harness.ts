@@ -46,7 +46,7 @@ export async function timeAsync(work: () => Promise<unknown>): Promise<number> {
  */
 export async function interleave<K extends string>(contenders: Record<K, Trial>, plan: Plan): Promise<Record<K, Stats>> {
   const names = Object.keys(contenders) as K[]
-  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>
+  const samples = Object.fromEntries(names.map(name => [name, [] as number[]])) as Record<K, number[]>
   for (let round = -plan.warmup; round < plan.repetitions; round++) {
     const shift = ((round % names.length) + names.length) % names.length
     for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
@@ -55,12 +55,19 @@ export async function interleave<K extends string>(contenders: Record<K, Trial>,
       if (round >= 0) samples[name].push(ms)
     }
   }
-  return Object.fromEntries(names.map((name) => [name, statsOf(samples[name])])) as Record<K, Stats>
+  return Object.fromEntries(names.map(name => [name, statsOf(samples[name])])) as Record<K, Stats>
 }
 
 export function statsOf(samples: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b)
-  return {max: sorted.at(-1) ?? Number.NaN, median: quantile(sorted, 0.5), min: sorted[0] ?? Number.NaN, p25: quantile(sorted, 0.25), p75: quantile(sorted, 0.75), samples}
+  return {
+    max: sorted.at(-1) ?? Number.NaN,
+    median: quantile(sorted, 0.5),
+    min: sorted[0] ?? Number.NaN,
+    p25: quantile(sorted, 0.25),
+    p75: quantile(sorted, 0.75),
+    samples,
+  }
 }
 
 /** Linear interpolation between closest ranks; `sorted` ascending. */

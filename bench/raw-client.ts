@@ -34,7 +34,9 @@ export class RawClient {
         (SELECT MAX(p.id) FROM sessions p WHERE p.id < s.id) AS previous_id,
         (SELECT MIN(n.id) FROM sessions n WHERE n.id > s.id) AS next_id
       FROM sessions s ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`)
-    this.pruneBeyond = db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE kept = 0 ORDER BY updated_at DESC, id DESC LIMIT -1 OFFSET ?)')
+    this.pruneBeyond = db.prepare(
+      'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE kept = 0 ORDER BY updated_at DESC, id DESC LIMIT -1 OFFSET ?)',
+    )
 
     // The write lock first, as the store does: a deferred transaction that reads and then writes can
     // fail with SQLITE_BUSY_SNAPSHOT when another process writes in between.
@@ -62,7 +64,7 @@ export class RawClient {
    * so every real client pays for this step; `messageRows` is the unmapped floor, for information.
    */
   messages(sessionId: string): Message[] {
-    return this.loadMessages.all(sessionId).map((row) => ({
+    return this.loadMessages.all(sessionId).map(row => ({
       content: row.content as string,
       createdAt: new Date(row.created_at as number),
       durationMs: row.duration_ms as null | number,
@@ -87,7 +89,7 @@ export class RawClient {
 
   /** The same fields as the store's list, short id included. */
   list(limit: number): SessionSummary[] {
-    return this.listNewest.all(limit).map((row) => ({
+    return this.listNewest.all(limit).map(row => ({
       createdAt: new Date(row.created_at as number),
       id: row.id as string,
       kept: row.kept === 1,

@@ -10,7 +10,8 @@ import {type Measurement, rateComparison, timeComparison} from './measurement.js
 
 /** The server the Redis rows run against; nothing else is touched, and every key made is deleted. */
 const SERVER = process.env.SYNAPSE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0'
-const PROMPT = 'Summarise the trade-offs between WAL and rollback journaling in SQLite for a CLI that many shells may run at once, and say which synchronous level you would pick and why.'
+const PROMPT =
+  'Summarise the trade-offs between WAL and rollback journaling in SQLite for a CLI that many shells may run at once, and say which synchronous level you would pick and why.'
 
 /**
  * The baseline's append: what a careful hand-written client needs for the same guarantee (the
@@ -100,14 +101,22 @@ export async function benchRedisLoad(plan: Plan, size: number): Promise<Measurem
     const store = await openRedisStore({url: url('load')})
     const session = await store.create()
     for (let i = 0; i < size; i += 500) {
-      await store.append(session.id, Array.from({length: Math.min(500, size - i)}, (_, j) => ({content: `${PROMPT} #${i + j}`, metadata: {n: i + j}, role: j % 2 ? 'assistant' as const : 'user' as const})))
+      await store.append(
+        session.id,
+        Array.from({length: Math.min(500, size - i)}, (_, j) => ({
+          content: `${PROMPT} #${i + j}`,
+          metadata: {n: i + j},
+          role: j % 2 ? ('assistant' as const) : ('user' as const),
+        })),
+      )
     }
     const list = `${new URL(url('load')).searchParams.get('prefix')}:messages:${session.id}`
     // The baseline: one LRANGE, each record parsed into the same Message objects (Date createdAt).
-    const rawLoad = async (): Promise<Message[]> => (await client.lRange(list, 0, -1)).map((record) => {
-      const parsed = JSON.parse(record)
-      return {...parsed, createdAt: new Date(parsed.createdAt), sessionId: session.id}
-    })
+    const rawLoad = async (): Promise<Message[]> =>
+      (await client.lRange(list, 0, -1)).map(record => {
+        const parsed = JSON.parse(record)
+        return {...parsed, createdAt: new Date(parsed.createdAt), sessionId: session.id}
+      })
     try {
       deepStrictEqual(await rawLoad(), await store.messages(session.id))
       const timings = await interleave({raw: () => timeAsync(rawLoad), synapse: () => timeAsync(() => store.messages(session.id))}, plan)

@@ -19,7 +19,7 @@ export function environment(mode: Environment['mode']): Environment {
     cpuModel: cores[0]?.model.trim() ?? 'unknown',
     cpus: cores.length,
     date: new Date().toISOString(),
-    loadAverage: loadavg().map((n) => Math.round(n * 100) / 100),
+    loadAverage: loadavg().map(n => Math.round(n * 100) / 100),
     mode,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
@@ -35,7 +35,7 @@ export function header(env: Environment): string[] {
 }
 
 export function table(measurements: Measurement[]): string[] {
-  const rows = measurements.map((m) => {
+  const rows = measurements.map(m => {
     const met = meetsTarget(m)
     return [
       m.operation,
@@ -47,13 +47,17 @@ export function table(measurements: Measurement[]): string[] {
     ]
   })
   const titles = ['operation', 'synapse median', 'raw median', 'ratio', 'target', 'verdict']
-  const widths = titles.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)))
+  const widths = titles.map((title, i) => Math.max(title.length, ...rows.map(row => row[i].length)))
   // Numbers right-aligned so their magnitudes line up.
-  const line = (cells: string[]) => cells.map((cell, i) => (i >= 1 && i <= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(' | ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i >= 1 && i <= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join(' | ')
+      .trimEnd()
   return [
     line(titles),
-    widths.map((w) => '-'.repeat(w)).join('-|-'),
-    ...rows.map((row) => line(row)),
+    widths.map(w => '-'.repeat(w)).join('-|-'),
+    ...rows.map(row => line(row)),
     '',
     'ratio: synapse time / baseline time (append: synapse rate / raw rate; "+x ms": synapse median - baseline median); the raw column is raw better-sqlite3 unless the operation names another baseline.',
   ]
@@ -71,7 +75,7 @@ export function notes(measurements: Measurement[]): string[] {
 }
 
 export function jsonReport(env: Environment, measurements: Measurement[], failures: string[]): string {
-  return `${JSON.stringify({environment: env, failures, results: measurements.map((m) => ({...m, met: meetsTarget(m)}))}, null, 2)}\n`
+  return `${JSON.stringify({environment: env, failures, results: measurements.map(m => ({...m, met: meetsTarget(m)}))}, null, 2)}\n`
 }
 
 function formatValue(value: number, unit: Measurement['unit']): string {

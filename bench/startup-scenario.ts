@@ -32,16 +32,22 @@ export async function benchStartup(sandbox: Sandbox, plan: Plan, sessions: numbe
 
   const timings = await interleave(
     {
-      help: spawn([RUN_JS, '--help'], {test: (out) => out.includes('USAGE'), what: 'a usage'}),
-      list: spawn([RUN_JS, 'sessions', 'list'], {test: (out) => ids.some((id) => out.includes(id)), what: 'session ids'}),
+      help: spawn([RUN_JS, '--help'], {test: out => out.includes('USAGE'), what: 'a usage'}),
+      list: spawn([RUN_JS, 'sessions', 'list'], {test: out => ids.some(id => out.includes(id)), what: 'session ids'}),
       node: spawn(['-e', '0']),
-      version: spawn([RUN_JS, '--version'], {test: (out) => out.startsWith('synapse-cli/'), what: 'a version'}),
+      version: spawn([RUN_JS, '--version'], {test: out => out.startsWith('synapse-cli/'), what: 'a version'}),
     },
     plan,
   )
   const baseline = 'node -e 0'
   return {
-    help: timeComparison({baseline, id: 'cold-help', notes: [], operation: 'cold `synapse --help` vs `node -e 0`', timings: {raw: timings.node, synapse: timings.help}}),
+    help: timeComparison({
+      baseline,
+      id: 'cold-help',
+      notes: [],
+      operation: 'cold `synapse --help` vs `node -e 0`',
+      timings: {raw: timings.node, synapse: timings.help},
+    }),
     list: timeComparison({
       baseline,
       id: 'cold-list',
@@ -50,7 +56,13 @@ export async function benchStartup(sandbox: Sandbox, plan: Plan, sessions: numbe
       target: {bound: 'max', ratio: 2.5},
       timings: {raw: timings.node, synapse: timings.list},
     }),
-    version: timeComparison({baseline, id: 'cold-version', notes: [], operation: 'cold `synapse --version` vs `node -e 0`', timings: {raw: timings.node, synapse: timings.version}}),
+    version: timeComparison({
+      baseline,
+      id: 'cold-version',
+      notes: [],
+      operation: 'cold `synapse --version` vs `node -e 0`',
+      timings: {raw: timings.node, synapse: timings.version},
+    }),
   }
 }
 

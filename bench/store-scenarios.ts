@@ -7,7 +7,8 @@ import {type Measurement, rateComparison, timeComparison} from './measurement.js
 import {RawClient} from './raw-client.js'
 
 /** A typical prompt: what one append writes. */
-const PROMPT = 'Summarise the trade-offs between WAL and rollback journaling in SQLite for a CLI that many shells may run at once, and say which synchronous level you would pick and why.'
+const PROMPT =
+  'Summarise the trade-offs between WAL and rollback journaling in SQLite for a CLI that many shells may run at once, and say which synchronous level you would pick and why.'
 
 export async function benchAppend(sandbox: Sandbox, plan: Plan, batch: number): Promise<Measurement> {
   const [storePath, rawPath] = [sandbox.file('append-synapse.db'), sandbox.file('append-raw.db')]
@@ -180,7 +181,10 @@ export async function benchPrune(sandbox: Sandbox, plan: Plan, template: Templat
 }
 
 function remainingIds(db: RawDatabase): string[] {
-  const ids = db.prepare('SELECT id FROM sessions ORDER BY id').all().map((row) => row.id as string)
+  const ids = db
+    .prepare('SELECT id FROM sessions ORDER BY id')
+    .all()
+    .map(row => row.id as string)
   const orphans = db.prepare('SELECT COUNT(*) AS n FROM messages WHERE session_id NOT IN (SELECT id FROM sessions)').get()?.n
   strictEqual(orphans, 0, 'pruned sessions left messages behind')
   return ids

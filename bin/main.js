@@ -27,8 +27,11 @@ let argv = process.argv.slice(2)
 const first = argv[0]
 let loadOptions
 if (first === undefined ? !process.stdin.isTTY : !ROOT_FLAGS.has(first) || argv.includes('--json')) {
-  loadOptions = await Config.load({root: import.meta.dirname + '/..'})
+  loadOptions = await Config.load({root: `${import.meta.dirname}/..`})
   argv = await route(argv, loadOptions, routingIO())
 }
 
-if (argv) await execute({args: argv, dir: import.meta.url, loadOptions}).catch(async (error) => handle(error)).finally(() => flush())
+if (argv)
+  await execute({args: argv, dir: import.meta.url, loadOptions})
+    .catch(async error => handle(error))
+    .finally(() => flush())

@@ -7,7 +7,9 @@ var REQUIRED = [22, 13]
 var found = process.versions.node
 var parts = found.split('.').map(Number)
 if (parts[0] < REQUIRED[0] || (parts[0] === REQUIRED[0] && parts[1] < REQUIRED[1])) {
-  process.stderr.write('Error: synapse needs Node.js ' + REQUIRED.join('.') + ' or later, and ' + process.execPath + ' is Node.js ' + found + '. Install a current one from https://nodejs.org (or `nvm install 24`) and run synapse with it.\n')
+  process.stderr.write(
+    `Error: synapse needs Node.js ${REQUIRED.join('.')} or later, and ${process.execPath} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+  )
   process.exit(1)
 }
 
@@ -22,7 +24,7 @@ process.on('SIGINT', function interruptedBeforeAnyHandler() {
 
 // stdout closed by its reader (`synapse sessions list | head -1`, a pager quit early): stop at once
 // and quietly, as a program killed by SIGPIPE does; 141 is the code a shell shows for one.
-process.stdout.on('error', function (error) {
+process.stdout.on('error', error => {
   if (error.code === 'EPIPE') process.exit(141)
   throw error
 })

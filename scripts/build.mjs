@@ -27,8 +27,8 @@ const outdir = join(root, 'dist')
 /** Every TypeScript module under `dir` (recursively), so a new command file needs no build change. */
 function sources(dir) {
   return readdirSync(join(root, dir), {recursive: true, withFileTypes: true})
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .filter(entry => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .map(entry => relative(root, join(entry.parentPath, entry.name)))
     .sort()
 }
 
@@ -45,9 +45,12 @@ const virtualEntries = {
 }
 
 const commandFiles = sources('src/commands')
-const cliEntry = (file) => ({in: file, out: `cli/${file.slice('src/'.length, -'.ts'.length)}`})
+const cliEntry = file => ({in: file, out: `cli/${file.slice('src/'.length, -'.ts'.length)}`})
 /** What package.json `exports` names, at the paths the declarations tsc writes have. */
-const libraryEntries = ['src/index.ts', 'src/testing/index.ts', 'src/store/typeorm/index.ts'].map((file) => ({in: file, out: file.slice('src/'.length, -'.ts'.length)}))
+const libraryEntries = ['src/index.ts', 'src/testing/index.ts', 'src/store/typeorm/index.ts'].map(file => ({
+  in: file,
+  out: file.slice('src/'.length, -'.ts'.length),
+}))
 const entryPoints = [
   ...libraryEntries,
   ...commandFiles.map(cliEntry),
@@ -56,8 +59,8 @@ const entryPoints = [
   {in: 'src/cli/help.ts', out: 'cli/help'},
   // A command of our own with the same name wins.
   ...Object.keys(virtualEntries)
-    .filter((out) => !commandFiles.includes(`src/${out}.ts`))
-    .map((out) => ({in: `synapse:${out}`, out: `cli/${out}`})),
+    .filter(out => !commandFiles.includes(`src/${out}.ts`))
+    .map(out => ({in: `synapse:${out}`, out: `cli/${out}`})),
 ]
 
 // Loaded at run time from node_modules, never bundled: better-sqlite3 is a native addon (its
@@ -101,8 +104,8 @@ const external = [
 const virtual = {
   name: 'synapse-virtual-entries',
   setup(b) {
-    b.onResolve({filter: /^synapse:/}, (args) => ({namespace: 'synapse', path: args.path.slice('synapse:'.length)}))
-    b.onLoad({filter: /.*/, namespace: 'synapse'}, (args) => ({contents: virtualEntries[args.path], loader: 'js', resolveDir: root}))
+    b.onResolve({filter: /^synapse:/}, args => ({namespace: 'synapse', path: args.path.slice('synapse:'.length)}))
+    b.onLoad({filter: /.*/, namespace: 'synapse'}, args => ({contents: virtualEntries[args.path], loader: 'js', resolveDir: root}))
   },
 }
 
@@ -115,14 +118,14 @@ const virtual = {
 const commonjsDynamicImports = {
   name: 'commonjs-dynamic-imports',
   setup(b) {
-    b.onResolve({filter: /^[^./]/}, async (args) => {
+    b.onResolve({filter: /^[^./]/}, async args => {
       if (args.kind !== 'dynamic-import' || args.pluginData?.facade) return
       const resolved = await b.resolve(args.path, {kind: 'import-statement', pluginData: {facade: true}, resolveDir: args.resolveDir})
       if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return
       return {namespace: 'commonjs-facade', path: resolved.path, pluginData: {specifier: args.path}}
     })
-    b.onLoad({filter: /.*/, namespace: 'commonjs-facade'}, (args) => {
-      const names = Object.keys(createRequire(args.path)(args.path)).filter((name) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name))
+    b.onLoad({filter: /.*/, namespace: 'commonjs-facade'}, args => {
+      const names = Object.keys(createRequire(args.path)(args.path)).filter(name => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name))
       return {
         contents: `const m = require(${JSON.stringify(args.path)})\nexport default m\nexport const {${names.join(', ')}} = m\n`,
         loader: 'js',
@@ -152,12 +155,13 @@ function isCommonJs(file) {
  */
 function compileModulesEagerly(code, file) {
   let rewritten = 0
-  const out = code.replace(/(= __(?:commonJS|esm)\(\{\n  "[^"\n]+")\(([^)\n]*)\) \{\n([\s\S]*?)\n  \}\n\}\);/g, (_, head, params, body) => {
+  const out = code.replace(/(= __(?:commonJS|esm)\(\{\n {2}"[^"\n]+")\(([^)\n]*)\) \{\n([\s\S]*?)\n {2}\}\n\}\);/g, (_, head, params, body) => {
     rewritten++
     return `${head}: (function(${params}) {\n${body}\n  })\n});`
   })
   const wrappers = code.match(/= __(?:commonJS|esm)\(\{\n/g)?.length ?? 0
-  if (rewritten !== wrappers) console.warn(`scripts/build.mjs: ${file}: ${wrappers - rewritten} of ${wrappers} module wrappers left lazy (esbuild's output changed?)`)
+  if (rewritten !== wrappers)
+    console.warn(`scripts/build.mjs: ${file}: ${wrappers - rewritten} of ${wrappers} module wrappers left lazy (esbuild's output changed?)`)
   return out
 }
 

@@ -43,5 +43,20 @@ export {applyPatch, MemorySessionStore, MemoryStorageAdapter, patchMessageOf, su
 export * from './store/session-store.js'
 export {newestFirst, SessionStore} from './store/store.js'
 // The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.
-export {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshot, checkSnapshotBatch, closedStoreError, MAX_RESTORED_POSITION, MAX_STORED_INTEGER, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store/store-helpers.js'
+export {
+  checkLast,
+  checkMessagePatch,
+  checkNewMessages,
+  checkPolicy,
+  checkSnapshot,
+  checkSnapshotBatch,
+  closedStoreError,
+  MAX_RESTORED_POSITION,
+  MAX_STORED_INTEGER,
+  monotonicClock,
+  newMessageRecord,
+  newSessionRecord,
+  pageOf,
+  selectForPrune,
+} from './store/store-helpers.js'
 export type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'

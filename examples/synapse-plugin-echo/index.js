@@ -13,7 +13,7 @@ export const echoProvider = {
       defaultModel: 'echo-1',
       name: 'echo',
       async *stream(messages, options) {
-        const last = messages.filter((m) => m.role === 'user').at(-1)?.content ?? ''
+        const last = messages.filter(m => m.role === 'user').at(-1)?.content ?? ''
         const reply = options.model === 'shout-1' ? last.toUpperCase() : last
         const words = reply.split(/(?<= )/)
         for (const word of words) {

@@ -28,7 +28,7 @@ export function estimateTokens(text: string): number {
  * process wrote each turn then. A question with no entry is unanswered.
  */
 export function pairReplies(history: Message[]): Map<string, Message> {
-  const questions = new Set(history.filter((m) => m.role === 'user').map((m) => m.id))
+  const questions = new Set(history.filter(m => m.role === 'user').map(m => m.id))
   const answered = new Map<string, Message>()
   for (const m of history) {
     if (m.role === 'assistant' && m.replyTo !== null && questions.has(m.replyTo) && !answered.has(m.replyTo)) answered.set(m.replyTo, m)
@@ -55,7 +55,7 @@ export function pairReplies(history: Message[]): Map<string, Message> {
  */
 export function buildContext(systemPrompt: null | string, history: Message[], prompt: string, budget: ContextBudget): Context {
   const replies = pairReplies(history)
-  const pairedReplies = new Set([...replies.values()].map((m) => m.id))
+  const pairedReplies = new Set([...replies.values()].map(m => m.id))
   const usable: Message[] = []
   for (const m of history) {
     if (m.role === 'system' || m.status === 'error' || m.status === 'pending' || pairedReplies.has(m.id)) continue

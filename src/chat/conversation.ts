@@ -121,7 +121,12 @@ export class Conversation {
     let firstTokenAt: null | number = null
     let reply = ''
     try {
-      for await (const event of provider.stream(context.messages, {maxTokens: turn.maxTokens, model: turn.model, signal: turn.signal, temperature: turn.temperature})) {
+      for await (const event of provider.stream(context.messages, {
+        maxTokens: turn.maxTokens,
+        model: turn.model,
+        signal: turn.signal,
+        temperature: turn.temperature,
+      })) {
         if (event.type === 'delta') {
           firstTokenAt ??= performance.now()
           reply += event.text
@@ -144,7 +149,18 @@ export class Conversation {
               role: 'assistant',
             }),
           )
-        return this.result({durationMs, finishReason: event.finishReason, firstTokenAt, model: event.model, omitted: context.omitted, reply, saveError, started, status: 'complete', usage: event.usage})
+        return this.result({
+          durationMs,
+          finishReason: event.finishReason,
+          firstTokenAt,
+          model: event.model,
+          omitted: context.omitted,
+          reply,
+          saveError,
+          started,
+          status: 'complete',
+          usage: event.usage,
+        })
       }
       throw new SynapseError('PROVIDER_ERROR', `The ${provider.name} provider ended its reply without finishing it.`, {
         suggestions: ['Try again; if it keeps happening, the server may be cutting long replies short.'],
@@ -153,17 +169,39 @@ export class Conversation {
       const durationMs = Math.round(performance.now() - started)
       // Whatever a provider throws once the caller has aborted is the interruption showing through.
       const interrupted = Boolean(turn.signal?.aborted) || (error instanceof SynapseError && error.code === 'INTERRUPTED')
-      const metadata = interrupted ? {interrupted: true} : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
+      const metadata = interrupted
+        ? {interrupted: true}
+        : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
       if (userMessage) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.
         await save(async () => {
           if (reply === '') await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
-          else await store.appendReply(sessionId, userMessage.id, {content: reply, durationMs, metadata: interrupted ? {} : metadata, model: turn.model, provider: provider.name, role: 'assistant', status: 'interrupted'})
+          else
+            await store.appendReply(sessionId, userMessage.id, {
+              content: reply,
+              durationMs,
+              metadata: interrupted ? {} : metadata,
+              model: turn.model,
+              provider: provider.name,
+              role: 'assistant',
+              status: 'interrupted',
+            })
         })
       }
       if (!interrupted) throw error
-      return this.result({durationMs, finishReason: null, firstTokenAt, model: turn.model, omitted: context.omitted, reply, saveError, started, status: 'interrupted', usage: {inputTokens: null, outputTokens: null}})
+      return this.result({
+        durationMs,
+        finishReason: null,
+        firstTokenAt,
+        model: turn.model,
+        omitted: context.omitted,
+        reply,
+        saveError,
+        started,
+        status: 'interrupted',
+        usage: {inputTokens: null, outputTokens: null},
+      })
     }
   }
 

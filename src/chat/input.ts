@@ -12,7 +12,9 @@ export async function readPipedStdin(stdin: NodeJS.ReadStream = process.stdin): 
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string)
     size += buffer.length
     if (size > MAX_STDIN_BYTES) {
-      throw new InvalidInputError(`The piped input is larger than ${MAX_STDIN_BYTES / 1024 / 1024} MiB.`, {suggestions: ['Pipe in a smaller excerpt, e.g. with head -c.']})
+      throw new InvalidInputError(`The piped input is larger than ${MAX_STDIN_BYTES / 1024 / 1024} MiB.`, {
+        suggestions: ['Pipe in a smaller excerpt, e.g. with head -c.'],
+      })
     }
     chunks.push(buffer)
   }

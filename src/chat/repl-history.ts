@@ -54,7 +54,7 @@ export class ReplHistory {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError(error)
     }
 
-    const entries = newestFirst(lines.flatMap((line) => parseEntry(line)))
+    const entries = newestFirst(lines.flatMap(line => parseEntry(line)))
     const history = new ReplHistory(options.persist === false ? undefined : file, entries, onError)
     if (lines.length > 2 * REPL_HISTORY_LIMIT) history.compact()
     return history
@@ -72,16 +72,23 @@ export class ReplHistory {
     if (earlier !== -1) this.entries.splice(earlier, 1)
     this.entries.unshift(entry)
     if (this.entries.length > REPL_HISTORY_LIMIT) this.entries.length = REPL_HISTORY_LIMIT
-    this.write((file) => {
+    this.write(file => {
       mkdirSync(path.dirname(file), {mode: 0o700, recursive: true})
       appendFileSync(file, `${JSON.stringify(entry)}\n`, {mode: 0o600})
     })
   }
 
   private compact(): void {
-    this.write((file) => {
+    this.write(file => {
       const temporary = `${file}.${process.pid}.tmp`
-      writeFileSync(temporary, [...this.entries].reverse().map((entry) => `${JSON.stringify(entry)}\n`).join(''), {mode: 0o600})
+      writeFileSync(
+        temporary,
+        [...this.entries]
+          .reverse()
+          .map(entry => `${JSON.stringify(entry)}\n`)
+          .join(''),
+        {mode: 0o600},
+      )
       renameSync(temporary, file)
     })
   }

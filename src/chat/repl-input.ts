@@ -81,7 +81,7 @@ export class ReplInput {
    */
   ask(query: string): Promise<string | undefined> {
     if (this.ended) return Promise.resolve(undefined)
-    return new Promise((resolve) => {
+    return new Promise(resolve => {
       const controller = new AbortController()
       const settle = (answer: string | undefined) => {
         this.asking = undefined
@@ -89,7 +89,13 @@ export class ReplInput {
         resolve(answer)
       }
       // readline's cancelling of the question moves to a fresh line.
-      this.asking = {cancel: () => (controller.abort(), settle(undefined)), resolve: settle}
+      this.asking = {
+        cancel: () => {
+          controller.abort()
+          settle(undefined)
+        },
+        resolve: settle,
+      }
       this.rl.question(query, {signal: controller.signal}, settle)
     })
   }
@@ -172,7 +178,7 @@ export class ReplInput {
         this.rl.prompt(true)
       }
 
-      await new Promise<void>((resolve) => {
+      await new Promise<void>(resolve => {
         this.wake = resolve
       })
       this.wake = undefined
@@ -187,7 +193,7 @@ export class ReplInput {
   private complete(line: string): [string[], string] {
     // A TAB in pasted text, or in a prompt, is a character: it stays in the text.
     if (this.pasting || !line.startsWith('/') || /\s/.test(line)) return [['\t'], '']
-    const matches = this.options.commands.filter((command) => command.startsWith(line.toLowerCase()))
+    const matches = this.options.commands.filter(command => command.startsWith(line.toLowerCase()))
     return [matches.length > 0 ? matches : [...this.options.commands], line]
   }
 

@@ -69,7 +69,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   const warn = (text: string) => errors.write(`${text}\n`)
   // Loaded with the first message rendered, not with the REPL.
   const markdown = options.render ? await import('../cli/markdown/index.js') : undefined
-  const show = (message: Message) => formatMessage(message, style, markdown && ((text: string) => markdown.renderMarkdown(text, {style, width: output.columns})))
+  const show = (message: Message) =>
+    formatMessage(message, style, markdown && ((text: string) => markdown.renderMarkdown(text, {style, width: output.columns})))
   let model = options.model
   let exitCode = 0
   // The sessions this REPL has worked in: its own periodic cleanup never deletes them.
@@ -145,7 +146,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     async history() {
       const messages = await conversation.messages()
       if (messages.length === 0) return void say('No messages yet.')
-      const lines = messages.map((message) => show(message))
+      const lines = messages.map(message => show(message))
       if (terminal && markdown) {
         // Taller than the screen, it goes through the pager, as sessions show does.
         const {page} = await import('../cli/pager.js')
@@ -175,7 +176,11 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       // Read again: the title may have been set since, with `synapse sessions rename` in another shell.
       const session = await conversation.refresh()
       const count = (await conversation.messages()).length
-      say(terminalSafe(`Session ${session.id}${session.title ? ` "${session.title}"` : ''} · ${conversation.provider.name}/${model} · ${plural(count, 'message')}`))
+      say(
+        terminalSafe(
+          `Session ${session.id}${session.title ? ` "${session.title}"` : ''} · ${conversation.provider.name}/${model} · ${plural(count, 'message')}`,
+        ),
+      )
     },
   }
 
@@ -228,7 +233,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       const result = await conversation.send({
         maxTokens: options.maxTokens,
         model,
-        onDelta: (text) => {
+        onDelta: text => {
           if (text === '') return
           if (rendering) return void output.write(rendering.push(text))
           output.write(terminalSafe(text, {multiline: true}))

@@ -47,7 +47,9 @@ export interface Started {
 export async function startConversation(context: StartContext, options: StartOptions): Promise<Started> {
   // An empty id (`-s ""`, `-s "$UNSET"`) would otherwise mean "no session" and start a new one.
   if (options.sessionId !== undefined && options.sessionId.trim() === '') {
-    throw new InvalidInputError('The session id is empty.', {suggestions: ['Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.']})
+    throw new InvalidInputError('The session id is empty.', {
+      suggestions: ['Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.'],
+    })
   }
   const resuming = Boolean(options.continueLatest || options.sessionId)
   const {store: realStore} = context
@@ -89,7 +91,12 @@ export async function startConversation(context: StartContext, options: StartOpt
 
     try {
       const session = existing
-        ? await updateIfChanged(realStore, existing, {model, provider: providerName, ...(options.system === undefined ? {} : {systemPrompt: options.system}), ...(options.title === undefined ? {} : {title: options.title})})
+        ? await updateIfChanged(realStore, existing, {
+            model,
+            provider: providerName,
+            ...(options.system === undefined ? {} : {systemPrompt: options.system}),
+            ...(options.title === undefined ? {} : {title: options.title}),
+          })
         : await realStore.create(fields)
       return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
     } catch (error) {
@@ -106,7 +113,10 @@ export async function startConversation(context: StartContext, options: StartOpt
   const session = await memory.create({...fields, id: existing?.id, metadata: existing?.metadata})
   if (existing) {
     const history = readHistory ?? (await realStore!.messages(existing.id))
-    await memory.append(session.id, history.map(({content, role, status}) => ({content, role, status})))
+    await memory.append(
+      session.id,
+      history.map(({content, role, status}) => ({content, role, status})),
+    )
   }
   return {
     conversation: new Conversation({budget, persistent: false, provider, session, store: memory}),
@@ -117,7 +127,7 @@ export async function startConversation(context: StartContext, options: StartOpt
 
 /** Opening a session as it is writes nothing, so its updatedAt (its place in lists, in -c, in retention) stays. */
 async function updateIfChanged(store: SessionStore, session: Session, patch: SessionPatch): Promise<Session> {
-  const changed = (Object.keys(patch) as Array<keyof SessionPatch>).some((key) => patch[key] !== session[key])
+  const changed = (Object.keys(patch) as Array<keyof SessionPatch>).some(key => patch[key] !== session[key])
   return changed ? store.update(session.id, patch) : session
 }
 

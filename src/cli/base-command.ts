@@ -124,7 +124,11 @@ type ParseOutput = {flags?: Record<string, unknown>}
  * CLIError that carries the parse (`error.parse`) is one, and its class name says which. Their
  * fields (`args`, `flags`, the parse) give what the message says, in synapse's words.
  */
-type ParseError = Errors.CLIError & {args?: Array<{description?: string; name: string}> | unknown[]; flags?: string[]; parse: {input?: ParseInput; output?: ParseOutput}}
+type ParseError = Errors.CLIError & {
+  args?: Array<{description?: string; name: string}> | unknown[]
+  flags?: string[]
+  parse: {input?: ParseInput; output?: ParseOutput}
+}
 
 function isParseError(error: unknown): error is ParseError {
   return error instanceof Errors.CLIError && 'parse' in error
@@ -164,7 +168,7 @@ function describeParseError(error: ParseError, context: ReportContext): [string,
   switch (error.constructor.name) {
     case 'RequiredArgsError': {
       const args = (error.args ?? []) as Array<{description?: string; name: string}>
-      const names = args.map((arg) => arg.name.toUpperCase())
+      const names = args.map(arg => arg.name.toUpperCase())
       const what = args.length === 1 && args[0].description ? ` (${args[0].description.replace(/\.$/, '')})` : ''
       return [`Missing ${names.length === 1 ? 'argument' : 'arguments'} ${names.join(', ')}${what}.`]
     }
@@ -197,11 +201,11 @@ function describeFlagConflict(defined: NonNullable<ParseInput['flags']>, given: 
   const label = (name: string) => (defined[name]?.char ? `-${defined[name].char}/--${name}` : `--${name}`)
   for (const [name, value] of Object.entries(given)) {
     if (value === undefined) continue
-    const other = defined[name]?.exclusive?.find((excluded) => given[excluded] !== undefined)
+    const other = defined[name]?.exclusive?.find(excluded => given[excluded] !== undefined)
     if (other) return `${label(name)} and ${label(other)} cannot be used together.`
   }
 
-  const missing = Object.keys(defined).filter((name) => defined[name].required && given[name] === undefined)
+  const missing = Object.keys(defined).filter(name => defined[name].required && given[name] === undefined)
   if (missing.length > 0) return `Missing ${missing.map(label).join(', ')}.`
   return 'These flags cannot be used together.'
 }
@@ -247,5 +251,10 @@ function withNamedFlagErrors<T extends Record<string, unknown>>(flags: T): T {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text
+  return (
+    text
+      .split('\n')
+      .find(line => line.trim() !== '')
+      ?.trim() ?? text
+  )
 }

@@ -21,7 +21,7 @@ class SynapseCommandHelp extends CommandHelp {
   /** One example a line: the root help lists them as a block of shell lines. */
   exampleLines(): string | undefined {
     const examples = (this.command.examples ?? []) as Example[]
-    return examples.length === 0 ? undefined : examples.map((example) => this.examples([example])).join('\n')
+    return examples.length === 0 ? undefined : examples.map(example => this.examples([example])).join('\n')
   }
 
   // oclif marks with `$` only the examples that start with the command's name; `git diff | synapse`
@@ -30,7 +30,9 @@ class SynapseCommandHelp extends CommandHelp {
     const list = examples === undefined ? undefined : Array.isArray(examples) ? examples : [examples]
     const bin = '<%= config.bin %>'
     const dollar = (example: Example) =>
-      typeof example === 'string' && !example.includes('\n') && !example.startsWith(bin) && !example.startsWith(this.config.bin) && !example.startsWith('$') ? `$ ${example}` : example
+      typeof example === 'string' && !example.includes('\n') && !example.startsWith(bin) && !example.startsWith(this.config.bin) && !example.startsWith('$')
+        ? `$ ${example}`
+        : example
     return super.examples(list?.map(dollar))
   }
 }
@@ -40,7 +42,7 @@ export default class SynapseHelp extends Help {
 
   /** Without the entries oclif adds for aliases; summary() names them. */
   protected get sortedCommands(): Command.Loadable[] {
-    return super.sortedCommands.filter((command) => !command.aliases?.includes(command.id))
+    return super.sortedCommands.filter(command => !command.aliases?.includes(command.id))
   }
 
   protected summary(command: Command.Loadable): string | undefined {
@@ -48,19 +50,21 @@ export default class SynapseHelp extends Help {
     // An alias in the command's own topic is its last word (`ls`); one elsewhere is spelled out (`synapse logs`).
     const wordsOf = (id: string) => id.split(/[ :]/)
     const topic = wordsOf(command.id).slice(0, -1).join(' ')
-    const aliases = (command.aliases ?? []).map((alias) => {
+    const aliases = (command.aliases ?? []).map(alias => {
       const words = wordsOf(alias)
       return words.slice(0, -1).join(' ') === topic ? words.at(-1) : `"${this.config.bin} ${words.join(' ')}"`
     })
-    return aliases.length === 0 || summary === undefined ? summary : `${summary.replace(/\.$/, '')} (${aliases.length === 1 ? 'alias' : 'aliases'}: ${aliases.join(', ')}).`
+    return aliases.length === 0 || summary === undefined
+      ? summary
+      : `${summary.replace(/\.$/, '')} (${aliases.length === 1 ? 'alias' : 'aliases'}: ${aliases.join(', ')}).`
   }
 
   async showRootHelp(): Promise<void> {
     const {bin} = this.config
     const chat = this.config.findCommand('chat')
-    const topics = this.sortedTopics.filter((topic) => !topic.name.includes(':'))
-    const topicNames = new Set(topics.map((topic) => topic.name))
-    const commands = this.sortedCommands.filter((command) => command.id && !command.id.includes(':') && !topicNames.has(command.id))
+    const topics = this.sortedTopics.filter(topic => !topic.name.includes(':'))
+    const topicNames = new Set(topics.map(topic => topic.name))
+    const commands = this.sortedCommands.filter(command => command.id && !command.id.includes(':') && !topicNames.has(command.id))
     const description = (this.config.pjson.oclif.description || this.config.pjson.description || '').split('\n', 1)[0]
 
     const sections = [

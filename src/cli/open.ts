@@ -77,4 +77,3 @@ export async function prepareRuntime(runtime: Runtime, options: PrepareOptions):
 export function isStorageFailure(error: unknown): boolean {
   return error instanceof SynapseError && (error.code === 'STORAGE_BUSY' || error.code === 'STORAGE_UNAVAILABLE')
 }
-

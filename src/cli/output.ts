@@ -73,11 +73,15 @@ const GAP = 2
 
 /** Cells are stored text: shown on one line, control characters escaped (see printable), in a pipe as on a terminal. */
 export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle, options: TableOptions = {}): string[] {
-  if (!style.terminal) return rows.map((row) => columns.map((c) => printable(c.value(row))).join('\t'))
-  const texts = rows.map((row) => columns.map((c) => printable(c.value(row))))
-  const natural = columns.map((c, i) => Math.max(displayWidth(c.header), ...texts.map((r) => Math.min(displayWidth(r[i]), c.maxWidth ?? Infinity))))
+  if (!style.terminal) return rows.map(row => columns.map(c => printable(c.value(row))).join('\t'))
+  const texts = rows.map(row => columns.map(c => printable(c.value(row))))
+  const natural = columns.map((c, i) => Math.max(displayWidth(c.header), ...texts.map(r => Math.min(displayWidth(r[i]), c.maxWidth ?? Infinity))))
   const {shown, widths} = fitColumns(columns, natural, options.width)
-  const line = (cells: string[]) => shown.map((i) => cells[i]).join(' '.repeat(GAP)).trimEnd()
+  const line = (cells: string[]) =>
+    shown
+      .map(i => cells[i])
+      .join(' '.repeat(GAP))
+      .trimEnd()
   const lines = [line(columns.map((c, i) => paint(style, 'bold', padToWidth(cutToWidth(c.header, widths[i]), widths[i]))))]
   rows.forEach((row, r) => {
     lines.push(
@@ -114,14 +118,14 @@ function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: 
   }
   let shown = columns.map((_, i) => i)
   for (;;) {
-    const fitted = shrink(natural, shown, (c) => c.minWidth)
-    const optional = shown.findLast((i) => columns[i].optional)
+    const fitted = shrink(natural, shown, c => c.minWidth)
+    const optional = shown.findLast(i => columns[i].optional)
     if (fitted.over <= 0 || optional === undefined) {
       if (fitted.over <= 0) return {shown, widths: fitted.widths}
       const header = (c: TableColumn<T>) => (c.minWidth === undefined ? undefined : Math.min(c.minWidth, displayWidth(c.header)))
       return {shown, widths: shrink(fitted.widths, shown, header).widths}
     }
-    shown = shown.filter((i) => i !== optional)
+    shown = shown.filter(i => i !== optional)
   }
 }
 

@@ -42,13 +42,13 @@ export async function page(lines: string[], options: PagerOptions = {}): Promise
   const ignoreInterrupt = () => {}
   process.on('SIGINT', ignoreInterrupt)
   try {
-    return await new Promise<boolean>((resolve) => {
+    return await new Promise<boolean>(resolve => {
       // Quitting the pager before the end closes its input: that is no error.
       child.stdin.on('error', () => {})
       child.on('error', () => resolve(false))
       // 127: the shell found no such command; the text is printed instead, under its complaint.
-      child.on('close', (code) => resolve(code !== 127))
-      child.stdin.end(lines.map((line) => `${line}\n`).join(''))
+      child.on('close', code => resolve(code !== 127))
+      child.stdin.end(lines.map(line => `${line}\n`).join(''))
     })
   } finally {
     process.off('SIGINT', ignoreInterrupt)

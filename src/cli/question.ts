@@ -29,7 +29,7 @@ export async function askYesNo(question: string, options: QuestionOptions = {}):
 
       rl.on('SIGINT', () => end(() => reject(new SynapseError('INTERRUPTED', cancelled, {exitCode: 130}))))
       rl.on('close', () => end(() => resolve(false)))
-      rl.question(question, (answer) => {
+      rl.question(question, answer => {
         settled = true
         resolve(/^y(es)?$/i.test(answer.trim()))
       })

@@ -46,17 +46,17 @@ export interface Suggestion {
  * `words` are the arguments that are not flags; `rest` (flags included) is kept after the correction.
  */
 export function suggestCommand(argv: string[], names: CommandNames, bin: string): Suggestion | undefined {
-  const positional = argv.filter((word) => !word.startsWith('-'))
+  const positional = argv.filter(word => !word.startsWith('-'))
   const words = positional.join(' ').split(/\s+/).filter(Boolean)
   if (words.length === 0 || words.length > MAX_TYPO_WORDS || positional[0] !== argv[0]) return undefined
   // A first argument of several words ("sesions list" quoted) is split the way the user meant it.
-  const [first, ...after] = [...words, ...argv.slice(1).filter((word) => word.startsWith('-'))]
-  const roots = [...new Set([...names.topics, ...names.commands].map((id) => id.split(':')[0]))].filter((root) => !NOT_SUGGESTED.has(root))
+  const [first, ...after] = [...words, ...argv.slice(1).filter(word => word.startsWith('-'))]
+  const roots = [...new Set([...names.topics, ...names.commands].map(id => id.split(':')[0]))].filter(root => !NOT_SUGGESTED.has(root))
   const root = nearest(first, roots)
   if (root === undefined) return undefined
 
   const second = after[0]
-  const subcommands = names.commands.filter((id) => id.startsWith(`${root}:`)).map((id) => id.slice(root.length + 1))
+  const subcommands = names.commands.filter(id => id.startsWith(`${root}:`)).map(id => id.slice(root.length + 1))
   let corrected: string[]
   if (second !== undefined && !second.startsWith('-') && subcommands.length > 0) {
     const sub = subcommands.includes(second) ? second : nearest(second, subcommands)
@@ -77,7 +77,7 @@ export function unknownSubcommand(argv: string[], names: CommandNames, bin: stri
   if (sub === undefined || sub.startsWith('-') || !names.topics.includes(topic) || names.commands.includes(`${topic}:${sub}`)) return undefined
   // A topic that is also a command (`plugins`) takes arguments of its own.
   if (names.commands.includes(topic)) return undefined
-  const subcommands = names.commands.filter((id) => id.startsWith(`${topic}:`)).map((id) => id.slice(topic.length + 1).split(':')[0])
+  const subcommands = names.commands.filter(id => id.startsWith(`${topic}:`)).map(id => id.slice(topic.length + 1).split(':')[0])
   const guess = nearest(sub, subcommands)
   const suggestions = guess === undefined ? [] : [`Did you mean "${[bin, topic, guess, ...argv.slice(2)].join(' ')}"?`]
   suggestions.push(`See "${bin} ${topic} --help" for its commands.`)
@@ -86,7 +86,7 @@ export function unknownSubcommand(argv: string[], names: CommandNames, bin: stri
 
 /** Why a near miss was not sent, for a pipe (or a terminal whose user said no). */
 export function typoRefusal(argv: string[], suggestion: Suggestion, bin: string): SynapseError {
-  const prompt = argv.filter((word) => !word.startsWith('-')).join(' ')
+  const prompt = argv.filter(word => !word.startsWith('-')).join(' ')
   return new SynapseError('INVALID_INPUT', `"${prompt}" looks like a mistyped command, so it was not sent to the model.`, {
     exitCode: 2,
     suggestions: [`Did you mean "${suggestion.shown}"?`, `To send it as a prompt: ${bin} chat ${shellQuote(prompt)}`],
@@ -170,7 +170,7 @@ export async function route(argv: string[], config: RoutingConfig, io: RoutingIO
     return undefined
   }
 
-  const names: CommandNames = {commands: config.commandIDs, topics: config.topics.map((topic) => topic.name)}
+  const names: CommandNames = {commands: config.commandIDs, topics: config.topics.map(topic => topic.name)}
   const refuse = (error: SynapseError) => {
     io.refuse(error, json)
     process.exitCode = error.exitCode
@@ -194,7 +194,12 @@ export async function route(argv: string[], config: RoutingConfig, io: RoutingIO
     throw error
   }
 
-  return refuse(new SynapseError('INVALID_INPUT', 'Nothing was run and nothing was sent.', {exitCode: 2, suggestions: typoRefusal(argv, suggestion, config.bin).suggestions.slice(1)}))
+  return refuse(
+    new SynapseError('INVALID_INPUT', 'Nothing was run and nothing was sent.', {
+      exitCode: 2,
+      suggestions: typoRefusal(argv, suggestion, config.bin).suggestions.slice(1),
+    }),
+  )
 }
 
 /** The process's terminal, for route(). */
@@ -209,6 +214,6 @@ export function routingIO(): RoutingIO {
       if (json) process.stdout.write(`${JSON.stringify({error: error.toJSON()}, null, 2)}\n`)
       else printReport(error.toJSON())
     },
-    write: (text) => process.stdout.write(text),
+    write: text => process.stdout.write(text),
   }
 }

@@ -7,7 +7,11 @@ import {MAX_STDIN_BYTES} from '../chat/input.js'
  * length away). Backspace works; Ctrl-C or Ctrl-D on an empty line cancels (exit 130); a bracketed
  * paste's markers and any other escape sequence are dropped, so a pasted key arrives as typed.
  */
-export async function readSecretLine(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
+export async function readSecretLine(
+  prompt: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WritableStream = process.stderr,
+): Promise<string> {
   const wasRaw = input.isRaw
   // Raw mode before the prompt: a key typed as soon as the prompt shows must not meet a terminal that still echoes.
   input.setRawMode(true)

@@ -9,6 +9,7 @@ import {eastAsianWidth} from 'get-east-asian-width'
 const ANSI = /\u001B\[[0-9;]*m/g
 const ZERO_WIDTH = /^(?:\p{Default_Ignorable_Code_Point}|\p{Control}|\p{Mark}|\p{Surrogate})+$/u
 // Property of strings (an emoji may be several code points): the `v` flag, which the ES2023 target cannot spell as a literal.
+// biome-ignore lint/complexity/useRegexLiterals: the ES2023 target cannot spell the `v` flag as a literal
 const EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v')
 const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'})
 

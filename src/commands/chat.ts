@@ -36,7 +36,8 @@ export default class Chat extends StoreCommand {
     // oclif would otherwise read a missing argument from stdin, taking the piped text and the REPL's input.
     prompt: Args.string({description: 'What to ask. Quotes are optional: all words are joined.', ignoreStdin: true}),
   }
-  static description = `A bare prompt runs this command: \`synapse "Hello"\` is \`synapse chat "Hello"\`. The reply streams as it arrives and both messages are saved in a new session, or in the one named with -s, or the latest with -c. Text piped in is added after the prompt, or is the prompt. Ctrl-C stops a reply and keeps what arrived, marked interrupted (exit 130).`
+  static description =
+    `A bare prompt runs this command: \`synapse "Hello"\` is \`synapse chat "Hello"\`. The reply streams as it arrives and both messages are saved in a new session, or in the one named with -s, or the latest with -c. Text piped in is added after the prompt, or is the prompt. Ctrl-C stops a reply and keeps what arrived, marked interrupted (exit 130).`
   static examples = [
     '<%= config.bin %> "Explain WAL mode in SQLite"',
     '<%= config.bin %> -c "And how does it compare to a rollback journal?"',
@@ -64,7 +65,7 @@ export default class Chat extends StoreCommand {
   static strict = false
   static summary = 'Ask a model; the conversation is saved as a session.'
 
-  async run(): Promise<ChatResult | void> {
+  async run(): Promise<ChatResult | undefined> {
     const {argv, flags} = await this.parse(Chat)
     if (!runtime.config) throw runtime.openError
     const piped = flags.repl ? undefined : await readPipedStdin()
@@ -73,8 +74,23 @@ export default class Chat extends StoreCommand {
     const {registry, warnings} = await loadProviderRegistry(this.config)
     for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
     const started = await startConversation(
-      {config: runtime.config, openError: runtime.openError, openReadOnly: runtime.openReadOnly, registry, store: runtime.openError ? undefined : runtime.store},
-      {continueLatest: flags.continue, createLazily: flags.repl, model: flags.model, provider: flags.provider, save: flags.save, sessionId: flags.session, system: flags.system, title: flags.title},
+      {
+        config: runtime.config,
+        openError: runtime.openError,
+        openReadOnly: runtime.openReadOnly,
+        registry,
+        store: runtime.openError ? undefined : runtime.store,
+      },
+      {
+        continueLatest: flags.continue,
+        createLazily: flags.repl,
+        model: flags.model,
+        provider: flags.provider,
+        save: flags.save,
+        sessionId: flags.session,
+        system: flags.system,
+        title: flags.title,
+      },
     )
     if (started.notSavedBecause !== undefined) this.warnNotSaved(started.notSavedBecause)
 
@@ -82,9 +98,7 @@ export default class Chat extends StoreCommand {
       const {runRepl} = await import('../chat/repl.js')
       const {ReplHistory, replHistoryPath} = await import('../chat/repl-history.js')
       // Only what a person types is worth recalling; --no-save writes nothing, not even this.
-      const history = process.stdin.isTTY
-        ? ReplHistory.load(replHistoryPath(), {onError: (error) => this.warnHistory(error), persist: flags.save})
-        : undefined
+      const history = process.stdin.isTTY ? ReplHistory.load(replHistoryPath(), {onError: error => this.warnHistory(error), persist: flags.save}) : undefined
       const outcome = await runRepl({
         config: runtime.config,
         conversation: started.conversation,
@@ -123,7 +137,12 @@ export default class Chat extends StoreCommand {
     return json
   }
 
-  private async oneShot(conversation: Conversation, prompt: string, model: string, flags: {json?: boolean; 'max-tokens'?: number; raw?: boolean; temperature?: number}): Promise<TurnResult> {
+  private async oneShot(
+    conversation: Conversation,
+    prompt: string,
+    model: string,
+    flags: {json?: boolean; 'max-tokens'?: number; raw?: boolean; temperature?: number},
+  ): Promise<TurnResult> {
     const streaming = !this.jsonEnabled()
     // Rendered only for a person: a pipe, --json and --raw get the model's Markdown as it is.
     const markdown =
@@ -145,7 +164,7 @@ export default class Chat extends StoreCommand {
       const result = await conversation.send({
         maxTokens: flags['max-tokens'],
         model,
-        onDelta: (text) => {
+        onDelta: text => {
           spinner?.stop()
           if (!streaming || text === '') return
           if (markdown) return void process.stdout.write(markdown.push(text))
@@ -181,6 +200,8 @@ export default class Chat extends StoreCommand {
   }
 
   private warnNotSaved(reason: unknown): void {
-    process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${terminalSafe(describeWithRemedy(reason), {multiline: true})}\n`)
+    process.stderr.write(
+      `${paint(this.errorStyle, 'yellow', 'Warning:')} this conversation was not saved: ${terminalSafe(describeWithRemedy(reason), {multiline: true})}\n`,
+    )
   }
 }

@@ -60,7 +60,10 @@ export interface CacheContents {
 /** The variables of ENVIRONMENT_FAMILY that are set, by name, as a child process would receive them. */
 export function environmentFingerprint(env: NodeJS.ProcessEnv): Array<[string, string]> {
   return Object.entries(env)
-    .filter((entry): entry is [string, string] => entry[1] !== undefined && (entry[0].startsWith(FAMILY_PREFIX) || (ENVIRONMENT_FAMILY as readonly string[]).includes(entry[0])))
+    .filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && (entry[0].startsWith(FAMILY_PREFIX) || (ENVIRONMENT_FAMILY as readonly string[]).includes(entry[0])),
+    )
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
@@ -89,7 +92,7 @@ export function cacheConditions({config, cwd, database, env, settings}: Conditio
   const home = resolve(homeDir(env))
   for (let dir = resolve(cwd); dir !== home; dir = dirname(dir)) {
     newer.add(dir)
-    if (dir === parse(dir).root || PROJECT_ROOT_MARKERS.some((marker) => exists(join(dir, marker)))) break
+    if (dir === parse(dir).root || PROJECT_ROOT_MARKERS.some(marker => exists(join(dir, marker)))) break
   }
   return {absent: [...absent], cwd: shellDirectory(cwd, env), env: environmentFingerprint(env), maybe: [`${database}-wal`], newer: [...newer]}
 }
@@ -120,12 +123,12 @@ export function formatConditions(conditions: CacheConditions): string | undefine
     CACHE_HEADER,
     `cwd\t${conditions.cwd}`,
     ...conditions.env.map(([name, value]) => `env\t${name}\t${value}`),
-    ...conditions.newer.map((file) => `newer\t${file}`),
-    ...conditions.maybe.map((file) => `maybe\t${file}`),
-    ...conditions.absent.map((file) => `absent\t${file}`),
+    ...conditions.newer.map(file => `newer\t${file}`),
+    ...conditions.maybe.map(file => `maybe\t${file}`),
+    ...conditions.absent.map(file => `absent\t${file}`),
   ]
   const fields = [conditions.cwd, ...conditions.env.flat(), ...conditions.newer, ...conditions.maybe, ...conditions.absent]
-  if (fields.some((field) => hasControlCharacters(field)) || conditions.env.some(([name]) => !/^[A-Za-z_]\w*$/.test(name))) return undefined
+  if (fields.some(field => hasControlCharacters(field)) || conditions.env.some(([name]) => !/^[A-Za-z_]\w*$/.test(name))) return undefined
   return `${lines.join('\n')}\n`
 }
 
@@ -133,11 +136,11 @@ export function formatConditions(conditions: CacheConditions): string | undefine
 export function formatRows({models, providers, sessions}: CacheContents): string {
   const field = (text: string) => terminalSafe(text)
   const rows = [
-    ...sessions.map((s) => ['s', s.id, s.shortId, String(s.updatedAt.getTime()), s.updatedAt.toISOString().slice(0, 10), field(sessionLabel(s))]),
+    ...sessions.map(s => ['s', s.id, s.shortId, String(s.updatedAt.getTime()), s.updatedAt.toISOString().slice(0, 10), field(sessionLabel(s))]),
     ...offerable(models).map(({description, value}) => ['m', value, description]),
     ...offerable(providers).map(({description, value}) => ['p', value, description]),
   ]
-  return rows.map((row) => `${row.join('\t')}\n`).join('')
+  return rows.map(row => `${row.join('\t')}\n`).join('')
 }
 
 export interface RefreshInput extends ConditionsInput {
@@ -162,7 +165,12 @@ export function writeCompletionCache(input: RefreshInput, sessions: SessionSumma
       rmSync(file, {force: true})
       return false
     }
-    const models = modelCandidates(registry, {configured: settings.settings.provider.model, sessions: sessions.slice(0, CANDIDATE_LIMIT)}, '', Number.POSITIVE_INFINITY)
+    const models = modelCandidates(
+      registry,
+      {configured: settings.settings.provider.model, sessions: sessions.slice(0, CANDIDATE_LIMIT)},
+      '',
+      Number.POSITIVE_INFINITY,
+    )
     const text = head + formatRows({models, providers: providerCandidates(registry), sessions})
     makePrivateDir(dirname(file))
     const temporary = `${file}.${process.pid}.tmp`
@@ -191,14 +199,15 @@ export function writeCompletionCache(input: RefreshInput, sessions: SessionSumma
  */
 function newerThanAll(temporary: string, text: string, conditions: CacheConditions): boolean {
   const watched = [...conditions.newer, ...conditions.maybe]
-  const newest = () => watched.reduce((max, path) => {
-    try {
-      const {mtimeNs} = statSync(path, {bigint: true})
-      return mtimeNs > max ? mtimeNs : max
-    } catch {
-      return max
-    }
-  }, 0n)
+  const newest = () =>
+    watched.reduce((max, path) => {
+      try {
+        const {mtimeNs} = statSync(path, {bigint: true})
+        return mtimeNs > max ? mtimeNs : max
+      } catch {
+        return max
+      }
+    }, 0n)
   const deadline = Date.now() + 50
   while (statSync(temporary, {bigint: true}).mtimeNs <= newest()) {
     if (Date.now() > deadline) return false
@@ -216,7 +225,7 @@ export function cacheIsCurrent(file: string, conditions: CacheConditions): boole
     if (!readFileSync(file, 'utf8').startsWith(head)) return false
     const cache = statSync(file, {bigint: true}).mtimeNs
     const olderThanCache = (path: string) => statSync(path, {bigint: true}).mtimeNs < cache
-    return conditions.newer.every((path) => exists(path) && olderThanCache(path)) && conditions.maybe.every((path) => !exists(path) || olderThanCache(path))
+    return conditions.newer.every(path => exists(path) && olderThanCache(path)) && conditions.maybe.every(path => !exists(path) || olderThanCache(path))
   } catch {
     return false
   }

@@ -21,7 +21,9 @@ export interface Candidate {
  * value for their shell (scripts.ts), so `$(…)`, backticks, `;` and quotes in a value are inert.
  */
 export function offerable(candidates: Candidate[]): Candidate[] {
-  return candidates.filter(({value}) => value !== '' && !hasControlCharacters(value)).map(({description, value}) => ({description: terminalSafe(description), value}))
+  return candidates
+    .filter(({value}) => value !== '' && !hasControlCharacters(value))
+    .map(({description, value}) => ({description: terminalSafe(description), value}))
 }
 
 /** Most candidates a shell is offered at once. */
@@ -47,10 +49,10 @@ export async function sessionCandidates(store: SessionStore, prefix = '', option
   for (let offset = 0; offset < SESSION_SCAN_LIMIT && matches.length < limit; offset += SESSION_PAGE) {
     // Without a prefix every session matches: read no more than will be shown.
     const page = await store.list({limit: normalized === '' ? limit : SESSION_PAGE, offset})
-    matches.push(...page.filter((s) => s.id.startsWith(normalized)))
+    matches.push(...page.filter(s => s.id.startsWith(normalized)))
     if (normalized === '' || page.length < SESSION_PAGE) break
   }
-  return matches.slice(0, limit).map((session) => {
+  return matches.slice(0, limit).map(session => {
     const value = session.shortId.length >= normalized.length ? session.shortId : session.id
     return {description: describeSession(session, options.now), value: lower ? value.toLowerCase() : value}
   })

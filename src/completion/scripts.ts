@@ -32,16 +32,16 @@ function caseArm(patterns: string[], body: string): string {
 }
 
 function pairs(command: CommandValues, words: string[]): string[] {
-  return words.map((word) => quote(`${command.id} ${word}`))
+  return words.map(word => quote(`${command.id} ${word}`))
 }
 
 /** The decision function and the tables it reads, for bash and zsh alike. */
 export function sharedScript(spec: CompletionSpec): string {
   const p = `__${identifier(spec.bin)}`
-  const ids = spec.commands.map((c) => c.id)
-  const takesValue = spec.commands.filter((c) => c.optionFlags.length > 0).map((c) => caseArm(pairs(c, c.optionFlags), 'return 0'))
-  const flagKinds = spec.commands.flatMap((c) => c.flags.map((flag) => caseArm(pairs(c, flag.spellings), `${p}_kind=${flag.kind}`)))
-  const argKinds = spec.commands.flatMap((c) => argumentArms(c, p))
+  const ids = spec.commands.map(c => c.id)
+  const takesValue = spec.commands.filter(c => c.optionFlags.length > 0).map(c => caseArm(pairs(c, c.optionFlags), 'return 0'))
+  const flagKinds = spec.commands.flatMap(c => c.flags.map(flag => caseArm(pairs(c, flag.spellings), `${p}_kind=${flag.kind}`)))
+  const argKinds = spec.commands.flatMap(c => argumentArms(c, p))
   const chat = spec.defaultCommand
     ? `    if [ "$cword" -eq 1 ]; then
       case $1 in --*=*) ;; *) return ;; esac
@@ -53,7 +53,14 @@ export function sharedScript(spec: CompletionSpec): string {
   return `# Which commands take values completed here: ${p}_has_values ID
 ${p}_has_values() {
   case $1 in
-${ids.length > 0 ? caseArm(ids.map((id) => quote(id)), 'return 0') : ''}
+${
+  ids.length > 0
+    ? caseArm(
+        ids.map(id => quote(id)),
+        'return 0',
+      )
+    : ''
+}
   esac
   return 1
 }
@@ -61,7 +68,10 @@ ${ids.length > 0 ? caseArm(ids.map((id) => quote(id)), 'return 0') : ''}
 # Does a line that starts with WORD name a command? Otherwise it is a prompt: ${p}_root_word WORD
 ${p}_root_word() {
   case $1 in
-${caseArm(spec.rootWords.map((word) => quote(word)), 'return 0')}
+${caseArm(
+  spec.rootWords.map(word => quote(word)),
+  'return 0',
+)}
   esac
   return 1
 }

@@ -49,25 +49,25 @@ export interface CompletionSpec {
 /** Where values complete, read from the commands as installed (plugins included). */
 export function completionSpec(config: Pick<Interfaces.Config, 'bin' | 'commands' | 'topics'> & Partial<Pick<Interfaces.Config, 'cacheDir'>>): CompletionSpec {
   const commands = config.commands
-    .map((command) => commandValues(command))
+    .map(command => commandValues(command))
     .filter((values): values is CommandValues => values !== undefined)
     .sort((a, b) => a.id.localeCompare(b.id))
-  const rootWords = new Set([...config.commands.map((c) => c.id), ...config.topics.map((t) => t.name)].map((id) => id.split(':')[0]))
+  const rootWords = new Set([...config.commands.map(c => c.id), ...config.topics.map(t => t.name)].map(id => id.split(':')[0]))
   return {
     bin: config.bin,
     cacheFile: config.cacheDir ? completionCacheFile(config.cacheDir) : undefined,
     commands,
-    defaultCommand: commands.some((c) => c.id === DEFAULT_COMMAND) ? DEFAULT_COMMAND : undefined,
+    defaultCommand: commands.some(c => c.id === DEFAULT_COMMAND) ? DEFAULT_COMMAND : undefined,
     rootWords: [...[...rootWords].sort(), ...ROOT_FLAGS],
   }
 }
 
 function commandValues(command: Command.Cached): CommandValues | undefined {
-  const options = Object.values(command.flags).filter((flag) => flag.type === 'option')
+  const options = Object.values(command.flags).filter(flag => flag.type === 'option')
   const spellings = (flag: Command.Flag.Cached) => [...(flag.char ? [`-${flag.char}`] : []), `--${flag.name}`]
-  const flags = options.filter((flag) => FLAG_VALUES[flag.name]).map((flag) => ({kind: FLAG_VALUES[flag.name], spellings: spellings(flag)}))
+  const flags = options.filter(flag => FLAG_VALUES[flag.name]).map(flag => ({kind: FLAG_VALUES[flag.name], spellings: spellings(flag)}))
   const named = ARGUMENT_VALUES[command.id] ?? {}
-  const args = Object.keys(command.args).map((name) => named[name])
+  const args = Object.keys(command.args).map(name => named[name])
   if (flags.length === 0 && !args.some(Boolean)) return undefined
-  return {args, flags, id: command.id, optionFlags: options.flatMap((flag) => spellings(flag)), variadic: command.strict === false && args.length > 0}
+  return {args, flags, id: command.id, optionFlags: options.flatMap(flag => spellings(flag)), variadic: command.strict === false && args.length > 0}
 }

@@ -36,7 +36,7 @@ async function candidatesOf(config: Interfaces.Config, kind: ValueKind, options:
       const [settings, {registry}] = await Promise.all([loadConfig({cwd: options.cwd, env}), loadProviderRegistry(config)])
       // Saved sessions add the models someone actually used (a local server's, say); a database that
       // cannot be read only costs those.
-      const sessions = await withStore(config, {cwd: options.cwd, env, settings}, (store) => store.list({limit: CANDIDATE_LIMIT})).catch(() => undefined)
+      const sessions = await withStore(config, {cwd: options.cwd, env, settings}, store => store.list({limit: CANDIDATE_LIMIT})).catch(() => undefined)
       return modelCandidates(registry, {configured: settings.settings.provider.model, sessions}, prefix)
     }
 
@@ -46,7 +46,7 @@ async function candidatesOf(config: Interfaces.Config, kind: ValueKind, options:
     }
 
     case 'sessions': {
-      return (await withStore(config, {cwd: options.cwd, env}, (store) => sessionCandidates(store, prefix))) ?? []
+      return (await withStore(config, {cwd: options.cwd, env}, store => sessionCandidates(store, prefix))) ?? []
     }
   }
 }
@@ -64,7 +64,10 @@ async function withStore<T>(
   if (database !== undefined && !existsSync(database)) return undefined
   const opened = await backend.open(url, {busyTimeoutMs: BUSY_TIMEOUT_MS, cwd: options.cwd, migrate: false})
   // The TAB that found the cache out of date leaves it current for the next one.
-  const store = database && database !== ':memory:' ? keepCompletionCache(opened, completionCacheOptions(config, settings, database, {cwd: options.cwd, env: options.env})) : opened
+  const store =
+    database && database !== ':memory:'
+      ? keepCompletionCache(opened, completionCacheOptions(config, settings, database, {cwd: options.cwd, env: options.env}))
+      : opened
   try {
     return await work(store)
   } finally {

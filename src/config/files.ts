@@ -131,7 +131,7 @@ export async function findProjectFile(cwd: string, userDir: string, env: NodeJS.
         if (content !== undefined) return {bytes, content, isCode: false, path: file}
       }
 
-      if (PROJECT_ROOT_MARKERS.some((marker) => existsSync(path.join(dir, marker)))) return undefined
+      if (PROJECT_ROOT_MARKERS.some(marker => existsSync(path.join(dir, marker)))) return undefined
     }
 
     const parent = path.dirname(dir)
@@ -185,7 +185,14 @@ function fileError(error: unknown, file: string, env: NodeJS.ProcessEnv): Config
   if (error instanceof SynapseError) return error
   const shown = displayPath(file, env)
   const options = {cause: error, suggestions: [`Fix ${shown}, or move it aside to run without it.`]}
-  const err = (error ?? {}) as {codeblock?: unknown; column?: unknown; line?: unknown; mark?: {column: number; line: number}; message?: unknown; reason?: unknown}
+  const err = (error ?? {}) as {
+    codeblock?: unknown
+    column?: unknown
+    line?: unknown
+    mark?: {column: number; line: number}
+    message?: unknown
+    reason?: unknown
+  }
   const message = typeof err.message === 'string' ? err.message : String(error)
 
   // smol-toml's TomlError keeps the name "Error"; its code frame is what tells it apart.
@@ -209,7 +216,10 @@ function fileError(error: unknown, file: string, env: NodeJS.ProcessEnv): Config
 
 /** The first line, joined to the next when it only introduces it ("Transform failed with 1 error:"). */
 function firstLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean)
+  const lines = text
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean)
   if (lines.length > 1 && lines[0].endsWith(':')) return `${lines[0]} ${lines[1]}`
   return lines[0] ?? ''
 }

@@ -26,16 +26,59 @@ export interface KeySpec extends ValueSpec {
  * Keys under `providers.<name>` are free-form; one listed here only fixes its type and adds a variable.
  */
 export const KNOWN_KEYS: readonly KeySpec[] = [
-  {key: 'session.max_sessions', type: 'integer', default: 100, env: 'SYNAPSE_MAX_SESSIONS', description: 'Most sessions kept; older ones are pruned beyond it (0: no limit)'},
-  {key: 'session.retention_days', type: 'number', default: 90, env: 'SYNAPSE_RETENTION_DAYS', description: 'Days a session is kept; fractions allowed (0: forever)'},
+  {
+    key: 'session.max_sessions',
+    type: 'integer',
+    default: 100,
+    env: 'SYNAPSE_MAX_SESSIONS',
+    description: 'Most sessions kept; older ones are pruned beyond it (0: no limit)',
+  },
+  {
+    key: 'session.retention_days',
+    type: 'number',
+    default: 90,
+    env: 'SYNAPSE_RETENTION_DAYS',
+    description: 'Days a session is kept; fractions allowed (0: forever)',
+  },
   {key: 'session.auto_cleanup', type: 'boolean', default: true, env: 'SYNAPSE_AUTO_CLEANUP', description: 'Prune sessions past the limits automatically'},
-  {key: 'session.max_context_messages', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_MESSAGES', safeInProject: true, description: 'Most earlier messages sent as context (0: no limit)'},
-  {key: 'session.max_context_tokens', type: 'integer', default: 0, env: 'SYNAPSE_MAX_CONTEXT_TOKENS', safeInProject: true, description: 'Most estimated tokens of earlier messages sent as context (0: no limit)'},
+  {
+    key: 'session.max_context_messages',
+    type: 'integer',
+    default: 0,
+    env: 'SYNAPSE_MAX_CONTEXT_MESSAGES',
+    safeInProject: true,
+    description: 'Most earlier messages sent as context (0: no limit)',
+  },
+  {
+    key: 'session.max_context_tokens',
+    type: 'integer',
+    default: 0,
+    env: 'SYNAPSE_MAX_CONTEXT_TOKENS',
+    safeInProject: true,
+    description: 'Most estimated tokens of earlier messages sent as context (0: no limit)',
+  },
   {key: 'storage.url', type: 'string', env: 'DATABASE_URL', description: 'Where sessions are stored (unset: the SQLite file in the data directory)'},
-  {key: 'storage.busy_timeout_ms', type: 'integer', default: 5000, env: 'SYNAPSE_BUSY_TIMEOUT_MS', description: "How long a write waits for another process's lock on the database"},
+  {
+    key: 'storage.busy_timeout_ms',
+    type: 'integer',
+    default: 5000,
+    env: 'SYNAPSE_BUSY_TIMEOUT_MS',
+    description: "How long a write waits for another process's lock on the database",
+  },
   {key: 'provider.default', type: 'string', default: 'openai', env: 'SYNAPSE_PROVIDER', safeInProject: true, description: 'Provider used when none is named'},
-  {key: 'provider.model', type: 'string', env: 'SYNAPSE_MODEL', safeInProject: true, description: "Model used when none is named (unset: the provider's default)"},
-  {key: 'providers.openai.base_url', type: 'url', env: 'OPENAI_BASE_URL', description: 'Endpoint of the OpenAI provider, e.g. a local OpenAI-compatible server'},
+  {
+    key: 'provider.model',
+    type: 'string',
+    env: 'SYNAPSE_MODEL',
+    safeInProject: true,
+    description: "Model used when none is named (unset: the provider's default)",
+  },
+  {
+    key: 'providers.openai.base_url',
+    type: 'url',
+    env: 'OPENAI_BASE_URL',
+    description: 'Endpoint of the OpenAI provider, e.g. a local OpenAI-compatible server',
+  },
 ]
 
 /** The section whose tables are named by the user, one per provider. */
@@ -58,11 +101,17 @@ export interface ProviderOptionSpec extends ValueSpec {
  * huge timeout makes Node's timers fire at once, a negative retry count means none or forever.
  */
 export const COMMON_PROVIDER_OPTIONS: readonly ProviderOptionSpec[] = [
-  {description: 'The API key (the provider\'s environment variable wins over it)', name: 'api_key', type: 'string'},
+  {description: "The API key (the provider's environment variable wins over it)", name: 'api_key', type: 'string'},
   {description: 'The endpoint, e.g. a local compatible server or a proxy', name: 'base_url', type: 'url'},
   {description: 'The longest silence once the reply has started (default 60000)', max: 2_147_483_647, min: 1, name: 'idle_timeout_ms', type: 'integer'},
   {description: 'How often a failed request (429, 5xx, connection errors) is retried', max: 10, min: 0, name: 'max_retries', type: 'integer'},
-  {description: 'How long a request may wait for the reply to start, retries included (default 120000)', max: 2_147_483_647, min: 1, name: 'timeout_ms', type: 'integer'},
+  {
+    description: 'How long a request may wait for the reply to start, retries included (default 120000)',
+    max: 2_147_483_647,
+    min: 1,
+    name: 'timeout_ms',
+    type: 'integer',
+  },
 ]
 
 /** The section whose tables are named after models: `[models."gpt-4o"]`, facts that override the shipped data. */
@@ -88,10 +137,10 @@ export const MODEL_OPTIONS: readonly ModelOptionSpec[] = [
   {description: 'Tokens the model takes in one request, prompt and reply together', min: 1, name: 'context_window', safeInProject: true, type: 'integer'},
   {description: 'USD per million input tokens', name: 'input_price', type: 'number'},
   {description: 'USD per million output tokens', name: 'output_price', type: 'number'},
-  {description: 'USD per million cached input tokens (read from the provider\'s prompt cache)', name: 'cached_input_price', type: 'number'},
+  {description: "USD per million cached input tokens (read from the provider's prompt cache)", name: 'cached_input_price', type: 'number'},
 ]
 
-const MODEL_OPTION_BY_NAME = new Map(MODEL_OPTIONS.map((option) => [option.name as string, option]))
+const MODEL_OPTION_BY_NAME = new Map(MODEL_OPTIONS.map(option => [option.name as string, option]))
 
 export function modelOptionSpec(option: string): ModelOptionSpec | undefined {
   return MODEL_OPTION_BY_NAME.get(option)
@@ -115,26 +164,26 @@ export function isSafeInProject(key: string, path: readonly string[]): boolean {
   return findKey(key)?.safeInProject === true
 }
 
-const COMMON_BY_NAME = new Map(COMMON_PROVIDER_OPTIONS.map((option) => [option.name, option]))
+const COMMON_BY_NAME = new Map(COMMON_PROVIDER_OPTIONS.map(option => [option.name, option]))
 
 /** The spec of a key under `providers.<name>.`: a fixed one (with its variable), a common option, or any scalar. */
 export function providerOptionSpec(key: string, option: string): ValueSpec {
   return findKey(key) ?? COMMON_BY_NAME.get(option) ?? {type: 'scalar'}
 }
 
-const BY_KEY = new Map(KNOWN_KEYS.map((spec) => [spec.key, spec]))
+const BY_KEY = new Map(KNOWN_KEYS.map(spec => [spec.key, spec]))
 
 export function findKey(key: string): KeySpec | undefined {
   return BY_KEY.get(key)
 }
 
 /** Sections with a fixed set of keys, in table order. */
-export const FIXED_SECTIONS: readonly string[] = [...new Set(KNOWN_KEYS.map((spec) => sectionOf(spec.key)).filter((s) => s !== PROVIDERS_SECTION))]
+export const FIXED_SECTIONS: readonly string[] = [...new Set(KNOWN_KEYS.map(spec => sectionOf(spec.key)).filter(s => s !== PROVIDERS_SECTION))]
 
 export const ALL_SECTIONS: readonly string[] = [...FIXED_SECTIONS, PROVIDERS_SECTION, MODELS_SECTION]
 
 export function keysOfSection(section: string): string[] {
-  return KNOWN_KEYS.filter((spec) => sectionOf(spec.key) === section).map((spec) => spec.key.slice(section.length + 1))
+  return KNOWN_KEYS.filter(spec => sectionOf(spec.key) === section).map(spec => spec.key.slice(section.length + 1))
 }
 
 export function sectionOf(key: string): string {

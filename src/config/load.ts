@@ -5,7 +5,7 @@ import {buildDefaults, isSecretKey, KNOWN_KEYS, MODELS_SECTION, PROVIDERS_SECTIO
 import {displayPath, findProjectFile, readUserFile, userConfigDir} from './files.js'
 import {projectLayer} from './project.js'
 import {type Assignment, fromEnv, fromFile} from './sources.js'
-import type {ConfigEntry, LoadConfigOptions, LoadedConfig, Settings} from './types.js'
+import type {ConfigEntry, LoadConfigOptions, LoadedConfig} from './types.js'
 
 const MASK = '********'
 
@@ -74,7 +74,7 @@ function entries(winners: Map<string, Assignment>): ConfigEntry[] {
   // Sorted so the same settings always print the same way, whatever order the files wrote them in.
   const byKey = (a: ConfigEntry, b: ConfigEntry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   // Models before providers, as `config show` orders them once it has added the API keys' entries.
-  return [...fixed, ...models.sort(byKey), ...[...providers.values()].sort(byKey)].map((entry) => ({...entry, value: mask(entry.key, entry.value)}))
+  return [...fixed, ...models.sort(byKey), ...[...providers.values()].sort(byKey)].map(entry => ({...entry, value: mask(entry.key, entry.value)}))
 }
 
 function mask(key: string, value: unknown): unknown {
@@ -91,7 +91,9 @@ function mask(key: string, value: unknown): unknown {
  * Their source stays `default`.
  */
 export function withEffectiveDefaults(entries: ConfigEntry[], effective: Record<string, unknown>): ConfigEntry[] {
-  return entries.map((entry) =>
-    entry.source.kind === 'default' && entry.value === undefined && effective[entry.key] !== undefined ? {...entry, value: mask(entry.key, effective[entry.key])} : entry,
+  return entries.map(entry =>
+    entry.source.kind === 'default' && entry.value === undefined && effective[entry.key] !== undefined
+      ? {...entry, value: mask(entry.key, effective[entry.key])}
+      : entry,
   )
 }

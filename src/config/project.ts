@@ -15,10 +15,10 @@ import {readTrustRecord, sha256, trustKey, trustStateOf, type TrustState, writeT
  */
 
 /** The fixed keys an untrusted project file may set, in table order; besides them, the model options in PROJECT_SAFE_MODEL_OPTIONS. */
-export const PROJECT_SAFE_KEYS: readonly string[] = KNOWN_KEYS.filter((spec) => spec.safeInProject).map((spec) => spec.key)
+export const PROJECT_SAFE_KEYS: readonly string[] = KNOWN_KEYS.filter(spec => spec.safeInProject).map(spec => spec.key)
 
 /** What an untrusted project file may set in a `[models."<name>"]` table. */
-export const PROJECT_SAFE_MODEL_OPTIONS: readonly string[] = MODEL_OPTIONS.filter((option) => option.safeInProject).map((option) => option.name)
+export const PROJECT_SAFE_MODEL_OPTIONS: readonly string[] = MODEL_OPTIONS.filter(option => option.safeInProject).map(option => option.name)
 
 export interface ProjectLayer {
   /** What applies: everything when trusted, else only the safe keys. */
@@ -36,16 +36,17 @@ export async function projectLayer(found: FoundProjectFile, userDir: string, env
   const why = trust === 'changed' ? 'the file is not the one you trusted there, or changed since' : 'a project file may not set it until you trust it'
 
   if (found.isCode && trust !== 'trusted') {
-    const reason = trust === 'changed' ? 'it is not the file you trusted there, or changed since' : "synapse runs a project's JavaScript config only once you trust it"
+    const reason =
+      trust === 'changed' ? 'it is not the file you trusted there, or changed since' : "synapse runs a project's JavaScript config only once you trust it"
     return {assignments: [], trust, warnings: [`not running ${shown}: ${reason}; ${remedy}.`]}
   }
 
   const assignments = fromFile(found.isCode ? await importConfigModule(found.path, env) : found.content, originOf(found.path, env))
   if (trust === 'trusted') return {assignments, trust, warnings: []}
-  const allowed = assignments.filter((assignment) => isSafeInProject(assignment.key, assignment.path))
+  const allowed = assignments.filter(assignment => isSafeInProject(assignment.key, assignment.path))
   const warnings = assignments
-    .filter((assignment) => !allowed.includes(assignment))
-    .map((assignment) => `ignoring ${keyAsWritten(found.path, assignment.key)} in ${shown}: ${why}; ${remedy}.`)
+    .filter(assignment => !allowed.includes(assignment))
+    .map(assignment => `ignoring ${keyAsWritten(found.path, assignment.key)} in ${shown}: ${why}; ${remedy}.`)
   return {assignments: allowed, trust, warnings}
 }
 
@@ -82,20 +83,26 @@ export async function trustProject(options: TrustProjectOptions = {}): Promise<T
   const cwd = path.resolve(options.cwd ?? process.cwd())
   const userDir = userConfigDir(env)
   // The search climbs: a mistyped directory would otherwise trust whatever file sits above it.
-  if (!(await stat(cwd).then((s) => s.isDirectory(), () => false))) {
+  if (
+    !(await stat(cwd).then(
+      s => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     throw new ConfigError(`${displayPath(cwd, env)} is not a directory.`, {suggestions: ['Name the project directory, or run it there without an argument.']})
   }
 
   const found = await findProjectFile(cwd, userDir, env)
   if (!found) throw noProjectFile(cwd, env)
   const assignments = found.isCode ? null : fromFile(found.content, originOf(found.path, env))
-  const keys = assignments && assignments.map((assignment) => keyAsWritten(found.path, assignment.key))
+  const keys = assignments?.map(assignment => keyAsWritten(found.path, assignment.key)) ?? null
   const directory = await trustKey(found.path)
   const record = await readTrustRecord(userDir, env)
   const digest = sha256(found.bytes)
   record.set(directory, {file: path.basename(found.path), sha256: digest, trustedAt: (options.now ?? new Date()).toISOString()})
   await writeTrustRecord(userDir, record)
-  const unlocked = assignments && assignments.filter((assignment) => !isSafeInProject(assignment.key, assignment.path)).map((assignment) => keyAsWritten(found.path, assignment.key))
+  const unlocked =
+    assignments?.filter(assignment => !isSafeInProject(assignment.key, assignment.path)).map(assignment => keyAsWritten(found.path, assignment.key)) ?? null
   return {directory, file: found.path, keys, sha256: digest, unlocked}
 }
 
@@ -113,7 +120,7 @@ export async function untrustProject(options: TrustProjectOptions = {}): Promise
   const record = await readTrustRecord(userDir, env)
   const found = await findProjectFile(cwd, userDir, env).catch(() => undefined)
   const candidates = [...new Set([...(found ? [await trustKey(found.path)] : []), await trustKey(path.join(cwd, 'x')), cwd])]
-  const directory = candidates.find((dir) => record.has(dir)) ?? candidates[0]
+  const directory = candidates.find(dir => record.has(dir)) ?? candidates[0]
   const removed = record.delete(directory)
   if (removed) await writeTrustRecord(userDir, record)
   return {directory, removed}

@@ -1,5 +1,23 @@
 import {ConfigError} from '../core/errors.js'
-import {ALL_SECTIONS, findKey, KNOWN_KEYS, keysOfSection, MAX_MODEL_NAME_LENGTH, MODEL_OPTIONS, modelKey, modelOptionSpec, modelTable, MODELS_SECTION, PROVIDER_NAME, PROVIDER_OPTION_NAME, providerOptionSpec, PROVIDERS_SECTION, type KeySpec, sectionOf, settingsPath} from './keys.js'
+import {
+  ALL_SECTIONS,
+  findKey,
+  KNOWN_KEYS,
+  keysOfSection,
+  MAX_MODEL_NAME_LENGTH,
+  MODEL_OPTIONS,
+  modelKey,
+  modelOptionSpec,
+  modelTable,
+  MODELS_SECTION,
+  PROVIDER_NAME,
+  PROVIDER_OPTION_NAME,
+  providerOptionSpec,
+  PROVIDERS_SECTION,
+  type KeySpec,
+  sectionOf,
+  settingsPath,
+} from './keys.js'
 import type {SettingSource} from './types.js'
 import {checkSpec, closest, describeValue, expectedOf, isTable, parseSpec, type Scalar, type ValueSpec} from './values.js'
 
@@ -26,7 +44,9 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
   const {shown} = origin
   const name = (key: string) => (origin.keyPrefix ? `${origin.keyPrefix}.${key}` : key)
   if (!isTable(content)) {
-    throw new ConfigError(`${shown}: ${origin.keyPrefix ? `${origin.keyPrefix} must be` : 'must hold'} a table of settings (sections such as session and provider), not ${describeValue(content)}.`)
+    throw new ConfigError(
+      `${shown}: ${origin.keyPrefix ? `${origin.keyPrefix} must be` : 'must hold'} a table of settings (sections such as session and provider), not ${describeValue(content)}.`,
+    )
   }
 
   const out: Assignment[] = []
@@ -34,7 +54,12 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
     if (body === undefined) continue
     if (!ALL_SECTIONS.includes(section)) throw unknownTopLevel(section, body, origin)
     if (!isTable(body)) {
-      const example = section === PROVIDERS_SECTION ? ', one table per provider such as providers.openai' : section === MODELS_SECTION ? ', one table per model such as models."gpt-4o"' : ''
+      const example =
+        section === PROVIDERS_SECTION
+          ? ', one table per provider such as providers.openai'
+          : section === MODELS_SECTION
+            ? ', one table per model such as models."gpt-4o"'
+            : ''
       throw new ConfigError(`${shown}: ${name(section)} must be a table of settings${example}, not ${describeValue(body)}.`)
     }
 
@@ -43,7 +68,9 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
         if (options === undefined) continue
         if (!PROVIDER_NAME.test(provider)) throw badProviderName(`${shown}: ${name(section)}`, provider)
         if (!isTable(options)) {
-          throw new ConfigError(`${shown}: ${name(`${section}.${provider}`)} must be a table of options for the ${provider} provider, not ${describeValue(options)}.`)
+          throw new ConfigError(
+            `${shown}: ${name(`${section}.${provider}`)} must be a table of options for the ${provider} provider, not ${describeValue(options)}.`,
+          )
         }
 
         for (const [option, value] of Object.entries(options)) {
@@ -52,7 +79,8 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
           if (!PROVIDER_OPTION_NAME.test(option)) throw badOptionName(`${shown}: ${name(`${section}.${provider}`)}`, option)
           const spec = providerOptionSpec(key, option)
           const checked = checkSpec(spec, value)
-          if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
+          if (checked === undefined)
+            throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
           out.push({key, path: [section, provider, option], source: origin.source, value: checked})
         }
       }
@@ -77,7 +105,8 @@ export function fromFile(content: unknown, origin: FileOrigin): Assignment[] {
       }
 
       const checked = checkSpec(spec, value)
-      if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
+      if (checked === undefined)
+        throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [remedy(spec)]})
       out.push({key, path: settingsPath(key), source: origin.source, value: checked})
     }
   }
@@ -99,20 +128,29 @@ function modelTables(body: Record<string, unknown>, origin: FileOrigin, name: (k
     }
 
     const table = name(modelTable(model))
-    if (!isTable(options)) throw new ConfigError(`${shown}: ${table} must be a table of facts about the ${model} model, not ${describeValue(options)}.`, {suggestions: [`Write it as [${table}] with ${MODEL_OPTIONS.map((o) => o.name).join(', ')}.`]})
+    if (!isTable(options))
+      throw new ConfigError(`${shown}: ${table} must be a table of facts about the ${model} model, not ${describeValue(options)}.`, {
+        suggestions: [`Write it as [${table}] with ${MODEL_OPTIONS.map(o => o.name).join(', ')}.`],
+      })
     for (const [option, value] of Object.entries(options)) {
       if (value === undefined) continue
       const key = modelKey(model, option)
       const spec = modelOptionSpec(option)
       if (!spec) {
-        const guess = closest(option, MODEL_OPTIONS.map((o) => o.name))
+        const guess = closest(
+          option,
+          MODEL_OPTIONS.map(o => o.name),
+        )
         throw new ConfigError(`${shown}: unknown key ${name(key)}.`, {
-          suggestions: [guess ? `Did you mean ${name(modelKey(model, guess))}?` : `A model table may set: ${MODEL_OPTIONS.map((o) => o.name).join(', ')}.`],
+          suggestions: [guess ? `Did you mean ${name(modelKey(model, guess))}?` : `A model table may set: ${MODEL_OPTIONS.map(o => o.name).join(', ')}.`],
         })
       }
 
       const checked = checkSpec(spec, value)
-      if (checked === undefined) throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {suggestions: [`Use ${expectedOf(spec)} (${spec.description}), or remove it to use the shipped data.`]})
+      if (checked === undefined)
+        throw new ConfigError(`${shown}: ${name(key)} must be ${expectedOf(spec)}, not ${describeValue(value)}.`, {
+          suggestions: [`Use ${expectedOf(spec)} (${spec.description}), or remove it to use the shipped data.`],
+        })
       out.push({key, path: [MODELS_SECTION, model, option], source: origin.source, value: checked})
     }
   }
@@ -129,7 +167,9 @@ export function fromEnv(env: NodeJS.ProcessEnv): Assignment[] {
     const value = parseSpec(spec, raw)
     if (value === undefined) {
       throw new ConfigError(`Environment variable ${spec.env} (${spec.key}) must be ${expectedOf(spec)}, not ${describeValue(raw)}.`, {
-        suggestions: [`Set ${spec.env} to ${expectedOf(spec)}, or unset it to use ${spec.default === undefined ? 'no value' : `the default (${spec.default})`}.`],
+        suggestions: [
+          `Set ${spec.env} to ${expectedOf(spec)}, or unset it to use ${spec.default === undefined ? 'no value' : `the default (${spec.default})`}.`,
+        ],
       })
     }
 
@@ -140,7 +180,11 @@ export function fromEnv(env: NodeJS.ProcessEnv): Assignment[] {
 }
 
 function remedy(spec: KeySpec | ValueSpec): string {
-  const fallback = !('key' in spec) ? '' : spec.default === undefined ? ', or remove it to leave it unset' : `, or remove it to use the default (${spec.default})`
+  const fallback = !('key' in spec)
+    ? ''
+    : spec.default === undefined
+      ? ', or remove it to leave it unset'
+      : `, or remove it to use the default (${spec.default})`
   return `Use ${expectedOf(spec)}${fallback}.`
 }
 
@@ -152,7 +196,9 @@ function badProviderName(where: string, provider: string): ConfigError {
 }
 
 function badOptionName(where: string, option: string): ConfigError {
-  return new ConfigError(`${where}.${describeName(option)} is not an option name.`, {suggestions: ['Option names are letters, digits and "_", starting with a letter, e.g. timeout_ms.']})
+  return new ConfigError(`${where}.${describeName(option)} is not an option name.`, {
+    suggestions: ['Option names are letters, digits and "_", starting with a letter, e.g. timeout_ms.'],
+  })
 }
 
 /** A name as written, quoted when it holds anything but plain characters. */
@@ -163,7 +209,7 @@ function describeName(name: string): string {
 /** A name at the top of a file that is not a section; often a key written without its section. */
 function unknownTopLevel(name: string, body: unknown, origin: FileOrigin): ConfigError {
   const shown = origin.keyPrefix ? `${origin.keyPrefix}.${name}` : name
-  const leafMatch = KNOWN_KEYS.find((spec) => spec.key.split('.').at(-1) === name && sectionOf(spec.key) !== PROVIDERS_SECTION)
+  const leafMatch = KNOWN_KEYS.find(spec => spec.key.split('.').at(-1) === name && sectionOf(spec.key) !== PROVIDERS_SECTION)
   const section = closest(name, ALL_SECTIONS)
   let suggestion: string
   if (leafMatch) suggestion = `Did you mean ${leafMatch.key}? Put ${name} inside the ${sectionOf(leafMatch.key)} section.`

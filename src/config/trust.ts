@@ -78,7 +78,8 @@ export async function readTrustRecord(userDir: string, env: NodeJS.ProcessEnv = 
   if (!isTable(parsed) || parsed.version !== 1 || !isTable(parsed.directories)) throw damaged()
   const record: TrustRecord = new Map()
   for (const [dir, entry] of Object.entries(parsed.directories)) {
-    if (!path.isAbsolute(dir) || !isTable(entry) || typeof entry.file !== 'string' || typeof entry.sha256 !== 'string' || typeof entry.trustedAt !== 'string') throw damaged()
+    if (!path.isAbsolute(dir) || !isTable(entry) || typeof entry.file !== 'string' || typeof entry.sha256 !== 'string' || typeof entry.trustedAt !== 'string')
+      throw damaged()
     record.set(dir, {file: entry.file, sha256: entry.sha256, trustedAt: entry.trustedAt})
   }
 

@@ -24,7 +24,7 @@ export const EXPECTED: Record<ValueType | 'scalar', string> = {
 
 /** The phrase after "must be" for a spec, ranges and choices included. */
 export function expectedOf(spec: ValueSpec): string {
-  if (spec.choices) return spec.choices.map((choice) => JSON.stringify(choice)).join(' or ')
+  if (spec.choices) return spec.choices.map(choice => JSON.stringify(choice)).join(' or ')
   const whole = spec.type === 'integer'
   if ((whole || spec.type === 'number') && (spec.min !== undefined || spec.max !== undefined)) {
     const noun = whole ? 'a whole number' : 'a number'

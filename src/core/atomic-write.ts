@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {chmod, open, rename, unlink} from 'node:fs/promises'
+import {chmod, type FileHandle, open, rename, unlink} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 
 /**
@@ -53,7 +53,7 @@ export async function writeFileAtomic(target: string, text: string): Promise<voi
 
 /** Makes renames and deletions in `dir` durable. Some systems refuse to fsync a directory; that costs only durability. */
 export async function syncDirectory(dir: string): Promise<void> {
-  let handle
+  let handle: FileHandle | undefined
   try {
     handle = await open(dir, 'r')
     await handle.sync()

@@ -39,6 +39,7 @@ const BRAND = Symbol.for('synapse.error')
 
 export class SynapseError extends Error {
   static [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about: a subclass keeps the prototype check
     if (this !== SynapseError) return Function.prototype[Symbol.hasInstance].call(this, value)
     return typeof value === 'object' && value !== null && (value as {[BRAND]?: unknown})[BRAND] === true
   }
@@ -74,9 +75,13 @@ export class AmbiguousSessionIdError extends SynapseError {
     readonly prefix: string,
     readonly candidates: string[],
   ) {
-    super('AMBIGUOUS_SESSION_ID', `"${prefix}" matches ${candidates.length} sessions: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}.`, {
-      suggestions: ['Type more characters of the id.'],
-    })
+    super(
+      'AMBIGUOUS_SESSION_ID',
+      `"${prefix}" matches ${candidates.length} sessions: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}.`,
+      {
+        suggestions: ['Type more characters of the id.'],
+      },
+    )
   }
 }
 

@@ -16,7 +16,7 @@ const ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]+$/
 export function idFactory(random: (size: number) => Uint8Array = randomBytes): (now?: number) => string {
   let lastTime = -1
   let lastRandom: number[] = []
-  const fresh = () => Array.from(random(16), (byte) => byte & 31)
+  const fresh = () => Array.from(random(16), byte => byte & 31)
   return (now: number = Date.now()) => {
     let digits: number[] | undefined
     if (now <= lastTime) {
@@ -33,7 +33,7 @@ export function idFactory(random: (size: number) => Uint8Array = randomBytes): (
       time = ALPHABET[t % 32] + time
       t = Math.floor(t / 32)
     }
-    return time + digits.map((d) => ALPHABET[d]).join('')
+    return time + digits.map(d => ALPHABET[d]).join('')
   }
 }
 

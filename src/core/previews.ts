@@ -8,8 +8,8 @@ export type SessionWithPreview = Session & {preview: null | string}
  */
 export async function withPreviews(store: SessionStore, sessions: Session[]): Promise<SessionWithPreview[]> {
   return Promise.all(
-    sessions.map(async (session) => {
-      const first = (await store.messages(session.id)).find((m) => m.role === 'user')
+    sessions.map(async session => {
+      const first = (await store.messages(session.id)).find(m => m.role === 'user')
       return {...session, preview: first ? first.content.slice(0, PREVIEW_LENGTH) : null}
     }),
   )

@@ -15,7 +15,7 @@ export const REDACTED = '***'
 // A query parameter whose name ends like this carries a secret (libpq's `password` and `sslpassword`,
 // `api_key`, `access_token`, `client_secret`...); its value ends where libpq's parser ends it.
 const SECRET_PARAMETER = /([?&;][^=&#;]*?(?:pass|passwd|password|pwd|secret|token|key))=[^&#;]*/gi
-const WITH_AUTHORITY = /^([a-z][\d+.a-z-]*:\/\/)([^]*)@([^@]*)$/i
+const WITH_AUTHORITY = /^([a-z][\d+.a-z-]*:\/\/)([\s\S]*)@([^@]*)$/i
 
 /**
  * The URL with the password of its user info and the values of password-like query parameters

@@ -43,7 +43,7 @@ export interface RetentionBreakdown {
  */
 export function retentionBreakdown(result: PruneResult, settings: RetentionSettings, now: Date = new Date()): RetentionBreakdown {
   const {olderThan} = retentionPolicy(settings, now)
-  const byAge = olderThan ? result.deleted.filter((s) => s.updatedAt < olderThan).length : 0
+  const byAge = olderThan ? result.deleted.filter(s => s.updatedAt < olderThan).length : 0
   return {byAge, byCount: result.deleted.length - byAge}
 }
 
@@ -75,11 +75,16 @@ export function cleanupNotice(result: PruneResult, settings: RetentionSettings, 
  * but the next cleanup (a dry run of it is `due`) would delete some, perhaps of those just imported.
  * Undefined when nothing is due.
  */
-export function pastLimitNotice(due: PruneResult, imported: readonly string[], settings: RetentionSettings & {autoCleanup: boolean}, now: Date = new Date()): string | undefined {
+export function pastLimitNotice(
+  due: PruneResult,
+  imported: readonly string[],
+  settings: RetentionSettings & {autoCleanup: boolean},
+  now: Date = new Date(),
+): string | undefined {
   if (due.deleted.length === 0) return undefined
   const {keys, what} = describeDeletion(due, settings, now)
   const importedIds = new Set(imported)
-  const ofThem = due.deleted.filter((s) => importedIds.has(s.id)).length
+  const ofThem = due.deleted.filter(s => importedIds.has(s.id)).length
   const which = ofThem === due.deleted.length ? ' (all of them just imported)' : ofThem > 0 ? ` (${ofThem} of them just imported)` : ''
   const when = settings.autoCleanup ? 'the next command’s automatic cleanup will delete' : '"synapse sessions prune" would delete'
   return `synapse: the store is now past its retention limits: ${when} ${what}${which} — set [session] ${keys} (0 turns a limit off), ${KEEP_HINT}`

@@ -14,7 +14,11 @@ export class MessageEntity {
   sessionId!: string
 
   // Deleting a session deletes its messages in the database itself, so no path can leave orphans.
-  @ManyToOne(() => SessionEntity, (session) => session.messages, {nullable: false, onDelete: 'CASCADE'})
+  @ManyToOne(
+    () => SessionEntity,
+    session => session.messages,
+    {nullable: false, onDelete: 'CASCADE'},
+  )
   @JoinColumn({foreignKeyConstraintName: 'fk_messages_session', name: 'session_id', referencedColumnName: 'id'})
   // Relation<> keeps emitted decorator metadata from naming the class, which the ESM import cycle
   // between the two entities would leave uninitialised.

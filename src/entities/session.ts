@@ -36,6 +36,9 @@ export class SessionEntity {
   @Column({default: 0, type: 'integer'})
   kept!: number
 
-  @OneToMany(() => MessageEntity, (message) => message.session)
+  @OneToMany(
+    () => MessageEntity,
+    message => message.session,
+  )
   messages!: Relation<MessageEntity[]>
 }

@@ -25,7 +25,9 @@ const hook: Hook.Init = async function (options) {
   await prepareRuntime(runtime, {backends, cleanup: command.autoCleanup ?? true, migrate: command.migratesStore ?? true})
   await keepCompletionCache(this.config, backends)
   if (runtime.cleanupError !== undefined) {
-    process.stderr.write(`${paint(detectStyle(process.stderr), 'yellow', 'Warning:')} automatic cleanup of old sessions failed: ${describeWithRemedy(runtime.cleanupError)}\n`)
+    process.stderr.write(
+      `${paint(detectStyle(process.stderr), 'yellow', 'Warning:')} automatic cleanup of old sessions failed: ${describeWithRemedy(runtime.cleanupError)}\n`,
+    )
   }
   // Deleting without a word is what makes retention a surprise: say what went, and why.
   const notice = runtime.cleanup && runtime.config && cleanupNotice(runtime.cleanup, runtime.config.settings.session)

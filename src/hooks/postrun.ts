@@ -10,7 +10,7 @@ import type {Hook} from '@oclif/core'
  */
 const REGENERATING = new Set(['autocomplete', 'autocomplete:create'])
 
-const hook: Hook.Postrun = async function (options) {
+const hook: Hook.Postrun = async options => {
   if (!REGENERATING.has(options.Command?.id)) return
   try {
     const {installValueCompletion} = await import('../completion/install.js')

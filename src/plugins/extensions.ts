@@ -38,7 +38,7 @@ const SHAPES: Record<string, (item: unknown) => string | undefined> = {
     const b = item as Partial<StorageBackend>
     if (typeof b?.name !== 'string') return 'a storage backend without a name'
     if (typeof b.open !== 'function') return `storage backend "${b.name}" has no open()`
-    if (!Array.isArray(b.schemes) || b.schemes.some((s) => typeof s !== 'string')) return `storage backend "${b.name}" has no list of URL schemes`
+    if (!Array.isArray(b.schemes) || b.schemes.some(s => typeof s !== 'string')) return `storage backend "${b.name}" has no list of URL schemes`
   },
 }
 

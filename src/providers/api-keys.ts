@@ -48,7 +48,7 @@ export function resolveApiKey(
 
   const fromConfig = config.settings.providers[descriptor.name]?.api_key
   if (typeof fromConfig === 'string' && fromConfig !== '') {
-    const entry = config.entries().find((e) => e.key === apiKeySetting(descriptor.name))
+    const entry = config.entries().find(e => e.key === apiKeySetting(descriptor.name))
     return {key: fromConfig, source: entry?.source ?? {kind: 'user'}}
   }
 
@@ -94,13 +94,17 @@ export interface KeyChange {
 type ProviderNames = Pick<ProviderRegistry, 'get' | 'list'>
 
 /** Every installed provider, then any other provider the keys file holds a key for, by name. */
-export function listKeys(registry: ProviderNames, config: Pick<LoadedConfig, 'entries' | 'settings' | 'userDir'>, env: NodeJS.ProcessEnv = process.env): KeyStatus[] {
+export function listKeys(
+  registry: ProviderNames,
+  config: Pick<LoadedConfig, 'entries' | 'settings' | 'userDir'>,
+  env: NodeJS.ProcessEnv = process.env,
+): KeyStatus[] {
   const stored = lazyStoredKeys(config, env)
-  const installed = registry.list().map((r) => r.descriptor)
+  const installed = registry.list().map(r => r.descriptor)
   const orphans = Object.keys(stored.keys())
-    .filter((name) => !installed.some((d) => d.name === name))
-    .map((name) => ({name}) as Pick<ProviderDescriptor, 'apiKeyEnv' | 'name'>)
-  const rows = [...installed, ...orphans].map((descriptor) => {
+    .filter(name => !installed.some(d => d.name === name))
+    .map(name => ({name}) as Pick<ProviderDescriptor, 'apiKeyEnv' | 'name'>)
+  const rows = [...installed, ...orphans].map(descriptor => {
     const resolved = resolveApiKey(descriptor, config, stored, env)
     return {
       envVariable: descriptor.apiKeyEnv ?? null,
@@ -119,7 +123,13 @@ export function listKeys(registry: ProviderNames, config: Pick<LoadedConfig, 'en
  * Throws PROVIDER_NOT_FOUND (with the closest name) for a provider that is not installed, and a usage
  * error for a key that cannot be one: empty, several lines, spaces or control characters.
  */
-export function setKey(registry: ProviderNames, config: Pick<LoadedConfig, 'entries' | 'settings' | 'userDir'>, provider: string, key: string, env: NodeJS.ProcessEnv = process.env): KeyChange {
+export function setKey(
+  registry: ProviderNames,
+  config: Pick<LoadedConfig, 'entries' | 'settings' | 'userDir'>,
+  provider: string,
+  key: string,
+  env: NodeJS.ProcessEnv = process.env,
+): KeyChange {
   const descriptor = registry.get(provider)
   checkKey(key)
   const stored = lazyStoredKeys(config, env)
@@ -131,12 +141,17 @@ export function setKey(registry: ProviderNames, config: Pick<LoadedConfig, 'entr
  * Removes the stored key of `provider`, installed or not (a removed plugin's key must still go).
  * Throws INVALID_INPUT when the keys file holds none, saying where the key in use comes from instead.
  */
-export function removeKey(registry: ProviderNames, config: Pick<LoadedConfig, 'entries' | 'settings' | 'userDir'>, provider: string, env: NodeJS.ProcessEnv = process.env): KeyChange {
+export function removeKey(
+  registry: ProviderNames,
+  config: Pick<LoadedConfig, 'entries' | 'settings' | 'userDir'>,
+  provider: string,
+  env: NodeJS.ProcessEnv = process.env,
+): KeyChange {
   const stored = lazyStoredKeys(config, env)
   if (!Object.hasOwn(stored.keys(), provider)) {
-    const names = new Set([...registry.list().map((r) => r.descriptor.name), ...Object.keys(stored.keys())])
+    const names = new Set([...registry.list().map(r => r.descriptor.name), ...Object.keys(stored.keys())])
     const guess = names.has(provider) ? undefined : closest(provider, names)
-    const status = listKeys(registry, config, env).find((s) => s.provider === provider)
+    const status = listKeys(registry, config, env).find(s => s.provider === provider)
     const suggestions = guess
       ? [`Did you mean "${guess}"?`]
       : status?.source
@@ -146,7 +161,7 @@ export function removeKey(registry: ProviderNames, config: Pick<LoadedConfig, 'e
   }
 
   removeStoredKey(stored.file, provider, env)
-  const descriptor = registry.list().find((r) => r.descriptor.name === provider)?.descriptor ?? {name: provider}
+  const descriptor = registry.list().find(r => r.descriptor.name === provider)?.descriptor ?? {name: provider}
   return {file: stored.file, provider, source: resolveApiKey(descriptor, config, lazyStoredKeys(config, env), env).source ?? null}
 }
 
@@ -160,7 +175,10 @@ export function describeSource(source: SettingSource, env: NodeJS.ProcessEnv = p
 const MAX_KEY_LENGTH = 4096
 
 function checkKey(key: string): void {
-  if (key === '') throw new InvalidInputError('No key was given.', {suggestions: ['Type or paste the key at the prompt, or pipe it in: printf %s "$KEY" | synapse keys set <provider>']})
+  if (key === '')
+    throw new InvalidInputError('No key was given.', {
+      suggestions: ['Type or paste the key at the prompt, or pipe it in: printf %s "$KEY" | synapse keys set <provider>'],
+    })
   // Visible ASCII only: a key goes into an HTTP header, where a space, a line break or a control
   // character is at best an error from the server and at worst a header of its own.
   if (key.length > MAX_KEY_LENGTH || !/^[\u0021-\u007E]+$/.test(key)) {
@@ -195,7 +213,9 @@ function shadowedSources(
 export function checkProviderArgument(text: string): void {
   if (/^sk-/i.test(text) || (text.length >= 24 && /\d/.test(text) && /[a-z]/i.test(text))) {
     throw new InvalidInputError('That looks like an API key, not a provider name; it was not stored.', {
-      suggestions: ['Give the provider only, e.g. "synapse keys set openai", and type or pipe in the key. Consider the key exposed if it is in your shell history.'],
+      suggestions: [
+        'Give the provider only, e.g. "synapse keys set openai", and type or pipe in the key. Consider the key exposed if it is in your shell history.',
+      ],
     })
   }
 }
@@ -206,9 +226,9 @@ export function checkProviderArgument(text: string): void {
  * key that something higher now shadows are replaced, so `config show` names the source in use.
  */
 export function withApiKeyEntries(entries: ConfigEntry[], keys: KeyStatus[]): ConfigEntry[] {
-  const resolved = new Map(keys.filter((k) => k.source !== null).map((k) => [apiKeySetting(k.provider), k.source!]))
-  const others = entries.filter((e) => !resolved.has(e.key))
+  const resolved = new Map(keys.filter(k => k.source !== null).map(k => [apiKeySetting(k.provider), k.source!]))
+  const others = entries.filter(e => !resolved.has(e.key))
   const added = [...resolved].map(([key, source]) => ({key, source, value: '********'}))
-  const providers = [...others.filter((e) => e.key.startsWith('providers.')), ...added].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  return [...others.filter((e) => !e.key.startsWith('providers.')), ...providers]
+  const providers = [...others.filter(e => e.key.startsWith('providers.')), ...added].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return [...others.filter(e => !e.key.startsWith('providers.')), ...providers]
 }

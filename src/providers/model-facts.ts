@@ -87,7 +87,7 @@ async function shippedFacts(model: string, provider: string): Promise<Record<Fac
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/
 
 function findEntry(models: DataModel[], name: string): DataModel | undefined {
-  const exact = models.find((entry) => entry.id.toLowerCase() === name || exactAliases(entry.match).includes(name))
+  const exact = models.find(entry => entry.id.toLowerCase() === name || exactAliases(entry.match).includes(name))
   if (exact || !DATE_SUFFIX.test(name)) return exact
   return findEntry(models, name.replace(DATE_SUFFIX, ''))
 }
@@ -95,7 +95,7 @@ function findEntry(models: DataModel[], name: string): DataModel | undefined {
 /** The names a match rule accepts as they are (its `equals` clauses under `or`); prefixes, substrings and patterns are not taken. */
 function exactAliases(match: MatchLogic): string[] {
   if ('equals' in match) return [match.equals.toLowerCase()]
-  if ('or' in match) return match.or.flatMap((clause) => exactAliases(clause))
+  if ('or' in match) return match.or.flatMap(clause => exactAliases(clause))
   return []
 }
 

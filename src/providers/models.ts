@@ -14,7 +14,6 @@ import {displayUrl, systemErrorCode} from './support.js'
 /** How long a server has to list its models: a `models` run must not hang on a server that is down. */
 export const SERVER_TIMEOUT_MS = 2000
 
-
 export interface ModelEntry {
   /** The provider's default model (used when neither a flag nor the config names one). */
   default: boolean
@@ -58,9 +57,9 @@ const MAX_ID_LENGTH = 200
 
 export async function listModels(registry: ProviderRegistry, config: LoadedConfig, options: ListModelsOptions = {}): Promise<ModelsResult> {
   const env = options.env ?? process.env
-  const descriptors = options.provider === undefined ? registry.list().map((r) => r.descriptor) : [registry.get(options.provider)]
+  const descriptors = options.provider === undefined ? registry.list().map(r => r.descriptor) : [registry.get(options.provider)]
   // Every server is asked at once, so that the wait is one timeout at most, not one per provider.
-  const asked = await Promise.all(descriptors.map((descriptor) => askServer(descriptor, config, env, options.timeoutMs ?? SERVER_TIMEOUT_MS)))
+  const asked = await Promise.all(descriptors.map(descriptor => askServer(descriptor, config, env, options.timeoutMs ?? SERVER_TIMEOUT_MS)))
   const models: ModelEntry[] = []
   const servers: ServerListing[] = []
   descriptors.forEach((descriptor, i) => {
@@ -68,13 +67,13 @@ export async function listModels(registry: ProviderRegistry, config: LoadedConfi
     if (answer) servers.push(answer.listing)
     models.push(...entriesOf(descriptor, answer?.ids))
   })
-  const facts = await Promise.all(models.map((entry) => modelFacts(entry.model, entry.provider, config)))
+  const facts = await Promise.all(models.map(entry => modelFacts(entry.model, entry.provider, config)))
   return {models: models.map((entry, i) => ({...entry, facts: facts[i]})), servers, source: MODEL_FACTS_SOURCE}
 }
 
 function entriesOf(descriptor: ProviderDescriptor, served: Set<string> | undefined): ModelEntry[] {
   const known = [...new Set([descriptor.defaultModel, ...(descriptor.models ?? [])])]
-  const extra = served ? [...served].filter((id) => !known.includes(id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : []
+  const extra = served ? [...served].filter(id => !known.includes(id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : []
   const entry = (model: string, isKnown: boolean): ModelEntry => ({
     default: model === descriptor.defaultModel,
     facts: null,
@@ -83,7 +82,7 @@ function entriesOf(descriptor: ProviderDescriptor, served: Set<string> | undefin
     provider: descriptor.name,
     served: served ? served.has(model) : null,
   })
-  return [...known.map((model) => entry(model, true)), ...extra.map((model) => entry(model, false))]
+  return [...known.map(model => entry(model, true)), ...extra.map(model => entry(model, false))]
 }
 
 async function askServer(
@@ -99,7 +98,7 @@ async function askServer(
   try {
     const ids = await descriptor.listModels(settings, {signal})
     if (ids === undefined) return undefined
-    const clean = new Set(ids.map((id) => plainId(id)).filter((id): id is string => id !== undefined))
+    const clean = new Set(ids.map(id => plainId(id)).filter((id): id is string => id !== undefined))
     return {ids: clean, listing: {error: null, models: clean.size, provider: descriptor.name, url}}
   } catch (error) {
     return {listing: {error: describeFailure(error, signal, timeoutMs, settings.apiKey), models: null, provider: descriptor.name, url}}
@@ -122,7 +121,15 @@ function describeFailure(error: unknown, signal: AbortSignal, timeoutMs: number,
     const code = systemErrorCode(error)
     // Deno's fetch gives no code, only the OS's words in the cause's message.
     const refused = code === 'ECONNREFUSED' || /connection refused/i.test(causeMessages(error))
-    text = refused ? 'connection refused' : code ? `connection failed (${code})` : error instanceof TypeError ? 'connection failed' : error instanceof Error ? error.message : String(error)
+    text = refused
+      ? 'connection refused'
+      : code
+        ? `connection failed (${code})`
+        : error instanceof TypeError
+          ? 'connection failed'
+          : error instanceof Error
+            ? error.message
+            : String(error)
   }
 
   const line = text.split('\n')[0]

@@ -64,7 +64,7 @@ async function listServerModels(settings: ProviderSettings, options: {signal: Ab
 
   const data = (body as {data?: unknown})?.data
   if (!Array.isArray(data)) throw new SynapseError('PROVIDER_ERROR', 'the answer has no list of models')
-  return data.map((entry) => (entry as {id?: unknown})?.id).filter((id): id is string => typeof id === 'string')
+  return data.map(entry => (entry as {id?: unknown})?.id).filter((id): id is string => typeof id === 'string')
 }
 
 let sdk: Promise<OpenAIModule> | undefined

@@ -38,11 +38,7 @@ export class ProviderRegistry {
       ...(guess ? [`Did you mean "${guess}"?`] : []),
       `If a plugin provides "${name}", install it: synapse plugins install <package>.`,
     ]
-    throw new SynapseError(
-      'PROVIDER_NOT_FOUND',
-      `Unknown provider "${name}". Known providers: ${known.length > 0 ? known.join(', ') : 'none'}.`,
-      {suggestions},
-    )
+    throw new SynapseError('PROVIDER_NOT_FOUND', `Unknown provider "${name}". Known providers: ${known.length > 0 ? known.join(', ') : 'none'}.`, {suggestions})
   }
 
   has(name: string): boolean {

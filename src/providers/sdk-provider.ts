@@ -64,7 +64,12 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
   }
 
   /** The translator of one request through `client`; `read` maps the SDK's errors (see `readStainlessError`). */
-  protected errors(client: Client, options: StreamOptions, read: (error: unknown) => ProviderFailure | undefined, advice?: ProviderAdvice): ProviderErrorTranslator {
+  protected errors(
+    client: Client,
+    options: StreamOptions,
+    read: (error: unknown) => ProviderFailure | undefined,
+    advice?: ProviderAdvice,
+  ): ProviderErrorTranslator {
     return new ProviderErrorTranslator({
       advice,
       baseUrl: this.#baseUrl,

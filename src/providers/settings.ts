@@ -23,7 +23,14 @@ export function providerSettings(
   stored: {file: string; keys: () => StoredKeys} = lazyStoredKeys(config, env),
 ): ProviderSettings {
   checkProviderOptions(descriptor, config, env)
-  const {api_key: _apiKey, base_url: baseUrl, idle_timeout_ms: idleTimeoutMs, max_retries: maxRetries, timeout_ms: timeoutMs, ...rest} = config.settings.providers[descriptor.name] ?? {}
+  const {
+    api_key: _apiKey,
+    base_url: baseUrl,
+    idle_timeout_ms: idleTimeoutMs,
+    max_retries: maxRetries,
+    timeout_ms: timeoutMs,
+    ...rest
+  } = config.settings.providers[descriptor.name] ?? {}
   const extra: ProviderSettings['extra'] = Object.assign(Object.create(null), rest)
   return {
     apiKey: resolveApiKey(descriptor, config, stored, env).key,
@@ -40,9 +47,9 @@ export function checkProviderOptions(descriptor: ProviderDescriptor, config: Loa
   const declared = descriptor.options
   if (!declared) return
   const table = config.settings.providers[descriptor.name] ?? {}
-  const common = new Set(COMMON_PROVIDER_OPTIONS.map((option) => option.name))
+  const common = new Set(COMMON_PROVIDER_OPTIONS.map(option => option.name))
   const prefix = `${PROVIDERS_SECTION}.${descriptor.name}`
-  const sources = new Map(config.entries().map((entry) => [entry.key, entry.source]))
+  const sources = new Map(config.entries().map(entry => [entry.key, entry.source]))
   for (const [option, value] of Object.entries(table)) {
     if (common.has(option)) continue
     const key = `${prefix}.${option}`
@@ -58,7 +65,9 @@ export function checkProviderOptions(descriptor: ProviderDescriptor, config: Loa
     const spec = declared[option]
     if (checkSpec(spec, value) === undefined) {
       const shown = isSecretKey(key) ? 'a value of another type' : describeValue(value)
-      throw new ConfigError(`${where}: ${key} must be ${expectedOf(spec)}, not ${shown}.`, {suggestions: [`Use ${expectedOf(spec)}, or remove it: ${spec.description}.`]})
+      throw new ConfigError(`${where}: ${key} must be ${expectedOf(spec)}, not ${shown}.`, {
+        suggestions: [`Use ${expectedOf(spec)}, or remove it: ${spec.description}.`],
+      })
     }
   }
 }

@@ -143,19 +143,28 @@ export class ProviderErrorTranslator {
   /** A stream that ended without a word of reply and without saying why it stopped: not a chat completion stream. */
   emptyStream(): SynapseError {
     const {baseUrlSetting, provider, url} = this
-    return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} ended its stream without any reply or finish reason — check ${baseUrlSetting}.`, {
-      suggestions: [`Check that ${url} is the API's base URL, not a web page or another service.`],
-    })
+    return new SynapseError(
+      'PROVIDER_ERROR',
+      `The ${provider} provider at ${url} ended its stream without any reply or finish reason — check ${baseUrlSetting}.`,
+      {
+        suggestions: [`Check that ${url} is the API's base URL, not a web page or another service.`],
+      },
+    )
   }
 
   /** The response is not a server-sent event stream; `contentType` is the header as the server sent it. */
   notAStream(contentType: string): SynapseError {
     const {baseUrlSetting, provider, url} = this
     const media = contentType.split(';')[0].trim().toLowerCase()
-    const what = media === 'text/html' || media === 'application/xhtml+xml' ? 'an HTML page' : media === 'application/json' ? 'a JSON document' : `"${this.clean(media)}"`
-    return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} answered with ${what}, not a chat completion stream — check ${baseUrlSetting}.`, {
-      suggestions: [`Check that ${url} is the API's base URL, not a web page or another service.`],
-    })
+    const what =
+      media === 'text/html' || media === 'application/xhtml+xml' ? 'an HTML page' : media === 'application/json' ? 'a JSON document' : `"${this.clean(media)}"`
+    return new SynapseError(
+      'PROVIDER_ERROR',
+      `The ${provider} provider at ${url} answered with ${what}, not a chat completion stream — check ${baseUrlSetting}.`,
+      {
+        suggestions: [`Check that ${url} is the API's base URL, not a web page or another service.`],
+      },
+    )
   }
 
   /** What a request that ran into one of guardStream's limits throws. */
@@ -163,9 +172,13 @@ export class ProviderErrorTranslator {
     const {provider, url} = this
     const {limits} = this.context
     if (limit === 'idle') {
-      return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} sent nothing for ${formatDuration(limits.idleTimeoutMs)} in the middle of its reply.`, {
-        suggestions: [`Try again; raise providers.${provider}.idle_timeout_ms (milliseconds) if the model pauses this long.`],
-      })
+      return new SynapseError(
+        'PROVIDER_ERROR',
+        `The ${provider} provider at ${url} sent nothing for ${formatDuration(limits.idleTimeoutMs)} in the middle of its reply.`,
+        {
+          suggestions: [`Try again; raise providers.${provider}.idle_timeout_ms (milliseconds) if the model pauses this long.`],
+        },
+      )
     }
 
     return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} did not start its reply within ${formatDuration(limits.timeoutMs)}.`, {
@@ -198,10 +211,14 @@ export class ProviderErrorTranslator {
 
     // The SDKs' reaction to an event whose data is not JSON (their own log lines are switched off).
     if (error instanceof SyntaxError) {
-      return new SynapseError('PROVIDER_ERROR', `The ${provider} provider at ${url} sent a stream that is not valid server-sent event JSON — check ${baseUrlSetting}.`, {
-        cause: error,
-        suggestions: [`Check that ${url} is the API's base URL and speaks the ${provider} protocol.`],
-      })
+      return new SynapseError(
+        'PROVIDER_ERROR',
+        `The ${provider} provider at ${url} sent a stream that is not valid server-sent event JSON — check ${baseUrlSetting}.`,
+        {
+          cause: error,
+          suggestions: [`Check that ${url} is the API's base URL and speaks the ${provider} protocol.`],
+        },
+      )
     }
 
     // Once the body is flowing, fetch reports a lost connection as a bare TypeError('terminated').
@@ -244,7 +261,10 @@ export class ProviderErrorTranslator {
     const suggestion = keyConfigured
       ? `Check ${variable ? `${variable} (or ${setting} in the config)` : setting}: the key may be wrong, revoked, or lack access to this model.`
       : `No API key is set and the server at ${this.url} wants one: set ${variable ? `${variable} or ` : ''}${setting}.`
-    return new SynapseError('PROVIDER_AUTH', withDetail(`The ${this.provider} provider rejected the API key (${status})`, detail), {cause, suggestions: [suggestion]})
+    return new SynapseError('PROVIDER_AUTH', withDetail(`The ${this.provider} provider rejected the API key (${status})`, detail), {
+      cause,
+      suggestions: [suggestion],
+    })
   }
 
   /** ' after 2 retries' when the SDK retried, '' when it did not. */
@@ -256,16 +276,23 @@ export class ProviderErrorTranslator {
 
   unknownModel(detail: string | undefined, cause: unknown): SynapseError {
     const suggestions = ['Choose another model with --model.', ...(this.context.advice?.unknownModel ?? [])]
-    return new SynapseError('PROVIDER_NOT_FOUND', withDetail(`The ${this.provider} provider does not know the model "${this.context.model}" (404)`, detail), {cause, suggestions})
+    return new SynapseError('PROVIDER_NOT_FOUND', withDetail(`The ${this.provider} provider does not know the model "${this.context.model}" (404)`, detail), {
+      cause,
+      suggestions,
+    })
   }
 
   private broken(error: unknown): SynapseError {
     const {provider, url} = this
     const code = systemErrorCode(error)
-    return new SynapseError('PROVIDER_ERROR', `The connection to the ${provider} provider at ${url} broke in the middle of its reply${code ? ` (${code})` : ''}.`, {
-      cause: error,
-      suggestions: ['Try again.'],
-    })
+    return new SynapseError(
+      'PROVIDER_ERROR',
+      `The connection to the ${provider} provider at ${url} broke in the middle of its reply${code ? ` (${code})` : ''}.`,
+      {
+        cause: error,
+        suggestions: ['Try again.'],
+      },
+    )
   }
 
   private fromServer(failure: ServerAnswer, error: unknown): SynapseError {
@@ -317,7 +344,8 @@ export function readStainlessError(sdk: StainlessErrors, error: unknown): Provid
   let detail: string | undefined
   if (typeof message === 'string') detail = message
   else if (body !== undefined && body !== null) detail = typeof body === 'string' ? body : JSON.stringify(body)
-  else if (status !== undefined && error.message.startsWith(`${status} `) && !error.message.endsWith('(no body)')) detail = error.message.slice(`${status} `.length)
+  else if (status !== undefined && error.message.startsWith(`${status} `) && !error.message.endsWith('(no body)'))
+    detail = error.message.slice(`${status} `.length)
 
   const {code, errorCode} = error as {code?: unknown; errorCode?: unknown}
   const machineCode = typeof code === 'string' ? code : typeof errorCode === 'string' ? errorCode : undefined
@@ -331,7 +359,8 @@ export function readStainlessError(sdk: StainlessErrors, error: unknown): Provid
 }
 
 /** System error codes of a server out of reach: refused, unknown host, reset, TLS trouble. */
-const CONNECTION_CODES = /^(?:E(?:CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN|PIPE)|UND_ERR_\w+|ERR_TLS_\w+|ERR_SSL_\w+|CERT_\w+|UNABLE_TO_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)$/
+const CONNECTION_CODES =
+  /^(?:E(?:CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN|PIPE)|UND_ERR_\w+|ERR_TLS_\w+|ERR_SSL_\w+|CERT_\w+|UNABLE_TO_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)$/
 
 /** What fetch and node throw on their own, for what an SDK did not wrap (or a provider with no SDK). */
 function fetchFailure(error: unknown): ProviderFailure | undefined {
@@ -356,7 +385,10 @@ export interface OpenedStream<T> {
  * server-sent event stream (an HTML page from a wrong base URL) is refused before it is read. Every
  * failure comes out translated by `errors`. Ending the iteration early aborts the request.
  */
-export async function* guardStream<T>(errors: ProviderErrorTranslator, open: (signal: AbortSignal) => Promise<OpenedStream<T>>): AsyncGenerator<T, void, undefined> {
+export async function* guardStream<T>(
+  errors: ProviderErrorTranslator,
+  open: (signal: AbortSignal) => Promise<OpenedStream<T>>,
+): AsyncGenerator<T, void, undefined> {
   const {limits, signal} = errors.context
   // Aborted before it began: nothing is sent.
   if (signal?.aborted) throw errors.interrupted()
@@ -448,7 +480,11 @@ export async function* streamReply<T>(
     if (part === undefined) continue
     if (part.model) model = part.model
     if (part.finishReason) finishReason = part.finishReason
-    if (part.usage) usage = {inputTokens: part.usage.inputTokens === undefined ? usage.inputTokens : part.usage.inputTokens, outputTokens: part.usage.outputTokens === undefined ? usage.outputTokens : part.usage.outputTokens}
+    if (part.usage)
+      usage = {
+        inputTokens: part.usage.inputTokens === undefined ? usage.inputTokens : part.usage.inputTokens,
+        outputTokens: part.usage.outputTokens === undefined ? usage.outputTokens : part.usage.outputTokens,
+      }
     if (part.raw) Object.assign(raw, part.raw)
     if (part.text) {
       replied = true

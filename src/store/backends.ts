@@ -94,7 +94,9 @@ export class StorageBackends {
     const plugin = PLUGIN_FOR_SCHEME[scheme]
     throw new SynapseError('UNKNOWN_STORAGE_SCHEME', `No storage backend handles "${scheme}:" URLs (known: ${[...this.byScheme.keys()].join(', ')}).`, {
       suggestions: [
-        plugin ? `Install the plugin that provides it: synapse plugins install ${plugin}` : 'Install a storage plugin that provides it: synapse plugins install <package>',
+        plugin
+          ? `Install the plugin that provides it: synapse plugins install ${plugin}`
+          : 'Install a storage plugin that provides it: synapse plugins install <package>',
         'Or unset DATABASE_URL / [storage] url to use the built-in SQLite file.',
       ],
     })
@@ -113,4 +115,3 @@ export class StorageBackends {
 export async function openStore(url: string, options: OpenStoreOptions = {}, backends = new StorageBackends()): Promise<SessionStore> {
   return backends.for(url).open(url, options)
 }
-

@@ -19,11 +19,11 @@ export class MemoryStorageAdapter implements StorageAdapter {
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
     const entry = this.entries.get(sessionId)
     if (!entry) return {missing: 'session'}
-    const question = options.completes === undefined ? undefined : entry.messages.find((m) => m.id === options.completes)
+    const question = options.completes === undefined ? undefined : entry.messages.find(m => m.id === options.completes)
     if (options.completes !== undefined && !question) return {missing: 'message'}
     if (question) question.status = 'complete'
     let position = entry.messages.length === 0 ? 0 : entry.messages.at(-1)!.position + 1
-    const added = messages.map((m) => ({...m, position: position++}))
+    const added = messages.map(m => ({...m, position: position++}))
     entry.messages.push(...added)
     if (added.length > 0) entry.session.updatedAt = options.updatedAt
     return added
@@ -82,7 +82,7 @@ export class MemoryStorageAdapter implements StorageAdapter {
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     return [...this.entries.keys()]
-      .filter((id) => id.startsWith(prefix))
+      .filter(id => id.startsWith(prefix))
       .sort()
       .slice(0, limit)
   }
@@ -128,7 +128,7 @@ export function applyPatch<T extends object>(record: T, patch: Partial<T>): T {
  * when the message is not one of its own. For adapters that keep or rewrite whole sessions.
  */
 export function patchMessageOf(whole: SessionSnapshot, messageId: string, patch: MessagePatch, updatedAt: Date): Message | Missing {
-  const message = whole.messages.find((m) => m.id === messageId)
+  const message = whole.messages.find(m => m.id === messageId)
   if (!message) return {missing: 'message'}
   applyPatch(message, patch)
   whole.session.updatedAt = updatedAt
@@ -137,6 +137,6 @@ export function patchMessageOf(whole: SessionSnapshot, messageId: string, patch:
 
 /** A summary from a whole session: for adapters that hold or read every message anyway. */
 export function summaryOf(session: Session, messages: Message[]): StoredSummary {
-  const firstUser = messages.find((m) => m.role === 'user')
+  const firstUser = messages.find(m => m.role === 'user')
   return {...session, messageCount: messages.length, preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null}
 }

@@ -24,7 +24,8 @@ export function checkNewMessages(messages: NewMessage[]): void {
     }
     if (typeof message.content !== 'string') throw new InvalidInputError('A message needs text content.')
     if (message.status !== undefined) checkStatus(message.status)
-    if (message.replyTo !== undefined && message.replyTo !== null && typeof message.replyTo !== 'string') throw new InvalidInputError('"replyTo" must be a message id or null.')
+    if (message.replyTo !== undefined && message.replyTo !== null && typeof message.replyTo !== 'string')
+      throw new InvalidInputError('"replyTo" must be a message id or null.')
   }
 }
 
@@ -71,16 +72,16 @@ export function checkPolicy(policy: RetentionPolicy): void {
  */
 export function selectForPrune<T extends {id: string; kept: boolean; updatedAt: Date}>(newestFirst: readonly T[], policy: RetentionPolicy): T[] {
   const spared = new Set(policy.protect ?? [])
-  const counted = newestFirst.filter((s) => !s.kept)
+  const counted = newestFirst.filter(s => !s.kept)
   const doomed = new Set<T>()
   if (policy.olderThan) {
     for (const s of counted) if (s.updatedAt < policy.olderThan) doomed.add(s)
   }
   if (policy.maxSessions !== undefined) {
     // Age-expired sessions are the oldest, so "beyond the newest N" of the survivors is what is left.
-    for (const s of counted.filter((s) => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
+    for (const s of counted.filter(s => !doomed.has(s)).slice(policy.maxSessions)) doomed.add(s)
   }
-  return counted.filter((s) => doomed.has(s) && !spared.has(s.id)).reverse()
+  return counted.filter(s => doomed.has(s) && !spared.has(s.id)).reverse()
 }
 
 export function closedStoreError(backend: string): StorageUnavailableError {
@@ -140,14 +141,19 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
       throw new InvalidInputError(`Messages of session ${session.id} must have strictly increasing positions (${message.position} after ${previous}).`)
     }
     if (message.position > MAX_RESTORED_POSITION) {
-      throw new InvalidInputError(`Message ${message.id} has position ${message.position}; positions go from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}.`)
+      throw new InvalidInputError(
+        `Message ${message.id} has position ${message.position}; positions go from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}.`,
+      )
     }
     previous = message.position
-    if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime())) throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
+    if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime()))
+      throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
     for (const field of ['inputTokens', 'outputTokens', 'durationMs'] as const) {
       const value = message[field]
       if (value !== null && value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= MAX_STORED_INTEGER)) {
-        throw new InvalidInputError(`Message ${message.id} has ${field} ${value}; it must be a whole number from 0 to ${MAX_STORED_INTEGER.toLocaleString('en-US')}, or null.`)
+        throw new InvalidInputError(
+          `Message ${message.id} has ${field} ${value}; it must be a whole number from 0 to ${MAX_STORED_INTEGER.toLocaleString('en-US')}, or null.`,
+        )
       }
     }
     checkText(message, ['content', 'provider', 'model', 'finishReason'], `Message ${message.id}`)
@@ -165,7 +171,8 @@ function checkText<T extends object>(record: T, fields: Array<keyof T & string>,
     if (typeof value !== 'string') throw new InvalidInputError(`${what} has a ${field} that is not text.`)
     if (value.includes('\0')) throw new InvalidInputError(`${what} has a NUL character in its ${field}, which not every backend can store.`)
     const limit = TEXT_LIMITS[field as keyof typeof TEXT_LIMITS]
-    if (limit !== undefined && [...value].length > limit) throw new InvalidInputError(`${what} has a ${field} of ${[...value].length} characters; at most ${limit} fit.`)
+    if (limit !== undefined && [...value].length > limit)
+      throw new InvalidInputError(`${what} has a ${field} of ${[...value].length} characters; at most ${limit} fit.`)
   }
 }
 

@@ -17,7 +17,19 @@ import type {
   StoreOptions,
 } from './session-store.js'
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
-import {checkLast, checkMessagePatch, checkNewMessages, checkPolicy, checkSnapshotBatch, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
+import {
+  checkLast,
+  checkMessagePatch,
+  checkNewMessages,
+  checkPolicy,
+  checkSnapshotBatch,
+  closedStoreError,
+  monotonicClock,
+  newMessageRecord,
+  newSessionRecord,
+  pageOf,
+  selectForPrune,
+} from './store-helpers.js'
 
 /** How many candidates an ambiguous prefix reports. */
 const AMBIGUOUS_CANDIDATES = 6
@@ -48,7 +60,7 @@ export class SessionStore {
     this.backend = adapter.backend
     this.maintenance = adapter.maintenance
     this.clock = monotonicClock(options.clock)
-    this.copy = adapter.freshRecords ? {message: (m) => m, session: (s) => s} : {message: copyMessage, session: copySession}
+    this.copy = adapter.freshRecords ? {message: m => m, session: s => s} : {message: copyMessage, session: copySession}
   }
 
   /**
@@ -62,7 +74,7 @@ export class SessionStore {
     checkNewMessages(messages)
     const id = fullId(sessionId, SessionNotFoundError)
     const now = this.clock()
-    const records = messages.map((input) => unplaced(newMessageRecord(input, id, 0, now)))
+    const records = messages.map(input => unplaced(newMessageRecord(input, id, 0, now)))
     const stored = await this.adapter.appendMessages(id, records, {updatedAt: now})
     if (isMissing(stored)) throw new SessionNotFoundError(sessionId)
     return stored.map(this.copy.message)
@@ -127,9 +139,9 @@ export class SessionStore {
   async delete(sessionIds: string[]): Promise<number> {
     this.open()
     // An id that cannot be one names no session: ignored, like any unknown id.
-    const ids = [...new Set(sessionIds)].filter((id) => isFullId(id))
+    const ids = [...new Set(sessionIds)].filter(id => isFullId(id))
     if (ids.length === 0) return 0
-    return (await this.adapter.deleteSessions(ids.map((id) => ({id})))).length
+    return (await this.adapter.deleteSessions(ids.map(id => ({id})))).length
   }
 
   /**
@@ -166,7 +178,7 @@ export class SessionStore {
   async list(options: ListOptions = {}): Promise<SessionSummary[]> {
     this.open()
     const {limit, offset} = pageOf(options)
-    if (this.adapter.listSummaries) return (await this.adapter.listSummaries({limit, offset})).map((row) => withShortId(row))
+    if (this.adapter.listSummaries) return (await this.adapter.listSummaries({limit, offset})).map(row => withShortId(row))
     const all = await this.adapter.summaries()
     return withNeighbours(all, newestFirst(all).slice(offset, offset + limit))
   }
@@ -193,12 +205,12 @@ export class SessionStore {
     checkPolicy(policy)
     const dryRun = policy.dryRun ?? false
     if (policy.olderThan === undefined && policy.maxSessions === undefined) return {deleted: [], dryRun}
-    if (this.adapter.prune) return {deleted: (await this.adapter.prune(policy)).map((row) => withShortId(row)), dryRun}
+    if (this.adapter.prune) return {deleted: (await this.adapter.prune(policy)).map(row => withShortId(row)), dryRun}
     const all = await this.adapter.summaries()
     const chosen = withNeighbours(all, selectForPrune(newestFirst(all), policy))
     if (dryRun || chosen.length === 0) return {deleted: chosen, dryRun}
     const gone = new Set(await this.adapter.deleteSessions(chosen.map(({id, updatedAt}) => ({id, updatedAt}))))
-    return {deleted: chosen.filter((s) => gone.has(s.id)), dryRun}
+    return {deleted: chosen.filter(s => gone.has(s.id)), dryRun}
   }
 
   /**
@@ -223,7 +235,7 @@ export class SessionStore {
     this.open()
     checkSnapshotBatch(snapshots)
     const copies = snapshots.map(({messages, session}) => ({
-      messages: messages.map((m) => ({...copyMessage(m), sessionId: session.id})),
+      messages: messages.map(m => ({...copyMessage(m), sessionId: session.id})),
       session: copySession(sessionOf(session)),
     }))
     const conflict = await this.adapter.restoreSessions(copies, {replace: options.replace ?? false})
@@ -281,9 +293,9 @@ export function newestFirst<T extends Session>(sessions: T[]): T[] {
 }
 
 function withNeighbours(all: StoredSummary[], chosen: StoredSummary[]): SessionSummary[] {
-  const byId = all.map((s) => s.id).sort()
+  const byId = all.map(s => s.id).sort()
   const at = new Map(byId.map((id, index) => [id, index]))
-  return chosen.map((s) => {
+  return chosen.map(s => {
     const index = at.get(s.id)!
     return withShortId({...s, nextId: byId[index + 1], previousId: byId[index - 1]})
   })

@@ -13,15 +13,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo, Socket} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {
-  FakeChatServerLike,
-  RecordedChat,
-  RecordedRequest,
-  ScriptedError,
-  ScriptedRaw,
-  ScriptedReply,
-  ScriptedResponse,
-} from './provider-suite.js'
+import type {FakeChatServerLike, RecordedChat, RecordedRequest, ScriptedError, ScriptedRaw, ScriptedReply, ScriptedResponse} from './provider-suite.js'
 
 export type {
   FakeChatServerLike,

@@ -17,7 +17,17 @@
 import type {ServerResponse} from 'node:http'
 
 import type {ChatMessage, ChatRole} from '../providers/provider.js'
-import {HttpFakeChatServer, isRecord, pathOf, type RecordedChat, type RecordedRequest, type ScriptedError, type ScriptedReply, scriptedUsage, type SseFrames} from './fake-chat-server.js'
+import {
+  HttpFakeChatServer,
+  isRecord,
+  pathOf,
+  type RecordedChat,
+  type RecordedRequest,
+  type ScriptedError,
+  type ScriptedReply,
+  scriptedUsage,
+  type SseFrames,
+} from './fake-chat-server.js'
 
 export interface FakeOpenAIServerOptions {
   /** The ids `GET /v1/models` lists. */
@@ -69,7 +79,9 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
     const {chat} = request
     const body = request.body as Record<string, unknown>
     const includeUsage = (body.stream_options as undefined | {include_usage?: boolean})?.include_usage === true
-    await this.answerChat(res, chat, script => (chat.stream ? this.sendSse(res, this.frames(chat, script, includeUsage), script) : this.sendCompletion(res, chat, script)))
+    await this.answerChat(res, chat, script =>
+      chat.stream ? this.sendSse(res, this.frames(chat, script, includeUsage), script) : this.sendCompletion(res, chat, script),
+    )
   }
 
   protected parseChat(method: string, path: string, body: unknown): RecordedChat | undefined {
@@ -97,11 +109,7 @@ export class FakeOpenAIServer extends HttpFakeChatServer {
 
     const usage = usageOf(script)
     return {
-      after: [
-        chunk({}, finishReasonOf(script)),
-        ...(includeUsage && usage ? [sse({...base, choices: [], usage})] : []),
-        'data: [DONE]\n\n',
-      ],
+      after: [chunk({}, finishReasonOf(script)), ...(includeUsage && usage ? [sse({...base, choices: [], usage})] : []), 'data: [DONE]\n\n'],
       before: [chunk({content: '', role: 'assistant'})],
       content: script.chunks.map(text => chunk({content: text})),
     }

@@ -410,7 +410,16 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
         /** The descriptor, counting the calls of its `create`. */
         const counted = () => {
           const calls: ProviderSettings[] = []
-          return {calls, descriptor: {...descriptor, create: (settings: ProviderSettings) => (calls.push(settings), descriptor.create(settings))}}
+          return {
+            calls,
+            descriptor: {
+              ...descriptor,
+              create: (settings: ProviderSettings) => {
+                calls.push(settings)
+                return descriptor.create(settings)
+              },
+            },
+          }
         }
 
         it('is refused with MISSING_API_KEY naming the variable and "synapse keys set", before any of the provider’s code runs', () => {
@@ -601,7 +610,11 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
       it('maps an HTML page answered with 200 to one PROVIDER_ERROR line naming the server, with no reply', async () => {
         const {provider, server} = await open()
-        server.enqueue({body: '<!doctype html><html><head><title>Welcome</title></head><body>It works!</body></html>', contentType: 'text/html; charset=utf-8', type: 'raw'})
+        server.enqueue({
+          body: '<!doctype html><html><head><title>Welcome</title></head><body>It works!</body></html>',
+          contentType: 'text/html; charset=utf-8',
+          type: 'raw',
+        })
 
         const outcome = await drainStream(provider, ask, {model})
 

@@ -69,21 +69,21 @@ export function sessionStoreConformance(options: ConformanceOptions): void {
 }
 
 function contract(name: string, createStore: ConformanceOptions['createStore']): void {
-  describe(`SessionStore conformance: ${name}`, function () {
+  describe(`SessionStore conformance: ${name}`, () => {
     let store: SessionStore
     let clock: ManualClock
 
-    beforeEach(async function () {
+    beforeEach(async () => {
       clock = new ManualClock()
       store = await createStore({clock: clock.now})
     })
 
-    afterEach(async function () {
+    afterEach(async () => {
       await store.close()
     })
 
-    describe('create and get', function () {
-      it('creates an empty session with defaults and reads it back', async function () {
+    describe('create and get', () => {
+      it('creates an empty session with defaults and reads it back', async () => {
         const session = await store.create()
         expect(session.id).to.match(/^[0-9A-HJKMNP-TV-Z]{26}$/)
         expect(session.title).to.equal(null)
@@ -93,7 +93,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(await store.messages(session.id)).to.deep.equal([])
       })
 
-      it('keeps every field it was given, including nested metadata and unicode', async function () {
+      it('keeps every field it was given, including nested metadata and unicode', async () => {
         const metadata = {cwd: '/home/ada', tenant: 'acme', traits: ['terse', {depth: 2}], user: 'Ada Lovelace ✓'}
         const session = await store.create({metadata, model: 'gpt-4o-mini', provider: 'openai', systemPrompt: 'Be brief. 🤖', title: 'Ünïcödé title'})
         const read = await store.get(session.id)
@@ -101,35 +101,35 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(read.metadata).to.deep.equal(metadata)
       })
 
-      it('accepts a chosen id and refuses a taken one', async function () {
+      it('accepts a chosen id and refuses a taken one', async () => {
         const id = '01JC0000000000000000000000'
         expect((await store.create({id})).id).to.equal(id)
         await expectCode(store.create({id}), 'INVALID_INPUT')
         expect(await store.count()).to.equal(1)
       })
 
-      it('resolves a unique prefix, case-insensitively', async function () {
+      it('resolves a unique prefix, case-insensitively', async () => {
         const a = await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAAA'})
         await store.create({id: '01JCBBBBBBBBBBBBBBBBBBBBBB'})
         expect((await store.get('01jca')).id).to.equal(a.id)
         expect((await store.get(a.id.toLowerCase())).id).to.equal(a.id)
       })
 
-      it('reports an ambiguous prefix with its candidates', async function () {
+      it('reports an ambiguous prefix with its candidates', async () => {
         await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA1'})
         await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA2'})
         const error = await expectCode(store.get('01JCAAAA'), 'AMBIGUOUS_SESSION_ID')
         expect(error.message).to.contain('01JCAAAAAAAAAAAAAAAAAAAAA1').and.to.contain('01JCAAAAAAAAAAAAAAAAAAAAA2')
       })
 
-      it('reports an unknown id or one that cannot be an id as not found', async function () {
+      it('reports an unknown id or one that cannot be an id as not found', async () => {
         await store.create()
         await expectCode(store.get('01ZZZZZZZZ'), 'SESSION_NOT_FOUND')
         await expectCode(store.get('../etc/passwd'), 'SESSION_NOT_FOUND')
         await expectCode(store.get(''), 'SESSION_NOT_FOUND')
       })
 
-      it('hands out copies: changing a returned object changes nothing stored', async function () {
+      it('hands out copies: changing a returned object changes nothing stored', async () => {
         const session = await store.create({metadata: {a: 1}})
         session.metadata.a = 2
         session.title = 'changed'
@@ -137,12 +137,22 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
-    describe('append and messages', function () {
-      it('appends in order with consecutive positions and every field kept', async function () {
+    describe('append and messages', () => {
+      it('appends in order with consecutive positions and every field kept', async () => {
         const session = await store.create()
         const [user] = await store.append(session.id, [{content: 'Hello', role: 'user'}])
         const [reply] = await store.append(session.id, [
-          {content: 'Hi!', durationMs: 1234, finishReason: 'stop', inputTokens: 5, metadata: {raw: {id: 'x'}}, model: 'm', outputTokens: 2, provider: 'p', role: 'assistant'},
+          {
+            content: 'Hi!',
+            durationMs: 1234,
+            finishReason: 'stop',
+            inputTokens: 5,
+            metadata: {raw: {id: 'x'}},
+            model: 'm',
+            outputTokens: 2,
+            provider: 'p',
+            role: 'assistant',
+          },
         ])
         expect(user).to.deep.include({content: 'Hello', position: 0, role: 'user', sessionId: session.id, status: 'complete'})
         expect(reply).to.deep.include({durationMs: 1234, finishReason: 'stop', inputTokens: 5, model: 'm', outputTokens: 2, position: 1, provider: 'p'})
@@ -150,7 +160,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(loaded).to.deep.equal([user, reply])
       })
 
-      it('appends a batch atomically: one bad message stores none', async function () {
+      it('appends a batch atomically: one bad message stores none', async () => {
         const session = await store.create()
         await expectCode(
           store.append(session.id, [
@@ -163,24 +173,24 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(await store.messages(session.id)).to.deep.equal([])
       })
 
-      it('loads the last N messages, still in order', async function () {
+      it('loads the last N messages, still in order', async () => {
         const session = await store.create()
         await store.append(
           session.id,
           Array.from({length: 10}, (_, i) => ({content: `m${i}`, role: i % 2 ? ('assistant' as const) : ('user' as const)})),
         )
-        expect((await store.messages(session.id, {last: 3})).map((m) => m.content)).to.deep.equal(['m7', 'm8', 'm9'])
+        expect((await store.messages(session.id, {last: 3})).map(m => m.content)).to.deep.equal(['m7', 'm8', 'm9'])
         expect(await store.messages(session.id, {last: 0})).to.deep.equal([])
         expect((await store.messages(session.id, {last: 50})).length).to.equal(10)
         await expectCode(store.messages(session.id, {last: -1}), 'INVALID_INPUT')
       })
 
-      it('refuses an unknown session', async function () {
+      it('refuses an unknown session', async () => {
         await expectCode(store.append('01ZZZZZZZZZZZZZZZZZZZZZZZZ', [{content: 'x', role: 'user'}]), 'SESSION_NOT_FOUND')
         await expectCode(store.messages('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
       })
 
-      it('keeps large and unusual content byte for byte', async function () {
+      it('keeps large and unusual content byte for byte', async () => {
         const session = await store.create()
         const big = 'x'.repeat(1_000_000)
         const odd = 'tab\tnewline\nquote\' double" nul\u0000 emoji 👩‍💻 rtl ‮'
@@ -195,14 +205,14 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(c).to.deep.include({content: '', status: 'interrupted'})
       })
 
-      it('gives every concurrent append its own position', async function () {
+      it('gives every concurrent append its own position', async () => {
         const session = await store.create()
         await Promise.all(Array.from({length: 40}, (_, i) => store.append(session.id, [{content: String(i), role: 'user'}])))
-        const positions = (await store.messages(session.id)).map((m) => m.position)
+        const positions = (await store.messages(session.id)).map(m => m.position)
         expect(positions).to.deep.equal(Array.from({length: 40}, (_, i) => i))
       })
 
-      it('makes the session the most recently updated', async function () {
+      it('makes the session the most recently updated', async () => {
         const first = await store.create()
         clock.advance(1000)
         const second = await store.create()
@@ -214,28 +224,43 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
-    describe('questions and replies', function () {
-      it('commits a reply with its question: the reply names it, the pending question becomes complete', async function () {
+    describe('questions and replies', () => {
+      it('commits a reply with its question: the reply names it, the pending question becomes complete', async () => {
         const session = await store.create()
         const [question] = await store.append(session.id, [{content: 'Why?', role: 'user', status: 'pending'}])
         expect(question).to.deep.include({replyTo: null, status: 'pending'})
         expect((await store.messages(session.id))[0].status).to.equal('pending')
         clock.advance(1000)
-        const reply = await store.appendReply(session.id, question.id, {content: 'Because.', finishReason: 'stop', model: 'm', provider: 'p', replyTo: 'ignored', role: 'assistant'})
-        expect(reply).to.deep.include({content: 'Because.', finishReason: 'stop', position: 1, replyTo: question.id, role: 'assistant', sessionId: session.id, status: 'complete'})
+        const reply = await store.appendReply(session.id, question.id, {
+          content: 'Because.',
+          finishReason: 'stop',
+          model: 'm',
+          provider: 'p',
+          replyTo: 'ignored',
+          role: 'assistant',
+        })
+        expect(reply).to.deep.include({
+          content: 'Because.',
+          finishReason: 'stop',
+          position: 1,
+          replyTo: question.id,
+          role: 'assistant',
+          sessionId: session.id,
+          status: 'complete',
+        })
         const loaded = await store.messages(session.id)
         expect(loaded).to.deep.equal([{...question, status: 'complete'}, reply])
         expect((await store.get(session.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
       })
 
-      it('pairs replies with their questions whatever order they were asked and answered in', async function () {
+      it('pairs replies with their questions whatever order they were asked and answered in', async () => {
         const session = await store.create()
         const [first] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
         const [second] = await store.append(session.id, [{content: 'second', role: 'user', status: 'pending'}])
         const toSecond = await store.appendReply(session.id, second.id, {content: 'to second', role: 'assistant'})
         const toFirst = await store.appendReply(session.id, first.id, {content: 'to first', role: 'assistant', status: 'interrupted'})
         const loaded = await store.messages(session.id)
-        expect(loaded.map((m) => [m.content, m.status, m.replyTo])).to.deep.equal([
+        expect(loaded.map(m => [m.content, m.status, m.replyTo])).to.deep.equal([
           ['first', 'complete', null],
           ['second', 'complete', null],
           ['to second', 'complete', second.id],
@@ -244,7 +269,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect([toSecond.position, toFirst.position]).to.deep.equal([2, 3])
       })
 
-      it('refuses a question of another session or none, and an unknown session, writing nothing', async function () {
+      it('refuses a question of another session or none, and an unknown session, writing nothing', async () => {
         const session = await store.create()
         const other = await store.create()
         const [elsewhere] = await store.append(other.id, [{content: 'there', role: 'user', status: 'pending'}])
@@ -253,23 +278,23 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         await expectCode(store.appendReply('01ZZZZZZZZZZZZZZZZZZZZZZZZ', elsewhere.id, {content: 'x', role: 'assistant'}), 'SESSION_NOT_FOUND')
         await expectCode(store.appendReply(other.id, elsewhere.id, {content: 'x', role: 'robot' as never}), 'INVALID_INPUT')
         expect(await store.messages(session.id)).to.deep.equal([])
-        expect((await store.messages(other.id)).map((m) => m.status)).to.deep.equal(['pending'])
+        expect((await store.messages(other.id)).map(m => m.status)).to.deep.equal(['pending'])
       })
 
-      it('gives concurrent replies and questions their own positions', async function () {
+      it('gives concurrent replies and questions their own positions', async () => {
         const session = await store.create()
         const questions = await Promise.all(Array.from({length: 10}, (_, i) => store.append(session.id, [{content: `q${i}`, role: 'user', status: 'pending'}])))
         await Promise.all(questions.map(([q], i) => store.appendReply(session.id, q.id, {content: `a${i}`, role: 'assistant'})))
         const loaded = await store.messages(session.id)
-        expect(loaded.map((m) => m.position)).to.deep.equal(Array.from({length: 20}, (_, i) => i))
-        const byId = new Map(loaded.map((m) => [m.id, m]))
-        for (const reply of loaded.filter((m) => m.role === 'assistant')) expect(`a${byId.get(reply.replyTo!)!.content.slice(1)}`).to.equal(reply.content)
-        expect(loaded.filter((m) => m.status !== 'complete')).to.deep.equal([])
+        expect(loaded.map(m => m.position)).to.deep.equal(Array.from({length: 20}, (_, i) => i))
+        const byId = new Map(loaded.map(m => [m.id, m]))
+        for (const reply of loaded.filter(m => m.role === 'assistant')) expect(`a${byId.get(reply.replyTo!)!.content.slice(1)}`).to.equal(reply.content)
+        expect(loaded.filter(m => m.status !== 'complete')).to.deep.equal([])
       })
     })
 
-    describe('updates', function () {
-      it('changes, keeps and clears session fields', async function () {
+    describe('updates', () => {
+      it('changes, keeps and clears session fields', async () => {
         const session = await store.create({model: 'a', title: 'old'})
         clock.advance(5000)
         const updated = await store.update(session.id, {metadata: {k: 'v'}, title: 'new'})
@@ -279,7 +304,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         await expectCode(store.update('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {title: 'x'}), 'SESSION_NOT_FOUND')
       })
 
-      it('leaves updatedAt, and so the session’s place, alone: only messages move it', async function () {
+      it('leaves updatedAt, and so the session’s place, alone: only messages move it', async () => {
         const older = await store.create({title: 'older'})
         clock.advance(1000)
         const newer = await store.create({title: 'newer'})
@@ -288,12 +313,12 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(renamed.updatedAt.getTime()).to.equal(older.updatedAt.getTime())
         expect((await store.get(older.id)).updatedAt.getTime()).to.equal(older.updatedAt.getTime())
         expect((await store.latest())!.id).to.equal(newer.id)
-        expect((await store.list()).map((s) => s.id)).to.deep.equal([newer.id, older.id])
+        expect((await store.list()).map(s => s.id)).to.deep.equal([newer.id, older.id])
         expect((await store.update(older.id, {})).title).to.equal('renamed')
         await expectCode(store.update('01ZZZZZZZZZZZZZZZZZZZZZZZZ', {}), 'SESSION_NOT_FOUND')
       })
 
-      it('keeps a session and lets it go again', async function () {
+      it('keeps a session and lets it go again', async () => {
         const session = await store.create()
         expect(session.kept).to.equal(false)
         expect((await store.update(session.id, {kept: true})).kept).to.equal(true)
@@ -305,14 +330,28 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect((await store.create({kept: true})).kept).to.equal(true)
       })
 
-      it('finishes a message in place', async function () {
+      it('finishes a message in place', async () => {
         const session = await store.create()
         const [reply] = await store.append(session.id, [{content: 'part', role: 'assistant', status: 'interrupted'}])
         const other = await store.create()
         const [elsewhere] = await store.append(other.id, [{content: 'other', role: 'user'}])
         clock.advance(1000)
-        const done = await store.updateMessage(session.id, reply.id, {content: 'partial reply', finishReason: 'stop', inputTokens: 3, outputTokens: 4, status: 'complete'})
-        expect(done).to.deep.include({content: 'partial reply', finishReason: 'stop', id: reply.id, inputTokens: 3, outputTokens: 4, position: 0, status: 'complete'})
+        const done = await store.updateMessage(session.id, reply.id, {
+          content: 'partial reply',
+          finishReason: 'stop',
+          inputTokens: 3,
+          outputTokens: 4,
+          status: 'complete',
+        })
+        expect(done).to.deep.include({
+          content: 'partial reply',
+          finishReason: 'stop',
+          id: reply.id,
+          inputTokens: 3,
+          outputTokens: 4,
+          position: 0,
+          status: 'complete',
+        })
         expect((await store.messages(session.id))[0]).to.deep.equal(done)
         expect((await store.get(session.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
         await expectCode(store.updateMessage(session.id, '01ZZZZZZZZZZZZZZZZZZZZZZZZ', {status: 'error'}), 'MESSAGE_NOT_FOUND')
@@ -325,8 +364,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
-    describe('list and count', function () {
-      it('lists most recently updated first with counts and previews', async function () {
+    describe('list and count', () => {
+      it('lists most recently updated first with counts and previews', async () => {
         const a = await store.create({title: 'A'})
         clock.advance(1000)
         const b = await store.create()
@@ -337,29 +376,29 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           {content: 'Answer', role: 'assistant'},
         ])
         const listed = await store.list()
-        expect(listed.map((s) => s.id)).to.deep.equal([a.id, b.id])
+        expect(listed.map(s => s.id)).to.deep.equal([a.id, b.id])
         expect(listed[0]).to.deep.include({messageCount: 3, title: 'A'})
         expect(listed[0].preview).to.equal(`First question ${'?'.repeat(85)}`)
         expect(listed[1]).to.deep.include({messageCount: 0, preview: null})
         expect(await store.count()).to.equal(2)
       })
 
-      it('pages stably, even when timestamps tie', async function () {
+      it('pages stably, even when timestamps tie', async () => {
         const ids: string[] = []
         for (let i = 0; i < 7; i++) ids.push((await store.create()).id)
         const pages = [...(await store.list({limit: 3})), ...(await store.list({limit: 3, offset: 3})), ...(await store.list({limit: 3, offset: 6}))]
-        expect(pages.map((s) => s.id)).to.deep.equal([...ids].reverse())
+        expect(pages.map(s => s.id)).to.deep.equal([...ids].reverse())
         expect(await store.list({offset: 50})).to.deep.equal([])
         await expectCode(store.list({limit: 0}), 'INVALID_INPUT')
         await expectCode(store.list({offset: -1}), 'INVALID_INPUT')
       })
 
-      it('gives short ids of at least 8 characters that resolve to their session', async function () {
+      it('gives short ids of at least 8 characters that resolve to their session', async () => {
         await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA1'})
         await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAB2'})
         await store.create({id: '01JCZZZZZZZZZZZZZZZZZZZZZ3'})
         const listed = await store.list()
-        const short = Object.fromEntries(listed.map((s) => [s.id, s.shortId]))
+        const short = Object.fromEntries(listed.map(s => [s.id, s.shortId]))
         expect(short).to.deep.equal({
           '01JCAAAAAAAAAAAAAAAAAAAAA1': '01JCAAAAAAAAAAAAAAAAAAAAA',
           '01JCAAAAAAAAAAAAAAAAAAAAB2': '01JCAAAAAAAAAAAAAAAAAAAAB',
@@ -369,8 +408,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
-    describe('clear and delete', function () {
-      it('clears a session’s messages and keeps the session', async function () {
+    describe('clear and delete', () => {
+      it('clears a session’s messages and keeps the session', async () => {
         const session = await store.create({title: 'keep me'})
         await store.append(session.id, [
           {content: 'a', role: 'user'},
@@ -384,7 +423,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         await expectCode(store.clear('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
       })
 
-      it('deletes sessions with their messages and ignores unknown ids', async function () {
+      it('deletes sessions with their messages and ignores unknown ids', async () => {
         const a = await store.create()
         const b = await store.create()
         const [message] = await store.append(a.id, [{content: 'x', role: 'user'}])
@@ -393,12 +432,12 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         await expectCode(store.messages(a.id), 'SESSION_NOT_FOUND')
         // Its session is gone, and the message with it.
         await expectCode(store.updateMessage(a.id, message.id, {status: 'error'}), 'SESSION_NOT_FOUND')
-        expect((await store.list()).map((s) => s.id)).to.deep.equal([b.id])
+        expect((await store.list()).map(s => s.id)).to.deep.equal([b.id])
         expect(await store.delete([])).to.equal(0)
       })
     })
 
-    describe('prune', function () {
+    describe('prune', () => {
       async function sessionsAged(count: number): Promise<string[]> {
         const ids: string[] = []
         for (let i = 0; i < count; i++) {
@@ -410,63 +449,63 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         return ids
       }
 
-      it('keeps the newest max_sessions, deleting the oldest first', async function () {
+      it('keeps the newest max_sessions, deleting the oldest first', async () => {
         const ids = await sessionsAged(5)
         const result = await store.prune({maxSessions: 3})
         expect(result.dryRun).to.equal(false)
-        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(result.deleted.map(s => s.id)).to.deep.equal(ids.slice(0, 2))
         expect(result.deleted[0]).to.deep.include({messageCount: 1, preview: 'q0'})
-        expect((await store.list()).map((s) => s.id)).to.deep.equal(ids.slice(2).reverse())
+        expect((await store.list()).map(s => s.id)).to.deep.equal(ids.slice(2).reverse())
       })
 
-      it('deletes sessions not updated within the retention period', async function () {
+      it('deletes sessions not updated within the retention period', async () => {
         const ids = await sessionsAged(4)
         // now = day 4; cut-off at day 1.5 drops the sessions updated on days 0 and 1.
         const result = await store.prune({olderThan: new Date(clock.now().getTime() - 2.5 * DAY)})
-        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(result.deleted.map(s => s.id)).to.deep.equal(ids.slice(0, 2))
         expect(await store.count()).to.equal(2)
       })
 
-      it('applies both limits together', async function () {
+      it('applies both limits together', async () => {
         const ids = await sessionsAged(6)
         const result = await store.prune({maxSessions: 4, olderThan: new Date(clock.now().getTime() - 4.5 * DAY)})
-        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(result.deleted.map(s => s.id)).to.deep.equal(ids.slice(0, 2))
         const tighter = await store.prune({maxSessions: 1, olderThan: new Date(clock.now().getTime() - 4.5 * DAY)})
-        expect(tighter.deleted.map((s) => s.id)).to.deep.equal(ids.slice(2, 5))
+        expect(tighter.deleted.map(s => s.id)).to.deep.equal(ids.slice(2, 5))
       })
 
-      it('reports without deleting on a dry run', async function () {
+      it('reports without deleting on a dry run', async () => {
         const ids = await sessionsAged(3)
         const result = await store.prune({dryRun: true, maxSessions: 1})
         expect(result).to.deep.include({dryRun: true})
-        expect(result.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+        expect(result.deleted.map(s => s.id)).to.deep.equal(ids.slice(0, 2))
         expect(await store.count()).to.equal(3)
       })
 
-      it('never deletes a kept session, and kept ones do not count toward max_sessions', async function () {
+      it('never deletes a kept session, and kept ones do not count toward max_sessions', async () => {
         const ids = await sessionsAged(5)
         await store.update(ids[0], {kept: true})
         await store.update(ids[3], {kept: true})
         // Unkept, newest first: 4, 2, 1. The age limit (before day 1.5) takes 1 and spares the kept 0; 4 and 2 fit in two.
         const dry = await store.prune({dryRun: true, maxSessions: 2, olderThan: new Date(clock.now().getTime() - 3.5 * DAY)})
-        expect(dry.deleted.map((s) => s.id)).to.deep.equal([ids[1]])
+        expect(dry.deleted.map(s => s.id)).to.deep.equal([ids[1]])
         const result = await store.prune({maxSessions: 2})
-        expect(result.deleted.map((s) => s.id)).to.deep.equal([ids[1]])
-        expect((await store.list()).map((s) => s.id)).to.deep.equal([ids[4], ids[3], ids[2], ids[0]])
-        expect((await store.prune({maxSessions: 0, olderThan: clock.now()})).deleted.map((s) => s.id)).to.deep.equal([ids[2], ids[4]])
-        expect((await store.list()).map((s) => s.id)).to.deep.equal([ids[3], ids[0]])
+        expect(result.deleted.map(s => s.id)).to.deep.equal([ids[1]])
+        expect((await store.list()).map(s => s.id)).to.deep.equal([ids[4], ids[3], ids[2], ids[0]])
+        expect((await store.prune({maxSessions: 0, olderThan: clock.now()})).deleted.map(s => s.id)).to.deep.equal([ids[2], ids[4]])
+        expect((await store.list()).map(s => s.id)).to.deep.equal([ids[3], ids[0]])
       })
 
-      it('never deletes a protected session, which still holds its place in max_sessions', async function () {
+      it('never deletes a protected session, which still holds its place in max_sessions', async () => {
         const ids = await sessionsAged(5)
         const result = await store.prune({maxSessions: 2, protect: [ids[0], '01ZZZZZZZZZZZZZZZZZZZZZZZZ']})
         // The newest two stay; of the three beyond them, the protected oldest stays too.
-        expect(result.deleted.map((s) => s.id)).to.deep.equal([ids[1], ids[2]])
-        expect((await store.prune({olderThan: clock.now(), protect: ids.slice(3)})).deleted.map((s) => s.id)).to.deep.equal([ids[0]])
-        expect((await store.list()).map((s) => s.id)).to.deep.equal([ids[4], ids[3]])
+        expect(result.deleted.map(s => s.id)).to.deep.equal([ids[1], ids[2]])
+        expect((await store.prune({olderThan: clock.now(), protect: ids.slice(3)})).deleted.map(s => s.id)).to.deep.equal([ids[0]])
+        expect((await store.list()).map(s => s.id)).to.deep.equal([ids[4], ids[3]])
       })
 
-      it('deletes nothing without limits, and refuses a negative limit', async function () {
+      it('deletes nothing without limits, and refuses a negative limit', async () => {
         await sessionsAged(2)
         expect((await store.prune({})).deleted).to.deep.equal([])
         expect((await store.prune({maxSessions: 0})).deleted.length).to.equal(2)
@@ -474,12 +513,12 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
-    describe('restore', function () {
+    describe('restore', () => {
       async function snapshotOf(id: string) {
         return {messages: await store.messages(id), session: await store.get(id)}
       }
 
-      it('writes a session exactly as exported: ids, positions, statuses, timestamps, metadata, kept', async function () {
+      it('writes a session exactly as exported: ids, positions, statuses, timestamps, metadata, kept', async () => {
         const original = await store.create({kept: true, metadata: {tenant: 'acme', traits: ['x']}, model: 'm', provider: 'p', systemPrompt: 'S', title: 'T'})
         await store.append(original.id, [
           {content: 'q', role: 'user'},
@@ -505,14 +544,24 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(next.position).to.equal(snapshot.messages.at(-1)!.position + 1)
       })
 
-      it('restores an empty session', async function () {
-        const session = {createdAt: new Date('2025-03-01T10:00:00.000Z'), id: '01JNAAAAAAAAAAAAAAAAAAAAAA', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: 'empty', updatedAt: new Date('2025-03-02T10:00:00.000Z')}
+      it('restores an empty session', async () => {
+        const session = {
+          createdAt: new Date('2025-03-01T10:00:00.000Z'),
+          id: '01JNAAAAAAAAAAAAAAAAAAAAAA',
+          kept: false,
+          metadata: {},
+          model: null,
+          provider: null,
+          systemPrompt: null,
+          title: 'empty',
+          updatedAt: new Date('2025-03-02T10:00:00.000Z'),
+        }
         await store.restore({messages: [], session})
         expect(await store.get(session.id)).to.deep.equal(session)
         expect((await store.list())[0]).to.deep.include({messageCount: 0, title: 'empty'})
       })
 
-      it('refuses a taken session id or message id, unless replacing, and writes nothing', async function () {
+      it('refuses a taken session id or message id, unless replacing, and writes nothing', async () => {
         const a = await store.create({title: 'a'})
         await store.append(a.id, [{content: 'one', role: 'user'}])
         const snapshot = await snapshotOf(a.id)
@@ -527,9 +576,35 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(await store.count()).to.equal(1)
       })
 
-      it('rejects malformed snapshots before writing anything', async function () {
-        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
-        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+      it('rejects malformed snapshots before writing anything', async () => {
+        const session = {
+          createdAt: new Date(0),
+          id: '01JNCCCCCCCCCCCCCCCCCCCCCC',
+          kept: false,
+          metadata: {},
+          model: null,
+          provider: null,
+          systemPrompt: null,
+          title: null,
+          updatedAt: new Date(0),
+        }
+        const message = {
+          content: 'x',
+          createdAt: new Date(0),
+          durationMs: null,
+          finishReason: null,
+          id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
+          inputTokens: null,
+          metadata: {},
+          model: null,
+          outputTokens: null,
+          position: 0,
+          provider: null,
+          replyTo: null,
+          role: 'user' as const,
+          sessionId: session.id,
+          status: 'complete' as const,
+        }
         await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [message, {...message, id: '01JNEEEEEEEEEEEEEEEEEEEEEE', position: 0}], session}), 'INVALID_INPUT')
@@ -539,9 +614,35 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(await store.count()).to.equal(0)
       })
 
-      it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async function () {
-        const session = {createdAt: new Date(0), id: '01JNCCCCCCCCCCCCCCCCCCCCCC', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
-        const message = {content: 'x', createdAt: new Date(0), durationMs: null, finishReason: null, id: '01JNDDDDDDDDDDDDDDDDDDDDDD', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+      it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async () => {
+        const session = {
+          createdAt: new Date(0),
+          id: '01JNCCCCCCCCCCCCCCCCCCCCCC',
+          kept: false,
+          metadata: {},
+          model: null,
+          provider: null,
+          systemPrompt: null,
+          title: null,
+          updatedAt: new Date(0),
+        }
+        const message = {
+          content: 'x',
+          createdAt: new Date(0),
+          durationMs: null,
+          finishReason: null,
+          id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
+          inputTokens: null,
+          metadata: {},
+          model: null,
+          outputTokens: null,
+          position: 0,
+          provider: null,
+          replyTo: null,
+          role: 'user' as const,
+          sessionId: session.id,
+          status: 'complete' as const,
+        }
         for (const bad of [
           {position: 3e9},
           {position: 1e300},
@@ -566,10 +667,36 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect((await store.append(session.id, [{content: 'next', role: 'user'}]))[0].position).to.equal(1_000_000_001)
       })
 
-      describe('a batch (restoreAll)', function () {
+      describe('a batch (restoreAll)', () => {
         const at = new Date('2025-05-01T00:00:00.000Z')
-        const sessionOf = (id: string, title: string) => ({createdAt: at, id, kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title, updatedAt: at})
-        const messageOf = (id: string, sessionId: string, position: number) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, replyTo: null, role: 'user' as const, sessionId, status: 'complete' as const})
+        const sessionOf = (id: string, title: string) => ({
+          createdAt: at,
+          id,
+          kept: false,
+          metadata: {},
+          model: null,
+          provider: null,
+          systemPrompt: null,
+          title,
+          updatedAt: at,
+        })
+        const messageOf = (id: string, sessionId: string, position: number) => ({
+          content: `m${position}`,
+          createdAt: at,
+          durationMs: null,
+          finishReason: null,
+          id,
+          inputTokens: null,
+          metadata: {},
+          model: null,
+          outputTokens: null,
+          position,
+          provider: null,
+          replyTo: null,
+          role: 'user' as const,
+          sessionId,
+          status: 'complete' as const,
+        })
 
         /** Everything the store holds, as one string: equal strings, equal stores. */
         async function dump(): Promise<string> {
@@ -579,11 +706,17 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           return JSON.stringify(whole)
         }
 
-        it('writes every session of a good batch, in order, kept ones kept and replies paired, and appends go on after each', async function () {
+        it('writes every session of a good batch, in order, kept ones kept and replies paired, and appends go on after each', async () => {
           const x = sessionOf('01JNXXXXXXXXXXXXXXXXXXXXXX', 'x')
           const y = {...sessionOf('01JNYYYYYYYYYYYYYYYYYYYYYY', 'y'), kept: true}
           const batch = [
-            {messages: [messageOf('01JNX000000000000000000000', x.id, 0), {...messageOf('01JNX111111111111111111111', x.id, 5), replyTo: '01JNX000000000000000000000', role: 'assistant' as const}], session: x},
+            {
+              messages: [
+                messageOf('01JNX000000000000000000000', x.id, 0),
+                {...messageOf('01JNX111111111111111111111', x.id, 5), replyTo: '01JNX000000000000000000000', role: 'assistant' as const},
+              ],
+              session: x,
+            },
             {messages: [], session: y},
           ]
           expect(await store.restoreAll(batch)).to.deep.equal([x, y])
@@ -593,7 +726,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           expect(await store.restoreAll([])).to.deep.equal([])
         })
 
-        it('leaves the store exactly as it was when any session of the batch is refused', async function () {
+        it('leaves the store exactly as it was when any session of the batch is refused', async () => {
           const a = await store.create({title: 'a'})
           const [taken] = await store.append(a.id, [{content: 'held by a', role: 'user'}])
           const b = await store.create({title: 'b'})
@@ -618,11 +751,20 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
             expect(await dump()).to.equal(before)
           }
           // Replacing does not free a message id held by a session outside the batch.
-          await expectCode(store.restoreAll([{messages: [], session: {...sessionOf(b.id, 'b replaced'), createdAt: b.createdAt}}, {messages: [messageOf(taken.id, thief.id, 0)], session: thief}], {replace: true}), 'INVALID_INPUT')
+          await expectCode(
+            store.restoreAll(
+              [
+                {messages: [], session: {...sessionOf(b.id, 'b replaced'), createdAt: b.createdAt}},
+                {messages: [messageOf(taken.id, thief.id, 0)], session: thief},
+              ],
+              {replace: true},
+            ),
+            'INVALID_INPUT',
+          )
           expect(await dump()).to.equal(before)
         })
 
-        it('with replace, frees the message ids of the replaced sessions for the whole batch', async function () {
+        it('with replace, frees the message ids of the replaced sessions for the whole batch', async () => {
           const a = await store.create({title: 'a'})
           const [first] = await store.append(a.id, [{content: 'first', role: 'user'}])
           const moved = sessionOf('01JNZZZZZZZZZZZZZZZZZZZZZZ', 'takes the id')
@@ -633,7 +775,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           ]
           await store.restoreAll(batch, {replace: true})
           expect(await store.messages(a.id)).to.deep.equal([])
-          expect((await store.messages(moved.id)).map((m) => m.id)).to.deep.equal([first.id])
+          expect((await store.messages(moved.id)).map(m => m.id)).to.deep.equal([first.id])
           expect((await store.get(a.id)).title).to.equal('a emptied')
           expect((await store.updateMessage(moved.id, first.id, {content: 'found'})).sessionId).to.equal(moved.id)
           await expectCode(store.updateMessage(a.id, first.id, {content: 'not here'}), 'MESSAGE_NOT_FOUND')
@@ -641,8 +783,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
-    describe('lifecycle', function () {
-      it('refuses calls after close, and closing twice is harmless', async function () {
+    describe('lifecycle', () => {
+      it('refuses calls after close, and closing twice is harmless', async () => {
         await store.close()
         await store.close()
         await expectCode(store.list(), 'STORAGE_UNAVAILABLE')
@@ -654,5 +796,5 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
 
 /** Messages as plain comparable data, for tests across processes and backends. */
 export function messageContents(messages: Message[]): Array<[string, string]> {
-  return messages.map((m) => [m.role, m.content])
+  return messages.map(m => [m.role, m.content])
 }

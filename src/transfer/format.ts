@@ -60,7 +60,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
     createdAt: session.createdAt.toISOString(),
     id: session.id,
     kept: session.kept === true,
-    messages: messages.map((m) => ({
+    messages: messages.map(m => ({
       content: m.content,
       createdAt: m.createdAt.toISOString(),
       durationMs: m.durationMs,
@@ -86,14 +86,20 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
 }
 
 export function serialize(snapshots: SessionSnapshot[], format: ExportFormat): string {
-  const sessions = snapshots.map((s) => exportedSession(s))
+  const sessions = snapshots.map(s => exportedSession(s))
   if (format === 'json') return `${JSON.stringify({format: 'synapse-sessions', sessions, version: FORMAT_VERSION} satisfies ExportDocument, null, 2)}\n`
-  if (format === 'jsonl') return sessions.map((s) => `${JSON.stringify({version: FORMAT_VERSION, ...s})}\n`).join('')
-  return sessions.map((s) => markdown(s)).join('\n---\n\n')
+  if (format === 'jsonl') return sessions.map(s => `${JSON.stringify({version: FORMAT_VERSION, ...s})}\n`).join('')
+  return sessions.map(s => markdown(s)).join('\n---\n\n')
 }
 
 function markdown(session: ExportedSession): string {
-  const heading = session.title ?? session.messages.find((m) => m.role === 'user')?.content.split('\n')[0].slice(0, 80) ?? 'Untitled session'
+  const heading =
+    session.title ??
+    session.messages
+      .find(m => m.role === 'user')
+      ?.content.split('\n')[0]
+      .slice(0, 80) ??
+    'Untitled session'
   const facts = [`id \`${session.id}\``, `created ${session.createdAt}`, `updated ${session.updatedAt}`]
   if (session.model) facts.splice(1, 0, `model ${session.provider ? `${session.provider}/` : ''}${session.model}`)
   const lines = [`# ${heading}`, '', facts.join(' · '), '']
@@ -103,7 +109,8 @@ function markdown(session: ExportedSession): string {
   const numberOf = new Map(session.messages.map((m, i) => [m.id, i + 1]))
   session.messages.forEach((m, i) => {
     // A reply that does not follow its question (two processes wrote into the session) says which it answers.
-    const answers = m.replyTo !== null && session.messages[i - 1]?.id !== m.replyTo && numberOf.has(m.replyTo) ? `reply to message ${numberOf.get(m.replyTo)}` : undefined
+    const answers =
+      m.replyTo !== null && session.messages[i - 1]?.id !== m.replyTo && numberOf.has(m.replyTo) ? `reply to message ${numberOf.get(m.replyTo)}` : undefined
     const status = m.status === 'complete' ? undefined : m.status === 'pending' ? 'unanswered' : m.status
     const details = [m.role, m.model, status, answers, m.createdAt].filter(Boolean).join(' · ')
     lines.push(`## ${details}`, '', m.content, '')
@@ -205,7 +212,10 @@ function toSnapshot(value: unknown, where: string, version: number): SessionSnap
 }
 
 function invalid(where: string, problem: string): SynapseError {
-  return new SynapseError('INVALID_INPUT', `${where} ${problem}.`, {exitCode: 1, suggestions: ['Import reads what "synapse sessions export --format json|jsonl" writes; nothing was imported.']})
+  return new SynapseError('INVALID_INPUT', `${where} ${problem}.`, {
+    exitCode: 1,
+    suggestions: ['Import reads what "synapse sessions export --format json|jsonl" writes; nothing was imported.'],
+  })
 }
 
 function object(value: unknown, where: string, what: string): Record<string, unknown> {

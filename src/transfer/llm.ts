@@ -21,11 +21,31 @@ const LLM_APP_NAME = 'io.datasette.llm'
 
 /** The last migration of llm's schema this reader was written against (llm/migrations.py). */
 const KNOWN_MIGRATIONS = new Set([
-  'm001_initial', 'm002_id_primary_key', 'm003_chat_id_foreign_key', 'm004_column_order', 'm004_drop_provider', 'm005_debug',
-  'm006_new_logs_table', 'm007_finish_logs_table', 'm008_reply_to_id_foreign_key', 'm008_fix_column_order_in_logs',
-  'm009_delete_logs_table_if_empty', 'm010_create_new_log_tables', 'm011_fts_for_responses', 'm012_attachments_tables', 'm013_usage',
-  'm014_schemas', 'm015_fragments_tables', 'm016_fragments_table_pks', 'm017_tools_tables', 'm017_tools_plugin', 'm018_tool_instances',
-  'm019_resolved_model', 'm020_tool_results_attachments', 'm021_tool_results_exception', 'm022_parts_table',
+  'm001_initial',
+  'm002_id_primary_key',
+  'm003_chat_id_foreign_key',
+  'm004_column_order',
+  'm004_drop_provider',
+  'm005_debug',
+  'm006_new_logs_table',
+  'm007_finish_logs_table',
+  'm008_reply_to_id_foreign_key',
+  'm008_fix_column_order_in_logs',
+  'm009_delete_logs_table_if_empty',
+  'm010_create_new_log_tables',
+  'm011_fts_for_responses',
+  'm012_attachments_tables',
+  'm013_usage',
+  'm014_schemas',
+  'm015_fragments_tables',
+  'm016_fragments_table_pks',
+  'm017_tools_tables',
+  'm017_tools_plugin',
+  'm018_tool_instances',
+  'm019_resolved_model',
+  'm020_tool_results_attachments',
+  'm021_tool_results_exception',
+  'm022_parts_table',
 ])
 
 /** The columns of `responses` every llm since 0.5 (m010) has written; the rest are optional. */
@@ -173,12 +193,19 @@ function describeLlmFailure(error: unknown, path: string): unknown {
     })
   }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new SynapseError('INVALID_INPUT', `${path} is not an SQLite database, so not llm's logs.db (${code}); nothing was imported.`, {cause: error, suggestions: [remedy]})
+    return new SynapseError('INVALID_INPUT', `${path} is not an SQLite database, so not llm's logs.db (${code}); nothing was imported.`, {
+      cause: error,
+      suggestions: [remedy],
+    })
   }
   if (code.startsWith('SQLITE_')) {
-    return new SynapseError('INVALID_INPUT', `${path} cannot be read as llm's database (${code}: ${(error as Error).message}); nothing was imported.`, {cause: error, suggestions: [remedy]})
+    return new SynapseError('INVALID_INPUT', `${path} cannot be read as llm's database (${code}: ${(error as Error).message}); nothing was imported.`, {
+      cause: error,
+      suggestions: [remedy],
+    })
   }
-  if (typeof code === 'string' && code.startsWith('E')) return new SynapseError('INVALID_INPUT', `${describePathFailure(error, path, 'read')} Nothing was imported.`, {cause: error, suggestions: [remedy]})
+  if (typeof code === 'string' && code.startsWith('E'))
+    return new SynapseError('INVALID_INPUT', `${describePathFailure(error, path, 'read')} Nothing was imported.`, {cause: error, suggestions: [remedy]})
   return error
 }
 
@@ -189,32 +216,34 @@ function unknownSchema(path: string, problem: string): SynapseError {
 }
 
 function readAll(db: Database, path: string): LlmReading {
-  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{name: string}>).map((t) => t.name))
+  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{name: string}>).map(t => t.name))
   if (!tables.has('responses')) {
     const legacy = tables.has('logs') || tables.has('log')
     throw unknownSchema(path, legacy ? 'it has only the "logs" table of llm before 0.5, no "responses" table' : 'it has no "responses" table')
   }
   const columns = columnsOf(db, 'responses')
-  const missing = REQUIRED_RESPONSE_COLUMNS.filter((c) => !columns.has(c))
-  if (missing.length > 0) throw unknownSchema(path, `its "responses" table has no ${missing.map((c) => `"${c}"`).join(', ')} column`)
+  const missing = REQUIRED_RESPONSE_COLUMNS.filter(c => !columns.has(c))
+  if (missing.length > 0) throw unknownSchema(path, `its "responses" table has no ${missing.map(c => `"${c}"`).join(', ')} column`)
 
   const notes: string[] = []
   if (tables.has('_llm_migrations')) {
-    const newer = (db.prepare('SELECT name FROM _llm_migrations').all() as Array<{name: string}>).map((r) => r.name).filter((n) => !KNOWN_MIGRATIONS.has(n))
-    if (newer.length > 0) notes.push(`The database was migrated by an llm newer than this synapse knows (${newer.join(', ')}); what synapse recognises was imported.`)
+    const newer = (db.prepare('SELECT name FROM _llm_migrations').all() as Array<{name: string}>).map(r => r.name).filter(n => !KNOWN_MIGRATIONS.has(n))
+    if (newer.length > 0)
+      notes.push(`The database was migrated by an llm newer than this synapse knows (${newer.join(', ')}); what synapse recognises was imported.`)
   }
 
   const optional = (column: string, as = column) => (columns.has(column) ? `"${column}" AS ${as}` : `NULL AS ${as}`)
   const responses = db
     .prepare(
-      `SELECT rowid AS rowid, id, prompt, response, datetime_utc, ${['model', 'system', 'conversation_id', 'duration_ms', 'options_json', 'response_json', 'input_tokens', 'output_tokens', 'token_details', 'schema_id', 'resolved_model'].map((c) => optional(c)).join(', ')} FROM responses ORDER BY rowid`,
+      `SELECT rowid AS rowid, id, prompt, response, datetime_utc, ${['model', 'system', 'conversation_id', 'duration_ms', 'options_json', 'response_json', 'input_tokens', 'output_tokens', 'token_details', 'schema_id', 'resolved_model'].map(c => optional(c)).join(', ')} FROM responses ORDER BY rowid`,
     )
     .all() as ResponseRow[]
   const conversations = new Map<string, ConversationRow>()
   if (tables.has('conversations')) {
     const conversationColumns = columnsOf(db, 'conversations')
     const pick = (c: string) => (conversationColumns.has(c) ? `"${c}" AS ${c}` : `NULL AS ${c}`)
-    for (const row of db.prepare(`SELECT id, ${pick('name')}, ${pick('model')} FROM conversations`).all() as ConversationRow[]) conversations.set(String(row.id), row)
+    for (const row of db.prepare(`SELECT id, ${pick('name')}, ${pick('model')} FROM conversations`).all() as ConversationRow[])
+      conversations.set(String(row.id), row)
   }
 
   const skipped = collectSkipped(db, tables, responses)
@@ -223,7 +252,7 @@ function readAll(db: Database, path: string): LlmReading {
 }
 
 function columnsOf(db: Database, table: string): Set<string> {
-  return new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{name: string}>).map((c) => c.name))
+  return new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{name: string}>).map(c => c.name))
 }
 
 /** Rows of the tables (and JSON columns) synapse has nowhere to put, by kind. */
@@ -234,22 +263,41 @@ function collectSkipped(db: Database, tables: Set<string>, responses: ResponseRo
   }
   const linked = (table: string, extra = '') => {
     if (!tables.has(table) || !columnsOf(db, table).has('response_id')) return []
-    return (db.prepare(`SELECT response_id FROM "${table}" ${extra} ORDER BY rowid`).all() as Array<{response_id: string}>).map((r) => String(r.response_id))
+    return (db.prepare(`SELECT response_id FROM "${table}" ${extra} ORDER BY rowid`).all() as Array<{response_id: string}>).map(r => String(r.response_id))
   }
   add('attachment', 'synapse keeps text only: images, files and URLs attached to prompts are not imported (the prompt text is)', linked('prompt_attachments'))
   add('fragment', 'fragments (-f files and URLs) are stored apart from the prompt in llm and are not imported; the prompt text is', linked('prompt_fragments'))
   add('system-fragment', 'system fragments (--sf) are not imported; the system prompt text is', linked('system_fragments'))
   add('tool-call', 'synapse has no tool calls: the calls a model asked for are not imported (its text reply is)', linked('tool_calls'))
   add('tool-result', 'the outputs of tools sent back to the model are not imported', linked('tool_results'))
-  if (tables.has('parts') && columnsOf(db, 'parts').has('part_type')) add('reasoning', 'reasoning a model showed is not imported; its reply is', linked('parts', "WHERE part_type = 'reasoning'"))
+  if (tables.has('parts') && columnsOf(db, 'parts').has('part_type'))
+    add('reasoning', 'reasoning a model showed is not imported; its reply is', linked('parts', "WHERE part_type = 'reasoning'"))
   const withJson = (value: null | string) => value !== null && value.trim() !== '' && value.trim() !== '{}' && value.trim() !== 'null'
-  add('options', 'model options (-o temperature and the like) are not kept per message in synapse', responses.filter((r) => withJson(r.options_json)).map((r) => r.id))
-  add('token-details', 'token details beyond input and output counts (cached, reasoning tokens) are not kept', responses.filter((r) => withJson(r.token_details)).map((r) => r.id))
-  add('schema', 'structured-output schemas (--schema) are not imported; the JSON reply is', responses.filter((r) => r.schema_id !== null).map((r) => r.id))
+  add(
+    'options',
+    'model options (-o temperature and the like) are not kept per message in synapse',
+    responses.filter(r => withJson(r.options_json)).map(r => r.id),
+  )
+  add(
+    'token-details',
+    'token details beyond input and output counts (cached, reasoning tokens) are not kept',
+    responses.filter(r => withJson(r.token_details)).map(r => r.id),
+  )
+  add(
+    'schema',
+    'structured-output schemas (--schema) are not imported; the JSON reply is',
+    responses.filter(r => r.schema_id !== null).map(r => r.id),
+  )
   for (const legacy of ['logs', 'log']) {
     if (!tables.has(legacy)) continue
     const {count} = db.prepare(`SELECT count(*) AS count FROM "${legacy}"`).get() as {count: number}
-    if (count > 0) skipped.push({count, kind: 'legacy-log', reason: `rows of llm's pre-0.5 "${legacy}" table, which llm itself no longer shows, are not imported`, responses: []})
+    if (count > 0)
+      skipped.push({
+        count,
+        kind: 'legacy-log',
+        reason: `rows of llm's pre-0.5 "${legacy}" table, which llm itself no longer shows, are not imported`,
+        responses: [],
+      })
   }
   return skipped
 }
@@ -264,14 +312,19 @@ function toSnapshots(responses: ResponseRow[], conversations: Map<string, Conver
     groups.set(key, group)
   }
   const snapshots = [...groups.entries()].map(([key, rows]) => {
-    const timed = rows.map((row) => ({row, start: startOf(row)}))
+    const timed = rows.map(row => ({row, start: startOf(row)}))
     timed.sort((a, b) => a.start - b.start || a.row.rowid - b.row.rowid)
     return toSnapshot(key.startsWith('\u0000') ? null : key, timed, conversations, notes)
   })
   return snapshots.sort((a, b) => a.session.createdAt.getTime() - b.session.createdAt.getTime() || (a.session.id < b.session.id ? -1 : 1))
 }
 
-function toSnapshot(conversationId: null | string, rows: Array<{row: ResponseRow; start: number}>, conversations: Map<string, ConversationRow>, notes: string[]): SessionSnapshot {
+function toSnapshot(
+  conversationId: null | string,
+  rows: Array<{row: ResponseRow; start: number}>,
+  conversations: Map<string, ConversationRow>,
+  notes: string[],
+): SessionSnapshot {
   const first = rows[0]
   const conversation = conversationId === null ? undefined : conversations.get(conversationId)
   const sessionId = ulidOf(conversationId ?? `response-without-conversation:${first.row.id}`, first.start, 'conversation')
@@ -287,7 +340,9 @@ function toSnapshot(conversationId: null | string, rows: Array<{row: ResponseRow
     if (system !== null && system !== currentSystem) {
       llm.system = system
       currentSystem = system
-      notes.push(`llm conversation ${llmConversation ?? responseId} changes its system prompt at response ${responseId}; the new one is kept in that message's metadata (llm.system).`)
+      notes.push(
+        `llm conversation ${llmConversation ?? responseId} changes its system prompt at response ${responseId}; the new one is kept in that message's metadata (llm.system).`,
+      )
     }
     const durationMs = storedInteger(row.duration_ms, 'duration_ms', responseId, notes)
     const questionId = ulidOf(responseId, start, 'response')
@@ -369,9 +424,13 @@ function startOf(row: ResponseRow): number {
   }
   const asUlid = normalizeIdPrefix(String(row.id))
   if (asUlid && asUlid.length === ID_LENGTH && asUlid[0] <= '7') return ulidTime(asUlid)
-  throw new SynapseError('INVALID_INPUT', `llm response ${String(row.id)} has no readable time (datetime_utc ${JSON.stringify(row.datetime_utc)}); nothing was imported.`, {
-    suggestions: ['Correct that row in a copy of the database and import the copy.'],
-  })
+  throw new SynapseError(
+    'INVALID_INPUT',
+    `llm response ${String(row.id)} has no readable time (datetime_utc ${JSON.stringify(row.datetime_utc)}); nothing was imported.`,
+    {
+      suggestions: ['Correct that row in a copy of the database and import the copy.'],
+    },
+  )
 }
 
 /** A count or duration every backend can store, else null (and said so). */
@@ -413,7 +472,7 @@ function derivedId(time: number, key: string): string {
     encodedTime = CROCKFORD[t % 32] + encodedTime
     t = Math.floor(t / 32)
   }
-  return encodedTime + Array.from(digest.subarray(0, 16), (byte) => CROCKFORD[byte & 31]).join('')
+  return encodedTime + Array.from(digest.subarray(0, 16), byte => CROCKFORD[byte & 31]).join('')
 }
 
 function ulidTime(ulid: string): number {

@@ -9,14 +9,14 @@ export async function collectSnapshots(store: SessionStore, selection: {all: tru
   if ('all' in selection) {
     for (let offset = 0; ; offset += 1000) {
       const page = await store.list({limit: 1000, offset})
-      ids.push(...page.map((s) => s.id))
+      ids.push(...page.map(s => s.id))
       if (page.length < 1000) break
     }
   } else {
     for (const id of selection.ids) ids.push((await store.get(id)).id)
   }
   const unique = [...new Set(ids)].sort()
-  return Promise.all(unique.map(async (id) => ({messages: await store.messages(id), session: await store.get(id)})))
+  return Promise.all(unique.map(async id => ({messages: await store.messages(id), session: await store.get(id)})))
 }
 
 export interface ImportOptions {
@@ -41,7 +41,7 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
   if (options.newIds && options.replace) {
     throw new SynapseError('INVALID_INPUT', '--new-ids and --replace exclude each other.', {exitCode: 2})
   }
-  const prepared = options.newIds ? snapshots.map((s) => withNewIds(s)) : snapshots
+  const prepared = options.newIds ? snapshots.map(s => withNewIds(s)) : snapshots
   try {
     checkSnapshotBatch(prepared)
   } catch (error) {
@@ -50,16 +50,22 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
   const existing = new Set<string>()
   for (const {session} of prepared) if (await sessionExists(store, session.id)) existing.add(session.id)
   if (existing.size > 0 && !options.replace) {
-    throw new SynapseError('INVALID_INPUT', `${existing.size} of the sessions already exist (${[...existing].slice(0, 3).join(', ')}${existing.size > 3 ? ', …' : ''}); nothing was imported.`, {
-      suggestions: ['Add --replace to overwrite them, or --new-ids to import copies beside them.'],
-    })
+    throw new SynapseError(
+      'INVALID_INPUT',
+      `${existing.size} of the sessions already exist (${[...existing].slice(0, 3).join(', ')}${existing.size > 3 ? ', …' : ''}); nothing was imported.`,
+      {
+        suggestions: ['Add --replace to overwrite them, or --new-ids to import copies beside them.'],
+      },
+    )
   }
   try {
     await store.restoreAll(prepared, {replace: options.replace})
   } catch (error) {
     throw nothingImported(error)
   }
-  return {imported: prepared.map(({messages, session}) => ({id: session.id, messages: messages.length, replaced: existing.has(session.id), title: session.title}))}
+  return {
+    imported: prepared.map(({messages, session}) => ({id: session.id, messages: messages.length, replaced: existing.has(session.id), title: session.title})),
+  }
 }
 
 /** A refused batch, said as such: the store's reason, that nothing changed, and what to try. */
@@ -86,7 +92,7 @@ export async function sessionExists(store: SessionStore, id: string): Promise<bo
 function withNewIds({messages, session}: SessionSnapshot): SessionSnapshot {
   const id = newId(session.createdAt.getTime())
   return {
-    messages: messages.map((m) => ({...m, id: newId(m.createdAt.getTime()), sessionId: id})),
+    messages: messages.map(m => ({...m, id: newId(m.createdAt.getTime()), sessionId: id})),
     session: {...session, id},
   }
 }

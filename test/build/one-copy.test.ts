@@ -19,7 +19,7 @@ type BundleContents = Record<string, {modules: string[]; packages: string[]}>
  * runs one copy of each module: the CLI's commands and a plugin's `import 'synapse-cli'` share the
  * same files. These run the shipped artefact, bin/run.js over dist/, as a user's shell does.
  */
-describe('one build, one copy of each module', function () {
+describe('one build, one copy of each module', () => {
   let sandbox: Sandbox
   const schemas = new Schemas()
   beforeEach(() => {
@@ -36,16 +36,24 @@ describe('one build, one copy of each module', function () {
     })
     const files = result.stderr
       .split('\n')
-      .filter((line) => line.startsWith('LOADED '))
-      .map((line) => fileURLToPath(line.slice('LOADED '.length)))
-    return {files, status: result.status, stderr: result.stderr.split('\n').filter((line) => !line.startsWith('LOADED ')).join('\n'), stdout: result.stdout}
+      .filter(line => line.startsWith('LOADED '))
+      .map(line => fileURLToPath(line.slice('LOADED '.length)))
+    return {
+      files,
+      status: result.status,
+      stderr: result.stderr
+        .split('\n')
+        .filter(line => !line.startsWith('LOADED '))
+        .join('\n'),
+      stdout: result.stdout,
+    }
   }
 
   /** Every module of src/ and every bundled package the loaded files hold, with the files holding each. */
   function copies(files: string[]): Map<string, string[]> {
     const contents = JSON.parse(readFileSync(join(DIST, 'bundle-contents.json'), 'utf8')) as BundleContents
     const holders = new Map<string, string[]>()
-    for (const file of files.filter((f) => f.startsWith(`${DIST}/`))) {
+    for (const file of files.filter(f => f.startsWith(`${DIST}/`))) {
       const held = contents[file.slice(DIST.length + 1)]
       // A file of dist/ that the build did not write (tsc's JavaScript of old) would be a second copy.
       expect(held, `${file} is not part of the build`).to.not.equal(undefined)
@@ -60,35 +68,45 @@ describe('one build, one copy of each module', function () {
     expect(twice, 'modules loaded from more than one file').to.deep.equal([])
     for (const name of mustInclude) expect(holders.get(name), name).to.have.lengthOf(1)
     // Nothing runs from the TypeScript sources, nor from node_modules' view of this package.
-    expect(files.filter((f) => f.startsWith(join(PROJECT_ROOT, 'src')) || f.includes('/node_modules/synapse-cli/'))).to.deep.equal([])
+    expect(files.filter(f => f.startsWith(join(PROJECT_ROOT, 'src')) || f.includes('/node_modules/synapse-cli/'))).to.deep.equal([])
   }
 
-  it('a store command on SQLite', function () {
+  it('a store command on SQLite', () => {
     const {files, status, stdout} = synapse(['sessions', 'list', '--json'])
     expect(status).to.equal(0)
     expect(JSON.parse(stdout)).to.deep.equal([])
     expectOneCopyEach(files, ['src/core/errors.ts', 'src/cli/runtime.ts', 'src/store/store.ts', 'src/store/typeorm/sql-adapter.ts', 'typeorm', '@oclif/core'])
   })
 
-  it('a store command on PostgreSQL: the plugin imports synapse-cli and synapse-cli/typeorm from the same files as the CLI', async function () {
+  it('a store command on PostgreSQL: the plugin imports synapse-cli and synapse-cli/typeorm from the same files as the CLI', async () => {
     const url = urlOf(schemas.fresh('onecopy'))
     const created = synapse(['sessions', 'new', '--title', 'one copy', '--json'], {DATABASE_URL: url})
     expect(created.status, created.stderr).to.equal(0)
     const {files, status, stdout} = synapse(['sessions', 'list', '--json'], {DATABASE_URL: url})
     expect(status).to.equal(0)
-    expect((JSON.parse(stdout) as Array<{title: string}>).map((s) => s.title)).to.deep.equal(['one copy'])
+    expect((JSON.parse(stdout) as Array<{title: string}>).map(s => s.title)).to.deep.equal(['one copy'])
     // The plugin did run, and its imports of synapse-cli resolved into the build.
     expect(files).to.include(join(PROJECT_ROOT, 'plugins', 'storage-postgres', 'dist', 'postgres-store.js'))
     expect(files).to.include(join(DIST, 'store', 'typeorm', 'index.js'))
-    expectOneCopyEach(files, ['src/core/errors.ts', 'src/store/store.ts', 'src/store/typeorm/sql-adapter.ts', 'src/entities/session.ts', 'typeorm', 'reflect-metadata'])
+    expectOneCopyEach(files, [
+      'src/core/errors.ts',
+      'src/store/store.ts',
+      'src/store/typeorm/sql-adapter.ts',
+      'src/entities/session.ts',
+      'typeorm',
+      'reflect-metadata',
+    ])
   })
 
-  it("an error the plugin throws is the CLI's own SynapseError, and the CLI reports it as one", function () {
+  it("an error the plugin throws is the CLI's own SynapseError, and the CLI reports it as one", () => {
     // Nothing listens on port 1: the plugin turns the refused connection into a StorageUnavailableError.
     const refused = 'postgres://postgres@127.0.0.1:1/test'
     const {files, status, stdout} = synapse(['sessions', 'list', '--json'], {DATABASE_URL: refused})
     expect(status).to.equal(1)
-    expect(JSON.parse(stdout).error).to.include({code: 'STORAGE_UNAVAILABLE', message: 'Cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:1/test: connection refused.'})
+    expect(JSON.parse(stdout).error).to.include({
+      code: 'STORAGE_UNAVAILABLE',
+      message: 'Cannot connect to PostgreSQL at postgres://postgres@127.0.0.1:1/test: connection refused.',
+    })
     expectOneCopyEach(files, ['src/core/errors.ts'])
 
     // By prototype, which a brand cannot fake: the class the plugin's error derives from is the one

@@ -43,7 +43,7 @@ describe('chat (end to end)', function () {
     const store = await openSqliteStore({path: dbPath})
     try {
       const sessions = await store.list({limit: 100})
-      return Promise.all(sessions.map(async (session) => ({messages: await store.messages(session.id), session})))
+      return Promise.all(sessions.map(async session => ({messages: await store.messages(session.id), session})))
     } finally {
       await store.close()
     }
@@ -51,11 +51,11 @@ describe('chat (end to end)', function () {
 
   function sent(index = -1): Array<[string, string]> {
     const request = server.chatRequests.at(index)
-    return request!.chat!.messages.map((m) => [m.role, m.content])
+    return request!.chat!.messages.map(m => [m.role, m.content])
   }
 
-  describe('one-shot', function () {
-    it('streams the reply to stdout and saves both messages with usage and timing', async function () {
+  describe('one-shot', () => {
+    it('streams the reply to stdout and saves both messages with usage and timing', async () => {
       server.reply(['Write-ahead', ' logging', ' keeps readers', ' unblocked.'], {usage: {inputTokens: 21, outputTokens: 9}})
       const {code, stderr, stdout} = await synapse(sandbox, ['chat', 'What is WAL?'])
       expect(stderr).to.equal('')
@@ -63,7 +63,7 @@ describe('chat (end to end)', function () {
       expect(stdout).to.equal('Write-ahead logging keeps readers unblocked.\n')
       const [{messages, session}] = await stored()
       expect(session).to.deep.include({model: 'gpt-5.4-mini', provider: 'openai'})
-      expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([
+      expect(messages.map(m => [m.role, m.content, m.status])).to.deep.equal([
         ['user', 'What is WAL?', 'complete'],
         ['assistant', 'Write-ahead logging keeps readers unblocked.', 'complete'],
       ])
@@ -74,7 +74,7 @@ describe('chat (end to end)', function () {
       expect(request.body).to.deep.include({stream: true, stream_options: {include_usage: true}})
     })
 
-    it('routes a bare prompt to chat, all words joined', async function () {
+    it('routes a bare prompt to chat, all words joined', async () => {
       server.reply(['Hi!'])
       const {code, stdout} = await synapse(sandbox, ['Hello', 'there'])
       expect(code).to.equal(0)
@@ -82,7 +82,7 @@ describe('chat (end to end)', function () {
       expect(sent()).to.deep.equal([['user', 'Hello there']])
     })
 
-    it('routes a prompt that starts with a flag, -v (verbose) included, to chat', async function () {
+    it('routes a prompt that starts with a flag, -v (verbose) included, to chat', async () => {
       server.reply(['Timed.'], {usage: {inputTokens: 3, outputTokens: 2}})
       const {code, stderr, stdout} = await synapse(sandbox, ['-v', 'How long?'])
       expect(code).to.equal(0)
@@ -90,7 +90,7 @@ describe('chat (end to end)', function () {
       expect(stderr).to.match(/^openai\/gpt-5\.4-mini · \d+ ms · first token \d+ ms · 3→2 tokens · 0 earlier messages left out of the context\n$/)
     })
 
-    it('sends the system prompt first and stores it on the session', async function () {
+    it('sends the system prompt first and stores it on the session', async () => {
       server.reply(['Bonjour.'])
       await synapse(sandbox, ['--system', 'Answer in French.', '--title', 'French', 'Hello'])
       expect(sent()).to.deep.equal([
@@ -101,13 +101,13 @@ describe('chat (end to end)', function () {
       expect(session).to.deep.include({systemPrompt: 'Answer in French.', title: 'French'})
     })
 
-    it('passes model, temperature and max tokens through', async function () {
+    it('passes model, temperature and max tokens through', async () => {
       server.reply(['ok'])
       await synapse(sandbox, ['-m', 'gpt-fake-large', '--temperature', '0.2', '--max-tokens', '64', 'Hi'])
       expect(server.chatRequests[0].chat).to.deep.include({maxTokens: 64, model: 'gpt-fake-large', temperature: 0.2})
     })
 
-    it('returns one JSON object with --json and streams no text', async function () {
+    it('returns one JSON object with --json and streams no text', async () => {
       server.reply(['4'], {usage: {inputTokens: 7, outputTokens: 1}})
       const {code, stdout} = await synapse(sandbox, ['--json', '2+2?'])
       expect(code).to.equal(0)
@@ -126,8 +126,8 @@ describe('chat (end to end)', function () {
     })
   })
 
-  describe('continuing', function () {
-    it('-c sends the earlier exchange back and adds to the same session', async function () {
+  describe('continuing', () => {
+    it('-c sends the earlier exchange back and adds to the same session', async () => {
       server.enqueue({chunks: ['Paris.'], type: 'reply'}, {chunks: ['About 2.1 million.'], type: 'reply'})
       await synapse(sandbox, ['-m', 'gpt-fake-large', 'Capital of France?'])
       const {code, stdout} = await synapse(sandbox, ['-c', 'Its population?'])
@@ -142,14 +142,14 @@ describe('chat (end to end)', function () {
       expect(server.chatRequests[1].chat!.model).to.equal('gpt-fake-large')
       const sessions = await stored()
       expect(sessions).to.have.length(1)
-      expect(sessions[0].messages.map((m) => m.content)).to.deep.equal(['Capital of France?', 'Paris.', 'Its population?', 'About 2.1 million.'])
+      expect(sessions[0].messages.map(m => m.content)).to.deep.equal(['Capital of France?', 'Paris.', 'Its population?', 'About 2.1 million.'])
     })
 
-    it('-s continues the session named by a lower-case prefix, not the latest', async function () {
+    it('-s continues the session named by a lower-case prefix, not the latest', async () => {
       server.enqueue({chunks: ['A1'], type: 'reply'}, {chunks: ['B1'], type: 'reply'}, {chunks: ['A2'], type: 'reply'})
       await synapse(sandbox, ['first topic'])
       await synapse(sandbox, ['second topic'])
-      const first = (await stored()).find((s) => s.messages[0].content === 'first topic')!.session
+      const first = (await stored()).find(s => s.messages[0].content === 'first topic')!.session
       const {code} = await synapse(sandbox, ['-s', first.id.slice(0, 22).toLowerCase(), 'back to the first'])
       expect(code).to.equal(0)
       expect(sent()).to.deep.equal([
@@ -159,14 +159,14 @@ describe('chat (end to end)', function () {
       ])
     })
 
-    it('-c with no session yet is a one-line error, exit 1', async function () {
+    it('-c with no session yet is a one-line error, exit 1', async () => {
       const {code, stderr} = await synapse(sandbox, ['-c', 'hello?'])
       expect(code).to.equal(1)
       expect(stderr).to.equal('Error: There is no session to continue yet.\n  → Start one with: synapse "Hello"\n')
       expect(server.chatRequests).to.have.length(0)
     })
 
-    it('leaves the oldest turns out of the request above max_context_messages, never out of storage', async function () {
+    it('leaves the oldest turns out of the request above max_context_messages, never out of storage', async () => {
       writeConfig('[session]\nmax_context_messages = 2\n')
       server.enqueue({chunks: ['a1'], type: 'reply'}, {chunks: ['a2'], type: 'reply'}, {chunks: ['a3'], type: 'reply'})
       await synapse(sandbox, ['q1'])
@@ -182,29 +182,29 @@ describe('chat (end to end)', function () {
     })
   })
 
-  describe('input from a pipe', function () {
-    it('appends piped text to the prompt', async function () {
+  describe('input from a pipe', () => {
+    it('appends piped text to the prompt', async () => {
       server.reply(['Summary.'])
       await synapse(sandbox, ['summarise this'], {input: 'line one\nline two\n'})
       expect(sent()).to.deep.equal([['user', 'summarise this\n\nline one\nline two']])
     })
 
-    it('uses piped text alone as the prompt', async function () {
+    it('uses piped text alone as the prompt', async () => {
       server.reply(['ok'])
       const {code} = await synapse(sandbox, ['chat'], {input: 'just the pipe\n'})
       expect(code).to.equal(0)
       expect(sent()).to.deep.equal([['user', 'just the pipe']])
     })
 
-    it('with neither a prompt nor piped text is a usage error, exit 2', async function () {
+    it('with neither a prompt nor piped text is a usage error, exit 2', async () => {
       const {code, stderr} = await synapse(sandbox, ['chat'])
       expect(code).to.equal(2)
       expect(stderr.split('\n')[0]).to.equal('Error: No prompt: give one as an argument, pipe text in, or start the REPL with -r.')
     })
   })
 
-  describe('--no-save', function () {
-    it('writes nothing, even when continuing', async function () {
+  describe('--no-save', () => {
+    it('writes nothing, even when continuing', async () => {
       server.enqueue({chunks: ['saved'], type: 'reply'}, {chunks: ['ephemeral'], type: 'reply'}, {chunks: ['fresh'], type: 'reply'})
       await synapse(sandbox, ['keep me'])
       const before = await stored()
@@ -221,8 +221,8 @@ describe('chat (end to end)', function () {
     })
   })
 
-  describe('the REPL', function () {
-    it('talks, runs slash commands and keeps everything', async function () {
+  describe('the REPL', () => {
+    it('talks, runs slash commands and keeps everything', async () => {
       server.enqueue({chunks: ['One.'], type: 'reply'}, {chunks: ['Two.'], type: 'reply'}, {chunks: ['Three.'], type: 'reply'})
       const input = ['first', '/count', '/model gpt-fake-large', 'second', '/session', '/new', 'third', '/history', '/exit', 'never sent', ''].join('\n')
       const {code, stderr, stdout} = await synapse(sandbox, ['-r'], {input})
@@ -234,25 +234,31 @@ describe('chat (end to end)', function () {
       expect(lines[5]).to.match(/^Session [0-9A-Z]{26} · openai\/gpt-fake-large · 4 messages$/)
       expect(lines[6]).to.match(/^New session [0-9A-Z]{26}\.$/)
       expect(lines.slice(7)).to.deep.equal(['Three.', 'you: third', 'assistant: Three.', ''])
-      expect(server.chatRequests.map((r) => r.chat!.model)).to.deep.equal(['gpt-5.4-mini', 'gpt-fake-large', 'gpt-fake-large'])
+      expect(server.chatRequests.map(r => r.chat!.model)).to.deep.equal(['gpt-5.4-mini', 'gpt-fake-large', 'gpt-fake-large'])
       const sessions = await stored()
-      expect(sessions.map((s) => s.messages.map((m) => m.content))).to.deep.equal([
+      expect(sessions.map(s => s.messages.map(m => m.content))).to.deep.equal([
         ['third', 'Three.'],
         ['first', 'One.', 'second', 'Two.'],
       ])
     })
 
-    it('-c resumes and shows the last exchanges first; /clear empties the session', async function () {
+    it('-c resumes and shows the last exchanges first; /clear empties the session', async () => {
       server.enqueue({chunks: ['Earlier answer.'], type: 'reply'})
       await synapse(sandbox, ['Earlier question'])
       const {code, stdout} = await synapse(sandbox, ['-r', '-c'], {input: '/clear\n/count\n'})
       expect(code).to.equal(0)
-      expect(stdout.split('\n').slice(1)).to.deep.equal(['you: Earlier question', 'assistant: Earlier answer.', 'Cleared 2 messages.', '0 messages in this session.', ''])
+      expect(stdout.split('\n').slice(1)).to.deep.equal([
+        'you: Earlier question',
+        'assistant: Earlier answer.',
+        'Cleared 2 messages.',
+        '0 messages in this session.',
+        '',
+      ])
     })
   })
 
-  describe('interruptions', function () {
-    it('Ctrl-C mid-stream saves the partial reply as interrupted and exits 130', async function () {
+  describe('interruptions', () => {
+    it('Ctrl-C mid-stream saves the partial reply as interrupted and exits 130', async () => {
       server.reply(['The beginning', ' and more', ' never sent'], {stallAfterChunks: 1})
       const run = new SynapseProcess(sandbox, ['Tell me a long story'])
       run.child.stdin.end()
@@ -263,19 +269,19 @@ describe('chat (end to end)', function () {
       expect(stdout).to.equal('The beginning\n')
       expect(stderr).to.equal('Interrupted. The reply so far is saved.\n')
       const [{messages}] = await stored()
-      expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([
+      expect(messages.map(m => [m.role, m.content, m.status])).to.deep.equal([
         ['user', 'Tell me a long story', 'complete'],
         ['assistant', 'The beginning', 'interrupted'],
       ])
     })
 
-    it('Ctrl-C during a REPL reply keeps the REPL open; the interrupted reply is context for the next turn', async function () {
+    it('Ctrl-C during a REPL reply keeps the REPL open; the interrupted reply is context for the next turn', async () => {
       server.enqueue({chunks: ['Part one', ' part two'], stallAfterChunks: 1, type: 'reply'}, {chunks: ['Resumed.'], type: 'reply'})
       const run = new SynapseProcess(sandbox, ['-r'])
       run.write('long answer please\n')
       await run.waitForStdout('Part one')
       run.child.kill('SIGINT')
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await new Promise(resolve => setTimeout(resolve, 200))
       run.write('go on\n')
       await run.waitForStdout('Resumed.')
       run.child.stdin.end()
@@ -289,7 +295,7 @@ describe('chat (end to end)', function () {
       ])
     })
 
-    it('SIGKILL mid-stream leaves a database that opens cleanly and holds the user message', async function () {
+    it('SIGKILL mid-stream leaves a database that opens cleanly and holds the user message', async () => {
       server.enqueue({chunks: ['Earlier.'], type: 'reply'}, {chunks: ['Half', ' never'], stallAfterChunks: 1, type: 'reply'})
       await synapse(sandbox, ['An earlier question'])
       const run = new SynapseProcess(sandbox, ['-c', 'A question cut short'])
@@ -302,14 +308,14 @@ describe('chat (end to end)', function () {
       expect(raw.pragma('integrity_check', {simple: true})).to.equal('ok')
       raw.close()
       const [{messages}] = await stored()
-      expect(messages.map((m) => [m.role, m.content])).to.deep.equal([
+      expect(messages.map(m => [m.role, m.content])).to.deep.equal([
         ['user', 'An earlier question'],
         ['assistant', 'Earlier.'],
         ['user', 'A question cut short'],
       ])
       expect(statSync(dbPath).mode & 0o777).to.equal(0o600)
       // Its reply never committed: the question stays pending, shown unanswered, and is never sent again.
-      expect(messages.map((m) => m.status)).to.deep.equal(['complete', 'complete', 'pending'])
+      expect(messages.map(m => m.status)).to.deep.equal(['complete', 'complete', 'pending'])
       const shown = await synapse(sandbox, ['sessions', 'show', messages[0].sessionId], {env: {NO_COLOR: '1'}})
       expect(shown.stdout).to.contain('user · unanswered\nA question cut short\n')
       server.reset()
@@ -326,11 +332,11 @@ describe('chat (end to end)', function () {
     it('two REPLs in one session: each request carries answered pairs and its own question only, each reply names its question', async function () {
       this.timeout(120_000)
       const turns = 20
-      server.responder = (chat) => ({chunks: ['Re: ', chat.messages.at(-1)!.content], delayMs: 5, type: 'reply'})
+      server.responder = chat => ({chunks: ['Re: ', chat.messages.at(-1)!.content], delayMs: 5, type: 'reply'})
       const created = await synapse(sandbox, ['sessions', 'new', '--json'])
       const sessionId = (JSON.parse(created.stdout) as {id: string}).id
       const lines = (tag: string) => `${Array.from({length: turns}, (_, i) => `${tag} question ${i}`).join('\n')}\n`
-      const [a, b] = await Promise.all(['a', 'b'].map((tag) => synapse(sandbox, ['-s', sessionId, '-r'], {input: lines(tag)})))
+      const [a, b] = await Promise.all(['a', 'b'].map(tag => synapse(sandbox, ['-s', sessionId, '-r'], {input: lines(tag)})))
       expect([a.code, a.stderr, b.code, b.stderr]).to.deep.equal([0, '', 0, ''])
       // Otherwise the two never raced and this test would prove nothing.
       expect(server.maxConcurrentChats).to.equal(2)
@@ -349,44 +355,59 @@ describe('chat (end to end)', function () {
       }
 
       const [{messages}] = await stored()
-      const questions = messages.filter((m) => m.role === 'user')
-      const replies = messages.filter((m) => m.role === 'assistant')
+      const questions = messages.filter(m => m.role === 'user')
+      const replies = messages.filter(m => m.role === 'assistant')
       expect([questions.length, replies.length]).to.deep.equal([2 * turns, 2 * turns])
-      expect(questions.filter((m) => m.status !== 'complete')).to.deep.equal([])
-      const byId = new Map(messages.map((m) => [m.id, m]))
+      expect(questions.filter(m => m.status !== 'complete')).to.deep.equal([])
+      const byId = new Map(messages.map(m => [m.id, m]))
       for (const reply of replies) expect(reply.content).to.equal(`Re: ${byId.get(reply.replyTo!)!.content}`)
-      expect(new Set(replies.map((m) => m.replyTo)).size).to.equal(2 * turns)
+      expect(new Set(replies.map(m => m.replyTo)).size).to.equal(2 * turns)
     })
   })
 
-  describe('provider errors', function () {
-
+  describe('provider errors', () => {
     const cases: Array<{expected: RegExp; hint: RegExp; name: string; script: (s: FakeOpenAIServer) => void}> = [
       {
         expected: /^Error: The openai provider rejected the API key \(401\)/,
         hint: /OPENAI_API_KEY/,
         name: '401',
-        script: (s) => s.fail(401, 'Incorrect API key provided.'),
+        script: s => s.fail(401, 'Incorrect API key provided.'),
       },
-      {expected: /^Error: .*gpt-5\.4-mini.*\(404\)/, hint: /--model/, name: '404 model', script: (s) => s.fail(404, 'The model `gpt-5.4-mini` does not exist.', {code: 'model_not_found'})},
-      {expected: /^Error: .*rate.limit/i, hint: /wait/i, name: '429 after retries', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Rate limit reached.', status: 429, type: 'error'})},
-      {expected: /^Error: The openai provider failed with HTTP 503 after 1 retry: Overloaded\.$/, hint: /Try again later/, name: '5xx', script: (s) => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Overloaded.', status: 503, type: 'error'})},
       {
-        expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered with an HTML page, not a chat completion stream — check OPENAI_BASE_URL or providers\.openai\.base_url\.$/,
+        expected: /^Error: .*gpt-5\.4-mini.*\(404\)/,
+        hint: /--model/,
+        name: '404 model',
+        script: s => s.fail(404, 'The model `gpt-5.4-mini` does not exist.', {code: 'model_not_found'}),
+      },
+      {
+        expected: /^Error: .*rate.limit/i,
+        hint: /wait/i,
+        name: '429 after retries',
+        script: s => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Rate limit reached.', status: 429, type: 'error'}),
+      },
+      {
+        expected: /^Error: The openai provider failed with HTTP 503 after 1 retry: Overloaded\.$/,
+        hint: /Try again later/,
+        name: '5xx',
+        script: s => s.setDefault({headers: {'retry-after-ms': '0'}, message: 'Overloaded.', status: 503, type: 'error'}),
+      },
+      {
+        expected:
+          /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 answered with an HTML page, not a chat completion stream — check OPENAI_BASE_URL or providers\.openai\.base_url\.$/,
         hint: /base URL/,
         name: 'an HTML page with 200',
-        script: (s) => s.enqueue({body: '<!doctype html><html><body><h1>It works!</h1></body></html>\n', contentType: 'text/html', type: 'raw'}),
+        script: s => s.enqueue({body: '<!doctype html><html><body><h1>It works!</h1></body></html>\n', contentType: 'text/html', type: 'raw'}),
       },
       {
         // The SDK's own "Could not parse message into JSON:" / "From chunk:" lines would come first.
         expected: /^Error: The openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 sent a stream that is not valid server-sent event JSON/,
         hint: /base URL/,
         name: 'malformed server-sent events',
-        script: (s) => s.enqueue({body: 'data: {"id": "chatcmpl-1", "choices": [oops\n\n', contentType: 'text/event-stream', type: 'raw'}),
+        script: s => s.enqueue({body: 'data: {"id": "chatcmpl-1", "choices": [oops\n\n', contentType: 'text/event-stream', type: 'raw'}),
       },
     ]
     for (const {expected, hint, name, script} of cases) {
-      it(`${name}: one line with a hint, exit 1, the prompt kept but marked so -c does not resend it`, async function () {
+      it(`${name}: one line with a hint, exit 1, the prompt kept but marked so -c does not resend it`, async () => {
         writeConfig('[providers.openai]\nmax_retries = 1\n')
         script(server)
         const failed = await synapse(sandbox, ['Will this work?'])
@@ -394,12 +415,14 @@ describe('chat (end to end)', function () {
         expect(failed.stdout).to.equal('')
         const [first, second, ...rest] = failed.stderr.split('\n')
         expect(first).to.match(expected)
-        expect(second).to.match(/^ {2}→ /).and.to.match(hint)
+        expect(second)
+          .to.match(/^ {2}→ /)
+          .and.to.match(hint)
         expect(rest.join('')).not.to.match(/at .*\.js:\d+/)
         expect(failed.stderr).not.to.contain(API_KEY)
         if (name.startsWith('429') || name === '5xx') expect(server.chatRequests).to.have.length(2)
         const [{messages}] = await stored()
-        expect(messages.map((m) => [m.role, m.content, m.status])).to.deep.equal([['user', 'Will this work?', 'error']])
+        expect(messages.map(m => [m.role, m.content, m.status])).to.deep.equal([['user', 'Will this work?', 'error']])
 
         server.reset()
         server.reply(['Now it does.'])
@@ -409,7 +432,7 @@ describe('chat (end to end)', function () {
       })
     }
 
-    it('connection refused names the server and says what to check', async function () {
+    it('connection refused names the server and says what to check', async () => {
       const port = await closedPort()
       const {code, stderr} = await synapse(sandbox, ['Anyone there?'], {env: {OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`}})
       expect(code).to.equal(1)
@@ -417,7 +440,7 @@ describe('chat (end to end)', function () {
       expect(stderr).to.contain('OPENAI_BASE_URL')
     })
 
-    it('a server that stalls is a timeout error naming the limit', async function () {
+    it('a server that stalls is a timeout error naming the limit', async () => {
       writeConfig('[providers.openai]\nidle_timeout_ms = 300\nmax_retries = 0\n')
       server.reply(['Start'], {stallAfterChunks: 1})
       const {code, stderr, stdout} = await synapse(sandbox, ['Slow?'])
@@ -426,7 +449,7 @@ describe('chat (end to end)', function () {
       expect(stderr.split('\n')[0]).to.match(/^Error: .*300 ms/)
     })
 
-    it('a missing API key names the variable and the config key, and writes nothing', async function () {
+    it('a missing API key names the variable and the config key, and writes nothing', async () => {
       const {code, stderr} = await synapse(sandbox, ['Hello'], {env: {OPENAI_API_KEY: '', OPENAI_BASE_URL: ''}})
       expect(code).to.equal(1)
       expect(stderr.split('\n')[0]).to.contain('OPENAI_API_KEY').and.to.contain('providers.openai.api_key')
@@ -434,27 +457,32 @@ describe('chat (end to end)', function () {
       expect(await stored()).to.deep.equal([])
     })
 
-    it('an unknown provider names the known ones and how to get more', async function () {
+    it('an unknown provider names the known ones and how to get more', async () => {
       const {code, stderr} = await synapse(sandbox, ['-p', 'mistral', 'Hello'])
       expect(code).to.equal(1)
-      expect(stderr).to.equal('Error: Unknown provider "mistral". Known providers: anthropic, openai.\n  → If a plugin provides "mistral", install it: synapse plugins install <package>.\n')
+      expect(stderr).to.equal(
+        'Error: Unknown provider "mistral". Known providers: anthropic, openai.\n  → If a plugin provides "mistral", install it: synapse plugins install <package>.\n',
+      )
     })
   })
 
-  describe('when the database cannot be used', function () {
-    const LOCKED = /The session database at .* stayed locked by another process for 0\.2 s\. — Try again; if it keeps happening, look for a synapse process that is stuck \(ps aux \| grep synapse\)\./
+  describe('when the database cannot be used', () => {
+    const LOCKED =
+      /The session database at .* stayed locked by another process for 0\.2 s\. — Try again; if it keeps happening, look for a synapse process that is stuck \(ps aux \| grep synapse\)\./
 
-    it('cannot be opened: the reply still arrives, a one-line warning says why, exit 1', async function () {
+    it('cannot be opened: the reply still arrives, a one-line warning says why, exit 1', async () => {
       server.reply(['Still here.'])
       const blocker = join(sandbox.root, 'not-a-dir')
       writeFileSync(blocker, '')
       const {code, stderr, stdout} = await synapse(sandbox, ['Hello'], {env: {DATABASE_URL: join(blocker, 'sessions.db')}})
       expect(stdout).to.equal('Still here.\n')
-      expect(stderr).to.match(/^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\. — Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/)
+      expect(stderr).to.match(
+        /^Warning: this conversation was not saved: Cannot create the session database at .*\(EEXIST: a file is in the way\)\. — Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/,
+      )
       expect(code).to.equal(1)
     })
 
-    it('locked past the timeout by another process: the reply arrives, the warning says so, exit 1', async function () {
+    it('locked past the timeout by another process: the reply arrives, the warning says so, exit 1', async () => {
       server.enqueue({chunks: ['First.'], type: 'reply'}, {chunks: ['Delivered anyway.'], type: 'reply'})
       await synapse(sandbox, ['First'])
       const holder = new Database(dbPath)
@@ -468,10 +496,10 @@ describe('chat (end to end)', function () {
         holder.exec('ROLLBACK')
         holder.close()
       }
-      expect((await stored())[0].messages.map((m) => m.content)).to.deep.equal(['First', 'First.'])
+      expect((await stored())[0].messages.map(m => m.content)).to.deep.equal(['First', 'First.'])
     })
 
-    it('locked while retention has sessions to prune: the cleanup is one warning, the continued turn still carries its history', async function () {
+    it('locked while retention has sessions to prune: the cleanup is one warning, the continued turn still carries its history', async () => {
       server.enqueue({chunks: ['Old.'], type: 'reply'}, {chunks: ['New.'], type: 'reply'}, {chunks: ['Still answered.'], type: 'reply'})
       await synapse(sandbox, ['Old question'])
       await synapse(sandbox, ['New question'])
@@ -494,13 +522,13 @@ describe('chat (end to end)', function () {
         await holder.release()
       }
       // Neither pruned nor added to.
-      expect((await stored()).map(({messages}) => messages.map((m) => m.content))).to.deep.equal([
+      expect((await stored()).map(({messages}) => messages.map(m => m.content))).to.deep.equal([
         ['New question', 'New.'],
         ['Old question', 'Old.'],
       ])
     })
 
-    describe('on a file system of its own', function () {
+    describe('on a file system of its own', () => {
       let mount: TmpfsMount
       afterEach(() => mount?.unmount())
 
@@ -512,7 +540,7 @@ describe('chat (end to end)', function () {
         return env
       }
 
-      it('remounted read-only: a continued session is read, the reply arrives, the warning names the mount, exit 1', async function () {
+      it('remounted read-only: a continued session is read, the reply arrives, the warning names the mount, exit 1', async () => {
         const env = await firstTurnOn(4 << 20)
         const before = readFileSync(env.DATABASE_URL!)
         mount.remountReadOnly()
@@ -530,21 +558,25 @@ describe('chat (end to end)', function () {
         expect(readFileSync(env.DATABASE_URL!).equals(before)).to.equal(true)
       })
 
-      it('remounted read-only with no database there: -c is one error naming the cause, and nothing is sent', async function () {
-        const env = await firstTurnOn(4 << 20)
+      it('remounted read-only with no database there: -c is one error naming the cause, and nothing is sent', async () => {
+        await firstTurnOn(4 << 20)
         mount.remountReadOnly()
         const {code, stderr} = await synapse(sandbox, ['-c', 'Its population?'], {env: {DATABASE_URL: join(mount.path, 'other.db')}})
-        expect(stderr).to.match(/^Error: Cannot create the session database at .*\/mnt\/other\.db \(EROFS\)\.\n {2}→ Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/)
+        expect(stderr).to.match(
+          /^Error: Cannot create the session database at .*\/mnt\/other\.db \(EROFS\)\.\n {2}→ Check that the directory is writable, or set DATABASE_URL to a file in a writable directory\.\n$/,
+        )
         expect(code).to.equal(1)
         expect(server.chatRequests).to.have.length(1)
       })
 
-      it('full: a continued session is read, the reply arrives, the warning says the disk is full, exit 1', async function () {
+      it('full: a continued session is read, the reply arrives, the warning says the disk is full, exit 1', async () => {
         const env = await firstTurnOn(1 << 20)
         mount.fill()
         const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
         expect(stdout).to.equal('About two million.\n')
-        expect(stderr).to.match(/^Warning: this conversation was not saved: The disk holding the session database at .*\/mnt\/sessions\.db is full( \(SQLITE_[A-Z_]+\))?\. — Free some space, or prune old sessions with "synapse sessions prune"\.\n$/)
+        expect(stderr).to.match(
+          /^Warning: this conversation was not saved: The disk holding the session database at .*\/mnt\/sessions\.db is full( \(SQLITE_[A-Z_]+\))?\. — Free some space, or prune old sessions with "synapse sessions prune"\.\n$/,
+        )
         expect(code).to.equal(1)
         expect(sent()).to.deep.equal([
           ['user', 'Capital of France?'],
@@ -555,10 +587,12 @@ describe('chat (end to end)', function () {
     })
   })
 
-  describe('where the database is', function () {
-    it('-s "" is a usage error, not a new session', async function () {
+  describe('where the database is', () => {
+    it('-s "" is a usage error, not a new session', async () => {
       const {code, stderr} = await synapse(sandbox, ['-s', '', 'Hello'])
-      expect(stderr).to.equal('Error: The session id is empty.\n  → Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.\n')
+      expect(stderr).to.equal(
+        'Error: The session id is empty.\n  → Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.\n',
+      )
       expect(code).to.equal(2)
       expect(server.chatRequests).to.have.length(0)
       expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
@@ -569,7 +603,7 @@ describe('chat (end to end)', function () {
       ['DATABASE_URL=sqlite:~/…', {env: {DATABASE_URL: 'sqlite:~/history/x.db'}}],
       ['storage.url = "~/…" in the user config', {config: '[storage]\nurl = "~/history/x.db"\n'}],
     ] as Array<[string, {config?: string; env?: NodeJS.ProcessEnv}]>) {
-      it(`${name} is a file in HOME, and no directory named "~" appears`, async function () {
+      it(`${name} is a file in HOME, and no directory named "~" appears`, async () => {
         if (setting.config) writeConfig(setting.config)
         const cwd = join(sandbox.root, 'work')
         mkdirSync(cwd)
@@ -579,14 +613,14 @@ describe('chat (end to end)', function () {
         expect(existsSync(join(cwd, '~'))).to.equal(false)
         const store = await openSqliteStore({path: join(sandbox.home, 'history', 'x.db')})
         try {
-          expect((await store.list()).map((s) => s.preview)).to.deep.equal(['Hello'])
+          expect((await store.list()).map(s => s.preview)).to.deep.equal(['Hello'])
         } finally {
           await store.close()
         }
       })
     }
 
-    it('another program’s SQLite file with a sessions table is refused and left byte for byte as it was', async function () {
+    it('another program’s SQLite file with a sessions table is refused and left byte for byte as it was', async () => {
       const foreign = join(sandbox.root, 'app.db')
       const app = new Database(foreign)
       app.exec("CREATE TABLE sessions (token TEXT PRIMARY KEY, user_id INTEGER); INSERT INTO sessions VALUES ('abc', 7)")

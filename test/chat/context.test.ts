@@ -44,7 +44,7 @@ function threeExchanges(): Message[] {
 describe('chat context', () => {
   describe('estimateTokens', () => {
     it('is the number of characters divided by four, rounded up', () => {
-      expect(['', 'a', 'abc', 'abcd', 'abcde', 'abcdefgh', 'x'.repeat(401)].map((text) => estimateTokens(text))).to.deep.equal([0, 1, 1, 1, 2, 2, 101])
+      expect(['', 'a', 'abc', 'abcd', 'abcde', 'abcdefgh', 'x'.repeat(401)].map(text => estimateTokens(text))).to.deep.equal([0, 1, 1, 1, 2, 2, 101])
     })
   })
 
@@ -116,7 +116,7 @@ describe('chat context', () => {
       expect(context.omitted).to.equal(0)
     })
 
-    it('sends answered questions each followed by its reply, never another turn\'s pending question', () => {
+    it("sends answered questions each followed by its reply, never another turn's pending question", () => {
       const q1 = message('user', 'q1')
       const mine = message('user', 'theirs, still waiting', 'pending')
       const q2 = message('user', 'q2')
@@ -152,7 +152,7 @@ describe('chat context', () => {
 
       const replies = pairReplies(history)
 
-      expect([...replies.entries()].map(([question, reply]) => [history.find((m) => m.id === question)!.content, reply.content])).to.deep.equal([
+      expect([...replies.entries()].map(([question, reply]) => [history.find(m => m.id === question)!.content, reply.content])).to.deep.equal([
         ['q1', 'a1'],
         ['q2', 'a2'],
       ])
@@ -233,7 +233,12 @@ describe('chat context', () => {
 
     describe('maxTokens', () => {
       // Estimated tokens: 10, 10, 3 (9 chars, rounded up), 2.
-      const history = () => [message('user', 'u'.repeat(40)), message('assistant', 'a'.repeat(40)), message('user', 'v'.repeat(9)), message('assistant', 'b'.repeat(8))]
+      const history = () => [
+        message('user', 'u'.repeat(40)),
+        message('assistant', 'a'.repeat(40)),
+        message('user', 'v'.repeat(9)),
+        message('assistant', 'b'.repeat(8)),
+      ]
 
       it('keeps the newest messages whose estimates fit, a total equal to the budget included', () => {
         // 2 + 3 + 10 = 15 fits exactly; the oldest (10 more) does not. The kept run then starts with
@@ -298,12 +303,12 @@ describe('chat context', () => {
 
       it('applies together with maxMessages: the stricter of the two wins', () => {
         const byCount = buildContext(null, threeExchanges(), 'q4', {maxMessages: 2, maxTokens: 1000})
-        expect(byCount.messages.map((m) => m.content)).to.deep.equal(['q3', 'a3', 'q4'])
+        expect(byCount.messages.map(m => m.content)).to.deep.equal(['q3', 'a3', 'q4'])
         expect(byCount.omitted).to.equal(4)
 
         // Each of q1..a3 is 1 token: 4 tokens keep four messages although the count allows six.
         const byTokens = buildContext(null, threeExchanges(), 'q4', {maxMessages: 6, maxTokens: 4})
-        expect(byTokens.messages.map((m) => m.content)).to.deep.equal(['q2', 'a2', 'q3', 'a3', 'q4'])
+        expect(byTokens.messages.map(m => m.content)).to.deep.equal(['q2', 'a2', 'q3', 'a3', 'q4'])
         expect(byTokens.omitted).to.equal(2)
       })
     })
@@ -313,7 +318,7 @@ describe('chat context', () => {
 
       const context = buildContext(null, long, 'next', {maxMessages: 0, maxTokens: 0})
 
-      expect(context.messages.map((m) => m.content.length)).to.deep.equal([4000, 4000, 4])
+      expect(context.messages.map(m => m.content.length)).to.deep.equal([4000, 4000, 4])
       expect(context.omitted).to.equal(0)
     })
 

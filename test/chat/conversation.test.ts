@@ -35,14 +35,6 @@ function providerFor(url: string): Provider {
   return openaiProvider.create({apiKey: 'test-key', baseUrl: url, extra: {}, maxRetries: 0})
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
-
 async function rejection(promise: Promise<unknown>): Promise<SynapseError> {
   try {
     await promise
@@ -109,7 +101,7 @@ describe('Conversation', () => {
       server.reply(['Hel', 'lo', ' there!'], {usage: {inputTokens: 12, outputTokens: 3}})
       const deltas: string[] = []
 
-      const result = await conv.send({model: MODEL, onDelta: (text) => deltas.push(text), prompt: 'Hi'})
+      const result = await conv.send({model: MODEL, onDelta: text => deltas.push(text), prompt: 'Hi'})
 
       expect(deltas).to.deep.equal(['Hel', 'lo', ' there!'])
       const {durationMs, timeToFirstTokenMs, ...rest} = result
@@ -135,7 +127,7 @@ describe('Conversation', () => {
       const result = await conv.send({model: MODEL, prompt: 'Hi'})
 
       const stored = await store.messages(conv.session.id)
-      expect(stored.map((m) => shape(m))).to.deep.equal([
+      expect(stored.map(m => shape(m))).to.deep.equal([
         userRow('Hi', 0),
         {
           content: 'Hello',
@@ -179,7 +171,7 @@ describe('Conversation', () => {
       const conv = await conversation()
       let seen: Array<ReturnType<typeof shape>> | undefined
       server.onRequest = async () => {
-        seen = (await store.messages(conv.session.id)).map((m) => shape(m))
+        seen = (await store.messages(conv.session.id)).map(m => shape(m))
       }
       server.reply(['ok'])
 
@@ -211,7 +203,7 @@ describe('Conversation', () => {
 
         expect(seen).to.deep.equal([{content: 'Commit me first', position: 0, role: 'user', status: 'pending'}])
         expect(result.saved).to.equal(true)
-        expect((await sqlite.messages(session.id)).map((m) => [m.role, m.content, m.status])).to.deep.equal([
+        expect((await sqlite.messages(session.id)).map(m => [m.role, m.content, m.status])).to.deep.equal([
           ['user', 'Commit me first', 'complete'],
           ['assistant', 'Stored later', 'complete'],
         ])
@@ -229,7 +221,7 @@ describe('Conversation', () => {
       await conv.send({
         model: MODEL,
         // The store is read as each delta arrives (the next one is 5 ms away): only the user message is there.
-        onDelta: () => void store.messages(conv.session.id).then((m) => storedDuringDeltas.push(m.length)),
+        onDelta: () => void store.messages(conv.session.id).then(m => storedDuringDeltas.push(m.length)),
         prompt: 'Stream',
       })
 
@@ -311,7 +303,7 @@ describe('Conversation', () => {
 
       const result = await conv.send({
         model: MODEL,
-        onDelta: (text) => {
+        onDelta: text => {
           deltas.push(text)
           controller.abort()
         },
@@ -335,7 +327,7 @@ describe('Conversation', () => {
       expect(timeToFirstTokenMs).to.be.a('number').and.at.most(durationMs)
 
       const stored = await store.messages(conv.session.id)
-      expect(stored.map((m) => shape(m))).to.deep.equal([
+      expect(stored.map(m => shape(m))).to.deep.equal([
         userRow('Tell me a long story', 0),
         {
           content: 'Par',
@@ -388,7 +380,7 @@ describe('Conversation', () => {
         timeToFirstTokenMs: null,
       })
       const stored = await store.messages(conv.session.id)
-      expect(stored.map((m) => shape(m))).to.deep.equal([userRow('Are you there?', 0, {metadata: {interrupted: true}, status: 'error'})])
+      expect(stored.map(m => shape(m))).to.deep.equal([userRow('Are you there?', 0, {metadata: {interrupted: true}, status: 'error'})])
     })
 
     it('treats a signal aborted before the turn like an abort before any delta, and does not resend that prompt', async () => {
@@ -406,7 +398,7 @@ describe('Conversation', () => {
         {content: SYSTEM, role: 'system'},
         {content: 'Next', role: 'user'},
       ])
-      expect((await store.messages(conv.session.id)).map((m) => [m.content, m.status, m.metadata])).to.deep.equal([
+      expect((await store.messages(conv.session.id)).map(m => [m.content, m.status, m.metadata])).to.deep.equal([
         ['Never mind', 'error', {interrupted: true}],
         ['Next', 'complete', {}],
         ['ok', 'complete', {}],
@@ -416,8 +408,18 @@ describe('Conversation', () => {
 
   describe('provider errors', () => {
     const cases = [
-      {code: 'PROVIDER_AUTH', message: 'The openai provider rejected the API key (401): Incorrect API key provided.', status: 401, text: 'Incorrect API key provided.'},
-      {code: 'PROVIDER_NOT_FOUND', message: `The openai provider does not know the model "${MODEL}" (404): The model does not exist.`, status: 404, text: 'The model does not exist.'},
+      {
+        code: 'PROVIDER_AUTH',
+        message: 'The openai provider rejected the API key (401): Incorrect API key provided.',
+        status: 401,
+        text: 'Incorrect API key provided.',
+      },
+      {
+        code: 'PROVIDER_NOT_FOUND',
+        message: `The openai provider does not know the model "${MODEL}" (404): The model does not exist.`,
+        status: 404,
+        text: 'The model does not exist.',
+      },
       {code: 'PROVIDER_ERROR', message: 'The openai provider failed with HTTP 500: Something broke.', status: 500, text: 'Something broke.'},
     ] as const
 
@@ -428,7 +430,7 @@ describe('Conversation', () => {
         server.reply(['Fine now'])
         const deltas: string[] = []
 
-        const error = await rejection(conv.send({model: MODEL, onDelta: (t) => deltas.push(t), prompt: 'Doomed'}))
+        const error = await rejection(conv.send({model: MODEL, onDelta: t => deltas.push(t), prompt: 'Doomed'}))
 
         expect({code: error.code, message: error.message}).to.deep.equal({code, message})
         expect(deltas).to.deep.equal([])
@@ -457,7 +459,9 @@ describe('Conversation', () => {
       const expected = `Could not connect to the openai provider at ${deadUrl} (ECONNREFUSED).`
       expect({code: error.code, message: error.message}).to.deep.equal({code: 'PROVIDER_ERROR', message: expected})
       const stored = await store.messages(conv.session.id)
-      expect(stored.map((m) => shape(m))).to.deep.equal([userRow('Anyone?', 0, {metadata: {error: {code: 'PROVIDER_ERROR', message: expected}}, status: 'error'})])
+      expect(stored.map(m => shape(m))).to.deep.equal([
+        userRow('Anyone?', 0, {metadata: {error: {code: 'PROVIDER_ERROR', message: expected}}, status: 'error'}),
+      ])
 
       await conv.use(provider, MODEL)
       server.reply(['Here'])
@@ -475,13 +479,14 @@ describe('Conversation', () => {
       server.reply(['Recovered'])
       const deltas: string[] = []
 
-      const error = await rejection(conv.send({model: MODEL, onDelta: (t) => deltas.push(t), prompt: 'Dropped'}))
+      const error = await rejection(conv.send({model: MODEL, onDelta: t => deltas.push(t), prompt: 'Dropped'}))
       await conv.send({model: MODEL, prompt: 'Again'})
 
       expect(error.code).to.equal('PROVIDER_ERROR')
       expect(deltas).to.deep.equal(['Partly', ' there'])
-      const roles = chatOf(server, 1).map((m) => m.role)
-      for (let i = 1; i < roles.length; i++) expect(roles[i] === 'user' && roles[i - 1] === 'user', `two user messages in a row: ${roles.join(', ')}`).to.equal(false)
+      const roles = chatOf(server, 1).map(m => m.role)
+      for (let i = 1; i < roles.length; i++)
+        expect(roles[i] === 'user' && roles[i - 1] === 'user', `two user messages in a row: ${roles.join(', ')}`).to.equal(false)
       expect(chatOf(server, 1).at(-1)).to.deep.equal({content: 'Again', role: 'user'})
     })
   })
@@ -527,7 +532,7 @@ describe('Conversation', () => {
       const deltas: string[] = []
       lockDatabase()
 
-      const result = await conv.send({model: MODEL, onDelta: (t) => deltas.push(t), prompt: 'Locked out'})
+      const result = await conv.send({model: MODEL, onDelta: t => deltas.push(t), prompt: 'Locked out'})
 
       expect(deltas).to.deep.equal(['Still', ' delivered'])
       expect({reply: result.reply, saved: result.saved, status: result.status, usage: result.usage}).to.deep.equal({
@@ -546,7 +551,7 @@ describe('Conversation', () => {
         {content: 'Locked out', role: 'user'},
       ])
       unlockDatabase()
-      expect((await sqlite.messages(session.id)).map((m) => m.content)).to.deep.equal(['Earlier question', 'Earlier answer'])
+      expect((await sqlite.messages(session.id)).map(m => m.content)).to.deep.equal(['Earlier question', 'Earlier answer'])
     })
 
     it('an interrupted reply that cannot be saved is still returned, with the saveError', async () => {
@@ -575,7 +580,7 @@ describe('Conversation', () => {
 
       expect(result.saved).to.equal(false)
       expect((result.saveError as SynapseError).code).to.equal('STORAGE_BUSY')
-      const stored = (await sqlite.messages(session.id)).map((m) => [m.role, m.content])
+      const stored = (await sqlite.messages(session.id)).map(m => [m.role, m.content])
       // Either the whole exchange or nothing of it; never the answer alone.
       expect(stored, 'an answer was stored without its question').to.deep.be.oneOf([
         [],
@@ -619,7 +624,7 @@ describe('Conversation', () => {
         const result = await conv.send({model: conv.session.model!, prompt: 'Which one?'})
 
         expect(server.chatRequests).to.have.length(0)
-        expect(other.chatRequests.map((r) => r.chat?.model)).to.deep.equal(['gpt-fake-large'])
+        expect(other.chatRequests.map(r => r.chat?.model)).to.deep.equal(['gpt-fake-large'])
         expect({model: result.model, reply: result.reply}).to.deep.equal({model: 'gpt-fake-large', reply: 'From the other server'})
         expect({model: conv.session.model, provider: conv.session.provider}).to.deep.equal({model: 'gpt-fake-large', provider: 'openai'})
         const stored = await store.get(conv.session.id)
@@ -665,8 +670,8 @@ describe('Conversation', () => {
         {content: 'New question', role: 'user'},
       ])
       expect(await store.count()).to.equal(2)
-      expect((await store.messages(oldId)).map((m) => m.content)).to.deep.equal(['Old question', 'Old answer'])
-      expect((await store.messages(fresh.id)).map((m) => m.content)).to.deep.equal(['New question', 'New answer'])
+      expect((await store.messages(oldId)).map(m => m.content)).to.deep.equal(['Old question', 'Old answer'])
+      expect((await store.messages(fresh.id)).map(m => m.content)).to.deep.equal(['New question', 'New answer'])
     })
   })
 })

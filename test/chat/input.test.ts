@@ -37,7 +37,9 @@ describe('MessageComposer', () => {
   })
 
   it('keeps the indentation of pasted code and drops the blank lines around it', () => {
-    expect(compose(pasted(''), pasted('    indented()'), pasted('\tdone()'), pasted(''), typed('')).messages).to.deep.equal([{literal: true, text: '    indented()\n\tdone()'}])
+    expect(compose(pasted(''), pasted('    indented()'), pasted('\tdone()'), pasted(''), typed('')).messages).to.deep.equal([
+      {literal: true, text: '    indented()\n\tdone()'},
+    ])
   })
 
   it('takes pasted text as it is: a """ or a trailing backslash in a paste is only text', () => {

@@ -10,7 +10,19 @@ import {shellQuote, synapse} from '../helpers/spawn.js'
 import {SHELL_PROMPT, TmuxTerminal} from '../helpers/tmux.js'
 
 // A reply in pieces cut mid-word, mid-emphasis, mid-line and inside a code fence.
-const CHUNKS = ['# Pla', 'n\n\nFirst **bo', 'ld** step, then `np', 'm ci`.\n- item one\n- it', 'em two\n\n``', '`js\nconst answer', ' = 42 // why\n', '```\n\n| Tool | Cost |\n|---', '|---:|\n| tmux | 0 |\n', '\nSee [the docs](https://example.com/d', 'ocs).\n']
+const CHUNKS = [
+  '# Pla',
+  'n\n\nFirst **bo',
+  'ld** step, then `np',
+  'm ci`.\n- item one\n- it',
+  'em two\n\n``',
+  '`js\nconst answer',
+  ' = 42 // why\n',
+  '```\n\n| Tool | Cost |\n|---',
+  '|---:|\n| tmux | 0 |\n',
+  '\nSee [the docs](https://example.com/d',
+  'ocs).\n',
+]
 const REPLY = CHUNKS.join('')
 const RENDERED = [
   'Plan',
@@ -58,14 +70,14 @@ describe('rendered replies (end to end)', function () {
     sandbox.cleanup()
   })
 
-  it('in a pipe, the reply is the model’s bytes exactly', async function () {
+  it('in a pipe, the reply is the model’s bytes exactly', async () => {
     server.reply(CHUNKS)
     const {code, stdout} = await synapse(sandbox, ['Make a plan'])
     expect(code).to.equal(0)
     expect(stdout).to.equal(REPLY)
   })
 
-  describe('at a terminal', function () {
+  describe('at a terminal', () => {
     let terminal: TmuxTerminal
 
     before(function () {
@@ -76,11 +88,11 @@ describe('rendered replies (end to end)', function () {
     async function runAtTerminal(command: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
       terminal = await TmuxTerminal.start(sandbox, env)
       await terminal.type(command)
-      await terminal.waitFor((screen) => screen.split('\n').length > 2 && lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell prompt after synapse')
+      await terminal.waitFor(screen => screen.split('\n').length > 2 && lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell prompt after synapse')
       return outputOf(await terminal.screen(), command)
     }
 
-    it('renders the streamed reply: no # or ``` on the screen, each line once, colours on', async function () {
+    it('renders the streamed reply: no # or ``` on the screen, each line once, colours on', async () => {
       server.reply(CHUNKS, {delayMs: 20})
       const lines = await runAtTerminal('synapse "Make a plan"', {NO_COLOR: ''})
       expect(lines).to.deep.equal(RENDERED)
@@ -90,39 +102,39 @@ describe('rendered replies (end to end)', function () {
       expect(raw.split('item two').length - 1, 'written once').to.equal(1)
     })
 
-    it('NO_COLOR: the same structure, no colour code at all', async function () {
+    it('NO_COLOR: the same structure, no colour code at all', async () => {
       server.reply(CHUNKS)
       const lines = await runAtTerminal('synapse "Make a plan"', {NO_COLOR: '1'})
       expect(lines).to.deep.equal(RENDERED)
       expect(terminal.raw()).not.to.match(SGR)
     })
 
-    it('--raw prints the Markdown as it came', async function () {
+    it('--raw prints the Markdown as it came', async () => {
       server.reply(CHUNKS)
       const lines = await runAtTerminal('synapse --raw "Make a plan"')
       expect(lines).to.deep.equal(REPLY.trimEnd().split('\n'))
     })
 
-    it('the REPL renders replies as they stream, and /history renders stored ones', async function () {
+    it('the REPL renders replies as they stream, and /history renders stored ones', async () => {
       server.reply(CHUNKS, {delayMs: 10})
       terminal = await TmuxTerminal.start(sandbox)
       await terminal.type('synapse -r')
-      await terminal.waitFor((screen) => lastLine(screen) === '>', 'the REPL prompt')
+      await terminal.waitFor(screen => lastLine(screen) === '>', 'the REPL prompt')
       await terminal.type('Make a plan')
-      const screen = await terminal.waitFor((text) => text.includes('See the docs') && lastLine(text) === '>', 'the reply and a prompt')
+      const screen = await terminal.waitFor(text => text.includes('See the docs') && lastLine(text) === '>', 'the reply and a prompt')
       const lines = screen.split('\n')
       const start = lines.indexOf('> Make a plan')
       expect(lines.slice(start + 1, start + 1 + RENDERED.length)).to.deep.equal(RENDERED)
       await terminal.type('/history')
-      const after = await terminal.waitFor((text) => text.split('See the docs').length === 3 && lastLine(text) === '>', '/history')
+      const after = await terminal.waitFor(text => text.split('See the docs').length === 3 && lastLine(text) === '>', '/history')
       const history = after.split('\n')
-      const shown = history.findLastIndex((line) => line.startsWith('assistant '))
+      const shown = history.findLastIndex(line => line.startsWith('assistant '))
       expect(history[shown]).to.match(/^assistant \d{4}-\d\d-\d\d \d\d:\d\d$/)
       expect(history.slice(shown + 1, shown + 1 + RENDERED.length)).to.deep.equal(RENDERED)
     })
   })
 
-  describe('sessions show', function () {
+  describe('sessions show', () => {
     let id: string
 
     async function seed(messages: number): Promise<void> {
@@ -131,14 +143,18 @@ describe('rendered replies (end to end)', function () {
         id = (await store.create({model: 'gpt-4o-mini', provider: 'openai', title: 'Notes'})).id
         await store.append(
           id,
-          Array.from({length: messages}, (_, i) => (i % 2 === 0 ? {content: `question ${i} with **stars**`, role: 'user' as const} : {content: `## Answer ${i}\n\n- **point**`, role: 'assistant' as const})),
+          Array.from({length: messages}, (_, i) =>
+            i % 2 === 0
+              ? {content: `question ${i} with **stars**`, role: 'user' as const}
+              : {content: `## Answer ${i}\n\n- **point**`, role: 'assistant' as const},
+          ),
         )
       } finally {
         await store.close()
       }
     }
 
-    it('in a pipe: the text as stored, times local to the minute, no pager', async function () {
+    it('in a pipe: the text as stored, times local to the minute, no pager', async () => {
       await seed(2)
       const paged = join(sandbox.root, 'paged.txt')
       const {code, stdout} = await synapse(sandbox, ['sessions', 'show', id], {env: {PAGER: `cat > ${shellQuote(paged)}`, TZ: 'Asia/Tokyo'}})
@@ -150,7 +166,7 @@ describe('rendered replies (end to end)', function () {
       expect(stdout).to.include('user\nquestion 0 with **stars**\n\nassistant\n## Answer 1\n\n- **point**\n')
     })
 
-    describe('at a terminal', function () {
+    describe('at a terminal', () => {
       let terminal: TmuxTerminal
       let paged: string
       let lessSetting: string
@@ -162,26 +178,30 @@ describe('rendered replies (end to end)', function () {
         paged = join(sandbox.root, 'paged.txt')
         lessSetting = join(sandbox.root, 'less.txt')
         // A pager that records what it was given and the LESS it saw.
-        terminal = await TmuxTerminal.start(sandbox, {LESS: undefined, PAGER: `printf %s "$LESS" > ${shellQuote(lessSetting)}; cat > ${shellQuote(paged)}`}, {columns: 80, rows: 24})
+        terminal = await TmuxTerminal.start(
+          sandbox,
+          {LESS: undefined, PAGER: `printf %s "$LESS" > ${shellQuote(lessSetting)}; cat > ${shellQuote(paged)}`},
+          {columns: 80, rows: 24},
+        )
       })
       afterEach(async () => terminal.kill())
 
       /** The screen once `synapse sessions show` has ended, its exit code checked. */
       async function show(args: string, env = ''): Promise<string> {
         await terminal.type(`clear; ${env} synapse sessions show ${id} ${args}; echo "exit=$?"`)
-        const screen = await terminal.waitFor((text) => /^exit=\d+$/m.test(text), 'synapse to end')
+        const screen = await terminal.waitFor(text => /^exit=\d+$/m.test(text), 'synapse to end')
         expect(/^exit=(\d+)$/m.exec(screen)![1]).to.equal('0')
         return screen
       }
 
-      it('renders replies, not what the user typed, and prints a short session without a pager', async function () {
+      it('renders replies, not what the user typed, and prints a short session without a pager', async () => {
         await seed(2)
         const screen = await show('')
         expect(existsSync(paged), 'no pager for a session that fits').to.equal(false)
         expect(screen).to.include('user\nquestion 0 with **stars**\n\nassistant\nAnswer 1\n────────\n\n• point')
       })
 
-      it('pages a session taller than the screen through $PAGER, with LESS=FRX, rendered', async function () {
+      it('pages a session taller than the screen through $PAGER, with LESS=FRX, rendered', async () => {
         await seed(30)
         const screen = await show('')
         const text = readFileSync(paged, 'utf8').replaceAll(new RegExp(SGR.source, 'g'), '')
@@ -192,7 +212,7 @@ describe('rendered replies (end to end)', function () {
         expect(screen, 'the pager had the text, not the screen').not.to.include('Answer 29')
       })
 
-      it('a pager quit early costs no error: exit 0, nothing on stderr', async function () {
+      it('a pager quit early costs no error: exit 0, nothing on stderr', async () => {
         await seed(3000)
         const errors = join(sandbox.root, 'errors.txt')
         const screen = await show(`2>${shellQuote(errors)}`, `PAGER='head -n 1'`)
@@ -204,29 +224,31 @@ describe('rendered replies (end to end)', function () {
         requireProgram(this, 'less')
         await seed(30)
         await terminal.type(`clear; env -u PAGER synapse sessions show ${id}; echo "exit=$?"`)
-        const paging = await terminal.waitFor((text) => lastLine(text) === ':', 'less and its prompt')
+        const paging = await terminal.waitFor(text => lastLine(text) === ':', 'less and its prompt')
         expect(paging.split('\n')[0]).to.equal(`Session ${id}  Notes`)
         await terminal.press('q')
-        const after = await terminal.waitFor((text) => /^exit=\d+$/m.test(text), 'synapse to end')
+        const after = await terminal.waitFor(text => /^exit=\d+$/m.test(text), 'synapse to end')
         expect(/^exit=(\d+)$/m.exec(after)![1]).to.equal('0')
       })
 
-      it('the REPL’s /history goes through the pager too, and the REPL reads keys again after it', async function () {
+      it('the REPL’s /history goes through the pager too, and the REPL reads keys again after it', async () => {
         await seed(30)
         await terminal.type(`synapse -r -s ${id}`)
-        await terminal.waitFor((text) => lastLine(text) === '>', 'the REPL prompt')
+        await terminal.waitFor(text => lastLine(text) === '>', 'the REPL prompt')
         await terminal.type('/history')
         await terminal.waitFor(() => existsSync(paged) && readFileSync(paged, 'utf8').includes('Answer 29'), 'the pager to have the history')
         const text = readFileSync(paged, 'utf8').replaceAll(new RegExp(SGR.source, 'g'), '')
-        expect(text).to.match(/^you \d{4}-\d\d-\d\d \d\d:\d\d\nquestion 0 with \*\*stars\*\*\nassistant \d{4}-\d\d-\d\d \d\d:\d\d\nAnswer 1\n────────\n\n• point\n/)
-        await terminal.waitFor((screen) => lastLine(screen) === '>', 'the prompt after the pager')
+        expect(text).to.match(
+          /^you \d{4}-\d\d-\d\d \d\d:\d\d\nquestion 0 with \*\*stars\*\*\nassistant \d{4}-\d\d-\d\d \d\d:\d\d\nAnswer 1\n────────\n\n• point\n/,
+        )
+        await terminal.waitFor(screen => lastLine(screen) === '>', 'the prompt after the pager')
         await terminal.type('/count')
         await terminal.waitFor('30 messages in this session.', '/count after the pager')
         await terminal.press('C-d')
-        await terminal.waitFor((screen) => lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell')
+        await terminal.waitFor(screen => lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell')
       })
 
-      it('--no-pager prints it all; --raw shows replies as stored', async function () {
+      it('--no-pager prints it all; --raw shows replies as stored', async () => {
         await seed(30)
         const screen = await show('--no-pager --raw')
         expect(existsSync(paged)).to.equal(false)

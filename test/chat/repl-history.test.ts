@@ -99,11 +99,11 @@ describe('ReplHistory', () => {
     // A directory where the file should be: every write fails, whoever runs the test.
     mkdirSync(file, {recursive: true})
     const errors: unknown[] = []
-    const history = ReplHistory.load(file, {onError: (error) => errors.push(error)})
+    const history = ReplHistory.load(file, {onError: error => errors.push(error)})
     history.add('one')
     history.add('two')
 
     expect(history.entries).to.deep.equal(['two', 'one'])
-    expect(errors.map((error) => (error as NodeJS.ErrnoException).code)).to.deep.equal(['EISDIR', 'EISDIR'])
+    expect(errors.map(error => (error as NodeJS.ErrnoException).code)).to.deep.equal(['EISDIR', 'EISDIR'])
   })
 })

@@ -30,7 +30,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }
 
@@ -52,7 +52,7 @@ class Repl {
   start(options: Omit<ReplOptions, 'errors' | 'input' | 'output' | 'style'>): Promise<ReplOutcome> {
     this.running = runRepl({...options, errors: this.errors, input: this.input, output: this.output, style: {color: false, terminal: false}})
     this.running.then(
-      (outcome) => (this.outcome = outcome),
+      outcome => (this.outcome = outcome),
       () => {},
     )
     return this.running
@@ -77,7 +77,7 @@ describe('runRepl', () => {
   let store: MemorySessionStore
   let config: LoadedConfig
   let repl: Repl
-  let sigintBefore: Function[]
+  let sigintBefore: NodeJS.SignalsListener[]
 
   /** `variables` as a user sets them in the environment, over the sandbox's. */
   async function configFor(variables: NodeJS.ProcessEnv = {}): Promise<LoadedConfig> {
@@ -131,7 +131,7 @@ describe('runRepl', () => {
       expect(outcome).to.deep.equal({exitCode: 0, turns: 1})
       expect(repl.out).to.equal(`${banner(conv)}Hi there\n`)
       expect(repl.err).to.equal('')
-      expect((await store.messages(conv.session.id)).map((m) => [m.role, m.content, m.status])).to.deep.equal([
+      expect((await store.messages(conv.session.id)).map(m => [m.role, m.content, m.status])).to.deep.equal([
         ['user', 'Hello', 'complete'],
         ['assistant', 'Hi there', 'complete'],
       ])
@@ -195,7 +195,7 @@ describe('runRepl', () => {
       expect(repl.err).to.equal('Error: The openai provider failed with HTTP 500: Server on fire\n  → Try again later; the fault is on the server side.\n')
       expect(repl.out).to.equal(`${banner(conv)}Recovered\n`)
       expect(server.chatRequests[1].chat?.messages).to.deep.equal([{content: 'second', role: 'user'}])
-      expect((await store.messages(conv.session.id)).map((m) => [m.content, m.status])).to.deep.equal([
+      expect((await store.messages(conv.session.id)).map(m => [m.content, m.status])).to.deep.equal([
         ['first', 'error'],
         ['second', 'complete'],
         ['Recovered', 'complete'],
@@ -211,7 +211,9 @@ describe('runRepl', () => {
 
       expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
       expect(repl.out).to.equal(`${banner(conv)}Half a line\n`)
-      expect(repl.err).to.match(/^Error: The connection to the openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 broke in the middle of its reply[^\n]*\.\n {2}→ Try again\.\n$/)
+      expect(repl.err).to.match(
+        /^Error: The connection to the openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 broke in the middle of its reply[^\n]*\.\n {2}→ Try again\.\n$/,
+      )
     })
   })
 
@@ -226,7 +228,7 @@ describe('runRepl', () => {
 
       expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
       expect(repl.out).to.equal(`${banner(conv)}Block.\nContinued.\n`)
-      expect(server.chatRequests.map((r) => r.chat?.messages.at(-1))).to.deep.equal([
+      expect(server.chatRequests.map(r => r.chat?.messages.at(-1))).to.deep.equal([
         {content: 'first\n  second \\\n/count', role: 'user'},
         {content: 'one \ntwo', role: 'user'},
       ])
@@ -246,7 +248,17 @@ describe('runRepl', () => {
 
   describe('a session not stored yet', () => {
     function lazyConversation(): Conversation {
-      const session = {createdAt: new Date(), id: '01M8RAAAAAAAAAAAAAAAAAAAAA', kept: false, metadata: {}, model: MODEL, provider: 'openai', systemPrompt: 'Sys', title: 'Lazy', updatedAt: new Date()}
+      const session = {
+        createdAt: new Date(),
+        id: '01M8RAAAAAAAAAAAAAAAAAAAAA',
+        kept: false,
+        metadata: {},
+        model: MODEL,
+        provider: 'openai',
+        systemPrompt: 'Sys',
+        title: 'Lazy',
+        updatedAt: new Date(),
+      }
       return new Conversation({budget: {maxMessages: 0, maxTokens: 0}, persistent: true, provider, session, store, stored: false})
     }
 
@@ -275,7 +287,7 @@ describe('runRepl', () => {
       expect(repl.out).to.equal(`${banner(conv)}Using openai/gpt-fake-large from now on.\nStored.\n2 messages in this session.\n`)
       const stored = await store.get('01M8RAAAAAAAAAAAAAAAAAAAAA')
       expect([stored.title, stored.systemPrompt, stored.model]).to.deep.equal(['Lazy', 'Sys', 'gpt-fake-large'])
-      expect((await store.messages(stored.id)).map((m) => m.content)).to.deep.equal(['Hello', 'Stored.'])
+      expect((await store.messages(stored.id)).map(m => m.content)).to.deep.equal(['Hello', 'Stored.'])
       expect(server.chatRequests[0].chat?.messages).to.deep.equal([
         {content: 'Sys', role: 'system'},
         {content: 'Hello', role: 'user'},
@@ -314,7 +326,9 @@ describe('runRepl', () => {
 
       await repl.finish('/new', '/count')
 
-      expect(repl.out).to.equal(`${banner(conv).replace(conv.session.id, (await store.list())[0].id)}New session ${conv.session.id}.\n0 messages in this session.\n`)
+      expect(repl.out).to.equal(
+        `${banner(conv).replace(conv.session.id, (await store.list())[0].id)}New session ${conv.session.id}.\n0 messages in this session.\n`,
+      )
       expect(await store.count()).to.equal(1)
     })
   })
@@ -359,7 +373,9 @@ describe('runRepl', () => {
 
       await repl.finish('/session')
 
-      expect(repl.out).to.equal(`${banner(conv)}Session ${conv.session.id} · openai/${MODEL} · 0 messages\nSession ${conv.session.id} "Renamed elsewhere" · openai/${MODEL} · 0 messages\n`)
+      expect(repl.out).to.equal(
+        `${banner(conv)}Session ${conv.session.id} · openai/${MODEL} · 0 messages\nSession ${conv.session.id} "Renamed elsewhere" · openai/${MODEL} · 0 messages\n`,
+      )
     })
 
     it('/session leaves the title out of an untitled session', async () => {
@@ -427,7 +443,7 @@ describe('runRepl', () => {
         `${banner(conv)}Model: openai/${MODEL}\nUsing openai/gpt-fake-large from now on.\nFrom large\nModel: openai/gpt-fake-large\n` +
           `Session ${conv.session.id} · openai/gpt-fake-large · 2 messages\n`,
       )
-      expect(server.chatRequests.map((r) => r.chat?.model)).to.deep.equal(['gpt-fake-large'])
+      expect(server.chatRequests.map(r => r.chat?.model)).to.deep.equal(['gpt-fake-large'])
       expect((await store.get(conv.session.id)).model).to.equal('gpt-fake-large')
       const [, reply] = await store.messages(conv.session.id)
       expect(reply.model).to.equal('gpt-fake-large')
@@ -448,8 +464,8 @@ describe('runRepl', () => {
       expect(newId).to.not.equal(oldId)
       expect(repl.out).to.equal(`${banner(conv).replace(newId, oldId)}Old answer\nNew session ${newId}.\nNew answer\n2 messages in this session.\n`)
       expect(await store.count()).to.equal(2)
-      expect((await store.messages(oldId)).map((m) => m.content)).to.deep.equal(['Old question', 'Old answer'])
-      expect((await store.messages(newId)).map((m) => m.content)).to.deep.equal(['New question', 'New answer'])
+      expect((await store.messages(oldId)).map(m => m.content)).to.deep.equal(['Old question', 'Old answer'])
+      expect((await store.messages(newId)).map(m => m.content)).to.deep.equal(['New question', 'New answer'])
       expect((await store.get(newId)).systemPrompt).to.equal('Sys')
       expect(server.chatRequests[1].chat?.messages).to.deep.equal([
         {content: 'Sys', role: 'system'},
@@ -466,7 +482,7 @@ describe('runRepl', () => {
       await repl.finish('q1', '/clear', '/clear', 'q2')
 
       expect(repl.out).to.equal(`${banner(conv)}a1\nCleared 2 messages.\nCleared 0 messages.\na2\n`)
-      expect((await store.messages(conv.session.id)).map((m) => m.content)).to.deep.equal(['q2', 'a2'])
+      expect((await store.messages(conv.session.id)).map(m => m.content)).to.deep.equal(['q2', 'a2'])
       expect(server.chatRequests[1].chat?.messages).to.deep.equal([{content: 'q2', role: 'user'}])
     })
 
@@ -572,8 +588,12 @@ describe('runRepl', () => {
       const outcome = await repl.finish('Hello')
 
       expect(outcome).to.deep.equal({exitCode: 0, turns: 1})
-      expect((await store.list()).map((s) => s.id)).to.deep.equal([conv.session.id])
-      for (const id of others) await store.get(id).then(() => expect.fail(`${id} should be gone`), () => {})
+      expect((await store.list()).map(s => s.id)).to.deep.equal([conv.session.id])
+      for (const id of others)
+        await store.get(id).then(
+          () => expect.fail(`${id} should be gone`),
+          () => {},
+        )
       // Never in silence: one line says what went and why.
       expect(repl.err).to.equal(
         'synapse: retention deleted 2 sessions beyond the 1 most recently updated (max_sessions) — set [session] max_sessions (0 turns a limit off), or keep one with "synapse sessions keep <id>"\n',
@@ -606,7 +626,7 @@ describe('runRepl', () => {
   })
 
   describe('Ctrl-C', () => {
-    let foreign: Function[] = []
+    let foreign: NodeJS.SignalsListener[] = []
 
     // Only the REPL's own listener may hear the test's SIGINT; whatever else listens is set aside.
     beforeEach(() => {
@@ -633,7 +653,7 @@ describe('runRepl', () => {
       expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
       expect(repl.err).to.equal('Interrupted; the reply so far is kept.\n')
       expect(repl.out).to.equal(`${banner(conv)}Partial\nyou: Tell me everything\nassistant (interrupted): Partial\nNext answer\n`)
-      expect((await store.messages(conv.session.id)).map((m) => [m.role, m.content, m.status])).to.deep.equal([
+      expect((await store.messages(conv.session.id)).map(m => [m.role, m.content, m.status])).to.deep.equal([
         ['user', 'Tell me everything', 'complete'],
         ['assistant', 'Partial', 'interrupted'],
         ['user', 'And now?', 'complete'],
@@ -689,7 +709,7 @@ describe('runRepl', () => {
 
       expect(outcome).to.deep.equal({exitCode: 130, turns: 1})
       expect(server.chatRequests).to.have.length(1)
-      expect((await store.messages(conv.session.id)).map((m) => [m.role, m.content, m.status])).to.deep.equal([
+      expect((await store.messages(conv.session.id)).map(m => [m.role, m.content, m.status])).to.deep.equal([
         ['user', 'Go on', 'complete'],
         ['assistant', 'Some', 'interrupted'],
       ])

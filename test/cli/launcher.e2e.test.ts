@@ -29,7 +29,11 @@ function systemNode(): string | undefined {
  * `linesBeforeClosing` lines (0: before anything arrives, as a pager quit at once). Resolves with what
  * the reader saw and how synapse ended.
  */
-async function intoClosingReader(sandbox: Sandbox, args: string[], options: {env?: NodeJS.ProcessEnv; linesBeforeClosing: number; onClosed?: (stdin: NodeJS.WritableStream) => void}): Promise<Exit> {
+async function intoClosingReader(
+  sandbox: Sandbox,
+  args: string[],
+  options: {env?: NodeJS.ProcessEnv; linesBeforeClosing: number; onClosed?: (stdin: NodeJS.WritableStream) => void},
+): Promise<Exit> {
   const runtime = testRuntime()
   const [command, ...prefix] = runtime.command
   const child = spawn(command, [...prefix, RUN_JS, ...args], {env: {...sandbox.env, ...runtime.env, ...options.env}})
@@ -48,14 +52,14 @@ async function intoClosingReader(sandbox: Sandbox, args: string[], options: {env
       stdout += chunk
       const lines = stdout.split('\n')
       if (lines.length > options.linesBeforeClosing) {
-        stdout = lines.slice(0, options.linesBeforeClosing).join('\n') + '\n'
+        stdout = `${lines.slice(0, options.linesBeforeClosing).join('\n')}\n`
         close()
       }
     })
   }
 
   if (!options.onClosed) child.stdin.end()
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
   })
 }
@@ -69,7 +73,7 @@ describe('bin/run.js, the launcher (end to end)', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  describe('on a Node older than 22.13', function () {
+  describe('on a Node older than 22.13', () => {
     let oldNode: string
 
     before(function () {
@@ -89,16 +93,18 @@ describe('bin/run.js, the launcher (end to end)', function () {
     })
 
     for (const args of [['--version'], ['sessions', 'list'], ['Hello']]) {
-      it(`says which Node it needs and which it found, and exits 1: synapse ${args.join(' ')}`, function () {
+      it(`says which Node it needs and which it found, and exits 1: synapse ${args.join(' ')}`, () => {
         const {status, stderr, stdout} = spawnSync(oldNode, [RUN_JS, ...args], {encoding: 'utf8', env: sandbox.env, input: ''})
         const found = spawnSync(oldNode, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
         expect({status, stdout}).to.deep.equal({status: 1, stdout: ''})
-        expect(stderr).to.equal(`Error: synapse needs Node.js 22.13 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`)
+        expect(stderr).to.equal(
+          `Error: synapse needs Node.js 22.13 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+        )
       })
     }
   })
 
-  describe('Ctrl-C during start-up', function () {
+  describe('Ctrl-C during start-up', () => {
     let server: FakeOpenAIServer
 
     beforeEach(async () => {
@@ -110,7 +116,7 @@ describe('bin/run.js, the launcher (end to end)', function () {
     // to well into loading oclif, the config, the store and the provider. The server never answers,
     // so the run is still going whenever the signal comes. Node only: the preload is Node's --import.
     for (const afterMs of [0, 5, 20, 60, 150, 400]) {
-      it(`prints one line and exits 130 when interrupted ${afterMs} ms after it starts listening for the signal`, async function () {
+      it(`prints one line and exits 130 when interrupted ${afterMs} ms after it starts listening for the signal`, async () => {
         for (let i = 0; i < 2; i++) server.enqueue({type: 'no-response'})
         const preload = join(PROJECT_ROOT, 'test', 'fixtures', 'report-sigint-handler.mjs')
         const child = spawn(process.execPath, ['--import', preload, RUN_JS, 'A question'], {
@@ -120,7 +126,9 @@ describe('bin/run.js, the launcher (end to end)', function () {
         child.stdin!.end()
         let stderr = ''
         child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-        const exited = new Promise<{code: null | number; signal: NodeJS.Signals | null}>((resolve) => child.on('close', (code, signal) => resolve({code, signal})))
+        const exited = new Promise<{code: null | number; signal: NodeJS.Signals | null}>(resolve =>
+          child.on('close', (code, signal) => resolve({code, signal})),
+        )
         const report = child.stdio[3] as NodeJS.ReadableStream
         const listener = await new Promise<string>((resolve, reject) => {
           report.once('data', (line: Buffer) => resolve(line.toString().trim()))
@@ -128,7 +136,7 @@ describe('bin/run.js, the launcher (end to end)', function () {
         })
 
         expect(listener).to.equal(pathToFileURL(RUN_JS).href)
-        await new Promise((resolve) => setTimeout(resolve, afterMs))
+        await new Promise(resolve => setTimeout(resolve, afterMs))
         child.kill('SIGINT')
         const {code, signal} = await exited
         expect({code, signal}).to.deep.equal({code: 130, signal: null})
@@ -137,13 +145,13 @@ describe('bin/run.js, the launcher (end to end)', function () {
     }
   })
 
-  describe('into a closed stdout', function () {
-    it('stops quietly with 141 when the reader is gone before --help is written', async function () {
+  describe('into a closed stdout', () => {
+    it('stops quietly with 141 when the reader is gone before --help is written', async () => {
       const exit = await intoClosingReader(sandbox, ['--help'], {linesBeforeClosing: 0})
       expect(exit).to.deep.equal({code: 141, signal: null, stderr: '', stdout: ''})
     })
 
-    it('stops quietly with 141 when the reader closes after one line of a long sessions list', async function () {
+    it('stops quietly with 141 when the reader closes after one line of a long sessions list', async () => {
       const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
       try {
         for (let i = 0; i < 2000; i++) await store.create({title: `Session ${i} ${'x'.repeat(300)}`})
@@ -155,12 +163,15 @@ describe('bin/run.js, the launcher (end to end)', function () {
       expect({...exit, stdout: exit.stdout.split('\t')[0].length}).to.deep.equal({code: 141, signal: null, stderr: '', stdout: 26})
     })
 
-    it('stops quietly with 141 when the reader closes after one line of sessions show', async function () {
+    it('stops quietly with 141 when the reader closes after one line of sessions show', async () => {
       const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
       let id: string
       try {
         id = (await store.create({title: 'Long'})).id
-        await store.append(id, Array.from({length: 2000}, (_, i) => ({content: `Message ${i}: ${'y'.repeat(500)}`, role: i % 2 === 0 ? ('user' as const) : ('assistant' as const)})))
+        await store.append(
+          id,
+          Array.from({length: 2000}, (_, i) => ({content: `Message ${i}: ${'y'.repeat(500)}`, role: i % 2 === 0 ? ('user' as const) : ('assistant' as const)})),
+        )
       } finally {
         await store.close()
       }
@@ -170,7 +181,7 @@ describe('bin/run.js, the launcher (end to end)', function () {
       expect(exit.stdout).to.match(/^[^\n]+\n$/)
     })
 
-    describe('with a provider', function () {
+    describe('with a provider', () => {
       let server: FakeOpenAIServer
 
       beforeEach(async () => {
@@ -178,18 +189,18 @@ describe('bin/run.js, the launcher (end to end)', function () {
       })
       afterEach(async () => server.close())
 
-      it('stops quietly with 141 when the reader closes after the first line of a streaming reply', async function () {
+      it('stops quietly with 141 when the reader closes after the first line of a streaming reply', async () => {
         server.reply(['First line.\n', ...Array.from({length: 200}, () => `${'z'.repeat(8191)}\n`)])
         const exit = await intoClosingReader(sandbox, ['Tell me a lot'], {env: {OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url}, linesBeforeClosing: 1})
         expect(exit).to.deep.equal({code: 141, signal: null, stderr: '', stdout: 'First line.\n'})
       })
 
-      it('stops quietly with 141 when the REPL writes after its reader has gone', async function () {
+      it('stops quietly with 141 when the REPL writes after its reader has gone', async () => {
         const exit = await intoClosingReader(sandbox, ['-r'], {
           env: {OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url},
           linesBeforeClosing: 1,
           // Only once the reader is gone does the REPL get something to answer.
-          onClosed: (stdin) => stdin.write('/help\n'),
+          onClosed: stdin => stdin.write('/help\n'),
         })
         expect({code: exit.code, signal: exit.signal, stderr: exit.stderr}).to.deep.equal({code: 141, signal: null, stderr: ''})
         expect(exit.stdout).to.match(/^synapse · session /)

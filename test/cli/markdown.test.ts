@@ -21,7 +21,7 @@ function render(text: string, style = COLOR): string {
 /** Streams `text` in the given pieces; returns what each push wrote. */
 function stream(pieces: string[], style = PLAIN): string[] {
   const renderer = new MarkdownStream({style, width: 40})
-  const written = pieces.map((piece) => renderer.push(piece))
+  const written = pieces.map(piece => renderer.push(piece))
   written.push(renderer.end())
   return written
 }
@@ -51,59 +51,59 @@ const SAMPLE = [
   'after',
 ].join('\n')
 
-describe('the Markdown renderer', function () {
-  describe('each construct, in colour', function () {
-    it('headings: the text without #, bold; levels 1 and 2 in cyan with a rule as wide as the text', function () {
+describe('the Markdown renderer', () => {
+  describe('each construct, in colour', () => {
+    it('headings: the text without #, bold; levels 1 and 2 in cyan with a rule as wide as the text', () => {
       expect(codes(render('# Title\n## Sub\n### Third\n'))).to.equal('<1><36>Title<39><22>\n<36>═════<39>\n<1><36>Sub<39><22>\n<36>───<39>\n<1>Third<22>\n')
     })
 
-    it('emphasis, strong, strike, code spans and links, the target printed after the text', function () {
+    it('emphasis, strong, strike, code spans and links, the target printed after the text', () => {
       expect(codes(render('a *b* **c** ~~d~~ `e` [f](https://x.example/y) <https://z.example>\n'))).to.equal(
         'a <3>b<23> <1>c<22> <9>d<29> <33>e<39> <4>f<24> <2>(https://x.example/y)<22> <4>https://z.example<24>\n',
       )
     })
 
-    it('underscores inside words, a lone star and unclosed openers stay as written', function () {
+    it('underscores inside words, a lone star and unclosed openers stay as written', () => {
       expect(render('snake_case_name, 5 * 3, *open, `tick, [x] and \\*escaped\\*\n')).to.equal('snake_case_name, 5 * 3, *open, `tick, [x] and *escaped*\n')
     })
 
-    it('lists: bullets by depth, numbers kept, task boxes', function () {
+    it('lists: bullets by depth, numbers kept, task boxes', () => {
       expect(codes(render('- a\n  - b\n    - c\n- d\n1. e\n2) f\n- [ ] g\n- [x] h\n'))).to.equal(
         '<36>•<39> a\n  <36>◦<39> b\n    <36>▪<39> c\n<36>•<39> d\n<36>1.<39> e\n<36>2)<39> f\n<36>☐<39> g\n<36>☑<39> h\n',
       )
     })
 
-    it('a line indented under a list item goes on at the item’s text', function () {
+    it('a line indented under a list item goes on at the item’s text', () => {
       expect(render('- item\n  more of it\nback\n', PLAIN)).to.equal('• item\n  more of it\nback\n')
     })
 
-    it('quotes and rules', function () {
+    it('quotes and rules', () => {
       expect(codes(render('> said\n\n---\n'))).to.equal(`<2>│ <22>said\n\n<2>${'─'.repeat(40)}<22>\n`)
     })
 
-    it('code blocks: fences gone, the language as a label, lines indented and highlighted', function () {
+    it('code blocks: fences gone, the language as a label, lines indented and highlighted', () => {
       expect(codes(render('```js\nconst s = "x" // why\nlet n = 42 /* a\nb */ x\n```\n'))).to.equal(
         '<2>  js<22>\n  <35>const<39> s = <32>"x"<39> <90>// why<39>\n  <35>let<39> n = <34>42<39> <90>/*<39><90> a<39>\n  <90>b */<39> x\n',
       )
     })
 
-    it('a code block of an unknown language is plain, Markdown inside it untouched', function () {
+    it('a code block of an unknown language is plain, Markdown inside it untouched', () => {
       expect(render('```\n# not a heading *x*\n```\n')).to.equal('  # not a heading *x*\n')
     })
 
-    it('tables: aligned by display width (CJK is two columns), header bold, alignment from the delimiter row', function () {
+    it('tables: aligned by display width (CJK is two columns), header bold, alignment from the delimiter row', () => {
       expect(codes(render('| Name | n |\n|:-----|--:|\n| 日本 | 22 |\n| a | 1 |\n'))).to.equal(
         ['<1>Name<22> <2>│<22> <1> n<22>', '<2>─────┼───<22>', '日本 <2>│<22> 22', 'a    <2>│<22>  1', ''].join('\n'),
       )
     })
 
-    it('lines starting with | that are no table are text', function () {
+    it('lines starting with | that are no table are text', () => {
       expect(render('| just a bar\n| another\n', PLAIN)).to.equal('| just a bar\n| another\n')
     })
   })
 
-  describe('without colour (NO_COLOR)', function () {
-    it('keeps the structure and writes no escape sequence at all', function () {
+  describe('without colour (NO_COLOR)', () => {
+    it('keeps the structure and writes no escape sequence at all', () => {
       const plain = render(SAMPLE, PLAIN)
       expect(plain).not.to.include(ESC)
       expect(plain).to.equal(
@@ -135,13 +135,13 @@ describe('the Markdown renderer', function () {
       )
     })
 
-    it('is the coloured output with its colour codes taken out', function () {
+    it('is the coloured output with its colour codes taken out', () => {
       expect(render(SAMPLE, COLOR).replaceAll(/\u001B\[\d+m/g, '')).to.equal(render(SAMPLE, PLAIN))
     })
   })
 
-  describe('streaming', function () {
-    it('writes the same text whatever the pieces, one character at a time included', function () {
+  describe('streaming', () => {
+    it('writes the same text whatever the pieces, one character at a time included', () => {
       const uncoloured = (text: string) => text.replaceAll(/\u001B\[\d+m/g, '')
       const whole = render(SAMPLE, PLAIN)
       for (const size of [1, 2, 3, 5, 7, 13]) {
@@ -152,52 +152,74 @@ describe('the Markdown renderer', function () {
       }
     })
 
-    it('writes a paragraph word by word as it arrives, before its line ends', function () {
+    it('writes a paragraph word by word as it arrives, before its line ends', () => {
       expect(stream(['Hello ', 'wor', 'ld, how', ' are you?\n'])).to.deep.equal(['Hello ', 'wor', 'ld, how', ' are you?\n', ''])
     })
 
-    it('holds an opener until its closer comes, then writes the styled text once', function () {
+    it('holds an opener until its closer comes, then writes the styled text once', () => {
       expect(stream(['Say **bo', 'ld', '** now', '\n'], COLOR).map(codes)).to.deep.equal(['Say ', '', '<1>bold<22> now', '\n', ''])
     })
 
-    it('waits for the start of a line to tell what it is: # and 1 and ` may start a heading, a list, a fence', function () {
+    it('waits for the start of a line to tell what it is: # and 1 and ` may start a heading, a list, a fence', () => {
       expect(stream(['#', '# Sub', 'title\n'])).to.deep.equal(['', 'Sub', 'title\n────────\n', ''])
       expect(stream(['1', '. item\n'])).to.deep.equal(['', '1. item\n', ''])
       expect(stream(['19', '99 was a year\n'])).to.deep.equal(['', '1999 was a year\n', ''])
       expect(stream(['`', '``sh\nls', ' -l\n', '```\n'])).to.deep.equal(['', '  sh\n', '  ls -l\n', '', ''])
     })
 
-    it('writes a code line when it ends and holds a table until the line after it', function () {
-      expect(stream(['```\ncode', ' line\n', '```\n| a | b |\n|---|---|\n', '| 1 | 2 |\n', 'next\n'])).to.deep.equal(['', '  code line\n', '', '', 'a │ b\n──┼──\n1 │ 2\nnext\n', ''])
+    it('writes a code line when it ends and holds a table until the line after it', () => {
+      expect(stream(['```\ncode', ' line\n', '```\n| a | b |\n|---|---|\n', '| 1 | 2 |\n', 'next\n'])).to.deep.equal([
+        '',
+        '  code line\n',
+        '',
+        '',
+        'a │ b\n──┼──\n1 │ 2\nnext\n',
+        '',
+      ])
     })
 
-    it('end() writes what was held, with the missing newline: an interrupted reply', function () {
+    it('end() writes what was held, with the missing newline: an interrupted reply', () => {
       expect(stream(['Part *one'])).to.deep.equal(['Part ', '*one\n'])
       expect(stream(['| a | b |\n'])).to.deep.equal(['', '| a | b |\n'])
       expect(stream([''])).to.deep.equal(['', ''])
     })
 
-    it('a CRLF reply renders as an LF one', function () {
+    it('a CRLF reply renders as an LF one', () => {
       expect(stream(['# T\r', '\nx\r\n'])).to.deep.equal(['T', '\n═\nx\n', ''])
     })
   })
 
-  describe('text is data', function () {
+  describe('text is data', () => {
     const HOSTILE = 'x\u001B]0;pwned\u0007y\u001B[2Jz\u009B1mw\rFAKE'
     const SHOWN = String.raw`x\x1b]0;pwned\x07y\x1b[2Jz\x9b1mw\rFAKE`
 
-    it('escapes control characters in text, code spans, code blocks, table cells and link targets', function () {
-      const input = [`p ${HOSTILE}`, `\`c ${HOSTILE}\``, '```js', `k ${HOSTILE}`, '```', `| h |`, `|---|`, `| ${HOSTILE} |`, `[l](https://e.example/${HOSTILE.replaceAll(' ', '')})`, ''].join('\n')
+    it('escapes control characters in text, code spans, code blocks, table cells and link targets', () => {
+      const input = [
+        `p ${HOSTILE}`,
+        `\`c ${HOSTILE}\``,
+        '```js',
+        `k ${HOSTILE}`,
+        '```',
+        `| h |`,
+        `|---|`,
+        `| ${HOSTILE} |`,
+        `[l](https://e.example/${HOSTILE.replaceAll(' ', '')})`,
+        '',
+      ].join('\n')
       const out = render(input, COLOR)
       const withoutOurColours = out.replaceAll(/\u001B\[\d+m/g, '')
       expect(withoutOurColours).not.to.match(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/)
-      expect(withoutOurColours).to.include(`p ${SHOWN}`).and.to.include(`c ${SHOWN}`).and.to.include(`k ${SHOWN}`).and.to.include(SHOWN.split(String.raw`\r`)[0])
+      expect(withoutOurColours)
+        .to.include(`p ${SHOWN}`)
+        .and.to.include(`c ${SHOWN}`)
+        .and.to.include(`k ${SHOWN}`)
+        .and.to.include(SHOWN.split(String.raw`\r`)[0])
       expect(out).to.include(`${sgr(2)}(https://e.example/x${String.raw`\x1b`}]0;pwned`)
     })
   })
 
-  describe('pieces', function () {
-    it('parseInline stops at the first opener whose closer may still come', function () {
+  describe('pieces', () => {
+    it('parseInline stops at the first opener whose closer may still come', () => {
       expect(parseInline('plain *start', {complete: false}).stable).to.equal(6)
       expect(parseInline('plain *start', {complete: true}).stable).to.equal(12)
       expect(parseInline('a `b` c\\', {complete: false}).stable).to.equal(7)
@@ -205,7 +227,7 @@ describe('the Markdown renderer', function () {
       expect(parseInline('snake_ca', {complete: false}).stable).to.equal(8)
     })
 
-    it('displayWidth counts CJK and emoji as two columns, combining marks as none, colour codes not at all', function () {
+    it('displayWidth counts CJK and emoji as two columns, combining marks as none, colour codes not at all', () => {
       expect(displayWidth('日本語')).to.equal(6)
       expect(displayWidth('🙂 ok')).to.equal(5)
       expect(displayWidth('e\u0301')).to.equal(1)

@@ -6,8 +6,8 @@ import {cutToWidth, displayWidth} from '../../src/cli/width.js'
 const tty = {isTTY: true} as NodeJS.WriteStream
 const pipe = {isTTY: false} as NodeJS.WriteStream
 
-describe('terminal output', function () {
-  it('colours a terminal, not a pipe; NO_COLOR wins over everything, FORCE_COLOR colours a pipe', function () {
+describe('terminal output', () => {
+  it('colours a terminal, not a pipe; NO_COLOR wins over everything, FORCE_COLOR colours a pipe', () => {
     expect(detectStyle(tty, {})).to.deep.equal({color: true, terminal: true})
     expect(detectStyle(pipe, {})).to.deep.equal({color: false, terminal: false})
     expect(detectStyle(tty, {NO_COLOR: '1'})).to.deep.equal({color: false, terminal: true})
@@ -19,45 +19,50 @@ describe('terminal output', function () {
     expect(detectStyle(tty, {NO_COLOR: ''})).to.deep.equal({color: true, terminal: true})
   })
 
-  it('paints only when colour is on', function () {
+  it('paints only when colour is on', () => {
     expect(paint({color: true, terminal: true}, 'red', 'x')).to.equal('\u001B[31mx\u001B[39m')
     expect(paint({color: false, terminal: true}, 'red', 'x')).to.equal('x')
   })
 
-  it('aligns columns on a terminal, ignoring colour codes, and writes tab-separated lines to a pipe', function () {
+  it('aligns columns on a terminal, ignoring colour codes, and writes tab-separated lines to a pipe', () => {
     type Row = {a: string; b: string}
     const rows: Row[] = [
       {a: 'one', b: 'first\tvalue'},
       {a: 'three', b: 'x'},
     ]
     const columns: TableColumn<Row>[] = [
-      {header: 'A', tint: () => 'cyan', value: (r) => r.a},
-      {header: 'B', maxWidth: 8, value: (r) => r.b},
+      {header: 'A', tint: () => 'cyan', value: r => r.a},
+      {header: 'B', maxWidth: 8, value: r => r.b},
     ]
     expect(table(rows, columns, {color: false, terminal: true})).to.deep.equal(['A      B', 'one    first v…', 'three  x'])
     expect(table(rows, columns, {color: true, terminal: true})[2]).to.equal('\u001B[36mthree\u001B[39m  x')
     expect(table(rows, columns, {color: false, terminal: false})).to.deep.equal(['one\tfirst value', 'three\tx'])
   })
 
-  it('counts terminal columns, not code points: wide CJK and emoji, zero-width marks and joiners', function () {
-    expect(['abc', '日本語', '한국어', 'ｶﾀｶﾅ', '👍', '👨‍👩‍👧', '🇫🇷', '❤️', 'e\u0301', '\u200B', '\u001B[31mred\u001B[39m'].map((t) => displayWidth(t))).to.deep.equal([3, 6, 6, 4, 2, 2, 2, 2, 1, 0, 3])
+  it('counts terminal columns, not code points: wide CJK and emoji, zero-width marks and joiners', () => {
+    expect(
+      ['abc', '日本語', '한국어', 'ｶﾀｶﾅ', '👍', '👨‍👩‍👧', '🇫🇷', '❤️', 'e\u0301', '\u200B', '\u001B[31mred\u001B[39m'].map(t => displayWidth(t)),
+    ).to.deep.equal([3, 6, 6, 4, 2, 2, 2, 2, 1, 0, 3])
     expect(cutToWidth('日本語のタイトル', 7)).to.equal('日本語…')
     expect(cutToWidth('a👨‍👩‍👧b', 3)).to.equal('a…')
     expect(cutToWidth('a👨‍👩‍👧b', 4)).to.equal('a👨‍👩‍👧b')
     expect(cutToWidth('short', 5)).to.equal('short')
   })
 
-  it('fits a terminal width: shrinks columns to their minimum, leaves out optional ones, then shrinks to the headers', function () {
+  it('fits a terminal width: shrinks columns to their minimum, leaves out optional ones, then shrinks to the headers', () => {
     type Row = {a: string; b: string; c: string; d: string}
     const rows: Row[] = [{a: 'id', b: '中文 title that is rather long', c: 'model-name-long', d: 'when'}]
     const columns: TableColumn<Row>[] = [
-      {header: 'ID', value: (r) => r.a},
-      {header: 'TITLE', minWidth: 10, value: (r) => r.b},
-      {header: 'MODEL', minWidth: 6, value: (r) => r.c},
-      {header: 'WHEN', optional: true, value: (r) => r.d},
+      {header: 'ID', value: r => r.a},
+      {header: 'TITLE', minWidth: 10, value: r => r.b},
+      {header: 'MODEL', minWidth: 6, value: r => r.c},
+      {header: 'WHEN', optional: true, value: r => r.d},
     ]
     const plain = {color: false, terminal: true}
-    expect(table(rows, columns, plain)).to.deep.equal(['ID  TITLE                           MODEL            WHEN', 'id  中文 title that is rather long  model-name-long  when'])
+    expect(table(rows, columns, plain)).to.deep.equal([
+      'ID  TITLE                           MODEL            WHEN',
+      'id  中文 title that is rather long  model-name-long  when',
+    ])
     expect(table(rows, columns, plain, {width: 40})).to.deep.equal(['ID  TITLE          MODEL            WHEN', 'id  中文 title t…  model-name-long  when'])
     expect(table(rows, columns, plain, {width: 26})).to.deep.equal(['ID  TITLE       MODEL', 'id  中文 titl…  model-nam…'])
     expect(table(rows, columns, plain, {width: 18})).to.deep.equal(['ID  TITLE   MODEL', 'id  中文…   model…'])
@@ -65,22 +70,22 @@ describe('terminal output', function () {
     expect(table(rows, columns, {color: false, terminal: false}, {width: 18})).to.deep.equal(['id\t中文 title that is rather long\tmodel-name-long\twhen'])
   })
 
-  it('fits tables to a terminal that reports its size, and to nothing in a pipe or on an unsized terminal', function () {
+  it('fits tables to a terminal that reports its size, and to nothing in a pipe or on an unsized terminal', () => {
     const onTerminal = {color: false, terminal: true}
     expect(terminalWidth(onTerminal, {columns: 80} as NodeJS.WriteStream)).to.equal(80)
     expect(terminalWidth(onTerminal, {columns: 0} as NodeJS.WriteStream)).to.equal(undefined)
     expect(terminalWidth({color: false, terminal: false}, {columns: 80} as NodeJS.WriteStream)).to.equal(undefined)
   })
 
-  it('keeps control characters and terminal escapes from data out of every cell', function () {
+  it('keeps control characters and terminal escapes from data out of every cell', () => {
     const rows = [{v: 'evil\u001B]0;owned\u0007 title\u001B[2J \u202Eright-to-left'}]
-    const columns: TableColumn<{v: string}>[] = [{header: 'V', value: (r) => r.v}]
+    const columns: TableColumn<{v: string}>[] = [{header: 'V', value: r => r.v}]
     // Controls are shown as visible escapes (terminalSafe); a bidirectional override is dropped.
     expect(table(rows, columns, {color: false, terminal: true})[1]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
     expect(table(rows, columns, {color: false, terminal: false})[0]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
   })
 
-  it('says how long ago in words, then the date', function () {
+  it('says how long ago in words, then the date', () => {
     const now = new Date('2026-06-15T12:00:00.000Z')
     expect(relativeTime(new Date('2026-06-15T11:59:30.000Z'), now)).to.equal('just now')
     expect(relativeTime(new Date('2026-06-15T11:55:00.000Z'), now)).to.equal('5 min ago')

@@ -3,43 +3,69 @@ import {expect} from 'chai'
 import {type CommandNames, MAX_TYPO_WORDS, suggestCommand, typoDistance, unknownSubcommand} from '../../src/cli/routing.js'
 
 const names: CommandNames = {
-  commands: ['chat', 'config:show', 'db:backup', 'help', 'keys:set', 'models', 'plugins', 'plugins:install', 'sessions:delete', 'sessions:list', 'sessions:ls', 'sessions:show'],
+  commands: [
+    'chat',
+    'config:show',
+    'db:backup',
+    'help',
+    'keys:set',
+    'models',
+    'plugins',
+    'plugins:install',
+    'sessions:delete',
+    'sessions:list',
+    'sessions:ls',
+    'sessions:show',
+  ],
   topics: ['config', 'db', 'keys', 'plugins', 'sessions'],
 }
 
-describe('routing a command line', function () {
-  describe('suggestCommand', function () {
-    it('corrects a mistyped topic and its subcommand, keeping the flags', function () {
+describe('routing a command line', () => {
+  describe('suggestCommand', () => {
+    it('corrects a mistyped topic and its subcommand, keeping the flags', () => {
       expect(suggestCommand(['sesions', 'list'], names, 'synapse')).to.deep.equal({argv: ['sessions', 'list'], shown: 'synapse sessions list'})
-      expect(suggestCommand(['sesion', 'lst', '--json'], names, 'synapse')).to.deep.equal({argv: ['sessions', 'list', '--json'], shown: 'synapse sessions list --json'})
+      expect(suggestCommand(['sesion', 'lst', '--json'], names, 'synapse')).to.deep.equal({
+        argv: ['sessions', 'list', '--json'],
+        shown: 'synapse sessions list --json',
+      })
       expect(suggestCommand(['sesions list'], names, 'synapse')).to.deep.equal({argv: ['sessions', 'list'], shown: 'synapse sessions list'})
     })
 
-    it('corrects a mistyped command, and suggests the topic alone when the subcommand is no near miss', function () {
+    it('corrects a mistyped command, and suggests the topic alone when the subcommand is no near miss', () => {
       expect(suggestCommand(['model'], names, 'synapse')?.shown).to.equal('synapse models')
       expect(suggestCommand(['Models'], names, 'synapse')?.shown).to.equal('synapse models')
       expect(suggestCommand(['sesions', 'everything'], names, 'synapse')?.shown).to.equal('synapse sessions')
     })
 
-    it('leaves prompts alone: ordinary words, longer prompts, near misses of chat, flags first', function () {
-      for (const argv of [['hello'], ['Hi'], ['logs'], ['sesions', 'list', 'and', 'more'], ['caht', 'with', 'me'], ['-m', 'x', 'sesions'], ['why', 'sesions']]) {
+    it('leaves prompts alone: ordinary words, longer prompts, near misses of chat, flags first', () => {
+      for (const argv of [
+        ['hello'],
+        ['Hi'],
+        ['logs'],
+        ['sesions', 'list', 'and', 'more'],
+        ['caht', 'with', 'me'],
+        ['-m', 'x', 'sesions'],
+        ['why', 'sesions'],
+      ]) {
         expect(suggestCommand(argv, names, 'synapse'), argv.join(' ')).to.equal(undefined)
       }
     })
 
-    it('counts words, not arguments, against the limit', function () {
+    it('counts words, not arguments, against the limit', () => {
       expect(MAX_TYPO_WORDS).to.equal(3)
       expect(suggestCommand(['sesions list all'], names, 'synapse')).not.to.equal(undefined)
       expect(suggestCommand(['sesions list all now'], names, 'synapse')).to.equal(undefined)
     })
   })
 
-  it('typoDistance: nothing under 3 letters, 1 edit for short names, 2 for long ones', function () {
-    expect([typoDistance('db', 'db'), typoDistance('hello', 'help'), typoDistance('model', 'models'), typoDistance('sesion', 'sessions')]).to.deep.equal([0, 1, 1, 2])
+  it('typoDistance: nothing under 3 letters, 1 edit for short names, 2 for long ones', () => {
+    expect([typoDistance('db', 'db'), typoDistance('hello', 'help'), typoDistance('model', 'models'), typoDistance('sesion', 'sessions')]).to.deep.equal([
+      0, 1, 1, 2,
+    ])
   })
 
-  describe('unknownSubcommand', function () {
-    it('names the closest subcommand in synapse\'s format, exit 2', function () {
+  describe('unknownSubcommand', () => {
+    it("names the closest subcommand in synapse's format, exit 2", () => {
       const error = unknownSubcommand(['sessions', 'lst', '--all'], names, 'synapse')
       expect(error?.toJSON()).to.deep.equal({
         code: 'INVALID_INPUT',
@@ -50,7 +76,7 @@ describe('routing a command line', function () {
       expect(unknownSubcommand(['sessions', 'frobnicate'], names, 'synapse')?.suggestions).to.deep.equal(['See "synapse sessions --help" for its commands.'])
     })
 
-    it('accepts real subcommands, aliases, flags, and topics that are commands too', function () {
+    it('accepts real subcommands, aliases, flags, and topics that are commands too', () => {
       for (const argv of [['sessions', 'list'], ['sessions', 'ls'], ['sessions', '--help'], ['sessions'], ['plugins', 'whatever']]) {
         expect(unknownSubcommand(argv, names, 'synapse'), argv.join(' ')).to.equal(undefined)
       }

@@ -20,7 +20,7 @@ describe('commands (end to end)', function () {
   this.timeout(30_000)
   let sandbox: Sandbox
   let dbPath: string
-  const names = MIGRATIONS.map((m) => m.name)
+  const names = MIGRATIONS.map(m => m.name)
 
   beforeEach(() => {
     sandbox = makeSandbox()
@@ -47,13 +47,13 @@ describe('commands (end to end)', function () {
   async function remaining(): Promise<string[]> {
     const store = await openSqliteStore({path: dbPath})
     try {
-      return (await store.list({limit: 1000})).map((s) => s.id).reverse()
+      return (await store.list({limit: 1000})).map(s => s.id).reverse()
     } finally {
       await store.close()
     }
   }
 
-  it('sessions new, list, show, rename and delete', async function () {
+  it('sessions new, list, show, rename and delete', async () => {
     const created = await synapse(sandbox, ['sessions', 'new', '--title', 'Plans', '--system', 'Be brief.', '--meta', 'tenant=acme'])
     expect(created.stderr).to.equal('')
     expect(created.code).to.equal(0)
@@ -82,7 +82,7 @@ describe('commands (end to end)', function () {
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout).to.equal('')
   })
 
-  it('errors: one line and a hint (exit 1), JSON under --json, usage errors exit 2', async function () {
+  it('errors: one line and a hint (exit 1), JSON under --json, usage errors exit 2', async () => {
     const missing = await synapse(sandbox, ['sessions', 'show', '01ZZZZZZ'])
     expect(missing.code).to.equal(1)
     expect(missing.stdout).to.equal('')
@@ -90,7 +90,12 @@ describe('commands (end to end)', function () {
     const asJson = await synapse(sandbox, ['sessions', 'show', '01ZZZZZZ', '--json'])
     expect(asJson.code).to.equal(1)
     expect(JSON.parse(asJson.stdout)).to.deep.equal({
-      error: {code: 'SESSION_NOT_FOUND', exitCode: 1, message: 'No session matches "01ZZZZZZ".', suggestions: ['Run "synapse sessions list" to see the saved sessions.']},
+      error: {
+        code: 'SESSION_NOT_FOUND',
+        exitCode: 1,
+        message: 'No session matches "01ZZZZZZ".',
+        suggestions: ['Run "synapse sessions list" to see the saved sessions.'],
+      },
     })
     const usage = await synapse(sandbox, ['sessions', 'list', '--limit', '0'])
     expect(usage.code).to.equal(2)
@@ -100,7 +105,7 @@ describe('commands (end to end)', function () {
     expect(typo.stderr).to.contain('lst')
   })
 
-  it('retention from the user config file before a command; prune on demand', async function () {
+  it('retention from the user config file before a command; prune on demand', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 3\nretention_days = 30\n')
     const ids = await sessionsAged([45, 5, 4, 3, 2, 1])
     expect((await synapse(sandbox, ['sessions', 'list'])).code).to.equal(0)
@@ -115,7 +120,7 @@ describe('commands (end to end)', function () {
     expect(await remaining()).to.deep.equal(ids.slice(5))
   })
 
-  it('reads the user file, a JavaScript project file found from the working directory, and the environment', async function () {
+  it('reads the user file, a JavaScript project file found from the working directory, and the environment', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 7\n[providers.openai]\napi_key = "sk-secret-value"\n')
     const project = join(sandbox.root, 'project')
     mkdirSync(join(project, 'src'), {recursive: true})
@@ -128,9 +133,17 @@ describe('commands (end to end)', function () {
 
     const shown = await synapse(sandbox, ['config', 'show', '--json'], options)
     expect(shown.code, shown.stderr).to.equal(0)
-    const byKey = Object.fromEntries((JSON.parse(shown.stdout) as Array<{key: string}>).map((e) => [e.key, e]))
-    expect(byKey['session.max_sessions']).to.deep.equal({key: 'session.max_sessions', source: {file: join(sandbox.configDir, 'config.toml'), kind: 'user'}, value: 7})
-    expect(byKey['session.max_context_messages']).to.deep.equal({key: 'session.max_context_messages', source: {file: join(project, 'synapse.config.mjs'), kind: 'project'}, value: 4})
+    const byKey = Object.fromEntries((JSON.parse(shown.stdout) as Array<{key: string}>).map(e => [e.key, e]))
+    expect(byKey['session.max_sessions']).to.deep.equal({
+      key: 'session.max_sessions',
+      source: {file: join(sandbox.configDir, 'config.toml'), kind: 'user'},
+      value: 7,
+    })
+    expect(byKey['session.max_context_messages']).to.deep.equal({
+      key: 'session.max_context_messages',
+      source: {file: join(project, 'synapse.config.mjs'), kind: 'project'},
+      value: 4,
+    })
     expect(byKey['session.retention_days']).to.deep.equal({key: 'session.retention_days', source: {kind: 'env', variable: 'SYNAPSE_RETENTION_DAYS'}, value: 14})
     expect(shown.stdout).not.to.contain('sk-secret-value')
 
@@ -145,24 +158,28 @@ describe('commands (end to end)', function () {
     })
   })
 
-  it('a broken config file is one line naming it, exit 1', async function () {
+  it('a broken config file is one line naming it, exit 1', async () => {
     writeUserConfig(sandbox, '[session\nmax_sessions = 3\n')
     const {code, stderr} = await synapse(sandbox, ['sessions', 'list'])
     expect(code).to.equal(1)
     expect(stderr.split('\n')[0]).to.match(/^Error: .*config\.toml: TOML syntax error at line 1/)
   })
 
-  it('db status, migrate, check, revert and backup', async function () {
+  it('db status, migrate, check, revert and backup', async () => {
     const env = {DATABASE_URL: join(sandbox.root, 'work.db')}
     const location = env.DATABASE_URL
     const blank = JSON.parse((await synapse(sandbox, ['db', 'status', '--json'], {env})).stdout)
     expect(blank).to.deep.include({backend: 'sqlite', location, pending: names.length})
     expect((await synapse(sandbox, ['db', 'migrate'], {env})).stdout).to.equal(`Applied ${names.length} migrations: ${names.join(', ')}\n`)
-    expect((await synapse(sandbox, ['db', 'status'], {env})).stdout).to.equal(`Database ${location} (sqlite)\n${names.map((n) => `  applied  ${n}\n`).join('')}Up to date.\n`)
+    expect((await synapse(sandbox, ['db', 'status'], {env})).stdout).to.equal(
+      `Database ${location} (sqlite)\n${names.map(n => `  applied  ${n}\n`).join('')}Up to date.\n`,
+    )
 
     const healthy = await synapse(sandbox, ['db', 'check'], {env})
     expect(healthy.code).to.equal(0)
-    expect(healthy.stdout).to.equal('✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\nThe database is healthy.\n')
+    expect(healthy.stdout).to.equal(
+      '✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\nThe database is healthy.\n',
+    )
 
     const refused = await synapse(sandbox, ['db', 'revert'], {env})
     expect(refused.code).to.equal(1)
@@ -190,12 +207,21 @@ describe('commands (end to end)', function () {
     ['p@ss:w#rd?x', 'postgres://postgres:p@ss:w#rd?x@127.0.0.1:1/x'],
     ['s3cr/t', 'postgres://postgres@127.0.0.1:1/x?password=s3cr/t'],
   ]) {
-    it(`never prints the password of DATABASE_URL=${url}`, async function () {
+    it(`never prints the password of DATABASE_URL=${url}`, async () => {
       const env = {DATABASE_URL: url}
       const listed = await synapse(sandbox, ['sessions', 'list'], {env})
       expect(listed.code).to.equal(1)
       expect(listed.stderr).to.match(/^Error: .*postgres:\/\/postgres.*\*\*\*/)
-      for (const args of [['sessions', 'list'], ['sessions', 'list', '--json'], ['db', 'status'], ['db', 'status', '--json'], ['config', 'show'], ['config', 'show', '--json'], ['config', 'path'], ['config', 'path', '--json']]) {
+      for (const args of [
+        ['sessions', 'list'],
+        ['sessions', 'list', '--json'],
+        ['db', 'status'],
+        ['db', 'status', '--json'],
+        ['config', 'show'],
+        ['config', 'show', '--json'],
+        ['config', 'path'],
+        ['config', 'path', '--json'],
+      ]) {
         const {stderr, stdout} = await synapse(sandbox, args, {env})
         expect(stdout + stderr, args.join(' ')).to.include('postgres://postgres')
         expect(stdout, args.join(' ')).not.to.include(password)

@@ -8,10 +8,10 @@ import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {run} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
-describe('db commands', function () {
+describe('db commands', () => {
   let sandbox: Sandbox
   let dbPath: string
-  const names = MIGRATIONS.map((m) => m.name)
+  const names = MIGRATIONS.map(m => m.name)
 
   beforeEach(() => {
     sandbox = makeSandbox()
@@ -20,7 +20,7 @@ describe('db commands', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  it('status on a blank database lists every migration as pending, and migrate applies them', async function () {
+  it('status on a blank database lists every migration as pending, and migrate applies them', async () => {
     const before = await run<{migrations: Array<{applied: boolean}>; pending: number}>(sandbox, ['db', 'status', '--json'])
     expect(before.exitCode).to.equal(0)
     expect(JSON.parse(before.stdout)).to.deep.include({backend: 'sqlite', location: dbPath, pending: names.length})
@@ -28,10 +28,10 @@ describe('db commands', function () {
     expect(migrate.stdout).to.equal(`Applied ${names.length} migrations: ${names.join(', ')}\n`)
     expect((await run(sandbox, ['db', 'migrate'])).stdout).to.equal('The database is up to date.\n')
     const after = await run(sandbox, ['db', 'status'])
-    expect(after.stdout).to.equal(`Database ${dbPath} (sqlite)\n${names.map((n) => `  applied  ${n}\n`).join('')}Up to date.\n`)
+    expect(after.stdout).to.equal(`Database ${dbPath} (sqlite)\n${names.map(n => `  applied  ${n}\n`).join('')}Up to date.\n`)
   })
 
-  it('revert needs --force without a terminal, then goes one step or all the way', async function () {
+  it('revert needs --force without a terminal, then goes one step or all the way', async () => {
     await run(sandbox, ['db', 'migrate'])
     const refused = await run(sandbox, ['db', 'revert'])
     expect(refused.exitCode).to.equal(1)
@@ -47,12 +47,12 @@ describe('db commands', function () {
     expect((await run(sandbox, ['db', 'revert', '--force'])).stdout).to.equal('No migration is applied; nothing to revert.\n')
   })
 
-  it('any other store command migrates a blank database on its own', async function () {
+  it('any other store command migrates a blank database on its own', async () => {
     expect((await run(sandbox, ['sessions', 'list'])).exitCode).to.equal(0)
     expect(JSON.parse((await run(sandbox, ['db', 'status', '--json'])).stdout).pending).to.equal(0)
   })
 
-  it('check passes on a healthy database and fails, exit 1, on orphaned rows', async function () {
+  it('check passes on a healthy database and fails, exit 1, on orphaned rows', async () => {
     await run(sandbox, ['db', 'migrate'])
     const healthy = await run(sandbox, ['db', 'check'])
     expect(healthy.exitCode).to.equal(0)
@@ -62,16 +62,22 @@ describe('db commands', function () {
     // An orphan can only appear when something wrote with foreign keys off, as another tool might.
     const db = new Database(dbPath)
     db.pragma('foreign_keys = OFF')
-    db.prepare("INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ('01JZ0000000000000000000000', '01JZNOSUCHSESSION000000000', 0, 'user', 'x', 'complete', 0)").run()
+    db.prepare(
+      "INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ('01JZ0000000000000000000000', '01JZNOSUCHSESSION000000000', 0, 'user', 'x', 'complete', 0)",
+    ).run()
     db.close()
     const broken = await run<{checks: Array<{name: string; ok: boolean}>; ok: boolean}>(sandbox, ['db', 'check', '--json'])
     expect(broken.exitCode).to.equal(1)
     const report = JSON.parse(broken.stdout)
     expect(report.ok).to.equal(false)
-    expect(report.checks.find((c: {name: string}) => c.name === 'foreign keys')).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
+    expect(report.checks.find((c: {name: string}) => c.name === 'foreign keys')).to.deep.equal({
+      detail: '1 rows point at missing parents',
+      name: 'foreign keys',
+      ok: false,
+    })
   })
 
-  it('backup writes a private, consistent copy and refuses to overwrite without --force', async function () {
+  it('backup writes a private, consistent copy and refuses to overwrite without --force', async () => {
     const store = await openSqliteStore({path: dbPath})
     const session = await store.create({title: 'keep'})
     await store.append(session.id, [{content: 'precious', role: 'user'}])
@@ -82,7 +88,7 @@ describe('db commands', function () {
     expect(first.result?.path).to.equal(target)
     expect(statSync(target).mode & 0o777).to.equal(0o600)
     const copy = await openSqliteStore({path: target})
-    expect((await copy.messages(session.id)).map((m) => m.content)).to.deep.equal(['precious'])
+    expect((await copy.messages(session.id)).map(m => m.content)).to.deep.equal(['precious'])
     await copy.close()
 
     const again = await run(sandbox, ['db', 'backup', target])
@@ -94,11 +100,11 @@ describe('db commands', function () {
     await later.close()
     expect((await run(sandbox, ['db', 'backup', target, '--force'])).exitCode).to.equal(0)
     const replaced = await openSqliteStore({path: target})
-    expect((await replaced.list()).map((s) => s.title)).to.deep.equal(['added later', 'keep'])
+    expect((await replaced.list()).map(s => s.title)).to.deep.equal(['added later', 'keep'])
     await replaced.close()
   })
 
-  it('backup is consistent while another connection writes', async function () {
+  it('backup is consistent while another connection writes', async () => {
     const store = await openSqliteStore({path: dbPath})
     const session = await store.create()
     let writing = true
@@ -107,7 +113,7 @@ describe('db commands', function () {
       while (writing) {
         await store.append(session.id, [{content: `m${written}`, role: 'user'}])
         written++
-        await new Promise((resolve) => setImmediate(resolve))
+        await new Promise(resolve => setImmediate(resolve))
       }
     })()
     const target = join(sandbox.root, 'live.db')
@@ -118,14 +124,14 @@ describe('db commands', function () {
     expect(outcome.exitCode).to.equal(0)
     const copy = new Database(target, {readonly: true})
     expect(copy.pragma('integrity_check', {simple: true})).to.equal('ok')
-    const positions = (copy.prepare('SELECT position FROM messages ORDER BY position').all() as Array<{position: number}>).map((r) => r.position)
+    const positions = (copy.prepare('SELECT position FROM messages ORDER BY position').all() as Array<{position: number}>).map(r => r.position)
     copy.close()
     // A snapshot: some prefix of what was written, with no gaps.
     expect(positions).to.deep.equal(Array.from({length: positions.length}, (_, i) => i))
     expect(written).to.be.greaterThan(0)
   })
 
-  it('reports a file that is not a database in one line, exit 1, and leaves it untouched', async function () {
+  it('reports a file that is not a database in one line, exit 1, and leaves it untouched', async () => {
     writeFileSync(dbPath, 'not a database at all\n'.repeat(100))
     const {exitCode, stderr} = await run(sandbox, ['sessions', 'list'])
     expect(exitCode).to.equal(1)

@@ -39,7 +39,7 @@ describe('keys (end to end)', function () {
     writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
   }
 
-  it('set reads a piped key and stores it 0600 in a 0700 directory, even under umask 000', async function () {
+  it('set reads a piped key and stores it 0600 in a 0700 directory, even under umask 000', async () => {
     const exit = await synapseUnderUmask000(['keys', 'set', 'openai'], `${STORED_KEY}\n`)
     expect(exit).to.deep.include({code: 0, stderr: '', stdout: `Stored the openai key in ${keysFile}.\n`})
     expect(statSync(keysFile).mode & 0o777).to.equal(0o600)
@@ -58,15 +58,13 @@ describe('keys (end to end)', function () {
     expect(JSON.parse(readFileSync(keysFile, 'utf8'))).to.deep.include({anthropic: 'sk-ant-other-key-0000000000', openai: `${STORED_KEY}-2`})
   })
 
-  it('list shows each installed provider, the key masked, and where it comes from', async function () {
+  it('list shows each installed provider, the key masked, and where it comes from', async () => {
     expect((await synapse(sandbox, ['keys', 'set', 'openai'], {input: STORED_KEY})).code).to.equal(0)
     const listed = await synapse(sandbox, ['keys', 'list'])
     expect(listed).to.deep.include({
       code: 0,
       stderr: '',
-      stdout:
-        'anthropic\t-\tnone\tset ANTHROPIC_API_KEY or run "synapse keys set anthropic"\n' +
-        `openai\t****6b1f\tkeys (${keysFile})\t\n`,
+      stdout: `anthropic\t-\tnone\tset ANTHROPIC_API_KEY or run "synapse keys set anthropic"\nopenai\t****6b1f\tkeys (${keysFile})\t\n`,
     })
 
     const json = await synapse(sandbox, ['keys', 'list', '--json'], {env: {OPENAI_API_KEY: ENV_KEY}})
@@ -84,7 +82,7 @@ describe('keys (end to end)', function () {
     ])
   })
 
-  it('the stored key is the one a chat sends; the environment wins over it; it wins over config.toml', async function () {
+  it('the stored key is the one a chat sends; the environment wins over it; it wins over config.toml', async () => {
     writeConfig(`[providers.openai]\napi_key = "${CONFIG_KEY}"\n`)
     server.reply(['one'])
     server.reply(['two'])
@@ -111,7 +109,7 @@ describe('keys (end to end)', function () {
     expect(server.chatRequests.at(-1)!.headers.authorization).to.equal(`Bearer ${CONFIG_KEY}`)
   })
 
-  it('set warns when the environment variable shadows the key it stored', async function () {
+  it('set warns when the environment variable shadows the key it stored', async () => {
     const exit = await synapse(sandbox, ['keys', 'set', 'openai'], {env: {OPENAI_API_KEY: ENV_KEY}, input: STORED_KEY})
     expect(exit).to.deep.include({
       code: 0,
@@ -120,17 +118,17 @@ describe('keys (end to end)', function () {
     })
   })
 
-  it('config show names the source of the key in use, masked', async function () {
+  it('config show names the source of the key in use, masked', async () => {
     writeConfig(`[providers.openai]\napi_key = "${CONFIG_KEY}"\n`)
     expect((await synapse(sandbox, ['keys', 'set', 'openai'], {input: STORED_KEY})).code).to.equal(0)
     const shown = await synapse(sandbox, ['config', 'show'])
     expect(shown.code).to.equal(0)
-    const keyLines = shown.stdout.split('\n').filter((line) => line.includes('api_key'))
+    const keyLines = shown.stdout.split('\n').filter(line => line.includes('api_key'))
     expect(keyLines).to.deep.equal([`providers.openai.api_key\t********\tkeys (${keysFile})`])
 
     const fromEnv = await synapse(sandbox, ['config', 'show', '--json'], {env: {ANTHROPIC_API_KEY: 'sk-ant-env-key-11111111111111'}})
     const entries = JSON.parse(fromEnv.stdout) as Array<{key: string; source: unknown; value: unknown}>
-    expect(entries.filter((e) => e.key.endsWith('.api_key'))).to.deep.equal([
+    expect(entries.filter(e => e.key.endsWith('.api_key'))).to.deep.equal([
       {key: 'providers.anthropic.api_key', source: {kind: 'env', variable: 'ANTHROPIC_API_KEY'}, value: '********'},
       {key: 'providers.openai.api_key', source: {file: keysFile, kind: 'keys'}, value: '********'},
     ])
@@ -139,7 +137,7 @@ describe('keys (end to end)', function () {
     }
   })
 
-  it('the key never reaches the database, an export or any output', async function () {
+  it('the key never reaches the database, an export or any output', async () => {
     const outputs: string[] = []
     const runAndKeep = async (args: string[], input?: string) => {
       const exit = await synapse(sandbox, args, {input})
@@ -153,19 +151,28 @@ describe('keys (end to end)', function () {
     server.fail(401, 'Incorrect API key provided.')
     expect((await runAndKeep(['-c', 'Again'])).code).to.equal(1)
     const [{id}] = JSON.parse((await runAndKeep(['sessions', 'list', '--json'])).stdout) as Array<{id: string}>
-    for (const args of [['sessions', 'show', id], ['sessions', 'show', '--json', id], ['sessions', 'export', '--all'], ['keys', 'list'], ['keys', 'list', '--json'], ['config', 'show'], ['config', 'show', '--json'], ['models']]) {
+    for (const args of [
+      ['sessions', 'show', id],
+      ['sessions', 'show', '--json', id],
+      ['sessions', 'export', '--all'],
+      ['keys', 'list'],
+      ['keys', 'list', '--json'],
+      ['config', 'show'],
+      ['config', 'show', '--json'],
+      ['models'],
+    ]) {
       expect((await runAndKeep(args)).code, args.join(' ')).to.equal(0)
     }
 
-    expect(server.chatRequests.map((r) => r.headers.authorization)).to.deep.equal([`Bearer ${STORED_KEY}`, `Bearer ${STORED_KEY}`])
+    expect(server.chatRequests.map(r => r.headers.authorization)).to.deep.equal([`Bearer ${STORED_KEY}`, `Bearer ${STORED_KEY}`])
     for (const output of outputs) expect(output).not.to.contain(STORED_KEY)
     // The database's bytes: the main file and its write-ahead log, whichever holds the latest pages.
-    const databaseFiles = readdirSync(sandbox.configDir).filter((name) => name.startsWith('sessions.db'))
+    const databaseFiles = readdirSync(sandbox.configDir).filter(name => name.startsWith('sessions.db'))
     expect(databaseFiles).to.include('sessions.db')
     for (const name of databaseFiles) expect(readFileSync(join(sandbox.configDir, name)).includes(Buffer.from(STORED_KEY)), name).to.equal(false)
   })
 
-  it('set refuses an unknown provider, suggesting the closest, before reading a key', async function () {
+  it('set refuses an unknown provider, suggesting the closest, before reading a key', async () => {
     const exit = await synapse(sandbox, ['keys', 'set', 'opnai'], {input: STORED_KEY})
     expect(exit).to.deep.include({
       code: 1,
@@ -178,7 +185,7 @@ describe('keys (end to end)', function () {
     expect(existsSync(keysFile)).to.equal(false)
   })
 
-  it('set refuses a key given as the provider, without printing it back', async function () {
+  it('set refuses a key given as the provider, without printing it back', async () => {
     const exit = await synapse(sandbox, ['keys', 'set', STORED_KEY])
     expect(exit.code).to.equal(2)
     expect(exit.stderr.split('\n')[0]).to.equal('Error: That looks like an API key, not a provider name; it was not stored.')
@@ -186,7 +193,7 @@ describe('keys (end to end)', function () {
     expect(existsSync(keysFile)).to.equal(false)
   })
 
-  it('set refuses empty and multi-line input and writes nothing', async function () {
+  it('set refuses empty and multi-line input and writes nothing', async () => {
     const empty = await synapse(sandbox, ['keys', 'set', 'openai'], {input: '\n'})
     expect(empty).to.deep.include({code: 2, stdout: ''})
     expect(empty.stderr.split('\n')[0]).to.equal('Error: No key was given.')
@@ -197,7 +204,7 @@ describe('keys (end to end)', function () {
     expect(existsSync(keysFile)).to.equal(false)
   })
 
-  it('remove says where the key in use comes from when none is stored', async function () {
+  it('remove says where the key in use comes from when none is stored', async () => {
     const exit = await synapse(sandbox, ['keys', 'remove', 'openai'], {env: {OPENAI_API_KEY: ENV_KEY}})
     expect(exit).to.deep.include({
       code: 1,
@@ -208,16 +215,16 @@ describe('keys (end to end)', function () {
     expect(typo.stderr).to.equal(`Error: No key is stored for "opnai" in ${keysFile}.\n  → Did you mean "openai"?\n`)
   })
 
-  it('remove takes away the key of a provider that is no longer installed', async function () {
+  it('remove takes away the key of a provider that is no longer installed', async () => {
     mkdirSync(sandbox.configDir, {recursive: true})
     writeFileSync(keysFile, JSON.stringify({gone: 'sk-of-a-removed-plugin-000000'}), {mode: 0o600})
     const listed = await synapse(sandbox, ['keys', 'list'])
-    expect(listed.stdout.split('\n')[1]).to.equal('gone\t****0000\tkeys (' + keysFile + ')\tprovider not installed')
+    expect(listed.stdout.split('\n')[1]).to.equal(`gone\t****0000\tkeys (${keysFile})\tprovider not installed`)
     expect((await synapse(sandbox, ['keys', 'remove', 'gone'])).stdout).to.equal(`Removed the gone key from ${keysFile}.\n`)
     expect(JSON.parse(readFileSync(keysFile, 'utf8'))).to.deep.equal({'//': 'API keys stored by "synapse keys set". Do not share this file.'})
   })
 
-  it('a keys file that is not JSON is one line naming it, without its content', async function () {
+  it('a keys file that is not JSON is one line naming it, without its content', async () => {
     mkdirSync(sandbox.configDir, {recursive: true})
     writeFileSync(keysFile, `{"openai": "${STORED_KEY}`, {mode: 0o600})
     const exit = await synapse(sandbox, ['keys', 'list'])
@@ -232,10 +239,10 @@ describe('keys (end to end)', function () {
     expect(server.chatRequests).to.have.length(0)
   })
 
-  describe('on a terminal', function () {
+  describe('on a terminal', () => {
     const onTerminal = () => new Terminal(sandbox, ['keys', 'set', 'openai'])
 
-    it('does not echo the typed key, and stores it', async function () {
+    it('does not echo the typed key, and stores it', async () => {
       const terminal = onTerminal()
       await terminal.until('API key for openai (not shown): ')
       // A typo corrected with backspace, then the rest, as separate keystrokes.
@@ -247,7 +254,7 @@ describe('keys (end to end)', function () {
       expect(JSON.parse(readFileSync(keysFile, 'utf8')).openai).to.equal(STORED_KEY)
     })
 
-    it('a bracketed paste arrives without its markers', async function () {
+    it('a bracketed paste arrives without its markers', async () => {
       const terminal = onTerminal()
       await terminal.until('(not shown): ')
       terminal.type(`\u001B[200~${STORED_KEY}\u001B[201~\r`)
@@ -256,7 +263,7 @@ describe('keys (end to end)', function () {
       expect(JSON.parse(readFileSync(keysFile, 'utf8')).openai).to.equal(STORED_KEY)
     })
 
-    it('Ctrl-C cancels with exit 130 and stores nothing', async function () {
+    it('Ctrl-C cancels with exit 130 and stores nothing', async () => {
       const terminal = onTerminal()
       await terminal.until('(not shown): ')
       terminal.type(STORED_KEY.slice(0, 8))

@@ -18,13 +18,13 @@ const STORED_KEY = 'sk-stored-for-models-41d8e2b7a9'
 /** A model's facts as the table shows them: context, input, output and cached input price, `—` for each unknown. */
 function factCells(facts: ModelFacts | null | undefined): string {
   const cell = (value: null | number | undefined) => (value === null || value === undefined ? '—' : String(value))
-  return [facts?.contextWindow, facts?.inputPrice, facts?.outputPrice, facts?.cachedInputPrice].map((value) => cell(value)).join('\t')
+  return [facts?.contextWindow, facts?.inputPrice, facts?.outputPrice, facts?.cachedInputPrice].map(value => cell(value)).join('\t')
 }
 
 /** The known models of a provider as `models` prints them in a pipe: the default first, each with the shipped facts of its exact id. */
 function knownLines(descriptor: {defaultModel: string; models?: string[]; name: string}, servedIds: string[] = []): string[] {
   const known = [...new Set([descriptor.defaultModel, ...(descriptor.models ?? [])])]
-  return known.map((model) => {
+  return known.map(model => {
     const notes = [...(model === descriptor.defaultModel ? ['default'] : []), ...(servedIds.includes(model) ? ['on the server'] : [])]
     return `${descriptor.name}\t${model}\t${factCells(shippedFacts(descriptor.name, model))}\t${notes.join(', ')}`
   })
@@ -44,20 +44,22 @@ describe('models (end to end)', function () {
     sandbox.cleanup()
   })
 
-  it('lists every provider’s known models, default first', async function () {
+  it('lists every provider’s known models, default first', async () => {
     const exit = await synapse(sandbox, ['models'])
     expect(exit).to.deep.include({code: 0, stderr: ''})
-    expect(exit.stdout).to.equal([...knownLines(anthropicProvider), ...knownLines(openaiProvider)].map((line) => `${line}\n`).join(''))
+    expect(exit.stdout).to.equal([...knownLines(anthropicProvider), ...knownLines(openaiProvider)].map(line => `${line}\n`).join(''))
   })
 
-  it('adds what an OpenAI-compatible server lists, sending the stored key', async function () {
+  it('adds what an OpenAI-compatible server lists, sending the stored key', async () => {
     sandbox.env.OPENAI_BASE_URL = server.url
     expect((await synapse(sandbox, ['keys', 'set', 'openai'], {input: STORED_KEY})).code).to.equal(0)
     const exit = await synapse(sandbox, ['models', '--provider', 'openai'])
     expect(exit).to.deep.include({code: 0, stderr: ''})
     const served = ['llama3.2:latest', 'gpt-5.4-mini', 'qwen3:8b']
     expect(exit.stdout).to.equal(
-      [...knownLines(openaiProvider, served), 'openai\tllama3.2:latest\t—\t—\t—\t—\ton the server', 'openai\tqwen3:8b\t—\t—\t—\t—\ton the server'].map((line) => `${line}\n`).join(''),
+      [...knownLines(openaiProvider, served), 'openai\tllama3.2:latest\t—\t—\t—\t—\ton the server', 'openai\tqwen3:8b\t—\t—\t—\t—\ton the server']
+        .map(line => `${line}\n`)
+        .join(''),
     )
     const [request] = server.requests
     expect({authorization: request.headers.authorization, method: request.method, path: request.path}).to.deep.equal({
@@ -68,7 +70,7 @@ describe('models (end to end)', function () {
     expect(exit.stdout + exit.stderr).not.to.contain(STORED_KEY)
   })
 
-  it('--json carries each model with its provider, flags and a place for its facts, and the servers asked', async function () {
+  it('--json carries each model with its provider, flags and a place for its facts, and the servers asked', async () => {
     sandbox.env.OPENAI_BASE_URL = server.url
     const exit = await synapse(sandbox, ['models', '-p', 'openai', '--json'])
     expect(exit.code).to.equal(0)
@@ -76,23 +78,32 @@ describe('models (end to end)', function () {
     expect(result.servers).to.deep.equal([{error: null, models: 3, provider: 'openai', url: server.url}])
     const defaultFacts = shippedFacts('openai', openaiProvider.defaultModel)
     expect(defaultFacts, 'the shipped data knows the default model').not.to.equal(undefined)
-    expect(result.models[0]).to.deep.equal({default: true, facts: defaultFacts, known: true, model: openaiProvider.defaultModel, provider: 'openai', served: true})
+    expect(result.models[0]).to.deep.equal({
+      default: true,
+      facts: defaultFacts,
+      known: true,
+      model: openaiProvider.defaultModel,
+      provider: 'openai',
+      served: true,
+    })
     expect(result.models.at(-1)).to.deep.equal({default: false, facts: null, known: false, model: 'qwen3:8b', provider: 'openai', served: true})
     expect(result.source).to.deep.equal({date: MODEL_FACTS_SOURCE.date, name: '@pydantic/genai-prices', version: MODEL_FACTS_SOURCE.version})
-    expect(result.models.filter((m) => m.served).map((m) => m.model)).to.deep.equal(['gpt-5.4-mini', 'llama3.2:latest', 'qwen3:8b'])
+    expect(result.models.filter(m => m.served).map(m => m.model)).to.deep.equal(['gpt-5.4-mini', 'llama3.2:latest', 'qwen3:8b'])
   })
 
-  it('a server that refuses the connection costs one note on stderr; the known list is still shown', async function () {
+  it('a server that refuses the connection costs one note on stderr; the known list is still shown', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/v1`
     const exit = await synapse(sandbox, ['models', '-p', 'openai'], {env: {OPENAI_BASE_URL: url}})
     expect(exit).to.deep.include({
       code: 0,
       stderr: `Note: openai: the server at ${url} did not list its models (connection refused); showing the known ones.\n`,
-      stdout: knownLines(openaiProvider).map((line) => `${line}\n`).join(''),
+      stdout: knownLines(openaiProvider)
+        .map(line => `${line}\n`)
+        .join(''),
     })
   })
 
-  it('a server that answers with an error, or not at all, is noted the same way', async function () {
+  it('a server that answers with an error, or not at all, is noted the same way', async () => {
     sandbox.env.OPENAI_BASE_URL = server.url
     server.modelsBehaviour = {message: 'Unauthorized.', status: 401}
     const refused = await synapse(sandbox, ['models', '-p', 'openai'])
@@ -103,26 +114,33 @@ describe('models (end to end)', function () {
     const silent = await synapse(sandbox, ['models', '-p', 'openai', '--json'])
     expect(silent.code).to.equal(0)
     expect(silent.stderr).to.equal(`Note: openai: the server at ${server.url} did not list its models (no answer within 2 s); showing the known ones.\n`)
-    expect((JSON.parse(silent.stdout) as ModelsResult).servers).to.deep.equal([{error: 'no answer within 2 s', models: null, provider: 'openai', url: server.url}])
+    expect((JSON.parse(silent.stdout) as ModelsResult).servers).to.deep.equal([
+      {error: 'no answer within 2 s', models: null, provider: 'openai', url: server.url},
+    ])
   })
 
-  it('model ids from a server are data: control characters never reach the terminal', async function () {
+  it('model ids from a server are data: control characters never reach the terminal', async () => {
     await server.close()
     server = await FakeOpenAIServer.start({models: ['evil\u001B[2J\u001B]0;pwned\u0007-model', 'two words', '']})
     const exit = await synapse(sandbox, ['models', '-p', 'openai', '--json'], {env: {OPENAI_BASE_URL: server.url}})
     const result = JSON.parse(exit.stdout) as ModelsResult
-    expect(result.models.filter((m) => !m.known).map((m) => m.model)).to.deep.equal(['evil[2J]0;pwned-model'])
+    expect(result.models.filter(m => !m.known).map(m => m.model)).to.deep.equal(['evil[2J]0;pwned-model'])
     const table = await synapse(sandbox, ['models', '-p', 'openai'], {env: {OPENAI_BASE_URL: server.url}})
     expect(table.stdout.split('\n').at(-2)).to.equal('openai\tevil[2J]0;pwned-model\t—\t—\t—\t—\ton the server')
     expect(table.stdout).not.to.match(/[\u0000-\u0008\u000B-\u001F\u007F]/)
   })
 
-  it('shows the shipped facts of well-known models, in --json too, and — (null) where the data has none', async function () {
+  it('shows the shipped facts of well-known models, in --json too, and — (null) where the data has none', async () => {
     const exit = await synapse(sandbox, ['models', '--json'])
     expect(exit).to.deep.include({code: 0, stderr: ''})
     const result = JSON.parse(exit.stdout) as ModelsResult
-    const factsOf = (provider: string, model: string) => result.models.find((m) => m.provider === provider && m.model === model)?.facts
-    for (const [provider, model] of [['openai', 'gpt-4o'], ['openai', 'gpt-4.1'], ['openai', 'o3'], ['anthropic', 'claude-haiku-4-5']]) {
+    const factsOf = (provider: string, model: string) => result.models.find(m => m.provider === provider && m.model === model)?.facts
+    for (const [provider, model] of [
+      ['openai', 'gpt-4o'],
+      ['openai', 'gpt-4.1'],
+      ['openai', 'o3'],
+      ['anthropic', 'claude-haiku-4-5'],
+    ]) {
       const shipped = shippedFacts(provider, model)
       expect(shipped, `${provider} ${model} in the shipped data`).to.have.property('inputPrice').that.is.a('number')
       expect(factsOf(provider, model), `${provider} ${model}`).to.deep.equal(shipped)
@@ -135,32 +153,35 @@ describe('models (end to end)', function () {
     expect(text.stdout.split('\n')[0]).to.equal('anthropic\tclaude-sonnet-5-5\t—\t—\t—\t—\tdefault')
   })
 
-  it('on a terminal: a header, the facts aligned, and a footer naming the data and its date', async function () {
+  it('on a terminal: a header, the facts aligned, and a footer naming the data and its date', async () => {
     const screen = await runOnTerminal(sandbox, ['models', '-p', 'anthropic'], {columns: 120})
     expect(screen.code).to.equal(0)
     // Deno, on a terminal, clears the line of its own (empty) progress bar before and after the program
     // writes; only that exact sequence is passed over.
-    const lines = screen.lines
-      .join('\n')
-      .replaceAll('\u001B[0G\u001B[2K\u001B[J', '')
-      .replace(/\n$/, '')
-      .split('\n')
+    const lines = screen.lines.join('\n').replaceAll('\u001B[0G\u001B[2K\u001B[J', '').replace(/\n$/, '').split('\n')
     expect(lines.join('\n')).not.to.match(/\u001B/)
     const haiku = shippedFacts('anthropic', 'claude-haiku-4-5')!
     expect(lines[0]).to.match(/^PROVIDER +MODEL +CONTEXT +INPUT \$\/1M +OUTPUT \$\/1M +CACHED \$\/1M +NOTE$/)
-    const row = lines.find((line) => line.startsWith('anthropic  claude-haiku-4-5 '))!
-    expect(row.split(/ {2,}/)).to.deep.equal(['anthropic', 'claude-haiku-4-5', ...[haiku.contextWindow, haiku.inputPrice, haiku.outputPrice, haiku.cachedInputPrice].map(String)])
+    const row = lines.find(line => line.startsWith('anthropic  claude-haiku-4-5 '))!
+    expect(row.split(/ {2,}/)).to.deep.equal([
+      'anthropic',
+      'claude-haiku-4-5',
+      ...[haiku.contextWindow, haiku.inputPrice, haiku.outputPrice, haiku.cachedInputPrice].map(String),
+    ])
     expect(lines.at(-1)).to.equal(`prices: @pydantic/genai-prices ${MODEL_FACTS_SOURCE.version}, ${MODEL_FACTS_SOURCE.date}`)
     expect(lines).to.have.length(knownLines(anthropicProvider).length + 2)
   })
 
-  it('the config\'s [models."<name>"] tables win key by key, and give a served local model its facts', async function () {
+  it('the config\'s [models."<name>"] tables win key by key, and give a served local model its facts', async () => {
     mkdirSync(sandbox.configDir, {recursive: true})
-    writeFileSync(join(sandbox.configDir, 'config.toml'), '[models."gpt-4o"]\ninput_price = 1.25\n\n[models."llama3.2:latest"]\ncontext_window = 131072\ninput_price = 0\noutput_price = 0\n')
+    writeFileSync(
+      join(sandbox.configDir, 'config.toml'),
+      '[models."gpt-4o"]\ninput_price = 1.25\n\n[models."llama3.2:latest"]\ncontext_window = 131072\ninput_price = 0\noutput_price = 0\n',
+    )
     const exit = await synapse(sandbox, ['models', '-p', 'openai', '--json'], {env: {OPENAI_BASE_URL: server.url}})
     expect(exit).to.deep.include({code: 0, stderr: ''})
     const result = JSON.parse(exit.stdout) as ModelsResult
-    const factsOf = (model: string) => result.models.find((m) => m.model === model)?.facts
+    const factsOf = (model: string) => result.models.find(m => m.model === model)?.facts
     expect(factsOf('gpt-4o')).to.deep.equal({...shippedFacts('openai', 'gpt-4o'), inputPrice: 1.25, source: 'config'})
     expect(factsOf('llama3.2:latest')).to.deep.equal({cachedInputPrice: null, contextWindow: 131_072, inputPrice: 0, outputPrice: 0, source: 'config'})
 
@@ -172,7 +193,7 @@ describe('models (end to end)', function () {
     ])
   })
 
-  it('a bad override stops the command with one error naming the file and the key', async function () {
+  it('a bad override stops the command with one error naming the file and the key', async () => {
     mkdirSync(sandbox.configDir, {recursive: true})
     const file = join(sandbox.configDir, 'config.toml')
     writeFileSync(file, '[models."gpt-4o"]\noutput_price = "cheap"\n')
@@ -184,7 +205,7 @@ describe('models (end to end)', function () {
     })
   })
 
-  it('--provider with a typo names the closest provider', async function () {
+  it('--provider with a typo names the closest provider', async () => {
     const exit = await synapse(sandbox, ['models', '--provider', 'antropic'])
     expect(exit).to.deep.include({
       code: 1,

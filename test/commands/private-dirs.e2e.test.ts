@@ -26,20 +26,20 @@ describe('private directories under umask 000 (end to end)', function () {
     let output = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    const code = await new Promise((resolve) => child.on('close', resolve))
+    const code = await new Promise(resolve => child.on('close', resolve))
     expect(code, output).to.equal(0)
   }
 
   const modeOf = (path: string) => statSync(path).mode & 0o777
   const cacheDir = () => join(sandbox.root, 'cache', 'synapse')
 
-  it('plugins link creates the data directory 0700', async function () {
+  it('plugins link creates the data directory 0700', async () => {
     await underUmask000(['plugins', 'link', ECHO, '--no-install'])
     expect(modeOf(sandbox.dataDir)).to.equal(0o700)
     expect(modeOf(join(sandbox.root, 'data'))).to.equal(0o700)
   })
 
-  it('autocomplete creates the completion cache 0700', async function () {
+  it('autocomplete creates the completion cache 0700', async () => {
     await underUmask000(['autocomplete', 'bash'])
     expect(modeOf(cacheDir())).to.equal(0o700)
     for (const dir of ['autocomplete', 'autocomplete/functions/bash', 'autocomplete/functions/zsh']) {
@@ -47,7 +47,7 @@ describe('private directories under umask 000 (end to end)', function () {
     }
   })
 
-  it('takes group and other access away from directories an earlier version left open', async function () {
+  it('takes group and other access away from directories an earlier version left open', async () => {
     for (const dir of [sandbox.dataDir, cacheDir()]) {
       mkdirSync(dir, {recursive: true})
       chmodSync(dir, 0o777)

@@ -46,31 +46,34 @@ describe('retention and the session list (end to end)', function () {
 
   /** Sessions with these titles (each with one prompt and one reply), updated a day apart, the last one newest; their ids, oldest first. */
   function seed(titles: Array<null | string>, options: {ageDays?: number; model?: string} = {}): Promise<string[]> {
-    return withStore(async (store, clock) => {
-      const ids: string[] = []
-      for (const [i, title] of titles.entries()) {
-        const session = await store.create({id: idAt(clock.now().getTime()), model: options.model ?? 'gpt-4o-mini', provider: 'openai', title})
-        await store.append(session.id, [
-          {content: `Question number ${i}`, role: 'user'},
-          {content: 'Answer', role: 'assistant'},
-        ])
-        ids.push(session.id)
-        clock.advance(DAY)
-      }
-      return ids
-    }, Date.now() - ((options.ageDays ?? 0) + titles.length) * DAY)
+    return withStore(
+      async (store, clock) => {
+        const ids: string[] = []
+        for (const [i, title] of titles.entries()) {
+          const session = await store.create({id: idAt(clock.now().getTime()), model: options.model ?? 'gpt-4o-mini', provider: 'openai', title})
+          await store.append(session.id, [
+            {content: `Question number ${i}`, role: 'user'},
+            {content: 'Answer', role: 'assistant'},
+          ])
+          ids.push(session.id)
+          clock.advance(DAY)
+        }
+        return ids
+      },
+      Date.now() - ((options.ageDays ?? 0) + titles.length) * DAY,
+    )
   }
 
   async function remaining(): Promise<string[]> {
-    return withStore(async (store) => (await store.list({limit: 1000})).map((s) => s.id).reverse())
+    return withStore(async store => (await store.list({limit: 1000})).map(s => s.id).reverse())
   }
 
   async function shortIds(): Promise<Record<string, string>> {
-    return withStore(async (store) => Object.fromEntries((await store.list({limit: 1000})).map((s) => [s.id, s.shortId])))
+    return withStore(async store => Object.fromEntries((await store.list({limit: 1000})).map(s => [s.id, s.shortId])))
   }
 
-  describe('automatic cleanup', function () {
-    it('says in one stderr line how many went, by which limit, and how to change it', async function () {
+  describe('automatic cleanup', () => {
+    it('says in one stderr line how many went, by which limit, and how to change it', async () => {
       writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')
       const ids = await seed(['a', 'b', 'c', 'd', 'e'])
       const listed = await synapse(sandbox, ['sessions', 'list'])
@@ -83,7 +86,7 @@ describe('retention and the session list (end to end)', function () {
       expect((await synapse(sandbox, ['sessions', 'list'])).stderr).to.equal('')
     })
 
-    it('names the age limit, and both when both took sessions', async function () {
+    it('names the age limit, and both when both took sessions', async () => {
       await seed(['old', 'older'], {ageDays: 100})
       const aged = await synapse(sandbox, ['sessions', 'list', '--json'])
       expect(aged.stderr).to.equal(
@@ -101,7 +104,7 @@ describe('retention and the session list (end to end)', function () {
     })
   })
 
-  describe('sessions keep', function () {
+  describe('sessions keep', () => {
     it('keeps a session from retention without counting it toward max_sessions, shows it, and --undo lets it go', async function () {
       requireProgram(this, 'script')
       writeUserConfig(sandbox, '[session]\nmax_sessions = 2\nauto_cleanup = false\n')
@@ -136,7 +139,7 @@ describe('retention and the session list (end to end)', function () {
       expect(await remaining()).to.deep.equal([ids[2], ids[3]])
     })
 
-    it('changes nothing when one id is unknown, and needs an id', async function () {
+    it('changes nothing when one id is unknown, and needs an id', async () => {
       const [id] = await seed(['only'])
       const unknown = await synapse(sandbox, ['sessions', 'keep', id, '01ZZZZZZ'])
       expect(unknown.code).to.equal(1)
@@ -147,7 +150,7 @@ describe('retention and the session list (end to end)', function () {
       expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to keep.')
     })
 
-    it('survives export and import, and an export without the field imports as not kept', async function () {
+    it('survives export and import, and an export without the field imports as not kept', async () => {
       const [id] = await seed(['keep me'])
       await synapse(sandbox, ['sessions', 'keep', id])
       const exported = (await synapse(sandbox, ['sessions', 'export', id])).stdout
@@ -162,19 +165,19 @@ describe('retention and the session list (end to end)', function () {
     })
   })
 
-  it('rename leaves a session where it was in the list and in -c', async function () {
+  it('rename leaves a session where it was in the list and in -c', async () => {
     const ids = await seed(['older', 'newer'])
     const renamed = await synapse(sandbox, ['sessions', 'rename', ids[0], 'Older, renamed'])
     expect(renamed.code, renamed.stderr).to.equal(0)
     const listed = JSON.parse((await synapse(sandbox, ['sessions', 'list', '--json'])).stdout) as Array<{id: string; title: string}>
-    expect(listed.map((s) => [s.id, s.title])).to.deep.equal([
+    expect(listed.map(s => [s.id, s.title])).to.deep.equal([
       [ids[1], 'newer'],
       [ids[0], 'Older, renamed'],
     ])
-    expect(await withStore(async (store) => (await store.latest())!.id)).to.equal(ids[1])
+    expect(await withStore(async store => (await store.latest())!.id)).to.equal(ids[1])
   })
 
-  it('an import past max_sessions keeps every imported session and says what the next cleanup will delete', async function () {
+  it('an import past max_sessions keeps every imported session and says what the next cleanup will delete', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')
     const source = {DATABASE_URL: join(sandbox.root, 'source.db')}
     for (const title of ['i1', 'i2', 'i3']) await synapse(sandbox, ['sessions', 'new', '--title', title], {env: source})
@@ -190,13 +193,15 @@ describe('retention and the session list (end to end)', function () {
     expect((await remaining()).slice(0, 2)).to.deep.equal(existing)
   })
 
-  describe('sessions prune', function () {
-    it('refuses in a pipe without --force, deleting nothing', async function () {
+  describe('sessions prune', () => {
+    it('refuses in a pipe without --force, deleting nothing', async () => {
       writeUserConfig(sandbox, '[session]\nmax_sessions = 1\nauto_cleanup = false\n')
       const ids = await seed(['a', 'b'])
       const refused = await synapse(sandbox, ['sessions', 'prune'])
       expect(refused.code).to.equal(1)
-      expect(refused.stderr).to.equal('Error: Refusing to prune 1 session without confirmation.\n  → Add --force to delete without asking, or --dry-run to see what would go.\n')
+      expect(refused.stderr).to.equal(
+        'Error: Refusing to prune 1 session without confirmation.\n  → Add --force to delete without asking, or --dry-run to see what would go.\n',
+      )
       expect(await remaining()).to.deep.equal(ids)
     })
 
@@ -209,39 +214,49 @@ describe('retention and the session list (end to end)', function () {
       await cancelled.until('[y/N] ')
       cancelled.type('\u0003')
       expect(await cancelled.done).to.equal(130)
-      const table = [
-        'ID        TITLE  MODEL               MSGS  CREATED  UPDATED',
-        `${short[ids[0]]}  a      openai/gpt-4o-mini  2     2 d ago  2 d ago`,
-      ]
-      expect(cancelled.lines()).to.deep.equal([...table, 'Delete these 1 session (max_sessions 1, retention_days 90)? [y/N] ', 'Error: Cancelled; nothing was deleted.'])
+      const table = ['ID        TITLE  MODEL               MSGS  CREATED  UPDATED', `${short[ids[0]]}  a      openai/gpt-4o-mini  2     2 d ago  2 d ago`]
+      expect(cancelled.lines()).to.deep.equal([
+        ...table,
+        'Delete these 1 session (max_sessions 1, retention_days 90)? [y/N] ',
+        'Error: Cancelled; nothing was deleted.',
+      ])
       expect(await remaining()).to.deep.equal(ids)
 
       const confirmed = new Terminal(sandbox, ['sessions', 'prune'], {columns: 80})
       await confirmed.until('[y/N] ')
       confirmed.type('y\r')
       expect(await confirmed.done).to.equal(0)
-      expect(confirmed.lines()).to.deep.equal([...table, 'Delete these 1 session (max_sessions 1, retention_days 90)? [y/N] y\r', 'Deleted 1 session (max_sessions 1, retention_days 90).'])
+      expect(confirmed.lines()).to.deep.equal([
+        ...table,
+        'Delete these 1 session (max_sessions 1, retention_days 90)? [y/N] y\r',
+        'Deleted 1 session (max_sessions 1, retention_days 90).',
+      ])
       expect(await remaining()).to.deep.equal([ids[1]])
     })
   })
 
-  describe('sessions delete at a terminal', function () {
+  describe('sessions delete at a terminal', () => {
     // util-linux `script` gives each test its terminal.
     beforeEach(function () {
       requireProgram(this, 'script')
     })
 
-    it('names each session by its title or first prompt, and Ctrl-C cancels with exit 130 and one line', async function () {
+    it('names each session by its title or first prompt, and Ctrl-C cancels with exit 130 and one line', async () => {
       const ids = await seed([null, 'Titled'])
       const terminal = new Terminal(sandbox, ['sessions', 'delete', ids[0].slice(0, 12), ids[1].slice(0, 12)], {columns: 80})
       await terminal.until('[y/N] ')
       terminal.type('\u0003')
       expect(await terminal.done).to.equal(130)
-      expect(terminal.lines()).to.deep.equal([`  ${ids[0]}  Question number 0`, `  ${ids[1]}  Titled`, 'Delete 2 sessions and all their messages? [y/N] ', 'Error: Cancelled; nothing was deleted.'])
+      expect(terminal.lines()).to.deep.equal([
+        `  ${ids[0]}  Question number 0`,
+        `  ${ids[1]}  Titled`,
+        'Delete 2 sessions and all their messages? [y/N] ',
+        'Error: Cancelled; nothing was deleted.',
+      ])
       expect(await remaining()).to.deep.equal(ids)
     })
 
-    it('Ctrl-D or "no" deletes nothing, exit 0', async function () {
+    it('Ctrl-D or "no" deletes nothing, exit 0', async () => {
       const ids = await seed(['one'])
       const terminal = new Terminal(sandbox, ['sessions', 'delete', ids[0]], {columns: 80})
       await terminal.until('[y/N] ')
@@ -252,7 +267,7 @@ describe('retention and the session list (end to end)', function () {
     })
   })
 
-  describe('sessions list on a terminal', function () {
+  describe('sessions list on a terminal', () => {
     // util-linux `script` gives each test its terminal.
     beforeEach(function () {
       requireProgram(this, 'script')
@@ -265,7 +280,7 @@ describe('retention and the session list (end to end)', function () {
       'Short',
     ]
 
-    it('at 60 columns no row wraps, and CJK, emoji and ASCII rows stay aligned', async function () {
+    it('at 60 columns no row wraps, and CJK, emoji and ASCII rows stay aligned', async () => {
       await seed(titles, {model: 'gpt-4o-mini'})
       const {code, lines} = await runOnTerminal(sandbox, ['sessions', 'list'], {columns: 60})
       expect(code).to.equal(0)
@@ -275,7 +290,7 @@ describe('retention and the session list (end to end)', function () {
       const modelColumn = displayWidth(lines[0].slice(0, lines[0].indexOf('MODEL')))
       for (const line of lines.slice(1)) expect(displayWidth(line.slice(0, line.indexOf('openai/'))), line).to.equal(modelColumn)
       const short = Object.values(await shortIds())
-      expect(lines.map((line) => line.replace(/^\S+/, 'ID'))).to.deep.equal([
+      expect(lines.map(line => line.replace(/^\S+/, 'ID'))).to.deep.equal([
         'ID        TITLE                    MODEL       MSGS  UPDATED',
         'ID  Short                    openai/gp…  2     1 d ago',
         'ID  🎉 Emoji party 👨‍👩‍👧 fami…  openai/gp…  2     2 d ago',
@@ -285,18 +300,20 @@ describe('retention and the session list (end to end)', function () {
       expect(short).to.have.length(4)
     })
 
-    it('at 120 columns titles get the room there is, not 48 characters', async function () {
+    it('at 120 columns titles get the room there is, not 48 characters', async () => {
       const sixty = 'A title of sixty characters, which the old list cut at 48...'
       expect(sixty).to.have.length(60)
       await seed([sixty, titles[0]])
       const {lines} = await runOnTerminal(sandbox, ['sessions', 'list'], {columns: 120})
       expect(lines[2]).to.match(new RegExp(`^\\S{8}  ${sixty} +openai/gpt-4o-mini  2 `))
       // The longer one gets all the room the other columns leave in 120.
-      expect(lines[1]).to.match(/^\S{8} {2}Plain ASCII title that is long enough to be cut somewhere along t… {2}openai\/gpt-4o-mini {2}2 {5}1 d ago {2}1 d ago$/)
-      expect(lines.map((line) => displayWidth(line))).to.deep.equal([120, 120, 120])
+      expect(lines[1]).to.match(
+        /^\S{8} {2}Plain ASCII title that is long enough to be cut somewhere along t… {2}openai\/gpt-4o-mini {2}2 {5}1 d ago {2}1 d ago$/,
+      )
+      expect(lines.map(line => displayWidth(line))).to.deep.equal([120, 120, 120])
     })
 
-    it('says how many there are in all under a partial list; a pipe gets the rows alone, as before', async function () {
+    it('says how many there are in all under a partial list; a pipe gets the rows alone, as before', async () => {
       const ids = await seed(Array.from({length: 25}, (_, i) => `s${i}`))
       const screen = await runOnTerminal(sandbox, ['sessions', 'list'], {columns: 100})
       expect(screen.lines).to.have.length(22)
@@ -308,7 +325,7 @@ describe('retention and the session list (end to end)', function () {
       const rows = piped.stdout.split('\n')
       expect(rows).to.have.length(21)
       expect(rows.at(-1)).to.equal('')
-      const [newest] = await withStore(async (store) => store.list({limit: 1}))
+      const [newest] = await withStore(async store => store.list({limit: 1}))
       expect(rows[0]).to.equal([ids[24], 's24', 'openai/gpt-4o-mini', '2', newest.createdAt.toISOString(), newest.updatedAt.toISOString()].join('\t'))
     })
   })

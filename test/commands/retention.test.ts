@@ -10,7 +10,7 @@ import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
 
 const DAY = 86_400_000
 
-describe('retention', function () {
+describe('retention', () => {
   let sandbox: Sandbox
   let dbPath: string
 
@@ -39,13 +39,13 @@ describe('retention', function () {
   async function remaining(): Promise<string[]> {
     const store: SessionStore = await openSqliteStore({path: dbPath})
     try {
-      return (await store.list({limit: 1000})).map((s) => s.id).reverse()
+      return (await store.list({limit: 1000})).map(s => s.id).reverse()
     } finally {
       await store.close()
     }
   }
 
-  it('keeps the newest max_sessions before any store command runs', async function () {
+  it('keeps the newest max_sessions before any store command runs', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')
     const ids = await sessionsAged([5, 4, 3, 2, 1])
     const {exitCode} = await run(sandbox, ['sessions', 'list'])
@@ -53,14 +53,14 @@ describe('retention', function () {
     expect(await remaining()).to.deep.equal(ids.slice(2))
   })
 
-  it('drops sessions not updated for retention_days', async function () {
+  it('drops sessions not updated for retention_days', async () => {
     writeUserConfig(sandbox, '[session]\nretention_days = 30\n')
     const ids = await sessionsAged([45, 31, 29, 1])
     expect((await run(sandbox, ['sessions', 'list'])).exitCode).to.equal(0)
     expect(await remaining()).to.deep.equal(ids.slice(2))
   })
 
-  it('does nothing automatically when auto_cleanup is off; prune does it on demand', async function () {
+  it('does nothing automatically when auto_cleanup is off; prune does it on demand', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 2\nauto_cleanup = false\n')
     const ids = await sessionsAged([4, 3, 2, 1])
     await run(sandbox, ['sessions', 'list'])
@@ -68,7 +68,7 @@ describe('retention', function () {
 
     const dry = await run<{deleted: Array<{id: string}>; dryRun: boolean}>(sandbox, ['sessions', 'prune', '--dry-run'])
     expect(dry.result?.dryRun).to.equal(true)
-    expect(dry.result?.deleted.map((s) => s.id)).to.deep.equal(ids.slice(0, 2))
+    expect(dry.result?.deleted.map(s => s.id)).to.deep.equal(ids.slice(0, 2))
     expect(dry.stdout.split('\n')[0]).to.equal('Would delete 2 sessions (max_sessions 2, retention_days 90):')
     expect(await remaining()).to.deep.equal(ids)
 
@@ -81,14 +81,14 @@ describe('retention', function () {
     expect(await remaining()).to.deep.equal(ids.slice(2))
   })
 
-  it('lets prune flags override the configured limits', async function () {
+  it('lets prune flags override the configured limits', async () => {
     const ids = await sessionsAged([10, 5, 1])
     const {result} = await run<{deleted: Array<{id: string}>}>(sandbox, ['sessions', 'prune', '--retention-days', '7', '--force'])
-    expect(result?.deleted.map((s) => s.id)).to.deep.equal([ids[0]])
+    expect(result?.deleted.map(s => s.id)).to.deep.equal([ids[0]])
     expect(await remaining()).to.deep.equal(ids.slice(1))
   })
 
-  it('environment variables beat the user file', async function () {
+  it('environment variables beat the user file', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 1\n')
     const ids = await sessionsAged([3, 2, 1])
     sandbox.env.SYNAPSE_MAX_SESSIONS = '2'
@@ -101,7 +101,7 @@ describe('retention', function () {
     ['a wrong type', '[session]\nretention_days = "soon"\n', 'session.retention_days must be a number'],
     ['an unknown key', '[session]\nmax_sesions = 3\n', 'session.max_sesions'],
   ] as const) {
-    it(`refuses ${label} in the config with exit 1, naming file and key, and deletes nothing`, async function () {
+    it(`refuses ${label} in the config with exit 1, naming file and key, and deletes nothing`, async () => {
       const ids = await sessionsAged([200, 100, 1])
       writeUserConfig(sandbox, toml)
       const {exitCode, stderr, stdout} = await run(sandbox, ['sessions', 'list'])
@@ -114,7 +114,7 @@ describe('retention', function () {
     })
   }
 
-  it('a cleanup that cannot take the write lock is one warning; the command still runs, and nothing is lost', async function () {
+  it('a cleanup that cannot take the write lock is one warning; the command still runs, and nothing is lost', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 1\n\n[storage]\nbusy_timeout_ms = 200\n')
     const ids = await sessionsAged([2, 1])
     const holder = new SynapseLockHolder(dbPath, 'IMMEDIATE')
@@ -125,7 +125,7 @@ describe('retention', function () {
         /^Warning: automatic cleanup of old sessions failed: The session database at .* stayed locked by another process for 0\.2 s\. — Try again; if it keeps happening, look for a synapse process that is stuck \(ps aux \| grep synapse\)\.\n$/,
       )
       expect(exitCode).to.equal(0)
-      expect(result?.map((s) => s.id)).to.deep.equal([...ids].reverse())
+      expect(result?.map(s => s.id)).to.deep.equal([...ids].reverse())
     } finally {
       await holder.release()
     }

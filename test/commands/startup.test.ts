@@ -8,7 +8,7 @@ import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const TRACER = join(PROJECT_ROOT, 'test', 'fixtures', 'trace-imports.mjs')
 
-describe('start-up', function () {
+describe('start-up', () => {
   let sandbox: Sandbox
   beforeEach(() => {
     sandbox = makeSandbox()
@@ -22,27 +22,27 @@ describe('start-up', function () {
       encoding: 'utf8',
       env: {...sandbox.env, TRACE_IMPORTS: '@oclif/core,typeorm,better-sqlite3,cosmiconfig,@pydantic/genai-prices'},
     })
-    const lines = result.stderr.split('\n').filter((l) => l.startsWith('IMPORTED'))
-    const imported = (name: string) => lines.filter((l) => l.includes(`/node_modules/${name}/`))
+    const lines = result.stderr.split('\n').filter(l => l.startsWith('IMPORTED'))
+    const imported = (name: string) => lines.filter(l => l.includes(`/node_modules/${name}/`))
     return {imported, status: result.status, stderr: result.stderr, stdout: result.stdout}
   }
 
   for (const args of [['--help'], ['-h'], ['--version'], ['sessions', '--help'], ['sessions', 'list', '--help'], ['help', 'db']]) {
-    it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, function () {
+    it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, () => {
       const {imported, status, stdout} = synapse(args)
       expect(status).to.equal(0)
       expect(stdout.length).to.be.greaterThan(0)
       expect([...imported('typeorm'), ...imported('better-sqlite3'), ...imported('cosmiconfig')]).to.deep.equal([])
       // The tracer sees into the bundle: @oclif/core, bundled too, shows up, and only the bundle's copy.
-      expect(imported('@oclif/core').some((l) => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
-      expect(imported('@oclif/core').filter((l) => !l.includes('(bundles'))).to.deep.equal([])
+      expect(imported('@oclif/core').some(l => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
+      expect(imported('@oclif/core').filter(l => !l.includes('(bundles'))).to.deep.equal([])
       expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(false)
     })
   }
 
   // These come from other oclif plugins, which load their own @oclif/core; they must still leave the store alone.
   for (const args of [['plugins'], ['autocomplete', 'bash']]) {
-    it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, function () {
+    it(`"synapse ${args.join(' ')}" neither imports TypeORM nor touches the database`, () => {
       const {imported, status, stdout} = synapse(args)
       expect(status).to.equal(0)
       expect(stdout.length).to.be.greaterThan(0)
@@ -51,16 +51,16 @@ describe('start-up', function () {
     })
   }
 
-  it('a store command does import TypeORM and creates the database (the tracer works)', function () {
+  it('a store command does import TypeORM and creates the database (the tracer works)', () => {
     const {imported, status} = synapse(['sessions', 'list'])
     expect(status).to.equal(0)
-    expect(imported('typeorm').some((l) => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
+    expect(imported('typeorm').some(l => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
     expect(imported('better-sqlite3').length).to.be.greaterThan(0)
-    expect(imported('@oclif/core').filter((l) => !l.includes('(bundles'))).to.deep.equal([])
+    expect(imported('@oclif/core').filter(l => !l.includes('(bundles'))).to.deep.equal([])
     expect(existsSync(join(sandbox.configDir, 'sessions.db'))).to.equal(true)
   })
 
-  it('the shipped model data (0.8 MB) loads for "synapse models" only, not for other commands', function () {
+  it('the shipped model data (0.8 MB) loads for "synapse models" only, not for other commands', () => {
     for (const args of [['--help'], ['sessions', 'list'], ['config', 'show']]) {
       const {imported, status} = synapse(args)
       expect(status, args.join(' ')).to.equal(0)
@@ -69,15 +69,15 @@ describe('start-up', function () {
 
     const {imported, status} = synapse(['models'])
     expect(status).to.equal(0)
-    expect(imported('@pydantic/genai-prices').some((l) => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
+    expect(imported('@pydantic/genai-prices').some(l => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
   })
 
-  it('prints the version', function () {
+  it('prints the version', () => {
     const {stdout} = synapse(['--version'])
     expect(stdout).to.match(/^synapse-cli\/\d+\.\d+\.\d+ linux-x64 node-v\d+/)
   })
 
-  it('exits 2 with a hint for an unknown command', function () {
+  it('exits 2 with a hint for an unknown command', () => {
     const {status, stderr} = synapse(['sessions', 'lst'])
     expect(status).to.equal(2)
     expect(stderr).to.contain('lst')

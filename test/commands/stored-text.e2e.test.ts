@@ -31,7 +31,13 @@ describe('stored text on a terminal (end to end)', function () {
   beforeEach(async () => {
     sandbox = makeSandbox()
     const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
-    const session = await store.create({metadata: {tag: HOSTILE}, model: `gpt-${HOSTILE}`, provider: 'openai', systemPrompt: `Be ${HOSTILE}`, title: `T ${HOSTILE}`})
+    const session = await store.create({
+      metadata: {tag: HOSTILE},
+      model: `gpt-${HOSTILE}`,
+      provider: 'openai',
+      systemPrompt: `Be ${HOSTILE}`,
+      title: `T ${HOSTILE}`,
+    })
     await store.append(session.id, [
       {content: `q ${HOSTILE}\nsecond line\tafter a tab`, role: 'user'},
       {content: `a ${HOSTILE}`, model: `gpt-${HOSTILE}`, role: 'assistant'},
@@ -50,13 +56,13 @@ describe('stored text on a terminal (end to end)', function () {
     const child = spawn('script', ['-qfec', synapseCommandLine(args), '/dev/null'], {env})
     let output = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    const code = await new Promise((resolve) => child.on('close', resolve))
+    const code = await new Promise(resolve => child.on('close', resolve))
     expect(code, output).to.equal(0)
     // synapse's own colours are the only escape sequences allowed; the pty turns \n into \r\n.
     return output.replaceAll(/\u001B\[\d+(?:;\d+)*m/g, '').replaceAll('\r\n', '\n')
   }
 
-  it('sessions list shows titles, previews and models escaped, on a terminal and in a pipe', async function () {
+  it('sessions list shows titles, previews and models escaped, on a terminal and in a pipe', async () => {
     const terminal = await onTerminal(['sessions', 'list'])
     expect(terminal).not.to.match(INTERPRETED)
     expect(terminal).to.include(`preview ${SHOWN}`.slice(0, 30))
@@ -65,16 +71,19 @@ describe('stored text on a terminal (end to end)', function () {
     const piped = await synapse(sandbox, ['sessions', 'list'])
     expect(piped.code).to.equal(0)
     expect(piped.stdout).not.to.match(INTERPRETED)
-    const rows = piped.stdout.trimEnd().split('\n').map((line) => line.split('\t'))
+    const rows = piped.stdout
+      .trimEnd()
+      .split('\n')
+      .map(line => line.split('\t'))
     // One line per row: white space (the CR among it) folds to a space, the other controls are escaped.
     const folded = SHOWN.replace(String.raw`\r`, ' ')
-    expect(rows.map((row) => row.slice(1, 3))).to.deep.equal([
+    expect(rows.map(row => row.slice(1, 3))).to.deep.equal([
       [`preview ${folded}`, ''],
       [`T ${folded}`, `openai/gpt-${folded}`],
     ])
   })
 
-  it('sessions show escapes headers, system prompt, metadata and bodies, keeping a body’s newlines and tabs', async function () {
+  it('sessions show escapes headers, system prompt, metadata and bodies, keeping a body’s newlines and tabs', async () => {
     const terminal = await onTerminal(['sessions', 'show', id])
     expect(terminal).not.to.match(INTERPRETED)
     const piped = await synapse(sandbox, ['sessions', 'show', id])
@@ -91,7 +100,7 @@ describe('stored text on a terminal (end to end)', function () {
     expect(piped.stdout).not.to.match(INTERPRETED)
   })
 
-  it('sessions prune and sessions keep name sessions escaped', async function () {
+  it('sessions prune and sessions keep name sessions escaped', async () => {
     const folded = SHOWN.replace(String.raw`\r`, ' ')
     // The titled session is the older one: beyond max_sessions 1.
     const pruned = await synapse(sandbox, ['sessions', 'prune', '--max-sessions', '1', '--dry-run'])
@@ -104,9 +113,12 @@ describe('stored text on a terminal (end to end)', function () {
     expect(kept.stdout.split('\n')[0]).to.equal(`Kept: ${id}  T ${folded}`)
   })
 
-  it('--json and exports keep the exact text', async function () {
+  it('--json and exports keep the exact text', async () => {
     const listed = await synapse(sandbox, ['sessions', 'list', '--json'])
-    expect(JSON.parse(listed.stdout).map((s: {preview: string; title: null | string}) => s.title ?? s.preview)).to.deep.equal([`preview ${HOSTILE}`, `T ${HOSTILE}`])
+    expect(JSON.parse(listed.stdout).map((s: {preview: string; title: null | string}) => s.title ?? s.preview)).to.deep.equal([
+      `preview ${HOSTILE}`,
+      `T ${HOSTILE}`,
+    ])
 
     const shown = JSON.parse((await synapse(sandbox, ['sessions', 'show', id, '--json'])).stdout)
     expect(shown).to.deep.include({metadata: {tag: HOSTILE}, model: `gpt-${HOSTILE}`, systemPrompt: `Be ${HOSTILE}`, title: `T ${HOSTILE}`})
@@ -119,7 +131,7 @@ describe('stored text on a terminal (end to end)', function () {
     expect(exported.stdout).to.include(JSON.stringify(`a ${HOSTILE}`))
   })
 
-  it('an error that quotes a stored value shows it escaped', async function () {
+  it('an error that quotes a stored value shows it escaped', async () => {
     // A prefix that matches nothing is quoted back; one with an ESC in it must not reach the terminal raw.
     const {code, stderr} = await synapse(sandbox, ['sessions', 'show', `01\u001B]0;pwned\u0007`])
     expect(code).to.equal(1)

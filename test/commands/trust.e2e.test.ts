@@ -48,12 +48,12 @@ describe('an untrusted checkout (end to end)', function () {
   }
 
   const formats: Array<[string, (url: string) => string]> = [
-    ['.synapserc', (url) => JSON.stringify({providers: {openai: {base_url: url}}})],
-    ['.synapserc.yaml', (url) => `providers:\n  openai:\n    base_url: "${url}"\n`],
-    ['package.json', (url) => JSON.stringify({name: 'repo', synapse: {providers: {openai: {base_url: url}}}})],
+    ['.synapserc', url => JSON.stringify({providers: {openai: {base_url: url}}})],
+    ['.synapserc.yaml', url => `providers:\n  openai:\n    base_url: "${url}"\n`],
+    ['package.json', url => JSON.stringify({name: 'repo', synapse: {providers: {openai: {base_url: url}}}})],
   ]
   for (const [name, content] of formats) {
-    it(`a ${name} base_url never receives the prompt nor the API key; the user's server does`, async function () {
+    it(`a ${name} base_url never receives the prompt nor the API key; the user's server does`, async () => {
       writeFileSync(join(repo, name), content(repoServer.url))
       const {code, stderr, stdout} = await inRepo(['--json', 'my private question'])
       expect(code, stderr).to.equal(0)
@@ -69,7 +69,7 @@ describe('an untrusted checkout (end to end)', function () {
     })
   }
 
-  it('a project storage.url is ignored: the prompt is saved in the user\'s database, nothing in the repository', async function () {
+  it("a project storage.url is ignored: the prompt is saved in the user's database, nothing in the repository", async () => {
     writeFileSync(join(repo, '.synapserc.toml'), `[storage]\nurl = "sqlite:${join(repo, 'stolen.db')}"\n`)
     const {code, stderr} = await inRepo(['--json', 'keep this to myself'])
     expect(code, stderr).to.equal(0)
@@ -78,7 +78,7 @@ describe('an untrusted checkout (end to end)', function () {
     expect(stderr).to.contain('Warning: ignoring storage.url in ')
   })
 
-  it('a project max_sessions = 1 deletes none of the user\'s sessions on a plain sessions list', async function () {
+  it("a project max_sessions = 1 deletes none of the user's sessions on a plain sessions list", async () => {
     const store = await openSqliteStore({path: dbPath})
     for (let i = 0; i < 5; i++) await store.create({title: `mine ${i}`})
     await store.close()
@@ -91,21 +91,28 @@ describe('an untrusted checkout (end to end)', function () {
     expect(stderr.trimEnd().split('\n')).to.have.length(2)
   })
 
-  it('a .synapserc.cjs (or cosmiconfig\'s .config/config.cjs) is never run, whatever the command', async function () {
+  it("a .synapserc.cjs (or cosmiconfig's .config/config.cjs) is never run, whatever the command", async () => {
     const marker = join(sandbox.root, 'ran')
     const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = {}\n`
     writeFileSync(join(repo, '.synapserc.cjs'), script)
     mkdirSync(join(repo, '.config'))
     writeFileSync(join(repo, '.config', 'config.cjs'), script)
-    for (const args of [['config', 'show'], ['config', 'path', '--json'], ['sessions', 'list'], ['--json', 'hi']]) {
+    for (const args of [
+      ['config', 'show'],
+      ['config', 'path', '--json'],
+      ['sessions', 'list'],
+      ['--json', 'hi'],
+    ]) {
       const {code, stderr} = await inRepo(args)
       expect(code, `${args.join(' ')}: ${stderr}`).to.equal(0)
-      expect(stderr, args.join(' ')).to.contain(`Warning: not running ${join(repo, '.synapserc.cjs')}: synapse runs a project's JavaScript config only once you trust it;`)
+      expect(stderr, args.join(' ')).to.contain(
+        `Warning: not running ${join(repo, '.synapserc.cjs')}: synapse runs a project's JavaScript config only once you trust it;`,
+      )
       expect(existsSync(marker), `${args.join(' ')} ran it`).to.equal(false)
     }
   })
 
-  it('config trust applies the file, an edit untrusts it, trusting again applies it, config untrust forgets it', async function () {
+  it('config trust applies the file, an edit untrusts it, trusting again applies it, config untrust forgets it', async () => {
     const file = join(repo, '.synapserc.toml')
     writeFileSync(file, `[providers.openai]\nbase_url = "${repoServer.url}"\n`)
 
@@ -113,7 +120,9 @@ describe('an untrusted checkout (end to end)', function () {
     expect(trusted.code, trusted.stderr).to.equal(0)
     expect(JSON.parse(trusted.stdout)).to.deep.include({directory: repo, file, keys: ['providers.openai.base_url'], unlocked: ['providers.openai.base_url']})
     const human = await synapse(sandbox, ['config', 'trust', repo])
-    expect(human.stdout).to.match(new RegExp(`^Trusted ${file.replaceAll('.', String.raw`\.`)} \\(sha256 [\\da-f]{12}\\)\\.\\nIt sets: providers\\.openai\\.base_url\\.\\n`))
+    expect(human.stdout).to.match(
+      new RegExp(`^Trusted ${file.replaceAll('.', String.raw`\.`)} \\(sha256 [\\da-f]{12}\\)\\.\\nIt sets: providers\\.openai\\.base_url\\.\\n`),
+    )
 
     let chat = await inRepo(['--json', 'first'])
     expect(chat.code, chat.stderr).to.equal(0)
@@ -145,20 +154,20 @@ describe('an untrusted checkout (end to end)', function () {
     expect((await inRepo(['config', 'untrust'])).stdout).to.equal(`${repo} was not trusted.\n`)
   })
 
-  it('config trust with nothing to trust is one error line with a remedy, exit 1', async function () {
+  it('config trust with nothing to trust is one error line with a remedy, exit 1', async () => {
     const {code, stderr} = await inRepo(['config', 'trust'])
     expect(code).to.equal(1)
     expect(stderr.split('\n')[0]).to.equal(`Error: No project config file in ${repo} or above it, up to the project root.`)
   })
 
-  it('completion stays silent about ignored keys', async function () {
+  it('completion stays silent about ignored keys', async () => {
     writeFileSync(join(repo, '.synapserc.toml'), '[storage]\nurl = "sqlite:x.db"\n')
     const {code, stderr} = await inRepo(['autocomplete', 'values', 'models'])
     expect(code).to.equal(0)
     expect(stderr).to.equal('')
   })
 
-  describe('provider tables', function () {
+  describe('provider tables', () => {
     const bad: Array<[string, string]> = [
       ['timeout_ms = "soon"', 'providers.openai.timeout_ms must be a whole number from 1 to 2147483647, not "soon".'],
       ['max_retries = -1', 'providers.openai.max_retries must be a whole number from 0 to 10, not -1.'],
@@ -166,7 +175,7 @@ describe('an untrusted checkout (end to end)', function () {
       ['timout_ms = 5000', 'unknown key providers.openai.timout_ms.'],
     ]
     for (const [line, message] of bad) {
-      it(`${line} is one error line naming the file and key, and nothing is sent`, async function () {
+      it(`${line} is one error line naming the file and key, and nothing is sent`, async () => {
         writeFileSync(join(sandbox.configDir, 'config.toml'), `[providers.openai]\nbase_url = "${userServer.url}"\n${line}\n`)
         const {code, stderr} = await synapse(sandbox, ['hello'])
         expect(code).to.equal(1)
@@ -176,14 +185,17 @@ describe('an untrusted checkout (end to end)', function () {
       })
     }
 
-    it('suggests the option meant', async function () {
+    it('suggests the option meant', async () => {
       writeFileSync(join(sandbox.configDir, 'config.toml'), `[providers.openai]\nbase_url = "${userServer.url}"\ntimout_ms = 5000\n`)
       const {stderr} = await synapse(sandbox, ['hello'])
       expect(stderr.split('\n')[1]).to.equal('  → Did you mean providers.openai.timeout_ms?')
     })
 
-    it('[providers.__proto__] is refused in one line, not "Getter must be a function"', async function () {
-      writeFileSync(join(sandbox.configDir, 'config.toml'), `[providers.openai]\nbase_url = "${userServer.url}"\n[providers.__proto__]\nget = "x"\nbase_url = "http://127.0.0.1:9/v1"\n`)
+    it('[providers.__proto__] is refused in one line, not "Getter must be a function"', async () => {
+      writeFileSync(
+        join(sandbox.configDir, 'config.toml'),
+        `[providers.openai]\nbase_url = "${userServer.url}"\n[providers.__proto__]\nget = "x"\nbase_url = "http://127.0.0.1:9/v1"\n`,
+      )
       const {code, stderr} = await synapse(sandbox, ['hello'])
       expect(code).to.equal(1)
       expect(stderr.split('\n')[0]).to.equal(`Error: ${join(sandbox.configDir, 'config.toml')}: providers.__proto__ is not a provider name.`)

@@ -24,8 +24,8 @@ describe('clear words (end to end)', function () {
     sandbox.cleanup()
   })
 
-  describe('a near miss of a command is never sent', function () {
-    it('in a pipe: refused with the correction and how to send it anyway, exit 2, no request', async function () {
+  describe('a near miss of a command is never sent', () => {
+    it('in a pipe: refused with the correction and how to send it anyway, exit 2, no request', async () => {
       const exit = await synapse(sandbox, ['sesions', 'list'])
       expect(exit).to.deep.include({
         code: 2,
@@ -41,22 +41,22 @@ describe('clear words (end to end)', function () {
       expect(server.chatRequests).to.have.length(0)
     })
 
-    it('under --json the refusal is the JSON error on stdout', async function () {
+    it('under --json the refusal is the JSON error on stdout', async () => {
       const exit = await synapse(sandbox, ['sesions', 'list', '--json'])
       expect(exit.code).to.equal(2)
       expect(JSON.parse(exit.stdout).error).to.deep.include({code: 'INVALID_INPUT', exitCode: 2})
       expect(server.chatRequests).to.have.length(0)
     })
 
-    it('`synapse chat "sesions list"` and a longer prompt are sent', async function () {
+    it('`synapse chat "sesions list"` and a longer prompt are sent', async () => {
       server.reply(['one'])
       server.reply(['two'])
       expect((await synapse(sandbox, ['chat', 'sesions list'])).code).to.equal(0)
       expect((await synapse(sandbox, ['sesions', 'list', 'all', 'of', 'them'])).code).to.equal(0)
-      expect(server.chatRequests.map((request) => request.chat?.messages.at(-1)?.content)).to.deep.equal(['sesions list', 'sesions list all of them'])
+      expect(server.chatRequests.map(request => request.chat?.messages.at(-1)?.content)).to.deep.equal(['sesions list', 'sesions list all of them'])
     })
 
-    describe('on a terminal', function () {
+    describe('on a terminal', () => {
       const question = 'Did you mean "synapse sessions list"? [y/N] '
 
       const answers: Array<{code: number; keys: string; screen: string; title: string}> = [
@@ -70,7 +70,7 @@ describe('clear words (end to end)', function () {
         {code: 130, keys: '\u0003', screen: '\r\nError: Cancelled.\r\n', title: 'Ctrl-C cancels with exit 130'},
       ]
       for (const {code, keys, screen, title} of answers) {
-        it(title, async function () {
+        it(title, async () => {
           const terminal = new Terminal(sandbox, ['sesions', 'list'])
           await terminal.until(question)
           terminal.type(keys)
@@ -82,10 +82,11 @@ describe('clear words (end to end)', function () {
     })
   })
 
-  it('an unknown subcommand gets the closest one, in synapse\'s format, exit 2; ls and rm are aliases', async function () {
+  it("an unknown subcommand gets the closest one, in synapse's format, exit 2; ls and rm are aliases", async () => {
     expect(await synapse(sandbox, ['sessions', 'lst'])).to.deep.include({
       code: 2,
-      stderr: 'Error: "synapse sessions lst" is not a command.\n  → Did you mean "synapse sessions list"?\n  → See "synapse sessions --help" for its commands.\n',
+      stderr:
+        'Error: "synapse sessions lst" is not a command.\n  → Did you mean "synapse sessions list"?\n  → See "synapse sessions --help" for its commands.\n',
       stdout: '',
     })
     const created = await synapse(sandbox, ['sessions', 'new', '--title', 'Kept', '--json'])
@@ -96,13 +97,13 @@ describe('clear words (end to end)', function () {
     expect((await synapse(sandbox, ['sessions', 'rm', id, '--force'])).code).to.equal(0)
     expect((await synapse(sandbox, ['sessions', 'ls'])).stdout).not.to.contain(id)
     const help = await synapse(sandbox, ['sessions', '--help'])
-    expect(help.stdout.split('\n').filter((line) => /sessions (list|ls|delete|rm)\b/.test(line))).to.deep.equal([
+    expect(help.stdout.split('\n').filter(line => /sessions (list|ls|delete|rm)\b/.test(line))).to.deep.equal([
       '  sessions delete  Delete sessions (alias: rm).',
       '  sessions list    List saved sessions (aliases: ls, "synapse logs").',
     ])
   })
 
-  it('parse errors are one line in synapse\'s words with the command\'s help, exit 2', async function () {
+  it("parse errors are one line in synapse's words with the command's help, exit 2", async () => {
     const cases: Array<[string[], string]> = [
       [['sessions', 'show'], 'Error: Missing argument ID (Session id or a unique prefix of it).\n  → See "synapse sessions show --help".\n'],
       [['sessions', 'list', '--limit', 'x'], 'Error: --limit: expected an integer but received: x.\n  → See "synapse sessions list --help".\n'],
@@ -115,17 +116,23 @@ describe('clear words (end to end)', function () {
     expect(server.chatRequests).to.have.length(0)
   })
 
-  it('a path error is one line naming the path, exit 1', async function () {
+  it('a path error is one line naming the path, exit 1', async () => {
     const missing = join(sandbox.root, 'nonexistent', 'dir')
     const cases: Array<[string[], string]> = [
-      [['db', 'backup', join(missing, 'x.db')], `Error: Cannot back up to ${missing}/x.db: the directory ${missing} does not exist.\n  → Choose a file in a directory that exists and that you can write.\n`],
+      [
+        ['db', 'backup', join(missing, 'x.db')],
+        `Error: Cannot back up to ${missing}/x.db: the directory ${missing} does not exist.\n  → Choose a file in a directory that exists and that you can write.\n`,
+      ],
       [['sessions', 'export', '--all', '-o', join(missing, 'x.jsonl')], `Error: Cannot write ${missing}/x.jsonl: the directory ${missing} does not exist.\n`],
-      [['sessions', 'import', join(missing, 'x.jsonl')], `Error: Cannot read ${missing}/x.jsonl: no such file or directory.\n  → Check the path; "-" reads from stdin.\n`],
+      [
+        ['sessions', 'import', join(missing, 'x.jsonl')],
+        `Error: Cannot read ${missing}/x.jsonl: no such file or directory.\n  → Check the path; "-" reads from stdin.\n`,
+      ],
     ]
     for (const [args, stderr] of cases) expect(await synapse(sandbox, args), args.join(' ')).to.deep.include({code: 1, stderr, stdout: ''})
   })
 
-  it('Ctrl-C at a delete prompt cancels with exit 130 and deletes nothing', async function () {
+  it('Ctrl-C at a delete prompt cancels with exit 130 and deletes nothing', async () => {
     const {id} = JSON.parse((await synapse(sandbox, ['sessions', 'new', '--json'])).stdout) as {id: string}
     const terminal = new Terminal(sandbox, ['sessions', 'delete', id])
     await terminal.until('[y/N] ')
@@ -135,7 +142,7 @@ describe('clear words (end to end)', function () {
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout).to.contain(id)
   })
 
-  it('--version --json prints JSON', async function () {
+  it('--version --json prints JSON', async () => {
     const exit = await synapse(sandbox, ['--version', '--json'])
     expect(exit.code).to.equal(0)
     const report = JSON.parse(exit.stdout) as Record<string, string>
@@ -145,31 +152,45 @@ describe('clear words (end to end)', function () {
     if (process.env.SYNAPSE_TEST_RUNTIME !== 'deno') expect(report.node).to.equal(process.versions.node)
   })
 
-  it('the root help shows the prompt, chat\'s flags and examples with $, each topic once', async function () {
+  it("the root help shows the prompt, chat's flags and examples with $, each topic once", async () => {
     const {code, stdout} = await synapse(sandbox, ['--help'])
     expect(code).to.equal(0)
     const lines = stdout.split('\n')
-    expect(lines.slice(lines.indexOf('USAGE'), lines.indexOf('USAGE') + 3)).to.deep.equal(['USAGE', '  $ synapse [PROMPT] [FLAGS]     ask a model; the same as "synapse chat [PROMPT]"', '  $ synapse COMMAND'])
+    expect(lines.slice(lines.indexOf('USAGE'), lines.indexOf('USAGE') + 3)).to.deep.equal([
+      'USAGE',
+      '  $ synapse [PROMPT] [FLAGS]     ask a model; the same as "synapse chat [PROMPT]"',
+      '  $ synapse COMMAND',
+    ])
     expect(lines).to.include.members(['CHAT FLAGS', 'EXAMPLES', 'TOPICS', 'COMMANDS'])
-    expect(lines.some((line) => line.startsWith('  -c, --continue '))).to.equal(true)
+    expect(lines.some(line => line.startsWith('  -c, --continue '))).to.equal(true)
     expect(lines).to.include('  $ git diff | synapse "Write a commit message for this"')
     const examples = lines.slice(lines.indexOf('EXAMPLES') + 1, lines.indexOf('TOPICS') - 1)
     expect(examples.length).to.be.greaterThan(3)
     for (const line of examples) expect(line).to.match(/^ {2}\$ /)
-    for (const name of ['config', 'db', 'keys', 'plugins', 'sessions']) expect(lines.filter((line) => line.startsWith(`  ${name} `)), name).to.have.length(1)
+    for (const name of ['config', 'db', 'keys', 'plugins', 'sessions'])
+      expect(
+        lines.filter(line => line.startsWith(`  ${name} `)),
+        name,
+      ).to.have.length(1)
   })
 
-  describe('config show', function () {
+  describe('config show', () => {
     function writeConfig(toml: string): void {
       mkdirSync(sandbox.configDir, {recursive: true})
       writeFileSync(join(sandbox.configDir, 'config.toml'), toml)
     }
 
-    it('shows the values in effect, the environment winning over the user file, secrets masked', async function () {
+    it('shows the values in effect, the environment winning over the user file, secrets masked', async () => {
       writeConfig('[providers.openai]\napi_key = "sk-config-file-93a7e15cc0b4d62f"\n[provider]\nmodel = "from-file"\n')
       const {code, stdout} = await synapse(sandbox, ['config', 'show'], {env: {SYNAPSE_MODEL: 'from-env'}})
       expect(code).to.equal(0)
-      const rows = Object.fromEntries(stdout.trim().split('\n').map((line) => line.split('\t')).map(([key, ...rest]) => [key, rest]))
+      const rows = Object.fromEntries(
+        stdout
+          .trim()
+          .split('\n')
+          .map(line => line.split('\t'))
+          .map(([key, ...rest]) => [key, rest]),
+      )
       expect(rows['providers.openai.api_key']).to.deep.equal(['********', 'env (OPENAI_API_KEY)'])
       expect(rows['provider.model']).to.deep.equal(['from-env', 'env (SYNAPSE_MODEL)'])
       expect(rows['storage.url']).to.deep.equal([join(sandbox.configDir, 'sessions.db'), 'default'])
@@ -177,18 +198,29 @@ describe('clear words (end to end)', function () {
       expect(stdout).not.to.contain('93a7e15c')
     })
 
-    it('an unset model is the provider\'s default, and DATABASE_URL is shown with its password masked', async function () {
-      const {stdout} = await synapse(sandbox, ['config', 'show', '--json'], {env: {DATABASE_URL: 'postgres://me:hunter2@127.0.0.1/db', SYNAPSE_PROVIDER: 'anthropic'}})
+    it("an unset model is the provider's default, and DATABASE_URL is shown with its password masked", async () => {
+      const {stdout} = await synapse(sandbox, ['config', 'show', '--json'], {
+        env: {DATABASE_URL: 'postgres://me:hunter2@127.0.0.1/db', SYNAPSE_PROVIDER: 'anthropic'},
+      })
       const entries = JSON.parse(stdout) as Array<{key: string; source: {kind: string; variable?: string}; value: unknown}>
-      const byKey = new Map(entries.map((entry) => [entry.key, entry]))
+      const byKey = new Map(entries.map(entry => [entry.key, entry]))
       expect(byKey.get('provider.model')).to.deep.equal({key: 'provider.model', source: {kind: 'default'}, value: 'claude-sonnet-5-5'})
-      expect(byKey.get('storage.url')).to.deep.equal({key: 'storage.url', source: {kind: 'env', variable: 'DATABASE_URL'}, value: 'postgres://me:********@127.0.0.1/db'})
+      expect(byKey.get('storage.url')).to.deep.equal({
+        key: 'storage.url',
+        source: {kind: 'env', variable: 'DATABASE_URL'},
+        value: 'postgres://me:********@127.0.0.1/db',
+      })
     })
 
-    it('an unset base_url is the endpoint the provider uses; a set one is shown as set', async function () {
-      const byKey = async (env: NodeJS.ProcessEnv) => new Map((JSON.parse((await synapse(sandbox, ['config', 'show', '--json'], {env})).stdout) as Array<{key: string}>).map((entry) => [entry.key, entry]))
+    it('an unset base_url is the endpoint the provider uses; a set one is shown as set', async () => {
+      const byKey = async (env: NodeJS.ProcessEnv) =>
+        new Map((JSON.parse((await synapse(sandbox, ['config', 'show', '--json'], {env})).stdout) as Array<{key: string}>).map(entry => [entry.key, entry]))
       // The sandbox points OPENAI_BASE_URL at the fake server; empty counts as unset.
-      expect((await byKey({OPENAI_BASE_URL: ''})).get('providers.openai.base_url')).to.deep.equal({key: 'providers.openai.base_url', source: {kind: 'default'}, value: 'https://api.openai.com/v1'})
+      expect((await byKey({OPENAI_BASE_URL: ''})).get('providers.openai.base_url')).to.deep.equal({
+        key: 'providers.openai.base_url',
+        source: {kind: 'default'},
+        value: 'https://api.openai.com/v1',
+      })
       expect((await byKey({OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1'})).get('providers.openai.base_url')).to.deep.equal({
         key: 'providers.openai.base_url',
         source: {kind: 'env', variable: 'OPENAI_BASE_URL'},

@@ -4,7 +4,21 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {completeInBash, expectedModels, expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, SESSIONS, SHORT_IDS_BY_RECENCY, shellQuote, Terminal, CACHE_MODES, settleCache, setUpCompletion} from './fixtures.js'
+import {
+  completeInBash,
+  expectedModels,
+  expectHostileValuesInert,
+  installShim,
+  seedHostileSessions,
+  seedSessions,
+  SESSIONS,
+  SHORT_IDS_BY_RECENCY,
+  shellQuote,
+  Terminal,
+  CACHE_MODES,
+  settleCache,
+  setUpCompletion,
+} from './fixtures.js'
 import {requireProgram} from '../helpers/programs.js'
 
 for (const mode of CACHE_MODES) {
@@ -33,20 +47,28 @@ for (const mode of CACHE_MODES) {
     /** What bash offers for `line` (the cursor at its end). */
     const complete = (line: string) => completeInBash(env, line)
 
-    it('registers one completion function for synapse, sourced through the setup line', function () {
+    it('registers one completion function for synapse, sourced through the setup line', () => {
       expect(bash('complete -p synapse').stdout).to.equal('complete -F _synapse_values_complete synapse\n')
-      expect(readFileSync(join(sandbox.home, '.bashrc'), 'utf8')).to.match(/^\nSYNAPSE_AC_BASH_SETUP_PATH=\S+\/bash_setup && test -f .* # synapse autocomplete setup\n?$/)
+      expect(readFileSync(join(sandbox.home, '.bashrc'), 'utf8')).to.match(
+        /^\nSYNAPSE_AC_BASH_SETUP_PATH=\S+\/bash_setup && test -f .* # synapse autocomplete setup\n?$/,
+      )
     })
 
-    it('offers session ids where a command takes one, most recently updated first', function () {
-      for (const line of ['synapse sessions show ', 'synapse sessions delete ', 'synapse sessions rename ', 'synapse sessions show --last 3 ', 'synapse sessions delete 01JX4Q2B ']) {
+    it('offers session ids where a command takes one, most recently updated first', () => {
+      for (const line of [
+        'synapse sessions show ',
+        'synapse sessions delete ',
+        'synapse sessions rename ',
+        'synapse sessions show --last 3 ',
+        'synapse sessions delete 01JX4Q2B ',
+      ]) {
         expect(complete(line), line).to.deep.equal(SHORT_IDS_BY_RECENCY)
       }
       expect(complete('synapse sessions show 01JX4R')).to.deep.equal(['01JX4R7C', '01JX4R7D'])
       expect(complete('synapse sessions show 01jx5')).to.deep.equal(['01jx5aaay', '01jx5aaax'])
     })
 
-    it('offers session ids after -s/--session, on chat and on a bare prompt', function () {
+    it('offers session ids after -s/--session, on chat and on a bare prompt', () => {
       for (const line of ['synapse -s ', 'synapse --session ', 'synapse chat -s ', 'synapse chat --session ', 'synapse "Go on" -s ', 'synapse -r -s ']) {
         expect(complete(line), line).to.deep.equal(SHORT_IDS_BY_RECENCY)
       }
@@ -55,25 +77,25 @@ for (const mode of CACHE_MODES) {
       expect(complete('synapse --session=01JX5')).to.deep.equal(['01JX5AAAY', '01JX5AAAX'])
     })
 
-    it('offers model names after -m/--model, and provider names after -p and for keys set', async function () {
+    it('offers model names after -m/--model, and provider names after -p and for keys set', async () => {
       const models = await expectedModels()
       expect(models).to.include.members([SESSIONS.A.model, SESSIONS.B.model, SESSIONS.D.model])
       for (const line of ['synapse chat -m ', 'synapse -m ', 'synapse chat --model ', 'synapse sessions new -m ', 'synapse "Hi" -p openai -m ']) {
         expect(complete(line), line).to.deep.equal(models)
       }
-      expect(complete('synapse chat -m gpt-4o')).to.deep.equal(models.filter((m) => m.startsWith('gpt-4o')))
+      expect(complete('synapse chat -m gpt-4o')).to.deep.equal(models.filter(m => m.startsWith('gpt-4o')))
       expect(complete('synapse -p op')).to.deep.equal(['openai'])
       expect(complete('synapse keys set an')).to.deep.equal(['anthropic'])
       expect(complete('synapse models --provider op')).to.deep.equal(['openai'])
     })
 
-    it('completes names with ":" in them as readline expects: the part after the last ":"', function () {
+    it('completes names with ":" in them as readline expects: the part after the last ":"', () => {
       expect(complete('synapse -m llama3.2:')).to.deep.equal(['latest'])
       expect(complete('synapse -m qwen')).to.deep.equal(['qwen2.5:7b'])
       expect(complete('synapse --model=qwen2.5:')).to.deep.equal(['7b'])
     })
 
-    it('leaves everything else to oclif’s completion of commands and flags', function () {
+    it('leaves everything else to oclif’s completion of commands and flags', () => {
       expect([...new Set(complete('synapse sess'))]).to.deep.equal(['sessions'])
       expect(complete('synapse sessions sh')).to.deep.equal(['show'])
       expect(complete('synapse sessions show --l')).to.deep.equal(['--last'])
@@ -84,17 +106,17 @@ for (const mode of CACHE_MODES) {
       }
     })
 
-    it('offers nothing, and prints nothing, when synapse cannot answer', function () {
+    it('offers nothing, and prints nothing, when synapse cannot answer', () => {
       env = {...env, DATABASE_URL: 'nosuch://host/db'}
       expect(complete('synapse sessions show ')).to.deep.equal([])
     })
 
-    describe('typed at an interactive bash', function () {
+    describe('typed at an interactive bash', () => {
       before(function () {
         requireProgram(this, 'script')
       })
 
-      it('inserts the completions readline receives', async function () {
+      it('inserts the completions readline receives', async () => {
         const terminal = new Terminal('bash --norc --noprofile -i', env)
         try {
           // A `synapse` function that shows its arguments; completion stays registered for the name.
@@ -109,7 +131,7 @@ for (const mode of CACHE_MODES) {
         }
       })
 
-      it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async function () {
+      it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async () => {
         await seedHostileSessions(sandbox)
         await settleCache(sandbox, env, mode, sandbox.root)
         const terminal = new Terminal('bash --norc --noprofile -i', env)
@@ -122,7 +144,7 @@ for (const mode of CACHE_MODES) {
         } finally {
           await terminal.close()
         }
-        expect(readdirSync(sandbox.root).filter((name) => name.startsWith('pwned'))).to.deep.equal([])
+        expect(readdirSync(sandbox.root).filter(name => name.startsWith('pwned'))).to.deep.equal([])
       })
     })
   })

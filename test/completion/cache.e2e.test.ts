@@ -60,23 +60,31 @@ describe('completion cache (end to end)', function () {
   /** What the zsh script's cache reader answers ("value<TAB>description" each), or null when it cannot. */
   function zshCached(kind: string, typed: string, zshEnv: NodeJS.ProcessEnv = offline): null | string[] {
     const script = join(sandbox.root, 'cache', 'synapse', 'autocomplete', 'functions', 'zsh', 'synapse-values.zsh')
-    const {status, stderr, stdout} = spawnSync('zsh', ['-f', '-c', `compdef() { :; }; source ${shellQuote(script)}; __synapse_cached ${shellQuote(kind)} ${shellQuote(typed)} || exit 7; print -rl -- "\${__synapse_found[@]}"`], {
-      encoding: 'utf8',
-      env: zshEnv,
-    })
+    const {status, stderr, stdout} = spawnSync(
+      'zsh',
+      [
+        '-f',
+        '-c',
+        `compdef() { :; }; source ${shellQuote(script)}; __synapse_cached ${shellQuote(kind)} ${shellQuote(typed)} || exit 7; print -rl -- "\${__synapse_found[@]}"`,
+      ],
+      {
+        encoding: 'utf8',
+        env: zshEnv,
+      },
+    )
     if (status === 7) return null
     expect({status, stderr}).to.deep.equal({status: 0, stderr: ''})
     return stdout.split('\n').filter(Boolean)
   }
 
-  it('is written by a store command, 0600 in a 0700 directory even under umask 000', async function () {
+  it('is written by a store command, 0600 in a 0700 directory even under umask 000', async () => {
     const {status, stderr} = spawnSync('sh', ['-c', 'umask 000 && exec synapse sessions list >/dev/null'], {encoding: 'utf8', env})
     expect({status, stderr}).to.deep.equal({status: 0, stderr: ''})
     expect(statSync(cacheFile(sandbox)).mode & 0o777).to.equal(0o600)
     expect(statSync(join(sandbox.root, 'cache', 'synapse', 'completion')).mode & 0o777).to.equal(0o700)
   })
 
-  it('answers a TAB without starting synapse, as the hidden command would', async function () {
+  it('answers a TAB without starting synapse, as the hidden command would', async () => {
     expect(completeInBash(offline, 'synapse sessions show ')).to.deep.equal([])
     await run(['sessions', 'list'])
     expect(completeInBash(offline, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
@@ -91,12 +99,12 @@ describe('completion cache (end to end)', function () {
     expect(zshCached('models', '')).to.deep.equal(models)
   })
 
-  it('is refreshed by the hidden command when a TAB finds it missing', async function () {
+  it('is refreshed by the hidden command when a TAB finds it missing', async () => {
     expect(completeInBash(env, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
     expect(completeInBash(offline, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
   })
 
-  it('is right at the next TAB after sessions delete, rename and a chat turn', async function () {
+  it('is right at the next TAB after sessions delete, rename and a chat turn', async () => {
     await run(['sessions', 'list'])
     await run(['sessions', 'delete', SESSIONS.E.id, '--force'])
     const afterDelete = completeInBash(offline, 'synapse sessions show ')
@@ -115,7 +123,7 @@ describe('completion cache (end to end)', function () {
     expect(completeInBash(offline, 'synapse -s ')).to.have.length(5)
   })
 
-  it('is not believed once the database is newer, nor under another DATABASE_URL', async function () {
+  it('is not believed once the database is newer, nor under another DATABASE_URL', async () => {
     await run(['sessions', 'list'])
     expect(completeInBash(offline, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
     // Another database: the cache describes the default one.
@@ -130,7 +138,7 @@ describe('completion cache (end to end)', function () {
     expect(completeInBash(env, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
   })
 
-  it('holds hostile titles and model names as data: quoted on insertion, control characters never offered', async function () {
+  it('holds hostile titles and model names as data: quoted on insertion, control characters never offered', async () => {
     await seedHostileSessions(sandbox)
     await run(['sessions', 'list'])
     const text = readFileSync(cacheFile(sandbox), 'utf8')

@@ -86,12 +86,10 @@ export function installShim(sandbox: Sandbox): NodeJS.ProcessEnv {
 
 /** The setup command that `synapse autocomplete <shell>` tells the user to run, e.g. printf "$(…)" >> ~/.bashrc; source ~/.bashrc. */
 export function setupCommand(instructions: string, rcFile: string): string {
-  const line = instructions.split('\n').find((l) => l.includes('printf') && l.includes(`>> ~/${rcFile}`))
+  const line = instructions.split('\n').find(l => l.includes('printf') && l.includes(`>> ~/${rcFile}`))
   if (!line) throw new Error(`no setup command for ~/${rcFile} in: ${instructions}`)
   return line.trim()
 }
-
-
 
 /**
  * What the README says to do: the setup command `synapse autocomplete SHELL` prints, run in that shell,
@@ -135,7 +133,7 @@ export async function settleCache(sandbox: Sandbox, env: NodeJS.ProcessEnv, mode
  * runs of ":" and "=" (COMP_WORDBREAKS). Checked against what bash gives a completion function.
  */
 function bashWords(line: string): string[] {
-  const words = (line.match(/(?:"[^"]*"|[^\s"])+/g) ?? []).flatMap((word) => (word.startsWith('"') ? [word] : word.split(/([:=]+)/).filter(Boolean)))
+  const words = (line.match(/(?:"[^"]*"|[^\s"])+/g) ?? []).flatMap(word => (word.startsWith('"') ? [word] : word.split(/([:=]+)/).filter(Boolean)))
   return /\s$/.test(line) ? [...words, ''] : words
 }
 
@@ -150,7 +148,7 @@ spec=$(complete -p synapse) || exit 3
 fn=\${spec#*-F }; fn=\${fn%% *}
 COMP_LINE=${shellQuote(line)}
 COMP_POINT=\${#COMP_LINE}
-COMP_WORDS=(${words.map((word) => shellQuote(word)).join(' ')})
+COMP_WORDS=(${words.map(word => shellQuote(word)).join(' ')})
 COMP_CWORD=${words.length - 1}
 COMPREPLY=()
 "$fn" synapse "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
@@ -184,13 +182,13 @@ export class Terminal {
 
   /** What the test's `synapse` function printed so far: its arguments joined with "|". */
   args(): string[] {
-    return [...this.output.matchAll(/ARGS<([^>\r\n]*)>/g)].map((m) => m[1])
+    return [...this.output.matchAll(/ARGS<([^>\r\n]*)>/g)].map(m => m[1])
   }
 
   async close(): Promise<void> {
     this.child.stdin.write('exit\n')
     this.child.stdin.end()
-    await new Promise((resolve) => this.child.on('close', resolve))
+    await new Promise(resolve => this.child.on('close', resolve))
   }
 
   type(keys: string): void {
@@ -201,7 +199,7 @@ export class Terminal {
     const deadline = Date.now() + timeoutMs
     while (!done()) {
       if (Date.now() > deadline) throw new Error(`timed out; the terminal shows: ${JSON.stringify(this.output)}`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      await new Promise(resolve => setTimeout(resolve, 20))
     }
   }
 }

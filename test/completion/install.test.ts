@@ -19,8 +19,13 @@ describe('installing value completion beside oclif’s scripts', function () {
   const sourceLine = (script: string) => `test -f '${script}' && source '${script}';`
   const occurrences = (text: string, part: string) => text.split(part).length - 1
 
-  it('adds one line to each setup script, however often the scripts are rebuilt', async function () {
-    for (const args of [['autocomplete', 'bash'], ['autocomplete', 'zsh'], ['autocomplete', '--refresh-cache'], ['autocomplete', 'create']]) {
+  it('adds one line to each setup script, however often the scripts are rebuilt', async () => {
+    for (const args of [
+      ['autocomplete', 'bash'],
+      ['autocomplete', 'zsh'],
+      ['autocomplete', '--refresh-cache'],
+      ['autocomplete', 'create'],
+    ]) {
       // oclif's progress ("Building the autocomplete cache... done") goes to stderr; no warning of ours.
       const {exitCode, stderr} = await run(sandbox, args)
       expect({args, exitCode, warned: stderr.includes('will not complete')}).to.deep.equal({args, exitCode: 0, warned: false})
@@ -40,7 +45,7 @@ describe('installing value completion beside oclif’s scripts', function () {
     expect(readFileSync(zsh, 'utf8')).to.contain('compdef _synapse_values_complete synapse\n')
   })
 
-  it('writes nothing after other commands', async function () {
+  it('writes nothing after other commands', async () => {
     expect((await run(sandbox, ['autocomplete', 'script', 'bash'])).exitCode).to.equal(0)
     expect((await run(sandbox, ['config', 'path'])).exitCode).to.equal(0)
     expect(existsSync(dir)).to.equal(false)

@@ -49,10 +49,10 @@ describe('where values complete', function () {
   })
   after(() => sandbox.cleanup())
 
-  it('is read from the commands’ flags and arguments', function () {
+  it('is read from the commands’ flags and arguments', () => {
     expect(spec.defaultCommand).to.equal('chat')
     expect(spec.rootWords).to.include.members(['autocomplete', 'chat', 'config', 'db', 'help', 'plugins', 'sessions', '--help', '-h', '--version'])
-    const byId = Object.fromEntries(spec.commands.map((c) => [c.id, c]))
+    const byId = Object.fromEntries(spec.commands.map(c => [c.id, c]))
     expect(Object.keys(byId)).to.include.members(['chat', 'sessions:delete', 'sessions:new', 'sessions:rename', 'sessions:show'])
     expect(byId['sessions:show']).to.deep.equal({args: ['sessions'], flags: [], id: 'sessions:show', optionFlags: ['--last'], variadic: false})
     expect(byId['sessions:rename']).to.deep.equal({args: ['sessions', undefined], flags: [], id: 'sessions:rename', optionFlags: [], variadic: false})
@@ -68,11 +68,19 @@ describe('where values complete', function () {
   for (const shell of ['bash', 'zsh']) {
     it(`is decided alike by ${shell}`, function () {
       requireProgram(this, shell)
-      const calls = CASES.map(([words, cword]) => `__synapse_values_at ${cword} ${words.map((w) => shellQuote(w)).join(' ')}; printf '%s|%s\\n' "$__synapse_kind" "$__synapse_cur"`)
-      const {status, stderr, stdout} = spawnSync(shell, shell === 'zsh' ? ['-f', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`] : ['--norc', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`], {encoding: 'utf8', env: sandbox.env})
+      const calls = CASES.map(
+        ([words, cword]) => `__synapse_values_at ${cword} ${words.map(w => shellQuote(w)).join(' ')}; printf '%s|%s\\n' "$__synapse_kind" "$__synapse_cur"`,
+      )
+      const {status, stderr, stdout} = spawnSync(
+        shell,
+        shell === 'zsh' ? ['-f', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`] : ['--norc', '-c', `${sharedScript(spec)}\n${calls.join('\n')}`],
+        {encoding: 'utf8', env: sandbox.env},
+      )
       expect({status, stderr}).to.deep.equal({status: 0, stderr: ''})
       const got = stdout.split('\n').slice(0, -1)
-      expect(CASES.map(([words, cword], i) => [words.join(' '), cword, got[i]])).to.deep.equal(CASES.map(([words, cword, kind]) => [words.join(' '), cword, kind]))
+      expect(CASES.map(([words, cword], i) => [words.join(' '), cword, got[i]])).to.deep.equal(
+        CASES.map(([words, cword, kind]) => [words.join(' '), cword, kind]),
+      )
     })
   }
 

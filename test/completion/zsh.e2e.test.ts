@@ -4,7 +4,18 @@ import {readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {expectHostileValuesInert, installShim, seedHostileSessions, seedSessions, shellQuote, SHORT_IDS_BY_RECENCY, Terminal, CACHE_MODES, settleCache, setUpCompletion} from './fixtures.js'
+import {
+  expectHostileValuesInert,
+  installShim,
+  seedHostileSessions,
+  seedSessions,
+  shellQuote,
+  SHORT_IDS_BY_RECENCY,
+  Terminal,
+  CACHE_MODES,
+  settleCache,
+  setUpCompletion,
+} from './fixtures.js'
 import {requireProgram} from '../helpers/programs.js'
 
 // zsh is not on every machine: .ci/run installs it (apt-get install -y zsh).
@@ -27,7 +38,7 @@ for (const mode of CACHE_MODES) {
     })
     afterEach(() => sandbox.cleanup())
 
-    it('writes scripts that zsh parses', function () {
+    it('writes scripts that zsh parses', () => {
       const dir = join(sandbox.root, 'cache', 'synapse', 'autocomplete')
       for (const file of ['zsh_setup', 'functions/zsh/_synapse', 'functions/zsh/synapse-values.zsh']) {
         const {status, stderr} = spawnSync('zsh', ['-n', join(dir, file)], {encoding: 'utf8'})
@@ -35,7 +46,7 @@ for (const mode of CACHE_MODES) {
       }
     })
 
-    describe('typed at an interactive zsh', function () {
+    describe('typed at an interactive zsh', () => {
       let terminal: Terminal
 
       before(function () {
@@ -50,7 +61,7 @@ for (const mode of CACHE_MODES) {
       })
       afterEach(() => terminal.close())
 
-      it('completes session ids, model and provider names', async function () {
+      it('completes session ids, model and provider names', async () => {
         expect(await terminal.argsAfter('synapse sessions show 01JX4Q\t\n', 1)).to.equal('sessions|show|01JX4Q2B')
         expect(await terminal.argsAfter('synapse chat -s 01jx4q\t\n', 2)).to.equal('chat|-s|01jx4q2b')
         expect(await terminal.argsAfter('synapse "Go on" --session 01JX5AAAY\t\n', 3)).to.equal('Go on|--session|01JX5AAAY')
@@ -59,20 +70,20 @@ for (const mode of CACHE_MODES) {
         expect(await terminal.argsAfter('synapse sessions new -p op\t\n', 6)).to.equal('sessions|new|-p|openai')
       })
 
-      it('lists sessions with their titles, most recently updated first', async function () {
+      it('lists sessions with their titles, most recently updated first', async () => {
         const titles = ['Epsilon', 'Beta', 'Gamma question with two lines', 'Delta', 'Alpha']
         const positions = () => SHORT_IDS_BY_RECENCY.map((id, i) => terminal.output.search(new RegExp(`${id} +-- ${titles[i]} \\(`)))
         // The first TAB inserts what every id shares, the second lists them (zle lists nothing while keys are pending).
         terminal.type('synapse -s \t')
         await terminal.until(() => terminal.output.includes('synapse -s 01JX'))
         terminal.type('\t')
-        await terminal.until(() => positions().every((index) => index >= 0))
+        await terminal.until(() => positions().every(index => index >= 0))
         const at = positions()
         expect([...at].sort((a, b) => a - b)).to.deep.equal(at)
         terminal.type('\u0015')
       })
 
-      it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async function () {
+      it('inserts values with shell syntax quoted, so that Enter passes each as one word and runs nothing', async () => {
         await seedHostileSessions(sandbox)
         await settleCache(sandbox, env, mode, sandbox.root)
         // In the sandbox, where a `touch pwned` that ran would leave its file.
@@ -80,10 +91,10 @@ for (const mode of CACHE_MODES) {
         await terminal.until(() => /^CHDIR/m.test(terminal.output))
         // What zle puts on the line: each value in zsh's own quoting, as ${(q)…} writes it.
         await expectHostileValuesInert(terminal, ['zsh', '-f', '-c', 'print -rn -- ${(q)1}', 'zsh'])
-        expect(readdirSync(sandbox.root).filter((name) => name.startsWith('pwned'))).to.deep.equal([])
+        expect(readdirSync(sandbox.root).filter(name => name.startsWith('pwned'))).to.deep.equal([])
       })
 
-      it('lists a title that holds escape sequences with them made visible', async function () {
+      it('lists a title that holds escape sequences with them made visible', async () => {
         await seedHostileSessions(sandbox)
         await settleCache(sandbox, env, mode)
         terminal.type('synapse -s 01JX\t')
@@ -94,7 +105,7 @@ for (const mode of CACHE_MODES) {
         terminal.type('\u0015')
       })
 
-      it('leaves commands and flags to oclif’s completion', async function () {
+      it('leaves commands and flags to oclif’s completion', async () => {
         expect(await terminal.argsAfter('synapse sess\t\n', 1)).to.equal('sessions')
         expect(await terminal.argsAfter('synapse sessions sh\t\n', 2)).to.equal('sessions|show')
         expect(await terminal.argsAfter('synapse sessions show --la\t\n', 3)).to.equal('sessions|show|--last')

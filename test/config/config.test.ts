@@ -58,7 +58,7 @@ async function trust(box: Sandbox, cwd = box.project): Promise<void> {
 }
 
 function entry(entries: ConfigEntry[], key: string): ConfigEntry {
-  const found = entries.find((e) => e.key === key)
+  const found = entries.find(e => e.key === key)
   expect(found, `entry ${key}`).to.not.equal(undefined)
   return found!
 }
@@ -284,11 +284,18 @@ describe('config', () => {
         {kind: 'user', path: userFile},
         {kind: 'project', path: projectFile, trust: 'trusted'},
       ])
-      expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({key: 'session.max_sessions', source: {file: projectFile, kind: 'project'}, value: 20})
+      expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({
+        key: 'session.max_sessions',
+        source: {file: projectFile, kind: 'project'},
+        value: 20,
+      })
 
       config = await load(box, {env: {SYNAPSE_MAX_SESSIONS: '30'}})
-      expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({key: 'session.max_sessions', source: {kind: 'env', variable: 'SYNAPSE_MAX_SESSIONS'}, value: 30})
-
+      expect(entry(config.entries(), 'session.max_sessions')).to.deep.equal({
+        key: 'session.max_sessions',
+        source: {kind: 'env', variable: 'SYNAPSE_MAX_SESSIONS'},
+        value: 30,
+      })
     })
 
     it('merges key by key: a higher source replaces only the keys it sets', async () => {
@@ -329,7 +336,16 @@ describe('config', () => {
 
     it('accepts the boolean words for SYNAPSE_AUTO_CLEANUP', async () => {
       const box = sandbox()
-      for (const [word, expected] of [['true', true], ['1', true], ['YES', true], ['on', true], ['false', false], ['0', false], ['no', false], ['Off', false]] as const) {
+      for (const [word, expected] of [
+        ['true', true],
+        ['1', true],
+        ['YES', true],
+        ['on', true],
+        ['false', false],
+        ['0', false],
+        ['no', false],
+        ['Off', false],
+      ] as const) {
         const config = await load(box, {env: {SYNAPSE_AUTO_CLEANUP: word}})
         expect(config.settings.session.autoCleanup, word).to.equal(expected)
       }
@@ -379,7 +395,9 @@ describe('config', () => {
       const file = box.write('xdg/synapse/config.toml', '[session]\ncolour = "blue"\n')
       const error = await loadError(box)
       expect(error.message).to.equal(`${file}: unknown key session.colour.`)
-      expect(error.suggestions).to.deep.equal(['The keys of session are: max_sessions, retention_days, auto_cleanup, max_context_messages, max_context_tokens.'])
+      expect(error.suggestions).to.deep.equal([
+        'The keys of session are: max_sessions, retention_days, auto_cleanup, max_context_messages, max_context_tokens.',
+      ])
     })
 
     it('rejects an unknown section', async () => {
@@ -422,20 +440,20 @@ describe('config', () => {
       const box = sandbox()
       const file = box.write('project/.synapserc.toml', '[session\n')
       const error = await loadError(box)
-      expect(error.message).to.match(new RegExp(`^${escape(file)}: TOML syntax error at line 1, column \\d+: .+\\.$`))
+      expect(error.message).to.match(new RegExp(`^${escapeRegExp(file)}: TOML syntax error at line 1, column \\d+: .+\\.$`))
     })
 
     it('reports YAML and JSON syntax errors on one line with the file', async () => {
       const box = sandbox()
       const file = box.write('project/.synapserc.yaml', 'session:\n  max_sessions: 1\n bad: [\n')
       const error = await loadError(box)
-      expect(error.message).to.match(new RegExp(`^${escape(file)}: YAML syntax error at line \\d+, column \\d+: .+\\.$`))
+      expect(error.message).to.match(new RegExp(`^${escapeRegExp(file)}: YAML syntax error at line \\d+, column \\d+: .+\\.$`))
       expect(error.message).to.not.include('\n')
 
       const box2 = sandbox()
       const file2 = box2.write('xdg/synapse/config.json', '{"session": {"max_sessions": 1,}}')
       const error2 = await loadError(box2)
-      expect(error2.message).to.match(new RegExp(`^${escape(file2)}: JSON syntax error: .+\\.$`))
+      expect(error2.message).to.match(new RegExp(`^${escapeRegExp(file2)}: JSON syntax error: .+\\.$`))
       expect(error2.message).to.not.include('\n')
     })
 
@@ -444,7 +462,7 @@ describe('config', () => {
       const file = box.write('project/synapse.config.mjs', 'export default {session: {max_sessions: 1}\n')
       await trust(box)
       const error = await loadError(box)
-      expect(error.message).to.match(new RegExp(`^${escape(file)}: could not be loaded: .+\\.$`))
+      expect(error.message).to.match(new RegExp(`^${escapeRegExp(file)}: could not be loaded: .+\\.$`))
       expect(error.message).to.not.include('\n')
     })
 
@@ -479,12 +497,15 @@ describe('config', () => {
   describe('model tables', () => {
     it('reads [models."<name>"] tables into settings without prototypes, and lists them in entries', async () => {
       const box = sandbox()
-      const file = box.write('xdg/synapse/config.toml', '[models."gpt-4.1"]\ninput_price = 1.5\ncontext_window = 500000\n\n[models.local-model]\noutput_price = 0\n')
+      const file = box.write(
+        'xdg/synapse/config.toml',
+        '[models."gpt-4.1"]\ninput_price = 1.5\ncontext_window = 500000\n\n[models.local-model]\noutput_price = 0\n',
+      )
       const config = await load(box)
       expect(config.settings.models).to.deep.equal({'gpt-4.1': {context_window: 500_000, input_price: 1.5}, 'local-model': {output_price: 0}})
       expect(Object.getPrototypeOf(config.settings.models)).to.equal(null)
       expect(Object.getPrototypeOf(config.settings.models['gpt-4.1'])).to.equal(null)
-      expect(config.entries().filter((e) => e.key.startsWith('models.'))).to.deep.equal([
+      expect(config.entries().filter(e => e.key.startsWith('models.'))).to.deep.equal([
         {key: 'models."gpt-4.1".context_window', source: {file, kind: 'user'}, value: 500_000},
         {key: 'models."gpt-4.1".input_price', source: {file, kind: 'user'}, value: 1.5},
         {key: 'models.local-model.output_price', source: {file, kind: 'user'}, value: 0},
@@ -501,10 +522,26 @@ describe('config', () => {
 
     it('checks types and ranges, naming the file and the key', async () => {
       const cases: Array<[string, string, string]> = [
-        ['[models."gpt-4o"]\ncontext_window = 0\n', 'models.gpt-4o.context_window must be a whole number ≥ 1, not 0.', 'Use a whole number ≥ 1 (Tokens the model takes in one request, prompt and reply together), or remove it to use the shipped data.'],
-        ['[models."gpt-4o"]\ncontext_window = 1.5\n', 'models.gpt-4o.context_window must be a whole number ≥ 1, not 1.5.', 'Use a whole number ≥ 1 (Tokens the model takes in one request, prompt and reply together), or remove it to use the shipped data.'],
-        ['[models."gpt-4o"]\noutput_price = "2.50"\n', 'models.gpt-4o.output_price must be a number ≥ 0, not "2.50".', 'Use a number ≥ 0 (USD per million output tokens), or remove it to use the shipped data.'],
-        ['[models."gpt-4o"]\ncached_input_price = inf\n', 'models.gpt-4o.cached_input_price must be a number ≥ 0, not Infinity.', "Use a number ≥ 0 (USD per million cached input tokens (read from the provider's prompt cache)), or remove it to use the shipped data."],
+        [
+          '[models."gpt-4o"]\ncontext_window = 0\n',
+          'models.gpt-4o.context_window must be a whole number ≥ 1, not 0.',
+          'Use a whole number ≥ 1 (Tokens the model takes in one request, prompt and reply together), or remove it to use the shipped data.',
+        ],
+        [
+          '[models."gpt-4o"]\ncontext_window = 1.5\n',
+          'models.gpt-4o.context_window must be a whole number ≥ 1, not 1.5.',
+          'Use a whole number ≥ 1 (Tokens the model takes in one request, prompt and reply together), or remove it to use the shipped data.',
+        ],
+        [
+          '[models."gpt-4o"]\noutput_price = "2.50"\n',
+          'models.gpt-4o.output_price must be a number ≥ 0, not "2.50".',
+          'Use a number ≥ 0 (USD per million output tokens), or remove it to use the shipped data.',
+        ],
+        [
+          '[models."gpt-4o"]\ncached_input_price = inf\n',
+          'models.gpt-4o.cached_input_price must be a number ≥ 0, not Infinity.',
+          "Use a number ≥ 0 (USD per million cached input tokens (read from the provider's prompt cache)), or remove it to use the shipped data.",
+        ],
       ]
       for (const [toml, message, suggestion] of cases) {
         const box = sandbox()
@@ -518,7 +555,10 @@ describe('config', () => {
       const box = sandbox()
       const file = box.write('xdg/synapse/config.toml', '[models."gpt-4o"]\ninput_prize = 2\n')
       const error = await loadError(box)
-      expect({message: error.message, suggestions: error.suggestions}).to.deep.equal({message: `${file}: unknown key models.gpt-4o.input_prize.`, suggestions: ['Did you mean models.gpt-4o.input_price?']})
+      expect({message: error.message, suggestions: error.suggestions}).to.deep.equal({
+        message: `${file}: unknown key models.gpt-4o.input_prize.`,
+        suggestions: ['Did you mean models.gpt-4o.input_price?'],
+      })
 
       const box2 = sandbox()
       const file2 = box2.write('xdg/synapse/config.toml', '[models."gpt-4o"]\ncolour = 2\n')
@@ -556,7 +596,7 @@ describe('config', () => {
         ollama: {base_url: 'http://127.0.0.1:11434/v1', keep_alive: 300, num_ctx: 8192},
         openai: {api_key: 'sk-user', base_url: 'http://127.0.0.1:8080/v1'},
       })
-      expect(config.entries().filter((e) => e.key.startsWith('providers.'))).to.deep.equal([
+      expect(config.entries().filter(e => e.key.startsWith('providers.'))).to.deep.equal([
         {key: 'providers.ollama.base_url', source: {file: userFile, kind: 'user'}, value: 'http://127.0.0.1:11434/v1'},
         {key: 'providers.ollama.keep_alive', source: {file: projectFile, kind: 'project'}, value: 300},
         {key: 'providers.ollama.num_ctx', source: {file: projectFile, kind: 'project'}, value: 8192},
@@ -572,9 +612,15 @@ describe('config', () => {
         ['[providers.anthropic]', 'api_key = "sk-ant"', 'auth_token = "tok"', 'client_secret = "shh"', 'session_key = "k"', 'max_tokens = 1024'].join('\n'),
       )
       const config = await load(box, {env: {DATABASE_URL: 'postgres://synapse:hunter2@db.example.com:5432/synapse', SYNAPSE_MAX_CONTEXT_TOKENS: '500'}})
-      expect(config.settings.providers.anthropic).to.deep.equal({api_key: 'sk-ant', auth_token: 'tok', client_secret: 'shh', max_tokens: 1024, session_key: 'k'})
+      expect(config.settings.providers.anthropic).to.deep.equal({
+        api_key: 'sk-ant',
+        auth_token: 'tok',
+        client_secret: 'shh',
+        max_tokens: 1024,
+        session_key: 'k',
+      })
       expect(config.settings.storage.url).to.equal('postgres://synapse:hunter2@db.example.com:5432/synapse')
-      const values = Object.fromEntries(config.entries().map((e) => [e.key, e.value]))
+      const values = Object.fromEntries(config.entries().map(e => [e.key, e.value]))
       expect(values['providers.anthropic.api_key']).to.equal('********')
       expect(values['providers.anthropic.auth_token']).to.equal('********')
       expect(values['providers.anthropic.client_secret']).to.equal('********')
@@ -587,6 +633,6 @@ describe('config', () => {
   })
 })
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replaceAll(/[$()*+.?[\\\]^{|}]/g, String.raw`\$&`)
 }

@@ -19,7 +19,7 @@ function thrown(action: () => unknown): {message: string} {
   throw new Error('expected a SynapseError')
 }
 
-describe('the keys file', function () {
+describe('the keys file', () => {
   let sandbox: Sandbox
   let file: string
   beforeEach(() => {
@@ -28,7 +28,7 @@ describe('the keys file', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  it('reads as no keys when it does not exist, and round-trips stored and removed keys', function () {
+  it('reads as no keys when it does not exist, and round-trips stored and removed keys', () => {
     expect(readStoredKeys(file, sandbox.env)).to.deep.equal({})
     storeKey(file, 'openai', 'sk-one', sandbox.env)
     storeKey(file, 'anthropic', 'sk-two', sandbox.env)
@@ -38,7 +38,7 @@ describe('the keys file', function () {
     expect(readStoredKeys(file, sandbox.env)).to.deep.equal({anthropic: 'sk-two'})
   })
 
-  it('refuses content that is not a table of strings, naming the file but never quoting it', function () {
+  it('refuses content that is not a table of strings, naming the file but never quoting it', () => {
     mkdirSync(sandbox.configDir, {recursive: true})
     writeFileSync(file, '["sk-in-a-list"]')
     expect(thrown(() => readStoredKeys(file, sandbox.env)).message).to.equal(`${file} must hold a JSON object of provider names and keys.`)
@@ -52,7 +52,7 @@ describe('the keys file', function () {
   })
 })
 
-describe('which API key a provider gets', function () {
+describe('which API key a provider gets', () => {
   let sandbox: Sandbox
   beforeEach(() => {
     sandbox = makeSandbox()
@@ -68,7 +68,7 @@ describe('which API key a provider gets', function () {
     return resolveApiKey(openai, config, lazyStoredKeys(config, merged), merged)
   }
 
-  it('environment over keys file over config file; an empty variable counts as unset', async function () {
+  it('environment over keys file over config file; an empty variable counts as unset', async () => {
     const configFile = join(sandbox.configDir, 'config.toml')
     expect(await resolve()).to.deep.equal({})
     writeFileSync(configFile, '[providers.openai]\napi_key = "from-config"\n')
@@ -79,7 +79,7 @@ describe('which API key a provider gets', function () {
     expect((await resolve({OPENAI_API_KEY: ''})).key).to.equal('from-keys-file')
   })
 
-  it('masks a key to its last four characters only when it is long', function () {
+  it('masks a key to its last four characters only when it is long', () => {
     expect(maskKey('sk-proj-abcdefghijklmnop1234')).to.equal('****1234')
     expect(maskKey('short-key')).to.equal('********')
   })

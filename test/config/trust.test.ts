@@ -84,7 +84,7 @@ describe('config trust', () => {
       const remedy = `run "synapse config trust ${b.project}" to allow it.`
       expect(config.warnings).to.deep.equal(
         ['providers.openai.base_url', 'providers.openai.api_key', 'storage.url', 'session.max_sessions', 'session.retention_days', 'session.auto_cleanup'].map(
-          (key) => `ignoring ${key} in ${file}: a project file may not set it until you trust it; ${remedy}`,
+          key => `ignoring ${key} in ${file}: a project file may not set it until you trust it; ${remedy}`,
         ),
       )
     })
@@ -133,7 +133,9 @@ describe('config trust', () => {
       expect(config.settings.models['gpt-4o']).to.deep.equal({context_window: 64_000, input_price: 3})
       const remedy = `run "synapse config trust ${b.project}" to allow it.`
       expect(config.warnings).to.deep.equal(
-        ['input_price', 'output_price', 'cached_input_price'].map((option) => `ignoring models.gpt-4o.${option} in ${file}: a project file may not set it until you trust it; ${remedy}`),
+        ['input_price', 'output_price', 'cached_input_price'].map(
+          option => `ignoring models.gpt-4o.${option} in ${file}: a project file may not set it until you trust it; ${remedy}`,
+        ),
       )
       expect(PROJECT_SAFE_MODEL_OPTIONS).to.deep.equal(['context_window'])
 
@@ -160,7 +162,14 @@ describe('config trust', () => {
         'session.auto_cleanup',
         'session.max_context_messages',
       ])
-      expect(trusted.unlocked).to.deep.equal(['providers.openai.base_url', 'providers.openai.api_key', 'storage.url', 'session.max_sessions', 'session.retention_days', 'session.auto_cleanup'])
+      expect(trusted.unlocked).to.deep.equal([
+        'providers.openai.base_url',
+        'providers.openai.api_key',
+        'storage.url',
+        'session.max_sessions',
+        'session.retention_days',
+        'session.auto_cleanup',
+      ])
 
       let config = await load(b)
       expect(config.warnings).to.deep.equal([])
@@ -207,7 +216,7 @@ describe('config trust', () => {
       expect((await untrustProject({cwd: sub, env: b.env})).removed).to.equal(true)
     })
 
-    it('a different file taking the trusted one\'s place is not trusted', async () => {
+    it("a different file taking the trusted one's place is not trusted", async () => {
       const b = box()
       const first = b.write('project/.synapserc.json', '{"storage": {"url": "sqlite:one.db"}}')
       await trustProject({cwd: b.project, env: b.env})
@@ -289,7 +298,7 @@ describe('config trust', () => {
       })
     }
 
-    it("never runs cosmiconfig's meta config (.config/config.js) nor what a package.json \"cosmiconfig\" key names", async () => {
+    it('never runs cosmiconfig\'s meta config (.config/config.js) nor what a package.json "cosmiconfig" key names', async () => {
       const b = box()
       const marker = path.join(b.root, 'ran')
       const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x'); module.exports = {}\n`
@@ -345,7 +354,9 @@ describe('config trust', () => {
       }
 
       // Any provider's table, not only openai's.
-      expect((await chatSettingsError('[providers.ollama]\ntimeout_ms = -5\n')).message).to.match(/providers\.ollama\.timeout_ms must be a whole number from 1 to 2147483647, not -5\.$/)
+      expect((await chatSettingsError('[providers.ollama]\ntimeout_ms = -5\n')).message).to.match(
+        /providers\.ollama\.timeout_ms must be a whole number from 1 to 2147483647, not -5\.$/,
+      )
     })
 
     it('checks what the provider declares, and suggests the closest option for an unknown key', async () => {
@@ -354,7 +365,9 @@ describe('config trust', () => {
       expect(typo.suggestions).to.deep.equal(['Did you mean providers.openai.timeout_ms?'])
 
       const far = await chatSettingsError('[providers.openai]\nheaders = "x"\n')
-      expect(far.suggestions).to.deep.equal(['The options of providers.openai are: api_key, base_url, idle_timeout_ms, max_retries, timeout_ms, max_tokens_field, organization, project.'])
+      expect(far.suggestions).to.deep.equal([
+        'The options of providers.openai are: api_key, base_url, idle_timeout_ms, max_retries, timeout_ms, max_tokens_field, organization, project.',
+      ])
 
       const choice = await chatSettingsError('[providers.openai]\nmax_tokens_field = "tokens"\n')
       expect(choice.message).to.match(/providers\.openai\.max_tokens_field must be "max_completion_tokens" or "max_tokens", not "tokens"\.$/)
@@ -362,13 +375,26 @@ describe('config trust', () => {
 
     it('accepts good values and hands them to the provider', async () => {
       const b = box()
-      b.write('xdg/synapse/config.toml', '[providers.openai]\ntimeout_ms = 1500\nidle_timeout_ms = 900\nmax_retries = 0\nbase_url = "http://127.0.0.1:1/v1"\norganization = "org"\n')
+      b.write(
+        'xdg/synapse/config.toml',
+        '[providers.openai]\ntimeout_ms = 1500\nidle_timeout_ms = 900\nmax_retries = 0\nbase_url = "http://127.0.0.1:1/v1"\norganization = "org"\n',
+      )
       const settings = providerSettings(openaiProvider, await load(b), {})
-      expect(settings).to.deep.equal({apiKey: undefined, baseUrl: 'http://127.0.0.1:1/v1', extra: {organization: 'org'}, idleTimeoutMs: 900, maxRetries: 0, timeoutMs: 1500})
+      expect(settings).to.deep.equal({
+        apiKey: undefined,
+        baseUrl: 'http://127.0.0.1:1/v1',
+        extra: {organization: 'org'},
+        idleTimeoutMs: 900,
+        maxRetries: 0,
+        timeoutMs: 1500,
+      })
     })
 
     it('refuses a table named __proto__ (or any non-provider name) and leaves Object.prototype alone', async () => {
-      for (const toml of ['[providers.__proto__]\nbase_url = "http://127.0.0.1:9/v1"\nget = "x"\n', '[providers."Not A Provider"]\nbase_url = "http://127.0.0.1:9/v1"\n']) {
+      for (const toml of [
+        '[providers.__proto__]\nbase_url = "http://127.0.0.1:9/v1"\nget = "x"\n',
+        '[providers."Not A Provider"]\nbase_url = "http://127.0.0.1:9/v1"\n',
+      ]) {
         const error = await chatSettingsError(toml)
         expect(error.message).to.match(/config\.toml: providers\.(__proto__|"Not A Provider") is not a provider name\.$/)
       }

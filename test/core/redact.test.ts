@@ -24,34 +24,34 @@ const PASSWORDS: Array<[string, string]> = [
 
 const SCHEMES = ['postgres', 'postgresql', 'mysql', 'redis', 'https', 'file', 'x-custom+tls']
 
-describe('redactUrl', function () {
+describe('redactUrl', () => {
   for (const [what, password] of PASSWORDS) {
     for (const scheme of SCHEMES) {
-      it(`hides a ${scheme} password with ${what}`, function () {
+      it(`hides a ${scheme} password with ${what}`, () => {
         const url = `${scheme}://ada:${password}@db.example.com:5432/team?sslmode=require`
         expect(redactUrl(url)).to.equal(`${scheme}://ada:***@db.example.com:5432/team?sslmode=require`)
       })
     }
 
-    it(`hides a password with ${what} when the user name is empty`, function () {
+    it(`hides a password with ${what} when the user name is empty`, () => {
       expect(redactUrl(`redis://:${password}@127.0.0.1:6379/0`)).to.equal('redis://:***@127.0.0.1:6379/0')
     })
 
-    it(`hides a password with ${what} before a host without a path`, function () {
+    it(`hides a password with ${what} before a host without a path`, () => {
       expect(redactUrl(`postgres://postgres:${password}@127.0.0.1`)).to.equal('postgres://postgres:***@127.0.0.1')
     })
   }
 
-  it('hides the password of the URL in the issue', function () {
+  it('hides the password of the URL in the issue', () => {
     expect(redactUrl('postgres://postgres:pa/ss@127.0.0.1:1/x')).to.equal('postgres://postgres:***@127.0.0.1:1/x')
   })
 
-  it('uses the mask it is given', function () {
+  it('uses the mask it is given', () => {
     expect(redactUrl('postgres://ada:pa/ss@h/db', '********')).to.equal('postgres://ada:********@h/db')
   })
 
   for (const name of ['password', 'PASSWORD', 'sslpassword', 'pwd', 'pass', 'api_key', 'apikey', 'access_token', 'token', 'client_secret']) {
-    it(`hides the ?${name}= query parameter wherever it stands`, function () {
+    it(`hides the ?${name}= query parameter wherever it stands`, () => {
       expect(redactUrl(`postgres://h/db?${name}=s3cr/t@x`)).to.equal(`postgres://h/db?${name}=***`)
       expect(redactUrl(`postgres://h/db?sslmode=require&${name}=s3cret&x=1`)).to.equal(`postgres://h/db?sslmode=require&${name}=***&x=1`)
       expect(redactUrl(`postgres://ada:pw@h/db?${name}=s3cret#frag`)).to.equal(`postgres://ada:***@h/db?${name}=***#frag`)
@@ -73,12 +73,12 @@ describe('redactUrl', function () {
     'https://user@example.com/v1',
     '',
   ]) {
-    it(`leaves ${JSON.stringify(unchanged)} as it is`, function () {
+    it(`leaves ${JSON.stringify(unchanged)} as it is`, () => {
       expect(redactUrl(unchanged)).to.equal(unchanged)
     })
   }
 
-  it('over-redacts rather than leak when an @ follows in the path', function () {
+  it('over-redacts rather than leak when an @ follows in the path', () => {
     // The credentials cannot be told from an @ later on, so everything up to the last @ is hidden.
     const redacted = redactUrl('postgres://ada:12/ss@h/db?application_name=a@b')
     expect(redacted).not.to.contain('12/ss')
@@ -86,9 +86,9 @@ describe('redactUrl', function () {
   })
 })
 
-describe('displayUrl', function () {
+describe('displayUrl', () => {
   for (const [what, password] of PASSWORDS) {
-    it(`shows a base URL without its password (${what}) and without a trailing slash`, function () {
+    it(`shows a base URL without its password (${what}) and without a trailing slash`, () => {
       expect(displayUrl(`http://ada:${password}@127.0.0.1:8080/v1/`)).to.equal('http://ada:***@127.0.0.1:8080/v1')
     })
   }

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {hasControlCharacters, terminalSafe} from '../../src/core/terminal-text.js'
 
-describe('terminalSafe', function () {
+describe('terminalSafe', () => {
   const cases: Array<[string, string, string]> = [
     ['OSC 0 (retitles the terminal)', '\u001B]0;pwned\u0007', String.raw`\x1b]0;pwned\x07`],
     ['CSI clear screen', 'a\u001B[2Jb', String.raw`a\x1b[2Jb`],
@@ -15,36 +15,36 @@ describe('terminalSafe', function () {
   ]
 
   for (const [what, text, shown] of cases) {
-    it(`shows ${what} as visible escapes, on one line and in a body`, function () {
+    it(`shows ${what} as visible escapes, on one line and in a body`, () => {
       expect(terminalSafe(text)).to.equal(shown)
       expect(terminalSafe(text, {multiline: true})).to.equal(shown)
     })
   }
 
-  it('escapes newline and tab on one line, keeps them (and CRLF) in a body', function () {
+  it('escapes newline and tab on one line, keeps them (and CRLF) in a body', () => {
     expect(terminalSafe('a\nb\tc\r\nd')).to.equal(String.raw`a\nb\tc\r\nd`)
     expect(terminalSafe('a\nb\tc\r\nd', {multiline: true})).to.equal('a\nb\tc\r\nd')
   })
 
-  it('leaves printable text alone, unicode and backslashes included', function () {
-    const text = String.raw`Grüße 👋 — \x1b is how one writes ESC; U+2028 here: ` + '\u2028 ok'
+  it('leaves printable text alone, unicode and backslashes included', () => {
+    const text = `${String.raw`Grüße 👋 — \x1b is how one writes ESC; U+2028 here: `}\u2028 ok`
     expect(terminalSafe(text)).to.equal(text)
     expect(terminalSafe(text, {multiline: true})).to.equal(text)
   })
 
-  it('leaves no character a terminal interprets', function () {
+  it('leaves no character a terminal interprets', () => {
     let every = ''
     for (let code = 0; code < 0x100; code++) every += String.fromCodePoint(code)
     expect(terminalSafe(every)).not.to.match(/[\u0000-\u001F\u007F-\u009F]/)
     expect(terminalSafe(every, {multiline: true}).replaceAll(/[\n\t]/g, '')).not.to.match(/[\u0000-\u001F\u007F-\u009F]/)
   })
 
-  it('is idempotent, so a value escaped twice reads the same', function () {
+  it('is idempotent, so a value escaped twice reads the same', () => {
     const once = terminalSafe('\u001B]0;x\u0007\n')
     expect(terminalSafe(once)).to.equal(once)
   })
 
-  it('tells which values hold control characters', function () {
+  it('tells which values hold control characters', () => {
     expect(hasControlCharacters('gpt-$(touch${IFS}pwned)')).to.equal(false)
     expect(hasControlCharacters('a\nb')).to.equal(true)
     expect(hasControlCharacters('a\u001Bb')).to.equal(true)

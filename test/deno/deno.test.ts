@@ -16,7 +16,7 @@ describe('under Deno', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  it('the spawned synapse runs in the deno devDependency', async function () {
+  it('the spawned synapse runs in the deno devDependency', async () => {
     expect(testRuntime().name).to.equal('deno')
     // A REPL waiting on its input stays up to be looked at; /proc/<pid>/exe is the executable the
     // process runs, whatever started it.
@@ -27,7 +27,7 @@ describe('under Deno', function () {
     expect((await repl.exited).code).to.equal(0)
   })
 
-  it('`deno task synapse` (deno.jsonc) runs the CLI from the checkout', async function () {
+  it('`deno task synapse` (deno.jsonc) runs the CLI from the checkout', async () => {
     const task = spawnSync(DENO, ['task', '--quiet', 'synapse', 'sessions', 'new', '--title', 'from a task'], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',

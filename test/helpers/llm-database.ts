@@ -12,7 +12,7 @@ import {PROJECT_ROOT} from './cli.js'
 export function llmFixturePath(): string {
   const name = join('shared', 'fixtures', 'llm-0.19.1-logs.db')
   const candidates = [join(dirname(PROJECT_ROOT), name), join(dirname(dirname(PROJECT_ROOT)), name)]
-  const found = candidates.find((path) => existsSync(path))
+  const found = candidates.find(path => existsSync(path))
   if (!found) throw new Error(`The llm fixture is missing: looked for ${candidates.join(' and ')}.`)
   return found
 }
@@ -23,7 +23,7 @@ export function sha256(path: string): string {
 
 /** The files SQLite may make beside a database; a read-only import must make none. */
 export function sidecarsOf(path: string): string[] {
-  return ['-wal', '-shm', '-journal'].map((suffix) => path + suffix).filter((p) => existsSync(p))
+  return ['-wal', '-shm', '-journal'].map(suffix => path + suffix).filter(p => existsSync(p))
 }
 
 /**
@@ -69,8 +69,14 @@ const MIGRATIONS: Array<[name: string, sql: string]> = [
      CREATE TABLE [prompt_attachments] ([response_id] TEXT REFERENCES [responses]([id]), [attachment_id] TEXT REFERENCES [attachments]([id]),
        [order] INTEGER, PRIMARY KEY ([response_id], [attachment_id]));`,
   ],
-  ['m013_usage', 'ALTER TABLE [responses] ADD COLUMN [input_tokens] INTEGER; ALTER TABLE [responses] ADD COLUMN [output_tokens] INTEGER; ALTER TABLE [responses] ADD COLUMN [token_details] TEXT;'],
-  ['m014_schemas', 'CREATE TABLE [schemas] ([id] TEXT PRIMARY KEY, [content] TEXT); ALTER TABLE [responses] ADD COLUMN [schema_id] TEXT REFERENCES [schemas]([id]);'],
+  [
+    'm013_usage',
+    'ALTER TABLE [responses] ADD COLUMN [input_tokens] INTEGER; ALTER TABLE [responses] ADD COLUMN [output_tokens] INTEGER; ALTER TABLE [responses] ADD COLUMN [token_details] TEXT;',
+  ],
+  [
+    'm014_schemas',
+    'CREATE TABLE [schemas] ([id] TEXT PRIMARY KEY, [content] TEXT); ALTER TABLE [responses] ADD COLUMN [schema_id] TEXT REFERENCES [schemas]([id]);',
+  ],
   [
     'm015_fragments_tables',
     `CREATE TABLE [fragments] ([id] INTEGER PRIMARY KEY, [hash] TEXT, [content] TEXT, [datetime_utc] TEXT, [source] TEXT);

@@ -28,7 +28,7 @@ export class SynapseLockHolder {
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     this.locked = new Promise((resolve, reject) => {
       this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => chunk.includes('locked') && resolve())
-      this.child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}) before taking the lock: ${stderr}`)))
+      this.child.on('exit', code => reject(new Error(`the lock holder exited (${code}) before taking the lock: ${stderr}`)))
     })
   }
 

@@ -9,7 +9,7 @@ import type {ModelFacts} from '../../src/providers/model-facts.js'
  * that id.
  */
 export function shippedFacts(provider: string, id: string): ModelFacts | undefined {
-  const entry = findProvider({providerId: provider})?.models.find((model) => model.id === id)
+  const entry = findProvider({providerId: provider})?.models.find(model => model.id === id)
   if (!entry) return undefined
   const prices = Array.isArray(entry.prices) ? entry.prices.at(-1)!.prices : entry.prices
   const base = (price: unknown) => (typeof price === 'number' ? price : price === undefined ? null : (price as {base: number}).base)

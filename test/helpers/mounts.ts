@@ -48,5 +48,8 @@ export function mountTmpfs(parent: string, sizeBytes: number): TmpfsMount {
 
 function mountCommand(args: string[], command = 'mount'): void {
   const result = spawnSync(command, args, {encoding: 'utf8'})
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? result.stderr.trim()}); these tests need the right to mount a tmpfs (root).`)
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? result.stderr.trim()}); these tests need the right to mount a tmpfs (root).`,
+    )
 }

@@ -4,7 +4,7 @@ import {createConnection, createServer, type Server} from 'node:net'
 /** Whether anything accepts a TCP connection at the URL's host and port (`defaultPort` when it names none). */
 export async function answers(url: string, defaultPort = 5432): Promise<boolean> {
   const {hostname, port} = new URL(url)
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const socket = createConnection({host: hostname || '127.0.0.1', port: Number(port || defaultPort)})
     socket.setTimeout(2000)
     socket.once('connect', () => {
@@ -32,5 +32,5 @@ export async function freePort(): Promise<number> {
 
 /** Starts `server` on a free loopback port; resolves with the port. */
 export function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as {port: number}).port)))
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve((server.address() as {port: number}).port)))
 }

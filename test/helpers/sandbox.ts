@@ -16,7 +16,19 @@ export interface Sandbox {
   root: string
 }
 
-const ISOLATED_KEYS = ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'DATABASE_URL', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'NO_COLOR', 'FORCE_COLOR', 'LLM_USER_PATH']
+const ISOLATED_KEYS = [
+  'HOME',
+  'XDG_CONFIG_HOME',
+  'XDG_DATA_HOME',
+  'XDG_CACHE_HOME',
+  'XDG_STATE_HOME',
+  'DATABASE_URL',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'NO_COLOR',
+  'FORCE_COLOR',
+  'LLM_USER_PATH',
+]
 
 export function makeSandbox(extra: NodeJS.ProcessEnv = {}): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'synapse-test-'))

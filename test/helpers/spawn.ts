@@ -51,7 +51,7 @@ export function shellQuote(word: string): string {
 
 /** `synapse ARGS` under the tests' runtime, as one sh command line. */
 export function synapseCommandLine(args: string[] = []): string {
-  return [...testRuntime().command, RUN_JS, ...args].map((word) => shellQuote(word)).join(' ')
+  return [...testRuntime().command, RUN_JS, ...args].map(word => shellQuote(word)).join(' ')
 }
 
 export interface SpawnOptions {
@@ -75,7 +75,7 @@ export class SynapseProcess {
     this.child = spawn(command, [...prefix, RUN_JS, ...args], {cwd: options.cwd, env: {...sandbox.env, ...runtime.env, ...options.env}})
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk))
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk))
-    this.exited = new Promise((resolve) => {
+    this.exited = new Promise(resolve => {
       this.child.on('close', (code, signal) => resolve({code, signal, stderr: this.stderr, stdout: this.stdout}))
     })
   }
@@ -84,9 +84,10 @@ export class SynapseProcess {
   async waitForStdout(text: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!this.stdout.includes(text)) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`synapse exited before printing ${JSON.stringify(text)}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`synapse exited before printing ${JSON.stringify(text)}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise(resolve => setTimeout(resolve, 10))
     }
   }
 
@@ -104,10 +105,10 @@ export async function synapse(sandbox: Sandbox, args: string[], options: SpawnOp
 
 /** Runs a TypeScript fixture in a Node process of its own (a second synapse run, as a user would start one). */
 export function runWorker(script: string, args: string[]): Promise<{code: null | number; stderr: string}> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {stdio: ['ignore', 'ignore', 'pipe']})
     let stderr = ''
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({code, stderr}))
+    child.stderr.on('data', chunk => (stderr += chunk))
+    child.on('close', code => resolve({code, stderr}))
   })
 }

@@ -28,11 +28,11 @@ export class Terminal {
     const [command, ...prefix] = testRuntime().command
     const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
     const size = options.columns === undefined ? '' : `stty cols ${options.columns} rows 50; `
-    const line = `${size}exec ${[command, ...prefix, RUN_JS, ...args].map((word) => quote(word)).join(' ')}`
+    const line = `${size}exec ${[command, ...prefix, RUN_JS, ...args].map(word => quote(word)).join(' ')}`
     this.child = spawn('script', ['-qfec', line, '/dev/null'], {env: {...sandbox.env, ...testRuntime().env, TERM: 'dumb', ...options.env}})
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (this.text += chunk))
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => (this.text += chunk))
-    this.done = new Promise((resolve) => this.child.on('close', (code) => resolve(code)))
+    this.done = new Promise(resolve => this.child.on('close', code => resolve(code)))
   }
 
   /** The screen's lines as the program wrote them. */
@@ -54,7 +54,7 @@ export class Terminal {
     const deadline = Date.now() + 20_000
     while (!this.text.includes(text)) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; the terminal shows ${JSON.stringify(this.text)}`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      await new Promise(resolve => setTimeout(resolve, 20))
     }
   }
 }

@@ -30,7 +30,7 @@ export class TmuxTerminal {
     const bin = join(sandbox.root, 'bin')
     mkdirSync(bin, {recursive: true})
     const runtime = testRuntime()
-    const command = [...runtime.command, RUN_JS].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ')
+    const command = [...runtime.command, RUN_JS].map(word => `'${word.replaceAll("'", `'\\''`)}'`).join(' ')
     writeFileSync(join(bin, 'synapse'), `#!/bin/sh\nexec ${command} "$@"\n`)
     chmodSync(join(bin, 'synapse'), 0o755)
     const inputrc = join(sandbox.root, 'inputrc')
@@ -49,9 +49,21 @@ export class TmuxTerminal {
     }
     const terminal = new TmuxTerminal(join(sandbox.root, 'tmux.sock'), fullEnv, join(sandbox.root, 'pane.raw'))
     // The server takes its environment from this client, and the pane from the server.
-    await terminal.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'test', '-x', String(size.columns), '-y', String(size.rows), `bash --rcfile '${bashrc}' --noprofile`)
+    await terminal.tmux(
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      'test',
+      '-x',
+      String(size.columns),
+      '-y',
+      String(size.rows),
+      `bash --rcfile '${bashrc}' --noprofile`,
+    )
     await terminal.tmux('pipe-pane', '-t', 'test', '-o', `cat >> '${terminal.rawLog}'`)
-    await terminal.waitFor((screen) => screen.endsWith(SHELL_PROMPT.trimEnd()), 'the shell prompt')
+    await terminal.waitFor(screen => screen.endsWith(SHELL_PROMPT.trimEnd()), 'the shell prompt')
     return terminal
   }
 
@@ -60,7 +72,7 @@ export class TmuxTerminal {
     await this.tmux('pipe-pane', '-t', 'test').catch(() => {})
     await this.tmux('kill-server').catch(() => {})
     const deadline = Date.now() + 5000
-    while (existsSync(this.socket) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    while (existsSync(this.socket) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
   }
 
   /** Pastes `text` as a terminal does: bracketed when the program asked for it, newlines as CR. */
@@ -79,7 +91,7 @@ export class TmuxTerminal {
     const {stdout} = await this.tmux('capture-pane', '-p', '-t', 'test')
     return stdout
       .split('\n')
-      .map((line) => line.trimEnd())
+      .map(line => line.trimEnd())
       .join('\n')
       .trimEnd()
   }
@@ -103,7 +115,7 @@ export class TmuxTerminal {
       const screen = await this.screen()
       if (test(screen)) return screen
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen shows:\n${screen}`)
-      await new Promise((resolve) => setTimeout(resolve, 25))
+      await new Promise(resolve => setTimeout(resolve, 25))
     }
   }
 

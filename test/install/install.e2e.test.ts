@@ -32,7 +32,7 @@ function danglingLinks(dir: string): string[] {
 
 /** The dependency specs of a package.json that name a path instead of a version. */
 function pathSpecs(manifest: Record<string, Record<string, string> | undefined>): string[] {
-  return ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'].flatMap((field) =>
+  return ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'].flatMap(field =>
     Object.entries(manifest[field] ?? {})
       .filter(([, spec]) => /^(file|link|workspace):/.test(spec))
       .map(([name, spec]) => `${field}.${name}: ${spec}`),
@@ -50,7 +50,7 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Pro
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({code, signal, stderr, stdout})))
+  return new Promise(resolve => child.on('close', (code, signal) => resolve({code, signal, stderr, stdout})))
 }
 
 /**
@@ -71,17 +71,31 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
   let server: FakeOpenAIServer
   let env: NodeJS.ProcessEnv
 
-  before(function () {
+  before(() => {
     work = mkdtempSync(join(tmpdir(), 'synapse-install-'))
     packages = join(work, 'packages')
     prefix = join(work, 'prefix')
     mkdirSync(packages)
     // The build is `npm test`'s first step; packing must not rebuild dist/ under the running tests.
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--workspaces', '--include-workspace-root', '--ignore-scripts', '--json', '--pack-destination', packages], {cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe']})) as Array<{filename: string; name: string}>
-    expect(packed.map((p) => p.name).sort()).to.deep.equal([...CORE_PLUGINS, 'synapse-cli'].sort())
-    synapseTarball = join(packages, packed.find((p) => p.name === 'synapse-cli')!.filename)
-    echoTarball = join(packages, execFileSync('npm', ['pack', '--silent', '--pack-destination', packages], {cwd: ECHO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim())
-    execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', synapseTarball], {cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--workspaces', '--include-workspace-root', '--ignore-scripts', '--json', '--pack-destination', packages], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ) as Array<{filename: string; name: string}>
+    expect(packed.map(p => p.name).sort()).to.deep.equal([...CORE_PLUGINS, 'synapse-cli'].sort())
+    synapseTarball = join(packages, packed.find(p => p.name === 'synapse-cli')!.filename)
+    echoTarball = join(
+      packages,
+      execFileSync('npm', ['pack', '--silent', '--pack-destination', packages], {cwd: ECHO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim(),
+    )
+    execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', synapseTarball], {
+      cwd: work,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
   })
   after(() => rmSync(work, {force: true, recursive: true}))
 
@@ -98,22 +112,23 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
 
   const synapse = async (args: string[], extra: NodeJS.ProcessEnv = {}) => run(join(prefix, 'bin', 'synapse'), args, {...env, ...extra})
 
-  it('packs package.json files that name versions, never file:, link: or workspace: paths', function () {
-    const tarballs = readdirSync(packages).filter((name) => name.endsWith('.tgz'))
-    const manifests = tarballs.map((name) => [name, pathSpecs(packedManifest(join(packages, name)))])
+  it('packs package.json files that name versions, never file:, link: or workspace: paths', () => {
+    const tarballs = readdirSync(packages).filter(name => name.endsWith('.tgz'))
+    const manifests = tarballs.map(name => [name, pathSpecs(packedManifest(join(packages, name)))])
     // The core plugins as they travel inside synapse-cli's tarball.
-    for (const plugin of CORE_PLUGINS) manifests.push([`${plugin} in synapse-cli`, pathSpecs(packedManifest(synapseTarball, `package/node_modules/${plugin}/package.json`))])
+    for (const plugin of CORE_PLUGINS)
+      manifests.push([`${plugin} in synapse-cli`, pathSpecs(packedManifest(synapseTarball, `package/node_modules/${plugin}/package.json`))])
     expect(manifests).to.deep.equal(manifests.map(([name]) => [name, []]))
     const root = packedManifest(synapseTarball)
-    expect(root.dependencies).to.include(Object.fromEntries(CORE_PLUGINS.map((plugin) => [plugin, '0.1.0'])))
+    expect(root.dependencies).to.include(Object.fromEntries(CORE_PLUGINS.map(plugin => [plugin, '0.1.0'])))
   })
 
-  it('installs with no dangling link in the installed tree', function () {
+  it('installs with no dangling link in the installed tree', () => {
     expect(danglingLinks(prefix)).to.deep.equal([])
     expect(lstatSync(join(prefix, 'bin', 'synapse')).isSymbolicLink()).to.equal(true)
   })
 
-  it('runs --version, sessions list and a chat, with nothing on stderr', async function () {
+  it('runs --version, sessions list and a chat, with nothing on stderr', async () => {
     const version = await synapse(['--version'])
     expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})
     expect(version.stdout).to.match(/^synapse-cli\/0\.1\.0 \S+ node-v\S+\n$/)
@@ -126,7 +141,7 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
     expect(list.stdout.split('\n').filter(Boolean)).to.have.length(1)
   })
 
-  it('lists the four core plugins, which serve file://, postgres:// and redis:// URLs', async function () {
+  it('lists the four core plugins, which serve file://, postgres:// and redis:// URLs', async () => {
     const core = await synapse(['plugins', '--core'])
     expect({code: core.code, stderr: core.stderr}).to.deep.equal({code: 0, stderr: ''})
     for (const plugin of CORE_PLUGINS) expect(core.stdout).to.match(new RegExp(`^${plugin} 0\\.1\\.0 \\(core\\)$`, 'm'))
@@ -160,21 +175,29 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
     }
   })
 
-  it('installs the packed example plugin and answers through it', async function () {
+  it('installs the packed example plugin and answers through it', async () => {
     const install = await synapse(['plugins', 'install', `file:${echoTarball}`])
     // oclif's progress line is all: no warning, no error.
-    expect({code: install.code, stderr: install.stderr}).to.deep.equal({code: 0, stderr: `synapse-cli: Installing plugin file:${echoTarball}... installed v1.0.0\n`})
+    expect({code: install.code, stderr: install.stderr}).to.deep.equal({
+      code: 0,
+      stderr: `synapse-cli: Installing plugin file:${echoTarball}... installed v1.0.0\n`,
+    })
     expect(await synapse(['plugins'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'synapse-plugin-echo 1.0.0\n'})
-    expect(await synapse(['-p', 'echo', 'echoed from an installed synapse'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'echoed from an installed synapse\n'})
+    expect(await synapse(['-p', 'echo', 'echoed from an installed synapse'])).to.deep.equal({
+      code: 0,
+      signal: null,
+      stderr: '',
+      stdout: 'echoed from an installed synapse\n',
+    })
   })
 
-  describe('under Deno', function () {
+  describe('under Deno', () => {
     const installedRunJs = () => join(prefix, 'lib', 'node_modules', 'synapse-cli', 'bin', 'run.js')
     const denoEnv = () => ({...env, DENO_DIR: join(work, 'deno-dir')})
     // --node-modules-dir=manual: Deno resolves imports through the installed node_modules as Node
     // does. Without it, Deno refuses the bundled plugins' import of "synapse-cli" ("not a dependency").
 
-    it('runs the installed files: --version, sessions list, a chat and the core plugins', async function () {
+    it('runs the installed files: --version, sessions list, a chat and the core plugins', async () => {
       const deno = async (args: string[]) => run(DENO, ['run', '-A', '--node-modules-dir=manual', installedRunJs(), ...args], denoEnv())
       const version = await deno(['--version'])
       expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})
@@ -188,9 +211,13 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
       for (const plugin of CORE_PLUGINS) expect(core.stdout).to.match(new RegExp(`^${plugin} 0\\.1\\.0 \\(core\\)$`, 'm'))
     })
 
-    it('installs a `synapse` command with deno install from that directory', async function () {
+    it('installs a `synapse` command with deno install from that directory', async () => {
       const root = join(work, 'deno-root')
-      const installed = await run(DENO, ['install', '--global', '--allow-all', '--node-modules-dir=manual', '--force', '--name', 'synapse', '--root', root, installedRunJs()], denoEnv())
+      const installed = await run(
+        DENO,
+        ['install', '--global', '--allow-all', '--node-modules-dir=manual', '--force', '--name', 'synapse', '--root', root, installedRunJs()],
+        denoEnv(),
+      )
       expect(installed.code, installed.stderr).to.equal(0)
       const version = await run(join(root, 'bin', 'synapse'), ['--version'], denoEnv())
       expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})

@@ -12,7 +12,7 @@ const ECHO = join(PROJECT_ROOT, 'examples', 'synapse-plugin-echo')
 const BROKEN = join(PROJECT_ROOT, 'test', 'fixtures', 'plugins', 'synapse-plugin-broken')
 
 function ownWarnings(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line !== '')
+  return stderr.split('\n').filter(line => line !== '')
 }
 
 describe('plugins (end to end)', function () {
@@ -24,7 +24,7 @@ describe('plugins (end to end)', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  it('a linked plugin provides its provider from the next command on, and stops when unlinked', async function () {
+  it('a linked plugin provides its provider from the next command on, and stops when unlinked', async () => {
     const link = await synapse(sandbox, ['plugins', 'link', ECHO, '--no-install'])
     expect(link.code).to.equal(0)
     const listed = await synapse(sandbox, ['plugins'])
@@ -40,7 +40,7 @@ describe('plugins (end to end)', function () {
     const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
     const [session] = await store.list()
     expect(session).to.deep.include({messageCount: 4, model: 'shout-1', provider: 'echo'})
-    expect((await store.messages(session.id)).map((m) => [m.role, m.provider, m.content])).to.deep.equal([
+    expect((await store.messages(session.id)).map(m => [m.role, m.provider, m.content])).to.deep.equal([
       ['user', null, 'hello plugin world'],
       ['assistant', 'echo', 'hello plugin world'],
       ['user', null, 'louder'],
@@ -54,7 +54,7 @@ describe('plugins (end to end)', function () {
     expect(gone.stderr.split('\n')[0]).to.match(/^Error: Unknown provider "echo"\. Known providers: .*openai/)
   })
 
-  it('installs a packed plugin from a local file into the data directory, and uninstalls it', async function () {
+  it('installs a packed plugin from a local file into the data directory, and uninstalls it', async () => {
     const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', sandbox.root], {cwd: ECHO, encoding: 'utf8', env: sandbox.env}).trim()
     const install = await synapse(sandbox, ['plugins', 'install', `file:${join(sandbox.root, tarball)}`])
     expect(install.code, install.stderr).to.equal(0)
@@ -65,7 +65,7 @@ describe('plugins (end to end)', function () {
     expect((await synapse(sandbox, ['plugins'])).stdout).to.equal('No plugins installed.\n')
   })
 
-  it('a plugin whose hooks fail is a one-line warning naming it, not a crash', async function () {
+  it('a plugin whose hooks fail is a one-line warning naming it, not a crash', async () => {
     const server = await FakeOpenAIServer.start()
     try {
       await synapse(sandbox, ['plugins', 'link', BROKEN, '--no-install'])

@@ -61,7 +61,12 @@ describe('createProvider', () => {
 
     const outcome = await drainStream(createProvider(descriptor, {extra: {}}), [], {model: 'm', signal: controller.signal})
 
-    expect((outcome.error as SynapseError).toJSON()).to.deep.equal({code: 'INTERRUPTED', exitCode: 130, message: 'The plain request was interrupted.', suggestions: []})
+    expect((outcome.error as SynapseError).toJSON()).to.deep.equal({
+      code: 'INTERRUPTED',
+      exitCode: 130,
+      message: 'The plain request was interrupted.',
+      suggestions: [],
+    })
     expect(calls.stream).to.equal(0)
   })
 

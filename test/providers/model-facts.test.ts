@@ -36,7 +36,9 @@ describe('model facts', () => {
     // The package exports no package.json; its directory holds one.
     const file = new URL('../../node_modules/@pydantic/genai-prices/package.json', import.meta.url)
     const installed = JSON.parse(readFileSync(file, 'utf8')) as {name: string; version: string}
-    const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {dependencies: Record<string, string>}).dependencies[installed.name]
+    const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {dependencies: Record<string, string>}).dependencies[
+      installed.name
+    ]
     expect({name: MODEL_FACTS_SOURCE.name, version: MODEL_FACTS_SOURCE.version}).to.deep.equal({name: installed.name, version: installed.version})
     // An exact pin: a range would let the numbers, and this file's date, drift apart.
     expect(pinned).to.equal(installed.version)
@@ -53,10 +55,10 @@ describe('model facts', () => {
 
   it('takes the price list in force now and a tiered price at its base tier', async () => {
     const config = await load()
-    const o3 = findProvider({providerId: 'openai'})!.models.find((model) => model.id === 'o3')!
+    const o3 = findProvider({providerId: 'openai'})!.models.find(model => model.id === 'o3')!
     expect(Array.isArray(o3.prices), 'o3 has dated price lists in the data').to.equal(true)
     expect((await modelFacts('o3', 'openai', config))?.inputPrice).to.equal(factsOf('openai', 'o3').inputPrice)
-    const gpt54 = findProvider({providerId: 'openai'})!.models.find((model) => model.id === 'gpt-5.4')!
+    const gpt54 = findProvider({providerId: 'openai'})!.models.find(model => model.id === 'gpt-5.4')!
     const input = (gpt54.prices as Record<string, {base: number; tiers: unknown[]}>).input_mtok
     expect(input.tiers).to.have.length.above(0)
     expect((await modelFacts('gpt-5.4', 'openai', config))?.inputPrice).to.equal(input.base)
@@ -69,10 +71,10 @@ describe('model facts', () => {
     expect(await modelFacts('gpt-4.1-2099-01-31', 'openai', config)).to.deep.equal(factsOf('openai', 'gpt-4.1'))
   })
 
-  it('never a prefix: a newer model does not get an older one\'s numbers, and an unknown model gets null', async () => {
+  it("never a prefix: a newer model does not get an older one's numbers, and an unknown model gets null", async () => {
     const config = await load()
     // The package's own matcher would give claude-sonnet-5-5 the prices of claude-sonnet-5.
-    expect(findProvider({providerId: 'anthropic'})!.models.some((model) => model.id === 'claude-sonnet-5')).to.equal(true)
+    expect(findProvider({providerId: 'anthropic'})!.models.some(model => model.id === 'claude-sonnet-5')).to.equal(true)
     expect(await modelFacts('claude-sonnet-5-5', 'anthropic', config)).to.equal(null)
     expect(await modelFacts('gpt-4o-turbo-extra', 'openai', config)).to.equal(null)
     expect(await modelFacts('llama3.2:latest', 'openai', config)).to.equal(null)
@@ -82,11 +84,19 @@ describe('model facts', () => {
   })
 
   it('the config overrides the shipped data key by key, and gives a local model its facts', async () => {
-    userFile('[models."gpt-4o"]\ninput_price = 2\ncached_input_price = 0\n\n[models."llama3.2:latest"]\ncontext_window = 131072\ninput_price = 0\noutput_price = 0\n')
+    userFile(
+      '[models."gpt-4o"]\ninput_price = 2\ncached_input_price = 0\n\n[models."llama3.2:latest"]\ncontext_window = 131072\ninput_price = 0\noutput_price = 0\n',
+    )
     const config = await load()
     const shipped = factsOf('openai', 'gpt-4o')
     expect(await modelFacts('gpt-4o', 'openai', config)).to.deep.equal({...shipped, cachedInputPrice: 0, inputPrice: 2, source: 'config'})
-    expect(await modelFacts('llama3.2:latest', 'openai', config)).to.deep.equal({cachedInputPrice: null, contextWindow: 131_072, inputPrice: 0, outputPrice: 0, source: 'config'})
+    expect(await modelFacts('llama3.2:latest', 'openai', config)).to.deep.equal({
+      cachedInputPrice: null,
+      contextWindow: 131_072,
+      inputPrice: 0,
+      outputPrice: 0,
+      source: 'config',
+    })
     // The table is for that exact name: a dated variant keeps the shipped facts.
     expect(await modelFacts('gpt-4o-2024-08-06', 'openai', config)).to.deep.equal(shipped)
   })

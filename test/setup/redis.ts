@@ -20,13 +20,17 @@ export interface ThrowawayRedis {
 /** `redis-server` on a free loopback port, no persistence; resolves once it answers. */
 export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   if (spawnSync('redis-server', ['--version']).status !== 0) {
-    throw new Error('No Redis answers on the tests\' URL and none can be started: install redis-server (Debian: apt-get install redis-server), or set SYNAPSE_TEST_REDIS_URL to a server.')
+    throw new Error(
+      "No Redis answers on the tests' URL and none can be started: install redis-server (Debian: apt-get install redis-server), or set SYNAPSE_TEST_REDIS_URL to a server.",
+    )
   }
   const port = await freePort()
-  const server: ChildProcess = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {stdio: ['ignore', 'pipe', 'pipe']})
+  const server: ChildProcess = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let log = ''
   server.stdout!.setEncoding('utf8').on('data', (chunk: string) => (log += chunk))
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
+  const exited = new Promise<void>(resolve => server.once('exit', () => resolve()))
   const killOnExit = () => server.kill('SIGKILL')
   process.once('exit', killOnExit)
   const stop = async () => {
@@ -42,7 +46,7 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
       await stop()
       throw new Error(`The throwaway redis-server did not start:\n${log}`)
     }
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise(resolve => setTimeout(resolve, 50))
   }
   return {stop, url}
 }

@@ -16,7 +16,7 @@ function shape(path: string): Record<string, string[]> {
     const result: Record<string, string[]> = {}
     for (const {name} of tables) {
       const columns = db.pragma(`table_info(${name})`) as Column[]
-      result[name] = columns.map((c) => `${c.name} ${c.type.toLowerCase()}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ' PK' : ''}`)
+      result[name] = columns.map(c => `${c.name} ${c.type.toLowerCase()}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ' PK' : ''}`)
     }
     return result
   } finally {
@@ -27,7 +27,9 @@ function shape(path: string): Record<string, string[]> {
 function indexes(path: string): string[] {
   const db = new Database(path, {readonly: true})
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name").all() as Array<{name: string}>).map((r) => r.name)
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' ORDER BY name").all() as Array<{name: string}>).map(
+      r => r.name,
+    )
   } finally {
     db.close()
   }
@@ -62,7 +64,7 @@ const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
-describe('migrations', function () {
+describe('migrations', () => {
   let sandbox: Sandbox
   let path: string
   let store: SessionStore | undefined
@@ -75,21 +77,21 @@ describe('migrations', function () {
     sandbox.cleanup()
   })
 
-  it('builds the latest schema from a blank database, and it matches the entities', async function () {
+  it('builds the latest schema from a blank database, and it matches the entities', async () => {
     store = await openSqliteStore({path})
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
-    expect(report.checks.map((c) => [c.name, c.ok, c.detail])).to.deep.equal([
+    expect(report.checks.map(c => [c.name, c.ok, c.detail])).to.deep.equal([
       ['integrity', true, 'ok'],
       ['foreign keys', true, 'no orphaned rows'],
       ['migrations', true, 'all applied'],
       ['schema', true, 'matches this version'],
     ])
-    expect((await store.maintenance!.migrations()).every((m) => m.applied)).to.equal(true)
+    expect((await store.maintenance!.migrations()).every(m => m.applied)).to.equal(true)
   })
 
-  it('goes all the way down one step at a time, and up again', async function () {
+  it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[4].name])
@@ -105,16 +107,16 @@ describe('migrations', function () {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal([false, false, false, false, false])
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false])
 
-    expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map((m) => m.name))
+    expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
-    expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map((m) => m.name).reverse())
+    expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map(m => m.name).reverse())
     expect(await maintenance.migrate()).to.have.length(MIGRATIONS.length)
     expect((await maintenance.check()).ok).to.equal(true)
   })
 
-  it('upgrades a database that holds data without losing a row, and cascades still work', async function () {
+  it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
     await store.maintenance!.revert()
     await store.maintenance!.revert()
@@ -124,11 +126,14 @@ describe('migrations', function () {
     // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
     const db = new Database(path)
     const insertSession = db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)')
-    const insertMessage = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const insertMessage = db.prepare(
+      'INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
     for (let s = 0; s < 20; s++) {
       const sessionId = `01JC${String(s).padStart(22, '0')}`
       insertSession.run(sessionId, `old ${s}`, 1000 + s, 2000 + s)
-      for (let m = 0; m < 25; m++) insertMessage.run(`01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, m % 2 ? 'assistant' : 'user', `s${s} m${m}`, 'complete', m, 3000 + m)
+      for (let m = 0; m < 25; m++)
+        insertMessage.run(`01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, m % 2 ? 'assistant' : 'user', `s${s} m${m}`, 'complete', m, 3000 + m)
     }
     const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
     const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
@@ -140,12 +145,12 @@ describe('migrations', function () {
     const sessionRows = after.prepare('SELECT * FROM sessions ORDER BY id').all()
     after.close()
     // No session of an older synapse was kept.
-    expect(sessionRows).to.deep.equal(sessionsBefore.map((row) => ({...row, kept: 0})))
+    expect(sessionRows).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0})))
     expect(rows.length).to.equal(500)
     // Each old reply is recorded as answering the question stored right before it.
-    const byPosition = new Map(before.map((row) => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
+    const byPosition = new Map(before.map(row => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
     expect(rows).to.deep.equal(
-      before.map((row) => ({
+      before.map(row => ({
         ...row,
         duration_ms: null,
         finish_reason: null,
@@ -154,7 +159,7 @@ describe('migrations', function () {
     )
     expect(await store.count()).to.equal(20)
     const first = `01JC${'0'.repeat(22)}`
-    expect((await store.messages(first)).map((m) => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
+    expect((await store.messages(first)).map(m => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
     await store.delete([first])
     const check = new Database(path, {readonly: true})
     expect((check.prepare('SELECT COUNT(*) AS n FROM messages').get() as {n: number}).n).to.equal(475)
@@ -162,7 +167,7 @@ describe('migrations', function () {
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
-  it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async function () {
+  it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
     await store.maintenance!.revert()
     await store.close()
@@ -172,7 +177,14 @@ describe('migrations', function () {
       db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)').run(sessionId, `old ${s}`, 1000 + s, 2000 + s)
       for (let m = 0; m < 4; m++) {
         db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at, finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          `01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, 'user', `s${s} m${m}`, 'complete', 3000 + m, 'stop',
+          `01JD${String(s * 100 + m).padStart(22, '0')}`,
+          sessionId,
+          m,
+          'user',
+          `s${s} m${m}`,
+          'complete',
+          3000 + m,
+          'stop',
         )
       }
     }
@@ -189,9 +201,9 @@ describe('migrations', function () {
     }
 
     store = await openSqliteStore({path})
-    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map((row) => ({...row, kept: 0})))
+    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0})))
     expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
-    expect((await store.list({limit: 10})).every((s) => s.kept === false && s.messageCount === 4)).to.equal(true)
+    expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
@@ -202,7 +214,7 @@ describe('migrations', function () {
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
-  it('refuses a database migrated by a newer synapse', async function () {
+  it('refuses a database migrated by a newer synapse', async () => {
     store = await openSqliteStore({path})
     await store.close()
     store = undefined

@@ -11,14 +11,14 @@ function mode(path: string): number {
   return statSync(path).mode & 0o777
 }
 
-describe('SQLite files', function () {
+describe('SQLite files', () => {
   let sandbox: Sandbox
   beforeEach(() => {
     sandbox = makeSandbox()
   })
   afterEach(() => sandbox.cleanup())
 
-  it('creates the directory 0700 and the database, -wal and -shm files 0600', async function () {
+  it('creates the directory 0700 and the database, -wal and -shm files 0600', async () => {
     const dir = join(sandbox.root, 'fresh', 'synapse')
     const path = join(dir, 'sessions.db')
     const store = await openSqliteStore({path})
@@ -31,7 +31,7 @@ describe('SQLite files', function () {
     await store.close()
   })
 
-  it('tightens a database file that others could read', async function () {
+  it('tightens a database file that others could read', async () => {
     const path = join(sandbox.root, 'loose.db')
     writeFileSync(path, '', {mode: 0o644})
     const store = await openSqliteStore({path})
@@ -39,7 +39,7 @@ describe('SQLite files', function () {
     await store.close()
   })
 
-  it('says clearly when the file is not a database, and leaves it alone', async function () {
+  it('says clearly when the file is not a database, and leaves it alone', async () => {
     const path = join(sandbox.root, 'notes.txt')
     writeFileSync(path, 'these are my notes, not a database\n'.repeat(200))
     try {
@@ -53,7 +53,7 @@ describe('SQLite files', function () {
     expect(statSync(path).size).to.equal('these are my notes, not a database\n'.length * 200)
   })
 
-  it('says clearly when the directory cannot be created', async function () {
+  it('says clearly when the directory cannot be created', async () => {
     const blocker = join(sandbox.root, 'blocker')
     writeFileSync(blocker, '')
     try {
@@ -74,7 +74,10 @@ describe('SQLite files', function () {
     await store.close()
 
     const perWorker = 150
-    const results = await Promise.all([runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'a']), runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'b'])])
+    const results = await Promise.all([
+      runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'a']),
+      runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'b']),
+    ])
     for (const result of results) {
       expect(result.stderr).to.equal('')
       expect(result.code).to.equal(0)
@@ -83,9 +86,9 @@ describe('SQLite files', function () {
     const reopened = await openSqliteStore({path})
     const messages = await reopened.messages(session.id)
     expect(messages.length).to.equal(4 * perWorker)
-    expect(messages.map((m) => m.position)).to.deep.equal(Array.from({length: 4 * perWorker}, (_, i) => i))
+    expect(messages.map(m => m.position)).to.deep.equal(Array.from({length: 4 * perWorker}, (_, i) => i))
     for (const tag of ['a', 'b']) {
-      const mine = messages.filter((m) => m.content.startsWith(`${tag}-`)).map((m) => m.content)
+      const mine = messages.filter(m => m.content.startsWith(`${tag}-`)).map(m => m.content)
       // Each worker's pairs arrive whole and in its own order.
       expect(mine).to.deep.equal(Array.from({length: perWorker}, (_, i) => [`${tag}-${i}-q`, `${tag}-${i}-a`]).flat())
     }

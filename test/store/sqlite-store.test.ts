@@ -4,7 +4,7 @@ import {openSqliteAdapter, openSqliteStore} from '../../src/store/typeorm/sqlite
 import {sessionStoreConformance} from '../../src/testing/session-store-suite.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
-describe('SQLite store', function () {
+describe('SQLite store', () => {
   let sandbox: Sandbox
   before(() => {
     sandbox = makeSandbox()

@@ -38,11 +38,27 @@ async function seededSqliteFile(path: string): Promise<string> {
 }
 
 /** Sessions with every field a session and a message can carry, statuses and unicode included. */
-export async function seedVariety(store: SessionStore, clock: ManualClock): Promise<string[]> {
-  const a = await store.create({metadata: {cwd: '/home/ada', tenant: 'acme', traits: ['terse', {depth: 2}]}, model: 'gpt-fake', provider: 'openai', systemPrompt: 'Be brief.\nVery.', title: 'Ünïcödé 🤖'})
+async function seedVariety(store: SessionStore, clock: ManualClock): Promise<string[]> {
+  const a = await store.create({
+    metadata: {cwd: '/home/ada', tenant: 'acme', traits: ['terse', {depth: 2}]},
+    model: 'gpt-fake',
+    provider: 'openai',
+    systemPrompt: 'Be brief.\nVery.',
+    title: 'Ünïcödé 🤖',
+  })
   await store.append(a.id, [
     {content: 'First question\nwith two lines', role: 'user'},
-    {content: 'An answer', durationMs: 812, finishReason: 'stop', inputTokens: 11, metadata: {raw: {id: 'chatcmpl-1'}}, model: 'gpt-fake', outputTokens: 3, provider: 'openai', role: 'assistant'},
+    {
+      content: 'An answer',
+      durationMs: 812,
+      finishReason: 'stop',
+      inputTokens: 11,
+      metadata: {raw: {id: 'chatcmpl-1'}},
+      model: 'gpt-fake',
+      outputTokens: 3,
+      provider: 'openai',
+      role: 'assistant',
+    },
     {content: 'A failed one', metadata: {error: {code: 'PROVIDER_ERROR', message: 'HTTP 503'}}, role: 'user', status: 'error'},
     {content: 'Cut sh', durationMs: 40, model: 'gpt-fake', provider: 'openai', role: 'assistant', status: 'interrupted'},
   ])
@@ -54,14 +70,14 @@ export async function seedVariety(store: SessionStore, clock: ManualClock): Prom
   return [a.id, b.id, c.id]
 }
 
-describe('export and import', function () {
+describe('export and import', () => {
   let sandbox: Sandbox
   beforeEach(() => {
     sandbox = makeSandbox()
   })
   afterEach(() => sandbox.cleanup())
 
-  it('round-trips every field through json and jsonl, byte for byte', async function () {
+  it('round-trips every field through json and jsonl, byte for byte', async () => {
     const clock = new ManualClock()
     const source = await openSqliteStore({clock: clock.now, path: join(sandbox.root, 'a.db')})
     await seedVariety(source, clock)
@@ -76,7 +92,7 @@ describe('export and import', function () {
     await source.close()
   })
 
-  it('refuses taken ids up front, replaces with --replace, copies with --new-ids', async function () {
+  it('refuses taken ids up front, replaces with --replace, copies with --new-ids', async () => {
     const clock = new ManualClock()
     const store = new MemorySessionStore({clock: clock.now})
     const ids = await seedVariety(store, clock)
@@ -87,15 +103,15 @@ describe('export and import', function () {
     } catch (error) {
       expect((error as Error).message).to.equal(`3 of the sessions already exist (${[...ids].sort().join(', ')}); nothing was imported.`)
     }
-    const edited = snapshots.map((s) => ({...s, session: {...s.session, title: 'edited'}}))
+    const edited = snapshots.map(s => ({...s, session: {...s.session, title: 'edited'}}))
     const replaced = await importSnapshots(store, edited, {replace: true})
-    expect(replaced.imported.every((s) => s.replaced)).to.equal(true)
-    expect((await store.list()).map((s) => s.title)).to.deep.equal(['edited', 'edited', 'edited'])
+    expect(replaced.imported.every(s => s.replaced)).to.equal(true)
+    expect((await store.list()).map(s => s.title)).to.deep.equal(['edited', 'edited', 'edited'])
     const copies = await importSnapshots(store, snapshots, {newIds: true})
     expect(await store.count()).to.equal(6)
-    const copy = copies.imported.find((s) => s.title === 'Ünïcödé 🤖')!
+    const copy = copies.imported.find(s => s.title === 'Ünïcödé 🤖')!
     expect(ids).not.to.include(copy.id)
-    expect((await store.messages(copy.id)).map((m) => [m.position, m.content, m.status])).to.deep.equal([
+    expect((await store.messages(copy.id)).map(m => [m.position, m.content, m.status])).to.deep.equal([
       [0, 'First question\nwith two lines', 'complete'],
       [1, 'An answer', 'complete'],
       [2, 'A failed one', 'error'],
@@ -108,27 +124,68 @@ describe('export and import', function () {
     ['JSON that is not an export', '{"hello": 1}', 'f is JSON but not a synapse export'],
     ['a newer format version', '{"format": "synapse-sessions", "version": 3, "sessions": []}', 'f has format version 3; this synapse reads versions 1 and 2.'],
     ['a broken line', '{"version": 1, "id": "01JC0000000000000000000000"}\nnot json\n', 'f line 1 has no "messages" list.'],
-    ['a bad line after good ones', `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{oops\n`, 'f line 2 is not JSON'],
-    ['a message without a role', `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [{content: 'x', createdAt: '2026-01-01T00:00:00.000Z', id: '01JD0000000000000000000000', position: 0, status: 'complete'}], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`, 'f line 1, message 1 has no text "role".'],
-    ['an invalid date', `${JSON.stringify({createdAt: 'yesterday', id: '01JC0000000000000000000000', messages: [], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`, 'f line 1 has an invalid date in "createdAt".'],
+    [
+      'a bad line after good ones',
+      `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{oops\n`,
+      'f line 2 is not JSON',
+    ],
+    [
+      'a message without a role',
+      `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [{content: 'x', createdAt: '2026-01-01T00:00:00.000Z', id: '01JD0000000000000000000000', position: 0, status: 'complete'}], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`,
+      'f line 1, message 1 has no text "role".',
+    ],
+    [
+      'an invalid date',
+      `${JSON.stringify({createdAt: 'yesterday', id: '01JC0000000000000000000000', messages: [], updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n`,
+      'f line 1 has an invalid date in "createdAt".',
+    ],
   ] as const) {
-    it(`rejects ${label} with a message saying where`, function () {
+    it(`rejects ${label} with a message saying where`, () => {
       expect(() => parseExport(text, 'f')).to.throw(message)
     })
   }
 
-  it('reads a version 1 file, whose replies did not name their question, pairing each reply with the question before it', function () {
-    const message = (id: string, position: number, role: string) => ({content: id, createdAt: '2026-01-01T00:00:00.000Z', durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role, status: 'complete'})
+  it('reads a version 1 file, whose replies did not name their question, pairing each reply with the question before it', () => {
+    const message = (id: string, position: number, role: string) => ({
+      content: id,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      durationMs: null,
+      finishReason: null,
+      id,
+      inputTokens: null,
+      metadata: {},
+      model: null,
+      outputTokens: null,
+      position,
+      provider: null,
+      role,
+      status: 'complete',
+    })
     const q1 = '01JD0000000000000000000001'
     const q2 = '01JD0000000000000000000003'
-    const session = {createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [message(q1, 0, 'user'), message('01JD0000000000000000000002', 1, 'assistant'), message(q2, 2, 'user'), message('01JD0000000000000000000004', 3, 'assistant')], metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: '2026-01-01T00:00:00.000Z'}
+    const session = {
+      createdAt: '2026-01-01T00:00:00.000Z',
+      id: '01JC0000000000000000000000',
+      messages: [
+        message(q1, 0, 'user'),
+        message('01JD0000000000000000000002', 1, 'assistant'),
+        message(q2, 2, 'user'),
+        message('01JD0000000000000000000004', 3, 'assistant'),
+      ],
+      metadata: {},
+      model: null,
+      provider: null,
+      systemPrompt: null,
+      title: null,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    }
 
     const [snapshot] = parseExport(JSON.stringify({format: 'synapse-sessions', sessions: [session], version: 1}), 'f')
 
-    expect(snapshot.messages.map((m) => m.replyTo)).to.deep.equal([null, q1, null, q2])
+    expect(snapshot.messages.map(m => m.replyTo)).to.deep.equal([null, q1, null, q2])
   })
 
-  it('writes version 2 with each reply naming its question, and reads it back as written', async function () {
+  it('writes version 2 with each reply naming its question, and reads it back as written', async () => {
     const store = new MemorySessionStore()
     const session = await store.create()
     const [first] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
@@ -143,7 +200,7 @@ describe('export and import', function () {
     expect(JSON.parse(text).version).to.equal(2)
     expect(parseExport(text, 'f')).to.deep.equal([snapshot])
     const markdown = serialize([snapshot], 'markdown')
-    expect(markdown.match(/^## .*$/gm)!.map((line) => line.replace(/ · \d{4}-.*$/, ''))).to.deep.equal([
+    expect(markdown.match(/^## .*$/gm)!.map(line => line.replace(/ · \d{4}-.*$/, ''))).to.deep.equal([
       '## user',
       '## user',
       '## assistant',
@@ -152,7 +209,7 @@ describe('export and import', function () {
     ])
   })
 
-  it('rejects a path-escaping session id before writing anything', async function () {
+  it('rejects a path-escaping session id before writing anything', async () => {
     const store = new MemorySessionStore()
     const evil = {createdAt: '2026-01-01T00:00:00.000Z', id: '../../etc/passwd', messages: [], updatedAt: '2026-01-01T00:00:00.000Z', version: 1}
     const good = {...evil, id: '01JC0000000000000000000000'}
@@ -161,7 +218,9 @@ describe('export and import', function () {
       await importSnapshots(store, snapshots)
       expect.fail('imported a bad id')
     } catch (error) {
-      expect((error as Error).message).to.equal('The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case); nothing was imported.')
+      expect((error as Error).message).to.equal(
+        'The session id "../../etc/passwd" is not a ULID (26 characters of Crockford base32, upper case); nothing was imported.',
+      )
     }
     expect(await store.count()).to.equal(0)
   })
@@ -169,14 +228,41 @@ describe('export and import', function () {
   describe('a rejected import changes nothing, on every backend', function () {
     this.timeout(60_000)
     const postgresSchema = `synapse_test_rejected_${process.pid}_${Date.now()}`
-    after(() => dropSchema(postgresSchema))
     const redisPrefixes = new Prefixes()
-    after(() => redisPrefixes.dropAll())
+    after(async () => {
+      await dropSchema(postgresSchema)
+      await redisPrefixes.dropAll()
+    })
 
     const at = '2026-03-01T00:00:00.000Z'
-    const messageOf = (id: string, position: number, extra: Record<string, unknown> = {}) => ({content: `m${position}`, createdAt: at, durationMs: null, finishReason: null, id, inputTokens: null, metadata: {}, model: null, outputTokens: null, position, provider: null, role: 'user', status: 'complete', ...extra})
-    const sessionOf = (id: string, messages: unknown[]) => ({createdAt: at, id, messages, metadata: {}, model: null, provider: null, systemPrompt: null, title: id.slice(-4), updatedAt: at})
-    const jsonl = (...sessions: unknown[]) => sessions.map((session) => `${JSON.stringify({version: 1, ...(session as object)})}\n`).join('')
+    const messageOf = (id: string, position: number, extra: Record<string, unknown> = {}) => ({
+      content: `m${position}`,
+      createdAt: at,
+      durationMs: null,
+      finishReason: null,
+      id,
+      inputTokens: null,
+      metadata: {},
+      model: null,
+      outputTokens: null,
+      position,
+      provider: null,
+      role: 'user',
+      status: 'complete',
+      ...extra,
+    })
+    const sessionOf = (id: string, messages: unknown[]) => ({
+      createdAt: at,
+      id,
+      messages,
+      metadata: {},
+      model: null,
+      provider: null,
+      systemPrompt: null,
+      title: id.slice(-4),
+      updatedAt: at,
+    })
+    const jsonl = (...sessions: unknown[]) => sessions.map(session => `${JSON.stringify({version: 1, ...(session as object)})}\n`).join('')
     // Written first in every bad file: an import that writes as it goes would leave it behind.
     const good = sessionOf('01JQGGGGGGGGGGGGGGGGGGGG00', [messageOf('01JQMESSAGEG00000000000000', 0)])
 
@@ -186,7 +272,7 @@ describe('export and import', function () {
       ['the filesystem backend', (root: string, clock: ManualClock) => openFilesystemStore({clock: clock.now, dir: join(root, 'target-dir')})],
       ['Redis', (_root: string, clock: ManualClock) => openRedisStore({clock: clock.now, url: redisPrefixes.url('rejected')})],
     ] as const) {
-      it(`on ${backend}: shared or taken message ids, numbers out of range`, async function () {
+      it(`on ${backend}: shared or taken message ids, numbers out of range`, async () => {
         const clock = new ManualClock()
         const store: SessionStore = await open(sandbox.root, clock)
         const [seeded] = await seedVariety(store, clock)
@@ -195,12 +281,36 @@ describe('export and import', function () {
         const before = await exportAll()
         const bad = '01JQBADBADBADBADBADBADBAD0'
         for (const [label, file, reason] of [
-          ['two sessions sharing a message id', jsonl(good, sessionOf(bad, [messageOf('01JQMESSAGEG00000000000000', 0)])), `Message id 01JQMESSAGEG00000000000000 appears in sessions ${good.id} and ${bad}; a message id names one message; nothing was imported.`],
-          ['a message id another session holds', jsonl(good, sessionOf(bad, [messageOf(takenId, 0)])), `A message with the id ${takenId} already exists; nothing was imported.`],
-          ['position 3e9', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 3e9)])), 'Message 01JQBADMESSAGE000000000000 has position 3000000000; positions go from 0 to 1,000,000,000; nothing was imported.'],
-          ['inputTokens 1e12', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 0, {inputTokens: 1e12})])), 'Message 01JQBADMESSAGE000000000000 has inputTokens 1000000000000; it must be a whole number from 0 to 2,147,483,647, or null; nothing was imported.'],
-          ['durationMs 2^31', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 0, {durationMs: 2 ** 31})])), 'Message 01JQBADMESSAGE000000000000 has durationMs 2147483648; it must be a whole number from 0 to 2,147,483,647, or null; nothing was imported.'],
-          ['position 1e300', jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 1e300)])), 'Message 01JQBADMESSAGE000000000000 has position 1e+300; positions go from 0 to 1,000,000,000; nothing was imported.'],
+          [
+            'two sessions sharing a message id',
+            jsonl(good, sessionOf(bad, [messageOf('01JQMESSAGEG00000000000000', 0)])),
+            `Message id 01JQMESSAGEG00000000000000 appears in sessions ${good.id} and ${bad}; a message id names one message; nothing was imported.`,
+          ],
+          [
+            'a message id another session holds',
+            jsonl(good, sessionOf(bad, [messageOf(takenId, 0)])),
+            `A message with the id ${takenId} already exists; nothing was imported.`,
+          ],
+          [
+            'position 3e9',
+            jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 3e9)])),
+            'Message 01JQBADMESSAGE000000000000 has position 3000000000; positions go from 0 to 1,000,000,000; nothing was imported.',
+          ],
+          [
+            'inputTokens 1e12',
+            jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 0, {inputTokens: 1e12})])),
+            'Message 01JQBADMESSAGE000000000000 has inputTokens 1000000000000; it must be a whole number from 0 to 2,147,483,647, or null; nothing was imported.',
+          ],
+          [
+            'durationMs 2^31',
+            jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 0, {durationMs: 2 ** 31})])),
+            'Message 01JQBADMESSAGE000000000000 has durationMs 2147483648; it must be a whole number from 0 to 2,147,483,647, or null; nothing was imported.',
+          ],
+          [
+            'position 1e300',
+            jsonl(good, sessionOf(bad, [messageOf('01JQBADMESSAGE000000000000', 1e300)])),
+            'Message 01JQBADMESSAGE000000000000 has position 1e+300; positions go from 0 to 1,000,000,000; nothing was imported.',
+          ],
         ] as const) {
           try {
             await importSnapshots(store, parseExport(file, 'f'))
@@ -213,12 +323,12 @@ describe('export and import', function () {
         }
         // Later turns still work, and the good session alone imports.
         expect((await store.append(seeded, [{content: 'a later turn', role: 'user'}]))[0].position).to.equal(4)
-        expect((await importSnapshots(store, parseExport(jsonl(good), 'f'))).imported.map((s) => s.id)).to.deep.equal([good.id])
+        expect((await importSnapshots(store, parseExport(jsonl(good), 'f'))).imported.map(s => s.id)).to.deep.equal([good.id])
         await store.close()
       })
     }
 
-    it('through the CLI: exit 1, the reason, and an export identical before and after', async function () {
+    it('through the CLI: exit 1, the reason, and an export identical before and after', async () => {
       const db = await seededSqliteFile(join(sandbox.root, 'cli.db'))
       const env = {DATABASE_URL: db, SYNAPSE_AUTO_CLEANUP: 'false'}
       const before = await synapse(sandbox, ['sessions', 'export', '--all'], {env})
@@ -226,7 +336,9 @@ describe('export and import', function () {
       writeFileSync(file, jsonl(good, sessionOf('01JQBADBADBADBADBADBADBAD0', [messageOf('01JQBADMESSAGE000000000000', 1e300)])))
       const result = await synapse(sandbox, ['sessions', 'import', file], {env})
       expect(result.code, result.stderr).to.equal(1)
-      expect(result.stderr).to.equal('Error: Message 01JQBADMESSAGE000000000000 has position 1e+300; positions go from 0 to 1,000,000,000; nothing was imported.\n  → Correct the file; if its ids clash with sessions already stored, --new-ids imports copies with fresh ids.\n')
+      expect(result.stderr).to.equal(
+        'Error: Message 01JQBADMESSAGE000000000000 has position 1e+300; positions go from 0 to 1,000,000,000; nothing was imported.\n  → Correct the file; if its ids clash with sessions already stored, --new-ids imports copies with fresh ids.\n',
+      )
       const after = await synapse(sandbox, ['sessions', 'export', '--all'], {env})
       expect(after.stdout).to.equal(before.stdout)
     })
@@ -235,7 +347,7 @@ describe('export and import', function () {
   describe('through the CLI', function () {
     this.timeout(30_000)
 
-    it('exports from one database and imports into another: identical, then refuses a second import', async function () {
+    it('exports from one database and imports into another: identical, then refuses a second import', async () => {
       const first = await seededSqliteFile(join(sandbox.root, 'first.db'))
       const out = join(sandbox.root, 'all.jsonl')
       const exported = await synapse(sandbox, ['sessions', 'export', '--all', '--output', out], {env: {DATABASE_URL: first, SYNAPSE_AUTO_CLEANUP: 'false'}})
@@ -251,20 +363,24 @@ describe('export and import', function () {
 
       const twice = await synapse(sandbox, ['sessions', 'import', out], {env: {DATABASE_URL: second, SYNAPSE_AUTO_CLEANUP: 'false'}})
       expect(twice.code).to.equal(1)
-      expect(twice.stderr).to.match(/^Error: 3 of the sessions already exist \(.*\); nothing was imported\.\n {2}→ Add --replace to overwrite them, or --new-ids to import copies beside them\.\n$/)
+      expect(twice.stderr).to.match(
+        /^Error: 3 of the sessions already exist \(.*\); nothing was imported\.\n {2}→ Add --replace to overwrite them, or --new-ids to import copies beside them\.\n$/,
+      )
     })
 
     const postgresSchema = `synapse_test_transfer_${process.pid}_${Date.now()}`
-    after(() => dropSchema(postgresSchema))
     const redisPrefixes = new Prefixes()
-    after(() => redisPrefixes.dropAll())
+    after(async () => {
+      await dropSchema(postgresSchema)
+      await redisPrefixes.dropAll()
+    })
 
     for (const [backend, url] of [
       ['the filesystem backend', (root: string) => `file://${join(root, 'sessions-dir')}`],
       ['PostgreSQL', () => `${POSTGRES}?schema=${postgresSchema}`],
       ['Redis', () => redisPrefixes.url('transfer')],
     ] as const) {
-      it(`moves every session from SQLite into ${backend} and back out, byte for byte`, async function () {
+      it(`moves every session from SQLite into ${backend} and back out, byte for byte`, async () => {
         const clock = new ManualClock()
         const sqlite = join(sandbox.root, 'source.db')
         const seeded = await openSqliteStore({clock: clock.now, path: sqlite})
@@ -284,18 +400,48 @@ describe('export and import', function () {
       })
     }
 
-    it('reads an export from stdin, writes Markdown for people, and needs ids or --all', async function () {
+    it('reads an export from stdin, writes Markdown for people, and needs ids or --all', async () => {
       const db = join(sandbox.root, 'db.db')
       const env = {DATABASE_URL: db, SYNAPSE_AUTO_CLEANUP: 'false'}
       const doc = JSON.stringify({
         format: 'synapse-sessions',
-        sessions: [{createdAt: '2026-02-01T10:00:00.000Z', id: '01JC0000000000000000000000', messages: [{content: 'Hi *there*', createdAt: '2026-02-01T10:00:01.000Z', durationMs: null, finishReason: null, id: '01JD0000000000000000000000', inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, role: 'user', status: 'complete'}], metadata: {}, model: 'm', provider: 'p', systemPrompt: null, title: 'Greeting', updatedAt: '2026-02-01T10:00:01.000Z'}],
+        sessions: [
+          {
+            createdAt: '2026-02-01T10:00:00.000Z',
+            id: '01JC0000000000000000000000',
+            messages: [
+              {
+                content: 'Hi *there*',
+                createdAt: '2026-02-01T10:00:01.000Z',
+                durationMs: null,
+                finishReason: null,
+                id: '01JD0000000000000000000000',
+                inputTokens: null,
+                metadata: {},
+                model: null,
+                outputTokens: null,
+                position: 0,
+                provider: null,
+                role: 'user',
+                status: 'complete',
+              },
+            ],
+            metadata: {},
+            model: 'm',
+            provider: 'p',
+            systemPrompt: null,
+            title: 'Greeting',
+            updatedAt: '2026-02-01T10:00:01.000Z',
+          },
+        ],
         version: 1,
       })
       const fromStdin = await synapse(sandbox, ['sessions', 'import', '-', '--json'], {env, input: doc})
       expect(JSON.parse(fromStdin.stdout)).to.deep.equal({imported: [{id: '01JC0000000000000000000000', messages: 1, replaced: false, title: 'Greeting'}]})
       const md = await synapse(sandbox, ['sessions', 'export', '01jc', '--format', 'markdown'], {env})
-      expect(md.stdout).to.equal('# Greeting\n\nid `01JC0000000000000000000000` · model p/m · created 2026-02-01T10:00:00.000Z · updated 2026-02-01T10:00:01.000Z\n\n## user · 2026-02-01T10:00:01.000Z\n\nHi *there*\n')
+      expect(md.stdout).to.equal(
+        '# Greeting\n\nid `01JC0000000000000000000000` · model p/m · created 2026-02-01T10:00:00.000Z · updated 2026-02-01T10:00:01.000Z\n\n## user · 2026-02-01T10:00:01.000Z\n\nHi *there*\n',
+      )
       const withPipe = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'jsonl'], {env, input: 'stray piped text\n'})
       expect(withPipe.code, withPipe.stderr).to.equal(0)
       expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":2,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
@@ -304,10 +450,13 @@ describe('export and import', function () {
       expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to export, or add --all.')
     })
 
-    it('a bad file imports nothing and says where it is wrong, exit 1', async function () {
+    it('a bad file imports nothing and says where it is wrong, exit 1', async () => {
       const db = join(sandbox.root, 'db.db')
       const file = join(sandbox.root, 'bad.jsonl')
-      writeFileSync(file, `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{broken\n`)
+      writeFileSync(
+        file,
+        `${JSON.stringify({createdAt: '2026-01-01T00:00:00.000Z', id: '01JC0000000000000000000000', messages: [], metadata: {}, updatedAt: '2026-01-01T00:00:00.000Z', version: 1})}\n{broken\n`,
+      )
       const result = await synapse(sandbox, ['sessions', 'import', file], {env: {DATABASE_URL: db}})
       expect(result.code).to.equal(1)
       expect(result.stderr.split('\n')[0]).to.match(new RegExp(`^Error: ${file.replaceAll('/', '\\/')} line 2 is not JSON`))

@@ -143,7 +143,10 @@ function overloadedOrSampling(answer: ServerAnswer, errors: ProviderErrorTransla
   const {detail, status, type} = answer
   const overloaded = status === 529 || type === 'overloaded_error'
   if (status === undefined && overloaded) {
-    return new SynapseError('PROVIDER_ERROR', withDetail('The anthropic provider became overloaded in the middle of its reply', detail), {cause, suggestions: ['Try again.']})
+    return new SynapseError('PROVIDER_ERROR', withDetail('The anthropic provider became overloaded in the middle of its reply', detail), {
+      cause,
+      suggestions: ['Try again.'],
+    })
   }
 
   if (status !== undefined && overloaded) {

@@ -113,7 +113,11 @@ describe('FakeAnthropicServer through the Anthropic SDK', () => {
     expect(types).to.deep.equal(['message_start', 'content_block_start', 'content_block_delta'])
     expect(thrown).to.be.instanceOf(Anthropic.APIError)
     const error = thrown as InstanceType<typeof Anthropic.APIError>
-    expect({apiMessage: error.apiMessage, status: error.status, type: error.type}).to.deep.equal({apiMessage: 'Overloaded', status: undefined, type: 'overloaded_error'})
+    expect({apiMessage: error.apiMessage, status: error.status, type: error.type}).to.deep.equal({
+      apiMessage: 'Overloaded',
+      status: undefined,
+      type: 'overloaded_error',
+    })
   })
 
   it('answers a scripted error in Anthropic’s shape, with a request id and the scripted headers', async () => {
@@ -161,7 +165,11 @@ describe('FakeAnthropicServer through the Anthropic SDK', () => {
   it('refuses, as the API does, a request without anthropic-version or max_tokens, using no script', async () => {
     server.reply(['unused'])
     const post = async (headers: Record<string, string>, body: unknown) => {
-      const response = await fetch(`${server.url}/v1/messages`, {body: JSON.stringify(body), headers: {'content-type': 'application/json', ...headers}, method: 'POST'})
+      const response = await fetch(`${server.url}/v1/messages`, {
+        body: JSON.stringify(body),
+        headers: {'content-type': 'application/json', ...headers},
+        method: 'POST',
+      })
       return [response.status, ((await response.json()) as {error: {message: string}}).error.message]
     }
 

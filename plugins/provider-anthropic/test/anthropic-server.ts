@@ -141,7 +141,9 @@ export class FakeAnthropicServer extends HttpFakeChatServer {
       return {after: [sse('error', error)], before, content}
     }
 
-    const deltaUsage = usage ? {output_tokens: usage.output_tokens, ...(script.deltaInputTokens === undefined ? {} : {input_tokens: script.deltaInputTokens})} : undefined
+    const deltaUsage = usage
+      ? {output_tokens: usage.output_tokens, ...(script.deltaInputTokens === undefined ? {} : {input_tokens: script.deltaInputTokens})}
+      : undefined
     const after = [
       ...(hasText ? [sse('content_block_stop', {index: 0, type: 'content_block_stop'})] : []),
       sse('message_delta', {

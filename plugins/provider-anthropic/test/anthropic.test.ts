@@ -213,7 +213,8 @@ describe('anthropic provider', () => {
       expect((thrown as SynapseError).toJSON()).to.deep.equal({
         code: 'MISSING_API_KEY',
         exitCode: 1,
-        message: 'The anthropic provider needs an API key: set ANTHROPIC_API_KEY, run "synapse keys set anthropic" or set providers.anthropic.api_key in the config.',
+        message:
+          'The anthropic provider needs an API key: set ANTHROPIC_API_KEY, run "synapse keys set anthropic" or set providers.anthropic.api_key in the config.',
         suggestions: ['Create a key at https://console.anthropic.com/settings/keys.'],
       })
       expect(server.requests).to.have.length(0)
@@ -275,7 +276,12 @@ describe('anthropic provider', () => {
 
     it('429: rate-limited after the retries, retried as configured and as retry-after says', async () => {
       const provider = createProvider(anthropicProvider, settings({baseUrl: server.url, maxRetries: 2}))
-      server.setDefault({headers: {'retry-after': '0.001'}, message: 'Number of request tokens has exceeded your per-minute rate limit.', status: 429, type: 'error'})
+      server.setDefault({
+        headers: {'retry-after': '0.001'},
+        message: 'Number of request tokens has exceeded your per-minute rate limit.',
+        status: 429,
+        type: 'error',
+      })
       const started = Date.now()
 
       const outcome = await drainStream(provider, ask, {model})

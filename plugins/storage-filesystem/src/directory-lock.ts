@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {link, open, readdir, stat, unlink} from 'node:fs/promises'
+import {type FileHandle, link, open, readdir, stat, unlink} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -99,7 +99,7 @@ export class DirectoryLock {
     const found = await this.read()
     if (!found) return true
     if (!this.isAbandoned(found)) return false
-    let breaker
+    let breaker: FileHandle
     try {
       breaker = await open(this.breakerPath, 'wx', 0o600)
     } catch (error) {
@@ -195,7 +195,8 @@ export class DirectoryLock {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         if (code === 'EEXIST') return undefined
-        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return (await this.tryCreateWithoutLinks(text)) ? release : undefined
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+          return (await this.tryCreateWithoutLinks(text)) ? release : undefined
         throw error
       }
     } catch (error) {
@@ -211,7 +212,7 @@ export class DirectoryLock {
    * A kill in between leaves an empty lock, which others take over after UNNAMED_LOCK_GRACE_MS.
    */
   private async tryCreateWithoutLinks(text: string): Promise<boolean> {
-    let handle
+    let handle: FileHandle
     try {
       handle = await open(this.path, 'wx', 0o600)
     } catch (error) {

@@ -1,5 +1,5 @@
-import {statSync} from 'node:fs'
-import {chmod, link, mkdir, open, readdir, readFile, rename, stat, unlink} from 'node:fs/promises'
+import {type BigIntStats, statSync} from 'node:fs'
+import {chmod, type FileHandle, link, mkdir, open, readdir, readFile, rename, stat, unlink} from 'node:fs/promises'
 import {basename, join, resolve} from 'node:path'
 
 import {
@@ -106,12 +106,12 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   }
 
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
-    return this.rewrite(sessionId, (file) => {
-      const question = options.completes === undefined ? undefined : file.messages.find((m) => m.id === options.completes)
+    return this.rewrite(sessionId, file => {
+      const question = options.completes === undefined ? undefined : file.messages.find(m => m.id === options.completes)
       if (options.completes !== undefined && !question) return {missing: 'message'}
       if (messages.length === 0) return []
       let position = file.messages.length === 0 ? 0 : file.messages.at(-1)!.position + 1
-      const added = messages.map((m) => ({...m, position: position++}))
+      const added = messages.map(m => ({...m, position: position++}))
       // One file written whole: a question's new status and its reply land together or not at all.
       if (question) question.status = 'complete'
       file.messages.push(...added)
@@ -121,7 +121,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
-    const cleared = await this.rewrite(sessionId, (file) => {
+    const cleared = await this.rewrite(sessionId, file => {
       const count = file.messages.length
       file.messages = []
       file.session.updatedAt = updatedAt
@@ -170,21 +170,21 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   }
 
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
-    const batch = new Set(snapshots.map((f) => f.session.id))
+    const batch = new Set(snapshots.map(f => f.session.id))
     return this.exclusive(async () => {
       for (const id of batch) {
         if (!options.replace && (await this.exists(id))) return {id, taken: 'session'}
       }
-      const wanted = new Set(snapshots.flatMap((f) => f.messages.map((m) => m.id)))
+      const wanted = new Set(snapshots.flatMap(f => f.messages.map(m => m.id)))
       if (wanted.size > 0) {
         // Message ids are unique across the store, so every other session's ids must be known (the
         // batch's own sessions are replaced). This reads the files this process has not read yet: an
         // import pays that once, then only stats.
-        const others = (await this.scan()).filter((s) => !batch.has(s.id))
+        const others = (await this.scan()).filter(s => !batch.has(s.id))
         let taken: string | undefined
         await eachLimited(others, SCAN_CONCURRENCY, async ({id}) => {
           const ids = await this.messageIdsOf(id)
-          taken ??= [...wanted].find((m) => ids.has(m))
+          taken ??= [...wanted].find(m => ids.has(m))
         })
         if (taken) return {id: taken, taken: 'message'}
       }
@@ -196,7 +196,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   }
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
-    return (await this.sessionIds()).filter((id) => id.startsWith(prefix)).slice(0, limit)
+    return (await this.sessionIds()).filter(id => id.startsWith(prefix)).slice(0, limit)
   }
 
   async summaries(): Promise<StoredSummary[]> {
@@ -204,11 +204,11 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    return this.rewrite(sessionId, (file) => patchMessageOf(file, messageId, patch, updatedAt))
+    return this.rewrite(sessionId, file => patchMessageOf(file, messageId, patch, updatedAt))
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
-    const session = await this.rewrite(sessionId, (file) => {
+    const session = await this.rewrite(sessionId, file => {
       applyPatch(file.session, patch)
       if (updatedAt) file.session.updatedAt = updatedAt
       return file.session
@@ -238,10 +238,13 @@ export class FilesystemStorageAdapter implements StorageAdapter {
       if (!(await stat(this.dir)).isDirectory()) throw Object.assign(new Error('not a directory'), {code: 'ENOTDIR'})
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      throw new StorageUnavailableError(`Cannot create the session directory ${this.dir} (${code === 'EEXIST' ? 'a file is in the way' : (code ?? String(error))}).`, {
-        cause: error,
-        suggestions: ['Check that the parent directory is writable, or point DATABASE_URL at another directory (file:///absolute/path).'],
-      })
+      throw new StorageUnavailableError(
+        `Cannot create the session directory ${this.dir} (${code === 'EEXIST' ? 'a file is in the way' : (code ?? String(error))}).`,
+        {
+          cause: error,
+          suggestions: ['Check that the parent directory is writable, or point DATABASE_URL at another directory (file:///absolute/path).'],
+        },
+      )
     }
   }
 
@@ -269,10 +272,9 @@ export class FilesystemStorageAdapter implements StorageAdapter {
   private async cleanLeftovers(): Promise<void> {
     const names = await this.readdir()
     await this.finishJournals(names)
-    await Promise.all(names.filter((name) => LEFTOVER_FILE.test(name)).map((name) => unlink(join(this.dir, name)).catch(() => undefined)))
+    await Promise.all(names.filter(name => LEFTOVER_FILE.test(name)).map(name => unlink(join(this.dir, name)).catch(() => undefined)))
     this.leftoversCleanedAt = this.lock.abandonedLocksBroken
   }
-
 
   private async exists(sessionId: string): Promise<boolean> {
     try {
@@ -298,14 +300,18 @@ export class FilesystemStorageAdapter implements StorageAdapter {
       // Missing or unreadable: it is only a cache, rebuilt by this scan.
       return
     }
-    const {sessions, version} = raw as {sessions?: Record<string, {key?: unknown; messageCount?: unknown; preview?: unknown; session?: unknown}>; version?: unknown}
+    const {sessions, version} = raw as {
+      sessions?: Record<string, {key?: unknown; messageCount?: unknown; preview?: unknown; session?: unknown}>
+      version?: unknown
+    }
     if (version !== INDEX_VERSION || typeof sessions !== 'object' || sessions === null) return
     for (const [id, entry] of Object.entries(sessions)) {
       try {
-        const session = decodeSession(entry.session, (reason) => new Error(reason))
+        const session = decodeSession(entry.session, reason => new Error(reason))
         if (session.id !== id || typeof entry.key !== 'string' || !Number.isInteger(entry.messageCount)) continue
         if (entry.preview !== null && typeof entry.preview !== 'string') continue
-        if (!this.known.has(id)) this.known.set(id, {key: entry.key, summary: {...session, messageCount: entry.messageCount as number, preview: entry.preview as null | string}})
+        if (!this.known.has(id))
+          this.known.set(id, {key: entry.key, summary: {...session, messageCount: entry.messageCount as number, preview: entry.preview as null | string}})
       } catch {
         // A damaged entry is re-read from its file.
       }
@@ -317,9 +323,8 @@ export class FilesystemStorageAdapter implements StorageAdapter {
     const known = this.known.get(sessionId)
     if (known?.messageIds) return known.messageIds
     const file = await this.readIfPresent(sessionId)
-    return new Set(file?.messages.map((m) => m.id))
+    return new Set(file?.messages.map(m => m.id))
   }
-
 
   private pathOf(sessionId: string): string {
     return join(this.dir, fileNameOf(sessionId))
@@ -339,7 +344,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
    */
   private async readIfPresent(sessionId: string): Promise<SessionFile | undefined> {
     const path = this.pathOf(sessionId)
-    let handle
+    let handle: FileHandle
     try {
       handle = await open(path, 'r')
     } catch (error) {
@@ -359,11 +364,10 @@ export class FilesystemStorageAdapter implements StorageAdapter {
     }
   }
 
-
   private remember(file: SessionFile, key: string): void {
     this.known.set(file.session.id, {
       key,
-      messageIds: new Set(file.messages.map((m) => m.id)),
+      messageIds: new Set(file.messages.map(m => m.id)),
       summary: summaryOf(file.session, file.messages),
     })
     this.indexDirty = true
@@ -428,7 +432,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
     const changed: string[] = []
     for (const id of await this.sessionIds()) {
       const path = this.pathOf(id)
-      let info
+      let info: BigIntStats
       try {
         info = statSync(path, {bigint: true})
       } catch (error) {
@@ -439,7 +443,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
       present.add(id)
       if (this.known.get(id)?.key !== keyOf(info)) changed.push(id)
     }
-    await eachLimited(changed, SCAN_CONCURRENCY, async (id) => {
+    await eachLimited(changed, SCAN_CONCURRENCY, async id => {
       // Deleted since the stat: no longer a session.
       if (!(await this.readIfPresent(id))) present.delete(id)
     })
@@ -450,7 +454,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
       }
     }
     await this.saveIndex()
-    return [...present].map((id) => this.known.get(id)!.summary)
+    return [...present].map(id => this.known.get(id)!.summary)
   }
 
   /** The ids of the session files in the directory, sorted; temporary, trash, lock and index files are not sessions. */
@@ -518,7 +522,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
       for (const {backup, to} of done) {
         await (backup ? rename(join(this.dir, backup), join(this.dir, to)) : unlink(join(this.dir, to))).catch(() => undefined)
       }
-      for (const {backup, from} of steps.filter((step) => !done.includes(step))) {
+      for (const {backup, from} of steps.filter(step => !done.includes(step))) {
         await unlink(join(this.dir, from)).catch(() => undefined)
         if (backup) await unlink(join(this.dir, backup)).catch(() => undefined)
       }
@@ -540,7 +544,7 @@ export class FilesystemStorageAdapter implements StorageAdapter {
 
   /** Finishes the batches whose writer crashed after deciding them: their renames are done, then the journal goes. */
   private async finishJournals(names: string[]): Promise<void> {
-    for (const name of names.filter((n) => JOURNAL_FILE.test(n))) {
+    for (const name of names.filter(n => JOURNAL_FILE.test(n))) {
       let renames: Array<{from: string; to: string}> = []
       try {
         renames = (JSON.parse(await readFile(join(this.dir, name), 'utf8')) as {renames: typeof renames}).renames

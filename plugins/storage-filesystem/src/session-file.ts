@@ -1,7 +1,19 @@
 import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 
-import {syncDirectory, writeFileAtomic as atomicWrite, writeTemporary as temporaryWrite, type Message, MESSAGE_ROLES, MESSAGE_STATUSES, type MessageRole, type MessageStatus, type Metadata, type Session, StorageUnavailableError} from 'synapse-cli'
+import {
+  syncDirectory,
+  writeFileAtomic as atomicWrite,
+  writeTemporary as temporaryWrite,
+  type Message,
+  MESSAGE_ROLES,
+  MESSAGE_STATUSES,
+  type MessageRole,
+  type MessageStatus,
+  type Metadata,
+  type Session,
+  StorageUnavailableError,
+} from 'synapse-cli'
 
 import {describeFsError} from './fs-errors.js'
 
@@ -50,7 +62,7 @@ export interface SessionFile {
 }
 
 export function encodeSessionFile(file: SessionFile): string {
-  return `${JSON.stringify({version: FORMAT_VERSION, session: encodeSession(file.session), messages: file.messages.map((m) => encodeMessage(m))}, null, 2)}\n`
+  return `${JSON.stringify({version: FORMAT_VERSION, session: encodeSession(file.session), messages: file.messages.map(m => encodeMessage(m))}, null, 2)}\n`
 }
 
 /** Keys in the order a person reading the file wants them; content last, as it may be long. */
@@ -111,7 +123,7 @@ export function decodeSessionFile(text: string, path: string, sessionId: string)
   if (!Array.isArray(root.messages)) throw fail('"messages" is not an array')
   let previous = -1
   const messages = root.messages.map((raw, index) => {
-    const message = decodeMessage(raw, sessionId, (reason) => fail(`message ${index}: ${reason}`))
+    const message = decodeMessage(raw, sessionId, reason => fail(`message ${index}: ${reason}`))
     if (message.position <= previous) throw fail(`message ${index}: position ${message.position} does not follow ${previous}`)
     previous = message.position
     return message

@@ -5,7 +5,7 @@ import {sessionStoreConformance} from 'synapse-cli/testing'
 
 import {openFilesystemAdapter, openFilesystemStore} from '../src/filesystem-store.js'
 
-describe('filesystem store', function () {
+describe('filesystem store', () => {
   const dirs: string[] = []
   after(() => {
     for (const dir of dirs) rmSync(dir, {force: true, recursive: true})

@@ -1,6 +1,21 @@
 import {expect} from 'chai'
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
-import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync} from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -35,9 +50,9 @@ function spawnWorker(script: string, args: string[]): ChildProcess {
 }
 
 function finished(child: ChildProcess): Promise<{code: null | number; signal: NodeJS.Signals | null; stderr: string}> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     let stderr = ''
-    child.stderr!.on('data', (chunk) => (stderr += chunk))
+    child.stderr!.on('data', chunk => (stderr += chunk))
     child.on('close', (code, signal) => resolve({code, signal, stderr}))
   })
 }
@@ -45,7 +60,7 @@ function finished(child: ChildProcess): Promise<{code: null | number; signal: No
 /** The pid of a process that has exited: nothing runs under it now. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0'])
-  await new Promise((resolve) => child.on('close', resolve))
+  await new Promise(resolve => child.on('close', resolve))
   return child.pid!
 }
 
@@ -53,26 +68,26 @@ function writeLock(dir: string, holder: {acquiredAt: number; hostname: string; p
   writeFileSync(join(dir, LOCK_FILE), JSON.stringify({...holder, token: 'feedfacefeedface'}), {mode: 0o600})
 }
 
-describe('filesystem store: files', function () {
+describe('filesystem store: files', () => {
   let root: string
   let dir: string
   let store: SessionStore
   let clock: ManualClock
 
-  beforeEach(async function () {
+  beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'synapse-fs-'))
     dir = join(root, 'data', 'sessions')
     clock = new ManualClock()
     store = await openFilesystemStore({clock: clock.now, dir})
   })
 
-  afterEach(async function () {
+  afterEach(async () => {
     await store.close()
     rmSync(root, {force: true, recursive: true})
   })
 
-  describe('modes', function () {
-    it('creates the directory and its missing parents 0700, session and index files 0600', async function () {
+  describe('modes', () => {
+    it('creates the directory and its missing parents 0700, session and index files 0600', async () => {
       expect(mode(join(root, 'data'))).to.equal(0o700)
       expect(mode(dir)).to.equal(0o700)
       const session = await store.create()
@@ -83,7 +98,7 @@ describe('filesystem store: files', function () {
       expect(readdirSync(dir).sort()).to.deep.equal([INDEX_FILE, `${session.id}.json`])
     })
 
-    it('tightens a session file that others could read, on reading it or listing', async function () {
+    it('tightens a session file that others could read, on reading it or listing', async () => {
       const a = await store.create()
       const b = await store.create()
       chmodSync(join(dir, `${a.id}.json`), 0o644)
@@ -98,7 +113,7 @@ describe('filesystem store: files', function () {
       await reopened.close()
     })
 
-    it('refuses a directory path that is a file, saying so', async function () {
+    it('refuses a directory path that is a file, saying so', async () => {
       const blocker = join(root, 'blocker')
       writeFileSync(blocker, '')
       const error = await expectCode(openFilesystemStore({dir: blocker}), 'STORAGE_UNAVAILABLE')
@@ -107,22 +122,63 @@ describe('filesystem store: files', function () {
     })
   })
 
-  describe('format', function () {
-    it('writes readable, pretty-printed JSON of the documented shape, ISO timestamps in it', async function () {
-      const session = await store.create({id: '01JC0000000000000000000000', metadata: {tenant: 'acme'}, model: 'm', provider: 'p', systemPrompt: 'Be brief.', title: 'Ünïcödé'})
+  describe('format', () => {
+    it('writes readable, pretty-printed JSON of the documented shape, ISO timestamps in it', async () => {
+      const session = await store.create({
+        id: '01JC0000000000000000000000',
+        metadata: {tenant: 'acme'},
+        model: 'm',
+        provider: 'p',
+        systemPrompt: 'Be brief.',
+        title: 'Ünïcödé',
+      })
       clock.advance(1500)
       const [question, answer] = await store.append(session.id, [
         {content: 'Hello?', role: 'user'},
-        {content: 'Hi.', durationMs: 12, finishReason: 'stop', inputTokens: 3, metadata: {raw: [1]}, model: 'm', outputTokens: 2, provider: 'p', role: 'assistant'},
+        {
+          content: 'Hi.',
+          durationMs: 12,
+          finishReason: 'stop',
+          inputTokens: 3,
+          metadata: {raw: [1]},
+          model: 'm',
+          outputTokens: 2,
+          provider: 'p',
+          role: 'assistant',
+        },
       ])
       const text = readFileSync(join(dir, '01JC0000000000000000000000.json'), 'utf8')
       expect(text.startsWith('{\n  "version": 1,\n  "session": {\n    "id": "01JC0000000000000000000000",\n')).to.equal(true)
       expect(text.endsWith('\n}\n')).to.equal(true)
-      const common = {durationMs: null, finishReason: null, inputTokens: null, metadata: {}, model: null, outputTokens: null, provider: null, replyTo: null, status: 'complete'}
+      const common = {
+        durationMs: null,
+        finishReason: null,
+        inputTokens: null,
+        metadata: {},
+        model: null,
+        outputTokens: null,
+        provider: null,
+        replyTo: null,
+        status: 'complete',
+      }
       expect(JSON.parse(text)).to.deep.equal({
         messages: [
           {...common, content: 'Hello?', createdAt: '2026-01-01T00:00:01.500Z', id: question.id, position: 0, role: 'user'},
-          {...common, content: 'Hi.', createdAt: '2026-01-01T00:00:01.500Z', durationMs: 12, finishReason: 'stop', id: answer.id, inputTokens: 3, metadata: {raw: [1]}, model: 'm', outputTokens: 2, position: 1, provider: 'p', role: 'assistant'},
+          {
+            ...common,
+            content: 'Hi.',
+            createdAt: '2026-01-01T00:00:01.500Z',
+            durationMs: 12,
+            finishReason: 'stop',
+            id: answer.id,
+            inputTokens: 3,
+            metadata: {raw: [1]},
+            model: 'm',
+            outputTokens: 2,
+            position: 1,
+            provider: 'p',
+            role: 'assistant',
+          },
         ],
         session: {
           createdAt: '2026-01-01T00:00:00.000Z',
@@ -140,7 +196,7 @@ describe('filesystem store: files', function () {
       expect((await store.messages(session.id))[1].createdAt).to.deep.equal(new Date('2026-01-01T00:00:01.500Z'))
     })
 
-    it('reads a file a person wrote by hand, with the optional fields left out', async function () {
+    it('reads a file a person wrote by hand, with the optional fields left out', async () => {
       writeFileSync(
         join(dir, '01JD0000000000000000000000.json'),
         JSON.stringify({
@@ -165,7 +221,7 @@ describe('filesystem store: files', function () {
       expect(next.position).to.equal(1)
     })
 
-    it('names a damaged file and what is wrong with it, and leaves it alone', async function () {
+    it('names a damaged file and what is wrong with it, and leaves it alone', async () => {
       const path = join(dir, '01JE0000000000000000000000.json')
       writeFileSync(path, '{"version": 1, "session": ')
       const error = await expectCode(store.get('01JE0000000000000000000000'), 'STORAGE_UNAVAILABLE')
@@ -174,7 +230,14 @@ describe('filesystem store: files', function () {
       await expectCode(store.append('01JE0000000000000000000000', [{content: 'x', role: 'user'}]), 'STORAGE_UNAVAILABLE')
       expect(readFileSync(path, 'utf8')).to.equal('{"version": 1, "session": ')
 
-      writeFileSync(path, JSON.stringify({messages: [], session: {createdAt: '2025-01-01T00:00:00Z', id: '01JF0000000000000000000000', updatedAt: '2025-01-01T00:00:00Z'}, version: 1}))
+      writeFileSync(
+        path,
+        JSON.stringify({
+          messages: [],
+          session: {createdAt: '2025-01-01T00:00:00Z', id: '01JF0000000000000000000000', updatedAt: '2025-01-01T00:00:00Z'},
+          version: 1,
+        }),
+      )
       const renamed = await expectCode(store.messages('01JE0000000000000000000000'), 'STORAGE_UNAVAILABLE')
       expect(renamed.message).to.contain('it holds session 01JF0000000000000000000000, but its name says 01JE0000000000000000000000')
       writeFileSync(path, JSON.stringify({messages: [], session: {}, version: 2}))
@@ -183,10 +246,19 @@ describe('filesystem store: files', function () {
     })
   })
 
-  describe('ids that could escape the directory', function () {
-    const hostile = ['../x', '/etc/passwd', 'a\u0000b', '..%2F', '..%2F..%2Fetc%2Fpasswd', `../${'0'.repeat(26)}`, '01JC000000000000000000000/', '01jc0000000000000000000000']
+  describe('ids that could escape the directory', () => {
+    const hostile = [
+      '../x',
+      '/etc/passwd',
+      'a\u0000b',
+      '..%2F',
+      '..%2F..%2Fetc%2Fpasswd',
+      `../${'0'.repeat(26)}`,
+      '01JC000000000000000000000/',
+      '01jc0000000000000000000000',
+    ]
 
-    it('are not found, for every method that takes an id, and touch no file', async function () {
+    it('are not found, for every method that takes an id, and touch no file', async () => {
       writeFileSync(join(root, 'x.json'), 'outside')
       for (const id of hostile) {
         await expectCode(store.get(id), 'SESSION_NOT_FOUND')
@@ -207,7 +279,7 @@ describe('filesystem store: files', function () {
       expect(readdirSync(root).sort()).to.deep.equal(['data', 'x.json'])
     })
 
-    it('are invalid input where the caller chooses the id: create and restore', async function () {
+    it('are invalid input where the caller chooses the id: create and restore', async () => {
       const session = {createdAt: new Date(0), kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
       for (const id of hostile) {
         const created = await expectCode(store.create({id}), 'INVALID_INPUT')
@@ -219,8 +291,8 @@ describe('filesystem store: files', function () {
     })
   })
 
-  describe('atomic writes', function () {
-    it('ignores the temporary and trash files a crash left, and the next write removes them', async function () {
+  describe('atomic writes', () => {
+    it('ignores the temporary and trash files a crash left, and the next write removes them', async () => {
       const session = await store.create({title: 'kept'})
       const path = join(dir, `${session.id}.json`)
       const before = readFileSync(path, 'utf8')
@@ -231,7 +303,7 @@ describe('filesystem store: files', function () {
 
       const reopened = await openFilesystemStore({dir})
       expect(await reopened.count()).to.equal(1)
-      expect((await reopened.list()).map((s) => [s.id, s.title])).to.deep.equal([[session.id, 'kept']])
+      expect((await reopened.list()).map(s => [s.id, s.title])).to.deep.equal([[session.id, 'kept']])
       await expectCode(reopened.get('01JG0000000000000000000000'), 'SESSION_NOT_FOUND')
       expect(existsSync(temporary)).to.equal(true)
 
@@ -239,7 +311,7 @@ describe('filesystem store: files', function () {
       expect(existsSync(temporary)).to.equal(false)
       expect(existsSync(trash)).to.equal(false)
       expect(readdirSync(dir).sort()).to.deep.equal([INDEX_FILE, `${session.id}.json`])
-      expect((await reopened.messages(session.id)).map((m) => m.content)).to.deep.equal(['after the crash'])
+      expect((await reopened.messages(session.id)).map(m => m.content)).to.deep.equal(['after the crash'])
       await reopened.close()
     })
 
@@ -249,15 +321,15 @@ describe('filesystem store: files', function () {
       const path = join(dir, `${session.id}.json`)
       const worker = spawnWorker('crash-worker.ts', [dir, session.id])
       const done = finished(worker)
-      await new Promise<void>((resolve) => worker.stdout!.once('data', () => resolve()))
+      await new Promise<void>(resolve => worker.stdout!.once('data', () => resolve()))
       // Read the file as fast as possible while the worker rewrites it; every read must parse whole.
       let reads = 0
       const until = Date.now() + 1500
       while (Date.now() < until) {
         const file = JSON.parse(readFileSync(path, 'utf8')) as {messages: Array<{position: number}>}
-        expect(file.messages.map((m) => m.position)).to.deep.equal(file.messages.map((_, i) => i))
+        expect(file.messages.map(m => m.position)).to.deep.equal(file.messages.map((_, i) => i))
         reads++
-        await new Promise((resolve) => setImmediate(resolve))
+        await new Promise(resolve => setImmediate(resolve))
       }
       worker.kill('SIGKILL')
       expect((await done).signal).to.equal('SIGKILL')
@@ -266,20 +338,20 @@ describe('filesystem store: files', function () {
       // Whatever the kill interrupted, the file is whole, and its last message is whole too.
       const messages = await store.messages(session.id)
       expect(messages.length).to.be.greaterThan(1)
-      expect(messages.map((m) => m.position)).to.deep.equal(messages.map((_, i) => i))
-      expect(messages.map((m) => m.content)).to.deep.equal(messages.map((_, i) => `${i}:${'y'.repeat(256 * 1024)}`))
+      expect(messages.map(m => m.position)).to.deep.equal(messages.map((_, i) => i))
+      expect(messages.map(m => m.content)).to.deep.equal(messages.map((_, i) => `${i}:${'y'.repeat(256 * 1024)}`))
       // The killed writer's lock (if it held one) names a dead process: the next write takes over
       // at once, and clears the killed writer's temporary file.
       const started = Date.now()
       const [next] = await store.append(session.id, [{content: 'after', role: 'user'}])
       expect(Date.now() - started).to.be.lessThan(1000)
       expect(next.position).to.equal(messages.length)
-      expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).to.deep.equal([])
+      expect(readdirSync(dir).filter(name => name.endsWith('.tmp'))).to.deep.equal([])
       expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
     })
   })
 
-  describe('a batch of sessions (restoreAll)', function () {
+  describe('a batch of sessions (restoreAll)', () => {
     const NEW_ID = '01JR0000000000000000000000'
 
     async function seed(): Promise<string> {
@@ -303,7 +375,7 @@ describe('filesystem store: files', function () {
       const worker = spawnWorker('batch-fault-worker.ts', [dir, a, NEW_ID, 'eio'])
       const done = finished(worker)
       let said = ''
-      worker.stdout!.on('data', (chunk) => (said += chunk))
+      worker.stdout!.on('data', chunk => (said += chunk))
       expect(await done).to.deep.equal({code: 0, signal: null, stderr: ''})
       expect(said).to.equal(`STORAGE_UNAVAILABLE: Cannot use ${dir} (EIO).\n`)
       expect(sessionFiles()).to.deep.equal(before)
@@ -315,33 +387,33 @@ describe('filesystem store: files', function () {
       const a = await seed()
       const worker = spawnWorker('batch-fault-worker.ts', [dir, a, NEW_ID, 'pause'])
       const done = finished(worker)
-      expect(await new Promise<string>((resolve) => worker.stdout!.once('data', (chunk) => resolve(String(chunk))))).to.equal('paused\n')
+      expect(await new Promise<string>(resolve => worker.stdout!.once('data', chunk => resolve(String(chunk))))).to.equal('paused\n')
       worker.kill('SIGKILL')
       expect((await done).signal).to.equal('SIGKILL')
-      expect(readdirSync(dir).filter((name) => name.endsWith('.journal'))).to.have.length(1)
+      expect(readdirSync(dir).filter(name => name.endsWith('.journal'))).to.have.length(1)
 
       const reopened = await openFilesystemStore({dir})
       await reopened.create({title: 'the next write'})
       await reopened.close()
       expect((await store.get(a)).title).to.equal('edited')
-      expect((await store.messages(a)).map((m) => m.content)).to.deep.equal(['edited kept'])
+      expect((await store.messages(a)).map(m => m.content)).to.deep.equal(['edited kept'])
       expect((await store.get(NEW_ID)).title).to.equal('new')
-      expect(readdirSync(dir).filter((name) => name.startsWith('.') && name !== INDEX_FILE)).to.deep.equal([])
+      expect(readdirSync(dir).filter(name => name.startsWith('.') && name !== INDEX_FILE)).to.deep.equal([])
     })
   })
 
-  describe('locking', function () {
-    it('recovers a lock left by a process that is gone', async function () {
+  describe('locking', () => {
+    it('recovers a lock left by a process that is gone', async () => {
       const session = await store.create()
       writeLock(dir, {acquiredAt: Date.now(), hostname: hostname(), pid: await deadPid()})
       const started = Date.now()
       await store.append(session.id, [{content: 'through', role: 'user'}])
       expect(Date.now() - started).to.be.lessThan(1000)
       expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
-      expect((await store.messages(session.id)).map((m) => m.content)).to.deep.equal(['through'])
+      expect((await store.messages(session.id)).map(m => m.content)).to.deep.equal(['through'])
     })
 
-    it('recovers a lock older than the stale limit, even if its pid runs (reused) or is on another host', async function () {
+    it('recovers a lock older than the stale limit, even if its pid runs (reused) or is on another host', async () => {
       const session = await store.create()
       writeLock(dir, {acquiredAt: Date.now() - 31_000, hostname: hostname(), pid: process.pid})
       await store.update(session.id, {title: 'one'})
@@ -362,11 +434,11 @@ describe('filesystem store: files', function () {
       for (const step of ['before-link', 'after-link', 'mid-write']) {
         const worker = spawnWorker('pause-worker.ts', [dir, session.id, step])
         const done = finished(worker)
-        const said = await new Promise<string>((resolve) => worker.stdout!.once('data', (chunk) => resolve(String(chunk))))
+        const said = await new Promise<string>(resolve => worker.stdout!.once('data', chunk => resolve(String(chunk))))
         expect(said, step).to.equal('paused\n')
         worker.kill('SIGKILL')
         expect((await done).signal).to.equal('SIGKILL')
-        const left = readdirSync(dir).filter((name) => name.startsWith(LOCK_FILE))
+        const left = readdirSync(dir).filter(name => name.startsWith(LOCK_FILE))
         if (step === 'before-link') {
           // The lock never appeared: only the dead worker's candidate is left.
           expect(left).to.have.length(1)
@@ -382,12 +454,15 @@ describe('filesystem store: files', function () {
         expect(Date.now() - started, step).to.be.lessThan(1000)
         await reopened.close()
         // Lock, candidate and temporary file of the dead worker are gone; its message never landed.
-        expect(readdirSync(dir).filter((name) => name !== INDEX_FILE), step).to.deep.equal([`${session.id}.json`])
+        expect(
+          readdirSync(dir).filter(name => name !== INDEX_FILE),
+          step,
+        ).to.deep.equal([`${session.id}.json`])
       }
-      expect((await store.messages(session.id)).map((m) => m.content)).to.deep.equal(['after before-link', 'after after-link', 'after mid-write'])
+      expect((await store.messages(session.id)).map(m => m.content)).to.deep.equal(['after before-link', 'after after-link', 'after mid-write'])
     })
 
-    it('takes over an empty lock an older version left after a short grace, not after the stale limit', async function () {
+    it('takes over an empty lock an older version left after a short grace, not after the stale limit', async () => {
       const session = await store.create()
       const impatient = await openFilesystemStore({dir, lockTimeoutMs: 300})
       // Fresh: an older version may be between creating and writing it.
@@ -402,7 +477,7 @@ describe('filesystem store: files', function () {
       await impatient.close()
     })
 
-    it('gives STORAGE_BUSY after the configured timeout while a live process holds the lock, and writes nothing', async function () {
+    it('gives STORAGE_BUSY after the configured timeout while a live process holds the lock, and writes nothing', async () => {
       const session = await store.create({title: 'before'})
       const impatient = await openFilesystemStore({dir, lockTimeoutMs: 200})
       for (const holder of [
@@ -426,14 +501,14 @@ describe('filesystem store: files', function () {
       await impatient.close()
     })
 
-    it('finishes writes queued before close, then refuses new ones', async function () {
+    it('finishes writes queued before close, then refuses new ones', async () => {
       const session = await store.create()
       const pending = Array.from({length: 5}, (_, i) => store.append(session.id, [{content: `m${i}`, role: 'user'}]))
       await store.close()
-      expect((await Promise.all(pending)).flat().map((m) => m.position)).to.deep.equal([0, 1, 2, 3, 4])
+      expect((await Promise.all(pending)).flat().map(m => m.position)).to.deep.equal([0, 1, 2, 3, 4])
       await expectCode(store.append(session.id, [{content: 'late', role: 'user'}]), 'STORAGE_UNAVAILABLE')
       const reopened = await openFilesystemStore({dir})
-      expect((await reopened.messages(session.id)).map((m) => m.content)).to.deep.equal(['m0', 'm1', 'm2', 'm3', 'm4'])
+      expect((await reopened.messages(session.id)).map(m => m.content)).to.deep.equal(['m0', 'm1', 'm2', 'm3', 'm4'])
       await reopened.close()
     })
 
@@ -441,9 +516,12 @@ describe('filesystem store: files', function () {
       this.timeout(120_000)
       const session = await store.create({title: 'shared'})
       const perWorker = 60
-      const workers = [spawnWorker('append-worker.ts', [dir, session.id, String(perWorker), 'a']), spawnWorker('append-worker.ts', [dir, session.id, String(perWorker), 'b'])]
+      const workers = [
+        spawnWorker('append-worker.ts', [dir, session.id, String(perWorker), 'a']),
+        spawnWorker('append-worker.ts', [dir, session.id, String(perWorker), 'b']),
+      ]
       // Listening from the start: a worker may be done before the local appends are.
-      const exits = workers.map((worker) => finished(worker))
+      const exits = workers.map(worker => finished(worker))
       const other = await openFilesystemStore({dir})
       const local = await Promise.all([
         ...Array.from({length: 10}, (_, i) => store.append(session.id, [{content: `c-${i}`, role: 'user'}])),
@@ -456,53 +534,69 @@ describe('filesystem store: files', function () {
       const messages = await store.messages(session.id)
       const total = 4 * perWorker + 20
       expect(messages.length).to.equal(total)
-      expect(messages.map((m) => m.position)).to.deep.equal(Array.from({length: total}, (_, i) => i))
-      expect(new Set(messages.map((m) => m.id)).size).to.equal(total)
+      expect(messages.map(m => m.position)).to.deep.equal(Array.from({length: total}, (_, i) => i))
+      expect(new Set(messages.map(m => m.id)).size).to.equal(total)
       for (const tag of ['a', 'b']) {
-        const mine = messages.filter((m) => m.content.startsWith(`${tag}-`)).map((m) => m.content)
+        const mine = messages.filter(m => m.content.startsWith(`${tag}-`)).map(m => m.content)
         // Each worker's pairs arrive whole and in its own order.
         expect(mine).to.deep.equal(Array.from({length: perWorker}, (_, i) => [`${tag}-${i}-q`, `${tag}-${i}-a`]).flat())
       }
       for (const tag of ['c', 'd']) {
-        expect(messages.filter((m) => m.content.startsWith(`${tag}-`)).length).to.equal(10)
+        expect(messages.filter(m => m.content.startsWith(`${tag}-`)).length).to.equal(10)
       }
-      expect(local.flat().map((m) => m.position).sort((x, y) => x - y)).to.deep.equal(messages.filter((m) => /^[cd]-/.test(m.content)).map((m) => m.position))
+      expect(
+        local
+          .flat()
+          .map(m => m.position)
+          .sort((x, y) => x - y),
+      ).to.deep.equal(messages.filter(m => /^[cd]-/.test(m.content)).map(m => m.position))
       expect(await store.count()).to.equal(1 + 2 * (perWorker / 10))
       expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
     })
   })
 
-  describe('summary index', function () {
-    it('stays right when files change behind its back: edited, deleted, added by hand, or the index damaged', async function () {
+  describe('summary index', () => {
+    it('stays right when files change behind its back: edited, deleted, added by hand, or the index damaged', async () => {
       const a = await store.create({title: 'a'})
       clock.advance(1000)
       const b = await store.create({title: 'b'})
-      expect((await store.list()).map((s) => s.title)).to.deep.equal(['b', 'a'])
+      expect((await store.list()).map(s => s.title)).to.deep.equal(['b', 'a'])
       const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: Record<string, unknown>; version: number}
       expect(index.version).to.equal(2)
       expect(Object.keys(index.sessions).sort()).to.deep.equal([a.id, b.id].sort())
 
       // A person edits a's title and makes it the newest, with an editor that writes in place.
       const pathA = join(dir, `${a.id}.json`)
-      const edited = readFileSync(pathA, 'utf8').replace('"title": "a"', '"title": "a, edited by hand"').replace('"updatedAt": "2026-01-01T00:00:00.000Z"', '"updatedAt": "2026-02-01T00:00:00.000Z"')
+      const edited = readFileSync(pathA, 'utf8')
+        .replace('"title": "a"', '"title": "a, edited by hand"')
+        .replace('"updatedAt": "2026-01-01T00:00:00.000Z"', '"updatedAt": "2026-02-01T00:00:00.000Z"')
       writeFileSync(pathA, edited)
       const fresh = await openFilesystemStore({dir})
-      expect((await fresh.list()).map((s) => s.title)).to.deep.equal(['a, edited by hand', 'b'])
+      expect((await fresh.list()).map(s => s.title)).to.deep.equal(['a, edited by hand', 'b'])
       expect((await fresh.latest())!.id).to.equal(a.id)
 
       rmSync(join(dir, `${b.id}.json`))
-      writeFileSync(join(dir, '01JH0000000000000000000000.json'), JSON.stringify({messages: [], session: {createdAt: '2025-01-01T00:00:00Z', id: '01JH0000000000000000000000', title: 'copied in', updatedAt: '2025-01-01T00:00:00Z'}, version: 1}))
-      expect((await fresh.list()).map((s) => s.title)).to.deep.equal(['a, edited by hand', 'copied in'])
+      writeFileSync(
+        join(dir, '01JH0000000000000000000000.json'),
+        JSON.stringify({
+          messages: [],
+          session: {createdAt: '2025-01-01T00:00:00Z', id: '01JH0000000000000000000000', title: 'copied in', updatedAt: '2025-01-01T00:00:00Z'},
+          version: 1,
+        }),
+      )
+      expect((await fresh.list()).map(s => s.title)).to.deep.equal(['a, edited by hand', 'copied in'])
       await fresh.close()
 
       writeFileSync(join(dir, INDEX_FILE), '{"version": 1, "sessions": {"not": "json')
       const afterDamage = await openFilesystemStore({dir})
-      expect((await afterDamage.list()).map((s) => s.title)).to.deep.equal(['a, edited by hand', 'copied in'])
-      expect(Object.keys((JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: object}).sessions).sort()).to.deep.equal([a.id, '01JH0000000000000000000000'].sort())
+      expect((await afterDamage.list()).map(s => s.title)).to.deep.equal(['a, edited by hand', 'copied in'])
+      expect(Object.keys((JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: object}).sessions).sort()).to.deep.equal(
+        [a.id, '01JH0000000000000000000000'].sort(),
+      )
       await afterDamage.close()
     })
 
-    it('serves unchanged files from the index without reading them, and re-reads a file once it changes', async function () {
+    it('serves unchanged files from the index without reading them, and re-reads a file once it changes', async () => {
       const a = await store.create({title: 'real title'})
       await store.create({title: 'other'})
       await store.list()
@@ -512,17 +606,17 @@ describe('filesystem store: files', function () {
       index.sessions[a.id].session.title = 'planted in the index'
       writeFileSync(indexPath, JSON.stringify(index))
       const fresh = await openFilesystemStore({clock: clock.now, dir})
-      expect((await fresh.list()).map((s) => s.title).sort()).to.deep.equal(['other', 'planted in the index'])
+      expect((await fresh.list()).map(s => s.title).sort()).to.deep.equal(['other', 'planted in the index'])
       // get reads the file itself.
       expect((await fresh.get(a.id)).title).to.equal('real title')
       await store.append(a.id, [{content: 'changes the file', role: 'user'}])
       const again = await openFilesystemStore({clock: clock.now, dir})
-      expect((await again.list()).find((s) => s.id === a.id)).to.deep.include({messageCount: 1, preview: 'changes the file', title: 'real title'})
+      expect((await again.list()).find(s => s.id === a.id)).to.deep.include({messageCount: 1, preview: 'changes the file', title: 'real title'})
       await fresh.close()
       await again.close()
     })
 
-    it('rebuilds an index of another version, so that one from an older synapse never hides "kept"', async function () {
+    it('rebuilds an index of another version, so that one from an older synapse never hides "kept"', async () => {
       const a = await store.create({kept: true, title: 'kept'})
       await store.list()
       const indexPath = join(dir, INDEX_FILE)
@@ -537,7 +631,7 @@ describe('filesystem store: files', function () {
       await fresh.close()
     })
 
-    it('finds a message to update in a session this process never read', async function () {
+    it('finds a message to update in a session this process never read', async () => {
       const sessions = []
       for (let i = 0; i < 5; i++) {
         const session = await store.create({title: `s${i}`})
@@ -555,14 +649,14 @@ describe('filesystem store: files', function () {
   })
 })
 
-describe('filesystem backend', function () {
+describe('filesystem backend', () => {
   let root: string
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'synapse-fs-url-'))
   })
   afterEach(() => rmSync(root, {force: true, recursive: true}))
 
-  it('reads file: URLs: absolute, localhost, escaped, and relative to cwd', function () {
+  it('reads file: URLs: absolute, localhost, escaped, and relative to cwd', () => {
     expect(directoryOf('file:///var/lib/synapse/sessions')).to.equal('/var/lib/synapse/sessions')
     expect(directoryOf('file://localhost/srv/sessions')).to.equal('/srv/sessions')
     expect(directoryOf('file:///home/ada/My%20Sessions')).to.equal('/home/ada/My Sessions')
@@ -572,13 +666,15 @@ describe('filesystem backend', function () {
     expect(directoryOf('file:./here', '/work/project')).to.equal('/work/project/here')
   })
 
-  it('refuses file: URLs that name no local directory', function () {
+  it('refuses file: URLs that name no local directory', () => {
     for (const url of ['file://otherhost/sessions', 'file:///a%2Fb', 'file:', 'postgres://x/y']) {
-      expect(() => directoryOf(url), url).to.throw(SynapseError).with.property('code', 'CONFIG_INVALID')
+      expect(() => directoryOf(url), url)
+        .to.throw(SynapseError)
+        .with.property('code', 'CONFIG_INVALID')
     }
   })
 
-  it('is what the synapse:storage hook answers, and opens a directory relative to cwd', async function () {
+  it('is what the synapse:storage hook answers, and opens a directory relative to cwd', async () => {
     const backends = await storageHook()
     expect(backends).to.deep.equal([filesystemBackend])
     expect(backends[0]).to.deep.include({description: 'One JSON file per session in a directory', name: 'filesystem', schemes: ['file']})
@@ -597,14 +693,14 @@ describe('filesystem backend', function () {
   })
 })
 
-describe('filesystem store: scale', function () {
+describe('filesystem store: scale', () => {
   let dir: string
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'synapse-fs-scale-'))
   })
   after(() => rmSync(dir, {force: true, recursive: true}))
 
-  it('lists 1,000 sessions in order, ignoring what is not a session file', async function () {
+  it('lists 1,000 sessions in order, ignoring what is not a session file', async () => {
     const ids: string[] = []
     const start = Date.parse('2025-06-01T00:00:00.000Z')
     for (let i = 0; i < 1000; i++) {
@@ -620,21 +716,21 @@ describe('filesystem store: scale', function () {
 
     const store = await openFilesystemStore({dir})
     const listed = await store.list({limit: 1000})
-    expect(listed.map((s) => s.id)).to.deep.equal([...ids].reverse())
+    expect(listed.map(s => s.id)).to.deep.equal([...ids].reverse())
     expect(listed.at(-1)).to.deep.include({messageCount: 1, preview: 'question 0', title: 's0'})
     expect((await store.latest())!.id).to.equal(ids.at(-1))
     expect(await store.count()).to.equal(1000)
-    expect((await store.list({limit: 2, offset: 998})).map((s) => s.title)).to.deep.equal(['s1', 's0'])
+    expect((await store.list({limit: 2, offset: 998})).map(s => s.title)).to.deep.equal(['s1', 's0'])
     await store.close()
   })
 })
 
-describe('filesystem store: a full disk', function () {
+describe('filesystem store: a full disk', () => {
   let root: string
   let disk: string
   let filler: string
 
-  before(function () {
+  before(() => {
     root = mkdtempSync(join(tmpdir(), 'synapse-fs-full-'))
     disk = join(root, 'disk')
     mkdirSync(disk)
@@ -645,7 +741,7 @@ describe('filesystem store: a full disk', function () {
     filler = join(disk, 'filler')
   })
 
-  after(function () {
+  after(() => {
     spawnSync('umount', [disk])
     rmSync(root, {force: true, recursive: true})
   })
@@ -664,7 +760,7 @@ describe('filesystem store: a full disk', function () {
     truncateSync(filler, Math.max(0, statSync(filler).size - spare))
   }
 
-  it('releases the lock and says the disk is full, whether the lock or the session could not be written; the next write succeeds at once', async function () {
+  it('releases the lock and says the disk is full, whether the lock or the session could not be written; the next write succeeds at once', async () => {
     const dir = join(disk, 'sessions')
     const store = await openFilesystemStore({dir})
     const session = await store.create({title: 'on a small disk'})
@@ -677,13 +773,13 @@ describe('filesystem store: a full disk', function () {
     const atLock = await expectCode(store.append(session.id, [{content: long, role: 'user'}]), 'STORAGE_UNAVAILABLE')
     expect(atLock.message).to.equal(`The disk holding ${join(dir, LOCK_FILE)} is full (ENOSPC).`)
     expect(atLock.suggestions).to.deep.equal(['Free some space, or prune old sessions with "synapse sessions prune".'])
-    expect(readdirSync(dir).filter((name) => name !== INDEX_FILE)).to.deep.equal([`${session.id}.json`])
+    expect(readdirSync(dir).filter(name => name !== INDEX_FILE)).to.deep.equal([`${session.id}.json`])
 
     // Room for the lock, not for the session file.
     fillDisk(8192)
     const atSession = await expectCode(store.append(session.id, [{content: long, role: 'user'}]), 'STORAGE_UNAVAILABLE')
     expect(atSession.message).to.equal(`The disk holding ${path} is full (ENOSPC).`)
-    expect(readdirSync(dir).filter((name) => name !== INDEX_FILE)).to.deep.equal([`${session.id}.json`])
+    expect(readdirSync(dir).filter(name => name !== INDEX_FILE)).to.deep.equal([`${session.id}.json`])
     expect(readFileSync(path, 'utf8')).to.equal(before)
 
     rmSync(filler)

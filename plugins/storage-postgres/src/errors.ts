@@ -55,24 +55,31 @@ export function describePostgresError(error: unknown, target: PostgresTarget, lo
       suggestions: ['Try again; if it keeps happening, look for a stuck session in pg_stat_activity (state "idle in transaction").'],
     })
   }
-  if (code === 'ECONNREFUSED') return unavailable(`Cannot connect to ${at}: connection refused.`, ['Check that the server is running and listens on that host and port.', otherwise])
+  if (code === 'ECONNREFUSED')
+    return unavailable(`Cannot connect to ${at}: connection refused.`, ['Check that the server is running and listens on that host and port.', otherwise])
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return unavailable(`Cannot connect to ${at}: unknown host.`, ['Check the host name in the URL.', otherwise])
   if (code === 'ETIMEDOUT' || (!fromServer && /timeout/i.test(reason))) {
-    return unavailable(`Cannot connect to ${at}: no answer in time (${reason}).`, ['Check the host, port and any firewall; raise ?connect_timeout=<seconds> for a slow network.', otherwise])
+    return unavailable(`Cannot connect to ${at}: no answer in time (${reason}).`, [
+      'Check the host, port and any firewall; raise ?connect_timeout=<seconds> for a slow network.',
+      otherwise,
+    ])
   }
   if (code === '28P01' || code === '28000' || (!fromServer && /password|SASL|SCRAM/i.test(reason))) {
     return unavailable(`${at} refused the login: ${reason}.`, ['Check the user name and password in the URL (or ~/.pgpass) and the server’s pg_hba.conf.'])
   }
   if (code === '3D000') return unavailable(`${at} has no such database: ${reason}.`, ['Create it (createdb <name>) or fix the database name in the URL.'])
   if (code === '42501') {
-    return unavailable(`${at} denied access: ${reason}.`, ['Grant the user USAGE and CREATE on the schema, and SELECT, INSERT, UPDATE, DELETE on its tables (see the plugin README).'])
+    return unavailable(`${at} denied access: ${reason}.`, [
+      'Grant the user USAGE and CREATE on the schema, and SELECT, INSERT, UPDATE, DELETE on its tables (see the plugin README).',
+    ])
   }
   if (code === '42P01') return unavailable(`The session tables are missing at ${target.location}: ${reason}.`, ['Run "synapse db migrate".'])
   if (code === '53300' || code === '57P03') return unavailable(`${at} accepts no more connections now: ${reason}.`, ['Try again shortly.'])
   if (code === 'ECONNRESET' || code === 'EPIPE' || code.startsWith('08') || code.startsWith('57P') || /Connection terminated/i.test(reason)) {
     return unavailable(`Lost the connection to ${at}: ${reason}.`, ['Try again; check the server’s log if it keeps happening.'])
   }
-  if (!fromServer && /SSL|TLS|certificate/i.test(reason)) return unavailable(`Cannot connect to ${at}: ${reason}.`, ['Check the sslmode and certificate parameters in the URL.'])
+  if (!fromServer && /SSL|TLS|certificate/i.test(reason))
+    return unavailable(`Cannot connect to ${at}: ${reason}.`, ['Check the sslmode and certificate parameters in the URL.'])
   return error
 }
 

@@ -23,14 +23,14 @@ const ATTEMPTS = 3
 export class PostgresExecutor implements SqlExecutor {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly describeError: (error: unknown) => unknown = (error) => error,
+    private readonly describeError: (error: unknown) => unknown = error => error,
     /** Set inside a transaction: every statement runs on it, and errors stay raw for the retry. */
     private readonly runner?: QueryRunner,
   ) {}
 
   async all(sql: string, params: unknown[] = []): Promise<Row[]> {
     const {records} = await this.query(sql, params)
-    return (records as Row[]).map((row) => decodeRow(row))
+    return (records as Row[]).map(row => decodeRow(row))
   }
 
   async run(sql: string, params: unknown[] = []): Promise<number> {
@@ -59,7 +59,11 @@ export class PostgresExecutor implements SqlExecutor {
   private async query(sql: string, params: unknown[]): Promise<{affected?: number; records: unknown[]}> {
     const runner = this.runner ?? this.dataSource.createQueryRunner('master')
     try {
-      return await runner.query(sql, params.map((value) => (typeof value === 'string' ? encodeText(value) : value)), true)
+      return await runner.query(
+        sql,
+        params.map(value => (typeof value === 'string' ? encodeText(value) : value)),
+        true,
+      )
     } catch (error) {
       throw this.runner ? error : this.describeError(error)
     } finally {
@@ -77,7 +81,7 @@ const TO_DECODE = /\uE001([\s\S]?)|\uE000/g
 export function encodeText(text: string): string {
   TO_ENCODE.lastIndex = 0
   if (!TO_ENCODE.test(text)) return text
-  return text.replace(TO_ENCODE, (char) => (char === NUL ? ESCAPED_NUL : ESCAPE + char))
+  return text.replace(TO_ENCODE, char => (char === NUL ? ESCAPED_NUL : ESCAPE + char))
 }
 
 /** A trailing lone escape (a preview cut between the escape and its character) is dropped. */

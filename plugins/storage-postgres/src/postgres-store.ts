@@ -73,7 +73,13 @@ export async function openPostgresAdapter(options: Omit<PostgresStoreOptions, 'c
     await dataSource.destroy().catch(() => undefined)
     throw describe(error)
   }
-  return new SqlStorageAdapter({backend: 'postgres', dataSource, dialect: postgresDialect({idsInByteOrder}), executor: new PostgresExecutor(dataSource, describe), maintenance})
+  return new SqlStorageAdapter({
+    backend: 'postgres',
+    dataSource,
+    dialect: postgresDialect({idsInByteOrder}),
+    executor: new PostgresExecutor(dataSource, describe),
+    maintenance,
+  })
 }
 
 /** Collations that order ASCII byte by byte: C and POSIX, C.UTF-8 (code point order), ucs_basic. */
@@ -136,7 +142,7 @@ export class PostgresMaintenance extends SchemaMaintenance {
     checks.push({detail: `PostgreSQL ${version}, database ${this.dataSource.driver.database}, schema ${this.schema}`, name: 'connection', ok: true})
     const migrationChecks = await this.migrationChecks()
     checks.push(...migrationChecks)
-    if (migrationChecks.find((c) => c.name === 'migrations')?.ok) {
+    if (migrationChecks.find(c => c.name === 'migrations')?.ok) {
       // The foreign key makes orphans impossible, unless it was dropped or added NOT VALID by hand.
       const [{orphans}] = await this.query<{orphans: string}>(
         `SELECT COUNT(*) AS orphans FROM ${this.table('messages')} m WHERE NOT EXISTS (SELECT 1 FROM ${this.table('sessions')} s WHERE s.id = m.session_id)`,
@@ -144,7 +150,7 @@ export class PostgresMaintenance extends SchemaMaintenance {
       const count = Number(orphans)
       checks.push({detail: count === 0 ? 'no orphaned rows' : `${count} rows point at missing parents`, name: 'foreign keys', ok: count === 0})
     }
-    return {checks, ok: checks.every((c) => c.ok)}
+    return {checks, ok: checks.every(c => c.ok)}
   }
 
   /** The schema the tables live in: the one asked for, or the connection's current schema. */
@@ -184,10 +190,14 @@ export class PostgresMaintenance extends SchemaMaintenance {
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined)
       if (!(error instanceof SynapseError) && driverErrorOf(error).code === '55P03') {
-        throw new SynapseError('STORAGE_BUSY', `Another process kept the schema of ${this.location} locked for ${MIGRATION_LOCK_TIMEOUT_S} s; nothing was changed.`, {
-          cause: error,
-          suggestions: ['Try again once the other synapse (or whatever holds the tables) is done; pg_stat_activity shows who waits on whom.'],
-        })
+        throw new SynapseError(
+          'STORAGE_BUSY',
+          `Another process kept the schema of ${this.location} locked for ${MIGRATION_LOCK_TIMEOUT_S} s; nothing was changed.`,
+          {
+            cause: error,
+            suggestions: ['Try again once the other synapse (or whatever holds the tables) is done; pg_stat_activity shows who waits on whom.'],
+          },
+        )
       }
       throw this.migrationFailure(error)
     } finally {

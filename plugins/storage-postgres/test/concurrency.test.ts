@@ -4,7 +4,7 @@ import {runWorker} from '../../../test/helpers/spawn.js'
 import {openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf} from './helpers.js'
 
-describe('PostgreSQL store shared by several processes', function () {
+describe('PostgreSQL store shared by several processes', () => {
   const schemas = new Schemas()
   after(() => schemas.dropAll())
 
@@ -17,7 +17,9 @@ describe('PostgreSQL store shared by several processes', function () {
 
     const perWorker = 100
     const tags = ['a', 'b', 'c']
-    const results = await Promise.all(tags.map((tag) => runWorker('plugins/storage-postgres/test/fixtures/append-worker.ts', [url, session.id, String(perWorker), tag])))
+    const results = await Promise.all(
+      tags.map(tag => runWorker('plugins/storage-postgres/test/fixtures/append-worker.ts', [url, session.id, String(perWorker), tag])),
+    )
     for (const result of results) {
       expect(result.stderr).to.equal('')
       expect(result.code).to.equal(0)
@@ -27,9 +29,9 @@ describe('PostgreSQL store shared by several processes', function () {
     try {
       const messages = await reopened.messages(session.id)
       expect(messages.length).to.equal(tags.length * 2 * perWorker)
-      expect(messages.map((m) => m.position)).to.deep.equal(Array.from({length: tags.length * 2 * perWorker}, (_, i) => i))
+      expect(messages.map(m => m.position)).to.deep.equal(Array.from({length: tags.length * 2 * perWorker}, (_, i) => i))
       for (const tag of tags) {
-        const mine = messages.filter((m) => m.content.startsWith(`${tag}-`)).map((m) => m.content)
+        const mine = messages.filter(m => m.content.startsWith(`${tag}-`)).map(m => m.content)
         // Each worker's pairs arrive whole and in its own order.
         expect(mine).to.deep.equal(Array.from({length: perWorker}, (_, i) => [`${tag}-${i}-q`, `${tag}-${i}-a`]).flat())
       }

@@ -3,7 +3,7 @@ import {sessionStoreConformance} from 'synapse-cli/testing'
 import {openPostgresAdapter, openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf} from './helpers.js'
 
-describe('PostgreSQL store', function () {
+describe('PostgreSQL store', () => {
   const schemas = new Schemas()
   after(() => schemas.dropAll())
 

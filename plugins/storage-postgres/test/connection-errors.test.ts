@@ -34,13 +34,13 @@ async function openError(url: string): Promise<SynapseError> {
   expect.fail(`opened ${url}`)
 }
 
-describe('PostgreSQL connection errors', function () {
+describe('PostgreSQL connection errors', () => {
   const host = new URL(SERVER_URL).host
 
-  it('a closed port: STORAGE_UNAVAILABLE, connection refused', async function () {
+  it('a closed port: STORAGE_UNAVAILABLE, connection refused', async () => {
     const server = createServer()
     const port = await listen(server)
-    await new Promise((resolve) => server.close(resolve))
+    await new Promise(resolve => server.close(resolve))
     const error = await openError(serverUrl({port}))
     expect(error.code).to.equal('STORAGE_UNAVAILABLE')
     const user = new URL(serverUrl({})).username
@@ -48,7 +48,7 @@ describe('PostgreSQL connection errors', function () {
     expect(error.suggestions[0]).to.equal('Check that the server is running and listens on that host and port.')
   })
 
-  it('an unknown database: STORAGE_UNAVAILABLE, naming it', async function () {
+  it('an unknown database: STORAGE_UNAVAILABLE, naming it', async () => {
     const error = await openError(serverUrl({database: 'synapse_no_such_database'}))
     expect(error.code).to.equal('STORAGE_UNAVAILABLE')
     const user = new URL(serverUrl({})).username
@@ -57,15 +57,17 @@ describe('PostgreSQL connection errors', function () {
     )
   })
 
-  it('a login the server refuses: STORAGE_UNAVAILABLE', async function () {
+  it('a login the server refuses: STORAGE_UNAVAILABLE', async () => {
     const error = await openError(serverUrl({user: 'synapse_no_such_role'}))
     expect(error.code).to.equal('STORAGE_UNAVAILABLE')
-    expect(error.message).to.equal(`PostgreSQL at postgres://synapse_no_such_role:***@${host}/test refused the login: role "synapse_no_such_role" does not exist.`)
+    expect(error.message).to.equal(
+      `PostgreSQL at postgres://synapse_no_such_role:***@${host}/test refused the login: role "synapse_no_such_role" does not exist.`,
+    )
   })
 
-  it('a server that never answers: STORAGE_UNAVAILABLE after connect_timeout', async function () {
+  it('a server that never answers: STORAGE_UNAVAILABLE after connect_timeout', async () => {
     const sockets: Socket[] = []
-    const server = createServer((socket) => sockets.push(socket))
+    const server = createServer(socket => sockets.push(socket))
     const port = await listen(server)
     try {
       const started = Date.now()
@@ -73,14 +75,16 @@ describe('PostgreSQL connection errors', function () {
       expect(Date.now() - started).to.be.within(900, 5000)
       expect(error.code).to.equal('STORAGE_UNAVAILABLE')
       const user = new URL(serverUrl({})).username
-      expect(error.message).to.equal(`Cannot connect to PostgreSQL at postgres://${user}:***@127.0.0.1:${port}/test?connect_timeout=1: no answer in time (Connection terminated due to connection timeout).`)
+      expect(error.message).to.equal(
+        `Cannot connect to PostgreSQL at postgres://${user}:***@127.0.0.1:${port}/test?connect_timeout=1: no answer in time (Connection terminated due to connection timeout).`,
+      )
     } finally {
       for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(resolve))
+      await new Promise(resolve => server.close(resolve))
     }
   })
 
-  it('a schema name it cannot use safely: CONFIG_INVALID before connecting', async function () {
+  it('a schema name it cannot use safely: CONFIG_INVALID before connecting', async () => {
     const error = await openError(serverUrl({port: 1, search: '?schema=Robert%27);DROP'}))
     expect(error.code).to.equal('CONFIG_INVALID')
     expect(error.message).to.equal(`"Robert');DROP" is not a schema name synapse accepts.`)

@@ -6,7 +6,8 @@ import {makeSandbox, type Sandbox} from '../../../test/helpers/sandbox.js'
 import {synapse} from '../../../test/helpers/spawn.js'
 import {SERVER_URL, Schemas, urlOf} from './helpers.js'
 
-const LOCKED = /The session database at postgres:\/\/.* stayed locked by another process for 0\.3 s\. — Try again; if it keeps happening, look for a stuck session in pg_stat_activity \(state "idle in transaction"\)\./
+const LOCKED =
+  /The session database at postgres:\/\/.* stayed locked by another process for 0\.3 s\. — Try again; if it keeps happening, look for a stuck session in pg_stat_activity \(state "idle in transaction"\)\./
 
 /**
  * A continued chat on PostgreSQL while another connection holds a table lock: the CLI as a child
@@ -41,10 +42,10 @@ describe('PostgreSQL under a table lock (end to end)', function () {
   })
 
   function sent(): Array<[string, string]> {
-    return server.chatRequests.at(-1)!.chat!.messages.map((m) => [m.role, m.content])
+    return server.chatRequests.at(-1)!.chat!.messages.map(m => [m.role, m.content])
   }
 
-  it('EXCLUSIVE (writers wait, readers go on): the reply arrives with its history, the warning says it was not saved, exit 1', async function () {
+  it('EXCLUSIVE (writers wait, readers go on): the reply arrives with its history, the warning says it was not saved, exit 1', async () => {
     await locker.query('LOCK TABLE sessions IN EXCLUSIVE MODE')
     const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env})
     expect(stdout).to.equal('About two million.\n')
@@ -57,18 +58,22 @@ describe('PostgreSQL under a table lock (end to end)', function () {
     ])
   })
 
-  it('EXCLUSIVE while retention has sessions to prune: the cleanup is one warning, the turn goes on', async function () {
+  it('EXCLUSIVE while retention has sessions to prune: the cleanup is one warning, the turn goes on', async () => {
     await locker.query('LOCK TABLE sessions IN EXCLUSIVE MODE')
     const {code, stderr, stdout} = await synapse(sandbox, ['-c', 'Its population?'], {env: {...env, SYNAPSE_RETENTION_DAYS: '0.000001'}})
     expect(stdout).to.equal('About two million.\n')
-    expect(stderr).to.match(new RegExp(`^Warning: automatic cleanup of old sessions failed: ${LOCKED.source}\nWarning: this conversation was not saved: ${LOCKED.source}\n$`))
+    expect(stderr).to.match(
+      new RegExp(`^Warning: automatic cleanup of old sessions failed: ${LOCKED.source}\nWarning: this conversation was not saved: ${LOCKED.source}\n$`),
+    )
     expect(code).to.equal(1)
   })
 
-  it('ACCESS EXCLUSIVE (even reads wait): the history cannot be read, so nothing is sent; one error names the lock, exit 1', async function () {
+  it('ACCESS EXCLUSIVE (even reads wait): the history cannot be read, so nothing is sent; one error names the lock, exit 1', async () => {
     await locker.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE')
     const {code, stderr} = await synapse(sandbox, ['-c', 'Its population?'], {env: {...env, SYNAPSE_AUTO_CLEANUP: 'false'}})
-    expect(stderr).to.match(/^Error: The session database at postgres:\/\/.* stayed locked by another process for 0\.3 s\.\n {2}→ Try again; if it keeps happening, look for a stuck session in pg_stat_activity \(state "idle in transaction"\)\.\n$/)
+    expect(stderr).to.match(
+      /^Error: The session database at postgres:\/\/.* stayed locked by another process for 0\.3 s\.\n {2}→ Try again; if it keeps happening, look for a stuck session in pg_stat_activity \(state "idle in transaction"\)\.\n$/,
+    )
     expect(code).to.equal(1)
     expect(server.chatRequests).to.have.length(1)
   })

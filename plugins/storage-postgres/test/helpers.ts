@@ -34,7 +34,7 @@ export async function withClient<T>(work: (client: pg.Client) => Promise<T>): Pr
 export async function dropSchemas(names: Iterable<string>): Promise<void> {
   const list = [...names]
   if (list.length === 0) return
-  await withClient(async (client) => {
+  await withClient(async client => {
     for (const name of list) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`)
   })
 }
@@ -62,9 +62,11 @@ export class Schemas {
 export async function waitForLockWaiters(client: pg.Client, count = 1, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const {rows} = await client.query("SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE application_name = 'synapse' AND datname = current_database() AND wait_event_type = 'Lock'")
+    const {rows} = await client.query(
+      "SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE application_name = 'synapse' AND datname = current_database() AND wait_event_type = 'Lock'",
+    )
     if (rows[0].n >= count) return
     if (Date.now() > deadline) throw new Error(`no synapse connection waited for a lock within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await new Promise(resolve => setTimeout(resolve, 10))
   }
 }

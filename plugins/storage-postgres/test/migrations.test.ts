@@ -8,7 +8,7 @@ import {Schemas, urlOf, withClient} from './helpers.js'
 
 /** Every table of a schema with its columns, as "name type [NOT NULL] [PK] [= default]", from information_schema. */
 async function shape(schema: string): Promise<Record<string, string[]>> {
-  return withClient(async (client) => {
+  return withClient(async client => {
     const columns = await client.query(
       `SELECT table_name, column_name, udt_name, character_maximum_length AS length, is_nullable, column_default
          FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
@@ -20,7 +20,7 @@ async function shape(schema: string): Promise<Record<string, string[]>> {
         WHERE t.table_schema = $1 AND t.constraint_type = 'PRIMARY KEY'`,
       [schema],
     )
-    const primary = new Set(keys.rows.map((row) => `${row.table_name}.${row.column_name}`))
+    const primary = new Set(keys.rows.map(row => `${row.table_name}.${row.column_name}`))
     const tables: Record<string, string[]> = {}
     for (const row of columns.rows) {
       const type = row.length === null ? row.udt_name : `${row.udt_name}(${row.length})`
@@ -34,15 +34,15 @@ async function shape(schema: string): Promise<Record<string, string[]>> {
 
 /** Indexes named by the migrations, and the foreign keys with their delete rule. */
 async function constraints(schema: string): Promise<{foreignKeys: string[]; indexes: string[]}> {
-  return withClient(async (client) => {
+  return withClient(async client => {
     const indexes = await client.query("SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE 'idx_%' ORDER BY indexname", [schema])
     const foreignKeys = await client.query(
       `SELECT r.constraint_name, r.delete_rule FROM information_schema.referential_constraints r WHERE r.constraint_schema = $1 ORDER BY r.constraint_name`,
       [schema],
     )
     return {
-      foreignKeys: foreignKeys.rows.map((row) => `${row.constraint_name} ON DELETE ${row.delete_rule}`),
-      indexes: indexes.rows.map((row) => String(row.indexdef).replaceAll(`${schema}.`, '')),
+      foreignKeys: foreignKeys.rows.map(row => `${row.constraint_name} ON DELETE ${row.delete_rule}`),
+      indexes: indexes.rows.map(row => String(row.indexdef).replaceAll(`${schema}.`, '')),
     }
   })
 }
@@ -79,20 +79,22 @@ const INDEXES = [
   'CREATE UNIQUE INDEX idx_messages_session_position ON messages USING btree (session_id, "position")',
   'CREATE INDEX idx_sessions_updated_at ON sessions USING btree (updated_at)',
 ]
-const names = MIGRATIONS.map((m) => m.name)
+const names = MIGRATIONS.map(m => m.name)
 
 function runWorker(args: string[]): Promise<{code: null | number; stderr: string; stdout: string}> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'plugins/storage-postgres/test/fixtures/migrate-worker.ts', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+  return new Promise(resolve => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'plugins/storage-postgres/test/fixtures/migrate-worker.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('close', (code) => resolve({code, stderr, stdout}))
+    child.stdout.on('data', chunk => (stdout += chunk))
+    child.stderr.on('data', chunk => (stderr += chunk))
+    child.on('close', code => resolve({code, stderr, stdout}))
   })
 }
 
-describe('PostgreSQL migrations', function () {
+describe('PostgreSQL migrations', () => {
   const schemas = new Schemas()
   let schema: string
   let store: SessionStore | undefined
@@ -105,32 +107,34 @@ describe('PostgreSQL migrations', function () {
   })
   after(() => schemas.dropAll())
 
-  it('builds the latest schema in a blank schema, and it matches the entities', async function () {
+  it('builds the latest schema in a blank schema, and it matches the entities', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     const report = await store.maintenance!.check()
-    const version = await withClient(async (client) => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v)
-    expect(report.checks.map((c) => [c.name, c.ok, c.detail])).to.deep.equal([
+    const version = await withClient(async client => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v)
+    expect(report.checks.map(c => [c.name, c.ok, c.detail])).to.deep.equal([
       ['connection', true, `PostgreSQL ${version}, database test, schema ${schema}`],
       ['migrations', true, 'all applied'],
       ['schema', true, 'matches this version'],
       ['foreign keys', true, 'no orphaned rows'],
     ])
     expect(report.ok).to.equal(true)
-    expect((await store.maintenance!.migrations()).map((m) => [m.name, m.applied])).to.deep.equal(names.map((name) => [name, true]))
+    expect((await store.maintenance!.migrations()).map(m => [m.name, m.applied])).to.deep.equal(names.map(name => [name, true]))
   })
 
-  it('opened without migrating, reports every migration pending and creates nothing', async function () {
+  it('opened without migrating, reports every migration pending and creates nothing', async () => {
     store = await openPostgresStore({migrate: false, url: urlOf(schema)})
-    expect((await store.maintenance!.migrations()).map((m) => m.applied)).to.deep.equal(names.map(() => false))
+    expect((await store.maintenance!.migrations()).map(m => m.applied)).to.deep.equal(names.map(() => false))
     const report = await store.maintenance!.check()
     expect(report.ok).to.equal(false)
-    expect(report.checks.map((c) => [c.name, c.ok, c.detail]).slice(1)).to.deep.equal([['migrations', false, `pending: ${names.join(', ')}`]])
-    expect(await withClient(async (client) => (await client.query('SELECT COUNT(*)::int AS n FROM pg_namespace WHERE nspname = $1', [schema])).rows[0].n)).to.equal(0)
+    expect(report.checks.map(c => [c.name, c.ok, c.detail]).slice(1)).to.deep.equal([['migrations', false, `pending: ${names.join(', ')}`]])
+    expect(
+      await withClient(async client => (await client.query('SELECT COUNT(*)::int AS n FROM pg_namespace WHERE nspname = $1', [schema])).rows[0].n),
+    ).to.equal(0)
   })
 
-  it('goes all the way down one step at a time, and up again', async function () {
+  it('goes all the way down one step at a time, and up again', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     const maintenance = store.maintenance!
     expect(await maintenance.revert()).to.deep.equal([names[4]])
@@ -145,7 +149,7 @@ describe('PostgreSQL migrations', function () {
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: [], indexes: []})
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map((m) => m.applied)).to.deep.equal(names.map(() => false))
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(names.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(names)
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
@@ -156,7 +160,7 @@ describe('PostgreSQL migrations', function () {
     expect((await maintenance.check()).ok).to.equal(true)
   })
 
-  it('upgrades a schema that holds data without losing a row, and cascades still work', async function () {
+  it('upgrades a schema that holds data without losing a row, and cascades still work', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[3]])
@@ -164,22 +168,16 @@ describe('PostgreSQL migrations', function () {
     await store.close()
 
     // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
-    const before = await withClient(async (client) => {
+    const before = await withClient(async client => {
       await client.query(`SET search_path = "${schema}"`)
       for (let s = 0; s < 20; s++) {
         const sessionId = `01JC${String(s).padStart(22, '0')}`
         await client.query('INSERT INTO sessions (id, title, created_at, updated_at) VALUES ($1, $2, $3, $4)', [sessionId, `old ${s}`, 1000 + s, 2000 + s])
         for (let m = 0; m < 25; m++) {
-          await client.query('INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-            `01JD${String(s * 100 + m).padStart(22, '0')}`,
-            sessionId,
-            m,
-            m % 2 ? 'assistant' : 'user',
-            `s${s} m${m}`,
-            'complete',
-            m,
-            3000 + m,
-          ])
+          await client.query(
+            'INSERT INTO messages (id, session_id, position, role, content, status, input_tokens, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+            [`01JD${String(s * 100 + m).padStart(22, '0')}`, sessionId, m, m % 2 ? 'assistant' : 'user', `s${s} m${m}`, 'complete', m, 3000 + m],
+          )
         }
       }
       return (await client.query('SELECT * FROM messages ORDER BY id')).rows
@@ -187,11 +185,11 @@ describe('PostgreSQL migrations', function () {
     expect(before.length).to.equal(500)
 
     store = await openPostgresStore({url: urlOf(schema)})
-    const after = await withClient(async (client) => (await client.query(`SELECT * FROM "${schema}".messages ORDER BY id`)).rows)
+    const after = await withClient(async client => (await client.query(`SELECT * FROM "${schema}".messages ORDER BY id`)).rows)
     // Each old reply is recorded as answering the question stored right before it.
-    const byPosition = new Map(before.map((row) => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
+    const byPosition = new Map(before.map(row => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
     expect(after).to.deep.equal(
-      before.map((row) => ({
+      before.map(row => ({
         ...row,
         duration_ms: null,
         finish_reason: null,
@@ -200,39 +198,39 @@ describe('PostgreSQL migrations', function () {
     )
     expect(await store.count()).to.equal(20)
     const first = `01JC${'0'.repeat(22)}`
-    expect((await store.messages(first)).map((m) => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
+    expect((await store.messages(first)).map(m => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
     expect((await store.list({limit: 1}))[0]).to.deep.include({messageCount: 25, preview: 's19 m0', title: 'old 19'})
     await store.delete([first])
-    const remaining = await withClient(async (client) => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
+    const remaining = await withClient(async client => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
     expect(remaining).to.equal(475)
     expect((await store.maintenance!.check()).ok).to.equal(true)
-    const sessions = await withClient(async (client) => (await client.query(`SELECT kept, COUNT(*)::int AS n FROM "${schema}".sessions GROUP BY kept`)).rows)
+    const sessions = await withClient(async client => (await client.query(`SELECT kept, COUNT(*)::int AS n FROM "${schema}".sessions GROUP BY kept`)).rows)
     expect(sessions).to.deep.equal([{kept: 0, n: 19}])
     await store.update(`01JC${'1'.padStart(22, '0')}`, {kept: true})
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
-    const kept = await withClient(async (client) => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
+    const kept = await withClient(async client => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
     expect(kept).to.equal(475)
   })
 
-  it('check reports a schema that drifted from the entities, and orphaned rows', async function () {
+  it('check reports a schema that drifted from the entities, and orphaned rows', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     const session = await store.create()
     await store.append(session.id, [{content: 'x', role: 'user'}])
-    await withClient(async (client) => {
+    await withClient(async client => {
       await client.query(`DROP INDEX "${schema}".idx_sessions_updated_at`)
       await client.query(`ALTER TABLE "${schema}".messages DROP CONSTRAINT fk_messages_session`)
       await client.query(`DELETE FROM "${schema}".sessions`)
     })
     const report = await store.maintenance!.check()
     expect(report.ok).to.equal(false)
-    const checks = Object.fromEntries(report.checks.map((c) => [c.name, c]))
+    const checks = Object.fromEntries(report.checks.map(c => [c.name, c]))
     expect(checks.schema.ok).to.equal(false)
     expect(checks.schema.detail).to.match(/^differs: /)
     expect(checks.schema.detail).to.contain('idx_sessions_updated_at').and.to.contain('fk_messages_session')
     expect(checks['foreign keys']).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
   })
 
-  it('does not back up, and says what does', async function () {
+  it('does not back up, and says what does', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     try {
       await store.maintenance!.backup('/tmp/never-written.db')
@@ -247,7 +245,7 @@ describe('PostgreSQL migrations', function () {
     }
   })
 
-  it('says to migrate when a store opened without migrating finds no tables', async function () {
+  it('says to migrate when a store opened without migrating finds no tables', async () => {
     store = await openPostgresStore({migrate: false, url: urlOf(schema)})
     try {
       await store.count()
@@ -259,9 +257,11 @@ describe('PostgreSQL migrations', function () {
     }
   })
 
-  it('refuses a schema migrated by a newer synapse', async function () {
+  it('refuses a schema migrated by a newer synapse', async () => {
     await (await openPostgresStore({url: urlOf(schema)})).close()
-    await withClient((client) => client.query(`INSERT INTO "${schema}".migrations (timestamp, name) VALUES ($1, $2)`, [1_999_999_999_999, 'FromTheFuture1999999999999']))
+    await withClient(client =>
+      client.query(`INSERT INTO "${schema}".migrations (timestamp, name) VALUES ($1, $2)`, [1_999_999_999_999, 'FromTheFuture1999999999999']),
+    )
     try {
       store = await openPostgresStore({url: urlOf(schema)})
       expect.fail('opened a schema from a newer version')
@@ -281,11 +281,11 @@ describe('PostgreSQL migrations', function () {
       expect(result.stderr).to.equal('')
       expect(result.code).to.equal(0)
     }
-    const applied = results.map((result) => JSON.parse(result.stdout) as {applied: string[]; pending: number})
-    expect(applied.map((a) => a.pending)).to.deep.equal([0, 0, 0])
-    expect(applied.map((a) => a.applied).sort((a, b) => b.length - a.length)).to.deep.equal([names, [], []])
-    const rows = await withClient(async (client) => (await client.query(`SELECT name FROM "${schema}".migrations ORDER BY id`)).rows)
-    expect(rows.map((row) => row.name)).to.deep.equal(names)
+    const applied = results.map(result => JSON.parse(result.stdout) as {applied: string[]; pending: number})
+    expect(applied.map(a => a.pending)).to.deep.equal([0, 0, 0])
+    expect(applied.map(a => a.applied).sort((a, b) => b.length - a.length)).to.deep.equal([names, [], []])
+    const rows = await withClient(async client => (await client.query(`SELECT name FROM "${schema}".migrations ORDER BY id`)).rows)
+    expect(rows.map(row => row.name)).to.deep.equal(names)
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
   })
 })

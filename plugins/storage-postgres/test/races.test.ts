@@ -19,7 +19,7 @@ async function codeOf(promise: Promise<unknown>): Promise<{code: string; message
  * What another process does at the worst moment, played by a second connection that holds its
  * transaction open until the store's statement waits for it. Each race then has one outcome.
  */
-describe('PostgreSQL store: writers racing another process', function () {
+describe('PostgreSQL store: writers racing another process', () => {
   const schemas = new Schemas()
   let schema: string
   let store: SessionStore
@@ -27,28 +27,28 @@ describe('PostgreSQL store: writers racing another process', function () {
   let closeOther: () => void
   let otherDone: Promise<void>
 
-  beforeEach(async function () {
+  beforeEach(async () => {
     schema = schemas.fresh('races')
     store = await openPostgresStore({url: urlOf(schema)})
     // A connection kept open for the whole test, in the store's schema.
     let ready!: (client: pg.Client) => void
-    const opened = new Promise<pg.Client>((resolve) => (ready = resolve))
-    otherDone = withClient(async (client) => {
+    const opened = new Promise<pg.Client>(resolve => (ready = resolve))
+    otherDone = withClient(async client => {
       await client.query(`SET search_path = "${schema}"`)
       ready(client)
-      await new Promise<void>((resolve) => (closeOther = resolve))
+      await new Promise<void>(resolve => (closeOther = resolve))
     })
     other = await opened
   })
 
-  afterEach(async function () {
+  afterEach(async () => {
     closeOther()
     await otherDone
     await store.close()
   })
   after(() => schemas.dropAll())
 
-  it('create with an id another process is inserting: INVALID_INPUT once it commits', async function () {
+  it('create with an id another process is inserting: INVALID_INPUT once it commits', async () => {
     const id = '01JR0000000000000000000000'
     await other.query('BEGIN')
     await other.query('INSERT INTO sessions (id, title, created_at, updated_at) VALUES ($1, $2, 1, 1)', [id, 'theirs'])
@@ -59,14 +59,43 @@ describe('PostgreSQL store: writers racing another process', function () {
     expect((await store.get(id)).title).to.equal('theirs')
   })
 
-  it('restore of a message id another process is inserting: INVALID_INPUT, nothing written', async function () {
+  it('restore of a message id another process is inserting: INVALID_INPUT, nothing written', async () => {
     const theirs = '01JR1111111111111111111111'
     const messageId = '01JR1111111111111111111112'
     await other.query('BEGIN')
     await other.query('INSERT INTO sessions (id, created_at, updated_at) VALUES ($1, 1, 1)', [theirs])
-    await other.query("INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ($1, $2, 0, 'user', 'x', 'complete', 1)", [messageId, theirs])
-    const session = {createdAt: new Date(5), id: '01JR2222222222222222222222', kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: 'import', updatedAt: new Date(6)}
-    const message = {content: 'y', createdAt: new Date(5), durationMs: null, finishReason: null, id: messageId, inputTokens: null, metadata: {}, model: null, outputTokens: null, position: 0, provider: null, replyTo: null, role: 'user' as const, sessionId: session.id, status: 'complete' as const}
+    await other.query("INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ($1, $2, 0, 'user', 'x', 'complete', 1)", [
+      messageId,
+      theirs,
+    ])
+    const session = {
+      createdAt: new Date(5),
+      id: '01JR2222222222222222222222',
+      kept: false,
+      metadata: {},
+      model: null,
+      provider: null,
+      systemPrompt: null,
+      title: 'import',
+      updatedAt: new Date(6),
+    }
+    const message = {
+      content: 'y',
+      createdAt: new Date(5),
+      durationMs: null,
+      finishReason: null,
+      id: messageId,
+      inputTokens: null,
+      metadata: {},
+      model: null,
+      outputTokens: null,
+      position: 0,
+      provider: null,
+      replyTo: null,
+      role: 'user' as const,
+      sessionId: session.id,
+      status: 'complete' as const,
+    }
     const restoring = codeOf(store.restore({messages: [message], session}))
     await waitForLockWaiters(other)
     await other.query('COMMIT')
@@ -74,7 +103,7 @@ describe('PostgreSQL store: writers racing another process', function () {
     expect(await store.count()).to.equal(1)
   })
 
-  it('finishing a reply while another process clears the session: MESSAGE_NOT_FOUND, no deadlock', async function () {
+  it('finishing a reply while another process clears the session: MESSAGE_NOT_FOUND, no deadlock', async () => {
     const session = await store.create()
     const [reply] = await store.append(session.id, [{content: 'partial', role: 'assistant', status: 'interrupted'}])
     // The other process clears the session as the store does: the session row first, then its messages.
@@ -88,7 +117,7 @@ describe('PostgreSQL store: writers racing another process', function () {
     expect(await store.messages(session.id)).to.deep.equal([])
   })
 
-  it('prune never deletes a session another process is appending to', async function () {
+  it('prune never deletes a session another process is appending to', async () => {
     const id = '01JR3333333333333333333333'
     await other.query("INSERT INTO sessions (id, title, created_at, updated_at) VALUES ($1, 'old but busy', 1000, 1000)", [id])
     // The other process appends as the store does: it holds the session row, writes, makes it new.
@@ -96,16 +125,19 @@ describe('PostgreSQL store: writers racing another process', function () {
     await other.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [id])
     const pruning = store.prune({olderThan: new Date(1_000_000)})
     await waitForLockWaiters(other)
-    await other.query("INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ('01JR3333333333333333333334', $1, 0, 'user', 'hello', 'complete', $2)", [id, Date.now()])
+    await other.query(
+      "INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ('01JR3333333333333333333334', $1, 0, 'user', 'hello', 'complete', $2)",
+      [id, Date.now()],
+    )
     await other.query('UPDATE sessions SET updated_at = $1 WHERE id = $2', [Date.now(), id])
     await other.query('COMMIT')
     expect((await pruning).deleted).to.deep.equal([])
-    expect((await store.messages(id)).map((m) => m.content)).to.deep.equal(['hello'])
+    expect((await store.messages(id)).map(m => m.content)).to.deep.equal(['hello'])
     // Once it is due, it goes.
-    expect((await store.prune({olderThan: new Date(Date.now() + 60_000)})).deleted.map((s) => s.id)).to.deep.equal([id])
+    expect((await store.prune({olderThan: new Date(Date.now() + 60_000)})).deleted.map(s => s.id)).to.deep.equal([id])
   })
 
-  it('a write waits for a locked row at most busyTimeoutMs, then STORAGE_BUSY', async function () {
+  it('a write waits for a locked row at most busyTimeoutMs, then STORAGE_BUSY', async () => {
     const impatient = await openPostgresStore({busyTimeoutMs: 200, url: urlOf(schema)})
     try {
       const session = await impatient.create()

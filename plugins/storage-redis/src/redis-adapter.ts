@@ -1,5 +1,17 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
-import type {Message, MessagePatch, Missing, NeighbouredSummary, RestoreConflict, Session, SessionPatch, SessionSnapshot, StorageAdapter, StoredSummary, UnplacedMessage} from 'synapse-cli'
+import type {
+  Message,
+  MessagePatch,
+  Missing,
+  NeighbouredSummary,
+  RestoreConflict,
+  Session,
+  SessionPatch,
+  SessionSnapshot,
+  StorageAdapter,
+  StoredSummary,
+  UnplacedMessage,
+} from 'synapse-cli'
 import {applyPatch, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
@@ -29,7 +41,7 @@ export class RedisStorageAdapter implements StorageAdapter {
     readonly target: RedisTarget,
   ) {
     const p = target.prefix
-    this.keys = {ids: `${p}session-ids`, messages: (id) => `${p}messages:${id}`, session: (id) => `${p}session:${id}`, sessions: `${p}sessions`}
+    this.keys = {ids: `${p}session-ids`, messages: id => `${p}messages:${id}`, session: id => `${p}session:${id}`, sessions: `${p}sessions`}
   }
 
   static async open(options: RedisAdapterOptions): Promise<RedisStorageAdapter> {
@@ -97,7 +109,10 @@ export class RedisStorageAdapter implements StorageAdapter {
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
     if (targets.length === 0) return []
-    return (await this.run(scripts.deleteSessions, targets.flatMap((t) => [t.id, t.updatedAt ? ms(t.updatedAt) : '']))) as string[]
+    return (await this.run(
+      scripts.deleteSessions,
+      targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : '']),
+    )) as string[]
   }
 
   async insertSession(session: Session): Promise<boolean> {
@@ -113,10 +128,14 @@ export class RedisStorageAdapter implements StorageAdapter {
     const [exists, records] = await this.guard(() =>
       last === 0
         ? this.client.multi().exists(this.keys.session(sessionId)).exec()
-        : this.client.multi().exists(this.keys.session(sessionId)).lRange(this.keys.messages(sessionId), last === undefined ? 0 : -last, -1).exec(),
+        : this.client
+            .multi()
+            .exists(this.keys.session(sessionId))
+            .lRange(this.keys.messages(sessionId), last === undefined ? 0 : -last, -1)
+            .exec(),
     )
     if (Number(exists) === 0) return undefined
-    return ((records ?? []) as unknown as string[]).map((record) => messageOf(record, sessionId))
+    return ((records ?? []) as unknown as string[]).map(record => messageOf(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
@@ -128,7 +147,7 @@ export class RedisStorageAdapter implements StorageAdapter {
     const args = [options.replace ? '1' : '0']
     for (const {messages, session} of snapshots) {
       const fields = sessionFields(session)
-      const question = messages.find((m) => m.role === 'user')
+      const question = messages.find(m => m.role === 'user')
       if (question) fields.push('preview', previewOf(question.content), 'previewId', question.id)
       args.push(session.id, ms(session.updatedAt), String(fields.length), ...fields, String(messages.length))
       for (const m of messages) args.push(m.id, recordOf(m))
@@ -153,11 +172,21 @@ export class RedisStorageAdapter implements StorageAdapter {
       if (outcome === 'missing') return {missing: index as Missing['missing']}
       const message = messageOf(before, sessionId)
       applyPatch(message, patch)
-      const written = await this.run(scripts.replaceMessage, [sessionId, messageId, String(index), before, recordOf(message), ms(updatedAt), previewOf(message.content)])
+      const written = await this.run(scripts.replaceMessage, [
+        sessionId,
+        messageId,
+        String(index),
+        before,
+        recordOf(message),
+        ms(updatedAt),
+        previewOf(message.content),
+      ])
       if (written === 'ok') return message
       if (written === 'missing') return {missing: 'session'}
     }
-    throw new SynapseError('STORAGE_BUSY', `Message ${messageId} kept changing under other writers at Redis ${this.target.location}.`, {suggestions: ['Try again.']})
+    throw new SynapseError('STORAGE_BUSY', `Message ${messageId} kept changing under other writers at Redis ${this.target.location}.`, {
+      suggestions: ['Try again.'],
+    })
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
@@ -192,7 +221,13 @@ export class RedisStorageAdapter implements StorageAdapter {
     return rows.map(([id, flat, messageCount, around]) => {
       const fields = pairsOf(flat)
       const at = around.indexOf(id)
-      return {...sessionOf(id, fields), messageCount, nextId: around[at + 1], preview: fields.preview === undefined ? null : JSON.parse(fields.preview), previousId: around[at - 1]}
+      return {
+        ...sessionOf(id, fields),
+        messageCount,
+        nextId: around[at + 1],
+        preview: fields.preview === undefined ? null : JSON.parse(fields.preview),
+        previousId: around[at - 1],
+      }
     })
   }
 }
@@ -215,13 +250,27 @@ function pairsOf(flat: string[]): Record<string, string> {
 /** A session as hash fields: timestamps in milliseconds, everything else JSON (so null is "null"). */
 function sessionFields(s: Session): string[] {
   const {kept, metadata, model, provider, systemPrompt, title} = s
-  return ['createdAt', ms(s.createdAt), ...Object.entries({kept, metadata, model, provider, systemPrompt, title}).flatMap(([field, value]) => [field, JSON.stringify(value)])]
+  return [
+    'createdAt',
+    ms(s.createdAt),
+    ...Object.entries({kept, metadata, model, provider, systemPrompt, title}).flatMap(([field, value]) => [field, JSON.stringify(value)]),
+  ]
 }
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
-  const [metadata, model, provider, systemPrompt, title] = ['metadata', 'model', 'provider', 'systemPrompt', 'title'].map((field) => JSON.parse(fields[field]))
+  const [metadata, model, provider, systemPrompt, title] = ['metadata', 'model', 'provider', 'systemPrompt', 'title'].map(field => JSON.parse(fields[field]))
   // `kept` came after the first sessions were written: a hash without it is a session never kept.
-  return {createdAt: new Date(Number(fields.createdAt)), id, kept: fields.kept === 'true', metadata, model, provider, systemPrompt, title, updatedAt: new Date(Number(fields.updatedAt))}
+  return {
+    createdAt: new Date(Number(fields.createdAt)),
+    id,
+    kept: fields.kept === 'true',
+    metadata,
+    model,
+    provider,
+    systemPrompt,
+    title,
+    updatedAt: new Date(Number(fields.updatedAt)),
+  }
 }
 
 /** A message record after its fixed head (see scripts.ts): a comma, then the other fields as JSON. */

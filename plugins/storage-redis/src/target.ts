@@ -44,7 +44,8 @@ export function redisTarget(url: string, options: RedisTargetOptions = {}): Redi
   const path = parsed.pathname.replace(/^\//, '')
   if (!/^\d{0,5}$/.test(path)) throw invalid(`names database "${decodeURIComponent(path)}"; the path is a database number`)
   for (const name of parsed.searchParams.keys()) {
-    if (name !== 'prefix' && name !== 'connect_timeout') throw invalid(`has the parameter "${name}", which synapse does not know (it knows prefix and connect_timeout)`)
+    if (name !== 'prefix' && name !== 'connect_timeout')
+      throw invalid(`has the parameter "${name}", which synapse does not know (it knows prefix and connect_timeout)`)
   }
 
   const prefix = options.prefix ?? parsed.searchParams.get('prefix') ?? DEFAULT_PREFIX

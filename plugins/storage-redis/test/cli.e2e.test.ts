@@ -27,13 +27,13 @@ describe('synapse on Redis (end to end)', function () {
   })
   after(() => prefixes.dropAll())
 
-  it('chats, continues, lists and prunes, with every turn stored whole', async function () {
+  it('chats, continues, lists and prunes, with every turn stored whole', async () => {
     server.reply(['Keys', ' and values.'], {usage: {inputTokens: 5, outputTokens: 3}})
     expect(await synapse(sandbox, ['What is Redis?'])).to.deep.include({code: 0, stderr: '', stdout: 'Keys and values.\n'})
     server.reply(['In memory.'])
     expect(await synapse(sandbox, ['-c', 'Where?'])).to.deep.include({code: 0, stderr: '', stdout: 'In memory.\n'})
     // The second request carried the first turn as context.
-    expect(server.chatRequests.at(-1)!.chat!.messages.map((m) => m.content)).to.deep.equal(['What is Redis?', 'Keys and values.', 'Where?'])
+    expect(server.chatRequests.at(-1)!.chat!.messages.map(m => m.content)).to.deep.equal(['What is Redis?', 'Keys and values.', 'Where?'])
 
     const store = await openRedisStore({url})
     let chatted: string
@@ -41,7 +41,7 @@ describe('synapse on Redis (end to end)', function () {
       const [session] = await store.list()
       chatted = session.id
       const messages = await store.messages(session.id)
-      expect(messages.map((m) => [m.position, m.role, m.content, m.status])).to.deep.equal([
+      expect(messages.map(m => [m.position, m.role, m.content, m.status])).to.deep.equal([
         [0, 'user', 'What is Redis?', 'complete'],
         [1, 'assistant', 'Keys and values.', 'complete'],
         [2, 'user', 'Where?', 'complete'],
@@ -55,7 +55,9 @@ describe('synapse on Redis (end to end)', function () {
 
     expect(await synapse(sandbox, ['sessions', 'new', '--title', 'second'])).to.deep.include({code: 0, stderr: ''})
     const listed = await synapse(sandbox, ['sessions', 'list', '--json'])
-    expect(JSON.parse(listed.stdout).map((s: {id: string; messageCount: number; title: null | string}) => [s.id === chatted, s.title, s.messageCount])).to.deep.equal([
+    expect(
+      JSON.parse(listed.stdout).map((s: {id: string; messageCount: number; title: null | string}) => [s.id === chatted, s.title, s.messageCount]),
+    ).to.deep.equal([
       [false, 'second', 0],
       [true, null, 4],
     ])
@@ -65,10 +67,10 @@ describe('synapse on Redis (end to end)', function () {
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout.split('\n').filter(Boolean)).to.have.length(1)
   })
 
-  it('a server that is down: exit 1, one line with the remedy, the password masked', async function () {
+  it('a server that is down: exit 1, one line with the remedy, the password masked', async () => {
     const closed = createServer()
     const port = await listen(closed)
-    await new Promise((resolve) => closed.close(resolve))
+    await new Promise(resolve => closed.close(resolve))
     const down = `redis://ada:hunter2@127.0.0.1:${port}/0`
     const result = await synapse(sandbox, ['sessions', 'list'], {env: {DATABASE_URL: down}})
     expect(result.code).to.equal(1)

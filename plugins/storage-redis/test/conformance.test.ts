@@ -4,7 +4,7 @@ import {RedisStorageAdapter} from '../src/redis-adapter.js'
 import {openRedisStore} from '../src/redis-store.js'
 import {Prefixes} from './helpers.js'
 
-describe('Redis store', function () {
+describe('Redis store', () => {
   const prefixes = new Prefixes()
   after(() => prefixes.dropAll())
 

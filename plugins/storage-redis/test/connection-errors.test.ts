@@ -23,35 +23,37 @@ async function openError(url: string): Promise<SynapseError> {
   expect.fail(`opened ${url}`)
 }
 
-describe('Redis connection errors', function () {
+describe('Redis connection errors', () => {
   const {host} = new URL(SERVER_URL)
 
-  it('a closed port: STORAGE_UNAVAILABLE, connection refused', async function () {
+  it('a closed port: STORAGE_UNAVAILABLE, connection refused', async () => {
     const server = createServer()
     const port = await listen(server)
-    await new Promise((resolve) => server.close(resolve))
+    await new Promise(resolve => server.close(resolve))
     const error = await openError(`redis://ada:${PASSWORD}@127.0.0.1:${port}/0`)
     expect(error.code).to.equal('STORAGE_UNAVAILABLE')
     expect(error.message).to.equal(`Cannot connect to Redis at redis://ada:***@127.0.0.1:${port}/0: connection refused.`)
     expect(error.suggestions[0]).to.equal('Check that redis-server is running and listens on that host and port.')
   })
 
-  it('a login the server refuses: STORAGE_UNAVAILABLE, the password nowhere', async function () {
+  it('a login the server refuses: STORAGE_UNAVAILABLE, the password nowhere', async () => {
     const error = await openError(`redis://synapse-no-such-user:${PASSWORD}@${host}/0`)
     expect(error.code).to.equal('STORAGE_UNAVAILABLE')
-    expect(error.message).to.equal(`Redis at redis://synapse-no-such-user:***@${host}/0 refused the login: WRONGPASS invalid username-password pair or user is disabled.`)
+    expect(error.message).to.equal(
+      `Redis at redis://synapse-no-such-user:***@${host}/0 refused the login: WRONGPASS invalid username-password pair or user is disabled.`,
+    )
   })
 
-  it('a database the server does not have: STORAGE_UNAVAILABLE, naming the limit', async function () {
+  it('a database the server does not have: STORAGE_UNAVAILABLE, naming the limit', async () => {
     const error = await openError(`redis://${host}/9999`)
     expect(error.code).to.equal('STORAGE_UNAVAILABLE')
     expect(error.message).to.equal(`Redis at redis://${host}/9999 has no such database: ERR DB index is out of range.`)
     expect(error.suggestions).to.deep.equal(['Use a database number below the server’s "databases" setting (0 to 15 by default).'])
   })
 
-  it('a server that never answers: STORAGE_UNAVAILABLE after connect_timeout', async function () {
+  it('a server that never answers: STORAGE_UNAVAILABLE after connect_timeout', async () => {
     const sockets: Socket[] = []
-    const server = createServer((socket) => sockets.push(socket))
+    const server = createServer(socket => sockets.push(socket))
     const port = await listen(server)
     try {
       const started = Date.now()
@@ -61,23 +63,23 @@ describe('Redis connection errors', function () {
       expect(error.message).to.equal(`Cannot connect to Redis at redis://127.0.0.1:${port}/0?connect_timeout=1: no answer in time.`)
     } finally {
       for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(resolve))
+      await new Promise(resolve => server.close(resolve))
     }
   })
 
-  it('a server that hangs up: STORAGE_UNAVAILABLE, connection lost', async function () {
-    const server = createServer((socket) => socket.destroy())
+  it('a server that hangs up: STORAGE_UNAVAILABLE, connection lost', async () => {
+    const server = createServer(socket => socket.destroy())
     const port = await listen(server)
     try {
       const error = await openError(`redis://127.0.0.1:${port}/0`)
       expect(error.code).to.equal('STORAGE_UNAVAILABLE')
       expect(error.message).to.match(new RegExp(`^Lost the connection to Redis at redis://127\\.0\\.0\\.1:${port}/0: `))
     } finally {
-      await new Promise((resolve) => server.close(resolve))
+      await new Promise(resolve => server.close(resolve))
     }
   })
 
-  it('a server that goes away under an open store: STORAGE_UNAVAILABLE, connection lost', async function () {
+  it('a server that goes away under an open store: STORAGE_UNAVAILABLE, connection lost', async () => {
     const server = await startThrowawayRedis()
     const adapter = await RedisStorageAdapter.open({url: server.url})
     try {

@@ -20,7 +20,7 @@ export async function withClient<T>(work: (client: RedisClientType) => Promise<T
 
 /** Every key under a prefix, sorted. */
 export async function keysUnder(prefix: string): Promise<string[]> {
-  return withClient(async (client) => {
+  return withClient(async client => {
     const keys: string[] = []
     for await (const batch of client.scanIterator({COUNT: 1000, MATCH: `${prefix}*`})) keys.push(...batch)
     return keys.sort()
@@ -34,7 +34,7 @@ export class Prefixes {
   async dropAll(): Promise<void> {
     for (const prefix of this.made) {
       const keys = await keysUnder(prefix)
-      if (keys.length > 0) await withClient((client) => client.unlink(keys))
+      if (keys.length > 0) await withClient(client => client.unlink(keys))
     }
     this.made.clear()
   }

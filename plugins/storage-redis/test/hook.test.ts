@@ -10,11 +10,11 @@ import {Prefixes} from './helpers.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
-describe('synapse:storage hook (Redis)', function () {
+describe('synapse:storage hook (Redis)', () => {
   const prefixes = new Prefixes()
   after(() => prefixes.dropAll())
 
-  it('offers the redis backend for redis:// and rediss:// URLs', async function () {
+  it('offers the redis backend for redis:// and rediss:// URLs', async () => {
     const [backend] = await storage()
     expect({name: backend.name, schemes: backend.schemes}).to.deep.equal({name: 'redis', schemes: ['redis', 'rediss']})
     const backends = new StorageBackends()
@@ -23,7 +23,7 @@ describe('synapse:storage hook (Redis)', function () {
     expect(backends.for('REDIS://h').name).to.equal('redis')
   })
 
-  it('opens a store for a URL, under the prefix it names', async function () {
+  it('opens a store for a URL, under the prefix it names', async () => {
     const [backend] = await storage()
     const store = await backend.open(prefixes.url('hook'), {busyTimeoutMs: 1000})
     try {
@@ -35,22 +35,24 @@ describe('synapse:storage hook (Redis)', function () {
     }
   })
 
-  it('is what oclif runs for the event, from the built plugin', async function () {
+  it('is what oclif runs for the event, from the built plugin', async () => {
     const config = await Config.load({root: ROOT})
     const {failures, successes} = await config.runHook('synapse:storage' as never, {} as never)
-    expect(failures.filter((f) => f.plugin.name === '@synapse-cli/storage-redis')).to.deep.equal([])
-    const ours = successes.find((s) => s.plugin.name === '@synapse-cli/storage-redis')
-    expect((ours?.result as StorageBackend[]).map((b) => b.name)).to.deep.equal(['redis'])
+    expect(failures.filter(f => f.plugin.name === '@synapse-cli/storage-redis')).to.deep.equal([])
+    const ours = successes.find(s => s.plugin.name === '@synapse-cli/storage-redis')
+    expect((ours?.result as StorageBackend[] | undefined)?.map(b => b.name)).to.deep.equal(['redis'])
   })
 
-  it('loads no Redis client until a store is opened', function () {
+  it('loads no Redis client until a store is opened', () => {
     const trace = (code: string) =>
       spawnSync(process.execPath, ['--import', './test/fixtures/trace-imports.mjs', '--input-type=module', '-e', code], {
         cwd: ROOT,
         encoding: 'utf8',
         env: {...process.env, TRACE_IMPORTS: '@redis/client'},
       })
-    const hook = trace("const {default: storage} = await import('./plugins/storage-redis/dist/hooks/storage.js'); const [b] = await storage(); console.log(b.name)")
+    const hook = trace(
+      "const {default: storage} = await import('./plugins/storage-redis/dist/hooks/storage.js'); const [b] = await storage(); console.log(b.name)",
+    )
     expect(hook.stderr).to.equal('')
     expect(hook.stdout).to.equal('redis\n')
     // The tracer does see it where it is loaded.

@@ -4,11 +4,11 @@ import {ManualClock} from 'synapse-cli/testing'
 import {openRedisStore} from '../src/redis-store.js'
 import {keysUnder, Prefixes, SERVER_URL, withClient} from './helpers.js'
 
-describe('Redis key layout', function () {
+describe('Redis key layout', () => {
   const prefixes = new Prefixes()
   after(() => prefixes.dropAll())
 
-  it('keeps everything under the URL’s prefix, as README describes, and leaves no key behind', async function () {
+  it('keeps everything under the URL’s prefix, as README describes, and leaves no key behind', async () => {
     const prefix = prefixes.fresh('layout')
     const url = new URL(SERVER_URL)
     url.searchParams.set('prefix', prefix)
@@ -20,9 +20,11 @@ describe('Redis key layout', function () {
         {content: 'Where?', role: 'user'},
         {content: 'Here.', role: 'assistant'},
       ])
-      expect(await keysUnder(prefix)).to.deep.equal([`${prefix}message-ids`, `${prefix}messages:${session.id}`, `${prefix}session-ids`, `${prefix}session:${session.id}`, `${prefix}sessions`].sort())
+      expect(await keysUnder(prefix)).to.deep.equal(
+        [`${prefix}message-ids`, `${prefix}messages:${session.id}`, `${prefix}session-ids`, `${prefix}session:${session.id}`, `${prefix}sessions`].sort(),
+      )
 
-      await withClient(async (client) => {
+      await withClient(async client => {
         expect(await client.hGetAll(`${prefix}session:${session.id}`)).to.deep.equal({
           createdAt: String(clock.now().getTime()),
           kept: 'false',
@@ -49,7 +51,7 @@ describe('Redis key layout', function () {
     }
   })
 
-  it('keeps two prefixes on one server apart', async function () {
+  it('keeps two prefixes on one server apart', async () => {
     const [a, b] = [prefixes.url('apart'), prefixes.url('apart')]
     const first = await openRedisStore({url: a})
     const second = await openRedisStore({url: b})

@@ -13,10 +13,18 @@ function refusal(url: string): SynapseError {
   expect.fail(`accepted ${url}`)
 }
 
-describe('Redis storage URLs', function () {
-  it('reads host, port, database, user, password and prefix, with defaults', function () {
+describe('Redis storage URLs', () => {
+  it('reads host, port, database, user, password and prefix, with defaults', () => {
     expect(redisTarget('redis://localhost')).to.deep.equal({
-      connectTimeoutMs: 10_000, database: 0, host: 'localhost', location: 'redis://localhost', password: '', port: 6379, prefix: 'synapse:', tls: false, username: '',
+      connectTimeoutMs: 10_000,
+      database: 0,
+      host: 'localhost',
+      location: 'redis://localhost',
+      password: '',
+      port: 6379,
+      prefix: 'synapse:',
+      tls: false,
+      username: '',
     })
     expect(redisTarget('rediss://ada:s%40cret@cache.example:6380/3?prefix=team.chat&connect_timeout=2')).to.deep.equal({
       connectTimeoutMs: 2000,
@@ -35,10 +43,13 @@ describe('Redis storage URLs', function () {
     expect(redisTarget('redis://h?prefix=from-url', {prefix: 'given'}).prefix).to.equal('given:')
   })
 
-  it('refuses what it cannot use, before connecting, without printing the password', function () {
+  it('refuses what it cannot use, before connecting, without printing the password', () => {
     const cases: Array<[string, string]> = [
       ['redis://u:hunter2@h/zero', 'The storage URL redis://u:***@h/zero names database "zero"; the path is a database number.'],
-      ['redis://u:hunter2@h/0?db=1', 'The storage URL redis://u:***@h/0?db=1 has the parameter "db", which synapse does not know (it knows prefix and connect_timeout).'],
+      [
+        'redis://u:hunter2@h/0?db=1',
+        'The storage URL redis://u:***@h/0?db=1 has the parameter "db", which synapse does not know (it knows prefix and connect_timeout).',
+      ],
       ['redis://u:hunter2@/0', 'The storage URL redis://u:***@/0 is not a valid Redis URL.'],
       ['redis:///0', 'The storage URL redis:///0 names no host.'],
       ['redis://u:hunter2@h:99999/0', 'The storage URL redis://u:***@h:99999/0 is not a valid Redis URL.'],

@@ -120,7 +120,7 @@ export function parseInline(text: string, options: ParseOptions = {}): InlinePar
       const count = char === '~' ? 2 : Math.min(run, 2)
       literal += char.repeat(run - count)
       i += run - count
-      const close = findRun(i + count + 1, char, count, (at) => {
+      const close = findRun(i + count + 1, char, count, at => {
         if (SPACE.test(text[at - 1]) || escaped(text, at)) return false
         if (char !== '_') return true
         if (at + count >= end) return complete ? true : undefined
@@ -148,7 +148,10 @@ export function parseInline(text: string, options: ParseOptions = {}): InlinePar
       const paren = close === -1 ? -1 : text.indexOf(')', close + 2)
       if (!complete && (close === -1 || close + 1 >= end || (text[close + 1] === '(' && paren === -1))) return stop()
       if (close !== -1 && text[close + 1] === '(' && paren !== -1) {
-        const url = text.slice(close + 2, paren).trim().split(/\s+/)[0]
+        const url = text
+          .slice(close + 2, paren)
+          .trim()
+          .split(/\s+/)[0]
         if (url !== '') {
           flush()
           nodes.push({children: parseInline(text.slice(open + 1, close)).nodes, image, type: 'link', url: url.replace(/^<(.*)>$/, '$1')})
@@ -186,7 +189,7 @@ export function parseInline(text: string, options: ParseOptions = {}): InlinePar
 /** Nodes as styled text. A link shows its target after the text, `text (url)`: no OSC 8 sequence to trust. */
 export function renderInline(nodes: InlineNode[], style: OutputStyle): string {
   return nodes
-    .map((node) => {
+    .map(node => {
       switch (node.type) {
         case 'code': {
           return paint(style, 'yellow', node.text)
@@ -222,7 +225,7 @@ export function renderInline(nodes: InlineNode[], style: OutputStyle): string {
 }
 
 function plainText(nodes: InlineNode[]): string {
-  return nodes.map((node) => ('text' in node ? node.text : plainText(node.children))).join('')
+  return nodes.map(node => ('text' in node ? node.text : plainText(node.children))).join('')
 }
 
 /** Whether the character at `at` follows an odd number of backslashes. */

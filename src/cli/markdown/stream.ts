@@ -155,7 +155,7 @@ export class MarkdownStream {
     if (rows.length < 2 || !DELIMITER_ROW.test(rows[1])) {
       // Lines that start with "|" but are no table: text like any other.
       return rows
-        .map((row) => {
+        .map(row => {
           this.current = {emitted: 0, kind: {contentStart: 0, indent: 0, kind: 'paragraph'}, shownWidth: 0}
           const out = this.continueLine(row, true) + this.finishLine()
           this.current = undefined
@@ -164,10 +164,10 @@ export class MarkdownStream {
         .join('')
     }
 
-    const alignments = cells(rows[1]).map((cell) => (cell.endsWith(':') ? (cell.startsWith(':') ? 'center' : 'right') : 'left'))
-    const body = [rows[0], ...rows.slice(2)].map((row) => cells(row).map((cell) => renderInline(parseInline(cell).nodes, this.style)))
-    const columns = Math.max(...body.map((row) => row.length))
-    const widths = Array.from({length: columns}, (_, c) => Math.max(1, ...body.map((row) => displayWidth(row[c] ?? ''))))
+    const alignments = cells(rows[1]).map(cell => (cell.endsWith(':') ? (cell.startsWith(':') ? 'center' : 'right') : 'left'))
+    const body = [rows[0], ...rows.slice(2)].map(row => cells(row).map(cell => renderInline(parseInline(cell).nodes, this.style)))
+    const columns = Math.max(...body.map(row => row.length))
+    const widths = Array.from({length: columns}, (_, c) => Math.max(1, ...body.map(row => displayWidth(row[c] ?? ''))))
     const bar = paint(this.style, 'dim', '│')
     const line = (row: string[], header: boolean) =>
       widths
@@ -178,8 +178,8 @@ export class MarkdownStream {
         })
         .join(` ${bar} `)
         .trimEnd()
-    const separator = paint(this.style, 'dim', widths.map((width) => '─'.repeat(width)).join('─┼─'))
-    return [line(body[0], true), separator, ...body.slice(1).map((row) => line(row, false))].map((text) => `${text}\n`).join('')
+    const separator = paint(this.style, 'dim', widths.map(width => '─'.repeat(width)).join('─┼─'))
+    return [line(body[0], true), separator, ...body.slice(1).map(row => line(row, false))].map(text => `${text}\n`).join('')
   }
 
   /** Writes what can be written of the line still arriving. */
@@ -257,7 +257,8 @@ function classify(text: string, complete: boolean): LineKind | undefined {
   if (item && (complete || item[2] !== '')) {
     const content = rest.slice(item[0].length)
     const task = /^\[([ xX])\][ \t]+/.exec(content)
-    if (!/^\d/.test(item[1]) && task) return {contentStart: indent.length + item[0].length + task[0].length, indent: columns, kind: 'item', marker: task[1] === ' ' ? '[ ]' : '[x]'}
+    if (!/^\d/.test(item[1]) && task)
+      return {contentStart: indent.length + item[0].length + task[0].length, indent: columns, kind: 'item', marker: task[1] === ' ' ? '[ ]' : '[x]'}
     if (!complete && !/^\d/.test(item[1]) && /^\[([ xX](\][ \t]*)?)?$/.test(content)) return undefined
     return {contentStart: indent.length + item[0].length, indent: columns, kind: 'item', marker: item[1]}
   }
@@ -271,8 +272,11 @@ function classify(text: string, complete: boolean): LineKind | undefined {
 
 /** The cells of a table row; `\|` is a pipe inside a cell. */
 function cells(row: string): string[] {
-  const inner = row.trim().replace(/^\|/, '').replace(/(?<!\\)\|$/, '')
-  return inner.split(/(?<!\\)\|/).map((cell) => cell.trim().replaceAll('\\|', '|'))
+  const inner = row
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '')
+  return inner.split(/(?<!\\)\|/).map(cell => cell.trim().replaceAll('\\|', '|'))
 }
 
 function align(text: string, width: number, alignment: string): string {

@@ -60,16 +60,17 @@ export function headline(session: {preview?: null | string; title: null | string
 export function renderSessionTable(sessions: SessionSummary[], style: OutputStyle, options: {now?: Date; width?: number} = {}): string[] {
   const now = options.now ?? new Date()
   const when = (date: Date) => (style.terminal ? relativeTime(date, now) : date.toISOString())
-  const kept: TableColumn<SessionSummary>[] = style.terminal && sessions.some((s) => s.kept) ? [{header: 'KEPT', tint: () => 'green', value: (s) => (s.kept ? 'kept' : '')}] : []
+  const kept: TableColumn<SessionSummary>[] =
+    style.terminal && sessions.some(s => s.kept) ? [{header: 'KEPT', tint: () => 'green', value: s => (s.kept ? 'kept' : '')}] : []
   return table(
     sessions,
     [
-      {header: 'ID', tint: () => 'cyan', value: (s) => (style.terminal ? s.shortId : s.id)},
-      {header: 'TITLE', minWidth: 24, value: (s) => headline(s)},
-      {header: 'MODEL', maxWidth: 32, minWidth: 10, value: (s) => modelLabel(s)},
-      {header: 'MSGS', value: (s) => String(s.messageCount)},
-      {header: 'CREATED', optional: true, tint: () => 'dim', value: (s) => when(s.createdAt)},
-      {header: 'UPDATED', value: (s) => when(s.updatedAt)},
+      {header: 'ID', tint: () => 'cyan', value: s => (style.terminal ? s.shortId : s.id)},
+      {header: 'TITLE', minWidth: 24, value: s => headline(s)},
+      {header: 'MODEL', maxWidth: 32, minWidth: 10, value: s => modelLabel(s)},
+      {header: 'MSGS', value: s => String(s.messageCount)},
+      {header: 'CREATED', optional: true, tint: () => 'dim', value: s => when(s.createdAt)},
+      {header: 'UPDATED', value: s => when(s.updatedAt)},
       ...kept,
     ],
     style,
@@ -97,7 +98,9 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   const line = (text: string) => terminalSafe(text)
   const body = (text: string) => terminalSafe(text, {multiline: true})
   const reply = options.markdown ? (text: string) => options.markdown!(text).replace(/\n$/, '') : body
-  const lines = [`${paint(style, 'bold', 'Session')} ${paint(style, 'cyan', session.id)}${session.title ? `  ${paint(style, 'bold', line(session.title))}` : ''}`]
+  const lines = [
+    `${paint(style, 'bold', 'Session')} ${paint(style, 'cyan', session.id)}${session.title ? `  ${paint(style, 'bold', line(session.title))}` : ''}`,
+  ]
   const facts: string[] = []
   const model = line(modelLabel(session))
   if (model) facts.push(`model ${model}`)
@@ -106,8 +109,9 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   lines.push(paint(style, 'dim', facts.join(' · ')))
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
   const meta = Object.entries(session.metadata)
-  if (meta.length > 0) lines.push(`${paint(style, 'dim', 'meta:')} ${meta.map(([k, v]) => line(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)).join(' ')}`)
-  const byId = new Map(messages.map((m) => [m.id, m]))
+  if (meta.length > 0)
+    lines.push(`${paint(style, 'dim', 'meta:')} ${meta.map(([k, v]) => line(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)).join(' ')}`)
+  const byId = new Map(messages.map(m => [m.id, m]))
   messages.forEach((message, index) => {
     // A reply stored after another turn's messages (two processes in one session) names its question.
     const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined

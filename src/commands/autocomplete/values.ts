@@ -18,7 +18,8 @@ export default class AutocompleteValues extends SynapseCommand {
     kind: Args.string({description: 'What to list.', options: [...VALUE_KINDS], required: true}),
     prefix: Args.string({default: '', description: 'Only values that start with this (session ids: in any case).'}),
   }
-  static description = `One candidate per line: session ids (short ids, most recently updated first, at most 50), model names (the configured one, every provider's, and those saved sessions use) or provider names. With --describe, each is followed by a tab and a description, for zsh. On any failure it prints nothing and exits 0, so that a TAB never writes an error into the command line. Used by the scripts that "synapse autocomplete" installs.`
+  static description =
+    `One candidate per line: session ids (short ids, most recently updated first, at most 50), model names (the configured one, every provider's, and those saved sessions use) or provider names. With --describe, each is followed by a tab and a description, for zsh. On any failure it prints nothing and exits 0, so that a TAB never writes an error into the command line. Used by the scripts that "synapse autocomplete" installs.`
   static examples = ['<%= config.bin %> <%= command.id %> sessions 01JX', '<%= config.bin %> <%= command.id %> models gpt-4 --describe']
   static flags = {
     describe: Flags.boolean({description: 'Follow each value with a tab and a description.'}),

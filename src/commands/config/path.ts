@@ -22,7 +22,7 @@ export default class ConfigPath extends SynapseCommand {
     await this.parse(ConfigPath)
     const config = await loadConfig()
     reportConfigWarnings(config)
-    const userFile = config.files.find((f) => f.kind === 'user')?.path ?? join(config.userDir, 'config.toml')
+    const userFile = config.files.find(f => f.kind === 'user')?.path ?? join(config.userDir, 'config.toml')
     const result = {database: redactUrl(storageUrl(config)), files: config.files, userFile}
     if (config.files.length === 0) this.log('No configuration file was found; the defaults apply.')
     for (const file of config.files) this.log(`${file.kind}\t${file.path}${file.trust ? `\t${file.trust}` : ''}`)

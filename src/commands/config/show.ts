@@ -19,17 +19,18 @@ export default class ConfigShow extends SynapseCommand {
     // What a chat would refuse, shown here too: each installed provider's table against what it declares.
     for (const {descriptor} of registry.list()) checkProviderOptions(descriptor, config)
     // API keys resolve beyond the config files (environment, keys file): show the one in use, masked.
-    const provider = registry.list().find((r) => r.descriptor.name === config.settings.provider.default)?.descriptor
+    const provider = registry.list().find(r => r.descriptor.name === config.settings.provider.default)?.descriptor
     const effective: Record<string, unknown> = {'provider.model': provider?.defaultModel, 'storage.url': storageUrl(config)}
     for (const {descriptor} of registry.list()) effective[`providers.${descriptor.name}.base_url`] = descriptor.defaultBaseUrl
     const entries = withEffectiveDefaults(withApiKeyEntries(config.entries(), listKeys(registry, config)), effective)
-    const source = (e: ConfigEntry) => (e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind)
+    const source = (e: ConfigEntry) =>
+      e.source.file ? `${e.source.kind} (${e.source.file})` : e.source.variable ? `${e.source.kind} (${e.source.variable})` : e.source.kind
     const rows = table(
       entries,
       [
-        {header: 'KEY', value: (e) => e.key},
-        {header: 'VALUE', value: (e) => (e.value === undefined ? '' : typeof e.value === 'string' ? e.value : JSON.stringify(e.value))},
-        {header: 'SOURCE', tint: (e) => (e.source.kind === 'default' ? 'dim' : undefined), value: source},
+        {header: 'KEY', value: e => e.key},
+        {header: 'VALUE', value: e => (e.value === undefined ? '' : typeof e.value === 'string' ? e.value : JSON.stringify(e.value))},
+        {header: 'SOURCE', tint: e => (e.source.kind === 'default' ? 'dim' : undefined), value: source},
       ],
       this.style,
     )

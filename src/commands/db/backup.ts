@@ -11,7 +11,8 @@ export default class DbBackup extends DbCommand {
   static args = {
     file: Args.string({description: 'Where to write the copy.', required: true}),
   }
-  static description = 'The copy is a consistent snapshot even while other synapse processes write, readable by you alone. Restore by pointing DATABASE_URL at it, or by moving it into place.'
+  static description =
+    'The copy is a consistent snapshot even while other synapse processes write, readable by you alone. Restore by pointing DATABASE_URL at it, or by moving it into place.'
   static examples = ['<%= config.bin %> <%= command.id %> ~/backups/sessions-$(date +%F).db', '<%= config.bin %> <%= command.id %> sessions.bak --force']
   static flags = {
     force: Flags.boolean({char: 'f', description: 'Replace the file if it exists.'}),

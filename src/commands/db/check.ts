@@ -3,7 +3,8 @@ import {paint} from '../../cli/output.js'
 import type {IntegrityReport} from '../../store/session-store.js'
 
 export default class DbCheck extends DbCommand {
-  static description = 'Runs SQLite’s integrity check and foreign-key check, and compares the schema with what this version expects. Exits 1 when anything is wrong.'
+  static description =
+    'Runs SQLite’s integrity check and foreign-key check, and compares the schema with what this version expects. Exits 1 when anything is wrong.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Check the database for corruption and inconsistencies.'
 

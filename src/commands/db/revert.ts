@@ -9,7 +9,8 @@ export interface DbRevertResult {
 }
 
 export default class DbRevert extends DbCommand {
-  static description = 'Reverting drops what the migration created, with its data: back up first. Asks on a terminal; needs --force otherwise. The next command that uses the database migrates it up again.'
+  static description =
+    'Reverting drops what the migration created, with its data: back up first. Asks on a terminal; needs --force otherwise. The next command that uses the database migrates it up again.'
   static examples = ['<%= config.bin %> db backup before.db && <%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --all --force']
   static flags = {
     all: Flags.boolean({description: 'Revert every migration, down to an empty database.'}),
@@ -20,7 +21,7 @@ export default class DbRevert extends DbCommand {
   async run(): Promise<DbRevertResult> {
     const {flags} = await this.parse(DbRevert)
     const maintenance = this.maintenance
-    const applied = (await maintenance.migrations()).filter((m) => m.applied)
+    const applied = (await maintenance.migrations()).filter(m => m.applied)
     if (applied.length === 0) {
       this.log('No migration is applied; nothing to revert.')
       return {reverted: []}

@@ -15,8 +15,8 @@ export default class DbStatus extends DbCommand {
   async run(): Promise<DbStatusResult> {
     await this.parse(DbStatus)
     const maintenance = this.maintenance
-    const migrations = (await maintenance.migrations()).map((m) => ({applied: m.applied, name: m.name}))
-    const pending = migrations.filter((m) => !m.applied).length
+    const migrations = (await maintenance.migrations()).map(m => ({applied: m.applied, name: m.name}))
+    const pending = migrations.filter(m => !m.applied).length
     const style = this.style
     this.log(`${paint(style, 'bold', 'Database')} ${maintenance.location} (${this.store.backend})`)
     for (const m of migrations) {

@@ -11,7 +11,8 @@ export default class KeysRemove extends SynapseCommand {
   static args = {
     provider: Args.string({description: 'The provider whose stored key to remove.', ignoreStdin: true, required: true}),
   }
-  static description = 'Removes the key that "keys set" stored. A key in the environment or in a config file is not touched: the command says so when one remains in use.'
+  static description =
+    'Removes the key that "keys set" stored. A key in the environment or in a config file is not touched: the command says so when one remains in use.'
   static examples = ['<%= config.bin %> <%= command.id %> openai']
   static summary = 'Remove a stored API key.'
 

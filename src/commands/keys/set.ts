@@ -15,7 +15,8 @@ export default class KeysSet extends SynapseCommand {
     // Never from stdin: piped text is the key, and must not be taken for (and printed as) a provider name.
     provider: Args.string({description: 'The provider the key is for, e.g. openai or anthropic.', ignoreStdin: true, required: true}),
   }
-  static description = 'On a terminal, asks for the key without showing what you type or paste; piped in, reads it from stdin. The key is stored in keys.json in the config directory (mode 0600) and used by every command from then on, unless the provider\'s environment variable (OPENAI_API_KEY...) is set: that wins. Never pass a key as an argument: it would stay in your shell history.'
+  static description =
+    "On a terminal, asks for the key without showing what you type or paste; piped in, reads it from stdin. The key is stored in keys.json in the config directory (mode 0600) and used by every command from then on, unless the provider's environment variable (OPENAI_API_KEY...) is set: that wins. Never pass a key as an argument: it would stay in your shell history."
   static examples = [
     '<%= config.bin %> <%= command.id %> openai',
     'printf %s "$OPENAI_API_KEY" | <%= config.bin %> <%= command.id %> openai',
@@ -34,7 +35,9 @@ export default class KeysSet extends SynapseCommand {
     const change = setKey(registry, config, provider, key)
     this.log(`Stored the ${provider} key in ${displayPath(change.file)}.`)
     if (change.source && change.source.kind !== 'keys') {
-      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Warning:')} ${describeSource(change.source)} also sets the ${provider} key, and wins while it is set.\n`)
+      process.stderr.write(
+        `${paint(this.errorStyle, 'yellow', 'Warning:')} ${describeSource(change.source)} also sets the ${provider} key, and wins while it is set.\n`,
+      )
     }
     return change
   }

@@ -16,7 +16,8 @@ export default class SessionsDelete extends StoreCommand {
   static args = {
     ids: Args.string({description: 'Session ids or unique prefixes.', required: true}),
   }
-  static description = 'Deletes the sessions and all their messages. Asks first on a terminal; without one (scripts, --json) it needs --force. Every id is checked before anything is deleted.'
+  static description =
+    'Deletes the sessions and all their messages. Asks first on a terminal; without one (scripts, --json) it needs --force. Every id is checked before anything is deleted.'
   static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B', '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C --force']
   static flags = {
     force: Flags.boolean({char: 'f', description: 'Delete without asking.'}),
@@ -45,8 +46,8 @@ export default class SessionsDelete extends StoreCommand {
         return {deleted: []}
       }
     }
-    await this.store.delete(doomed.map((s) => s.id))
-    this.log(`Deleted ${plural(doomed.length, 'session')}: ${doomed.map((s) => s.id).join(', ')}`)
-    return {deleted: doomed.map((s) => ({id: s.id, title: s.title}))}
+    await this.store.delete(doomed.map(s => s.id))
+    this.log(`Deleted ${plural(doomed.length, 'session')}: ${doomed.map(s => s.id).join(', ')}`)
+    return {deleted: doomed.map(s => ({id: s.id, title: s.title}))}
   }
 }

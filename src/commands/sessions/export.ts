@@ -19,7 +19,8 @@ export default class SessionsExport extends StoreCommand {
     // oclif would otherwise take a missing id from piped stdin (`… | synapse sessions export --all`).
     ids: Args.string({description: 'Session ids or unique prefixes (or --all).', ignoreStdin: true}),
   }
-  static description = `json and jsonl keep everything (ids, timestamps, token counts, statuses, metadata) and are what "sessions import" reads, into this backend or any other; markdown is for reading. The same sessions export to the same bytes from any backend.`
+  static description =
+    `json and jsonl keep everything (ids, timestamps, token counts, statuses, metadata) and are what "sessions import" reads, into this backend or any other; markdown is for reading. The same sessions export to the same bytes from any backend.`
   static examples = [
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --format markdown > notes.md',
     '<%= config.bin %> <%= command.id %> --all --output backup.jsonl',
@@ -33,10 +34,13 @@ export default class SessionsExport extends StoreCommand {
   static strict = false
   static summary = 'Export sessions as JSON, JSON lines or Markdown.'
 
-  async run(): Promise<SessionsExportResult | void> {
+  async run(): Promise<SessionsExportResult | undefined> {
     const {argv, flags} = await this.parse(SessionsExport)
     const ids = argv as string[]
-    if (ids.length === 0 && !flags.all) throw new InvalidInputError('Name the sessions to export, or add --all.', {suggestions: ['Example: synapse sessions export --all --output sessions.jsonl']})
+    if (ids.length === 0 && !flags.all)
+      throw new InvalidInputError('Name the sessions to export, or add --all.', {
+        suggestions: ['Example: synapse sessions export --all --output sessions.jsonl'],
+      })
     if (ids.length > 0 && flags.all) throw new InvalidInputError('Give session ids or --all, not both.')
     const snapshots = await collectSnapshots(this.store, flags.all ? {all: true} : {ids})
     const format = flags.format as ExportFormat

@@ -16,10 +16,14 @@ export type SessionsImportResult = ImportReport | LlmImportReport
 
 export default class SessionsImport extends StoreCommand {
   static args = {
-    file: Args.string({description: 'An export in json or jsonl ("-" for stdin); with --from llm, llm\'s logs.db (default: the one llm uses).', ignoreStdin: true}),
+    file: Args.string({
+      description: 'An export in json or jsonl ("-" for stdin); with --from llm, llm\'s logs.db (default: the one llm uses).',
+      ignoreStdin: true,
+    }),
   }
   static autoCleanup = false
-  static description = `Reads what "sessions export --format json|jsonl" wrote, from this backend or another, and keeps every id and timestamp. The whole file is checked before anything is written; a session whose id exists stops the import unless --replace or --new-ids says what to do. Kept sessions stay kept. When the store is then past max_sessions or holds sessions older than retention_days, it says what the next cleanup would delete.
+  static description =
+    `Reads what "sessions export --format json|jsonl" wrote, from this backend or another, and keeps every id and timestamp. The whole file is checked before anything is written; a session whose id exists stops the import unless --replace or --new-ids says what to do. Kept sessions stay kept. When the store is then past max_sessions or holds sessions older than retention_days, it says what the next cleanup would delete.
 
 With --from llm, reads simonw/llm's logs database (read-only: llm's file is never changed) and turns each llm conversation into a session. Running it again imports only conversations not imported yet; --replace refreshes those imported before. What synapse cannot hold (attachments, fragments, tool calls, options) is listed as skipped.`
   static examples = [
@@ -30,9 +34,12 @@ With --from llm, reads simonw/llm's logs database (read-only: llm's file is neve
     '<%= config.bin %> <%= command.id %> --from llm ~/backups/logs.db --replace',
   ]
   static flags = {
-    from: Flags.string({default: 'synapse', description: 'What wrote the file: a synapse export, or simonw/llm\'s logs database.', options: ['synapse', 'llm']}),
+    from: Flags.string({default: 'synapse', description: "What wrote the file: a synapse export, or simonw/llm's logs database.", options: ['synapse', 'llm']}),
     'new-ids': Flags.boolean({description: 'Import copies with fresh ids beside existing sessions.', exclusive: ['replace']}),
-    replace: Flags.boolean({description: 'Overwrite sessions whose id already exists (with --from llm: refresh those imported before).', exclusive: ['new-ids']}),
+    replace: Flags.boolean({
+      description: 'Overwrite sessions whose id already exists (with --from llm: refresh those imported before).',
+      exclusive: ['new-ids'],
+    }),
   }
   static summary = 'Import sessions from an export or from simonw/llm.'
 
@@ -40,25 +47,32 @@ With --from llm, reads simonw/llm's logs database (read-only: llm's file is neve
     const {args, flags} = await this.parse(SessionsImport)
     if (flags.from === 'llm') {
       if (flags['new-ids']) {
-        throw new SynapseError('INVALID_INPUT', '--new-ids does not go with --from llm: llm imports keep stable ids so that running it again imports nothing twice.', {
-          exitCode: 2,
-          suggestions: ['Leave out --new-ids; --replace refreshes sessions imported before.'],
-        })
+        throw new SynapseError(
+          'INVALID_INPUT',
+          '--new-ids does not go with --from llm: llm imports keep stable ids so that running it again imports nothing twice.',
+          {
+            exitCode: 2,
+            suggestions: ['Leave out --new-ids; --replace refreshes sessions imported before.'],
+          },
+        )
       }
       const report = await importFromLlm(this.store, args.file ?? llmLogsPath(), {replace: flags.replace})
       this.printLlmReport(report)
-      await this.warnPastLimits(report.imported.map((s) => s.id))
+      await this.warnPastLimits(report.imported.map(s => s.id))
       return report
     }
     if (args.file === undefined) {
-      throw new SynapseError('INVALID_INPUT', 'Name the export to import.', {exitCode: 2, suggestions: ['Pass a file written by "synapse sessions export", "-" for stdin, or --from llm.']})
+      throw new SynapseError('INVALID_INPUT', 'Name the export to import.', {
+        exitCode: 2,
+        suggestions: ['Pass a file written by "synapse sessions export", "-" for stdin, or --from llm.'],
+      })
     }
     const source = args.file === '-' ? 'stdin' : args.file
     const text = args.file === '-' ? ((await readPipedStdin()) ?? '') : readExport(args.file)
     const snapshots = parseExport(text, source)
     const report = await importSnapshots(this.store, snapshots, {newIds: flags['new-ids'], replace: flags.replace})
     this.log(`Imported ${importedCounts(report)}.`)
-    await this.warnPastLimits(report.imported.map((s) => s.id))
+    await this.warnPastLimits(report.imported.map(s => s.id))
     return report
   }
 
@@ -73,13 +87,17 @@ With --from llm, reads simonw/llm's logs database (read-only: llm's file is neve
   private printLlmReport(report: LlmImportReport): void {
     const counts = report.imported.length === 0 ? 'Nothing new imported' : `Imported ${importedCounts(report)}`
     this.log(`${counts} from llm's ${terminalSafe(report.path)} (${plural(report.responses, 'response')} read).`)
-    if (report.alreadyImported.length > 0) this.log(`${plural(report.alreadyImported.length, 'session')} imported before and unchanged in llm: left as they are.`)
+    if (report.alreadyImported.length > 0)
+      this.log(`${plural(report.alreadyImported.length, 'session')} imported before and unchanged in llm: left as they are.`)
     if (report.changed.length > 0) {
-      this.log(`${plural(report.changed.length, 'session')} imported before ${report.changed.length === 1 ? 'has' : 'have'} changed in llm since: left as they are; --replace refreshes them (${report.changed.map((c) => c.id).join(', ')}).`)
+      this.log(
+        `${plural(report.changed.length, 'session')} imported before ${report.changed.length === 1 ? 'has' : 'have'} changed in llm since: left as they are; --replace refreshes them (${report.changed.map(c => c.id).join(', ')}).`,
+      )
     }
     if (report.skipped.length > 0) {
       this.log('Not imported:')
-      for (const skip of report.skipped) this.log(`  ${skip.count} × ${skip.kind}${skip.responses.length > 0 ? ` (in ${plural(skip.responses.length, 'response')})` : ''}: ${skip.reason}.`)
+      for (const skip of report.skipped)
+        this.log(`  ${skip.count} × ${skip.kind}${skip.responses.length > 0 ? ` (in ${plural(skip.responses.length, 'response')})` : ''}: ${skip.reason}.`)
     }
     for (const note of report.notes) this.log(`Note: ${terminalSafe(note)}`)
   }
@@ -87,7 +105,7 @@ With --from llm, reads simonw/llm's logs database (read-only: llm's file is neve
 
 function importedCounts(report: {imported: ImportReport['imported']}): string {
   const messages = report.imported.reduce((sum, s) => sum + s.messages, 0)
-  const replaced = report.imported.filter((s) => s.replaced).length
+  const replaced = report.imported.filter(s => s.replaced).length
   return `${plural(report.imported.length, 'session')} (${plural(messages, 'message')})${replaced > 0 ? `, ${replaced} replaced` : ''}`
 }
 

@@ -14,7 +14,11 @@ export default class SessionsKeep extends StoreCommand {
   static args = {}
   static description =
     'A kept session is never deleted by retention (max_sessions, retention_days, "sessions prune") and does not count toward max_sessions; "sessions delete" still deletes it. Keeping does not change its place in the list. --undo lets retention have it again.'
-  static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B', '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C', '<%= config.bin %> <%= command.id %> 01JX4Q2B --undo']
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B',
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C',
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B --undo',
+  ]
   static flags = {
     undo: Flags.boolean({description: 'Stop keeping them: retention may delete them again.'}),
   }
@@ -25,7 +29,10 @@ export default class SessionsKeep extends StoreCommand {
     const {argv, flags} = await this.parse(SessionsKeep)
     const ids = argv as string[]
     if (ids.length === 0) {
-      throw new InvalidInputError('Name the sessions to keep.', {exitCode: 2, suggestions: ['Example: synapse sessions keep 01JX4Q2B ("synapse sessions list" shows the ids).']})
+      throw new InvalidInputError('Name the sessions to keep.', {
+        exitCode: 2,
+        suggestions: ['Example: synapse sessions keep 01JX4Q2B ("synapse sessions list" shows the ids).'],
+      })
     }
     // Every id is resolved before anything changes: a typo in the third changes nothing.
     const sessions = new Map<string, Session>()
@@ -41,6 +48,6 @@ export default class SessionsKeep extends StoreCommand {
     }
     const them = changed.length === 1 ? 'it' : 'them'
     this.log(kept ? `Retention will not delete ${them}; "synapse sessions keep --undo <id>" lets it again.` : `Retention may delete ${them} again.`)
-    return {sessions: changed.map((s) => ({id: s.id, kept: s.kept, title: s.title}))}
+    return {sessions: changed.map(s => ({id: s.id, kept: s.kept, title: s.title}))}
   }
 }

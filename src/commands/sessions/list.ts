@@ -7,8 +7,13 @@ import {MAX_LIST_LIMIT, type SessionSummary} from '../../store/session-store.js'
 
 export default class SessionsList extends StoreCommand {
   static aliases = ['sessions:ls', 'logs']
-  static description = 'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for), relative times, titles cut to the width of the terminal, kept sessions marked, and how many there are in all; in a pipe: full ids and ISO times, tab-separated.'
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --limit 5', '<%= config.bin %> <%= command.id %> --all --json | jq \'.[].id\'']
+  static description =
+    'Most recently updated first. On a terminal: short ids (any unique prefix works wherever an id is asked for), relative times, titles cut to the width of the terminal, kept sessions marked, and how many there are in all; in a pipe: full ids and ISO times, tab-separated.'
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --limit 5',
+    "<%= config.bin %> <%= command.id %> --all --json | jq '.[].id'",
+  ]
   static flags = {
     all: Flags.boolean({description: 'List every session.', exclusive: ['limit']}),
     limit: Flags.integer({char: 'n', default: 20, description: 'How many sessions to list.', max: MAX_LIST_LIMIT, min: 1}),
@@ -27,7 +32,7 @@ export default class SessionsList extends StoreCommand {
       const footer = style.terminal && sessions.length === flags.limit ? listFooter(sessions.length, await this.store.count()) : undefined
       if (footer) this.log(paint(style, 'dim', footer))
     }
-    return sessions.map((s) => listItem(s))
+    return sessions.map(s => listItem(s))
   }
 
   private async everySession(): Promise<SessionSummary[]> {

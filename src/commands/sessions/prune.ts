@@ -15,7 +15,8 @@ export interface SessionsPruneResult {
 
 export default class SessionsPrune extends StoreCommand {
   static autoCleanup = false
-  static description = `Applies the retention settings now: sessions not updated for retention_days go, then the least recently updated beyond max_sessions; kept sessions (\"sessions keep\") never go and do not count. 0 turns a limit off. Lists what would go and asks first on a terminal; without one (scripts, --json) it needs --force. The same cleanup runs before other commands when auto_cleanup is on, and says on stderr what it deleted.`
+  static description =
+    `Applies the retention settings now: sessions not updated for retention_days go, then the least recently updated beyond max_sessions; kept sessions ("sessions keep") never go and do not count. 0 turns a limit off. Lists what would go and asks first on a terminal; without one (scripts, --json) it needs --force. The same cleanup runs before other commands when auto_cleanup is on, and says on stderr what it deleted.`
   static examples = [
     '<%= config.bin %> <%= command.id %> --dry-run',
     '<%= config.bin %> <%= command.id %> --max-sessions 50',
@@ -54,7 +55,8 @@ export default class SessionsPrune extends StoreCommand {
             suggestions: ['Add --force to delete without asking, or --dry-run to see what would go.'],
           })
         }
-        for (const line of renderSessionTable(due.deleted, this.errorStyle, {width: terminalWidth(this.errorStyle, process.stderr)})) process.stderr.write(`${line}\n`)
+        for (const line of renderSessionTable(due.deleted, this.errorStyle, {width: terminalWidth(this.errorStyle, process.stderr)}))
+          process.stderr.write(`${line}\n`)
         shown = true
         if (!(await this.confirm(`Delete these ${plural(due.deleted.length, 'session')} (${limits})?`, 'Cancelled; nothing was deleted.'))) {
           this.log('Nothing deleted.')
@@ -64,9 +66,9 @@ export default class SessionsPrune extends StoreCommand {
       // Chosen again: what changed since the list above (an append makes an old session new) is respected.
       result = await applyRetention(store, policy)
     }
-    const same = shown && result.deleted.map((s) => s.id).join() === due.deleted.map((s) => s.id).join()
+    const same = shown && result.deleted.map(s => s.id).join() === due.deleted.map(s => s.id).join()
     this.log(`${result.dryRun ? 'Would delete' : 'Deleted'} ${plural(result.deleted.length, 'session')} (${limits})${same ? '.' : ':'}`)
     if (!same) for (const line of renderSessionTable(result.deleted, this.style, {width})) this.log(line)
-    return {deleted: result.deleted.map((s) => listItem(s)), dryRun: result.dryRun, policy}
+    return {deleted: result.deleted.map(s => listItem(s)), dryRun: result.dryRun, policy}
   }
 }

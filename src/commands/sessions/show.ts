@@ -9,8 +9,13 @@ export default class SessionsShow extends StoreCommand {
   static args = {
     id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
   }
-  static description = 'Prints the session’s model, metadata and system prompt, then every message in order. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
-  static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B', '<%= config.bin %> <%= command.id %> 01JX4Q2B --last 4', '<%= config.bin %> <%= command.id %> 01JX4Q2B --json | jq \'.messages[].content\'']
+  static description =
+    'Prints the session’s model, metadata and system prompt, then every message in order. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B',
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B --last 4',
+    "<%= config.bin %> <%= command.id %> 01JX4Q2B --json | jq '.messages[].content'",
+  ]
   static flags = {
     last: Flags.integer({description: 'Only the last N messages.', min: 0}),
     pager: Flags.boolean({allowNo: true, default: true, description: 'Page output taller than the terminal (--no-pager: print it all).'}),
@@ -22,7 +27,7 @@ export default class SessionsShow extends StoreCommand {
     const {args, flags} = await this.parse(SessionsShow)
     const session = await this.store.get(args.id)
     const messages = await this.store.messages(session.id, {last: flags.last})
-    const result = {...sessionJson(session), messages: messages.map((m) => messageJson(m))}
+    const result = {...sessionJson(session), messages: messages.map(m => messageJson(m))}
     if (this.jsonEnabled()) return result
     const {style} = this
     // The renderer and the pager load only for a terminal: a pipe gets the text as it is, never a pager.

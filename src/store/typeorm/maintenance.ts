@@ -1,4 +1,4 @@
-import {DataSource, MigrationExecutor, type QueryRunner} from 'typeorm'
+import {type DataSource, MigrationExecutor, type QueryRunner} from 'typeorm'
 
 import {SynapseError} from '../../core/errors.js'
 import {MIGRATIONS} from '../../migrations/index.js'
@@ -23,24 +23,24 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
   abstract check(): Promise<IntegrityReport>
 
   async migrate(): Promise<string[]> {
-    if (!(await this.migrations()).some((m) => !m.applied)) return []
-    return this.underSchemaLock(async (runner) => (await this.executor(runner).executePendingMigrations()).map((m) => m.name))
+    if (!(await this.migrations()).some(m => !m.applied)) return []
+    return this.underSchemaLock(async runner => (await this.executor(runner).executePendingMigrations()).map(m => m.name))
   }
 
   async migrations(): Promise<MigrationState[]> {
     const executed = await this.guard(() => new MigrationExecutor(this.dataSource).getExecutedMigrations())
-    const known = new Set<string>(MIGRATIONS.map((m) => m.name))
-    const unknown = executed.filter((m) => !known.has(m.name))
+    const known = new Set<string>(MIGRATIONS.map(m => m.name))
+    const unknown = executed.filter(m => !known.has(m.name))
     if (unknown.length > 0) {
-      throw new SynapseError('MIGRATION_FAILED', `The session database was migrated by a newer synapse (${unknown.map((m) => m.name).join(', ')}).`, {
+      throw new SynapseError('MIGRATION_FAILED', `The session database was migrated by a newer synapse (${unknown.map(m => m.name).join(', ')}).`, {
         suggestions: [`Upgrade synapse, or point DATABASE_URL at ${this.elsewhere}.`],
       })
     }
-    return MIGRATIONS.map((migration) => ({applied: executed.some((m) => m.name === migration.name), name: migration.name}))
+    return MIGRATIONS.map(migration => ({applied: executed.some(m => m.name === migration.name), name: migration.name}))
   }
 
   async revert(options: {all?: boolean} = {}): Promise<string[]> {
-    return this.underSchemaLock(async (runner) => {
+    return this.underSchemaLock(async runner => {
       const reverted: string[] = []
       for (;;) {
         const executor = this.executor(runner)
@@ -57,11 +57,11 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
 
   /** The checks every SQL backend shares, once its migrations are all applied. */
   protected async migrationChecks(): Promise<IntegrityReport['checks']> {
-    const pending = (await this.migrations()).filter((m) => !m.applied).map((m) => m.name)
+    const pending = (await this.migrations()).filter(m => !m.applied).map(m => m.name)
     const checks = [{detail: pending.length === 0 ? 'all applied' : `pending: ${pending.join(', ')}`, name: 'migrations', ok: pending.length === 0}]
     if (pending.length === 0) {
       // The schema the migrations built must be the one the entities describe.
-      const drift = await this.guard(async () => (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query))
+      const drift = await this.guard(async () => (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map(q => q.query))
       checks.push({detail: drift.length === 0 ? 'matches this version' : `differs: ${drift.join('; ')}`, name: 'schema', ok: drift.length === 0})
     }
     return checks

@@ -1,7 +1,17 @@
 import type {DataSource} from 'typeorm'
 
 import {InvalidInputError} from '../../core/errors.js'
-import {type Message, type MessagePatch, type Metadata, PREVIEW_LENGTH, type RetentionPolicy, type Session, type SessionPatch, type SessionSnapshot, type StoreMaintenance} from '../session-store.js'
+import {
+  type Message,
+  type MessagePatch,
+  type Metadata,
+  PREVIEW_LENGTH,
+  type RetentionPolicy,
+  type Session,
+  type SessionPatch,
+  type SessionSnapshot,
+  type StoreMaintenance,
+} from '../session-store.js'
 import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
@@ -13,7 +23,14 @@ const MESSAGE_COLUMNS =
 const ID_BATCH = 500
 
 /** Columns a patch may set, by field: the same names in every dialect. */
-const SESSION_FIELDS: Record<keyof SessionPatch, string> = {kept: 'kept', metadata: 'metadata', model: 'model', provider: 'provider', systemPrompt: 'system_prompt', title: 'title'}
+const SESSION_FIELDS: Record<keyof SessionPatch, string> = {
+  kept: 'kept',
+  metadata: 'metadata',
+  model: 'model',
+  provider: 'provider',
+  systemPrompt: 'system_prompt',
+  title: 'title',
+}
 const MESSAGE_FIELDS: Record<keyof MessagePatch, string> = {
   content: 'content',
   durationMs: 'duration_ms',
@@ -47,24 +64,26 @@ function statements(d: SqlDialect) {
   (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > s.id) AS next_id`
   const newestFirst = `ORDER BY s.updated_at DESC, s.id${d.byteOrder} DESC`
   return {
-    clearMessages: s((p) => `DELETE FROM messages WHERE session_id = ${p()}`),
-    completeQuestion: s((p) => `UPDATE messages SET status = 'complete' WHERE id = ${p()} AND session_id = ${p()}`),
+    clearMessages: s(p => `DELETE FROM messages WHERE session_id = ${p()}`),
+    completeQuestion: s(p => `UPDATE messages SET status = 'complete' WHERE id = ${p()} AND session_id = ${p()}`),
     countSessions: 'SELECT COUNT(*) AS total FROM sessions',
-    deleteIfUnchanged: s((p) => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()}`),
-    insertMessage: s((p) => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
-    insertSession: s((p) => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
-    lastMessages: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
-    listPage: s((p) => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
-    lockSession: s((p) => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
-    maxPosition: s((p) => `SELECT MAX(position) AS last FROM messages WHERE session_id = ${p()}`),
-    message: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ${p()} AND session_id = ${p()}`),
-    messages: s((p) => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position`),
+    deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()}`),
+    insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
+    insertSession: s(p => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
+    lastMessages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
+    listPage: s(p => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
+    lockSession: s(p => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
+    maxPosition: s(p => `SELECT MAX(position) AS last FROM messages WHERE session_id = ${p()}`),
+    message: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ${p()} AND session_id = ${p()}`),
+    messages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position`),
     neighbouredColumns,
-    prefixRange: s((p) => `SELECT s.id FROM sessions s WHERE s.id${d.byteOrder} >= ${p()} AND s.id${d.byteOrder} < ${p()} ORDER BY s.id${d.byteOrder} LIMIT ${p()}`),
-    session: s((p) => `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${p()}`),
-    sessionExists: s((p) => `SELECT id FROM sessions WHERE id = ${p()}`),
+    prefixRange: s(
+      p => `SELECT s.id FROM sessions s WHERE s.id${d.byteOrder} >= ${p()} AND s.id${d.byteOrder} < ${p()} ORDER BY s.id${d.byteOrder} LIMIT ${p()}`,
+    ),
+    session: s(p => `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${p()}`),
+    sessionExists: s(p => `SELECT id FROM sessions WHERE id = ${p()}`),
     summaries: `SELECT ${summaryColumns} FROM sessions s`,
-    touchSession: s((p) => `UPDATE sessions SET updated_at = ${p()} WHERE id = ${p()}`),
+    touchSession: s(p => `UPDATE sessions SET updated_at = ${p()} WHERE id = ${p()}`),
   }
 }
 
@@ -114,14 +133,14 @@ export class SqlStorageAdapter implements StorageAdapter {
   }
 
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
-    return this.sql.writeTransaction(async (tx) => {
+    return this.sql.writeTransaction(async tx => {
       // The session's row first, as every writer of a session locks it, so that none deadlocks with another.
       if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return {missing: 'session'}
       if (options.completes !== undefined && (await tx.run(this.q.completeQuestion, [options.completes, sessionId])) === 0) return {missing: 'message'}
       if (messages.length === 0) return []
       const [{last}] = await tx.all(this.q.maxPosition, [sessionId])
       let position = last === null || last === undefined ? 0 : Number(last) + 1
-      const added = messages.map((m) => ({...m, position: position++}))
+      const added = messages.map(m => ({...m, position: position++}))
       for (const message of added) await tx.run(this.q.insertMessage, messageRow(message))
       await tx.run(this.q.touchSession, [options.updatedAt.getTime(), sessionId])
       return added
@@ -129,7 +148,7 @@ export class SqlStorageAdapter implements StorageAdapter {
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
-    return this.sql.writeTransaction(async (tx) => {
+    return this.sql.writeTransaction(async tx => {
       if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return undefined
       const deleted = await tx.run(this.q.clearMessages, [sessionId])
       await tx.run(this.q.touchSession, [updatedAt.getTime(), sessionId])
@@ -149,25 +168,25 @@ export class SqlStorageAdapter implements StorageAdapter {
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
     if (targets.length === 0) return []
-    return this.sql.writeTransaction(async (tx) => {
+    return this.sql.writeTransaction(async tx => {
       const deleted: string[] = []
-      const unguarded = targets.filter((t) => t.updatedAt === undefined).map((t) => t.id)
+      const unguarded = targets.filter(t => t.updatedAt === undefined).map(t => t.id)
       for (const {id, updatedAt} of targets) {
         if (updatedAt && (await tx.run(this.q.deleteIfUnchanged, [id, updatedAt.getTime()])) > 0) deleted.push(id)
       }
       for (let start = 0; start < unguarded.length; start += ID_BATCH) {
         const batch = unguarded.slice(start, start + ID_BATCH)
-        const inList = statement(this.dialect, (p) => list(p, batch.length))
+        const inList = statement(this.dialect, p => list(p, batch.length))
         const rows = await tx.all(`SELECT id FROM sessions WHERE id IN (${inList})`, batch)
         await tx.run(`DELETE FROM sessions WHERE id IN (${inList})`, batch)
-        deleted.push(...rows.map((row) => String(row.id)))
+        deleted.push(...rows.map(row => String(row.id)))
       }
       return deleted
     })
   }
 
   async insertSession(session: Session): Promise<boolean> {
-    return this.sql.writeTransaction(async (tx) => {
+    return this.sql.writeTransaction(async tx => {
       if ((await tx.all(this.q.sessionExists, [session.id])).length > 0) return false
       await tx.run(this.q.insertSession, sessionRow(session))
       return true
@@ -175,14 +194,14 @@ export class SqlStorageAdapter implements StorageAdapter {
   }
 
   async listSummaries(page: {limit: number; offset: number}): Promise<NeighbouredSummary[]> {
-    return (await this.sql.all(this.q.listPage, [page.limit, page.offset])).map((row) => toSummary(row))
+    return (await this.sql.all(this.q.listPage, [page.limit, page.offset])).map(row => toSummary(row))
   }
 
   async prune(policy: RetentionPolicy): Promise<NeighbouredSummary[]> {
     const {byteOrder} = this.dialect
     const limits: string[] = []
     const params: unknown[] = []
-    const select = statement(this.dialect, (p) => {
+    const select = statement(this.dialect, p => {
       if (policy.olderThan) {
         limits.push(`s.updated_at < ${p()}`)
         params.push(policy.olderThan.getTime())
@@ -207,24 +226,27 @@ export class SqlStorageAdapter implements StorageAdapter {
     const chosen = await this.sql.all(select, params)
     // The write lock is only worth taking when something is due: retention runs before every
     // command, and most find nothing; a reader neither waits for a writer nor makes one wait.
-    if (policy.dryRun || chosen.length === 0) return chosen.map((row) => toSummary(row))
-    return this.sql.writeTransaction(async (tx) => {
+    if (policy.dryRun || chosen.length === 0) return chosen.map(row => toSummary(row))
+    return this.sql.writeTransaction(async tx => {
       for (const lock of this.dialect.pruneLocks) await tx.run(lock)
-      const deleted = (await tx.all(select, params)).map((row) => toSummary(row))
+      const deleted = (await tx.all(select, params)).map(row => toSummary(row))
       await this.deleteWithin(
         tx,
-        deleted.map((s) => s.id),
+        deleted.map(s => s.id),
       )
       return deleted
     })
   }
 
   async readMessages(sessionId: string, options: {last?: number}): Promise<Message[] | undefined> {
-    const rows = options.last === undefined ? await this.sql.all(this.q.messages, [sessionId]) : (await this.sql.all(this.q.lastMessages, [sessionId, options.last])).reverse()
+    const rows =
+      options.last === undefined
+        ? await this.sql.all(this.q.messages, [sessionId])
+        : (await this.sql.all(this.q.lastMessages, [sessionId, options.last])).reverse()
     // An empty result is either an empty session or no session: only then is the extra look-up paid.
     // A read takes no lock: it neither waits for a writer nor needs more than SELECT rights.
     if (rows.length === 0 && (await this.sql.all(this.q.sessionExists, [sessionId])).length === 0) return undefined
-    return rows.map((row) => toMessage(row))
+    return rows.map(row => toMessage(row))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
@@ -235,7 +257,7 @@ export class SqlStorageAdapter implements StorageAdapter {
   /** One write transaction: any failure, a taken id found on the way or the database's own, rolls all of it back. */
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
     try {
-      await this.sql.writeTransaction(async (tx) => {
+      await this.sql.writeTransaction(async tx => {
         const ids = snapshots.map(({session}) => session.id)
         if (options.replace) await this.deleteWithin(tx, ids)
         else {
@@ -246,7 +268,7 @@ export class SqlStorageAdapter implements StorageAdapter {
           const [taken] = await this.anyOf(
             tx,
             'messages',
-            messages.map((m) => m.id),
+            messages.map(m => m.id),
           )
           if (taken) throw new Conflict({id: String(taken.id), taken: 'message'})
           await tx.run(this.q.insertSession, sessionRow(session))
@@ -262,19 +284,22 @@ export class SqlStorageAdapter implements StorageAdapter {
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
-    return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map((row) => String(row.id))
+    return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map(row => String(row.id))
   }
 
   async summaries(): Promise<StoredSummary[]> {
-    return (await this.sql.all(this.q.summaries)).map((row) => toSummary(row))
+    return (await this.sql.all(this.q.summaries)).map(row => toSummary(row))
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
     const columns = columnsOf(patch, MESSAGE_FIELDS)
-    return this.sql.writeTransaction(async (tx) => {
+    return this.sql.writeTransaction(async tx => {
       if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return {missing: 'session'}
       if (columns.length > 0) {
-        const update = statement(this.dialect, (p) => `UPDATE messages SET ${columns.map(([name]) => `${name} = ${p()}`).join(', ')} WHERE id = ${p()} AND session_id = ${p()}`)
+        const update = statement(
+          this.dialect,
+          p => `UPDATE messages SET ${columns.map(([name]) => `${name} = ${p()}`).join(', ')} WHERE id = ${p()} AND session_id = ${p()}`,
+        )
         if ((await tx.run(update, [...columns.map(([, value]) => value), messageId, sessionId])) === 0) return {missing: 'message'}
       }
       const [row] = await tx.all(this.q.message, [messageId, sessionId])
@@ -287,9 +312,9 @@ export class SqlStorageAdapter implements StorageAdapter {
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
     const columns = columnsOf(patch, SESSION_FIELDS)
     if (updatedAt) columns.push(['updated_at', updatedAt.getTime()])
-    return this.sql.writeTransaction(async (tx) => {
+    return this.sql.writeTransaction(async tx => {
       if (columns.length > 0) {
-        const update = statement(this.dialect, (p) => `UPDATE sessions SET ${columns.map(([name]) => `${name} = ${p()}`).join(', ')} WHERE id = ${p()}`)
+        const update = statement(this.dialect, p => `UPDATE sessions SET ${columns.map(([name]) => `${name} = ${p()}`).join(', ')} WHERE id = ${p()}`)
         if ((await tx.run(update, [...columns.map(([, value]) => value), sessionId])) === 0) return undefined
       }
       const [row] = await tx.all(this.q.session, [sessionId])
@@ -301,7 +326,10 @@ export class SqlStorageAdapter implements StorageAdapter {
   private async anyOf(tx: SqlExecutor, table: 'messages' | 'sessions', ids: string[]): Promise<Row[]> {
     for (let start = 0; start < ids.length; start += ID_BATCH) {
       const batch = ids.slice(start, start + ID_BATCH)
-      const found = await tx.all(statement(this.dialect, (p) => `SELECT id FROM ${table} WHERE id IN (${list(p, batch.length)}) LIMIT 1`), batch)
+      const found = await tx.all(
+        statement(this.dialect, p => `SELECT id FROM ${table} WHERE id IN (${list(p, batch.length)}) LIMIT 1`),
+        batch,
+      )
       if (found.length > 0) return found
     }
     return []
@@ -310,7 +338,10 @@ export class SqlStorageAdapter implements StorageAdapter {
   private async deleteWithin(tx: SqlExecutor, ids: string[]): Promise<void> {
     for (let start = 0; start < ids.length; start += ID_BATCH) {
       const batch = ids.slice(start, start + ID_BATCH)
-      await tx.run(statement(this.dialect, (p) => `DELETE FROM sessions WHERE id IN (${list(p, batch.length)})`), batch)
+      await tx.run(
+        statement(this.dialect, p => `DELETE FROM sessions WHERE id IN (${list(p, batch.length)})`),
+        batch,
+      )
     }
   }
 }
@@ -331,7 +362,23 @@ function sessionRow(s: Session): unknown[] {
 
 /** The parameters of insertMessage, in MESSAGE_COLUMNS order. */
 function messageRow(m: Message): unknown[] {
-  return [m.id, m.sessionId, m.position, m.role, m.content, m.provider, m.model, m.inputTokens, m.outputTokens, m.status, m.finishReason, m.durationMs, encodeMetadata(m.metadata), m.createdAt.getTime(), m.replyTo]
+  return [
+    m.id,
+    m.sessionId,
+    m.position,
+    m.role,
+    m.content,
+    m.provider,
+    m.model,
+    m.inputTokens,
+    m.outputTokens,
+    m.status,
+    m.finishReason,
+    m.durationMs,
+    encodeMetadata(m.metadata),
+    m.createdAt.getTime(),
+    m.replyTo,
+  ]
 }
 
 function encodeMetadata(metadata: Metadata): null | string {

@@ -50,7 +50,7 @@ export function postgresDialect(options: {idsInByteOrder: boolean}): SqlDialect 
     byteOrder: options.idsInByteOrder ? '' : ' COLLATE "C"',
     lockRow: ' FOR UPDATE',
     name: 'postgres',
-    placeholder: (n) => `$${n}`,
+    placeholder: n => `$${n}`,
     pruneLocks: ['LOCK TABLE sessions IN EXCLUSIVE MODE'],
   }
 }

@@ -55,7 +55,7 @@ export class SqliteExecutor implements SqlExecutor {
 
   constructor(
     private readonly db: SqliteConnection,
-    private readonly describeError: (error: unknown) => unknown = (error) => error,
+    private readonly describeError: (error: unknown) => unknown = error => error,
   ) {}
 
   async all(sql: string, params: unknown[] = []): Promise<Row[]> {
@@ -125,7 +125,10 @@ export function describeSqliteError(error: unknown, path: string, busyTimeoutMs:
   }
   // SQLite's codes for these say what failed (opening the -shm file, growing it), not why; the file
   // system can tell a read-only mount or a full disk apart.
-  const problem = code === 'SQLITE_FULL' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') ? fileSystemProblem(path) : undefined
+  const problem =
+    code === 'SQLITE_FULL' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY')
+      ? fileSystemProblem(path)
+      : undefined
   if (problem === 'read-only') {
     return new SynapseError('STORAGE_UNAVAILABLE', `The session database ${where} is on a read-only file system (${code}).`, {
       cause: error,

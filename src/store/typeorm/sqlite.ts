@@ -121,7 +121,7 @@ function tightenMode(path: string): void {
   }
 }
 
-const KNOWN_MIGRATIONS = new Set<string>(MIGRATIONS.map((m) => m.name))
+const KNOWN_MIGRATIONS = new Set<string>(MIGRATIONS.map(m => m.name))
 
 /**
  * Throws unless the database is empty or synapse's: a `migrations` table that names synapse's
@@ -132,22 +132,25 @@ export function checkSynapseDatabase(db: SqliteConnection, path: string): void {
   const tables = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
     .all()
-    .map((row) => String(row.name))
+    .map(row => String(row.name))
   if (tables.length === 0) return
   if (tables.includes('migrations')) {
     if (tables.length === 1) return
     try {
       const applied = db.prepare('SELECT name FROM migrations').all()
-      if (applied.some((row) => KNOWN_MIGRATIONS.has(String(row.name)))) return
+      if (applied.some(row => KNOWN_MIGRATIONS.has(String(row.name)))) return
     } catch {
       // A migrations table without a name column is not TypeORM's, so not ours.
     }
   }
   // A setting that names the wrong file, not a fault of the moment: CONFIG_INVALID, which no command
   // works around.
-  throw new ConfigError(`The file ${path} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); synapse left it unchanged.`, {
-    suggestions: ['Point DATABASE_URL or [storage] url at a file of its own, or unset it to use the default file.'],
-  })
+  throw new ConfigError(
+    `The file ${path} is a SQLite database of another program (tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); synapse left it unchanged.`,
+    {
+      suggestions: ['Point DATABASE_URL or [storage] url at a file of its own, or unset it to use the default file.'],
+    },
+  )
 }
 
 /** SQLite's codes for "the -shm file cannot be created, grown or initialised". */
@@ -204,7 +207,10 @@ function makeStagingDir(target: string): string {
   try {
     return mkdtempSync(join(dirname(target), `.${basename(target)}.`))
   } catch (error) {
-    throw new SynapseError('INVALID_INPUT', describePathFailure(error, target, 'back up to'), {exitCode: 1, suggestions: ['Choose a file in a directory that exists and that you can write.']})
+    throw new SynapseError('INVALID_INPUT', describePathFailure(error, target, 'back up to'), {
+      exitCode: 1,
+      suggestions: ['Choose a file in a directory that exists and that you can write.'],
+    })
   }
 }
 
@@ -223,7 +229,10 @@ export class SqliteMaintenance extends SchemaMaintenance {
     if (this.location === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be backed up.')
     const target = resolve(file)
     if (existsSync(target) && !options.replace) {
-      throw new SynapseError('INVALID_INPUT', `${target} already exists.`, {exitCode: 1, suggestions: ['Choose a new file name, or add --force to replace it.']})
+      throw new SynapseError('INVALID_INPUT', `${target} already exists.`, {
+        exitCode: 1,
+        suggestions: ['Choose a new file name, or add --force to replace it.'],
+      })
     }
     // VACUUM INTO copies one read snapshot, so writers elsewhere neither block it nor tear it. It is
     // written into a private directory and renamed, so the copy is never readable by others, not even
@@ -246,12 +255,16 @@ export class SqliteMaintenance extends SchemaMaintenance {
 
   async check(): Promise<IntegrityReport> {
     const checks: IntegrityReport['checks'] = []
-    const integrity = (this.db.pragma('integrity_check') as Array<{integrity_check: string}>).map((row) => row.integrity_check)
+    const integrity = (this.db.pragma('integrity_check') as Array<{integrity_check: string}>).map(row => row.integrity_check)
     checks.push({detail: integrity.join('; '), name: 'integrity', ok: integrity.length === 1 && integrity[0] === 'ok'})
     const orphans = this.db.pragma('foreign_key_check') as unknown[]
-    checks.push({detail: orphans.length === 0 ? 'no orphaned rows' : `${orphans.length} rows point at missing parents`, name: 'foreign keys', ok: orphans.length === 0})
+    checks.push({
+      detail: orphans.length === 0 ? 'no orphaned rows' : `${orphans.length} rows point at missing parents`,
+      name: 'foreign keys',
+      ok: orphans.length === 0,
+    })
     checks.push(...(await this.migrationChecks()))
-    return {checks, ok: checks.every((c) => c.ok)}
+    return {checks, ok: checks.every(c => c.ok)}
   }
 
   /**
