@@ -26,7 +26,7 @@ export class RawClient {
     )
     this.touchSession = db.prepare('UPDATE sessions SET updated_at = ? WHERE id = ?')
     this.loadMessages = db.prepare(
-      'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to FROM messages WHERE session_id = ? ORDER BY position',
+      'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, hidden_at, superseded_by FROM messages WHERE session_id = ? ORDER BY position',
     )
     this.listNewest = db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept,
         (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
@@ -69,6 +69,7 @@ export class RawClient {
       createdAt: new Date(row.created_at as number),
       durationMs: row.duration_ms as null | number,
       finishReason: row.finish_reason as null | string,
+      hiddenAt: row.hidden_at === null ? null : new Date(row.hidden_at as number),
       id: row.id as string,
       inputTokens: row.input_tokens as null | number,
       metadata: parseMetadata(row.metadata),
@@ -80,6 +81,7 @@ export class RawClient {
       role: row.role as Message['role'],
       sessionId: row.session_id as string,
       status: row.status as Message['status'],
+      supersededBy: row.superseded_by as null | string,
     }))
   }
 

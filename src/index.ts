@@ -39,7 +39,8 @@ export {
 } from './providers/support.js'
 export {REDACTED, redactUrl} from './core/redact.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
-export {applyPatch, MemorySessionStore, MemoryStorageAdapter, patchMessageOf, summaryOf} from './store/memory-store.js'
+export {applyPatch, appendTo, MemorySessionStore, MemoryStorageAdapter, patchMessageOf, summaryOf} from './store/memory-store.js'
+export {currentMessages, lastExchange, pairReplies} from './store/exchanges.js'
 export * from './store/session-store.js'
 export {newestFirst, SessionStore} from './store/store.js'
 // The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.
@@ -59,4 +60,4 @@ export {
   pageOf,
   selectForPrune,
 } from './store/store-helpers.js'
-export type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'
+export type {MessageHide, Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'

@@ -1,4 +1,5 @@
 import type {ChatMessage} from '../providers/provider.js'
+import {currentMessages, pairReplies} from '../store/exchanges.js'
 import type {Message} from '../store/session-store.js'
 
 export interface ContextBudget {
@@ -23,37 +24,15 @@ export function estimateTokens(text: string): number {
 }
 
 /**
- * Which reply answers which question: question id -> reply. A reply names its question (`replyTo`);
- * one stored before replies did answers the nearest earlier question not otherwise answered, as one
- * process wrote each turn then. A question with no entry is unanswered.
- */
-export function pairReplies(history: Message[]): Map<string, Message> {
-  const questions = new Set(history.filter(m => m.role === 'user').map(m => m.id))
-  const answered = new Map<string, Message>()
-  for (const m of history) {
-    if (m.role === 'assistant' && m.replyTo !== null && questions.has(m.replyTo) && !answered.has(m.replyTo)) answered.set(m.replyTo, m)
-  }
-
-  let open: Message | undefined
-  for (const m of history) {
-    if (m.role === 'user') open = answered.has(m.id) ? undefined : m
-    else if (m.role === 'assistant' && m.replyTo === null && open) {
-      answered.set(open.id, m)
-      open = undefined
-    }
-  }
-
-  return answered
-}
-
-/**
  * What a request sends: the system prompt, then as much of the history as the budget allows, newest
  * kept, then the new prompt. Only answered questions are sent, each followed by its reply (whatever
  * position the reply was stored at): a question without its reply would make the model answer it
  * again. So questions whose request failed ("error"), those still waiting ("pending": another
- * process's turn under way, or one whose process died) and empty replies are never sent.
+ * process's turn under way, or one whose process died) and empty replies are never sent, and
+ * neither is anything taken out of the conversation (replaced by a retry or an edit, or undone).
  */
-export function buildContext(systemPrompt: null | string, history: Message[], prompt: string, budget: ContextBudget): Context {
+export function buildContext(systemPrompt: null | string, stored: Message[], prompt: string, budget: ContextBudget): Context {
+  const history = currentMessages(stored)
   const replies = pairReplies(history)
   const pairedReplies = new Set([...replies.values()].map(m => m.id))
   const usable: Message[] = []

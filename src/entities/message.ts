@@ -59,6 +59,14 @@ export class MessageEntity {
   @Column({length: 26, name: 'reply_to', nullable: true, type: 'varchar'})
   replyTo!: null | string
 
+  // When the message was taken out of the conversation (retried, edited, undone); it stays stored.
+  @Column({name: 'hidden_at', nullable: true, transformer: epochMillis, type: 'bigint'})
+  hiddenAt!: Date | null
+
+  // No foreign key, as reply_to: the message that took its place, in the same session.
+  @Column({length: 26, name: 'superseded_by', nullable: true, type: 'varchar'})
+  supersededBy!: null | string
+
   @Column({nullable: true, type: 'simple-json'})
   metadata!: Metadata | null
 

@@ -16,17 +16,9 @@ export class MemoryStorageAdapter implements StorageAdapter {
   readonly backend = 'memory'
   private readonly entries = new Map<string, Entry>()
 
-  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     const entry = this.entries.get(sessionId)
-    if (!entry) return {missing: 'session'}
-    const question = options.completes === undefined ? undefined : entry.messages.find(m => m.id === options.completes)
-    if (options.completes !== undefined && !question) return {missing: 'message'}
-    if (question) question.status = 'complete'
-    let position = entry.messages.length === 0 ? 0 : entry.messages.at(-1)!.position + 1
-    const added = messages.map(m => ({...m, position: position++}))
-    entry.messages.push(...added)
-    if (added.length > 0) entry.session.updatedAt = options.updatedAt
-    return added
+    return entry ? appendTo(entry, messages, options) : {missing: 'session'}
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
@@ -121,6 +113,28 @@ export function applyPatch<T extends object>(record: T, patch: Partial<T>): T {
     if (value !== undefined) (record as Record<string, unknown>)[key] = value
   }
   return record
+}
+
+type AppendOptions = Parameters<StorageAdapter['appendMessages']>[2]
+
+/**
+ * `appendMessages` on a whole session held in hand: every message it names is found before the
+ * first change, so a missing one changes nothing. For adapters that keep or rewrite whole sessions.
+ */
+export function appendTo(whole: SessionSnapshot, messages: UnplacedMessage[], options: AppendOptions): Message[] | Missing {
+  const find = (id: string) => whole.messages.find(m => m.id === id)
+  const question = options.completes === undefined ? undefined : find(options.completes)
+  if (options.completes !== undefined && !question) return {missing: 'message'}
+  const hides = (options.hides ?? []).map(hide => ({hide, message: find(hide.id)}))
+  if (hides.some(({message}) => !message)) return {missing: 'message'}
+  if (messages.length === 0 && hides.length === 0) return []
+  if (question) question.status = 'complete'
+  for (const {hide, message} of hides) Object.assign(message!, {hiddenAt: options.updatedAt, supersededBy: hide.supersededBy})
+  let position = whole.messages.length === 0 ? 0 : whole.messages.at(-1)!.position + 1
+  const added = messages.map(m => ({...m, position: position++}))
+  whole.messages.push(...added)
+  whole.session.updatedAt = options.updatedAt
+  return added
 }
 
 /**

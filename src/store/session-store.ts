@@ -52,6 +52,12 @@ export interface Message {
   createdAt: Date
   durationMs: null | number
   finishReason: null | string
+  /**
+   * When the message was taken out of the conversation (a retry or an edit replaced it, or it was
+   * undone); null while it is in it. A hidden message stays stored and exported, but is never sent
+   * as context, and `sessions show` lists it only with --all. See `isCurrent`.
+   */
+  hiddenAt: Date | null
   id: string
   inputTokens: null | number
   metadata: Metadata
@@ -68,6 +74,26 @@ export interface Message {
   role: MessageRole
   sessionId: string
   status: MessageStatus
+  /**
+   * For a hidden message, the id of the message that took its place: a retry's new reply replaces
+   * the old reply, an edit's question and reply replace the old question and reply. Null for a
+   * message undone (nothing took its place), and for one in the conversation.
+   */
+  supersededBy: null | string
+}
+
+/** The last question still in a conversation, with its reply when it has one. */
+export interface Exchange {
+  question: Message
+  reply?: Message
+}
+
+/** What a committed reply takes the place of (`appendReply`): the ids of an earlier exchange's messages. */
+export interface Replaced {
+  /** The question the new one (the one being answered) replaces: an edit. */
+  question?: string
+  /** The reply the new one replaces: a retry, or an edit of a question that had a reply. */
+  reply?: string
 }
 
 export interface NewSession {
@@ -133,6 +159,11 @@ export interface ListOptions {
 }
 
 export interface LoadOptions {
+  /**
+   * Only the messages still in the conversation (`isCurrent`): none that was replaced or undone, no
+   * reply to a question that was. With `last`, the last N of those.
+   */
+  current?: boolean
   /** Only the last N messages, still in ascending position order. */
   last?: number
 }

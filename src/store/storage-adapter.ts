@@ -40,6 +40,15 @@ export interface NeighbouredSummary extends StoredSummary {
 /** A message before it has a position: the adapter assigns positions when it appends. */
 export type UnplacedMessage = Omit<Message, 'position'>
 
+/**
+ * A message taken out of the conversation by the write that names it: it gets `hiddenAt` (the
+ * write's updatedAt) and this `supersededBy`, and stays stored.
+ */
+export interface MessageHide {
+  id: string
+  supersededBy: null | string
+}
+
 /** Why a write found nothing to change. */
 export interface Missing {
   missing: 'message' | 'session'
@@ -122,13 +131,20 @@ export interface StorageAdapter {
   /**
    * Appends `messages` at the end of a session as one atomic step: positions follow the highest
    * position in the session (0 for an empty one) consecutively, and the session's updatedAt becomes
-   * `updatedAt` (unless `messages` is empty, which writes nothing). Safe against writers in other
-   * processes appending to the same session: no position is taken twice, nothing is lost.
+   * `updatedAt` (unless there are neither messages nor hides, which writes nothing). Safe against
+   * writers in other processes appending to the same session: no position is taken twice, nothing is lost.
    * With `completes`, the message of that id in the same session gets status 'complete' in the same
-   * step (a question and its reply commit together). Returns the messages as stored, or
-   * `{missing: 'session'}` / `{missing: 'message'}` (for `completes`) with nothing written.
+   * step (a question and its reply commit together). With `hides`, each message named (of the same
+   * session) gets `hiddenAt` = `updatedAt` and the `supersededBy` given, in the same step: a retry's
+   * reply commits with the old reply's replacement, so that no reader ever sees both current or
+   * neither; an undo is `hides` with no messages. Returns the messages as stored, or
+   * `{missing: 'session'}` / `{missing: 'message'}` (for `completes` or `hides`) with nothing written.
    */
-  appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing>
+  appendMessages(
+    sessionId: string,
+    messages: UnplacedMessage[],
+    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
+  ): Promise<Message[] | Missing>
 
   /**
    * Changes the fields `patch` names of one message of one session, and sets the session's

@@ -15,6 +15,11 @@ import {
   type SessionSnapshot,
 } from './session-store.js'
 
+/** A canonical ULID: what every method that takes a full id accepts, and what a snapshot's ids must be. */
+export function isFullId(id: unknown): id is string {
+  return typeof id === 'string' && id.length === ID_LENGTH && normalizeIdPrefix(id) === id
+}
+
 /** The checks every adapter makes before writing, so that bad input fails the same way everywhere. */
 export function checkNewMessages(messages: NewMessage[]): void {
   if (!Array.isArray(messages)) throw new InvalidInputError('Messages to append must be an array.')
@@ -121,7 +126,7 @@ const TEXT_LIMITS = {finishReason: 50, model: 200, provider: 100} as const
 export function checkSnapshot(snapshot: SessionSnapshot): void {
   const {messages, session} = snapshot
   const checkId = (id: unknown, what: string) => {
-    if (typeof id !== 'string' || id.length !== ID_LENGTH || normalizeIdPrefix(id) !== id) {
+    if (!isFullId(id)) {
       throw new InvalidInputError(`${what} id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
     }
   }
@@ -148,6 +153,10 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
     previous = message.position
     if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime()))
       throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
+    if (message.hiddenAt !== null && !(message.hiddenAt instanceof Date && !Number.isNaN(message.hiddenAt.getTime())))
+      throw new InvalidInputError(`Message ${message.id} has an invalid hiddenAt; it is a timestamp or null.`)
+    if (message.supersededBy !== null && (message.hiddenAt === null || !isFullId(message.supersededBy)))
+      throw new InvalidInputError(`Message ${message.id} has a supersededBy that is not the id of a message replacing a hidden one.`)
     for (const field of ['inputTokens', 'outputTokens', 'durationMs'] as const) {
       const value = message[field]
       if (value !== null && value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= MAX_STORED_INTEGER)) {
@@ -219,6 +228,7 @@ export function newMessageRecord(input: NewMessage, sessionId: string, position:
     createdAt: now,
     durationMs: input.durationMs ?? null,
     finishReason: input.finishReason ?? null,
+    hiddenAt: null,
     id: newId(now.getTime()),
     inputTokens: input.inputTokens ?? null,
     metadata: structuredClone(input.metadata ?? {}),
@@ -230,5 +240,6 @@ export function newMessageRecord(input: NewMessage, sessionId: string, position:
     role: input.role,
     sessionId,
     status: input.status ?? 'complete',
+    supersededBy: null,
   }
 }

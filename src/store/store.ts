@@ -1,6 +1,7 @@
 import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
 import {ID_LENGTH, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
 import type {
+  Exchange,
   ListOptions,
   LoadOptions,
   Message,
@@ -8,6 +9,7 @@ import type {
   NewMessage,
   NewSession,
   PruneResult,
+  Replaced,
   RetentionPolicy,
   Session,
   SessionPatch,
@@ -16,7 +18,8 @@ import type {
   StoreMaintenance,
   StoreOptions,
 } from './session-store.js'
-import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
+import {currentMessages, lastExchange} from './exchanges.js'
+import type {MessageHide, Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
 import {
   checkLast,
   checkMessagePatch,
@@ -24,6 +27,7 @@ import {
   checkPolicy,
   checkSnapshotBatch,
   closedStoreError,
+  isFullId,
   monotonicClock,
   newMessageRecord,
   newSessionRecord,
@@ -87,19 +91,31 @@ export class SessionStore {
    * marked answered without its answer, or an answer whose question still looks pending.
    * `reply.replyTo` is ignored. Safe against other processes appending to the same session, like
    * `append`. Throws SessionNotFoundError for an unknown session and MessageNotFoundError when
-   * `questionId` is not a message of that session.
+   * `questionId` (or a message `replaces` names) is not a message of that session.
+   *
+   * With `replaces`, the new exchange takes the place of an earlier one in the same transaction: the
+   * old reply is hidden, superseded by this one (a retry), and the old question by `questionId` (an
+   * edit). Until this commits the old exchange is the current one, so a retry or an edit whose
+   * request fails or is interrupted leaves the conversation as it was.
    */
-  async appendReply(sessionId: string, questionId: string, reply: NewMessage): Promise<Message> {
+  async appendReply(sessionId: string, questionId: string, reply: NewMessage, options: {replaces?: Replaced} = {}): Promise<Message> {
     this.open()
     checkNewMessages([reply])
     const id = fullId(sessionId, SessionNotFoundError)
-    if (!isFullId(questionId)) {
+    const {replaces = {}} = options
+    const named = [questionId, replaces.question, replaces.reply].filter(m => m !== undefined)
+    const unknown = named.find(m => !isFullId(m))
+    if (unknown !== undefined) {
       await this.session(id)
-      throw new MessageNotFoundError(questionId)
+      throw new MessageNotFoundError(unknown)
     }
+    if (replaces.question === questionId) throw new InvalidInputError('A question cannot replace itself.')
     const now = this.clock()
     const record = unplaced(newMessageRecord({...reply, replyTo: questionId}, id, 0, now))
-    const stored = await this.adapter.appendMessages(id, [record], {completes: questionId, updatedAt: now})
+    const hides: MessageHide[] = []
+    if (replaces.question !== undefined) hides.push({id: replaces.question, supersededBy: questionId})
+    if (replaces.reply !== undefined) hides.push({id: replaces.reply, supersededBy: record.id})
+    const stored = await this.adapter.appendMessages(id, [record], {completes: questionId, hides, updatedAt: now})
     if (isMissing(stored)) throw stored.missing === 'session' ? new SessionNotFoundError(sessionId) : new MessageNotFoundError(questionId)
     return this.copy.message(stored[0])
   }
@@ -164,6 +180,15 @@ export class SessionStore {
     return this.copy.session(found)
   }
 
+  /**
+   * The last question still in the conversation, with its reply if it has one: what a retry asks
+   * again, an edit rewrites and an undo takes out. Undefined for a session with none.
+   * Throws SessionNotFoundError.
+   */
+  async lastExchange(sessionId: string): Promise<Exchange | undefined> {
+    return lastExchange(await this.messages(sessionId, {current: true}))
+  }
+
   /** The most recently updated session, or undefined when there is none. */
   async latest(): Promise<Session | undefined> {
     this.open()
@@ -184,14 +209,23 @@ export class SessionStore {
   }
 
   /**
-   * A session's messages in ascending position order: all of them, or the last N.
+   * A session's messages in ascending position order: all of them, or the last N; with `current`,
+   * only those still in the conversation (see LoadOptions).
    * Throws SessionNotFoundError for an unknown session (an existing empty session gives []).
    */
   async messages(sessionId: string, options: LoadOptions = {}): Promise<Message[]> {
     this.open()
     checkLast(options.last)
-    const messages = await this.adapter.readMessages(fullId(sessionId, SessionNotFoundError), {last: options.last})
+    const id = fullId(sessionId, SessionNotFoundError)
+    let messages = await this.adapter.readMessages(id, {last: options.last})
     if (!messages) throw new SessionNotFoundError(sessionId)
+    if (options.current) {
+      // The last N stored are the last N current ones unless one of them is hidden or may answer a
+      // hidden question: only then is the whole session read.
+      if (options.last !== undefined && !isCurrentWindow(messages)) messages = (await this.adapter.readMessages(id, {})) ?? []
+      messages = currentMessages(messages)
+      if (options.last !== undefined) messages = options.last === 0 ? [] : messages.slice(-options.last)
+    }
     return messages.map(this.copy.message)
   }
 
@@ -276,6 +310,22 @@ export class SessionStore {
     return this.copy.message(updated)
   }
 
+  /**
+   * Takes the last exchange (`lastExchange`) out of the conversation, in one transaction: its
+   * question and reply stay stored, hidden, with nothing superseding them. Returns them as stored
+   * now. Throws SessionNotFoundError, and INVALID_INPUT when there is nothing to undo.
+   */
+  async undo(sessionId: string): Promise<Exchange> {
+    const last = await this.lastExchange(sessionId)
+    if (!last) throw new InvalidInputError('There is nothing to undo: the conversation has no question in it.')
+    const hidden = [last.question, ...(last.reply ? [last.reply] : [])]
+    const now = this.clock()
+    const stored = await this.adapter.appendMessages(sessionId, [], {hides: hidden.map(m => ({id: m.id, supersededBy: null})), updatedAt: now})
+    if (isMissing(stored)) throw stored.missing === 'session' ? new SessionNotFoundError(sessionId) : new MessageNotFoundError(last.question.id)
+    const [question, reply] = hidden.map(m => ({...this.copy.message(m), hiddenAt: new Date(now), supersededBy: null}))
+    return reply ? {question, reply} : {question}
+  }
+
   private open(): void {
     if (this.closing) throw closedStoreError(this.backend)
   }
@@ -325,7 +375,18 @@ function copySession<T extends Session>(session: T): T {
 }
 
 function copyMessage(message: Message): Message {
-  return {...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata)}
+  return {
+    ...message,
+    createdAt: new Date(message.createdAt),
+    hiddenAt: message.hiddenAt === null ? null : new Date(message.hiddenAt),
+    metadata: structuredClone(message.metadata),
+  }
+}
+
+/** Whether messages read are all current, judged from them alone: a reply whose question is not among them may not be. */
+function isCurrentWindow(window: Message[]): boolean {
+  const ids = new Set(window.map(m => m.id))
+  return window.every(m => m.hiddenAt === null && (m.replyTo === null || ids.has(m.replyTo)))
 }
 
 function unplaced(message: Message): Omit<Message, 'position'> {
@@ -335,10 +396,6 @@ function unplaced(message: Message): Omit<Message, 'position'> {
 
 function isMissing(value: unknown): value is Missing {
   return typeof value === 'object' && value !== null && 'missing' in value
-}
-
-function isFullId(id: unknown): id is string {
-  return typeof id === 'string' && id.length === ID_LENGTH && normalizeIdPrefix(id) === id
 }
 
 /** A full id as the methods that take one need it; anything else names no session. */

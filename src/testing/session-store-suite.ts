@@ -364,6 +364,123 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
+    describe('retry, edit and undo: nothing destroyed', () => {
+      /** A session holding one answered exchange; returns its question and reply. */
+      async function answered(sessionId: string, question: string, reply: string): Promise<[Message, Message]> {
+        const [q] = await store.append(sessionId, [{content: question, role: 'user', status: 'pending'}])
+        const r = await store.appendReply(sessionId, q.id, {content: reply, role: 'assistant'})
+        return [{...q, status: 'complete'}, r]
+      }
+      const current = async (id: string) => (await store.messages(id, {current: true})).map(m => m.content)
+
+      it('commits a retry with its replacement: the old reply stays, hidden, superseded by the new one', async () => {
+        const session = await store.create()
+        const [first, firstReply] = await answered(session.id, 'q1', 'a1')
+        const [question, reply] = await answered(session.id, 'q2', 'a2')
+        expect(await store.lastExchange(session.id)).to.deep.equal({question, reply})
+        clock.advance(1000)
+        const again = await store.appendReply(session.id, question.id, {content: 'a2 again', role: 'assistant'}, {replaces: {reply: reply.id}})
+        expect(again).to.deep.include({hiddenAt: null, position: 4, replyTo: question.id, supersededBy: null})
+        const stored = await store.messages(session.id)
+        expect(stored).to.deep.equal([first, firstReply, question, {...reply, hiddenAt: clock.now(), supersededBy: again.id}, again])
+        expect(await current(session.id)).to.deep.equal(['q1', 'a1', 'q2', 'a2 again'])
+        expect(await store.lastExchange(session.id)).to.deep.equal({question, reply: again})
+        expect((await store.get(session.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
+        // The last N current messages, though the last N stored include a hidden one.
+        expect((await store.messages(session.id, {current: true, last: 3})).map(m => m.content)).to.deep.equal(['a1', 'q2', 'a2 again'])
+        expect((await store.messages(session.id, {current: true, last: 0})).length).to.equal(0)
+      })
+
+      it('commits an edit with its replacement: the old question and reply are superseded by the new ones', async () => {
+        const session = await store.create()
+        const [question, reply] = await answered(session.id, 'q', 'a')
+        const [edited] = await store.append(session.id, [{content: 'q edited', role: 'user', status: 'pending'}])
+        // Until the new reply commits, the old exchange is the current one.
+        expect(await current(session.id)).to.deep.equal(['q', 'a', 'q edited'])
+        clock.advance(1000)
+        const newReply = await store.appendReply(
+          session.id,
+          edited.id,
+          {content: 'a edited', role: 'assistant'},
+          {replaces: {question: question.id, reply: reply.id}},
+        )
+        const stored = await store.messages(session.id)
+        expect(stored.map(m => [m.content, m.status, m.hiddenAt?.getTime() ?? null, m.supersededBy])).to.deep.equal([
+          ['q', 'complete', clock.now().getTime(), edited.id],
+          ['a', 'complete', clock.now().getTime(), newReply.id],
+          ['q edited', 'complete', null, null],
+          ['a edited', 'complete', null, null],
+        ])
+        expect(await current(session.id)).to.deep.equal(['q edited', 'a edited'])
+        await expectCode(store.appendReply(session.id, edited.id, {content: 'x', role: 'assistant'}, {replaces: {question: edited.id}}), 'INVALID_INPUT')
+      })
+
+      it('writes nothing when a message to replace is not in the session', async () => {
+        const session = await store.create()
+        const other = await store.create()
+        const [, elsewhere] = await answered(other.id, 'there', 'there too')
+        const [question, reply] = await answered(session.id, 'q', 'a')
+        const [pending] = await store.append(session.id, [{content: 'q edited', role: 'user', status: 'pending'}])
+        const before = await store.messages(session.id)
+        for (const replaces of [
+          {reply: elsewhere.id},
+          {question: question.id, reply: '01ZZZZZZZZZZZZZZZZZZZZZZZZ'},
+          {question: 'not an id', reply: reply.id},
+        ]) {
+          await expectCode(store.appendReply(session.id, pending.id, {content: 'x', role: 'assistant'}, {replaces}), 'MESSAGE_NOT_FOUND')
+        }
+        expect(await store.messages(session.id)).to.deep.equal(before)
+        expect((await store.messages(other.id)).every(m => m.hiddenAt === null)).to.equal(true)
+      })
+
+      it('undoes the last exchange, then the one before, keeping every message stored', async () => {
+        const session = await store.create()
+        const [q1, a1] = await answered(session.id, 'q1', 'a1')
+        const [q2, a2] = await answered(session.id, 'q2', 'a2')
+        clock.advance(1000)
+        const undone = await store.undo(session.id)
+        expect(undone).to.deep.equal({question: {...q2, hiddenAt: clock.now(), supersededBy: null}, reply: {...a2, hiddenAt: clock.now(), supersededBy: null}})
+        expect(await store.messages(session.id)).to.deep.equal([q1, a1, undone.question, undone.reply])
+        expect((await store.get(session.id)).updatedAt.getTime()).to.equal(clock.now().getTime())
+        expect(await store.lastExchange(session.id)).to.deep.equal({question: q1, reply: a1})
+        await store.undo(session.id)
+        expect(await current(session.id)).to.deep.equal([])
+        expect((await store.messages(session.id)).length).to.equal(4)
+        await expectCode(store.undo(session.id), 'INVALID_INPUT')
+        await expectCode(store.undo('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
+        expect(await store.lastExchange(session.id)).to.equal(undefined)
+      })
+
+      it('undoes a question without a reply, and keeps out a reply committed to it afterwards', async () => {
+        const session = await store.create()
+        await answered(session.id, 'q1', 'a1')
+        const [waiting] = await store.append(session.id, [{content: 'q2', role: 'user', status: 'pending'}])
+        expect(await store.lastExchange(session.id)).to.deep.equal({question: waiting})
+        const undone = await store.undo(session.id)
+        expect(undone.reply).to.equal(undefined)
+        // Another process was answering it: its reply is stored, and stays out of the conversation.
+        await store.appendReply(session.id, waiting.id, {content: 'a2', role: 'assistant'})
+        expect(await current(session.id)).to.deep.equal(['q1', 'a1'])
+        expect((await store.messages(session.id, {current: true, last: 1})).map(m => m.content)).to.deep.equal(['a1'])
+        expect((await store.messages(session.id)).map(m => m.content)).to.deep.equal(['q1', 'a1', 'q2', 'a2'])
+      })
+
+      it('restores hidden messages as they were, and refuses a supersededBy on a message not hidden', async () => {
+        const session = await store.create()
+        const [question, reply] = await answered(session.id, 'q', 'a')
+        await store.appendReply(session.id, question.id, {content: 'a again', role: 'assistant'}, {replaces: {reply: reply.id}})
+        const snapshot = {messages: await store.messages(session.id), session: await store.get(session.id)}
+        await store.delete([session.id])
+        await store.restore(snapshot)
+        expect(await store.messages(session.id)).to.deep.equal(snapshot.messages)
+        expect(await current(session.id)).to.deep.equal(['q', 'a again'])
+        const bad = {...snapshot.messages[0], hiddenAt: null, supersededBy: reply.id}
+        await expectCode(store.restore({messages: [bad], session: snapshot.session}, {replace: true}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [{...bad, hiddenAt: new Date(Number.NaN)}], session: snapshot.session}, {replace: true}), 'INVALID_INPUT')
+        expect(await store.messages(session.id)).to.deep.equal(snapshot.messages)
+      })
+    })
+
     describe('list and count', () => {
       it('lists most recently updated first with counts and previews', async () => {
         const a = await store.create({title: 'A'})
@@ -593,6 +710,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           createdAt: new Date(0),
           durationMs: null,
           finishReason: null,
+          hiddenAt: null,
           id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
           inputTokens: null,
           metadata: {},
@@ -604,6 +722,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           role: 'user' as const,
           sessionId: session.id,
           status: 'complete' as const,
+          supersededBy: null,
         }
         await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
@@ -631,6 +750,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           createdAt: new Date(0),
           durationMs: null,
           finishReason: null,
+          hiddenAt: null,
           id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
           inputTokens: null,
           metadata: {},
@@ -642,6 +762,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           role: 'user' as const,
           sessionId: session.id,
           status: 'complete' as const,
+          supersededBy: null,
         }
         for (const bad of [
           {position: 3e9},
@@ -685,6 +806,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           createdAt: at,
           durationMs: null,
           finishReason: null,
+          hiddenAt: null,
           id,
           inputTokens: null,
           metadata: {},
@@ -696,6 +818,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           role: 'user' as const,
           sessionId,
           status: 'complete' as const,
+          supersededBy: null,
         })
 
         /** Everything the store holds, as one string: equal strings, equal stores. */

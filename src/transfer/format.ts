@@ -4,12 +4,15 @@ import type {Message, Metadata, SessionSnapshot} from '../store/session-store.js
 export type ExportFormat = 'json' | 'jsonl' | 'markdown'
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'jsonl', 'markdown']
 /**
- * 2: messages carry `replyTo`. Version 1 files are still read (see `parseExport`). A session's `kept`
- * needed no new version: absent (any file written before it existed) reads as not kept, and a reader
- * that predates it ignores it.
+ * 2: messages carry `replyTo`. 3: messages carry `hiddenAt` and `supersededBy` (taken out of the
+ * conversation by a retry, an edit or an undo); a new version because a reader that ignored them
+ * would put replaced replies back into the conversation, so an older synapse must refuse the file.
+ * Versions 1 and 2 are still read (see `parseExport`): none of their messages is hidden. A session's
+ * `kept` needed no new version: absent (any file written before it existed) reads as not kept, and a
+ * reader that predates it ignores it.
  */
-export const FORMAT_VERSION = 2
-const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
+export const FORMAT_VERSION = 3
+const READABLE_VERSIONS: readonly number[] = [1, 2, FORMAT_VERSION]
 
 /** A message as exported: every stored field, timestamps as ISO-8601 with milliseconds. */
 export interface ExportedMessage {
@@ -17,6 +20,8 @@ export interface ExportedMessage {
   createdAt: string
   durationMs: null | number
   finishReason: null | string
+  /** When it was taken out of the conversation (ISO-8601); null while it is in it. */
+  hiddenAt: null | string
   id: string
   inputTokens: null | number
   metadata: Metadata
@@ -28,6 +33,8 @@ export interface ExportedMessage {
   replyTo: null | string
   role: Message['role']
   status: Message['status']
+  /** The id of the message that took its place; null unless it was replaced. */
+  supersededBy: null | string
 }
 
 export interface ExportedSession {
@@ -65,6 +72,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
       createdAt: m.createdAt.toISOString(),
       durationMs: m.durationMs,
       finishReason: m.finishReason,
+      hiddenAt: m.hiddenAt === null ? null : m.hiddenAt.toISOString(),
       id: m.id,
       inputTokens: m.inputTokens,
       metadata: m.metadata,
@@ -75,6 +83,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
       replyTo: m.replyTo,
       role: m.role,
       status: m.status,
+      supersededBy: m.supersededBy,
     })),
     metadata: session.metadata,
     model: session.model,
@@ -112,7 +121,13 @@ function markdown(session: ExportedSession): string {
     const answers =
       m.replyTo !== null && session.messages[i - 1]?.id !== m.replyTo && numberOf.has(m.replyTo) ? `reply to message ${numberOf.get(m.replyTo)}` : undefined
     const status = m.status === 'complete' ? undefined : m.status === 'pending' ? 'unanswered' : m.status
-    const details = [m.role, m.model, status, answers, m.createdAt].filter(Boolean).join(' · ')
+    const hidden =
+      m.hiddenAt === null
+        ? undefined
+        : m.supersededBy !== null && numberOf.has(m.supersededBy)
+          ? `replaced by message ${numberOf.get(m.supersededBy)}`
+          : 'undone'
+    const details = [m.role, m.model, status, hidden, answers, m.createdAt].filter(Boolean).join(' · ')
     lines.push(`## ${details}`, '', m.content, '')
   })
   return `${lines.join('\n').trimEnd()}\n`
@@ -156,7 +171,10 @@ export function parseExport(text: string, source: string): SessionSnapshot[] {
 
 function checkVersion(version: unknown, where: string): number {
   if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
-    throw invalid(where, `has format version ${JSON.stringify(version)}; this synapse reads versions ${READABLE_VERSIONS.join(' and ')}`)
+    throw invalid(
+      where,
+      `has format version ${JSON.stringify(version)}; this synapse reads versions ${READABLE_VERSIONS.slice(0, -1).join(', ')} and ${READABLE_VERSIONS.at(-1)}`,
+    )
   }
 
   return version
@@ -173,6 +191,7 @@ function toSnapshot(value: unknown, where: string, version: number): SessionSnap
       createdAt: date(m.createdAt, at, 'createdAt'),
       durationMs: nullableNumber(m.durationMs, at, 'durationMs'),
       finishReason: nullableString(m.finishReason, at, 'finishReason'),
+      hiddenAt: m.hiddenAt === null || m.hiddenAt === undefined ? null : date(m.hiddenAt, at, 'hiddenAt'),
       id: string(m.id, at, 'id'),
       inputTokens: nullableNumber(m.inputTokens, at, 'inputTokens'),
       metadata: metadata(m.metadata, at),
@@ -184,6 +203,7 @@ function toSnapshot(value: unknown, where: string, version: number): SessionSnap
       role: string(m.role, at, 'role') as Message['role'],
       sessionId: id,
       status: string(m.status, at, 'status') as Message['status'],
+      supersededBy: nullableString(m.supersededBy, at, 'supersededBy'),
     }
   })
   // Version 1 predates replyTo; one process wrote each turn then, so a reply answered the question before it.

@@ -351,6 +351,7 @@ function toSnapshot(
       createdAt: new Date(start),
       durationMs: null,
       finishReason: null,
+      hiddenAt: null,
       id: questionId,
       inputTokens: null,
       metadata: {llm},
@@ -362,6 +363,7 @@ function toSnapshot(
       role: 'user',
       sessionId,
       status: 'complete',
+      supersededBy: null,
     }
     messages.push(question)
     const repliedAt = start + (durationMs ?? 0)
@@ -372,6 +374,7 @@ function toSnapshot(
       createdAt: new Date(repliedAt),
       durationMs,
       finishReason: finishReasonOf(row.response_json),
+      hiddenAt: null,
       id: derivedId(repliedAt, `llm reply\u0000${responseId}`),
       inputTokens: storedInteger(row.input_tokens, 'input_tokens', responseId, notes),
       metadata: {llm: replyLlm},
@@ -383,6 +386,7 @@ function toSnapshot(
       role: 'assistant',
       sessionId,
       status: 'complete',
+      supersededBy: null,
     })
   }
   // Built apart from the snapshot literal: stores that have a `kept` flag (retention) get it unset,

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
-import {buildContext, type ContextBudget, estimateTokens, pairReplies} from '../../src/chat/context.js'
+import {buildContext, type ContextBudget, estimateTokens} from '../../src/chat/context.js'
+import {pairReplies} from '../../src/store/exchanges.js'
 import type {Message, MessageRole, MessageStatus} from '../../src/store/session-store.js'
 
 const NO_LIMIT: ContextBudget = {maxMessages: 0, maxTokens: 0}
@@ -15,6 +16,7 @@ function message(role: MessageRole, content: string, status: MessageStatus = 'co
     createdAt: new Date(1_767_225_600_000 + counter),
     durationMs: null,
     finishReason: null,
+    hiddenAt: null,
     id: `01JX0000000000000000${String(counter).padStart(6, '0')}`,
     inputTokens: null,
     metadata: {},
@@ -26,6 +28,7 @@ function message(role: MessageRole, content: string, status: MessageStatus = 'co
     role,
     sessionId: '01JX0000000000000000SESSIO',
     status,
+    supersededBy: null,
   }
 }
 

@@ -56,6 +56,7 @@ function userRow(content: string, position: number, overrides: Partial<Message> 
     content,
     durationMs: null,
     finishReason: null,
+    hiddenAt: null,
     inputTokens: null,
     metadata: {},
     model: null,
@@ -65,6 +66,7 @@ function userRow(content: string, position: number, overrides: Partial<Message> 
     replyTo: null,
     role: 'user',
     status: 'complete',
+    supersededBy: null,
     ...overrides,
   }
 }

@@ -62,6 +62,9 @@ const MESSAGES_V2 = [
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms integer']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
+const MESSAGES_V6 = [...MESSAGES_V4, 'hidden_at bigint', 'superseded_by varchar(26)']
+/** What the last migration adds to every message row that was there before it. */
+const NOT_HIDDEN = {hidden_at: null, superseded_by: null}
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
 describe('migrations', () => {
@@ -79,7 +82,7 @@ describe('migrations', () => {
 
   it('builds the latest schema from a blank database, and it matches the entities', async () => {
     store = await openSqliteStore({path})
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
     expect(report.checks.map(c => [c.name, c.ok, c.detail])).to.deep.equal([
@@ -94,6 +97,9 @@ describe('migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[5].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[4].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
@@ -107,10 +113,10 @@ describe('migrations', () => {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false])
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false, false])
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map(m => m.name).reverse())
     expect(await maintenance.migrate()).to.have.length(MIGRATIONS.length)
     expect((await maintenance.check()).ok).to.equal(true)
@@ -118,12 +124,10 @@ describe('migrations', () => {
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
+    for (let step = 0; step < 4; step++) await store.maintenance!.revert()
     await store.close()
 
-    // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details, reply_to, kept and hidden_at), as an older synapse would have written it.
     const db = new Database(path)
     const insertSession = db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)')
     const insertMessage = db.prepare(
@@ -152,6 +156,7 @@ describe('migrations', () => {
     expect(rows).to.deep.equal(
       before.map(row => ({
         ...row,
+        ...NOT_HIDDEN,
         duration_ms: null,
         finish_reason: null,
         reply_to: row.role === 'assistant' ? byPosition.get(`${String(row.session_id)}:${Number(row.position) - 1}`) : null,
@@ -169,6 +174,7 @@ describe('migrations', () => {
 
   it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
+    await store.maintenance!.revert()
     await store.maintenance!.revert()
     await store.close()
     const db = new Database(path)
@@ -202,15 +208,52 @@ describe('migrations', () => {
 
     store = await openSqliteStore({path})
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0})))
-    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore.map(row => ({...(row as object), ...NOT_HIDDEN})))
     expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
     expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
     expect((await store.maintenance!.check()).ok).to.equal(false)
     await store.maintenance!.migrate()
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('adds "hidden_at" and "superseded_by" to messages already stored, and takes them away again, without losing a row', async () => {
+    store = await openSqliteStore({path})
+    await store.maintenance!.revert()
+    await store.close()
+    // A conversation an older synapse wrote: two answered questions.
+    const sessionId = `01JC${'0'.repeat(22)}`
+    const db = new Database(path)
+    db.prepare('INSERT INTO sessions (id, title, created_at, updated_at, kept) VALUES (?, ?, ?, ?, 1)').run(sessionId, 'old', 1000, 2000)
+    const insert = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    const ids = Array.from({length: 4}, (_, m) => `01JD${String(m).padStart(22, '0')}`)
+    ids.forEach((id, m) => insert.run(id, sessionId, m, m % 2 ? 'assistant' : 'user', `m${m}`, 'complete', 3000 + m, m % 2 ? ids[m - 1] : null))
+    const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
+    db.close()
+    const rows = () => {
+      const reader = new Database(path, {readonly: true})
+      try {
+        return reader.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
+      } finally {
+        reader.close()
+      }
+    }
+
+    store = await openSqliteStore({path})
+    expect(rows()).to.deep.equal(before.map(row => ({...row, ...NOT_HIDDEN})))
+    expect((await store.messages(sessionId, {current: true})).map(m => m.content)).to.deep.equal(['m0', 'm1', 'm2', 'm3'])
+    const undone = await store.undo(sessionId)
+    expect(rows().map(row => row.hidden_at === null)).to.deep.equal([true, true, false, false])
+    expect(rows()[2].hidden_at).to.equal(undone.question.hiddenAt!.getTime())
+    // Down drops the marks and nothing else: every message is there, as the older synapse wrote it.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
+    expect(rows()).to.deep.equal(before)
+    await store.maintenance!.migrate()
+    expect(rows()).to.deep.equal(before.map(row => ({...row, ...NOT_HIDDEN})))
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 

@@ -122,7 +122,11 @@ describe('export and import', () => {
   for (const [label, text, message] of [
     ['an empty file', '', 'f is empty.'],
     ['JSON that is not an export', '{"hello": 1}', 'f is JSON but not a synapse export'],
-    ['a newer format version', '{"format": "synapse-sessions", "version": 3, "sessions": []}', 'f has format version 3; this synapse reads versions 1 and 2.'],
+    [
+      'a newer format version',
+      '{"format": "synapse-sessions", "version": 4, "sessions": []}',
+      'f has format version 4; this synapse reads versions 1, 2 and 3.',
+    ],
     ['a broken line', '{"version": 1, "id": "01JC0000000000000000000000"}\nnot json\n', 'f line 1 has no "messages" list.'],
     [
       'a bad line after good ones',
@@ -444,7 +448,7 @@ describe('export and import', () => {
       )
       const withPipe = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'jsonl'], {env, input: 'stray piped text\n'})
       expect(withPipe.code, withPipe.stderr).to.equal(0)
-      expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":2,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
+      expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":3,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
       const none = await synapse(sandbox, ['sessions', 'export'], {env})
       expect(none.code).to.equal(2)
       expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to export, or add --all.')

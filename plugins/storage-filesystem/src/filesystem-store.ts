@@ -4,8 +4,10 @@ import {basename, join, resolve} from 'node:path'
 
 import {
   applyPatch,
+  appendTo,
   patchMessageOf,
   type Message,
+  type MessageHide,
   type MessagePatch,
   type Missing,
   type RestoreConflict,
@@ -105,19 +107,13 @@ export class FilesystemStorageAdapter implements StorageAdapter {
     })
   }
 
-  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
-    return this.rewrite(sessionId, file => {
-      const question = options.completes === undefined ? undefined : file.messages.find(m => m.id === options.completes)
-      if (options.completes !== undefined && !question) return {missing: 'message'}
-      if (messages.length === 0) return []
-      let position = file.messages.length === 0 ? 0 : file.messages.at(-1)!.position + 1
-      const added = messages.map(m => ({...m, position: position++}))
-      // One file written whole: a question's new status and its reply land together or not at all.
-      if (question) question.status = 'complete'
-      file.messages.push(...added)
-      file.session.updatedAt = options.updatedAt
-      return added
-    })
+  async appendMessages(
+    sessionId: string,
+    messages: UnplacedMessage[],
+    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
+  ): Promise<Message[] | Missing> {
+    // One file written whole: a question's new status, what its reply replaces and the reply land together or not at all.
+    return this.rewrite(sessionId, file => appendTo(file, messages, options))
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
@@ -224,8 +220,12 @@ export class FilesystemStorageAdapter implements StorageAdapter {
     return this.exclusive(async () => {
       const file = await this.readIfPresent(sessionId)
       if (!file) return {missing: 'session'} as Missing
+      const before = file.session.updatedAt
       const result = change(file)
-      const unchanged = (typeof result === 'object' && result !== null && 'missing' in result) || (Array.isArray(result) && result.length === 0)
+      // An append of nothing writes nothing, but one that only hides messages moved updatedAt.
+      const unchanged =
+        (typeof result === 'object' && result !== null && 'missing' in result) ||
+        (Array.isArray(result) && result.length === 0 && file.session.updatedAt === before)
       if (!unchanged) await this.writeSession(file)
       return result
     })

@@ -95,6 +95,8 @@ function encodeMessage(message: Message): Record<string, unknown> {
     outputTokens: message.outputTokens,
     durationMs: message.durationMs,
     replyTo: message.replyTo,
+    // Only once hidden: the files of conversations never retried, edited or undone read as before.
+    ...(message.hiddenAt === null ? {} : {hiddenAt: message.hiddenAt.toISOString(), supersededBy: message.supersededBy}),
     metadata: message.metadata,
     content: message.content,
   }
@@ -162,6 +164,8 @@ function decodeMessage(raw: unknown, sessionId: string, fail: Fail): Message {
     createdAt: dateOf(raw.createdAt, 'createdAt', fail),
     durationMs: nullableNumber(raw.durationMs, 'durationMs', fail),
     finishReason: nullableString(raw.finishReason, 'finishReason', fail),
+    // Absent in files written before messages could be taken out of a conversation, and in those of messages never taken out.
+    hiddenAt: raw.hiddenAt === undefined || raw.hiddenAt === null ? null : dateOf(raw.hiddenAt, 'hiddenAt', fail),
     id: raw.id,
     inputTokens: nullableNumber(raw.inputTokens, 'inputTokens', fail),
     metadata: metadataOf(raw.metadata, fail),
@@ -174,6 +178,7 @@ function decodeMessage(raw: unknown, sessionId: string, fail: Fail): Message {
     role: raw.role as MessageRole,
     sessionId,
     status: status as MessageStatus,
+    supersededBy: nullableString(raw.supersededBy, 'supersededBy', fail),
   }
 }
 

@@ -84,6 +84,7 @@ describe('PostgreSQL store: writers racing another process', () => {
       createdAt: new Date(5),
       durationMs: null,
       finishReason: null,
+      hiddenAt: null,
       id: messageId,
       inputTokens: null,
       metadata: {},
@@ -95,6 +96,7 @@ describe('PostgreSQL store: writers racing another process', () => {
       role: 'user' as const,
       sessionId: session.id,
       status: 'complete' as const,
+      supersededBy: null,
     }
     const restoring = codeOf(store.restore({messages: [message], session}))
     await waitForLockWaiters(other)

@@ -1,6 +1,7 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
 import type {
   Message,
+  MessageHide,
   MessagePatch,
   Missing,
   NeighbouredSummary,
@@ -86,8 +87,14 @@ export class RedisStorageAdapter implements StorageAdapter {
     return new RedisStorageAdapter(client, target)
   }
 
-  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
-    const args = [sessionId, ms(options.updatedAt), options.completes ?? '']
+  async appendMessages(
+    sessionId: string,
+    messages: UnplacedMessage[],
+    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
+  ): Promise<Message[] | Missing> {
+    const hides = options.hides ?? []
+    const args = [sessionId, ms(options.updatedAt), options.completes ?? '', String(hides.length)]
+    for (const hide of hides) args.push(hide.id, hide.supersededBy ?? '')
     for (const m of messages) args.push(m.id, m.status, m.role === 'user' ? `u${previewOf(m.content)}` : '-', tailOf(m))
     const [outcome, value] = (await this.run(scripts.appendMessages, args)) as [string, Reply]
     if (outcome === 'missing') return {missing: value as Missing['missing']}
@@ -275,8 +282,23 @@ function sessionOf(id: string, fields: Record<string, string>): Session {
 
 /** A message record after its fixed head (see scripts.ts): a comma, then the other fields as JSON. */
 function tailOf(m: UnplacedMessage): string {
-  const {content, createdAt, durationMs, finishReason, inputTokens, metadata, model, outputTokens, provider, replyTo, role} = m
-  const rest = {content, createdAt: createdAt.getTime(), durationMs, finishReason, inputTokens, metadata, model, outputTokens, provider, replyTo, role}
+  const {content, createdAt, durationMs, finishReason, inputTokens, metadata, model, outputTokens, provider, replyTo, role, supersededBy} = m
+  const hiddenAt = m.hiddenAt === null ? null : m.hiddenAt.getTime()
+  const rest = {
+    content,
+    createdAt: createdAt.getTime(),
+    durationMs,
+    finishReason,
+    hiddenAt,
+    inputTokens,
+    metadata,
+    model,
+    outputTokens,
+    provider,
+    replyTo,
+    role,
+    supersededBy,
+  }
   return `,${JSON.stringify(rest).slice(1)}`
 }
 
@@ -286,5 +308,12 @@ function recordOf(m: Message): string {
 
 function messageOf(record: string, sessionId: string): Message {
   const parsed = JSON.parse(record)
-  return {...parsed, createdAt: new Date(parsed.createdAt), sessionId}
+  // Records written before messages could be hidden have neither field: in the conversation.
+  return {
+    ...parsed,
+    createdAt: new Date(parsed.createdAt),
+    hiddenAt: typeof parsed.hiddenAt === 'number' ? new Date(parsed.hiddenAt) : null,
+    sessionId,
+    supersededBy: parsed.supersededBy ?? null,
+  }
 }

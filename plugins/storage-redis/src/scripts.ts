@@ -68,9 +68,13 @@ return redis.call('HGETALL', sessionKey(ARGV[2]))
 `)
 
 /**
- * ARGV: prefix, session id, updatedAt, id of the question it completes or '', then four per message:
- * id, status, "u" + preview for a user message or "-", the JSON after the head.
+ * ARGV: prefix, session id, updatedAt, id of the question it completes or '', how many messages it
+ * hides, then two per hidden message: id, id of the message superseding it or ''; then four per
+ * message: id, status, "u" + preview for a user message or "-", the JSON after the head.
  * → {'ok', first position} or {'missing', 'session' | 'message'}.
+ *
+ * A message is hidden by appending its two fields at the end of its record: JSON.parse keeps the
+ * last of two equal keys, so the splice overrides the nulls the record was written with.
  */
 export const appendMessages = script(`
 local sid = ARGV[2]
@@ -81,19 +85,33 @@ if ARGV[4] ~= '' then
   question = indexIn(sid, ARGV[4])
   if not question then return {'missing', 'message'} end
 end
+local hideCount = tonumber(ARGV[5])
+local hidden = {}
+for h = 0, hideCount - 1 do
+  local index = indexIn(sid, ARGV[6 + 2 * h])
+  if not index then return {'missing', 'message'} end
+  hidden[#hidden + 1] = {index, ARGV[7 + 2 * h]}
+end
+local firstMessage = 6 + 2 * hideCount
 local count = redis.call('LLEN', mkey)
 local position = 0
 if count > 0 then position = tonumber(string.match(redis.call('LINDEX', mkey, -1), '^{"position":(%d+),')) + 1 end
 local first = position
-if #ARGV < 5 then return {'ok', first} end
+if #ARGV < firstMessage and hideCount == 0 then return {'ok', first} end
 if question then
   local old = redis.call('LINDEX', mkey, question)
   local _, open = string.find(old, '^{"position":%d+,"id":"[0-9A-Z]+","status":"')
   local close = string.find(old, '"', open + 1, true)
   redis.call('LSET', mkey, question, string.sub(old, 1, open) .. 'complete' .. string.sub(old, close))
 end
+for _, hide in ipairs(hidden) do
+  local by = 'null'
+  if hide[2] ~= '' then by = '"' .. hide[2] .. '"' end
+  local old = redis.call('LINDEX', mkey, hide[1])
+  redis.call('LSET', mkey, hide[1], string.sub(old, 1, -2) .. ',"hiddenAt":' .. ARGV[3] .. ',"supersededBy":' .. by .. '}')
+end
 local previewed = redis.call('HEXISTS', sessionKey(sid), 'previewId') == 1
-for i = 5, #ARGV, 4 do
+for i = firstMessage, #ARGV, 4 do
   redis.call('RPUSH', mkey, '{"position":' .. position .. ',"id":"' .. ARGV[i] .. '","status":"' .. ARGV[i + 1] .. '"' .. ARGV[i + 3])
   redis.call('HSET', OWNERS, ARGV[i], sid .. ':' .. count)
   if not previewed and string.sub(ARGV[i + 2], 1, 1) == 'u' then

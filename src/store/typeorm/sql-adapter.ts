@@ -12,13 +12,13 @@ import {
   type SessionSnapshot,
   type StoreMaintenance,
 } from '../session-store.js'
-import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
+import type {MessageHide, Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
 const MESSAGE_COLUMNS =
-  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
+  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, hidden_at, superseded_by'
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
 
@@ -68,7 +68,8 @@ function statements(d: SqlDialect) {
     completeQuestion: s(p => `UPDATE messages SET status = 'complete' WHERE id = ${p()} AND session_id = ${p()}`),
     countSessions: 'SELECT COUNT(*) AS total FROM sessions',
     deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()}`),
-    insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
+    hideMessage: s(p => `UPDATE messages SET hidden_at = ${p()}, superseded_by = ${p()} WHERE id = ${p()} AND session_id = ${p()}`),
+    insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 17)})`),
     insertSession: s(p => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
     lastMessages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
     listPage: s(p => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
@@ -93,6 +94,9 @@ class Conflict extends InvalidInputError {
     super(`A ${conflict.taken} with the id ${conflict.id} already exists.`)
   }
 }
+
+/** Thrown inside a transaction to roll it back when a message it changes is not in the session. */
+class MissingMessage extends Error {}
 
 export interface SqlAdapterOptions {
   /** "sqlite", "postgres"...: what `backend` reports. */
@@ -132,19 +136,36 @@ export class SqlStorageAdapter implements StorageAdapter {
     this.q = statements(options.dialect)
   }
 
-  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: {completes?: string; updatedAt: Date}): Promise<Message[] | Missing> {
-    return this.sql.writeTransaction(async tx => {
-      // The session's row first, as every writer of a session locks it, so that none deadlocks with another.
-      if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return {missing: 'session'}
-      if (options.completes !== undefined && (await tx.run(this.q.completeQuestion, [options.completes, sessionId])) === 0) return {missing: 'message'}
-      if (messages.length === 0) return []
-      const [{last}] = await tx.all(this.q.maxPosition, [sessionId])
-      let position = last === null || last === undefined ? 0 : Number(last) + 1
-      const added = messages.map(m => ({...m, position: position++}))
-      for (const message of added) await tx.run(this.q.insertMessage, messageRow(message))
-      await tx.run(this.q.touchSession, [options.updatedAt.getTime(), sessionId])
-      return added
-    })
+  async appendMessages(
+    sessionId: string,
+    messages: UnplacedMessage[],
+    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
+  ): Promise<Message[] | Missing> {
+    const hides = options.hides ?? []
+    try {
+      return await this.sql.writeTransaction(async tx => {
+        // The session's row first, as every writer of a session locks it, so that none deadlocks with another.
+        if ((await tx.all(this.q.lockSession, [sessionId])).length === 0) return {missing: 'session'}
+        if (options.completes !== undefined && (await tx.run(this.q.completeQuestion, [options.completes, sessionId])) === 0) return {missing: 'message'}
+        for (const hide of hides) {
+          // Thrown, not returned, so that hides already made roll back with the transaction.
+          if ((await tx.run(this.q.hideMessage, [options.updatedAt.getTime(), hide.supersededBy, hide.id, sessionId])) === 0) throw new MissingMessage()
+        }
+        if (messages.length === 0) {
+          if (hides.length > 0) await tx.run(this.q.touchSession, [options.updatedAt.getTime(), sessionId])
+          return []
+        }
+        const [{last}] = await tx.all(this.q.maxPosition, [sessionId])
+        let position = last === null || last === undefined ? 0 : Number(last) + 1
+        const added = messages.map(m => ({...m, position: position++}))
+        for (const message of added) await tx.run(this.q.insertMessage, messageRow(message))
+        await tx.run(this.q.touchSession, [options.updatedAt.getTime(), sessionId])
+        return added
+      })
+    } catch (error) {
+      if (error instanceof MissingMessage) return {missing: 'message'}
+      throw error
+    }
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
@@ -378,6 +399,8 @@ function messageRow(m: Message): unknown[] {
     encodeMetadata(m.metadata),
     m.createdAt.getTime(),
     m.replyTo,
+    m.hiddenAt?.getTime() ?? null,
+    m.supersededBy,
   ]
 }
 
@@ -427,6 +450,7 @@ function toMessage(row: Row): Message {
     createdAt: new Date(Number(row.created_at)),
     durationMs: nullableNumber(row.duration_ms),
     finishReason: nullableString(row.finish_reason),
+    hiddenAt: row.hidden_at === null || row.hidden_at === undefined ? null : new Date(Number(row.hidden_at)),
     id: String(row.id),
     inputTokens: nullableNumber(row.input_tokens),
     metadata: decodeMetadata(row.metadata),
@@ -438,5 +462,6 @@ function toMessage(row: Row): Message {
     role: row.role as Message['role'],
     sessionId: String(row.session_id),
     status: row.status as Message['status'],
+    supersededBy: nullableString(row.superseded_by),
   }
 }
