@@ -231,7 +231,7 @@ describe('migrations', () => {
     db.prepare('INSERT INTO sessions (id, title, created_at, updated_at, kept) VALUES (?, ?, ?, ?, 1)').run(sessionId, 'old', 1000, 2000)
     const insert = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     const ids = Array.from({length: 4}, (_, m) => `01JD${String(m).padStart(22, '0')}`)
-    ids.forEach((id, m) => insert.run(id, sessionId, m, m % 2 ? 'assistant' : 'user', `m${m}`, 'complete', 3000 + m, m % 2 ? ids[m - 1] : null))
+    for (const [m, id] of ids.entries()) insert.run(id, sessionId, m, m % 2 ? 'assistant' : 'user', `m${m}`, 'complete', 3000 + m, m % 2 ? ids[m - 1] : null)
     const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
     db.close()
     const rows = () => {
