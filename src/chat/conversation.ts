@@ -1,6 +1,6 @@
 import {type ErrorCode, SynapseError} from '../core/errors.js'
 import type {Provider, Usage} from '../providers/provider.js'
-import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import type {Exchange, LoadOptions, Message, Replaced, Session, SessionStore} from '../store/session-store.js'
 import {MemorySessionStore} from '../store/memory-store.js'
 import {newSessionRecord} from '../store/store-helpers.js'
 import {buildContext, type ContextBudget} from './context.js'
@@ -24,6 +24,12 @@ export interface TurnResult {
   omitted: number
   provider: string
   reply: string
+  /**
+   * What a retry or an edit took out of the conversation, once its reply was committed: the ids of
+   * the old question (an edit) and the old reply. Absent for a plain turn, and for a retry or an
+   * edit that was interrupted, which leaves the old exchange current.
+   */
+  replaced?: Replaced
   /** The first error that kept the turn from being saved; the reply was still delivered. */
   saveError?: unknown
   saved: boolean
@@ -35,6 +41,13 @@ export interface TurnResult {
 }
 
 const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
+
+function nothingTo(action: 'edit' | 'retry' | 'undo'): SynapseError {
+  return new SynapseError('INVALID_INPUT', `There is nothing to ${action}: this conversation has no question in it yet.`, {
+    exitCode: 1,
+    suggestions: ['Ask something first, or continue another session with -s <id> ("synapse sessions list" shows them).'],
+  })
+}
 
 /** A store that cannot be written now (locked past the timeout, read-only, full): a reason to go on unsaved, not to fail. */
 export function isStorageFailure(error: unknown): boolean {
@@ -98,7 +111,62 @@ export class Conversation {
     return this.options.store
   }
 
+  /** A new turn: the prompt, with the conversation so far as context. */
   async send(turn: TurnOptions): Promise<TurnResult> {
+    return this.exchange(turn, {})
+  }
+
+  /**
+   * Asks the last question again for a new reply, sending only what came before it as context (the
+   * question is not added again). Once the new reply commits, it replaces the old one, which stays
+   * stored; a request that fails or is interrupted leaves the old reply current and stores nothing.
+   * Throws INVALID_INPUT when there is no question, and when the last one is still waiting for its reply.
+   */
+  async retry(turn: Omit<TurnOptions, 'prompt'>): Promise<TurnResult> {
+    const last = await this.reusable('retry')
+    return this.exchange({...turn, prompt: last.question.content}, {asked: last.question, replacing: last})
+  }
+
+  /**
+   * Sends `turn.prompt` in place of the last question: the context is what came before it, and once
+   * the reply commits, the new question and reply replace the old ones, which stay stored. A request
+   * that fails or is interrupted leaves the old exchange current: the new question is kept, marked
+   * "error", as any failed request's is. Throws INVALID_INPUT as `retry` does.
+   */
+  async edit(turn: TurnOptions): Promise<TurnResult> {
+    return this.exchange(turn, {replacing: await this.reusable('edit')})
+  }
+
+  /** Takes the last exchange out of the conversation; it stays stored. Throws INVALID_INPUT when there is none. */
+  async undo(): Promise<Exchange> {
+    if (!this.stored) throw nothingTo('undo')
+    return this.options.store.undo(this.session.id)
+  }
+
+  /** The last question still in the conversation, with its reply; undefined before the first. */
+  async lastExchange(): Promise<Exchange | undefined> {
+    return this.stored ? this.options.store.lastExchange(this.session.id) : undefined
+  }
+
+  private async reusable(action: 'edit' | 'retry'): Promise<Exchange> {
+    const last = await this.lastExchange()
+    if (!last) throw nothingTo(action)
+    // Another process may be answering it: a second answer would race the first.
+    if (last.question.status === 'pending') {
+      throw new SynapseError('INVALID_INPUT', `The last question is still waiting for its reply, so there is no reply to ${action} yet.`, {
+        exitCode: 1,
+        suggestions: ['Wait for the other synapse to finish, or take the question out with /undo (synapse -c --undo).'],
+      })
+    }
+    return last
+  }
+
+  /**
+   * One request and what it stores. `asked`: a stored question asked again (a retry), so no new one
+   * is appended. `replacing`: the exchange the new one takes the place of, left out of the context
+   * and replaced only when the reply commits.
+   */
+  private async exchange(turn: TurnOptions, reuse: {asked?: Message; replacing?: Exchange}): Promise<TurnResult> {
     let saveError: unknown = await this.ensureStored()
     const {budget, provider, store} = this.options
     const sessionId = this.session.id
@@ -112,10 +180,17 @@ export class Conversation {
     }
 
     // Without its history a turn would be a different conversation: a failed read is an error.
-    const history = await store.messages(sessionId)
+    const {asked, replacing} = reuse
+    const replacedIds = new Set(replacing ? [replacing.question.id, ...(replacing.reply ? [replacing.reply.id] : [])] : [])
+    const history = (await store.messages(sessionId)).filter(m => !replacedIds.has(m.id) && !(m.replyTo !== null && replacedIds.has(m.replyTo)))
     const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
     // Pending until its reply commits: no other turn (in this process or another) sends it meanwhile.
-    const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user', status: 'pending'}]))) ?? []
+    const [userMessage] = asked ? [asked] : ((await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user', status: 'pending'}]))) ?? [])
+    const replaced: Replaced | undefined = replacing && {
+      ...(asked ? {} : {question: replacing.question.id}),
+      ...(replacing.reply ? {reply: replacing.reply.id} : {}),
+    }
+    let committed = false
 
     const started = performance.now()
     let firstTokenAt: null | number = null
@@ -137,19 +212,27 @@ export class Conversation {
         // A reply is stored only beside its question: without it, later requests would carry an
         // answer to nothing.
         if (userMessage)
-          await save(() =>
-            store.appendReply(sessionId, userMessage.id, {
-              content: reply,
-              durationMs,
-              finishReason: event.finishReason,
-              inputTokens: event.usage.inputTokens,
-              model: event.model,
-              outputTokens: event.usage.outputTokens,
-              provider: provider.name,
-              role: 'assistant',
-            }),
+          committed = Boolean(
+            await save(() =>
+              store.appendReply(
+                sessionId,
+                userMessage.id,
+                {
+                  content: reply,
+                  durationMs,
+                  finishReason: event.finishReason,
+                  inputTokens: event.usage.inputTokens,
+                  model: event.model,
+                  outputTokens: event.usage.outputTokens,
+                  provider: provider.name,
+                  role: 'assistant',
+                },
+                {replaces: replaced},
+              ),
+            ),
           )
         return this.result({
+          replaced: committed ? replaced : undefined,
           durationMs,
           finishReason: event.finishReason,
           firstTokenAt,
@@ -172,11 +255,13 @@ export class Conversation {
       const metadata = interrupted
         ? {interrupted: true}
         : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
-      if (userMessage) {
+      // A retry that fails changes nothing: the question keeps the reply it had.
+      if (userMessage && !asked) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
-        // nothing to keep, the question is marked failed so the next turn does not resend it.
+        // nothing to keep, the question is marked failed so the next turn does not resend it; so is
+        // an edited question whatever arrived, as its reply would replace the old exchange.
         await save(async () => {
-          if (reply === '') await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
+          if (reply === '' || replacing) await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
           else
             await store.appendReply(sessionId, userMessage.id, {
               content: reply,
@@ -191,6 +276,7 @@ export class Conversation {
       }
       if (!interrupted) throw error
       return this.result({
+        replaced: undefined,
         durationMs,
         finishReason: null,
         firstTokenAt,
@@ -249,6 +335,7 @@ export class Conversation {
   }
 
   private result(parts: {
+    replaced: Replaced | undefined
     durationMs: number
     finishReason: null | string
     firstTokenAt: null | number
@@ -267,6 +354,7 @@ export class Conversation {
       omitted: parts.omitted,
       provider: this.options.provider.name,
       reply: parts.reply,
+      ...(parts.replaced === undefined ? {} : {replaced: parts.replaced}),
       saved: this.options.persistent && parts.saveError === undefined,
       ...(parts.saveError === undefined ? {} : {saveError: parts.saveError}),
       sessionId: this.session.id,

@@ -1,11 +1,12 @@
 import type {MarkdownStream} from '../cli/markdown/index.js'
-import {localTimestamp, type OutputStyle, paint, plural} from '../cli/output.js'
+import {localTimestamp, type OutputStyle, paint, printable, plural, truncate} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
 import {SynapseError} from '../core/errors.js'
 import {applyRetention, cleanupNotice} from '../core/retention.js'
 import {terminalSafe} from '../core/terminal-text.js'
 import type {Message} from '../store/session-store.js'
-import type {Conversation} from './conversation.js'
+import type {Conversation, TurnOptions, TurnResult} from './conversation.js'
+import {editText} from './editor.js'
 import type {ReplHistory} from './repl-history.js'
 import {ReplInput} from './repl-input.js'
 
@@ -14,6 +15,8 @@ export interface ReplOptions {
   cleanupIntervalMs?: number
   config: LoadedConfig
   conversation: Conversation
+  /** Where /edit finds $VISUAL and $EDITOR; process.env by default. */
+  env?: NodeJS.ProcessEnv
   errors?: NodeJS.WritableStream
   /** What the up arrow offers, and where new entries go; this run's only by default. */
   history?: ReplHistory
@@ -42,6 +45,9 @@ const HELP = [
   ['/clear', 'delete this session’s messages, keep the session'],
   ['/count', 'how many messages the session holds'],
   ['/history', 'print the whole conversation'],
+  ['/retry', 'ask the last question again; the new reply replaces the old one'],
+  ['/edit', 'rewrite the last question in $VISUAL or $EDITOR and send it in its place'],
+  ['/undo', 'take the last question and its reply out of the conversation'],
   ['/session', 'id, title and model of this session'],
   ['/model NAME', 'use another model from now on'],
 ] as const
@@ -79,8 +85,8 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   let turns = 0
   let current: AbortController | undefined
   let interruptsThisTurn = 0
-  // While a pager shows /history, Ctrl-C is the pager's.
-  let paging = false
+  // While a pager shows /history or an editor runs for /edit, Ctrl-C is theirs.
+  let handedOver = false
   let lastCleanup = Date.now()
   const cleanupInterval = options.cleanupIntervalMs ?? 10 * 60_000
 
@@ -101,7 +107,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     reader.close()
   }
   const onInterrupt = () => {
-    if (paging) return
+    if (handedOver) return
     if (!current) {
       if (reader.discard()) return
       endLineOnLeaving = true
@@ -117,7 +123,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   const describe = () => terminalSafe(`session ${conversation.session.id} · ${conversation.provider.name}/${model}`)
   say(paint(style, 'dim', `synapse · ${describe()} · /help for commands, /exit or Ctrl-D to leave`))
   if (options.resumed) {
-    const recent = await conversation.messages({last: RESUME_MESSAGES})
+    const recent = await conversation.messages({current: true, last: RESUME_MESSAGES})
     for (const message of recent) say(show(message))
   }
 
@@ -137,25 +143,32 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     async count() {
       const messages = await conversation.messages()
-      say(`${plural(messages.length, 'message')} in this session.`)
+      const current = (await conversation.messages({current: true})).length
+      const out = messages.length - current
+      say(`${plural(messages.length, 'message')} in this session${out > 0 ? `, ${out} of them taken out of the conversation` : ''}.`)
+    },
+    async edit() {
+      const last = await conversation.lastExchange()
+      if (!last) return void warn('There is nothing to edit: this conversation has no question in it yet.')
+      const original = last.question.content
+      const edited = await handOver(() => editText(original, {env: options.env}))
+      if (edited.trim() === '') return void say('The edited prompt is empty; nothing was sent.')
+      if (edited === original) return void say('The prompt is unchanged; nothing was sent.')
+      say(`${paint(style, 'bold', paint(style, 'green', 'you'))} ${paint(style, 'dim', '(edited)')}: ${terminalSafe(edited, {multiline: true})}`)
+      await turn(run => conversation.edit({...run, prompt: edited}), 'edit')
     },
     exit: () => leave(0),
     help() {
       for (const [name, what] of HELP) say(`${name.padEnd(12)} ${what}`)
     },
     async history() {
-      const messages = await conversation.messages()
+      const messages = await conversation.messages({current: true})
       if (messages.length === 0) return void say('No messages yet.')
       const lines = messages.map(message => show(message))
       if (terminal && markdown) {
         // Taller than the screen, it goes through the pager, as sessions show does.
         const {page} = await import('../cli/pager.js')
-        paging = true
-        try {
-          if (await reader.handOver(() => page(lines.join('\n').split('\n'), {output: output as NodeJS.WriteStream}))) return
-        } finally {
-          paging = false
-        }
+        if (await handOver(() => page(lines.join('\n').split('\n'), {output: output as NodeJS.WriteStream}))) return
       }
 
       for (const line of lines) say(line)
@@ -172,6 +185,17 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       say(`New session ${session.id}.`)
     },
     quit: () => leave(0),
+    async retry() {
+      await turn(run => conversation.retry(run), 'retry')
+    },
+    async undo() {
+      const undone = await conversation.undo()
+      const count = undone.reply ? 2 : 1
+      say(
+        `Took ${count === 2 ? 'the last question and its reply' : 'the last question'} out of the conversation: "${truncate(printable(undone.question.content), 60)}".`,
+      )
+      say(paint(style, 'dim', `Still stored; "synapse sessions show ${conversation.session.id} --all" shows ${count === 2 ? 'them' : 'it'}.`))
+    },
     async session() {
       // Read again: the title may have been set since, with `synapse sessions rename` in another shell.
       const session = await conversation.refresh()
@@ -205,7 +229,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
           reportError(error, warn, style)
         }
       } else if (text !== '') {
-        await turn(text)
+        await turn(run => conversation.send({...run, prompt: text}), 'send')
       }
 
       // Lines already read from a pipe stay queued after the input closes; only leaving stops them.
@@ -219,7 +243,18 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
 
   return {exitCode, turns}
 
-  async function turn(prompt: string): Promise<void> {
+  /** Runs `task` with the terminal handed over (a pager, an editor), its Ctrl-C included. */
+  async function handOver<T>(task: () => Promise<T>): Promise<T> {
+    handedOver = true
+    try {
+      return await reader.handOver(task)
+    } finally {
+      handedOver = false
+    }
+  }
+
+  /** One request: a new prompt, a retry or an edit (`ask` says which), its reply streamed as it arrives. */
+  async function turn(ask: (run: Omit<TurnOptions, 'prompt'>) => Promise<TurnResult>, kind: 'edit' | 'retry' | 'send'): Promise<void> {
     current = new AbortController()
     interruptsThisTurn = 0
     let endsWithNewline = true
@@ -228,9 +263,11 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       if (rendering) output.write(rendering.end())
       else if (!endsWithNewline) output.write('\n')
     }
+    // What was there before stays in the conversation when a retry or an edit does not get its reply.
+    const earlier = kind === 'retry' ? 'the earlier reply stays' : 'the earlier question and reply stay'
 
     try {
-      const result = await conversation.send({
+      const result = await ask({
         maxTokens: options.maxTokens,
         model,
         onDelta: text => {
@@ -239,18 +276,23 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
           output.write(terminalSafe(text, {multiline: true}))
           endsWithNewline = text.endsWith('\n')
         },
-        prompt,
         signal: current.signal,
         temperature: options.temperature,
       })
       endReply()
       turns++
-      if (result.status === 'interrupted') warn(paint(style, 'yellow', 'Interrupted; the reply so far is kept.'))
+      if (result.status === 'interrupted')
+        warn(paint(style, 'yellow', kind === 'send' ? 'Interrupted; the reply so far is kept.' : `Interrupted; ${earlier} (this partial reply is not kept).`))
+      else if (result.replaced)
+        say(paint(style, 'dim', `This replaces the ${kind === 'retry' ? 'earlier reply' : 'earlier question and reply'}, still stored (sessions show --all).`))
       if (result.saveError !== undefined) warn(`${paint(style, 'yellow', 'Warning:')} not saved: ${messageOf(result.saveError)}`)
       await cleanupIfDue()
     } catch (error) {
       endReply()
       reportError(error, warn, style)
+      // Refused before any request (nothing to retry), nothing could have been replaced either.
+      const refused = error instanceof SynapseError && error.code === 'INVALID_INPUT'
+      if (kind !== 'send' && !refused) warn(paint(style, 'dim', `Nothing was replaced: ${earlier}.`))
     } finally {
       current = undefined
     }

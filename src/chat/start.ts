@@ -4,6 +4,7 @@ import {createProvider} from '../providers/create.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
+import {currentMessages} from '../store/exchanges.js'
 import {MemorySessionStore} from '../store/memory-store.js'
 import type {Message, Session, SessionPatch, SessionStore} from '../store/session-store.js'
 import {newSessionRecord} from '../store/store-helpers.js'
@@ -45,12 +46,7 @@ export interface Started {
  * (an unknown session, an unknown provider, a missing API key) fails here, before anything is written.
  */
 export async function startConversation(context: StartContext, options: StartOptions): Promise<Started> {
-  // An empty id (`-s ""`, `-s "$UNSET"`) would otherwise mean "no session" and start a new one.
-  if (options.sessionId !== undefined && options.sessionId.trim() === '') {
-    throw new InvalidInputError('The session id is empty.', {
-      suggestions: ['Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.'],
-    })
-  }
+  checkSessionOption(options)
   const resuming = Boolean(options.continueLatest || options.sessionId)
   const {store: realStore} = context
   // A database setting that is wrong (another program's file, a path synapse cannot expand) is not a
@@ -113,9 +109,10 @@ export async function startConversation(context: StartContext, options: StartOpt
   const session = await memory.create({...fields, id: existing?.id, metadata: existing?.metadata})
   if (existing) {
     const history = readHistory ?? (await realStore!.messages(existing.id))
+    // Only what is still in the conversation: a replaced reply copied without its mark would be current again.
     await memory.append(
       session.id,
-      history.map(({content, role, status}) => ({content, role, status})),
+      currentMessages(history).map(({content, role, status}) => ({content, role, status})),
     )
   }
   return {
@@ -143,7 +140,18 @@ async function openForReading(context: StartContext): Promise<SessionStore> {
   }
 }
 
-async function findSession(store: SessionStore, options: StartOptions): Promise<Session> {
+/** An empty id (`-s ""`, `-s "$UNSET"`) would otherwise mean "no session" and start a new one. */
+function checkSessionOption(options: {sessionId?: string}): void {
+  if (options.sessionId !== undefined && options.sessionId.trim() === '') {
+    throw new InvalidInputError('The session id is empty.', {
+      suggestions: ['Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.'],
+    })
+  }
+}
+
+/** The session -s names, or with -c the most recently updated one; a clear error when there is none. */
+export async function findSession(store: SessionStore, options: {continueLatest?: boolean; sessionId?: string}): Promise<Session> {
+  checkSessionOption(options)
   if (options.sessionId) return store.get(options.sessionId)
   const latest = await store.latest()
   if (!latest) {

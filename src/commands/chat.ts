@@ -1,12 +1,14 @@
 import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../cli/base-command.js'
-import {paint} from '../cli/output.js'
+import {paint, printable, truncate} from '../cli/output.js'
 import {runtime} from '../cli/runtime.js'
 import {Spinner} from '../cli/spinner.js'
-import type {Conversation, TurnResult} from '../chat/conversation.js'
+import type {TurnOptions, TurnResult} from '../chat/conversation.js'
+import {editText} from '../chat/editor.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
-import {startConversation} from '../chat/start.js'
+import {findSession, startConversation} from '../chat/start.js'
+import {messageJson, type MessageJson} from '../cli/views/sessions.js'
 import {describeWithRemedy, InvalidInputError} from '../core/errors.js'
 import {terminalSafe} from '../core/terminal-text.js'
 import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
@@ -19,9 +21,20 @@ export interface ChatResult {
   reply: string
   saved: boolean
   sessionId: string
+  /** With --retry or --edit, once the new reply is stored: the ids of the old question (--edit) and reply it replaced. */
+  replaced?: {question?: string; reply?: string}
   status: 'complete' | 'interrupted'
   usage: {inputTokens: null | number; outputTokens: null | number}
 }
+
+/** `synapse -c --undo --json`: the messages taken out of the conversation, as they are stored now. */
+export interface ChatUndoResult {
+  sessionId: string
+  undone: MessageJson[]
+}
+
+/** The one-shot ways to reuse the last exchange; each needs -c or -s. */
+const REUSE_FLAGS = ['retry', 'edit', 'undo'] as const
 
 const floatFlag = Flags.custom<number>({
   async parse(input) {
@@ -47,29 +60,59 @@ export default class Chat extends StoreCommand {
     '<%= config.bin %> --json "2+2?" | jq -r .reply',
     'OPENAI_BASE_URL=http://127.0.0.1:11434/v1 <%= config.bin %> -m llama3.2 "Hi"   # a local Ollama',
     '<%= config.bin %> -r     # an interactive session; /help lists its commands',
+    '<%= config.bin %> -c --retry              # ask the last question again; the new reply replaces the old',
+    '<%= config.bin %> -c --edit               # rewrite the last question in $VISUAL/$EDITOR and send it instead',
+    '<%= config.bin %> -s 01JX4Q2B --edit "Shorter, please"',
+    '<%= config.bin %> -c --undo               # take the last question and reply out of the conversation',
   ]
   static flags = {
     continue: Flags.boolean({char: 'c', description: 'Continue the most recently updated session.', exclusive: ['session']}),
+    edit: Flags.boolean({
+      description:
+        'With -c or -s: send a new version of the last question in its place (the prompt given, else the last one opened in $VISUAL or $EDITOR); the old question and reply stay stored, out of the conversation.',
+      exclusive: ['retry', 'undo', 'repl'],
+    }),
     'max-tokens': Flags.integer({description: 'Longest reply, in tokens.', min: 1}),
     model: Flags.string({char: 'm', description: 'Model to use (default: the session’s, then the config’s, then the provider’s).'}),
     provider: Flags.string({char: 'p', description: 'Provider to use (default: the session’s, then [provider] default).'}),
     raw: Flags.boolean({description: 'At a terminal too, print replies as the model wrote them (Markdown), not rendered.'}),
     repl: Flags.boolean({char: 'r', description: 'Talk interactively; with -c or -s, resume that session.'}),
+    retry: Flags.boolean({
+      description: 'With -c or -s: ask the last question again; the new reply replaces the old one, which stays stored. Takes no prompt.',
+      exclusive: ['edit', 'undo', 'repl'],
+    }),
     save: Flags.boolean({allowNo: true, default: true, description: 'Save the exchange (--no-save: nothing is written).'}),
     session: Flags.string({char: 's', description: 'Continue this session (id or unique prefix).'}),
     system: Flags.string({description: 'System prompt, stored on the session.'}),
     temperature: floatFlag({description: 'Sampling temperature, e.g. 0.2.'}),
     title: Flags.string({char: 't', description: 'Title of the session.'}),
+    undo: Flags.boolean({
+      description: 'With -c or -s: take the last question and its reply out of the conversation (they stay stored). Sends nothing.',
+      exclusive: ['edit', 'retry', 'repl'],
+    }),
     verbose: Flags.boolean({char: 'v', description: 'Report context trimming and timing on stderr.'}),
   }
   static strict = false
   static summary = 'Ask a model; the conversation is saved as a session.'
 
-  async run(): Promise<ChatResult | undefined> {
+  async run(): Promise<ChatResult | ChatUndoResult | undefined> {
     const {argv, flags} = await this.parse(Chat)
     if (!runtime.config) throw runtime.openError
-    const piped = flags.repl ? undefined : await readPipedStdin()
-    const prompt = flags.repl ? '' : composePrompt((argv as string[]).join(' '), piped)
+    const words = (argv as string[]).join(' ')
+    const reuse = REUSE_FLAGS.find(flag => flags[flag])
+    if (reuse) {
+      if (!flags.continue && !flags.session)
+        throw new InvalidInputError(`--${reuse} works on a session: add -c (the most recent) or -s <id>.`, {
+          suggestions: [`Example: synapse -c --${reuse}`],
+        })
+      if (reuse !== 'edit' && words.trim() !== '')
+        throw new InvalidInputError(`--${reuse} takes no prompt.`, {suggestions: ['To send a new version of the last question, use --edit "…".']})
+    }
+    if (flags.undo) return this.undo({continueLatest: flags.continue, sessionId: flags.session})
+    // --retry asks a stored question; --edit reads a prompt from the arguments or a pipe when given one, else opens the editor.
+    const piped = flags.repl || flags.retry ? undefined : await readPipedStdin()
+    const given = flags.edit && words.trim() === '' && (piped ?? '').trim() === '' ? undefined : words
+    const prompt = flags.repl || flags.retry || given === undefined ? '' : composePrompt(words, piped)
 
     const {registry, warnings} = await loadProviderRegistry(this.config)
     for (const warning of warnings) process.stderr.write(`${formatWarning(warning)}\n`)
@@ -114,7 +157,18 @@ export default class Chat extends StoreCommand {
       return
     }
 
-    const result = await this.oneShot(started.conversation, prompt, started.model, flags)
+    const {conversation} = started
+    let ask: (turn: TurnOptions) => Promise<TurnResult> = turn => conversation.send(turn)
+    if (flags.retry) ask = ({prompt: _, ...turn}) => conversation.retry(turn)
+    if (flags.edit) {
+      const last = await conversation.lastExchange()
+      const edited = given === undefined && last ? await editText(last.question.content) : prompt
+      const unsent = {exitCode: 1, suggestions: ['Change the prompt, or ask it again as it is with --retry.']}
+      if (last && edited.trim() === '') throw new InvalidInputError('The edited prompt is empty; nothing was sent.', unsent)
+      if (last && edited === last.question.content) throw new InvalidInputError('The prompt is unchanged; nothing was sent.', unsent)
+      ask = turn => conversation.edit({...turn, prompt: edited})
+    }
+    const result = await this.oneShot(ask, prompt, started.model, flags)
     if (result.saveError !== undefined) this.warnNotSaved(result.saveError)
     if (flags.verbose) this.report(result)
     const json: ChatResult = {
@@ -127,10 +181,12 @@ export default class Chat extends StoreCommand {
       sessionId: result.sessionId,
       status: result.status,
       usage: result.usage,
+      ...(result.replaced ? {replaced: result.replaced} : {}),
     }
     if (result.status === 'interrupted') {
       if (this.jsonEnabled()) this.logJson(json)
-      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Interrupted.')} ${result.saved ? 'The reply so far is saved.' : ''}\n`)
+      const kept = reuse ? 'The earlier exchange stays; this partial reply is not kept.' : result.saved ? 'The reply so far is saved.' : ''
+      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Interrupted.')} ${kept}\n`)
       this.exit(130)
     }
     if (started.notSavedBecause !== undefined || result.saveError !== undefined) process.exitCode = 1
@@ -138,7 +194,7 @@ export default class Chat extends StoreCommand {
   }
 
   private async oneShot(
-    conversation: Conversation,
+    ask: (turn: TurnOptions) => Promise<TurnResult>,
     prompt: string,
     model: string,
     flags: {json?: boolean; 'max-tokens'?: number; raw?: boolean; temperature?: number},
@@ -161,7 +217,7 @@ export default class Chat extends StoreCommand {
     const spinner = streaming && process.stdout.isTTY ? new Spinner(process.stderr, 'Thinking…').start() : undefined
     let endsWithNewline = true
     try {
-      const result = await conversation.send({
+      const result = await ask({
         maxTokens: flags['max-tokens'],
         model,
         onDelta: text => {
@@ -184,6 +240,20 @@ export default class Chat extends StoreCommand {
       else if (streaming && !endsWithNewline) process.stdout.write('\n')
       process.off('SIGINT', onInterrupt)
     }
+  }
+
+  /** --undo: no request, so no provider and no key are needed; only the store. */
+  private async undo(options: {continueLatest?: boolean; sessionId?: string}): Promise<ChatUndoResult> {
+    const session = await findSession(this.store, options)
+    const {question, reply} = await this.store.undo(session.id)
+    const undone = reply ? [question, reply] : [question]
+    this.log(
+      terminalSafe(
+        `Took ${reply ? 'the last question and its reply' : 'the last question'} out of session ${session.id}: "${truncate(printable(question.content), 60)}".`,
+      ),
+    )
+    this.log(paint(this.style, 'dim', `Still stored; "synapse sessions show ${session.id} --all" shows ${reply ? 'them' : 'it'}.`))
+    return {sessionId: session.id, undone: undone.map(m => messageJson(m))}
   }
 
   private report(result: TurnResult): void {

@@ -1,4 +1,4 @@
-import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
+import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError, SynapseError} from '../core/errors.js'
 import {ID_LENGTH, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
 import type {
   Exchange,
@@ -313,11 +313,11 @@ export class SessionStore {
   /**
    * Takes the last exchange (`lastExchange`) out of the conversation, in one transaction: its
    * question and reply stay stored, hidden, with nothing superseding them. Returns them as stored
-   * now. Throws SessionNotFoundError, and INVALID_INPUT when there is nothing to undo.
+   * now. Throws SessionNotFoundError, and INVALID_INPUT (exit 1) when there is nothing to undo.
    */
   async undo(sessionId: string): Promise<Exchange> {
     const last = await this.lastExchange(sessionId)
-    if (!last) throw new InvalidInputError('There is nothing to undo: the conversation has no question in it.')
+    if (!last) throw nothingToUndo()
     const hidden = [last.question, ...(last.reply ? [last.reply] : [])]
     const now = this.clock()
     const stored = await this.adapter.appendMessages(sessionId, [], {hides: hidden.map(m => ({id: m.id, supersededBy: null})), updatedAt: now})
@@ -335,6 +335,13 @@ export class SessionStore {
     if (!session) throw new SessionNotFoundError(id)
     return session
   }
+}
+
+function nothingToUndo(): SynapseError {
+  return new SynapseError('INVALID_INPUT', 'There is nothing to undo: the conversation has no question in it.', {
+    exitCode: 1,
+    suggestions: ['"synapse sessions show <id> --all" shows what was taken out before.'],
+  })
 }
 
 /** Most recently updated first; ties broken by id, newest first, so paging is stable. */

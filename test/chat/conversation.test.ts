@@ -135,6 +135,7 @@ describe('Conversation', () => {
           content: 'Hello',
           durationMs: result.durationMs,
           finishReason: 'stop',
+          hiddenAt: null,
           inputTokens: 7,
           metadata: {},
           model: MODEL,
@@ -144,6 +145,7 @@ describe('Conversation', () => {
           replyTo: stored[0].id,
           role: 'assistant',
           status: 'complete',
+          supersededBy: null,
         },
       ])
       expect(stored[1].durationMs).to.be.at.least(0)
@@ -335,6 +337,7 @@ describe('Conversation', () => {
           content: 'Par',
           durationMs,
           finishReason: null,
+          hiddenAt: null,
           inputTokens: null,
           metadata: {},
           model: MODEL,
@@ -344,6 +347,7 @@ describe('Conversation', () => {
           replyTo: stored[0].id,
           role: 'assistant',
           status: 'interrupted',
+          supersededBy: null,
         },
       ])
     })

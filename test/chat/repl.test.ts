@@ -22,6 +22,9 @@ const HELP_TEXT = [
   '/clear       delete this session’s messages, keep the session',
   '/count       how many messages the session holds',
   '/history     print the whole conversation',
+  '/retry       ask the last question again; the new reply replaces the old one',
+  '/edit        rewrite the last question in $VISUAL or $EDITOR and send it in its place',
+  '/undo        take the last question and its reply out of the conversation',
   '/session     id, title and model of this session',
   '/model NAME  use another model from now on',
 ]

@@ -17,14 +17,14 @@ export interface SessionListItem {
 }
 
 export type SessionJson = Omit<Session, 'createdAt' | 'updatedAt'> & {createdAt: string; updatedAt: string}
-export type MessageJson = Omit<Message, 'createdAt'> & {createdAt: string}
+export type MessageJson = Omit<Message, 'createdAt' | 'hiddenAt'> & {createdAt: string; hiddenAt: null | string}
 
 export function sessionJson(session: Session): SessionJson {
   return {...session, createdAt: session.createdAt.toISOString(), updatedAt: session.updatedAt.toISOString()}
 }
 
 export function messageJson(message: Message): MessageJson {
-  return {...message, createdAt: message.createdAt.toISOString()}
+  return {...message, createdAt: message.createdAt.toISOString(), hiddenAt: message.hiddenAt === null ? null : message.hiddenAt.toISOString()}
 }
 
 export function listItem(summary: SessionSummary): SessionListItem {
@@ -87,6 +87,11 @@ export function listFooter(shown: number, total: number): string | undefined {
 export interface RenderSessionOptions {
   /** Renders a reply's Markdown (at a terminal); without it, replies are shown as they were written. */
   markdown?: (text: string) => string
+  /**
+   * How many stored messages are not shown because they were taken out of the conversation (shown
+   * without --all): the header says so, and how to see them.
+   */
+  notShown?: number
 }
 
 /**
@@ -105,6 +110,9 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   const model = line(modelLabel(session))
   if (model) facts.push(`model ${model}`)
   facts.push(`created ${localTimestamp(session.createdAt)}`, `updated ${localTimestamp(session.updatedAt)}`, plural(messages.length, 'message'))
+  const out = messages.filter(m => m.hiddenAt !== null).length
+  if (out > 0) facts.push(`${out} taken out of the conversation`)
+  if (options.notShown) facts.push(`${options.notShown} more taken out of the conversation (--all shows them)`)
   if (session.kept) facts.push('kept from retention')
   lines.push(paint(style, 'dim', facts.join(' · ')))
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
@@ -115,21 +123,29 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   messages.forEach((message, index) => {
     // A reply stored after another turn's messages (two processes in one session) names its question.
     const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined
-    lines.push('', messageHeader(message, style, question), ...(message.role === 'assistant' ? reply : body)(message.content).split('\n'))
+    const replacement = message.supersededBy === null ? undefined : (byId.get(message.supersededBy) ?? message.supersededBy)
+    lines.push('', messageHeader(message, style, question, replacement), ...(message.role === 'assistant' ? reply : body)(message.content).split('\n'))
   })
   return lines
 }
 
-function messageHeader(message: Message, style: OutputStyle, question?: Message | string): string {
+function messageHeader(message: Message, style: OutputStyle, question?: Message | string, replacement?: Message | string): string {
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
   const details: string[] = []
   if (message.model) details.push(terminalSafe(message.model))
   if (message.inputTokens !== null || message.outputTokens !== null) details.push(`${message.inputTokens ?? '?'}→${message.outputTokens ?? '?'} tokens`)
   if (message.status === 'pending') details.push(paint(style, 'yellow', 'unanswered'))
   else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
-  if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(printable(question.content), 40)}"`}`)
+  if (question !== undefined) details.push(`reply to ${quoted(question)}`)
+  if (message.hiddenAt !== null)
+    details.push(paint(style, 'yellow', replacement === undefined ? `undone ${localTimestamp(message.hiddenAt)}` : `replaced by ${quoted(replacement)}`))
   const head = paint(style, 'bold', paint(style, tint, message.role))
   return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
+}
+
+/** Another message as a header names it: the start of its content, or its id when it is not at hand. */
+function quoted(message: Message | string): string {
+  return typeof message === 'string' ? message : `"${truncate(printable(message.content), 40)}"`
 }
 
 export function describeSessionBrief(session: {id: string; title: null | string; preview?: null | string}): string {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../../cli/base-command.js'
+import {currentMessages} from '../../store/exchanges.js'
 import {messageJson, type MessageJson, renderSession, sessionJson, type SessionJson} from '../../cli/views/sessions.js'
 
 export type SessionsShowResult = SessionJson & {messages: MessageJson[]}
@@ -10,13 +11,15 @@ export default class SessionsShow extends StoreCommand {
     id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
   }
   static description =
-    'Prints the session’s model, metadata and system prompt, then every message in order. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
+    'Prints the session’s model, metadata and system prompt, then its messages in order: those in the conversation, or with --all every stored one, what a retry, an edit or an undo took out marked as replaced (by what) or undone. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
   static examples = [
     '<%= config.bin %> <%= command.id %> 01JX4Q2B',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --last 4',
     "<%= config.bin %> <%= command.id %> 01JX4Q2B --json | jq '.messages[].content'",
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B --all     # replaced and undone messages too',
   ]
   static flags = {
+    all: Flags.boolean({description: 'Also the messages taken out of the conversation (by /retry, /edit, /undo), marked.'}),
     last: Flags.integer({description: 'Only the last N messages.', min: 0}),
     pager: Flags.boolean({allowNo: true, default: true, description: 'Page output taller than the terminal (--no-pager: print it all).'}),
     raw: Flags.boolean({description: 'Show replies as the model wrote them (Markdown), not rendered.'}),
@@ -26,14 +29,18 @@ export default class SessionsShow extends StoreCommand {
   async run(): Promise<SessionsShowResult> {
     const {args, flags} = await this.parse(SessionsShow)
     const session = await this.store.get(args.id)
-    const messages = await this.store.messages(session.id, {last: flags.last})
+    // One read: what is shown, and how many stored messages the conversation no longer holds.
+    const stored = await this.store.messages(session.id)
+    const inConversation = flags.all ? stored : currentMessages(stored)
+    const messages = flags.last === undefined ? inConversation : flags.last === 0 ? [] : inConversation.slice(-flags.last)
+    const notShown = flags.last === undefined ? stored.length - inConversation.length : 0
     const result = {...sessionJson(session), messages: messages.map(m => messageJson(m))}
     if (this.jsonEnabled()) return result
     const {style} = this
     // The renderer and the pager load only for a terminal: a pipe gets the text as it is, never a pager.
     const renderer = style.terminal && !flags.raw ? await import('../../cli/markdown/index.js') : undefined
     const markdown = renderer && ((text: string) => renderer.renderMarkdown(text, {style, width: process.stdout.columns}))
-    const lines = renderSession(session, messages, style, {markdown})
+    const lines = renderSession(session, messages, style, {markdown, notShown})
     const paged = style.terminal && (await (await import('../../cli/pager.js')).page(lines, {disabled: !flags.pager}))
     if (!paged) for (const line of lines) this.log(line)
     return result
