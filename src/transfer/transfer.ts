@@ -91,8 +91,11 @@ export async function sessionExists(store: SessionStore, id: string): Promise<bo
 
 function withNewIds({messages, session}: SessionSnapshot): SessionSnapshot {
   const id = newId(session.createdAt.getTime())
+  // References between messages follow them to their new ids: a reply still names its question, a replaced message what replaced it.
+  const renamed = new Map(messages.map(m => [m.id, newId(m.createdAt.getTime())]))
+  const follow = (ref: null | string) => (ref === null ? null : (renamed.get(ref) ?? ref))
   return {
-    messages: messages.map(m => ({...m, id: newId(m.createdAt.getTime()), sessionId: id})),
+    messages: messages.map(m => ({...m, id: renamed.get(m.id)!, replyTo: follow(m.replyTo), sessionId: id, supersededBy: follow(m.supersededBy)})),
     session: {...session, id},
   }
 }

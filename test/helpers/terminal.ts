@@ -45,6 +45,11 @@ export class Terminal {
     return this.text
   }
 
+  /** Ends the program if it is still running (a test that failed half-way leaves no process behind). */
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL')
+  }
+
   type(keys: string): void {
     this.child.stdin.write(keys)
   }
