@@ -41,7 +41,7 @@ export {
   wireMessages,
   withDetail,
 } from './providers/support.js'
-export {REDACTED, redactUrl} from './core/redact.js'
+export {REDACTED, redactUrl, scrubSecret} from './core/redact.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
 export {MemorySessionStore, MemoryStorageAdapter} from './store/memory-store.js'
 export {applyPatch, SnapshotStorageAdapter, stillDue, summaryOf} from './store/snapshot-adapter.js'
