@@ -19,21 +19,9 @@ import type {
   StoreOptions,
 } from './session-store.js'
 import {currentMessages, lastExchange} from './exchanges.js'
+import {checkMessagePatch, checkNewMessages, checkSnapshotBatch, isFullId} from './record-codec.js'
 import type {MessageHide, Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
-import {
-  checkLast,
-  checkMessagePatch,
-  checkNewMessages,
-  checkPolicy,
-  checkSnapshotBatch,
-  closedStoreError,
-  isFullId,
-  monotonicClock,
-  newMessageRecord,
-  newSessionRecord,
-  pageOf,
-  selectForPrune,
-} from './store-helpers.js'
+import {checkLast, checkPolicy, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 
 /** How many candidates an ambiguous prefix reports. */
 const AMBIGUOUS_CANDIDATES = 6
