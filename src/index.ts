@@ -75,4 +75,13 @@ export {
   pageOf,
   selectForPrune,
 } from './store/store-helpers.js'
-export type {MessageHide, Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'
+export type {
+  AppendOptions,
+  MessageHide,
+  Missing,
+  NeighbouredSummary,
+  RestoreConflict,
+  StorageAdapter,
+  StoredSummary,
+  UnplacedMessage,
+} from './store/storage-adapter.js'

@@ -1,6 +1,6 @@
 import {eachLimited} from '../core/locked-directory.js'
 import {PREVIEW_LENGTH, type Message, type MessagePatch, type Session, type SessionPatch, type SessionSnapshot} from './session-store.js'
-import type {MessageHide, Missing, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './storage-adapter.js'
+import type {AppendOptions, Missing, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './storage-adapter.js'
 
 /** Sessions whose message ids a restore reads at once. */
 const READ_CONCURRENCY = 32
@@ -46,11 +46,7 @@ export abstract class SnapshotStorageAdapter implements StorageAdapter {
     return new Set((await this.read(sessionId))?.messages.map(m => m.id))
   }
 
-  async appendMessages(
-    sessionId: string,
-    messages: UnplacedMessage[],
-    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
-  ): Promise<Message[] | Missing> {
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     return this.rewrite(sessionId, whole => {
       // Every message named is found before the first change, so a missing one changes nothing.
       const find = (id: string) => whole.messages.find(m => m.id === id)

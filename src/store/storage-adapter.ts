@@ -49,6 +49,13 @@ export interface MessageHide {
   supersededBy: null | string
 }
 
+/** What `appendMessages` does besides appending: see there. */
+export interface AppendOptions {
+  completes?: string
+  hides?: MessageHide[]
+  updatedAt: Date
+}
+
 /** Why a write found nothing to change. */
 export interface Missing {
   missing: 'message' | 'session'
@@ -142,11 +149,7 @@ export interface StorageAdapter {
    * neither; an undo is `hides` with no messages. Returns the messages as stored, or
    * `{missing: 'session'}` / `{missing: 'message'}` (for `completes` or `hides`) with nothing written.
    */
-  appendMessages(
-    sessionId: string,
-    messages: UnplacedMessage[],
-    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
-  ): Promise<Message[] | Missing>
+  appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing>
 
   /**
    * Changes the fields `patch` names of one message of one session, and sets the session's

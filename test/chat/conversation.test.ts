@@ -11,6 +11,7 @@ import {MemorySessionStore} from '../../src/store/memory-store.js'
 import type {Message, SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {rejection} from '../helpers/rejection.js'
 import type {RecordedRequest} from '../fakes/fake-chat-server.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
@@ -33,16 +34,6 @@ class WatchedServer extends FakeOpenAIServer {
 
 function providerFor(url: string): Provider {
   return openaiProvider.create({apiKey: 'test-key', baseUrl: url, extra: {}, maxRetries: 0})
-}
-
-async function rejection(promise: Promise<unknown>): Promise<SynapseError> {
-  try {
-    await promise
-  } catch (error) {
-    if (!(error instanceof SynapseError)) throw error
-    return error
-  }
-  throw new Error('expected the promise to reject')
 }
 
 /** What the assertions compare: a stored message without its generated id, session id and timestamp. */

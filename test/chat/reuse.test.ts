@@ -1,24 +1,14 @@
 import {expect} from 'chai'
 
 import {Conversation} from '../../src/chat/conversation.js'
-import {SynapseError} from '../../src/core/errors.js'
 import {openaiProvider} from '../../src/providers/openai.js'
 import type {ChatMessage} from '../../src/providers/provider.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {rejection} from '../helpers/rejection.js'
 
 const MODEL = 'gpt-fake-mini'
 const SYSTEM = 'Be brief.'
-
-async function rejection(promise: Promise<unknown>): Promise<SynapseError> {
-  try {
-    await promise
-  } catch (error) {
-    if (!(error instanceof SynapseError)) throw error
-    return error
-  }
-  throw new Error('expected the promise to reject')
-}
 
 describe('Conversation: retry, edit and undo', () => {
   let server: FakeOpenAIServer

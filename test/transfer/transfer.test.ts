@@ -189,7 +189,7 @@ describe('export and import', () => {
     expect(snapshot.messages.map(m => m.replyTo)).to.deep.equal([null, q1, null, q2])
   })
 
-  it('writes version 2 with each reply naming its question, and reads it back as written', async () => {
+  it('writes version 3 with each reply naming its question and what replaced what, and reads it back as written', async () => {
     const store = new MemorySessionStore()
     const session = await store.create()
     const [first] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
@@ -197,11 +197,17 @@ describe('export and import', () => {
     await store.appendReply(session.id, second.id, {content: 'to second', role: 'assistant'})
     await store.appendReply(session.id, first.id, {content: 'to first', role: 'assistant'})
     await store.append(session.id, [{content: 'never answered', role: 'user', status: 'pending'}])
+    const [third] = await store.append(session.id, [{content: 'third', role: 'user', status: 'pending'}])
+    const toThird = await store.appendReply(session.id, third.id, {content: 'to third', role: 'assistant'})
+    await store.appendReply(session.id, third.id, {content: 'to third, again', role: 'assistant'}, {replaces: {reply: toThird.id}})
+    await store.append(session.id, [{content: 'undone', role: 'user'}])
+    await store.undo(session.id)
     const snapshot = {messages: await store.messages(session.id), session: await store.get(session.id)}
 
     const text = serialize([snapshot], 'json')
 
-    expect(JSON.parse(text).version).to.equal(2)
+    expect(JSON.parse(text).version).to.equal(3)
+    expect(JSON.parse(text).sessions[0].messages[6]).to.deep.include({hiddenAt: snapshot.messages[6].hiddenAt!.toISOString(), supersededBy: snapshot.messages[7].id})
     expect(parseExport(text, 'f')).to.deep.equal([snapshot])
     const markdown = serialize([snapshot], 'markdown')
     expect(markdown.match(/^## .*$/gm)!.map(line => line.replace(/ · \d{4}-.*$/, ''))).to.deep.equal([
@@ -210,6 +216,10 @@ describe('export and import', () => {
       '## assistant',
       '## assistant · reply to message 1',
       '## user · unanswered',
+      '## user',
+      '## assistant · replaced by message 8',
+      '## assistant · reply to message 6',
+      '## user · undone',
     ])
   })
 

@@ -1,7 +1,7 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
 import type {
   Message,
-  MessageHide,
+  AppendOptions,
   MessagePatch,
   Missing,
   NeighbouredSummary,
@@ -87,11 +87,7 @@ export class RedisStorageAdapter implements StorageAdapter {
     return new RedisStorageAdapter(client, target)
   }
 
-  async appendMessages(
-    sessionId: string,
-    messages: UnplacedMessage[],
-    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
-  ): Promise<Message[] | Missing> {
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     const hides = options.hides ?? []
     const args = [sessionId, ms(options.updatedAt), options.completes ?? '', String(hides.length)]
     for (const hide of hides) args.push(hide.id, hide.supersededBy ?? '')

@@ -12,7 +12,7 @@ import {
   type SessionSnapshot,
   type StoreMaintenance,
 } from '../session-store.js'
-import type {MessageHide, Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
+import type {AppendOptions, Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
@@ -137,11 +137,7 @@ export class SqlStorageAdapter implements StorageAdapter {
     this.q = statements(options.dialect)
   }
 
-  async appendMessages(
-    sessionId: string,
-    messages: UnplacedMessage[],
-    options: {completes?: string; hides?: MessageHide[]; updatedAt: Date},
-  ): Promise<Message[] | Missing> {
+  async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     const hides = options.hides ?? []
     try {
       return await this.sql.writeTransaction(async tx => {
