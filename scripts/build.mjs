@@ -13,6 +13,9 @@
 //   dist/cli/help.js                  the help class (package.json oclif.helpClass)
 //   dist/chunks/*.js                  shared code; dynamic import()s stay split points, so the
 //                                     chunk holding TypeORM loads only when the init hook opens a store
+//   (no file)                         the page of `synapse ui` (src/ui/web), bundled for the browser
+//                                     first and inlined into that command's file (synapse-ui:assets),
+//                                     so that no other command loads a byte of it
 //   dist/bundle-contents.json         which packages and src/ modules each output file holds
 //                                     (test/fixtures/trace-imports.mjs)
 import {build, transform} from 'esbuild'
@@ -165,6 +168,37 @@ function compileModulesEagerly(code, file) {
   return out
 }
 
+/**
+ * The page of `synapse ui`: its script (markdown-it, highlight.js and the views) and stylesheet,
+ * bundled for the browser, become the strings that `import('synapse-ui:assets')` gives the command.
+ */
+async function buildPage() {
+  const page = await build({
+    absWorkingDir: root,
+    bundle: true,
+    entryPoints: ['src/ui/web/main.ts'],
+    format: 'esm',
+    logLevel: 'warning',
+    minify: true,
+    outdir: join(outdir, 'ui'),
+    platform: 'browser',
+    target: ['chrome111', 'firefox114', 'safari16.4'],
+    tsconfig: join(root, 'src/ui/web/tsconfig.json'),
+    write: false,
+  })
+  const text = extension => page.outputFiles.find(file => file.path.endsWith(extension)).text
+  return `export const script = ${JSON.stringify(text('.js'))}\nexport const stylesheet = ${JSON.stringify(text('.css'))}\n`
+}
+
+const pageAssets = await buildPage()
+const uiAssets = {
+  name: 'synapse-ui-assets',
+  setup(b) {
+    b.onResolve({filter: /^synapse-ui:assets$/}, args => ({namespace: 'synapse-ui', path: args.path}))
+    b.onLoad({filter: /.*/, namespace: 'synapse-ui'}, () => ({contents: pageAssets, loader: 'js'}))
+  },
+}
+
 // tsc's declarations may already be in dist/ (package.json scripts.build): replace only what esbuild writes.
 for (const dir of ['cli', 'chunks']) rmSync(join(outdir, dir), {force: true, recursive: true})
 const result = await build({
@@ -184,7 +218,7 @@ const result = await build({
   metafile: true,
   outdir,
   platform: 'node',
-  plugins: [virtual, commonjsDynamicImports],
+  plugins: [virtual, uiAssets, commonjsDynamicImports],
   // Node reads the maps only when asked: bin/run.js turns them on under DEBUG.
   sourcemap: 'linked',
   sourcesContent: false,
