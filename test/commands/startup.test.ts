@@ -73,7 +73,10 @@ describe('start-up', () => {
   })
 
   it('the code and the page of "synapse ui" load for that command only', () => {
-    const contents = JSON.parse(readFileSync(join(PROJECT_ROOT, 'dist', 'bundle-contents.json'), 'utf8')) as Record<string, {modules: string[]; packages: string[]}>
+    const contents = JSON.parse(readFileSync(join(PROJECT_ROOT, 'dist', 'bundle-contents.json'), 'utf8')) as Record<
+      string,
+      {modules: string[]; packages: string[]}
+    >
     const uiFiles = Object.entries(contents)
       .filter(([, held]) => held.modules.some(m => m.startsWith('src/ui/')) || held.packages.includes('markdown-it'))
       .map(([file]) => file)
@@ -84,7 +87,10 @@ describe('start-up', () => {
       expect(result.status, args.join(' ')).to.equal(0)
       const loaded = result.stderr.split('\n').filter(line => line.startsWith('LOADED '))
       expect(loaded.length, args.join(' ')).to.be.greaterThan(0)
-      expect(loaded.filter(line => uiFiles.some(file => line.endsWith(`/dist/${file}`))), args.join(' ')).to.deep.equal([])
+      expect(
+        loaded.filter(line => uiFiles.some(file => line.endsWith(`/dist/${file}`))),
+        args.join(' '),
+      ).to.deep.equal([])
     }
   })
 

@@ -88,7 +88,9 @@ describe('synapse ui in a browser', function () {
     }
   }
 
-  async function seed(sessions: Array<{messages?: Array<{content: string; role: 'assistant' | 'user'}>; model?: string; systemPrompt?: string; title: string}>) {
+  async function seed(
+    sessions: Array<{messages?: Array<{content: string; role: 'assistant' | 'user'}>; model?: string; systemPrompt?: string; title: string}>,
+  ) {
     return withStore(async store => {
       const ids: string[] = []
       for (const s of sessions) {
@@ -99,7 +101,9 @@ describe('synapse ui in a browser', function () {
         ]
         await store.append(
           session.id,
-          messages.map(m => (m.role === 'assistant' ? {...m, durationMs: 1840, inputTokens: 412, model: session.model, outputTokens: 96, provider: 'openai'} : m)),
+          messages.map(m =>
+            m.role === 'assistant' ? {...m, durationMs: 1840, inputTokens: 412, model: session.model, outputTokens: 96, provider: 'openai'} : m,
+          ),
         )
         ids.push(session.id)
       }
@@ -276,7 +280,9 @@ describe('synapse ui in a browser', function () {
       }
       ui = new SynapseProcess(sandbox, ['ui', '--no-open'])
       await ui.waitForStdout('Ctrl-C stops it.')
-      expect(ui.stdout).to.match(/^synapse ui: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}\nServing sqlite sessions on http:\/\/127\.0\.0\.1:\d+; Ctrl-C stops it\.\n$/)
+      expect(ui.stdout).to.match(
+        /^synapse ui: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}\nServing sqlite sessions on http:\/\/127\.0\.0\.1:\d+; Ctrl-C stops it\.\n$/,
+      )
     })
   })
 })
