@@ -133,7 +133,7 @@ describe('synapse ui in a browser', function () {
     const [cookie] = await context.cookies()
     expect(cookie).to.include({httpOnly: true, name: `synapse_ui_${port}`, sameSite: 'Strict'})
     // The token is not in the page's address, and the page's script cannot read the cookie.
-    expect(await page.evaluate(() => document.cookie)).to.equal('')
+    expect(await page.evaluate(() => (globalThis as unknown as {document: {cookie: string}}).document.cookie)).to.equal('')
 
     await page.selectOption('select[name=model]', 'claude-sonnet-4')
     await page.waitForURL(/model=claude-sonnet-4/)
@@ -234,7 +234,7 @@ describe('synapse ui in a browser', function () {
     expect(await page.locator('a[href^="javascript:" i], a[href^="data:" i]').count()).to.equal(0)
     // Clicking what looks like a link runs nothing either.
     await message.locator('text=press me').first().click()
-    expect(await page.evaluate(name => (window as unknown as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
+    expect(await page.evaluate(name => (globalThis as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
     expect(blocked).to.deep.equal([])
   })
 
