@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {StoreCommand} from '../cli/base-command.js'
 import {paint} from '../cli/output.js'
+import {terminalSafe} from '../core/terminal-text.js'
 
 /** `synapse ui --json`: printed once the server listens (the command then runs until Ctrl-C). */
 export interface UiResult {
@@ -38,8 +39,11 @@ The server listens on 127.0.0.1 only, and answers only requests that carry the r
     ])
     const server = await startUiServer({
       assets,
-      onError: error =>
-        process.stderr.write(`${paint(this.errorStyle, 'red', 'Error:')} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+      // A failure quotes what it failed on (stored text among it): escaped for the terminal.
+      onError: error => {
+        const detail = error instanceof Error ? ((process.env.DEBUG ? error.stack : undefined) ?? error.message) : String(error)
+        process.stderr.write(`${paint(this.errorStyle, 'red', 'Error:')} ${terminalSafe(detail, {multiline: true})}\n`)
+      },
       port: flags.port,
       store: this.store,
     })

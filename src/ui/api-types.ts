@@ -1,27 +1,17 @@
 /**
  * The JSON that `synapse ui`'s server (src/ui/api.ts) answers and its page (src/ui/web/) reads: one
- * declaration for both sides. Types only: the page's bundle imports nothing else from the CLI.
+ * declaration for both sides, the CLI's own JSON types where it has them. The page imports only
+ * types and constants from here: nothing of the CLI's code reaches its bundle.
  * Timestamps are ISO-8601 strings with milliseconds.
  */
+import type {MessageJson, SessionJson, SessionListItem} from '../cli/views/sessions.js'
 
 export type UiSortKey = 'created' | 'messages' | 'title' | 'updated'
 export const UI_SORT_KEYS: readonly UiSortKey[] = ['updated', 'created', 'messages', 'title']
 export type UiSortOrder = 'asc' | 'desc'
 
-/** One row of the session list. */
-export interface UiSessionItem {
-  createdAt: string
-  id: string
-  kept: boolean
-  messageCount: number
-  model: null | string
-  /** The start of the first user message, for a session without a title. */
-  preview: null | string
-  provider: null | string
-  shortId: string
-  title: null | string
-  updatedAt: string
-}
+/** One row of the session list: what `sessions list --json` gives for it. */
+export type UiSessionItem = SessionListItem
 
 /** GET /api/sessions: one page of the sessions that pass the filters, in the order asked for. */
 export interface UiSessionPage {
@@ -34,35 +24,8 @@ export interface UiSessionPage {
   total: number
 }
 
-export interface UiMessage {
-  content: string
-  createdAt: string
-  durationMs: null | number
-  finishReason: null | string
-  id: string
-  inputTokens: null | number
-  metadata: Record<string, unknown>
-  model: null | string
-  outputTokens: null | number
-  position: number
-  provider: null | string
-  replyTo: null | string
-  role: 'assistant' | 'system' | 'tool' | 'user'
-  sessionId: string
-  status: 'complete' | 'error' | 'interrupted' | 'pending'
-}
-
-export interface UiSession {
-  createdAt: string
-  id: string
-  kept: boolean
-  metadata: Record<string, unknown>
-  model: null | string
-  provider: null | string
-  systemPrompt: null | string
-  title: null | string
-  updatedAt: string
-}
+export type UiMessage = MessageJson
+export type UiSession = SessionJson
 
 /** GET /api/sessions/:id */
 export interface UiSessionView {
