@@ -21,6 +21,8 @@ import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {writeModelData} from './model-data.mjs'
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist')
 
@@ -164,6 +166,9 @@ function compileModulesEagerly(code, file) {
     console.warn(`scripts/build.mjs: ${file}: ${wrappers - rewritten} of ${wrappers} module wrappers left lazy (esbuild's output changed?)`)
   return out
 }
+
+// Before the bundle, which imports it.
+await writeModelData(root)
 
 // tsc's declarations may already be in dist/ (package.json scripts.build): replace only what esbuild writes.
 for (const dir of ['cli', 'chunks']) rmSync(join(outdir, dir), {force: true, recursive: true})

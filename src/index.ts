@@ -59,4 +59,5 @@ export {
   pageOf,
   selectForPrune,
 } from './store/store-helpers.js'
+export {decodeUsageFields, NO_USAGE, USAGE_FIELDS, type UsageFields, usageFieldsOf} from './store/usage-fields.js'
 export type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'

@@ -1,6 +1,9 @@
 import {type ErrorCode, SynapseError} from '../core/errors.js'
-import type {Provider, Usage} from '../providers/provider.js'
-import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import {NO_COST, type ReplyCost, replyCost} from '../providers/cost.js'
+import type {ModelFacts} from '../providers/model-facts.js'
+import type {ChatMessage, Provider, Usage} from '../providers/provider.js'
+import {tokenCounter} from '../providers/token-count.js'
+import type {LoadOptions, Message, Session, SessionStore, TokenSource} from '../store/session-store.js'
 import {MemorySessionStore} from '../store/memory-store.js'
 import {newSessionRecord} from '../store/store-helpers.js'
 import {buildContext, type ContextBudget} from './context.js'
@@ -16,7 +19,18 @@ export interface TurnOptions {
   temperature?: number
 }
 
+/** A turn's token counts as stored with its reply: reported by the provider, or counted by synapse where it reported none. */
+export interface TurnUsage {
+  cachedInputTokens: null | number
+  inputTokens: null | number
+  outputTokens: null | number
+  /** Null only when there was no reply to count. */
+  tokenSource: null | TokenSource
+}
+
 export interface TurnResult {
+  /** What the reply cost in US dollars and where that came from; both null when unknown (a model without a price). */
+  cost: ReplyCost
   durationMs: number
   finishReason: null | string
   model: string
@@ -31,7 +45,7 @@ export interface TurnResult {
   status: 'complete' | 'interrupted'
   /** From sending the request to the first piece of the reply; null if none came. */
   timeToFirstTokenMs: null | number
-  usage: Usage
+  usage: TurnUsage
 }
 
 const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
@@ -43,6 +57,11 @@ export function isStorageFailure(error: unknown): boolean {
 
 export interface ConversationOptions {
   budget: ContextBudget
+  /**
+   * The context window and prices of a model as a provider serves it (`modelFacts` over the config),
+   * in force at `at`; absent or null: nothing known, so replies have no cost.
+   */
+  facts?: (model: string, provider: string, at: Date) => Promise<ModelFacts | null>
   /** Whether `store` keeps what it is given beyond this process (false for --no-save). */
   persistent: boolean
   provider: Provider
@@ -111,6 +130,8 @@ export class Conversation {
       }
     }
 
+    // Asked for now, so that the data loads while the request is under way.
+    const askedFacts = this.factsOf(turn.model, turn.model)
     // Without its history a turn would be a different conversation: a failed read is an error.
     const history = await store.messages(sessionId)
     const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
@@ -134,22 +155,25 @@ export class Conversation {
           continue
         }
         const durationMs = Math.round(performance.now() - started)
+        const usage = await countedUsage(event.usage, context.messages, reply, turn.model)
+        const cost = replyCost(usage, await this.factsOf(event.model, turn.model, askedFacts), event.usage.costUsd)
         // A reply is stored only beside its question: without it, later requests would carry an
         // answer to nothing.
         if (userMessage)
           await save(() =>
             store.appendReply(sessionId, userMessage.id, {
+              ...usage,
+              ...cost,
               content: reply,
               durationMs,
               finishReason: event.finishReason,
-              inputTokens: event.usage.inputTokens,
               model: event.model,
-              outputTokens: event.usage.outputTokens,
               provider: provider.name,
               role: 'assistant',
             }),
           )
         return this.result({
+          cost,
           durationMs,
           finishReason: event.finishReason,
           firstTokenAt,
@@ -159,7 +183,7 @@ export class Conversation {
           saveError,
           started,
           status: 'complete',
-          usage: event.usage,
+          usage,
         })
       }
       throw new SynapseError('PROVIDER_ERROR', `The ${provider.name} provider ended its reply without finishing it.`, {
@@ -172,6 +196,9 @@ export class Conversation {
       const metadata = interrupted
         ? {interrupted: true}
         : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
+      // A reply cut short was still paid for: counted as synapse counts one reported by nobody.
+      const usage = reply === '' ? NO_USAGE : await countedUsage({inputTokens: null, outputTokens: null}, context.messages, reply, turn.model)
+      const cost = reply === '' ? NO_COST : replyCost(usage, await this.factsOf(turn.model, turn.model, askedFacts))
       if (userMessage) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.
@@ -179,6 +206,8 @@ export class Conversation {
           if (reply === '') await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
           else
             await store.appendReply(sessionId, userMessage.id, {
+              ...usage,
+              ...cost,
               content: reply,
               durationMs,
               metadata: interrupted ? {} : metadata,
@@ -191,6 +220,7 @@ export class Conversation {
       }
       if (!interrupted) throw error
       return this.result({
+        cost,
         durationMs,
         finishReason: null,
         firstTokenAt,
@@ -200,7 +230,7 @@ export class Conversation {
         saveError,
         started,
         status: 'interrupted',
-        usage: {inputTokens: null, outputTokens: null},
+        usage,
       })
     }
   }
@@ -248,7 +278,21 @@ export class Conversation {
     }
   }
 
+  /**
+   * The facts of the model that answered, else of the one asked for (a server may answer an alias
+   * with a dated name the data does not know). Never throws: facts that cannot be had make no cost.
+   */
+  private async factsOf(answered: string, asked: string, askedFacts?: Promise<ModelFacts | null>): Promise<ModelFacts | null> {
+    const {facts, provider} = this.options
+    if (!facts) return null
+    const lookUp = (model: string) => facts(model, provider.name, new Date()).catch(() => null)
+    const first = answered === asked && askedFacts ? await askedFacts : await lookUp(answered)
+    if (first || answered === asked) return first
+    return askedFacts ? askedFacts : lookUp(asked)
+  }
+
   private result(parts: {
+    cost: ReplyCost
     durationMs: number
     finishReason: null | string
     firstTokenAt: null | number
@@ -258,9 +302,10 @@ export class Conversation {
     saveError: unknown
     started: number
     status: 'complete' | 'interrupted'
-    usage: Usage
+    usage: TurnUsage
   }): TurnResult {
     return {
+      cost: parts.cost,
       durationMs: parts.durationMs,
       finishReason: parts.finishReason,
       model: parts.model,
@@ -274,5 +319,25 @@ export class Conversation {
       timeToFirstTokenMs: parts.firstTokenAt === null ? null : Math.round(parts.firstTokenAt - parts.started),
       usage: parts.usage,
     }
+  }
+}
+
+const NO_USAGE: TurnUsage = Object.freeze({cachedInputTokens: null, inputTokens: null, outputTokens: null, tokenSource: null})
+
+/**
+ * The counts to store with a reply: the provider's where it reported them, synapse's own where it
+ * did not (the model family's tokenizer, loaded only then, or the estimate), marked as such.
+ */
+async function countedUsage(reported: Usage, request: readonly ChatMessage[], reply: string, model: string): Promise<TurnUsage> {
+  const cachedInputTokens = reported.cachedInputTokens ?? null
+  if (reported.inputTokens !== null && reported.outputTokens !== null) {
+    return {cachedInputTokens, inputTokens: reported.inputTokens, outputTokens: reported.outputTokens, tokenSource: 'provider'}
+  }
+  const counter = await tokenCounter(model)
+  return {
+    cachedInputTokens,
+    inputTokens: reported.inputTokens ?? counter.countMessages(request),
+    outputTokens: reported.outputTokens ?? counter.countText(reply),
+    tokenSource: counter.source,
   }
 }

@@ -13,6 +13,8 @@ import {
   type RetentionPolicy,
   type Session,
   type SessionSnapshot,
+  TOKEN_SOURCES,
+  type TokenSource,
 } from './session-store.js'
 
 /** The checks every adapter makes before writing, so that bad input fails the same way everywhere. */
@@ -26,12 +28,42 @@ export function checkNewMessages(messages: NewMessage[]): void {
     if (message.status !== undefined) checkStatus(message.status)
     if (message.replyTo !== undefined && message.replyTo !== null && typeof message.replyTo !== 'string')
       throw new InvalidInputError('"replyTo" must be a message id or null.')
+    checkUsage(message, 'A message')
   }
 }
 
 export function checkMessagePatch(patch: MessagePatch): void {
   if (patch.status !== undefined) checkStatus(patch.status)
   if (patch.content !== undefined && typeof patch.content !== 'string') throw new InvalidInputError('A message needs text content.')
+  checkUsage(patch, 'A message')
+}
+
+/**
+ * Usage values every backend can hold: a token source synapse knows, a cost that is a finite amount
+ * ≥ 0 (null when unknown), cached tokens a whole number. Checked on every write path alike.
+ */
+function checkUsage(
+  fields: {cachedInputTokens?: null | number; costSource?: null | string; costUsd?: null | number; tokenSource?: null | TokenSource},
+  what: string,
+): void {
+  const {cachedInputTokens, costSource, costUsd, tokenSource} = fields
+  if (tokenSource !== undefined && tokenSource !== null && !TOKEN_SOURCES.includes(tokenSource)) {
+    throw new InvalidInputError(`"${String(tokenSource)}" is not a token source; use one of ${TOKEN_SOURCES.join(', ')}, or null.`)
+  }
+  if (costUsd !== undefined && costUsd !== null && !(typeof costUsd === 'number' && Number.isFinite(costUsd) && costUsd >= 0)) {
+    throw new InvalidInputError(`${what} has costUsd ${String(costUsd)}; a cost is an amount ≥ 0 in US dollars, or null when unknown.`)
+  }
+  if (costSource !== undefined && costSource !== null && typeof costSource !== 'string')
+    throw new InvalidInputError(`${what} has a costSource that is not text.`)
+  if (
+    cachedInputTokens !== undefined &&
+    cachedInputTokens !== null &&
+    !(Number.isInteger(cachedInputTokens) && cachedInputTokens >= 0 && cachedInputTokens <= MAX_STORED_INTEGER)
+  ) {
+    throw new InvalidInputError(
+      `${what} has cachedInputTokens ${cachedInputTokens}; it must be a whole number from 0 to ${MAX_STORED_INTEGER.toLocaleString('en-US')}, or null.`,
+    )
+  }
 }
 
 function checkStatus(status: string): void {
@@ -115,7 +147,7 @@ export const MAX_STORED_INTEGER = 2_147_483_647
 export const MAX_RESTORED_POSITION = 1_000_000_000
 
 /** The VARCHAR lengths of the schema (src/migrations), in characters as PostgreSQL counts them. */
-const TEXT_LIMITS = {finishReason: 50, model: 200, provider: 100} as const
+const TEXT_LIMITS = {costSource: 100, finishReason: 50, model: 200, provider: 100} as const
 
 /** What `restore` accepts: well-formed ids (no path tricks reach any backend), ordered positions, values every backend can hold. */
 export function checkSnapshot(snapshot: SessionSnapshot): void {
@@ -156,7 +188,8 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
         )
       }
     }
-    checkText(message, ['content', 'provider', 'model', 'finishReason'], `Message ${message.id}`)
+    checkUsage(message, `Message ${message.id}`)
+    checkText(message, ['content', 'provider', 'model', 'finishReason', 'costSource'], `Message ${message.id}`)
   }
 }
 
@@ -215,7 +248,10 @@ export function newSessionRecord(input: NewSession, now: Date): Session {
 /** A message being appended, as every adapter stores it: defaults filled in, a fresh id. */
 export function newMessageRecord(input: NewMessage, sessionId: string, position: number, now: Date): Message {
   return {
+    cachedInputTokens: input.cachedInputTokens ?? null,
     content: input.content,
+    costSource: input.costSource ?? null,
+    costUsd: input.costUsd ?? null,
     createdAt: now,
     durationMs: input.durationMs ?? null,
     finishReason: input.finishReason ?? null,
@@ -230,5 +266,6 @@ export function newMessageRecord(input: NewMessage, sessionId: string, position:
     role: input.role,
     sessionId,
     status: input.status ?? 'complete',
+    tokenSource: input.tokenSource ?? null,
   }
 }

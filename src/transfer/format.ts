@@ -1,19 +1,24 @@
 import {SynapseError} from '../core/errors.js'
 import type {Message, Metadata, SessionSnapshot} from '../store/session-store.js'
+import {decodeUsageFields, usageFieldsOf} from '../store/usage-fields.js'
 
 export type ExportFormat = 'json' | 'jsonl' | 'markdown'
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'jsonl', 'markdown']
 /**
  * 2: messages carry `replyTo`. Version 1 files are still read (see `parseExport`). A session's `kept`
- * needed no new version: absent (any file written before it existed) reads as not kept, and a reader
- * that predates it ignores it.
+ * and a message's usage fields (cachedInputTokens, tokenSource, costUsd, costSource) needed no new
+ * version: absent (any file written before they existed) reads as not kept and null, and a reader
+ * that predates them ignores them.
  */
 export const FORMAT_VERSION = 2
 const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
 
 /** A message as exported: every stored field, timestamps as ISO-8601 with milliseconds. */
 export interface ExportedMessage {
+  cachedInputTokens: null | number
   content: string
+  costSource: null | string
+  costUsd: null | number
   createdAt: string
   durationMs: null | number
   finishReason: null | string
@@ -28,6 +33,7 @@ export interface ExportedMessage {
   replyTo: null | string
   role: Message['role']
   status: Message['status']
+  tokenSource: Message['tokenSource']
 }
 
 export interface ExportedSession {
@@ -75,6 +81,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
       replyTo: m.replyTo,
       role: m.role,
       status: m.status,
+      ...usageFieldsOf(m),
     })),
     metadata: session.metadata,
     model: session.model,
@@ -184,6 +191,8 @@ function toSnapshot(value: unknown, where: string, version: number): SessionSnap
       role: string(m.role, at, 'role') as Message['role'],
       sessionId: id,
       status: string(m.status, at, 'status') as Message['status'],
+      // Absent in exports written before replies recorded their usage.
+      ...decodeUsageFields(m, (field, expected) => invalid(at, `has "${field}" that is not ${expected}`)),
     }
   })
   // Version 1 predates replyTo; one process wrote each turn then, so a reply answered the question before it.

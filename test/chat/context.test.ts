@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {buildContext, type ContextBudget, estimateTokens, pairReplies} from '../../src/chat/context.js'
 import type {Message, MessageRole, MessageStatus} from '../../src/store/session-store.js'
+import {NO_USAGE} from '../../src/store/usage-fields.js'
 
 const NO_LIMIT: ContextBudget = {maxMessages: 0, maxTokens: 0}
 
@@ -11,6 +12,7 @@ let counter = 0
 function message(role: MessageRole, content: string, status: MessageStatus = 'complete', replyTo: null | string = null): Message {
   counter++
   return {
+    ...NO_USAGE,
     content,
     createdAt: new Date(1_767_225_600_000 + counter),
     durationMs: null,

@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {join} from 'node:path'
 
 import {
+  decodeUsageFields,
   syncDirectory,
   writeFileAtomic as atomicWrite,
   writeTemporary as temporaryWrite,
@@ -13,6 +14,7 @@ import {
   type Metadata,
   type Session,
   StorageUnavailableError,
+  usageFieldsOf,
 } from 'synapse-cli'
 
 import {describeFsError} from './fs-errors.js'
@@ -93,6 +95,7 @@ function encodeMessage(message: Message): Record<string, unknown> {
     finishReason: message.finishReason,
     inputTokens: message.inputTokens,
     outputTokens: message.outputTokens,
+    ...usageFieldsOf(message),
     durationMs: message.durationMs,
     replyTo: message.replyTo,
     metadata: message.metadata,
@@ -174,6 +177,8 @@ function decodeMessage(raw: unknown, sessionId: string, fail: Fail): Message {
     role: raw.role as MessageRole,
     sessionId,
     status: status as MessageStatus,
+    // Absent in files written before replies recorded their usage.
+    ...decodeUsageFields(raw, (field, expected) => fail(`"${field}" is not ${expected}`)),
   }
 }
 
