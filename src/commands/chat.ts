@@ -196,6 +196,13 @@ export default class Chat extends StoreCommand {
     if (result.timeToFirstTokenMs !== null) parts.push(`first token ${result.timeToFirstTokenMs} ms`)
     const usage = replyUsageLine({...result.usage, costUsd: result.cost.costUsd})
     if (usage) parts.push(usage)
+    if (result.summary) {
+      const {covered, created, range} = result.summary
+      parts.push(
+        `${covered} earlier ${covered === 1 ? 'message' : 'messages'} (positions ${range.from}–${range.to}) sent as a summary${created ? ' made for this turn' : ''}`,
+      )
+    }
+    if (result.summaryError) parts.push(`no summary: ${result.summaryError}`)
     parts.push(`${result.omitted} earlier ${result.omitted === 1 ? 'message' : 'messages'} left out of the context`)
     process.stderr.write(`${paint(this.errorStyle, 'dim', terminalSafe(parts.join(' · ')))}\n`)
   }

@@ -27,8 +27,8 @@ export function estimateTokens(text: string): number {
  * Tokens a chat format adds per message (the role and the separators around it) and once per
  * request (the start of the reply), as OpenAI documents them for its chat models.
  */
-const PER_MESSAGE = 4
-const PER_REQUEST = 3
+export const PER_MESSAGE = 4
+export const PER_REQUEST = 3
 
 type Encoding = 'cl100k_base' | 'o200k_base'
 

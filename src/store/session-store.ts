@@ -197,7 +197,10 @@ export interface PruneResult {
 export type UsageGrouping = 'day' | 'model' | 'provider' | 'session'
 export const USAGE_GROUPINGS: readonly UsageGrouping[] = ['day', 'model', 'provider', 'session']
 
-/** Which replies `SessionStore.usage` adds up: every assistant message, unless these narrow it. */
+/**
+ * Which replies `SessionStore.usage` adds up: everything the model wrote (assistant messages, and the
+ * summaries of earlier turns synapse asked it for, system messages with token counts), unless these narrow it.
+ */
 export interface UsageOptions {
   /** Group the totals; absent: only the total. */
   by?: UsageGrouping

@@ -38,7 +38,8 @@ export interface NeighbouredSummary extends StoredSummary {
 }
 
 /**
- * What `usageTotals` sums: assistant messages with createdAt in [since, until) (either bound absent:
+ * What `usageTotals` sums: what the model wrote, that is assistant messages and system messages with a
+ * tokenSource (summaries of earlier turns), with createdAt in [since, until) (either bound absent:
  * unbounded), of the sessions `sessionIds` names (absent: all; at most 500 at a time), grouped by
  * `group`: 'none' (one row, or none when nothing matches), 'model', 'provider', 'session' (the
  * session id), or 'bucket': the message's createdAt in epoch milliseconds divided by `bucketMs` and

@@ -37,7 +37,7 @@ export function usageQueryOf(options: UsageOptions, sessionIds?: readonly string
 export function usageRowsOf(messages: Iterable<Message>, query: UsageQuery): UsageRow[] {
   const rows = new Map<null | string, UsageRow>()
   for (const m of messages) {
-    if (m.role !== 'assistant') continue
+    if (!isModelOutput(m)) continue
     if (query.since && m.createdAt < query.since) continue
     if (query.until && m.createdAt >= query.until) continue
     const key = keyOf(m, query)
@@ -46,6 +46,11 @@ export function usageRowsOf(messages: Iterable<Message>, query: UsageQuery): Usa
     addMessage(row, m)
   }
   return [...rows.values()]
+}
+
+/** A reply, or a system message the model wrote (a summary of earlier turns), which is the one kind that carries token counts. */
+function isModelOutput(m: Message): boolean {
+  return m.role === 'assistant' || (m.role === 'system' && m.tokenSource !== null)
 }
 
 function keyOf(m: Message, query: UsageQuery): null | string {

@@ -137,6 +137,29 @@ describe('tokens and cost (end to end)', function () {
     expect(future.total.replies).to.equal(0)
   })
 
+  it('context_strategy = "summarize": -v says what was summarised; show and export keep the summary and every original', async () => {
+    writeUserConfig(sandbox, '[session]\ncontext_strategy = "summarize"\n\n[models."gpt-4o"]\ncontext_window = 1000\n')
+    const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
+    const session = await store.create({model: 'gpt-4o', provider: 'openai'})
+    for (let i = 0; i < 6; i++) {
+      const [question] = await store.append(session.id, [{content: `q${i} ${'word '.repeat(60)}`, role: 'user', status: 'pending'}])
+      await store.appendReply(session.id, question.id, {content: `a${i} ${'word '.repeat(60)}`, role: 'assistant'})
+    }
+    await store.close()
+    server.reply(['Six questions about words.'])
+    server.reply(['Done.'])
+    const {code, stderr} = await synapse(sandbox, ['chat', '-s', session.id, '-v', 'next'])
+    expect(code, stderr).to.equal(0)
+    expect(stderr).to.match(/4 earlier messages \(positions 0–2\) sent as a summary made for this turn/)
+    const shown = await synapse(sandbox, ['sessions', 'show', session.id])
+    expect(shown.stdout).to.match(/system · gpt-4o · summary of positions 0–2 · .* tokens/)
+    expect(shown.stdout).to.contain('q0 word')
+    const exported = JSON.parse((await synapse(sandbox, ['sessions', 'export', session.id, '--format', 'json'])).stdout)
+    const messages = exported.sessions[0].messages as Array<{content: string; metadata: Record<string, unknown>; role: string}>
+    expect(messages).to.have.length(15)
+    expect(messages[12]).to.deep.include({content: 'Six questions about words.', metadata: {summary: {from: 0, to: 2}}, role: 'system'})
+  })
+
   it('draws a bar per day at a terminal, fitted to its width, and a plain table in a pipe', async () => {
     writeUserConfig(sandbox, '[models."m-a"]\ninput_price = 1.0\noutput_price = 1.0\n')
     server.reply(['one'], {usage: {inputTokens: 1_000_000, outputTokens: 0}})

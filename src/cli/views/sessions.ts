@@ -1,6 +1,7 @@
 import {terminalSafe} from '../../core/terminal-text.js'
 import type {Message, Session, SessionSummary, UsageTotals} from '../../store/session-store.js'
 import {localTimestamp, type OutputStyle, paint, printable, plural, relativeTime, table, type TableColumn, truncate} from '../output.js'
+import {summaryRangeOf} from '../../chat/context.js'
 import {replyUsageLine, totalsLine} from './usage.js'
 
 /** `sessions list --json`: one object per session. */
@@ -128,7 +129,9 @@ function messageHeader(message: Message, style: OutputStyle, question?: Message 
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
   const details: string[] = []
   if (message.model) details.push(terminalSafe(message.model))
-  const usage = message.role === 'assistant' ? replyUsageLine(message) : undefined
+  const summary = summaryRangeOf(message)
+  if (summary) details.push(`summary of positions ${summary.from}–${summary.to}`)
+  const usage = message.role === 'assistant' || summary ? replyUsageLine(message) : undefined
   if (usage) details.push(usage)
   if (message.status === 'pending') details.push(paint(style, 'yellow', 'unanswered'))
   else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))

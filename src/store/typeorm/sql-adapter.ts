@@ -339,7 +339,7 @@ export class SqlStorageAdapter implements StorageAdapter {
         key = `m.created_at / ${p()}`
         params.push(query.bucketMs)
       } else if (query.group !== 'none') key = USAGE_KEYS[query.group]
-      const conditions = ["m.role = 'assistant'"]
+      const conditions = ["(m.role = 'assistant' OR (m.role = 'system' AND m.token_source IS NOT NULL))"]
       if (query.since) {
         conditions.push(`m.created_at >= ${p()}`)
         params.push(query.since.getTime())
