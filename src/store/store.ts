@@ -19,19 +19,8 @@ import type {
   UsageReport,
 } from './session-store.js'
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary, UsageRow} from './storage-adapter.js'
-import {
-  checkLast,
-  checkMessagePatch,
-  checkNewMessages,
-  checkPolicy,
-  checkSnapshotBatch,
-  closedStoreError,
-  monotonicClock,
-  newMessageRecord,
-  newSessionRecord,
-  pageOf,
-  selectForPrune,
-} from './store-helpers.js'
+import {checkMessagePatch, checkNewMessages, checkSnapshotBatch} from './record-codec.js'
+import {checkLast, checkPolicy, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 import {checkUsageOptions, usageQueryOf, usageReportOf, usageRowsOf} from './usage.js'
 
 /** How many candidates an ambiguous prefix reports. */

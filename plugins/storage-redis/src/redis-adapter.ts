@@ -12,7 +12,7 @@ import type {
   StoredSummary,
   UnplacedMessage,
 } from 'synapse-cli'
-import {applyPatch, decodeUsageFields, PREVIEW_LENGTH, SynapseError, usageFieldsOf} from 'synapse-cli'
+import {applyPatch, NO_USAGE, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -288,7 +288,10 @@ function tailOf(m: UnplacedMessage): string {
     provider,
     replyTo,
     role,
-    ...usageFieldsOf(m),
+    cachedInputTokens: m.cachedInputTokens,
+    tokenSource: m.tokenSource,
+    costUsd: m.costUsd,
+    costSource: m.costSource,
   }
   return `,${JSON.stringify(rest).slice(1)}`
 }
@@ -300,10 +303,5 @@ function recordOf(m: Message): string {
 function messageOf(record: string, sessionId: string): Message {
   const parsed = JSON.parse(record)
   // Records written before replies recorded their usage have none of its fields.
-  return {
-    ...parsed,
-    ...decodeUsageFields(parsed, field => new Error(`Redis message record has a bad ${field}`)),
-    createdAt: new Date(parsed.createdAt),
-    sessionId,
-  }
+  return {...NO_USAGE, ...parsed, createdAt: new Date(parsed.createdAt), sessionId}
 }
