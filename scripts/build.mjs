@@ -24,6 +24,8 @@ import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {writeModelData} from './model-data.mjs'
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist')
 
@@ -203,6 +205,9 @@ const uiAssets = {
     b.onLoad({filter: /.*/, namespace: 'synapse-ui'}, () => ({contents: pageAssets.contents, loader: 'js'}))
   },
 }
+
+// Before the bundle, which imports it.
+await writeModelData(root)
 
 // tsc's declarations may already be in dist/ (package.json scripts.build): replace only what esbuild writes.
 for (const dir of ['cli', 'chunks']) rmSync(join(outdir, dir), {force: true, recursive: true})
