@@ -473,11 +473,12 @@ describe('filesystem store: files', () => {
       await expectCode(impatient.update(session.id, {title: 'too soon'}), 'STORAGE_BUSY')
       const graceAgo = (Date.now() - UNNAMED_LOCK_GRACE_MS - 500) / 1000
       utimesSync(join(dir, LOCK_FILE), graceAgo, graceAgo)
-      const started = Date.now()
-      expect((await impatient.update(session.id, {title: 'through'})).title).to.equal('through')
-      expect(Date.now() - started).to.be.lessThan(250)
+      // Past the grace the lock is taken over at once: a store that would otherwise wait out the
+      // stale limit (far beyond this test's timeout) gets through.
+      const patient = await openFilesystemStore({dir, lockTimeoutMs: 10 * 60_000})
+      expect((await patient.update(session.id, {title: 'through'})).title).to.equal('through')
       expect(existsSync(join(dir, LOCK_FILE))).to.equal(false)
-      await impatient.close()
+      await Promise.all([impatient.close(), patient.close()])
     })
 
     it('gives STORAGE_BUSY after the configured timeout while a live process holds the lock, and writes nothing', async () => {
