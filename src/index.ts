@@ -75,6 +75,7 @@ export {
   pageOf,
   selectForPrune,
 } from './store/store-helpers.js'
+export {NO_USAGE} from './store/usage-fields.js'
 export type {
   AppendOptions,
   MessageHide,

@@ -13,7 +13,7 @@ import type {
   StoredSummary,
   UnplacedMessage,
 } from 'synapse-cli'
-import {applyPatch, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
+import {applyPatch, NO_USAGE, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -293,6 +293,10 @@ function tailOf(m: UnplacedMessage): string {
     provider,
     replyTo,
     role,
+    cachedInputTokens: m.cachedInputTokens,
+    tokenSource: m.tokenSource,
+    costUsd: m.costUsd,
+    costSource: m.costSource,
     supersededBy,
   }
   return `,${JSON.stringify(rest).slice(1)}`
@@ -304,8 +308,10 @@ function recordOf(m: Message): string {
 
 function messageOf(record: string, sessionId: string): Message {
   const parsed = JSON.parse(record)
-  // Records written before messages could be hidden have neither field: in the conversation.
+  // Records written before replies recorded their usage have none of its fields, and those written
+  // before messages could be hidden neither of those: in the conversation.
   return {
+    ...NO_USAGE,
     ...parsed,
     createdAt: new Date(parsed.createdAt),
     hiddenAt: typeof parsed.hiddenAt === 'number' ? new Date(parsed.hiddenAt) : null,

@@ -3,15 +3,20 @@ import {Args, Flags} from '@oclif/core'
 import {StoreCommand} from '../../cli/base-command.js'
 import {currentMessages} from '../../store/exchanges.js'
 import {messageJson, type MessageJson, renderSession, sessionJson, type SessionJson} from '../../cli/views/sessions.js'
+import type {UsageTotals} from '../../store/session-store.js'
 
-export type SessionsShowResult = SessionJson & {messages: MessageJson[]}
+export type SessionsShowResult = SessionJson & {
+  messages: MessageJson[]
+  /** What the session's replies used and cost in all, every message counted (also with --last). */
+  usage: UsageTotals
+}
 
 export default class SessionsShow extends StoreCommand {
   static args = {
     id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
   }
   static description =
-    'Prints the session’s model, metadata and system prompt, then its messages in order: those in the conversation, or with --all every stored one, what a retry, an edit or an undo took out marked as replaced (by what) or undone. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
+    'Prints the session’s model, metadata and system prompt, then its messages in order, each reply with its tokens and cost, and the session’s total (what was paid for, replaced replies included): those in the conversation, or with --all every stored one, what a retry, an edit or an undo took out marked as replaced (by what) or undone. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
   static examples = [
     '<%= config.bin %> <%= command.id %> 01JX4Q2B',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --last 4',
@@ -34,13 +39,14 @@ export default class SessionsShow extends StoreCommand {
     const inConversation = flags.all ? stored : currentMessages(stored)
     const messages = flags.last === undefined ? inConversation : flags.last === 0 ? [] : inConversation.slice(-flags.last)
     const notShown = flags.last === undefined ? stored.length - inConversation.length : 0
-    const result = {...sessionJson(session), messages: messages.map(m => messageJson(m))}
+    const {total: usage} = await this.store.usage({sessionIds: [session.id]})
+    const result = {...sessionJson(session), messages: messages.map(m => messageJson(m)), usage}
     if (this.jsonEnabled()) return result
     const {style} = this
     // The renderer and the pager load only for a terminal: a pipe gets the text as it is, never a pager.
     const renderer = style.terminal && !flags.raw ? await import('../../cli/markdown/index.js') : undefined
     const markdown = renderer && ((text: string) => renderer.renderMarkdown(text, {style, width: process.stdout.columns}))
-    const lines = renderSession(session, messages, style, {markdown, notShown})
+    const lines = renderSession(session, messages, style, {markdown, notShown, usage})
     const paged = style.terminal && (await (await import('../../cli/pager.js')).page(lines, {disabled: !flags.pager}))
     if (!paged) for (const line of lines) this.log(line)
     return result
