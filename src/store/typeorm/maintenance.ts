@@ -2,7 +2,8 @@ import {type DataSource, MigrationExecutor, type QueryRunner} from 'typeorm'
 
 import {SynapseError} from '../../core/errors.js'
 import {MIGRATIONS} from '../../migrations/index.js'
-import type {IntegrityReport, MigrationState, StoreMaintenance} from '../session-store.js'
+import type {IntegrityCheck, IntegrityReport, MigrationState, StoreMaintenance} from '../session-store.js'
+import {type RunSql, searchIndexFor} from './search-sql.js'
 
 /**
  * What the `db` commands do on a TypeORM database, once for every SQL backend: list, apply and
@@ -24,7 +25,28 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
 
   async migrate(): Promise<string[]> {
     if (!(await this.migrations()).some(m => !m.applied)) return []
-    return this.underSchemaLock(async runner => (await this.executor(runner).executePendingMigrations()).map(m => m.name))
+    return this.underSchemaLock(async runner => {
+      const applied = (await this.executor(runner).executePendingMigrations()).map(m => m.name)
+      await this.repairSearchIndex(runner)
+      return applied
+    })
+  }
+
+  /**
+   * Rebuilds the full-text index from the messages and titles, in one transaction (readers go on
+   * meanwhile), and reports it as `db check` would afterwards. Refused before its migration.
+   */
+  async reindex(): Promise<IntegrityCheck> {
+    const index = searchIndexFor(this.dataSource.options.type)
+    if (!(await this.searchIndexInstalled())) {
+      throw new SynapseError('MIGRATION_FAILED', 'The session database has no search index yet.', {
+        suggestions: ['Run "synapse db migrate": it creates the index and fills it.'],
+      })
+    }
+    await this.underSchemaLock(async runner => {
+      for (const sql of index.rebuild) await this.runner(runner)(sql)
+    })
+    return this.guard(() => index.check(this.runner()))
   }
 
   async migrations(): Promise<MigrationState[]> {
@@ -51,6 +73,7 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
         reverted.push(newest.name)
         if (!options.all) break
       }
+      await this.repairSearchIndex(runner)
       return reverted
     })
   }
@@ -63,8 +86,28 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
       // The schema the migrations built must be the one the entities describe.
       const drift = await this.guard(async () => (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map(q => q.query))
       checks.push({detail: drift.length === 0 ? 'matches this version' : `differs: ${drift.join('; ')}`, name: 'schema', ok: drift.length === 0})
+      checks.push(await this.guard(() => searchIndexFor(this.dataSource.options.type).check(this.runner())))
     }
     return checks
+  }
+
+  /** Statements on the connection of the schema lock's transaction, else the DataSource's. */
+  private runner(runner?: QueryRunner): RunSql {
+    return (sql, params) => (runner ?? this.dataSource).query(sql, params)
+  }
+
+  private async searchIndexInstalled(runner?: QueryRunner): Promise<boolean> {
+    const rows = (await this.guard(() => this.runner(runner)(searchIndexFor(this.dataSource.options.type).installed))) as unknown[]
+    return rows.length > 0
+  }
+
+  /**
+   * A migration after the search index's that rebuilds a table (SQLite does for most column
+   * changes) takes the index's triggers with it and renumbers the rows; so does reverting one.
+   * Checked, and put right, inside the same transaction, whenever the index is there.
+   */
+  private async repairSearchIndex(runner?: QueryRunner): Promise<void> {
+    if (await this.searchIndexInstalled(runner)) await searchIndexFor(this.dataSource.options.type).repair(this.runner(runner))
   }
 
   protected async guard<T>(work: () => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import {
   type SessionSnapshot,
   type StoreMaintenance,
 } from '../session-store.js'
+import type {SearchFilter, SearchQuery, StoredHit} from '../search.js'
 import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
@@ -282,6 +283,63 @@ export class SqlStorageAdapter implements StorageAdapter {
     }
   }
 
+  /**
+   * One page of hits through the dialect's full-text index: title hits and message hits as one
+   * UNION, ordered by the contract (search.ts), paged, and only then each page row's neighbouring
+   * session ids looked up.
+   */
+  async search(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]> {
+    const d = this.dialect
+    const params: unknown[] = []
+    const bind = (value: unknown) => {
+      params.push(value)
+      return d.placeholder(params.length)
+    }
+    const sessionColumns = SESSION_COLUMNS.split(', ')
+      .map(c => `${c} AS s_${c.slice(2)}`)
+      .join(', ')
+    const messageColumns = (prefix: string | undefined) =>
+      MESSAGE_COLUMNS.split(', ')
+        .map(c => `${prefix === undefined ? 'NULL' : `${prefix}.${c}`} AS m_${c}`)
+        .join(', ')
+    const conditions = (time: string, model: string, provider: string) => {
+      const where: string[] = []
+      if (filter.sessionId !== undefined) where.push(`s.id = ${bind(filter.sessionId)}`)
+      if (filter.since !== undefined) where.push(`${time} >= ${bind(filter.since.getTime())}`)
+      if (filter.until !== undefined) where.push(`${time} <= ${bind(filter.until.getTime())}`)
+      if (filter.model !== undefined) where.push(`${model} = ${bind(filter.model)}`)
+      if (filter.provider !== undefined) where.push(`${provider} = ${bind(filter.provider)}`)
+      return where.map(c => ` AND ${c}`).join('')
+    }
+    const branches: string[] = []
+    // A role names messages: a title has none, so a search by role leaves titles out.
+    if (filter.role === undefined) {
+      const t = d.search.titles(bind, query)
+      branches.push(
+        `SELECT 0 AS kind, ${t.score} AS score, s.updated_at AS hit_at, s.id AS hit_id, ${sessionColumns}, ${messageColumns(undefined)}
+           FROM ${t.from} WHERE ${t.where}${conditions('s.updated_at', 's.model', 's.provider')}`,
+      )
+    }
+    const m = d.search.messages(bind, query)
+    const role = filter.role === undefined ? '' : ` AND m.role = ${bind(filter.role)}`
+    branches.push(
+      `SELECT 1 AS kind, ${m.score} AS score, m.created_at AS hit_at, m.id AS hit_id, ${sessionColumns}, ${messageColumns('m')}
+         FROM ${m.from} WHERE ${m.where}${role}${conditions('m.created_at', 'COALESCE(m.model, s.model)', 'COALESCE(m.provider, s.provider)')}`,
+    )
+    const order = `ORDER BY kind, score DESC, hit_at DESC, hit_id${d.byteOrder} DESC`
+    const sql = `SELECT h.*,
+        (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
+        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
+      FROM (SELECT * FROM (${branches.join(' UNION ALL ')}) u ${order} LIMIT ${bind(page.limit)} OFFSET ${bind(page.offset)}) h ${order}`
+    return (await this.sql.all(sql, params)).map(row => ({
+      message: row.m_id === null || row.m_id === undefined ? null : toMessage(unprefixed(row, 'm_')),
+      nextId: nullableString(row.next_id) ?? undefined,
+      previousId: nullableString(row.previous_id) ?? undefined,
+      score: Number(row.score),
+      session: toSession(unprefixed(row, 's_')),
+    }))
+  }
+
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
     return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map(row => String(row.id))
@@ -395,6 +453,13 @@ function nullableNumber(value: unknown): null | number {
 
 function nullableString(value: unknown): null | string {
   return value === null || value === undefined ? null : String(value)
+}
+
+/** The columns of `row` whose names start with `prefix`, under their names without it. */
+function unprefixed(row: Row, prefix: string): Row {
+  const out: Row = {}
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value
+  return out
 }
 
 function toSession(row: Row): Session {

@@ -1,0 +1,242 @@
+import {SynapseError} from '../../core/errors.js'
+import type {SearchQuery, SearchTerm} from '../search.js'
+import type {IntegrityCheck} from '../session-store.js'
+import type {Row} from './sql-executor.js'
+
+/** Runs one statement and gives its rows: a TypeORM QueryRunner's or DataSource's `query`. */
+export type RunSql = (sql: string, params?: unknown[]) => Promise<unknown>
+
+/**
+ * Binds a value and gives its placeholder. Called in the order the placeholders stand in the
+ * statement (SQLite's are positional): a fragment binds its score's values before its where's.
+ */
+export type Bind = (value: unknown) => string
+
+/** The SQL of one way of matching: joined into the store's search statement by the shared adapter. */
+export interface SearchFragments {
+  /** What follows FROM: the table(s) to search, with `m` (messages) or `s` (sessions) in scope. */
+  from: string
+  /** The relevance of a row, higher first. */
+  score: string
+  /** The condition that the row matches the query. */
+  where: string
+}
+
+/**
+ * A database's full-text index over message content and session titles: how the migration
+ * 1795300000020-AddSearchIndex creates and drops it, how a search matches and scores, and how
+ * `db check` / `db reindex` check and rebuild it. One per database type (see `searchIndexFor`);
+ * the shared adapter, the migration and the maintenance never ask which database they are on.
+ */
+export interface SqlSearchIndex {
+  /** Checks that the index exists and is in step with the messages and titles. */
+  check(run: RunSql): Promise<IntegrityCheck>
+  /** Creates the index and fills it from the rows already there (the migration's up). */
+  readonly create: readonly string[]
+  /** Takes it away again, leaving the tables as they were (the migration's down). */
+  readonly drop: readonly string[]
+  /** Whether the index was created (its migration applied): rows of this query say yes. */
+  readonly installed: string
+  /** Matching and scoring message content (`m`, joined to its session `s`). */
+  messages(bind: Bind, query: SearchQuery): SearchFragments
+  /** Rebuilds the whole index from the tables (`db reindex`); safe to run at any time. */
+  readonly rebuild: readonly string[]
+  /**
+   * Puts back whatever a later migration took away (SQLite drops a table's triggers when a
+   * migration rebuilds the table, and renumbers its rows): returns what it repaired, or undefined
+   * when nothing needed it. Run after every migration and revert that leaves the index installed.
+   */
+  repair(run: RunSql): Promise<string | undefined>
+  /** Matching and scoring session titles (`s`). */
+  titles(bind: Bind, query: SearchQuery): SearchFragments
+}
+
+const count = (rows: unknown) => Number((rows as Row[])[0]?.n ?? 0)
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
+
+// ---- SQLite: FTS5 ------------------------------------------------------------------------------
+
+/**
+ * unicode61 with the categories of the core's tokenizer (src/store/search.ts: letters, digits,
+ * private use, combining marks) and no diacritic folding, which PostgreSQL's `simple` config does
+ * not do either: "café" and "cafe" are different words on every backend.
+ */
+const FTS5_TOKENIZE = `tokenize = "unicode61 remove_diacritics 0 categories 'L* N* Co M*'"`
+
+/** The FTS5 string for one term: each word is a quoted string (never syntax), a prefix ends in `*`. */
+function fts5Term(term: SearchTerm): string {
+  const text = term.kind === 'word' ? term.word : term.words.join(' ')
+  return `"${text.replaceAll('"', '""')}"${term.prefix ? ' *' : ''}`
+}
+
+/** The FTS5 query for all terms (FTS5 joins terms with AND). */
+export function fts5Query(query: SearchQuery): string {
+  return query.terms.map(fts5Term).join(' ')
+}
+
+/** External-content FTS5 tables kept in step by triggers. */
+const SQLITE_TRIGGERS = [
+  `CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+     INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+   END`,
+  `CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+   END`,
+  `CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+     INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+   END`,
+  `CREATE TRIGGER sessions_fts_insert AFTER INSERT ON sessions BEGIN
+     INSERT INTO sessions_fts (rowid, title) VALUES (new.rowid, new.title);
+   END`,
+  `CREATE TRIGGER sessions_fts_delete AFTER DELETE ON sessions BEGIN
+     INSERT INTO sessions_fts (sessions_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+   END`,
+  `CREATE TRIGGER sessions_fts_update AFTER UPDATE OF title ON sessions BEGIN
+     INSERT INTO sessions_fts (sessions_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
+     INSERT INTO sessions_fts (rowid, title) VALUES (new.rowid, new.title);
+   END`,
+]
+const SQLITE_TRIGGER_NAMES = SQLITE_TRIGGERS.map(sql => /CREATE TRIGGER (\w+)/.exec(sql)![1])
+const SQLITE_REBUILD = ["INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')", "INSERT INTO sessions_fts (sessions_fts) VALUES ('rebuild')"]
+
+export const SQLITE_SEARCH_INDEX: SqlSearchIndex = {
+  async check(run) {
+    const name = 'search index'
+    const triggers = (await run(
+      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (${SQLITE_TRIGGER_NAMES.map(n => `'${n}'`).join(', ')})`,
+    )) as Row[]
+    const missing = SQLITE_TRIGGER_NAMES.filter(n => !triggers.some(row => row.name === n))
+    // The index's own record of each document (its docsize row) against the table's rows, both ways.
+    const unindexed = (await run(
+      'SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM messages_fts_docsize d WHERE d.id = m.rowid) ORDER BY m.rowid DESC LIMIT 3',
+    )) as Row[]
+    const unindexedCount = count(await run('SELECT COUNT(*) AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM messages_fts_docsize d WHERE d.id = m.rowid)'))
+    const stale = count(await run('SELECT COUNT(*) AS n FROM messages_fts_docsize d WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.rowid = d.id)'))
+    const messages = count(await run('SELECT COUNT(*) AS n FROM messages'))
+    // FTS5 compares every indexed word with the content table: what a changed row left behind.
+    const contentMismatch: string[] = []
+    for (const table of ['messages_fts', 'sessions_fts']) {
+      try {
+        await run(`INSERT INTO ${table} (${table}, rank) VALUES ('integrity-check', 1)`)
+      } catch {
+        contentMismatch.push(table === 'messages_fts' ? 'message contents' : 'session titles')
+      }
+    }
+    const problems = [
+      ...(missing.length > 0 ? [`triggers missing: ${missing.join(', ')}`] : []),
+      ...(unindexedCount > 0 ? [`${plural(unindexedCount, 'message')} not indexed (e.g. ${unindexed.map(row => String(row.id)).join(', ')})`] : []),
+      ...(stale > 0 ? [`${plural(stale, 'index entry', 'index entries')} for messages that are gone`] : []),
+      ...(contentMismatch.length > 0 ? [`the index differs from the ${contentMismatch.join(' and ')}`] : []),
+    ]
+    if (problems.length === 0) return {detail: `${plural(messages, 'message')} indexed, in step`, name, ok: true}
+    return {detail: `out of step: ${problems.join('; ')}. Rebuild it with "synapse db reindex".`, name, ok: false}
+  },
+  create: [
+    `CREATE VIRTUAL TABLE messages_fts USING fts5(content, content = 'messages', content_rowid = 'rowid', ${FTS5_TOKENIZE})`,
+    `CREATE VIRTUAL TABLE sessions_fts USING fts5(title, content = 'sessions', content_rowid = 'rowid', ${FTS5_TOKENIZE})`,
+    ...SQLITE_TRIGGERS,
+    ...SQLITE_REBUILD,
+  ],
+  drop: [...SQLITE_TRIGGER_NAMES.map(n => `DROP TRIGGER ${n}`), 'DROP TABLE sessions_fts', 'DROP TABLE messages_fts'],
+  installed: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'",
+  messages: (bind, query) => ({
+    from: 'messages_fts JOIN messages m ON m.rowid = messages_fts.rowid JOIN sessions s ON s.id = m.session_id',
+    // bm25() is lower for better matches.
+    score: '-bm25(messages_fts)',
+    where: `messages_fts MATCH ${bind(fts5Query(query))}`,
+  }),
+  rebuild: SQLITE_REBUILD,
+  async repair(run) {
+    const present = (await run(
+      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (${SQLITE_TRIGGER_NAMES.map(n => `'${n}'`).join(', ')})`,
+    )) as Row[]
+    if (present.length === SQLITE_TRIGGER_NAMES.length) return undefined
+    // A rebuilt table lost its triggers and may have new rowids: the whole index is rebuilt.
+    for (const row of present) await run(`DROP TRIGGER ${String(row.name)}`)
+    for (const sql of [...SQLITE_TRIGGERS, ...SQLITE_REBUILD]) await run(sql)
+    return 'search index triggers restored and the index rebuilt'
+  },
+  titles: (bind, query) => ({
+    from: 'sessions_fts JOIN sessions s ON s.rowid = sessions_fts.rowid',
+    score: '-bm25(sessions_fts)',
+    where: `sessions_fts MATCH ${bind(fts5Query(query))}`,
+  }),
+}
+
+// ---- PostgreSQL: tsvector with GIN -------------------------------------------------------------
+
+/**
+ * How PostgreSQL reads a text into words for the index: the `simple` configuration (lower case,
+ * no stemming, no stop words, as FTS5 and the core match), after every run of punctuation and
+ * white space has become one space, so that the parser's e-mail, URL, host and file-path tokens
+ * ("src/store.ts" as one word) split into words as FTS5 splits them. Only the first 200,000
+ * characters of a message are indexed: a tsvector holds at most 1 MB, and a longer one would make
+ * the insert fail. The search's WHERE repeats this expression exactly, or the planner would not
+ * use the index.
+ */
+function pgVector(column: string): string {
+  return `to_tsvector('simple'::regconfig, regexp_replace(left(coalesce(${column}, ''), 200000), '[[:punct:][:space:]]+', ' ', 'g'))`
+}
+
+/** One term as tsquery text: each word a quoted lexeme (never an operator), `:*` for a prefix, `<->` between the words of a phrase. */
+function tsqueryTerm(term: SearchTerm): string {
+  const lexeme = (word: string, prefix: boolean) => `'${word.replaceAll('\\', '\\\\').replaceAll("'", "''")}'${prefix ? ':*' : ''}`
+  if (term.kind === 'word') return lexeme(term.word, term.prefix)
+  return `(${term.words.map((w, i) => lexeme(w, term.prefix && i === term.words.length - 1)).join(' <-> ')})`
+}
+
+export function tsquery(query: SearchQuery): string {
+  return query.terms.map(tsqueryTerm).join(' & ')
+}
+
+const PG_INDEXES = [
+  {column: 'content', name: 'idx_messages_search', table: 'messages'},
+  {column: 'title', name: 'idx_sessions_search', table: 'sessions'},
+]
+
+export const POSTGRES_SEARCH_INDEX: SqlSearchIndex = {
+  async check(run) {
+    const rows = (await run(
+      `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN (${PG_INDEXES.map(i => `'${i.name}'`).join(', ')})`,
+    )) as Row[]
+    const missing = PG_INDEXES.filter(i => !rows.some(row => row.name === i.name)).map(i => i.name)
+    const invalid = rows.filter(row => row.valid !== true).map(row => String(row.name))
+    const name = 'search index'
+    if (missing.length === 0 && invalid.length === 0) {
+      // PostgreSQL updates an expression index with its rows: it cannot fall out of step, only go missing or invalid.
+      return {detail: `${plural(count(await run('SELECT COUNT(*) AS n FROM messages')), 'message')} indexed (GIN, kept by PostgreSQL)`, name, ok: true}
+    }
+    const problems = [...(missing.length > 0 ? [`missing: ${missing.join(', ')}`] : []), ...(invalid.length > 0 ? [`invalid: ${invalid.join(', ')}`] : [])]
+    return {detail: `${problems.join('; ')}. Rebuild it with "synapse db reindex".`, name, ok: false}
+  },
+  create: PG_INDEXES.map(i => `CREATE INDEX ${i.name} ON ${i.table} USING gin (${pgVector(i.column)})`),
+  drop: PG_INDEXES.map(i => `DROP INDEX ${i.name}`),
+  installed: `SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = 'idx_messages_search'`,
+  messages: (bind, query) => ({
+    from: 'messages m JOIN sessions s ON s.id = m.session_id',
+    score: `ts_rank(${pgVector('m.content')}, to_tsquery('simple'::regconfig, ${bind(tsquery(query))}))`,
+    where: `${pgVector('m.content')} @@ to_tsquery('simple'::regconfig, ${bind(tsquery(query))})`,
+  }),
+  rebuild: [
+    // A missing index (dropped by hand) is made again; an existing one is rebuilt in place.
+    ...PG_INDEXES.map(i => `CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.table} USING gin (${pgVector(i.column)})`),
+    ...PG_INDEXES.map(i => `REINDEX INDEX ${i.name}`),
+  ],
+  async repair() {
+    return undefined
+  },
+  titles: (bind, query) => ({
+    from: 'sessions s',
+    score: `ts_rank(${pgVector('s.title')}, to_tsquery('simple'::regconfig, ${bind(tsquery(query))}))`,
+    where: `${pgVector('s.title')} @@ to_tsquery('simple'::regconfig, ${bind(tsquery(query))})`,
+  }),
+}
+
+/** The full-text index of a database type, as TypeORM names it (`DataSource.options.type`). */
+export function searchIndexFor(type: string): SqlSearchIndex {
+  const index = ({'better-sqlite3': SQLITE_SEARCH_INDEX, postgres: POSTGRES_SEARCH_INDEX} as Record<string, SqlSearchIndex>)[type]
+  if (!index) throw new SynapseError('MIGRATION_FAILED', `synapse has no full-text index for ${type} databases.`)
+  return index
+}
