@@ -8,8 +8,10 @@ import {searchIndexFor} from '../store/typeorm/search-sql.js'
  * tsvector expression on PostgreSQL. The SQL is the database's own (search-sql.ts), chosen by the
  * database type TypeORM reports.
  */
+export const SEARCH_INDEX_MIGRATION = 'AddSearchIndex1795300000020'
+
 export class AddSearchIndex1795300000020 implements MigrationInterface {
-  name = 'AddSearchIndex1795300000020'
+  name = SEARCH_INDEX_MIGRATION
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const sql of searchIndexFor(queryRunner.connection.options.type).drop) await queryRunner.query(sql)

@@ -247,6 +247,19 @@ describe('PostgreSQL migrations', () => {
     expect(checks['foreign keys']).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
   })
 
+  it('check reports a search index gone, and reindex makes it again', async () => {
+    store = await openPostgresStore({url: urlOf(schema)})
+    const session = await store.create({title: 'Lapwing'})
+    await store.append(session.id, [{content: 'a lapwing calls', role: 'user'}])
+    await withClient(client => client.query(`DROP INDEX "${schema}".idx_messages_search`))
+    const broken = (await store.maintenance!.check()).checks.find(c => c.name === 'search index')
+    expect(broken).to.deep.equal({detail: 'missing: idx_messages_search. Rebuild it with "synapse db reindex".', name: 'search index', ok: false})
+    expect(await store.maintenance!.reindex()).to.deep.equal({detail: '1 message indexed (GIN, kept by PostgreSQL)', name: 'search index', ok: true})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
+    expect((await store.search('lapwing')).map(hit => hit.snippet.text)).to.deep.equal(['Lapwing', 'a lapwing calls'])
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
   it('does not back up, and says what does', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     try {

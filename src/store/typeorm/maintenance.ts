@@ -1,6 +1,7 @@
 import {type DataSource, MigrationExecutor, type QueryRunner} from 'typeorm'
 
 import {SynapseError} from '../../core/errors.js'
+import {SEARCH_INDEX_MIGRATION} from '../../migrations/1795300000020-AddSearchIndex.js'
 import {MIGRATIONS} from '../../migrations/index.js'
 import type {IntegrityCheck, IntegrityReport, MigrationState, StoreMaintenance} from '../session-store.js'
 import {type RunSql, searchIndexFor} from './search-sql.js'
@@ -43,9 +44,7 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
         suggestions: ['Run "synapse db migrate": it creates the index and fills it.'],
       })
     }
-    await this.underSchemaLock(async runner => {
-      for (const sql of index.rebuild) await this.runner(runner)(sql)
-    })
+    await this.underSchemaLock(async runner => index.rebuild(this.runner(runner)))
     return this.guard(() => index.check(this.runner()))
   }
 
@@ -96,9 +95,10 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
     return (sql, params) => (runner ?? this.dataSource).query(sql, params)
   }
 
+  /** Whether the search index's migration is applied, as the lock's transaction sees it. */
   private async searchIndexInstalled(runner?: QueryRunner): Promise<boolean> {
-    const rows = (await this.guard(() => this.runner(runner)(searchIndexFor(this.dataSource.options.type).installed))) as unknown[]
-    return rows.length > 0
+    const executed = await this.guard(() => this.executor(runner).getExecutedMigrations())
+    return executed.some(m => m.name === SEARCH_INDEX_MIGRATION)
   }
 
   /**

@@ -35,18 +35,19 @@ export interface SqlSearchIndex {
   readonly create: readonly string[]
   /** Takes it away again, leaving the tables as they were (the migration's down). */
   readonly drop: readonly string[]
-  /** Whether the index was created (its migration applied): rows of this query say yes. */
-  readonly installed: string
   /** Matching and scoring message content (`m`, joined to its session `s`). */
   messages(bind: Bind, query: SearchQuery): SearchFragments
-  /** Rebuilds the whole index from the tables (`db reindex`); safe to run at any time. */
-  readonly rebuild: readonly string[]
   /**
-   * Puts back whatever a later migration took away (SQLite drops a table's triggers when a
-   * migration rebuilds the table, and renumbers its rows): returns what it repaired, or undefined
-   * when nothing needed it. Run after every migration and revert that leaves the index installed.
+   * Rebuilds the whole index from the tables, and whatever keeps it in step (`db reindex`); safe
+   * to run at any time, in one transaction.
    */
-  repair(run: RunSql): Promise<string | undefined>
+  rebuild(run: RunSql): Promise<void>
+  /**
+   * Rebuilds the index when a later migration broke it (SQLite drops a table's triggers when a
+   * migration rebuilds the table, and renumbers its rows): returns whether it did. Run after every
+   * migration and revert that leaves the index installed.
+   */
+  repair(run: RunSql): Promise<boolean>
   /** Matching and scoring session titles (`s`). */
   titles(bind: Bind, query: SearchQuery): SearchFragments
 }
@@ -100,13 +101,16 @@ const SQLITE_TRIGGERS = [
 const SQLITE_TRIGGER_NAMES = SQLITE_TRIGGERS.map(sql => /CREATE TRIGGER (\w+)/.exec(sql)![1])
 const SQLITE_REBUILD = ["INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')", "INSERT INTO sessions_fts (sessions_fts) VALUES ('rebuild')"]
 
+async function sqliteTriggers(run: RunSql): Promise<string[]> {
+  const rows = (await run(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (${SQLITE_TRIGGER_NAMES.map(n => `'${n}'`).join(', ')})`)) as Row[]
+  return rows.map(row => String(row.name))
+}
+
 export const SQLITE_SEARCH_INDEX: SqlSearchIndex = {
   async check(run) {
     const name = 'search index'
-    const triggers = (await run(
-      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (${SQLITE_TRIGGER_NAMES.map(n => `'${n}'`).join(', ')})`,
-    )) as Row[]
-    const missing = SQLITE_TRIGGER_NAMES.filter(n => !triggers.some(row => row.name === n))
+    const triggers = await sqliteTriggers(run)
+    const missing = SQLITE_TRIGGER_NAMES.filter(n => !triggers.includes(n))
     // The index's own record of each document (its docsize row) against the table's rows, both ways.
     const unindexed = (await run(
       'SELECT m.id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM messages_fts_docsize d WHERE d.id = m.rowid) ORDER BY m.rowid DESC LIMIT 3',
@@ -139,23 +143,22 @@ export const SQLITE_SEARCH_INDEX: SqlSearchIndex = {
     ...SQLITE_REBUILD,
   ],
   drop: [...SQLITE_TRIGGER_NAMES.map(n => `DROP TRIGGER ${n}`), 'DROP TABLE sessions_fts', 'DROP TABLE messages_fts'],
-  installed: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'",
   messages: (bind, query) => ({
     from: 'messages_fts JOIN messages m ON m.rowid = messages_fts.rowid JOIN sessions s ON s.id = m.session_id',
     // bm25() is lower for better matches.
     score: '-bm25(messages_fts)',
     where: `messages_fts MATCH ${bind(fts5Query(query))}`,
   }),
-  rebuild: SQLITE_REBUILD,
-  async repair(run) {
-    const present = (await run(
-      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND name IN (${SQLITE_TRIGGER_NAMES.map(n => `'${n}'`).join(', ')})`,
-    )) as Row[]
-    if (present.length === SQLITE_TRIGGER_NAMES.length) return undefined
-    // A rebuilt table lost its triggers and may have new rowids: the whole index is rebuilt.
-    for (const row of present) await run(`DROP TRIGGER ${String(row.name)}`)
+  async rebuild(run) {
+    // The triggers too: one dropped by hand, or with a table a migration rebuilt, comes back.
+    for (const name of await sqliteTriggers(run)) await run(`DROP TRIGGER ${name}`)
     for (const sql of [...SQLITE_TRIGGERS, ...SQLITE_REBUILD]) await run(sql)
-    return 'search index triggers restored and the index rebuilt'
+  },
+  async repair(run) {
+    // A rebuilt table lost its triggers and may have new rowids: the whole index is rebuilt.
+    if ((await sqliteTriggers(run)).length === SQLITE_TRIGGER_NAMES.length) return false
+    await this.rebuild(run)
+    return true
   },
   titles: (bind, query) => ({
     from: 'sessions_fts JOIN sessions s ON s.rowid = sessions_fts.rowid',
@@ -213,19 +216,19 @@ export const POSTGRES_SEARCH_INDEX: SqlSearchIndex = {
   },
   create: PG_INDEXES.map(i => `CREATE INDEX ${i.name} ON ${i.table} USING gin (${pgVector(i.column)})`),
   drop: PG_INDEXES.map(i => `DROP INDEX ${i.name}`),
-  installed: `SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = 'idx_messages_search'`,
   messages: (bind, query) => ({
     from: 'messages m JOIN sessions s ON s.id = m.session_id',
     score: `ts_rank(${pgVector('m.content')}, to_tsquery('simple'::regconfig, ${bind(tsquery(query))}))`,
     where: `${pgVector('m.content')} @@ to_tsquery('simple'::regconfig, ${bind(tsquery(query))})`,
   }),
-  rebuild: [
+  async rebuild(run) {
     // A missing index (dropped by hand) is made again; an existing one is rebuilt in place.
-    ...PG_INDEXES.map(i => `CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.table} USING gin (${pgVector(i.column)})`),
-    ...PG_INDEXES.map(i => `REINDEX INDEX ${i.name}`),
-  ],
+    for (const i of PG_INDEXES) await run(`CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.table} USING gin (${pgVector(i.column)})`)
+    for (const i of PG_INDEXES) await run(`REINDEX INDEX ${i.name}`)
+  },
   async repair() {
-    return undefined
+    // PostgreSQL keeps an index through ALTER TABLE: nothing a migration does leaves it behind.
+    return false
   },
   titles: (bind, query) => ({
     from: 'sessions s',
