@@ -191,7 +191,8 @@ export function matchTerms(terms: SearchTerm[], text: string): MatchRange[][] | 
 export function makeSnippet(text: string, matches: MatchRange[][]): SearchHit['snippet'] {
   const ranges = matches.flat().sort((a, b) => a.start - b.start || b.end - a.end)
   const first = ranges[0] ?? {end: 0, start: 0}
-  let start = Math.max(0, first.start - SNIPPET_LEAD)
+  // Near the end of the text, the window reaches back to fill its length.
+  let start = Math.max(0, Math.min(first.start - SNIPPET_LEAD, text.length - SNIPPET_LENGTH))
   // Begin at the start of a word, never inside one.
   if (start > 0 && /\S/.test(text[start - 1])) {
     const gap = text.slice(start, first.start).search(/\s/)
