@@ -151,9 +151,7 @@ describe('sessions search (end to end)', function () {
       expect(lines[0]).to.equal(
         `\u001B[36m01JCAAAA\u001B[39m  \u001B[1mRelease notes draft\u001B[22m  \u001B[2m${localTimestamp(answer.createdAt)}\u001B[22m  openai/gpt-4o  \u001B[2massistant\u001B[22m`,
       )
-      expect(lines[1]).to.equal(
-        `  Release notes: - Fixed the \u001B[33m\u001B[1mzebra\u001B[22m\u001B[39m crossing ${String.raw`x\x1b]0;pwned\x07y`}`,
-      )
+      expect(lines[1]).to.equal(`  Release notes: - Fixed the \u001B[33m\u001B[1mzebra\u001B[22m\u001B[39m crossing ${String.raw`x\x1b]0;pwned\x07y`}`)
       expect(lines).to.have.length(2)
     })
 
