@@ -876,6 +876,22 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(hits[1].score).to.equal(hits[2].score)
       })
 
+      it('pages through many equal scores most recent first, every hit once', async () => {
+        const s = await store.create()
+        const ids: string[] = []
+        for (let i = 0; i < 9; i++) {
+          clock.advance(1000)
+          ids.push(...(await store.append(s.id, [{content: i % 4 === 0 ? 'tern tern' : 'tern', role: 'user'}])).map(m => m.id))
+        }
+        const all = await store.search('tern', {limit: 100})
+        // The two-word messages first, each group newest first.
+        const expected = [...ids.filter((_, i) => i % 4 === 0).reverse(), ...ids.filter((_, i) => i % 4 !== 0).reverse()]
+        expect(all.map(h => h.message?.id)).to.deep.equal(expected)
+        const paged: SearchHit[] = []
+        for (let offset = 0; offset < 9; offset += 2) paged.push(...(await store.search('tern', {limit: 2, offset})))
+        expect(paged.map(h => h.message?.id)).to.deep.equal(expected)
+      })
+
       it('filters by role, model, provider, time and session, and pages', async () => {
         const a = await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAAA', model: 'alpha', provider: 'openai'})
         const b = await store.create({id: '01JCBBBBBBBBBBBBBBBBBBBBBB', model: 'beta', provider: 'anthropic', title: 'heron title'})

@@ -35,6 +35,14 @@ export interface SqlSearchIndex {
   readonly create: readonly string[]
   /** Takes it away again, leaving the tables as they were (the migration's down). */
   readonly drop: readonly string[]
+  /**
+   * Where the index ranks on its own much faster than through the join (FTS5): the message source
+   * narrowed to the `count` best-scoring matches, for a search that filters on nothing. The adapter
+   * asks for more than its page reaches, and reads the page again without the narrowing when the
+   * lowest score it got reaches into the page: a run of equal scores may go on past the cut, and
+   * which of them are most recent (search.ts breaks ties by recency) only the join knows.
+   */
+  bestMessages?(bind: Bind, query: SearchQuery, count: number): SearchFragments
   /** Matching and scoring message content (`m`, joined to its session `s`). */
   messages(bind: Bind, query: SearchQuery): SearchFragments
   /**
@@ -143,9 +151,16 @@ export const SQLITE_SEARCH_INDEX: SqlSearchIndex = {
     ...SQLITE_REBUILD,
   ],
   drop: [...SQLITE_TRIGGER_NAMES.map(n => `DROP TRIGGER ${n}`), 'DROP TABLE sessions_fts', 'DROP TABLE messages_fts'],
+  // bm25() is lower for better matches. (Not FTS5's rank column: it computes the same far more slowly.)
+  bestMessages: (bind, query, count) => ({
+    from: `(SELECT rowid AS hit_rowid, -bm25(messages_fts) AS hit_score FROM messages_fts WHERE messages_fts MATCH ${bind(fts5Query(query))}
+             ORDER BY hit_score DESC LIMIT ${bind(count)}) f
+           JOIN messages m ON m.rowid = f.hit_rowid JOIN sessions s ON s.id = m.session_id`,
+    score: 'f.hit_score',
+    where: '1 = 1',
+  }),
   messages: (bind, query) => ({
     from: 'messages_fts JOIN messages m ON m.rowid = messages_fts.rowid JOIN sessions s ON s.id = m.session_id',
-    // bm25() is lower for better matches.
     score: '-bm25(messages_fts)',
     where: `messages_fts MATCH ${bind(fts5Query(query))}`,
   }),

@@ -284,55 +284,79 @@ export class SqlStorageAdapter implements StorageAdapter {
   }
 
   /**
-   * One page of hits through the dialect's full-text index: title hits and message hits as one
-   * UNION, ordered by the contract (search.ts), paged, and only then each page row's neighbouring
-   * session ids looked up.
+   * One page of hits through the dialect's full-text index. Title hits come before message hits
+   * (search.ts), so a page is the titles' part of it, then the messages' part: two statements,
+   * each ordered and paged by the database, which plans and sorts them far better apart than as
+   * one UNION. Each row's neighbouring session ids (for its short id) are looked up only for the
+   * rows of the page.
    */
   async search(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]> {
+    const wanted = page.offset + page.limit
+    // A role names messages: a title has none, so a search by role leaves titles out.
+    const titles = filter.role === undefined ? await this.searchStatement('titles', query, filter, {limit: wanted, offset: 0}) : []
+    const hits = titles.slice(page.offset, wanted)
+    if (titles.length < wanted) {
+      // Fewer title hits than the page reaches means these are all of them.
+      const skip = Math.max(0, page.offset - titles.length)
+      hits.push(...(await this.searchStatement('messages', query, filter, {limit: page.limit - hits.length, offset: skip})))
+    }
+    return hits
+  }
+
+  private async searchStatement(
+    kind: 'messages' | 'titles',
+    query: SearchQuery,
+    filter: SearchFilter,
+    page: {limit: number; offset: number},
+    narrow = true,
+  ): Promise<StoredHit[]> {
     const d = this.dialect
     const params: unknown[] = []
     const bind = (value: unknown) => {
       params.push(value)
       return d.placeholder(params.length)
     }
+    const messages = kind === 'messages'
+    const best = page.offset + page.limit
+    const narrowed = narrow && messages && d.search.bestMessages !== undefined && Object.values(filter).every(value => value === undefined)
+    // More candidates than the page reaches, so that a run of equal scores rarely crosses the cut.
+    const candidates = 2 * best + 10
+    const match = messages ? (narrowed ? d.search.bestMessages!(bind, query, candidates) : d.search.messages(bind, query)) : d.search.titles(bind, query)
+    const at = messages ? 'm.created_at' : 's.updated_at'
+    const where = [match.where]
+    if (filter.role !== undefined) where.push(`m.role = ${bind(filter.role)}`)
+    if (filter.sessionId !== undefined) where.push(`s.id = ${bind(filter.sessionId)}`)
+    if (filter.since !== undefined) where.push(`${at} >= ${bind(filter.since.getTime())}`)
+    if (filter.until !== undefined) where.push(`${at} <= ${bind(filter.until.getTime())}`)
+    if (filter.model !== undefined) where.push(`${messages ? 'COALESCE(m.model, s.model)' : 's.model'} = ${bind(filter.model)}`)
+    if (filter.provider !== undefined) where.push(`${messages ? 'COALESCE(m.provider, s.provider)' : 's.provider'} = ${bind(filter.provider)}`)
     const sessionColumns = SESSION_COLUMNS.split(', ')
       .map(c => `${c} AS s_${c.slice(2)}`)
       .join(', ')
-    const messageColumns = (prefix: string | undefined) =>
-      MESSAGE_COLUMNS.split(', ')
-        .map(c => `${prefix === undefined ? 'NULL' : `${prefix}.${c}`} AS m_${c}`)
-        .join(', ')
-    const conditions = (time: string, model: string, provider: string) => {
-      const where: string[] = []
-      if (filter.sessionId !== undefined) where.push(`s.id = ${bind(filter.sessionId)}`)
-      if (filter.since !== undefined) where.push(`${time} >= ${bind(filter.since.getTime())}`)
-      if (filter.until !== undefined) where.push(`${time} <= ${bind(filter.until.getTime())}`)
-      if (filter.model !== undefined) where.push(`${model} = ${bind(filter.model)}`)
-      if (filter.provider !== undefined) where.push(`${provider} = ${bind(filter.provider)}`)
-      return where.map(c => ` AND ${c}`).join('')
-    }
-    const branches: string[] = []
-    // A role names messages: a title has none, so a search by role leaves titles out.
-    if (filter.role === undefined) {
-      const t = d.search.titles(bind, query)
-      branches.push(
-        `SELECT 0 AS kind, ${t.score} AS score, s.updated_at AS hit_at, s.id AS hit_id, ${sessionColumns}, ${messageColumns(undefined)}
-           FROM ${t.from} WHERE ${t.where}${conditions('s.updated_at', 's.model', 's.provider')}`,
-      )
-    }
-    const m = d.search.messages(bind, query)
-    const role = filter.role === undefined ? '' : ` AND m.role = ${bind(filter.role)}`
-    branches.push(
-      `SELECT 1 AS kind, ${m.score} AS score, m.created_at AS hit_at, m.id AS hit_id, ${sessionColumns}, ${messageColumns('m')}
-         FROM ${m.from} WHERE ${m.where}${role}${conditions('m.created_at', 'COALESCE(m.model, s.model)', 'COALESCE(m.provider, s.provider)')}`,
-    )
-    const order = `ORDER BY kind, score DESC, hit_at DESC, hit_id${d.byteOrder} DESC`
+    const messageColumns = messages
+      ? `, ${MESSAGE_COLUMNS.split(', ')
+          .map(c => `m.${c} AS m_${c}`)
+          .join(', ')}`
+      : ''
+    const order = `ORDER BY score DESC, hit_at DESC, hit_id${d.byteOrder} DESC`
     const sql = `SELECT h.*,
         (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
         (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
-      FROM (SELECT * FROM (${branches.join(' UNION ALL ')}) u ${order} LIMIT ${bind(page.limit)} OFFSET ${bind(page.offset)}) h ${order}`
-    return (await this.sql.all(sql, params)).map(row => ({
-      message: row.m_id === null || row.m_id === undefined ? null : toMessage(unprefixed(row, 'm_')),
+      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'} AS hit_id, ${sessionColumns}${messageColumns}
+              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(narrowed ? candidates : page.limit)} OFFSET ${bind(narrowed ? 0 : page.offset)}) h
+      ${order}`
+    let rows = await this.sql.all(sql, params)
+    if (narrowed) {
+      if (rows.length === candidates) {
+        // The page is exact only when it ends above the lowest candidate score: that score's run of
+        // ties may go on past the cut, and which of them is most recent only the join knows.
+        const lowest = Math.min(...rows.map(row => Number(row.score)))
+        if (Number(rows[best - 1].score) === lowest) return this.searchStatement(kind, query, filter, page, false)
+      }
+      rows = rows.slice(page.offset, best)
+    }
+    return rows.map(row => ({
+      message: messages ? toMessage(unprefixed(row, 'm_')) : null,
       nextId: nullableString(row.next_id) ?? undefined,
       previousId: nullableString(row.previous_id) ?? undefined,
       score: Number(row.score),
