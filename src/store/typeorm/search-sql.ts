@@ -83,29 +83,18 @@ export function fts5Query(query: SearchQuery): string {
   return query.terms.map(fts5Term).join(' ')
 }
 
-/** External-content FTS5 tables kept in step by triggers. */
-const SQLITE_TRIGGERS = [
-  `CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-     INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
-   END`,
-  `CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
-   END`,
-  `CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
-     INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
-     INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
-   END`,
-  `CREATE TRIGGER sessions_fts_insert AFTER INSERT ON sessions BEGIN
-     INSERT INTO sessions_fts (rowid, title) VALUES (new.rowid, new.title);
-   END`,
-  `CREATE TRIGGER sessions_fts_delete AFTER DELETE ON sessions BEGIN
-     INSERT INTO sessions_fts (sessions_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
-   END`,
-  `CREATE TRIGGER sessions_fts_update AFTER UPDATE OF title ON sessions BEGIN
-     INSERT INTO sessions_fts (sessions_fts, rowid, title) VALUES ('delete', old.rowid, old.title);
-     INSERT INTO sessions_fts (rowid, title) VALUES (new.rowid, new.title);
-   END`,
-]
+/** The triggers that keep the external-content FTS5 table `<table>_fts` in step with `column` of `table`. */
+function fts5Triggers(table: 'messages' | 'sessions', column: 'content' | 'title'): string[] {
+  const fts = `${table}_fts`
+  const remove = `INSERT INTO ${fts} (${fts}, rowid, ${column}) VALUES ('delete', old.rowid, old.${column});`
+  const add = `INSERT INTO ${fts} (rowid, ${column}) VALUES (new.rowid, new.${column});`
+  return [
+    `CREATE TRIGGER ${fts}_insert AFTER INSERT ON ${table} BEGIN ${add} END`,
+    `CREATE TRIGGER ${fts}_delete AFTER DELETE ON ${table} BEGIN ${remove} END`,
+    `CREATE TRIGGER ${fts}_update AFTER UPDATE OF ${column} ON ${table} BEGIN ${remove} ${add} END`,
+  ]
+}
+const SQLITE_TRIGGERS = [...fts5Triggers('messages', 'content'), ...fts5Triggers('sessions', 'title')]
 const SQLITE_TRIGGER_NAMES = SQLITE_TRIGGERS.map(sql => /CREATE TRIGGER (\w+)/.exec(sql)![1])
 const SQLITE_REBUILD = ["INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')", "INSERT INTO sessions_fts (sessions_fts) VALUES ('rebuild')"]
 
