@@ -39,7 +39,7 @@ export async function benchSearch(sandbox: Sandbox, plan: Plan, shape: SearchSha
     // Titles come first in a page of hits, and the seed's titles are of the same 40 words: without
     // them, both sides rank messages.
     db.prepare('UPDATE sessions SET title = NULL').run()
-    EVERY.forEach((every, i) => db.prepare(`UPDATE messages SET content = content || ' ${RARE[i]}' WHERE rowid % ${every} = 0`).run())
+    for (const [i, every] of EVERY.entries()) db.prepare(`UPDATE messages SET content = content || ' ${RARE[i]}' WHERE rowid % ${every} = 0`).run()
   })()
   db.pragma('wal_checkpoint(TRUNCATE)')
   const store = await openSqliteStore({path})
