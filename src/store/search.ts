@@ -19,7 +19,7 @@
  *   messages need not.
  */
 import {InvalidInputError} from '../core/errors.js'
-import type {Message, MessageRole, Session} from './session-store.js'
+import {MESSAGE_ROLES, type Message, type MessageRole, type Session} from './session-store.js'
 
 /** What a query may be at most, in characters: longer ones are refused, not cut. */
 export const MAX_QUERY_LENGTH = 1000
@@ -92,6 +92,29 @@ export interface SearchHit {
    * (whitespace runs are one space), "…" where text was left out, and every match in it.
    */
   snippet: {matches: MatchRange[]; text: string}
+}
+
+/**
+ * The page and filters of a search, checked before any backend sees them, so that every backend
+ * refuses the same bad input (INVALID_INPUT).
+ */
+export function checkSearchOptions(options: SearchOptions): {limit: number; offset: number} {
+  const limit = options.limit ?? DEFAULT_SEARCH_LIMIT
+  const offset = options.offset ?? 0
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)
+    throw new InvalidInputError(`A page holds 1 to ${MAX_SEARCH_LIMIT} hits, not ${limit}.`)
+  if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputError(`An offset is a whole number ≥ 0, not ${offset}.`)
+  if (options.role !== undefined && !MESSAGE_ROLES.includes(options.role)) {
+    throw new InvalidInputError(`"${String(options.role)}" is not a message role; use one of ${MESSAGE_ROLES.join(', ')}.`)
+  }
+  for (const name of ['since', 'until'] as const) {
+    const value = options[name]
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) throw new InvalidInputError(`"${name}" must be a valid date.`)
+  }
+  for (const name of ['model', 'provider', 'session'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'string') throw new InvalidInputError(`"${name}" must be text.`)
+  }
+  return {limit, offset}
 }
 
 // ---- The query language ------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import {
   type Session,
   type SessionSnapshot,
 } from './session-store.js'
-import type {SearchOptions} from './search.js'
 
 /** The checks every adapter makes before writing, so that bad input fails the same way everywhere. */
 export function checkNewMessages(messages: NewMessage[]): void {
@@ -41,28 +40,14 @@ function checkStatus(status: string): void {
   }
 }
 
-export function pageOf(options: ListOptions = {}, max = MAX_LIST_LIMIT, what = 'sessions'): {limit: number; offset: number} {
+export function pageOf(options: ListOptions = {}): {limit: number; offset: number} {
   const limit = options.limit ?? DEFAULT_LIST_LIMIT
   const offset = options.offset ?? 0
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new InvalidInputError(`A page holds 1 to ${max} ${what}, not ${limit}.`)
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new InvalidInputError(`A page holds 1 to ${MAX_LIST_LIMIT} sessions, not ${limit}.`)
   }
   if (!Number.isInteger(offset) || offset < 0) throw new InvalidInputError(`An offset is a whole number ≥ 0, not ${offset}.`)
   return {limit, offset}
-}
-
-/** The filters of a search, checked as the page is: every backend refuses the same bad input. */
-export function checkSearchOptions(options: SearchOptions): void {
-  if (options.role !== undefined && !MESSAGE_ROLES.includes(options.role)) {
-    throw new InvalidInputError(`"${String(options.role)}" is not a message role; use one of ${MESSAGE_ROLES.join(', ')}.`)
-  }
-  for (const name of ['since', 'until'] as const) {
-    const value = options[name]
-    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) throw new InvalidInputError(`"${name}" must be a valid date.`)
-  }
-  for (const name of ['model', 'provider', 'session'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'string') throw new InvalidInputError(`"${name}" must be text.`)
-  }
 }
 
 export function checkLast(last: number | undefined): void {

@@ -17,8 +17,7 @@ import type {
   StoreOptions,
 } from './session-store.js'
 import {
-  DEFAULT_SEARCH_LIMIT,
-  MAX_SEARCH_LIMIT,
+  checkSearchOptions,
   makeSnippet,
   type MatchRange,
   matchTerms,
@@ -33,7 +32,6 @@ import {
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
 import {
   checkLast,
-  checkSearchOptions,
   checkMessagePatch,
   checkNewMessages,
   checkPolicy,
@@ -269,8 +267,7 @@ export class SessionStore {
   async search(text: string, options: SearchOptions = {}): Promise<SearchHit[]> {
     this.open()
     const query = parseSearchQuery(text)
-    checkSearchOptions(options)
-    const {limit, offset} = pageOf({limit: options.limit ?? DEFAULT_SEARCH_LIMIT, offset: options.offset}, MAX_SEARCH_LIMIT, 'hits')
+    const {limit, offset} = checkSearchOptions(options)
     const filter: SearchFilter = {model: options.model, provider: options.provider, role: options.role, since: options.since, until: options.until}
     if (options.session !== undefined) filter.sessionId = (await this.get(options.session)).id
     if (this.adapter.search) return (await this.adapter.search(query, filter, {limit, offset})).map(hit => searchHit(query, hit))
