@@ -338,11 +338,12 @@ export class SqlStorageAdapter implements StorageAdapter {
           .map(c => `m.${c} AS m_${c}`)
           .join(', ')}`
       : ''
-    const order = `ORDER BY score DESC, hit_at DESC, hit_id${d.byteOrder} DESC`
+    // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
+    const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
     const sql = `SELECT h.*,
         (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
         (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
-      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'} AS hit_id, ${sessionColumns}${messageColumns}
+      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id, ${sessionColumns}${messageColumns}
               FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(narrowed ? candidates : page.limit)} OFFSET ${bind(narrowed ? 0 : page.offset)}) h
       ${order}`
     let rows = await this.sql.all(sql, params)
