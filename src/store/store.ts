@@ -30,19 +30,8 @@ import {
   type StoredHit,
 } from './search.js'
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
-import {
-  checkLast,
-  checkMessagePatch,
-  checkNewMessages,
-  checkPolicy,
-  checkSnapshotBatch,
-  closedStoreError,
-  monotonicClock,
-  newMessageRecord,
-  newSessionRecord,
-  pageOf,
-  selectForPrune,
-} from './store-helpers.js'
+import {checkMessagePatch, checkNewMessages, checkSnapshotBatch} from './record-codec.js'
+import {checkLast, checkPolicy, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 
 /** How many candidates an ambiguous prefix reports. */
 const AMBIGUOUS_CANDIDATES = 6
