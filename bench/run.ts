@@ -16,6 +16,7 @@ import type {Measurement} from './measurement.js'
 import {benchRedisAppend, benchRedisLoad} from './redis-scenarios.js'
 import {environment, header, jsonReport, notes, table} from './report.js'
 import {benchStartup} from './startup-scenario.js'
+import {benchSearch} from './search-scenario.js'
 import {benchAppend, benchList, benchLoad, benchPrune} from './store-scenarios.js'
 
 interface Profile {
@@ -24,6 +25,7 @@ interface Profile {
   list: Plan
   load: Plan
   prune: Plan
+  search: Plan
   startup: Plan
   tab: Plan
 }
@@ -37,6 +39,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     list: {repetitions: 41, warmup: 5},
     load: {repetitions: 21, warmup: 3},
     prune: {repetitions: 11, warmup: 2},
+    search: {repetitions: 21, warmup: 3},
     startup: {repetitions: 11, warmup: 2},
     tab: {repetitions: 21, warmup: 2},
   },
@@ -46,6 +49,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     list: {repetitions: 11, warmup: 2},
     load: {repetitions: 7, warmup: 1},
     prune: {repetitions: 5, warmup: 1},
+    search: {repetitions: 7, warmup: 1},
     startup: {repetitions: 5, warmup: 1},
     tab: {repetitions: 7, warmup: 1},
   },
@@ -56,6 +60,8 @@ const TEMPLATE = {messagesPerSession: 20, sessions: 1000}
 const LISTED = 50
 const KEPT = 100
 const CLI_SESSIONS = 100
+/** 100,000 messages in SQLite, a first page of 20 hits. */
+const SEARCHED = {messagesPerSession: 20, page: 20, sessions: 5000}
 /** A short real reply: 100 ms of streaming. */
 const CHAT: ChatShape = {chunks: 40, delayMs: 2.5, history: 20}
 
@@ -78,6 +84,7 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['load', async () => Object.values(await benchLoad(sandbox, profile.load, LOADED_MESSAGES))],
   ['list', async () => [await benchList(sandbox, profile.list, await template(), LISTED)]],
   ['prune', async () => [await benchPrune(sandbox, profile.prune, await template(), KEPT)]],
+  ['search', async () => Object.values(await benchSearch(sandbox, profile.search, SEARCHED))],
   // The Redis backend against raw node-redis on the machine's server (SYNAPSE_BENCH_REDIS_URL elsewhere).
   ['redis append', async () => [await benchRedisAppend(profile.append, profile.append.batch)]],
   ['redis load', async () => [await benchRedisLoad(profile.load, LOADED_MESSAGES)]],

@@ -12,7 +12,10 @@ type Column = {name: string; notnull: number; pk: number; type: string}
 function shape(path: string): Record<string, string[]> {
   const db = new Database(path, {readonly: true})
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{name: string}>
+    // The search index's FTS5 tables are checked apart (test/store/search-index.test.ts).
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%\\_fts%' ESCAPE '\\' ORDER BY name")
+      .all() as Array<{name: string}>
     const result: Record<string, string[]> = {}
     for (const {name} of tables) {
       const columns = db.pragma(`table_info(${name})`) as Column[]
@@ -90,6 +93,7 @@ describe('migrations', () => {
       ['foreign keys', true, 'no orphaned rows'],
       ['migrations', true, 'all applied'],
       ['schema', true, 'matches this version'],
+      ['search index', true, '0 messages indexed, in step'],
     ])
     expect((await store.maintenance!.migrations()).every(m => m.applied)).to.equal(true)
   })
@@ -97,6 +101,8 @@ describe('migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
@@ -113,7 +119,7 @@ describe('migrations', () => {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false, false])
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(MIGRATIONS.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
@@ -124,7 +130,8 @@ describe('migrations', () => {
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
-    for (let step = 0; step < 4; step++) await store.maintenance!.revert()
+    // Back to before finish details, reply_to, kept, the search index and usage.
+    for (let step = 0; step < 5; step++) await store.maintenance!.revert()
     await store.close()
 
     // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
@@ -165,6 +172,8 @@ describe('migrations', () => {
       })),
     )
     expect(await store.count()).to.equal(20)
+    // The search index fills from the rows there were before it.
+    expect((await store.search('s7 m24')).map(hit => hit.snippet.text)).to.deep.equal(['s7 m24'])
     const first = `01JC${'0'.repeat(22)}`
     expect((await store.messages(first)).map(m => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
     await store.delete([first])
@@ -176,8 +185,8 @@ describe('migrations', () => {
 
   it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
+    // Usage, the search index, kept.
+    for (let step = 0; step < 3; step++) await store.maintenance!.revert()
     await store.close()
     const db = new Database(path)
     for (let s = 0; s < 5; s++) {
@@ -214,6 +223,7 @@ describe('migrations', () => {
     expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
@@ -229,7 +239,7 @@ describe('migrations', () => {
     const [question] = await store.append(session.id, [{content: 'q', role: 'user', status: 'pending'}])
     await store.appendReply(session.id, question.id, {content: 'a', inputTokens: 5, outputTokens: 2, role: 'assistant'})
     await store.append(session.id, [{content: 'no counts', role: 'assistant'}])
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     const read = (sql: string) => {
       const reader = new Database(path, {readonly: true})
       try {
@@ -241,7 +251,7 @@ describe('migrations', () => {
     const before = read('SELECT * FROM messages ORDER BY position')
     expect(Object.keys(before[0])).to.not.include('cost_usd')
 
-    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[5].name])
+    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[6].name])
     expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(
       before.map(row => ({...row, ...NO_USAGE_COLUMNS, token_source: row.input_tokens === null ? null : 'provider'})),
     )
@@ -252,7 +262,7 @@ describe('migrations', () => {
       ['no counts', null, null],
     ])
     await store.updateMessage(session.id, messages[1].id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.001})
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(before)
     expect((await store.maintenance!.check()).ok).to.equal(false)
     await store.maintenance!.migrate()
