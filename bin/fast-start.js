@@ -1,0 +1,129 @@
+// `synapse --version`, `synapse --help` (and -h, and a bare `synapse` at a terminal) print what
+// oclif computes from the installed plugins, the runtime, the terminal and the environment, and
+// nothing else. Loading oclif and its plugins to compute it again costs ~60 ms; this answers from
+// what oclif printed the last time, in the same situation, in ~1 ms. The situation is everything
+// that output depends on: the command line, the runtime, the terminal, the whole environment (minus
+// what a shell changes on every `cd`) and every file oclif read to know the plugins (package.json
+// and manifest of each plugin, the data directory's list of installed and linked plugins), stamped
+// with inode, size, mtime and ctime. Anything different is a miss, and oclif answers as ever.
+import {mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {homedir, release} from 'node:os'
+import {dirname, join} from 'node:path'
+
+/** What a shell changes as it goes (oclif's output depends on none of it). */
+const VOLATILE = new Set(['_', 'OLDPWD', 'PWD', 'SHLVL'])
+/** Situations remembered: terminals of other widths, a pipe, another runtime. */
+const KEPT = 8
+
+/** A command line whose whole answer oclif takes from its configuration. */
+export function isInformational(argv, stdinIsTTY) {
+  if (argv.length === 0) return stdinIsTTY === true
+  return argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--version')
+}
+
+/** In the cache directory oclif uses (SYNAPSE_CACHE_DIR, else XDG's): a file of synapse's own. */
+export function startCacheFile(env = process.env) {
+  const home = env.HOME || homedir()
+  if (env.SYNAPSE_CACHE_DIR) return join(env.SYNAPSE_CACHE_DIR, 'start.json')
+  const base = process.platform === 'darwin' ? join(home, 'Library', 'Caches') : env.XDG_CACHE_HOME || join(home, '.cache')
+  return join(base, 'synapse', 'start.json')
+}
+
+/** Everything but files that oclif's answer to `argv` depends on; taken before the CLI sets any variable of its own. */
+export function situationOf(argv, root) {
+  const env = Object.keys(process.env)
+    .filter(name => !VOLATILE.has(name))
+    .sort()
+    .map(name => [name, process.env[name]])
+  const terminal = [process.stdin, process.stdout, process.stderr].map(stream => (stream.isTTY ? (stream.columns ?? 0) : -1))
+  return JSON.stringify({
+    argv,
+    env,
+    root,
+    runtime: [process.execPath, process.execArgv, process.version, process.platform, process.arch, release()],
+    terminal,
+  })
+}
+
+function stamp(file) {
+  const stats = statSync(file, {throwIfNoEntry: false})
+  return stats ? [stats.ino, stats.size, stats.mtimeMs, stats.ctimeMs] : null
+}
+
+function readEntries(file) {
+  try {
+    const entries = JSON.parse(readFileSync(file, 'utf8'))
+    return Array.isArray(entries) ? entries : []
+  } catch {
+    return []
+  }
+}
+
+/** Prints oclif's answer from the cache and returns true; false when it has none for this situation. */
+export function replay(argv, root) {
+  if (!isInformational(argv, process.stdin.isTTY)) return false
+  const situation = situationOf(argv, root)
+  const entry = readEntries(startCacheFile()).find(candidate => candidate.situation === situation)
+  if (!entry?.files.every(([file, expected]) => JSON.stringify(stamp(file)) === JSON.stringify(expected))) return false
+  process.stdout.write(entry.stdout)
+  return true
+}
+
+/**
+ * The files whose contents decide oclif's answer, or undefined when they cannot be named: a plugin
+ * without a manifest has its commands read from its files, and a plugin's own init or finally hook
+ * may do what a replay would not.
+ */
+function inputsOf(config) {
+  const files = [join(config.dataDir, 'package.json'), join(config.configDir, 'theme.json')]
+  for (const plugin of config.plugins.values()) {
+    if (!plugin.isRoot && (plugin.hooks.init?.length > 0 || plugin.hooks.finally?.length > 0)) return undefined
+    if (!plugin.hasManifest && plugin.commands.length > 0) return undefined
+    files.push(join(plugin.root, 'package.json'), join(plugin.root, 'oclif.manifest.json'))
+  }
+  return files
+}
+
+/**
+ * Runs `answer` (oclif answering an informational command line in `situation`, with `config`
+ * loaded from `loadStartedMs` on) and remembers what it printed, when it printed only to stdout and
+ * succeeded. The cache is a convenience: failing to write it changes nothing.
+ */
+export async function remember(situation, config, loadStartedMs, answer) {
+  const files = inputsOf(config)
+  if (!files) return answer()
+  const chunks = []
+  let clean = true
+  const {stderr, stdout} = process
+  const writeOut = stdout.write
+  const writeErr = stderr.write
+  stdout.write = function (chunk, ...rest) {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))
+    return writeOut.call(this, chunk, ...rest)
+  }
+  stderr.write = function (...args) {
+    clean = false
+    return writeErr.apply(this, args)
+  }
+  try {
+    await answer()
+  } finally {
+    stdout.write = writeOut
+    stderr.write = writeErr
+  }
+  if (!clean || (process.exitCode ?? 0) !== 0) return
+  try {
+    const file = startCacheFile()
+    const stamps = files.map(path => [path, stamp(path)])
+    // A file changed while (or just before) oclif read it may hold what the output does not show.
+    if (stamps.some(([, found]) => found && found[3] >= loadStartedMs - 1)) return
+    const entry = {files: stamps, situation, stdout: chunks.join('')}
+    const entries = [entry, ...readEntries(file).filter(other => other.situation !== situation)].slice(0, KEPT)
+    mkdirSync(dirname(file), {mode: 0o700, recursive: true})
+    const temporary = `${file}.${process.pid}.tmp`
+    writeFileSync(temporary, JSON.stringify(entries), {mode: 0o600})
+    renameSync(temporary, file)
+  } catch {
+    // Unwritable cache directory: the next run asks oclif again.
+  }
+}
