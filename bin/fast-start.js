@@ -9,6 +9,7 @@
 import {mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {homedir, release} from 'node:os'
 import {dirname, join} from 'node:path'
+import {format} from 'node:util'
 
 /** What a shell changes as it goes (oclif's output depends on none of it). */
 const VOLATILE = new Set(['_', 'OLDPWD', 'PWD', 'SHLVL'])
@@ -94,22 +95,41 @@ export async function remember(situation, config, loadStartedMs, answer) {
   if (!files) return answer()
   const chunks = []
   let clean = true
+  // Node's console writes through process.stdout, Deno's does not: both are watched, and what the
+  // console writes is counted once, as the bytes written where they are seen.
+  let viaConsole
   const {stderr, stdout} = process
   const writeOut = stdout.write
   const writeErr = stderr.write
+  const consoleMethods = {}
   stdout.write = function (chunk, ...rest) {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))
+    ;(viaConsole ?? chunks).push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'))
     return writeOut.call(this, chunk, ...rest)
   }
   stderr.write = function (...args) {
     clean = false
     return writeErr.apply(this, args)
   }
+  for (const method of ['debug', 'dir', 'error', 'info', 'log', 'table', 'trace', 'warn']) {
+    const original = console[method]
+    consoleMethods[method] = original
+    console[method] = (...args) => {
+      if (method !== 'log' && method !== 'info') clean = false
+      viaConsole = []
+      try {
+        return original.apply(console, args)
+      } finally {
+        if (method === 'log' || method === 'info') chunks.push(...(viaConsole.length > 0 ? viaConsole : [`${format(...args)}\n`]))
+        viaConsole = undefined
+      }
+    }
+  }
   try {
     await answer()
   } finally {
     stdout.write = writeOut
     stderr.write = writeErr
+    Object.assign(console, consoleMethods)
   }
   if (!clean || (process.exitCode ?? 0) !== 0) return
   try {
