@@ -13,6 +13,7 @@ import {benchCompletion} from './completion-scenario.js'
 import {makeSandbox, makeTemplate, type Template} from './fixtures.js'
 import type {Plan} from './harness.js'
 import type {Measurement} from './measurement.js'
+import {benchMemory} from './memory-scenario.js'
 import {benchRedisAppend, benchRedisLoad} from './redis-scenarios.js'
 import {environment, header, jsonReport, notes, table} from './report.js'
 import {benchStartup} from './startup-scenario.js'
@@ -23,6 +24,7 @@ interface Profile {
   chat: Plan
   list: Plan
   load: Plan
+  memory: Plan
   prune: Plan
   startup: Plan
   tab: Plan
@@ -36,6 +38,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     chat: {repetitions: 31, warmup: 3},
     list: {repetitions: 41, warmup: 5},
     load: {repetitions: 21, warmup: 3},
+    memory: {repetitions: 7, warmup: 1},
     prune: {repetitions: 11, warmup: 2},
     startup: {repetitions: 11, warmup: 2},
     tab: {repetitions: 21, warmup: 2},
@@ -45,6 +48,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     chat: {repetitions: 11, warmup: 2},
     list: {repetitions: 11, warmup: 2},
     load: {repetitions: 7, warmup: 1},
+    memory: {repetitions: 3, warmup: 1},
     prune: {repetitions: 5, warmup: 1},
     startup: {repetitions: 5, warmup: 1},
     tab: {repetitions: 7, warmup: 1},
@@ -84,6 +88,7 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['chat', async () => Object.values(await benchChat(sandbox, profile.chat, CHAT))],
   ['cold start', async () => Object.values(await benchStartup(sandbox, profile.startup, CLI_SESSIONS))],
   ['tab', async () => [await benchCompletion(sandbox, profile.tab, CLI_SESSIONS)]],
+  ['memory', async () => [await benchMemory(sandbox, profile.memory)]],
 ]
 
 const started = performance.now()
