@@ -30,20 +30,41 @@ export function startCacheFile(env = process.env) {
   return join(base, 'synapse', 'start.json')
 }
 
-/** Everything but files that oclif's answer to `argv` depends on; taken before the CLI sets any variable of its own. */
+/**
+ * Everything but files that oclif's answer to `argv` depends on, taken before the CLI sets any
+ * variable of its own, as a 64-bit digest: the environment holds API keys and database passwords,
+ * which must not be written to a file. (node:crypto would cost ~5 ms to load; a collision of two
+ * situations is as likely as 2^-64.)
+ */
 export function situationOf(argv, root) {
   const env = Object.keys(process.env)
     .filter(name => !VOLATILE.has(name))
     .sort()
     .map(name => [name, process.env[name]])
   const terminal = [process.stdin, process.stdout, process.stderr].map(stream => (stream.isTTY ? (stream.columns ?? 0) : -1))
-  return JSON.stringify({
-    argv,
-    env,
-    root,
-    runtime: [process.execPath, process.execArgv, process.version, process.platform, process.arch, release()],
-    terminal,
-  })
+  return digest(
+    JSON.stringify({
+      argv,
+      env,
+      root,
+      runtime: [process.execPath, process.execArgv, process.version, process.platform, process.arch, release()],
+      terminal,
+    }),
+  )
+}
+
+/** Two 32-bit multiplicative hashes of `text` side by side (cyrb53's mixing, 64 bits kept). */
+function digest(text) {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ code, 2654435761)
+    h2 = Math.imul(h2 ^ code, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return `${(h1 >>> 0).toString(16).padStart(8, '0')}${(h2 >>> 0).toString(16).padStart(8, '0')}`
 }
 
 function stamp(file) {

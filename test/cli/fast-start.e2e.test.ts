@@ -86,8 +86,16 @@ describe('--version and --help from the start cache (end to end)', function () {
     expect((await synapse(sandbox, ['plugins', 'link', GREET, '--no-install'])).code).to.equal(0)
     const help = await answer(['--help'])
     expect(help).to.match(/^ {2}greet +Say hello from a plugin$/m)
-    expect(entries().map(entry => JSON.parse(entry.situation).argv)).not.to.deep.include(['--help'])
+    expect(entries().map(entry => entry.stdout)).not.to.include(help)
     expect(await answer(['--help'])).to.equal(help)
+  })
+
+  it('keeps no value of the environment: an API key in it is not in the cache file', async () => {
+    const key = 'sk-test-6f1c2b7e9a4d4e0f8b3a5c7d9e1f2a4b'
+    await answer(['--help'], {OPENAI_API_KEY: key})
+    expect(await answer(['--help'], {OPENAI_API_KEY: key})).to.match(/^A command-line chat client/)
+    expect(readFileSync(cacheFile(), 'utf8')).not.to.include(key)
+    expect(readFileSync(cacheFile(), 'utf8')).not.to.include('OPENAI_API_KEY')
   })
 
   it('another terminal width is another answer, each replayed as oclif gave it', async () => {
