@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
@@ -70,6 +70,28 @@ describe('start-up', () => {
     const {imported, status} = synapse(['models'])
     expect(status).to.equal(0)
     expect(imported('@pydantic/genai-prices').some(l => l.includes('/dist/chunks/') && l.includes('(bundles'))).to.equal(true)
+  })
+
+  it('the code and the page of "synapse ui" load for that command only', () => {
+    const contents = JSON.parse(readFileSync(join(PROJECT_ROOT, 'dist', 'bundle-contents.json'), 'utf8')) as Record<
+      string,
+      {modules: string[]; packages: string[]}
+    >
+    const uiFiles = Object.entries(contents)
+      .filter(([, held]) => held.modules.some(m => m.startsWith('src/ui/')) || held.packages.includes('markdown-it'))
+      .map(([file]) => file)
+    // The tracer can see them: the server's chunk and the one holding the page (markdown-it and all).
+    expect(uiFiles.length).to.be.greaterThanOrEqual(2)
+    for (const args of [['--help'], ['sessions', 'list'], ['config', 'show'], ['ui', '--help']]) {
+      const result = spawnSync(process.execPath, ['--import', TRACER, RUN_JS, ...args], {encoding: 'utf8', env: {...sandbox.env, TRACE_FILES: '1'}})
+      expect(result.status, args.join(' ')).to.equal(0)
+      const loaded = result.stderr.split('\n').filter(line => line.startsWith('LOADED '))
+      expect(loaded.length, args.join(' ')).to.be.greaterThan(0)
+      expect(
+        loaded.filter(line => uiFiles.some(file => line.endsWith(`/dist/${file}`))),
+        args.join(' '),
+      ).to.deep.equal([])
+    }
   })
 
   it('prints the version', () => {
