@@ -7,6 +7,8 @@ import {MessageEntity} from './message.js'
 // Every column names its type: tsx/esbuild emit no decorator metadata to infer one from.
 @Entity({name: 'sessions'})
 @Index('idx_sessions_updated_at', ['updatedAt'])
+// PostgreSQL's full-text index over the title, owned by the migration AddSearchIndex (see MessageEntity).
+@Index('idx_sessions_search', {synchronize: false})
 export class SessionEntity {
   @PrimaryColumn({length: 26, type: 'varchar'})
   id!: string

@@ -3,6 +3,7 @@ import {CreateMessages1795300000001} from './1795300000001-CreateMessages.js'
 import {AddMessageCompletionDetails1795300000002} from './1795300000002-AddMessageCompletionDetails.js'
 import {AddMessageReplyTo1795300000003} from './1795300000003-AddMessageReplyTo.js'
 import {AddSessionKept1795300000010} from './1795300000010-AddSessionKept.js'
+import {AddSearchIndex1795300000020} from './1795300000020-AddSearchIndex.js'
 import {AddMessageHidden1795300000040} from './1795300000040-AddMessageHidden.js'
 import {AddMessageUsage1795300000050} from './1795300000050-AddMessageUsage.js'
 
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   AddMessageCompletionDetails1795300000002,
   AddMessageReplyTo1795300000003,
   AddSessionKept1795300000010,
+  AddSearchIndex1795300000020,
   AddMessageHidden1795300000040,
   AddMessageUsage1795300000050,
 ]

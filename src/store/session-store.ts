@@ -279,8 +279,14 @@ export interface MigrationState {
   name: string
 }
 
+export interface IntegrityCheck {
+  detail: string
+  name: string
+  ok: boolean
+}
+
 export interface IntegrityReport {
-  checks: Array<{detail: string; name: string; ok: boolean}>
+  checks: IntegrityCheck[]
   ok: boolean
 }
 
@@ -301,6 +307,11 @@ export interface StoreMaintenance {
   migrate(): Promise<string[]>
   /** Every migration this version knows, oldest first, with when it was applied (null: pending). */
   migrations(): Promise<MigrationState[]>
+  /**
+   * Rebuilds the full-text search index from the stored messages and titles (what `db check`
+   * reports as "search index"), and returns that check as it stands afterwards.
+   */
+  reindex(): Promise<IntegrityCheck>
   /** Reverts the newest applied migration, or all of them; returns their names, newest first. */
   revert(options?: {all?: boolean}): Promise<string[]>
 }

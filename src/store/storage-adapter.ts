@@ -19,6 +19,7 @@
  *   adapter declares `freshRecords`.
  * - `close` is called once; the core refuses every call after it, so an adapter need not check.
  */
+import type {SearchFilter, SearchQuery, StoredHit} from './search.js'
 import type {Message, MessagePatch, RetentionPolicy, Session, SessionPatch, SessionSnapshot, StoreMaintenance} from './session-store.js'
 
 /** A session with what a listing shows of it. */
@@ -230,6 +231,17 @@ export interface StorageAdapter {
    */
   usageTotals?(query: UsageQuery): Promise<UsageRow[]>
 
-  // Later capabilities join here in the same way (a native search, a title look-up): optional, with
-  // a generic path in the core over the primitives above, and a switch in the conformance suite.
+  /**
+   * Full-text search through an index of the backend's own (SQLite FTS5, PostgreSQL tsvector): one
+   * page of the hits of `query` that pass `filter`, in the order and with the meaning of a hit that
+   * src/store/search.ts states (titles first, then score, recency, id), each with its session's
+   * neighbouring ids. The core has parsed and checked the query and filter; an adapter turns the
+   * terms into its index's syntax with every word quoted as a string, never as operators. The core
+   * adds short ids and snippets. Without it, the core reads every session's messages through
+   * `summaries` and `readMessages` and ranks them itself with BM25.
+   */
+  search?(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]>
+
+  // Later capabilities join here in the same way (a title look-up): optional, with a generic path
+  // in the core over the primitives above, and a switch in the conformance suite.
 }

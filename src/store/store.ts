@@ -20,6 +20,19 @@ import type {
   UsageOptions,
   UsageReport,
 } from './session-store.js'
+import {
+  checkSearchOptions,
+  makeSnippet,
+  type MatchRange,
+  matchTerms,
+  parseSearchQuery,
+  rankAll,
+  type SearchFilter,
+  type SearchHit,
+  type SearchOptions,
+  type SearchQuery,
+  type StoredHit,
+} from './search.js'
 import {currentMessages, lastExchange} from './exchanges.js'
 import {checkMessagePatch, checkNewMessages, checkSnapshotBatch, isFullId} from './record-codec.js'
 import type {MessageHide, Missing, NeighbouredSummary, StorageAdapter, StoredSummary, UsageRow} from './storage-adapter.js'
@@ -271,6 +284,24 @@ export class SessionStore {
   }
 
   /**
+   * Full-text search over message content and session titles (the query language, what a hit is
+   * and the order of hits: src/store/search.ts). Returns one page of hits, each with its session,
+   * its message (null for a title), a score and a plain-text snippet with the ranges that matched.
+   * An empty store, or no match, gives []. Throws INVALID_INPUT for a query without words or over
+   * MAX_QUERY_LENGTH characters and for bad options, and SESSION_NOT_FOUND / AMBIGUOUS_SESSION_ID
+   * for an `options.session` that names no single session.
+   */
+  async search(text: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    this.open()
+    const query = parseSearchQuery(text)
+    const {limit, offset} = checkSearchOptions(options)
+    const filter: SearchFilter = {model: options.model, provider: options.provider, role: options.role, since: options.since, until: options.until}
+    if (options.session !== undefined) filter.sessionId = (await this.get(options.session)).id
+    if (this.adapter.search) return (await this.adapter.search(query, filter, {limit, offset})).map(hit => searchHit(query, hit))
+    return this.searchEveryMessage(query, filter, {limit, offset})
+  }
+
+  /**
    * Changes a session's fields (title, model, kept...). Leaves updatedAt alone: a session's place in
    * the list, in `latest` and in retention moves only when its messages change. Throws SessionNotFoundError.
    */
@@ -345,6 +376,26 @@ export class SessionStore {
     return usageReportOf(rows, options)
   }
 
+  /** The generic path of `search`: every session's messages through the primitives, ranked here. */
+  private async searchEveryMessage(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<SearchHit[]> {
+    const all = await this.adapter.summaries()
+    const chosen = filter.sessionId === undefined ? all : all.filter(s => s.id === filter.sessionId)
+    const sessions: Array<{messages: Message[]; session: StoredSummary}> = []
+    for (const session of chosen) {
+      // A session deleted since the listing simply has nothing to find.
+      const messages = await this.adapter.readMessages(session.id, {})
+      if (messages) sessions.push({messages, session})
+    }
+    const byId = all.map(s => s.id).sort()
+    const at = new Map(byId.map((id, index) => [id, index]))
+    return rankAll(query, filter, sessions)
+      .slice(page.offset, page.offset + page.limit)
+      .map(hit => {
+        const index = at.get(hit.session.id)!
+        return searchHit(query, {...hit, nextId: byId[index + 1], previousId: byId[index - 1]}, hit.matches)
+      })
+  }
+
   private open(): void {
     if (this.closing) throw closedStoreError(this.backend)
   }
@@ -361,6 +412,27 @@ function nothingToUndo(): SynapseError {
     exitCode: 1,
     suggestions: ['"synapse sessions show <id> --all" shows what was taken out before.'],
   })
+}
+
+/** A stored hit as `search` hands it out: fresh objects, the short id, the snippet of what matched. */
+function searchHit(query: SearchQuery, hit: StoredHit, matches?: MatchRange[][]): SearchHit {
+  const {message, session} = hit
+  const text = message ? message.content : (session.title ?? '')
+  // A backend's index may split a word where the core does not: such a hit has a snippet without marks.
+  const ranges = matches ?? matchTerms(query.terms, text) ?? []
+  return {
+    message: message && {createdAt: new Date(message.createdAt), id: message.id, position: message.position, role: message.role},
+    score: hit.score,
+    session: {
+      id: session.id,
+      model: session.model,
+      provider: session.provider,
+      shortId: shortestUniquePrefix(session.id, [hit.previousId, hit.nextId]),
+      title: session.title,
+      updatedAt: new Date(session.updatedAt),
+    },
+    snippet: makeSnippet(text, ranges),
+  }
 }
 
 /** Most recently updated first; ties broken by id, newest first, so paging is stable. */

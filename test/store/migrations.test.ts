@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {MIGRATIONS} from '../../src/migrations/index.js'
 import type {SessionStore} from '../../src/store/session-store.js'
-import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {migrationsUpToDate, openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 type Column = {name: string; notnull: number; pk: number; type: string}
@@ -12,7 +12,10 @@ type Column = {name: string; notnull: number; pk: number; type: string}
 function shape(path: string): Record<string, string[]> {
   const db = new Database(path, {readonly: true})
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{name: string}>
+    // The search index's FTS5 tables are checked apart (test/store/search-index.test.ts).
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%\\_fts%' ESCAPE '\\' ORDER BY name")
+      .all() as Array<{name: string}>
     const result: Record<string, string[]> = {}
     for (const {name} of tables) {
       const columns = db.pragma(`table_info(${name})`) as Column[]
@@ -93,6 +96,7 @@ describe('migrations', () => {
       ['foreign keys', true, 'no orphaned rows'],
       ['migrations', true, 'all applied'],
       ['schema', true, 'matches this version'],
+      ['search index', true, '0 messages indexed, in step'],
     ])
     expect((await store.maintenance!.migrations()).every(m => m.applied)).to.equal(true)
   })
@@ -100,8 +104,10 @@ describe('migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
-    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
@@ -118,7 +124,7 @@ describe('migrations', () => {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false, false, false])
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(MIGRATIONS.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
@@ -129,7 +135,8 @@ describe('migrations', () => {
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
-    for (let step = 0; step < 5; step++) await store.maintenance!.revert()
+    // Back to before finish details, reply_to, kept, the search index, hidden messages and usage.
+    for (let step = 0; step < 6; step++) await store.maintenance!.revert()
     await store.close()
 
     // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
@@ -171,6 +178,8 @@ describe('migrations', () => {
       })),
     )
     expect(await store.count()).to.equal(20)
+    // The search index fills from the rows there were before it.
+    expect((await store.search('s7 m24')).map(hit => hit.snippet.text)).to.deep.equal(['s7 m24'])
     const first = `01JC${'0'.repeat(22)}`
     expect((await store.messages(first)).map(m => m.content).slice(0, 2)).to.deep.equal(['s0 m0', 's0 m1'])
     await store.delete([first])
@@ -182,7 +191,8 @@ describe('migrations', () => {
 
   it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
-    for (let step = 0; step < 3; step++) await store.maintenance!.revert()
+    // Usage, the search index, kept.
+    for (let step = 0; step < 4; step++) await store.maintenance!.revert()
     await store.close()
     const db = new Database(path)
     for (let s = 0; s < 5; s++) {
@@ -219,6 +229,7 @@ describe('migrations', () => {
     expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
@@ -235,7 +246,7 @@ describe('migrations', () => {
     const [question] = await store.append(session.id, [{content: 'q', role: 'user', status: 'pending'}])
     await store.appendReply(session.id, question.id, {content: 'a', inputTokens: 5, outputTokens: 2, role: 'assistant'})
     await store.append(session.id, [{content: 'no counts', role: 'assistant'}])
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     const read = (sql: string) => {
       const reader = new Database(path, {readonly: true})
       try {
@@ -247,7 +258,7 @@ describe('migrations', () => {
     const before = read('SELECT * FROM messages ORDER BY position')
     expect(Object.keys(before[0])).to.not.include('cost_usd')
 
-    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[6].name])
+    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[7].name])
     expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(
       before.map(row => ({...row, ...NO_USAGE_COLUMNS, token_source: row.input_tokens === null ? null : 'provider'})),
     )
@@ -258,17 +269,17 @@ describe('migrations', () => {
       ['no counts', null, null],
     ])
     await store.updateMessage(session.id, messages[1].id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.001})
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(before)
     expect((await store.maintenance!.check()).ok).to.equal(false)
     await store.maintenance!.migrate()
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
-  it('adds "hidden_at" and "superseded_by" to messages already stored, and takes them away again, without losing a row', async () => {
+  it('adds "hidden_at" and "superseded_by" to messages already stored, and takes them away again, without losing a row or the search index', async () => {
     store = await openSqliteStore({path})
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     await store.close()
     // A conversation an older synapse wrote: two answered questions.
     const sessionId = `01JC${'0'.repeat(22)}`
@@ -276,7 +287,8 @@ describe('migrations', () => {
     db.prepare('INSERT INTO sessions (id, title, created_at, updated_at, kept) VALUES (?, ?, ?, ?, 1)').run(sessionId, 'old', 1000, 2000)
     const insert = db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     const ids = Array.from({length: 4}, (_, m) => `01JD${String(m).padStart(22, '0')}`)
-    for (const [m, id] of ids.entries()) insert.run(id, sessionId, m, m % 2 ? 'assistant' : 'user', `m${m}`, 'complete', 3000 + m, m % 2 ? ids[m - 1] : null)
+    for (const [m, id] of ids.entries())
+      insert.run(id, sessionId, m, m % 2 ? 'assistant' : 'user', `zebra m${m}`, 'complete', 3000 + m, m % 2 ? ids[m - 1] : null)
     const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
     db.close()
     const rows = () => {
@@ -291,16 +303,18 @@ describe('migrations', () => {
 
     store = await openSqliteStore({path})
     expect(rows()).to.deep.equal(upgraded)
-    expect((await store.messages(sessionId, {current: true})).map(m => m.content)).to.deep.equal(['m0', 'm1', 'm2', 'm3'])
+    expect((await store.messages(sessionId, {current: true})).map(m => m.content)).to.deep.equal(['zebra m0', 'zebra m1', 'zebra m2', 'zebra m3'])
     const undone = await store.undo(sessionId)
     expect(rows().map(row => row.hidden_at === null)).to.deep.equal([true, true, false, false])
     expect(rows()[2].hidden_at).to.equal(undone.question.hiddenAt!.getTime())
     // Down drops the marks and nothing else: every message is there, as the older synapse wrote it.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(rows()).to.deep.equal(before)
     await store.maintenance!.migrate()
     expect(rows()).to.deep.equal(upgraded)
+    // No table was rebuilt under the search index: it still finds every message, and keeps in step.
+    expect((await store.search('zebra')).length).to.equal(4)
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
@@ -317,5 +331,30 @@ describe('migrations', () => {
     } catch (error) {
       expect((error as Error).message).to.equal('The session database was migrated by a newer synapse (FromTheFuture1999999999999).')
     }
+  })
+
+  it("knows cheaply when nothing is to migrate (migrationsUpToDate), and only then skips TypeORM's check", async () => {
+    const upToDate = () => {
+      const db = new Database(path)
+      try {
+        return migrationsUpToDate(db)
+      } finally {
+        db.close()
+      }
+    }
+    expect(upToDate(), 'a blank file').to.equal(false)
+    store = await openSqliteStore({path})
+    expect(upToDate(), 'just migrated').to.equal(true)
+    await store.maintenance!.revert()
+    expect(upToDate(), 'one reverted').to.equal(false)
+    await store.close()
+    store = await openSqliteStore({path})
+    expect(shape(path).sessions, 'reopened: the pending migration ran').to.deep.equal(SESSIONS_V5)
+    await store.close()
+    store = undefined
+    const db = new Database(path)
+    db.prepare('INSERT INTO migrations (timestamp, name) VALUES (?, ?)').run(1_999_999_999_999, 'FromTheFuture1999999999999')
+    db.close()
+    expect(upToDate(), 'one unknown').to.equal(false)
   })
 })

@@ -77,9 +77,18 @@ const SESSIONS_V5 = [...SESSIONS, 'kept int4 NOT NULL = 0']
 const MESSAGES_V6 = [...MESSAGES_V4, 'hidden_at int8', 'superseded_by varchar(26)']
 const MESSAGES_V7 = [...MESSAGES_V6, 'cached_input_tokens int4', 'token_source varchar(16)', 'cost_usd float8', 'cost_source varchar(100)']
 const MIGRATIONS_TABLE = ['id int4 NOT NULL PK', 'timestamp int8 NOT NULL', 'name varchar NOT NULL']
-const INDEXES = [
+const INDEXES_V5 = [
   'CREATE UNIQUE INDEX idx_messages_session_position ON messages USING btree (session_id, "position")',
   'CREATE INDEX idx_sessions_updated_at ON sessions USING btree (updated_at)',
+]
+/** The search index's expression, as PostgreSQL prints it back. */
+const searchVector = (column: string) =>
+  `to_tsvector('simple'::regconfig, regexp_replace("left"(COALESCE(${column}, ''::text), 200000), '[[:punct:][:space:]]+'::text, ' '::text, 'g'::text))`
+const INDEXES = [
+  `CREATE INDEX idx_messages_search ON messages USING gin (${searchVector('content')})`,
+  INDEXES_V5[0],
+  `CREATE INDEX idx_sessions_search ON sessions USING gin (${searchVector('title')})`,
+  INDEXES_V5[1],
 ]
 const names = MIGRATIONS.map(m => m.name)
 
@@ -119,6 +128,7 @@ describe('PostgreSQL migrations', () => {
       ['connection', true, `PostgreSQL ${version}, database test, schema ${schema}`],
       ['migrations', true, 'all applied'],
       ['schema', true, 'matches this version'],
+      ['search index', true, '0 messages indexed (GIN, kept by PostgreSQL)'],
       ['foreign keys', true, 'no orphaned rows'],
     ])
     expect(report.ok).to.equal(true)
@@ -139,10 +149,14 @@ describe('PostgreSQL migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     const maintenance = store.maintenance!
-    expect(await maintenance.revert()).to.deep.equal([names[6]])
+    expect(await maintenance.revert()).to.deep.equal([names[7]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await maintenance.revert()).to.deep.equal([names[6]])
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     expect(await maintenance.revert()).to.deep.equal([names[5]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES_V5})
     expect(await maintenance.revert()).to.deep.equal([names[4]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert()).to.deep.equal([names[3]])
@@ -168,6 +182,7 @@ describe('PostgreSQL migrations', () => {
 
   it('upgrades a schema that holds data without losing a row, and cascades still work', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[7]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[6]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
@@ -221,6 +236,8 @@ describe('PostgreSQL migrations', () => {
     expect((await store.maintenance!.check()).ok).to.equal(true)
     const sessions = await withClient(async client => (await client.query(`SELECT kept, COUNT(*)::int AS n FROM "${schema}".sessions GROUP BY kept`)).rows)
     expect(sessions).to.deep.equal([{kept: 0, n: 19}])
+    // The search index fills from the rows there were before it.
+    expect((await store.search('s7 m24')).map(hit => hit.snippet.text)).to.deep.equal(['s7 m24'])
     await store.update(`01JC${'1'.padStart(22, '0')}`, {kept: true})
     const reply = (await store.messages(`01JC${'1'.padStart(22, '0')}`))[1]
     await store.updateMessage(reply.sessionId, reply.id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
@@ -231,6 +248,7 @@ describe('PostgreSQL migrations', () => {
       async client => (await client.query(`SELECT id, hidden_at FROM "${schema}".messages WHERE hidden_at IS NOT NULL ORDER BY id`)).rows,
     )
     expect(hidden).to.deep.equal([{hidden_at: String(undone.question.hiddenAt!.getTime()), id: undone.question.id}])
+    expect(await store.maintenance!.revert()).to.deep.equal([names[7]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[6]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
@@ -254,6 +272,19 @@ describe('PostgreSQL migrations', () => {
     expect(checks.schema.detail).to.match(/^differs: /)
     expect(checks.schema.detail).to.contain('idx_sessions_updated_at').and.to.contain('fk_messages_session')
     expect(checks['foreign keys']).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
+  })
+
+  it('check reports a search index gone, and reindex makes it again', async () => {
+    store = await openPostgresStore({url: urlOf(schema)})
+    const session = await store.create({title: 'Lapwing'})
+    await store.append(session.id, [{content: 'a lapwing calls', role: 'user'}])
+    await withClient(client => client.query(`DROP INDEX "${schema}".idx_messages_search`))
+    const broken = (await store.maintenance!.check()).checks.find(c => c.name === 'search index')
+    expect(broken).to.deep.equal({detail: 'missing: idx_messages_search. Rebuild it with "synapse db reindex".', name: 'search index', ok: false})
+    expect(await store.maintenance!.reindex()).to.deep.equal({detail: '1 message indexed (GIN, kept by PostgreSQL)', name: 'search index', ok: true})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
+    expect((await store.search('lapwing')).map(hit => hit.snippet.text)).to.deep.equal(['Lapwing', 'a lapwing calls'])
+    expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
   it('does not back up, and says what does', async () => {

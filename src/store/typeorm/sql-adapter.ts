@@ -12,6 +12,7 @@ import {
   type SessionSnapshot,
   type StoreMaintenance,
 } from '../session-store.js'
+import type {SearchFilter, SearchQuery, StoredHit} from '../search.js'
 import type {
   AppendOptions,
   Missing,
@@ -317,6 +318,88 @@ export class SqlStorageAdapter implements StorageAdapter {
     }
   }
 
+  /**
+   * One page of hits through the dialect's full-text index. Title hits come before message hits
+   * (search.ts), so a page is the titles' part of it, then the messages' part: two statements,
+   * each ordered and paged by the database, which plans and sorts them far better apart than as
+   * one UNION. Each row's neighbouring session ids (for its short id) are looked up only for the
+   * rows of the page.
+   */
+  async search(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]> {
+    const wanted = page.offset + page.limit
+    // A role names messages: a title has none, so a search by role leaves titles out.
+    const titles = filter.role === undefined ? await this.searchStatement('titles', query, filter, {limit: wanted, offset: 0}) : []
+    const hits = titles.slice(page.offset, wanted)
+    if (titles.length < wanted) {
+      // Fewer title hits than the page reaches means these are all of them.
+      const skip = Math.max(0, page.offset - titles.length)
+      hits.push(...(await this.searchStatement('messages', query, filter, {limit: page.limit - hits.length, offset: skip})))
+    }
+    return hits
+  }
+
+  private async searchStatement(
+    kind: 'messages' | 'titles',
+    query: SearchQuery,
+    filter: SearchFilter,
+    page: {limit: number; offset: number},
+    narrow = true,
+  ): Promise<StoredHit[]> {
+    const d = this.dialect
+    const params: unknown[] = []
+    const bind = (value: unknown) => {
+      params.push(value)
+      return d.placeholder(params.length)
+    }
+    const messages = kind === 'messages'
+    const best = page.offset + page.limit
+    const narrowed = narrow && messages && d.search.bestMessages !== undefined && Object.values(filter).every(value => value === undefined)
+    // More candidates than the page reaches, so that a run of equal scores rarely crosses the cut.
+    const candidates = 2 * best + 10
+    const match = messages ? (narrowed ? d.search.bestMessages!(bind, query, candidates) : d.search.messages(bind, query)) : d.search.titles(bind, query)
+    const at = messages ? 'm.created_at' : 's.updated_at'
+    const where = [match.where]
+    if (filter.role !== undefined) where.push(`m.role = ${bind(filter.role)}`)
+    if (filter.sessionId !== undefined) where.push(`s.id = ${bind(filter.sessionId)}`)
+    if (filter.since !== undefined) where.push(`${at} >= ${bind(filter.since.getTime())}`)
+    if (filter.until !== undefined) where.push(`${at} <= ${bind(filter.until.getTime())}`)
+    if (filter.model !== undefined) where.push(`${messages ? 'COALESCE(m.model, s.model)' : 's.model'} = ${bind(filter.model)}`)
+    if (filter.provider !== undefined) where.push(`${messages ? 'COALESCE(m.provider, s.provider)' : 's.provider'} = ${bind(filter.provider)}`)
+    const sessionColumns = SESSION_COLUMNS.split(', ')
+      .map(c => `${c} AS s_${c.slice(2)}`)
+      .join(', ')
+    const messageColumns = messages
+      ? `, ${MESSAGE_COLUMNS.split(', ')
+          .map(c => `m.${c} AS m_${c}`)
+          .join(', ')}`
+      : ''
+    // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
+    const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
+    const sql = `SELECT h.*,
+        (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
+        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
+      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id, ${sessionColumns}${messageColumns}
+              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(narrowed ? candidates : page.limit)} OFFSET ${bind(narrowed ? 0 : page.offset)}) h
+      ${order}`
+    let rows = await this.sql.all(sql, params)
+    if (narrowed) {
+      if (rows.length === candidates) {
+        // The page is exact only when it ends above the lowest candidate score: that score's run of
+        // ties may go on past the cut, and which of them is most recent only the join knows.
+        const lowest = Math.min(...rows.map(row => Number(row.score)))
+        if (Number(rows[best - 1].score) === lowest) return this.searchStatement(kind, query, filter, page, false)
+      }
+      rows = rows.slice(page.offset, best)
+    }
+    return rows.map(row => ({
+      message: messages ? toMessage(unprefixed(row, 'm_')) : null,
+      nextId: nullableString(row.next_id) ?? undefined,
+      previousId: nullableString(row.previous_id) ?? undefined,
+      score: Number(row.score),
+      session: toSession(unprefixed(row, 's_')),
+    }))
+  }
+
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
     return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map(row => String(row.id))
@@ -479,6 +562,13 @@ function nullableNumber(value: unknown): null | number {
 
 function nullableString(value: unknown): null | string {
   return value === null || value === undefined ? null : String(value)
+}
+
+/** The columns of `row` whose names start with `prefix`, under their names without it. */
+function unprefixed(row: Row, prefix: string): Row {
+  const out: Row = {}
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value
+  return out
 }
 
 function toSession(row: Row): Session {
