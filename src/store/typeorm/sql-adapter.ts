@@ -20,6 +20,9 @@ import type {Row, SqlExecutor} from './sql-executor.js'
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source'
+/** What a hit shows of its session and message (search.ts: HitSession, HitMessage), side by side. */
+const HIT_SESSION_COLUMNS = 's.id AS s_id, s.title AS s_title, s.provider AS s_provider, s.model AS s_model, s.updated_at AS s_updated_at'
+const HIT_MESSAGE_COLUMNS = 'm.id AS m_id, m.position AS m_position, m.role AS m_role, m.content AS m_content, m.created_at AS m_created_at'
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
 
@@ -338,38 +341,44 @@ export class SqlStorageAdapter implements StorageAdapter {
     if (filter.until !== undefined) where.push(`${at} <= ${bind(filter.until.getTime())}`)
     if (filter.model !== undefined) where.push(`${messages ? 'COALESCE(m.model, s.model)' : 's.model'} = ${bind(filter.model)}`)
     if (filter.provider !== undefined) where.push(`${messages ? 'COALESCE(m.provider, s.provider)' : 's.provider'} = ${bind(filter.provider)}`)
-    const sessionColumns = SESSION_COLUMNS.split(', ')
-      .map(c => `${c} AS s_${c.slice(2)}`)
-      .join(', ')
-    const messageColumns = messages
-      ? `, ${MESSAGE_COLUMNS.split(', ')
-          .map(c => `m.${c} AS m_${c}`)
-          .join(', ')}`
-      : ''
+    const cut = match.candidates ? `, ${match.candidates.count} AS cut_count, ${match.candidates.lowest} AS cut_lowest` : ''
     // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
     const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
+    // Only the page's rows are read out and given their neighbours, narrowed or not.
     const sql = `SELECT h.*,
         (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
         (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
-      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id, ${sessionColumns}${messageColumns}
-              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(narrowed ? candidates : page.limit)} OFFSET ${bind(narrowed ? 0 : page.offset)}) h
+      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id${cut}, ${HIT_SESSION_COLUMNS}${messages ? `, ${HIT_MESSAGE_COLUMNS}` : ''}
+              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(page.limit)} OFFSET ${bind(page.offset)}) h
       ${order}`
-    let rows = await this.sql.all(sql, params)
-    if (narrowed) {
-      if (rows.length === candidates) {
-        // The page is exact only when it ends above the lowest candidate score: that score's run of
-        // ties may go on past the cut, and which of them is most recent only the join knows.
-        const lowest = Math.min(...rows.map(row => Number(row.score)))
-        if (Number(rows[best - 1].score) === lowest) return this.searchStatement(kind, query, filter, page, false)
-      }
-      rows = rows.slice(page.offset, best)
+    const rows = await this.sql.all(sql, params)
+    // The page is exact only when it ends above the lowest candidate score: that score's run of ties
+    // may go on past the cut, and which of them is most recent only the join knows. A full set of
+    // candidates holds more rows than the page reaches, so the page is full and its last row is the cut.
+    const last = rows.at(-1)
+    if (narrowed && last && Number(last.cut_count) === candidates && Number(last.score) === Number(last.cut_lowest)) {
+      return this.searchStatement(kind, query, filter, page, false)
     }
     return rows.map(row => ({
-      message: messages ? toMessage(unprefixed(row, 'm_')) : null,
+      message: messages
+        ? {
+            content: String(row.m_content),
+            createdAt: new Date(Number(row.m_created_at)),
+            id: String(row.m_id),
+            position: Number(row.m_position),
+            role: row.m_role as Message['role'],
+          }
+        : null,
       nextId: nullableString(row.next_id) ?? undefined,
       previousId: nullableString(row.previous_id) ?? undefined,
       score: Number(row.score),
-      session: toSession(unprefixed(row, 's_')),
+      session: {
+        id: String(row.s_id),
+        model: nullableString(row.s_model),
+        provider: nullableString(row.s_provider),
+        title: nullableString(row.s_title),
+        updatedAt: new Date(Number(row.s_updated_at)),
+      },
     }))
   }
 
@@ -533,13 +542,6 @@ function nullableNumber(value: unknown): null | number {
 
 function nullableString(value: unknown): null | string {
   return value === null || value === undefined ? null : String(value)
-}
-
-/** The columns of `row` whose names start with `prefix`, under their names without it. */
-function unprefixed(row: Row, prefix: string): Row {
-  const out: Row = {}
-  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value
-  return out
 }
 
 function toSession(row: Row): Session {
