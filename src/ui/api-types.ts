@@ -42,6 +42,25 @@ export interface UiSessionPatch {
   title?: null | string
 }
 
+/** One hit of GET /api/search: a message (or, with `message` null, a session's title) that matched. */
+export interface UiSearchHit {
+  message: null | {createdAt: string; id: string; position: number; role: UiMessage['role']}
+  score: number
+  session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
+  /** The text around the first match, on one line, and where in it each match stands (UTF-16 indices). */
+  snippet: {matches: Array<{end: number; start: number}>; text: string}
+}
+
+/** GET /api/search?q=…: one page of hits, the best first. */
+export interface UiSearchPage {
+  hits: UiSearchHit[]
+  limit: number
+  /** Whether there are hits after this page. */
+  more: boolean
+  offset: number
+  query: string
+}
+
 /** Every error the API answers: the status says what kind, the message what to do. */
 export interface UiError {
   error: {code: string; message: string}

@@ -1,6 +1,6 @@
 import {listItem, messageJson, sessionJson} from '../cli/views/sessions.js'
 import {SynapseError} from '../core/errors.js'
-import type {Message, Session, SessionStore, SessionSummary} from '../store/session-store.js'
+import {MESSAGE_ROLES, type Message, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
 import {newestFirst} from '../store/store.js'
 import {serialize} from '../transfer/format.js'
 import {collectSnapshots} from '../transfer/transfer.js'
@@ -8,6 +8,7 @@ import {
   UI_EXPORT_FORMATS,
   UI_SORT_KEYS,
   type UiExportFormat,
+  type UiSearchPage,
   type UiSession,
   type UiSessionPage,
   type UiSessionPatch,
@@ -122,6 +123,42 @@ export async function exportSession(store: SessionStore, id: string, format: nul
   const extension = {json: 'json', jsonl: 'jsonl', markdown: 'md'}[chosen]
   const contentType = {json: 'application/json', jsonl: 'application/x-ndjson', markdown: 'text/markdown'}[chosen]
   return {body: serialize(snapshots, chosen), contentType: `${contentType}; charset=utf-8`, filename: `synapse-${session.id}.${extension}`}
+}
+
+export const DEFAULT_SEARCH_PAGE = 20
+
+/**
+ * One page of `SessionStore.search` (the query language, ranking and snippets are the core's):
+ * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`.
+ */
+export async function searchPage(store: SessionStore, params: URLSearchParams): Promise<UiSearchPage> {
+  const query = params.get('q') ?? ''
+  const role = params.get('role') || undefined
+  if (role !== undefined && !(MESSAGE_ROLES as readonly string[]).includes(role))
+    throw new ApiError(400, 'INVALID_INPUT', `role must be one of ${MESSAGE_ROLES.join(', ')}.`)
+  const limit = integer(params, 'limit', DEFAULT_SEARCH_PAGE, 1, MAX_PAGE_SIZE)
+  const offset = integer(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
+  // One more than the page: whether there is a next one, without counting every hit.
+  const hits = await store.search(query, {
+    limit: limit + 1,
+    model: params.get('model') || undefined,
+    offset,
+    role: role as MessageRole | undefined,
+    since: instant(params, 'since'),
+    until: instant(params, 'until'),
+  })
+  return {
+    hits: hits.slice(0, limit).map(hit => ({
+      message: hit.message && {...hit.message, createdAt: hit.message.createdAt.toISOString()},
+      score: hit.score,
+      session: {...hit.session, updatedAt: hit.session.updatedAt.toISOString()},
+      snippet: hit.snippet,
+    })),
+    limit,
+    more: hits.length > limit,
+    offset,
+    query,
+  }
 }
 
 /** Every session's summary, most recently updated first, read a page at a time. */

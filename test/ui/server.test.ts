@@ -3,7 +3,7 @@ import {request as httpRequest} from 'node:http'
 import {connect} from 'node:net'
 import {networkInterfaces} from 'node:os'
 
-import {TOKEN_HEADER, type UiSessionPage, type UiSessionView} from '../../src/ui/api-types.js'
+import {TOKEN_HEADER, type UiSearchPage, type UiSessionPage, type UiSessionView} from '../../src/ui/api-types.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
 import type {SessionStore} from '../../src/store/session-store.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
@@ -330,6 +330,29 @@ describe('synapse ui: the server', () => {
       expect((await get('/api/sessions/01ARZ3NDEKTSV4RRFFQ69G5FAV')).status).to.equal(404)
       expect((await get(`/api/sessions/${ids[0].slice(0, 8)}`)).status).to.equal(404)
       expect((await get('/api/sessions/..%2F..%2Fetc')).status).to.equal(404)
+    })
+
+    it('searches through the core: hits with snippets and match ranges, filters, paging and refusals', async () => {
+      await store.append(ids[1], [{content: 'The zebra crossing is a striped zebra path.', role: 'assistant'}])
+      const page = JSON.parse((await get('/api/search?q=zebra')).body) as UiSearchPage
+      expect(page).to.include({limit: 20, more: false, offset: 0, query: 'zebra'})
+      expect(page.hits).to.have.length(1)
+      const [hit] = page.hits
+      expect(hit.session).to.include({id: ids[1], title: 'Bravo'})
+      expect(hit.message).to.include({position: 2, role: 'assistant'})
+      expect(hit.snippet.matches.map(r => hit.snippet.text.slice(r.start, r.end))).to.deep.equal(['zebra', 'zebra'])
+      expect((JSON.parse((await get('/api/search?q=zebra&role=user')).body) as UiSearchPage).hits).to.deep.equal([])
+      const paged = JSON.parse((await get('/api/search?q=question&limit=2')).body) as UiSearchPage
+      expect(paged.hits).to.have.length(2)
+      expect(paged.more).to.equal(true)
+      const rest = JSON.parse((await get('/api/search?q=question&limit=2&offset=2')).body) as UiSearchPage
+      expect(rest.hits).to.have.length(1)
+      expect(rest.more).to.equal(false)
+      for (const query of ['q=', 'q=%21%21', `q=${'x'.repeat(1001)}`, 'q=zebra&role=robot', 'q=zebra&limit=0']) {
+        const refused = await get(`/api/search?${query}`)
+        expect(refused.status, query).to.equal(400)
+        expect(JSON.parse(refused.body).error.code, query).to.equal('INVALID_INPUT')
+      }
     })
 
     it('exports a session as a download in each format, the bytes "sessions export" writes', async () => {

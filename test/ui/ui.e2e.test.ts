@@ -173,6 +173,36 @@ describe('synapse ui in a browser', function () {
     if (process.env.SYNAPSE_SCREENSHOTS) writeFileSync(join(PROJECT_ROOT, 'docs', 'ui-session.png'), screenshot)
   })
 
+  it('finds a message by search, its matches marked, and opens the session at it', async () => {
+    await seed([
+      {
+        messages: [
+          {content: 'Where do zebras live?', role: 'user'},
+          {content: 'Zebras live in the savanna of <b>Africa</b>.', role: 'assistant'},
+        ],
+        title: 'Stripes',
+      },
+      {title: 'Unrelated'},
+    ])
+    await open()
+    await page.click('nav a:text("Search")')
+    await page.fill('form.search input[name=q]', 'savanna')
+    await page.click('form.search button[type=submit]')
+    await page.locator('ol.hits li.hit').first().waitFor()
+    expect(await page.locator('ol.hits li.hit').count()).to.equal(1)
+    expect(await page.locator('li.hit .hit-head a').textContent()).to.equal('Stripes')
+    expect(await page.locator('li.hit .snippet').textContent()).to.equal('Zebras live in the savanna of <b>Africa</b>.')
+    expect(await page.locator('li.hit .snippet mark').allTextContents()).to.deep.equal(['savanna'])
+    expect(await page.locator('li.hit .snippet b').count()).to.equal(0)
+
+    await page.click('li.hit .hit-head a')
+    await page.locator('article.session').waitFor()
+    expect(await page.locator('li.message.target').getAttribute('data-position')).to.equal('1')
+    await page.goBack()
+    await page.locator('ol.hits').waitFor()
+    expect(await page.locator('form.search input[name=q]').inputValue()).to.equal('savanna')
+  })
+
   it('deletes a session from the database after asking, and not when cancelled', async () => {
     const [kept, doomed] = await seed([{title: 'Stays'}, {title: 'Goes away'}])
     await open()

@@ -4,7 +4,11 @@ import {renderMarkdown} from '../markdown.js'
 
 const EXPORT_LABELS = {json: 'JSON', jsonl: 'JSON lines', markdown: 'Markdown'}
 
-export async function sessionView(id: string, after: {deleted: (title: string) => void; notice: (text: string) => void}): Promise<HTMLElement> {
+export async function sessionView(
+  id: string,
+  params: URLSearchParams,
+  after: {deleted: (title: string) => void; notice: (text: string) => void},
+): Promise<HTMLElement> {
   const view = await api<UiSessionView>(`/api/sessions/${encodeURIComponent(id)}`)
   let session = view.session
   const path = `/api/sessions/${encodeURIComponent(session.id)}`
@@ -92,7 +96,9 @@ export async function sessionView(id: string, after: {deleted: (title: string) =
   const metadata = Object.keys(session.metadata).length === 0 ? null : details('Metadata', h('pre', {}, JSON.stringify(session.metadata, null, 2)))
   const systemPrompt = session.systemPrompt === null ? null : details('System prompt', h('pre', {class: 'system-prompt'}, session.systemPrompt))
   const messages =
-    view.messages.length === 0 ? h('p', {class: 'empty'}, 'No messages.') : h('ol', {class: 'messages'}, ...view.messages.map(m => messageItem(m)))
+    view.messages.length === 0
+      ? h('p', {class: 'empty'}, 'No messages.')
+      : h('ol', {class: 'messages'}, ...view.messages.map(m => messageItem(m, String(m.position) === params.get('at'))))
 
   return h(
     'article',
@@ -106,7 +112,7 @@ export async function sessionView(id: string, after: {deleted: (title: string) =
   )
 }
 
-function messageItem(message: UiMessage): HTMLElement {
+function messageItem(message: UiMessage, target: boolean): HTMLElement {
   const facts = [
     message.model ? modelLabel(message) : null,
     tokens(message.inputTokens, message.outputTokens),
@@ -114,7 +120,7 @@ function messageItem(message: UiMessage): HTMLElement {
   ].filter((fact): fact is string => fact !== null)
   return h(
     'li',
-    {class: `message role-${message.role} status-${message.status}`, 'data-position': String(message.position)},
+    {class: `message role-${message.role} status-${message.status}${target ? ' target' : ''}`, 'data-position': String(message.position)},
     h(
       'div',
       {class: 'message-head'},
