@@ -5,13 +5,17 @@
  * Timestamps are ISO-8601 strings with milliseconds.
  */
 import type {MessageJson, SessionJson, SessionListItem} from '../cli/views/sessions.js'
+import type {UsageGroup, UsageTotals} from '../store/session-store.js'
 
-export type UiSortKey = 'created' | 'messages' | 'title' | 'updated'
-export const UI_SORT_KEYS: readonly UiSortKey[] = ['updated', 'created', 'messages', 'title']
+export type UiSortKey = 'cost' | 'created' | 'messages' | 'title' | 'updated'
+export const UI_SORT_KEYS: readonly UiSortKey[] = ['updated', 'created', 'messages', 'title', 'cost']
 export type UiSortOrder = 'asc' | 'desc'
 
-/** One row of the session list: what `sessions list --json` gives for it. */
-export type UiSessionItem = SessionListItem
+/** One row of the session list: what `sessions list --json` gives for it, with its replies' cost. */
+export type UiSessionItem = SessionListItem & {
+  /** The known costs of its replies in US dollars; null when none has one. */
+  costUsd: null | number
+}
 
 /** GET /api/sessions: one page of the sessions that pass the filters, in the order asked for. */
 export interface UiSessionPage {
@@ -31,8 +35,8 @@ export type UiSession = SessionJson
 export interface UiSessionView {
   messages: UiMessage[]
   session: UiSession
-  /** Input and output tokens summed over the replies that report them; null when none does. */
-  totals: {inputTokens: null | number; outputTokens: null | number}
+  /** What its replies used and cost in all (SessionStore.usage). */
+  totals: UsageTotals
 }
 
 /** PATCH /api/sessions/:id: the fields to change. */
@@ -59,6 +63,15 @@ export interface UiSearchPage {
   more: boolean
   offset: number
   query: string
+}
+
+export type UiUsageGroup = UsageGroup
+
+/** GET /api/usage: what the replies of a period used and cost, per local day (oldest first) and per model (costliest first). */
+export interface UiUsage {
+  days: UiUsageGroup[]
+  models: UiUsageGroup[]
+  total: UsageTotals
 }
 
 /** Every error the API answers: the status says what kind, the message what to do. */

@@ -4,10 +4,12 @@ import {h} from './dom.js'
 import {listView} from './views/list.js'
 import {searchView} from './views/search.js'
 import {sessionView} from './views/session.js'
+import {usageView} from './views/usage.js'
 
 /**
  * The page of `synapse ui`: one script, no framework. The address's fragment says what is shown
- * (#/ the list, #/session/ID one session, #/search?q=… the hits), so the back button and reloading work.
+ * (#/ the list, #/session/ID one session, #/search?q=… the hits, #/usage the charts), so the back button and
+ * reloading work.
  */
 const app = document.getElementById('app')!
 const main = h('main', {})
@@ -17,7 +19,7 @@ app.append(
     'header',
     {class: 'top'},
     h('a', {class: 'brand', href: '#/'}, 'synapse'),
-    h('nav', {}, h('a', {href: '#/'}, 'Sessions'), h('a', {href: '#/search'}, 'Search')),
+    h('nav', {}, h('a', {href: '#/'}, 'Sessions'), h('a', {href: '#/search'}, 'Search'), h('a', {href: '#/usage'}, 'Usage')),
   ),
   notice,
   main,
@@ -52,7 +54,9 @@ async function render(): Promise<void> {
         })
       : path === '/search'
         ? await searchView(params, navigate('/search'))
-        : await listView(params, navigate('/'))
+        : path === '/usage'
+          ? await usageView(params, navigate('/usage'))
+          : await listView(params, navigate('/'))
     main.replaceChildren(view)
     // A search hit links to its message (#/session/ID?at=N): bring it into view.
     const target = view.querySelector('.message.target')

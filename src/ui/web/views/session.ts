@@ -1,5 +1,5 @@
 import {UI_EXPORT_FORMATS, type UiMessage, type UiSession, type UiSessionView} from '../../api-types.js'
-import {api, confirmDialog, h, headline, modelLabel, plural, when} from '../dom.js'
+import {api, confirmDialog, h, headline, modelLabel, money, plural, when} from '../dom.js'
 import {renderMarkdown} from '../markdown.js'
 
 const EXPORT_LABELS = {json: 'JSON', jsonl: 'JSON lines', markdown: 'Markdown'}
@@ -91,7 +91,13 @@ export async function sessionView(
     ...definition('Created', when(session.createdAt)),
     ...definition('Updated', when(session.updatedAt)),
     ...definition('Messages', String(view.messages.length)),
-    ...definition('Tokens', tokens(view.totals.inputTokens, view.totals.outputTokens) ?? '—'),
+    ...definition('Tokens', view.totals.replies === 0 ? '—' : (tokens(view.totals.inputTokens, view.totals.outputTokens) ?? '—')),
+    ...definition(
+      'Cost',
+      view.totals.costUsd === null
+        ? '—'
+        : `${money(view.totals.costUsd)}${view.totals.unpricedReplies > 0 ? ` (${view.totals.unpricedReplies} replies unpriced)` : ''}`,
+    ),
   )
   const metadata = Object.keys(session.metadata).length === 0 ? null : details('Metadata', h('pre', {}, JSON.stringify(session.metadata, null, 2)))
   const systemPrompt = session.systemPrompt === null ? null : details('System prompt', h('pre', {class: 'system-prompt'}, session.systemPrompt))
@@ -116,6 +122,7 @@ function messageItem(message: UiMessage, target: boolean): HTMLElement {
   const facts = [
     message.model ? modelLabel(message) : null,
     tokens(message.inputTokens, message.outputTokens),
+    message.costUsd === null ? null : money(message.costUsd),
     message.durationMs === null ? null : `${(message.durationMs / 1000).toFixed(1)} s`,
   ].filter((fact): fact is string => fact !== null)
   return h(
