@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {MIGRATIONS} from '../../src/migrations/index.js'
 import type {SessionStore} from '../../src/store/session-store.js'
-import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {migrationsUpToDate, openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 type Column = {name: string; notnull: number; pk: number; type: string}
@@ -282,5 +282,30 @@ describe('migrations', () => {
     } catch (error) {
       expect((error as Error).message).to.equal('The session database was migrated by a newer synapse (FromTheFuture1999999999999).')
     }
+  })
+
+  it("knows cheaply when nothing is to migrate (migrationsUpToDate), and only then skips TypeORM's check", async () => {
+    const upToDate = () => {
+      const db = new Database(path)
+      try {
+        return migrationsUpToDate(db)
+      } finally {
+        db.close()
+      }
+    }
+    expect(upToDate(), 'a blank file').to.equal(false)
+    store = await openSqliteStore({path})
+    expect(upToDate(), 'just migrated').to.equal(true)
+    await store.maintenance!.revert()
+    expect(upToDate(), 'one reverted').to.equal(false)
+    await store.close()
+    store = await openSqliteStore({path})
+    expect(shape(path).sessions, 'reopened: the pending migration ran').to.deep.equal(SESSIONS_V5)
+    await store.close()
+    store = undefined
+    const db = new Database(path)
+    db.prepare('INSERT INTO migrations (timestamp, name) VALUES (?, ?)').run(1_999_999_999_999, 'FromTheFuture1999999999999')
+    db.close()
+    expect(upToDate(), 'one unknown').to.equal(false)
   })
 })
