@@ -130,6 +130,7 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new InvalidInputError(`Session ${session.id} has an invalid timestamp.`)
   }
   checkText(session, ['title', 'provider', 'model', 'systemPrompt'], `Session ${session.id}`)
+  checkParent(session)
   checkNewMessages(messages)
   let previous = -1
   const ids = new Set<string>()
@@ -176,6 +177,19 @@ function checkText<T extends object>(record: T, fields: Array<keyof T & string>,
   }
 }
 
+/** A fork names its parent by full id and a position, both or neither. */
+function checkParent(session: Session): void {
+  const parentId = session.parentId ?? null
+  const parentPosition = session.parentPosition ?? null
+  if (parentId === null && parentPosition === null) return
+  if (typeof parentId !== 'string' || parentId.length !== ID_LENGTH || normalizeIdPrefix(parentId) !== parentId)
+    throw new InvalidInputError(`Session ${session.id} has parentId ${JSON.stringify(parentId)}, which is not a ULID; a fork's parent is named by its full id.`)
+  if (parentPosition !== null && !(Number.isInteger(parentPosition) && parentPosition >= 0 && parentPosition <= MAX_RESTORED_POSITION))
+    throw new InvalidInputError(
+      `Session ${session.id} has parentPosition ${parentPosition}; it must be a whole number from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}, or null.`,
+    )
+}
+
 /**
  * What `restoreAll` accepts: every snapshot as `checkSnapshot` says, no session twice, and no message
  * id in two sessions of the batch (ids are unique across the store, not only within a session).
@@ -205,6 +219,8 @@ export function newSessionRecord(input: NewSession, now: Date): Session {
     kept: input.kept ?? false,
     metadata: structuredClone(input.metadata ?? {}),
     model: input.model ?? null,
+    parentId: null,
+    parentPosition: null,
     provider: input.provider ?? null,
     systemPrompt: input.systemPrompt ?? null,
     title: input.title ?? null,

@@ -6,7 +6,9 @@ export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'jsonl', 'markdo
 /**
  * 2: messages carry `replyTo`. Version 1 files are still read (see `parseExport`). A session's `kept`
  * needed no new version: absent (any file written before it existed) reads as not kept, and a reader
- * that predates it ignores it.
+ * that predates it ignores it. Nor did a fork's `parentId` and `parentPosition`, for the same reasons,
+ * and because they are written only for a fork: the export of any other session is byte for byte
+ * what it was, and an older synapse imports a fork as a session of its own.
  */
 export const FORMAT_VERSION = 2
 const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
@@ -38,6 +40,10 @@ export interface ExportedSession {
   messages: ExportedMessage[]
   metadata: Metadata
   model: null | string
+  /** A fork's parent (see Session.parentId): present only for a fork. */
+  parentId?: string
+  /** Present with parentId, possibly null (the parent had no messages). */
+  parentPosition?: null | number
   provider: null | string
   systemPrompt: null | string
   title: null | string
@@ -78,6 +84,7 @@ export function exportedSession({messages, session}: SessionSnapshot): ExportedS
     })),
     metadata: session.metadata,
     model: session.model,
+    ...(session.parentId === null ? {} : {parentId: session.parentId, parentPosition: session.parentPosition}),
     provider: session.provider,
     systemPrompt: session.systemPrompt,
     title: session.title,
@@ -203,6 +210,9 @@ function toSnapshot(value: unknown, where: string, version: number): SessionSnap
       kept: boolean(s.kept, where, 'kept'),
       metadata: metadata(s.metadata, where),
       model: nullableString(s.model, where, 'model'),
+      // Absent for sessions that are no forks; checked as a ULID and a position by the store's restore.
+      parentId: nullableString(s.parentId, where, 'parentId'),
+      parentPosition: nullableNumber(s.parentPosition, where, 'parentPosition'),
       provider: nullableString(s.provider, where, 'provider'),
       systemPrompt: nullableString(s.systemPrompt, where, 'systemPrompt'),
       title: nullableString(s.title, where, 'title'),

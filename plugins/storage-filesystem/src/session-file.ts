@@ -22,7 +22,9 @@ export {syncDirectory}
 /**
  * The file format, version 1: `<dir>/<session id>.json`, pretty-printed UTF-8 JSON
  * `{"version": 1, "session": {...}, "messages": [...]}`, timestamps as ISO 8601 strings, messages in
- * ascending position. `session.kept: true` marks a session kept from retention; absent means not kept. A message's sessionId is the file's and is not repeated in it.
+ * ascending position. `session.kept: true` marks a session kept from retention; absent means not kept.
+ * `session.parentId` and `session.parentPosition` mark a fork; absent means not one. A message's
+ * sessionId is the file's and is not repeated in it.
  */
 export const FORMAT_VERSION = 1
 
@@ -78,6 +80,8 @@ export function encodeSession(session: Session): Record<string, unknown> {
     metadata: session.metadata,
     // Only when set: the files of sessions nobody kept read as they did before the field existed.
     ...(session.kept ? {kept: true} : {}),
+    // Likewise only for a fork, so that the files of other sessions are unchanged.
+    ...(session.parentId === null ? {} : {parentId: session.parentId, parentPosition: session.parentPosition}),
   }
 }
 
@@ -142,6 +146,9 @@ export function decodeSession(raw: unknown, fail: Fail): Session {
     kept: keptOf(raw.kept, fail),
     metadata: metadataOf(raw.metadata, fail),
     model: nullableString(raw.model, 'model', fail),
+    // Absent in files of sessions that are not forks, and in every file written before forks existed.
+    parentId: parentIdOf(raw.parentId, fail),
+    parentPosition: nullableNumber(raw.parentPosition, 'parentPosition', fail),
     provider: nullableString(raw.provider, 'provider', fail),
     systemPrompt: nullableString(raw.systemPrompt, 'systemPrompt', fail),
     title: nullableString(raw.title, 'title', fail),
@@ -196,6 +203,12 @@ function nullableString(value: unknown, field: string, fail: Fail): null | strin
 function nullableNumber(value: unknown, field: string, fail: Fail): null | number {
   if (value === undefined || value === null) return null
   if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(`"${field}" is neither a number nor null`)
+  return value
+}
+
+function parentIdOf(value: unknown, fail: Fail): null | string {
+  if (value === undefined || value === null) return null
+  if (!isUlid(value)) throw fail(`"parentId" ${JSON.stringify(value)} is not a ULID`)
   return value
 }
 

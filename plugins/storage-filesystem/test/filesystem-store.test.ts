@@ -211,6 +211,8 @@ describe('filesystem store: files', () => {
         kept: false,
         metadata: {},
         model: null,
+        parentId: null,
+        parentPosition: null,
         provider: null,
         systemPrompt: null,
         title: null,
@@ -280,7 +282,18 @@ describe('filesystem store: files', () => {
     })
 
     it('are invalid input where the caller chooses the id: create and restore', async () => {
-      const session = {createdAt: new Date(0), kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+      const session = {
+        createdAt: new Date(0),
+        kept: false,
+        metadata: {},
+        model: null,
+        parentId: null,
+        parentPosition: null,
+        provider: null,
+        systemPrompt: null,
+        title: null,
+        updatedAt: new Date(0),
+      }
       for (const id of hostile) {
         const created = await expectCode(store.create({id}), 'INVALID_INPUT')
         expect(created.message).to.equal(`The session id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
@@ -562,7 +575,7 @@ describe('filesystem store: files', () => {
       const b = await store.create({title: 'b'})
       expect((await store.list()).map(s => s.title)).to.deep.equal(['b', 'a'])
       const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: Record<string, unknown>; version: number}
-      expect(index.version).to.equal(2)
+      expect(index.version).to.equal(3)
       expect(Object.keys(index.sessions).sort()).to.deep.equal([a.id, b.id].sort())
 
       // A person edits a's title and makes it the newest, with an editor that writes in place.
@@ -628,6 +641,24 @@ describe('filesystem store: files', () => {
       expect((await fresh.list())[0]).to.deep.include({id: a.id, kept: true})
       expect((await fresh.prune({maxSessions: 0})).deleted).to.deep.equal([])
       expect(JSON.parse(readFileSync(join(dir, `${a.id}.json`), 'utf8')).session.kept).to.equal(true)
+      await fresh.close()
+    })
+
+    it('rebuilds an index from before forks, so that it never hides a fork\'s parent', async () => {
+      const parent = await store.create({title: 'parent'})
+      const fork = await store.fork(parent.id)
+      await store.list()
+      const indexPath = join(dir, INDEX_FILE)
+      const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {sessions: Record<string, {session: Record<string, unknown>}>; version: number}
+      expect(index.sessions[fork.id].session).to.deep.include({parentId: parent.id, parentPosition: null})
+      // What synapse before forks wrote for the same unchanged file: version 2, no such fields.
+      delete index.sessions[fork.id].session.parentId
+      delete index.sessions[fork.id].session.parentPosition
+      writeFileSync(indexPath, JSON.stringify({...index, version: 2}))
+      const fresh = await openFilesystemStore({clock: clock.now, dir})
+      expect((await fresh.list()).find(s => s.id === fork.id)).to.deep.include({parentId: parent.id, parentPosition: null})
+      // A session that is no fork has no such keys in its file: files of other sessions read as before.
+      expect(Object.keys(JSON.parse(readFileSync(join(dir, `${parent.id}.json`), 'utf8')).session)).to.not.include('parentId')
       await fresh.close()
     })
 
