@@ -39,7 +39,7 @@ describe('completion cache (end to end)', function () {
     requireProgram(this, 'zsh')
     server = await FakeOpenAIServer.start()
   })
-  after(() => server.close())
+  after(() => server?.close())
 
   beforeEach(async () => {
     sandbox = makeSandbox({OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url})
