@@ -188,6 +188,12 @@ export class SessionStore {
     throw new SessionNotFoundError(reference)
   }
 
+  /** Whether a session of exactly this full id is stored (a fork's parent may since have been deleted). */
+  async exists(sessionId: string): Promise<boolean> {
+    this.open()
+    return isFullId(sessionId) && (await this.adapter.readSession(sessionId)) !== undefined
+  }
+
   /**
    * A new session continuing from another: copies (with new ids) of its messages up to and including
    * position `at` (default: all), and its system prompt, model, provider and metadata; `parentId` and
@@ -443,7 +449,7 @@ function forkCut(sessionId: string, messages: Message[], at: number | undefined)
   const range = last === undefined ? 'it has no messages' : `its messages are at positions ${messages[0].position} to ${last}`
   if (!Number.isInteger(at) || at < 0 || last === undefined || at > last) {
     throw new InvalidInputError(`Session ${sessionId} has no position ${at} to fork at: ${range}.`, {
-      suggestions: ['Leave out --at to copy every message, or pick a position that "synapse sessions show --json" lists.'],
+      suggestions: ['Leave out --at to copy every message, or pick a position that "synapse sessions show" lists (#N).'],
     })
   }
   return at

@@ -644,7 +644,7 @@ describe('filesystem store: files', () => {
       await fresh.close()
     })
 
-    it('rebuilds an index from before forks, so that it never hides a fork\'s parent', async () => {
+    it("rebuilds an index from before forks, so that it never hides a fork's parent", async () => {
       const parent = await store.create({title: 'parent'})
       const fork = await store.fork(parent.id)
       await store.list()

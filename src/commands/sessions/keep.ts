@@ -18,6 +18,7 @@ export default class SessionsKeep extends StoreCommand {
     '<%= config.bin %> <%= command.id %> 01JX4Q2B',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --undo',
+    '<%= config.bin %> <%= command.id %> "Release notes"',
   ]
   static flags = {
     undo: Flags.boolean({description: 'Stop keeping them: retention may delete them again.'}),
@@ -31,7 +32,7 @@ export default class SessionsKeep extends StoreCommand {
     if (ids.length === 0) {
       throw new InvalidInputError('Name the sessions to keep.', {
         exitCode: 2,
-        suggestions: ['Example: synapse sessions keep 01JX4Q2B ("synapse sessions list" shows the ids).'],
+        suggestions: ['Example: synapse sessions keep 01JX4Q2B, or synapse sessions keep "Release notes" ("synapse sessions list" shows ids and titles).'],
       })
     }
     // Every id is resolved before anything changes: a typo in the third changes nothing.
