@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {describeSessionBrief} from '../../cli/views/sessions.js'
@@ -11,7 +11,10 @@ export interface SessionsKeepResult {
 }
 
 export default class SessionsKeep extends StoreCommand {
-  static args = {}
+  static args = {
+    // Checked by run(), which says how to name them; oclif would otherwise take a missing one from piped stdin.
+    ids: Args.string({description: 'Session ids, unique prefixes or exact titles.', ignoreStdin: true}),
+  }
   static description =
     'A kept session is never deleted by retention (max_sessions, retention_days, "sessions prune") and does not count toward max_sessions; "sessions delete" still deletes it. Keeping does not change its place in the list. --undo lets retention have it again.'
   static examples = [
