@@ -1,5 +1,9 @@
 // The public API for plugin authors and embedders: the ports, their types and the errors.
 export {syncDirectory, writeFileAtomic, writeTemporary} from './core/atomic-write.js'
+// File mechanics a file-based backend needs: a directory lock, all-or-nothing writes, errors a user can act on.
+export {DirectoryLock, type DirectoryLockOptions, UNNAMED_LOCK_GRACE_MS} from './core/directory-lock.js'
+export {describeFsError} from './core/fs-errors.js'
+export {eachLimited, JOURNAL_FILE, LEFTOVER_FILE, LockedDirectory, type LockedDirectoryOptions} from './core/locked-directory.js'
 export * from './core/errors.js'
 export {newId, normalizeIdPrefix, shortestUniquePrefix} from './core/ids.js'
 export type {LoadedConfig, Settings} from './config/index.js'
@@ -37,22 +41,34 @@ export {
   wireMessages,
   withDetail,
 } from './providers/support.js'
-export {REDACTED, redactUrl} from './core/redact.js'
+export {REDACTED, redactUrl, scrubSecret} from './core/redact.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
-export {applyPatch, MemorySessionStore, MemoryStorageAdapter, patchMessageOf, summaryOf} from './store/memory-store.js'
+export {MemorySessionStore, MemoryStorageAdapter} from './store/memory-store.js'
+export {applyPatch, SnapshotStorageAdapter, stillDue, summaryOf} from './store/snapshot-adapter.js'
 export * from './store/session-store.js'
 export {newestFirst, SessionStore} from './store/store.js'
-// The checks every adapter makes, so that a plugin's store rejects bad input exactly as the built-in ones do.
+// The one record codec: the written form of a session (export files, session files) and what every backend accepts.
 export {
-  checkLast,
   checkMessagePatch,
   checkNewMessages,
-  checkPolicy,
   checkSnapshot,
   checkSnapshotBatch,
-  closedStoreError,
+  checkSnapshotShape,
+  type DecodeFailure,
+  decodeSnapshot,
+  type EncodedMessage,
+  type EncodedSession,
+  encodeSnapshot,
+  FORMAT_VERSION,
   MAX_RESTORED_POSITION,
   MAX_STORED_INTEGER,
+  READABLE_VERSIONS,
+  READABLE_VERSIONS_TEXT,
+} from './store/record-codec.js'
+export {
+  checkLast,
+  checkPolicy,
+  closedStoreError,
   monotonicClock,
   newMessageRecord,
   newSessionRecord,

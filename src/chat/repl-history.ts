@@ -1,7 +1,8 @@
-import {appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {appendFileSync, chmodSync, mkdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {homeDir} from '../config/files.js'
+import {writeFileAtomicSync} from '../core/atomic-write.js'
 
 /** How many entries the REPL keeps and offers with the up arrow. */
 export const REPL_HISTORY_LIMIT = 1000
@@ -80,16 +81,13 @@ export class ReplHistory {
 
   private compact(): void {
     this.write(file => {
-      const temporary = `${file}.${process.pid}.tmp`
-      writeFileSync(
-        temporary,
+      writeFileAtomicSync(
+        file,
         [...this.entries]
           .reverse()
           .map(entry => `${JSON.stringify(entry)}\n`)
           .join(''),
-        {mode: 0o600},
       )
-      renameSync(temporary, file)
     })
   }
 

@@ -1,9 +1,10 @@
 import type {Interfaces} from '@oclif/core'
-import {existsSync, lstatSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join, parse, resolve} from 'node:path'
 
 import {homeDir, PROJECT_ROOT_MARKERS, USER_CONFIG_FILES} from '../config/files.js'
 import {type LoadedConfig, TRUST_FILE} from '../config/index.js'
+import {replaceWithSync, writeTemporarySync} from '../core/atomic-write.js'
 import {makePrivateDir} from '../core/private-dir.js'
 import {hasControlCharacters, terminalSafe} from '../core/terminal-text.js'
 import type {ProviderRegistry} from '../providers/registry.js'
@@ -180,14 +181,13 @@ export function writeCompletionCache(input: RefreshInput, sessions: SessionSumma
     )
     const text = head + formatRows({models, providers: providerCandidates(registry), sessions})
     makePrivateDir(dirname(file))
-    const temporary = `${file}.${process.pid}.tmp`
-    writeFileSync(temporary, text, {mode: 0o600})
+    const temporary = writeTemporarySync(file, text)
     if (!newerThanAll(temporary, text, conditions)) {
       rmSync(temporary, {force: true})
       rmSync(file, {force: true})
       return false
     }
-    renameSync(temporary, file)
+    replaceWithSync(temporary, file)
     return true
   } catch {
     try {

@@ -7,9 +7,10 @@
  * The directory is 0700 and the file 0600 whatever the umask; a write replaces the file in one rename,
  * so a crash leaves the old file or the new one, never half of either.
  */
-import {chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
+import {mkdirSync, readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 
+import {writeFileAtomicSync} from '../core/atomic-write.js'
 import {ConfigError} from '../core/errors.js'
 import {displayPath} from './files.js'
 
@@ -81,42 +82,14 @@ function writeKeys(file: string, keys: StoredKeys, env: NodeJS.ProcessEnv): void
   const sorted = Object.fromEntries(Object.entries(keys).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
   const text = `${JSON.stringify({...NOTE, ...sorted}, null, 2)}\n`
   const dir = dirname(file)
-  // A random part as well as the pid: two `keys set` at once must not write one temporary file.
-  const temporary = join(dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`)
   try {
     mkdirSync(dir, {mode: 0o700, recursive: true})
-    // 'wx' with mode 0600 creates it private from the first byte; chmod then undoes a umask that
-    // could only have removed bits, and keeps it 0600 if the filesystem ignored the mode.
-    const fd = openSync(temporary, 'wx', 0o600)
-    try {
-      chmodSync(temporary, 0o600)
-      writeSync(fd, text)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-
-    renameSync(temporary, file)
-    syncDirectory(dir)
+    writeFileAtomicSync(file, text)
   } catch (error) {
-    rmSync(temporary, {force: true})
     throw new ConfigError(`Cannot write ${displayPath(file, env)} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, {
       cause: error,
       suggestions: [`Check that ${displayPath(dir, env)} is a directory you can write.`],
     })
-  }
-}
-
-/** Makes the rename durable; some filesystems refuse to open a directory for that, which costs only durability. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Durability only.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
 

@@ -1,6 +1,13 @@
 import {randomBytes} from 'node:crypto'
-import {chmod, type FileHandle, open, rename, unlink} from 'node:fs/promises'
+import {chmodSync, closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
+
+/**
+ * The one private atomic write of synapse: every file it replaces (API keys, trust records, the
+ * completion cache and scripts, session files) goes through here. Synchronous underneath, so that
+ * synchronous callers (a config write, the completion cache) share it; the async forms are for
+ * callers in async code and block only for the file's own write and fsync.
+ */
 
 /**
  * A temporary name beside `target`, private to this write: the pid and a random part, so two
@@ -16,50 +23,75 @@ export function temporaryNameOf(target: string): string {
  * byte (O_EXCL, 0600, and a chmod that undoes a umask or a filesystem ignoring the mode), and
  * fsyncs it; returns its path. On failure nothing is left behind and the error is thrown as it came.
  */
-export async function writeTemporary(target: string, text: string): Promise<string> {
+export function writeTemporarySync(target: string, text: string): string {
   const temporary = temporaryNameOf(target)
   try {
-    const handle = await open(temporary, 'wx', 0o600)
+    const fd = openSync(temporary, 'wx', 0o600)
     try {
-      await chmod(temporary, 0o600)
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
+      chmodSync(temporary, 0o600)
+      // writeFileSync on a descriptor loops until every byte is written: a lone writeSync may write part of it on a full disk.
+      writeFileSync(fd, text)
+      fsyncSync(fd)
     } finally {
-      await handle.close()
+      closeSync(fd)
     }
     return temporary
   } catch (error) {
-    await unlink(temporary).catch(() => undefined)
+    removeQuietly(temporary)
     throw error
   }
+}
+
+/** Renames a temporary file of `writeTemporarySync` over `target` and makes the rename durable; on failure the temporary file is removed. */
+export function replaceWithSync(temporary: string, target: string): void {
+  try {
+    renameSync(temporary, target)
+  } catch (error) {
+    removeQuietly(temporary)
+    throw error
+  }
+  syncDirectorySync(dirname(target))
 }
 
 /**
  * Replaces `target` with `text` so that every reader, and the disk after a crash, sees either the
  * old file or the new one, never a mix, and nobody but the owner ever sees it: a private temporary
- * file beside it (see writeTemporary), renamed over the target, then the directory fsynced so the
- * rename itself is durable. Errors are the file system's, as they came: callers say what failed.
+ * file beside it, renamed over the target, then the directory fsynced so the rename itself is
+ * durable. Errors are the file system's, as they came: callers say what failed.
  */
+export function writeFileAtomicSync(target: string, text: string): void {
+  replaceWithSync(writeTemporarySync(target, text), target)
+}
+
 export async function writeFileAtomic(target: string, text: string): Promise<void> {
-  const temporary = await writeTemporary(target, text)
-  try {
-    await rename(temporary, target)
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined)
-    throw error
-  }
-  await syncDirectory(dirname(target))
+  writeFileAtomicSync(target, text)
+}
+
+export async function writeTemporary(target: string, text: string): Promise<string> {
+  return writeTemporarySync(target, text)
 }
 
 /** Makes renames and deletions in `dir` durable. Some systems refuse to fsync a directory; that costs only durability. */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined
+export function syncDirectorySync(dir: string): void {
+  let fd: number | undefined
   try {
-    handle = await open(dir, 'r')
-    await handle.sync()
+    fd = openSync(dir, 'r')
+    fsyncSync(fd)
   } catch {
     // EISDIR/EINVAL/EPERM on platforms without directory fsync.
   } finally {
-    await handle?.close()
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+export async function syncDirectory(dir: string): Promise<void> {
+  syncDirectorySync(dir)
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Never created, or already gone.
   }
 }

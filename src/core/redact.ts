@@ -38,3 +38,8 @@ function redactUserInfo(url: string, mask: string): string {
   if (colon === -1) return url
   return `${scheme}${userInfo.slice(0, colon)}:${mask}@${rest}`
 }
+
+/** `text` with every occurrence of `secret` (a password a driver may echo in its messages) replaced by `mask`: a second line of defence behind `redactUrl`. */
+export function scrubSecret(text: string, secret: string, mask = REDACTED): string {
+  return secret ? text.split(secret).join(mask) : text
+}

@@ -84,15 +84,7 @@ export class OpenAIProvider extends SdkProvider<OpenAI> {
 
   constructor(settings: ProviderSettings) {
     super(openaiProvider, settings, OPENAI_BASE_URL)
-    const field = settings.extra.max_tokens_field
-    if (field !== undefined && field !== 'max_tokens' && field !== 'max_completion_tokens') {
-      throw new SynapseError(
-        'CONFIG_INVALID',
-        `providers.openai.max_tokens_field must be "max_tokens" or "max_completion_tokens", not ${JSON.stringify(field)}.`,
-      )
-    }
-
-    this.#maxTokensField = field ?? (isOpenAIEndpoint(this.baseUrl) ? 'max_completion_tokens' : 'max_tokens')
+    this.#maxTokensField = this.option<MaxTokensField>('max_tokens_field') ?? (isOpenAIEndpoint(this.baseUrl) ? 'max_completion_tokens' : 'max_tokens')
   }
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {

@@ -4,6 +4,8 @@
  * The built-in `openai` provider and the `anthropic` plugin extend it; a subclass writes its request
  * body, its SDK call and the reading of its SDK's events and errors.
  */
+import {checkSpec, expectedOf} from '../config/values.js'
+import {SynapseError} from '../core/errors.js'
 import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
 import {type ProviderAdvice, ProviderErrorTranslator, type ProviderFailure, type StreamLimits, sdkTimeout, streamLimits} from './support.js'
 
@@ -41,6 +43,20 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
     this.#limits = streamLimits(descriptor.name, settings)
     this.#baseUrl = settings.baseUrl ?? defaultBaseUrl
     this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
+  }
+
+  /**
+   * A provider setting beyond the common ones (config `providers.<name>.<key>`), checked against the
+   * descriptor's `options`: undefined when unset, CONFIG_INVALID naming the setting when it does not fit.
+   */
+  protected option<T extends boolean | number | string>(key: string): T | undefined {
+    const value = this.#settings.extra[key]
+    const spec = this.#descriptor.options?.[key]
+    if (value === undefined || !spec) return undefined
+    if (checkSpec(spec, value) === undefined) {
+      throw new SynapseError('CONFIG_INVALID', `providers.${this.name}.${key} must be ${expectedOf(spec)}, not ${JSON.stringify(value)}.`)
+    }
+    return value as T
   }
 
   /** The configured key; undefined when there is none (core has refused that where a key is needed). */

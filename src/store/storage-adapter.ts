@@ -95,9 +95,11 @@ export interface StorageAdapter {
 
   /**
    * Deletes sessions with all their messages, as one atomic step, and returns the ids that went
-   * (unknown ids are skipped). A target with `updatedAt` is deleted only if its updatedAt still
-   * equals that instant: retention chooses sessions by age, and a session written since it was
-   * chosen is no longer due. An empty list deletes nothing.
+   * (unknown ids are skipped). A target with `updatedAt` is one retention chose: it is deleted only
+   * if it is still due, checked in the same atomic step as the deletion: its updatedAt still equals
+   * that instant (a session written since it was chosen is no longer due) and it is still not kept
+   * (`sessions keep` may have marked it since, which leaves updatedAt alone). A target without
+   * `updatedAt` is deleted whatever its state. An empty list deletes nothing.
    */
   deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]>
 

@@ -26,19 +26,8 @@ import type {
   StoreOptions,
 } from './session-store.js'
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
-import {
-  checkLast,
-  checkMessagePatch,
-  checkNewMessages,
-  checkPolicy,
-  checkSnapshotBatch,
-  closedStoreError,
-  monotonicClock,
-  newMessageRecord,
-  newSessionRecord,
-  pageOf,
-  selectForPrune,
-} from './store-helpers.js'
+import {checkMessagePatch, checkNewMessages, checkSnapshotBatch} from './record-codec.js'
+import {checkLast, checkPolicy, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 
 /** How many candidates an ambiguous prefix or title reports: one more than shown says "and more". */
 const AMBIGUOUS_CANDIDATES = CANDIDATES_SHOWN + 1

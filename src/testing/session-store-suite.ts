@@ -3,7 +3,8 @@ import {expect} from 'chai'
 import {SynapseError} from '../core/errors.js'
 import type {Message} from '../store/session-store.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
-import {SessionStore} from '../store/store.js'
+import {selectForPrune} from '../store/store-helpers.js'
+import {newestFirst, SessionStore} from '../store/store.js'
 
 export interface ConformanceOptions {
   /**
@@ -65,7 +66,48 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
 export function sessionStoreConformance(options: ConformanceOptions): void {
   contract(options.name, options.createStore)
   const {createAdapter} = options
-  if (createAdapter) contract(`${options.name}, generic paths`, async ({clock}) => new SessionStore(withoutCapabilities(await createAdapter()), {clock}))
+  if (createAdapter) {
+    contract(`${options.name}, generic paths`, async ({clock}) => new SessionStore(withoutCapabilities(await createAdapter()), {clock}))
+    retentionGuard(options.name, createAdapter)
+  }
+}
+
+/**
+ * The generic prune path chooses with `selectForPrune` and deletes with a guarded `deleteSessions`
+ * later; whatever happens to a chosen session in between must be seen by the guard.
+ */
+function retentionGuard(name: string, createAdapter: NonNullable<ConformanceOptions['createAdapter']>): void {
+  describe(`StorageAdapter retention guard: ${name}`, () => {
+    it('spares a session kept or written between selection and deletion (select, keep, delete)', async () => {
+      const clock = new ManualClock()
+      const adapter = await createAdapter()
+      const store = new SessionStore(adapter, {clock: clock.now})
+      try {
+        const ids: string[] = []
+        for (let i = 0; i < 3; i++) {
+          const {id} = await store.create({title: `s${i}`})
+          await store.append(id, [{content: `q${i}`, role: 'user'}])
+          ids.push(id)
+          clock.advance(DAY)
+        }
+        const chosen = selectForPrune(newestFirst(await adapter.summaries()), {olderThan: clock.now()})
+        expect(chosen.map(s => s.id)).to.deep.equal(ids)
+        // Between selection and deletion: another process keeps one (updatedAt unchanged) and writes into another.
+        await store.update(ids[0], {kept: true})
+        await store.append(ids[1], [{content: 'still here', role: 'user'}])
+        expect(await adapter.deleteSessions(chosen.map(({id, updatedAt}) => ({id, updatedAt})))).to.deep.equal([ids[2]])
+        expect((await store.list()).map(s => [s.id, s.kept])).to.deep.equal([
+          [ids[1], false],
+          [ids[0], true],
+        ])
+        // Without a guard the deletion is what a user asked for ("sessions delete"): kept or not.
+        expect(await adapter.deleteSessions([{id: ids[0]}])).to.deep.equal([ids[0]])
+        expect(await store.count()).to.equal(1)
+      } finally {
+        await store.close()
+      }
+    })
+  })
 }
 
 function contract(name: string, createStore: ConformanceOptions['createStore']): void {

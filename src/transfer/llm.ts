@@ -12,7 +12,7 @@ import {join, resolve, win32} from 'node:path'
 
 import {describePathFailure, SynapseError} from '../core/errors.js'
 import {ID_LENGTH, normalizeIdPrefix} from '../core/ids.js'
-import {MAX_STORED_INTEGER} from '../store/store-helpers.js'
+import {MAX_STORED_INTEGER} from '../store/record-codec.js'
 import type {Message, Session, SessionSnapshot, SessionStore} from '../store/session-store.js'
 import {importSnapshots, type ImportReport, sessionExists} from './transfer.js'
 

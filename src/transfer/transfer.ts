@@ -1,6 +1,6 @@
 import {SynapseError} from '../core/errors.js'
 import {newId} from '../core/ids.js'
-import {checkSnapshotBatch} from '../store/store-helpers.js'
+import {checkSnapshotBatch} from '../store/record-codec.js'
 import type {SessionSnapshot, SessionStore} from '../store/session-store.js'
 
 /** Snapshots of the named sessions (ids or unique prefixes), or of every session; oldest id first. */

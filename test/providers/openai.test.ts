@@ -79,7 +79,7 @@ describe('openai provider', () => {
 
     it('rejects an unknown max_tokens_field before any request', () => {
       expect(() => createProvider(openaiProvider, settings({baseUrl: server.url, extra: {max_tokens_field: 'tokens'}})))
-        .to.throw(SynapseError, 'providers.openai.max_tokens_field must be "max_tokens" or "max_completion_tokens", not "tokens".')
+        .to.throw(SynapseError, 'providers.openai.max_tokens_field must be "max_completion_tokens" or "max_tokens", not "tokens".')
         .with.property('code', 'CONFIG_INVALID')
     })
 

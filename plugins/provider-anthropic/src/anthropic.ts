@@ -18,7 +18,6 @@ export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com'
  * default, so a cap in the low thousands would cut ordinary answers short.
  */
 export const DEFAULT_MAX_TOKENS = 16_384
-const MAX_TOKENS_CONFIG = 'providers.anthropic.max_tokens'
 
 export const anthropicProvider: ProviderDescriptor = {
   apiKeyEnv: 'ANTHROPIC_API_KEY',
@@ -50,12 +49,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> {
 
   constructor(settings: ProviderSettings) {
     super(anthropicProvider, settings, ANTHROPIC_BASE_URL)
-    const maxTokens = settings.extra.max_tokens
-    if (maxTokens !== undefined && !(typeof maxTokens === 'number' && Number.isInteger(maxTokens) && maxTokens > 0)) {
-      throw new SynapseError('CONFIG_INVALID', `${MAX_TOKENS_CONFIG} must be a positive whole number, not ${JSON.stringify(maxTokens)}.`)
-    }
-
-    this.#defaultMaxTokens = maxTokens ?? DEFAULT_MAX_TOKENS
+    this.#defaultMaxTokens = this.option<number>('max_tokens') ?? DEFAULT_MAX_TOKENS
   }
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {

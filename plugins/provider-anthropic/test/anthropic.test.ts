@@ -130,10 +130,10 @@ describe('anthropic provider', () => {
 
     it('rejects a max_tokens setting that is not a positive whole number before any request', () => {
       expect(() => createProvider(anthropicProvider, settings({baseUrl: server.url, extra: {max_tokens: 'lots'}})))
-        .to.throw(SynapseError, 'providers.anthropic.max_tokens must be a positive whole number, not "lots".')
+        .to.throw(SynapseError, 'providers.anthropic.max_tokens must be a whole number ≥ 1, not "lots".')
         .with.property('code', 'CONFIG_INVALID')
       expect(() => createProvider(anthropicProvider, settings({baseUrl: server.url, extra: {max_tokens: 0}})))
-        .to.throw(SynapseError, 'providers.anthropic.max_tokens must be a positive whole number, not 0.')
+        .to.throw(SynapseError, 'providers.anthropic.max_tokens must be a whole number ≥ 1, not 0.')
         .with.property('code', 'CONFIG_INVALID')
       expect(server.requests).to.have.length(0)
     })

@@ -8,5 +8,4 @@ export {
   openFilesystemAdapter,
   openFilesystemStore,
 } from './filesystem-store.js'
-export {FORMAT_VERSION} from './session-file.js'
 export {directoryOf} from './url.js'

@@ -19,11 +19,10 @@ import {
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {newId, type SessionStore, SynapseError} from 'synapse-cli'
+import {newId, type SessionStore, SynapseError, UNNAMED_LOCK_GRACE_MS} from 'synapse-cli'
 import {ManualClock} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
-import {UNNAMED_LOCK_GRACE_MS} from '../src/directory-lock.js'
 import {INDEX_FILE, LOCK_FILE, openFilesystemStore} from '../src/filesystem-store.js'
 import storageHook from '../src/hooks/storage.js'
 import {directoryOf} from '../src/url.js'
@@ -148,7 +147,8 @@ describe('filesystem store: files', () => {
         },
       ])
       const text = readFileSync(join(dir, '01JC0000000000000000000000.json'), 'utf8')
-      expect(text.startsWith('{\n  "version": 1,\n  "session": {\n    "id": "01JC0000000000000000000000",\n')).to.equal(true)
+      // The record codec's form, that of an export: the format version first, then the keys in byte order.
+      expect(text.startsWith('{\n  "version": 3,\n  "createdAt": "2026-01-01T00:00:00.000Z",\n  "id": "01JC0000000000000000000000",\n')).to.equal(true)
       expect(text.endsWith('\n}\n')).to.equal(true)
       const common = {
         durationMs: null,
@@ -180,17 +180,18 @@ describe('filesystem store: files', () => {
             role: 'assistant',
           },
         ],
-        session: {
-          createdAt: '2026-01-01T00:00:00.000Z',
-          id: '01JC0000000000000000000000',
-          metadata: {tenant: 'acme'},
-          model: 'm',
-          provider: 'p',
-          systemPrompt: 'Be brief.',
-          title: 'Ünïcödé',
-          updatedAt: '2026-01-01T00:00:01.500Z',
-        },
-        version: 1,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        id: '01JC0000000000000000000000',
+        kept: false,
+        metadata: {tenant: 'acme'},
+        model: 'm',
+        parentId: null,
+        parentPosition: null,
+        provider: 'p',
+        systemPrompt: 'Be brief.',
+        title: 'Ünïcödé',
+        updatedAt: '2026-01-01T00:00:01.500Z',
+        version: 3,
       })
       // Dates in the API, whatever the file holds.
       expect((await store.messages(session.id))[1].createdAt).to.deep.equal(new Date('2026-01-01T00:00:01.500Z'))
@@ -242,9 +243,9 @@ describe('filesystem store: files', () => {
       )
       const renamed = await expectCode(store.messages('01JE0000000000000000000000'), 'STORAGE_UNAVAILABLE')
       expect(renamed.message).to.contain('it holds session 01JF0000000000000000000000, but its name says 01JE0000000000000000000000')
-      writeFileSync(path, JSON.stringify({messages: [], session: {}, version: 2}))
+      writeFileSync(path, JSON.stringify({messages: [], session: {}, version: 4}))
       const newer = await expectCode(store.messages('01JE0000000000000000000000'), 'STORAGE_UNAVAILABLE')
-      expect(newer.message).to.contain('its format version is 2, and this synapse reads version 1')
+      expect(newer.message).to.contain('its format version is 4, and this synapse reads versions 1 to 3')
     })
   })
 
@@ -640,7 +641,7 @@ describe('filesystem store: files', () => {
       const fresh = await openFilesystemStore({clock: clock.now, dir})
       expect((await fresh.list())[0]).to.deep.include({id: a.id, kept: true})
       expect((await fresh.prune({maxSessions: 0})).deleted).to.deep.equal([])
-      expect(JSON.parse(readFileSync(join(dir, `${a.id}.json`), 'utf8')).session.kept).to.equal(true)
+      expect(JSON.parse(readFileSync(join(dir, `${a.id}.json`), 'utf8')).kept).to.equal(true)
       await fresh.close()
     })
 
@@ -657,8 +658,8 @@ describe('filesystem store: files', () => {
       writeFileSync(indexPath, JSON.stringify({...index, version: 2}))
       const fresh = await openFilesystemStore({clock: clock.now, dir})
       expect((await fresh.list()).find(s => s.id === fork.id)).to.deep.include({parentId: parent.id, parentPosition: null})
-      // A session that is no fork has no such keys in its file: files of other sessions read as before.
-      expect(Object.keys(JSON.parse(readFileSync(join(dir, `${parent.id}.json`), 'utf8')).session)).to.not.include('parentId')
+      // A session that is no fork says so in its file.
+      expect(JSON.parse(readFileSync(join(dir, `${parent.id}.json`), 'utf8'))).to.deep.include({parentId: null, parentPosition: null, version: 3})
       await fresh.close()
     })
 

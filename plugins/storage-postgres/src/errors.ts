@@ -1,4 +1,4 @@
-import {InvalidInputError, StorageUnavailableError, SynapseError} from 'synapse-cli'
+import {InvalidInputError, StorageUnavailableError, SynapseError, scrubSecret} from 'synapse-cli'
 
 import type {PostgresTarget} from './target.js'
 
@@ -38,7 +38,7 @@ export function describePostgresError(error: unknown, target: PostgresTarget, lo
   const code = driverError.code ?? ''
   // Server errors carry a five-character SQLSTATE; the message-based tests below are for the rest.
   const fromServer = /^[0-9A-Z]{5}$/.test(code) && code !== 'EPIPE'
-  const reason = scrub(firstLine(driverError.message ?? String(error)), target.password)
+  const reason = scrubSecret(firstLine(driverError.message ?? String(error)), target.password)
   const at = `PostgreSQL at ${target.location}`
   const unavailable = (message: string, suggestions: string[]) => new StorageUnavailableError(message, {cause: error, suggestions})
   const otherwise = 'Or unset DATABASE_URL / [storage] url to use the built-in SQLite file.'
@@ -85,8 +85,4 @@ export function describePostgresError(error: unknown, target: PostgresTarget, lo
 
 function firstLine(message: string): string {
   return message.split('\n')[0].replace(/\.$/, '')
-}
-
-function scrub(message: string, password: string): string {
-  return password ? message.split(password).join('***') : message
 }

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import pg from 'pg'
-import {type IntegrityReport, SessionStore, type StoreOptions, SynapseError} from 'synapse-cli'
+import {type IntegrityReport, SessionStore, type StoreOptions, SynapseError, scrubSecret} from 'synapse-cli'
 import {DataSource, ENTITIES, MIGRATIONS, postgresDialect, type QueryRunner, SchemaMaintenance, SqlStorageAdapter} from 'synapse-cli/typeorm'
 
 import {describePostgresError, driverErrorOf} from './errors.js'
@@ -109,7 +109,7 @@ export async function idsCompareBytewise(dataSource: DataSource, schema: string)
 function unavailableUnlessDescribed(error: unknown, target: PostgresTarget): unknown {
   if (error instanceof SynapseError) return error
   const reason = String((error as Error)?.message ?? error).split('\n')[0]
-  const scrubbed = target.password ? reason.split(target.password).join('***') : reason
+  const scrubbed = scrubSecret(reason, target.password)
   return new SynapseError('STORAGE_UNAVAILABLE', `Cannot connect to PostgreSQL at ${target.location}: ${scrubbed}`, {
     cause: error,
     suggestions: ['Check the URL, and that the server is running and reachable.'],

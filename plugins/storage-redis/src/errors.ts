@@ -1,5 +1,5 @@
 import {ClientClosedError, ClientOfflineError, ConnectionTimeoutError, SocketClosedUnexpectedlyError} from '@redis/client'
-import {StorageUnavailableError, SynapseError} from 'synapse-cli'
+import {StorageUnavailableError, SynapseError, scrubSecret} from 'synapse-cli'
 
 import type {RedisTarget} from './target.js'
 
@@ -10,7 +10,7 @@ import type {RedisTarget} from './target.js'
 export function describeRedisError(error: unknown, target: RedisTarget): unknown {
   if (error instanceof SynapseError) return error
   const {code = '', message = String(error)} = (error ?? {}) as {code?: string; message?: string}
-  const reason = scrub(message.split('\n')[0].replace(/\.$/, ''), target.password)
+  const reason = scrubSecret(message.split('\n')[0].replace(/\.$/, ''), target.password)
   const at = `Redis at ${target.location}`
   const unavailable = (text: string, suggestions: string[]) => new StorageUnavailableError(text, {cause: error, suggestions})
   const otherwise = 'Or unset DATABASE_URL / [storage] url to use the built-in SQLite file.'
@@ -62,8 +62,4 @@ export function describeRedisError(error: unknown, target: RedisTarget): unknown
       'Check that the server speaks TLS (rediss://) and that its certificate is trusted (NODE_EXTRA_CA_CERTS).',
     ])
   return error
-}
-
-function scrub(message: string, password: string): string {
-  return password ? message.split(password).join('***') : message
 }

@@ -137,12 +137,16 @@ touch(ARGV[2], ARGV[3])
 return count
 `)
 
-/** ARGV: prefix, then pairs of id and the updatedAt it must still have (or '') → the ids deleted. */
+/**
+ * ARGV: prefix, then pairs of id and the updatedAt it must still have (or '' for no guard) → the ids
+ * deleted. A guarded one must also still be unkept.
+ */
 export const deleteSessions = script(`
 local gone = {}
 for i = 2, #ARGV, 2 do
   local score = redis.call('ZSCORE', SESSIONS, ARGV[i])
-  if score and (ARGV[i + 1] == '' or tonumber(score) == tonumber(ARGV[i + 1])) then
+  local due = ARGV[i + 1] == '' or (tonumber(score) == tonumber(ARGV[i + 1]) and redis.call('HGET', sessionKey(ARGV[i]), 'kept') ~= 'true')
+  if score and due then
     dropSession(ARGV[i])
     gone[#gone + 1] = ARGV[i]
   end

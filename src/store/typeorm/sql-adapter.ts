@@ -68,7 +68,8 @@ function statements(d: SqlDialect) {
     clearMessages: s(p => `DELETE FROM messages WHERE session_id = ${p()}`),
     completeQuestion: s(p => `UPDATE messages SET status = 'complete' WHERE id = ${p()} AND session_id = ${p()}`),
     countSessions: 'SELECT COUNT(*) AS total FROM sessions',
-    deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()}`),
+    // Still due: unchanged since retention chose it, and not kept since (keep leaves updated_at alone).
+    deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()} AND kept = 0`),
     insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
     insertSession: s(
       p =>

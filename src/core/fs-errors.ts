@@ -1,4 +1,4 @@
-import {StorageUnavailableError, SynapseError} from 'synapse-cli'
+import {StorageUnavailableError, SynapseError} from './errors.js'
 
 /** File-system failures a user can act on, as STORAGE_UNAVAILABLE naming the path; anything else passes through. */
 export function describeFsError(error: unknown, path: string): unknown {

@@ -4,15 +4,17 @@ import {hostname} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {SynapseError} from 'synapse-cli'
+import {SynapseError} from './errors.js'
 
 import {describeFsError} from './fs-errors.js'
 
 export interface DirectoryLockOptions {
   /** How long `acquire` waits for another holder before STORAGE_BUSY. */
   timeoutMs: number
-  /** A lock this old is abandoned whoever holds it: no operation of the store takes that long. */
+  /** A lock this old is abandoned whoever holds it: no operation under it takes that long. */
   staleMs: number
+  /** What is locked, as a busy error names it; default "The directory". */
+  what?: string
 }
 
 /** What a holder writes into the lock file, so that others can tell whether it is still alive. */
@@ -126,7 +128,7 @@ export class DirectoryLock {
   private async busyError(): Promise<SynapseError> {
     const found = await this.read()
     const who = found?.holder ? `synapse process ${found.holder.pid} on ${found.holder.hostname}` : 'another synapse process'
-    return new SynapseError('STORAGE_BUSY', `The session directory is locked by ${who}; gave up after ${this.options.timeoutMs / 1000} s.`, {
+    return new SynapseError('STORAGE_BUSY', `${this.options.what ?? 'The directory'} is locked by ${who}; gave up after ${this.options.timeoutMs / 1000} s.`, {
       suggestions: [`Try again; if no synapse is running, delete the lock file ${this.path}.`],
     })
   }

@@ -1,0 +1,324 @@
+/**
+ * The one record codec: how a session and its messages look outside a database (export and import
+ * files, the filesystem backend's session files, the filesystem index) and which records any
+ * backend accepts. A new record field is added here once, in SESSION_FIELDS or MESSAGE_FIELDS, and
+ * every file format and check carries it; the `satisfies` clauses make a field missing here a
+ * compile error.
+ */
+import {InvalidInputError} from '../core/errors.js'
+import {ID_LENGTH, normalizeIdPrefix} from '../core/ids.js'
+import {
+  MESSAGE_ROLES,
+  MESSAGE_STATUSES,
+  type Message,
+  type MessagePatch,
+  type Metadata,
+  type NewMessage,
+  type Session,
+  type SessionSnapshot,
+} from './session-store.js'
+
+/**
+ * 2: messages carry `replyTo`. Version 1 files are still read (see `decodeSnapshot`). A session's
+ * `kept` needed no new version: absent (any file written before it existed) reads as not kept, and
+ * a reader that predates it ignores it.
+ * 3: sessions carry `parentId` and `parentPosition` (a fork's parent; null for other sessions), in
+ * every file, as every field is: the shape changed. Versions 1 and 2 are still read: the fields are
+ * absent there, and such a session is no fork.
+ */
+export const FORMAT_VERSION = 3
+export const READABLE_VERSIONS: readonly number[] = [1, 2, FORMAT_VERSION]
+/** For messages about a file of another version. */
+export const READABLE_VERSIONS_TEXT = `${READABLE_VERSIONS[0]} to ${FORMAT_VERSION}`
+
+/** A message as written to a file: every stored field but its session's id, timestamps as ISO-8601 with milliseconds. */
+export type EncodedMessage = Omit<Message, 'createdAt' | 'sessionId'> & {createdAt: string}
+
+/** A session as written to a file, with its messages. */
+export type EncodedSession = Omit<Session, 'createdAt' | 'updatedAt'> & {createdAt: string; messages: EncodedMessage[]; updatedAt: string}
+
+/**
+ * How each field is written and read back. text: a string; optionalText / optionalNumber: null when
+ * absent; date: an ISO-8601 string; flag: a boolean, false when absent; metadata: an object, {}
+ * when absent; status: a message status, 'complete' when absent.
+ */
+type Kind = 'date' | 'flag' | 'metadata' | 'number' | 'optionalNumber' | 'optionalText' | 'status' | 'text'
+
+const SESSION_FIELDS = {
+  createdAt: 'date',
+  id: 'text',
+  kept: 'flag',
+  metadata: 'metadata',
+  model: 'optionalText',
+  parentId: 'optionalText',
+  parentPosition: 'optionalNumber',
+  provider: 'optionalText',
+  systemPrompt: 'optionalText',
+  title: 'optionalText',
+  updatedAt: 'date',
+} as const satisfies Record<keyof Session, Kind>
+
+const MESSAGE_FIELDS = {
+  content: 'text',
+  createdAt: 'date',
+  durationMs: 'optionalNumber',
+  finishReason: 'optionalText',
+  id: 'text',
+  inputTokens: 'optionalNumber',
+  metadata: 'metadata',
+  model: 'optionalText',
+  outputTokens: 'optionalNumber',
+  position: 'number',
+  provider: 'optionalText',
+  replyTo: 'optionalText',
+  role: 'text',
+  status: 'status',
+} as const satisfies Record<keyof EncodedMessage, Kind>
+
+// Keys in byte order, `messages` among the session's: the bytes of a file never depend on which
+// backend the records came from or in which order a field was added.
+const SESSION_KEYS = [...Object.keys(SESSION_FIELDS), 'messages'].sort() as Array<keyof EncodedSession>
+const MESSAGE_KEYS = Object.keys(MESSAGE_FIELDS).sort() as Array<keyof EncodedMessage>
+
+/** The written form of a session: fixed key order, nothing that depends on when or where it was written. */
+export function encodeSnapshot({messages, session}: SessionSnapshot): EncodedSession {
+  const encoded: Record<string, unknown> = {}
+  for (const key of SESSION_KEYS) encoded[key] = key === 'messages' ? messages.map(m => encodeMessage(m)) : encodeField(SESSION_FIELDS[key], session[key])
+  return encoded as EncodedSession
+}
+
+function encodeMessage(message: Message): EncodedMessage {
+  const encoded: Record<string, unknown> = {}
+  for (const key of MESSAGE_KEYS) encoded[key] = encodeField(MESSAGE_FIELDS[key], message[key])
+  return encoded as EncodedMessage
+}
+
+function encodeField(kind: Kind, value: unknown): unknown {
+  if (kind === 'date') return (value as Date).toISOString()
+  if (kind === 'flag') return value === true
+  return value
+}
+
+/**
+ * Where a decoded value went wrong: `path` locates it inside the session ([] for the session
+ * itself, ['message 3'] for its third message), `problem` says what is wrong ("has no text "role"").
+ * The caller turns both into its own error (an import's INVALID_INPUT, a session file's STORAGE_UNAVAILABLE).
+ */
+export type DecodeFailure = (path: string[], problem: string) => Error
+
+/**
+ * Reads the written form of a session back, checking the type of every field: records may come
+ * from a file a person edited. Optional fields (the nullable ones, metadata, kept, status) may be
+ * left out. What the values must be beyond their types is `checkSnapshot`'s to say.
+ * `version` is the file's format version: version 1 predates `replyTo`.
+ */
+export function decodeSnapshot(value: unknown, version: number, fail: DecodeFailure): SessionSnapshot {
+  const raw = objectOf(value, [], 'a session', fail)
+  if (!Array.isArray(raw.messages)) throw fail([], 'has no "messages" list')
+  const session = decodeFields(raw, SESSION_FIELDS, [], fail) as unknown as Session
+  const messages = raw.messages.map((item, index) => {
+    const path = [`message ${index + 1}`]
+    const message = decodeFields(objectOf(item, path, 'a message', fail), MESSAGE_FIELDS, path, fail) as unknown as Message
+    message.sessionId = session.id
+    return message
+  })
+  // Version 1 predates replyTo; one process wrote each turn then, so a reply answered the question before it.
+  if (version === 1) {
+    let question: null | string = null
+    for (const message of messages) {
+      message.replyTo = message.role === 'assistant' ? question : null
+      if (message.role === 'user') question = message.id
+    }
+  }
+  return {messages, session}
+}
+
+function decodeFields(raw: Record<string, unknown>, fields: Record<string, Kind>, path: string[], fail: DecodeFailure): Record<string, unknown> {
+  const decoded: Record<string, unknown> = {}
+  for (const [key, kind] of Object.entries(fields)) decoded[key] = decodeField(kind, raw[key], key, path, fail)
+  return decoded
+}
+
+function decodeField(kind: Kind, value: unknown, key: string, path: string[], fail: DecodeFailure): unknown {
+  const absent = value === null || value === undefined
+  switch (kind) {
+    case 'date': {
+      if (typeof value !== 'string') throw fail(path, `has no text "${key}"`)
+      const date = new Date(value)
+      if (Number.isNaN(date.getTime())) throw fail(path, `has an invalid date in "${key}"`)
+      return date
+    }
+    case 'flag': {
+      if (absent) return false
+      if (typeof value !== 'boolean') throw fail(path, `has "${key}" that is neither true nor false`)
+      return value
+    }
+    case 'metadata': {
+      return absent ? {} : (objectOf(value, path, 'a metadata', fail) as Metadata)
+    }
+    case 'number':
+    case 'optionalNumber': {
+      if (absent && kind === 'optionalNumber') return null
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(path, `has no number "${key}"`)
+      return value
+    }
+    default: {
+      if (absent && kind !== 'text') return kind === 'status' ? 'complete' : null
+      if (typeof value !== 'string') throw fail(path, `has no text "${key}"`)
+      return value
+    }
+  }
+}
+
+function objectOf(value: unknown, path: string[], what: string, fail: DecodeFailure): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(path, `is not ${what} object`)
+  return value as Record<string, unknown>
+}
+
+// ---- What every backend accepts -----------------------------------------------------------------
+
+/**
+ * The largest value of an INTEGER column on PostgreSQL (32-bit signed), the narrowest backend:
+ * tokens and durations above it cannot be stored everywhere, so no backend takes them.
+ */
+export const MAX_STORED_INTEGER = 2_147_483_647
+
+/**
+ * The highest position a restored message may have. Below MAX_STORED_INTEGER on purpose: appends
+ * continue after the last position, and a session restored near the column's limit would take the
+ * restore and then refuse every later turn. A billion leaves as many turns again.
+ */
+export const MAX_RESTORED_POSITION = 1_000_000_000
+
+/** The VARCHAR lengths of the schema (src/migrations), in characters as PostgreSQL counts them. */
+const TEXT_LIMITS = {finishReason: 50, model: 200, provider: 100} as const
+
+/** The checks made before any write, so that bad input fails the same way on every backend. */
+export function checkNewMessages(messages: NewMessage[]): void {
+  if (!Array.isArray(messages)) throw new InvalidInputError('Messages to append must be an array.')
+  for (const message of messages) {
+    if (!MESSAGE_ROLES.includes(message.role)) {
+      throw new InvalidInputError(`"${String(message.role)}" is not a message role; use one of ${MESSAGE_ROLES.join(', ')}.`)
+    }
+    if (typeof message.content !== 'string') throw new InvalidInputError('A message needs text content.')
+    if (message.status !== undefined) checkStatus(message.status)
+    if (message.replyTo !== undefined && message.replyTo !== null && typeof message.replyTo !== 'string')
+      throw new InvalidInputError('"replyTo" must be a message id or null.')
+  }
+}
+
+export function checkMessagePatch(patch: MessagePatch): void {
+  if (patch.status !== undefined) checkStatus(patch.status)
+  if (patch.content !== undefined && typeof patch.content !== 'string') throw new InvalidInputError('A message needs text content.')
+}
+
+function checkStatus(status: string): void {
+  if (!MESSAGE_STATUSES.includes(status as never)) {
+    throw new InvalidInputError(`"${status}" is not a message status; use one of ${MESSAGE_STATUSES.join(', ')}.`)
+  }
+}
+
+/** What `restore` accepts: a well-formed snapshot (`checkSnapshotShape`) of values every backend can hold. */
+export function checkSnapshot(snapshot: SessionSnapshot): void {
+  checkSnapshotShape(snapshot)
+  const {messages, session} = snapshot
+  checkText(session, ['title', 'provider', 'model', 'systemPrompt'], `Session ${session.id}`)
+  checkParent(session)
+  for (const message of messages) {
+    if (message.position > MAX_RESTORED_POSITION) {
+      throw new InvalidInputError(
+        `Message ${message.id} has position ${message.position}; positions go from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}.`,
+      )
+    }
+    for (const field of ['inputTokens', 'outputTokens', 'durationMs'] as const) {
+      const value = message[field]
+      if (value !== null && value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= MAX_STORED_INTEGER)) {
+        throw new InvalidInputError(
+          `Message ${message.id} has ${field} ${value}; it must be a whole number from 0 to ${MAX_STORED_INTEGER.toLocaleString('en-US')}, or null.`,
+        )
+      }
+    }
+    checkText(message, ['content', 'provider', 'model', 'finishReason'], `Message ${message.id}`)
+  }
+}
+
+/**
+ * What any stored session is: well-formed ids (no path tricks reach any backend), known roles and
+ * statuses, valid timestamps, strictly increasing positions. What a session file is checked for.
+ */
+export function checkSnapshotShape(snapshot: SessionSnapshot): void {
+  const {messages, session} = snapshot
+  const checkId = (id: unknown, what: string) => {
+    if (typeof id !== 'string' || id.length !== ID_LENGTH || normalizeIdPrefix(id) !== id) {
+      throw new InvalidInputError(`${what} id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
+    }
+  }
+  checkId(session?.id, 'The session')
+  for (const date of [session.createdAt, session.updatedAt]) {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new InvalidInputError(`Session ${session.id} has an invalid timestamp.`)
+  }
+  checkNewMessages(messages)
+  let previous = -1
+  const ids = new Set<string>()
+  for (const message of messages) {
+    checkId(message.id, 'A message')
+    if (ids.has(message.id)) throw new InvalidInputError(`Message id ${message.id} appears twice.`)
+    ids.add(message.id)
+    if (!Number.isInteger(message.position) || message.position <= previous) {
+      throw new InvalidInputError(`Messages of session ${session.id} must have strictly increasing positions (${message.position} after ${previous}).`)
+    }
+    previous = message.position
+    if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime()))
+      throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
+  }
+}
+
+/** A fork names its parent by full id and a position (null: the parent had no messages); neither for other sessions. */
+function checkParent(session: Session): void {
+  const parentId = session.parentId ?? null
+  const parentPosition = session.parentPosition ?? null
+  if (parentId === null && parentPosition === null) return
+  if (typeof parentId !== 'string' || parentId.length !== ID_LENGTH || normalizeIdPrefix(parentId) !== parentId)
+    throw new InvalidInputError(`Session ${session.id} has parentId ${JSON.stringify(parentId)}, which is not a ULID; a fork's parent is named by its full id.`)
+  if (parentPosition !== null && !(Number.isInteger(parentPosition) && parentPosition >= 0 && parentPosition <= MAX_RESTORED_POSITION))
+    throw new InvalidInputError(
+      `Session ${session.id} has parentPosition ${parentPosition}; it must be a whole number from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}, or null.`,
+    )
+}
+
+/**
+ * Text every backend can store: PostgreSQL refuses NUL in text and cuts nothing to fit a VARCHAR,
+ * so both are refused here, the same on every backend, before anything is written.
+ */
+function checkText<T extends object>(record: T, fields: Array<keyof T & string>, what: string): void {
+  for (const field of fields) {
+    const value = record[field] as unknown
+    if (value === null || value === undefined) continue
+    if (typeof value !== 'string') throw new InvalidInputError(`${what} has a ${field} that is not text.`)
+    if (value.includes('\0')) throw new InvalidInputError(`${what} has a NUL character in its ${field}, which not every backend can store.`)
+    const limit = TEXT_LIMITS[field as keyof typeof TEXT_LIMITS]
+    if (limit !== undefined && [...value].length > limit)
+      throw new InvalidInputError(`${what} has a ${field} of ${[...value].length} characters; at most ${limit} fit.`)
+  }
+}
+
+/**
+ * What `restoreAll` accepts: every snapshot as `checkSnapshot` says, no session twice, and no message
+ * id in two sessions of the batch (ids are unique across the store, not only within a session).
+ */
+export function checkSnapshotBatch(snapshots: SessionSnapshot[]): void {
+  if (!Array.isArray(snapshots)) throw new InvalidInputError('Sessions to restore must be an array.')
+  const sessions = new Set<string>()
+  const messageOwners = new Map<string, string>()
+  for (const snapshot of snapshots) {
+    checkSnapshot(snapshot)
+    const {id} = snapshot.session
+    if (sessions.has(id)) throw new InvalidInputError(`Session ${id} appears twice.`)
+    sessions.add(id)
+    for (const message of snapshot.messages) {
+      const owner = messageOwners.get(message.id)
+      if (owner) throw new InvalidInputError(`Message id ${message.id} appears in sessions ${owner} and ${id}; a message id names one message.`)
+      messageOwners.set(message.id, id)
+    }
+  }
+}
