@@ -340,7 +340,7 @@ describe('chat (end to end)', function () {
       // Its reply never committed: the question stays pending, shown unanswered, and is never sent again.
       expect(messages.map(m => m.status)).to.deep.equal(['complete', 'complete', 'pending'])
       const shown = await synapse(sandbox, ['sessions', 'show', messages[0].sessionId], {env: {NO_COLOR: '1'}})
-      expect(shown.stdout).to.contain('user · unanswered\nA question cut short\n')
+      expect(shown.stdout).to.contain('user · #2 · unanswered\nA question cut short\n')
       server.reset()
       server.reply(['Next.'])
       const next = await synapse(sandbox, ['-c', 'The next question'])

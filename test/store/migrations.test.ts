@@ -65,6 +65,16 @@ const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
 const SESSIONS_V6 = [...SESSIONS_V5, 'parent_id varchar(26)', 'parent_position integer']
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
+/** What `sql` reads from the database at `path`, through a connection of its own. */
+function rowsOf(path: string, sql: string): unknown[] {
+  const reader = new Database(path, {readonly: true})
+  try {
+    return reader.prepare(sql).all()
+  } finally {
+    reader.close()
+  }
+}
+
 async function expectAmbiguous(promise: Promise<unknown>): Promise<void> {
   try {
     await promise
@@ -207,14 +217,7 @@ describe('migrations', () => {
     const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
     const messagesBefore = db.prepare('SELECT * FROM messages ORDER BY id').all()
     db.close()
-    const rows = (sql: string) => {
-      const reader = new Database(path, {readonly: true})
-      try {
-        return reader.prepare(sql).all()
-      } finally {
-        reader.close()
-      }
-    }
+    const rows = (sql: string) => rowsOf(path, sql)
 
     store = await openSqliteStore({path})
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0, parent_id: null, parent_position: null})))
@@ -260,14 +263,7 @@ describe('migrations', () => {
     const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
     const messagesBefore = db.prepare('SELECT * FROM messages ORDER BY id').all()
     db.close()
-    const rows = (sql: string) => {
-      const reader = new Database(path, {readonly: true})
-      try {
-        return reader.prepare(sql).all()
-      } finally {
-        reader.close()
-      }
-    }
+    const rows = (sql: string) => rowsOf(path, sql)
 
     store = await openSqliteStore({path})
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, parent_id: null, parent_position: null})))
