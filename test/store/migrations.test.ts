@@ -63,6 +63,9 @@ const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms i
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
 const SESSIONS_V6 = [...SESSIONS_V5, 'parent_id varchar(26)', 'parent_position integer']
+const MESSAGES_V6 = [...MESSAGES_V4, 'cached_input_tokens integer', 'token_source varchar(16)', 'cost_usd double precision', 'cost_source varchar(100)']
+/** What the usage migration adds to a row that had none of it. */
+const NO_USAGE_COLUMNS = {cached_input_tokens: null, cost_source: null, cost_usd: null, token_source: null}
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
 /** What `sql` reads from the database at `path`, through a connection of its own. */
@@ -100,7 +103,7 @@ describe('migrations', () => {
 
   it('builds the latest schema from a blank database, and it matches the entities', async () => {
     store = await openSqliteStore({path})
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_title', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
     expect(report.checks.map(c => [c.name, c.ok, c.detail])).to.deep.equal([
@@ -115,6 +118,9 @@ describe('migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_title', 'idx_sessions_updated_at'])
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
@@ -131,10 +137,10 @@ describe('migrations', () => {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false, false])
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false, false, false])
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map(m => m.name).reverse())
     expect(await maintenance.migrate()).to.have.length(MIGRATIONS.length)
     expect((await maintenance.check()).ok).to.equal(true)
@@ -142,13 +148,10 @@ describe('migrations', () => {
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
+    for (let step = 0; step < 5; step++) await store.maintenance!.revert()
     await store.close()
 
-    // Data written by an earlier schema version (before finish details, reply_to, kept and forks), as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
     const db = new Database(path)
     const insertSession = db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)')
     const insertMessage = db.prepare(
@@ -177,8 +180,11 @@ describe('migrations', () => {
     expect(rows).to.deep.equal(
       before.map(row => ({
         ...row,
+        ...NO_USAGE_COLUMNS,
         duration_ms: null,
         finish_reason: null,
+        // Counts stored before the usage migration were the provider's: no other kind was stored.
+        token_source: 'provider',
         reply_to: row.role === 'assistant' ? byPosition.get(`${String(row.session_id)}:${Number(row.position) - 1}`) : null,
       })),
     )
@@ -194,6 +200,7 @@ describe('migrations', () => {
 
   it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
+    await store.maintenance!.revert()
     await store.maintenance!.revert()
     await store.maintenance!.revert()
     await store.close()
@@ -221,11 +228,12 @@ describe('migrations', () => {
 
     store = await openSqliteStore({path})
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0, parent_id: null, parent_position: null})))
-    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore.map(row => ({...(row as object), ...NO_USAGE_COLUMNS})))
     expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
     expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
@@ -234,8 +242,46 @@ describe('migrations', () => {
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
+  it('adds the usage columns to messages that hold data, and takes them away again, without losing a row', async () => {
+    store = await openSqliteStore({path})
+    const session = await store.create({title: 'before usage'})
+    const [question] = await store.append(session.id, [{content: 'q', role: 'user', status: 'pending'}])
+    await store.appendReply(session.id, question.id, {content: 'a', inputTokens: 5, outputTokens: 2, role: 'assistant'})
+    await store.append(session.id, [{content: 'no counts', role: 'assistant'}])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
+    const read = (sql: string) => {
+      const reader = new Database(path, {readonly: true})
+      try {
+        return reader.prepare(sql).all() as Array<Record<string, unknown>>
+      } finally {
+        reader.close()
+      }
+    }
+    const before = read('SELECT * FROM messages ORDER BY position')
+    expect(Object.keys(before[0])).to.not.include('cost_usd')
+
+    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[6].name])
+    expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(
+      before.map(row => ({...row, ...NO_USAGE_COLUMNS, token_source: row.input_tokens === null ? null : 'provider'})),
+    )
+    const messages = await store.messages(session.id)
+    expect(messages.map(m => [m.content, m.tokenSource, m.costUsd])).to.deep.equal([
+      ['q', null, null],
+      ['a', 'provider', null],
+      ['no counts', null, null],
+    ])
+    await store.updateMessage(session.id, messages[1].id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.001})
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(before)
+    expect((await store.maintenance!.check()).ok).to.equal(false)
+    await store.maintenance!.migrate()
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
   it('adds the parent of forks and the title index to sessions that hold data, and takes them away again, without losing a row', async () => {
     store = await openSqliteStore({path})
+    // The usage migration came later: it goes first, and comes back with this one.
+    await store.maintenance!.revert()
     await store.maintenance!.revert()
     await store.close()
     const db = new Database(path)
@@ -267,7 +313,7 @@ describe('migrations', () => {
 
     store = await openSqliteStore({path})
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, parent_id: null, parent_position: null})))
-    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore.map(row => ({...(row as object), ...NO_USAGE_COLUMNS})))
     expect((await store.maintenance!.check()).ok).to.equal(true)
     // Titles of sessions stored before the index are found through it.
     const plan = rows(
@@ -280,6 +326,7 @@ describe('migrations', () => {
     expect(fork).to.deep.include({parentId: `01JC${'0'.repeat(22)}`, parentPosition: 1, title: 'old 0 (fork)'})
     await store.delete([fork.id])
 
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
     expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)

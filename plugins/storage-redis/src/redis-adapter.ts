@@ -12,7 +12,7 @@ import type {
   StoredSummary,
   UnplacedMessage,
 } from 'synapse-cli'
-import {applyPatch, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
+import {applyPatch, NO_USAGE, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -282,7 +282,23 @@ function sessionOf(id: string, fields: Record<string, string>): Session {
 /** A message record after its fixed head (see scripts.ts): a comma, then the other fields as JSON. */
 function tailOf(m: UnplacedMessage): string {
   const {content, createdAt, durationMs, finishReason, inputTokens, metadata, model, outputTokens, provider, replyTo, role} = m
-  const rest = {content, createdAt: createdAt.getTime(), durationMs, finishReason, inputTokens, metadata, model, outputTokens, provider, replyTo, role}
+  const rest = {
+    content,
+    createdAt: createdAt.getTime(),
+    durationMs,
+    finishReason,
+    inputTokens,
+    metadata,
+    model,
+    outputTokens,
+    provider,
+    replyTo,
+    role,
+    cachedInputTokens: m.cachedInputTokens,
+    tokenSource: m.tokenSource,
+    costUsd: m.costUsd,
+    costSource: m.costSource,
+  }
   return `,${JSON.stringify(rest).slice(1)}`
 }
 
@@ -292,5 +308,6 @@ function recordOf(m: Message): string {
 
 function messageOf(record: string, sessionId: string): Message {
   const parsed = JSON.parse(record)
-  return {...parsed, createdAt: new Date(parsed.createdAt), sessionId}
+  // Records written before replies recorded their usage have none of its fields.
+  return {...NO_USAGE, ...parsed, createdAt: new Date(parsed.createdAt), sessionId}
 }
