@@ -13,6 +13,7 @@ import {benchCompletion} from './completion-scenario.js'
 import {makeSandbox, makeTemplate, type Template} from './fixtures.js'
 import type {Plan} from './harness.js'
 import type {Measurement} from './measurement.js'
+import {benchMemory} from './memory-scenario.js'
 import {benchRedisAppend, benchRedisLoad} from './redis-scenarios.js'
 import {environment, header, jsonReport, notes, table} from './report.js'
 import {benchStartup} from './startup-scenario.js'
@@ -24,6 +25,7 @@ interface Profile {
   chat: Plan
   list: Plan
   load: Plan
+  memory: Plan
   prune: Plan
   search: Plan
   startup: Plan
@@ -38,6 +40,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     chat: {repetitions: 31, warmup: 3},
     list: {repetitions: 41, warmup: 5},
     load: {repetitions: 21, warmup: 3},
+    memory: {repetitions: 7, warmup: 1},
     prune: {repetitions: 11, warmup: 2},
     search: {repetitions: 21, warmup: 3},
     startup: {repetitions: 11, warmup: 2},
@@ -48,6 +51,7 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     chat: {repetitions: 11, warmup: 2},
     list: {repetitions: 11, warmup: 2},
     load: {repetitions: 7, warmup: 1},
+    memory: {repetitions: 3, warmup: 1},
     prune: {repetitions: 5, warmup: 1},
     search: {repetitions: 7, warmup: 1},
     startup: {repetitions: 5, warmup: 1},
@@ -91,6 +95,7 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['chat', async () => Object.values(await benchChat(sandbox, profile.chat, CHAT))],
   ['cold start', async () => Object.values(await benchStartup(sandbox, profile.startup, CLI_SESSIONS))],
   ['tab', async () => [await benchCompletion(sandbox, profile.tab, CLI_SESSIONS)]],
+  ['memory', async () => [await benchMemory(sandbox, profile.memory)]],
 ]
 
 // --only runs the named steps, to measure one change again without the whole run.

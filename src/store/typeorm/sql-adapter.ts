@@ -13,11 +13,12 @@ import {
   type StoreMaintenance,
 } from '../session-store.js'
 import type {SearchFilter, SearchQuery, StoredHit} from '../search.js'
+import {TITLE_KEY_LENGTH} from '../../migrations/1795300000030-AddSessionParentAndTitleIndex.js'
 import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage, UsageQuery, UsageRow} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
-const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
+const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept, s.parent_id, s.parent_position'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source'
 /** What a hit shows of its session and message (search.ts: HitSession, HitMessage), side by side. */
@@ -81,7 +82,10 @@ function statements(d: SqlDialect) {
     // Still due: unchanged since retention chose it, and not kept since (keep leaves updated_at alone).
     deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()} AND kept = 0`),
     insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 19)})`),
-    insertSession: s(p => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
+    insertSession: s(
+      p =>
+        `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept, parent_id, parent_position) VALUES (${list(p, 11)})`,
+    ),
     lastMessages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
     listPage: s(p => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
     lockSession: s(p => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
@@ -95,6 +99,11 @@ function statements(d: SqlDialect) {
     session: s(p => `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${p()}`),
     sessionExists: s(p => `SELECT id FROM sessions WHERE id = ${p()}`),
     summaries: `SELECT ${summaryColumns} FROM sessions s`,
+    // The first condition is the indexed expression (see the migration); the second makes it exact.
+    titled: s(
+      p =>
+        `SELECT s.id FROM sessions s WHERE substr(s.title, 1, ${TITLE_KEY_LENGTH}) = substr(CAST(${p()} AS TEXT), 1, ${TITLE_KEY_LENGTH}) AND s.title = ${p()} ORDER BY s.id${d.byteOrder} LIMIT ${p()}`,
+    ),
     touchSession: s(p => `UPDATE sessions SET updated_at = ${p()} WHERE id = ${p()}`),
   }
 }
@@ -387,6 +396,10 @@ export class SqlStorageAdapter implements StorageAdapter {
     return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map(row => String(row.id))
   }
 
+  async sessionIdsWithTitle(title: string, limit: number): Promise<string[]> {
+    return (await this.sql.all(this.q.titled, [title, title, limit])).map(row => String(row.id))
+  }
+
   async summaries(): Promise<StoredSummary[]> {
     return (await this.sql.all(this.q.summaries)).map(row => toSummary(row))
   }
@@ -500,7 +513,19 @@ function columnsOf<T extends object>(patch: T, names: Record<keyof T, string>): 
 
 /** The parameters of insertSession, in its column order. */
 function sessionRow(s: Session): unknown[] {
-  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime(), s.kept ? 1 : 0]
+  return [
+    s.id,
+    s.title,
+    s.provider,
+    s.model,
+    s.systemPrompt,
+    encodeMetadata(s.metadata),
+    s.createdAt.getTime(),
+    s.updatedAt.getTime(),
+    s.kept ? 1 : 0,
+    s.parentId,
+    s.parentPosition,
+  ]
 }
 
 /** The parameters of insertMessage, in MESSAGE_COLUMNS order. */
@@ -551,6 +576,8 @@ function toSession(row: Row): Session {
     kept: Number(row.kept) === 1,
     metadata: decodeMetadata(row.metadata),
     model: nullableString(row.model),
+    parentId: nullableString(row.parent_id),
+    parentPosition: nullableNumber(row.parent_position),
     provider: nullableString(row.provider),
     systemPrompt: nullableString(row.system_prompt),
     title: nullableString(row.title),
