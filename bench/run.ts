@@ -3,7 +3,7 @@
  * SDK and bare `node` on the same machine in the same run, as ratios with targets. A report, not a
  * test: it exits 0 whatever the verdicts, and fails only when it cannot measure.
  *
- *   node --import tsx bench/run.ts [--quick] [--json <file>]
+ *   node --import tsx bench/run.ts [--quick] [--json <file>] [--only <step>[,<step>…]]
  */
 import {writeFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
@@ -69,7 +69,7 @@ const SEARCHED = {messagesPerSession: 20, page: 20, sessions: 5000}
 /** A short real reply: 100 ms of streaming. */
 const CHAT: ChatShape = {chunks: 40, delayMs: 2.5, history: 20}
 
-const {values: args} = parseArgs({options: {json: {type: 'string'}, quick: {default: false, type: 'boolean'}}})
+const {values: args} = parseArgs({options: {json: {type: 'string'}, only: {type: 'string'}, quick: {default: false, type: 'boolean'}}})
 const mode = args.quick ? 'quick' : 'full'
 const profile = PROFILES[mode]
 const env = environment(mode)
@@ -98,11 +98,21 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['memory', async () => [await benchMemory(sandbox, profile.memory)]],
 ]
 
+// --only runs the named steps, to measure one change again without the whole run.
+const only = args.only?.split(',').map(name => name.trim())
+const unknown = only?.filter(name => !steps.some(([step]) => step === name)) ?? []
+if (unknown.length > 0) {
+  process.stderr.write(`Error: no bench step named ${unknown.map(name => `"${name}"`).join(', ')}.\nUse one of: ${steps.map(([name]) => name).join(', ')}.\n`)
+  sandbox.cleanup()
+  process.exit(2)
+}
+const chosen = only ? steps.filter(([name]) => only.includes(name)) : steps
+
 const started = performance.now()
 try {
   const measurements: Measurement[] = []
   const failures: string[] = []
-  for (const [name, step] of steps) {
+  for (const [name, step] of chosen) {
     process.stderr.write(`${name}...\n`)
     try {
       measurements.push(...(await step()))

@@ -64,6 +64,7 @@ export {
   MAX_RESTORED_POSITION,
   MAX_STORED_INTEGER,
   READABLE_VERSIONS,
+  READABLE_VERSIONS_TEXT,
 } from './store/record-codec.js'
 export {
   checkLast,

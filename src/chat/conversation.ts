@@ -61,7 +61,7 @@ export interface TurnResult {
   usage: TurnUsage
 }
 
-function nothingTo(action: 'edit' | 'retry' | 'undo'): SynapseError {
+function nothingTo(action: 'edit' | 'fork' | 'retry' | 'undo'): SynapseError {
   return new SynapseError('INVALID_INPUT', `There is nothing to ${action}: this conversation has no question in it yet.`, {
     exitCode: 1,
     suggestions: ['Ask something first, or continue another session with -s <id> ("synapse sessions list" shows them).'],
@@ -185,6 +185,17 @@ export class Conversation {
   async undo(): Promise<Exchange> {
     if (!this.stored) throw nothingTo('undo')
     return this.options.store.undo(this.session.id)
+  }
+
+  /**
+   * Continues in a fork of this session (SessionStore.fork: all its messages, the parent recorded),
+   * with the same provider and model; the original is left as it is. Throws INVALID_INPUT before the
+   * session holds anything to fork.
+   */
+  async fork(title?: string): Promise<Session> {
+    if (!this.stored) throw nothingTo('fork')
+    this.session = await this.options.store.fork(this.session.id, title === undefined ? {} : {title})
+    return this.session
   }
 
   /** The last question still in the conversation, with its reply; undefined before the first. */

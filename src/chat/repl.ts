@@ -48,6 +48,7 @@ const HELP = [
   ['/retry', 'ask the last question again; the new reply replaces the old one'],
   ['/edit', 'rewrite the last question in $VISUAL or $EDITOR and send it in its place'],
   ['/undo', 'take the last question and its reply out of the conversation'],
+  ['/fork TITLE', 'continue in a copy of this session (TITLE optional); the original stays as it is'],
   ['/session', 'id, title and model of this session'],
   ['/model NAME', 'use another model from now on'],
 ] as const
@@ -158,6 +159,12 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       await turn(run => conversation.edit({...run, prompt: edited}), 'edit')
     },
     exit: () => leave(0),
+    async fork(argument) {
+      const parent = conversation.session.id
+      const fork = await conversation.fork(argument.trim() === '' ? undefined : argument.trim())
+      ownSessions.add(fork.id)
+      say(terminalSafe(`Forked session ${parent} into ${fork.id}${fork.title ? ` "${fork.title}"` : ''}; continuing in the fork.`))
+    },
     help() {
       for (const [name, what] of HELP) say(`${name.padEnd(12)} ${what}`)
     },

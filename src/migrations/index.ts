@@ -4,6 +4,7 @@ import {AddMessageCompletionDetails1795300000002} from './1795300000002-AddMessa
 import {AddMessageReplyTo1795300000003} from './1795300000003-AddMessageReplyTo.js'
 import {AddSessionKept1795300000010} from './1795300000010-AddSessionKept.js'
 import {AddSearchIndex1795300000020} from './1795300000020-AddSearchIndex.js'
+import {AddSessionParentAndTitleIndex1795300000030} from './1795300000030-AddSessionParentAndTitleIndex.js'
 import {AddMessageHidden1795300000040} from './1795300000040-AddMessageHidden.js'
 import {AddMessageUsage1795300000050} from './1795300000050-AddMessageUsage.js'
 
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   AddMessageReplyTo1795300000003,
   AddSessionKept1795300000010,
   AddSearchIndex1795300000020,
+  AddSessionParentAndTitleIndex1795300000030,
   AddMessageHidden1795300000040,
   AddMessageUsage1795300000050,
 ]

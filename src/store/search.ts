@@ -125,8 +125,32 @@ const WORD = /[\p{L}\p{N}\p{Co}\p{M}]+/gu
 /** The words of `text`, lower case, with where each stands in `text`. */
 export function words(text: string): Array<{end: number; start: number; word: string}> {
   const found: Array<{end: number; start: number; word: string}> = []
+  if (isAscii(text)) {
+    // The same words without WORD: V8 drops a regular expression's compiled code when it collects
+    // garbage, and compiling WORD's Unicode classes again costs more than a page of snippets.
+    let start = -1
+    for (let i = 0; i <= text.length; i++) {
+      const inWord = i < text.length && isAsciiWordCode(text.charCodeAt(i))
+      if (inWord && start === -1) start = i
+      else if (!inWord && start !== -1) {
+        found.push({end: i, start, word: text.slice(start, i).toLowerCase()})
+        start = -1
+      }
+    }
+    return found
+  }
   for (const match of text.matchAll(WORD)) found.push({end: match.index + match[0].length, start: match.index, word: match[0].toLowerCase()})
   return found
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/** The ASCII characters of WORD's categories: digits and Latin letters. */
+function isAsciiWordCode(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
 }
 
 /**
@@ -221,7 +245,7 @@ export function makeSnippet(text: string, matches: MatchRange[][]): SearchHit['s
     const gap = text.slice(start, first.start).search(/\s/)
     start = gap === -1 ? first.start : start + gap + 1
   }
-  while (start < first.start && /\s/.test(text[start])) start++
+  while (start < first.start && isSpace(text.charCodeAt(start))) start++
   let end = Math.max(first.end, Math.min(text.length, start + SNIPPET_LENGTH))
   // End at the end of a word, unless the first match itself runs on.
   if (end < text.length && /\S/.test(text[end])) {
@@ -230,14 +254,14 @@ export function makeSnippet(text: string, matches: MatchRange[][]): SearchHit['s
   }
   // A window cut inside a surrogate pair (text without spaces) gives back the half character.
   if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--
-  while (end > first.end && /\s/.test(text[end - 1])) end--
+  while (end > first.end && isSpace(text.charCodeAt(end - 1))) end--
   // Whitespace runs become one space; each offset of the window maps to where it lands.
   const map: number[] = []
   let out = start > 0 ? '…' : ''
   let inSpace = false
   for (let i = start; i < end; i++) {
     map.push(out.length)
-    if (/\s/.test(text[i])) {
+    if (isSpace(text.charCodeAt(i))) {
       if (!inSpace) out += ' '
       inSpace = true
     } else {
@@ -261,6 +285,12 @@ export function makeSnippet(text: string, matches: MatchRange[][]): SearchHit['s
 /** How far before the first match a snippet starts. */
 const SNIPPET_LEAD = 40
 
+/** Whether a UTF-16 code unit is white space as /\s/ has it, without a regular expression for ASCII: the snippet tests every character of its window. */
+function isSpace(code: number): boolean {
+  if (code < 0x80) return code === 0x20 || (code >= 0x09 && code <= 0x0d)
+  return /\s/.test(String.fromCharCode(code))
+}
+
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff
 }
@@ -282,14 +312,19 @@ export function bm25(termCounts: number[], length: number, documents: {averageLe
   return score
 }
 
+/** What a hit shows of its message: all a backend needs to read of it. */
+export type HitMessage = Pick<Message, 'content' | 'createdAt' | 'id' | 'position' | 'role'>
+/** What a hit shows of its session: a session's system prompt and metadata can be long, and no hit shows them. */
+export type HitSession = Pick<Session, 'id' | 'model' | 'provider' | 'title' | 'updatedAt'>
+
 /** A hit as an adapter finds it, before the core adds the short id and the snippet. */
 export interface StoredHit {
-  message: Message | null
+  message: HitMessage | null
   /** The ids before and after the session's among all session ids in byte order, for its short id. */
   nextId?: string
   previousId?: string
   score: number
-  session: Session
+  session: HitSession
 }
 
 /** The order of the contract: titles first, higher score, most recent, id newest first. */

@@ -157,7 +157,8 @@ export interface StorageAdapter {
    * twice, positions increasing). Without `replace`, a session id that exists is a conflict; with
    * it, the existing sessions of those ids are deleted first, in the same step. A message id held
    * by any session not being replaced is a conflict. Returns the first conflict found (and writes
-   * nothing), or undefined when all was written.
+   * nothing), or undefined when all was written. It is also how the core writes a fork (a new
+   * session with copies of another's messages) in one step.
    */
   restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined>
 
@@ -242,6 +243,13 @@ export interface StorageAdapter {
    */
   search?(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]>
 
-  // Later capabilities join here in the same way (a title look-up): optional, with a generic path
-  // in the core over the primitives above, and a switch in the conformance suite.
+  /**
+   * Ids of the sessions whose title is exactly `title` (byte for byte: case, spaces and all), in byte
+   * order, at most `limit` of them; [] when none. What the core uses to resolve a session by name
+   * (`get`); SQL answers from an index on the title. Without it, the core filters `summaries()`.
+   */
+  sessionIdsWithTitle?(title: string, limit: number): Promise<string[]>
+
+  // Later capabilities join here in the same way: optional, with a generic path in the core over
+  // the primitives above, and a switch in the conformance suite.
 }

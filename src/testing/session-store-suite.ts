@@ -23,7 +23,7 @@ export interface ConformanceOptions {
 }
 
 /** What a StorageAdapter may offer beyond its primitives; the core has a generic path for each. */
-export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune', 'search', 'usageTotals'] as const
+export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune', 'search', 'sessionIdsWithTitle', 'usageTotals'] as const
 
 /** The adapter as a backend without any optional capability would be: the core's generic paths only. */
 export function withoutCapabilities(adapter: StorageAdapter): StorageAdapter {
@@ -510,6 +510,23 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect((await store.messages(session.id)).map(m => m.content)).to.deep.equal(['q1', 'a1', 'q2', 'a2'])
       })
 
+      it('forks with the marks: what was replaced within the fork stays out, what was replaced past the cut is current again', async () => {
+        const session = await store.create()
+        const [question, reply] = await answered(session.id, 'q', 'a')
+        const again = await store.appendReply(session.id, question.id, {content: 'a again', role: 'assistant'}, {replaces: {reply: reply.id}})
+        await answered(session.id, 'q2', 'a2')
+        await store.undo(session.id)
+        const whole = await store.fork(session.id)
+        const copied = await store.messages(whole.id)
+        expect(await current(whole.id)).to.deep.equal(['q', 'a again'])
+        expect(copied[1].supersededBy).to.equal(copied[2].id)
+        expect(copied.map(m => m.hiddenAt === null)).to.deep.equal([true, false, true, false, false])
+        // Cut before the retry's reply: the first reply is the fork's.
+        const early = await store.fork(session.id, {at: reply.position})
+        expect(await current(early.id)).to.deep.equal(['q', 'a'])
+        expect(again.position).to.be.greaterThan(reply.position)
+      })
+
       it('restores hidden messages as they were, and refuses a supersededBy on a message not hidden', async () => {
         const session = await store.create()
         const [question, reply] = await answered(session.id, 'q', 'a')
@@ -596,6 +613,201 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         await expectCode(store.updateMessage(a.id, message.id, {status: 'error'}), 'SESSION_NOT_FOUND')
         expect((await store.list()).map(s => s.id)).to.deep.equal([b.id])
         expect(await store.delete([])).to.equal(0)
+      })
+    })
+
+    describe('sessions by title', () => {
+      it('finds a session by its exact title: case-sensitive, the reference trimmed', async () => {
+        const notes = await store.create({title: 'Release notes'})
+        await store.create({title: 'release notes 2'})
+        const odd = await store.create({title: `it's "$(rm -rf ~)" ✓ 🤖`})
+        expect((await store.get('Release notes')).id).to.equal(notes.id)
+        expect((await store.get('  Release notes\n')).id).to.equal(notes.id)
+        expect((await store.get(`it's "$(rm -rf ~)" ✓ 🤖`)).id).to.equal(odd.id)
+        await expectCode(store.get('release notes'), 'SESSION_NOT_FOUND')
+        await expectCode(store.get('Release'), 'SESSION_NOT_FOUND')
+        await expectCode(store.get('   '), 'SESSION_NOT_FOUND')
+      })
+
+      it('follows a rename, and tells long titles apart by every character', async () => {
+        const session = await store.create({title: 'before'})
+        await store.update(session.id, {title: 'after'})
+        expect((await store.get('after')).id).to.equal(session.id)
+        await expectCode(store.get('before'), 'SESSION_NOT_FOUND')
+        // Alike for their first 150 characters, astral ones included: an index on a title's start must not decide alone.
+        const start = '🤖'.repeat(50) + 'x'.repeat(100)
+        const one = await store.create({title: `${start} one`})
+        const two = await store.create({title: `${start} two`})
+        expect((await store.get(`${start} two`)).id).to.equal(two.id)
+        expect((await store.get(`${start} one`)).id).to.equal(one.id)
+        await expectCode(store.get(start), 'SESSION_NOT_FOUND')
+      })
+
+      it('lets an id prefix win over a title, and a title settle a prefix that alone is ambiguous', async () => {
+        const target = await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA1'})
+        const decoy = await store.create({id: '01JCBBBBBBBBBBBBBBBBBBBBBB', title: '01JCAAAA'})
+        expect((await store.get('01JCAAAA')).id).to.equal(target.id)
+        await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA2'})
+        expect((await store.get('01JCAAAA')).id).to.equal(decoy.id)
+        await store.update(decoy.id, {title: 'other'})
+        await expectCode(store.get('01JCAAAA'), 'AMBIGUOUS_SESSION_ID')
+      })
+
+      it('reports a title several sessions share, with their short ids and dates, and says to use the id', async () => {
+        // Sharing 10 characters, their short ids are 11 long.
+        const a = await store.create({id: '01JCAAAAAA1AAAAAAAAAAAAAAA', title: 'Notes'})
+        clock.advance(DAY)
+        const b = await store.create({id: '01JCAAAAAA2AAAAAAAAAAAAAAA', title: 'Notes'})
+        const error = await expectCode(store.get('Notes'), 'AMBIGUOUS_SESSION_TITLE')
+        expect(error.message).to.equal(
+          `"Notes" is the title of 2 sessions: 01JCAAAAAA1 (updated ${a.updatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC), 01JCAAAAAA2 (updated ${b.updatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+        )
+        expect(error.suggestions.join(' ')).to.contain('Use the id')
+        expect(error.exitCode).to.equal(1)
+        for (let i = 0; i < 5; i++) await store.create({title: 'Notes'})
+        const many = await expectCode(store.get('Notes'), 'AMBIGUOUS_SESSION_TITLE')
+        expect(many.message).to.match(/^"Notes" is the title of more than 5 sessions: (\S+ \(updated [^)]+\), ){5}…\.$/)
+      })
+    })
+
+    describe('fork', () => {
+      async function conversation() {
+        const parent = await store.create({
+          metadata: {cwd: '/home/ada', nested: {a: [1]}},
+          model: 'gpt-4o-mini',
+          provider: 'openai',
+          systemPrompt: 'Be brief.',
+          title: 'Plan',
+        })
+        const [q1] = await store.append(parent.id, [{content: 'first question', role: 'user'}])
+        clock.advance(1000)
+        await store.appendReply(parent.id, q1.id, {
+          content: 'first answer',
+          durationMs: 12,
+          inputTokens: 3,
+          model: 'gpt-4o-mini',
+          outputTokens: 4,
+          role: 'assistant',
+        })
+        const [q2] = await store.append(parent.id, [{content: 'second question', role: 'user'}])
+        await store.appendReply(parent.id, q2.id, {content: 'cut short', role: 'assistant', status: 'interrupted'})
+        return store.get(parent.id)
+      }
+
+      async function snapshotOf(id: string) {
+        return {messages: await store.messages(id), session: await store.get(id)}
+      }
+
+      it('copies every message with new ids, and the settings, leaving the parent as it was', async () => {
+        const parent = await conversation()
+        const before = await snapshotOf(parent.id)
+        clock.advance(DAY)
+        const fork = await store.fork(parent.id)
+        expect(await snapshotOf(parent.id)).to.deep.equal(before)
+        expect(fork).to.deep.equal({
+          ...before.session,
+          createdAt: clock.now(),
+          id: fork.id,
+          kept: false,
+          parentId: parent.id,
+          parentPosition: 3,
+          title: 'Plan (fork)',
+          updatedAt: clock.now(),
+        })
+        expect(fork.id).to.not.equal(parent.id)
+        expect(await store.get(fork.id)).to.deep.equal(fork)
+        const copies = await store.messages(fork.id)
+        const originals = before.messages
+        expect(copies.map(m => m.id).filter(id => originals.some(o => o.id === id))).to.deep.equal([])
+        const newId = new Map(originals.map((m, i) => [m.id, copies[i].id]))
+        expect(copies).to.deep.equal(
+          originals.map((m, i) => ({...m, id: copies[i].id, replyTo: m.replyTo === null ? null : newId.get(m.replyTo), sessionId: fork.id})),
+        )
+        // The fork is the newest session, so "continue the last session" continues it.
+        expect((await store.latest())?.id).to.equal(fork.id)
+        expect((await store.list())[0]).to.deep.include({messageCount: 4, parentId: parent.id, parentPosition: 3})
+      })
+
+      it('copies up to and including position N, with the title asked for', async () => {
+        const parent = await conversation()
+        const fork = await store.fork(parent.id, {at: 1, title: '  Plan B  '})
+        expect(fork).to.deep.include({parentId: parent.id, parentPosition: 1, title: 'Plan B'})
+        expect(messageContents(await store.messages(fork.id))).to.deep.equal([
+          ['user', 'first question'],
+          ['assistant', 'first answer'],
+        ])
+        expect((await store.fork(parent.id, {at: 0})).parentPosition).to.equal(0)
+        expect(await store.messages((await store.fork(parent.id, {at: 0})).id)).to.have.length(1)
+      })
+
+      it('goes on independently: appends to the fork follow its copies and never reach the parent', async () => {
+        const parent = await conversation()
+        const fork = await store.fork(parent.id, {at: 1})
+        const [next] = await store.append(fork.id, [{content: 'another way', role: 'user'}])
+        expect(next.position).to.equal(2)
+        expect(await store.messages(parent.id)).to.have.length(4)
+        await store.append(parent.id, [{content: 'parent goes on', role: 'user'}])
+        expect(messageContents(await store.messages(fork.id)).at(-1)).to.deep.equal(['user', 'another way'])
+      })
+
+      it('leaves out pending questions, and copies failed and interrupted messages as they are', async () => {
+        const parent = await store.create()
+        await store.append(parent.id, [
+          {content: 'failed', role: 'user', status: 'error'},
+          {content: 'under way', role: 'user', status: 'pending'},
+          {content: 'partial', role: 'assistant', status: 'interrupted'},
+        ])
+        const fork = await store.fork(parent.id)
+        expect(fork).to.deep.include({parentPosition: 2, title: null})
+        expect((await store.messages(fork.id)).map(m => [m.position, m.content, m.status])).to.deep.equal([
+          [0, 'failed', 'error'],
+          [2, 'partial', 'interrupted'],
+        ])
+      })
+
+      it('forks an empty session, a fork, and outlives a deleted parent', async () => {
+        const empty = await store.create({title: 'empty'})
+        const fromEmpty = await store.fork(empty.id)
+        expect(fromEmpty).to.deep.include({parentId: empty.id, parentPosition: null, title: 'empty (fork)'})
+        expect(await store.messages(fromEmpty.id)).to.deep.equal([])
+
+        const parent = await conversation()
+        const child = await store.fork(parent.id)
+        const grandchild = await store.fork(child.id, {at: 2})
+        expect(grandchild).to.deep.include({parentId: child.id, parentPosition: 2, title: 'Plan (fork) (fork)'})
+        expect(await store.delete([parent.id, child.id])).to.equal(2)
+        expect(await store.get(grandchild.id)).to.deep.equal(grandchild)
+        expect(messageContents(await store.messages(grandchild.id))).to.have.length(3)
+      })
+
+      it('refuses a position out of range, an empty title and an unknown session, writing nothing', async () => {
+        const parent = await conversation()
+        const empty = await store.create()
+        for (const at of [4, -1, 1.5, Number.NaN]) {
+          const error = await expectCode(store.fork(parent.id, {at}), 'INVALID_INPUT')
+          expect(error.exitCode).to.equal(2)
+          expect(error.message).to.contain('positions 0 to 3')
+        }
+        expect((await expectCode(store.fork(empty.id, {at: 0}), 'INVALID_INPUT')).message).to.contain('it has no messages')
+        await expectCode(store.fork(parent.id, {title: ' '}), 'INVALID_INPUT')
+        await expectCode(store.fork(parent.id, {title: 'nul \0'}), 'INVALID_INPUT')
+        await expectCode(store.fork('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
+        await expectCode(store.fork('Plan'), 'SESSION_NOT_FOUND')
+        expect(await store.count()).to.equal(2)
+      })
+
+      it('restores a fork with its parent recorded, and refuses a malformed parent', async () => {
+        const parent = await conversation()
+        const fork = await store.fork(parent.id)
+        const snapshot = await snapshotOf(fork.id)
+        await store.delete([fork.id])
+        await store.restore(snapshot)
+        expect(await snapshotOf(fork.id)).to.deep.equal(snapshot)
+        const other = {messages: [], session: {...snapshot.session, id: '01JNFFFFFFFFFFFFFFFFFFFFFF'}}
+        await expectCode(store.restore({...other, session: {...other.session, parentId: '../etc'}}), 'INVALID_INPUT')
+        await expectCode(store.restore({...other, session: {...other.session, parentPosition: -1}}), 'INVALID_INPUT')
+        await expectCode(store.restore({...other, session: {...other.session, parentId: null}}), 'INVALID_INPUT')
+        await expectCode(store.get(other.session.id), 'SESSION_NOT_FOUND')
       })
     })
 
@@ -713,6 +925,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title: 'empty',
@@ -745,6 +959,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title: null,
@@ -786,6 +1002,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title: null,
@@ -843,6 +1061,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title,

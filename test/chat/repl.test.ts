@@ -25,6 +25,7 @@ const HELP_TEXT = [
   '/retry       ask the last question again; the new reply replaces the old one',
   '/edit        rewrite the last question in $VISUAL or $EDITOR and send it in its place',
   '/undo        take the last question and its reply out of the conversation',
+  '/fork TITLE  continue in a copy of this session (TITLE optional); the original stays as it is',
   '/session     id, title and model of this session',
   '/model NAME  use another model from now on',
 ]
@@ -257,6 +258,8 @@ describe('runRepl', () => {
         kept: false,
         metadata: {},
         model: MODEL,
+        parentId: null,
+        parentPosition: null,
         provider: 'openai',
         systemPrompt: 'Sys',
         title: 'Lazy',

@@ -221,7 +221,7 @@ describe('retry, edit and undo (end to end)', function () {
       await ok(['-c', '--retry'])
       const exported = await ok(['sessions', 'export', '--all', '--format', 'json'])
       const document = JSON.parse(exported)
-      expect(document.version).to.equal(3)
+      expect(document.version).to.equal(4)
       const messages = document.sessions[0].messages
       expect(
         messages.map((m: {content: string; hiddenAt: null | string; supersededBy: null | string}) => [m.content, m.hiddenAt === null, m.supersededBy]),
@@ -294,6 +294,35 @@ describe('retry, edit and undo (end to end)', function () {
         'q3',
         'a3',
       ])
+    })
+
+    it('forks with /fork and goes on in the fork, the original untouched', async () => {
+      const terminal = new Terminal(sandbox, ['-r', '-t', 'Plans'])
+      terminals.push(terminal)
+      const ask = async (line: string, shows: string) => {
+        terminal.type(`${line}\r`)
+        await terminal.until(shows)
+      }
+      await terminal.until('> ')
+      server.reply(['a1'])
+      await ask('q1', 'a1')
+      await ask('/fork', '"Plans (fork)"; continuing in the fork.')
+      server.reply(['a2'])
+      await ask('q2', 'a2')
+      expect(sent()).to.deep.equal(['user: q1', 'assistant: a1', 'user: q2'])
+      await ask('/undo', 'Took the last question and its reply out of the conversation: "q2".')
+      terminal.type('/exit\r')
+      expect(await terminal.done).to.equal(0)
+      const forked = /Forked session ([0-9A-Z]{26}) into ([0-9A-Z]{26})/.exec(terminal.output())!
+      const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
+      try {
+        expect((await store.messages(forked[1])).map(m => m.content)).to.deep.equal(['q1', 'a1'])
+        expect((await store.messages(forked[2], {current: true})).map(m => m.content)).to.deep.equal(['q1', 'a1'])
+        expect((await store.messages(forked[2])).map(m => m.content)).to.deep.equal(['q1', 'a1', 'q2', 'a2'])
+        expect(await store.get(forked[2])).to.deep.include({parentId: forked[1], title: 'Plans (fork)'})
+      } finally {
+        await store.close()
+      }
     })
 
     it('says so when there is nothing to retry or edit, and when an edit changes nothing', async () => {

@@ -65,6 +65,7 @@ const MESSAGES_V2 = [
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms integer']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
+const SESSIONS_V6 = [...SESSIONS_V5, 'parent_id varchar(26)', 'parent_position integer']
 const MESSAGES_V6 = [...MESSAGES_V4, 'hidden_at bigint', 'superseded_by varchar(26)']
 const MESSAGES_V7 = [...MESSAGES_V6, 'cached_input_tokens integer', 'token_source varchar(16)', 'cost_usd double precision', 'cost_source varchar(100)']
 /** What the hidden-messages migration adds to every message row that was there before it. */
@@ -72,6 +73,26 @@ const NOT_HIDDEN = {hidden_at: null, superseded_by: null}
 /** What the usage migration adds to a row that had none of it. */
 const NO_USAGE_COLUMNS = {cached_input_tokens: null, cost_source: null, cost_usd: null, token_source: null}
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
+
+/** What `sql` reads from the database at `path`, through a connection of its own. */
+function rowsOf(path: string, sql: string): unknown[] {
+  const reader = new Database(path, {readonly: true})
+  try {
+    return reader.prepare(sql).all()
+  } finally {
+    reader.close()
+  }
+}
+
+async function expectAmbiguous(promise: Promise<unknown>): Promise<void> {
+  try {
+    await promise
+  } catch (error) {
+    expect((error as {code?: string}).code).to.equal('AMBIGUOUS_SESSION_TITLE')
+    return
+  }
+  expect.fail('expected an ambiguous title')
+}
 
 describe('migrations', () => {
   let sandbox: Sandbox
@@ -88,8 +109,8 @@ describe('migrations', () => {
 
   it('builds the latest schema from a blank database, and it matches the entities', async () => {
     store = await openSqliteStore({path})
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
-    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_title', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
     expect(report.checks.map(c => [c.name, c.ok, c.detail])).to.deep.equal([
       ['integrity', true, 'ok'],
@@ -104,10 +125,14 @@ describe('migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[8].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[7].name])
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_title', 'idx_sessions_updated_at'])
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
@@ -127,7 +152,7 @@ describe('migrations', () => {
     expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(MIGRATIONS.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map(m => m.name).reverse())
     expect(await maintenance.migrate()).to.have.length(MIGRATIONS.length)
     expect((await maintenance.check()).ok).to.equal(true)
@@ -135,8 +160,8 @@ describe('migrations', () => {
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
-    // Back to before finish details, reply_to, kept, the search index, hidden messages and usage.
-    for (let step = 0; step < 6; step++) await store.maintenance!.revert()
+    // Back to before finish details, reply_to, kept, the search index, forks and usage.
+    for (let step = 0; step < 7; step++) await store.maintenance!.revert()
     await store.close()
 
     // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
@@ -160,8 +185,8 @@ describe('migrations', () => {
     const rows = after.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
     const sessionRows = after.prepare('SELECT * FROM sessions ORDER BY id').all()
     after.close()
-    // No session of an older synapse was kept.
-    expect(sessionRows).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0})))
+    // No session of an older synapse was kept, or is a fork.
+    expect(sessionRows).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0, parent_id: null, parent_position: null})))
     expect(rows.length).to.equal(500)
     // Each old reply is recorded as answering the question stored right before it.
     const byPosition = new Map(before.map(row => [`${String(row.session_id)}:${String(row.position)}`, row.id]))
@@ -191,8 +216,8 @@ describe('migrations', () => {
 
   it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
-    // Usage, the search index, kept.
-    for (let step = 0; step < 4; step++) await store.maintenance!.revert()
+    // Usage, forks, the search index, kept.
+    for (let step = 0; step < 5; step++) await store.maintenance!.revert()
     await store.close()
     const db = new Database(path)
     for (let s = 0; s < 5; s++) {
@@ -214,21 +239,15 @@ describe('migrations', () => {
     const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
     const messagesBefore = db.prepare('SELECT * FROM messages ORDER BY id').all()
     db.close()
-    const rows = (sql: string) => {
-      const reader = new Database(path, {readonly: true})
-      try {
-        return reader.prepare(sql).all()
-      } finally {
-        reader.close()
-      }
-    }
+    const rows = (sql: string) => rowsOf(path, sql)
 
     store = await openSqliteStore({path})
-    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0})))
+    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0, parent_id: null, parent_position: null})))
     expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore.map(row => ({...(row as object), ...NOT_HIDDEN, ...NO_USAGE_COLUMNS})))
     expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[8].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
@@ -246,7 +265,7 @@ describe('migrations', () => {
     const [question] = await store.append(session.id, [{content: 'q', role: 'user', status: 'pending'}])
     await store.appendReply(session.id, question.id, {content: 'a', inputTokens: 5, outputTokens: 2, role: 'assistant'})
     await store.append(session.id, [{content: 'no counts', role: 'assistant'}])
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[8].name])
     const read = (sql: string) => {
       const reader = new Database(path, {readonly: true})
       try {
@@ -258,7 +277,7 @@ describe('migrations', () => {
     const before = read('SELECT * FROM messages ORDER BY position')
     expect(Object.keys(before[0])).to.not.include('cost_usd')
 
-    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[7].name])
+    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[8].name])
     expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(
       before.map(row => ({...row, ...NO_USAGE_COLUMNS, token_source: row.input_tokens === null ? null : 'provider'})),
     )
@@ -269,17 +288,74 @@ describe('migrations', () => {
       ['no counts', null, null],
     ])
     await store.updateMessage(session.id, messages[1].id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.001})
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[8].name])
     expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(before)
     expect((await store.maintenance!.check()).ok).to.equal(false)
     await store.maintenance!.migrate()
     expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
-  it('adds "hidden_at" and "superseded_by" to messages already stored, and takes them away again, without losing a row or the search index', async () => {
+  it('adds the parent of forks and the title index to sessions that hold data, and takes them away again, without losing a row', async () => {
     store = await openSqliteStore({path})
+    // The hidden-messages and usage migrations came later: they go first, and come back with this one.
+    for (let step = 0; step < 3; step++) await store.maintenance!.revert()
+    await store.close()
+    const db = new Database(path)
+    for (let s = 0; s < 5; s++) {
+      const sessionId = `01JC${String(s).padStart(22, '0')}`
+      db.prepare('INSERT INTO sessions (id, title, created_at, updated_at, kept) VALUES (?, ?, ?, ?, ?)').run(
+        sessionId,
+        ['old 0', 'old 1', 'old 1', 'old 3', null][s],
+        1000 + s,
+        2000 + s,
+        s % 2,
+      )
+      for (let m = 0; m < 4; m++) {
+        db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          `01JD${String(s * 100 + m).padStart(22, '0')}`,
+          sessionId,
+          m,
+          m % 2 ? 'assistant' : 'user',
+          `s${s} m${m}`,
+          'complete',
+          3000 + m,
+        )
+      }
+    }
+    const sessionsBefore = db.prepare('SELECT * FROM sessions ORDER BY id').all() as Array<Record<string, unknown>>
+    const messagesBefore = db.prepare('SELECT * FROM messages ORDER BY id').all()
+    db.close()
+    const rows = (sql: string) => rowsOf(path, sql)
+
+    store = await openSqliteStore({path})
+    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, parent_id: null, parent_position: null})))
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore.map(row => ({...(row as object), ...NOT_HIDDEN, ...NO_USAGE_COLUMNS})))
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+    // Titles of sessions stored before the index are found through it.
+    const plan = rows(
+      "EXPLAIN QUERY PLAN SELECT s.id FROM sessions s WHERE substr(s.title, 1, 100) = substr(CAST('old 1' AS TEXT), 1, 100) AND s.title = 'old 1'",
+    ) as Array<{detail: string}>
+    expect(plan.map(r => r.detail).join(' ')).to.contain('idx_sessions_title')
+    expect((await store.get('old 0')).id).to.equal(`01JC${'0'.repeat(22)}`)
+    await expectAmbiguous(store.get('old 1'))
+    const fork = await store.fork(`01JC${'0'.repeat(22)}`, {at: 1})
+    expect(fork).to.deep.include({parentId: `01JC${'0'.repeat(22)}`, parentPosition: 1, title: 'old 0 (fork)'})
+    await store.delete([fork.id])
+
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[8].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
+    expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
+    await store.maintenance!.migrate()
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('adds "hidden_at" and "superseded_by" to messages already stored, and takes them away again, without losing a row or the search index', async () => {
+    store = await openSqliteStore({path})
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[8].name])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
     await store.close()
     // A conversation an older synapse wrote: two answered questions.
     const sessionId = `01JC${'0'.repeat(22)}`
@@ -291,14 +367,7 @@ describe('migrations', () => {
       insert.run(id, sessionId, m, m % 2 ? 'assistant' : 'user', `zebra m${m}`, 'complete', 3000 + m, m % 2 ? ids[m - 1] : null)
     const before = db.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
     db.close()
-    const rows = () => {
-      const reader = new Database(path, {readonly: true})
-      try {
-        return reader.prepare('SELECT * FROM messages ORDER BY id').all() as Array<Record<string, unknown>>
-      } finally {
-        reader.close()
-      }
-    }
+    const rows = () => rowsOf(path, 'SELECT * FROM messages ORDER BY id') as Array<Record<string, unknown>>
     const upgraded = before.map(row => ({...row, ...NOT_HIDDEN, ...NO_USAGE_COLUMNS}))
 
     store = await openSqliteStore({path})
@@ -308,8 +377,8 @@ describe('migrations', () => {
     expect(rows().map(row => row.hidden_at === null)).to.deep.equal([true, true, false, false])
     expect(rows()[2].hidden_at).to.equal(undone.question.hiddenAt!.getTime())
     // Down drops the marks and nothing else: every message is there, as the older synapse wrote it.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[8].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[7].name])
-    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[6].name])
     expect(rows()).to.deep.equal(before)
     await store.maintenance!.migrate()
     expect(rows()).to.deep.equal(upgraded)
@@ -349,7 +418,7 @@ describe('migrations', () => {
     expect(upToDate(), 'one reverted').to.equal(false)
     await store.close()
     store = await openSqliteStore({path})
-    expect(shape(path).sessions, 'reopened: the pending migration ran').to.deep.equal(SESSIONS_V5)
+    expect(shape(path).sessions, 'reopened: the pending migration ran').to.deep.equal(SESSIONS_V6)
     await store.close()
     store = undefined
     const db = new Database(path)

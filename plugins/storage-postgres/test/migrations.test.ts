@@ -74,6 +74,7 @@ const MESSAGES_V2 = [
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms int4']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept int4 NOT NULL = 0']
+const SESSIONS_V6 = [...SESSIONS_V5, 'parent_id varchar(26)', 'parent_position int4']
 const MESSAGES_V6 = [...MESSAGES_V4, 'hidden_at int8', 'superseded_by varchar(26)']
 const MESSAGES_V7 = [...MESSAGES_V6, 'cached_input_tokens int4', 'token_source varchar(16)', 'cost_usd float8', 'cost_source varchar(100)']
 const MIGRATIONS_TABLE = ['id int4 NOT NULL PK', 'timestamp int8 NOT NULL', 'name varchar NOT NULL']
@@ -84,12 +85,13 @@ const INDEXES_V5 = [
 /** The search index's expression, as PostgreSQL prints it back. */
 const searchVector = (column: string) =>
   `to_tsvector('simple'::regconfig, regexp_replace("left"(COALESCE(${column}, ''::text), 200000), '[[:punct:][:space:]]+'::text, ' '::text, 'g'::text))`
-const INDEXES = [
+const INDEXES_V6 = [
   `CREATE INDEX idx_messages_search ON messages USING gin (${searchVector('content')})`,
   INDEXES_V5[0],
   `CREATE INDEX idx_sessions_search ON sessions USING gin (${searchVector('title')})`,
   INDEXES_V5[1],
 ]
+const INDEXES = [...INDEXES_V6.slice(0, 3), 'CREATE INDEX idx_sessions_title ON sessions USING btree (substr(title, 1, 100))', INDEXES_V5[1]]
 const names = MIGRATIONS.map(m => m.name)
 
 function runWorker(args: string[]): Promise<{code: null | number; stderr: string; stdout: string}> {
@@ -120,7 +122,7 @@ describe('PostgreSQL migrations', () => {
 
   it('builds the latest schema in a blank schema, and it matches the entities', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     const report = await store.maintenance!.check()
     const version = await withClient(async client => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v)
@@ -149,11 +151,14 @@ describe('PostgreSQL migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([names[8]])
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await maintenance.revert()).to.deep.equal([names[7]])
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     expect(await maintenance.revert()).to.deep.equal([names[6]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
-    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES_V6})
     expect(await maintenance.revert()).to.deep.equal([names[5]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES_V5})
@@ -172,7 +177,7 @@ describe('PostgreSQL migrations', () => {
     expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(names.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     expect(await maintenance.revert({all: true})).to.deep.equal([...names].reverse())
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
@@ -182,6 +187,7 @@ describe('PostgreSQL migrations', () => {
 
   it('upgrades a schema that holds data without losing a row, and cascades still work', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[8]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[7]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[6]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
@@ -190,7 +196,7 @@ describe('PostgreSQL migrations', () => {
     expect(await store.maintenance!.revert()).to.deep.equal([names[2]])
     await store.close()
 
-    // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details, reply_to, kept and forks), as an older synapse would have written it.
     const before = await withClient(async client => {
       await client.query(`SET search_path = "${schema}"`)
       for (let s = 0; s < 20; s++) {
@@ -242,12 +248,29 @@ describe('PostgreSQL migrations', () => {
     const reply = (await store.messages(`01JC${'1'.padStart(22, '0')}`))[1]
     await store.updateMessage(reply.sessionId, reply.id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
     expect((await store.messages(reply.sessionId))[1]).to.deep.include({cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
+    const forks = await withClient(
+      async client => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".sessions WHERE parent_id IS NULL AND parent_position IS NULL`)).rows[0].n,
+    )
+    expect(forks).to.equal(19)
+    // Sessions stored before the title index are found by title, through it.
+    expect((await store.get('old 7')).id).to.equal(`01JC${'7'.padStart(22, '0')}`)
+    const plan = await withClient(async client => {
+      await client.query(`SET search_path = "${schema}"`)
+      await client.query('SET enable_seqscan = off')
+      const sql = "EXPLAIN SELECT s.id FROM sessions s WHERE substr(s.title, 1, 100) = substr(CAST('old 7' AS TEXT), 1, 100) AND s.title = 'old 7'"
+      return (await client.query(sql)).rows.map(row => String(row['QUERY PLAN'])).join('\n')
+    })
+    expect(plan).to.contain('idx_sessions_title')
+    const fork = await store.fork(`01JC${'7'.padStart(22, '0')}`, {at: 3})
+    expect(fork).to.deep.include({parentId: `01JC${'7'.padStart(22, '0')}`, parentPosition: 3, title: 'old 7 (fork)'})
+    await store.delete([fork.id])
     // A message taken out of its conversation keeps its row through a revert of the marks.
     const undone = await store.undo(reply.sessionId)
     const hidden = await withClient(
       async client => (await client.query(`SELECT id, hidden_at FROM "${schema}".messages WHERE hidden_at IS NOT NULL ORDER BY id`)).rows,
     )
     expect(hidden).to.deep.equal([{hidden_at: String(undone.question.hiddenAt!.getTime()), id: undone.question.id}])
+    expect(await store.maintenance!.revert()).to.deep.equal([names[8]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[7]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[6]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
@@ -343,6 +366,6 @@ describe('PostgreSQL migrations', () => {
     expect(applied.map(a => a.applied).sort((a, b) => b.length - a.length)).to.deep.equal([names, [], []])
     const rows = await withClient(async client => (await client.query(`SELECT name FROM "${schema}".migrations ORDER BY id`)).rows)
     expect(rows.map(row => row.name)).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V7, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
   })
 })

@@ -252,23 +252,29 @@ function pairsOf(flat: string[]): Record<string, string> {
 
 /** A session as hash fields: timestamps in milliseconds, everything else JSON (so null is "null"). */
 function sessionFields(s: Session): string[] {
-  const {kept, metadata, model, provider, systemPrompt, title} = s
+  const {kept, metadata, model, parentId, parentPosition, provider, systemPrompt, title} = s
   return [
     'createdAt',
     ms(s.createdAt),
-    ...Object.entries({kept, metadata, model, provider, systemPrompt, title}).flatMap(([field, value]) => [field, JSON.stringify(value)]),
+    ...Object.entries({kept, metadata, model, parentId, parentPosition, provider, systemPrompt, title}).flatMap(([field, value]) => [
+      field,
+      JSON.stringify(value),
+    ]),
   ]
 }
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
   const [metadata, model, provider, systemPrompt, title] = ['metadata', 'model', 'provider', 'systemPrompt', 'title'].map(field => JSON.parse(fields[field]))
-  // `kept` came after the first sessions were written: a hash without it is a session never kept.
+  // `kept` came after the first sessions were written: a hash without it is a session never kept;
+  // the parent's fields came later still: a hash without them is no fork.
   return {
     createdAt: new Date(Number(fields.createdAt)),
     id,
     kept: fields.kept === 'true',
     metadata,
     model,
+    parentId: fields.parentId === undefined ? null : JSON.parse(fields.parentId),
+    parentPosition: fields.parentPosition === undefined ? null : JSON.parse(fields.parentPosition),
     provider,
     systemPrompt,
     title,

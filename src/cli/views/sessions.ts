@@ -11,6 +11,9 @@ export interface SessionListItem {
   kept: boolean
   messageCount: number
   model: null | string
+  /** A fork's parent and the position it was forked at (see Session.parentId); null for other sessions. */
+  parentId: null | string
+  parentPosition: null | number
   preview: null | string
   provider: null | string
   shortId: string
@@ -36,6 +39,8 @@ export function listItem(summary: SessionSummary): SessionListItem {
     kept: summary.kept,
     messageCount: summary.messageCount,
     model: summary.model,
+    parentId: summary.parentId,
+    parentPosition: summary.parentPosition,
     preview: summary.preview,
     provider: summary.provider,
     shortId: summary.shortId,
@@ -94,6 +99,8 @@ export interface RenderSessionOptions {
    * without --all): the header says so, and how to see them.
    */
   notShown?: number
+  /** For a fork: whether its parent is still stored (a fork outlives a deleted parent). */
+  parentExists?: boolean
   /** The session's usage in all, printed after its messages. */
   usage?: UsageTotals
 }
@@ -119,6 +126,10 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   if (options.notShown) facts.push(`${options.notShown} more taken out of the conversation (--all shows them)`)
   if (session.kept) facts.push('kept from retention')
   lines.push(paint(style, 'dim', facts.join(' · ')))
+  if (session.parentId !== null) {
+    const at = session.parentPosition === null ? 'when it had no messages' : `at position ${session.parentPosition}`
+    lines.push(paint(style, 'dim', `forked from ${session.parentId} ${at}${options.parentExists === false ? ' (since deleted)' : ''}`))
+  }
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
   const meta = Object.entries(session.metadata)
   if (meta.length > 0)
@@ -136,7 +147,8 @@ export function renderSession(session: Session, messages: Message[], style: Outp
 
 function messageHeader(message: Message, style: OutputStyle, question?: Message | string, replacement?: Message | string): string {
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
-  const details: string[] = []
+  // The position is what `sessions fork --at` takes.
+  const details: string[] = [`#${message.position}`]
   if (message.model) details.push(terminalSafe(message.model))
   const summary = summaryRangeOf(message)
   if (summary) details.push(`summary of positions ${summary.from}–${summary.to}`)
@@ -148,7 +160,7 @@ function messageHeader(message: Message, style: OutputStyle, question?: Message 
   if (message.hiddenAt !== null)
     details.push(paint(style, 'yellow', replacement === undefined ? `undone ${localTimestamp(message.hiddenAt)}` : `replaced by ${quoted(replacement)}`))
   const head = paint(style, 'bold', paint(style, tint, message.role))
-  return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
+  return `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}`
 }
 
 /** Another message as a header names it: the start of its content, or its id when it is not at hand. */

@@ -20,6 +20,11 @@ export interface SearchFragments {
   score: string
   /** The condition that the row matches the query. */
   where: string
+  /**
+   * A narrowed source's candidates, on every row: how many there are and the lowest score among
+   * them, so that the page can be cut in the database and still be checked against the cut.
+   */
+  candidates?: {count: string; lowest: string}
 }
 
 /**
@@ -143,8 +148,10 @@ export const SQLITE_SEARCH_INDEX: SqlSearchIndex = {
   drop: [...SQLITE_TRIGGER_NAMES.map(n => `DROP TRIGGER IF EXISTS ${n}`), 'DROP TABLE IF EXISTS sessions_fts', 'DROP TABLE IF EXISTS messages_fts'],
   // bm25() is lower for better matches. (Not FTS5's rank column: it computes the same far more slowly.)
   bestMessages: (bind, query, count) => ({
-    from: `(SELECT rowid AS hit_rowid, -bm25(messages_fts) AS hit_score FROM messages_fts WHERE messages_fts MATCH ${bind(fts5Query(query))}
-             ORDER BY hit_score DESC LIMIT ${bind(count)}) f
+    candidates: {count: 'f.hit_candidates', lowest: 'f.hit_lowest'},
+    from: `(SELECT hit_rowid, hit_score, COUNT(*) OVER () AS hit_candidates, MIN(hit_score) OVER () AS hit_lowest
+              FROM (SELECT rowid AS hit_rowid, -bm25(messages_fts) AS hit_score FROM messages_fts WHERE messages_fts MATCH ${bind(fts5Query(query))}
+                     ORDER BY hit_score DESC LIMIT ${bind(count)})) f
            JOIN messages m ON m.rowid = f.hit_rowid JOIN sessions s ON s.id = m.session_id`,
     score: 'f.hit_score',
     where: '1 = 1',

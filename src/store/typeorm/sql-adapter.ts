@@ -13,6 +13,7 @@ import {
   type StoreMaintenance,
 } from '../session-store.js'
 import type {SearchFilter, SearchQuery, StoredHit} from '../search.js'
+import {TITLE_KEY_LENGTH} from '../../migrations/1795300000030-AddSessionParentAndTitleIndex.js'
 import type {
   AppendOptions,
   Missing,
@@ -27,9 +28,12 @@ import type {
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
-const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
+const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept, s.parent_id, s.parent_position'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source, hidden_at, superseded_by'
+/** What a hit shows of its session and message (search.ts: HitSession, HitMessage), side by side. */
+const HIT_SESSION_COLUMNS = 's.id AS s_id, s.title AS s_title, s.provider AS s_provider, s.model AS s_model, s.updated_at AS s_updated_at'
+const HIT_MESSAGE_COLUMNS = 'm.id AS m_id, m.position AS m_position, m.role AS m_role, m.content AS m_content, m.created_at AS m_created_at'
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
 
@@ -89,7 +93,10 @@ function statements(d: SqlDialect) {
     deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()} AND kept = 0`),
     hideMessage: s(p => `UPDATE messages SET hidden_at = ${p()}, superseded_by = ${p()} WHERE id = ${p()} AND session_id = ${p()}`),
     insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 21)})`),
-    insertSession: s(p => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
+    insertSession: s(
+      p =>
+        `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept, parent_id, parent_position) VALUES (${list(p, 11)})`,
+    ),
     lastMessages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
     listPage: s(p => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
     lockSession: s(p => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
@@ -103,6 +110,11 @@ function statements(d: SqlDialect) {
     session: s(p => `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${p()}`),
     sessionExists: s(p => `SELECT id FROM sessions WHERE id = ${p()}`),
     summaries: `SELECT ${summaryColumns} FROM sessions s`,
+    // The first condition is the indexed expression (see the migration); the second makes it exact.
+    titled: s(
+      p =>
+        `SELECT s.id FROM sessions s WHERE substr(s.title, 1, ${TITLE_KEY_LENGTH}) = substr(CAST(${p()} AS TEXT), 1, ${TITLE_KEY_LENGTH}) AND s.title = ${p()} ORDER BY s.id${d.byteOrder} LIMIT ${p()}`,
+    ),
     touchSession: s(p => `UPDATE sessions SET updated_at = ${p()} WHERE id = ${p()}`),
   }
 }
@@ -365,44 +377,54 @@ export class SqlStorageAdapter implements StorageAdapter {
     if (filter.until !== undefined) where.push(`${at} <= ${bind(filter.until.getTime())}`)
     if (filter.model !== undefined) where.push(`${messages ? 'COALESCE(m.model, s.model)' : 's.model'} = ${bind(filter.model)}`)
     if (filter.provider !== undefined) where.push(`${messages ? 'COALESCE(m.provider, s.provider)' : 's.provider'} = ${bind(filter.provider)}`)
-    const sessionColumns = SESSION_COLUMNS.split(', ')
-      .map(c => `${c} AS s_${c.slice(2)}`)
-      .join(', ')
-    const messageColumns = messages
-      ? `, ${MESSAGE_COLUMNS.split(', ')
-          .map(c => `m.${c} AS m_${c}`)
-          .join(', ')}`
-      : ''
+    const cut = match.candidates ? `, ${match.candidates.count} AS cut_count, ${match.candidates.lowest} AS cut_lowest` : ''
     // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
     const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
+    // Only the page's rows are read out and given their neighbours, narrowed or not.
     const sql = `SELECT h.*,
         (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
         (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
-      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id, ${sessionColumns}${messageColumns}
-              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(narrowed ? candidates : page.limit)} OFFSET ${bind(narrowed ? 0 : page.offset)}) h
+      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id${cut}, ${HIT_SESSION_COLUMNS}${messages ? `, ${HIT_MESSAGE_COLUMNS}` : ''}
+              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(page.limit)} OFFSET ${bind(page.offset)}) h
       ${order}`
-    let rows = await this.sql.all(sql, params)
-    if (narrowed) {
-      if (rows.length === candidates) {
-        // The page is exact only when it ends above the lowest candidate score: that score's run of
-        // ties may go on past the cut, and which of them is most recent only the join knows.
-        const lowest = Math.min(...rows.map(row => Number(row.score)))
-        if (Number(rows[best - 1].score) === lowest) return this.searchStatement(kind, query, filter, page, false)
-      }
-      rows = rows.slice(page.offset, best)
+    const rows = await this.sql.all(sql, params)
+    // The page is exact only when it ends above the lowest candidate score: that score's run of ties
+    // may go on past the cut, and which of them is most recent only the join knows. A full set of
+    // candidates holds more rows than the page reaches, so the page is full and its last row is the cut.
+    const last = rows.at(-1)
+    if (narrowed && last && Number(last.cut_count) === candidates && Number(last.score) === Number(last.cut_lowest)) {
+      return this.searchStatement(kind, query, filter, page, false)
     }
     return rows.map(row => ({
-      message: messages ? toMessage(unprefixed(row, 'm_')) : null,
+      message: messages
+        ? {
+            content: String(row.m_content),
+            createdAt: new Date(Number(row.m_created_at)),
+            id: String(row.m_id),
+            position: Number(row.m_position),
+            role: row.m_role as Message['role'],
+          }
+        : null,
       nextId: nullableString(row.next_id) ?? undefined,
       previousId: nullableString(row.previous_id) ?? undefined,
       score: Number(row.score),
-      session: toSession(unprefixed(row, 's_')),
+      session: {
+        id: String(row.s_id),
+        model: nullableString(row.s_model),
+        provider: nullableString(row.s_provider),
+        title: nullableString(row.s_title),
+        updatedAt: new Date(Number(row.s_updated_at)),
+      },
     }))
   }
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
     return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map(row => String(row.id))
+  }
+
+  async sessionIdsWithTitle(title: string, limit: number): Promise<string[]> {
+    return (await this.sql.all(this.q.titled, [title, title, limit])).map(row => String(row.id))
   }
 
   async summaries(): Promise<StoredSummary[]> {
@@ -518,7 +540,19 @@ function columnsOf<T extends object>(patch: T, names: Record<keyof T, string>): 
 
 /** The parameters of insertSession, in its column order. */
 function sessionRow(s: Session): unknown[] {
-  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime(), s.kept ? 1 : 0]
+  return [
+    s.id,
+    s.title,
+    s.provider,
+    s.model,
+    s.systemPrompt,
+    encodeMetadata(s.metadata),
+    s.createdAt.getTime(),
+    s.updatedAt.getTime(),
+    s.kept ? 1 : 0,
+    s.parentId,
+    s.parentPosition,
+  ]
 }
 
 /** The parameters of insertMessage, in MESSAGE_COLUMNS order. */
@@ -564,13 +598,6 @@ function nullableString(value: unknown): null | string {
   return value === null || value === undefined ? null : String(value)
 }
 
-/** The columns of `row` whose names start with `prefix`, under their names without it. */
-function unprefixed(row: Row, prefix: string): Row {
-  const out: Row = {}
-  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value
-  return out
-}
-
 function toSession(row: Row): Session {
   return {
     createdAt: new Date(Number(row.created_at)),
@@ -578,6 +605,8 @@ function toSession(row: Row): Session {
     kept: Number(row.kept) === 1,
     metadata: decodeMetadata(row.metadata),
     model: nullableString(row.model),
+    parentId: nullableString(row.parent_id),
+    parentPosition: nullableNumber(row.parent_position),
     provider: nullableString(row.provider),
     systemPrompt: nullableString(row.system_prompt),
     title: nullableString(row.title),
