@@ -291,7 +291,7 @@ describe('sessions commands', () => {
       // The fork's export carries its parent, and imports back as it was.
       const forkExport = (await run(sandbox, ['sessions', 'export', forkId])).stdout
       expect(JSON.parse(forkExport)).to.deep.include({parentId: a, parentPosition: 0})
-      expect(JSON.parse(before)).to.deep.include({parentId: null, parentPosition: null, version: 3})
+      expect(JSON.parse(before)).to.deep.include({parentId: null, parentPosition: null, version: 4})
     })
 
     it('returns the fork as JSON, and shows a parent deleted since', async () => {

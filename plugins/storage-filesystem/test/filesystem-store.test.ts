@@ -666,7 +666,7 @@ describe('filesystem store: files', () => {
       const fresh = await openFilesystemStore({clock: clock.now, dir})
       expect((await fresh.list()).find(s => s.id === fork.id)).to.deep.include({parentId: parent.id, parentPosition: null})
       // A session that is no fork says so in its file.
-      expect(JSON.parse(readFileSync(join(dir, `${parent.id}.json`), 'utf8'))).to.deep.include({parentId: null, parentPosition: null, version: 3})
+      expect(JSON.parse(readFileSync(join(dir, `${parent.id}.json`), 'utf8'))).to.deep.include({parentId: null, parentPosition: null, version: 4})
       await fresh.close()
     })
 
