@@ -207,9 +207,10 @@ describe('retry, edit and undo (end to end)', function () {
       const all = (await ok(['sessions', 'show', id, '--all'])).split('\n')
       expect(all[1]).to.match(/ · 7 messages · 3 taken out of the conversation$/)
       const headers = all.filter(line => /^(user|assistant)/.test(line))
-      expect(headers[3]).to.match(/^assistant · gpt-5\.4-mini · .* · replaced by "a2, again"$/)
-      expect(headers[5]).to.match(/^user · undone \d{4}-\d\d-\d\d \d\d:\d\d$/)
-      expect(headers[6]).to.match(/^assistant · gpt-5\.4-mini · .* · undone /)
+      // Each with its position, as stored: #3 is the reply the retry replaced, #5 and #6 the exchange undone.
+      expect(headers[3]).to.match(/^assistant · #3 · gpt-5\.4-mini · .* · replaced by "a2, again"$/)
+      expect(headers[5]).to.match(/^user · #5 · undone \d{4}-\d\d-\d\d \d\d:\d\d$/)
+      expect(headers[6]).to.match(/^assistant · #6 · gpt-5\.4-mini · .* · undone /)
       expect(all.filter(line => /^(q|a)\d/.test(line))).to.deep.equal(['q1', 'a1', 'q2', 'a2', 'a2, again', 'q3', 'a3'])
       expect(JSON.parse(await ok(['sessions', 'show', id, '--json'])).messages.length).to.equal(4)
       expect(JSON.parse(await ok(['sessions', 'show', id, '--all', '--json'])).messages.length).to.equal(7)
