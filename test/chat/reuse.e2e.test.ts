@@ -256,14 +256,20 @@ describe('retry, edit and undo (end to end)', function () {
     afterEach(() => {
       for (const terminal of terminals.splice(0)) terminal.kill()
     })
-    it('retries, edits in $EDITOR and undoes, each request carrying the conversation as it stands', async () => {
-      const terminal = new Terminal(sandbox, ['-r'], {env: {EDITOR: editorWriting('q2, rewritten'), VISUAL: ''}})
+
+    /** `synapse <args>` on a terminal, once its prompt shows; `ask` types a line and waits for what it should show. */
+    async function repl(args: string[], env: NodeJS.ProcessEnv = {}) {
+      const terminal = new Terminal(sandbox, args, {env})
       terminals.push(terminal)
+      await terminal.until('> ')
       const ask = async (line: string, shows: string) => {
         terminal.type(`${line}\r`)
         await terminal.until(shows)
       }
-      await terminal.until('> ')
+      return {ask, terminal}
+    }
+    it('retries, edits in $EDITOR and undoes, each request carrying the conversation as it stands', async () => {
+      const {ask, terminal} = await repl(['-r'], {EDITOR: editorWriting('q2, rewritten'), VISUAL: ''})
       server.reply(['a1'])
       await ask('q1', 'a1')
       server.reply(['a2'])
@@ -298,13 +304,7 @@ describe('retry, edit and undo (end to end)', function () {
     })
 
     it('forks with /fork and goes on in the fork, the original untouched', async () => {
-      const terminal = new Terminal(sandbox, ['-r', '-t', 'Plans'])
-      terminals.push(terminal)
-      const ask = async (line: string, shows: string) => {
-        terminal.type(`${line}\r`)
-        await terminal.until(shows)
-      }
-      await terminal.until('> ')
+      const {ask, terminal} = await repl(['-r', '-t', 'Plans'])
       server.reply(['a1'])
       await ask('q1', 'a1')
       await ask('/fork', '"Plans (fork)"; continuing in the fork.')
@@ -327,13 +327,7 @@ describe('retry, edit and undo (end to end)', function () {
     })
 
     it('says so when there is nothing to retry or edit, and when an edit changes nothing', async () => {
-      const terminal = new Terminal(sandbox, ['-r'], {env: {EDITOR: 'true', VISUAL: ''}})
-      terminals.push(terminal)
-      const ask = async (line: string, shows: string) => {
-        terminal.type(`${line}\r`)
-        await terminal.until(shows)
-      }
-      await terminal.until('> ')
+      const {ask, terminal} = await repl(['-r'], {EDITOR: 'true', VISUAL: ''})
       await ask('/retry', 'Error: There is nothing to retry: this conversation has no question in it yet.')
       await ask('/edit', 'There is nothing to edit: this conversation has no question in it yet.')
       server.reply(['a1'])
