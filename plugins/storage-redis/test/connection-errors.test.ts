@@ -60,7 +60,7 @@ describe('Redis connection errors', () => {
       const error = await openError(`redis://127.0.0.1:${port}/0?connect_timeout=1`)
       expect(Date.now() - started).to.be.within(900, 5000)
       expect(error.code).to.equal('STORAGE_UNAVAILABLE')
-      expect(error.message).to.equal(`Cannot connect to Redis at redis://127.0.0.1:${port}/0?connect_timeout=1: no answer in time.`)
+      expect(error.message).to.equal(`Cannot connect to Redis at redis://127.0.0.1:${port}/0?connect_timeout=1: no answer in time (Connection timeout).`)
     } finally {
       for (const socket of sockets) socket.destroy()
       await new Promise(resolve => server.close(resolve))

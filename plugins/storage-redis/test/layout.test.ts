@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {ManualClock} from 'synapse-cli/testing'
 
-import {openRedisStore} from '../src/redis-store.js'
+import {openRedisStore} from '../src/redis-adapter.js'
 import {keysUnder, Prefixes, SERVER_URL, withClient} from './helpers.js'
 
 describe('Redis key layout', () => {
