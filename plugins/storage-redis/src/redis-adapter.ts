@@ -108,11 +108,8 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
-    if (targets.length === 0) return []
-    return (await this.run(
-      scripts.deleteSessions,
-      targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : '']),
-    )) as string[]
+    const guarded = targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : ''])
+    return targets.length === 0 ? [] : ((await this.run(scripts.deleteSessions, guarded)) as string[])
   }
 
   async insertSession(session: Session): Promise<boolean> {
