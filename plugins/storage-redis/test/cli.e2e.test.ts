@@ -1,10 +1,7 @@
 import {expect} from 'chai'
 import {createServer} from 'node:net'
 
-import {FakeOpenAIServer} from '../../../test/fakes/openai-server.js'
-import {listen} from '../../../test/helpers/network.js'
-import {makeSandbox, type Sandbox} from '../../../test/helpers/sandbox.js'
-import {synapse} from '../../../test/helpers/spawn.js'
+import {FakeOpenAIServer, listen, makeSandbox, type Sandbox, synapse} from 'synapse-cli/testing'
 import {openRedisStore} from '../src/redis-adapter.js'
 import {Prefixes} from './helpers.js'
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {runWorker} from '../../../test/helpers/spawn.js'
+import {runWorker} from 'synapse-cli/testing'
 import {openRedisStore} from '../src/redis-adapter.js'
 import {Prefixes} from './helpers.js'
 

@@ -1,11 +1,11 @@
 import {expect} from 'chai'
 import {createServer, type Socket} from 'node:net'
 import {SynapseError} from 'synapse-cli'
+import {listen} from 'synapse-cli/testing'
 
 import {RedisStorageAdapter} from '../src/redis-adapter.js'
-import {listen} from '../../../test/helpers/network.js'
-import {startThrowawayRedis} from '../../../test/setup/redis.js'
 import {SERVER_URL} from './helpers.js'
+import {startThrowawayRedis} from './throwaway-redis.js'
 
 const PASSWORD = 'Sw0rdfish-s3cret'
 
