@@ -6,6 +6,8 @@ import OpenAI from 'openai'
 
 import {buildContext, type ContextBudget} from '../src/chat/context.js'
 import {Conversation} from '../src/chat/conversation.js'
+import {loadConfig} from '../src/config/index.js'
+import {modelFacts} from '../src/providers/model-facts.js'
 import {openaiProvider} from '../src/providers/openai.js'
 import {openSqliteStore} from '../src/store/typeorm/sqlite.js'
 import type {ScriptedReply, SseFrames} from '../test/fakes/fake-chat-server.js'
@@ -28,7 +30,8 @@ export interface ChatResult {
   ttft: Measurement
 }
 
-const MODEL = 'gpt-fake-mini'
+/** A model the shipped data knows, so that a turn takes the CLI's whole path: its context window, its price. */
+const MODEL = 'gpt-4o-mini'
 const PROMPT = 'Which synchronous level would you pick for a WAL database that a CLI writes once per prompt, and why?'
 /** As the CLI runs a chat with no limits configured: the whole history goes. */
 const BUDGET: ContextBudget = {maxMessages: 0, maxTokens: 0}
@@ -87,7 +90,10 @@ export async function benchChat(sandbox: Sandbox, plan: Plan, shape: ChatShape):
   const raw = openRaw(path)
   const reset = raw.prepare('DELETE FROM messages WHERE session_id = ? AND position >= ?')
   const provider = openaiProvider.create({apiKey: 'bench', baseUrl: server.url, extra: {}})
-  const conversation = new Conversation({budget: BUDGET, persistent: true, provider, session: await store.get(sessionId), store})
+  // What startConversation gives a chat: the model facts over the (here empty) config.
+  const config = await loadConfig({cwd: sandbox.root, env: sandbox.env()})
+  const facts = (model: string, name: string, at: Date) => modelFacts(model, name, config, {at})
+  const conversation = new Conversation({budget: BUDGET, facts, persistent: true, provider, session: await store.get(sessionId), store})
   const client = new OpenAI({apiKey: 'bench', baseURL: server.url})
   // The baseline holds the history in memory, as a client that saves nothing would.
   const history = buildContext(conversation.session.systemPrompt, await store.messages(sessionId), PROMPT, BUDGET).messages

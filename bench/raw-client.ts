@@ -26,7 +26,7 @@ export class RawClient {
     )
     this.touchSession = db.prepare('UPDATE sessions SET updated_at = ? WHERE id = ?')
     this.loadMessages = db.prepare(
-      'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to FROM messages WHERE session_id = ? ORDER BY position',
+      'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source FROM messages WHERE session_id = ? ORDER BY position',
     )
     this.listNewest = db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept,
         (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
@@ -65,7 +65,10 @@ export class RawClient {
    */
   messages(sessionId: string): Message[] {
     return this.loadMessages.all(sessionId).map(row => ({
+      cachedInputTokens: row.cached_input_tokens as null | number,
       content: row.content as string,
+      costSource: row.cost_source as null | string,
+      costUsd: row.cost_usd as null | number,
       createdAt: new Date(row.created_at as number),
       durationMs: row.duration_ms as null | number,
       finishReason: row.finish_reason as null | string,
@@ -80,6 +83,7 @@ export class RawClient {
       role: row.role as Message['role'],
       sessionId: row.session_id as string,
       status: row.status as Message['status'],
+      tokenSource: row.token_source as Message['tokenSource'],
     }))
   }
 

@@ -13,6 +13,9 @@
 //   dist/cli/help.js                  the help class (package.json oclif.helpClass)
 //   dist/chunks/*.js                  shared code; dynamic import()s stay split points, so the
 //                                     chunk holding TypeORM loads only when the init hook opens a store
+//   (no file)                         the page of `synapse ui` (src/ui/web), bundled for the browser
+//                                     first and inlined into that command's file (synapse-ui:assets),
+//                                     so that no other command loads a byte of it
 //   dist/bundle-contents.json         which packages and src/ modules each output file holds
 //                                     (test/fixtures/trace-imports.mjs)
 import {build, transform} from 'esbuild'
@@ -20,6 +23,8 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync}
 import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {writeModelData} from './model-data.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist')
@@ -165,6 +170,45 @@ function compileModulesEagerly(code, file) {
   return out
 }
 
+/**
+ * The page of `synapse ui`: its script (markdown-it, highlight.js and the views) and stylesheet,
+ * bundled for the browser, become the strings that `import('synapse-ui:assets')` gives the command.
+ */
+async function buildPage() {
+  const page = await build({
+    absWorkingDir: root,
+    bundle: true,
+    entryPoints: ['src/ui/web/main.ts'],
+    format: 'esm',
+    logLevel: 'warning',
+    minify: true,
+    outdir: join(outdir, 'ui'),
+    platform: 'browser',
+    target: ['chrome111', 'firefox114', 'safari16.4'],
+    metafile: true,
+    tsconfig: join(root, 'src/ui/web/tsconfig.json'),
+    write: false,
+  })
+  const text = extension => page.outputFiles.find(file => file.path.endsWith(extension)).text
+  return {
+    contents: `export const script = ${JSON.stringify(text('.js'))}\nexport const stylesheet = ${JSON.stringify(text('.css'))}\n`,
+    inputs: Object.keys(page.metafile.inputs),
+  }
+}
+
+const pageAssets = await buildPage()
+const PAGE_ASSETS_INPUT = 'synapse-ui:synapse-ui:assets'
+const uiAssets = {
+  name: 'synapse-ui-assets',
+  setup(b) {
+    b.onResolve({filter: /^synapse-ui:assets$/}, args => ({namespace: 'synapse-ui', path: args.path}))
+    b.onLoad({filter: /.*/, namespace: 'synapse-ui'}, () => ({contents: pageAssets.contents, loader: 'js'}))
+  },
+}
+
+// Before the bundle, which imports it.
+await writeModelData(root)
+
 // tsc's declarations may already be in dist/ (package.json scripts.build): replace only what esbuild writes.
 for (const dir of ['cli', 'chunks']) rmSync(join(outdir, dir), {force: true, recursive: true})
 const result = await build({
@@ -184,7 +228,7 @@ const result = await build({
   metafile: true,
   outdir,
   platform: 'node',
-  plugins: [virtual, commonjsDynamicImports],
+  plugins: [virtual, uiAssets, commonjsDynamicImports],
   // Node reads the maps only when asked: bin/run.js turns them on under DEBUG.
   sourcemap: 'linked',
   sourcesContent: false,
@@ -212,15 +256,26 @@ for (const file of result.outputFiles) {
 // TypeORM bundled, a chunk is what gets imported, not a file under node_modules/typeorm/; and a
 // module of src/ in two loaded files would be two copies of it.
 const contents = {}
-for (const [output, meta] of Object.entries(result.metafile.outputs)) {
-  if (!output.endsWith('.js')) continue
+/** The packages and src/ modules among esbuild's inputs. */
+function sourcesOf(inputs) {
   const packages = new Set()
   const modules = []
-  for (const input of Object.keys(meta.inputs)) {
+  for (const input of inputs) {
     const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) packages.add(match[1])
     else if (input.startsWith('src/')) modules.push(input)
   }
-  contents[relative(outdir, join(root, output))] = {modules: modules.sort(), packages: [...packages].sort()}
+  return {modules: modules.sort(), packages: [...packages].sort()}
+}
+for (const [output, meta] of Object.entries(result.metafile.outputs)) {
+  if (!output.endsWith('.js')) continue
+  const held = sourcesOf(Object.keys(meta.inputs))
+  // The page's bundle is a string in the file that holds it, run by the browser, not by this
+  // process: its modules are listed apart (`page`), its packages with the file's, for the tracer.
+  if (PAGE_ASSETS_INPUT in meta.inputs) {
+    const page = sourcesOf(pageAssets.inputs)
+    Object.assign(held, {packages: [...new Set([...held.packages, ...page.packages])].sort(), page: page.modules})
+  }
+  contents[relative(outdir, join(root, output))] = held
 }
 writeFileSync(join(outdir, 'bundle-contents.json'), `${JSON.stringify(contents, null, 2)}\n`)

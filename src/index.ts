@@ -91,4 +91,5 @@ export {
   pageOf,
   selectForPrune,
 } from './store/store-helpers.js'
+export {NO_USAGE} from './store/usage-fields.js'
 export type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './store/storage-adapter.js'

@@ -1,9 +1,12 @@
 import {type ErrorCode, SynapseError} from '../core/errors.js'
-import type {Provider, Usage} from '../providers/provider.js'
-import type {LoadOptions, Message, Session, SessionStore} from '../store/session-store.js'
+import {NO_COST, type ReplyCost, replyCost} from '../providers/cost.js'
+import type {ModelFacts} from '../providers/model-facts.js'
+import type {ChatMessage, Provider, StreamEvent, Usage} from '../providers/provider.js'
+import {PER_MESSAGE, tokenCeiling, tokenCounter} from '../providers/token-count.js'
+import type {LoadOptions, Message, Session, SessionStore, TokenSource} from '../store/session-store.js'
 import {MemorySessionStore} from '../store/memory-store.js'
 import {newSessionRecord} from '../store/store-helpers.js'
-import {buildContext, type ContextBudget} from './context.js'
+import {buildContext, type Context, type ContextBudget, SUMMARY_KEY, type SummaryRange, summaryRangeOf} from './context.js'
 
 export interface TurnOptions {
   maxTokens?: number
@@ -16,22 +19,40 @@ export interface TurnOptions {
   temperature?: number
 }
 
+/** A turn's token counts as stored with its reply: reported by the provider, or counted by synapse where it reported none. */
+export interface TurnUsage {
+  cachedInputTokens: null | number
+  inputTokens: null | number
+  outputTokens: null | number
+  /** Null only when there was no reply to count. */
+  tokenSource: null | TokenSource
+}
+
 export interface TurnResult {
+  /** What the reply cost in US dollars and where that came from; both null when unknown (a model without a price). */
+  cost: ReplyCost
   durationMs: number
   finishReason: null | string
   model: string
-  /** Earlier messages left out of the request to fit the context budget. */
+  /** Earlier messages left out of the request to fit the context budget (not those a summary stood for). */
   omitted: number
   provider: string
   reply: string
   /** The first error that kept the turn from being saved; the reply was still delivered. */
   saveError?: unknown
+  /**
+   * The summary sent in place of earlier turns: the positions it covers, how many usable messages
+   * those are, and whether this turn made it (`context_strategy = "summarize"`).
+   */
+  summary?: {covered: number; created: boolean; range: SummaryRange}
+  /** Why a summary this turn asked for could not be had; the turn went on with the oldest turns left out. */
+  summaryError?: string
   saved: boolean
   sessionId: string
   status: 'complete' | 'interrupted'
   /** From sending the request to the first piece of the reply; null if none came. */
   timeToFirstTokenMs: null | number
-  usage: Usage
+  usage: TurnUsage
 }
 
 const STORAGE_FAILURES = new Set<ErrorCode>(['STORAGE_BUSY', 'STORAGE_UNAVAILABLE'])
@@ -41,8 +62,31 @@ export function isStorageFailure(error: unknown): boolean {
   return error instanceof SynapseError && STORAGE_FAILURES.has(error.code)
 }
 
+/** What happens to the oldest turns when the conversation no longer fits: left out, or summarised by the model. */
+export type ContextStrategy = 'summarize' | 'truncate'
+
+/** The most tokens a summary of earlier turns may take. */
+export const SUMMARY_MAX_TOKENS = 1024
+/** The most tokens kept free for the reply when the context window sets the budget and the turn sets no cap. */
+export const MAX_REPLY_RESERVE = 8192
+
+const SUMMARY_INSTRUCTION =
+  'You summarise conversations so that they can go on without their earlier turns. Write a concise summary of the conversation you are given that keeps every fact, decision, name, number, piece of code and open question a continuation would need. Write only the summary.'
+
 export interface ConversationOptions {
+  /**
+   * Earlier messages and tokens sent at most. A maxTokens of 0 takes the budget from the model's
+   * context window (`facts`) less a reserve for the reply (`maxTokens` of the turn, else a quarter of
+   * the window up to MAX_REPLY_RESERVE) and the prompt; with no window known, no limit.
+   */
   budget: ContextBudget
+  /** Default 'truncate'. */
+  contextStrategy?: ContextStrategy
+  /**
+   * The context window and prices of a model as a provider serves it (`modelFacts` over the config),
+   * in force at `at`; absent or null: nothing known, so replies have no cost.
+   */
+  facts?: (model: string, provider: string, at: Date) => Promise<ModelFacts | null>
   /** Whether `store` keeps what it is given beyond this process (false for --no-save). */
   persistent: boolean
   provider: Provider
@@ -111,9 +155,23 @@ export class Conversation {
       }
     }
 
+    // Asked for now, so that the data loads while the request is under way.
+    const askedFacts = this.factsOf(turn.model, turn.model)
     // Without its history a turn would be a different conversation: a failed read is an error.
     const history = await store.messages(sessionId)
-    const context = buildContext(this.session.systemPrompt, history, turn.prompt, budget)
+    const plan = await this.plan(history, turn, askedFacts)
+    let {context} = plan
+    let summaryError: string | undefined
+    let created = false
+    if (this.options.contextStrategy === 'summarize' && context.left.length > 0 && plan.historyBudget !== undefined) {
+      const made = await this.summarize(history, turn, plan.count, plan.historyBudget, save)
+      if (typeof made === 'string') summaryError = made
+      else {
+        context = buildContext(this.session.systemPrompt, [...history, made], turn.prompt, {...budget, maxTokens: plan.historyBudget}, plan.count)
+        created = true
+      }
+    }
+    const summary = context.summary ? {covered: context.summary.covered, created, range: context.summary.range} : undefined
     // Pending until its reply commits: no other turn (in this process or another) sends it meanwhile.
     const [userMessage] = (await save(() => store.append(sessionId, [{content: turn.prompt, role: 'user', status: 'pending'}]))) ?? []
 
@@ -134,22 +192,25 @@ export class Conversation {
           continue
         }
         const durationMs = Math.round(performance.now() - started)
+        const usage = await countedUsage(event.usage, context.messages, reply, turn.model)
+        const cost = replyCost(usage, await this.factsOf(event.model, turn.model, askedFacts), event.usage.costUsd)
         // A reply is stored only beside its question: without it, later requests would carry an
         // answer to nothing.
         if (userMessage)
           await save(() =>
             store.appendReply(sessionId, userMessage.id, {
+              ...usage,
+              ...cost,
               content: reply,
               durationMs,
               finishReason: event.finishReason,
-              inputTokens: event.usage.inputTokens,
               model: event.model,
-              outputTokens: event.usage.outputTokens,
               provider: provider.name,
               role: 'assistant',
             }),
           )
         return this.result({
+          cost,
           durationMs,
           finishReason: event.finishReason,
           firstTokenAt,
@@ -159,7 +220,9 @@ export class Conversation {
           saveError,
           started,
           status: 'complete',
-          usage: event.usage,
+          summary,
+          summaryError,
+          usage,
         })
       }
       throw new SynapseError('PROVIDER_ERROR', `The ${provider.name} provider ended its reply without finishing it.`, {
@@ -172,6 +235,9 @@ export class Conversation {
       const metadata = interrupted
         ? {interrupted: true}
         : {error: error instanceof SynapseError ? {code: error.code, message: error.message} : {message: String(error)}}
+      // A reply cut short was still paid for: counted as synapse counts one reported by nobody.
+      const usage = reply === '' ? NO_USAGE : await countedUsage({inputTokens: null, outputTokens: null}, context.messages, reply, turn.model)
+      const cost = reply === '' ? NO_COST : replyCost(usage, await this.factsOf(turn.model, turn.model, askedFacts))
       if (userMessage) {
         // What arrived is kept, marked interrupted (Ctrl-C, or a connection lost mid-reply). With
         // nothing to keep, the question is marked failed so the next turn does not resend it.
@@ -179,6 +245,8 @@ export class Conversation {
           if (reply === '') await store.updateMessage(sessionId, userMessage.id, {metadata, status: 'error'})
           else
             await store.appendReply(sessionId, userMessage.id, {
+              ...usage,
+              ...cost,
               content: reply,
               durationMs,
               metadata: interrupted ? {} : metadata,
@@ -191,6 +259,7 @@ export class Conversation {
       }
       if (!interrupted) throw error
       return this.result({
+        cost,
         durationMs,
         finishReason: null,
         firstTokenAt,
@@ -200,7 +269,9 @@ export class Conversation {
         saveError,
         started,
         status: 'interrupted',
-        usage: {inputTokens: null, outputTokens: null},
+        summary,
+        summaryError,
+        usage,
       })
     }
   }
@@ -248,7 +319,123 @@ export class Conversation {
     }
   }
 
+  /**
+   * The context of this turn and how it was counted. The budget is the configured one, else the
+   * model's context window less the reserve and the prompt. A conversation that fits even at one
+   * token a byte (no tokenizer makes more) is sent whole without counting; otherwise it is counted
+   * as item 2 counts a reply: the model family's tokenizer, or the estimate.
+   */
+  private async plan(
+    history: Message[],
+    turn: TurnOptions,
+    askedFacts: Promise<ModelFacts | null>,
+  ): Promise<{context: Context; count?: (text: string) => number; historyBudget?: number}> {
+    const {budget} = this.options
+    const system = this.session.systemPrompt
+    const whole = buildContext(system, history, turn.prompt, {...budget, maxTokens: 0})
+    const window = budget.maxTokens > 0 ? 0 : ((await askedFacts)?.contextWindow ?? 0)
+    if (budget.maxTokens === 0 && window === 0) return {context: whole}
+    const reserve = turn.maxTokens ?? Math.min(MAX_REPLY_RESERVE, Math.floor(window / 4))
+    const fixed: ChatMessage[] = [...(system ? [{content: system, role: 'system' as const}] : []), {content: turn.prompt, role: 'user'}]
+    const ceiling = budget.maxTokens > 0 ? tokenCeiling(whole.messages) - tokenCeiling(fixed) : tokenCeiling(whole.messages) + reserve
+    if (ceiling <= (budget.maxTokens > 0 ? budget.maxTokens : window)) return {context: whole}
+    const counter = await tokenCounter(turn.model)
+    const count = (text: string) => counter.countText(text) + PER_MESSAGE
+    const historyBudget = budget.maxTokens > 0 ? budget.maxTokens : Math.max(1, window - reserve - counter.countMessages(fixed))
+    return {context: buildContext(system, history, turn.prompt, {...budget, maxTokens: historyBudget}, count), count, historyBudget}
+  }
+
+  /**
+   * Asks the model for a summary of the turns the budget leaves out (with the summary before it, if
+   * any) and stores it as a system message covering their positions, before the turn's question. The
+   * budget first keeps room for the summary. Returns the summary message (kept in memory when it
+   * cannot be stored), or why there is none: a failed or empty request costs nothing but the summary.
+   */
+  private async summarize(
+    history: Message[],
+    turn: TurnOptions,
+    count: ((text: string) => number) | undefined,
+    historyBudget: number,
+    save: <T>(work: () => Promise<T>) => Promise<T | undefined>,
+  ): Promise<Message | string> {
+    const {provider, store} = this.options
+    const allowance = Math.max(1, Math.min(SUMMARY_MAX_TOKENS, Math.floor(historyBudget / 4)))
+    const roomy = buildContext(this.session.systemPrompt, history, turn.prompt, {...this.options.budget, maxTokens: historyBudget - allowance}, count)
+    const {left} = roomy
+    if (left.length === 0) return 'nothing to summarise'
+    const previous = roomy.summary?.message
+    const from = roomy.summary?.range.from ?? Math.min(...left.map(m => m.position))
+    const questions = left.filter(m => m.role !== 'assistant')
+    const to = Math.max(...(questions.length > 0 ? questions : left).map(m => m.position))
+    // The newest turns first, as many as one request holds; older ones the summary before covers.
+    const measure = count ?? ((text: string) => Math.ceil(text.length / 4))
+    const lines: string[] = []
+    let room = historyBudget
+    for (const m of [...left].reverse()) {
+      const line = `${m.role}: ${m.content}`
+      room -= measure(line)
+      if (room < 0 && lines.length > 0) break
+      lines.unshift(line)
+    }
+    const request: ChatMessage[] = [
+      {content: SUMMARY_INSTRUCTION, role: 'system'},
+      {content: `${previous ? `An earlier summary of the conversation:\n${previous.content}\n\n` : ''}The conversation:\n${lines.join('\n\n')}`, role: 'user'},
+    ]
+    let text = ''
+    let done: Extract<StreamEvent, {type: 'done'}> | undefined
+    try {
+      for await (const event of provider.stream(request, {maxTokens: allowance, model: turn.model, signal: turn.signal})) {
+        if (event.type === 'delta') text += event.text
+        else done = event
+      }
+    } catch (error) {
+      return `the summary request failed (${error instanceof Error ? error.message : String(error)})`
+    }
+    if (!done || text.trim() === '') return 'the model returned an empty summary'
+    const usage = await countedUsage(done.usage, request, text, turn.model)
+    const cost = replyCost(usage, await this.factsOf(done.model, turn.model), done.usage.costUsd)
+    const record = {
+      ...usage,
+      ...cost,
+      content: text.trim(),
+      metadata: {[SUMMARY_KEY]: {from, to}},
+      model: done.model,
+      provider: provider.name,
+      role: 'system' as const,
+    }
+    const [stored] = (await save(() => store.append(this.session.id, [record]))) ?? []
+    if (stored && summaryRangeOf(stored)) return stored
+    // Not stored: still sent this turn, standing where it would have been stored.
+    return {
+      ...record,
+      createdAt: new Date(),
+      durationMs: null,
+      finishReason: done.finishReason,
+      id: '',
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      position: Math.max(-1, ...history.map(m => m.position)) + 1,
+      replyTo: null,
+      sessionId: this.session.id,
+      status: 'complete',
+    }
+  }
+
+  /**
+   * The facts of the model that answered, else of the one asked for (a server may answer an alias
+   * with a dated name the data does not know). Never throws: facts that cannot be had make no cost.
+   */
+  private async factsOf(answered: string, asked: string, askedFacts?: Promise<ModelFacts | null>): Promise<ModelFacts | null> {
+    const {facts, provider} = this.options
+    if (!facts) return null
+    const lookUp = (model: string) => facts(model, provider.name, new Date()).catch(() => null)
+    const first = answered === asked && askedFacts ? await askedFacts : await lookUp(answered)
+    if (first || answered === asked) return first
+    return askedFacts ? askedFacts : lookUp(asked)
+  }
+
   private result(parts: {
+    cost: ReplyCost
     durationMs: number
     finishReason: null | string
     firstTokenAt: null | number
@@ -258,9 +445,12 @@ export class Conversation {
     saveError: unknown
     started: number
     status: 'complete' | 'interrupted'
-    usage: Usage
+    summary?: TurnResult['summary']
+    summaryError?: string
+    usage: TurnUsage
   }): TurnResult {
     return {
+      cost: parts.cost,
       durationMs: parts.durationMs,
       finishReason: parts.finishReason,
       model: parts.model,
@@ -271,8 +461,30 @@ export class Conversation {
       ...(parts.saveError === undefined ? {} : {saveError: parts.saveError}),
       sessionId: this.session.id,
       status: parts.status,
+      ...(parts.summary ? {summary: parts.summary} : {}),
+      ...(parts.summaryError === undefined ? {} : {summaryError: parts.summaryError}),
       timeToFirstTokenMs: parts.firstTokenAt === null ? null : Math.round(parts.firstTokenAt - parts.started),
       usage: parts.usage,
     }
+  }
+}
+
+const NO_USAGE: TurnUsage = Object.freeze({cachedInputTokens: null, inputTokens: null, outputTokens: null, tokenSource: null})
+
+/**
+ * The counts to store with a reply: the provider's where it reported them, synapse's own where it
+ * did not (the model family's tokenizer, loaded only then, or the estimate), marked as such.
+ */
+async function countedUsage(reported: Usage, request: readonly ChatMessage[], reply: string, model: string): Promise<TurnUsage> {
+  const cachedInputTokens = reported.cachedInputTokens ?? null
+  if (reported.inputTokens !== null && reported.outputTokens !== null) {
+    return {cachedInputTokens, inputTokens: reported.inputTokens, outputTokens: reported.outputTokens, tokenSource: 'provider'}
+  }
+  const counter = await tokenCounter(model)
+  return {
+    cachedInputTokens,
+    inputTokens: reported.inputTokens ?? counter.countMessages(request),
+    outputTokens: reported.outputTokens ?? counter.countText(reply),
+    tokenSource: counter.source,
   }
 }

@@ -1,6 +1,7 @@
 import type {LoadedConfig} from '../config/index.js'
 import {InvalidInputError, SynapseError} from '../core/errors.js'
 import {createProvider} from '../providers/create.js'
+import {modelFacts} from '../providers/model-facts.js'
 import type {Provider} from '../providers/provider.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import {providerSettings} from '../providers/settings.js'
@@ -81,12 +82,15 @@ export async function startConversation(context: StartContext, options: StartOpt
     title: options.title ?? existing?.title ?? null,
   }
   const budget = {maxMessages: context.config.settings.session.maxContextMessages, maxTokens: context.config.settings.session.maxContextTokens}
+  const facts = (name: string, provider: string, at: Date) => modelFacts(name, provider, context.config, {at})
+  // A LoadedConfig an embedder builds by hand may predate the setting.
+  const contextStrategy = context.config.settings.session.contextStrategy ?? 'truncate'
 
   let notSavedBecause = options.save ? context.openError : undefined
   if (options.save && realStore) {
     if (!existing && options.createLazily) {
       const session = newSessionRecord(fields, new Date())
-      return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore, stored: false}), model}
+      return {conversation: new Conversation({budget, contextStrategy, facts, persistent: true, provider, session, store: realStore, stored: false}), model}
     }
 
     try {
@@ -98,7 +102,7 @@ export async function startConversation(context: StartContext, options: StartOpt
             ...(options.title === undefined ? {} : {title: options.title}),
           })
         : await realStore.create(fields)
-      return {conversation: new Conversation({budget, persistent: true, provider, session, store: realStore}), model}
+      return {conversation: new Conversation({budget, contextStrategy, facts, persistent: true, provider, session, store: realStore}), model}
     } catch (error) {
       // A database that cannot be written (locked past the timeout, read-only, full) must not cost
       // the user the reply: the turn runs in memory and the caller warns that it was not saved.
@@ -119,7 +123,7 @@ export async function startConversation(context: StartContext, options: StartOpt
     )
   }
   return {
-    conversation: new Conversation({budget, persistent: false, provider, session, store: memory}),
+    conversation: new Conversation({budget, contextStrategy, facts, persistent: false, provider, session, store: memory}),
     model,
     ...(notSavedBecause === undefined ? {} : {notSavedBecause}),
   }

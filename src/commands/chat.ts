@@ -2,9 +2,10 @@ import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../cli/base-command.js'
 import {paint} from '../cli/output.js'
+import {replyUsageLine} from '../cli/views/usage.js'
 import {runtime} from '../cli/runtime.js'
 import {Spinner} from '../cli/spinner.js'
-import type {Conversation, TurnResult} from '../chat/conversation.js'
+import type {Conversation, TurnResult, TurnUsage} from '../chat/conversation.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
 import {startConversation} from '../chat/start.js'
 import {describeWithRemedy, InvalidInputError} from '../core/errors.js'
@@ -12,6 +13,8 @@ import {terminalSafe} from '../core/terminal-text.js'
 import {formatWarning, loadProviderRegistry} from '../plugins/extensions.js'
 
 export interface ChatResult {
+  /** What the reply cost in US dollars and where that came from ('provider', 'config', or the shipped prices with their date); null when unknown. */
+  cost: {costSource: null | string; costUsd: null | number}
   durationMs: number
   finishReason: null | string
   model: string
@@ -20,7 +23,8 @@ export interface ChatResult {
   saved: boolean
   sessionId: string
   status: 'complete' | 'interrupted'
-  usage: {inputTokens: null | number; outputTokens: null | number}
+  /** The provider's counts, or synapse's own where it reported none (tokenSource 'tokenizer' or 'estimate'). */
+  usage: TurnUsage
 }
 
 const floatFlag = Flags.custom<number>({
@@ -60,7 +64,7 @@ export default class Chat extends StoreCommand {
     system: Flags.string({description: 'System prompt, stored on the session.'}),
     temperature: floatFlag({description: 'Sampling temperature, e.g. 0.2.'}),
     title: Flags.string({char: 't', description: 'Title of the session.'}),
-    verbose: Flags.boolean({char: 'v', description: 'Report context trimming and timing on stderr.'}),
+    verbose: Flags.boolean({char: 'v', description: 'Report the reply’s tokens and cost, context trimming and timing on stderr.'}),
   }
   static strict = false
   static summary = 'Ask a model; the conversation is saved as a session.'
@@ -118,6 +122,7 @@ export default class Chat extends StoreCommand {
     if (result.saveError !== undefined) this.warnNotSaved(result.saveError)
     if (flags.verbose) this.report(result)
     const json: ChatResult = {
+      cost: result.cost,
       durationMs: result.durationMs,
       finishReason: result.finishReason,
       model: result.model,
@@ -189,7 +194,15 @@ export default class Chat extends StoreCommand {
   private report(result: TurnResult): void {
     const parts = [`${result.provider}/${result.model}`, `${result.durationMs} ms`]
     if (result.timeToFirstTokenMs !== null) parts.push(`first token ${result.timeToFirstTokenMs} ms`)
-    if (result.usage.inputTokens !== null) parts.push(`${result.usage.inputTokens}→${result.usage.outputTokens ?? '?'} tokens`)
+    const usage = replyUsageLine({...result.usage, costUsd: result.cost.costUsd})
+    if (usage) parts.push(usage)
+    if (result.summary) {
+      const {covered, created, range} = result.summary
+      parts.push(
+        `${covered} earlier ${covered === 1 ? 'message' : 'messages'} (positions ${range.from}–${range.to}) sent as a summary${created ? ' made for this turn' : ''}`,
+      )
+    }
+    if (result.summaryError) parts.push(`no summary: ${result.summaryError}`)
     parts.push(`${result.omitted} earlier ${result.omitted === 1 ? 'message' : 'messages'} left out of the context`)
     process.stderr.write(`${paint(this.errorStyle, 'dim', terminalSafe(parts.join(' · ')))}\n`)
   }

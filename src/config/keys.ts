@@ -55,7 +55,15 @@ export const KNOWN_KEYS: readonly KeySpec[] = [
     default: 0,
     env: 'SYNAPSE_MAX_CONTEXT_TOKENS',
     safeInProject: true,
-    description: 'Most estimated tokens of earlier messages sent as context (0: no limit)',
+    description: "Most tokens of earlier messages sent as context (0: what the model's context window leaves after the prompt and a reserve for the reply)",
+  },
+  {
+    key: 'session.context_strategy',
+    type: 'string',
+    choices: ['truncate', 'summarize'],
+    default: 'truncate',
+    env: 'SYNAPSE_CONTEXT_STRATEGY',
+    description: 'What happens to the oldest turns when a conversation outgrows the budget: left out (truncate), or summarised by the model (summarize)',
   },
   {key: 'storage.url', type: 'string', env: 'DATABASE_URL', description: 'Where sessions are stored (unset: the SQLite file in the data directory)'},
   {

@@ -4,6 +4,7 @@ import type {TrustState} from './trust.js'
 export interface Settings {
   session: {
     autoCleanup: boolean
+    contextStrategy: 'summarize' | 'truncate'
     maxContextMessages: number
     maxContextTokens: number
     maxSessions: number

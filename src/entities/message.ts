@@ -1,6 +1,6 @@
 import {Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, type Relation} from 'typeorm'
 
-import type {Metadata, MessageRole, MessageStatus} from '../store/session-store.js'
+import type {Metadata, MessageRole, MessageStatus, TokenSource} from '../store/session-store.js'
 import {epochMillis} from './columns.js'
 import {SessionEntity} from './session.js'
 
@@ -44,6 +44,18 @@ export class MessageEntity {
 
   @Column({name: 'output_tokens', nullable: true, type: 'integer'})
   outputTokens!: null | number
+
+  @Column({name: 'cached_input_tokens', nullable: true, type: 'integer'})
+  cachedInputTokens!: null | number
+
+  @Column({length: 16, name: 'token_source', nullable: true, type: 'varchar'})
+  tokenSource!: null | TokenSource
+
+  @Column({name: 'cost_usd', nullable: true, type: 'double precision'})
+  costUsd!: null | number
+
+  @Column({length: 100, name: 'cost_source', nullable: true, type: 'varchar'})
+  costSource!: null | string
 
   @Column({default: 'complete', length: 16, type: 'varchar'})
   status!: MessageStatus

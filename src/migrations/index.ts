@@ -3,6 +3,7 @@ import {CreateMessages1795300000001} from './1795300000001-CreateMessages.js'
 import {AddMessageCompletionDetails1795300000002} from './1795300000002-AddMessageCompletionDetails.js'
 import {AddMessageReplyTo1795300000003} from './1795300000003-AddMessageReplyTo.js'
 import {AddSessionKept1795300000010} from './1795300000010-AddSessionKept.js'
+import {AddMessageUsage1795300000050} from './1795300000050-AddMessageUsage.js'
 
 /** Every migration, oldest first. New ones are appended here; a shipped one is never edited. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   AddMessageCompletionDetails1795300000002,
   AddMessageReplyTo1795300000003,
   AddSessionKept1795300000010,
+  AddMessageUsage1795300000050,
 ]

@@ -1,8 +1,8 @@
 /**
  * A model's context window and prices, from the data synapse ships (@pydantic/genai-prices, pinned in
- * package.json) with the user's `[models."<name>"]` tables over it key by key. The data is inside the
- * package and is imported only when a fact is asked for, so no other command pays for loading it, and
- * nothing is fetched at run time: the package's `updatePrices`, which would, is never called.
+ * package.json) with the user's `[models."<name>"]` tables over it key by key. What synapse needs of
+ * the package is extracted at build time (scripts/model-data.mjs) into a small JSON module, imported
+ * only when a fact is asked for; nothing is fetched at run time.
  *
  * Which shipped entry a model name gets, and nothing looser (the package's own matcher also takes
  * prefixes, which gives `claude-sonnet-5-5` the prices of `claude-sonnet-5`):
@@ -25,6 +25,8 @@ export interface ModelFacts {
   contextWindow: null | number
   inputPrice: null | number
   outputPrice: null | number
+  /** Where the prices came from: 'config' when the user's config sets at least one of them; null when there is none. */
+  pricesFrom: 'config' | 'shipped' | null
   /** 'config' when the user's config sets at least one of the facts (the others may still be shipped). */
   source: 'config' | 'shipped'
 }
@@ -36,21 +38,32 @@ export function sourceLine(source: ModelFactsSource = MODEL_FACTS_SOURCE): strin
 
 /**
  * The facts of `model` as served by `provider` (a registry name), or null when nothing is known of it.
- * The shipped data is loaded only when the config leaves a fact open.
+ * The shipped data is loaded only when the config leaves a fact open. Prices are those in force at
+ * `options.at` (default now): what a reply made then cost.
  */
-export async function modelFacts(model: string, provider: string, config: LoadedConfig): Promise<ModelFacts | null> {
+export async function modelFacts(model: string, provider: string, config: LoadedConfig, options: {at?: Date} = {}): Promise<ModelFacts | null> {
   // A LoadedConfig an embedder builds by hand may predate the models section.
   const overrides: ModelOverrides = config.settings.models?.[model] ?? {}
   const complete = FACT_KEYS.every(([, option]) => overrides[option] !== undefined)
-  const shipped = complete ? undefined : await shippedFacts(model, provider)
+  const shipped = complete ? undefined : await shippedFacts(model, provider, options.at ?? new Date())
   const fromConfig = FACT_KEYS.some(([, option]) => overrides[option] !== undefined)
   if (!shipped && !fromConfig) return null
-  const facts: ModelFacts = {cachedInputPrice: null, contextWindow: null, inputPrice: null, outputPrice: null, source: fromConfig ? 'config' : 'shipped'}
+  const facts: ModelFacts = {
+    cachedInputPrice: null,
+    contextWindow: null,
+    inputPrice: null,
+    outputPrice: null,
+    pricesFrom: null,
+    source: fromConfig ? 'config' : 'shipped',
+  }
   for (const [fact, option] of FACT_KEYS) facts[fact] = overrides[option] ?? shipped?.[fact] ?? null
+  const priced = facts.inputPrice !== null || facts.outputPrice !== null || facts.cachedInputPrice !== null
+  const pricedInConfig = PRICE_KEYS.some(option => overrides[option] !== undefined)
+  facts.pricesFrom = priced ? (pricedInConfig ? 'config' : 'shipped') : null
   return facts
 }
 
-type Fact = Exclude<keyof ModelFacts, 'source'>
+type Fact = Exclude<keyof ModelFacts, 'pricesFrom' | 'source'>
 
 const FACT_KEYS: ReadonlyArray<readonly [Fact, keyof ModelOverrides]> = [
   ['contextWindow', 'context_window'],
@@ -59,63 +72,58 @@ const FACT_KEYS: ReadonlyArray<readonly [Fact, keyof ModelOverrides]> = [
   ['cachedInputPrice', 'cached_input_price'],
 ]
 
-type GenaiPrices = typeof import('@pydantic/genai-prices')
-type DataProvider = NonNullable<ReturnType<GenaiPrices['findProvider']>>
-type DataModel = DataProvider['models'][number]
-type MatchLogic = DataModel['match']
-type ModelPrice = Extract<DataModel['prices'], Record<string, unknown>>
+const PRICE_KEYS: ReadonlyArray<keyof ModelOverrides> = ['input_price', 'output_price', 'cached_input_price']
 
-let data: Promise<GenaiPrices> | undefined
+/** The extract of the shipped data that scripts/model-data.mjs writes at build time. */
+interface ModelData {
+  providers: Record<string, DataModel[]>
+  source: ModelFactsSource
+}
 
-async function shippedFacts(model: string, provider: string): Promise<Record<Fact, null | number> | undefined> {
-  data ??= import('@pydantic/genai-prices')
-  const {findProvider} = await data
-  // findProvider also matches loosely; only the provider of that very id counts.
-  const entries = findProvider({providerId: provider})
-  if (entries?.id !== provider) return undefined
-  const entry = findEntry(entries.models, model.trim().toLowerCase())
+interface DataModel {
+  /** Other names the entry takes as they are, lower case. */
+  aliases: string[]
+  contextWindow: null | number
+  /** Lower case. */
+  id: string
+  /** Price lists in order of the date they start (null: always); the last one started is in force. */
+  prices: Array<{cachedInput: null | number; input: null | number; output: null | number; since: null | string}>
+}
+
+let data: Promise<ModelData> | undefined
+
+/** The shipped extract, loaded on first use: a few milliseconds, where the package itself took 30-70. */
+export async function shippedModelData(): Promise<ModelData> {
+  data ??= import('./model-data.generated.json', {with: {type: 'json'}}).then(module => module.default as ModelData)
+  return data
+}
+
+async function shippedFacts(model: string, provider: string, at: Date): Promise<Record<Fact, null | number> | undefined> {
+  const {providers} = await shippedModelData()
+  // Only the data's provider of that very id counts (Object.hasOwn: a provider named "constructor" has no data).
+  if (!Object.hasOwn(providers, provider)) return undefined
+  const entry = findEntry(providers[provider], model.trim().toLowerCase())
   if (!entry) return undefined
-  const price = pricesInForce(entry.prices, new Date())
+  const price = pricesInForce(entry.prices, at)
   return {
-    cachedInputPrice: baseOf(price?.cache_read_mtok),
-    contextWindow: typeof entry.context_window === 'number' ? entry.context_window : null,
-    inputPrice: baseOf(price?.input_mtok),
-    outputPrice: baseOf(price?.output_mtok),
+    cachedInputPrice: price?.cachedInput ?? null,
+    contextWindow: entry.contextWindow,
+    inputPrice: price?.input ?? null,
+    outputPrice: price?.output ?? null,
   }
 }
 
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/
 
 function findEntry(models: DataModel[], name: string): DataModel | undefined {
-  const exact = models.find(entry => entry.id.toLowerCase() === name || exactAliases(entry.match).includes(name))
+  const exact = models.find(entry => entry.id === name || entry.aliases.includes(name))
   if (exact || !DATE_SUFFIX.test(name)) return exact
   return findEntry(models, name.replace(DATE_SUFFIX, ''))
 }
 
-/** The names a match rule accepts as they are (its `equals` clauses under `or`); prefixes, substrings and patterns are not taken. */
-function exactAliases(match: MatchLogic): string[] {
-  if ('equals' in match) return [match.equals.toLowerCase()]
-  if ('or' in match) return match.or.flatMap(clause => exactAliases(clause))
-  return []
-}
-
-/**
- * The price list in force at `now`: the last one whose start date has passed. A list that depends on
- * the time of day gives no single price, so it is passed over.
- */
-function pricesInForce(prices: DataModel['prices'], now: Date): ModelPrice | undefined {
-  if (!Array.isArray(prices)) return prices
-  let inForce: ModelPrice | undefined
-  for (const {constraint, prices: list} of prices) {
-    if (!constraint || (constraint.type === 'start_date' && new Date(constraint.start_date) <= now)) inForce = list
-  }
-
+/** The price list in force at `at`: the last one whose start date has passed. */
+function pricesInForce(prices: DataModel['prices'], at: Date): DataModel['prices'][number] | undefined {
+  let inForce: DataModel['prices'][number] | undefined
+  for (const list of prices) if (list.since === null || new Date(list.since) <= at) inForce = list
   return inForce
-}
-
-/** A tiered price (long prompts cost more) as its first tier's: the price of a prompt below the first threshold. */
-function baseOf(price: ModelPrice[string]): null | number {
-  if (typeof price === 'number') return price
-  if (price && typeof price === 'object' && typeof price.base === 'number') return price.base
-  return null
 }

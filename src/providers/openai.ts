@@ -9,7 +9,7 @@
 import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
-import type {ChatMessage, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
+import type {ChatMessage, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
 import {SdkProvider} from './sdk-provider.js'
 import {type ProviderErrorTranslator, readStainlessError, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
 
@@ -109,7 +109,7 @@ export class OpenAIProvider extends SdkProvider<OpenAI> {
           model: chunk.model,
           raw: {...(chunk.id ? {id: chunk.id} : {}), ...(chunk.usage ? {usage: chunk.usage} : {})},
           text: choice?.delta?.content,
-          usage: chunk.usage ? {inputTokens: chunk.usage.prompt_tokens ?? null, outputTokens: chunk.usage.completion_tokens ?? null} : undefined,
+          usage: chunk.usage ? usageOf(chunk.usage) : undefined,
         }
       },
     )
@@ -141,6 +141,21 @@ export class OpenAIProvider extends SdkProvider<OpenAI> {
           webhookSecret: null,
         }),
     )
+  }
+}
+
+/**
+ * The counts of a usage chunk. Cached tokens are part of prompt_tokens, as synapse counts them too. A
+ * cost comes only from servers that add one (OpenRouter's `usage.cost`, in US dollars).
+ */
+function usageOf(usage: OpenAI.CompletionUsage): Partial<Usage> {
+  const cached = usage.prompt_tokens_details?.cached_tokens
+  const cost = (usage as {cost?: unknown}).cost
+  return {
+    inputTokens: usage.prompt_tokens ?? null,
+    outputTokens: usage.completion_tokens ?? null,
+    ...(typeof cached === 'number' ? {cachedInputTokens: cached} : {}),
+    ...(typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? {costUsd: cost} : {}),
   }
 }
 

@@ -27,6 +27,14 @@ export interface StreamOptions {
 
 /** Token counts as the server reported them; null when the server did not report them. */
 export interface Usage {
+  /**
+   * Of `inputTokens`, those read from the provider's prompt cache (OpenAI
+   * `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`). Absent or null: not reported.
+   */
+  cachedInputTokens?: null | number
+  /** What the server says the request cost, in US dollars (OpenRouter's `usage.cost`). Absent or null: not reported. */
+  costUsd?: null | number
+  /** Every input token of the request, cached ones included (Anthropic reports cache reads apart: they are added in). */
   inputTokens: null | number
   outputTokens: null | number
 }

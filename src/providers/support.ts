@@ -480,11 +480,7 @@ export async function* streamReply<T>(
     if (part === undefined) continue
     if (part.model) model = part.model
     if (part.finishReason) finishReason = part.finishReason
-    if (part.usage)
-      usage = {
-        inputTokens: part.usage.inputTokens === undefined ? usage.inputTokens : part.usage.inputTokens,
-        outputTokens: part.usage.outputTokens === undefined ? usage.outputTokens : part.usage.outputTokens,
-      }
+    if (part.usage) usage = mergeUsage(usage, part.usage)
     if (part.raw) Object.assign(raw, part.raw)
     if (part.text) {
       replied = true
@@ -494,6 +490,15 @@ export async function* streamReply<T>(
 
   if (!replied && finishReason === null) throw errors.emptyStream()
   yield Object.keys(raw).length > 0 ? {finishReason, model, raw, type: 'done', usage} : {finishReason, model, type: 'done', usage}
+}
+
+/** Counts reported later replace earlier ones; a count left out keeps the earlier one; the optional ones appear only once reported. */
+function mergeUsage(usage: Usage, part: Partial<Usage>): Usage {
+  const merged: Usage = {...usage}
+  for (const key of ['inputTokens', 'outputTokens', 'cachedInputTokens', 'costUsd'] as const) {
+    if (part[key] !== undefined) merged[key] = part[key]
+  }
+  return merged
 }
 
 /** What `Provider.stream` throws once the caller's signal is aborted. */

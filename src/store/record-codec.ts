@@ -16,12 +16,15 @@ import {
   type NewMessage,
   type Session,
   type SessionSnapshot,
+  TOKEN_SOURCES,
+  type TokenSource,
 } from './session-store.js'
 
 /**
  * 2: messages carry `replyTo`. Version 1 files are still read (see `decodeSnapshot`). A session's
- * `kept` needed no new version: absent (any file written before it existed) reads as not kept, and
- * a reader that predates it ignores it.
+ * `kept` and a message's usage (cachedInputTokens, tokenSource, costUsd, costSource) needed no new
+ * version: absent (any file written before they existed) reads as not kept and null, and a reader
+ * that predates them ignores them.
  */
 export const FORMAT_VERSION = 2
 export const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
@@ -57,7 +60,10 @@ export const SESSION_FIELDS = {
 } as const satisfies Record<keyof Session, FieldKind>
 
 export const MESSAGE_FIELDS = {
+  cachedInputTokens: 'optionalNumber',
   content: 'text',
+  costSource: 'optionalText',
+  costUsd: 'optionalNumber',
   createdAt: 'date',
   durationMs: 'optionalNumber',
   finishReason: 'optionalText',
@@ -71,6 +77,8 @@ export const MESSAGE_FIELDS = {
   replyTo: 'optionalText',
   role: 'text',
   status: 'status',
+  // Which one of TOKEN_SOURCES: checkNewMessages says.
+  tokenSource: 'optionalText',
 } as const satisfies Record<keyof EncodedMessage, FieldKind>
 
 // Keys in byte order, `messages` among the session's: the bytes of a file never depend on which
@@ -209,7 +217,7 @@ export const MAX_STORED_INTEGER = 2_147_483_647
 export const MAX_RESTORED_POSITION = 1_000_000_000
 
 /** The VARCHAR lengths of the schema (src/migrations), in characters as PostgreSQL counts them. */
-const TEXT_LIMITS = {finishReason: 50, model: 200, provider: 100} as const
+const TEXT_LIMITS = {costSource: 100, finishReason: 50, model: 200, provider: 100} as const
 
 /** The checks made before any write, so that bad input fails the same way on every backend. */
 export function checkNewMessages(messages: NewMessage[]): void {
@@ -222,12 +230,42 @@ export function checkNewMessages(messages: NewMessage[]): void {
     if (message.status !== undefined) checkStatus(message.status)
     if (message.replyTo !== undefined && message.replyTo !== null && typeof message.replyTo !== 'string')
       throw new InvalidInputError('"replyTo" must be a message id or null.')
+    checkUsage(message, 'A message')
   }
 }
 
 export function checkMessagePatch(patch: MessagePatch): void {
   if (patch.status !== undefined) checkStatus(patch.status)
   if (patch.content !== undefined && typeof patch.content !== 'string') throw new InvalidInputError('A message needs text content.')
+  checkUsage(patch, 'A message')
+}
+
+/**
+ * Usage values every backend can hold: a token source synapse knows, a cost that is a finite amount
+ * ≥ 0 (null when unknown), cached tokens a whole number. Checked on every write path alike.
+ */
+function checkUsage(
+  fields: {cachedInputTokens?: null | number; costSource?: null | string; costUsd?: null | number; tokenSource?: null | TokenSource},
+  what: string,
+): void {
+  const {cachedInputTokens, costSource, costUsd, tokenSource} = fields
+  if (tokenSource !== undefined && tokenSource !== null && !TOKEN_SOURCES.includes(tokenSource)) {
+    throw new InvalidInputError(`"${String(tokenSource)}" is not a token source; use one of ${TOKEN_SOURCES.join(', ')}, or null.`)
+  }
+  if (costUsd !== undefined && costUsd !== null && !(typeof costUsd === 'number' && Number.isFinite(costUsd) && costUsd >= 0)) {
+    throw new InvalidInputError(`${what} has costUsd ${String(costUsd)}; a cost is an amount ≥ 0 in US dollars, or null when unknown.`)
+  }
+  if (costSource !== undefined && costSource !== null && typeof costSource !== 'string')
+    throw new InvalidInputError(`${what} has a costSource that is not text.`)
+  if (
+    cachedInputTokens !== undefined &&
+    cachedInputTokens !== null &&
+    !(Number.isInteger(cachedInputTokens) && cachedInputTokens >= 0 && cachedInputTokens <= MAX_STORED_INTEGER)
+  ) {
+    throw new InvalidInputError(
+      `${what} has cachedInputTokens ${cachedInputTokens}; it must be a whole number from 0 to ${MAX_STORED_INTEGER.toLocaleString('en-US')}, or null.`,
+    )
+  }
 }
 
 function checkStatus(status: string): void {
@@ -255,7 +293,7 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
         )
       }
     }
-    checkText(message, ['content', 'provider', 'model', 'finishReason'], `Message ${message.id}`)
+    checkText(message, ['content', 'provider', 'model', 'finishReason', 'costSource'], `Message ${message.id}`)
   }
 }
 

@@ -47,12 +47,34 @@ export interface SessionSummary extends Session {
   shortId: string
 }
 
+/**
+ * Where a reply's token counts came from: the provider reported them, or synapse counted them
+ * itself because it did not ('tokenizer': the model family's own tokenizer; 'estimate': about four
+ * characters a token). The last two are estimates, and reports say so.
+ */
+export type TokenSource = 'estimate' | 'provider' | 'tokenizer'
+export const TOKEN_SOURCES: readonly TokenSource[] = ['provider', 'tokenizer', 'estimate']
+
 export interface Message {
+  /** Of `inputTokens`, those the provider read from its prompt cache (billed lower); null when not reported. */
+  cachedInputTokens: null | number
   content: string
+  /**
+   * What the reply cost in US dollars, fixed when it was stored so that a later price change never
+   * rewrites history; null when unknown (a model without a price), never 0 for "unknown".
+   */
+  costUsd: null | number
+  /**
+   * Where `costUsd` came from: 'provider' (the server reported it), 'config' (the user's
+   * `[models."<name>"]` prices), or the shipped price data with its date ("@pydantic/genai-prices
+   * 0.1.8, 2026-09-23"). Null when there is no cost.
+   */
+  costSource: null | string
   createdAt: Date
   durationMs: null | number
   finishReason: null | string
   id: string
+  /** Every input token of the request, cached ones included. */
   inputTokens: null | number
   metadata: Metadata
   model: null | string
@@ -68,6 +90,8 @@ export interface Message {
   role: MessageRole
   sessionId: string
   status: MessageStatus
+  /** Where the token counts came from; null when there are none (questions, replies stored before it was recorded). */
+  tokenSource: null | TokenSource
 }
 
 export interface NewSession {
@@ -83,7 +107,10 @@ export interface NewSession {
 }
 
 export interface NewMessage {
+  cachedInputTokens?: null | number
   content: string
+  costSource?: null | string
+  costUsd?: null | number
   durationMs?: null | number
   finishReason?: null | string
   inputTokens?: null | number
@@ -95,6 +122,7 @@ export interface NewMessage {
   replyTo?: null | string
   role: MessageRole
   status?: MessageStatus
+  tokenSource?: null | TokenSource
 }
 
 /** Fields `update` may change; a key left out is left alone, null clears it. */
@@ -109,13 +137,17 @@ export interface SessionPatch {
 
 /** Fields `updateMessage` may change: a reply is finished, or a request is marked as failed. */
 export interface MessagePatch {
+  cachedInputTokens?: null | number
   content?: string
+  costSource?: null | string
+  costUsd?: null | number
   durationMs?: null | number
   finishReason?: null | string
   inputTokens?: null | number
   metadata?: Metadata
   outputTokens?: null | number
   status?: MessageStatus
+  tokenSource?: null | TokenSource
 }
 
 /** A whole session as stored: what export writes and import reads back. */
@@ -159,6 +191,55 @@ export interface PruneResult {
   /** What was (or, on a dry run, would be) deleted, oldest first. */
   deleted: SessionSummary[]
   dryRun: boolean
+}
+
+/** How `SessionStore.usage` groups replies: by local calendar day, model, provider or session. */
+export type UsageGrouping = 'day' | 'model' | 'provider' | 'session'
+export const USAGE_GROUPINGS: readonly UsageGrouping[] = ['day', 'model', 'provider', 'session']
+
+/**
+ * Which replies `SessionStore.usage` adds up: everything the model wrote (assistant messages, and the
+ * summaries of earlier turns synapse asked it for, system messages with token counts), unless these narrow it.
+ */
+export interface UsageOptions {
+  /** Group the totals; absent: only the total. */
+  by?: UsageGrouping
+  /** Only replies of these sessions (full ids; unknown ones count nothing). */
+  sessionIds?: readonly string[]
+  /** Only replies created at or after this instant. */
+  since?: Date
+  /** Only replies created before this instant. */
+  until?: Date
+}
+
+/** What a set of replies used and cost. Token sums leave out replies that have no count (stored before counts were). */
+export interface UsageTotals {
+  cachedInputTokens: number
+  /** The sum of the known costs in US dollars; null when no reply of the set has one. */
+  costUsd: null | number
+  /** Replies whose counts synapse made itself (a tokenizer or the estimate) because the provider reported none. */
+  estimatedReplies: number
+  inputTokens: number
+  outputTokens: number
+  replies: number
+  /** Replies without a cost (a model without a price): `costUsd` leaves them out, so it is a lower bound when this is not 0. */
+  unpricedReplies: number
+}
+
+export interface UsageGroup extends UsageTotals {
+  /** 'YYYY-MM-DD' (the local calendar day) by day; the model, provider or session id otherwise (null: replies that name none). */
+  key: null | string
+}
+
+export interface UsageReport {
+  by: UsageGrouping | null
+  /**
+   * The groups with replies: by day in date order, oldest first; otherwise the costliest first
+   * (unpriced groups last, by tokens), ties by key. Empty without `by`.
+   */
+  groups: UsageGroup[]
+  /** Every reply the options select. */
+  total: UsageTotals
 }
 
 export interface MigrationState {

@@ -37,6 +37,37 @@ export interface NeighbouredSummary extends StoredSummary {
   previousId?: string
 }
 
+/**
+ * What `usageTotals` sums: what the model wrote, that is assistant messages and system messages with a
+ * tokenSource (summaries of earlier turns), with createdAt in [since, until) (either bound absent:
+ * unbounded), of the sessions `sessionIds` names (absent: all; at most 500 at a time), grouped by
+ * `group`: 'none' (one row, or none when nothing matches), 'model', 'provider', 'session' (the
+ * session id), or 'bucket': the message's createdAt in epoch milliseconds divided by `bucketMs` and
+ * rounded down, as a decimal string (the core turns buckets of 15 minutes into local days).
+ */
+export interface UsageQuery {
+  bucketMs: number
+  group: 'bucket' | 'model' | 'none' | 'provider' | 'session'
+  sessionIds?: readonly string[]
+  since?: Date
+  until?: Date
+}
+
+/** One group's sums; `key` is null for 'none', and for replies that name no model or provider. */
+export interface UsageRow {
+  cachedInputTokens: number
+  /** Sum of the non-null costs; null when every cost in the group is null. */
+  costUsd: null | number
+  /** Messages with tokenSource 'tokenizer' or 'estimate'. */
+  estimatedReplies: number
+  inputTokens: number
+  key: null | string
+  outputTokens: number
+  replies: number
+  /** Messages with a null cost. */
+  unpricedReplies: number
+}
+
 /** A message before it has a position: the adapter assigns positions when it appends. */
 export type UnplacedMessage = Omit<Message, 'position'>
 
@@ -171,6 +202,14 @@ export interface StorageAdapter {
    * `deleteSessions` guarded by each session's updatedAt.
    */
   prune?(policy: RetentionPolicy): Promise<NeighbouredSummary[]>
+
+  /**
+   * Usage sums done natively (SQL aggregates): over the assistant messages `query` selects, one row
+   * per group of `query.group` with the sums `UsageRow` names. Rows may come in any order, and a key
+   * may appear in more than one row (the core adds them up), so an adapter may answer in batches.
+   * Without it, the core reads every selected session's messages and sums them itself.
+   */
+  usageTotals?(query: UsageQuery): Promise<UsageRow[]>
 
   // Later capabilities join here in the same way (a native search, a title look-up): optional, with
   // a generic path in the core over the primitives above, and a switch in the conformance suite.

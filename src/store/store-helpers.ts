@@ -90,7 +90,10 @@ export function newSessionRecord(input: NewSession, now: Date): Session {
 /** A message being appended, as every adapter stores it: defaults filled in, a fresh id. */
 export function newMessageRecord(input: NewMessage, sessionId: string, position: number, now: Date): Message {
   return {
+    cachedInputTokens: input.cachedInputTokens ?? null,
     content: input.content,
+    costSource: input.costSource ?? null,
+    costUsd: input.costUsd ?? null,
     createdAt: now,
     durationMs: input.durationMs ?? null,
     finishReason: input.finishReason ?? null,
@@ -105,5 +108,6 @@ export function newMessageRecord(input: NewMessage, sessionId: string, position:
     role: input.role,
     sessionId,
     status: input.status ?? 'complete',
+    tokenSource: input.tokenSource ?? null,
   }
 }

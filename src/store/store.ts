@@ -15,13 +15,18 @@ import type {
   SessionSummary,
   StoreMaintenance,
   StoreOptions,
+  UsageOptions,
+  UsageReport,
 } from './session-store.js'
-import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary} from './storage-adapter.js'
+import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary, UsageRow} from './storage-adapter.js'
 import {checkMessagePatch, checkNewMessages, checkSnapshotBatch} from './record-codec.js'
 import {checkLast, checkPolicy, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
+import {checkUsageOptions, usageQueryOf, usageReportOf, usageRowsOf} from './usage.js'
 
 /** How many candidates an ambiguous prefix reports. */
 const AMBIGUOUS_CANDIDATES = 6
+/** Session ids per `usageTotals` call, as the adapter contract allows. */
+const USAGE_ID_BATCH = 500
 
 /**
  * The SessionStore: everything synapse keeps about conversations goes through it. It owns the
@@ -263,6 +268,32 @@ export class SessionStore {
     const updated = await this.adapter.updateMessage(id, messageId, changes, this.clock())
     if (isMissing(updated)) throw updated.missing === 'session' ? new SessionNotFoundError(sessionId) : new MessageNotFoundError(messageId)
     return this.copy.message(updated)
+  }
+
+  /**
+   * What replies used and cost: the sums of tokens (input, output, cached) and of the stored costs
+   * of assistant messages, over a time range and sessions, in total and grouped by local day, model,
+   * provider or session (see UsageReport). A cost is what was stored with each reply, so a later
+   * price change never rewrites this. Throws INVALID_INPUT for a bad grouping or date.
+   */
+  async usage(options: UsageOptions = {}): Promise<UsageReport> {
+    this.open()
+    checkUsageOptions(options)
+    const ids = options.sessionIds === undefined ? undefined : [...new Set(options.sessionIds)].filter(id => isFullId(id))
+    const rows: UsageRow[] = []
+    if (this.adapter.usageTotals) {
+      if (!ids) rows.push(...(await this.adapter.usageTotals(usageQueryOf(options))))
+      for (let start = 0; ids && start < ids.length; start += USAGE_ID_BATCH) {
+        rows.push(...(await this.adapter.usageTotals(usageQueryOf(options, ids.slice(start, start + USAGE_ID_BATCH)))))
+      }
+      return usageReportOf(rows, options)
+    }
+    const query = usageQueryOf(options)
+    for (const id of ids ?? (await this.adapter.summaries()).map(s => s.id)) {
+      const messages = await this.adapter.readMessages(id, {})
+      if (messages) rows.push(...usageRowsOf(messages, query))
+    }
+    return usageReportOf(rows, options)
   }
 
   private open(): void {

@@ -13,7 +13,16 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo, Socket} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {FakeChatServerLike, RecordedChat, RecordedRequest, ScriptedError, ScriptedRaw, ScriptedReply, ScriptedResponse} from './provider-suite.js'
+import type {
+  FakeChatServerLike,
+  RecordedChat,
+  RecordedRequest,
+  ScriptedError,
+  ScriptedRaw,
+  ScriptedReply,
+  ScriptedResponse,
+  ScriptedUsage,
+} from './provider-suite.js'
 
 export type {
   FakeChatServerLike,
@@ -24,6 +33,7 @@ export type {
   ScriptedRaw,
   ScriptedReply,
   ScriptedResponse,
+  ScriptedUsage,
 } from './provider-suite.js'
 
 export interface FakeChatServer extends FakeChatServerLike {
@@ -328,7 +338,7 @@ export function pathOf(path: string): string {
 }
 
 /** Usage as a script gives it; by default 1 input token and one output token per piece; null: none. */
-export function scriptedUsage(script: ScriptedReply): null | {inputTokens: number; outputTokens: number} {
+export function scriptedUsage(script: ScriptedReply): null | ScriptedUsage {
   if (script.usage === null) return null
   return script.usage ?? {inputTokens: 1, outputTokens: script.chunks.length}
 }

@@ -176,9 +176,17 @@ function toChatMessage(message: unknown): ChatMessage {
   return {content: text, role: String(record.role) as ChatRole}
 }
 
-function usageOf(script: ScriptedReply): null | {completion_tokens: number; prompt_tokens: number; total_tokens: number} {
+function usageOf(script: ScriptedReply): null | Record<string, unknown> {
   const usage = scriptedUsage(script)
   if (!usage) return null
-  const {inputTokens, outputTokens} = usage
-  return {completion_tokens: outputTokens, prompt_tokens: inputTokens, total_tokens: inputTokens + outputTokens}
+  const {cachedInputTokens, costUsd, inputTokens, outputTokens} = usage
+  return {
+    completion_tokens: outputTokens,
+    prompt_tokens: inputTokens,
+    total_tokens: inputTokens + outputTokens,
+    // As api.openai.com reports them: cached tokens are part of prompt_tokens.
+    ...(cachedInputTokens === undefined ? {} : {prompt_tokens_details: {audio_tokens: 0, cached_tokens: cachedInputTokens}}),
+    // As OpenRouter adds it.
+    ...(costUsd === undefined ? {} : {cost: costUsd}),
+  }
 }

@@ -38,8 +38,20 @@ export interface ScriptedReply {
   /** Send nothing more after this many content pieces, keeping the connection open until the client leaves or the server closes. */
   stallAfterChunks?: number
   type: 'reply'
-  /** Reported usage; null: report none even when asked to. Default: 1 input token, one output token per chunk. */
-  usage?: null | {inputTokens: number; outputTokens: number}
+  /**
+   * Reported usage; null: report none even when asked to. Default: 1 input token, one output token
+   * per chunk. `cachedInputTokens` (part of `inputTokens`) is reported in the protocol's cache field
+   * (OpenAI `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`); `costUsd` in
+   * OpenRouter's `usage.cost`, where the protocol has one.
+   */
+  usage?: null | ScriptedUsage
+}
+
+export interface ScriptedUsage {
+  cachedInputTokens?: number
+  costUsd?: number
+  inputTokens: number
+  outputTokens: number
 }
 
 /** An error response in the protocol's error shape (OpenAI: `{error: {message, type, code}}`). */
@@ -132,6 +144,11 @@ export interface ProviderSuiteOptions {
   model?: string
   /** Names the `describe` block; default the descriptor's name. */
   name?: string
+  /**
+   * false for a protocol with no prompt-cache counts: the suite then skips the case that checks
+   * `cachedInputTokens` is reported. Default true.
+   */
+  reportsCachedTokens?: boolean
   /** A fresh fake server speaking the provider's wire protocol, listening; it must accept any key. */
   startServer(): Promise<FakeChatServerLike>
 }
@@ -258,8 +275,22 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
         expect(outcome.done).to.have.length(1)
         expect(outcome.events.at(-1)).to.equal(outcome.done[0])
         const {finishReason, model: answered, usage} = outcome.done[0]
-        expect({answered, finishReason, usage}).to.deep.equal({answered: model, finishReason: 'length', usage: {inputTokens: 7, outputTokens: 4}})
+        const counts = {inputTokens: usage.inputTokens, outputTokens: usage.outputTokens}
+        expect({answered, counts, finishReason}).to.deep.equal({answered: model, counts: {inputTokens: 7, outputTokens: 4}, finishReason: 'length'})
+        expect(usage.cachedInputTokens ?? 0, 'no prompt was cached').to.equal(0)
       })
+
+      if (options.reportsCachedTokens !== false)
+        it('reports the input tokens read from the prompt cache as part of the input tokens', async () => {
+          const {provider, server} = await open()
+          server.enqueue({chunks: ['ok'], type: 'reply', usage: {cachedInputTokens: 6, inputTokens: 10, outputTokens: 1}})
+
+          const outcome = await drainStream(provider, ask, {model})
+
+          expect(outcome.error).to.equal(undefined)
+          const [{usage}] = outcome.done
+          expect({cached: usage.cachedInputTokens, input: usage.inputTokens, output: usage.outputTokens}).to.deep.equal({cached: 6, input: 10, output: 1})
+        })
 
       it('reports the model the server says answered', async () => {
         const {provider, server} = await open()
@@ -278,7 +309,7 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
         const outcome = await drainStream(provider, ask, {model})
 
         expect(outcome.error).to.equal(undefined)
-        expect(outcome.done.map(done => done.usage)).to.deep.equal([{inputTokens: null, outputTokens: null}])
+        expect(outcome.done.map(({usage}) => [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens ?? null])).to.deep.equal([[null, null, null]])
       })
 
       it('ends an empty reply with a done event alone', async () => {
@@ -289,7 +320,7 @@ export function providerConformanceSuite(options: ProviderSuiteOptions): void {
 
         expect(outcome.error).to.equal(undefined)
         expect(outcome.events.map(event => event.type)).to.deep.equal(['done'])
-        expect(outcome.done[0].usage).to.deep.equal({inputTokens: 3, outputTokens: 0})
+        expect([outcome.done[0].usage.inputTokens, outcome.done[0].usage.outputTokens]).to.deep.equal([3, 0])
       })
     })
 

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
 import {SynapseError} from '../core/errors.js'
-import type {Message} from '../store/session-store.js'
+import type {Message, UsageTotals} from '../store/session-store.js'
+import {NO_USAGE} from '../store/usage-fields.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
 import {selectForPrune} from '../store/store-helpers.js'
 import {newestFirst, SessionStore} from '../store/store.js'
@@ -21,7 +22,7 @@ export interface ConformanceOptions {
 }
 
 /** What a StorageAdapter may offer beyond its primitives; the core has a generic path for each. */
-export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune'] as const
+export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune', 'usageTotals'] as const
 
 /** The adapter as a backend without any optional capability would be: the core's generic paths only. */
 export function withoutCapabilities(adapter: StorageAdapter): StorageAdapter {
@@ -185,6 +186,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         const [user] = await store.append(session.id, [{content: 'Hello', role: 'user'}])
         const [reply] = await store.append(session.id, [
           {
+            ...NO_USAGE,
             content: 'Hi!',
             durationMs: 1234,
             finishReason: 'stop',
@@ -631,6 +633,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           updatedAt: new Date(0),
         }
         const message = {
+          ...NO_USAGE,
           content: 'x',
           createdAt: new Date(0),
           durationMs: null,
@@ -669,6 +672,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           updatedAt: new Date(0),
         }
         const message = {
+          ...NO_USAGE,
           content: 'x',
           createdAt: new Date(0),
           durationMs: null,
@@ -723,6 +727,7 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           updatedAt: at,
         })
         const messageOf = (id: string, sessionId: string, position: number) => ({
+          ...NO_USAGE,
           content: `m${position}`,
           createdAt: at,
           durationMs: null,
@@ -825,6 +830,121 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
+    describe('usage', () => {
+      const usage = {cachedInputTokens: 40, costSource: 'config', costUsd: 0.5, tokenSource: 'provider' as const}
+
+      it('stores the usage fields of a reply, changes them by patch, and restores them as given', async () => {
+        const session = await store.create()
+        const [question] = await store.append(session.id, [{content: 'q', role: 'user', status: 'pending'}])
+        const reply = await store.appendReply(session.id, question.id, {...usage, content: 'a', inputTokens: 100, outputTokens: 10, role: 'assistant'})
+        expect(reply).to.deep.include(usage)
+        expect((await store.messages(session.id))[1]).to.deep.include(usage)
+        expect(question).to.deep.include({cachedInputTokens: null, costSource: null, costUsd: null, tokenSource: null})
+        const patched = await store.updateMessage(session.id, reply.id, {costSource: null, costUsd: null, tokenSource: 'estimate'})
+        expect(patched).to.deep.include({cachedInputTokens: 40, costSource: null, costUsd: null, tokenSource: 'estimate'})
+        const snapshot = {messages: await store.messages(session.id), session: await store.get(session.id)}
+        await store.restore({...snapshot, messages: snapshot.messages.map(m => ({...m, costUsd: 1.25e-7}))}, {replace: true})
+        expect((await store.messages(session.id)).map(m => m.costUsd)).to.deep.equal([1.25e-7, 1.25e-7])
+      })
+
+      it('refuses usage values not every backend can hold', async () => {
+        const session = await store.create()
+        for (const bad of [{tokenSource: 'guessed' as never}, {costUsd: -1}, {costUsd: Number.NaN}, {cachedInputTokens: 1.5}, {cachedInputTokens: -1}]) {
+          await expectCode(store.append(session.id, [{content: 'a', role: 'assistant', ...bad}]), 'INVALID_INPUT')
+        }
+        expect(await store.messages(session.id)).to.deep.equal([])
+      })
+
+      it('sums tokens and costs of replies in total and by model, provider, session and day, over a time range', async () => {
+        const a = await store.create({id: '01JVAAAAAAAAAAAAAAAAAAAAAA'})
+        const b = await store.create({id: '01JVBBBBBBBBBBBBBBBBBBBBBB'})
+        const start = clock.now()
+        await store.append(a.id, [
+          {content: 'q', inputTokens: 999, role: 'user'},
+          {...usage, content: 'r1', inputTokens: 100, model: 'm1', outputTokens: 10, provider: 'p1', role: 'assistant'},
+        ])
+        clock.advance(DAY)
+        const second = clock.now()
+        await store.append(a.id, [
+          {
+            content: 'r2',
+            costSource: null,
+            costUsd: null,
+            inputTokens: 10,
+            model: 'm2',
+            outputTokens: 5,
+            provider: 'p2',
+            role: 'assistant',
+            tokenSource: 'estimate',
+          },
+        ])
+        clock.advance(DAY)
+        const third = clock.now()
+        await store.append(b.id, [
+          {
+            cachedInputTokens: 0,
+            content: 'r3',
+            costSource: 'config',
+            costUsd: 0.25,
+            inputTokens: 1,
+            model: 'm1',
+            outputTokens: 1,
+            provider: 'p1',
+            role: 'assistant',
+            tokenSource: 'tokenizer',
+          },
+          // A reply stored before replies had counts: it counts as a reply, adds no tokens and has no cost.
+          {content: 'old', role: 'assistant'},
+        ])
+        const totals = (partial: Partial<UsageTotals>): UsageTotals => ({...emptyUsage, ...partial})
+
+        const all = await store.usage()
+        expect(all.by).to.equal(null)
+        expect(all.groups).to.deep.equal([])
+        expect(all.total).to.deep.equal(
+          totals({cachedInputTokens: 40, costUsd: 0.75, estimatedReplies: 2, inputTokens: 111, outputTokens: 16, replies: 4, unpricedReplies: 2}),
+        )
+
+        const byModel = await store.usage({by: 'model'})
+        expect(byModel.groups).to.deep.equal([
+          {...totals({cachedInputTokens: 40, costUsd: 0.75, estimatedReplies: 1, inputTokens: 101, outputTokens: 11, replies: 2}), key: 'm1'},
+          {...totals({estimatedReplies: 1, inputTokens: 10, outputTokens: 5, replies: 1, unpricedReplies: 1}), key: 'm2'},
+          {...totals({replies: 1, unpricedReplies: 1}), key: null},
+        ])
+        expect(byModel.total).to.deep.equal(all.total)
+        expect((await store.usage({by: 'provider'})).groups.map(g => [g.key, g.replies])).to.deep.equal([
+          ['p1', 2],
+          ['p2', 1],
+          [null, 1],
+        ])
+        expect((await store.usage({by: 'session'})).groups.map(g => [g.key, g.costUsd, g.replies])).to.deep.equal([
+          [a.id, 0.5, 2],
+          [b.id, 0.25, 2],
+        ])
+        const byDay = await store.usage({by: 'day'})
+        expect(byDay.groups.map(g => [g.key, g.replies, g.costUsd])).to.deep.equal([
+          [localDate(start), 1, 0.5],
+          [localDate(second), 1, null],
+          [localDate(third), 2, 0.25],
+        ])
+
+        const range = await store.usage({since: second, until: third})
+        expect(range.total).to.deep.equal(totals({estimatedReplies: 1, inputTokens: 10, outputTokens: 5, replies: 1, unpricedReplies: 1}))
+        expect((await store.usage({since: third})).total.replies).to.equal(2)
+        expect((await store.usage({until: start})).total).to.deep.equal(emptyUsage)
+
+        const ofB = await store.usage({by: 'session', sessionIds: [b.id, '01JVZZZZZZZZZZZZZZZZZZZZZZ', 'not an id']})
+        expect(ofB.groups.map(g => g.key)).to.deep.equal([b.id])
+        expect(ofB.total.costUsd).to.equal(0.25)
+        expect((await store.usage({sessionIds: []})).total).to.deep.equal(emptyUsage)
+      })
+
+      it('refuses a grouping or a date it does not know', async () => {
+        await expectCode(store.usage({by: 'week' as never}), 'INVALID_INPUT')
+        await expectCode(store.usage({since: new Date(Number.NaN)}), 'INVALID_INPUT')
+      })
+    })
+
     describe('lifecycle', () => {
       it('refuses calls after close, and closing twice is harmless', async () => {
         await store.close()
@@ -834,6 +954,13 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
   })
+}
+
+const emptyUsage: UsageTotals = {cachedInputTokens: 0, costUsd: null, estimatedReplies: 0, inputTokens: 0, outputTokens: 0, replies: 0, unpricedReplies: 0}
+
+/** The local calendar day of an instant, as usage reports name days. */
+function localDate(at: Date): string {
+  return [at.getFullYear(), at.getMonth() + 1, at.getDate()].map(n => String(n).padStart(2, '0')).join('-')
 }
 
 /** Messages as plain comparable data, for tests across processes and backends. */

@@ -14,6 +14,7 @@ import {describePathFailure, SynapseError} from '../core/errors.js'
 import {ID_LENGTH, normalizeIdPrefix} from '../core/ids.js'
 import {MAX_STORED_INTEGER} from '../store/record-codec.js'
 import type {Message, Session, SessionSnapshot, SessionStore} from '../store/session-store.js'
+import {NO_USAGE} from '../store/usage-fields.js'
 import {importSnapshots, type ImportReport, sessionExists} from './transfer.js'
 
 /** llm's own name for its directory: `click.get_app_dir("io.datasette.llm")`. */
@@ -347,6 +348,7 @@ function toSnapshot(
     const durationMs = storedInteger(row.duration_ms, 'duration_ms', responseId, notes)
     const questionId = ulidOf(responseId, start, 'response')
     const question: Message = {
+      ...NO_USAGE,
       content: row.prompt ?? '',
       createdAt: new Date(start),
       durationMs: null,
@@ -367,16 +369,21 @@ function toSnapshot(
     const repliedAt = start + (durationMs ?? 0)
     const replyLlm: Record<string, unknown> = {conversationId: llmConversation, responseId}
     if (text(row.resolved_model) !== null && row.resolved_model !== row.model) replyLlm.resolvedModel = row.resolved_model
+    const inputTokens = storedInteger(row.input_tokens, 'input_tokens', responseId, notes)
+    const outputTokens = storedInteger(row.output_tokens, 'output_tokens', responseId, notes)
     messages.push({
+      ...NO_USAGE,
       content: row.response ?? '',
       createdAt: new Date(repliedAt),
       durationMs,
       finishReason: finishReasonOf(row.response_json),
       id: derivedId(repliedAt, `llm reply\u0000${responseId}`),
-      inputTokens: storedInteger(row.input_tokens, 'input_tokens', responseId, notes),
+      inputTokens,
       metadata: {llm: replyLlm},
       model: text(row.model),
-      outputTokens: storedInteger(row.output_tokens, 'output_tokens', responseId, notes),
+      outputTokens,
+      // llm stores the counts its model plugins report; it counts none itself.
+      tokenSource: inputTokens === null && outputTokens === null ? null : 'provider',
       position: messages.length,
       provider: null,
       replyTo: questionId,

@@ -87,7 +87,9 @@ describe('chat (end to end)', function () {
       const {code, stderr, stdout} = await synapse(sandbox, ['-v', 'How long?'])
       expect(code).to.equal(0)
       expect(stdout).to.equal('Timed.\n')
-      expect(stderr).to.match(/^openai\/gpt-5\.4-mini · \d+ ms · first token \d+ ms · 3→2 tokens · 0 earlier messages left out of the context\n$/)
+      expect(stderr).to.match(
+        /^openai\/gpt-5\.4-mini · \d+ ms · first token \d+ ms · 3→2 tokens · (?:cost unknown|<?\$[\d.]+) · 0 earlier messages left out of the context\n$/,
+      )
     })
 
     it('sends the system prompt first and stores it on the session', async () => {
@@ -121,8 +123,9 @@ describe('chat (end to end)', function () {
         saved: true,
         sessionId: session.id,
         status: 'complete',
-        usage: {inputTokens: 7, outputTokens: 1},
+        usage: {cachedInputTokens: null, inputTokens: 7, outputTokens: 1, tokenSource: 'provider'},
       })
+      expect(Object.keys(result.cost).sort()).to.deep.equal(['costSource', 'costUsd'])
     })
   })
 

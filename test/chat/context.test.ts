@@ -2,8 +2,15 @@ import {expect} from 'chai'
 
 import {buildContext, type ContextBudget, estimateTokens, pairReplies} from '../../src/chat/context.js'
 import type {Message, MessageRole, MessageStatus} from '../../src/store/session-store.js'
+import {NO_USAGE} from '../../src/store/usage-fields.js'
 
 const NO_LIMIT: ContextBudget = {maxMessages: 0, maxTokens: 0}
+
+/** What a request sends and how many earlier messages it leaves out. */
+function sent(...args: Parameters<typeof buildContext>) {
+  const {messages, omitted} = buildContext(...args)
+  return {messages, omitted}
+}
 
 let counter = 0
 
@@ -11,6 +18,7 @@ let counter = 0
 function message(role: MessageRole, content: string, status: MessageStatus = 'complete', replyTo: null | string = null): Message {
   counter++
   return {
+    ...NO_USAGE,
     content,
     createdAt: new Date(1_767_225_600_000 + counter),
     durationMs: null,
@@ -50,7 +58,7 @@ describe('chat context', () => {
 
   describe('buildContext', () => {
     it('sends the system prompt first, the history in order, and the new prompt last', () => {
-      const context = buildContext('Be brief.', threeExchanges(), 'q4', NO_LIMIT)
+      const context = sent('Be brief.', threeExchanges(), 'q4', NO_LIMIT)
 
       expect(context).to.deep.equal({
         messages: [
@@ -68,7 +76,7 @@ describe('chat context', () => {
     })
 
     it('sends no system message when the session has no system prompt', () => {
-      const context = buildContext(null, [message('user', 'q1'), message('assistant', 'a1')], 'q2', NO_LIMIT)
+      const context = sent(null, [message('user', 'q1'), message('assistant', 'a1')], 'q2', NO_LIMIT)
 
       expect(context.messages).to.deep.equal([
         {content: 'q1', role: 'user'},
@@ -78,7 +86,7 @@ describe('chat context', () => {
     })
 
     it('sends only the prompt (after the system prompt) for an empty history', () => {
-      expect(buildContext('Sys', [], 'hello', NO_LIMIT)).to.deep.equal({
+      expect(sent('Sys', [], 'hello', NO_LIMIT)).to.deep.equal({
         messages: [
           {content: 'Sys', role: 'system'},
           {content: 'hello', role: 'user'},
@@ -100,7 +108,7 @@ describe('chat context', () => {
         message('tool', 'tool says 42'),
       ]
 
-      const context = buildContext('Sys', history, 'q4', NO_LIMIT)
+      const context = sent('Sys', history, 'q4', NO_LIMIT)
 
       expect(context.messages).to.deep.equal([
         {content: 'Sys', role: 'system'},
@@ -122,7 +130,7 @@ describe('chat context', () => {
       const q2 = message('user', 'q2')
       const history = [q1, mine, q2, message('assistant', 'a2', 'complete', q2.id), message('assistant', 'a1', 'complete', q1.id)]
 
-      const context = buildContext(null, history, 'q3', NO_LIMIT)
+      const context = sent(null, history, 'q3', NO_LIMIT)
 
       expect(context).to.deep.equal({
         messages: [
@@ -139,7 +147,7 @@ describe('chat context', () => {
     it('leaves out a question that was never answered, even when marked complete (a process killed before pending existed)', () => {
       const history = [message('user', 'lost'), message('user', 'q1'), message('assistant', 'a1')]
 
-      expect(buildContext(null, history, 'q2', NO_LIMIT).messages).to.deep.equal([
+      expect(sent(null, history, 'q2', NO_LIMIT).messages).to.deep.equal([
         {content: 'q1', role: 'user'},
         {content: 'a1', role: 'assistant'},
         {content: 'q2', role: 'user'},
@@ -162,14 +170,14 @@ describe('chat context', () => {
       const history = threeExchanges()
       const before = structuredClone(history)
 
-      buildContext('Sys', history, 'q4', {maxMessages: 1, maxTokens: 1})
+      sent('Sys', history, 'q4', {maxMessages: 1, maxTokens: 1})
 
       expect(history).to.deep.equal(before)
     })
 
     describe('maxMessages', () => {
       it('keeps the newest N earlier messages and counts the rest as omitted', () => {
-        const context = buildContext('Sys', threeExchanges(), 'q4', {maxMessages: 4, maxTokens: 0})
+        const context = sent('Sys', threeExchanges(), 'q4', {maxMessages: 4, maxTokens: 0})
 
         expect(context).to.deep.equal({
           messages: [
@@ -185,7 +193,7 @@ describe('chat context', () => {
       })
 
       it('drops a reply whose question fell outside the limit, so the context never starts with an assistant message', () => {
-        const context = buildContext('Sys', threeExchanges(), 'q4', {maxMessages: 3, maxTokens: 0})
+        const context = sent('Sys', threeExchanges(), 'q4', {maxMessages: 3, maxTokens: 0})
 
         expect(context).to.deep.equal({
           messages: [
@@ -199,14 +207,14 @@ describe('chat context', () => {
       })
 
       it('keeps everything when N is at least the history length', () => {
-        expect(buildContext(null, threeExchanges(), 'q4', {maxMessages: 6, maxTokens: 0}).omitted).to.equal(0)
-        expect(buildContext(null, threeExchanges(), 'q4', {maxMessages: 100, maxTokens: 0}).messages).to.have.length(7)
+        expect(sent(null, threeExchanges(), 'q4', {maxMessages: 6, maxTokens: 0}).omitted).to.equal(0)
+        expect(sent(null, threeExchanges(), 'q4', {maxMessages: 100, maxTokens: 0}).messages).to.have.length(7)
       })
 
       it('does not let unsendable messages take a place in the limit', () => {
         const history = [message('user', 'q1'), message('assistant', 'a1'), message('user', 'q2', 'error'), message('assistant', '')]
 
-        const context = buildContext(null, history, 'q3', {maxMessages: 2, maxTokens: 0})
+        const context = sent(null, history, 'q3', {maxMessages: 2, maxTokens: 0})
 
         expect(context).to.deep.equal({
           messages: [
@@ -219,7 +227,7 @@ describe('chat context', () => {
       })
 
       it('always sends the system prompt and the new prompt, whatever the limit', () => {
-        const context = buildContext('Sys', threeExchanges(), 'q4', {maxMessages: 1, maxTokens: 0})
+        const context = sent('Sys', threeExchanges(), 'q4', {maxMessages: 1, maxTokens: 0})
 
         expect(context).to.deep.equal({
           messages: [
@@ -243,7 +251,7 @@ describe('chat context', () => {
       it('keeps the newest messages whose estimates fit, a total equal to the budget included', () => {
         // 2 + 3 + 10 = 15 fits exactly; the oldest (10 more) does not. The kept run then starts with
         // an assistant message, which goes too.
-        const context = buildContext('Sys', history(), 'next', {maxMessages: 0, maxTokens: 15})
+        const context = sent('Sys', history(), 'next', {maxMessages: 0, maxTokens: 15})
 
         expect(context).to.deep.equal({
           messages: [
@@ -257,15 +265,15 @@ describe('chat context', () => {
       })
 
       it('keeps everything when the whole history fits', () => {
-        expect(buildContext(null, history(), 'next', {maxMessages: 0, maxTokens: 25}).omitted).to.equal(0)
-        expect(buildContext(null, history(), 'next', {maxMessages: 0, maxTokens: 24}).omitted).to.equal(2)
+        expect(sent(null, history(), 'next', {maxMessages: 0, maxTokens: 25}).omitted).to.equal(0)
+        expect(sent(null, history(), 'next', {maxMessages: 0, maxTokens: 24}).omitted).to.equal(2)
       })
 
       it('rounds each estimate up: 9 characters cost 3 tokens, so 2 + 3 does not fit in 4', () => {
-        const context = buildContext(null, history(), 'next', {maxMessages: 0, maxTokens: 4})
+        const context = sent(null, history(), 'next', {maxMessages: 0, maxTokens: 4})
 
         expect(context).to.deep.equal({messages: [{content: 'next', role: 'user'}], omitted: 4})
-        expect(buildContext(null, history(), 'next', {maxMessages: 0, maxTokens: 5}).messages).to.deep.equal([
+        expect(sent(null, history(), 'next', {maxMessages: 0, maxTokens: 5}).messages).to.deep.equal([
           {content: 'v'.repeat(9), role: 'user'},
           {content: 'b'.repeat(8), role: 'assistant'},
           {content: 'next', role: 'user'},
@@ -275,7 +283,7 @@ describe('chat context', () => {
       it('stops at the first message that does not fit, even if older ones would', () => {
         const mixed = [message('user', 'tiny'), message('assistant', 'x'.repeat(400)), message('user', 'q2'), message('assistant', 'a2')]
 
-        const context = buildContext(null, mixed, 'q3', {maxMessages: 0, maxTokens: 50})
+        const context = sent(null, mixed, 'q3', {maxMessages: 0, maxTokens: 50})
 
         expect(context).to.deep.equal({
           messages: [
@@ -288,7 +296,7 @@ describe('chat context', () => {
       })
 
       it('counts neither the system prompt nor the new prompt against the budget', () => {
-        const context = buildContext('s'.repeat(1000), [message('user', 'q1'), message('assistant', 'a1')], 'p'.repeat(1000), {maxMessages: 0, maxTokens: 2})
+        const context = sent('s'.repeat(1000), [message('user', 'q1'), message('assistant', 'a1')], 'p'.repeat(1000), {maxMessages: 0, maxTokens: 2})
 
         expect(context).to.deep.equal({
           messages: [
@@ -302,12 +310,12 @@ describe('chat context', () => {
       })
 
       it('applies together with maxMessages: the stricter of the two wins', () => {
-        const byCount = buildContext(null, threeExchanges(), 'q4', {maxMessages: 2, maxTokens: 1000})
+        const byCount = sent(null, threeExchanges(), 'q4', {maxMessages: 2, maxTokens: 1000})
         expect(byCount.messages.map(m => m.content)).to.deep.equal(['q3', 'a3', 'q4'])
         expect(byCount.omitted).to.equal(4)
 
         // Each of q1..a3 is 1 token: 4 tokens keep four messages although the count allows six.
-        const byTokens = buildContext(null, threeExchanges(), 'q4', {maxMessages: 6, maxTokens: 4})
+        const byTokens = sent(null, threeExchanges(), 'q4', {maxMessages: 6, maxTokens: 4})
         expect(byTokens.messages.map(m => m.content)).to.deep.equal(['q2', 'a2', 'q3', 'a3', 'q4'])
         expect(byTokens.omitted).to.equal(2)
       })
@@ -316,14 +324,14 @@ describe('chat context', () => {
     it('treats 0 as no limit for both', () => {
       const long = [message('user', 'u'.repeat(4000)), message('assistant', 'a'.repeat(4000))]
 
-      const context = buildContext(null, long, 'next', {maxMessages: 0, maxTokens: 0})
+      const context = sent(null, long, 'next', {maxMessages: 0, maxTokens: 0})
 
       expect(context.messages.map(m => m.content.length)).to.deep.equal([4000, 4000, 4])
       expect(context.omitted).to.equal(0)
     })
 
     it('drops a history that starts with a reply (its question was lost), counting it as omitted', () => {
-      const context = buildContext(null, [message('assistant', 'orphan'), message('user', 'q1'), message('assistant', 'a1')], 'q2', NO_LIMIT)
+      const context = sent(null, [message('assistant', 'orphan'), message('user', 'q1'), message('assistant', 'a1')], 'q2', NO_LIMIT)
 
       expect(context).to.deep.equal({
         messages: [

@@ -182,8 +182,15 @@ describe('models (end to end)', function () {
     expect(exit).to.deep.include({code: 0, stderr: ''})
     const result = JSON.parse(exit.stdout) as ModelsResult
     const factsOf = (model: string) => result.models.find(m => m.model === model)?.facts
-    expect(factsOf('gpt-4o')).to.deep.equal({...shippedFacts('openai', 'gpt-4o'), inputPrice: 1.25, source: 'config'})
-    expect(factsOf('llama3.2:latest')).to.deep.equal({cachedInputPrice: null, contextWindow: 131_072, inputPrice: 0, outputPrice: 0, source: 'config'})
+    expect(factsOf('gpt-4o')).to.deep.equal({...shippedFacts('openai', 'gpt-4o'), inputPrice: 1.25, pricesFrom: 'config', source: 'config'})
+    expect(factsOf('llama3.2:latest')).to.deep.equal({
+      cachedInputPrice: null,
+      contextWindow: 131_072,
+      inputPrice: 0,
+      outputPrice: 0,
+      pricesFrom: 'config',
+      source: 'config',
+    })
 
     const text = await synapse(sandbox, ['models', '-p', 'openai'], {env: {OPENAI_BASE_URL: server.url}})
     const gpt4o = shippedFacts('openai', 'gpt-4o')!

@@ -72,6 +72,7 @@ describe('sessions commands', () => {
         'shortId',
         'title',
         'updatedAt',
+        'usage',
       ])
       const all = JSON.parse((await run(sandbox, ['sessions:list', '--all', '--json'])).stdout)
       expect(all.map((s: {id: string}) => s.id)).to.include(a)
@@ -105,7 +106,7 @@ describe('sessions commands', () => {
       expect(exitCode).to.equal(0)
       expect(stdout).to.contain(`Session ${a}  Alpha`)
       expect(stdout).to.contain('model openai/gpt-4o-mini')
-      expect(stdout).to.contain('user\nWhat is WAL?\n\nassistant · gpt-4o-mini · 4→3 tokens\nWrite-ahead logging.\n')
+      expect(stdout).to.contain('user\nWhat is WAL?\n\nassistant · gpt-4o-mini · 4→3 tokens · cost unknown\nWrite-ahead logging.\n')
     })
 
     it('returns the session and its messages as JSON', async () => {

@@ -67,7 +67,7 @@ const DEFAULTS: Settings = {
   models: {},
   provider: {default: 'openai'},
   providers: {},
-  session: {autoCleanup: true, maxContextMessages: 0, maxContextTokens: 0, maxSessions: 100, retentionDays: 90},
+  session: {autoCleanup: true, contextStrategy: 'truncate', maxContextMessages: 0, maxContextTokens: 0, maxSessions: 100, retentionDays: 90},
   storage: {busyTimeoutMs: 5000},
 }
 
@@ -89,6 +89,7 @@ describe('config', () => {
         {key: 'session.auto_cleanup', source: {kind: 'default'}, value: true},
         {key: 'session.max_context_messages', source: {kind: 'default'}, value: 0},
         {key: 'session.max_context_tokens', source: {kind: 'default'}, value: 0},
+        {key: 'session.context_strategy', source: {kind: 'default'}, value: 'truncate'},
         {key: 'storage.url', source: {kind: 'default'}, value: undefined},
         {key: 'storage.busy_timeout_ms', source: {kind: 'default'}, value: 5000},
         {key: 'provider.default', source: {kind: 'default'}, value: 'openai'},
@@ -142,7 +143,7 @@ describe('config', () => {
         models: {},
         provider: {default: 'ollama', model: 'llama3'},
         providers: {ollama: {base_url: 'http://127.0.0.1:11434/v1', stream: true, timeout: 30}},
-        session: {autoCleanup: false, maxContextMessages: 20, maxContextTokens: 4000, maxSessions: 7, retentionDays: 1.5},
+        session: {autoCleanup: false, contextStrategy: 'truncate', maxContextMessages: 20, maxContextTokens: 4000, maxSessions: 7, retentionDays: 1.5},
         storage: {busyTimeoutMs: 5000, url: 'sqlite:///tmp/s.db'},
       })
       expect(config.files).to.deep.equal([{kind: 'user', path: file}])
@@ -328,7 +329,7 @@ describe('config', () => {
         models: {},
         provider: {default: 'anthropic', model: 'from-file'},
         providers: {openai: {base_url: 'http://localhost:8080/v1'}},
-        session: {autoCleanup: false, maxContextMessages: 12, maxContextTokens: 3000, maxSessions: 0, retentionDays: 0.5},
+        session: {autoCleanup: false, contextStrategy: 'truncate', maxContextMessages: 12, maxContextTokens: 3000, maxSessions: 0, retentionDays: 0.5},
         storage: {busyTimeoutMs: 250, url: 'sqlite:///data/s.db'},
       })
       expect(entry(config.entries(), 'providers.openai.base_url').source).to.deep.equal({kind: 'env', variable: 'OPENAI_BASE_URL'})
@@ -396,7 +397,7 @@ describe('config', () => {
       const error = await loadError(box)
       expect(error.message).to.equal(`${file}: unknown key session.colour.`)
       expect(error.suggestions).to.deep.equal([
-        'The keys of session are: max_sessions, retention_days, auto_cleanup, max_context_messages, max_context_tokens.',
+        'The keys of session are: max_sessions, retention_days, auto_cleanup, max_context_messages, max_context_tokens, context_strategy.',
       ])
     })
 

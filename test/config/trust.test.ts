@@ -77,7 +77,14 @@ describe('config trust', () => {
       const config = await load(b)
 
       expect(config.settings.provider).to.deep.equal({default: 'openai', model: 'repo-model'})
-      expect(config.settings.session).to.deep.equal({autoCleanup: true, maxContextMessages: 6, maxContextTokens: 0, maxSessions: 50, retentionDays: 90})
+      expect(config.settings.session).to.deep.equal({
+        autoCleanup: true,
+        contextStrategy: 'truncate',
+        maxContextMessages: 6,
+        maxContextTokens: 0,
+        maxSessions: 50,
+        retentionDays: 90,
+      })
       expect(config.settings.storage.url).to.equal(undefined)
       expect(config.settings.providers.openai).to.deep.equal({base_url: 'http://127.0.0.1:8/v1'})
       expect(config.files.at(-1)).to.deep.equal({kind: 'project', path: file, trust: 'untrusted'})

@@ -18,6 +18,7 @@ export function shippedFacts(provider: string, id: string): ModelFacts | undefin
     contextWindow: entry.context_window ?? null,
     inputPrice: base(prices.input_mtok),
     outputPrice: base(prices.output_mtok),
+    pricesFrom: 'shipped',
     source: 'shipped',
   }
 }

@@ -4,9 +4,9 @@ const reportedMissing = new Set<string>()
 
 /**
  * Checks that a program the tests drive is installed. On CI (CI set) a missing one fails the test:
- * .ci/run installs zsh and tmux (Debian's packages); bash and util-linux's `script` are on every Debian machine.
+ * .ci/run installs zsh, tmux and chromium (Debian's packages); bash and util-linux's `script` are on every Debian machine.
  * Elsewhere the tests that need it are pending, with the reason said once, so that `npm test` passes
- * on a machine without zsh or tmux.
+ * on a machine without zsh, tmux or chromium.
  */
 export function requireProgram(context: Mocha.Context, program: string): void {
   if (spawnSync('sh', ['-c', `command -v ${program}`]).status === 0) return

@@ -60,7 +60,12 @@ describe('plugins (end to end)', function () {
     expect(install.code, install.stderr).to.equal(0)
     expect((await synapse(sandbox, ['plugins'])).stdout).to.equal('synapse-plugin-echo 1.0.0\n')
     const chat = await synapse(sandbox, ['-p', 'echo', '--json', 'from the tarball'])
-    expect(JSON.parse(chat.stdout)).to.deep.include({model: 'echo-1', provider: 'echo', reply: 'from the tarball', usage: {inputTokens: 16, outputTokens: 16}})
+    expect(JSON.parse(chat.stdout)).to.deep.include({
+      model: 'echo-1',
+      provider: 'echo',
+      reply: 'from the tarball',
+      usage: {cachedInputTokens: null, inputTokens: 16, outputTokens: 16, tokenSource: 'provider'},
+    })
     expect((await synapse(sandbox, ['plugins', 'uninstall', 'synapse-plugin-echo'])).code).to.equal(0)
     expect((await synapse(sandbox, ['plugins'])).stdout).to.equal('No plugins installed.\n')
   })

@@ -89,12 +89,13 @@ describe('model facts', () => {
     )
     const config = await load()
     const shipped = factsOf('openai', 'gpt-4o')
-    expect(await modelFacts('gpt-4o', 'openai', config)).to.deep.equal({...shipped, cachedInputPrice: 0, inputPrice: 2, source: 'config'})
+    expect(await modelFacts('gpt-4o', 'openai', config)).to.deep.equal({...shipped, cachedInputPrice: 0, inputPrice: 2, pricesFrom: 'config', source: 'config'})
     expect(await modelFacts('llama3.2:latest', 'openai', config)).to.deep.equal({
       cachedInputPrice: null,
       contextWindow: 131_072,
       inputPrice: 0,
       outputPrice: 0,
+      pricesFrom: 'config',
       source: 'config',
     })
     // The table is for that exact name: a dated variant keeps the shipped facts.

@@ -62,6 +62,9 @@ const MESSAGES_V2 = [
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms integer']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept integer NOT NULL']
+const MESSAGES_V6 = [...MESSAGES_V4, 'cached_input_tokens integer', 'token_source varchar(16)', 'cost_usd double precision', 'cost_source varchar(100)']
+/** What the usage migration adds to a row that had none of it. */
+const NO_USAGE_COLUMNS = {cached_input_tokens: null, cost_source: null, cost_usd: null, token_source: null}
 const MIGRATIONS_TABLE = ['id integer NOT NULL PK', 'timestamp bigint NOT NULL', 'name varchar NOT NULL']
 
 describe('migrations', () => {
@@ -79,7 +82,7 @@ describe('migrations', () => {
 
   it('builds the latest schema from a blank database, and it matches the entities', async () => {
     store = await openSqliteStore({path})
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     const report = await store.maintenance!.check()
     expect(report.checks.map(c => [c.name, c.ok, c.detail])).to.deep.equal([
@@ -94,6 +97,9 @@ describe('migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openSqliteStore({path})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[5].name])
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
     expect(await maintenance.revert()).to.deep.equal([MIGRATIONS[4].name])
     expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(indexes(path)).to.deep.equal(['idx_messages_session_position', 'idx_sessions_updated_at'])
@@ -107,10 +113,10 @@ describe('migrations', () => {
     expect(shape(path)).to.deep.equal({migrations: MIGRATIONS_TABLE})
     expect(indexes(path)).to.deep.equal([])
     expect(await maintenance.revert()).to.deep.equal([])
-    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false])
+    expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal([false, false, false, false, false, false])
 
     expect(await maintenance.migrate()).to.deep.equal(MIGRATIONS.map(m => m.name))
-    expect(shape(path)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(shape(path)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await maintenance.revert({all: true})).to.deep.equal(MIGRATIONS.map(m => m.name).reverse())
     expect(await maintenance.migrate()).to.have.length(MIGRATIONS.length)
     expect((await maintenance.check()).ok).to.equal(true)
@@ -118,9 +124,7 @@ describe('migrations', () => {
 
   it('upgrades a database that holds data without losing a row, and cascades still work', async () => {
     store = await openSqliteStore({path})
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
-    await store.maintenance!.revert()
+    for (let step = 0; step < 4; step++) await store.maintenance!.revert()
     await store.close()
 
     // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
@@ -152,8 +156,11 @@ describe('migrations', () => {
     expect(rows).to.deep.equal(
       before.map(row => ({
         ...row,
+        ...NO_USAGE_COLUMNS,
         duration_ms: null,
         finish_reason: null,
+        // Counts stored before the usage migration were the provider's: no other kind was stored.
+        token_source: 'provider',
         reply_to: row.role === 'assistant' ? byPosition.get(`${String(row.session_id)}:${Number(row.position) - 1}`) : null,
       })),
     )
@@ -169,6 +176,7 @@ describe('migrations', () => {
 
   it('adds "kept" to sessions that hold messages, and takes it away again, without losing a row', async () => {
     store = await openSqliteStore({path})
+    await store.maintenance!.revert()
     await store.maintenance!.revert()
     await store.close()
     const db = new Database(path)
@@ -202,13 +210,50 @@ describe('migrations', () => {
 
     store = await openSqliteStore({path})
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore.map(row => ({...row, kept: 0})))
-    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore.map(row => ({...(row as object), ...NO_USAGE_COLUMNS})))
     expect((await store.list({limit: 10})).every(s => s.kept === false && s.messageCount === 4)).to.equal(true)
     await store.update(`01JC${'0'.repeat(22)}`, {kept: true})
     // Dropping the column rebuilds the sessions table in SQLite: no message may go with it by cascade.
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
     expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[4].name])
     expect(rows('SELECT * FROM sessions ORDER BY id')).to.deep.equal(sessionsBefore)
     expect(rows('SELECT * FROM messages ORDER BY id')).to.deep.equal(messagesBefore)
+    expect((await store.maintenance!.check()).ok).to.equal(false)
+    await store.maintenance!.migrate()
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('adds the usage columns to messages that hold data, and takes them away again, without losing a row', async () => {
+    store = await openSqliteStore({path})
+    const session = await store.create({title: 'before usage'})
+    const [question] = await store.append(session.id, [{content: 'q', role: 'user', status: 'pending'}])
+    await store.appendReply(session.id, question.id, {content: 'a', inputTokens: 5, outputTokens: 2, role: 'assistant'})
+    await store.append(session.id, [{content: 'no counts', role: 'assistant'}])
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
+    const read = (sql: string) => {
+      const reader = new Database(path, {readonly: true})
+      try {
+        return reader.prepare(sql).all() as Array<Record<string, unknown>>
+      } finally {
+        reader.close()
+      }
+    }
+    const before = read('SELECT * FROM messages ORDER BY position')
+    expect(Object.keys(before[0])).to.not.include('cost_usd')
+
+    expect(await store.maintenance!.migrate()).to.deep.equal([MIGRATIONS[5].name])
+    expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(
+      before.map(row => ({...row, ...NO_USAGE_COLUMNS, token_source: row.input_tokens === null ? null : 'provider'})),
+    )
+    const messages = await store.messages(session.id)
+    expect(messages.map(m => [m.content, m.tokenSource, m.costUsd])).to.deep.equal([
+      ['q', null, null],
+      ['a', 'provider', null],
+      ['no counts', null, null],
+    ])
+    await store.updateMessage(session.id, messages[1].id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.001})
+    expect(await store.maintenance!.revert()).to.deep.equal([MIGRATIONS[5].name])
+    expect(read('SELECT * FROM messages ORDER BY position')).to.deep.equal(before)
     expect((await store.maintenance!.check()).ok).to.equal(false)
     await store.maintenance!.migrate()
     expect((await store.maintenance!.check()).ok).to.equal(true)

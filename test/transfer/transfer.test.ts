@@ -49,7 +49,10 @@ async function seedVariety(store: SessionStore, clock: ManualClock): Promise<str
   await store.append(a.id, [
     {content: 'First question\nwith two lines', role: 'user'},
     {
+      cachedInputTokens: 4,
       content: 'An answer',
+      costSource: '@pydantic/genai-prices 0.1.8, 2026-09-23',
+      costUsd: 0.000_012_5,
       durationMs: 812,
       finishReason: 'stop',
       inputTokens: 11,
@@ -58,9 +61,20 @@ async function seedVariety(store: SessionStore, clock: ManualClock): Promise<str
       outputTokens: 3,
       provider: 'openai',
       role: 'assistant',
+      tokenSource: 'provider',
     },
     {content: 'A failed one', metadata: {error: {code: 'PROVIDER_ERROR', message: 'HTTP 503'}}, role: 'user', status: 'error'},
-    {content: 'Cut sh', durationMs: 40, model: 'gpt-fake', provider: 'openai', role: 'assistant', status: 'interrupted'},
+    {
+      content: 'Cut sh',
+      durationMs: 40,
+      inputTokens: 20,
+      model: 'gpt-fake',
+      outputTokens: 2,
+      provider: 'openai',
+      role: 'assistant',
+      status: 'interrupted',
+      tokenSource: 'estimate',
+    },
   ])
   clock.advance(60_000)
   const b = await store.create()

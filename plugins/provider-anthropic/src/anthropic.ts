@@ -7,7 +7,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk'
 import {type ProviderErrorTranslator, SdkProvider, SynapseError, displayUrl, readStainlessError, streamReply, systemAndTurns, withDetail} from 'synapse-cli'
-import type {ChatMessage, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamOptions} from 'synapse-cli'
+import type {ChatMessage, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamOptions, Usage} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
@@ -82,7 +82,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> {
             return {
               finishReason: event.delta?.stop_reason,
               raw: {...(event.delta?.stop_details ? {stop_details: event.delta.stop_details} : {}), ...(rawUsage ? {usage: rawUsage} : {})},
-              usage: event.usage ? {inputTokens: countOf(event.usage.input_tokens), outputTokens: countOf(event.usage.output_tokens)} : undefined,
+              usage: event.usage ? {...inputUsageOf(rawUsage), outputTokens: countOf(event.usage.output_tokens)} : undefined,
             }
           }
 
@@ -93,7 +93,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> {
               model: message?.model,
               raw: {...(message?.id ? {id: message.id} : {}), ...(rawUsage ? {usage: rawUsage} : {})},
               // output_tokens here counts only what was generated before the first event; message_delta has the total.
-              usage: message?.usage ? {inputTokens: countOf(message.usage.input_tokens) ?? null, outputTokens: null} : undefined,
+              usage: message?.usage ? {inputTokens: null, ...inputUsageOf(rawUsage), outputTokens: null} : undefined,
             }
           }
 
@@ -155,6 +155,19 @@ function overloadedOrSampling(answer: ServerAnswer, errors: ProviderErrorTransla
   }
 
   return undefined
+}
+
+/**
+ * The input side of the whole-message usage so far. The API counts prompt-cache reads and writes
+ * apart from `input_tokens`; synapse's input count is every token of the prompt, so they are added
+ * in, and the reads are also reported as the cached part.
+ */
+function inputUsageOf(usage: Record<string, unknown> | undefined): Partial<Usage> {
+  const input = countOf(usage?.input_tokens)
+  if (input === undefined) return {}
+  const read = countOf(usage?.cache_read_input_tokens)
+  const written = countOf(usage?.cache_creation_input_tokens) ?? 0
+  return {inputTokens: input + (read ?? 0) + written, ...(read === undefined ? {} : {cachedInputTokens: read})}
 }
 
 /** A token count the API reported, or undefined (keep the earlier one) when it sent none. */

@@ -268,13 +268,14 @@ function toChatMessage(message: unknown): ChatMessage {
 function usageOf(script: ScriptedReply) {
   const usage = scriptedUsage(script)
   if (!usage) return null
-  const {inputTokens, outputTokens} = usage
+  const {cachedInputTokens = 0, inputTokens, outputTokens} = usage
   return {
     cache_creation: null,
     cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    // The API counts cache reads apart from input_tokens.
+    cache_read_input_tokens: cachedInputTokens,
     inference_geo: null,
-    input_tokens: inputTokens,
+    input_tokens: inputTokens - cachedInputTokens,
     output_tokens: outputTokens,
     output_tokens_details: null,
     server_tool_use: null,

@@ -175,7 +175,7 @@ describe('anthropic provider', () => {
             usage: {cache_creation_input_tokens: 0, cache_read_input_tokens: 0, input_tokens: 12, output_tokens: 5, service_tier: 'standard'},
           },
           type: 'done',
-          usage: {inputTokens: 12, outputTokens: 5},
+          usage: {cachedInputTokens: 0, inputTokens: 12, outputTokens: 5},
         },
       ])
     })
@@ -186,7 +186,7 @@ describe('anthropic provider', () => {
 
       const outcome = await drainStream(provider, ask, {model})
 
-      expect(outcome.done.map(done => done.usage)).to.deep.equal([{inputTokens: 30, outputTokens: 1}])
+      expect(outcome.done.map(done => done.usage)).to.deep.equal([{cachedInputTokens: 0, inputTokens: 30, outputTokens: 1}])
     })
 
     it('reports the stop reason in the API’s own words', async () => {

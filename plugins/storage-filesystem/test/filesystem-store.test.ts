@@ -143,6 +143,9 @@ describe('filesystem store: files', () => {
       expect(text.startsWith('{\n  "version": 2,\n  "createdAt": "2026-01-01T00:00:00.000Z",\n  "id": "01JC0000000000000000000000",\n')).to.equal(true)
       expect(text.endsWith('\n}\n')).to.equal(true)
       const common = {
+        cachedInputTokens: null,
+        costSource: null,
+        costUsd: null,
         durationMs: null,
         finishReason: null,
         inputTokens: null,
@@ -152,6 +155,7 @@ describe('filesystem store: files', () => {
         provider: null,
         replyTo: null,
         status: 'complete',
+        tokenSource: null,
       }
       expect(JSON.parse(text)).to.deep.equal({
         messages: [

@@ -74,6 +74,7 @@ const MESSAGES_V2 = [
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms int4']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept int4 NOT NULL = 0']
+const MESSAGES_V6 = [...MESSAGES_V4, 'cached_input_tokens int4', 'token_source varchar(16)', 'cost_usd float8', 'cost_source varchar(100)']
 const MIGRATIONS_TABLE = ['id int4 NOT NULL PK', 'timestamp int8 NOT NULL', 'name varchar NOT NULL']
 const INDEXES = [
   'CREATE UNIQUE INDEX idx_messages_session_position ON messages USING btree (session_id, "position")',
@@ -109,7 +110,7 @@ describe('PostgreSQL migrations', () => {
 
   it('builds the latest schema in a blank schema, and it matches the entities', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     const report = await store.maintenance!.check()
     const version = await withClient(async client => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v)
@@ -137,6 +138,8 @@ describe('PostgreSQL migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([names[5]])
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await maintenance.revert()).to.deep.equal([names[4]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert()).to.deep.equal([names[3]])
@@ -152,7 +155,7 @@ describe('PostgreSQL migrations', () => {
     expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(names.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     expect(await maintenance.revert({all: true})).to.deep.equal([...names].reverse())
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
@@ -162,6 +165,7 @@ describe('PostgreSQL migrations', () => {
 
   it('upgrades a schema that holds data without losing a row, and cascades still work', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[3]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[2]])
@@ -191,8 +195,13 @@ describe('PostgreSQL migrations', () => {
     expect(after).to.deep.equal(
       before.map(row => ({
         ...row,
+        cached_input_tokens: null,
+        cost_source: null,
+        cost_usd: null,
         duration_ms: null,
         finish_reason: null,
+        // Counts stored before the usage migration were the provider's: no other kind was stored.
+        token_source: 'provider',
         reply_to: row.role === 'assistant' ? byPosition.get(`${String(row.session_id)}:${Number(row.position) - 1}`) : null,
       })),
     )
@@ -207,6 +216,10 @@ describe('PostgreSQL migrations', () => {
     const sessions = await withClient(async client => (await client.query(`SELECT kept, COUNT(*)::int AS n FROM "${schema}".sessions GROUP BY kept`)).rows)
     expect(sessions).to.deep.equal([{kept: 0, n: 19}])
     await store.update(`01JC${'1'.padStart(22, '0')}`, {kept: true})
+    const reply = (await store.messages(`01JC${'1'.padStart(22, '0')}`))[1]
+    await store.updateMessage(reply.sessionId, reply.id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
+    expect((await store.messages(reply.sessionId))[1]).to.deep.include({cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
     const kept = await withClient(async client => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
     expect(kept).to.equal(475)
@@ -286,6 +299,6 @@ describe('PostgreSQL migrations', () => {
     expect(applied.map(a => a.applied).sort((a, b) => b.length - a.length)).to.deep.equal([names, [], []])
     const rows = await withClient(async client => (await client.query(`SELECT name FROM "${schema}".migrations ORDER BY id`)).rows)
     expect(rows.map(row => row.name)).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
   })
 })

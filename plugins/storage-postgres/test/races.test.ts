@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import type pg from 'pg'
-import {type SessionStore, SynapseError} from 'synapse-cli'
+import {NO_USAGE, type SessionStore, SynapseError} from 'synapse-cli'
 
 import {openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf, waitForLockWaiters, withClient} from './helpers.js'
@@ -80,6 +80,7 @@ describe('PostgreSQL store: writers racing another process', () => {
       updatedAt: new Date(6),
     }
     const message = {
+      ...NO_USAGE,
       content: 'y',
       createdAt: new Date(5),
       durationMs: null,

@@ -13,7 +13,7 @@ import type {
   StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {applyPatch, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore, SynapseError} from 'synapse-cli'
+import {absentValue, applyPatch, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -249,6 +249,8 @@ function recordOf(m: Message): string {
 
 function messageOf(record: string, sessionId: string): Message {
   const message = JSON.parse(record)
+  // A field a record lacks (written before the field existed: the usage fields) reads as the codec says an absent one does.
+  for (const [field, kind] of TAIL_ENTRIES) if (message[field] === undefined) message[field] = absentValue(kind)
   for (const field of MESSAGE_DATES) message[field] = new Date(message[field])
   message.sessionId = sessionId
   return message

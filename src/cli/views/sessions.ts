@@ -1,6 +1,8 @@
 import {terminalSafe} from '../../core/terminal-text.js'
-import type {Message, Session, SessionSummary} from '../../store/session-store.js'
+import type {Message, Session, SessionSummary, UsageTotals} from '../../store/session-store.js'
 import {localTimestamp, type OutputStyle, paint, printable, plural, relativeTime, table, type TableColumn, truncate} from '../output.js'
+import {summaryRangeOf} from '../../chat/context.js'
+import {replyUsageLine, totalsLine} from './usage.js'
 
 /** `sessions list --json`: one object per session. */
 export interface SessionListItem {
@@ -87,6 +89,8 @@ export function listFooter(shown: number, total: number): string | undefined {
 export interface RenderSessionOptions {
   /** Renders a reply's Markdown (at a terminal); without it, replies are shown as they were written. */
   markdown?: (text: string) => string
+  /** The session's usage in all, printed after its messages. */
+  usage?: UsageTotals
 }
 
 /**
@@ -117,6 +121,7 @@ export function renderSession(session: Session, messages: Message[], style: Outp
     const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined
     lines.push('', messageHeader(message, style, question), ...(message.role === 'assistant' ? reply : body)(message.content).split('\n'))
   })
+  if (options.usage && options.usage.replies > 0) lines.push('', paint(style, 'dim', `total: ${totalsLine(options.usage)}`))
   return lines
 }
 
@@ -124,7 +129,10 @@ function messageHeader(message: Message, style: OutputStyle, question?: Message 
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
   const details: string[] = []
   if (message.model) details.push(terminalSafe(message.model))
-  if (message.inputTokens !== null || message.outputTokens !== null) details.push(`${message.inputTokens ?? '?'}→${message.outputTokens ?? '?'} tokens`)
+  const summary = summaryRangeOf(message)
+  if (summary) details.push(`summary of positions ${summary.from}–${summary.to}`)
+  const usage = message.role === 'assistant' || summary ? replyUsageLine(message) : undefined
+  if (usage) details.push(usage)
   if (message.status === 'pending') details.push(paint(style, 'yellow', 'unanswered'))
   else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
   if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(printable(question.content), 40)}"`}`)

@@ -3,7 +3,11 @@ import {Flags} from '@oclif/core'
 import {StoreCommand} from '../../cli/base-command.js'
 import {paint, terminalWidth} from '../../cli/output.js'
 import {listFooter, listItem, renderSessionTable, type SessionListItem} from '../../cli/views/sessions.js'
-import {MAX_LIST_LIMIT, type SessionSummary} from '../../store/session-store.js'
+
+/** `sessions list --json`: one object per session, with what its replies used and cost in all (see `synapse usage`). */
+export type SessionsListEntry = SessionListItem & {usage: UsageTotals}
+import {MAX_LIST_LIMIT, type SessionSummary, type UsageGroup, type UsageTotals} from '../../store/session-store.js'
+import {emptyTotals} from '../../store/usage.js'
 
 export default class SessionsList extends StoreCommand {
   static aliases = ['sessions:ls', 'logs']
@@ -20,7 +24,7 @@ export default class SessionsList extends StoreCommand {
   }
   static summary = 'List saved sessions.'
 
-  async run(): Promise<SessionListItem[]> {
+  async run(): Promise<SessionsListEntry[]> {
     const {flags} = await this.parse(SessionsList)
     const sessions = flags.all ? await this.everySession() : await this.store.list({limit: flags.limit})
     const {style} = this
@@ -32,7 +36,9 @@ export default class SessionsList extends StoreCommand {
       const footer = style.terminal && sessions.length === flags.limit ? listFooter(sessions.length, await this.store.count()) : undefined
       if (footer) this.log(paint(style, 'dim', footer))
     }
-    return sessions.map(s => listItem(s))
+    const usage = await this.store.usage({by: 'session', sessionIds: sessions.map(s => s.id)})
+    const bySession = new Map(usage.groups.map(group => [group.key, group]))
+    return sessions.map(s => ({...listItem(s), usage: totalsOf(bySession.get(s.id))}))
   }
 
   private async everySession(): Promise<SessionSummary[]> {
@@ -43,4 +49,11 @@ export default class SessionsList extends StoreCommand {
       if (page.length < 1000) return all
     }
   }
+}
+
+/** A session's totals without its key; a session with no replies has none to report. */
+function totalsOf(group: undefined | UsageGroup): UsageTotals {
+  if (!group) return emptyTotals()
+  const {key: _, ...totals} = group
+  return totals
 }

@@ -2,15 +2,20 @@ import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {messageJson, type MessageJson, renderSession, sessionJson, type SessionJson} from '../../cli/views/sessions.js'
+import type {UsageTotals} from '../../store/session-store.js'
 
-export type SessionsShowResult = SessionJson & {messages: MessageJson[]}
+export type SessionsShowResult = SessionJson & {
+  messages: MessageJson[]
+  /** What the session's replies used and cost in all, every message counted (also with --last). */
+  usage: UsageTotals
+}
 
 export default class SessionsShow extends StoreCommand {
   static args = {
     id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
   }
   static description =
-    'Prints the session’s model, metadata and system prompt, then every message in order. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
+    'Prints the session’s model, metadata and system prompt, then every message in order, each reply with its tokens and cost, and the session’s total. At a terminal, replies are rendered (Markdown) and output taller than the screen goes through $PAGER (else `less -R`).'
   static examples = [
     '<%= config.bin %> <%= command.id %> 01JX4Q2B',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --last 4',
@@ -27,13 +32,14 @@ export default class SessionsShow extends StoreCommand {
     const {args, flags} = await this.parse(SessionsShow)
     const session = await this.store.get(args.id)
     const messages = await this.store.messages(session.id, {last: flags.last})
-    const result = {...sessionJson(session), messages: messages.map(m => messageJson(m))}
+    const {total: usage} = await this.store.usage({sessionIds: [session.id]})
+    const result = {...sessionJson(session), messages: messages.map(m => messageJson(m)), usage}
     if (this.jsonEnabled()) return result
     const {style} = this
     // The renderer and the pager load only for a terminal: a pipe gets the text as it is, never a pager.
     const renderer = style.terminal && !flags.raw ? await import('../../cli/markdown/index.js') : undefined
     const markdown = renderer && ((text: string) => renderer.renderMarkdown(text, {style, width: process.stdout.columns}))
-    const lines = renderSession(session, messages, style, {markdown})
+    const lines = renderSession(session, messages, style, {markdown, usage})
     const paged = style.terminal && (await (await import('../../cli/pager.js')).page(lines, {disabled: !flags.pager}))
     if (!paged) for (const line of lines) this.log(line)
     return result

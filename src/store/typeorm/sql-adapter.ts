@@ -12,13 +12,13 @@ import {
   type SessionSnapshot,
   type StoreMaintenance,
 } from '../session-store.js'
-import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from '../storage-adapter.js'
+import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage, UsageQuery, UsageRow} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
 const MESSAGE_COLUMNS =
-  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to'
+  'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source'
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
 
@@ -32,14 +32,21 @@ const SESSION_FIELDS: Record<keyof SessionPatch, string> = {
   title: 'title',
 }
 const MESSAGE_FIELDS: Record<keyof MessagePatch, string> = {
+  cachedInputTokens: 'cached_input_tokens',
   content: 'content',
+  costSource: 'cost_source',
+  costUsd: 'cost_usd',
   durationMs: 'duration_ms',
   finishReason: 'finish_reason',
   inputTokens: 'input_tokens',
   metadata: 'metadata',
   outputTokens: 'output_tokens',
   status: 'status',
+  tokenSource: 'token_source',
 }
+
+/** The column each usage grouping sums by. */
+const USAGE_KEYS = {model: 'm.model', provider: 'm.provider', session: 'm.session_id'} as const
 
 /** Builds a statement with the dialect's placeholders: `p()` is the next parameter. */
 function statement(dialect: SqlDialect, build: (p: () => string) => string): string {
@@ -69,7 +76,7 @@ function statements(d: SqlDialect) {
     countSessions: 'SELECT COUNT(*) AS total FROM sessions',
     // Still due: unchanged since retention chose it, and not kept since (keep leaves updated_at alone).
     deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()} AND kept = 0`),
-    insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 15)})`),
+    insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 19)})`),
     insertSession: s(p => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
     lastMessages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
     listPage: s(p => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
@@ -323,6 +330,49 @@ export class SqlStorageAdapter implements StorageAdapter {
     })
   }
 
+  /** Sums in the database, one row per group; bucket keys by integer division, which SQLite and PostgreSQL do alike on bigints. */
+  async usageTotals(query: UsageQuery): Promise<UsageRow[]> {
+    const params: unknown[] = []
+    const select = statement(this.dialect, p => {
+      // Placeholders are numbered in the order they are made: the key's comes first, as in the text.
+      let key = 'NULL'
+      if (query.group === 'bucket') {
+        key = `m.created_at / ${p()}`
+        params.push(query.bucketMs)
+      } else if (query.group !== 'none') key = USAGE_KEYS[query.group]
+      const conditions = ["(m.role = 'assistant' OR (m.role = 'system' AND m.token_source IS NOT NULL))"]
+      if (query.since) {
+        conditions.push(`m.created_at >= ${p()}`)
+        params.push(query.since.getTime())
+      }
+      if (query.until) {
+        conditions.push(`m.created_at < ${p()}`)
+        params.push(query.until.getTime())
+      }
+      if (query.sessionIds) {
+        conditions.push(query.sessionIds.length === 0 ? '1 = 0' : `m.session_id IN (${list(p, query.sessionIds.length)})`)
+        params.push(...query.sessionIds)
+      }
+      return `SELECT ${key} AS usage_key, COUNT(*) AS replies,
+  COALESCE(SUM(m.input_tokens), 0) AS input_tokens, COALESCE(SUM(m.output_tokens), 0) AS output_tokens,
+  COALESCE(SUM(m.cached_input_tokens), 0) AS cached_input_tokens, SUM(m.cost_usd) AS cost_usd,
+  COUNT(*) - COUNT(m.cost_usd) AS unpriced, SUM(CASE WHEN m.token_source IN ('tokenizer', 'estimate') THEN 1 ELSE 0 END) AS estimated
+FROM messages m WHERE ${conditions.join(' AND ')}${query.group === 'none' ? '' : ' GROUP BY 1'}`
+    })
+    return (await this.sql.all(select, params))
+      .filter(row => Number(row.replies) > 0)
+      .map(row => ({
+        cachedInputTokens: Number(row.cached_input_tokens),
+        costUsd: nullableNumber(row.cost_usd),
+        estimatedReplies: Number(row.estimated),
+        inputTokens: Number(row.input_tokens),
+        key: nullableString(row.usage_key),
+        outputTokens: Number(row.output_tokens),
+        replies: Number(row.replies),
+        unpricedReplies: Number(row.unpriced),
+      }))
+  }
+
   /** The first row of `table` whose id is one of `ids`, a batch at a time. */
   private async anyOf(tx: SqlExecutor, table: 'messages' | 'sessions', ids: string[]): Promise<Row[]> {
     for (let start = 0; start < ids.length; start += ID_BATCH) {
@@ -379,6 +429,10 @@ function messageRow(m: Message): unknown[] {
     encodeMetadata(m.metadata),
     m.createdAt.getTime(),
     m.replyTo,
+    m.cachedInputTokens,
+    m.tokenSource,
+    m.costUsd,
+    m.costSource,
   ]
 }
 
@@ -424,7 +478,10 @@ function toSummary(row: Row): NeighbouredSummary {
 
 function toMessage(row: Row): Message {
   return {
+    cachedInputTokens: nullableNumber(row.cached_input_tokens),
     content: String(row.content),
+    costSource: nullableString(row.cost_source),
+    costUsd: nullableNumber(row.cost_usd),
     createdAt: new Date(Number(row.created_at)),
     durationMs: nullableNumber(row.duration_ms),
     finishReason: nullableString(row.finish_reason),
@@ -439,5 +496,6 @@ function toMessage(row: Row): Message {
     role: row.role as Message['role'],
     sessionId: String(row.session_id),
     status: row.status as Message['status'],
+    tokenSource: nullableString(row.token_source) as Message['tokenSource'],
   }
 }

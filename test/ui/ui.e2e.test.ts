@@ -1,0 +1,288 @@
+import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
+import {type Browser, type BrowserContext, chromium, type Page} from 'playwright-core'
+
+import type {UiResult} from '../../src/commands/ui.js'
+import type {SessionStore} from '../../src/store/session-store.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {PROJECT_ROOT} from '../helpers/cli.js'
+import {requireProgram} from '../helpers/programs.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {SynapseProcess} from '../helpers/spawn.js'
+
+/** What the hostile cases would set if anything in them ran. */
+const PWNED = '__synapsePwned'
+const HOSTILE_TITLE = `<img src=x onerror="window.${PWNED}='title'">`
+const HOSTILE_MESSAGE = [
+  `<script>window.${PWNED}='script'</script>`,
+  '',
+  `<img src=x onerror="window.${PWNED}='onerror'">`,
+  '',
+  `[press me](javascript:window.${PWNED}='link') and [this too](JaVaScRiPt:alert(1)) and [data](data:text/html,<script>alert(1)</script>)`,
+  '',
+  `![image](https://example.com/tracker.png "remote") <a href="javascript:window.${PWNED}='anchor'">raw anchor</a>`,
+].join('\n')
+
+const REPLY = [
+  '## Reading a file line by line',
+  '',
+  'Use a **context manager**, so the file is closed even when the loop fails:',
+  '',
+  '```python',
+  'def count_lines(path: str) -> int:',
+  '    with open(path, encoding="utf-8") as handle:',
+  '        return sum(1 for _ in handle)',
+  '```',
+  '',
+  '- `open` returns an iterator of lines',
+  '- see the [io docs](https://docs.python.org/3/library/io.html)',
+].join('\n')
+
+/**
+ * `synapse ui` as a user runs it (bin/run.js over dist/, a real SQLite file), read in a real headless
+ * Chromium (Debian's `chromium`, driven by playwright-core).
+ */
+describe('synapse ui in a browser', function () {
+  this.timeout(60_000)
+  let browser: Browser
+  let sandbox: Sandbox
+  let databasePath: string
+  let ui: SynapseProcess | undefined
+  let context: BrowserContext
+  let page: Page
+
+  before(async function () {
+    requireProgram(this, 'chromium')
+    const executablePath = execFileSync('sh', ['-c', 'command -v chromium'], {encoding: 'utf8'}).trim()
+    browser = await chromium.launch({executablePath})
+  })
+  after(async () => browser?.close())
+
+  beforeEach(async () => {
+    sandbox = makeSandbox()
+    databasePath = join(sandbox.configDir, 'sessions.db')
+    mkdirSync(sandbox.configDir, {recursive: true})
+    context = await browser.newContext({acceptDownloads: true, colorScheme: 'light', viewport: {height: 900, width: 1200}})
+    page = await context.newPage()
+  })
+
+  afterEach(async () => {
+    await context.close()
+    if (ui && ui.child.exitCode === null) {
+      ui.child.kill('SIGINT')
+      await ui.exited
+    }
+    ui = undefined
+    sandbox.cleanup()
+  })
+
+  async function withStore<T>(work: (store: SessionStore) => Promise<T>): Promise<T> {
+    const store = await openSqliteStore({path: databasePath})
+    try {
+      return await work(store)
+    } finally {
+      await store.close()
+    }
+  }
+
+  async function seed(
+    sessions: Array<{messages?: Array<{content: string; role: 'assistant' | 'user'}>; model?: string; systemPrompt?: string; title: string}>,
+  ) {
+    return withStore(async store => {
+      const ids: string[] = []
+      for (const s of sessions) {
+        const session = await store.create({model: s.model ?? 'gpt-4o-mini', provider: 'openai', systemPrompt: s.systemPrompt ?? null, title: s.title})
+        const messages = s.messages ?? [
+          {content: `A question about ${s.title}`, role: 'user'},
+          {content: 'An answer.', role: 'assistant'},
+        ]
+        await store.append(
+          session.id,
+          messages.map(m =>
+            m.role === 'assistant' ? {...m, durationMs: 1840, inputTokens: 412, model: session.model, outputTokens: 96, provider: 'openai'} : m,
+          ),
+        )
+        ids.push(session.id)
+      }
+      return ids
+    })
+  }
+
+  async function start(args: string[] = []): Promise<UiResult> {
+    ui = new SynapseProcess(sandbox, ['ui', '--no-open', '--json', ...args])
+    await ui.waitForStdout('}\n', 20_000)
+    return JSON.parse(ui.stdout) as UiResult
+  }
+
+  async function open(): Promise<UiResult> {
+    const started = await start()
+    await page.goto(started.url)
+    await page.locator('table.sessions, p.empty').first().waitFor()
+    return started
+  }
+
+  it('shows the sessions at a clean URL once the token became an HttpOnly, SameSite=Strict cookie', async () => {
+    await seed([{title: 'First steps'}, {model: 'claude-sonnet-4', title: 'Second thoughts'}])
+    const {port} = await open()
+    expect(page.url()).to.equal(`http://127.0.0.1:${port}/`)
+    expect(await page.locator('table.sessions tbody tr td.title a').allTextContents()).to.deep.equal(['Second thoughts', 'First steps'])
+    expect(await page.locator('table.sessions tbody tr td.model').allTextContents()).to.deep.equal(['openai/claude-sonnet-4', 'openai/gpt-4o-mini'])
+    const [cookie] = await context.cookies()
+    expect(cookie).to.include({httpOnly: true, name: `synapse_ui_${port}`, sameSite: 'Strict'})
+    // The token is not in the page's address, and the page's script cannot read the cookie.
+    expect(await page.evaluate(() => (globalThis as unknown as {document: {cookie: string}}).document.cookie)).to.equal('')
+
+    await page.selectOption('select[name=model]', 'claude-sonnet-4')
+    await page.waitForURL(/model=claude-sonnet-4/)
+    await page.locator('table.sessions tbody tr').first().waitFor()
+    expect(await page.locator('table.sessions tbody tr td.title a').allTextContents()).to.deep.equal(['Second thoughts'])
+  })
+
+  it('opens a session with its Markdown rendered, code highlighted, system prompt and tokens per reply', async () => {
+    await seed([
+      {
+        messages: [
+          {content: 'How do I count the lines of a file in Python?', role: 'user'},
+          {content: REPLY, role: 'assistant'},
+        ],
+        systemPrompt: 'You are a concise Python tutor.',
+        title: 'Counting lines',
+      },
+    ])
+    await open()
+    await page.click('text=Counting lines')
+    await page.locator('article.session').waitFor()
+    expect(await page.locator('article.session h1').textContent()).to.equal('Counting lines')
+    const reply = page.locator('li.message.role-assistant .markdown')
+    expect(await reply.locator('h2').textContent()).to.equal('Reading a file line by line')
+    expect(await reply.locator('strong').textContent()).to.equal('context manager')
+    expect(await reply.locator('pre code.language-python .hljs-keyword').first().textContent()).to.equal('def')
+    expect(await reply.locator('li code').first().textContent()).to.equal('open')
+    expect(await reply.locator('a').getAttribute('href')).to.equal('https://docs.python.org/3/library/io.html')
+    expect(await reply.locator('a').getAttribute('rel')).to.equal('noopener noreferrer')
+    expect(await page.locator('li.message.role-assistant .message-head').textContent()).to.include('412 in → 96 out tokens')
+    await page.click('summary:text("System prompt")')
+    expect(await page.locator('pre.system-prompt').textContent()).to.equal('You are a concise Python tutor.')
+    expect(await page.locator('dl.meta').textContent()).to.include('openai/gpt-4o-mini')
+
+    const screenshot = await page.screenshot({fullPage: true})
+    expect(screenshot.subarray(1, 4).toString()).to.equal('PNG')
+    if (process.env.SYNAPSE_SCREENSHOTS) writeFileSync(join(PROJECT_ROOT, 'docs', 'ui-session.png'), screenshot)
+  })
+
+  it('deletes a session from the database after asking, and not when cancelled', async () => {
+    const [kept, doomed] = await seed([{title: 'Stays'}, {title: 'Goes away'}])
+    await open()
+    await page.click('text=Goes away')
+    await page.click('button[data-action=delete]')
+    expect(await page.locator('dialog.confirm p').textContent()).to.equal('Delete "Goes away" and its 2 messages? This cannot be undone.')
+    await page.click('dialog.confirm button[data-action=cancel]')
+    expect(await withStore(store => store.count())).to.equal(2)
+
+    await page.click('button[data-action=delete]')
+    await page.click('dialog.confirm button[data-action=confirm]')
+    await page.waitForURL(/#\/$/)
+    await page.locator('p.notice:text("Deleted")').waitFor()
+    expect(await page.locator('table.sessions tbody tr td.title a').allTextContents()).to.deep.equal(['Stays'])
+    expect(await withStore(async store => (await store.list()).map(s => s.id))).to.deep.equal([kept])
+    expect(doomed).to.not.equal(kept)
+  })
+
+  it('renames a session and keeps it from retention, in the database', async () => {
+    const [id] = await seed([{title: 'Old name'}])
+    await open()
+    await page.click('text=Old name')
+    await page.click('button[data-action=rename]')
+    await page.fill('form.rename input', 'A better name')
+    await page.click('form.rename button[type=submit]')
+    await page.locator('article.session h1:text("A better name")').waitFor()
+    await page.click('button[data-action=keep]')
+    await page.locator('button[data-action=keep]:text("Stop keeping")').waitFor()
+    expect(await page.locator('.heading .badge').isVisible()).to.equal(true)
+    expect(await withStore(store => store.get(id))).to.include({kept: true, title: 'A better name'})
+
+    await page.click('button[data-action=keep]')
+    await page.locator('button[data-action=keep]:text("Keep")').waitFor()
+    expect(await withStore(store => store.get(id))).to.include({kept: false})
+  })
+
+  it('shows <script>, onerror and javascript: links in titles and messages as text, running nothing', async () => {
+    await seed([{messages: [{content: HOSTILE_MESSAGE, role: 'user'}], systemPrompt: `<script>window.${PWNED}='system'</script>`, title: HOSTILE_TITLE}])
+    const blocked: string[] = []
+    page.on('request', request => {
+      if (!request.url().startsWith('http://127.0.0.1:')) blocked.push(request.url())
+    })
+    await open()
+    expect(await page.locator('table.sessions td.title a').textContent()).to.equal(HOSTILE_TITLE)
+    await page.click('table.sessions td.title a')
+    await page.locator('article.session').waitFor()
+    await page.click('summary:text("System prompt")')
+
+    expect(await page.locator('article.session h1').textContent()).to.equal(HOSTILE_TITLE)
+    const message = page.locator('li.message .markdown')
+    const text = (await message.textContent()) ?? ''
+    expect(text).to.include(`<script>window.${PWNED}='script'</script>`)
+    expect(text).to.include(`<img src=x onerror="window.${PWNED}='onerror'">`)
+    expect(text).to.include(`[press me](javascript:window.${PWNED}='link')`)
+    expect(text).to.include('[this too](JaVaScRiPt:alert(1))')
+    expect(text).to.include('<a href="javascript:')
+    expect(await page.locator('pre.system-prompt').textContent()).to.equal(`<script>window.${PWNED}='system'</script>`)
+    expect(await page.locator('main script, main img, main iframe, main [onerror]').count()).to.equal(0)
+    expect(await page.locator('a[href^="javascript:" i], a[href^="data:" i]').count()).to.equal(0)
+    // Clicking what looks like a link runs nothing either.
+    await message.locator('text=press me').first().click()
+    expect(await page.evaluate(name => (globalThis as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
+    expect(blocked).to.deep.equal([])
+  })
+
+  it('exports a session as a Markdown download', async () => {
+    await seed([{title: 'Worth keeping'}])
+    await open()
+    await page.click('text=Worth keeping')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('.exports a:text("Markdown")')])
+    expect(download.suggestedFilename()).to.match(/^synapse-[0-9A-Z]{26}\.md$/)
+    const file = join(sandbox.root, 'export.md')
+    await download.saveAs(file)
+    expect(readFileSync(file, 'utf8')).to.include('A question about Worth keeping')
+  })
+
+  describe('the command', () => {
+    it('prints its address under --json and, on Ctrl-C, stops with exit 130 and the store closed', async () => {
+      await seed([{title: 'Anything'}])
+      const started = await start()
+      expect(started.host).to.equal('127.0.0.1')
+      expect(started.url).to.equal(`http://127.0.0.1:${started.port}/?token=${/token=([0-9a-f]{64})$/.exec(started.url)?.[1]}`)
+      // A read opens SQLite in WAL mode; the file beside it goes when the last connection closes cleanly.
+      await page.goto(started.url)
+      await page.locator('table.sessions').waitFor()
+      expect(existsSync(`${databasePath}-wal`)).to.equal(true)
+      ui!.child.kill('SIGINT')
+      const exit = await ui!.exited
+      expect(exit.code).to.equal(130)
+      expect(exit.stderr).to.equal('')
+      expect(existsSync(`${databasePath}-wal`)).to.equal(false)
+    })
+
+    it('prints the address for a person, and refuses a port in use with a remedy', async () => {
+      const blocker = createServer()
+      await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
+      const {port} = blocker.address() as {port: number}
+      try {
+        ui = new SynapseProcess(sandbox, ['ui', '--no-open', '--port', String(port)])
+        const exit = await ui.exited
+        expect(exit.code).to.equal(1)
+        expect(exit.stderr).to.equal(`Error: Port ${port} of 127.0.0.1 is in use.\n  → Leave out --port to take a free one, or name another.\n`)
+      } finally {
+        blocker.close()
+      }
+      ui = new SynapseProcess(sandbox, ['ui', '--no-open'])
+      await ui.waitForStdout('Ctrl-C stops it.')
+      expect(ui.stdout).to.match(
+        /^synapse ui: http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}\nServing sqlite sessions on http:\/\/127\.0\.0\.1:\d+; Ctrl-C stops it\.\n$/,
+      )
+    })
+  })
+})
