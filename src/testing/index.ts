@@ -18,6 +18,7 @@ export {enterSandbox, makeSandbox, type Sandbox, writeUserConfig} from './sandbo
 export {
   DENO,
   type Exit,
+  finished,
   PROJECT_ROOT,
   RUN_JS,
   type Runtime,
@@ -25,6 +26,7 @@ export {
   type SpawnOptions,
   SynapseProcess,
   shellQuote,
+  startWorker,
   synapse,
   synapseCommandLine,
   testRuntime,

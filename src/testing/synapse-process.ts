@@ -1,6 +1,6 @@
 // Running synapse as a user does, in a sandbox: the built CLI of this synapse-cli package, in a
 // child process. A plugin's end-to-end tests run the CLI that loads their plugin this way.
-import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
+import {type ChildProcess, type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -114,14 +114,24 @@ export async function synapse(sandbox: Sandbox, args: string[], options: SpawnOp
 }
 
 /**
- * Runs a TypeScript fixture in a Node process of its own (a second synapse run, as a user would
- * start one), through tsx: the caller needs tsx as a dev dependency.
+ * Starts a TypeScript fixture in a Node process of its own, through tsx (the caller needs tsx as a
+ * dev dependency), with stdout and stderr piped: for a test that talks to it or kills it mid-way.
  */
-export function runWorker(script: string, args: string[]): Promise<{code: null | number; stderr: string}> {
+export function startWorker(script: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+}
+
+/** How a started worker ended, with what it wrote to stderr. */
+export function finished(child: ChildProcess): Promise<{code: null | number; signal: NodeJS.Signals | null; stderr: string}> {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {stdio: ['ignore', 'ignore', 'pipe']})
     let stderr = ''
-    child.stderr.on('data', chunk => (stderr += chunk))
-    child.on('close', code => resolve({code, stderr}))
+    child.stderr!.on('data', chunk => (stderr += chunk))
+    child.on('close', (code, signal) => resolve({code, signal, stderr}))
   })
+}
+
+/** Runs a TypeScript fixture to its end in a process of its own (a second synapse run, as a user would start one). */
+export async function runWorker(script: string, args: string[]): Promise<{code: null | number; stderr: string}> {
+  const {code, stderr} = await finished(startWorker(script, args))
+  return {code, stderr}
 }

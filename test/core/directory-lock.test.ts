@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {type ChildProcess, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,6 +8,7 @@ import {fileURLToPath} from 'node:url'
 import {DirectoryLock, type DirectoryLockOptions, UNNAMED_LOCK_GRACE_MS} from '../../src/core/directory-lock.js'
 import {SynapseError} from '../../src/core/errors.js'
 import {LockedDirectory} from '../../src/core/locked-directory.js'
+import {finished, startWorker} from '../../src/testing/synapse-process.js'
 
 const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url))
 
@@ -18,17 +19,7 @@ async function deadPid(): Promise<number> {
   return child.pid!
 }
 
-function spawnWorker(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, script), ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-}
-
-function finished(child: ChildProcess): Promise<{code: null | number; signal: NodeJS.Signals | null; stderr: string}> {
-  return new Promise(resolve => {
-    let stderr = ''
-    child.stderr!.on('data', chunk => (stderr += chunk))
-    child.on('close', (code, signal) => resolve({code, signal, stderr}))
-  })
-}
+const spawnWorker = (script: string, args: string[]) => startWorker(join(FIXTURES, script), args)
 
 async function busy(promise: Promise<unknown>): Promise<SynapseError> {
   try {

@@ -1,22 +1,20 @@
 import {expect} from 'chai'
-import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {LockedDirectory} from '../../src/core/locked-directory.js'
+import {finished, startWorker} from '../../src/testing/synapse-process.js'
 
 const FIXTURES = fileURLToPath(new URL('fixtures/', import.meta.url))
 
-function spawnWorker(
-  script: string,
-  args: string[],
-): {child: ChildProcess; done: Promise<{code: null | number; signal: NodeJS.Signals | null; stdout: string}>} {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, script), ...args], {stdio: ['ignore', 'pipe', 'inherit']})
+/** A worker, with its stdout gathered: what it says is what happened. */
+function spawnWorker(script: string, args: string[]) {
+  const child = startWorker(join(FIXTURES, script), args)
   let stdout = ''
   child.stdout!.on('data', chunk => (stdout += chunk))
-  return {child, done: new Promise(resolve => child.on('close', (code, signal) => resolve({code, signal, stdout})))}
+  return {child, done: finished(child).then(end => ({...end, stdout}))}
 }
 
 describe('LockedDirectory', () => {
@@ -58,7 +56,7 @@ describe('LockedDirectory', () => {
     this.timeout(30_000)
     const before = files()
     const {done} = spawnWorker('batch-fault-worker.ts', [dir, 'eio'])
-    expect(await done).to.deep.equal({code: 0, signal: null, stdout: `STORAGE_UNAVAILABLE: Cannot use ${dir} (EIO).\n`})
+    expect(await done).to.deep.equal({code: 0, signal: null, stderr: '', stdout: `STORAGE_UNAVAILABLE: Cannot use ${dir} (EIO).\n`})
     expect(files()).to.deep.equal(before)
   })
 

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {
   chmodSync,
   closeSync,
@@ -19,7 +19,7 @@ import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {newId, type SessionStore, SynapseError} from 'synapse-cli'
-import {ManualClock} from 'synapse-cli/testing'
+import {finished, ManualClock, startWorker} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
 import {INDEX_FILE, LOCK_FILE, openFilesystemStore} from '../src/filesystem-store.js'
@@ -43,17 +43,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Syna
   expect.fail(`expected a ${code} error, but the call succeeded`)
 }
 
-function spawnWorker(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, script), ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-}
-
-function finished(child: ChildProcess): Promise<{code: null | number; signal: NodeJS.Signals | null; stderr: string}> {
-  return new Promise(resolve => {
-    let stderr = ''
-    child.stderr!.on('data', chunk => (stderr += chunk))
-    child.on('close', (code, signal) => resolve({code, signal, stderr}))
-  })
-}
+const spawnWorker = (script: string, args: string[]) => startWorker(join(FIXTURES, script), args)
 
 function writeLock(dir: string, holder: {acquiredAt: number; hostname: string; pid: number}): void {
   writeFileSync(join(dir, LOCK_FILE), JSON.stringify({...holder, token: 'feedfacefeedface'}), {mode: 0o600})
