@@ -4,9 +4,9 @@ import type {Stats} from './harness.js'
  * A ratio bound: synapse/raw must be at least (throughput) or at most (time) `ratio`. Or, for a
  * latency whose baseline is a few milliseconds, where a ratio would mostly show the baseline's
  * jitter: synapse may add at most `addedMs` to it. Or an absolute bound a person notices past (a TAB):
- * synapse's median at most `ms`, the baseline shown beside it.
+ * synapse's median at most `ms`, the baseline shown beside it. Or a peak memory: at most `mb`.
  */
-export type Target = {addedMs: number; bound: 'max'} | {bound: 'max' | 'min'; ratio: number} | {bound: 'max'; ms: number}
+export type Target = {addedMs: number; bound: 'max'} | {bound: 'max' | 'min'; ratio: number} | {bound: 'max'; mb: number} | {bound: 'max'; ms: number}
 
 /** One line of the report: synapse against its baseline in the same run. */
 export interface Measurement {
@@ -23,11 +23,11 @@ export interface Measurement {
   /** synapse / raw in `unit`: for a throughput higher is better, for a time lower is. */
   ratio: number
   synapse: number
-  /** Milliseconds per trial, as measured. */
+  /** Per trial, as measured: milliseconds (megabytes for a memory row). */
   timings: {raw: Stats; synapse: Stats}
   /** Undefined: reported for information only. */
   target?: Target
-  unit: 'messages/s' | 'ms'
+  unit: 'MB' | 'messages/s' | 'ms'
 }
 
 /** A comparison of times: the medians as they are. */
@@ -43,6 +43,11 @@ export function addedTimeComparison(fields: Omit<Measurement, 'addedMs' | 'raw' 
   return {...measurement, addedMs: measurement.synapse - measurement.raw}
 }
 
+/** A comparison of peak memory (max RSS, MB per process): the medians as they are. */
+export function memoryComparison(fields: Omit<Measurement, 'raw' | 'ratio' | 'synapse' | 'unit'>): Measurement {
+  return {...timeComparison(fields), unit: 'MB'}
+}
+
 /** A comparison of throughputs: `operations` per trial over the median trial time. */
 export function rateComparison(operations: number, fields: Omit<Measurement, 'raw' | 'ratio' | 'synapse' | 'unit'>): Measurement {
   const synapse = (operations * 1000) / fields.timings.synapse.median
@@ -54,6 +59,7 @@ export function meetsTarget(measurement: Measurement): boolean | undefined {
   const {target} = measurement
   if (!target) return undefined
   if ('ms' in target) return measurement.synapse <= target.ms
+  if ('mb' in target) return measurement.synapse <= target.mb
   if ('addedMs' in target) return (measurement.addedMs ?? measurement.synapse - measurement.raw) <= target.addedMs
   return target.bound === 'min' ? measurement.ratio >= target.ratio : measurement.ratio <= target.ratio
 }

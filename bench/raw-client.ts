@@ -28,7 +28,8 @@ export class RawClient {
     this.loadMessages = db.prepare(
       'SELECT id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source FROM messages WHERE session_id = ? ORDER BY position',
     )
-    this.listNewest = db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept,
+    this.listNewest =
+      db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept, s.parent_id, s.parent_position,
         (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
         (SELECT substr(m.content, 1, 100) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview,
         (SELECT MAX(p.id) FROM sessions p WHERE p.id < s.id) AS previous_id,
@@ -100,6 +101,8 @@ export class RawClient {
       messageCount: row.message_count as number,
       metadata: parseMetadata(row.metadata),
       model: row.model as null | string,
+      parentId: row.parent_id as null | string,
+      parentPosition: row.parent_position as null | number,
       preview: row.preview as null | string,
       provider: row.provider as null | string,
       shortId: shortestUniquePrefix(row.id as string, [(row.previous_id as null | string) ?? undefined, (row.next_id as null | string) ?? undefined]),

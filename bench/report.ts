@@ -67,7 +67,7 @@ export function table(measurements: Measurement[]): string[] {
 export function notes(measurements: Measurement[]): string[] {
   const out: string[] = []
   for (const m of measurements) for (const note of m.notes) out.push(`- ${m.id}: ${note}`)
-  out.push('', 'spread, ms per trial (p25 / median / p75, n runs):')
+  out.push('', 'spread, ms per trial (MB for memory rows; p25 / median / p75, n runs):')
   for (const m of measurements) {
     out.push(`- ${m.id}: synapse ${spread(m.timings.synapse)}; ${m.baseline ?? 'raw'} ${spread(m.timings.raw)}`)
   }
@@ -80,11 +80,13 @@ export function jsonReport(env: Environment, measurements: Measurement[], failur
 
 function formatValue(value: number, unit: Measurement['unit']): string {
   if (unit === 'messages/s') return `${Math.round(value).toLocaleString('en-US')} msg/s`
+  if (unit === 'MB') return `${value.toFixed(1)} MB`
   return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`
 }
 
 function formatTarget(target: Target): string {
   if ('ms' in target) return `<= ${target.ms} ms`
+  if ('mb' in target) return `<= ${target.mb} MB`
   if ('addedMs' in target) return `<= ${signed(target.addedMs)} ms`
   return `${target.bound === 'min' ? '>=' : '<='} ${target.ratio}x`
 }

@@ -13,9 +13,11 @@ import {benchCompletion} from './completion-scenario.js'
 import {makeSandbox, makeTemplate, type Template} from './fixtures.js'
 import type {Plan} from './harness.js'
 import type {Measurement} from './measurement.js'
+import {benchMemory} from './memory-scenario.js'
 import {benchRedisAppend, benchRedisLoad} from './redis-scenarios.js'
 import {environment, header, jsonReport, notes, table} from './report.js'
 import {benchStartup} from './startup-scenario.js'
+import {benchSearch} from './search-scenario.js'
 import {benchAppend, benchList, benchLoad, benchPrune} from './store-scenarios.js'
 
 interface Profile {
@@ -23,7 +25,9 @@ interface Profile {
   chat: Plan
   list: Plan
   load: Plan
+  memory: Plan
   prune: Plan
+  search: Plan
   startup: Plan
   tab: Plan
 }
@@ -36,7 +40,9 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     chat: {repetitions: 31, warmup: 3},
     list: {repetitions: 41, warmup: 5},
     load: {repetitions: 21, warmup: 3},
+    memory: {repetitions: 7, warmup: 1},
     prune: {repetitions: 11, warmup: 2},
+    search: {repetitions: 21, warmup: 3},
     startup: {repetitions: 11, warmup: 2},
     tab: {repetitions: 21, warmup: 2},
   },
@@ -45,7 +51,9 @@ const PROFILES: Record<'full' | 'quick', Profile> = {
     chat: {repetitions: 11, warmup: 2},
     list: {repetitions: 11, warmup: 2},
     load: {repetitions: 7, warmup: 1},
+    memory: {repetitions: 3, warmup: 1},
     prune: {repetitions: 5, warmup: 1},
+    search: {repetitions: 7, warmup: 1},
     startup: {repetitions: 5, warmup: 1},
     tab: {repetitions: 7, warmup: 1},
   },
@@ -56,6 +64,8 @@ const TEMPLATE = {messagesPerSession: 20, sessions: 1000}
 const LISTED = 50
 const KEPT = 100
 const CLI_SESSIONS = 100
+/** 100,000 messages in SQLite, a first page of 20 hits. */
+const SEARCHED = {messagesPerSession: 20, page: 20, sessions: 5000}
 /** A short real reply: 100 ms of streaming. */
 const CHAT: ChatShape = {chunks: 40, delayMs: 2.5, history: 20}
 
@@ -78,12 +88,14 @@ const steps: Array<[string, () => Promise<Measurement[]>]> = [
   ['load', async () => Object.values(await benchLoad(sandbox, profile.load, LOADED_MESSAGES))],
   ['list', async () => [await benchList(sandbox, profile.list, await template(), LISTED)]],
   ['prune', async () => [await benchPrune(sandbox, profile.prune, await template(), KEPT)]],
+  ['search', async () => Object.values(await benchSearch(sandbox, profile.search, SEARCHED))],
   // The Redis backend against raw node-redis on the machine's server (SYNAPSE_BENCH_REDIS_URL elsewhere).
   ['redis append', async () => [await benchRedisAppend(profile.append, profile.append.batch)]],
   ['redis load', async () => [await benchRedisLoad(profile.load, LOADED_MESSAGES)]],
   ['chat', async () => Object.values(await benchChat(sandbox, profile.chat, CHAT))],
   ['cold start', async () => Object.values(await benchStartup(sandbox, profile.startup, CLI_SESSIONS))],
   ['tab', async () => [await benchCompletion(sandbox, profile.tab, CLI_SESSIONS)]],
+  ['memory', async () => [await benchMemory(sandbox, profile.memory)]],
 ]
 
 const started = performance.now()

@@ -44,8 +44,9 @@ export async function benchStartup(sandbox: Sandbox, plan: Plan, sessions: numbe
     help: timeComparison({
       baseline,
       id: 'cold-help',
-      notes: [],
+      notes: ['answered from what oclif printed the last time in the same situation (bin/fast-start.js), as every run after the first is'],
       operation: 'cold `synapse --help` vs `node -e 0`',
+      target: {bound: 'max', ratio: 1.5},
       timings: {raw: timings.node, synapse: timings.help},
     }),
     list: timeComparison({
@@ -59,8 +60,9 @@ export async function benchStartup(sandbox: Sandbox, plan: Plan, sessions: numbe
     version: timeComparison({
       baseline,
       id: 'cold-version',
-      notes: [],
+      notes: ['answered as --help is'],
       operation: 'cold `synapse --version` vs `node -e 0`',
+      target: {bound: 'max', ratio: 1.5},
       timings: {raw: timings.node, synapse: timings.version},
     }),
   }

@@ -2,6 +2,13 @@
 // Node caches compiled code across runs from 22.1 on; start-up is most of a short command's time.
 import module from 'node:module'
 
+import {isInformational, remember, situationOf} from './fast-start.js'
+
+const root = `${import.meta.dirname}/..`
+// For a command line that bin/run.js answers from a cache next time: the situation as it saw it,
+// before the variables below are set.
+const situation = isInformational(process.argv.slice(2), process.stdin.isTTY) ? situationOf(process.argv.slice(2), root) : undefined
+
 module.enableCompileCache?.()
 // The CLI runs from the esbuild bundle (scripts/build.mjs); its source maps point stack traces at src/.
 if (process.env.DEBUG) process.setSourceMapsEnabled(true)
@@ -26,12 +33,19 @@ const ROOT_FLAGS = new Set(['--help', '-h', '--version'])
 let argv = process.argv.slice(2)
 const first = argv[0]
 let loadOptions
+let answer = () => execute({args: argv, dir: import.meta.url, loadOptions})
 if (first === undefined ? !process.stdin.isTTY : !ROOT_FLAGS.has(first) || argv.includes('--json')) {
-  loadOptions = await Config.load({root: `${import.meta.dirname}/..`})
+  loadOptions = await Config.load({root})
   argv = await route(argv, loadOptions, routingIO())
+} else if (situation) {
+  // What bin/run.js replays next time (bin/fast-start.js), from the very Config oclif answers with.
+  const loadStartedMs = Date.now()
+  loadOptions = await Config.load({root})
+  const oclif = answer
+  answer = () => remember(situation, loadOptions, loadStartedMs, oclif)
 }
 
 if (argv)
-  await execute({args: argv, dir: import.meta.url, loadOptions})
+  await answer()
     .catch(async error => handle(error))
     .finally(() => flush())

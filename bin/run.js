@@ -24,9 +24,19 @@ process.on('SIGINT', function interruptedBeforeAnyHandler() {
 
 // stdout closed by its reader (`synapse sessions list | head -1`, a pager quit early): stop at once
 // and quietly, as a program killed by SIGPIPE does; 141 is the code a shell shows for one.
-process.stdout.on('error', error => {
-  if (error.code === 'EPIPE') process.exit(141)
-  throw error
-})
+function startCli() {
+  process.stdout.on('error', error => {
+    if (error.code === 'EPIPE') process.exit(141)
+    throw error
+  })
+  return import('./main.js')
+}
 
-import('./main.js')
+// `--version` and `--help` are answered from what oclif printed last time, when nothing it depends on
+// has changed since (bin/fast-start.js); anything else, or a miss, starts the CLI.
+var args = process.argv.slice(2)
+if (args.length > 1) startCli()
+else
+  import('./fast-start.js').then(fastStart => {
+    if (!fastStart.replay(args, `${import.meta.dirname}/..`)) return startCli()
+  })

@@ -114,6 +114,16 @@ const virtual = {
   },
 }
 
+/** @oclif/core's plugin loader matches package names with a literal comparison (scripts/literal-minimatch.cjs). */
+const literalMinimatch = {
+  name: 'literal-minimatch',
+  setup(b) {
+    b.onResolve({filter: /^minimatch$/}, args =>
+      /[\\/]@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin-loader\.js$/.test(args.importer) ? {path: join(root, 'scripts', 'literal-minimatch.cjs')} : undefined,
+    )
+  },
+}
+
 /**
  * `await import('cosmiconfig')` of a CommonJS package: Node gives the named exports that it detects
  * in the source, but a chunk esbuild makes for a CommonJS module only has `export default`, so
@@ -228,7 +238,7 @@ const result = await build({
   metafile: true,
   outdir,
   platform: 'node',
-  plugins: [virtual, uiAssets, commonjsDynamicImports],
+  plugins: [virtual, uiAssets, commonjsDynamicImports, literalMinimatch],
   // Node reads the maps only when asked: bin/run.js turns them on under DEBUG.
   sourcemap: 'linked',
   sourcesContent: false,

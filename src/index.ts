@@ -79,6 +79,7 @@ export {
   MAX_RESTORED_POSITION,
   MAX_STORED_INTEGER,
   READABLE_VERSIONS,
+  READABLE_VERSIONS_TEXT,
   SESSION_FIELDS,
 } from './store/record-codec.js'
 export {

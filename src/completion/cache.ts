@@ -23,6 +23,7 @@ import {CANDIDATE_LIMIT, type Candidate, modelCandidates, offerable, providerCan
  *   maybe<TAB>PATH                             if it exists, the cache must be newer: the database's -wal
  *   absent<TAB>PATH                            must not exist: a config file that was not there
  *   s<TAB>ID<TAB>SHORT<TAB>UPDATED_MS<TAB>DATE<TAB>LABEL   sessions, most recently updated first
+ *   t<TAB>TITLE<TAB>SHORT<TAB>UPDATED_MS<TAB>DATE          each title once, of its most recently updated session
  *   m<TAB>MODEL<TAB>DESCRIPTION                models, in `autocomplete values models` order, unlimited
  *   p<TAB>PROVIDER<TAB>DESCRIPTION
  *
@@ -32,7 +33,8 @@ import {CANDIDATE_LIMIT, type Candidate, modelCandidates, offerable, providerCan
  * so (a path with a newline) means no cache. Only SQLite: the file's mtime says when the data last
  * changed; a server or a directory store gives no such signal, so those always take the hidden command.
  */
-export const CACHE_HEADER = 'synapse-completion\t1'
+// 2: title rows, which a script of format 1 would not offer from a cache that lacked them.
+export const CACHE_HEADER = 'synapse-completion\t2'
 
 /** Variables that change what a command sees: the database, the config and data directories, every SYNAPSE_ setting. */
 export const ENVIRONMENT_FAMILY = ['DATABASE_URL', 'HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME'] as const
@@ -136,8 +138,13 @@ export function formatConditions(conditions: CacheConditions): string | undefine
 /** The rows: the same candidates `autocomplete values` prints, before any prefix is applied. */
 export function formatRows({models, providers, sessions}: CacheContents): string {
   const field = (text: string) => terminalSafe(text)
+  const when = (s: SessionSummary) => [String(s.updatedAt.getTime()), s.updatedAt.toISOString().slice(0, 10)]
+  // A title with a control character is not offered (offerable): it has no row.
+  const titled = new Map<string, SessionSummary>()
+  for (const s of sessions) if (s.title && !hasControlCharacters(s.title) && !titled.has(s.title)) titled.set(s.title, s)
   const rows = [
-    ...sessions.map(s => ['s', s.id, s.shortId, String(s.updatedAt.getTime()), s.updatedAt.toISOString().slice(0, 10), field(sessionLabel(s))]),
+    ...sessions.map(s => ['s', s.id, s.shortId, ...when(s), field(sessionLabel(s))]),
+    ...[...titled].map(([title, s]) => ['t', title, s.shortId, ...when(s)]),
     ...offerable(models).map(({description, value}) => ['m', value, description]),
     ...offerable(providers).map(({description, value}) => ['p', value, description]),
   ]

@@ -33,29 +33,38 @@ export const SESSION_SCAN_LIMIT = 1000
 const SESSION_PAGE = 200
 
 /**
- * Sessions whose id starts with `prefix` (in any case), most recently updated first, at most `limit`.
- * The value is the short id (the shortest unique prefix, as `sessions list` shows it) unless the user
- * already typed more than that, then the full id, so a candidate always extends what was typed. Ids are
- * case-insensitive; when the prefix is typed in lower case, so are the candidates, because shells
- * match candidates against the typed text case-sensitively.
+ * Sessions whose id starts with `prefix` (in any case), most recently updated first, then the titles
+ * that start with it (case-sensitively, as titles are looked up), at most `limit` in all.
+ * An id's value is the short id (the shortest unique prefix, as `sessions list` shows it) unless the
+ * user already typed more than that, then the full id, so a candidate always extends what was typed.
+ * Ids are case-insensitive; when the prefix is typed in lower case, so are the candidates, because
+ * shells match candidates against the typed text case-sensitively. A title is offered once however
+ * many sessions share it (the command then lists them), and only for a typed prefix: a bare TAB
+ * offers ids alone. What the shell inserts is quoted by its script (scripts.ts).
  */
 export async function sessionCandidates(store: SessionStore, prefix = '', options: {limit?: number; now?: Date} = {}): Promise<Candidate[]> {
   const limit = options.limit ?? CANDIDATE_LIMIT
   const typed = prefix.trim()
   const normalized = typed === '' ? '' : normalizeIdPrefix(typed)
-  if (normalized === undefined) return []
   const lower = typed !== '' && typed === typed.toLowerCase() && typed !== typed.toUpperCase()
-  const matches: SessionSummary[] = []
-  for (let offset = 0; offset < SESSION_SCAN_LIMIT && matches.length < limit; offset += SESSION_PAGE) {
+  const byId: SessionSummary[] = []
+  const byTitle = new Map<string, SessionSummary>()
+  // Ids come first: titles found on the way never end the scan before the ids are all there.
+  for (let offset = 0; offset < SESSION_SCAN_LIMIT && byId.length < limit; offset += SESSION_PAGE) {
     // Without a prefix every session matches: read no more than will be shown.
     const page = await store.list({limit: normalized === '' ? limit : SESSION_PAGE, offset})
-    matches.push(...page.filter(s => s.id.startsWith(normalized)))
+    for (const session of page) {
+      if (normalized !== undefined && session.id.startsWith(normalized)) byId.push(session)
+      if (typed !== '' && session.title?.startsWith(typed) && !byTitle.has(session.title)) byTitle.set(session.title, session)
+    }
     if (normalized === '' || page.length < SESSION_PAGE) break
   }
-  return matches.slice(0, limit).map(session => {
-    const value = session.shortId.length >= normalized.length ? session.shortId : session.id
+  const ids = byId.map(session => {
+    const value = session.shortId.length >= (normalized ?? '').length ? session.shortId : session.id
     return {description: describeSession(session, options.now), value: lower ? value.toLowerCase() : value}
   })
+  const titles = [...byTitle].map(([title, session]) => ({description: `${session.shortId} (${relativeTime(session.updatedAt, options.now)})`, value: title}))
+  return [...ids, ...titles].slice(0, limit)
 }
 
 function describeSession(session: SessionSummary, now?: Date): string {

@@ -291,12 +291,12 @@ function bashCacheReader(p: string, cache: string): string {
 # in ${p}_found, without starting synapse. Fails when the cache cannot answer: missing, of another
 # format, written in another directory or environment, or older than the database or a config file.
 ${p}_cached() {
-  local kind=$1 typed=$2 file=${cache} line tag rest name value short upper lower= tab=$'\\t' i=1 n=0 recorded=0 exported=0
+  local kind=$1 typed=$2 file=${cache} line tag rest name value short upper lower= ids= tab=$'\\t' i=1 n=0 recorded=0 exported=0
   local -a lines
   ${p}_found=()
   [[ -f $file ]] || return 1
   mapfile -t lines <"$file" 2>/dev/null || return 1
-  [[ \${lines[0]-} == "synapse-completion\${tab}1" ]] || return 1
+  [[ \${lines[0]-} == "synapse-completion\${tab}2" ]] || return 1
   while [ "$i" -lt "\${#lines[@]}" ]; do
     line=\${lines[i]}
     tag=\${line%%"$tab"*} rest=\${line#*"$tab"}
@@ -322,15 +322,16 @@ ${p}_cached() {
   case $kind in
     sessions)
       # As the hidden command matches: ids in any case, in lower case when typed so, the full id once
-      # more than the short id is typed.
+      # more than the short id is typed; then, for a typed prefix, titles that start with it.
       typed=\${typed#"\${typed%%[![:space:]]*}"}
       typed=\${typed%"\${typed##*[![:space:]]}"}
-      upper=\${typed^^}
+      upper=\${typed^^} ids=1
       if [ -n "$typed" ]; then
-        [[ \${#upper} -le 26 && $upper != *[!0-9A-HJKMNP-TV-Z]* ]] || return 0
+        [[ \${#upper} -le 26 && $upper != *[!0-9A-HJKMNP-TV-Z]* ]] || ids=
         [[ $typed == "\${typed,,}" && $typed != "$upper" ]] && lower=1
       fi
       for line in "\${lines[@]:i}"; do
+        [ -n "$ids" ] || break
         [[ $line == "s$tab$upper"* ]] || continue
         rest=\${line#s"$tab"}
         value=\${rest%%"$tab"*} rest=\${rest#*"$tab"}
@@ -340,6 +341,14 @@ ${p}_cached() {
         ${p}_found+=("$value")
         n=$((n + 1))
         [ "$n" -lt 50 ] || break
+      done
+      for line in "\${lines[@]:i}"; do
+        [[ -n $typed && $n -lt 50 ]] || break
+        # "$typed" quoted: matched as text, never as a pattern.
+        [[ $line == "t$tab$typed"* ]] || continue
+        rest=\${line#t"$tab"}
+        ${p}_found+=("\${rest%%"$tab"*}")
+        n=$((n + 1))
       done
       ;;
     models | providers)
@@ -361,20 +370,32 @@ ${p}_cached() {
 
 /** For zsh: reads the completion cache (cache.ts) with builtins and zsh's own modules only. */
 function zshCacheReader(p: string, cache: string): string {
-  return `# ${p}_cached KIND TYPED: the candidates from the cache that synapse writes (src/completion/cache.ts),
+  return `# ${p}_age: in age, how long before now (ms) a session was updated (ms), as relativeTime() words
+# it, else its date: reads and sets the variables of ${p}_cached, which calls it.
+${p}_age() {
+  s=$(( (now - updated + 500) / 1000 ))
+  if (( s < 45 )); then age='just now'
+  elif (( (m = (s + 30) / 60) < 60 )); then age="$m min ago"
+  elif (( (h = (m + 30) / 60) < 24 )); then age="$h h ago"
+  elif (( (d = (h + 12) / 24) < 30 )); then age="$d d ago"
+  else age=$date
+  fi
+}
+
+# ${p}_cached KIND TYPED: the candidates from the cache that synapse writes (src/completion/cache.ts),
 # each "value<TAB>description", in ${p}_found, without starting synapse. Fails when the cache cannot
 # answer: missing, of another format, written in another directory or environment, or older than the
 # database or a config file.
 ${p}_cached() {
   emulate -L zsh
   zmodload zsh/parameter zsh/datetime 2>/dev/null || return 1
-  local kind=$1 typed=$2 file=${cache} line tag rest name value short upper lower= tab=$'\\t' date label age
+  local kind=$1 typed=$2 file=${cache} line tag rest name value short upper lower= ids= tab=$'\\t' date label age
   local -i i=2 n=0 recorded=0 exported=0 now updated s m h d
   local -a lines
   ${p}_found=()
   [[ -f $file ]] || return 1
   lines=("\${(@f)$(<$file)}")
-  [[ \${lines[1]-} == "synapse-completion\${tab}1" ]] || return 1
+  [[ \${lines[1]-} == "synapse-completion\${tab}2" ]] || return 1
   for (( ; i <= $#lines; i++ )); do
     line=$lines[i]
     tag=\${line%%$tab*} rest=\${line#*$tab}
@@ -399,16 +420,18 @@ ${p}_cached() {
   case $kind in
     (sessions)
       # As the hidden command matches and describes: ids in any case, in lower case when typed so, the
-      # full id once more than the short id is typed; the age as relativeTime() words it.
+      # full id once more than the short id is typed; then, for a typed prefix, titles that start with
+      # it; the age as relativeTime() words it.
       typed=\${typed#"\${typed%%[![:space:]]*}"}
       typed=\${typed%"\${typed##*[![:space:]]}"}
-      upper=\${(U)typed}
+      upper=\${(U)typed} ids=1
       if [[ -n $typed ]]; then
-        [[ \${#upper} -le 26 && $upper != *[^0-9A-HJKMNP-TV-Z]* ]] || return 0
+        [[ \${#upper} -le 26 && $upper != *[^0-9A-HJKMNP-TV-Z]* ]] || ids=
         [[ $typed == "\${(L)typed}" && $typed != "$upper" ]] && lower=1
       fi
       now=\${EPOCHREALTIME%.*}\${\${EPOCHREALTIME#*.}[1,3]}
       for line in "\${(@)lines[i,-1]}"; do
+        [[ -n $ids ]] || break
         [[ $line == "s$tab$upper"* ]] || continue
         rest=\${line#s$tab}
         value=\${rest%%$tab*} rest=\${rest#*$tab}
@@ -417,15 +440,21 @@ ${p}_cached() {
         date=\${rest%%$tab*} label=\${rest#*$tab}
         (( \${#short} < \${#upper} )) || value=$short
         [[ -z $lower ]] || value=\${(L)value}
-        s=$(( (now - updated + 500) / 1000 ))
-        if (( s < 45 )); then age='just now'
-        elif (( (m = (s + 30) / 60) < 60 )); then age="$m min ago"
-        elif (( (h = (m + 30) / 60) < 24 )); then age="$h h ago"
-        elif (( (d = (h + 12) / 24) < 30 )); then age="$d d ago"
-        else age=$date
-        fi
+        ${p}_age
         ${p}_found+=("$value$tab$label ($age)")
         (( ++n < 50 )) || break
+      done
+      for line in "\${(@)lines[i,-1]}"; do
+        [[ -n $typed ]] && (( n < 50 )) || break
+        # "$typed" quoted: matched as text, never as a pattern.
+        [[ $line == "t$tab$typed"* ]] || continue
+        rest=\${line#t$tab}
+        value=\${rest%%$tab*} rest=\${rest#*$tab}
+        short=\${rest%%$tab*} rest=\${rest#*$tab}
+        updated=\${rest%%$tab*} date=\${rest#*$tab}
+        ${p}_age
+        ${p}_found+=("$value$tab$short ($age)")
+        (( ++n ))
       done
       ;;
     (models|providers)

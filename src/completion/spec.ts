@@ -12,6 +12,8 @@ export const ARGUMENT_VALUES: Readonly<Record<string, Readonly<Record<string, Va
   'keys:set': {provider: 'providers'},
   'sessions:delete': {ids: 'sessions'},
   'sessions:export': {ids: 'sessions'},
+  'sessions:fork': {session: 'sessions'},
+  'sessions:keep': {ids: 'sessions'},
   'sessions:rename': {id: 'sessions'},
   'sessions:show': {id: 'sessions'},
 }

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'AMBIGUOUS_SESSION_ID'
+  | 'AMBIGUOUS_SESSION_TITLE'
   | 'MESSAGE_NOT_FOUND'
   | 'STORAGE_UNAVAILABLE'
   | 'STORAGE_BUSY'
@@ -80,6 +81,35 @@ export class AmbiguousSessionIdError extends SynapseError {
       `"${prefix}" matches ${candidates.length} sessions: ${candidates.slice(0, 5).join(', ')}${candidates.length > 5 ? ', …' : ''}.`,
       {
         suggestions: ['Type more characters of the id.'],
+      },
+    )
+  }
+}
+
+/** A session an ambiguous title could mean, as the error lists it. */
+export interface SessionCandidate {
+  id: string
+  /** The shortest prefix (at least 8 characters) that names this session alone: what to type instead. */
+  shortId: string
+  updatedAt: Date
+}
+
+/** How many candidates an ambiguity error names before it says "…". */
+export const CANDIDATES_SHOWN = 5
+
+export class AmbiguousSessionTitleError extends SynapseError {
+  /** `candidates` holds up to CANDIDATES_SHOWN + 1 sessions: one more than shown means "and more". */
+  constructor(
+    readonly title: string,
+    readonly candidates: SessionCandidate[],
+  ) {
+    const shown = candidates.slice(0, CANDIDATES_SHOWN).map(c => `${c.shortId} (updated ${c.updatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC)`)
+    const count = candidates.length > CANDIDATES_SHOWN ? `more than ${CANDIDATES_SHOWN}` : String(candidates.length)
+    super(
+      'AMBIGUOUS_SESSION_TITLE',
+      `${JSON.stringify(title)} is the title of ${count} sessions: ${shown.join(', ')}${candidates.length > CANDIDATES_SHOWN ? ', …' : ''}.`,
+      {
+        suggestions: ['Use the id instead ("synapse sessions list" shows them), or give one of them another title with "synapse sessions rename".'],
       },
     )
   }

@@ -18,6 +18,15 @@ export class MemoryStorageAdapter extends SnapshotStorageAdapter {
     await this.tail
   }
 
+  /** The one capability it offers, so that the conformance suite's two runs differ on memory too. */
+  async sessionIdsWithTitle(title: string, limit: number): Promise<string[]> {
+    return [...this.entries.values()]
+      .filter(({session}) => session.title === title)
+      .map(({session}) => session.id)
+      .sort()
+      .slice(0, limit)
+  }
+
   async summaries(): Promise<StoredSummary[]> {
     return [...this.entries.values()].map(({messages, session}) => summaryOf(session, messages))
   }

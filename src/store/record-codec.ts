@@ -25,9 +25,14 @@ import {
  * `kept` and a message's usage (cachedInputTokens, tokenSource, costUsd, costSource) needed no new
  * version: absent (any file written before they existed) reads as not kept and null, and a reader
  * that predates them ignores them.
+ * 3: sessions carry `parentId` and `parentPosition` (a fork's parent; null for other sessions), in
+ * every file, as every field is: the shape changed. Versions 1 and 2 are still read: the fields are
+ * absent there, and such a session is no fork.
  */
-export const FORMAT_VERSION = 2
-export const READABLE_VERSIONS: readonly number[] = [1, FORMAT_VERSION]
+export const FORMAT_VERSION = 3
+export const READABLE_VERSIONS: readonly number[] = [1, 2, FORMAT_VERSION]
+/** For messages about a file of another version. */
+export const READABLE_VERSIONS_TEXT = `${READABLE_VERSIONS[0]} to ${FORMAT_VERSION}`
 
 /** A message as written to a file: every stored field but its session's id, timestamps as ISO-8601 with milliseconds. */
 export type EncodedMessage = Omit<Message, 'createdAt' | 'sessionId'> & {createdAt: string}
@@ -53,6 +58,8 @@ export const SESSION_FIELDS = {
   kept: 'flag',
   metadata: 'metadata',
   model: 'optionalText',
+  parentId: 'optionalText',
+  parentPosition: 'optionalNumber',
   provider: 'optionalText',
   systemPrompt: 'optionalText',
   title: 'optionalText',
@@ -279,6 +286,7 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   checkSnapshotShape(snapshot)
   const {messages, session} = snapshot
   checkText(session, ['title', 'provider', 'model', 'systemPrompt'], `Session ${session.id}`)
+  checkParent(session)
   for (const message of messages) {
     if (message.position > MAX_RESTORED_POSITION) {
       throw new InvalidInputError(
@@ -326,6 +334,19 @@ export function checkSnapshotShape(snapshot: SessionSnapshot): void {
     if (!(message.createdAt instanceof Date) || Number.isNaN(message.createdAt.getTime()))
       throw new InvalidInputError(`Message ${message.id} has an invalid timestamp.`)
   }
+}
+
+/** A fork names its parent by full id and a position (null: the parent had no messages); neither for other sessions. */
+function checkParent(session: Session): void {
+  const parentId = session.parentId ?? null
+  const parentPosition = session.parentPosition ?? null
+  if (parentId === null && parentPosition === null) return
+  if (typeof parentId !== 'string' || parentId.length !== ID_LENGTH || normalizeIdPrefix(parentId) !== parentId)
+    throw new InvalidInputError(`Session ${session.id} has parentId ${JSON.stringify(parentId)}, which is not a ULID; a fork's parent is named by its full id.`)
+  if (parentPosition !== null && !(Number.isInteger(parentPosition) && parentPosition >= 0 && parentPosition <= MAX_RESTORED_POSITION))
+    throw new InvalidInputError(
+      `Session ${session.id} has parentPosition ${parentPosition}; it must be a whole number from 0 to ${MAX_RESTORED_POSITION.toLocaleString('en-US')}, or null.`,
+    )
 }
 
 /**

@@ -29,6 +29,16 @@ export interface Session {
   /** Free-form: tenant, user, traits, working directory... Always an object, possibly empty. */
   metadata: Metadata
   model: null | string
+  /**
+   * For a fork (`SessionStore.fork`): the id of the session it was copied from, else null. The
+   * parent may since have been deleted: a fork owns its copies and outlives it.
+   */
+  parentId: null | string
+  /**
+   * For a fork: the position of the parent's last message copied into it (null when the parent had
+   * none). Set together with parentId; both are null for a session that is not a fork.
+   */
+  parentPosition: null | number
   provider: null | string
   systemPrompt: null | string
   title: null | string
@@ -157,6 +167,17 @@ export interface SessionSnapshot {
   session: Session
 }
 
+/** What `SessionStore.fork` takes: where to cut, and a title for the copy. */
+export interface ForkOptions {
+  /**
+   * The position of the last message to copy (a message's `position`, 0-based). Default: the
+   * parent's last message. A negative number or one beyond the last position is refused.
+   */
+  at?: number
+  /** Default: the parent's title followed by " (fork)", or none for an untitled parent. */
+  title?: string
+}
+
 export interface ListOptions {
   /** Default 20; at most 10,000 at a time. */
   limit?: number
@@ -248,8 +269,14 @@ export interface MigrationState {
   name: string
 }
 
+export interface IntegrityCheck {
+  detail: string
+  name: string
+  ok: boolean
+}
+
 export interface IntegrityReport {
-  checks: Array<{detail: string; name: string; ok: boolean}>
+  checks: IntegrityCheck[]
   ok: boolean
 }
 
@@ -270,6 +297,11 @@ export interface StoreMaintenance {
   migrate(): Promise<string[]>
   /** Every migration this version knows, oldest first, with when it was applied (null: pending). */
   migrations(): Promise<MigrationState[]>
+  /**
+   * Rebuilds the full-text search index from the stored messages and titles (what `db check`
+   * reports as "search index"), and returns that check as it stands afterwards.
+   */
+  reindex(): Promise<IntegrityCheck>
   /** Reverts the newest applied migration, or all of them; returns their names, newest first. */
   revert(options?: {all?: boolean}): Promise<string[]>
 }

@@ -19,6 +19,7 @@
  *   adapter declares `freshRecords`.
  * - `close` is called once; the core refuses every call after it, so an adapter need not check.
  */
+import type {SearchFilter, SearchQuery, StoredHit} from './search.js'
 import type {Message, MessagePatch, RetentionPolicy, Session, SessionPatch, SessionSnapshot, StoreMaintenance} from './session-store.js'
 
 /** A session with what a listing shows of it. */
@@ -140,7 +141,8 @@ export interface StorageAdapter {
    * twice, positions increasing). Without `replace`, a session id that exists is a conflict; with
    * it, the existing sessions of those ids are deleted first, in the same step. A message id held
    * by any session not being replaced is a conflict. Returns the first conflict found (and writes
-   * nothing), or undefined when all was written.
+   * nothing), or undefined when all was written. It is also how the core writes a fork (a new
+   * session with copies of another's messages) in one step.
    */
   restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined>
 
@@ -211,6 +213,24 @@ export interface StorageAdapter {
    */
   usageTotals?(query: UsageQuery): Promise<UsageRow[]>
 
-  // Later capabilities join here in the same way (a native search, a title look-up): optional, with
-  // a generic path in the core over the primitives above, and a switch in the conformance suite.
+  /**
+   * Full-text search through an index of the backend's own (SQLite FTS5, PostgreSQL tsvector): one
+   * page of the hits of `query` that pass `filter`, in the order and with the meaning of a hit that
+   * src/store/search.ts states (titles first, then score, recency, id), each with its session's
+   * neighbouring ids. The core has parsed and checked the query and filter; an adapter turns the
+   * terms into its index's syntax with every word quoted as a string, never as operators. The core
+   * adds short ids and snippets. Without it, the core reads every session's messages through
+   * `summaries` and `readMessages` and ranks them itself with BM25.
+   */
+  search?(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]>
+
+  /**
+   * Ids of the sessions whose title is exactly `title` (byte for byte: case, spaces and all), in byte
+   * order, at most `limit` of them; [] when none. What the core uses to resolve a session by name
+   * (`get`); SQL answers from an index on the title. Without it, the core filters `summaries()`.
+   */
+  sessionIdsWithTitle?(title: string, limit: number): Promise<string[]>
+
+  // Later capabilities join here in the same way: optional, with a generic path in the core over
+  // the primitives above, and a switch in the conformance suite.
 }

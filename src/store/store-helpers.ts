@@ -80,6 +80,8 @@ export function newSessionRecord(input: NewSession, now: Date): Session {
     kept: input.kept ?? false,
     metadata: structuredClone(input.metadata ?? {}),
     model: input.model ?? null,
+    parentId: null,
+    parentPosition: null,
     provider: input.provider ?? null,
     systemPrompt: input.systemPrompt ?? null,
     title: input.title ?? null,

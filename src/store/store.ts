@@ -1,6 +1,15 @@
-import {AmbiguousSessionIdError, InvalidInputError, MessageNotFoundError, SessionNotFoundError} from '../core/errors.js'
-import {ID_LENGTH, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
+import {
+  AmbiguousSessionIdError,
+  AmbiguousSessionTitleError,
+  CANDIDATES_SHOWN,
+  InvalidInputError,
+  MessageNotFoundError,
+  type SessionCandidate,
+  SessionNotFoundError,
+} from '../core/errors.js'
+import {ID_LENGTH, newId, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
 import type {
+  ForkOptions,
   ListOptions,
   LoadOptions,
   Message,
@@ -18,13 +27,28 @@ import type {
   UsageOptions,
   UsageReport,
 } from './session-store.js'
+import {
+  checkSearchOptions,
+  makeSnippet,
+  type MatchRange,
+  matchTerms,
+  parseSearchQuery,
+  rankAll,
+  type SearchFilter,
+  type SearchHit,
+  type SearchOptions,
+  type SearchQuery,
+  type StoredHit,
+} from './search.js'
 import type {Missing, NeighbouredSummary, StorageAdapter, StoredSummary, UsageRow} from './storage-adapter.js'
 import {checkMessagePatch, checkNewMessages, checkSnapshotBatch} from './record-codec.js'
 import {checkLast, checkPolicy, closedStoreError, monotonicClock, newMessageRecord, newSessionRecord, pageOf, selectForPrune} from './store-helpers.js'
 import {checkUsageOptions, usageQueryOf, usageReportOf, usageRowsOf} from './usage.js'
 
-/** How many candidates an ambiguous prefix reports. */
-const AMBIGUOUS_CANDIDATES = 6
+/** How many candidates an ambiguous prefix or title reports: one more than shown says "and more". */
+const AMBIGUOUS_CANDIDATES = CANDIDATES_SHOWN + 1
+/** The shortest short id, as `list` gives them. */
+const SHORT_ID_MIN = 8
 /** Session ids per `usageTotals` call, as the adapter contract allows. */
 const USAGE_ID_BATCH = 500
 
@@ -36,7 +60,7 @@ const USAGE_ID_BATCH = 500
  * directory of JSON files; each runs the conformance suite in `src/testing/session-store-suite.ts`.
  *
  * Ids are ULIDs (26 characters, Crockford base32, sortable by creation time). Only `get` resolves a
- * prefix; every other method takes a full id. Timestamps are Dates with millisecond precision.
+ * prefix or a title; every other method takes a full id. Timestamps are Dates with millisecond precision.
  */
 export class SessionStore {
   /** A short name of the backend for messages and `db status`: "sqlite", "memory", "postgres"... */
@@ -139,23 +163,89 @@ export class SessionStore {
   }
 
   /**
-   * Finds a session by full id or by a unique prefix, case-insensitively.
-   * Throws SessionNotFoundError when nothing matches and AmbiguousSessionIdError (carrying the
-   * candidates) when a prefix matches more than one session.
+   * Finds a session by what a person typed: its id, a prefix of its id, or its title. The rule, in order:
+   * 1. the reference (trimmed, case-insensitive) as a full id of a session, or a prefix of exactly one
+   *    session's id: that session, whatever the titles say;
+   * 2. else the reference (trimmed, case-sensitive) as the exact title of exactly one session;
+   * 3. several sessions with that title: AmbiguousSessionTitleError, listing their short ids and dates;
+   *    else a prefix of several ids: AmbiguousSessionIdError; else SessionNotFoundError.
+   * So an id prefix wins over a title, and a title saves a prefix that alone would be ambiguous.
    */
-  async get(idOrPrefix: string): Promise<Session> {
+  async get(reference: string): Promise<Session> {
     this.open()
-    const prefix = normalizeIdPrefix(idOrPrefix)
-    if (!prefix) throw new SessionNotFoundError(idOrPrefix)
-    if (prefix.length === ID_LENGTH) {
-      const exact = await this.adapter.readSession(prefix)
-      if (exact) return this.copy.session(exact)
+    const prefix = normalizeIdPrefix(reference)
+    let prefixMatches: string[] = []
+    if (prefix) {
+      if (prefix.length === ID_LENGTH) {
+        const exact = await this.adapter.readSession(prefix)
+        if (exact) return this.copy.session(exact)
+      }
+      prefixMatches = await this.adapter.sessionIdsWithPrefix(prefix, AMBIGUOUS_CANDIDATES)
+      const only = prefixMatches.length === 1 ? await this.adapter.readSession(prefixMatches[0]) : undefined
+      if (only) return this.copy.session(only)
     }
-    const matches = await this.adapter.sessionIdsWithPrefix(prefix, AMBIGUOUS_CANDIDATES)
-    if (matches.length > 1) throw new AmbiguousSessionIdError(idOrPrefix, matches)
-    const found = matches.length === 1 ? await this.adapter.readSession(matches[0]) : undefined
-    if (!found) throw new SessionNotFoundError(idOrPrefix)
-    return this.copy.session(found)
+    const title = reference.trim()
+    const titled = title === '' ? [] : await this.idsWithTitle(title, AMBIGUOUS_CANDIDATES)
+    if (titled.length === 1) {
+      const named = await this.adapter.readSession(titled[0])
+      if (named) return this.copy.session(named)
+    }
+    if (titled.length > 1) throw new AmbiguousSessionTitleError(title, await this.candidates(titled))
+    if (prefixMatches.length > 1) throw new AmbiguousSessionIdError(reference, prefixMatches)
+    throw new SessionNotFoundError(reference)
+  }
+
+  /** Whether a session of exactly this full id is stored (a fork's parent may since have been deleted). */
+  async exists(sessionId: string): Promise<boolean> {
+    this.open()
+    return isFullId(sessionId) && (await this.adapter.readSession(sessionId)) !== undefined
+  }
+
+  /**
+   * A new session continuing from another: copies (with new ids) of its messages up to and including
+   * position `at` (default: all), and its system prompt, model, provider and metadata; `parentId` and
+   * `parentPosition` record where it came from. Written in one step (the adapter's `restoreSessions`):
+   * the fork appears whole or not at all, and the parent is not written to. The copies keep their
+   * positions, statuses, timestamps and token counts, and a copied reply answers the copy of its
+   * question. Pending questions are not copied: their reply, if one comes, belongs to the parent's
+   * request and lands in the parent. The fork is new: not kept, updated now (so `-c` continues it).
+   * Throws SessionNotFoundError for an unknown session and INVALID_INPUT (exit 2) for an `at` that is
+   * not a whole number from 0 to the parent's last position, or an empty title.
+   */
+  async fork(sessionId: string, options: ForkOptions = {}): Promise<Session> {
+    this.open()
+    const id = fullId(sessionId, SessionNotFoundError)
+    const title = forkTitleOption(options.title)
+    const parent = await this.session(id)
+    const messages = await this.adapter.readMessages(id, {})
+    if (!messages) throw new SessionNotFoundError(sessionId)
+    const cut = forkCut(id, messages, options.at)
+    const now = this.clock()
+    const forkId = newId(now.getTime())
+    const copied = messages.filter(m => cut !== null && m.position <= cut && m.status !== 'pending')
+    const newIds = new Map(copied.map(m => [m.id, newId(now.getTime())]))
+    const snapshot: SessionSnapshot = {
+      messages: copied.map(m => ({
+        ...copyMessage(m),
+        id: newIds.get(m.id)!,
+        replyTo: m.replyTo === null ? null : (newIds.get(m.replyTo) ?? null),
+        sessionId: forkId,
+      })),
+      session: {
+        ...sessionOf(parent),
+        createdAt: now,
+        id: forkId,
+        kept: false,
+        parentId: id,
+        parentPosition: cut,
+        title: title === undefined ? (parent.title === null ? null : `${parent.title} (fork)`) : title,
+        updatedAt: now,
+      },
+    }
+    checkSnapshotBatch([snapshot])
+    const conflict = await this.adapter.restoreSessions([snapshot], {replace: false})
+    if (conflict) throw new InvalidInputError(`A ${conflict.taken} with the id ${conflict.id} already exists.`)
+    return copySession(snapshot.session)
   }
 
   /** The most recently updated session, or undefined when there is none. */
@@ -238,6 +328,24 @@ export class SessionStore {
   }
 
   /**
+   * Full-text search over message content and session titles (the query language, what a hit is
+   * and the order of hits: src/store/search.ts). Returns one page of hits, each with its session,
+   * its message (null for a title), a score and a plain-text snippet with the ranges that matched.
+   * An empty store, or no match, gives []. Throws INVALID_INPUT for a query without words or over
+   * MAX_QUERY_LENGTH characters and for bad options, and SESSION_NOT_FOUND / AMBIGUOUS_SESSION_ID
+   * for an `options.session` that names no single session.
+   */
+  async search(text: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    this.open()
+    const query = parseSearchQuery(text)
+    const {limit, offset} = checkSearchOptions(options)
+    const filter: SearchFilter = {model: options.model, provider: options.provider, role: options.role, since: options.since, until: options.until}
+    if (options.session !== undefined) filter.sessionId = (await this.get(options.session)).id
+    if (this.adapter.search) return (await this.adapter.search(query, filter, {limit, offset})).map(hit => searchHit(query, hit))
+    return this.searchEveryMessage(query, filter, {limit, offset})
+  }
+
+  /**
    * Changes a session's fields (title, model, kept...). Leaves updatedAt alone: a session's place in
    * the list, in `latest` and in retention moves only when its messages change. Throws SessionNotFoundError.
    */
@@ -296,14 +404,82 @@ export class SessionStore {
     return usageReportOf(rows, options)
   }
 
+  /** The generic path of `search`: every session's messages through the primitives, ranked here. */
+  private async searchEveryMessage(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<SearchHit[]> {
+    const all = await this.adapter.summaries()
+    const chosen = filter.sessionId === undefined ? all : all.filter(s => s.id === filter.sessionId)
+    const sessions: Array<{messages: Message[]; session: StoredSummary}> = []
+    for (const session of chosen) {
+      // A session deleted since the listing simply has nothing to find.
+      const messages = await this.adapter.readMessages(session.id, {})
+      if (messages) sessions.push({messages, session})
+    }
+    const byId = all.map(s => s.id).sort()
+    const at = new Map(byId.map((id, index) => [id, index]))
+    return rankAll(query, filter, sessions)
+      .slice(page.offset, page.offset + page.limit)
+      .map(hit => {
+        const index = at.get(hit.session.id)!
+        return searchHit(query, {...hit, nextId: byId[index + 1], previousId: byId[index - 1]}, hit.matches)
+      })
+  }
+
   private open(): void {
     if (this.closing) throw closedStoreError(this.backend)
+  }
+
+  /** Sessions titled exactly `title`, in id order: natively where the adapter can, else from the summaries. */
+  private async idsWithTitle(title: string, limit: number): Promise<string[]> {
+    if (this.adapter.sessionIdsWithTitle) return this.adapter.sessionIdsWithTitle(title, limit)
+    return (await this.adapter.summaries())
+      .filter(s => s.title === title)
+      .map(s => s.id)
+      .sort()
+      .slice(0, limit)
+  }
+
+  /** What an ambiguity error lists: each session's short id (as `list` would give it) and when it was updated. */
+  private async candidates(ids: string[]): Promise<SessionCandidate[]> {
+    const found: SessionCandidate[] = []
+    for (const id of ids) {
+      const session = await this.adapter.readSession(id)
+      if (session) found.push({id, shortId: await this.shortIdOf(id), updatedAt: new Date(session.updatedAt)})
+    }
+    return found
+  }
+
+  private async shortIdOf(id: string): Promise<string> {
+    for (let length = SHORT_ID_MIN; length < ID_LENGTH; length++) {
+      if ((await this.adapter.sessionIdsWithPrefix(id.slice(0, length), 2)).length <= 1) return id.slice(0, length)
+    }
+    return id
   }
 
   private async session(id: string): Promise<Session> {
     const session = await this.adapter.readSession(id)
     if (!session) throw new SessionNotFoundError(id)
     return session
+  }
+}
+
+/** A stored hit as `search` hands it out: fresh objects, the short id, the snippet of what matched. */
+function searchHit(query: SearchQuery, hit: StoredHit, matches?: MatchRange[][]): SearchHit {
+  const {message, session} = hit
+  const text = message ? message.content : (session.title ?? '')
+  // A backend's index may split a word where the core does not: such a hit has a snippet without marks.
+  const ranges = matches ?? matchTerms(query.terms, text) ?? []
+  return {
+    message: message && {createdAt: new Date(message.createdAt), id: message.id, position: message.position, role: message.role},
+    score: hit.score,
+    session: {
+      id: session.id,
+      model: session.model,
+      provider: session.provider,
+      shortId: shortestUniquePrefix(session.id, [hit.previousId, hit.nextId]),
+      title: session.title,
+      updatedAt: new Date(session.updatedAt),
+    },
+    snippet: makeSnippet(text, ranges),
   }
 }
 
@@ -333,6 +509,8 @@ function sessionOf(session: Session): Session {
     kept: session.kept === true,
     metadata: structuredClone(session.metadata),
     model: session.model,
+    parentId: session.parentId ?? null,
+    parentPosition: session.parentPosition ?? null,
     provider: session.provider,
     systemPrompt: session.systemPrompt,
     title: session.title,
@@ -346,6 +524,27 @@ function copySession<T extends Session>(session: T): T {
 
 function copyMessage(message: Message): Message {
   return {...message, createdAt: new Date(message.createdAt), metadata: structuredClone(message.metadata)}
+}
+
+function forkTitleOption(title: string | undefined): string | undefined {
+  if (title === undefined) return undefined
+  const trimmed = title.trim()
+  if (trimmed === '')
+    throw new InvalidInputError('A title cannot be empty.', {suggestions: ['Leave out --title for the default: the parent\'s title and "(fork)".']})
+  return trimmed
+}
+
+/** The last position a fork copies: `at`, checked against the parent's positions, or the parent's last (null: none). */
+function forkCut(sessionId: string, messages: Message[], at: number | undefined): null | number {
+  const last = messages.at(-1)?.position
+  if (at === undefined) return last ?? null
+  const range = last === undefined ? 'it has no messages' : `its messages are at positions ${messages[0].position} to ${last}`
+  if (!Number.isInteger(at) || at < 0 || last === undefined || at > last) {
+    throw new InvalidInputError(`Session ${sessionId} has no position ${at} to fork at: ${range}.`, {
+      suggestions: ['Leave out --at to copy every message, or pick a position that "synapse sessions show" lists (#N).'],
+    })
+  }
+  return at
 }
 
 function unplaced(message: Message): Omit<Message, 'position'> {

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import {SynapseError} from '../core/errors.js'
+import type {SearchHit, SearchOptions} from '../store/search.js'
 import type {Message, UsageTotals} from '../store/session-store.js'
 import {NO_USAGE} from '../store/usage-fields.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
@@ -22,7 +23,7 @@ export interface ConformanceOptions {
 }
 
 /** What a StorageAdapter may offer beyond its primitives; the core has a generic path for each. */
-export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune', 'usageTotals'] as const
+export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune', 'search', 'sessionIdsWithTitle', 'usageTotals'] as const
 
 /** The adapter as a backend without any optional capability would be: the core's generic paths only. */
 export function withoutCapabilities(adapter: StorageAdapter): StorageAdapter {
@@ -481,6 +482,201 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
     })
 
+    describe('sessions by title', () => {
+      it('finds a session by its exact title: case-sensitive, the reference trimmed', async () => {
+        const notes = await store.create({title: 'Release notes'})
+        await store.create({title: 'release notes 2'})
+        const odd = await store.create({title: `it's "$(rm -rf ~)" ✓ 🤖`})
+        expect((await store.get('Release notes')).id).to.equal(notes.id)
+        expect((await store.get('  Release notes\n')).id).to.equal(notes.id)
+        expect((await store.get(`it's "$(rm -rf ~)" ✓ 🤖`)).id).to.equal(odd.id)
+        await expectCode(store.get('release notes'), 'SESSION_NOT_FOUND')
+        await expectCode(store.get('Release'), 'SESSION_NOT_FOUND')
+        await expectCode(store.get('   '), 'SESSION_NOT_FOUND')
+      })
+
+      it('follows a rename, and tells long titles apart by every character', async () => {
+        const session = await store.create({title: 'before'})
+        await store.update(session.id, {title: 'after'})
+        expect((await store.get('after')).id).to.equal(session.id)
+        await expectCode(store.get('before'), 'SESSION_NOT_FOUND')
+        // Alike for their first 150 characters, astral ones included: an index on a title's start must not decide alone.
+        const start = '🤖'.repeat(50) + 'x'.repeat(100)
+        const one = await store.create({title: `${start} one`})
+        const two = await store.create({title: `${start} two`})
+        expect((await store.get(`${start} two`)).id).to.equal(two.id)
+        expect((await store.get(`${start} one`)).id).to.equal(one.id)
+        await expectCode(store.get(start), 'SESSION_NOT_FOUND')
+      })
+
+      it('lets an id prefix win over a title, and a title settle a prefix that alone is ambiguous', async () => {
+        const target = await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA1'})
+        const decoy = await store.create({id: '01JCBBBBBBBBBBBBBBBBBBBBBB', title: '01JCAAAA'})
+        expect((await store.get('01JCAAAA')).id).to.equal(target.id)
+        await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAA2'})
+        expect((await store.get('01JCAAAA')).id).to.equal(decoy.id)
+        await store.update(decoy.id, {title: 'other'})
+        await expectCode(store.get('01JCAAAA'), 'AMBIGUOUS_SESSION_ID')
+      })
+
+      it('reports a title several sessions share, with their short ids and dates, and says to use the id', async () => {
+        // Sharing 10 characters, their short ids are 11 long.
+        const a = await store.create({id: '01JCAAAAAA1AAAAAAAAAAAAAAA', title: 'Notes'})
+        clock.advance(DAY)
+        const b = await store.create({id: '01JCAAAAAA2AAAAAAAAAAAAAAA', title: 'Notes'})
+        const error = await expectCode(store.get('Notes'), 'AMBIGUOUS_SESSION_TITLE')
+        expect(error.message).to.equal(
+          `"Notes" is the title of 2 sessions: 01JCAAAAAA1 (updated ${a.updatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC), 01JCAAAAAA2 (updated ${b.updatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC).`,
+        )
+        expect(error.suggestions.join(' ')).to.contain('Use the id')
+        expect(error.exitCode).to.equal(1)
+        for (let i = 0; i < 5; i++) await store.create({title: 'Notes'})
+        const many = await expectCode(store.get('Notes'), 'AMBIGUOUS_SESSION_TITLE')
+        expect(many.message).to.match(/^"Notes" is the title of more than 5 sessions: (\S+ \(updated [^)]+\), ){5}…\.$/)
+      })
+    })
+
+    describe('fork', () => {
+      async function conversation() {
+        const parent = await store.create({
+          metadata: {cwd: '/home/ada', nested: {a: [1]}},
+          model: 'gpt-4o-mini',
+          provider: 'openai',
+          systemPrompt: 'Be brief.',
+          title: 'Plan',
+        })
+        const [q1] = await store.append(parent.id, [{content: 'first question', role: 'user'}])
+        clock.advance(1000)
+        await store.appendReply(parent.id, q1.id, {
+          content: 'first answer',
+          durationMs: 12,
+          inputTokens: 3,
+          model: 'gpt-4o-mini',
+          outputTokens: 4,
+          role: 'assistant',
+        })
+        const [q2] = await store.append(parent.id, [{content: 'second question', role: 'user'}])
+        await store.appendReply(parent.id, q2.id, {content: 'cut short', role: 'assistant', status: 'interrupted'})
+        return store.get(parent.id)
+      }
+
+      async function snapshotOf(id: string) {
+        return {messages: await store.messages(id), session: await store.get(id)}
+      }
+
+      it('copies every message with new ids, and the settings, leaving the parent as it was', async () => {
+        const parent = await conversation()
+        const before = await snapshotOf(parent.id)
+        clock.advance(DAY)
+        const fork = await store.fork(parent.id)
+        expect(await snapshotOf(parent.id)).to.deep.equal(before)
+        expect(fork).to.deep.equal({
+          ...before.session,
+          createdAt: clock.now(),
+          id: fork.id,
+          kept: false,
+          parentId: parent.id,
+          parentPosition: 3,
+          title: 'Plan (fork)',
+          updatedAt: clock.now(),
+        })
+        expect(fork.id).to.not.equal(parent.id)
+        expect(await store.get(fork.id)).to.deep.equal(fork)
+        const copies = await store.messages(fork.id)
+        const originals = before.messages
+        expect(copies.map(m => m.id).filter(id => originals.some(o => o.id === id))).to.deep.equal([])
+        const newId = new Map(originals.map((m, i) => [m.id, copies[i].id]))
+        expect(copies).to.deep.equal(
+          originals.map((m, i) => ({...m, id: copies[i].id, replyTo: m.replyTo === null ? null : newId.get(m.replyTo), sessionId: fork.id})),
+        )
+        // The fork is the newest session, so "continue the last session" continues it.
+        expect((await store.latest())?.id).to.equal(fork.id)
+        expect((await store.list())[0]).to.deep.include({messageCount: 4, parentId: parent.id, parentPosition: 3})
+      })
+
+      it('copies up to and including position N, with the title asked for', async () => {
+        const parent = await conversation()
+        const fork = await store.fork(parent.id, {at: 1, title: '  Plan B  '})
+        expect(fork).to.deep.include({parentId: parent.id, parentPosition: 1, title: 'Plan B'})
+        expect(messageContents(await store.messages(fork.id))).to.deep.equal([
+          ['user', 'first question'],
+          ['assistant', 'first answer'],
+        ])
+        expect((await store.fork(parent.id, {at: 0})).parentPosition).to.equal(0)
+        expect(await store.messages((await store.fork(parent.id, {at: 0})).id)).to.have.length(1)
+      })
+
+      it('goes on independently: appends to the fork follow its copies and never reach the parent', async () => {
+        const parent = await conversation()
+        const fork = await store.fork(parent.id, {at: 1})
+        const [next] = await store.append(fork.id, [{content: 'another way', role: 'user'}])
+        expect(next.position).to.equal(2)
+        expect(await store.messages(parent.id)).to.have.length(4)
+        await store.append(parent.id, [{content: 'parent goes on', role: 'user'}])
+        expect(messageContents(await store.messages(fork.id)).at(-1)).to.deep.equal(['user', 'another way'])
+      })
+
+      it('leaves out pending questions, and copies failed and interrupted messages as they are', async () => {
+        const parent = await store.create()
+        await store.append(parent.id, [
+          {content: 'failed', role: 'user', status: 'error'},
+          {content: 'under way', role: 'user', status: 'pending'},
+          {content: 'partial', role: 'assistant', status: 'interrupted'},
+        ])
+        const fork = await store.fork(parent.id)
+        expect(fork).to.deep.include({parentPosition: 2, title: null})
+        expect((await store.messages(fork.id)).map(m => [m.position, m.content, m.status])).to.deep.equal([
+          [0, 'failed', 'error'],
+          [2, 'partial', 'interrupted'],
+        ])
+      })
+
+      it('forks an empty session, a fork, and outlives a deleted parent', async () => {
+        const empty = await store.create({title: 'empty'})
+        const fromEmpty = await store.fork(empty.id)
+        expect(fromEmpty).to.deep.include({parentId: empty.id, parentPosition: null, title: 'empty (fork)'})
+        expect(await store.messages(fromEmpty.id)).to.deep.equal([])
+
+        const parent = await conversation()
+        const child = await store.fork(parent.id)
+        const grandchild = await store.fork(child.id, {at: 2})
+        expect(grandchild).to.deep.include({parentId: child.id, parentPosition: 2, title: 'Plan (fork) (fork)'})
+        expect(await store.delete([parent.id, child.id])).to.equal(2)
+        expect(await store.get(grandchild.id)).to.deep.equal(grandchild)
+        expect(messageContents(await store.messages(grandchild.id))).to.have.length(3)
+      })
+
+      it('refuses a position out of range, an empty title and an unknown session, writing nothing', async () => {
+        const parent = await conversation()
+        const empty = await store.create()
+        for (const at of [4, -1, 1.5, Number.NaN]) {
+          const error = await expectCode(store.fork(parent.id, {at}), 'INVALID_INPUT')
+          expect(error.exitCode).to.equal(2)
+          expect(error.message).to.contain('positions 0 to 3')
+        }
+        expect((await expectCode(store.fork(empty.id, {at: 0}), 'INVALID_INPUT')).message).to.contain('it has no messages')
+        await expectCode(store.fork(parent.id, {title: ' '}), 'INVALID_INPUT')
+        await expectCode(store.fork(parent.id, {title: 'nul \0'}), 'INVALID_INPUT')
+        await expectCode(store.fork('01ZZZZZZZZZZZZZZZZZZZZZZZZ'), 'SESSION_NOT_FOUND')
+        await expectCode(store.fork('Plan'), 'SESSION_NOT_FOUND')
+        expect(await store.count()).to.equal(2)
+      })
+
+      it('restores a fork with its parent recorded, and refuses a malformed parent', async () => {
+        const parent = await conversation()
+        const fork = await store.fork(parent.id)
+        const snapshot = await snapshotOf(fork.id)
+        await store.delete([fork.id])
+        await store.restore(snapshot)
+        expect(await snapshotOf(fork.id)).to.deep.equal(snapshot)
+        const other = {messages: [], session: {...snapshot.session, id: '01JNFFFFFFFFFFFFFFFFFFFFFF'}}
+        await expectCode(store.restore({...other, session: {...other.session, parentId: '../etc'}}), 'INVALID_INPUT')
+        await expectCode(store.restore({...other, session: {...other.session, parentPosition: -1}}), 'INVALID_INPUT')
+        await expectCode(store.restore({...other, session: {...other.session, parentId: null}}), 'INVALID_INPUT')
+        await expectCode(store.get(other.session.id), 'SESSION_NOT_FOUND')
+      })
+    })
+
     describe('prune', () => {
       async function sessionsAged(count: number): Promise<string[]> {
         const ids: string[] = []
@@ -595,6 +791,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title: 'empty',
@@ -627,6 +825,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title: null,
@@ -666,6 +866,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title: null,
@@ -721,6 +923,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           kept: false,
           metadata: {},
           model: null,
+          parentId: null,
+          parentPosition: null,
           provider: null,
           systemPrompt: null,
           title,
@@ -942,6 +1146,180 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       it('refuses a grouping or a date it does not know', async () => {
         await expectCode(store.usage({by: 'week' as never}), 'INVALID_INPUT')
         await expectCode(store.usage({since: new Date(Number.NaN)}), 'INVALID_INPUT')
+      })
+    })
+
+    describe('search', () => {
+      /** Each hit as "content or title" for comparing sets and orders. */
+      const texts = (hits: SearchHit[]) => hits.map(h => h.snippet.text)
+      const marked = (hit: SearchHit) => hit.snippet.matches.map(r => hit.snippet.text.slice(r.start, r.end))
+
+      it('finds messages holding every word, whole words, any case, Unicode included', async () => {
+        const a = await store.create({model: 'm1', provider: 'p1', title: 'Trip planning'})
+        await store.append(a.id, [
+          {content: 'The ZEBRA crossing near the station', role: 'user'},
+          {content: 'A zebra, but no crossing here', role: 'assistant'},
+          {content: 'Zebras are not a zebra crossing… or are they', role: 'user'},
+          {content: 'Ünïcödé straße ĸ', role: 'assistant'},
+        ])
+        const hits = await store.search('zebra crossing')
+        expect(hits.map(h => h.message?.position).sort()).to.deep.equal([0, 1, 2])
+        for (const hit of hits) {
+          expect(hit.session).to.deep.include({id: a.id, model: 'm1', provider: 'p1', title: 'Trip planning'})
+          expect(hit.session.shortId).to.have.length.of.at.least(8)
+          expect(a.id.startsWith(hit.session.shortId)).to.equal(true)
+          expect(hit.message?.role).to.be.oneOf(['user', 'assistant'])
+          expect(marked(hit).map(w => w.toLowerCase())).to.include.members(['zebra', 'crossing'])
+          expect(typeof hit.score).to.equal('number')
+        }
+        expect(texts(await store.search('ÜNÏCÖDÉ'))).to.deep.equal(['Ünïcödé straße ĸ'])
+        expect(texts(await store.search('ünïcödé STRASSE'))).to.deep.equal([])
+        expect(texts(await store.search('ünïcödé Straße'))).to.deep.equal(['Ünïcödé straße ĸ'])
+        expect(await store.search('zebr')).to.deep.equal([])
+        expect(await store.search('zebra giraffe')).to.deep.equal([])
+      })
+
+      it('matches "quoted phrases" in order and prefix* words', async () => {
+        const s = await store.create()
+        await store.append(s.id, [
+          {content: 'release notes for version two', role: 'user'},
+          {content: 'notes on the release', role: 'assistant'},
+          {content: 'prerelease builds, released yesterday', role: 'user'},
+        ])
+        expect(texts(await store.search('"release notes"'))).to.deep.equal(['release notes for version two'])
+        expect(texts(await store.search('"notes release"'))).to.deep.equal([])
+        expect((await store.search('releas*')).map(h => h.message?.position).sort()).to.deep.equal([0, 1, 2])
+        const prefixed = await store.search('releas*')
+        expect(marked(prefixed.find(h => h.message?.position === 2)!)).to.deep.equal(['released'])
+        expect(texts(await store.search('"release no"*'))).to.deep.equal(['release notes for version two'])
+      })
+
+      it('takes operators and punctuation as plain words, never as syntax', async () => {
+        const s = await store.create()
+        await store.append(s.id, [
+          {content: 'fish AND chips OR peas', role: 'user'},
+          {content: 'near the column: value (x) -y ^z', role: 'assistant'},
+          {content: 'see src/store/store.ts line 4', role: 'user'},
+        ])
+        expect(texts(await store.search('fish AND chips'))).to.deep.equal(['fish AND chips OR peas'])
+        expect(texts(await store.search('NOT peas'))).to.deep.equal([])
+        expect(texts(await store.search('OR'))).to.deep.equal(['fish AND chips OR peas'])
+        expect(texts(await store.search('NEAR column:value (x) -y ^z'))).to.deep.equal(['near the column: value (x) -y ^z'])
+        expect(texts(await store.search('"chips peas'))).to.deep.equal(['fish AND chips OR peas'])
+        expect(texts(await store.search('store.ts'))).to.deep.equal(['see src/store/store.ts line 4'])
+        expect(texts(await store.search('chips" peas* *'))).to.deep.equal(['fish AND chips OR peas'])
+        await expectCode(store.search('?!-- ()" *'), 'INVALID_INPUT')
+        await expectCode(store.search('x'.repeat(10_240)), 'INVALID_INPUT')
+      })
+
+      it('finds titles as hits on the session, first, and an empty store has no hits', async () => {
+        expect(await store.search('anything')).to.deep.equal([])
+        const titled = await store.create({title: 'Kestrel migration notes'})
+        const other = await store.create()
+        await store.append(other.id, [{content: 'a kestrel hovered', role: 'user'}])
+        const hits = await store.search('kestrel')
+        expect(hits.map(h => [h.session.id, h.message === null])).to.deep.equal([
+          [titled.id, true],
+          [other.id, false],
+        ])
+        expect(hits[0].snippet).to.deep.equal({matches: [{end: 7, start: 0}], text: 'Kestrel migration notes'})
+        await store.update(titled.id, {title: 'Falcon'})
+        expect((await store.search('kestrel')).map(h => h.session.id)).to.deep.equal([other.id])
+        expect((await store.search('falcon')).map(h => h.session.id)).to.deep.equal([titled.id])
+      })
+
+      it('ranks a message repeating the words above one mentioning them once, and ties most recent first', async () => {
+        const s = await store.create()
+        await store.append(s.id, [{content: 'otter one two three four five', role: 'user'}])
+        clock.advance(1000)
+        await store.append(s.id, [{content: 'otter otter otter four five six', role: 'user'}])
+        clock.advance(1000)
+        await store.append(s.id, [{content: 'otter one two three four five', role: 'assistant'}])
+        const hits = await store.search('otter')
+        expect(hits.map(h => h.message?.position)).to.deep.equal([1, 2, 0])
+        expect(hits[0].score).to.be.greaterThan(hits[1].score)
+        expect(hits[1].score).to.equal(hits[2].score)
+      })
+
+      it('pages through many equal scores most recent first, every hit once', async () => {
+        const s = await store.create()
+        const ids: string[] = []
+        for (let i = 0; i < 9; i++) {
+          clock.advance(1000)
+          ids.push(...(await store.append(s.id, [{content: i % 4 === 0 ? 'tern tern' : 'tern', role: 'user'}])).map(m => m.id))
+        }
+        const all = await store.search('tern', {limit: 100})
+        // The two-word messages first, each group newest first.
+        const expected = [...ids.filter((_, i) => i % 4 === 0).reverse(), ...ids.filter((_, i) => i % 4 !== 0).reverse()]
+        expect(all.map(h => h.message?.id)).to.deep.equal(expected)
+        const paged: SearchHit[] = []
+        for (let offset = 0; offset < 9; offset += 2) paged.push(...(await store.search('tern', {limit: 2, offset})))
+        expect(paged.map(h => h.message?.id)).to.deep.equal(expected)
+      })
+
+      it('filters by role, model, provider, time and session, and pages', async () => {
+        const a = await store.create({id: '01JCAAAAAAAAAAAAAAAAAAAAAA', model: 'alpha', provider: 'openai'})
+        const b = await store.create({id: '01JCBBBBBBBBBBBBBBBBBBBBBB', model: 'beta', provider: 'anthropic', title: 'heron title'})
+        const [early] = await store.append(a.id, [{content: 'heron early', role: 'user'}])
+        clock.advance(DAY)
+        const middle = clock.now()
+        await store.append(a.id, [{content: 'heron reply', model: 'gamma', provider: 'other', role: 'assistant'}])
+        clock.advance(DAY)
+        await store.append(b.id, [{content: 'heron late', role: 'user'}])
+        const by = async (options: SearchOptions) => texts(await store.search('heron', options)).sort()
+        expect(await by({role: 'user'})).to.deep.equal(['heron early', 'heron late'])
+        expect(await by({model: 'alpha'})).to.deep.equal(['heron early'])
+        expect(await by({model: 'gamma'})).to.deep.equal(['heron reply'])
+        expect(await by({model: 'beta'})).to.deep.equal(['heron late', 'heron title'])
+        expect(await by({provider: 'anthropic'})).to.deep.equal(['heron late', 'heron title'])
+        expect(await by({since: middle})).to.deep.equal(['heron late', 'heron reply', 'heron title'])
+        expect(await by({until: middle})).to.deep.equal(['heron early', 'heron reply'])
+        expect(await by({since: middle, until: middle})).to.deep.equal(['heron reply'])
+        expect(await by({session: '01jcaa'})).to.deep.equal(['heron early', 'heron reply'])
+        expect((await store.search('heron', {role: 'user', session: a.id}))[0].message).to.deep.equal({
+          createdAt: early.createdAt,
+          id: early.id,
+          position: 0,
+          role: 'user',
+        })
+        const all = await store.search('heron')
+        expect(all).to.have.length(4)
+        const paged = [...(await store.search('heron', {limit: 3})), ...(await store.search('heron', {limit: 3, offset: 3}))]
+        expect(paged).to.deep.equal(all)
+        expect(await store.search('heron', {offset: 10})).to.deep.equal([])
+        await expectCode(store.search('heron', {session: '01JCZZ'}), 'SESSION_NOT_FOUND')
+        await expectCode(store.search('heron', {session: '01JC'}), 'AMBIGUOUS_SESSION_ID')
+        await expectCode(store.search('heron', {limit: 0}), 'INVALID_INPUT')
+        await expectCode(store.search('heron', {role: 'wizard' as never}), 'INVALID_INPUT')
+        await expectCode(store.search('heron', {since: new Date(Number.NaN)}), 'INVALID_INPUT')
+      })
+
+      it('stays in step with every change: edits, clears, deletes, restores', async () => {
+        const s = await store.create()
+        const [m] = await store.append(s.id, [{content: 'pending thought', role: 'assistant', status: 'pending'}])
+        await store.updateMessage(s.id, m.id, {content: 'finished walrus', status: 'complete'})
+        expect(await store.search('pending')).to.deep.equal([])
+        expect(texts(await store.search('walrus'))).to.deep.equal(['finished walrus'])
+        const messages = await store.messages(s.id)
+        const session = await store.get(s.id)
+        await store.clear(s.id)
+        expect(await store.search('walrus')).to.deep.equal([])
+        await store.restore({messages, session: {...session, title: 'walrus title'}}, {replace: true})
+        expect(texts(await store.search('walrus'))).to.deep.equal(['walrus title', 'finished walrus'])
+        await store.delete([s.id])
+        expect(await store.search('walrus')).to.deep.equal([])
+      })
+
+      it('gives a snippet of one line around the first match, marks inside it, text exactly as stored', async () => {
+        const s = await store.create()
+        const long = `${'lorem ipsum '.repeat(20)}the\tneedle\n\nin a haystack ${'dolor sit '.repeat(30)}`
+        await store.append(s.id, [{content: long, role: 'user'}])
+        const [hit] = await store.search('needle haystack')
+        expect(hit.snippet.text.startsWith('…')).to.equal(true)
+        expect(hit.snippet.text.endsWith('…')).to.equal(true)
+        expect(hit.snippet.text).to.contain('the needle in a haystack')
+        expect(hit.snippet.text.length).to.be.at.most(170)
+        expect(marked(hit)).to.deep.equal(['needle', 'haystack'])
       })
     })
 

@@ -1,5 +1,5 @@
 import {SynapseError} from '../core/errors.js'
-import {decodeSnapshot, type EncodedSession, encodeSnapshot, FORMAT_VERSION, READABLE_VERSIONS} from '../store/record-codec.js'
+import {decodeSnapshot, type EncodedSession, encodeSnapshot, FORMAT_VERSION, READABLE_VERSIONS, READABLE_VERSIONS_TEXT} from '../store/record-codec.js'
 import type {SessionSnapshot} from '../store/session-store.js'
 
 export type ExportFormat = 'json' | 'jsonl' | 'markdown'
@@ -82,7 +82,7 @@ export function parseExport(text: string, source: string): SessionSnapshot[] {
 
 function checkVersion(version: unknown, where: string): number {
   if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
-    throw invalid(where, `has format version ${JSON.stringify(version)}; this synapse reads versions ${READABLE_VERSIONS.join(' and ')}`)
+    throw invalid(where, `has format version ${JSON.stringify(version)}; this synapse reads versions ${READABLE_VERSIONS_TEXT}`)
   }
   return version
 }

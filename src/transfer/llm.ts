@@ -405,7 +405,7 @@ function toSnapshot(
       title: text(conversation?.name),
       updatedAt: messages.at(-1)!.createdAt,
     },
-    {kept: false},
+    {kept: false, parentId: null, parentPosition: null},
   )
   return {messages, session}
 }

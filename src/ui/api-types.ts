@@ -5,13 +5,17 @@
  * Timestamps are ISO-8601 strings with milliseconds.
  */
 import type {MessageJson, SessionJson, SessionListItem} from '../cli/views/sessions.js'
+import type {UsageGroup, UsageTotals} from '../store/session-store.js'
 
-export type UiSortKey = 'created' | 'messages' | 'title' | 'updated'
-export const UI_SORT_KEYS: readonly UiSortKey[] = ['updated', 'created', 'messages', 'title']
+export type UiSortKey = 'cost' | 'created' | 'messages' | 'title' | 'updated'
+export const UI_SORT_KEYS: readonly UiSortKey[] = ['updated', 'created', 'messages', 'title', 'cost']
 export type UiSortOrder = 'asc' | 'desc'
 
-/** One row of the session list: what `sessions list --json` gives for it. */
-export type UiSessionItem = SessionListItem
+/** One row of the session list: what `sessions list --json` gives for it, with its replies' cost. */
+export type UiSessionItem = SessionListItem & {
+  /** The known costs of its replies in US dollars; null when none has one. */
+  costUsd: null | number
+}
 
 /** GET /api/sessions: one page of the sessions that pass the filters, in the order asked for. */
 export interface UiSessionPage {
@@ -31,8 +35,8 @@ export type UiSession = SessionJson
 export interface UiSessionView {
   messages: UiMessage[]
   session: UiSession
-  /** Input and output tokens summed over the replies that report them; null when none does. */
-  totals: {inputTokens: null | number; outputTokens: null | number}
+  /** What its replies used and cost in all (SessionStore.usage). */
+  totals: UsageTotals
 }
 
 /** PATCH /api/sessions/:id: the fields to change. */
@@ -40,6 +44,34 @@ export interface UiSessionPatch {
   kept?: boolean
   /** A title of white space only is refused; null clears the title. */
   title?: null | string
+}
+
+/** One hit of GET /api/search: a message (or, with `message` null, a session's title) that matched. */
+export interface UiSearchHit {
+  message: null | {createdAt: string; id: string; position: number; role: UiMessage['role']}
+  score: number
+  session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
+  /** The text around the first match, on one line, and where in it each match stands (UTF-16 indices). */
+  snippet: {matches: Array<{end: number; start: number}>; text: string}
+}
+
+/** GET /api/search?q=…: one page of hits, the best first. */
+export interface UiSearchPage {
+  hits: UiSearchHit[]
+  limit: number
+  /** Whether there are hits after this page. */
+  more: boolean
+  offset: number
+  query: string
+}
+
+export type UiUsageGroup = UsageGroup
+
+/** GET /api/usage: what the replies of a period used and cost, per local day (oldest first) and per model (costliest first). */
+export interface UiUsage {
+  days: UiUsageGroup[]
+  models: UiUsageGroup[]
+  total: UsageTotals
 }
 
 /** Every error the API answers: the status says what kind, the message what to do. */

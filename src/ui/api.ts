@@ -1,6 +1,6 @@
 import {listItem, messageJson, sessionJson} from '../cli/views/sessions.js'
 import {SynapseError} from '../core/errors.js'
-import type {Message, Session, SessionStore, SessionSummary} from '../store/session-store.js'
+import {MESSAGE_ROLES, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
 import {newestFirst} from '../store/store.js'
 import {serialize} from '../transfer/format.js'
 import {collectSnapshots} from '../transfer/transfer.js'
@@ -8,12 +8,14 @@ import {
   UI_EXPORT_FORMATS,
   UI_SORT_KEYS,
   type UiExportFormat,
+  type UiSearchPage,
   type UiSession,
   type UiSessionPage,
   type UiSessionPatch,
   type UiSessionView,
   type UiSortKey,
   type UiSortOrder,
+  type UiUsage,
 } from './api-types.js'
 
 /** A request the API refuses: the HTTP status and what the page shows. */
@@ -74,24 +76,24 @@ export async function sessionPage(store: SessionStore, query: ListQuery): Promis
       (query.since === undefined || s.updatedAt >= query.since) &&
       (query.until === undefined || s.updatedAt < query.until),
   )
-  const sorted = sortSummaries(chosen, query.sort, query.order)
+  // One aggregate for every session (SQL backends sum natively): what sorting by cost needs anyway.
+  const usage = await store.usage({by: 'session'})
+  const cost = new Map(usage.groups.map(group => [group.key, group.costUsd]))
+  const costOf = (s: SessionSummary) => cost.get(s.id) ?? null
+  const sorted = sortSummaries(chosen, query.sort, query.order, costOf)
   return {
     limit: query.limit,
     models,
     offset: query.offset,
-    sessions: sorted.slice(query.offset, query.offset + query.limit).map(listItem),
+    sessions: sorted.slice(query.offset, query.offset + query.limit).map(s => ({...listItem(s), costUsd: costOf(s)})),
     total: chosen.length,
   }
 }
 
 export async function sessionView(store: SessionStore, id: string): Promise<UiSessionView> {
   const session = await findSession(store, id)
-  const messages = await store.messages(session.id)
-  return {
-    messages: messages.map(messageJson),
-    session: sessionJson(session),
-    totals: {inputTokens: sum(messages, 'inputTokens'), outputTokens: sum(messages, 'outputTokens')},
-  }
+  const [messages, usage] = await Promise.all([store.messages(session.id), store.usage({sessionIds: [session.id]})])
+  return {messages: messages.map(messageJson), session: sessionJson(session), totals: usage.total}
 }
 
 export async function patchSession(store: SessionStore, id: string, body: unknown): Promise<UiSession> {
@@ -124,6 +126,49 @@ export async function exportSession(store: SessionStore, id: string, format: nul
   return {body: serialize(snapshots, chosen), contentType: `${contentType}; charset=utf-8`, filename: `synapse-${session.id}.${extension}`}
 }
 
+export const DEFAULT_SEARCH_PAGE = 20
+
+/**
+ * One page of `SessionStore.search` (the query language, ranking and snippets are the core's):
+ * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`.
+ */
+export async function searchPage(store: SessionStore, params: URLSearchParams): Promise<UiSearchPage> {
+  const query = params.get('q') ?? ''
+  const role = params.get('role') || undefined
+  if (role !== undefined && !(MESSAGE_ROLES as readonly string[]).includes(role))
+    throw new ApiError(400, 'INVALID_INPUT', `role must be one of ${MESSAGE_ROLES.join(', ')}.`)
+  const limit = integer(params, 'limit', DEFAULT_SEARCH_PAGE, 1, MAX_PAGE_SIZE)
+  const offset = integer(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
+  // One more than the page: whether there is a next one, without counting every hit.
+  const hits = await store.search(query, {
+    limit: limit + 1,
+    model: params.get('model') || undefined,
+    offset,
+    role: role as MessageRole | undefined,
+    since: instant(params, 'since'),
+    until: instant(params, 'until'),
+  })
+  return {
+    hits: hits.slice(0, limit).map(hit => ({
+      message: hit.message && {...hit.message, createdAt: hit.message.createdAt.toISOString()},
+      score: hit.score,
+      session: {...hit.session, updatedAt: hit.session.updatedAt.toISOString()},
+      snippet: hit.snippet,
+    })),
+    limit,
+    more: hits.length > limit,
+    offset,
+    query,
+  }
+}
+
+/** GET /api/usage?since=…&until=… (ISO instants): SessionStore.usage by local day and by model. */
+export async function usagePage(store: SessionStore, params: URLSearchParams): Promise<UiUsage> {
+  const period = {since: instant(params, 'since'), until: instant(params, 'until')}
+  const [days, models] = await Promise.all([store.usage({...period, by: 'day'}), store.usage({...period, by: 'model'})])
+  return {days: days.groups, models: models.groups, total: days.total}
+}
+
 /** Every session's summary, most recently updated first, read a page at a time. */
 async function allSummaries(store: SessionStore): Promise<SessionSummary[]> {
   const pageSize = 1000
@@ -135,11 +180,17 @@ async function allSummaries(store: SessionStore): Promise<SessionSummary[]> {
   }
 }
 
-function sortSummaries(summaries: SessionSummary[], key: UiSortKey, order: UiSortOrder): SessionSummary[] {
+function sortSummaries(summaries: SessionSummary[], key: UiSortKey, order: UiSortOrder, costOf: (s: SessionSummary) => null | number): SessionSummary[] {
   const recent = newestFirst(summaries)
   if (key === 'updated') return order === 'desc' ? recent : recent.reverse()
   const value = (s: SessionSummary): number | string =>
-    key === 'created' ? s.createdAt.getTime() : key === 'messages' ? s.messageCount : (s.title ?? s.preview ?? '').toLocaleLowerCase()
+    key === 'cost'
+      ? (costOf(s) ?? -1)
+      : key === 'created'
+        ? s.createdAt.getTime()
+        : key === 'messages'
+          ? s.messageCount
+          : (s.title ?? s.preview ?? '').toLocaleLowerCase()
   const direction = order === 'asc' ? 1 : -1
   // Array.sort is stable: equal values keep the recency order.
   return recent.sort((a, b) => {
@@ -186,9 +237,4 @@ function instant(params: URLSearchParams, name: string): Date | undefined {
   const date = new Date(text)
   if (Number.isNaN(date.getTime())) throw new ApiError(400, 'INVALID_INPUT', `${name} must be a date and time (ISO-8601).`)
   return date
-}
-
-function sum(messages: Message[], field: 'inputTokens' | 'outputTokens'): null | number {
-  const counted = messages.filter(m => m[field] !== null)
-  return counted.length === 0 ? null : counted.reduce((total, m) => total + (m[field] ?? 0), 0)
 }

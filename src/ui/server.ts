@@ -3,7 +3,7 @@ import {createServer, type IncomingMessage, type ServerResponse} from 'node:http
 
 import {SynapseError} from '../core/errors.js'
 import type {SessionStore} from '../store/session-store.js'
-import {ApiError, deleteSession, exportSession, parseListQuery, patchSession, sessionPage, sessionView} from './api.js'
+import {ApiError, deleteSession, exportSession, parseListQuery, patchSession, searchPage, sessionPage, sessionView, usagePage} from './api.js'
 import {TOKEN_HEADER, TOKEN_META, type UiError} from './api-types.js'
 
 /** The one address the server listens on and the one Host it answers to. */
@@ -172,6 +172,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       {methods: {GET: async () => ({body: assets.script, type: 'text/javascript; charset=utf-8'})}, pattern: /^\/assets\/app\.js$/},
       {methods: {GET: async () => ({body: assets.stylesheet, type: 'text/css; charset=utf-8'})}, pattern: /^\/assets\/app\.css$/},
       {methods: {GET: async ({url}) => json(await sessionPage(store, parseListQuery(url.searchParams)))}, pattern: /^\/api\/sessions$/},
+      {methods: {GET: async ({url}) => json(await searchPage(store, url.searchParams))}, pattern: /^\/api\/search$/},
+      {methods: {GET: async ({url}) => json(await usagePage(store, url.searchParams))}, pattern: /^\/api\/usage$/},
       {
         methods: {
           DELETE: async ({params}) => json(await deleteSession(store, params[0])),

@@ -162,6 +162,29 @@ describe('chat (end to end)', function () {
       ])
     })
 
+    it('-s continues the session named by its exact title, and a forked session goes on from the fork point', async () => {
+      server.enqueue({chunks: ['A1'], type: 'reply'}, {chunks: ['B1'], type: 'reply'}, {chunks: ['A2'], type: 'reply'}, {chunks: ['F1'], type: 'reply'})
+      await synapse(sandbox, ['-t', 'Release notes', 'first topic'])
+      await synapse(sandbox, ['second topic'])
+      expect((await synapse(sandbox, ['-s', 'Release notes', 'back to the first'])).code).to.equal(0)
+      expect(sent()).to.deep.equal([
+        ['user', 'first topic'],
+        ['assistant', 'A1'],
+        ['user', 'back to the first'],
+      ])
+      const fork = await synapse(sandbox, ['sessions', 'fork', 'Release notes', '--at', '1', '--title', 'Release notes, again'])
+      expect(fork.code).to.equal(0)
+      expect((await synapse(sandbox, ['-s', 'Release notes, again', 'another way'])).code).to.equal(0)
+      expect(sent()).to.deep.equal([
+        ['user', 'first topic'],
+        ['assistant', 'A1'],
+        ['user', 'another way'],
+      ])
+      const forked = (await stored()).find(s => s.session.id === fork.stdout.trim())!
+      expect(forked.messages.map(m => m.content)).to.deep.equal(['first topic', 'A1', 'another way', 'F1'])
+      expect((await stored()).find(s => s.session.title === 'Release notes')!.messages).to.have.length(4)
+    })
+
     it('-c with no session yet is a one-line error, exit 1', async () => {
       const {code, stderr} = await synapse(sandbox, ['-c', 'hello?'])
       expect(code).to.equal(1)
@@ -320,7 +343,7 @@ describe('chat (end to end)', function () {
       // Its reply never committed: the question stays pending, shown unanswered, and is never sent again.
       expect(messages.map(m => m.status)).to.deep.equal(['complete', 'complete', 'pending'])
       const shown = await synapse(sandbox, ['sessions', 'show', messages[0].sessionId], {env: {NO_COLOR: '1'}})
-      expect(shown.stdout).to.contain('user · unanswered\nA question cut short\n')
+      expect(shown.stdout).to.contain('user · #2 · unanswered\nA question cut short\n')
       server.reset()
       server.reply(['Next.'])
       const next = await synapse(sandbox, ['-c', 'The next question'])

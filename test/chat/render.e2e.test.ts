@@ -163,7 +163,7 @@ describe('rendered replies (end to end)', function () {
       const json = JSON.parse((await synapse(sandbox, ['sessions', 'show', id, '--json'])).stdout)
       const tokyo = (iso: string) => new Date(iso).toLocaleString('sv-SE', {timeZone: 'Asia/Tokyo'}).slice(0, 16)
       expect(stdout.split('\n')[1]).to.equal(`model openai/gpt-4o-mini · created ${tokyo(json.createdAt)} · updated ${tokyo(json.updatedAt)} · 2 messages`)
-      expect(stdout).to.include('user\nquestion 0 with **stars**\n\nassistant\n## Answer 1\n\n- **point**\n')
+      expect(stdout).to.include('user · #0\nquestion 0 with **stars**\n\nassistant · #1\n## Answer 1\n\n- **point**\n')
     })
 
     describe('at a terminal', () => {
@@ -198,7 +198,7 @@ describe('rendered replies (end to end)', function () {
         await seed(2)
         const screen = await show('')
         expect(existsSync(paged), 'no pager for a session that fits').to.equal(false)
-        expect(screen).to.include('user\nquestion 0 with **stars**\n\nassistant\nAnswer 1\n────────\n\n• point')
+        expect(screen).to.include('user · #0\nquestion 0 with **stars**\n\nassistant · #1\nAnswer 1\n────────\n\n• point')
       })
 
       it('pages a session taller than the screen through $PAGER, with LESS=FRX, rendered', async () => {
@@ -206,7 +206,7 @@ describe('rendered replies (end to end)', function () {
         const screen = await show('')
         const text = readFileSync(paged, 'utf8').replaceAll(new RegExp(SGR.source, 'g'), '')
         expect(text.startsWith(`Session ${id}  Notes\n`)).to.equal(true)
-        expect(text).to.include('assistant\nAnswer 29\n─────────\n\n• point\n')
+        expect(text).to.include('assistant · #29\nAnswer 29\n─────────\n\n• point\n')
         expect(text.split('\n')).to.have.length.greaterThan(24)
         expect(readFileSync(lessSetting, 'utf8')).to.equal('FRX')
         expect(screen, 'the pager had the text, not the screen').not.to.include('Answer 29')

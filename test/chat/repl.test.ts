@@ -254,6 +254,8 @@ describe('runRepl', () => {
         kept: false,
         metadata: {},
         model: MODEL,
+        parentId: null,
+        parentPosition: null,
         provider: 'openai',
         systemPrompt: 'Sys',
         title: 'Lazy',

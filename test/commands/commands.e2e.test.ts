@@ -178,7 +178,7 @@ describe('commands (end to end)', function () {
     const healthy = await synapse(sandbox, ['db', 'check'], {env})
     expect(healthy.code).to.equal(0)
     expect(healthy.stdout).to.equal(
-      '✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\nThe database is healthy.\n',
+      '✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\n✓ search index: 0 messages indexed, in step\nThe database is healthy.\n',
     )
 
     const refused = await synapse(sandbox, ['db', 'revert'], {env})

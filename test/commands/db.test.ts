@@ -57,7 +57,7 @@ describe('db commands', () => {
     const healthy = await run(sandbox, ['db', 'check'])
     expect(healthy.exitCode).to.equal(0)
     expect(healthy.stdout).to.equal(
-      '✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\nThe database is healthy.\n',
+      '✓ integrity: ok\n✓ foreign keys: no orphaned rows\n✓ migrations: all applied\n✓ schema: matches this version\n✓ search index: 0 messages indexed, in step\nThe database is healthy.\n',
     )
     // An orphan can only appear when something wrote with foreign keys off, as another tool might.
     const db = new Database(dbPath)
@@ -77,6 +77,40 @@ describe('db commands', () => {
     })
   })
 
+  it('check reports a search index out of step in a real file, exit 1, and reindex rebuilds it', async () => {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create({title: 'Birds'})
+    await store.append(session.id, [{content: 'a heron waits', role: 'user'}])
+    await store.close()
+    // A message written behind the index's back, as a tool that dropped the trigger would.
+    const db = new Database(dbPath)
+    db.exec('DROP TRIGGER messages_fts_insert')
+    db.prepare(
+      "INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES ('01JZ0000000000000000000000', ?, 1, 'assistant', 'a heron flies', 'complete', 0)",
+    ).run(session.id)
+    db.close()
+    const broken = await run(sandbox, ['db', 'check'])
+    expect(broken.exitCode).to.equal(1)
+    expect(broken.stdout.split('\n').filter(line => line.includes('search index'))).to.deep.equal([
+      '✗ search index: out of step: triggers missing: messages_fts_insert; 1 message not indexed (e.g. 01JZ0000000000000000000000); the index differs from the message contents. Rebuild it with "synapse db reindex".',
+    ])
+    expect((await run(sandbox, ['sessions', 'search', 'flies'])).exitCode).to.equal(1)
+
+    const reindex = await run(sandbox, ['db', 'reindex'])
+    expect(reindex).to.deep.include({exitCode: 0, stdout: '✓ search index: 2 messages indexed, in step\n'})
+    expect((await run(sandbox, ['db', 'check'])).exitCode).to.equal(0)
+    const found = await run<{hits: Array<{snippet: {text: string}}>}>(sandbox, ['sessions', 'search', 'heron', '--json'])
+    expect(found.result?.hits.map(hit => hit.snippet.text).sort()).to.deep.equal(['a heron flies', 'a heron waits'])
+  })
+
+  it('reindex before the search index exists says how to get it', async () => {
+    const store = await openSqliteStore({migrate: false, path: dbPath})
+    await store.close()
+    const refused = await run(sandbox, ['db', 'reindex'])
+    expect(refused.exitCode).to.equal(1)
+    expect(refused.stderr).to.equal('Error: The session database has no search index yet.\n  → Run "synapse db migrate": it creates the index and fills it.\n')
+  })
+
   it('backup writes a private, consistent copy and refuses to overwrite without --force', async () => {
     const store = await openSqliteStore({path: dbPath})
     const session = await store.create({title: 'keep'})
@@ -89,6 +123,9 @@ describe('db commands', () => {
     expect(statSync(target).mode & 0o777).to.equal(0o600)
     const copy = await openSqliteStore({path: target})
     expect((await copy.messages(session.id)).map(m => m.content)).to.deep.equal(['precious'])
+    // VACUUM INTO keeps every rowid, so the copy's search index points at the right messages.
+    expect((await copy.search('precious')).map(hit => hit.snippet.text)).to.deep.equal(['precious'])
+    expect((await copy.maintenance!.check()).ok).to.equal(true)
     await copy.close()
 
     const again = await run(sandbox, ['db', 'backup', target])

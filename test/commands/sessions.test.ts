@@ -67,6 +67,8 @@ describe('sessions commands', () => {
         'kept',
         'messageCount',
         'model',
+        'parentId',
+        'parentPosition',
         'preview',
         'provider',
         'shortId',
@@ -106,7 +108,7 @@ describe('sessions commands', () => {
       expect(exitCode).to.equal(0)
       expect(stdout).to.contain(`Session ${a}  Alpha`)
       expect(stdout).to.contain('model openai/gpt-4o-mini')
-      expect(stdout).to.contain('user\nWhat is WAL?\n\nassistant · gpt-4o-mini · 4→3 tokens · cost unknown\nWrite-ahead logging.\n')
+      expect(stdout).to.contain('user · #0\nWhat is WAL?\n\nassistant · #1 · gpt-4o-mini · 4→3 tokens · cost unknown\nWrite-ahead logging.\n')
     })
 
     it('returns the session and its messages as JSON', async () => {
@@ -162,7 +164,7 @@ describe('sessions commands', () => {
     it('exits 2 on a missing argument', async () => {
       const {exitCode, stderr} = await run(sandbox, ['sessions', 'show'])
       expect(exitCode).to.equal(2)
-      expect(stderr).to.equal('Error: Missing argument ID (Session id or a unique prefix of it).\n  → See "synapse sessions show --help".\n')
+      expect(stderr).to.equal('Error: Missing argument ID (Session id, a unique prefix of it, or its exact title).\n  → See "synapse sessions show --help".\n')
     })
   })
 
@@ -227,6 +229,110 @@ describe('sessions commands', () => {
       const {a} = await seed()
       const {exitCode} = await run(sandbox, ['sessions', 'delete', a, '01ZZZZZZZZ', '--force'])
       expect(exitCode).to.equal(1)
+      expect(await withStore(store => store.count())).to.equal(2)
+    })
+  })
+
+  describe('sessions by name', () => {
+    it('show, rename, keep, export, fork and delete take an exact title', async () => {
+      const {a} = await seed()
+      expect((await run(sandbox, ['sessions', 'show', 'Alpha'])).stdout).to.contain(`Session ${a}  Alpha`)
+      expect((await run<{title: string}>(sandbox, ['sessions', 'rename', 'Alpha', 'Release notes'])).result?.title).to.equal('Release notes')
+      expect((await run<{sessions: Array<{id: string}>}>(sandbox, ['sessions', 'keep', 'Release notes'])).result?.sessions.map(s => s.id)).to.deep.equal([a])
+      const exported = await run(sandbox, ['sessions', 'export', 'Release notes'])
+      expect(JSON.parse(exported.stdout).id).to.equal(a)
+      const fork = await run<{id: string; parentId: string}>(sandbox, ['sessions', 'fork', 'Release notes'])
+      expect(fork.result?.parentId).to.equal(a)
+      expect((await run(sandbox, ['sessions', 'delete', 'Release notes (fork)', '--force'])).exitCode).to.equal(0)
+      expect((await run(sandbox, ['sessions', 'delete', 'Release notes', '--force'])).exitCode).to.equal(0)
+      expect(await withStore(store => store.count())).to.equal(1)
+    })
+
+    it('reports a title several sessions share with their short ids and dates, exit 1, changing nothing', async () => {
+      const [one, two] = await withStore(async store => [await store.create({title: 'Notes'}), await store.create({title: 'Notes'})])
+      const {exitCode, stderr, stdout} = await run(sandbox, ['sessions', 'delete', 'Notes', '--force'])
+      expect(exitCode).to.equal(1)
+      expect(stdout).to.equal('')
+      const when = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ')
+      expect(stderr).to.equal(
+        `Error: "Notes" is the title of 2 sessions: ${await shortOf(one.id)} (updated ${when(one.updatedAt)} UTC), ${await shortOf(two.id)} (updated ${when(two.updatedAt)} UTC).\n` +
+          '  → Use the id instead ("synapse sessions list" shows them), or give one of them another title with "synapse sessions rename".\n',
+      )
+      expect(await withStore(store => store.count())).to.equal(2)
+    })
+
+    async function shortOf(id: string): Promise<string> {
+      return withStore(async store => (await store.list({limit: 100})).find(s => s.id === id)!.shortId)
+    }
+  })
+
+  describe('fork', () => {
+    it('copies the messages up to --at, prints only the new id in a pipe, and leaves the original byte for byte', async () => {
+      const {a} = await seed()
+      const before = (await run(sandbox, ['sessions', 'export', a])).stdout
+      const {exitCode, stderr, stdout} = await run(sandbox, ['sessions', 'fork', a.slice(0, 12), '--at', '0', '--title', 'Just the question'])
+      expect(stderr).to.equal('')
+      expect(exitCode).to.equal(0)
+      const forkId = stdout.trim()
+      expect(forkId).to.match(/^[0-9A-HJKMNP-TV-Z]{26}$/)
+      expect((await run(sandbox, ['sessions', 'export', a])).stdout).to.equal(before)
+      const fork = await withStore(async store => ({messages: await store.messages(forkId), session: await store.get(forkId)}))
+      expect(fork.session).to.deep.include({model: 'gpt-4o-mini', parentId: a, parentPosition: 0, provider: 'openai', title: 'Just the question'})
+      expect(fork.messages.map(m => [m.position, m.role, m.content])).to.deep.equal([[0, 'user', 'What is WAL?']])
+      const shown = await run(sandbox, ['sessions', 'show', forkId])
+      expect(shown.stdout.split('\n')[2]).to.equal(`forked from ${a} at position 0`)
+      const listed = JSON.parse((await run(sandbox, ['sessions', 'list', '--json'])).stdout) as Array<{
+        id: string
+        parentId: null | string
+        parentPosition: null | number
+      }>
+      expect(listed.find(s => s.id === forkId)).to.deep.include({parentId: a, parentPosition: 0})
+      expect(listed.find(s => s.id === a)).to.deep.include({parentId: null, parentPosition: null})
+      // The fork's export carries its parent, and imports back as it was.
+      const forkExport = (await run(sandbox, ['sessions', 'export', forkId])).stdout
+      expect(JSON.parse(forkExport)).to.deep.include({parentId: a, parentPosition: 0})
+      expect(JSON.parse(before)).to.deep.include({parentId: null, parentPosition: null, version: 3})
+    })
+
+    it('returns the fork as JSON, and shows a parent deleted since', async () => {
+      const {a} = await seed()
+      const {exitCode, result} = await run<Record<string, unknown>>(sandbox, ['sessions', 'fork', 'Alpha', '--json'])
+      expect(exitCode).to.equal(0)
+      expect(result).to.deep.include({kept: false, messageCount: 2, parentId: a, parentPosition: 1, title: 'Alpha (fork)'})
+      expect(Object.keys(result!).sort()).to.deep.equal([
+        'createdAt',
+        'id',
+        'kept',
+        'messageCount',
+        'metadata',
+        'model',
+        'parentId',
+        'parentPosition',
+        'provider',
+        'systemPrompt',
+        'title',
+        'updatedAt',
+      ])
+      const forkId = result!.id as string
+      expect((await run(sandbox, ['sessions', 'delete', a, '--force'])).exitCode).to.equal(0)
+      expect((await run(sandbox, ['sessions', 'show', forkId])).stdout.split('\n')[2]).to.equal(`forked from ${a} at position 1 (since deleted)`)
+      const shown = JSON.parse((await run(sandbox, ['sessions', 'show', forkId, '--json'])).stdout)
+      expect(shown).to.deep.include({parentDeleted: true, parentId: a, parentPosition: 1})
+      expect(shown.messages.map((m: {content: string}) => m.content)).to.deep.equal(['What is WAL?', 'Write-ahead logging.'])
+    })
+
+    it('refuses --at beyond the last position or negative: one line and a remedy, exit 2, nothing written', async () => {
+      const {a} = await seed()
+      for (const at of ['2', '-1']) {
+        const {exitCode, stderr, stdout} = await run(sandbox, ['sessions', 'fork', a, `--at=${at}`])
+        expect(exitCode, at).to.equal(2)
+        expect(stdout).to.equal('')
+        expect(stderr).to.equal(
+          `Error: Session ${a} has no position ${at} to fork at: its messages are at positions 0 to 1.\n` +
+            '  → Leave out --at to copy every message, or pick a position that "synapse sessions show" lists (#N).\n',
+        )
+      }
+      expect((await run(sandbox, ['sessions', 'fork', a, '--title', ' '])).exitCode).to.equal(2)
       expect(await withStore(store => store.count())).to.equal(2)
     })
   })

@@ -99,8 +99,8 @@ describe('tokens and cost (end to end)', function () {
     expect((await synapse(sandbox, ['chat', '-m', 'm-a', 'Third'])).code).to.equal(0)
 
     const shown = await synapse(sandbox, ['sessions', 'show', first.sessionId])
-    expect(shown.stdout).to.contain('assistant · m-a · 400,000→100,000 tokens (100 cached) · $0.5000')
-    expect(shown.stdout).to.contain('assistant · m-b · 10→5 tokens · cost unknown')
+    expect(shown.stdout).to.contain('assistant · #1 · m-a · 400,000→100,000 tokens (100 cached) · $0.5000')
+    expect(shown.stdout).to.contain('assistant · #3 · m-b · 10→5 tokens · cost unknown')
     expect(shown.stdout).to.contain('total: 2 replies · 400,010→100,005 tokens (100 cached) · $0.5000 + 1 unpriced')
     const showJson = JSON.parse((await synapse(sandbox, ['sessions', 'show', first.sessionId, '--json'])).stdout)
     expect(showJson.usage).to.deep.include({costUsd: 0.5, inputTokens: 400_010, replies: 2, unpricedReplies: 1})
@@ -152,7 +152,7 @@ describe('tokens and cost (end to end)', function () {
     expect(code, stderr).to.equal(0)
     expect(stderr).to.match(/4 earlier messages \(positions 0–2\) sent as a summary made for this turn/)
     const shown = await synapse(sandbox, ['sessions', 'show', session.id])
-    expect(shown.stdout).to.match(/system · gpt-4o · summary of positions 0–2 · .* tokens/)
+    expect(shown.stdout).to.match(/system · #\d+ · gpt-4o · summary of positions 0–2 · .* tokens/)
     expect(shown.stdout).to.contain('q0 word')
     const exported = JSON.parse((await synapse(sandbox, ['sessions', 'export', session.id, '--format', 'json'])).stdout)
     const messages = exported.sessions[0].messages as Array<{content: string; metadata: Record<string, unknown>; role: string}>

@@ -105,7 +105,7 @@ describe('clear words (end to end)', function () {
 
   it("parse errors are one line in synapse's words with the command's help, exit 2", async () => {
     const cases: Array<[string[], string]> = [
-      [['sessions', 'show'], 'Error: Missing argument ID (Session id or a unique prefix of it).\n  → See "synapse sessions show --help".\n'],
+      [['sessions', 'show'], 'Error: Missing argument ID (Session id, a unique prefix of it, or its exact title).\n  → See "synapse sessions show --help".\n'],
       [['sessions', 'list', '--limit', 'x'], 'Error: --limit: expected an integer but received: x.\n  → See "synapse sessions list --help".\n'],
       [['--temperature', 'hot', 'Hi'], 'Error: --temperature: expected a number, not "hot".\n  → See "synapse chat --help".\n'],
       [['-c', '-s', 'x', 'Hi'], 'Error: -c/--continue and -s/--session cannot be used together.\n  → See "synapse chat --help".\n'],

@@ -99,6 +99,23 @@ describe('completion cache (end to end)', function () {
     expect(zshCached('models', '')).to.deep.equal(models)
   })
 
+  it('answers titles as the hidden command does, quoted for the shell, never one with a control character', async () => {
+    await seedHostileSessions(sandbox)
+    const hidden = completeInBash(env, 'synapse -s uses')
+    expect(hidden).to.deep.equal(
+      Object.values(HOSTILE_MODELS)
+        .reverse()
+        .map(model => spawnSync('bash', ['-c', 'printf %q "$1"', 'bash', `uses ${model}`], {encoding: 'utf8'}).stdout),
+    )
+    await run(['sessions', 'list'])
+    expect(completeInBash(offline, 'synapse -s uses')).to.deep.equal(hidden)
+    expect(completeInBash(offline, 'synapse sessions fork Al')).to.deep.equal(['Alpha'])
+    expect(completeInBash(offline, 'synapse sessions keep al')).to.deep.equal([])
+    const described = (await run(['autocomplete', 'values', 'sessions', '--describe', 'uses'])).split('\n').filter(Boolean)
+    expect(zshCached('sessions', 'uses')).to.deep.equal(described)
+    expect(zshCached('sessions', 'Be')).to.deep.equal(['Beta\t01JX4R7C (1 h ago)'])
+  })
+
   it('is refreshed by the hidden command when a TAB finds it missing', async () => {
     expect(completeInBash(env, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
     expect(completeInBash(offline, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)

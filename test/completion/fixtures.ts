@@ -250,4 +250,10 @@ export async function expectHostileValuesInert(terminal: Terminal, quoteCommand:
   for (const [index, prefix] of ['evil5', 'evil6', 'evil7', 'evil8'].entries()) {
     expect(await terminal.argsAfter(`synapse -m ${prefix}\t\n`, 5 + index)).to.equal(`-m|${prefix}`)
   }
+  // Session titles complete too (each session is titled "uses <model>"), as inert as the model names.
+  expect(await terminal.argsAfter('synapse -s uses\\ evil1\t\n', 9)).to.equal(`-s|uses ${HOSTILE_MODELS.substitution}`)
+  expect(await terminal.argsAfter('synapse sessions show uses\\ evil2\t\n', 10)).to.equal(`sessions|show|uses ${HOSTILE_MODELS.backticks}`)
+  expect(await terminal.argsAfter('synapse sessions fork uses\\ evil3\t\n', 11)).to.equal(`sessions|fork|uses ${HOSTILE_MODELS.quotes}`)
+  expect(await terminal.argsAfter('synapse chat --session uses\\ evil4\t\n', 12)).to.equal(`chat|--session|uses ${HOSTILE_MODELS.spaces}`)
+  expect(await terminal.argsAfter('synapse -s uses\\ evil5\t\n', 13)).to.equal('-s|uses evil5')
 }

@@ -34,6 +34,11 @@ const CASES: Array<[string[], number, string]> = [
   [['synapse', 'chat', '--', '-s', ''], 4, '|'],
   [['synapse', 'sess'], 1, '|'],
   [['synapse', 'db', 'backup', ''], 3, '|'],
+  [['synapse', 'sessions', 'search', ''], 3, '|'],
+  [['synapse', 'sessions', 'search', 'zebra', '-s', ''], 5, 'sessions|'],
+  [['synapse', 'sessions', 'search', '--limit', '5', 'zebra', '--model', 'gp'], 7, 'models|gp'],
+  [['synapse', 'sessions', 'search', '--since', '7d', '--provider', ''], 6, 'providers|'],
+  [['synapse', 'sessions', 'search', '--since', '7d', ''], 5, '|'],
   [['synapse', '--help', '-s', ''], 3, '|'],
   [['synapse', 'help', 'chat', '-s', ''], 4, '|'],
 ]
@@ -62,6 +67,14 @@ describe('where values complete', function () {
       {kind: 'providers', spellings: ['-p', '--provider']},
       {kind: 'sessions', spellings: ['-s', '--session']},
     ])
+    // The query is free text; the flags that name a session, model or provider complete their values.
+    expect(byId['sessions:search']).to.deep.include({args: [undefined], id: 'sessions:search', variadic: false})
+    expect(byId['sessions:search'].flags).to.deep.equal([
+      {kind: 'models', spellings: ['--model']},
+      {kind: 'providers', spellings: ['--provider']},
+      {kind: 'sessions', spellings: ['-s', '--session']},
+    ])
+    expect(byId['sessions:search'].optionFlags).to.include.members(['-n', '--limit', '--role', '--since', '--until', '--offset'])
     expect(byId.chat.optionFlags).to.include.members(['--system', '-t', '--title', '--temperature', '--max-tokens'])
   })
 

@@ -42,6 +42,25 @@ describe('autocomplete values', function () {
       expect((await run(sandbox, ['autocomplete', 'values', 'sessions', '01JX9'])).stdout).to.equal('')
     })
 
+    it('offers, for a typed prefix, the titles that start with it: case-sensitively, each once, after the ids', async () => {
+      await (async () => {
+        const store = await openSqliteStore({path: databasePath(sandbox)})
+        try {
+          await store.create({title: 'Alpha'})
+          await store.create({title: '01JX4R notes'})
+        } finally {
+          await store.close()
+        }
+      })()
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions', 'Al'])).stdout).to.equal('Alpha\n')
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions', 'al'])).stdout).to.equal('')
+      expect((await run(sandbox, ['autocomplete', 'values', 'sessions', '01JX4R'])).stdout).to.equal('01JX4R7C\n01JX4R7D\n01JX4R notes\n')
+      const described = lines((await run(sandbox, ['autocomplete', 'values', 'sessions', '--describe', 'Be'])).stdout)
+      expect(described).to.deep.equal(['Beta\t01JX4R7C (1 h ago)'])
+      // A bare TAB offers ids alone.
+      expect(lines((await run(sandbox, ['autocomplete', 'values', 'sessions'])).stdout)).to.have.length(7)
+    })
+
     it('gives the full id once the prefix is longer than the short id', async () => {
       const {stdout} = await run(sandbox, ['autocomplete', 'values', 'sessions', SESSIONS.B.id.slice(0, 10)])
       expect(stdout).to.equal(`${SESSIONS.B.id}\n`)

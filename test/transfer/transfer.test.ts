@@ -136,7 +136,7 @@ describe('export and import', () => {
   for (const [label, text, message] of [
     ['an empty file', '', 'f is empty.'],
     ['JSON that is not an export', '{"hello": 1}', 'f is JSON but not a synapse export'],
-    ['a newer format version', '{"format": "synapse-sessions", "version": 3, "sessions": []}', 'f has format version 3; this synapse reads versions 1 and 2.'],
+    ['a newer format version', '{"format": "synapse-sessions", "version": 4, "sessions": []}', 'f has format version 4; this synapse reads versions 1 to 3.'],
     ['a broken line', '{"version": 1, "id": "01JC0000000000000000000000"}\nnot json\n', 'f line 1 has no "messages" list.'],
     [
       'a bad line after good ones',
@@ -199,7 +199,22 @@ describe('export and import', () => {
     expect(snapshot.messages.map(m => m.replyTo)).to.deep.equal([null, q1, null, q2])
   })
 
-  it('writes version 2 with each reply naming its question, and reads it back as written', async () => {
+  it("carries a fork's parent through export and import, and reads a version 2 file as no fork", async () => {
+    const store = new MemorySessionStore()
+    const parent = await store.create({title: 'parent'})
+    await store.append(parent.id, [{content: 'q', role: 'user'}])
+    const fork = await store.fork(parent.id)
+    const snapshot = {messages: await store.messages(fork.id), session: await store.get(fork.id)}
+    const text = serialize([snapshot], 'jsonl')
+    expect(JSON.parse(text)).to.deep.include({parentId: parent.id, parentPosition: 0, version: 3})
+    expect(parseExport(text, 'f')).to.deep.equal([snapshot])
+    const {parentId: _, parentPosition: __, ...older} = JSON.parse(text)
+    const [read] = parseExport(JSON.stringify({...older, version: 2}), 'f')
+    expect(read.session).to.deep.include({parentId: null, parentPosition: null})
+    expect(read.messages).to.deep.equal(snapshot.messages)
+  })
+
+  it('writes version 3 with each reply naming its question, and reads it back as written', async () => {
     const store = new MemorySessionStore()
     const session = await store.create()
     const [first] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
@@ -211,7 +226,7 @@ describe('export and import', () => {
 
     const text = serialize([snapshot], 'json')
 
-    expect(JSON.parse(text).version).to.equal(2)
+    expect(JSON.parse(text).version).to.equal(3)
     expect(parseExport(text, 'f')).to.deep.equal([snapshot])
     const markdown = serialize([snapshot], 'markdown')
     expect(markdown.match(/^## .*$/gm)!.map(line => line.replace(/ · \d{4}-.*$/, ''))).to.deep.equal([
@@ -458,7 +473,7 @@ describe('export and import', () => {
       )
       const withPipe = await synapse(sandbox, ['sessions', 'export', '--all', '--format', 'jsonl'], {env, input: 'stray piped text\n'})
       expect(withPipe.code, withPipe.stderr).to.equal(0)
-      expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":2,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
+      expect(withPipe.stdout.split('\n')[0]).to.match(/^\{"version":3,"createdAt":"2026-02-01T10:00:00.000Z","id":"01JC0000000000000000000000"/)
       const none = await synapse(sandbox, ['sessions', 'export'], {env})
       expect(none.code).to.equal(2)
       expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to export, or add --all.')

@@ -3,7 +3,7 @@ import {request as httpRequest} from 'node:http'
 import {connect} from 'node:net'
 import {networkInterfaces} from 'node:os'
 
-import {TOKEN_HEADER, type UiSessionPage, type UiSessionView} from '../../src/ui/api-types.js'
+import {TOKEN_HEADER, type UiSearchPage, type UiSessionPage, type UiSessionView, type UiUsage} from '../../src/ui/api-types.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
 import type {SessionStore} from '../../src/store/session-store.js'
 import {ManualClock} from '../../src/testing/session-store-suite.js'
@@ -51,7 +51,7 @@ describe('synapse ui: the server', () => {
       const session = await store.create({model, provider: 'openai', title})
       await store.append(session.id, [
         {content: `Question for ${title}`, role: 'user'},
-        {content: 'Answer', inputTokens: 10, outputTokens: 20, role: 'assistant'},
+        {content: 'Answer', costSource: 'config', costUsd: title === 'Bravo' ? null : 0.25, inputTokens: 10, model, outputTokens: 20, role: 'assistant'},
       ])
       ids.push(session.id)
       clock.advance(86_400_000)
@@ -312,8 +312,30 @@ describe('synapse ui: the server', () => {
       expect(oldest.sessions.map(s => s.title)).to.deep.equal(['Alpha', 'Bravo', 'Charlie'])
     })
 
+    it('gives each session its cost, null when no reply has one, and sorts by it', async () => {
+      const page = JSON.parse((await get('/api/sessions?sort=cost')).body) as UiSessionPage
+      expect(page.sessions.map(s => [s.title, s.costUsd])).to.deep.equal([
+        ['Charlie', 0.25],
+        ['Alpha', 0.25],
+        ['Bravo', null],
+      ])
+    })
+
+    it('adds up usage per day and per model (SessionStore.usage), for a period', async () => {
+      const usage = JSON.parse((await get('/api/usage')).body) as UiUsage
+      expect(usage.total).to.include({costUsd: 0.5, inputTokens: 30, outputTokens: 60, replies: 3, unpricedReplies: 1})
+      expect(usage.days.map(d => d.replies)).to.deep.equal([1, 1, 1])
+      expect(usage.models.map(m => [m.key, m.replies, m.costUsd])).to.deep.equal([
+        ['gpt-4o', 2, 0.5],
+        ['claude-sonnet', 1, null],
+      ])
+      const later = JSON.parse((await get('/api/usage?since=2026-03-02T12:00:00Z')).body) as UiUsage
+      expect(later.total.replies).to.equal(1)
+      expect((await get('/api/usage?since=soon')).status).to.equal(400)
+    })
+
     it('refuses a bad query with 400', async () => {
-      for (const query of ['limit=0', 'limit=x', 'offset=-1', 'sort=cost', 'order=up', 'since=yesterday']) {
+      for (const query of ['limit=0', 'limit=x', 'offset=-1', 'sort=price', 'order=up', 'since=yesterday']) {
         expect((await get(`/api/sessions?${query}`)).status, query).to.equal(400)
       }
     })
@@ -326,10 +348,34 @@ describe('synapse ui: the server', () => {
         ['user', 'Question for Alpha'],
         ['assistant', 'Answer'],
       ])
-      expect(view.totals).to.deep.equal({inputTokens: 10, outputTokens: 20})
+      expect(view.totals).to.include({costUsd: 0.25, inputTokens: 10, outputTokens: 20, replies: 1})
+      expect(view.messages[1]).to.include({costSource: 'config', costUsd: 0.25})
       expect((await get('/api/sessions/01ARZ3NDEKTSV4RRFFQ69G5FAV')).status).to.equal(404)
       expect((await get(`/api/sessions/${ids[0].slice(0, 8)}`)).status).to.equal(404)
       expect((await get('/api/sessions/..%2F..%2Fetc')).status).to.equal(404)
+    })
+
+    it('searches through the core: hits with snippets and match ranges, filters, paging and refusals', async () => {
+      await store.append(ids[1], [{content: 'The zebra crossing is a striped zebra path.', role: 'assistant'}])
+      const page = JSON.parse((await get('/api/search?q=zebra')).body) as UiSearchPage
+      expect(page).to.include({limit: 20, more: false, offset: 0, query: 'zebra'})
+      expect(page.hits).to.have.length(1)
+      const [hit] = page.hits
+      expect(hit.session).to.include({id: ids[1], title: 'Bravo'})
+      expect(hit.message).to.include({position: 2, role: 'assistant'})
+      expect(hit.snippet.matches.map(r => hit.snippet.text.slice(r.start, r.end))).to.deep.equal(['zebra', 'zebra'])
+      expect((JSON.parse((await get('/api/search?q=zebra&role=user')).body) as UiSearchPage).hits).to.deep.equal([])
+      const paged = JSON.parse((await get('/api/search?q=question&limit=2')).body) as UiSearchPage
+      expect(paged.hits).to.have.length(2)
+      expect(paged.more).to.equal(true)
+      const rest = JSON.parse((await get('/api/search?q=question&limit=2&offset=2')).body) as UiSearchPage
+      expect(rest.hits).to.have.length(1)
+      expect(rest.more).to.equal(false)
+      for (const query of ['q=', 'q=%21%21', `q=${'x'.repeat(1001)}`, 'q=zebra&role=robot', 'q=zebra&limit=0']) {
+        const refused = await get(`/api/search?${query}`)
+        expect(refused.status, query).to.equal(400)
+        expect(JSON.parse(refused.body).error.code, query).to.equal('INVALID_INPUT')
+      }
     })
 
     it('exports a session as a download in each format, the bytes "sessions export" writes', async () => {

@@ -8,11 +8,13 @@ import {type Browser, type BrowserContext, chromium, type Page} from 'playwright
 import type {UiResult} from '../../src/commands/ui.js'
 import type {SessionStore} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {PROJECT_ROOT} from '../helpers/cli.js'
 import {requireProgram} from '../helpers/programs.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {SynapseProcess} from '../helpers/spawn.js'
 
+const DAY = 86_400_000
 /** What the hostile cases would set if anything in them ran. */
 const PWNED = '__synapsePwned'
 const HOSTILE_TITLE = `<img src=x onerror="window.${PWNED}='title'">`
@@ -102,7 +104,18 @@ describe('synapse ui in a browser', function () {
         await store.append(
           session.id,
           messages.map(m =>
-            m.role === 'assistant' ? {...m, durationMs: 1840, inputTokens: 412, model: session.model, outputTokens: 96, provider: 'openai'} : m,
+            m.role === 'assistant'
+              ? {
+                  ...m,
+                  costSource: 'config' as const,
+                  costUsd: 0.0031,
+                  durationMs: 1840,
+                  inputTokens: 412,
+                  model: session.model,
+                  outputTokens: 96,
+                  provider: 'openai',
+                }
+              : m,
           ),
         )
         ids.push(session.id)
@@ -130,6 +143,7 @@ describe('synapse ui in a browser', function () {
     expect(page.url()).to.equal(`http://127.0.0.1:${port}/`)
     expect(await page.locator('table.sessions tbody tr td.title a').allTextContents()).to.deep.equal(['Second thoughts', 'First steps'])
     expect(await page.locator('table.sessions tbody tr td.model').allTextContents()).to.deep.equal(['openai/claude-sonnet-4', 'openai/gpt-4o-mini'])
+    expect(await page.locator('table.sessions tbody tr td.cost').allTextContents()).to.deep.equal(['$0.0031', '$0.0031'])
     const [cookie] = await context.cookies()
     expect(cookie).to.include({httpOnly: true, name: `synapse_ui_${port}`, sameSite: 'Strict'})
     // The token is not in the page's address, and the page's script cannot read the cookie.
@@ -163,7 +177,10 @@ describe('synapse ui in a browser', function () {
     expect(await reply.locator('li code').first().textContent()).to.equal('open')
     expect(await reply.locator('a').getAttribute('href')).to.equal('https://docs.python.org/3/library/io.html')
     expect(await reply.locator('a').getAttribute('rel')).to.equal('noopener noreferrer')
-    expect(await page.locator('li.message.role-assistant .message-head').textContent()).to.include('412 in → 96 out tokens')
+    expect(await page.locator('li.message.role-assistant .message-head').textContent())
+      .to.include('412 in → 96 out tokens')
+      .and.include('$0.0031')
+    expect(await page.locator('dl.meta').textContent()).to.include('Cost$0.0031')
     await page.click('summary:text("System prompt")')
     expect(await page.locator('pre.system-prompt').textContent()).to.equal('You are a concise Python tutor.')
     expect(await page.locator('dl.meta').textContent()).to.include('openai/gpt-4o-mini')
@@ -171,6 +188,36 @@ describe('synapse ui in a browser', function () {
     const screenshot = await page.screenshot({fullPage: true})
     expect(screenshot.subarray(1, 4).toString()).to.equal('PNG')
     if (process.env.SYNAPSE_SCREENSHOTS) writeFileSync(join(PROJECT_ROOT, 'docs', 'ui-session.png'), screenshot)
+  })
+
+  it('finds a message by search, its matches marked, and opens the session at it', async () => {
+    await seed([
+      {
+        messages: [
+          {content: 'Where do zebras live?', role: 'user'},
+          {content: 'Zebras live in the savanna of <b>Africa</b>.', role: 'assistant'},
+        ],
+        title: 'Stripes',
+      },
+      {title: 'Unrelated'},
+    ])
+    await open()
+    await page.click('nav a:text("Search")')
+    await page.fill('form.search input[name=q]', 'savanna')
+    await page.click('form.search button[type=submit]')
+    await page.locator('ol.hits li.hit').first().waitFor()
+    expect(await page.locator('ol.hits li.hit').count()).to.equal(1)
+    expect(await page.locator('li.hit .hit-head a').textContent()).to.equal('Stripes')
+    expect(await page.locator('li.hit .snippet').textContent()).to.equal('Zebras live in the savanna of <b>Africa</b>.')
+    expect(await page.locator('li.hit .snippet mark').allTextContents()).to.deep.equal(['savanna'])
+    expect(await page.locator('li.hit .snippet b').count()).to.equal(0)
+
+    await page.click('li.hit .hit-head a')
+    await page.locator('article.session').waitFor()
+    expect(await page.locator('li.message.target').getAttribute('data-position')).to.equal('1')
+    await page.goBack()
+    await page.locator('ol.hits').waitFor()
+    expect(await page.locator('form.search input[name=q]').inputValue()).to.equal('savanna')
   })
 
   it('deletes a session from the database after asking, and not when cancelled', async () => {
@@ -234,6 +281,19 @@ describe('synapse ui in a browser', function () {
     expect(await page.locator('a[href^="javascript:" i], a[href^="data:" i]').count()).to.equal(0)
     // Clicking what looks like a link runs nothing either.
     await message.locator('text=press me').first().click()
+
+    // The same text as search snippets: the title hit and the message hit, their matches marked, nothing parsed.
+    await page.click('nav a:text("Search")')
+    await page.fill('form.search input[name=q]', 'onerror')
+    await page.click('form.search button[type=submit]')
+    await page.locator('ol.hits li.hit').first().waitFor()
+    expect(await page.locator('li.hit .hit-head a').allTextContents()).to.deep.equal([HOSTILE_TITLE, HOSTILE_TITLE])
+    const snippets = await page.locator('li.hit .snippet').allTextContents()
+    expect(snippets[0]).to.equal(HOSTILE_TITLE)
+    expect(snippets[1]).to.include(`<img src=x onerror="window.${PWNED}='onerror'"> [press me](javascript:`)
+    // The message says onerror twice: in the attribute's name and in the value it would set.
+    expect(await page.locator('li.hit .snippet mark').allTextContents()).to.deep.equal(['onerror', 'onerror', 'onerror'])
+    expect(await page.locator('main script, main img, main iframe, main [onerror]').count()).to.equal(0)
     expect(await page.evaluate(name => (globalThis as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
     expect(blocked).to.deep.equal([])
   })
@@ -247,6 +307,60 @@ describe('synapse ui in a browser', function () {
     const file = join(sandbox.root, 'export.md')
     await download.saveAs(file)
     expect(readFileSync(file, 'utf8')).to.include('A question about Worth keeping')
+  })
+
+  it('charts tokens and cost per day and per model', async () => {
+    const clock = new ManualClock(Date.now() - 6 * DAY)
+    const store = await openSqliteStore({clock: clock.now, path: databasePath})
+    try {
+      const plan: Array<[string, number, number | null]> = [
+        ['gpt-4o', 1200, 0.021],
+        ['gpt-4o-mini', 800, 0.0012],
+        ['claude-sonnet-4', 2600, 0.043],
+        ['gpt-4o', 400, 0.008],
+        ['llama3.2', 3100, null],
+        ['claude-sonnet-4', 1800, 0.031],
+        ['gpt-4o-mini', 2200, 0.0031],
+      ]
+      for (const [model, tokens, costUsd] of plan) {
+        const session = await store.create({model, provider: model.startsWith('claude') ? 'anthropic' : 'openai', title: `Work with ${model}`})
+        await store.append(session.id, [
+          {content: 'A question', role: 'user'},
+          {
+            content: 'An answer',
+            costSource: costUsd === null ? null : 'config',
+            costUsd,
+            inputTokens: tokens,
+            model,
+            outputTokens: Math.round(tokens / 3),
+            role: 'assistant',
+          },
+        ])
+        clock.advance(DAY)
+      }
+    } finally {
+      await store.close()
+    }
+    await open()
+    await page.click('nav a:text("Usage")')
+    await page.locator('section.usage figure.chart').first().waitFor()
+    expect(await page.locator('dl.totals').textContent())
+      .to.include('Replies7')
+      .and.include('Cost≥ $0.11 (1 unpriced)')
+    // Seven days of bars in the 7-day period; each says what it shows.
+    await page.selectOption('select[name=days]', '7')
+    // The address changes before the view is drawn again: wait for the view of that period.
+    await page.locator('section.usage[data-days="7"] svg.chart').first().waitFor()
+    const tokenBars = page.locator('figure.chart').nth(0).locator('g.bar')
+    expect(await tokenBars.count()).to.equal(7)
+    expect(await tokenBars.last().locator('title').textContent()).to.match(/: 2,200 input, 733 output$/)
+    expect(await page.locator('figure.chart').nth(1).locator('g.bar rect.bar-cost').count()).to.equal(7)
+    expect(await page.locator('table.models tbody tr td:first-child').allTextContents()).to.deep.equal(['claude-sonnet-4', 'gpt-4o', 'gpt-4o-mini', 'llama3.2'])
+    expect(await page.locator('table.models tbody tr[data-model="llama3.2"] td').nth(3).textContent()).to.equal('—')
+
+    const screenshot = await page.screenshot({fullPage: true})
+    expect(screenshot.subarray(1, 4).toString()).to.equal('PNG')
+    if (process.env.SYNAPSE_SCREENSHOTS) writeFileSync(join(PROJECT_ROOT, 'docs', 'ui-usage.png'), screenshot)
   })
 
   describe('the command', () => {

@@ -35,7 +35,8 @@ export const LOCK_FILE = '.lock'
 export const INDEX_FILE = '.index.json'
 // 2: summaries carry `kept`. An index of another version is rebuilt, so one written by an older
 // synapse (which drops the field) never makes a kept session look prunable.
-const INDEX_VERSION = 2
+// 3: summaries carry a fork's `parentId` and `parentPosition`, which a version 2 index lost.
+const INDEX_VERSION = 3
 /** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
 const SCAN_CONCURRENCY = 32
 

@@ -1,8 +1,17 @@
-import {checkSnapshotShape, decodeSnapshot, encodeSnapshot, FORMAT_VERSION, READABLE_VERSIONS, type SessionSnapshot, StorageUnavailableError} from 'synapse-cli'
+import {
+  checkSnapshotShape,
+  decodeSnapshot,
+  encodeSnapshot,
+  FORMAT_VERSION,
+  READABLE_VERSIONS,
+  READABLE_VERSIONS_TEXT,
+  type SessionSnapshot,
+  StorageUnavailableError,
+} from 'synapse-cli'
 
 /**
  * `<dir>/<session id>.json` holds one session as an export does (the core's record codec): pretty
- * printed, `{"version": 2, <the session's fields, its messages among them>}`, timestamps as ISO 8601.
+ * printed, `{"version": 3, <the session's fields, its messages among them>}`, timestamps as ISO 8601.
  * Files of version 1 (before the one codec) nested the session under "session" and are still read.
  */
 export const SESSION_FILE = /^([0-9A-HJKMNP-TV-Z]{26})\.json$/
@@ -42,7 +51,7 @@ export function decodeSessionFile(text: string, path: string, sessionId: string)
   if (typeof root !== 'object' || root === null || Array.isArray(root)) throw fail('it is not a JSON object')
   const {messages, session, version} = root as {messages?: unknown; session?: unknown; version?: unknown}
   if (typeof version !== 'number' || !READABLE_VERSIONS.includes(version)) {
-    throw fail(`its format version is ${JSON.stringify(version)}, and this synapse reads versions ${READABLE_VERSIONS.join(' and ')}`)
+    throw fail(`its format version is ${JSON.stringify(version)}, and this synapse reads versions ${READABLE_VERSIONS_TEXT}`)
   }
   // A version 1 session file already carried replyTo: only its layout is older.
   const nested = version === 1 && typeof session === 'object' && session !== null

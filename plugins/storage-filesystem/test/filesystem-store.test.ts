@@ -130,7 +130,7 @@ describe('filesystem store: files', () => {
       ])
       const text = readFileSync(join(dir, '01JC0000000000000000000000.json'), 'utf8')
       // The record codec's form, that of an export: the format version first, then the keys in byte order.
-      expect(text.startsWith('{\n  "version": 2,\n  "createdAt": "2026-01-01T00:00:00.000Z",\n  "id": "01JC0000000000000000000000",\n')).to.equal(true)
+      expect(text.startsWith('{\n  "version": 3,\n  "createdAt": "2026-01-01T00:00:00.000Z",\n  "id": "01JC0000000000000000000000",\n')).to.equal(true)
       expect(text.endsWith('\n}\n')).to.equal(true)
       const common = {
         cachedInputTokens: null,
@@ -171,11 +171,13 @@ describe('filesystem store: files', () => {
         kept: false,
         metadata: {tenant: 'acme'},
         model: 'm',
+        parentId: null,
+        parentPosition: null,
         provider: 'p',
         systemPrompt: 'Be brief.',
         title: 'Ünïcödé',
         updatedAt: '2026-01-01T00:00:01.500Z',
-        version: 2,
+        version: 3,
       })
       // Dates in the API, whatever the file holds.
       expect((await store.messages(session.id))[1].createdAt).to.deep.equal(new Date('2026-01-01T00:00:01.500Z'))
@@ -196,6 +198,8 @@ describe('filesystem store: files', () => {
         kept: false,
         metadata: {},
         model: null,
+        parentId: null,
+        parentPosition: null,
         provider: null,
         systemPrompt: null,
         title: null,
@@ -225,9 +229,9 @@ describe('filesystem store: files', () => {
       )
       const renamed = await expectCode(store.messages('01JE0000000000000000000000'), 'STORAGE_UNAVAILABLE')
       expect(renamed.message).to.contain('it holds session 01JF0000000000000000000000, but its name says 01JE0000000000000000000000')
-      writeFileSync(path, JSON.stringify({messages: [], session: {}, version: 3}))
+      writeFileSync(path, JSON.stringify({messages: [], session: {}, version: 4}))
       const newer = await expectCode(store.messages('01JE0000000000000000000000'), 'STORAGE_UNAVAILABLE')
-      expect(newer.message).to.contain('its format version is 3, and this synapse reads versions 1 and 2')
+      expect(newer.message).to.contain('its format version is 4, and this synapse reads versions 1 to 3')
     })
   })
 
@@ -265,7 +269,18 @@ describe('filesystem store: files', () => {
     })
 
     it('are invalid input where the caller chooses the id: create and restore', async () => {
-      const session = {createdAt: new Date(0), kept: false, metadata: {}, model: null, provider: null, systemPrompt: null, title: null, updatedAt: new Date(0)}
+      const session = {
+        createdAt: new Date(0),
+        kept: false,
+        metadata: {},
+        model: null,
+        parentId: null,
+        parentPosition: null,
+        provider: null,
+        systemPrompt: null,
+        title: null,
+        updatedAt: new Date(0),
+      }
       for (const id of hostile) {
         const created = await expectCode(store.create({id}), 'INVALID_INPUT')
         expect(created.message).to.equal(`The session id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
@@ -462,7 +477,7 @@ describe('filesystem store: files', () => {
       const b = await store.create({title: 'b'})
       expect((await store.list()).map(s => s.title)).to.deep.equal(['b', 'a'])
       const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: Record<string, unknown>; version: number}
-      expect(index.version).to.equal(2)
+      expect(index.version).to.equal(3)
       expect(Object.keys(index.sessions).sort()).to.deep.equal([a.id, b.id].sort())
 
       // A person edits a's title and makes it the newest, with an editor that writes in place.
@@ -528,6 +543,24 @@ describe('filesystem store: files', () => {
       expect((await fresh.list())[0]).to.deep.include({id: a.id, kept: true})
       expect((await fresh.prune({maxSessions: 0})).deleted).to.deep.equal([])
       expect(JSON.parse(readFileSync(join(dir, `${a.id}.json`), 'utf8')).kept).to.equal(true)
+      await fresh.close()
+    })
+
+    it("rebuilds an index from before forks, so that it never hides a fork's parent", async () => {
+      const parent = await store.create({title: 'parent'})
+      const fork = await store.fork(parent.id)
+      await store.list()
+      const indexPath = join(dir, INDEX_FILE)
+      const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {sessions: Record<string, {session: Record<string, unknown>}>; version: number}
+      expect(index.sessions[fork.id].session).to.deep.include({parentId: parent.id, parentPosition: null})
+      // What synapse before forks wrote for the same unchanged file: version 2, no such fields.
+      delete index.sessions[fork.id].session.parentId
+      delete index.sessions[fork.id].session.parentPosition
+      writeFileSync(indexPath, JSON.stringify({...index, version: 2}))
+      const fresh = await openFilesystemStore({clock: clock.now, dir})
+      expect((await fresh.list()).find(s => s.id === fork.id)).to.deep.include({parentId: parent.id, parentPosition: null})
+      // A session that is no fork says so in its file.
+      expect(JSON.parse(readFileSync(join(dir, `${parent.id}.json`), 'utf8'))).to.deep.include({parentId: null, parentPosition: null, version: 3})
       await fresh.close()
     })
 

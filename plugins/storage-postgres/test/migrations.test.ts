@@ -74,12 +74,23 @@ const MESSAGES_V2 = [
 const MESSAGES_V3 = [...MESSAGES_V2, 'finish_reason varchar(50)', 'duration_ms int4']
 const MESSAGES_V4 = [...MESSAGES_V3, 'reply_to varchar(26)']
 const SESSIONS_V5 = [...SESSIONS, 'kept int4 NOT NULL = 0']
+const SESSIONS_V6 = [...SESSIONS_V5, 'parent_id varchar(26)', 'parent_position int4']
 const MESSAGES_V6 = [...MESSAGES_V4, 'cached_input_tokens int4', 'token_source varchar(16)', 'cost_usd float8', 'cost_source varchar(100)']
 const MIGRATIONS_TABLE = ['id int4 NOT NULL PK', 'timestamp int8 NOT NULL', 'name varchar NOT NULL']
-const INDEXES = [
+const INDEXES_V5 = [
   'CREATE UNIQUE INDEX idx_messages_session_position ON messages USING btree (session_id, "position")',
   'CREATE INDEX idx_sessions_updated_at ON sessions USING btree (updated_at)',
 ]
+/** The search index's expression, as PostgreSQL prints it back. */
+const searchVector = (column: string) =>
+  `to_tsvector('simple'::regconfig, regexp_replace("left"(COALESCE(${column}, ''::text), 200000), '[[:punct:][:space:]]+'::text, ' '::text, 'g'::text))`
+const INDEXES_V6 = [
+  `CREATE INDEX idx_messages_search ON messages USING gin (${searchVector('content')})`,
+  INDEXES_V5[0],
+  `CREATE INDEX idx_sessions_search ON sessions USING gin (${searchVector('title')})`,
+  INDEXES_V5[1],
+]
+const INDEXES = [...INDEXES_V6.slice(0, 3), 'CREATE INDEX idx_sessions_title ON sessions USING btree (substr(title, 1, 100))', INDEXES_V5[1]]
 const names = MIGRATIONS.map(m => m.name)
 
 function runWorker(args: string[]): Promise<{code: null | number; stderr: string; stdout: string}> {
@@ -110,7 +121,7 @@ describe('PostgreSQL migrations', () => {
 
   it('builds the latest schema in a blank schema, and it matches the entities', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     const report = await store.maintenance!.check()
     const version = await withClient(async client => (await client.query("SELECT current_setting('server_version') AS v")).rows[0].v)
@@ -118,6 +129,7 @@ describe('PostgreSQL migrations', () => {
       ['connection', true, `PostgreSQL ${version}, database test, schema ${schema}`],
       ['migrations', true, 'all applied'],
       ['schema', true, 'matches this version'],
+      ['search index', true, '0 messages indexed (GIN, kept by PostgreSQL)'],
       ['foreign keys', true, 'no orphaned rows'],
     ])
     expect(report.ok).to.equal(true)
@@ -138,8 +150,15 @@ describe('PostgreSQL migrations', () => {
   it('goes all the way down one step at a time, and up again', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
     const maintenance = store.maintenance!
+    expect(await maintenance.revert()).to.deep.equal([names[7]])
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
+    expect(await maintenance.revert()).to.deep.equal([names[6]])
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES_V6})
     expect(await maintenance.revert()).to.deep.equal([names[5]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES_V5})
     expect(await maintenance.revert()).to.deep.equal([names[4]])
     expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V4, migrations: MIGRATIONS_TABLE, sessions: SESSIONS})
     expect(await maintenance.revert()).to.deep.equal([names[3]])
@@ -155,7 +174,7 @@ describe('PostgreSQL migrations', () => {
     expect((await maintenance.migrations()).map(m => m.applied)).to.deep.equal(names.map(() => false))
 
     expect(await maintenance.migrate()).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
     expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
     expect(await maintenance.revert({all: true})).to.deep.equal([...names].reverse())
     expect(await shape(schema)).to.deep.equal({migrations: MIGRATIONS_TABLE})
@@ -165,13 +184,15 @@ describe('PostgreSQL migrations', () => {
 
   it('upgrades a schema that holds data without losing a row, and cascades still work', async () => {
     store = await openPostgresStore({url: urlOf(schema)})
+    expect(await store.maintenance!.revert()).to.deep.equal([names[7]])
+    expect(await store.maintenance!.revert()).to.deep.equal([names[6]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[3]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[2]])
     await store.close()
 
-    // Data written by an earlier schema version (before finish details, reply_to and kept), as an older synapse would have written it.
+    // Data written by an earlier schema version (before finish details, reply_to, kept and forks), as an older synapse would have written it.
     const before = await withClient(async client => {
       await client.query(`SET search_path = "${schema}"`)
       for (let s = 0; s < 20; s++) {
@@ -215,10 +236,30 @@ describe('PostgreSQL migrations', () => {
     expect((await store.maintenance!.check()).ok).to.equal(true)
     const sessions = await withClient(async client => (await client.query(`SELECT kept, COUNT(*)::int AS n FROM "${schema}".sessions GROUP BY kept`)).rows)
     expect(sessions).to.deep.equal([{kept: 0, n: 19}])
+    // The search index fills from the rows there were before it.
+    expect((await store.search('s7 m24')).map(hit => hit.snippet.text)).to.deep.equal(['s7 m24'])
     await store.update(`01JC${'1'.padStart(22, '0')}`, {kept: true})
     const reply = (await store.messages(`01JC${'1'.padStart(22, '0')}`))[1]
     await store.updateMessage(reply.sessionId, reply.id, {cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
     expect((await store.messages(reply.sessionId))[1]).to.deep.include({cachedInputTokens: 1, costSource: 'config', costUsd: 0.000125, tokenSource: 'estimate'})
+    const forks = await withClient(
+      async client => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".sessions WHERE parent_id IS NULL AND parent_position IS NULL`)).rows[0].n,
+    )
+    expect(forks).to.equal(19)
+    // Sessions stored before the title index are found by title, through it.
+    expect((await store.get('old 7')).id).to.equal(`01JC${'7'.padStart(22, '0')}`)
+    const plan = await withClient(async client => {
+      await client.query(`SET search_path = "${schema}"`)
+      await client.query('SET enable_seqscan = off')
+      const sql = "EXPLAIN SELECT s.id FROM sessions s WHERE substr(s.title, 1, 100) = substr(CAST('old 7' AS TEXT), 1, 100) AND s.title = 'old 7'"
+      return (await client.query(sql)).rows.map(row => String(row['QUERY PLAN'])).join('\n')
+    })
+    expect(plan).to.contain('idx_sessions_title')
+    const fork = await store.fork(`01JC${'7'.padStart(22, '0')}`, {at: 3})
+    expect(fork).to.deep.include({parentId: `01JC${'7'.padStart(22, '0')}`, parentPosition: 3, title: 'old 7 (fork)'})
+    await store.delete([fork.id])
+    expect(await store.maintenance!.revert()).to.deep.equal([names[7]])
+    expect(await store.maintenance!.revert()).to.deep.equal([names[6]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[5]])
     expect(await store.maintenance!.revert()).to.deep.equal([names[4]])
     const kept = await withClient(async client => (await client.query(`SELECT COUNT(*)::int AS n FROM "${schema}".messages`)).rows[0].n)
@@ -241,6 +282,19 @@ describe('PostgreSQL migrations', () => {
     expect(checks.schema.detail).to.match(/^differs: /)
     expect(checks.schema.detail).to.contain('idx_sessions_updated_at').and.to.contain('fk_messages_session')
     expect(checks['foreign keys']).to.deep.equal({detail: '1 rows point at missing parents', name: 'foreign keys', ok: false})
+  })
+
+  it('check reports a search index gone, and reindex makes it again', async () => {
+    store = await openPostgresStore({url: urlOf(schema)})
+    const session = await store.create({title: 'Lapwing'})
+    await store.append(session.id, [{content: 'a lapwing calls', role: 'user'}])
+    await withClient(client => client.query(`DROP INDEX "${schema}".idx_messages_search`))
+    const broken = (await store.maintenance!.check()).checks.find(c => c.name === 'search index')
+    expect(broken).to.deep.equal({detail: 'missing: idx_messages_search. Rebuild it with "synapse db reindex".', name: 'search index', ok: false})
+    expect(await store.maintenance!.reindex()).to.deep.equal({detail: '1 message indexed (GIN, kept by PostgreSQL)', name: 'search index', ok: true})
+    expect(await constraints(schema)).to.deep.equal({foreignKeys: ['fk_messages_session ON DELETE CASCADE'], indexes: INDEXES})
+    expect((await store.search('lapwing')).map(hit => hit.snippet.text)).to.deep.equal(['Lapwing', 'a lapwing calls'])
+    expect((await store.maintenance!.check()).ok).to.equal(true)
   })
 
   it('does not back up, and says what does', async () => {
@@ -299,6 +353,6 @@ describe('PostgreSQL migrations', () => {
     expect(applied.map(a => a.applied).sort((a, b) => b.length - a.length)).to.deep.equal([names, [], []])
     const rows = await withClient(async client => (await client.query(`SELECT name FROM "${schema}".migrations ORDER BY id`)).rows)
     expect(rows.map(row => row.name)).to.deep.equal(names)
-    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V5})
+    expect(await shape(schema)).to.deep.equal({messages: MESSAGES_V6, migrations: MIGRATIONS_TABLE, sessions: SESSIONS_V6})
   })
 })

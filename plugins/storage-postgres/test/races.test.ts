@@ -74,6 +74,8 @@ describe('PostgreSQL store: writers racing another process', () => {
       kept: false,
       metadata: {},
       model: null,
+      parentId: null,
+      parentPosition: null,
       provider: null,
       systemPrompt: null,
       title: 'import',

@@ -30,6 +30,8 @@ describe('Redis key layout', () => {
           kept: 'false',
           metadata: '{}',
           model: 'null',
+          parentId: 'null',
+          parentPosition: 'null',
           preview: '"Where?"',
           previewId: question.id,
           provider: 'null',

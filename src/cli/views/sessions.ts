@@ -11,6 +11,9 @@ export interface SessionListItem {
   kept: boolean
   messageCount: number
   model: null | string
+  /** A fork's parent and the position it was forked at (see Session.parentId); null for other sessions. */
+  parentId: null | string
+  parentPosition: null | number
   preview: null | string
   provider: null | string
   shortId: string
@@ -36,6 +39,8 @@ export function listItem(summary: SessionSummary): SessionListItem {
     kept: summary.kept,
     messageCount: summary.messageCount,
     model: summary.model,
+    parentId: summary.parentId,
+    parentPosition: summary.parentPosition,
     preview: summary.preview,
     provider: summary.provider,
     shortId: summary.shortId,
@@ -89,6 +94,8 @@ export function listFooter(shown: number, total: number): string | undefined {
 export interface RenderSessionOptions {
   /** Renders a reply's Markdown (at a terminal); without it, replies are shown as they were written. */
   markdown?: (text: string) => string
+  /** For a fork: whether its parent is still stored (a fork outlives a deleted parent). */
+  parentExists?: boolean
   /** The session's usage in all, printed after its messages. */
   usage?: UsageTotals
 }
@@ -111,6 +118,10 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   facts.push(`created ${localTimestamp(session.createdAt)}`, `updated ${localTimestamp(session.updatedAt)}`, plural(messages.length, 'message'))
   if (session.kept) facts.push('kept from retention')
   lines.push(paint(style, 'dim', facts.join(' · ')))
+  if (session.parentId !== null) {
+    const at = session.parentPosition === null ? 'when it had no messages' : `at position ${session.parentPosition}`
+    lines.push(paint(style, 'dim', `forked from ${session.parentId} ${at}${options.parentExists === false ? ' (since deleted)' : ''}`))
+  }
   if (session.systemPrompt) lines.push(`${paint(style, 'dim', 'system:')} ${body(session.systemPrompt)}`)
   const meta = Object.entries(session.metadata)
   if (meta.length > 0)
@@ -127,7 +138,8 @@ export function renderSession(session: Session, messages: Message[], style: Outp
 
 function messageHeader(message: Message, style: OutputStyle, question?: Message | string): string {
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
-  const details: string[] = []
+  // The position is what `sessions fork --at` takes.
+  const details: string[] = [`#${message.position}`]
   if (message.model) details.push(terminalSafe(message.model))
   const summary = summaryRangeOf(message)
   if (summary) details.push(`summary of positions ${summary.from}–${summary.to}`)
@@ -137,7 +149,7 @@ function messageHeader(message: Message, style: OutputStyle, question?: Message 
   else if (message.status !== 'complete') details.push(paint(style, message.status === 'error' ? 'red' : 'yellow', message.status))
   if (question !== undefined) details.push(`reply to ${typeof question === 'string' ? question : `"${truncate(printable(question.content), 40)}"`}`)
   const head = paint(style, 'bold', paint(style, tint, message.role))
-  return details.length > 0 ? `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}` : head
+  return `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}`
 }
 
 export function describeSessionBrief(session: {id: string; title: null | string; preview?: null | string}): string {

@@ -4,7 +4,7 @@ import type {IntegrityReport} from '../../store/session-store.js'
 
 export default class DbCheck extends DbCommand {
   static description =
-    'Runs SQLite’s integrity check and foreign-key check, and compares the schema with what this version expects. Exits 1 when anything is wrong.'
+    'Runs SQLite’s integrity check and foreign-key check, compares the schema with what this version expects, and checks that the search index is in step with the messages (rebuild it with "synapse db reindex"). Exits 1 when anything is wrong.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static summary = 'Check the database for corruption and inconsistencies.'
 

@@ -14,11 +14,15 @@ export interface SessionsDeleteResult {
 export default class SessionsDelete extends StoreCommand {
   static aliases = ['sessions:rm']
   static args = {
-    ids: Args.string({description: 'Session ids or unique prefixes.', required: true}),
+    ids: Args.string({description: 'Session ids, unique prefixes, or exact titles.', required: true}),
   }
   static description =
     'Deletes the sessions and all their messages. Asks first on a terminal; without one (scripts, --json) it needs --force. Every id is checked before anything is deleted.'
-  static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B', '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C --force']
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B',
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C --force',
+    '<%= config.bin %> <%= command.id %> "Scratch" --force',
+  ]
   static flags = {
     force: Flags.boolean({char: 'f', description: 'Delete without asking.'}),
   }

@@ -17,12 +17,13 @@ export interface SessionsExportResult {
 export default class SessionsExport extends StoreCommand {
   static args = {
     // oclif would otherwise take a missing id from piped stdin (`… | synapse sessions export --all`).
-    ids: Args.string({description: 'Session ids or unique prefixes (or --all).', ignoreStdin: true}),
+    ids: Args.string({description: 'Session ids, unique prefixes or exact titles (or --all).', ignoreStdin: true}),
   }
   static description =
     `json and jsonl keep everything (ids, timestamps, token counts, statuses, metadata) and are what "sessions import" reads, into this backend or any other; markdown is for reading. The same sessions export to the same bytes from any backend.`
   static examples = [
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --format markdown > notes.md',
+    '<%= config.bin %> <%= command.id %> "Release notes" --format markdown > release-notes.md',
     '<%= config.bin %> <%= command.id %> --all --output backup.jsonl',
     '<%= config.bin %> <%= command.id %> --all --format json | DATABASE_URL=postgres://db/team <%= config.bin %> sessions import -',
   ]

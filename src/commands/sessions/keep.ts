@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {describeSessionBrief} from '../../cli/views/sessions.js'
@@ -11,13 +11,17 @@ export interface SessionsKeepResult {
 }
 
 export default class SessionsKeep extends StoreCommand {
-  static args = {}
+  static args = {
+    // Checked by run(), which says how to name them; oclif would otherwise take a missing one from piped stdin.
+    ids: Args.string({description: 'Session ids, unique prefixes or exact titles.', ignoreStdin: true}),
+  }
   static description =
     'A kept session is never deleted by retention (max_sessions, retention_days, "sessions prune") and does not count toward max_sessions; "sessions delete" still deletes it. Keeping does not change its place in the list. --undo lets retention have it again.'
   static examples = [
     '<%= config.bin %> <%= command.id %> 01JX4Q2B',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B 01JX4R7C',
     '<%= config.bin %> <%= command.id %> 01JX4Q2B --undo',
+    '<%= config.bin %> <%= command.id %> "Release notes"',
   ]
   static flags = {
     undo: Flags.boolean({description: 'Stop keeping them: retention may delete them again.'}),
@@ -31,7 +35,7 @@ export default class SessionsKeep extends StoreCommand {
     if (ids.length === 0) {
       throw new InvalidInputError('Name the sessions to keep.', {
         exitCode: 2,
-        suggestions: ['Example: synapse sessions keep 01JX4Q2B ("synapse sessions list" shows the ids).'],
+        suggestions: ['Example: synapse sessions keep 01JX4Q2B, or synapse sessions keep "Release notes" ("synapse sessions list" shows ids and titles).'],
       })
     }
     // Every id is resolved before anything changes: a typo in the third changes nothing.

@@ -7,11 +7,15 @@ import {terminalSafe} from '../../core/terminal-text.js'
 
 export default class SessionsRename extends StoreCommand {
   static args = {
-    id: Args.string({description: 'Session id or a unique prefix of it.', required: true}),
+    id: Args.string({description: 'Session id, a unique prefix of it, or its exact (current) title.', required: true}),
     title: Args.string({description: 'The new title.', required: true}),
   }
-  static description = 'The title shows in "sessions list" in place of the first question.'
-  static examples = ['<%= config.bin %> <%= command.id %> 01JX4Q2B "Release notes for 2.0"']
+  static description =
+    'The title shows in "sessions list" in place of the first question, and names the session wherever an id is asked for (-s "Release notes"). Titles need not be unique; one that several sessions share is refused as a name until you use the id.'
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 01JX4Q2B "Release notes for 2.0"',
+    '<%= config.bin %> <%= command.id %> "Release notes for 2.0" "Release notes for 2.1"',
+  ]
   static summary = 'Give a session a title.'
 
   async run(): Promise<SessionJson> {

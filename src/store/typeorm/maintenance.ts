@@ -1,8 +1,10 @@
 import {type DataSource, MigrationExecutor, type QueryRunner} from 'typeorm'
 
 import {SynapseError} from '../../core/errors.js'
+import {SEARCH_INDEX_MIGRATION} from '../../migrations/1795300000020-AddSearchIndex.js'
 import {MIGRATIONS} from '../../migrations/index.js'
-import type {IntegrityReport, MigrationState, StoreMaintenance} from '../session-store.js'
+import type {IntegrityCheck, IntegrityReport, MigrationState, StoreMaintenance} from '../session-store.js'
+import {type RunSql, searchIndexFor} from './search-sql.js'
 
 /**
  * What the `db` commands do on a TypeORM database, once for every SQL backend: list, apply and
@@ -24,7 +26,26 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
 
   async migrate(): Promise<string[]> {
     if (!(await this.migrations()).some(m => !m.applied)) return []
-    return this.underSchemaLock(async runner => (await this.executor(runner).executePendingMigrations()).map(m => m.name))
+    return this.underSchemaLock(async runner => {
+      const applied = (await this.executor(runner).executePendingMigrations()).map(m => m.name)
+      await this.repairSearchIndex(runner)
+      return applied
+    })
+  }
+
+  /**
+   * Rebuilds the full-text index from the messages and titles, in one transaction (readers go on
+   * meanwhile), and reports it as `db check` would afterwards. Refused before its migration.
+   */
+  async reindex(): Promise<IntegrityCheck> {
+    const index = searchIndexFor(this.dataSource.options.type)
+    if (!(await this.searchIndexInstalled())) {
+      throw new SynapseError('MIGRATION_FAILED', 'The session database has no search index yet.', {
+        suggestions: ['Run "synapse db migrate": it creates the index and fills it.'],
+      })
+    }
+    await this.underSchemaLock(async runner => index.rebuild(this.runner(runner)))
+    return this.guard(() => index.check(this.runner()))
   }
 
   async migrations(): Promise<MigrationState[]> {
@@ -51,6 +72,7 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
         reverted.push(newest.name)
         if (!options.all) break
       }
+      await this.repairSearchIndex(runner)
       return reverted
     })
   }
@@ -63,8 +85,29 @@ export abstract class SchemaMaintenance implements StoreMaintenance {
       // The schema the migrations built must be the one the entities describe.
       const drift = await this.guard(async () => (await this.dataSource.driver.createSchemaBuilder().log()).upQueries.map(q => q.query))
       checks.push({detail: drift.length === 0 ? 'matches this version' : `differs: ${drift.join('; ')}`, name: 'schema', ok: drift.length === 0})
+      checks.push(await this.guard(() => searchIndexFor(this.dataSource.options.type).check(this.runner())))
     }
     return checks
+  }
+
+  /** Statements on the connection of the schema lock's transaction, else the DataSource's. */
+  private runner(runner?: QueryRunner): RunSql {
+    return (sql, params) => (runner ?? this.dataSource).query(sql, params)
+  }
+
+  /** Whether the search index's migration is applied, as the lock's transaction sees it. */
+  private async searchIndexInstalled(runner?: QueryRunner): Promise<boolean> {
+    const executed = await this.guard(() => this.executor(runner).getExecutedMigrations())
+    return executed.some(m => m.name === SEARCH_INDEX_MIGRATION)
+  }
+
+  /**
+   * A migration after the search index's that rebuilds a table (SQLite does for most column
+   * changes) takes the index's triggers with it and renumbers the rows; so does reverting one.
+   * Checked, and put right, inside the same transaction, whenever the index is there.
+   */
+  private async repairSearchIndex(runner?: QueryRunner): Promise<void> {
+    if (await this.searchIndexInstalled(runner)) await searchIndexFor(this.dataSource.options.type).repair(this.runner(runner))
   }
 
   protected async guard<T>(work: () => Promise<T>): Promise<T> {

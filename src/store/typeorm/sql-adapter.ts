@@ -12,11 +12,13 @@ import {
   type SessionSnapshot,
   type StoreMaintenance,
 } from '../session-store.js'
+import type {SearchFilter, SearchQuery, StoredHit} from '../search.js'
+import {TITLE_KEY_LENGTH} from '../../migrations/1795300000030-AddSessionParentAndTitleIndex.js'
 import type {Missing, NeighbouredSummary, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage, UsageQuery, UsageRow} from '../storage-adapter.js'
 import type {SqlDialect} from './sql-dialect.js'
 import type {Row, SqlExecutor} from './sql-executor.js'
 
-const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept'
+const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept, s.parent_id, s.parent_position'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source'
 /** Ids per IN-list: far below every database's parameter limit. */
@@ -77,7 +79,10 @@ function statements(d: SqlDialect) {
     // Still due: unchanged since retention chose it, and not kept since (keep leaves updated_at alone).
     deleteIfUnchanged: s(p => `DELETE FROM sessions WHERE id = ${p()} AND updated_at = ${p()} AND kept = 0`),
     insertMessage: s(p => `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (${list(p, 19)})`),
-    insertSession: s(p => `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept) VALUES (${list(p, 9)})`),
+    insertSession: s(
+      p =>
+        `INSERT INTO sessions (id, title, provider, model, system_prompt, metadata, created_at, updated_at, kept, parent_id, parent_position) VALUES (${list(p, 11)})`,
+    ),
     lastMessages: s(p => `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE session_id = ${p()} ORDER BY position DESC LIMIT ${p()}`),
     listPage: s(p => `SELECT ${neighbouredColumns} FROM sessions s ${newestFirst} LIMIT ${p()} OFFSET ${p()}`),
     lockSession: s(p => `SELECT id FROM sessions WHERE id = ${p()}${d.lockRow}`),
@@ -91,6 +96,11 @@ function statements(d: SqlDialect) {
     session: s(p => `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ${p()}`),
     sessionExists: s(p => `SELECT id FROM sessions WHERE id = ${p()}`),
     summaries: `SELECT ${summaryColumns} FROM sessions s`,
+    // The first condition is the indexed expression (see the migration); the second makes it exact.
+    titled: s(
+      p =>
+        `SELECT s.id FROM sessions s WHERE substr(s.title, 1, ${TITLE_KEY_LENGTH}) = substr(CAST(${p()} AS TEXT), 1, ${TITLE_KEY_LENGTH}) AND s.title = ${p()} ORDER BY s.id${d.byteOrder} LIMIT ${p()}`,
+    ),
     touchSession: s(p => `UPDATE sessions SET updated_at = ${p()} WHERE id = ${p()}`),
   }
 }
@@ -290,9 +300,95 @@ export class SqlStorageAdapter implements StorageAdapter {
     }
   }
 
+  /**
+   * One page of hits through the dialect's full-text index. Title hits come before message hits
+   * (search.ts), so a page is the titles' part of it, then the messages' part: two statements,
+   * each ordered and paged by the database, which plans and sorts them far better apart than as
+   * one UNION. Each row's neighbouring session ids (for its short id) are looked up only for the
+   * rows of the page.
+   */
+  async search(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]> {
+    const wanted = page.offset + page.limit
+    // A role names messages: a title has none, so a search by role leaves titles out.
+    const titles = filter.role === undefined ? await this.searchStatement('titles', query, filter, {limit: wanted, offset: 0}) : []
+    const hits = titles.slice(page.offset, wanted)
+    if (titles.length < wanted) {
+      // Fewer title hits than the page reaches means these are all of them.
+      const skip = Math.max(0, page.offset - titles.length)
+      hits.push(...(await this.searchStatement('messages', query, filter, {limit: page.limit - hits.length, offset: skip})))
+    }
+    return hits
+  }
+
+  private async searchStatement(
+    kind: 'messages' | 'titles',
+    query: SearchQuery,
+    filter: SearchFilter,
+    page: {limit: number; offset: number},
+    narrow = true,
+  ): Promise<StoredHit[]> {
+    const d = this.dialect
+    const params: unknown[] = []
+    const bind = (value: unknown) => {
+      params.push(value)
+      return d.placeholder(params.length)
+    }
+    const messages = kind === 'messages'
+    const best = page.offset + page.limit
+    const narrowed = narrow && messages && d.search.bestMessages !== undefined && Object.values(filter).every(value => value === undefined)
+    // More candidates than the page reaches, so that a run of equal scores rarely crosses the cut.
+    const candidates = 2 * best + 10
+    const match = messages ? (narrowed ? d.search.bestMessages!(bind, query, candidates) : d.search.messages(bind, query)) : d.search.titles(bind, query)
+    const at = messages ? 'm.created_at' : 's.updated_at'
+    const where = [match.where]
+    if (filter.role !== undefined) where.push(`m.role = ${bind(filter.role)}`)
+    if (filter.sessionId !== undefined) where.push(`s.id = ${bind(filter.sessionId)}`)
+    if (filter.since !== undefined) where.push(`${at} >= ${bind(filter.since.getTime())}`)
+    if (filter.until !== undefined) where.push(`${at} <= ${bind(filter.until.getTime())}`)
+    if (filter.model !== undefined) where.push(`${messages ? 'COALESCE(m.model, s.model)' : 's.model'} = ${bind(filter.model)}`)
+    if (filter.provider !== undefined) where.push(`${messages ? 'COALESCE(m.provider, s.provider)' : 's.provider'} = ${bind(filter.provider)}`)
+    const sessionColumns = SESSION_COLUMNS.split(', ')
+      .map(c => `${c} AS s_${c.slice(2)}`)
+      .join(', ')
+    const messageColumns = messages
+      ? `, ${MESSAGE_COLUMNS.split(', ')
+          .map(c => `m.${c} AS m_${c}`)
+          .join(', ')}`
+      : ''
+    // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
+    const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
+    const sql = `SELECT h.*,
+        (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
+        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
+      FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id, ${sessionColumns}${messageColumns}
+              FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(narrowed ? candidates : page.limit)} OFFSET ${bind(narrowed ? 0 : page.offset)}) h
+      ${order}`
+    let rows = await this.sql.all(sql, params)
+    if (narrowed) {
+      if (rows.length === candidates) {
+        // The page is exact only when it ends above the lowest candidate score: that score's run of
+        // ties may go on past the cut, and which of them is most recent only the join knows.
+        const lowest = Math.min(...rows.map(row => Number(row.score)))
+        if (Number(rows[best - 1].score) === lowest) return this.searchStatement(kind, query, filter, page, false)
+      }
+      rows = rows.slice(page.offset, best)
+    }
+    return rows.map(row => ({
+      message: messages ? toMessage(unprefixed(row, 'm_')) : null,
+      nextId: nullableString(row.next_id) ?? undefined,
+      previousId: nullableString(row.previous_id) ?? undefined,
+      score: Number(row.score),
+      session: toSession(unprefixed(row, 's_')),
+    }))
+  }
+
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are upper-case ASCII, and "[" sorts right after "Z" in byte order: a range scan on the primary key.
     return (await this.sql.all(this.q.prefixRange, [prefix, `${prefix}[`, limit])).map(row => String(row.id))
+  }
+
+  async sessionIdsWithTitle(title: string, limit: number): Promise<string[]> {
+    return (await this.sql.all(this.q.titled, [title, title, limit])).map(row => String(row.id))
   }
 
   async summaries(): Promise<StoredSummary[]> {
@@ -408,7 +504,19 @@ function columnsOf<T extends object>(patch: T, names: Record<keyof T, string>): 
 
 /** The parameters of insertSession, in its column order. */
 function sessionRow(s: Session): unknown[] {
-  return [s.id, s.title, s.provider, s.model, s.systemPrompt, encodeMetadata(s.metadata), s.createdAt.getTime(), s.updatedAt.getTime(), s.kept ? 1 : 0]
+  return [
+    s.id,
+    s.title,
+    s.provider,
+    s.model,
+    s.systemPrompt,
+    encodeMetadata(s.metadata),
+    s.createdAt.getTime(),
+    s.updatedAt.getTime(),
+    s.kept ? 1 : 0,
+    s.parentId,
+    s.parentPosition,
+  ]
 }
 
 /** The parameters of insertMessage, in MESSAGE_COLUMNS order. */
@@ -452,6 +560,13 @@ function nullableString(value: unknown): null | string {
   return value === null || value === undefined ? null : String(value)
 }
 
+/** The columns of `row` whose names start with `prefix`, under their names without it. */
+function unprefixed(row: Row, prefix: string): Row {
+  const out: Row = {}
+  for (const [key, value] of Object.entries(row)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value
+  return out
+}
+
 function toSession(row: Row): Session {
   return {
     createdAt: new Date(Number(row.created_at)),
@@ -459,6 +574,8 @@ function toSession(row: Row): Session {
     kept: Number(row.kept) === 1,
     metadata: decodeMetadata(row.metadata),
     model: nullableString(row.model),
+    parentId: nullableString(row.parent_id),
+    parentPosition: nullableNumber(row.parent_position),
     provider: nullableString(row.provider),
     systemPrompt: nullableString(row.system_prompt),
     title: nullableString(row.title),

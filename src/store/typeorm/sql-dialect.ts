@@ -1,3 +1,5 @@
+import {POSTGRES_SEARCH_INDEX, SQLITE_SEARCH_INDEX, type SqlSearchIndex} from './search-sql.js'
+
 /**
  * What differs between the SQL databases synapse stores sessions in. The shared adapter
  * (sql-adapter.ts) builds every statement once per store from these pieces; nothing in it asks which
@@ -23,6 +25,8 @@ export interface SqlDialect {
    * being chosen and being deleted (an append makes an old session new).
    */
   readonly pruneLocks: readonly string[]
+  /** The full-text index `search` matches with (search-sql.ts). */
+  readonly search: SqlSearchIndex
 }
 
 /**
@@ -35,6 +39,7 @@ export const SQLITE_DIALECT: SqlDialect = {
   name: 'sqlite',
   placeholder: () => '?',
   pruneLocks: [],
+  search: SQLITE_SEARCH_INDEX,
 }
 
 /**
@@ -52,5 +57,6 @@ export function postgresDialect(options: {idsInByteOrder: boolean}): SqlDialect 
     name: 'postgres',
     placeholder: n => `$${n}`,
     pruneLocks: ['LOCK TABLE sessions IN EXCLUSIVE MODE'],
+    search: POSTGRES_SEARCH_INDEX,
   }
 }

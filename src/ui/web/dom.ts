@@ -61,6 +61,11 @@ export function plural(count: number, noun: string): string {
   return `${count.toLocaleString()} ${noun}${count === 1 ? '' : 's'}`
 }
 
+/** US dollars: cents, or four decimals for the fractions of a cent one reply often costs. */
+export function money(usd: number): string {
+  return `$${usd.toFixed(usd !== 0 && Math.abs(usd) < 0.01 ? 4 : 2)}`
+}
+
 /** A date and time as the reader's locale writes it. */
 export function when(iso: string): string {
   return new Date(iso).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})

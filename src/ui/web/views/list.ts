@@ -1,7 +1,7 @@
 import {UI_SORT_KEYS, type UiSessionPage, type UiSortKey} from '../../api-types.js'
-import {api, h, headline, modelLabel, plural, when} from '../dom.js'
+import {api, h, headline, modelLabel, money, plural, when} from '../dom.js'
 
-const SORT_LABELS: Record<UiSortKey, string> = {created: 'Created', messages: 'Messages', title: 'Title', updated: 'Updated'}
+const SORT_LABELS: Record<UiSortKey, string> = {cost: 'Cost', created: 'Created', messages: 'Messages', title: 'Title', updated: 'Updated'}
 
 /** The list's state lives in the address (#/?model=…&since=…), so a view can be reloaded and shared. */
 export async function listView(params: URLSearchParams, navigate: (params: URLSearchParams) => void): Promise<HTMLElement> {
@@ -75,6 +75,7 @@ export async function listView(params: URLSearchParams, navigate: (params: URLSe
       ),
       h('td', {class: 'model'}, modelLabel(s)),
       h('td', {class: 'number'}, String(s.messageCount)),
+      h('td', {class: 'number cost'}, s.costUsd === null ? '—' : money(s.costUsd)),
       h('td', {class: 'date'}, h('time', {datetime: s.updatedAt}, when(s.updatedAt))),
     ),
   )
@@ -84,7 +85,19 @@ export async function listView(params: URLSearchParams, navigate: (params: URLSe
       : h(
           'table',
           {class: 'sessions'},
-          h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'Model'), h('th', {class: 'number'}, 'Messages'), h('th', {}, 'Updated'))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', {}, 'Title'),
+              h('th', {}, 'Model'),
+              h('th', {class: 'number'}, 'Messages'),
+              h('th', {class: 'number'}, 'Cost'),
+              h('th', {}, 'Updated'),
+            ),
+          ),
           h('tbody', {}, ...rows),
         )
 

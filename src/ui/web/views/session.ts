@@ -1,10 +1,14 @@
 import {UI_EXPORT_FORMATS, type UiMessage, type UiSession, type UiSessionView} from '../../api-types.js'
-import {api, confirmDialog, h, headline, modelLabel, plural, when} from '../dom.js'
+import {api, confirmDialog, h, headline, modelLabel, money, plural, when} from '../dom.js'
 import {renderMarkdown} from '../markdown.js'
 
 const EXPORT_LABELS = {json: 'JSON', jsonl: 'JSON lines', markdown: 'Markdown'}
 
-export async function sessionView(id: string, after: {deleted: (title: string) => void; notice: (text: string) => void}): Promise<HTMLElement> {
+export async function sessionView(
+  id: string,
+  params: URLSearchParams,
+  after: {deleted: (title: string) => void; notice: (text: string) => void},
+): Promise<HTMLElement> {
   const view = await api<UiSessionView>(`/api/sessions/${encodeURIComponent(id)}`)
   let session = view.session
   const path = `/api/sessions/${encodeURIComponent(session.id)}`
@@ -87,12 +91,20 @@ export async function sessionView(id: string, after: {deleted: (title: string) =
     ...definition('Created', when(session.createdAt)),
     ...definition('Updated', when(session.updatedAt)),
     ...definition('Messages', String(view.messages.length)),
-    ...definition('Tokens', tokens(view.totals.inputTokens, view.totals.outputTokens) ?? '—'),
+    ...definition('Tokens', view.totals.replies === 0 ? '—' : (tokens(view.totals.inputTokens, view.totals.outputTokens) ?? '—')),
+    ...definition(
+      'Cost',
+      view.totals.costUsd === null
+        ? '—'
+        : `${money(view.totals.costUsd)}${view.totals.unpricedReplies > 0 ? ` (${view.totals.unpricedReplies} replies unpriced)` : ''}`,
+    ),
   )
   const metadata = Object.keys(session.metadata).length === 0 ? null : details('Metadata', h('pre', {}, JSON.stringify(session.metadata, null, 2)))
   const systemPrompt = session.systemPrompt === null ? null : details('System prompt', h('pre', {class: 'system-prompt'}, session.systemPrompt))
   const messages =
-    view.messages.length === 0 ? h('p', {class: 'empty'}, 'No messages.') : h('ol', {class: 'messages'}, ...view.messages.map(m => messageItem(m)))
+    view.messages.length === 0
+      ? h('p', {class: 'empty'}, 'No messages.')
+      : h('ol', {class: 'messages'}, ...view.messages.map(m => messageItem(m, String(m.position) === params.get('at'))))
 
   return h(
     'article',
@@ -106,15 +118,16 @@ export async function sessionView(id: string, after: {deleted: (title: string) =
   )
 }
 
-function messageItem(message: UiMessage): HTMLElement {
+function messageItem(message: UiMessage, target: boolean): HTMLElement {
   const facts = [
     message.model ? modelLabel(message) : null,
     tokens(message.inputTokens, message.outputTokens),
+    message.costUsd === null ? null : money(message.costUsd),
     message.durationMs === null ? null : `${(message.durationMs / 1000).toFixed(1)} s`,
   ].filter((fact): fact is string => fact !== null)
   return h(
     'li',
-    {class: `message role-${message.role} status-${message.status}`, 'data-position': String(message.position)},
+    {class: `message role-${message.role} status-${message.status}${target ? ' target' : ''}`, 'data-position': String(message.position)},
     h(
       'div',
       {class: 'message-head'},

@@ -1,0 +1,109 @@
+import {terminalSafe} from '../../core/terminal-text.js'
+import type {MatchRange, SearchHit} from '../../store/search.js'
+import {localTimestamp, type OutputStyle, paint} from '../output.js'
+import {cutToWidth, displayWidth} from '../width.js'
+import {modelLabel} from './sessions.js'
+
+/** `sessions search --json`: one object per hit, dates as ISO strings, the snippet unmarked with its match ranges. */
+export interface SearchHitJson {
+  message: null | {createdAt: string; id: string; position: number; role: string}
+  score: number
+  session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
+  snippet: {matches: MatchRange[]; text: string}
+}
+
+export function searchHitJson(hit: SearchHit): SearchHitJson {
+  return {
+    message: hit.message && {...hit.message, createdAt: hit.message.createdAt.toISOString()},
+    score: hit.score,
+    session: {...hit.session, updatedAt: hit.session.updatedAt.toISOString()},
+    snippet: hit.snippet,
+  }
+}
+
+/** Stored text, safe for a terminal: controls escaped, bidirectional overrides dropped (as `printable`, without trimming). */
+function safe(text: string): string {
+  return terminalSafe(text).replaceAll(/[\u202A-\u202E\u2066-\u2069]/g, '')
+}
+
+/**
+ * The snippet with its matches marked (bold yellow; plain without colour), each piece made safe on
+ * its own so that the ranges still fall where the matches are, cut to `width` columns.
+ */
+export function markedSnippet(snippet: SearchHit['snippet'], style: OutputStyle, width?: number): string {
+  const pieces: Array<{marked: boolean; text: string}> = []
+  let at = 0
+  for (const range of snippet.matches) {
+    if (range.start > at) pieces.push({marked: false, text: snippet.text.slice(at, range.start)})
+    pieces.push({marked: true, text: snippet.text.slice(range.start, range.end)})
+    at = range.end
+  }
+  if (at < snippet.text.length) pieces.push({marked: false, text: snippet.text.slice(at)})
+  let out = ''
+  let left = width ?? Number.POSITIVE_INFINITY
+  for (const piece of pieces) {
+    if (left <= 0) break
+    const text = safe(piece.text)
+    const shown = displayWidth(text) > left ? cutToWidth(text, left) : text
+    left -= displayWidth(shown)
+    out += piece.marked ? paint(style, 'yellow', paint(style, 'bold', shown)) : shown
+  }
+  return out
+}
+
+/**
+ * A terminal gets two lines a hit: the session's short id, title, the local date of the message
+ * (of the session's last update, for a title) and model, then the snippet, indented, with the
+ * matches marked. A pipe gets one tab-separated line a hit: session id, message id (empty for a
+ * title), role (or "title"), ISO date, model, snippet, every field on one line.
+ */
+export function renderHits(hits: SearchHit[], style: OutputStyle, options: {width?: number} = {}): string[] {
+  const lines: string[] = []
+  for (const hit of hits) {
+    const when = hit.message ? hit.message.createdAt : hit.session.updatedAt
+    const role = hit.message ? hit.message.role : 'title'
+    const model = modelLabel(hit.session)
+    if (!style.terminal) {
+      lines.push([hit.session.id, hit.message?.id ?? '', role, when.toISOString(), safe(model), safe(hit.snippet.text)].join('\t'))
+      continue
+    }
+    const title = safe(hit.session.title ?? '') || '(untitled)'
+    const head = [
+      paint(style, 'cyan', hit.session.shortId),
+      paint(style, 'bold', title),
+      paint(style, 'dim', localTimestamp(when)),
+      safe(model),
+      paint(style, 'dim', role),
+    ]
+    lines.push(head.filter(Boolean).join('  '))
+    lines.push(`  ${markedSnippet(hit.snippet, style, options.width === undefined ? undefined : options.width - 2)}`)
+  }
+  return lines
+}
+
+const DURATION = /^(\d+)\s*(m|min|h|d|w)$/i
+const UNIT_MS: Record<string, number> = {d: 86_400_000, h: 3_600_000, m: 60_000, min: 60_000, w: 604_800_000}
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/**
+ * A `--since` / `--until` value: a duration back from `now` (`30m`, `12h`, `7d`, `2w`), a date
+ * (`2026-11-30`, local time: its first millisecond, or its last with `endOfDay`), or an ISO
+ * timestamp. Throws with a line saying what is accepted.
+ */
+export function parseWhen(text: string, options: {endOfDay?: boolean; now?: Date} = {}): Date {
+  const now = options.now ?? new Date()
+  const trimmed = text.trim()
+  const duration = DURATION.exec(trimmed)
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2].toLowerCase()])
+  const day = DATE_ONLY.exec(trimmed)
+  if (day) {
+    const [year, month, date] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])]
+    const start = new Date(year, month, date)
+    if (start.getFullYear() === year && start.getMonth() === month && start.getDate() === date) {
+      return options.endOfDay ? new Date(new Date(year, month, date + 1).getTime() - 1) : start
+    }
+  } else if (/^\d{4}-\d{2}-\d{2}T/.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) {
+    return new Date(trimmed)
+  }
+  throw new Error(`"${text}" is neither a date (2026-11-30, 2026-11-30T14:00Z) nor a duration (30m, 12h, 7d, 2w)`)
+}

@@ -1,0 +1,213 @@
+import {expect} from 'chai'
+import Database from 'better-sqlite3'
+import {join} from 'node:path'
+
+import {MIGRATIONS} from '../../src/migrations/index.js'
+import type {SessionStore} from '../../src/store/session-store.js'
+import {SQLITE_SEARCH_INDEX} from '../../src/store/typeorm/search-sql.js'
+import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+
+const SEARCH_MIGRATION = 'AddSearchIndex1795300000020'
+const TRIGGERS = [
+  'messages_fts_delete',
+  'messages_fts_insert',
+  'messages_fts_update',
+  'sessions_fts_delete',
+  'sessions_fts_insert',
+  'sessions_fts_update',
+].sort()
+const TABLES = ['messages_fts', 'sessions_fts']
+
+/** The search index's tables (virtual and shadow) and triggers in a SQLite file. */
+function searchObjects(path: string): {tables: string[]; triggers: string[]} {
+  const db = new Database(path, {readonly: true})
+  try {
+    const names = (type: string) =>
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = ? AND name LIKE '%\\_fts%' ESCAPE '\\' ORDER BY name").all(type) as Array<{name: string}>).map(
+        row => row.name,
+      )
+    return {tables: names('table').filter(name => TABLES.includes(name)), triggers: names('trigger')}
+  } finally {
+    db.close()
+  }
+}
+
+function withFile<T>(path: string, work: (db: Database.Database) => T): T {
+  const db = new Database(path)
+  try {
+    return work(db)
+  } finally {
+    db.close()
+  }
+}
+
+const searchCheck = async (store: SessionStore) => (await store.maintenance!.check()).checks.find(c => c.name === 'search index')
+const found = async (store: SessionStore, query: string) => (await store.search(query)).map(hit => hit.snippet.text)
+
+/** The search migration and every later one, oldest first: what reverting the index takes. */
+const FROM_SEARCH = MIGRATIONS.slice(MIGRATIONS.findIndex(m => m.name === SEARCH_MIGRATION)).map(m => m.name)
+
+/** Reverts migrations one at a time down to and including the search index's; what was reverted. */
+async function revertSearch(store: SessionStore): Promise<string[]> {
+  const reverted: string[] = []
+  for (let step = 0; step < FROM_SEARCH.length; step++) reverted.push(...(await store.maintenance!.revert()))
+  return reverted
+}
+
+describe('SQLite search index', () => {
+  let sandbox: Sandbox
+  let path: string
+  let store: SessionStore | undefined
+  beforeEach(() => {
+    sandbox = makeSandbox()
+    path = join(sandbox.root, 'sessions.db')
+  })
+  afterEach(async () => {
+    await store?.close()
+    store = undefined
+    sandbox.cleanup()
+  })
+
+  it('is created in a blank database with its triggers, and check finds it in step', async () => {
+    store = await openSqliteStore({path})
+    expect(FROM_SEARCH[0]).to.equal(SEARCH_MIGRATION)
+    expect(searchObjects(path)).to.deep.equal({tables: TABLES, triggers: TRIGGERS})
+    expect(await searchCheck(store)).to.deep.equal({detail: '0 messages indexed, in step', name: 'search index', ok: true})
+  })
+
+  it('indexes the messages of a database that holds data, reverts cleanly, and migrates again', async () => {
+    store = await openSqliteStore({path})
+    expect(await revertSearch(store)).to.deep.equal([...FROM_SEARCH].reverse())
+    expect(searchObjects(path)).to.deep.equal({tables: [], triggers: []})
+    // Written before the index existed, in that schema (the later migrations are reverted too): no trigger saw these.
+    withFile(path, db => {
+      for (let s = 0; s < 10; s++) {
+        const sessionId = `01JC${String(s).padStart(22, '0')}`
+        db.prepare('INSERT INTO sessions (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)').run(sessionId, `Old title ${s}`, 1000 + s, 2000 + s)
+        for (const [m, role, content] of [
+          [0, 'user', `pelican question ${s}`],
+          [1, 'assistant', `pelican answer ${s}, with words`],
+        ] as const) {
+          db.prepare('INSERT INTO messages (id, session_id, position, role, content, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+            `01JD${String(s * 10 + m).padStart(22, '0')}`,
+            sessionId,
+            m,
+            role,
+            content,
+            'complete',
+            3000 + m,
+          )
+        }
+      }
+    })
+    expect(await store.maintenance!.migrate()).to.deep.equal(FROM_SEARCH)
+    expect(searchObjects(path)).to.deep.equal({tables: TABLES, triggers: TRIGGERS})
+    expect(await store.search('pelican')).to.have.length(20)
+    expect(await found(store, 'answer 7')).to.deep.equal(['pelican answer 7, with words'])
+    expect(await found(store, 'old title 3')).to.deep.equal(['Old title 3'])
+    expect(await searchCheck(store)).to.deep.equal({detail: '20 messages indexed, in step', name: 'search index', ok: true})
+
+    // The columns of the schema before the index (later migrations add others, and go with it).
+    const oldColumns = 'id, session_id, position, role, content, status, created_at, input_tokens, output_tokens, model, provider, metadata'
+    const rowsBefore = withFile(path, db => db.prepare(`SELECT ${oldColumns} FROM messages ORDER BY id`).all())
+    expect(await revertSearch(store)).to.deep.equal([...FROM_SEARCH].reverse())
+    expect(searchObjects(path)).to.deep.equal({tables: [], triggers: []})
+    // Not even FTS5's shadow tables stay behind, and no row of the messages changed.
+    expect(withFile(path, db => db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE '%fts%'").get())).to.deep.equal({n: 0})
+    expect(withFile(path, db => db.prepare(`SELECT ${oldColumns} FROM messages ORDER BY id`).all())).to.deep.equal(rowsBefore)
+    expect((await store.maintenance!.check()).ok).to.equal(false)
+
+    expect(await store.maintenance!.migrate()).to.deep.equal(FROM_SEARCH)
+    expect(await found(store, 'question 4')).to.deep.equal(['pelican question 4'])
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('check reports a message the index missed (a trigger dropped), and reindex puts the trigger and the entry back', async () => {
+    store = await openSqliteStore({path})
+    const session = await store.create()
+    await store.append(session.id, [{content: 'indexed albatross', role: 'user'}])
+    withFile(path, db => db.exec('DROP TRIGGER messages_fts_insert'))
+    const [missed] = await store.append(session.id, [{content: 'unindexed albatross', role: 'user'}])
+    expect(await found(store, 'albatross')).to.deep.equal(['indexed albatross'])
+
+    const check = await searchCheck(store)
+    expect(check?.ok).to.equal(false)
+    expect(check?.detail).to.equal(
+      `out of step: triggers missing: messages_fts_insert; 1 message not indexed (e.g. ${missed.id}); the index differs from the message contents. Rebuild it with "synapse db reindex".`,
+    )
+    expect(await store.maintenance!.reindex()).to.deep.equal({detail: '2 messages indexed, in step', name: 'search index', ok: true})
+    expect(searchObjects(path).triggers).to.deep.equal(TRIGGERS)
+    expect((await found(store, 'albatross')).sort()).to.deep.equal(['indexed albatross', 'unindexed albatross'])
+    await store.append(session.id, [{content: 'later albatross', role: 'user'}])
+    expect(await store.search('albatross')).to.have.length(3)
+    expect((await store.maintenance!.check()).ok).to.equal(true)
+  })
+
+  it('check reports an index whose entries differ from the messages, and reindex rebuilds it', async () => {
+    store = await openSqliteStore({path})
+    const session = await store.create()
+    await store.append(session.id, [
+      {content: 'the cormorant dives', role: 'user'},
+      {content: 'the gannet dives', role: 'assistant'},
+    ])
+    // One entry taken out of the index behind its back, and one message changed without its trigger.
+    withFile(path, db => {
+      db.exec("INSERT INTO messages_fts (messages_fts, rowid, content) SELECT 'delete', rowid, content FROM messages WHERE content LIKE '%cormorant%'")
+      db.exec('DROP TRIGGER messages_fts_update')
+      db.exec("UPDATE messages SET content = 'the shag dives' WHERE content LIKE '%gannet%'")
+    })
+    expect(await found(store, 'cormorant')).to.deep.equal([])
+    const check = await searchCheck(store)
+    expect(check?.ok).to.equal(false)
+    expect(check?.detail).to.contain('triggers missing: messages_fts_update').and.to.contain('1 message not indexed')
+    expect(check?.detail).to.contain('the index differs from the message contents')
+
+    await store.maintenance!.reindex()
+    expect(await searchCheck(store)).to.deep.equal({detail: '2 messages indexed, in step', name: 'search index', ok: true})
+    expect(await found(store, 'cormorant')).to.deep.equal(['the cormorant dives'])
+    expect(await found(store, 'shag')).to.deep.equal(['the shag dives'])
+    expect(await found(store, 'gannet')).to.deep.equal([])
+  })
+
+  it('after a migration rebuilds the messages table (triggers gone, rows renumbered), repair rebuilds the index', async () => {
+    store = await openSqliteStore({path})
+    const session = await store.create()
+    await store.append(session.id, [
+      {content: 'first puffin', role: 'user'},
+      {content: 'second guillemot', role: 'assistant'},
+      {content: 'third razorbill', role: 'user'},
+    ])
+    await store.close()
+    store = undefined
+    // What TypeORM does to change a column on SQLite: copy into a new table, drop the old one, rename.
+    withFile(path, db => {
+      const {sql} = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'messages'").get() as {sql: string}
+      const {sql: index} = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'idx_messages_session_position'").get() as {sql: string}
+      db.pragma('foreign_keys = OFF')
+      db.exec(sql.replace('CREATE TABLE "messages"', 'CREATE TABLE "temporary_messages"'))
+      db.exec(`INSERT INTO temporary_messages SELECT * FROM messages ORDER BY position DESC;
+               DROP TABLE messages;
+               ALTER TABLE temporary_messages RENAME TO messages;`)
+      db.exec(index)
+      expect(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'messages_fts%'").get()).to.deep.equal({n: 0})
+    })
+    const db = new Database(path)
+    try {
+      const run = async (sql: string) => {
+        const statement = db.prepare(sql)
+        return statement.reader ? statement.all() : statement.run()
+      }
+      // Rows now stand at other rowids: the old index would point at the wrong messages.
+      expect(db.prepare("SELECT rowid FROM messages WHERE content = 'third razorbill'").get()).to.deep.equal({rowid: 1})
+      expect(await SQLITE_SEARCH_INDEX.repair(run)).to.equal(true)
+      expect(await SQLITE_SEARCH_INDEX.repair(run)).to.equal(false)
+      expect((await SQLITE_SEARCH_INDEX.check(run)).ok).to.equal(true)
+    } finally {
+      db.close()
+    }
+    store = await openSqliteStore({path})
+    expect(await found(store, 'guillemot')).to.deep.equal(['second guillemot'])
+    expect(await found(store, 'razorbill')).to.deep.equal(['third razorbill'])
+  })
+})
