@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 
 import {newId} from '../src/core/ids.js'
 import type {Message} from '../src/store/session-store.js'
-import {openRedisStore} from '../plugins/storage-redis/src/redis-store.js'
+import {openRedisStore} from '../plugins/storage-redis/src/redis-adapter.js'
 import {interleave, type Plan, timeAsync} from './harness.js'
 import {type Measurement, rateComparison, timeComparison} from './measurement.js'
 

@@ -43,6 +43,17 @@ export {
 } from './providers/support.js'
 export {REDACTED, redactUrl, scrubSecret} from './core/redact.js'
 export {type OpenStoreOptions, type StorageBackend, StorageBackends, schemeOf} from './store/backends.js'
+// What the backends of network servers share: their URL read once, their failures worded once.
+export {
+  type ConnectionErrorDialect,
+  type ConnectionTarget,
+  type ConnectionUrlForm,
+  checkedName,
+  connectionTarget,
+  describeConnectionError,
+  type NetworkFailure,
+  type ServerRefusal,
+} from './store/connection-target.js'
 export {MemorySessionStore, MemoryStorageAdapter} from './store/memory-store.js'
 export {applyPatch, SnapshotStorageAdapter, stillDue, summaryOf} from './store/snapshot-adapter.js'
 export {currentMessages, lastExchange, pairReplies} from './store/exchanges.js'
@@ -50,6 +61,7 @@ export * from './store/session-store.js'
 export {newestFirst, SessionStore} from './store/store.js'
 // The one record codec: the written form of a session (export files, session files) and what every backend accepts.
 export {
+  absentValue,
   checkMessagePatch,
   checkNewMessages,
   checkSnapshot,
@@ -60,11 +72,16 @@ export {
   type EncodedMessage,
   type EncodedSession,
   encodeSnapshot,
+  fieldFromText,
+  type FieldKind,
+  fieldText,
   FORMAT_VERSION,
+  MESSAGE_FIELDS,
   MAX_RESTORED_POSITION,
   MAX_STORED_INTEGER,
   READABLE_VERSIONS,
   READABLE_VERSIONS_TEXT,
+  SESSION_FIELDS,
 } from './store/record-codec.js'
 export {
   checkLast,

@@ -49,9 +49,14 @@ export type EncodedSession = Omit<Session, 'createdAt' | 'updatedAt'> & {created
  * absent; date: an ISO-8601 string (optionalDate: or null, null when absent); flag: a boolean, false when absent; metadata: an object, {}
  * when absent; status: a message status, 'complete' when absent.
  */
-type Kind = 'date' | 'flag' | 'metadata' | 'number' | 'optionalDate' | 'optionalNumber' | 'optionalText' | 'status' | 'text'
+export type FieldKind = 'date' | 'flag' | 'metadata' | 'number' | 'optionalDate' | 'optionalNumber' | 'optionalText' | 'status' | 'text'
 
-const SESSION_FIELDS = {
+/**
+ * Every stored field of a session and of a message with its kind. A backend that keeps records in a
+ * form of its own (the Redis adapter's hashes and JSON records) walks these rather than naming the
+ * fields, so that a field added here reaches it too.
+ */
+export const SESSION_FIELDS = {
   createdAt: 'date',
   id: 'text',
   kept: 'flag',
@@ -63,9 +68,9 @@ const SESSION_FIELDS = {
   systemPrompt: 'optionalText',
   title: 'optionalText',
   updatedAt: 'date',
-} as const satisfies Record<keyof Session, Kind>
+} as const satisfies Record<keyof Session, FieldKind>
 
-const MESSAGE_FIELDS = {
+export const MESSAGE_FIELDS = {
   cachedInputTokens: 'optionalNumber',
   content: 'text',
   costSource: 'optionalText',
@@ -87,7 +92,7 @@ const MESSAGE_FIELDS = {
   supersededBy: 'optionalText',
   // Which one of TOKEN_SOURCES: checkNewMessages says.
   tokenSource: 'optionalText',
-} as const satisfies Record<keyof EncodedMessage, Kind>
+} as const satisfies Record<keyof EncodedMessage, FieldKind>
 
 // Keys in byte order, `messages` among the session's: the bytes of a file never depend on which
 // backend the records came from or in which order a field was added.
@@ -107,7 +112,7 @@ function encodeMessage(message: Message): EncodedMessage {
   return encoded as EncodedMessage
 }
 
-function encodeField(kind: Kind, value: unknown): unknown {
+function encodeField(kind: FieldKind, value: unknown): unknown {
   if (kind === 'date' || (kind === 'optionalDate' && value !== null)) return (value as Date).toISOString()
   if (kind === 'flag') return value === true
   return value
@@ -147,14 +152,39 @@ export function decodeSnapshot(value: unknown, version: number, fail: DecodeFail
   return {messages, session}
 }
 
-function decodeFields(raw: Record<string, unknown>, fields: Record<string, Kind>, path: string[], fail: DecodeFailure): Record<string, unknown> {
+function decodeFields(raw: Record<string, unknown>, fields: Record<string, FieldKind>, path: string[], fail: DecodeFailure): Record<string, unknown> {
   const decoded: Record<string, unknown> = {}
   for (const [key, kind] of Object.entries(fields)) decoded[key] = decodeField(kind, raw[key], key, path, fail)
   return decoded
 }
 
-function decodeField(kind: Kind, value: unknown, key: string, path: string[], fail: DecodeFailure): unknown {
+/** What a field that is left out reads as (a record written before the field existed); undefined for a field that is required. */
+export function absentValue(kind: FieldKind): unknown {
+  if (kind === 'flag') return false
+  if (kind === 'metadata') return {}
+  if (kind === 'status') return 'complete'
+  return kind === 'optionalDate' || kind === 'optionalNumber' || kind === 'optionalText' ? null : undefined
+}
+
+/**
+ * One field as text, for a backend that stores strings (the Redis adapter's hashes): a timestamp as
+ * milliseconds since the epoch, anything else as JSON (so null is "null").
+ */
+export function fieldText(kind: FieldKind, value: unknown): string {
+  if (kind === 'date' || (kind === 'optionalDate' && value !== null)) return String((value as Date).getTime())
+  return JSON.stringify(value)
+}
+
+/** `fieldText` read back; undefined (a record written before the field existed) reads as `absentValue`. */
+export function fieldFromText(kind: FieldKind, text: string | undefined): unknown {
+  if (text === undefined) return absentValue(kind)
+  if (kind === 'date' || (kind === 'optionalDate' && text !== 'null')) return new Date(Number(text))
+  return JSON.parse(text)
+}
+
+function decodeField(kind: FieldKind, value: unknown, key: string, path: string[], fail: DecodeFailure): unknown {
   const absent = value === null || value === undefined
+  if (absent && absentValue(kind) !== undefined) return absentValue(kind)
   switch (kind) {
     case 'optionalDate':
     case 'date': {
@@ -165,21 +195,18 @@ function decodeField(kind: Kind, value: unknown, key: string, path: string[], fa
       return date
     }
     case 'flag': {
-      if (absent) return false
       if (typeof value !== 'boolean') throw fail(path, `has "${key}" that is neither true nor false`)
       return value
     }
     case 'metadata': {
-      return absent ? {} : (objectOf(value, path, 'a metadata', fail) as Metadata)
+      return objectOf(value, path, 'a metadata', fail) as Metadata
     }
     case 'number':
     case 'optionalNumber': {
-      if (absent && kind === 'optionalNumber') return null
       if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(path, `has no number "${key}"`)
       return value
     }
     default: {
-      if (absent && kind !== 'text') return kind === 'status' ? 'complete' : null
       if (typeof value !== 'string') throw fail(path, `has no text "${key}"`)
       return value
     }

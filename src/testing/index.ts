@@ -1,6 +1,7 @@
 // What plugin authors import from "synapse-cli/testing": the conformance suites their adapters run,
-// and the fake HTTP chat servers their providers run them against. They need mocha and chai as dev
-// dependencies.
+// the fake HTTP chat servers their providers run them against, a sandboxed HOME and XDG tree, the
+// built CLI run in it as a user runs it, and loopback plumbing. They need mocha and chai as dev
+// dependencies (and tsx for `runWorker`). synapse's own tests use the same modules.
 export {
   messageContents,
   ManualClock,
@@ -12,3 +13,21 @@ export {
 export * from './provider-suite.js'
 export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, isRecord, pathOf, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 export {FakeOpenAIServer, type FakeOpenAIServerOptions, type ModelsBehaviour} from './openai-server.js'
+export {answers, freePort, listen} from './network.js'
+export {enterSandbox, makeSandbox, type Sandbox, writeUserConfig} from './sandbox.js'
+export {
+  DENO,
+  type Exit,
+  finished,
+  PROJECT_ROOT,
+  RUN_JS,
+  type Runtime,
+  runWorker,
+  type SpawnOptions,
+  SynapseProcess,
+  shellQuote,
+  startWorker,
+  synapse,
+  synapseCommandLine,
+  testRuntime,
+} from './synapse-process.js'

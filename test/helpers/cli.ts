@@ -1,8 +1,6 @@
 import {run as runOclif} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
-
+import {PROJECT_ROOT} from '../../src/testing/synapse-process.js'
 import {enterSandbox, type Sandbox} from './sandbox.js'
 
 // In-process runs use the bundle the CLI ships (dist/), never the TypeScript sources: tsx is
@@ -11,8 +9,7 @@ const oclifSettings = globalThis as typeof globalThis & {oclif?: Record<string, 
 // oclif keeps a reference to this object once loaded: change it in place.
 ;(oclifSettings.oclif ??= {}).enableAutoTranspile = false
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const RUN_JS = join(PROJECT_ROOT, 'bin', 'run.js')
+export {PROJECT_ROOT, RUN_JS} from '../../src/testing/synapse-process.js'
 
 export interface CommandOutcome<T = unknown> {
   exitCode: number

@@ -1,4 +1,4 @@
-import {InvalidInputError, StorageUnavailableError, SynapseError, scrubSecret} from 'synapse-cli'
+import {type ConnectionErrorDialect, describeConnectionError, InvalidInputError, StorageUnavailableError, SynapseError, scrubSecret} from 'synapse-cli'
 
 import type {PostgresTarget} from './target.js'
 
@@ -28,21 +28,44 @@ export function isRetryable(error: unknown): boolean {
   return code === '40001' || code === '40P01' || code === '23505'
 }
 
+// Server errors carry a five-character SQLSTATE; the tests of wording are for pg's and Node's own.
+const fromServer = (code: string) => /^[0-9A-Z]{5}$/.test(code) && code !== 'EPIPE'
+
+const POSTGRES: ConnectionErrorDialect = {
+  networkFailure(_error, code, reason) {
+    if (fromServer(code) && !code.startsWith('08') && !code.startsWith('57P')) return undefined
+    if (!fromServer(code) && /timeout/i.test(reason)) return 'timeout'
+    if (fromServer(code) || /Connection terminated/i.test(reason)) return 'lost'
+    return /SSL|TLS|certificate/i.test(reason) ? 'tls' : undefined
+  },
+  product: 'PostgreSQL',
+  refusal(code, reason) {
+    if (code === '28P01' || code === '28000' || (!fromServer(code) && /password|SASL|SCRAM/i.test(reason)))
+      return {remedies: ['Check the user name and password in the URL (or ~/.pgpass) and the server’s pg_hba.conf.'], says: 'refused the login'}
+    if (code === '3D000') return {remedies: ['Create it (createdb <name>) or fix the database name in the URL.'], says: 'has no such database'}
+    if (code === '42501') {
+      const remedy = 'Grant the user USAGE and CREATE on the schema, and SELECT, INSERT, UPDATE, DELETE on its tables (see the plugin README).'
+      return {remedies: [remedy], says: 'denied access'}
+    }
+    if (code === '53300' || code === '57P03') return {remedies: ['Try again shortly.'], says: 'accepts no more connections now'}
+    return undefined
+  },
+  remedies: {
+    lost: ['Try again; check the server’s log if it keeps happening.'],
+    refused: ['Check that the server is running and listens on that host and port.'],
+    timeout: ['Check the host, port and any firewall; raise ?connect_timeout=<seconds> for a slow network.'],
+    tls: ['Check the sslmode and certificate parameters in the URL.'],
+  },
+}
+
 /**
- * PostgreSQL's and the network's failures as errors a user can act on: one line, naming the server
- * by its URL with the password removed. Anything unrecognised is returned as it was.
+ * PostgreSQL's and the network's failures as errors a user can act on (core's
+ * `describeConnectionError`), and the two that are not about the connection: an id taken, a lock
+ * held too long. Anything unrecognised is returned as it was.
  */
 export function describePostgresError(error: unknown, target: PostgresTarget, lockTimeoutMs: number): unknown {
-  if (error instanceof SynapseError) return error
   const driverError = driverErrorOf(error)
   const code = driverError.code ?? ''
-  // Server errors carry a five-character SQLSTATE; the message-based tests below are for the rest.
-  const fromServer = /^[0-9A-Z]{5}$/.test(code) && code !== 'EPIPE'
-  const reason = scrubSecret(firstLine(driverError.message ?? String(error)), target.password)
-  const at = `PostgreSQL at ${target.location}`
-  const unavailable = (message: string, suggestions: string[]) => new StorageUnavailableError(message, {cause: error, suggestions})
-  const otherwise = 'Or unset DATABASE_URL / [storage] url to use the built-in SQLite file.'
-
   if (code === '23505') {
     const id = /\(id\)=\(([^)]*)\)/.exec(driverError.detail ?? '')?.[1]
     if (id && driverError.table === 'sessions') return new InvalidInputError(`A session with the id ${id} already exists.`, {cause: error})
@@ -55,34 +78,12 @@ export function describePostgresError(error: unknown, target: PostgresTarget, lo
       suggestions: ['Try again; if it keeps happening, look for a stuck session in pg_stat_activity (state "idle in transaction").'],
     })
   }
-  if (code === 'ECONNREFUSED')
-    return unavailable(`Cannot connect to ${at}: connection refused.`, ['Check that the server is running and listens on that host and port.', otherwise])
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return unavailable(`Cannot connect to ${at}: unknown host.`, ['Check the host name in the URL.', otherwise])
-  if (code === 'ETIMEDOUT' || (!fromServer && /timeout/i.test(reason))) {
-    return unavailable(`Cannot connect to ${at}: no answer in time (${reason}).`, [
-      'Check the host, port and any firewall; raise ?connect_timeout=<seconds> for a slow network.',
-      otherwise,
-    ])
+  if (code === '42P01') {
+    const reason = scrubSecret(String(driverError.message).replace(/\.$/, ''), target.password)
+    return new StorageUnavailableError(`The session tables are missing at ${target.location}: ${reason}.`, {
+      cause: error,
+      suggestions: ['Run "synapse db migrate".'],
+    })
   }
-  if (code === '28P01' || code === '28000' || (!fromServer && /password|SASL|SCRAM/i.test(reason))) {
-    return unavailable(`${at} refused the login: ${reason}.`, ['Check the user name and password in the URL (or ~/.pgpass) and the server’s pg_hba.conf.'])
-  }
-  if (code === '3D000') return unavailable(`${at} has no such database: ${reason}.`, ['Create it (createdb <name>) or fix the database name in the URL.'])
-  if (code === '42501') {
-    return unavailable(`${at} denied access: ${reason}.`, [
-      'Grant the user USAGE and CREATE on the schema, and SELECT, INSERT, UPDATE, DELETE on its tables (see the plugin README).',
-    ])
-  }
-  if (code === '42P01') return unavailable(`The session tables are missing at ${target.location}: ${reason}.`, ['Run "synapse db migrate".'])
-  if (code === '53300' || code === '57P03') return unavailable(`${at} accepts no more connections now: ${reason}.`, ['Try again shortly.'])
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code.startsWith('08') || code.startsWith('57P') || /Connection terminated/i.test(reason)) {
-    return unavailable(`Lost the connection to ${at}: ${reason}.`, ['Try again; check the server’s log if it keeps happening.'])
-  }
-  if (!fromServer && /SSL|TLS|certificate/i.test(reason))
-    return unavailable(`Cannot connect to ${at}: ${reason}.`, ['Check the sslmode and certificate parameters in the URL.'])
-  return error
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0].replace(/\.$/, '')
+  return describeConnectionError(error, target, POSTGRES, driverError)
 }

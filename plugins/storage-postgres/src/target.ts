@@ -1,4 +1,4 @@
-import {ConfigError, redactUrl} from 'synapse-cli'
+import {checkedName, connectionTarget} from 'synapse-cli'
 
 /** Where a store connects, worked out from the storage URL before anything touches the network. */
 export interface PostgresTarget {
@@ -27,37 +27,22 @@ export interface TargetOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
 export function postgresTarget(url: string, options: TargetOptions = {}): PostgresTarget {
-  const location = redactUrl(url)
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw new ConfigError(`The storage URL ${location} is not a valid PostgreSQL URL.`, {
-      suggestions: ['Write it as postgres://user:password@host:5432/database (percent-encode special characters in the password).'],
-    })
-  }
-  const schema = options.schema ?? (parsed.searchParams.get('schema') || undefined)
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
-    throw new ConfigError(`"${schema}" is not a schema name synapse accepts.`, {
-      suggestions: ['Use lower-case letters, digits and underscores, starting with a letter or underscore (at most 63).'],
-    })
-  }
+  // Every other parameter is pg's (sslmode, options...): it passes through.
+  const target = connectionTarget(
+    url,
+    {example: 'Write it as postgres://user:password@host:5432/database (percent-encode special characters in the password).', product: 'PostgreSQL'},
+    options,
+  )
+  const parsed = target.url
+  const named = options.schema ?? (parsed.searchParams.get('schema') || undefined)
+  const schema =
+    named === undefined
+      ? undefined
+      : checkedName(named, SCHEMA_NAME, 'a schema name', 'Use lower-case letters, digits and underscores, starting with a letter or underscore (at most 63).')
   parsed.searchParams.delete('schema')
-
-  const timeoutSeconds = Number(parsed.searchParams.get('connect_timeout'))
-  const connectTimeoutMs = options.connectTimeoutMs ?? (timeoutSeconds > 0 ? timeoutSeconds * 1000 : 10_000)
   // Session settings travel in the startup packet, so every pooled connection has them from the start.
   const settings = [parsed.searchParams.get('options') ?? '', `-c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs ?? 5000))}`]
   if (schema) settings.push(`-c search_path=${schema}`)
   parsed.searchParams.set('options', settings.join(' ').trim())
-
-  return {connectTimeoutMs, connectionUrl: parsed.toString(), location, password: decodedPassword(parsed.password), schema}
-}
-
-function decodedPassword(password: string): string {
-  try {
-    return decodeURIComponent(password)
-  } catch {
-    return password
-  }
+  return {connectTimeoutMs: target.connectTimeoutMs, connectionUrl: parsed.toString(), location: target.location, password: target.password, schema}
 }

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {runWorker} from '../../../test/helpers/spawn.js'
+import {runWorker} from 'synapse-cli/testing'
 import {openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf} from './helpers.js'
 

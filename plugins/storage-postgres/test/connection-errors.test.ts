@@ -1,9 +1,9 @@
 import {expect} from 'chai'
 import {createServer, type Socket} from 'node:net'
 import {SynapseError} from 'synapse-cli'
+import {listen} from 'synapse-cli/testing'
 
 import {openPostgresStore} from '../src/postgres-store.js'
-import {listen} from '../../../test/helpers/network.js'
 import {SERVER_URL} from './helpers.js'
 
 const PASSWORD = 'Sw0rdfish-s3cret'

@@ -1,9 +1,7 @@
 import {expect} from 'chai'
 import pg from 'pg'
 
-import {FakeOpenAIServer} from '../../../test/fakes/openai-server.js'
-import {makeSandbox, type Sandbox} from '../../../test/helpers/sandbox.js'
-import {synapse} from '../../../test/helpers/spawn.js'
+import {FakeOpenAIServer, makeSandbox, type Sandbox, synapse} from 'synapse-cli/testing'
 import {SERVER_URL, Schemas, urlOf} from './helpers.js'
 
 const LOCKED =

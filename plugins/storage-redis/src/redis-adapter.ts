@@ -1,19 +1,20 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
 import type {
+  FieldKind,
   Message,
   AppendOptions,
   MessagePatch,
   Missing,
-  NeighbouredSummary,
   RestoreConflict,
   Session,
   SessionPatch,
   SessionSnapshot,
   StorageAdapter,
   StoredSummary,
+  StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {applyPatch, NO_USAGE, PREVIEW_LENGTH, SynapseError} from 'synapse-cli'
+import {absentValue, applyPatch, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore, SynapseError} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -28,6 +29,11 @@ export interface RedisAdapterOptions extends RedisTargetOptions {
 /** How often an update retries after another process changed the same message between its read and its write. */
 const UPDATE_ATTEMPTS = 50
 
+/** A SessionStore over Redis: connects, and reports an unreachable or refusing server as STORAGE_UNAVAILABLE. */
+export async function openRedisStore(options: RedisAdapterOptions & StoreOptions): Promise<SessionStore> {
+  return new SessionStore(await RedisStorageAdapter.open(options), {clock: options.clock})
+}
+
 /**
  * Sessions in Redis (see README: key layout). Every write is one Lua script, atomic on the server;
  * reads are single commands or a MULTI. The connection is opened once and never shared.
@@ -35,20 +41,19 @@ const UPDATE_ATTEMPTS = 50
 export class RedisStorageAdapter implements StorageAdapter {
   readonly backend = 'redis'
   readonly freshRecords = true
-  private readonly keys: {ids: string; messages: (id: string) => string; session: (id: string) => string; sessions: string}
+  private readonly key: (name: keyof typeof scripts.KEYS, id?: string) => string
 
   private constructor(
     private readonly client: RedisClientType,
     readonly target: RedisTarget,
   ) {
-    const p = target.prefix
-    this.keys = {ids: `${p}session-ids`, messages: id => `${p}messages:${id}`, session: id => `${p}session:${id}`, sessions: `${p}sessions`}
+    this.key = (name, id = '') => `${target.prefix}${scripts.KEYS[name]}${id}`
   }
 
   static async open(options: RedisAdapterOptions): Promise<RedisStorageAdapter> {
     const target = redisTarget(options.url, options)
     let connected = false
-    const common = {
+    const socket = {
       connectTimeout: target.connectTimeoutMs,
       host: target.host,
       port: target.port,
@@ -60,7 +65,7 @@ export class RedisStorageAdapter implements StorageAdapter {
       // Commands fail at once while the connection is down, instead of waiting in a queue for it.
       disableOfflineQueue: true,
       password: target.password || undefined,
-      socket: target.tls ? {...common, tls: true} : common,
+      socket: target.tls ? {...socket, tls: true} : socket,
       username: target.username || undefined,
     })
     // Every failure reaches the caller through the command that met it; the event only must have a listener.
@@ -68,16 +73,11 @@ export class RedisStorageAdapter implements StorageAdapter {
     // connectTimeout bounds only the TCP connection; a server that accepts and then says nothing
     // (a TLS port reached with redis://, a stuck proxy) is bounded by this deadline.
     let deadline: NodeJS.Timeout | undefined
+    const timedOut = new Promise((_resolve, reject) => (deadline = setTimeout(() => reject(new ConnectionTimeoutError()), target.connectTimeoutMs)))
     try {
-      await Promise.race([
-        (async () => {
-          await client.connect()
-          // AUTH and SELECT run inside connect(); a PING proves the server answers commands as well.
-          await client.ping()
-          connected = true
-        })(),
-        new Promise((_resolve, reject) => (deadline = setTimeout(() => reject(new ConnectionTimeoutError()), target.connectTimeoutMs))),
-      ])
+      // AUTH and SELECT run inside connect(); a PING proves the server answers commands as well.
+      await Promise.race([client.connect().then(() => client.ping()), timedOut])
+      connected = true
     } catch (error) {
       client.destroy()
       throw describeRedisError(error, target)
@@ -91,7 +91,7 @@ export class RedisStorageAdapter implements StorageAdapter {
     const hides = options.hides ?? []
     const args = [sessionId, ms(options.updatedAt), options.completes ?? '', String(hides.length)]
     for (const hide of hides) args.push(hide.id, hide.supersededBy ?? '')
-    for (const m of messages) args.push(m.id, m.status, m.role === 'user' ? `u${previewOf(m.content)}` : '-', tailOf(m))
+    for (const m of messages) args.push(recordAfterPosition(m), m.role === 'user' ? previewOf(m.content) : '')
     const [outcome, value] = (await this.run(scripts.appendMessages, args)) as [string, Reply]
     if (outcome === 'missing') return {missing: value as Missing['missing']}
     return messages.map((m, i) => ({...m, position: Number(value) + i}))
@@ -107,42 +107,30 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async countSessions(): Promise<number> {
-    return this.guard(() => this.client.zCard(this.keys.sessions))
+    return this.guard(() => this.client.zCard(this.key('sessions')))
   }
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
-    if (targets.length === 0) return []
-    return (await this.run(
-      scripts.deleteSessions,
-      targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : '']),
-    )) as string[]
+    const guarded = targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : ''])
+    return targets.length === 0 ? [] : ((await this.run(scripts.deleteSessions, guarded)) as string[])
   }
 
   async insertSession(session: Session): Promise<boolean> {
-    return (await this.run(scripts.insertSession, [session.id, ms(session.updatedAt), ...sessionFields(session)])) === 1
+    return (await this.restoreSessions([{messages: [], session}], {replace: false})) === undefined
   }
 
-  async listSummaries(page: {limit: number; offset: number}): Promise<NeighbouredSummary[]> {
-    return this.summariesBetween(page.offset, page.offset + page.limit - 1)
-  }
-
-  async readMessages(sessionId: string, options: {last?: number}): Promise<Message[] | undefined> {
-    const {last} = options
+  async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
+    // LRANGE 1 0 is empty: the last 0 messages.
+    const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
     const [exists, records] = await this.guard(() =>
-      last === 0
-        ? this.client.multi().exists(this.keys.session(sessionId)).exec()
-        : this.client
-            .multi()
-            .exists(this.keys.session(sessionId))
-            .lRange(this.keys.messages(sessionId), last === undefined ? 0 : -last, -1)
-            .exec(),
+      this.client.multi().exists(this.key('session', sessionId)).lRange(this.key('messages', sessionId), from, to).exec(),
     )
     if (Number(exists) === 0) return undefined
-    return ((records ?? []) as unknown as string[]).map(record => messageOf(record, sessionId))
+    return (records as unknown as string[]).map(record => messageOf(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
-    const fields = await this.guard(() => this.client.hGetAll(this.keys.session(sessionId)))
+    const fields = await this.guard(() => this.client.hGetAll(this.key('session', sessionId)))
     return Object.keys(fields).length === 0 ? undefined : sessionOf(sessionId, fields)
   }
 
@@ -152,8 +140,7 @@ export class RedisStorageAdapter implements StorageAdapter {
       const fields = sessionFields(session)
       const question = messages.find(m => m.role === 'user')
       if (question) fields.push('preview', previewOf(question.content), 'previewId', question.id)
-      args.push(session.id, ms(session.updatedAt), String(fields.length), ...fields, String(messages.length))
-      for (const m of messages) args.push(m.id, recordOf(m))
+      args.push(session.id, ms(session.updatedAt), String(fields.length), ...fields, String(messages.length), ...messages.map(m => recordOf(m)))
     }
     const conflict = (await this.run(scripts.restoreSessions, args)) as [RestoreConflict['taken'], string] | null
     return conflict ? {id: conflict[1], taken: conflict[0]} : undefined
@@ -161,31 +148,31 @@ export class RedisStorageAdapter implements StorageAdapter {
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are Crockford base32, so every id starting with the prefix sorts below prefix + DEL (0x7f).
-    return this.guard(() => this.client.zRangeByLex(this.keys.ids, `[${prefix}`, `(${prefix}\u007F`, {LIMIT: {count: limit, offset: 0}}))
+    return this.guard(() => this.client.zRangeByLex(this.key('ids'), `[${prefix}`, `(${prefix}\u007F`, {LIMIT: {count: limit, offset: 0}}))
   }
 
+  // The one listing primitive: the core sorts, pages and picks what to prune (no `listSummaries`, no
+  // `prune`: a sorted page with its neighbours would cost a script of its own, for listings of a few
+  // thousand sessions that the core sorts in milliseconds).
   async summaries(): Promise<StoredSummary[]> {
-    return this.summariesBetween(0, -1)
+    const rows = (await this.run(scripts.summaries, [])) as Array<[string, string[], number]>
+    return rows.map(([id, flat, messageCount]) => {
+      const fields = pairsOf(flat)
+      return {...sessionOf(id, fields), messageCount, preview: fields.preview === undefined ? null : JSON.parse(fields.preview)}
+    })
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
     // Optimistic: read, change in JavaScript, and write only if the record is still the one read.
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const [outcome, index, before] = (await this.run(scripts.findMessage, [sessionId, messageId])) as [string, number | string, string]
-      if (outcome === 'missing') return {missing: index as Missing['missing']}
+      const [found, before] = (await this.run(scripts.updateMessage, [sessionId, messageId])) as string[]
+      if (found === 'missing') return {missing: before as Missing['missing']}
       const message = messageOf(before, sessionId)
       applyPatch(message, patch)
-      const written = await this.run(scripts.replaceMessage, [
-        sessionId,
-        messageId,
-        String(index),
-        before,
-        recordOf(message),
-        ms(updatedAt),
-        previewOf(message.content),
-      ])
+      const changed = [recordOf(message), ms(updatedAt), previewOf(message.content)]
+      const [written, missing] = (await this.run(scripts.updateMessage, [sessionId, messageId, before, ...changed])) as string[]
       if (written === 'ok') return message
-      if (written === 'missing') return {missing: 'session'}
+      if (written === 'missing') return {missing: missing as Missing['missing']}
     }
     throw new SynapseError('STORAGE_BUSY', `Message ${messageId} kept changing under other writers at Redis ${this.target.location}.`, {
       suggestions: ['Try again.'],
@@ -218,21 +205,6 @@ export class RedisStorageAdapter implements StorageAdapter {
       }
     })
   }
-
-  private async summariesBetween(first: number, last: number): Promise<NeighbouredSummary[]> {
-    const rows = (await this.run(scripts.summaries, [String(first), String(last)])) as Array<[string, string[], number, string[]]>
-    return rows.map(([id, flat, messageCount, around]) => {
-      const fields = pairsOf(flat)
-      const at = around.indexOf(id)
-      return {
-        ...sessionOf(id, fields),
-        messageCount,
-        nextId: around[at + 1],
-        preview: fields.preview === undefined ? null : JSON.parse(fields.preview),
-        previousId: around[at - 1],
-      }
-    })
-  }
 }
 
 function ms(date: Date): string {
@@ -250,78 +222,43 @@ function pairsOf(flat: string[]): Record<string, string> {
   return fields
 }
 
-/** A session as hash fields: timestamps in milliseconds, everything else JSON (so null is "null"). */
-function sessionFields(s: Session): string[] {
-  const {kept, metadata, model, parentId, parentPosition, provider, systemPrompt, title} = s
-  return [
-    'createdAt',
-    ms(s.createdAt),
-    ...Object.entries({kept, metadata, model, parentId, parentPosition, provider, systemPrompt, title}).flatMap(([field, value]) => [
-      field,
-      JSON.stringify(value),
-    ]),
-  ]
+// Records are laid out from the codec's field lists, so a field added there is stored here too.
+const SESSION_ENTRIES = Object.entries(SESSION_FIELDS).filter(([field]) => field !== 'id') as Array<[keyof Session, FieldKind]>
+/** The head the scripts read and splice (see scripts.ts) comes first; the other fields follow it as JSON. */
+const TAIL_ENTRIES = Object.entries(MESSAGE_FIELDS).filter(([field]) => !['id', 'position', 'status'].includes(field)) as Array<
+  [keyof UnplacedMessage, FieldKind]
+>
+// A hidden message's hiddenAt is spliced onto its record by the append script (scripts.ts): a number, or null.
+const MESSAGE_DATES = TAIL_ENTRIES.filter(([, kind]) => kind === 'date' || kind === 'optionalDate').map(([field]) => field)
+
+/** A session as hash fields, in the codec's text form (timestamps in milliseconds, the rest JSON). */
+function sessionFields(session: Session): string[] {
+  return SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
 }
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
-  const [metadata, model, provider, systemPrompt, title] = ['metadata', 'model', 'provider', 'systemPrompt', 'title'].map(field => JSON.parse(fields[field]))
-  // `kept` came after the first sessions were written: a hash without it is a session never kept;
-  // the parent's fields came later still: a hash without them is no fork.
-  return {
-    createdAt: new Date(Number(fields.createdAt)),
-    id,
-    kept: fields.kept === 'true',
-    metadata,
-    model,
-    parentId: fields.parentId === undefined ? null : JSON.parse(fields.parentId),
-    parentPosition: fields.parentPosition === undefined ? null : JSON.parse(fields.parentPosition),
-    provider,
-    systemPrompt,
-    title,
-    updatedAt: new Date(Number(fields.updatedAt)),
-  }
+  return Object.fromEntries([['id', id], ...SESSION_ENTRIES.map(([field, kind]) => [field, fieldFromText(kind, fields[field])])])
 }
 
-/** A message record after its fixed head (see scripts.ts): a comma, then the other fields as JSON. */
-function tailOf(m: UnplacedMessage): string {
-  const {content, createdAt, durationMs, finishReason, inputTokens, metadata, model, outputTokens, provider, replyTo, role, supersededBy} = m
-  const hiddenAt = m.hiddenAt === null ? null : m.hiddenAt.getTime()
-  const rest = {
-    content,
-    createdAt: createdAt.getTime(),
-    durationMs,
-    finishReason,
-    hiddenAt,
-    inputTokens,
-    metadata,
-    model,
-    outputTokens,
-    provider,
-    replyTo,
-    role,
-    cachedInputTokens: m.cachedInputTokens,
-    tokenSource: m.tokenSource,
-    costUsd: m.costUsd,
-    costSource: m.costSource,
-    supersededBy,
+/** A message record after `{"position":N,`: its id and status, then the other fields as JSON. */
+function recordAfterPosition(m: UnplacedMessage): string {
+  const tail: Record<string, unknown> = {}
+  for (const [field, kind] of TAIL_ENTRIES) {
+    const value = m[field]
+    tail[field] = kind === 'date' || (kind === 'optionalDate' && value !== null) ? (value as Date).getTime() : value
   }
-  return `,${JSON.stringify(rest).slice(1)}`
+  return `"id":"${m.id}","status":"${m.status}",${JSON.stringify(tail).slice(1)}`
 }
 
 function recordOf(m: Message): string {
-  return `{"position":${m.position},"id":"${m.id}","status":"${m.status}"${tailOf(m)}`
+  return `{"position":${m.position},${recordAfterPosition(m)}`
 }
 
 function messageOf(record: string, sessionId: string): Message {
-  const parsed = JSON.parse(record)
-  // Records written before replies recorded their usage have none of its fields, and those written
-  // before messages could be hidden neither of those: in the conversation.
-  return {
-    ...NO_USAGE,
-    ...parsed,
-    createdAt: new Date(parsed.createdAt),
-    hiddenAt: typeof parsed.hiddenAt === 'number' ? new Date(parsed.hiddenAt) : null,
-    sessionId,
-    supersededBy: parsed.supersededBy ?? null,
-  }
+  const message = JSON.parse(record)
+  // A field a record lacks (written before the field existed: the usage fields, hiddenAt) reads as the codec says an absent one does.
+  for (const [field, kind] of TAIL_ENTRIES) if (message[field] === undefined) message[field] = absentValue(kind)
+  for (const field of MESSAGE_DATES) if (message[field] !== null) message[field] = new Date(message[field])
+  message.sessionId = sessionId
+  return message
 }

@@ -1,9 +1,13 @@
 import {createHash} from 'node:crypto'
 
+/** The key names under the URL's prefix (see README: key layout), for the adapter and for the scripts alike. */
+export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message-ids', session: 'session:', sessions: 'sessions'}
+
 /**
  * The Lua scripts behind every write: Redis runs a script whole, with no other command in between,
  * which is what makes an append from one process and an append from another take different
- * positions. ARGV[1] is always the key prefix; every key is built from it (see README: key layout).
+ * positions. ARGV[1] is always the key prefix, from which every key is built; in a script about one
+ * session, ARGV[2] is its id (`sid`).
  *
  * A message is stored as JSON whose head the adapter writes in a fixed form,
  * `{"position":N,"id":"<ULID>","status":"<status>"` followed by the other fields, so that a script
@@ -11,10 +15,10 @@ import {createHash} from 'node:crypto'
  * a record (Redis's cjson would turn an empty array in metadata into an object).
  */
 const COMMON = `
-local P = ARGV[1]
-local SESSIONS, IDS, OWNERS = P .. 'sessions', P .. 'session-ids', P .. 'message-ids'
-local function sessionKey(id) return P .. 'session:' .. id end
-local function messagesKey(id) return P .. 'messages:' .. id end
+local P, sid = ARGV[1], ARGV[2]
+local SESSIONS, IDS, OWNERS = P .. '${KEYS.sessions}', P .. '${KEYS.ids}', P .. '${KEYS.owners}'
+local function sessionKey(id) return P .. '${KEYS.session}' .. id end
+local function messagesKey(id) return P .. '${KEYS.messages}' .. id end
 local function idOf(record) return string.match(record, '^{"position":%d+,"id":"([0-9A-Z]+)"') end
 local function touch(id, at)
   redis.call('HSET', sessionKey(id), 'updatedAt', at)
@@ -32,6 +36,7 @@ local function dropSession(id)
   redis.call('ZREM', SESSIONS, id)
   redis.call('ZREM', IDS, id)
 end
+local function exists(id) return redis.call('EXISTS', sessionKey(id)) == 1 end
 -- The message's owner entry is "<session id>:<index in the list>"; nil unless it is in session sid.
 local function indexIn(sid, messageId)
   local owner = redis.call('HGET', OWNERS, messageId)
@@ -50,37 +55,26 @@ function script(body: string): Script {
   return {sha: createHash('sha1').update(source).digest('hex'), source}
 }
 
-/** ARGV: prefix, id, updatedAt, field, value, ... → 1, or 0 when the id is taken. */
-export const insertSession = script(`
-if redis.call('EXISTS', sessionKey(ARGV[2])) == 1 then return 0 end
-redis.call('HSET', sessionKey(ARGV[2]), unpack(ARGV, 4))
-redis.call('ZADD', IDS, 0, ARGV[2])
-touch(ARGV[2], ARGV[3])
-return 1
-`)
-
 /** ARGV: prefix, id, updatedAt or '', field, value, ... → the session's fields, or nil when it is missing. */
 export const updateSession = script(`
-if redis.call('EXISTS', sessionKey(ARGV[2])) == 0 then return false end
-if #ARGV > 3 then redis.call('HSET', sessionKey(ARGV[2]), unpack(ARGV, 4)) end
-if ARGV[3] ~= '' then touch(ARGV[2], ARGV[3]) end
-return redis.call('HGETALL', sessionKey(ARGV[2]))
+if not exists(sid) then return false end
+if #ARGV > 3 then redis.call('HSET', sessionKey(sid), unpack(ARGV, 4)) end
+if ARGV[3] ~= '' then touch(sid, ARGV[3]) end
+return redis.call('HGETALL', sessionKey(sid))
 `)
 
 /**
  * ARGV: prefix, session id, updatedAt, id of the question it completes or '', how many messages it
- * hides, then two per hidden message: id, id of the message superseding it or ''; then four per
- * message: id, status, "u" + preview for a user message or "-", the JSON after the head.
+ * hides, then two per hidden message: id, id of the message superseding it or ''; then two per
+ * message: the record after `{"position":N,`, and its preview if it is a user message or ''.
  * → {'ok', first position} or {'missing', 'session' | 'message'}.
  *
  * A message is hidden by appending its two fields at the end of its record: JSON.parse keeps the
  * last of two equal keys, so the splice overrides the nulls the record was written with.
  */
 export const appendMessages = script(`
-local sid = ARGV[2]
-local mkey = messagesKey(sid)
-if redis.call('EXISTS', sessionKey(sid)) == 0 then return {'missing', 'session'} end
-local question
+if not exists(sid) then return {'missing', 'session'} end
+local mkey, question = messagesKey(sid), nil
 if ARGV[4] ~= '' then
   question = indexIn(sid, ARGV[4])
   if not question then return {'missing', 'message'} end
@@ -111,11 +105,12 @@ for _, hide in ipairs(hidden) do
   redis.call('LSET', mkey, hide[1], string.sub(old, 1, -2) .. ',"hiddenAt":' .. ARGV[3] .. ',"supersededBy":' .. by .. '}')
 end
 local previewed = redis.call('HEXISTS', sessionKey(sid), 'previewId') == 1
-for i = firstMessage, #ARGV, 4 do
-  redis.call('RPUSH', mkey, '{"position":' .. position .. ',"id":"' .. ARGV[i] .. '","status":"' .. ARGV[i + 1] .. '"' .. ARGV[i + 3])
-  redis.call('HSET', OWNERS, ARGV[i], sid .. ':' .. count)
-  if not previewed and string.sub(ARGV[i + 2], 1, 1) == 'u' then
-    redis.call('HSET', sessionKey(sid), 'preview', string.sub(ARGV[i + 2], 2), 'previewId', ARGV[i])
+for i = firstMessage, #ARGV, 2 do
+  local record = '{"position":' .. position .. ',' .. ARGV[i]
+  redis.call('RPUSH', mkey, record)
+  redis.call('HSET', OWNERS, idOf(record), sid .. ':' .. count)
+  if not previewed and ARGV[i + 1] ~= '' then
+    redis.call('HSET', sessionKey(sid), 'preview', ARGV[i + 1], 'previewId', idOf(record))
     previewed = true
   end
   position, count = position + 1, count + 1
@@ -124,34 +119,30 @@ touch(sid, ARGV[3])
 return {'ok', first}
 `)
 
-/** ARGV: prefix, session id, message id → {'ok', index, record} or {'missing', 'session' | 'message'}. */
-export const findMessage = script(`
-if redis.call('EXISTS', sessionKey(ARGV[2])) == 0 then return {'missing', 'session'} end
-local index = indexIn(ARGV[2], ARGV[3])
-if not index then return {'missing', 'message'} end
-return {'ok', index, redis.call('LINDEX', messagesKey(ARGV[2]), index)}
-`)
-
 /**
- * ARGV: prefix, session id, message id, index, record as read, record as changed, updatedAt, preview.
- * Writes only if the record is still as it was read → 'ok', 'changed' (read again) or 'missing'.
+ * ARGV: prefix, session id, message id → {'found', record}. With more: the record as read, the record
+ * as changed, updatedAt and preview: writes only if the record is still as it was read → {'ok'} or
+ * {'changed'} (read again). Either → {'missing', 'session' | 'message'}.
  */
-export const replaceMessage = script(`
-local sid = ARGV[2]
-if redis.call('EXISTS', sessionKey(sid)) == 0 then return 'missing' end
-if redis.call('LINDEX', messagesKey(sid), ARGV[4]) ~= ARGV[5] then return 'changed' end
-redis.call('LSET', messagesKey(sid), ARGV[4], ARGV[6])
-if redis.call('HGET', sessionKey(sid), 'previewId') == ARGV[3] then redis.call('HSET', sessionKey(sid), 'preview', ARGV[8]) end
-touch(sid, ARGV[7])
-return 'ok'
+export const updateMessage = script(`
+if not exists(sid) then return {'missing', 'session'} end
+local index = indexIn(sid, ARGV[3])
+if not index then return {'missing', 'message'} end
+local record = redis.call('LINDEX', messagesKey(sid), index)
+if #ARGV == 3 then return {'found', record} end
+if record ~= ARGV[4] then return {'changed'} end
+redis.call('LSET', messagesKey(sid), index, ARGV[5])
+if redis.call('HGET', sessionKey(sid), 'previewId') == ARGV[3] then redis.call('HSET', sessionKey(sid), 'preview', ARGV[7]) end
+touch(sid, ARGV[6])
+return {'ok'}
 `)
 
 /** ARGV: prefix, session id, updatedAt → how many messages went, or nil when the session is missing. */
 export const clearMessages = script(`
-if redis.call('EXISTS', sessionKey(ARGV[2])) == 0 then return false end
-local count = dropMessages(ARGV[2])
-redis.call('HDEL', sessionKey(ARGV[2]), 'preview', 'previewId')
-touch(ARGV[2], ARGV[3])
+if not exists(sid) then return false end
+local count = dropMessages(sid)
+redis.call('HDEL', sessionKey(sid), 'preview', 'previewId')
+touch(sid, ARGV[3])
 return count
 `)
 
@@ -174,36 +165,36 @@ return gone
 
 /**
  * ARGV: prefix, '1' to replace or '0', then per session: id, updatedAt, field count, fields and
- * values, message count, then id and record per message. → nil, or {'session' | 'message', id}
- * for the first id found taken (nothing written).
+ * values, message count, records. → nil, or {'session' | 'message', id} for the first id found
+ * taken (nothing written). Creating a session is restoring it empty.
  */
 export const restoreSessions = script(`
 local batch, replaced, i = {}, {}, 3
 while i <= #ARGV do
   local entry = {id = ARGV[i], updatedAt = ARGV[i + 1], fields = i + 3, fieldCount = tonumber(ARGV[i + 2])}
-  i = entry.fields + entry.fieldCount
-  entry.messages, entry.messageCount = i + 1, tonumber(ARGV[i])
-  i = entry.messages + 2 * entry.messageCount
+  entry.first = entry.fields + entry.fieldCount + 1
+  i = entry.first + tonumber(ARGV[entry.first - 1])
+  entry.last = i - 1
   batch[#batch + 1] = entry
 end
 for _, entry in ipairs(batch) do
-  if redis.call('EXISTS', sessionKey(entry.id)) == 1 then
+  if exists(entry.id) then
     if ARGV[2] ~= '1' then return {'session', entry.id} end
     replaced[entry.id] = true
   end
 end
 for _, entry in ipairs(batch) do
-  for m = 0, entry.messageCount - 1 do
-    local owner = redis.call('HGET', OWNERS, ARGV[entry.messages + 2 * m])
-    if owner and not replaced[string.match(owner, '^[^:]+')] then return {'message', ARGV[entry.messages + 2 * m]} end
+  for m = entry.first, entry.last do
+    local owner = redis.call('HGET', OWNERS, idOf(ARGV[m]))
+    if owner and not replaced[string.match(owner, '^[^:]+')] then return {'message', idOf(ARGV[m])} end
   end
 end
 for id in pairs(replaced) do dropSession(id) end
 for _, entry in ipairs(batch) do
-  redis.call('HSET', sessionKey(entry.id), unpack(ARGV, entry.fields, entry.fields + entry.fieldCount - 1))
-  for m = 0, entry.messageCount - 1 do
-    redis.call('RPUSH', messagesKey(entry.id), ARGV[entry.messages + 2 * m + 1])
-    redis.call('HSET', OWNERS, ARGV[entry.messages + 2 * m], entry.id .. ':' .. m)
+  redis.call('HSET', sessionKey(entry.id), unpack(ARGV, entry.fields, entry.first - 2))
+  for m = entry.first, entry.last do
+    redis.call('RPUSH', messagesKey(entry.id), ARGV[m])
+    redis.call('HSET', OWNERS, idOf(ARGV[m]), entry.id .. ':' .. (m - entry.first))
   end
   redis.call('ZADD', IDS, 0, entry.id)
   touch(entry.id, entry.updatedAt)
@@ -211,16 +202,9 @@ end
 return false
 `)
 
-/**
- * ARGV: prefix, first and last rank (newest first, -1 for the end) → per session: id, its fields,
- * its message count, and the ids at most one before and one after it in byte order.
- */
+/** ARGV: prefix → per session: id, its fields, its message count. */
 export const summaries = script(`
 local rows = {}
-for _, id in ipairs(redis.call('ZREVRANGE', SESSIONS, ARGV[2], ARGV[3])) do
-  local rank = redis.call('ZRANK', IDS, id)
-  local around = redis.call('ZRANGE', IDS, math.max(rank - 1, 0), rank + 1)
-  rows[#rows + 1] = {id, redis.call('HGETALL', sessionKey(id)), redis.call('LLEN', messagesKey(id)), around}
-end
+for _, id in ipairs(redis.call('ZRANGE', SESSIONS, 0, -1)) do rows[#rows + 1] = {id, redis.call('HGETALL', sessionKey(id)), redis.call('LLEN', messagesKey(id))} end
 return rows
 `)

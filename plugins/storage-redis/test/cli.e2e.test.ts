@@ -1,11 +1,8 @@
 import {expect} from 'chai'
 import {createServer} from 'node:net'
 
-import {FakeOpenAIServer} from '../../../test/fakes/openai-server.js'
-import {listen} from '../../../test/helpers/network.js'
-import {makeSandbox, type Sandbox} from '../../../test/helpers/sandbox.js'
-import {synapse} from '../../../test/helpers/spawn.js'
-import {openRedisStore} from '../src/redis-store.js'
+import {FakeOpenAIServer, listen, makeSandbox, type Sandbox, synapse} from 'synapse-cli/testing'
+import {openRedisStore} from '../src/redis-adapter.js'
 import {Prefixes} from './helpers.js'
 
 /** The built CLI with DATABASE_URL=redis://…: chats, listings and retention as a user runs them. */

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {runWorker} from '../../../test/helpers/spawn.js'
-import {openRedisStore} from '../src/redis-store.js'
+import {runWorker} from 'synapse-cli/testing'
+import {openRedisStore} from '../src/redis-adapter.js'
 import {Prefixes} from './helpers.js'
 
 describe('Redis store shared by several processes', () => {

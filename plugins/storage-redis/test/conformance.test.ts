@@ -1,7 +1,6 @@
 import {sessionStoreConformance} from 'synapse-cli/testing'
 
-import {RedisStorageAdapter} from '../src/redis-adapter.js'
-import {openRedisStore} from '../src/redis-store.js'
+import {openRedisStore, RedisStorageAdapter} from '../src/redis-adapter.js'
 import {Prefixes} from './helpers.js'
 
 describe('Redis store', () => {

@@ -1,11 +1,11 @@
 import {expect} from 'chai'
 import {createServer, type Socket} from 'node:net'
 import {SynapseError} from 'synapse-cli'
+import {listen} from 'synapse-cli/testing'
 
 import {RedisStorageAdapter} from '../src/redis-adapter.js'
-import {listen} from '../../../test/helpers/network.js'
-import {startThrowawayRedis} from '../../../test/setup/redis.js'
 import {SERVER_URL} from './helpers.js'
+import {startThrowawayRedis} from './throwaway-redis.js'
 
 const PASSWORD = 'Sw0rdfish-s3cret'
 
@@ -60,7 +60,7 @@ describe('Redis connection errors', () => {
       const error = await openError(`redis://127.0.0.1:${port}/0?connect_timeout=1`)
       expect(Date.now() - started).to.be.within(900, 5000)
       expect(error.code).to.equal('STORAGE_UNAVAILABLE')
-      expect(error.message).to.equal(`Cannot connect to Redis at redis://127.0.0.1:${port}/0?connect_timeout=1: no answer in time.`)
+      expect(error.message).to.equal(`Cannot connect to Redis at redis://127.0.0.1:${port}/0?connect_timeout=1: no answer in time (Connection timeout).`)
     } finally {
       for (const socket of sockets) socket.destroy()
       await new Promise(resolve => server.close(resolve))

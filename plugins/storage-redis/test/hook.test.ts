@@ -56,7 +56,7 @@ describe('synapse:storage hook (Redis)', () => {
     expect(hook.stderr).to.equal('')
     expect(hook.stdout).to.equal('redis\n')
     // The tracer does see it where it is loaded.
-    const store = trace("await import('./plugins/storage-redis/dist/redis-store.js')")
+    const store = trace("await import('./plugins/storage-redis/dist/redis-adapter.js')")
     expect(store.stderr).to.contain('IMPORTED file://').and.to.contain('/node_modules/@redis/client/')
   })
 })

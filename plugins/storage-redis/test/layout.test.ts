@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {ManualClock} from 'synapse-cli/testing'
 
-import {openRedisStore} from '../src/redis-store.js'
+import {openRedisStore} from '../src/redis-adapter.js'
 import {keysUnder, Prefixes, SERVER_URL, withClient} from './helpers.js'
 
 describe('Redis key layout', () => {
@@ -43,7 +43,7 @@ describe('Redis key layout', () => {
         expect(await client.zRange(`${prefix}session-ids`, 0, -1)).to.deep.equal([session.id])
         expect(await client.hGetAll(`${prefix}message-ids`)).to.deep.equal({[question.id]: `${session.id}:0`, [reply.id]: `${session.id}:1`})
         const [first] = await client.lRange(`${prefix}messages:${session.id}`, 0, 0)
-        expect(first.startsWith(`{"position":0,"id":"${question.id}","status":"complete","content":"Where?",`)).to.equal(true)
+        expect(first.startsWith(`{"position":0,"id":"${question.id}","status":"complete","cachedInputTokens":null,"content":"Where?",`)).to.equal(true)
       })
 
       await store.delete([session.id])
