@@ -47,6 +47,8 @@ export function displayWidth(text: string): number {
 export function cutToWidth(text: string, max: number): string {
   if (displayWidth(text) <= max) return text
   if (max <= 0) return ''
+  // One column and one grapheme a character: cut without making the segmenter (see graphemes()).
+  if (PRINTABLE_ASCII.test(text)) return `${text.slice(0, max - 1).trimEnd()}…`
   let width = 0
   let kept = ''
   for (const {segment} of graphemes(text)) {

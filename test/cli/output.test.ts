@@ -47,6 +47,9 @@ describe('terminal output', () => {
     expect(cutToWidth('a👨‍👩‍👧b', 3)).to.equal('a…')
     expect(cutToWidth('a👨‍👩‍👧b', 4)).to.equal('a👨‍👩‍👧b')
     expect(cutToWidth('short', 5)).to.equal('short')
+    // Plain ASCII is cut on its own path, as the grapheme path would: spaces before the "…" go.
+    expect(['a title that is long', 'ab', 'abc'].map((t, i) => cutToWidth(t, [9, 1, 0][i]))).to.deep.equal(['a title…', '…', ''])
+    expect(cutToWidth('a title\u0301 that is long', 9)).to.equal('a title\u0301…')
   })
 
   it('fits a terminal width: shrinks columns to their minimum, leaves out optional ones, then shrinks to the headers', () => {
