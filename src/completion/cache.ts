@@ -224,22 +224,27 @@ function newerThanAll(temporary: string, text: string, conditions: CacheConditio
   return true
 }
 
-/** Whether the cache, as the file holds it now, would be believed under these conditions (its head and times). */
-export function cacheIsCurrent(file: string, conditions: CacheConditions): boolean {
+/**
+ * Whether the cache, as the file holds it now, would be believed under these conditions (its head and
+ * times). `storeOpen`: asked by a process that has the database open, whose own connection keeps the
+ * -wal file (`maybe`), made at the open, until it closes; that file's time then says nothing, and a
+ * -wal another writer leaves behind makes the scripts fall back.
+ */
+export function cacheIsCurrent(file: string, conditions: CacheConditions, {storeOpen = false} = {}): boolean {
   const head = formatConditions(conditions)
   if (head === undefined || !existsSync(file)) return false
   try {
     if (!readFileSync(file, 'utf8').startsWith(head)) return false
     const cache = statSync(file, {bigint: true}).mtimeNs
     const olderThanCache = (path: string) => statSync(path, {bigint: true}).mtimeNs < cache
-    return conditions.newer.every(path => exists(path) && olderThanCache(path)) && conditions.maybe.every(path => !exists(path) || olderThanCache(path))
+    return conditions.newer.every(path => exists(path) && olderThanCache(path)) && (storeOpen || conditions.maybe.every(path => !exists(path) || olderThanCache(path)))
   } catch {
     return false
   }
 }
 
 /** Methods of the SessionStore port that never change what completion offers. Any other one may. */
-const READS = new Set<PropertyKey>(['backup', 'check', 'count', 'get', 'latest', 'list', 'messages', 'migrations'])
+const READS = new Set<PropertyKey>(['backup', 'check', 'count', 'exists', 'get', 'lastExchange', 'latest', 'list', 'messages', 'migrations', 'search', 'usage'])
 
 export interface KeepOptions extends Omit<RefreshInput, 'registry'> {
   /** The data changed before the store was handed over (retention deleted sessions). */
@@ -259,7 +264,7 @@ export function keepCompletionCache(store: SessionStore, options: KeepOptions): 
   const close = async () => {
     let sessions: SessionSummary[] | undefined
     try {
-      if (changed || !cacheIsCurrent(options.file, cacheConditions(options))) sessions = await store.list({limit: SESSION_SCAN_LIMIT})
+      if (changed || !cacheIsCurrent(options.file, cacheConditions(options), {storeOpen: true})) sessions = await store.list({limit: SESSION_SCAN_LIMIT})
     } catch {
       sessions = undefined
     }

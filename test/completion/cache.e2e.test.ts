@@ -140,6 +140,17 @@ describe('completion cache (end to end)', function () {
     expect(completeInBash(offline, 'synapse -s ')).to.have.length(5)
   })
 
+  it('is left as it is by commands that only read, while it is current', async () => {
+    // Run from HOME: the project-file walk then watches only directories of the sandbox.
+    const cwd = sandbox.env.HOME
+    const read = async (args: string[]) => expect((await synapse(sandbox, args, {cwd, env})).code, args.join(' ')).to.equal(0)
+    await read(['sessions', 'list'])
+    const written = statSync(cacheFile(sandbox), {bigint: true}).mtimeNs
+    // `sessions list` also adds up each session's usage; `show` reads messages, `search` searches them.
+    for (const args of [['sessions', 'list'], ['sessions', 'show', SESSIONS.A.id], ['sessions', 'search', 'gamma question'], ['usage']]) await read(args)
+    expect(statSync(cacheFile(sandbox), {bigint: true}).mtimeNs).to.equal(written)
+  })
+
   it('is not believed once the database is newer, nor under another DATABASE_URL', async () => {
     await run(['sessions', 'list'])
     expect(completeInBash(offline, 'synapse sessions show ')).to.deep.equal(SHORT_IDS_BY_RECENCY)
