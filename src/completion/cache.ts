@@ -237,7 +237,10 @@ export function cacheIsCurrent(file: string, conditions: CacheConditions, {store
     if (!readFileSync(file, 'utf8').startsWith(head)) return false
     const cache = statSync(file, {bigint: true}).mtimeNs
     const olderThanCache = (path: string) => statSync(path, {bigint: true}).mtimeNs < cache
-    return conditions.newer.every(path => exists(path) && olderThanCache(path)) && (storeOpen || conditions.maybe.every(path => !exists(path) || olderThanCache(path)))
+    return (
+      conditions.newer.every(path => exists(path) && olderThanCache(path)) &&
+      (storeOpen || conditions.maybe.every(path => !exists(path) || olderThanCache(path)))
+    )
   } catch {
     return false
   }
