@@ -125,6 +125,45 @@ const literalMinimatch = {
 }
 
 /**
+ * TypeORM's DriverFactory requires the driver of every database it knows, its EntityManagerFactory
+ * and EntityManager the MongoDB and sql.js managers and repository, and its index re-exports them:
+ * bundled as they are, about 1 MB of the TypeORM chunk that a synapse process parses and never
+ * runs. synapse opens better-sqlite3 (its SQLite store) and postgres (plugins/storage-postgres, through
+ * synapse-cli/typeorm) only. Each other driver's class, and those managers, are replaced by a class
+ * of the same name whose constructor throws a TypeORMError saying so: `new DataSource({type: 'mysql'})`
+ * fails at once, with that message, instead of TypeORM's own "package has not been found installed".
+ * What those modules import (their query runners, schema code) then is not bundled either.
+ */
+const TYPEORM_BUNDLED_DRIVERS = ['better-sqlite3', 'postgres']
+const TYPEORM_LEFT_OUT =
+  /[\\/]node_modules[\\/]typeorm[\\/](?:driver[\\/](?:aurora-mysql|aurora-postgres|capacitor|cockroachdb|cordova|expo|mongodb|mysql|nativescript|oracle|react-native|sap|spanner|sqljs|sqlserver)[\\/][A-Za-z]+Driver|entity-manager[\\/](?:Mongo|Sqljs)EntityManager|repository[\\/]MongoRepository)\.js$/
+const typeormTrimmed = {
+  name: 'typeorm-trimmed',
+  setup(b) {
+    b.onResolve({filter: /^\./}, args => {
+      if (args.namespace !== 'file' || !/[\\/]node_modules[\\/]typeorm[\\/]/.test(args.importer)) return
+      const path = createRequire(args.importer).resolve(args.path)
+      return TYPEORM_LEFT_OUT.test(path) ? {namespace: 'typeorm-left-out', path} : undefined
+    })
+    b.onLoad({filter: /.*/, namespace: 'typeorm-left-out'}, args => {
+      // tsc's CommonJS names each export once as `exports.Name = void 0`.
+      const names = [...new Set([...readFileSync(args.path, 'utf8').matchAll(/\bexports\.([A-Za-z_$][\w$]*) = /g)].map(match => match[1]))]
+      const [typeorm] = /^.*[\\/]node_modules[\\/]typeorm/.exec(args.path)
+      const what = relative(typeorm, args.path).slice(0, -'.js'.length)
+      const message = `TypeORM's ${what} is not bundled with synapse, which opens ${TYPEORM_BUNDLED_DRIVERS.join(' and ')} databases only.`
+      return {
+        contents: [
+          "const {TypeORMError} = require('./error/TypeORMError.js')",
+          ...names.map(name => `exports.${name} = class ${name} { constructor() { throw new TypeORMError(${JSON.stringify(message)}) } }`),
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: typeorm,
+      }
+    })
+  },
+}
+
+/**
  * `await import('cosmiconfig')` of a CommonJS package: Node gives the named exports that it detects
  * in the source, but a chunk esbuild makes for a CommonJS module only has `export default`, so
  * `const {cosmiconfig} = await import('cosmiconfig')` would get undefined. Such imports go through a
@@ -238,7 +277,7 @@ const result = await build({
   metafile: true,
   outdir,
   platform: 'node',
-  plugins: [virtual, uiAssets, commonjsDynamicImports, literalMinimatch],
+  plugins: [virtual, uiAssets, commonjsDynamicImports, literalMinimatch, typeormTrimmed],
   // Node reads the maps only when asked: bin/run.js turns them on under DEBUG.
   sourcemap: 'linked',
   sourcesContent: false,
