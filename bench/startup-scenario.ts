@@ -27,8 +27,11 @@ export async function benchStartup(sandbox: Sandbox, plan: Plan, sessions: numbe
   // runs finds nothing to delete, so every run sees the same database.
   const ids = seed(database, {messagesPerSession: 10, now: Date.now(), sessions})
   const env = sandbox.env({DATABASE_URL: database})
-  const spawn = (args: string[], expect?: Expectation) => () => run(args, env, sandbox.root, expect)
-  await waitForBuild(() => run([RUN_JS, 'sessions', 'list'], env, sandbox.root))
+  // From HOME, as at a shell: the sandbox's root is in the temporary directory, whose every change
+  // (any process making a file there) would make the completion cache look stale, and each run rewrite it.
+  const cwd = env.HOME!
+  const spawn = (args: string[], expect?: Expectation) => () => run(args, env, cwd, expect)
+  await waitForBuild(() => run([RUN_JS, 'sessions', 'list'], env, cwd))
 
   const timings = await interleave(
     {
