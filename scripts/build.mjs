@@ -24,7 +24,7 @@ import {createRequire} from 'node:module'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {writeModelData} from './model-data.mjs'
+import {MODEL_DATA_FILE, writeModelData} from './model-data.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist')
@@ -258,6 +258,21 @@ const uiAssets = {
 // Before the bundle, which imports it.
 await writeModelData(root)
 
+/**
+ * The model data (~250 KB) as one JSON.parse of a string rather than esbuild's object literal: V8
+ * parses JSON faster than the same literal as code, and a chat turn loads it. Measured: ~5 ms of CPU.
+ */
+const modelDataAsJson = {
+  name: 'model-data-as-json',
+  setup(b) {
+    b.onLoad({filter: /[\\/]model-data\.generated\.json$/}, args => {
+      if (args.path !== join(root, MODEL_DATA_FILE)) return
+      const text = JSON.stringify(JSON.parse(readFileSync(args.path, 'utf8')))
+      return {contents: `export default JSON.parse(${JSON.stringify(text)})\n`, loader: 'js'}
+    })
+  },
+}
+
 // tsc's declarations may already be in dist/ (package.json scripts.build): replace only what esbuild writes.
 for (const dir of ['cli', 'chunks']) rmSync(join(outdir, dir), {force: true, recursive: true})
 const result = await build({
@@ -277,7 +292,7 @@ const result = await build({
   metafile: true,
   outdir,
   platform: 'node',
-  plugins: [virtual, uiAssets, commonjsDynamicImports, literalMinimatch, typeormTrimmed],
+  plugins: [virtual, uiAssets, commonjsDynamicImports, literalMinimatch, typeormTrimmed, modelDataAsJson],
   // Node reads the maps only when asked: bin/run.js turns them on under DEBUG.
   sourcemap: 'linked',
   sourcesContent: false,
