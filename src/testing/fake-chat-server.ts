@@ -283,6 +283,7 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.now()
     const text = await readBody(req)
     const path = req.url ?? '/'
     const method = req.method ?? 'GET'
@@ -292,7 +293,7 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
       if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
     }
 
-    const recorded: RecordedRequest = {body, clientClosedEarly: false, headers, method, path}
+    const recorded: RecordedRequest = {body, clientClosedEarly: false, headers, method, path, receivedAt}
     const chat = this.parseChat(method, path, body)
     if (chat) recorded.chat = chat
     this.requests.push(recorded)

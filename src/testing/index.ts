@@ -13,7 +13,7 @@ export {
 export * from './provider-suite.js'
 export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, isRecord, pathOf, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 export {FakeOpenAIServer, type FakeOpenAIServerOptions, type ModelsBehaviour} from './openai-server.js'
-export {answers, freePort, listen} from './network.js'
+export {answers, freePort, listen, raceConnectTimeouts} from './network.js'
 export {enterSandbox, makeSandbox, type Sandbox, writeUserConfig} from './sandbox.js'
 export {
   DENO,
