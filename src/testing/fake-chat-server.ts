@@ -179,6 +179,7 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
       }
 
       case 'reply': {
+        if (script.heldUntil) await this.until(script.heldUntil)
         await reply(script)
       }
     }
@@ -280,6 +281,13 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
   /** Waits, but ends early (without throwing) when the server closes. */
   protected async pause(ms: number): Promise<void> {
     await sleep(ms, undefined, {signal: this.closing.signal}).catch(() => {})
+  }
+
+  /** Waits for `promise` to settle, but ends early (without throwing) when the server closes. */
+  protected async until(promise: Promise<unknown>): Promise<void> {
+    if (this.closing.signal.aborted) return
+    const closed = new Promise(resolve => this.closing.signal.addEventListener('abort', resolve, {once: true}))
+    await Promise.race([promise.catch(() => undefined), closed])
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -31,6 +31,8 @@ export interface ScriptedReply {
   delayMs?: number
   /** Destroy the socket after this many content pieces were sent: a connection lost mid-reply. */
   dropAfterChunks?: number
+  /** Send nothing, not even headers, until this settles: lets a test make two clients' requests meet. */
+  heldUntil?: Promise<unknown>
   /** Sent verbatim in the wire protocol's stop-reason field; default: that protocol's normal stop ('stop' for OpenAI). */
   finishReason?: null | string
   /** The model the server claims answered; default: the requested model. */
