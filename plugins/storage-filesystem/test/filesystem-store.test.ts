@@ -19,7 +19,7 @@ import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {newId, type SessionStore, SynapseError} from 'synapse-cli'
-import {finished, ManualClock, startWorker} from 'synapse-cli/testing'
+import {finished, ManualClock, sessionRecord, startWorker} from 'synapse-cli/testing'
 
 import {filesystemBackend} from '../src/backend.js'
 import {INDEX_FILE, LOCK_FILE, openFilesystemStore} from '../src/filesystem-store.js'
@@ -194,19 +194,7 @@ describe('filesystem store: files', () => {
           version: 1,
         }),
       )
-      expect(await store.get('01JD')).to.deep.equal({
-        createdAt: new Date('2025-05-05T05:05:05Z'),
-        id: '01JD0000000000000000000000',
-        kept: false,
-        metadata: {},
-        model: null,
-        parentId: null,
-        parentPosition: null,
-        provider: null,
-        systemPrompt: null,
-        title: null,
-        updatedAt: new Date('2025-05-05T05:05:05Z'),
-      })
+      expect(await store.get('01JD')).to.deep.equal(sessionRecord({createdAt: new Date('2025-05-05T05:05:05Z'), id: '01JD0000000000000000000000'}))
       expect((await store.list())[0]).to.deep.include({messageCount: 1, preview: 'Hand-written'})
       const [next] = await store.append('01JD0000000000000000000000', [{content: 'more', role: 'assistant'}])
       expect(next.position).to.equal(1)
@@ -271,22 +259,10 @@ describe('filesystem store: files', () => {
     })
 
     it('are invalid input where the caller chooses the id: create and restore', async () => {
-      const session = {
-        createdAt: new Date(0),
-        kept: false,
-        metadata: {},
-        model: null,
-        parentId: null,
-        parentPosition: null,
-        provider: null,
-        systemPrompt: null,
-        title: null,
-        updatedAt: new Date(0),
-      }
       for (const id of hostile) {
         const created = await expectCode(store.create({id}), 'INVALID_INPUT')
         expect(created.message).to.equal(`The session id ${JSON.stringify(id)} is not a ULID (26 characters of Crockford base32, upper case).`)
-        await expectCode(store.restore({messages: [], session: {...session, id}}), 'INVALID_INPUT')
+        await expectCode(store.restore({messages: [], session: sessionRecord({id})}), 'INVALID_INPUT')
       }
       expect(readdirSync(root)).to.deep.equal(['data'])
       expect(readdirSync(dir)).to.deep.equal([])

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import type pg from 'pg'
-import {NO_USAGE, type SessionStore, SynapseError} from 'synapse-cli'
+import {type SessionStore, SynapseError} from 'synapse-cli'
+import {messageRecord, sessionRecord} from 'synapse-cli/testing'
 
 import {openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf, waitForLockWaiters, withClient} from './helpers.js'
@@ -68,39 +69,8 @@ describe('PostgreSQL store: writers racing another process', () => {
       messageId,
       theirs,
     ])
-    const session = {
-      createdAt: new Date(5),
-      id: '01JR2222222222222222222222',
-      kept: false,
-      metadata: {},
-      model: null,
-      parentId: null,
-      parentPosition: null,
-      provider: null,
-      systemPrompt: null,
-      title: 'import',
-      updatedAt: new Date(6),
-    }
-    const message = {
-      ...NO_USAGE,
-      content: 'y',
-      createdAt: new Date(5),
-      durationMs: null,
-      finishReason: null,
-      hiddenAt: null,
-      id: messageId,
-      inputTokens: null,
-      metadata: {},
-      model: null,
-      outputTokens: null,
-      position: 0,
-      provider: null,
-      replyTo: null,
-      role: 'user' as const,
-      sessionId: session.id,
-      status: 'complete' as const,
-      supersededBy: null,
-    }
+    const session = sessionRecord({createdAt: new Date(5), id: '01JR2222222222222222222222', title: 'import', updatedAt: new Date(6)})
+    const message = messageRecord({content: 'y', createdAt: new Date(5), id: messageId, sessionId: session.id})
     const restoring = codeOf(store.restore({messages: [message], session}))
     await waitForLockWaiters(other)
     await other.query('COMMIT')
