@@ -49,6 +49,8 @@ export interface UiSessionPatch {
 /** One hit of GET /api/search: a message (or, with `message` null, a session's title) that matched. */
 export interface UiSearchHit {
   message: null | {createdAt: string; id: string; position: number; role: UiMessage['role']}
+  /** Out of the conversation (retried, edited or undone): found only with `all=1`. */
+  replaced: boolean
   score: number
   session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
   /** The text around the first match, on one line, and where in it each match stands (UTF-16 indices). */

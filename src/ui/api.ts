@@ -130,7 +130,8 @@ export const DEFAULT_SEARCH_PAGE = 20
 
 /**
  * One page of `SessionStore.search` (the query language, ranking and snippets are the core's):
- * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`.
+ * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`, and
+ * `all=1` for the messages a retry, an edit or an undo took out too (each hit `replaced`).
  */
 export async function searchPage(store: SessionStore, params: URLSearchParams): Promise<UiSearchPage> {
   const query = params.get('q') ?? ''
@@ -141,6 +142,7 @@ export async function searchPage(store: SessionStore, params: URLSearchParams): 
   const offset = integer(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
   // One more than the page: whether there is a next one, without counting every hit.
   const hits = await store.search(query, {
+    includeReplaced: params.get('all') === '1',
     limit: limit + 1,
     model: params.get('model') || undefined,
     offset,
@@ -151,6 +153,7 @@ export async function searchPage(store: SessionStore, params: URLSearchParams): 
   return {
     hits: hits.slice(0, limit).map(hit => ({
       message: hit.message && {...hit.message, createdAt: hit.message.createdAt.toISOString()},
+      replaced: hit.replaced,
       score: hit.score,
       session: {...hit.session, updatedAt: hit.session.updatedAt.toISOString()},
       snippet: hit.snippet,
