@@ -39,11 +39,13 @@ const HIT_MESSAGE_COLUMNS =
 /**
  * The condition that a message is in the conversation, as `currentMessages` (exchanges.ts) has it:
  * not hidden, and not a reply to a hidden question of its session. Given the columns' names, so that
- * it reads a joined `messages` row or a hit's selected columns alike; the question is a primary-key
- * look-up, made only for the rows it is asked about.
+ * it reads a joined `messages` row or a hit's selected columns alike. The question is a scalar
+ * subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join and may hash every hidden
+ * message of the table for it, while a scalar subquery stays a primary-key look-up for each row
+ * asked about (no question, or one not hidden: NULL), as SQLite does either way.
  */
 function currentSql(message: {hiddenAt: string; replyTo: string; sessionId: string}): string {
-  return `${message.hiddenAt} IS NULL AND NOT EXISTS (SELECT 1 FROM messages q WHERE q.id = ${message.replyTo} AND q.session_id = ${message.sessionId} AND q.hidden_at IS NOT NULL)`
+  return `${message.hiddenAt} IS NULL AND (SELECT q.hidden_at FROM messages q WHERE q.id = ${message.replyTo} AND q.session_id = ${message.sessionId}) IS NULL`
 }
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
