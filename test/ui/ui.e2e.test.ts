@@ -220,6 +220,22 @@ describe('synapse ui in a browser', function () {
     expect(await page.locator('form.search input[name=q]').inputValue()).to.equal('savanna')
   })
 
+  it('marks a hit that a retry replaced when the search asks for them (all=1), and finds none without', async () => {
+    await withStore(async store => {
+      const session = await store.create({title: 'Gulls'})
+      const [asked] = await store.append(session.id, [{content: 'Name a gull', role: 'user', status: 'pending'}])
+      const old = await store.appendReply(session.id, asked.id, {content: 'The kittiwake, wrongly', role: 'assistant'})
+      await store.appendReply(session.id, asked.id, {content: 'The herring gull', role: 'assistant'}, {replaces: {reply: old.id}})
+    })
+    const {port} = await open()
+    await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake`)
+    await page.locator('p.empty').waitFor()
+    expect(await page.locator('p.empty').textContent()).to.equal('Nothing matches.')
+    await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake&all=1`)
+    await page.locator('ol.hits li.hit').first().waitFor()
+    expect(await page.locator('li.hit .hit-head .fact').allTextContents()).to.deep.equal(['assistant', 'replaced', '—'])
+  })
+
   it('deletes a session from the database after asking, and not when cancelled', async () => {
     const [kept, doomed] = await seed([{title: 'Stays'}, {title: 'Goes away'}])
     await open()
