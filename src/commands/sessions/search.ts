@@ -34,7 +34,7 @@ Exit codes: 0 with hits, 1 when nothing matches (a one-line note on stderr, like
     '<%= config.bin %> <%= command.id %> migration --role assistant --since 7d',
     '<%= config.bin %> <%= command.id %> invoice --model gpt-4o --until 2026-11-30',
     '<%= config.bin %> <%= command.id %> deploy --session 01JX4Q2B --limit 5',
-    '<%= config.bin %> <%= command.id %> "old answer" --all   # also what /retry, /edit and /undo took out',
+    '<%= config.bin %> <%= command.id %> kittiwake --all   # also what /retry, /edit and /undo took out, marked (replaced)',
     "<%= config.bin %> <%= command.id %> postgres --json | jq -r '.hits[].session.id'",
   ]
   static flags = {
