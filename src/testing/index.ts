@@ -11,7 +11,7 @@ export {
   withoutCapabilities,
 } from './session-store-suite.js'
 export * from './provider-suite.js'
-export {type RecordingExecutor, recordingExecutor} from './recording-executor.js'
+export {type RecordingExecutor, recordingExecutor, storeRetriedExchanges} from './search-plans.js'
 export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, isRecord, pathOf, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 export {FakeOpenAIServer, type FakeOpenAIServerOptions, type ModelsBehaviour} from './openai-server.js'
 export {answers, freePort, listen} from './network.js'

@@ -11,7 +11,7 @@ import {SqlStorageAdapter} from '../../src/store/typeorm/sql-adapter.js'
 import {SQLITE_DIALECT} from '../../src/store/typeorm/sql-dialect.js'
 import {SqliteExecutor} from '../../src/store/typeorm/sql-executor.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {recordingExecutor} from '../../src/testing/recording-executor.js'
+import {recordingExecutor, storeRetriedExchanges} from '../../src/testing/search-plans.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const SEARCH_MIGRATION = 'AddSearchIndex1795300000020'
@@ -243,20 +243,12 @@ describe('SQLite search index', () => {
 
   it('reads message hits through the FTS5 index and messages by key, with or without what was taken out', async () => {
     store = await openSqliteStore({path})
-    const session = await store.create({title: 'tern notes'})
-    // Each reply retried twice, the two taken out ("tern tern tern") the best matches of all.
-    for (let i = 0; i < 30; i++) {
-      const [question] = await store.append(session.id, [{content: `tern question ${i}`, role: 'user', status: 'pending'}])
-      let reply = await store.appendReply(session.id, question.id, {content: `tern tern tern reply ${i}`, role: 'assistant'})
-      for (const content of [`tern tern tern again ${i}`, `a tern at last ${i}`]) {
-        reply = await store.appendReply(session.id, question.id, {content, role: 'assistant'}, {replaces: {reply: reply.id}})
-      }
-    }
+    await storeRetriedExchanges(store, 'tern', 30)
     await store.close()
     store = undefined
     const db = new Database(path)
     const executor = recordingExecutor(new SqliteExecutor(db))
-    const searching = new Store(new SqlStorageAdapter({backend: 'sqlite', dialect: SQLITE_DIALECT, executor, onClose: () => db.close()}))
+    const searching = new Store(new SqlStorageAdapter({backend: 'sqlite', dialect: SQLITE_DIALECT, executor, onClose: () => void db.close()}))
     try {
       const cases: SearchOptions[] = [{}, {limit: 5}, {includeReplaced: true}, {role: 'assistant'}, {includeReplaced: true, role: 'assistant'}]
       for (const options of cases) {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import pg from 'pg'
 import {SessionStore} from 'synapse-cli'
-import {recordingExecutor} from 'synapse-cli/testing'
+import {recordingExecutor, storeRetriedExchanges} from 'synapse-cli/testing'
 import {DataSource, postgresDialect, SqlStorageAdapter} from 'synapse-cli/typeorm'
 
 import {PostgresExecutor} from '../src/postgres-executor.js'
@@ -17,14 +17,7 @@ describe('PostgreSQL search plans', () => {
     const schema = schemas.fresh('search_plan')
     const writer = await openPostgresStore({url: urlOf(schema)})
     try {
-      const session = await writer.create({title: 'tern notes'})
-      for (let i = 0; i < 30; i++) {
-        const [question] = await writer.append(session.id, [{content: `tern question ${i}`, role: 'user', status: 'pending'}])
-        let reply = await writer.appendReply(session.id, question.id, {content: `tern tern tern reply ${i}`, role: 'assistant'})
-        for (const content of [`tern tern tern again ${i}`, `a tern at last ${i}`]) {
-          reply = await writer.appendReply(session.id, question.id, {content, role: 'assistant'}, {replaces: {reply: reply.id}})
-        }
-      }
+      await storeRetriedExchanges(writer, 'tern', 30)
     } finally {
       await writer.close()
     }
