@@ -85,7 +85,7 @@ export interface UiSessionPatch {
 /** One hit of GET /api/search: a message (or, with `message` null, a session's title) that matched. */
 export interface UiSearchHit {
   message: null | {createdAt: string; id: string; position: number; role: UiMessage['role']}
-  /** Out of the conversation (retried, edited or undone): found only with `all=1`. */
+  /** Out of the conversation (retried, edited or undone): found only with `replaced=1`. */
   replaced: boolean
   score: number
   session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}

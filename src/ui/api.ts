@@ -157,7 +157,8 @@ export const DEFAULT_SEARCH_PAGE = 20
 /**
  * One page of `SessionStore.search` (the query language, ranking and snippets are the core's):
  * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`, and
- * `all=1` for the messages a retry, an edit or an undo took out too (each hit `replaced`).
+ * `replaced=1` for the messages a retry, an edit or an undo took out too (each such hit `replaced`),
+ * as the session view's `?replaced=1` shows them.
  */
 export async function searchPage(store: SessionStore, params: URLSearchParams): Promise<UiSearchPage> {
   const query = params.get('q') ?? ''
@@ -168,7 +169,7 @@ export async function searchPage(store: SessionStore, params: URLSearchParams): 
   const offset = integer(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
   // One more than the page: whether there is a next one, without counting every hit.
   const hits = await store.search(query, {
-    includeReplaced: params.get('all') === '1',
+    includeReplaced: params.get('replaced') === '1',
     limit: limit + 1,
     model: params.get('model') || undefined,
     offset,

@@ -435,13 +435,13 @@ describe('synapse ui: the server', () => {
         expect(refused.status, query).to.equal(400)
         expect(JSON.parse(refused.body).error.code, query).to.equal('INVALID_INPUT')
       }
-      // A reply a retry replaced: left out, unless all=1, and then marked.
+      // A reply a retry replaced: left out, unless replaced=1, and then marked.
       const [asked] = await store.append(ids[2], [{content: 'Which okapi?', role: 'user', status: 'pending'}])
       const first = await store.appendReply(ids[2], asked.id, {content: 'The okapi reply', role: 'assistant'})
       await store.appendReply(ids[2], asked.id, {content: 'Another answer', role: 'assistant'}, {replaces: {reply: first.id}})
       const okapi = async (query: string) => (JSON.parse((await get(`/api/search?${query}`)).body) as UiSearchPage).hits.map(h => [h.snippet.text, h.replaced])
       expect(await okapi('q=okapi')).to.deep.equal([['Which okapi?', false]])
-      expect((await okapi('q=okapi&all=1')).sort()).to.deep.equal([
+      expect((await okapi('q=okapi&replaced=1')).sort()).to.deep.equal([
         ['The okapi reply', true],
         ['Which okapi?', false],
       ])

@@ -265,20 +265,24 @@ describe('synapse ui in a browser', function () {
     expect(await page.locator('form.search input[name=q]').inputValue()).to.equal('savanna')
   })
 
-  it('marks a hit that a retry replaced when the search asks for them (all=1), and finds none without', async () => {
-    await withStore(async store => {
+  it('marks a hit that a retry replaced when the search asks for them (replaced=1), finds none without, and opens it in view', async () => {
+    const id = await withStore(async store => {
       const session = await store.create({title: 'Gulls'})
       const [asked] = await store.append(session.id, [{content: 'Name a gull', role: 'user', status: 'pending'}])
       const old = await store.appendReply(session.id, asked.id, {content: 'The kittiwake, wrongly', role: 'assistant'})
       await store.appendReply(session.id, asked.id, {content: 'The herring gull', role: 'assistant'}, {replaces: {reply: old.id}})
+      return session.id
     })
     const {port} = await open()
     await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake`)
-    await page.locator('p.empty').waitFor()
+    await shown('#/search?q=kittiwake')
     expect(await page.locator('p.empty').textContent()).to.equal('Nothing matches.')
-    await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake&all=1`)
-    await page.locator('ol.hits li.hit').first().waitFor()
-    expect(await page.locator('li.hit .hit-head .fact').allTextContents()).to.deep.equal(['assistant', 'replaced', '—'])
+    await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake&replaced=1`)
+    await shown('#/search?q=kittiwake&replaced=1')
+    expect(await page.locator('li.hit .hit-head .badge.taken-out').allTextContents()).to.deep.equal(['replaced or undone'])
+    await page.click('li.hit .hit-head a')
+    await shown(`#/session/${id}?at=1`)
+    expect(await page.locator('li.message.target .badge.taken-out').textContent()).to.equal('replaced by a retry')
   })
 
   it('deletes a session from the database after asking, and not when cancelled', async () => {
