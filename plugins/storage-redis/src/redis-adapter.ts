@@ -14,20 +14,21 @@ import type {
   StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {absentValue, applyPatch, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore, SynapseError} from 'synapse-cli'
+import {absentValue, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
 import {type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
 
 type Reply = null | number | Reply[] | string
+/** A change to a stored message: its id, the fields that change, and its new preview when its content changes. */
+type Change = [id: string, fields: object, preview?: string]
+/** What the `writeMessages` script wrote: the position of the first new message, and each changed record. */
+type Written = {first: number; records: string[]}
 
 export interface RedisAdapterOptions extends RedisTargetOptions {
   url: string
 }
-
-/** How often an update retries after another process changed the same message between its read and its write. */
-const UPDATE_ATTEMPTS = 50
 
 /** A SessionStore over Redis: connects, and reports an unreachable or refusing server as STORAGE_UNAVAILABLE. */
 export async function openRedisStore(options: RedisAdapterOptions & StoreOptions): Promise<SessionStore> {
@@ -88,17 +89,14 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
-    const hides = options.hides ?? []
-    const args = [sessionId, ms(options.updatedAt), options.completes ?? '', String(hides.length)]
-    for (const hide of hides) args.push(hide.id, hide.supersededBy ?? '')
-    for (const m of messages) args.push(recordAfterPosition(m), m.role === 'user' ? previewOf(m.content) : '')
-    const [outcome, value] = (await this.run(scripts.appendMessages, args)) as [string, Reply]
-    if (outcome === 'missing') return {missing: value as Missing['missing']}
-    return messages.map((m, i) => ({...m, position: Number(value) + i}))
+    const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt.getTime(), supersededBy}])
+    if (options.completes !== undefined) changes.push([options.completes, {status: 'complete'}])
+    const written = await this.writeMessages(sessionId, options.updatedAt, changes, messages)
+    return 'missing' in written ? written : messages.map((m, i) => ({...m, position: written.first + i}))
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
-    const count = await this.run(scripts.clearMessages, [sessionId, ms(updatedAt)])
+    const count = await this.run(scripts.clearMessages, sessionId, updatedAt)
     return count === null ? undefined : Number(count)
   }
 
@@ -111,8 +109,8 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
-    const guarded = targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : ''])
-    return targets.length === 0 ? [] : ((await this.run(scripts.deleteSessions, guarded)) as string[])
+    if (targets.length === 0) return []
+    return (await this.run(scripts.deleteSessions, ...targets.flatMap(t => [t.id, t.updatedAt ?? '']))) as string[]
   }
 
   async insertSession(session: Session): Promise<boolean> {
@@ -120,13 +118,11 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
-    // LRANGE 1 0 is empty: the last 0 messages.
+    // LRANGE 1 0 is empty: the last 0 messages. A session's list goes in the same script as its hash, so a list read exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
-    const [exists, records] = await this.guard(() =>
-      this.client.multi().exists(this.key('session', sessionId)).lRange(this.key('messages', sessionId), from, to).exec(),
-    )
-    if (Number(exists) === 0) return undefined
-    return (records as unknown as string[]).map(record => messageOf(record, sessionId))
+    const records = await this.guard(() => this.client.lRange(this.key('messages', sessionId), from, to))
+    if (records.length === 0 && !(await this.readSession(sessionId))) return undefined
+    return records.map(record => messageOf(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
@@ -135,14 +131,13 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
-    const args = [options.replace ? '1' : '0']
-    for (const {messages, session} of snapshots) {
-      const fields = sessionFields(session)
+    const entries = snapshots.map(({messages, session}) => {
+      const fields = SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
       const question = messages.find(m => m.role === 'user')
       if (question) fields.push('preview', previewOf(question.content), 'previewId', question.id)
-      args.push(session.id, ms(session.updatedAt), String(fields.length), ...fields, String(messages.length), ...messages.map(m => recordOf(m)))
-    }
-    const conflict = (await this.run(scripts.restoreSessions, args)) as [RestoreConflict['taken'], string] | null
+      return JSON.stringify({fields, id: session.id, records: messages.map(m => `{"position":${m.position},${recordAfterPosition(m)}`)})
+    })
+    const conflict = (await this.run(scripts.restoreSessions, options.replace ? '1' : '0', ...entries)) as [RestoreConflict['taken'], string] | null
     return conflict ? {id: conflict[1], taken: conflict[0]} : undefined
   }
 
@@ -155,33 +150,21 @@ export class RedisStorageAdapter implements StorageAdapter {
   // `prune`: a sorted page with its neighbours would cost a script of its own, for listings of a few
   // thousand sessions that the core sorts in milliseconds).
   async summaries(): Promise<StoredSummary[]> {
-    const rows = (await this.run(scripts.summaries, [])) as Array<[string, string[], number]>
+    const rows = (await this.run(scripts.summaries)) as Array<[string, string[], number]>
     return rows.map(([id, flat, messageCount]) => {
       const fields = pairsOf(flat)
-      return {...sessionOf(id, fields), messageCount, preview: fields.preview === undefined ? null : JSON.parse(fields.preview)}
+      return {...sessionOf(id, fields), messageCount, preview: fieldFromText('optionalText', fields.preview) as null | string}
     })
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    // Optimistic: read, change in JavaScript, and write only if the record is still the one read.
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const [found, before] = (await this.run(scripts.updateMessage, [sessionId, messageId])) as string[]
-      if (found === 'missing') return {missing: before as Missing['missing']}
-      const message = messageOf(before, sessionId)
-      applyPatch(message, patch)
-      const changed = [recordOf(message), ms(updatedAt), previewOf(message.content)]
-      const [written, missing] = (await this.run(scripts.updateMessage, [sessionId, messageId, before, ...changed])) as string[]
-      if (written === 'ok') return message
-      if (written === 'missing') return {missing: missing as Missing['missing']}
-    }
-    throw new SynapseError('STORAGE_BUSY', `Message ${messageId} kept changing under other writers at Redis ${this.target.location}.`, {
-      suggestions: ['Try again.'],
-    })
+    const written = await this.writeMessages(sessionId, updatedAt, [[messageId, patch, patch.content === undefined ? '' : previewOf(patch.content)]], [])
+    return 'missing' in written ? written : messageOf(written.records[0], sessionId)
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
     const fields = Object.entries(patch).flatMap(([field, value]) => (value === undefined ? [] : [field, JSON.stringify(value)]))
-    const stored = (await this.run(scripts.updateSession, [sessionId, updatedAt ? ms(updatedAt) : '', ...fields])) as null | string[]
+    const stored = (await this.run(scripts.updateSession, sessionId, updatedAt ?? '', ...fields)) as null | string[]
     return stored ? sessionOf(sessionId, pairsOf(stored)) : undefined
   }
 
@@ -193,9 +176,9 @@ export class RedisStorageAdapter implements StorageAdapter {
     }
   }
 
-  /** EVALSHA, and EVAL once when the server has not seen the script (a restart, SCRIPT FLUSH). */
-  private async run(script: scripts.Script, args: string[]): Promise<Reply> {
-    const options = {arguments: [this.target.prefix, ...args], keys: []}
+  /** EVALSHA, and EVAL once when the server has not seen the script (a restart, SCRIPT FLUSH). A Date goes as milliseconds. */
+  private async run(script: scripts.Script, ...args: Array<Date | number | string>): Promise<Reply> {
+    const options = {arguments: [this.target.prefix, ...args.map(arg => String(arg instanceof Date ? arg.getTime() : arg))], keys: []}
     return this.guard(async () => {
       try {
         return (await this.client.evalSha(script.sha, options)) as Reply
@@ -205,10 +188,14 @@ export class RedisStorageAdapter implements StorageAdapter {
       }
     })
   }
-}
 
-function ms(date: Date): string {
-  return String(date.getTime())
+  /** The `writeMessages` script: `changes` spliced onto messages of the session, then `messages` appended after its last. */
+  private async writeMessages(sessionId: string, updatedAt: Date, changes: Change[], messages: UnplacedMessage[]): Promise<Missing | Written> {
+    const args = [sessionId, updatedAt, changes.length, ...changes.flatMap(([id, fields, preview = '']) => [id, JSON.stringify(fields), preview])]
+    for (const m of messages) args.push(recordAfterPosition(m), m.role === 'user' ? previewOf(m.content) : '')
+    const [outcome, first, ...records] = (await this.run(scripts.writeMessages, ...args)) as [string, number | string, ...string[]]
+    return outcome === 'missing' ? {missing: first as Missing['missing']} : {first: Number(first), records}
+  }
 }
 
 /** JSON, so that a preview cut between the halves of a surrogate pair comes back as it was cut. */
@@ -224,34 +211,18 @@ function pairsOf(flat: string[]): Record<string, string> {
 
 // Records are laid out from the codec's field lists, so a field added there is stored here too.
 const SESSION_ENTRIES = Object.entries(SESSION_FIELDS).filter(([field]) => field !== 'id') as Array<[keyof Session, FieldKind]>
-/** The head the scripts read and splice (see scripts.ts) comes first; the other fields follow it as JSON. */
-const TAIL_ENTRIES = Object.entries(MESSAGE_FIELDS).filter(([field]) => !['id', 'position', 'status'].includes(field)) as Array<
-  [keyof UnplacedMessage, FieldKind]
->
-// A hidden message's hiddenAt is spliced onto its record by the append script (scripts.ts): a number, or null.
+/** What follows a message record's head `{"position":N,"id":"…",` (see scripts.ts), as JSON with timestamps in milliseconds. */
+const TAIL_ENTRIES = Object.entries(MESSAGE_FIELDS).filter(([field]) => field !== 'id' && field !== 'position') as Array<[keyof UnplacedMessage, FieldKind]>
 const MESSAGE_DATES = TAIL_ENTRIES.filter(([, kind]) => kind === 'date' || kind === 'optionalDate').map(([field]) => field)
-
-/** A session as hash fields, in the codec's text form (timestamps in milliseconds, the rest JSON). */
-function sessionFields(session: Session): string[] {
-  return SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
-}
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
   return Object.fromEntries([['id', id], ...SESSION_ENTRIES.map(([field, kind]) => [field, fieldFromText(kind, fields[field])])])
 }
 
-/** A message record after `{"position":N,`: its id and status, then the other fields as JSON. */
 function recordAfterPosition(m: UnplacedMessage): string {
-  const tail: Record<string, unknown> = {}
-  for (const [field, kind] of TAIL_ENTRIES) {
-    const value = m[field]
-    tail[field] = kind === 'date' || (kind === 'optionalDate' && value !== null) ? (value as Date).getTime() : value
-  }
-  return `"id":"${m.id}","status":"${m.status}",${JSON.stringify(tail).slice(1)}`
-}
-
-function recordOf(m: Message): string {
-  return `{"position":${m.position},${recordAfterPosition(m)}`
+  const record: Record<string, unknown> = {id: m.id}
+  for (const [field] of TAIL_ENTRIES) record[field] = m[field] instanceof Date ? m[field].getTime() : m[field]
+  return JSON.stringify(record).slice(1)
 }
 
 function messageOf(record: string, sessionId: string): Message {

@@ -41,9 +41,9 @@ describe('Redis key layout', () => {
         })
         expect(await client.zRangeWithScores(`${prefix}sessions`, 0, -1)).to.deep.equal([{score: clock.now().getTime() + 1, value: session.id}])
         expect(await client.zRange(`${prefix}session-ids`, 0, -1)).to.deep.equal([session.id])
-        expect(await client.hGetAll(`${prefix}message-ids`)).to.deep.equal({[question.id]: `${session.id}:0`, [reply.id]: `${session.id}:1`})
+        expect(await client.hGetAll(`${prefix}message-ids`)).to.deep.equal({[question.id]: session.id, [reply.id]: session.id})
         const [first] = await client.lRange(`${prefix}messages:${session.id}`, 0, 0)
-        expect(first.startsWith(`{"position":0,"id":"${question.id}","status":"complete","cachedInputTokens":null,"content":"Where?",`)).to.equal(true)
+        expect(first.startsWith(`{"position":0,"id":"${question.id}","cachedInputTokens":null,"content":"Where?",`)).to.equal(true)
       })
 
       await store.delete([session.id])
