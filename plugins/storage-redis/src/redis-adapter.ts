@@ -1,4 +1,6 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
+import {createHash} from 'node:crypto'
+import {once} from 'node:events'
 import type {
   FieldKind,
   Message,
@@ -20,11 +22,10 @@ import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
 import {type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
 
-type Reply = null | number | Reply[] | string
-/** A change to a stored message: its id, the fields that change, and its new preview when its content changes. */
-type Change = [id: string, fields: object, preview?: string]
-/** What the `writeMessages` script wrote: the position of the first new message, and each changed record. */
-type Written = {first: number; records: string[]}
+/** A change to a stored message: its id and the fields that change. */
+type Change = [id: string, fields: object]
+/** What the `writeMessages` script answers: the first new position and each changed record as written, or what is missing. */
+type Written = ['missing', Missing['missing']] | ['ok', number, ...string[]]
 
 export interface RedisAdapterOptions extends RedisTargetOptions {
   url: string
@@ -37,7 +38,7 @@ export async function openRedisStore(options: RedisAdapterOptions & StoreOptions
 
 /**
  * Sessions in Redis (see README: key layout). Every write is one Lua script, atomic on the server;
- * reads are single commands or a MULTI. The connection is opened once and never shared.
+ * reads are single commands. The connection is opened once and never shared.
  */
 export class RedisStorageAdapter implements StorageAdapter {
   readonly backend = 'redis'
@@ -72,18 +73,15 @@ export class RedisStorageAdapter implements StorageAdapter {
     // Every failure reaches the caller through the command that met it; the event only must have a listener.
     client.on('error', () => {})
     // connectTimeout bounds only the TCP connection; a server that accepts and then says nothing
-    // (a TLS port reached with redis://, a stuck proxy) is bounded by this deadline.
-    let deadline: NodeJS.Timeout | undefined
-    const timedOut = new Promise((_resolve, reject) => (deadline = setTimeout(() => reject(new ConnectionTimeoutError()), target.connectTimeoutMs)))
+    // (a TLS port reached with redis://, a stuck proxy) is bounded by this deadline, whose timer holds no process open.
+    const deadline = once(AbortSignal.timeout(target.connectTimeoutMs), 'abort').then(() => Promise.reject(new ConnectionTimeoutError()))
     try {
       // AUTH and SELECT run inside connect(); a PING proves the server answers commands as well.
-      await Promise.race([client.connect().then(() => client.ping()), timedOut])
+      await Promise.race([client.connect().then(() => client.ping()), deadline])
       connected = true
     } catch (error) {
       client.destroy()
       throw describeRedisError(error, target)
-    } finally {
-      clearTimeout(deadline)
     }
     return new RedisStorageAdapter(client, target)
   }
@@ -91,8 +89,8 @@ export class RedisStorageAdapter implements StorageAdapter {
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt.getTime(), supersededBy}])
     if (options.completes !== undefined) changes.push([options.completes, {status: 'complete'}])
-    const written = await this.writeMessages(sessionId, options.updatedAt, changes, messages)
-    return 'missing' in written ? written : messages.map((m, i) => ({...m, position: written.first + i}))
+    const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, previewOf(messages.find(m => m.role === 'user')), changes, messages)
+    return outcome === 'missing' ? {missing: first} : messages.map((m, i) => ({...m, position: first + i}))
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
@@ -118,7 +116,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
-    // LRANGE 1 0 is empty: the last 0 messages. A session's list goes in the same script as its hash, so a list read exists.
+    // LRANGE 1 0 is empty: the last 0 messages. Scripts write and delete a list with its session: one with records exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
     const records = await this.guard(() => this.client.lRange(this.key('messages', sessionId), from, to))
     if (records.length === 0 && !(await this.readSession(sessionId))) return undefined
@@ -133,8 +131,8 @@ export class RedisStorageAdapter implements StorageAdapter {
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
     const entries = snapshots.map(({messages, session}) => {
       const fields = SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
-      const question = messages.find(m => m.role === 'user')
-      if (question) fields.push('preview', previewOf(question.content), 'previewId', question.id)
+      const [previewId, preview] = previewOf(messages.find(m => m.role === 'user'))
+      if (previewId) fields.push('preview', preview, 'previewId', previewId)
       return JSON.stringify({fields, id: session.id, records: messages.map(m => `{"position":${m.position},${recordAfterPosition(m)}`)})
     })
     const conflict = (await this.run(scripts.restoreSessions, options.replace ? '1' : '0', ...entries)) as [RestoreConflict['taken'], string] | null
@@ -158,8 +156,9 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    const written = await this.writeMessages(sessionId, updatedAt, [[messageId, patch, patch.content === undefined ? '' : previewOf(patch.content)]], [])
-    return 'missing' in written ? written : messageOf(written.records[0], sessionId)
+    const preview = previewOf(patch.content === undefined ? undefined : {content: patch.content, id: messageId})
+    const [outcome, missing, record] = await this.writeMessages(sessionId, updatedAt, preview, [[messageId, patch]], [])
+    return outcome === 'missing' ? {missing} : messageOf(record as string, sessionId)
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
@@ -177,30 +176,28 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   /** EVALSHA, and EVAL once when the server has not seen the script (a restart, SCRIPT FLUSH). A Date goes as milliseconds. */
-  private async run(script: scripts.Script, ...args: Array<Date | number | string>): Promise<Reply> {
+  private async run(script: string, ...args: Array<Date | number | string>): Promise<unknown> {
     const options = {arguments: [this.target.prefix, ...args.map(arg => String(arg instanceof Date ? arg.getTime() : arg))], keys: []}
     return this.guard(async () => {
       try {
-        return (await this.client.evalSha(script.sha, options)) as Reply
+        return await this.client.evalSha(createHash('sha1').update(script).digest('hex'), options)
       } catch (error) {
         if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-        return (await this.client.eval(script.source, options)) as Reply
+        return this.client.eval(script, options)
       }
     })
   }
 
   /** The `writeMessages` script: `changes` spliced onto messages of the session, then `messages` appended after its last. */
-  private async writeMessages(sessionId: string, updatedAt: Date, changes: Change[], messages: UnplacedMessage[]): Promise<Missing | Written> {
-    const args = [sessionId, updatedAt, changes.length, ...changes.flatMap(([id, fields, preview = '']) => [id, JSON.stringify(fields), preview])]
-    for (const m of messages) args.push(recordAfterPosition(m), m.role === 'user' ? previewOf(m.content) : '')
-    const [outcome, first, ...records] = (await this.run(scripts.writeMessages, ...args)) as [string, number | string, ...string[]]
-    return outcome === 'missing' ? {missing: first as Missing['missing']} : {first: Number(first), records}
+  private async writeMessages(sessionId: string, updatedAt: Date, preview: [string, string], changes: Change[], messages: UnplacedMessage[]): Promise<Written> {
+    const args = [sessionId, updatedAt, ...preview, changes.length, ...changes.flatMap(([id, fields]) => [id, JSON.stringify(fields)])]
+    return (await this.run(scripts.writeMessages, ...args, ...messages.map(recordAfterPosition))) as Written
   }
 }
 
-/** JSON, so that a preview cut between the halves of a surrogate pair comes back as it was cut. */
-function previewOf(content: string): string {
-  return JSON.stringify(content.slice(0, PREVIEW_LENGTH))
+/** A message's id and its preview, as JSON so that a cut between the halves of a surrogate pair comes back as it was cut; '' '' for none. */
+function previewOf(message?: Pick<Message, 'content' | 'id'>): [id: string, preview: string] {
+  return message ? [message.id, JSON.stringify(message.content.slice(0, PREVIEW_LENGTH))] : ['', '']
 }
 
 function pairsOf(flat: string[]): Record<string, string> {

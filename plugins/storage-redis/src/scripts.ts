@@ -1,5 +1,3 @@
-import {createHash} from 'node:crypto'
-
 /** The key names under the URL's prefix (see README: key layout), for the adapter and for the scripts alike. */
 export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message-ids', session: 'session:', sessions: 'sessions'}
 
@@ -31,6 +29,10 @@ local function dropMessages(id)
   redis.call('DEL', messagesKey(id))
   return #records
 end
+local function push(id, record)
+  redis.call('RPUSH', messagesKey(id), record)
+  redis.call('HSET', OWNERS, idOf(record), id)
+end
 local function dropSession(id)
   dropMessages(id)
   redis.call('DEL', sessionKey(id))
@@ -39,26 +41,14 @@ local function dropSession(id)
 end
 -- The index of a message in session sid's list, searched from the end, where changes almost always are; nil when it is not there.
 local function indexOf(messageId)
-  local key = messagesKey(sid)
-  for last = redis.call('LLEN', key) - 1, 0, -100 do
-    local from = math.max(0, last - 99)
-    local records = redis.call('LRANGE', key, from, last)
-    for i = #records, 1, -1 do
-      if idOf(records[i]) == messageId then return from + i - 1 end
-    end
+  local count = redis.call('LLEN', messagesKey(sid))
+  for index = count - 1, 0, -1 do
+    if idOf(redis.call('LINDEX', messagesKey(sid), index - count)) == messageId then return index end
   end
 end
 `
 
-export interface Script {
-  sha: string
-  source: string
-}
-
-function script(body: string): Script {
-  const source = COMMON + body
-  return {sha: createHash('sha1').update(source).digest('hex'), source}
-}
+const script = (body: string) => COMMON + body
 
 /** ARGV: prefix, id, updatedAt or '', field, value, ... → the session's fields, or nil when it is missing. */
 export const updateSession = script(`
@@ -70,41 +60,35 @@ return redis.call('HGETALL', sessionKey(sid))
 
 /**
  * Every write to a session's messages (an append, a reply completing its question, a retry's hides,
- * an update). ARGV: prefix, session id, updatedAt, how many messages it changes, then three per
- * changed message: its id, the changed fields as a JSON object, its new preview or ''; then two per
- * new message: the record after `{"position":N,`, and its preview if it is a user message or ''.
- * Every message changed is found before the first write. → {'ok', first new position, each changed
- * record as written...} or {'missing', 'session' | 'message'}. Nothing to change or append writes nothing.
+ * an update). ARGV: prefix, session id, updatedAt; the id of a message and its preview, or '' and '':
+ * the session's preview from now on if it is that message's already (an update of its content) or
+ * if the session has none and the message is new (an append's first user message); how many
+ * messages it changes, then two per changed message: its id and the changed fields as a JSON
+ * object; then each new message's record after `{"position":N,`. Every message changed is found
+ * before the first write. → {'ok', first new position, each changed record as written...} or
+ * {'missing', 'session' | 'message'}. Nothing to change or append writes nothing.
  */
 export const writeMessages = script(`
 if not exists(sid) then return {'missing', 'session'} end
-local mkey, changed, firstMessage = messagesKey(sid), {}, 5 + 3 * tonumber(ARGV[4])
-for c = 5, firstMessage - 1, 3 do
+local mkey, changed, firstRecord = messagesKey(sid), {}, 7 + 2 * tonumber(ARGV[6])
+for c = 7, firstRecord - 1, 2 do
   changed[c] = indexOf(ARGV[c])
   if not changed[c] then return {'missing', 'message'} end
 end
 local last = redis.call('LINDEX', mkey, -1)
-local position = 0
-if last then position = tonumber(string.match(last, '^{"position":(%d+),')) + 1 end
+local position = last and tonumber(string.match(last, '^{"position":(%d+),')) + 1 or 0
 local result = {'ok', position}
-if firstMessage == 5 and #ARGV < 5 then return result end
-local previewId = redis.call('HGET', sessionKey(sid), 'previewId')
-for c = 5, firstMessage - 1, 3 do
+if firstRecord == 7 and #ARGV < 7 then return result end
+for c = 7, firstRecord - 1, 2 do
   local record = redis.call('LINDEX', mkey, changed[c])
   if ARGV[c + 1] ~= '{}' then record = string.sub(record, 1, -2) .. ',' .. string.sub(ARGV[c + 1], 2) end
   redis.call('LSET', mkey, changed[c], record)
-  if ARGV[c] == previewId and ARGV[c + 2] ~= '' then redis.call('HSET', sessionKey(sid), 'preview', ARGV[c + 2]) end
   result[#result + 1] = record
 end
-for i = firstMessage, #ARGV, 2 do
-  local record = '{"position":' .. position .. ',' .. ARGV[i]
-  redis.call('RPUSH', mkey, record)
-  redis.call('HSET', OWNERS, idOf(record), sid)
-  if not previewId and ARGV[i + 1] ~= '' then
-    previewId = idOf(record)
-    redis.call('HSET', sessionKey(sid), 'preview', ARGV[i + 1], 'previewId', previewId)
-  end
-  position = position + 1
+for i = firstRecord, #ARGV do push(sid, '{"position":' .. position + i - firstRecord .. ',' .. ARGV[i]) end
+local previewId = redis.call('HGET', sessionKey(sid), 'previewId')
+if ARGV[4] ~= '' and (previewId == ARGV[4] or (not previewId and #ARGV >= firstRecord)) then
+  redis.call('HSET', sessionKey(sid), 'preview', ARGV[5], 'previewId', ARGV[4])
 end
 touch(sid, ARGV[3])
 return result
@@ -161,10 +145,7 @@ end
 for id in pairs(replaced) do dropSession(id) end
 for _, entry in ipairs(batch) do
   redis.call('HSET', sessionKey(entry.id), unpack(entry.fields))
-  for _, record in ipairs(entry.records) do
-    redis.call('RPUSH', messagesKey(entry.id), record)
-    redis.call('HSET', OWNERS, idOf(record), entry.id)
-  end
+  for _, record in ipairs(entry.records) do push(entry.id, record) end
   redis.call('ZADD', IDS, 0, entry.id)
   redis.call('ZADD', SESSIONS, redis.call('HGET', sessionKey(entry.id), 'updatedAt'), entry.id)
 end
