@@ -43,14 +43,11 @@ export async function openRedisStore(options: RedisAdapterOptions & StoreOptions
 export class RedisStorageAdapter implements StorageAdapter {
   readonly backend = 'redis'
   readonly freshRecords = true
-  private readonly key: (name: keyof typeof scripts.KEYS, id?: string) => string
 
   private constructor(
     private readonly client: RedisClientType,
     readonly target: RedisTarget,
-  ) {
-    this.key = (name, id = '') => `${target.prefix}${scripts.KEYS[name]}${id}`
-  }
+  ) {}
 
   static async open(options: RedisAdapterOptions): Promise<RedisStorageAdapter> {
     const target = redisTarget(options.url, options)
@@ -66,6 +63,8 @@ export class RedisStorageAdapter implements StorageAdapter {
       database: target.database,
       // Commands fail at once while the connection is down, instead of waiting in a queue for it.
       disableOfflineQueue: true,
+      // Commands name keys without the prefix; the scripts, which build their keys themselves, get it as ARGV[1].
+      keyPrefix: target.prefix,
       password: target.password || undefined,
       socket: target.tls ? {...socket, tls: true} : socket,
       username: target.username || undefined,
@@ -103,7 +102,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async countSessions(): Promise<number> {
-    return this.guard(() => this.client.zCard(this.key('sessions')))
+    return this.guard(() => this.client.zCard(scripts.KEYS.sessions))
   }
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
@@ -118,13 +117,13 @@ export class RedisStorageAdapter implements StorageAdapter {
   async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
     // LRANGE 1 0 is empty: the last 0 messages. Scripts write and delete a list with its session: one with records exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
-    const records = await this.guard(() => this.client.lRange(this.key('messages', sessionId), from, to))
+    const records = await this.guard(() => this.client.lRange(scripts.KEYS.messages + sessionId, from, to))
     if (records.length === 0 && !(await this.readSession(sessionId))) return undefined
     return records.map(record => messageOf(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
-    const fields = await this.guard(() => this.client.hGetAll(this.key('session', sessionId)))
+    const fields = await this.guard(() => this.client.hGetAll(scripts.KEYS.session + sessionId))
     return Object.keys(fields).length === 0 ? undefined : sessionOf(sessionId, fields)
   }
 
@@ -141,7 +140,7 @@ export class RedisStorageAdapter implements StorageAdapter {
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are Crockford base32, so every id starting with the prefix sorts below prefix + DEL (0x7f).
-    return this.guard(() => this.client.zRangeByLex(this.key('ids'), `[${prefix}`, `(${prefix}\u007F`, {LIMIT: {count: limit, offset: 0}}))
+    return this.guard(() => this.client.zRangeByLex(scripts.KEYS.ids, `[${prefix}`, `(${prefix}\u007F`, {LIMIT: {count: limit, offset: 0}}))
   }
 
   // The one listing primitive: the core sorts, pages and picks what to prune (no `listSummaries`, no

@@ -59,14 +59,13 @@ return redis.call('HGETALL', sessionKey(sid))
 `)
 
 /**
- * Every write to a session's messages (an append, a reply completing its question, a retry's hides,
- * an update). ARGV: prefix, session id, updatedAt; the id of a message and its preview, or '' and '':
- * the session's preview from now on if it is that message's already (an update of its content) or
- * if the session has none and the message is new (an append's first user message); how many
- * messages it changes, then two per changed message: its id and the changed fields as a JSON
- * object; then each new message's record after `{"position":N,`. Every message changed is found
- * before the first write. → {'ok', first new position, each changed record as written...} or
- * {'missing', 'session' | 'message'}. Nothing to change or append writes nothing.
+ * Every write to a session's messages: an append, a reply completing its question, hides, an update.
+ * ARGV: prefix, session id, updatedAt; a message id and preview ('' ''), which the session takes if
+ * its preview is that message's (an update) or it has none and there are new messages (an append);
+ * how many messages change, then per change its id and the changed fields as a JSON object; then
+ * each new record after `{"position":N,`. All changed messages are found before the first write.
+ * → {'ok', first new position, each changed record...} or {'missing', 'session' | 'message'}.
+ * Nothing to change or append writes nothing.
  */
 export const writeMessages = script(`
 if not exists(sid) then return {'missing', 'session'} end
