@@ -1,5 +1,4 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
-import {createHash} from 'node:crypto'
 import {once} from 'node:events'
 import type {
   FieldKind,
@@ -175,14 +174,14 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   /** EVALSHA, and EVAL once when the server has not seen the script (a restart, SCRIPT FLUSH). A Date goes as milliseconds. */
-  private async run(script: string, ...args: Array<Date | number | string>): Promise<unknown> {
+  private async run(script: {sha: string; source: string}, ...args: Array<Date | number | string>): Promise<unknown> {
     const options = {arguments: [this.target.prefix, ...args.map(arg => String(arg instanceof Date ? arg.getTime() : arg))], keys: []}
     return this.guard(async () => {
       try {
-        return await this.client.evalSha(createHash('sha1').update(script).digest('hex'), options)
+        return await this.client.evalSha(script.sha, options)
       } catch (error) {
         if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-        return this.client.eval(script, options)
+        return this.client.eval(script.source, options)
       }
     })
   }

@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+
 /** The key names under the URL's prefix (see README: key layout), for the adapter and for the scripts alike. */
 export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message-ids', session: 'session:', sessions: 'sessions'}
 
@@ -48,7 +50,11 @@ local function indexOf(messageId)
 end
 `
 
-const script = (body: string) => COMMON + body
+/** A script as EVALSHA names it and as EVAL sends it when the server has not seen it. */
+function script(body: string): {sha: string; source: string} {
+  const source = COMMON + body
+  return {sha: createHash('sha1').update(source).digest('hex'), source}
+}
 
 /** ARGV: prefix, id, updatedAt or '', field, value, ... → the session's fields, or nil when it is missing. */
 export const updateSession = script(`
