@@ -14,6 +14,7 @@ export {
 } from './session-store-suite.js'
 export * from './provider-suite.js'
 export {appendTurns, appendTurnsWorker, type ConcurrentAppendsOptions, concurrentAppendsTest} from './concurrent-appends.js'
+export {type RecordingExecutor, recordingExecutor, storeRetriedExchanges} from './search-plans.js'
 export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, isRecord, pathOf, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 export {FakeOpenAIServer, type FakeOpenAIServerOptions, type ModelsBehaviour} from './openai-server.js'
 export {answers, freePort, listen, raceConnectTimeouts} from './network.js'

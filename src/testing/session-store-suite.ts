@@ -1398,6 +1398,152 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(await store.search('walrus')).to.deep.equal([])
       })
 
+      describe('what retry, edit and undo took out', () => {
+        /** One answered exchange; returns its question and reply. */
+        async function exchange(sessionId: string, question: string, reply: string): Promise<[Message, Message]> {
+          const [q] = await store.append(sessionId, [{content: question, role: 'user', status: 'pending'}])
+          return [q, await store.appendReply(sessionId, q.id, {content: reply, role: 'assistant'})]
+        }
+        /** Each hit as [its message's content or title, replaced]. */
+        const found = async (text: string, options: SearchOptions = {}) =>
+          (await store.search(text, {limit: 100, ...options})).map(h => [h.snippet.text, h.replaced] as [string, boolean])
+
+        it('leaves out a retried reply unless asked, and marks it then', async () => {
+          const s = await store.create({title: 'cormorant notes'})
+          const [question, reply] = await exchange(s.id, 'where do cormorants nest', 'cormorant answer one')
+          clock.advance(1000)
+          await store.appendReply(s.id, question.id, {content: 'cormorant answer two', role: 'assistant'}, {replaces: {reply: reply.id}})
+          expect(await found('cormorant answer')).to.deep.equal([['cormorant answer two', false]])
+          // A title hit is no message: it stays, never marked.
+          const prefixed = await found('cormorant*')
+          expect(prefixed[0]).to.deep.equal(['cormorant notes', false])
+          expect(prefixed.slice(1).sort()).to.deep.equal([
+            ['cormorant answer two', false],
+            ['where do cormorants nest', false],
+          ])
+          expect(await found('answer one')).to.deep.equal([])
+          expect(await found('answer one', {includeReplaced: true})).to.deep.equal([['cormorant answer one', true]])
+          const all = await store.search('cormorant answer', {includeReplaced: true})
+          // Recency breaks the tie of equal scores: the retry's reply is the newer.
+          expect(all.map(h => [h.message?.id, h.replaced])).to.deep.equal([
+            [(await store.messages(s.id))[2].id, false],
+            [reply.id, true],
+          ])
+          expect(all[1].message).to.deep.equal({createdAt: reply.createdAt, id: reply.id, position: 1, role: 'assistant'})
+          // The other filters still apply; what is left out still counts in the ranking, as an index holds it.
+          expect(await found('cormorant*', {includeReplaced: true, role: 'user'})).to.deep.equal([['where do cormorants nest', false]])
+          expect(all[0].score).to.equal(all[1].score)
+          expect((await store.search('cormorant answer'))[0].score).to.equal(all[0].score)
+          await expectCode(store.search('cormorant', {includeReplaced: 'yes' as never}), 'INVALID_INPUT')
+        })
+
+        it('leaves out an undone question and its reply, and a reply committed to it afterwards', async () => {
+          const s = await store.create()
+          await exchange(s.id, 'grebe first question', 'grebe first reply')
+          await exchange(s.id, 'grebe undone question', 'grebe undone reply')
+          await store.undo(s.id)
+          const [waiting] = await store.append(s.id, [{content: 'grebe pending question', role: 'user', status: 'pending'}])
+          await store.undo(s.id)
+          // Another process was answering it: its reply is not hidden, but its question is.
+          await store.appendReply(s.id, waiting.id, {content: 'grebe late reply', role: 'assistant'})
+          expect((await found('grebe')).sort()).to.deep.equal([
+            ['grebe first question', false],
+            ['grebe first reply', false],
+          ])
+          expect(await found('undone')).to.deep.equal([])
+          expect(await found('late')).to.deep.equal([])
+          expect((await found('grebe', {includeReplaced: true})).sort()).to.deep.equal([
+            ['grebe first question', false],
+            ['grebe first reply', false],
+            ['grebe late reply', true],
+            ['grebe pending question', true],
+            ['grebe undone question', true],
+            ['grebe undone reply', true],
+          ])
+        })
+
+        it("leaves out an edited question's old text and its old reply", async () => {
+          const s = await store.create()
+          const [question, reply] = await exchange(s.id, 'plover question as first asked', 'plover reply to the first')
+          const [edited] = await store.append(s.id, [{content: 'plover question as edited', role: 'user', status: 'pending'}])
+          // Until the edit's reply commits, the old exchange is the current one: the new question too.
+          expect((await found('plover question')).sort()).to.deep.equal([
+            ['plover question as edited', false],
+            ['plover question as first asked', false],
+          ])
+          await store.appendReply(
+            s.id,
+            edited.id,
+            {content: 'plover reply to the edit', role: 'assistant'},
+            {replaces: {question: question.id, reply: reply.id}},
+          )
+          expect((await found('plover')).sort()).to.deep.equal([
+            ['plover question as edited', false],
+            ['plover reply to the edit', false],
+          ])
+          expect(await found('first')).to.deep.equal([])
+          expect((await found('first', {includeReplaced: true})).sort()).to.deep.equal([
+            ['plover question as first asked', true],
+            ['plover reply to the first', true],
+          ])
+          expect(await found('first', {includeReplaced: true, session: s.id})).to.have.length(2)
+        })
+
+        it('pages past replaced hits: every page full, every current hit once, in order', async () => {
+          const s = await store.create()
+          // Eight answered questions, each reply retried twice: the 16 replies taken out outscore
+          // ("sandpiper sandpiper") the 8 current ones, so that the best stored matches are all out.
+          const current: string[] = []
+          const everyId: string[] = []
+          for (let i = 0; i < 8; i++) {
+            clock.advance(1000)
+            const [q, first] = await exchange(s.id, `question ${i}`, `sandpiper sandpiper reply ${i}`)
+            let reply = first
+            everyId.push(reply.id)
+            for (const content of [`sandpiper sandpiper again ${i}`, `sandpiper final ${i}`]) {
+              clock.advance(1000)
+              reply = await store.appendReply(s.id, q.id, {content, role: 'assistant'}, {replaces: {reply: reply.id}})
+              everyId.push(reply.id)
+            }
+            current.push(reply.id)
+          }
+          const all = await store.search('sandpiper', {limit: 100})
+          expect(all.map(h => h.message?.id).sort()).to.deep.equal([...current].sort())
+          expect(all.every(h => !h.replaced)).to.equal(true)
+          for (const limit of [1, 2, 4]) {
+            const paged: SearchHit[] = []
+            for (let offset = 0; offset < current.length; offset += limit) {
+              const page = await store.search('sandpiper', {limit, offset})
+              expect(page, `limit ${limit}, offset ${offset}`).to.have.length(Math.min(limit, current.length - offset))
+              paged.push(...page)
+            }
+            expect(paged.map(h => h.message?.id)).to.deep.equal(all.map(h => h.message?.id))
+            expect(await store.search('sandpiper', {limit, offset: current.length})).to.deep.equal([])
+          }
+          const everything = await store.search('sandpiper', {includeReplaced: true, limit: 100})
+          expect(everything.map(h => h.message?.id).sort()).to.deep.equal([...everyId].sort())
+          expect(everything.filter(h => h.replaced)).to.have.length(everyId.length - current.length)
+          const pages: SearchHit[] = []
+          for (let offset = 0; offset < everyId.length; offset += 5) pages.push(...(await store.search('sandpiper', {includeReplaced: true, limit: 5, offset})))
+          expect(pages).to.deep.equal(everything)
+        })
+
+        it('counts what was taken out in a listing and in usage: it is stored, and a replaced reply was paid for', async () => {
+          const s = await store.create()
+          const [question] = await store.append(s.id, [{content: 'q', role: 'user', status: 'pending'}])
+          const first = await store.appendReply(s.id, question.id, {content: 'a', costUsd: 0.25, inputTokens: 10, outputTokens: 5, role: 'assistant'})
+          await store.appendReply(
+            s.id,
+            question.id,
+            {content: 'a again', costUsd: 0.5, inputTokens: 10, outputTokens: 7, role: 'assistant'},
+            {replaces: {reply: first.id}},
+          )
+          expect((await store.list())[0]).to.deep.include({messageCount: 3, preview: 'q'})
+          const {total} = await store.usage()
+          expect(total).to.deep.include({costUsd: 0.75, inputTokens: 20, outputTokens: 12, replies: 2})
+        })
+      })
+
       it('gives a snippet of one line around the first match, marks inside it, text exactly as stored', async () => {
         const s = await store.create()
         const long = `${'lorem ipsum '.repeat(20)}the\tneedle\n\nin a haystack ${'dolor sit '.repeat(30)}`
