@@ -84,7 +84,7 @@ export async function benchRedisAppend(plan: Plan, batch: number): Promise<Measu
         id: 'redis-append',
         notes: [
           `${batch} appends per trial, awaited one by one, on ${new URL(SERVER).host}; raw: one EVALSHA checking the session, reading the last position and pushing after it, moving updatedAt and the listing score`,
-          'the store also keeps the message-id index and the preview in the same script, and validates and copies in the core',
+          'the store also records the message id in the message-id hash (ids unique across the store) and keeps the preview in the same script, and validates and copies in the core',
         ],
         operation: 'append 1 message/transaction (Redis, vs raw node-redis)',
         target: {bound: 'min', ratio: 0.5},

@@ -40,6 +40,13 @@ export async function benchSearch(sandbox: Sandbox, plan: Plan, shape: SearchSha
     // them, both sides rank messages.
     db.prepare('UPDATE sessions SET title = NULL').run()
     for (const [i, every] of EVERY.entries()) db.prepare(`UPDATE messages SET content = content || ' ${RARE[i]}' WHERE rowid % ${every} = 0`).run()
+    // Every reply names its question, as synapse stores them: a search looks each candidate reply's
+    // question up to leave out replies to undone questions. Nothing is hidden, so the raw query,
+    // which filters nothing, finds the same hits.
+    db.prepare(
+      `UPDATE messages SET reply_to = (SELECT q.id FROM messages q WHERE q.session_id = messages.session_id AND q.position = messages.position - 1)
+        WHERE role = 'assistant'`,
+    ).run()
   })()
   db.pragma('wal_checkpoint(TRUNCATE)')
   const store = await openSqliteStore({path})
@@ -72,6 +79,7 @@ export async function benchSearch(sandbox: Sandbox, plan: Plan, shape: SearchSha
         notes: [
           `"${text}" matches ${matched.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} messages; ${note}`,
           'synapse also joins each match to its message and session (filters, the recency tie-break), searches titles, and builds its own snippets',
+          'synapse leaves out messages taken out of the conversation (hidden, or a reply to a hidden question: a look-up of each reply’s question); the raw query filters nothing, and no seeded message is hidden',
         ],
         operation: `search ${count.toLocaleString('en-US')} messages, first ${shape.page} hits`,
         target: id === 'search' ? {bound: 'max', ratio: 2} : undefined,

@@ -26,7 +26,7 @@ const instantFlag = Flags.custom<Date>({
 
 export default class Usage extends StoreCommand {
   static description =
-    'Adds up the tokens (input, output, and the cached part of the input) and the cost in US dollars of the replies stored in every session, as each reply recorded them when it was made: a later price change rewrites nothing. Costs a model without a price could not have are counted as unpriced, never as $0; counts synapse made itself because the provider reported none are counted as estimated. By day at a terminal, a bar chart of the cost (of the tokens when no cost is known) follows each row.'
+    'Adds up the tokens (input, output, and the cached part of the input) and the cost in US dollars of the replies stored in every session (those a retry, an edit or an undo took out of the conversation included: they were paid for), as each reply recorded them when it was made: a later price change rewrites nothing. Costs a model without a price could not have are counted as unpriced, never as $0; counts synapse made itself because the provider reported none are counted as estimated. By day at a terminal, a bar chart of the cost (of the tokens when no cost is known) follows each row.'
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --by day --since 7d',

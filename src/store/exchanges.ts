@@ -34,6 +34,32 @@ export function currentMessages(history: Message[]): Message[] {
   return history.filter(m => m.hiddenAt === null && (m.replyTo === null || !hidden.has(m.replyTo)))
 }
 
+/**
+ * Why a message is out of the conversation: 'retry' (a new reply to the same question took its
+ * place), 'edit' (a new question, or the reply to one, took its place), 'undo' (nothing did), or
+ * 'question-out' (not hidden itself, but a reply to a question that is: another process answered
+ * after an undo).
+ */
+export type TakenOut = 'edit' | 'question-out' | 'retry' | 'undo'
+
+/** Message id -> why it is out of the conversation, for every message of `history` that `currentMessages` leaves out. */
+export function takenOutOf(history: Message[]): Map<string, TakenOut> {
+  const byId = new Map(history.map(m => [m.id, m]))
+  // An edit's new reply answers a question that itself replaced one; a retry's answers the same question.
+  const replacingQuestions = new Set(history.filter(m => m.role === 'user' && m.supersededBy !== null).map(m => m.supersededBy))
+  const reasons = new Map<string, TakenOut>()
+  for (const m of history) {
+    if (m.hiddenAt === null) {
+      if (m.replyTo !== null && byId.get(m.replyTo)?.hiddenAt) reasons.set(m.id, 'question-out')
+    } else if (m.supersededBy === null) reasons.set(m.id, 'undo')
+    else {
+      const replyTo = byId.get(m.supersededBy)?.replyTo ?? null
+      reasons.set(m.id, m.role === 'user' || (replyTo !== null && replacingQuestions.has(replyTo)) ? 'edit' : 'retry')
+    }
+  }
+  return reasons
+}
+
 /** The last question of a conversation's current messages, with its reply if it has one. */
 export function lastExchange(current: Message[]): Exchange | undefined {
   const question = current.findLast(m => m.role === 'user')

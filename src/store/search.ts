@@ -10,6 +10,12 @@
  * - A term matches whole words: a word is a run of letters, digits and combining marks (Unicode);
  *   everything else separates words. Matching ignores case (Unicode lower case). `pre*` matches
  *   any word starting with `pre`; a phrase matches its words next to each other, in order.
+ * - Only messages still in the conversation are found (`currentMessages` in exchanges.ts: not
+ *   hidden, and not a reply to a hidden question), unless the filter's `includeReplaced` asks for
+ *   the ones a retry, an edit or an undo took out too; each of those is marked `replaced`. The
+ *   filter is part of the search, before the page is cut: a page is as full as the hits allow. A
+ *   message left out so still counts in the ranking, as an index holds it: leaving it out changes
+ *   no other hit's score.
  * - Order: title hits first, then message hits; within each, higher `score` first, then the most
  *   recent (message createdAt, or for a title the session's updatedAt), then id, newest first.
  *   A score is comparable only with scores of the same search on the same backend: it is a BM25
@@ -19,6 +25,7 @@
  *   messages need not.
  */
 import {InvalidInputError} from '../core/errors.js'
+import {currentMessages} from './exchanges.js'
 import {MESSAGE_ROLES, type Message, type MessageRole, type Session} from './session-store.js'
 
 /** What a query may be at most, in characters: longer ones are refused, not cut. */
@@ -44,6 +51,11 @@ export interface SearchQuery {
 }
 
 export interface SearchOptions {
+  /**
+   * Also messages a retry, an edit or an undo took out of the conversation, each hit marked
+   * `replaced` (`sessions search --all`). Default: only the conversation as it stands.
+   */
+  includeReplaced?: boolean
   /** Only messages created at or before this instant (titles: sessions updated at or before it). */
   until?: Date
   /** Default 20, at most 1000. */
@@ -64,6 +76,8 @@ export interface SearchOptions {
 
 /** The filters as an adapter is given them: checked, the session resolved to its full id. */
 export interface SearchFilter {
+  /** See SearchOptions.includeReplaced; absent or false: current messages only. */
+  includeReplaced?: boolean
   model?: string
   provider?: string
   role?: MessageRole
@@ -84,6 +98,11 @@ export interface MatchRange {
 export interface SearchHit {
   /** The message that matched; null when the session's title did. */
   message: null | {createdAt: Date; id: string; position: number; role: MessageRole}
+  /**
+   * Whether the message is out of the conversation (replaced by a retry or an edit, undone, or a
+   * reply to a question that is): found only with `includeReplaced`. Always false for a title.
+   */
+  replaced: boolean
   /** Higher is more relevant; see the module comment for what scores may be compared with. */
   score: number
   session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: Date}
@@ -111,6 +130,8 @@ export function checkSearchOptions(options: SearchOptions): {limit: number; offs
     const value = options[name]
     if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) throw new InvalidInputError(`"${name}" must be a valid date.`)
   }
+  if (options.includeReplaced !== undefined && typeof options.includeReplaced !== 'boolean')
+    throw new InvalidInputError('"includeReplaced" must be true or false.')
   for (const name of ['model', 'provider', 'session'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'string') throw new InvalidInputError(`"${name}" must be text.`)
   }
@@ -323,6 +344,8 @@ export interface StoredHit {
   /** The ids before and after the session's among all session ids in byte order, for its short id. */
   nextId?: string
   previousId?: string
+  /** As SearchHit.replaced: true only for a message hit out of the conversation. */
+  replaced: boolean
   score: number
   session: HitSession
 }
@@ -352,7 +375,8 @@ interface Scanned {
 
 /**
  * Every hit of `query` over sessions and their messages as the primitives give them, all scored
- * with BM25 over the documents scanned: the generic path, and the reference for what is a hit.
+ * with BM25 over the documents scanned (every stored message, as an index holds them, whether or
+ * not `filter` lets it be a hit): the generic path, and the reference for what is a hit.
  */
 export function rankAll(
   query: SearchQuery,
@@ -360,9 +384,10 @@ export function rankAll(
   sessions: Array<{messages: Message[]; session: Session}>,
 ): Array<StoredHit & {matches: MatchRange[][]}> {
   const results: Array<StoredHit & {matches: MatchRange[][]}> = []
-  const score = (scanned: Scanned[], documents: number, totalLength: number) => {
+  /** `uncounted`: the matches of documents that are no hits but are in the index all the same. */
+  const score = (scanned: Scanned[], documents: number, totalLength: number, uncounted: MatchRange[][][] = []) => {
     const averageLength = documents === 0 ? 0 : totalLength / documents
-    const containing = query.terms.map((_, i) => scanned.filter(s => s.matches[i].length > 0).length)
+    const containing = query.terms.map((_, i) => [...scanned.map(s => s.matches), ...uncounted].filter(matches => matches[i].length > 0).length)
     for (const s of scanned) {
       const counts = s.matches.map(ranges => ranges.length)
       results.push({...s.hit, matches: s.matches, score: bm25(counts, s.length, {averageLength, containing, count: documents})})
@@ -370,12 +395,14 @@ export function rankAll(
   }
   const titles: Scanned[] = []
   const messages: Scanned[] = []
+  const replacedMatches: MatchRange[][][] = []
   let titleDocuments = 0
   let titleLength = 0
   let messageDocuments = 0
   let messageLength = 0
   const matchesOf = (text: string) => matchTerms(query.terms, text)
   for (const {messages: all, session} of sessions) {
+    const current = new Set(currentMessages(all))
     const title = session.title ?? ''
     titleDocuments++
     titleLength += words(title).length
@@ -384,7 +411,7 @@ export function rankAll(
       const modelOk = filter.model === undefined || session.model === filter.model
       const providerOk = filter.provider === undefined || session.provider === filter.provider
       const matches = modelOk && providerOk ? matchesOf(title) : undefined
-      if (matches) titles.push({hit: {message: null, session}, length: words(title).length, matches})
+      if (matches) titles.push({hit: {message: null, replaced: false, session}, length: words(title).length, matches})
     }
     for (const message of all) {
       const length = words(message.content).length
@@ -394,10 +421,14 @@ export function rankAll(
       if (filter.model !== undefined && (message.model ?? session.model) !== filter.model) continue
       if (filter.provider !== undefined && (message.provider ?? session.provider) !== filter.provider) continue
       const matches = matchesOf(message.content)
-      if (matches) messages.push({hit: {message, session}, length, matches})
+      if (!matches) continue
+      const replaced = !current.has(message)
+      // Left out, but counted as SQLite's index counts it: a retry changes no other hit's score.
+      if (replaced && !filter.includeReplaced) replacedMatches.push(matches)
+      else messages.push({hit: {message, replaced, session}, length, matches})
     }
   }
   score(titles, titleDocuments, titleLength)
-  score(messages, messageDocuments, messageLength)
+  score(messages, messageDocuments, messageLength, replacedMatches)
   return results.sort(compareHits)
 }

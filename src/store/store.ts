@@ -365,7 +365,8 @@ export class SessionStore {
 
   /**
    * Full-text search over message content and session titles (the query language, what a hit is
-   * and the order of hits: src/store/search.ts). Returns one page of hits, each with its session,
+   * and the order of hits: src/store/search.ts): the current messages only, unless
+   * `options.includeReplaced` (then each replaced one is marked). Returns one page of hits, each with its session,
    * its message (null for a title), a score and a plain-text snippet with the ranges that matched.
    * An empty store, or no match, gives []. Throws INVALID_INPUT for a query without words or over
    * MAX_QUERY_LENGTH characters and for bad options, and SESSION_NOT_FOUND / AMBIGUOUS_SESSION_ID
@@ -375,7 +376,14 @@ export class SessionStore {
     this.open()
     const query = parseSearchQuery(text)
     const {limit, offset} = checkSearchOptions(options)
-    const filter: SearchFilter = {model: options.model, provider: options.provider, role: options.role, since: options.since, until: options.until}
+    const filter: SearchFilter = {
+      includeReplaced: options.includeReplaced,
+      model: options.model,
+      provider: options.provider,
+      role: options.role,
+      since: options.since,
+      until: options.until,
+    }
     if (options.session !== undefined) filter.sessionId = (await this.get(options.session)).id
     if (this.adapter.search) return (await this.adapter.search(query, filter, {limit, offset})).map(hit => searchHit(query, hit))
     return this.searchEveryMessage(query, filter, {limit, offset})
@@ -529,6 +537,7 @@ function searchHit(query: SearchQuery, hit: StoredHit, matches?: MatchRange[][])
   const ranges = matches ?? matchTerms(query.terms, text) ?? []
   return {
     message: message && {createdAt: new Date(message.createdAt), id: message.id, position: message.position, role: message.role},
+    replaced: message !== null && hit.replaced,
     score: hit.score,
     session: {
       id: session.id,

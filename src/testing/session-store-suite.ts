@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {SynapseError} from '../core/errors.js'
 import type {SearchHit, SearchOptions} from '../store/search.js'
-import type {Message, UsageTotals} from '../store/session-store.js'
+import type {Message, Session, UsageTotals} from '../store/session-store.js'
 import {NO_USAGE} from '../store/usage-fields.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
 import {selectForPrune} from '../store/store-helpers.js'
@@ -49,6 +49,54 @@ export class ManualClock {
 }
 
 const DAY = 86_400_000
+
+/**
+ * A whole session record, as `get` returns it and a snapshot for `restore` holds it: nothing
+ * optional set, made at the epoch unless `fields` say otherwise, updated when it was made.
+ */
+export function sessionRecord(fields: Partial<Session> & Pick<Session, 'id'>): Session {
+  const createdAt = fields.createdAt ?? new Date(0)
+  return {
+    createdAt,
+    kept: false,
+    metadata: {},
+    model: null,
+    parentId: null,
+    parentPosition: null,
+    provider: null,
+    systemPrompt: null,
+    title: null,
+    updatedAt: createdAt,
+    ...fields,
+  }
+}
+
+/**
+ * A whole message record, as `messages` returns it and a snapshot for `restore` holds it: a
+ * complete user message at position 0 with nothing optional set, made at the epoch unless `fields`
+ * say otherwise.
+ */
+export function messageRecord(fields: Partial<Message> & Pick<Message, 'id' | 'sessionId'>): Message {
+  return {
+    ...NO_USAGE,
+    content: '',
+    createdAt: new Date(0),
+    durationMs: null,
+    finishReason: null,
+    hiddenAt: null,
+    inputTokens: null,
+    metadata: {},
+    model: null,
+    outputTokens: null,
+    position: 0,
+    provider: null,
+    replyTo: null,
+    role: 'user',
+    status: 'complete',
+    supersededBy: null,
+    ...fields,
+  }
+}
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<SynapseError> {
   try {
@@ -919,19 +967,12 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('restores an empty session', async () => {
-        const session = {
+        const session = sessionRecord({
           createdAt: new Date('2025-03-01T10:00:00.000Z'),
           id: '01JNAAAAAAAAAAAAAAAAAAAAAA',
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
           title: 'empty',
           updatedAt: new Date('2025-03-02T10:00:00.000Z'),
-        }
+        })
         await store.restore({messages: [], session})
         expect(await store.get(session.id)).to.deep.equal(session)
         expect((await store.list())[0]).to.deep.include({messageCount: 0, title: 'empty'})
@@ -953,39 +994,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('rejects malformed snapshots before writing anything', async () => {
-        const session = {
-          createdAt: new Date(0),
-          id: '01JNCCCCCCCCCCCCCCCCCCCCCC',
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
-          title: null,
-          updatedAt: new Date(0),
-        }
-        const message = {
-          ...NO_USAGE,
-          content: 'x',
-          createdAt: new Date(0),
-          durationMs: null,
-          finishReason: null,
-          hiddenAt: null,
-          id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
-          inputTokens: null,
-          metadata: {},
-          model: null,
-          outputTokens: null,
-          position: 0,
-          provider: null,
-          replyTo: null,
-          role: 'user' as const,
-          sessionId: session.id,
-          status: 'complete' as const,
-          supersededBy: null,
-        }
+        const session = sessionRecord({id: '01JNCCCCCCCCCCCCCCCCCCCCCC'})
+        const message = messageRecord({content: 'x', id: '01JNDDDDDDDDDDDDDDDDDDDDDD', sessionId: session.id})
         await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [message, {...message, id: '01JNEEEEEEEEEEEEEEEEEEEEEE', position: 0}], session}), 'INVALID_INPUT')
@@ -996,39 +1006,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async () => {
-        const session = {
-          createdAt: new Date(0),
-          id: '01JNCCCCCCCCCCCCCCCCCCCCCC',
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
-          title: null,
-          updatedAt: new Date(0),
-        }
-        const message = {
-          ...NO_USAGE,
-          content: 'x',
-          createdAt: new Date(0),
-          durationMs: null,
-          finishReason: null,
-          hiddenAt: null,
-          id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
-          inputTokens: null,
-          metadata: {},
-          model: null,
-          outputTokens: null,
-          position: 0,
-          provider: null,
-          replyTo: null,
-          role: 'user' as const,
-          sessionId: session.id,
-          status: 'complete' as const,
-          supersededBy: null,
-        }
+        const session = sessionRecord({id: '01JNCCCCCCCCCCCCCCCCCCCCCC'})
+        const message = messageRecord({content: 'x', id: '01JNDDDDDDDDDDDDDDDDDDDDDD', sessionId: session.id})
         for (const bad of [
           {position: 3e9},
           {position: 1e300},
@@ -1055,39 +1034,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
 
       describe('a batch (restoreAll)', () => {
         const at = new Date('2025-05-01T00:00:00.000Z')
-        const sessionOf = (id: string, title: string) => ({
-          createdAt: at,
-          id,
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
-          title,
-          updatedAt: at,
-        })
-        const messageOf = (id: string, sessionId: string, position: number) => ({
-          ...NO_USAGE,
-          content: `m${position}`,
-          createdAt: at,
-          durationMs: null,
-          finishReason: null,
-          hiddenAt: null,
-          id,
-          inputTokens: null,
-          metadata: {},
-          model: null,
-          outputTokens: null,
-          position,
-          provider: null,
-          replyTo: null,
-          role: 'user' as const,
-          sessionId,
-          status: 'complete' as const,
-          supersededBy: null,
-        })
+        const sessionOf = (id: string, title: string) => sessionRecord({createdAt: at, id, title})
+        const messageOf = (id: string, sessionId: string, position: number) => messageRecord({content: `m${position}`, createdAt: at, id, position, sessionId})
 
         /** Everything the store holds, as one string: equal strings, equal stores. */
         async function dump(): Promise<string> {
@@ -1448,6 +1396,152 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(texts(await store.search('walrus'))).to.deep.equal(['walrus title', 'finished walrus'])
         await store.delete([s.id])
         expect(await store.search('walrus')).to.deep.equal([])
+      })
+
+      describe('what retry, edit and undo took out', () => {
+        /** One answered exchange; returns its question and reply. */
+        async function exchange(sessionId: string, question: string, reply: string): Promise<[Message, Message]> {
+          const [q] = await store.append(sessionId, [{content: question, role: 'user', status: 'pending'}])
+          return [q, await store.appendReply(sessionId, q.id, {content: reply, role: 'assistant'})]
+        }
+        /** Each hit as [its message's content or title, replaced]. */
+        const found = async (text: string, options: SearchOptions = {}) =>
+          (await store.search(text, {limit: 100, ...options})).map(h => [h.snippet.text, h.replaced] as [string, boolean])
+
+        it('leaves out a retried reply unless asked, and marks it then', async () => {
+          const s = await store.create({title: 'cormorant notes'})
+          const [question, reply] = await exchange(s.id, 'where do cormorants nest', 'cormorant answer one')
+          clock.advance(1000)
+          await store.appendReply(s.id, question.id, {content: 'cormorant answer two', role: 'assistant'}, {replaces: {reply: reply.id}})
+          expect(await found('cormorant answer')).to.deep.equal([['cormorant answer two', false]])
+          // A title hit is no message: it stays, never marked.
+          const prefixed = await found('cormorant*')
+          expect(prefixed[0]).to.deep.equal(['cormorant notes', false])
+          expect(prefixed.slice(1).sort()).to.deep.equal([
+            ['cormorant answer two', false],
+            ['where do cormorants nest', false],
+          ])
+          expect(await found('answer one')).to.deep.equal([])
+          expect(await found('answer one', {includeReplaced: true})).to.deep.equal([['cormorant answer one', true]])
+          const all = await store.search('cormorant answer', {includeReplaced: true})
+          // Recency breaks the tie of equal scores: the retry's reply is the newer.
+          expect(all.map(h => [h.message?.id, h.replaced])).to.deep.equal([
+            [(await store.messages(s.id))[2].id, false],
+            [reply.id, true],
+          ])
+          expect(all[1].message).to.deep.equal({createdAt: reply.createdAt, id: reply.id, position: 1, role: 'assistant'})
+          // The other filters still apply; what is left out still counts in the ranking, as an index holds it.
+          expect(await found('cormorant*', {includeReplaced: true, role: 'user'})).to.deep.equal([['where do cormorants nest', false]])
+          expect(all[0].score).to.equal(all[1].score)
+          expect((await store.search('cormorant answer'))[0].score).to.equal(all[0].score)
+          await expectCode(store.search('cormorant', {includeReplaced: 'yes' as never}), 'INVALID_INPUT')
+        })
+
+        it('leaves out an undone question and its reply, and a reply committed to it afterwards', async () => {
+          const s = await store.create()
+          await exchange(s.id, 'grebe first question', 'grebe first reply')
+          await exchange(s.id, 'grebe undone question', 'grebe undone reply')
+          await store.undo(s.id)
+          const [waiting] = await store.append(s.id, [{content: 'grebe pending question', role: 'user', status: 'pending'}])
+          await store.undo(s.id)
+          // Another process was answering it: its reply is not hidden, but its question is.
+          await store.appendReply(s.id, waiting.id, {content: 'grebe late reply', role: 'assistant'})
+          expect((await found('grebe')).sort()).to.deep.equal([
+            ['grebe first question', false],
+            ['grebe first reply', false],
+          ])
+          expect(await found('undone')).to.deep.equal([])
+          expect(await found('late')).to.deep.equal([])
+          expect((await found('grebe', {includeReplaced: true})).sort()).to.deep.equal([
+            ['grebe first question', false],
+            ['grebe first reply', false],
+            ['grebe late reply', true],
+            ['grebe pending question', true],
+            ['grebe undone question', true],
+            ['grebe undone reply', true],
+          ])
+        })
+
+        it("leaves out an edited question's old text and its old reply", async () => {
+          const s = await store.create()
+          const [question, reply] = await exchange(s.id, 'plover question as first asked', 'plover reply to the first')
+          const [edited] = await store.append(s.id, [{content: 'plover question as edited', role: 'user', status: 'pending'}])
+          // Until the edit's reply commits, the old exchange is the current one: the new question too.
+          expect((await found('plover question')).sort()).to.deep.equal([
+            ['plover question as edited', false],
+            ['plover question as first asked', false],
+          ])
+          await store.appendReply(
+            s.id,
+            edited.id,
+            {content: 'plover reply to the edit', role: 'assistant'},
+            {replaces: {question: question.id, reply: reply.id}},
+          )
+          expect((await found('plover')).sort()).to.deep.equal([
+            ['plover question as edited', false],
+            ['plover reply to the edit', false],
+          ])
+          expect(await found('first')).to.deep.equal([])
+          expect((await found('first', {includeReplaced: true})).sort()).to.deep.equal([
+            ['plover question as first asked', true],
+            ['plover reply to the first', true],
+          ])
+          expect(await found('first', {includeReplaced: true, session: s.id})).to.have.length(2)
+        })
+
+        it('pages past replaced hits: every page full, every current hit once, in order', async () => {
+          const s = await store.create()
+          // Eight answered questions, each reply retried twice: the 16 replies taken out outscore
+          // ("sandpiper sandpiper") the 8 current ones, so that the best stored matches are all out.
+          const current: string[] = []
+          const everyId: string[] = []
+          for (let i = 0; i < 8; i++) {
+            clock.advance(1000)
+            const [q, first] = await exchange(s.id, `question ${i}`, `sandpiper sandpiper reply ${i}`)
+            let reply = first
+            everyId.push(reply.id)
+            for (const content of [`sandpiper sandpiper again ${i}`, `sandpiper final ${i}`]) {
+              clock.advance(1000)
+              reply = await store.appendReply(s.id, q.id, {content, role: 'assistant'}, {replaces: {reply: reply.id}})
+              everyId.push(reply.id)
+            }
+            current.push(reply.id)
+          }
+          const all = await store.search('sandpiper', {limit: 100})
+          expect(all.map(h => h.message?.id).sort()).to.deep.equal([...current].sort())
+          expect(all.every(h => !h.replaced)).to.equal(true)
+          for (const limit of [1, 2, 4]) {
+            const paged: SearchHit[] = []
+            for (let offset = 0; offset < current.length; offset += limit) {
+              const page = await store.search('sandpiper', {limit, offset})
+              expect(page, `limit ${limit}, offset ${offset}`).to.have.length(Math.min(limit, current.length - offset))
+              paged.push(...page)
+            }
+            expect(paged.map(h => h.message?.id)).to.deep.equal(all.map(h => h.message?.id))
+            expect(await store.search('sandpiper', {limit, offset: current.length})).to.deep.equal([])
+          }
+          const everything = await store.search('sandpiper', {includeReplaced: true, limit: 100})
+          expect(everything.map(h => h.message?.id).sort()).to.deep.equal([...everyId].sort())
+          expect(everything.filter(h => h.replaced)).to.have.length(everyId.length - current.length)
+          const pages: SearchHit[] = []
+          for (let offset = 0; offset < everyId.length; offset += 5) pages.push(...(await store.search('sandpiper', {includeReplaced: true, limit: 5, offset})))
+          expect(pages).to.deep.equal(everything)
+        })
+
+        it('counts what was taken out in a listing and in usage: it is stored, and a replaced reply was paid for', async () => {
+          const s = await store.create()
+          const [question] = await store.append(s.id, [{content: 'q', role: 'user', status: 'pending'}])
+          const first = await store.appendReply(s.id, question.id, {content: 'a', costUsd: 0.25, inputTokens: 10, outputTokens: 5, role: 'assistant'})
+          await store.appendReply(
+            s.id,
+            question.id,
+            {content: 'a again', costUsd: 0.5, inputTokens: 10, outputTokens: 7, role: 'assistant'},
+            {replaces: {reply: first.id}},
+          )
+          expect((await store.list())[0]).to.deep.include({messageCount: 3, preview: 'q'})
+          const {total} = await store.usage()
+          expect(total).to.deep.include({costUsd: 0.75, inputTokens: 20, outputTokens: 12, replies: 2})
+        })
       })
 
       it('gives a snippet of one line around the first match, marks inside it, text exactly as stored', async () => {

@@ -5,6 +5,7 @@
  * Timestamps are ISO-8601 strings with milliseconds.
  */
 import type {MessageJson, SessionJson, SessionListItem} from '../cli/views/sessions.js'
+import type {TakenOut} from '../store/exchanges.js'
 import type {UsageGroup, UsageTotals} from '../store/session-store.js'
 
 export type UiSortKey = 'cost' | 'created' | 'messages' | 'title' | 'updated'
@@ -28,14 +29,49 @@ export interface UiSessionPage {
   total: number
 }
 
-export type UiMessage = MessageJson
+/**
+ * Why a stored message is not in the conversation (see Message.hiddenAt): a retry's new reply or an
+ * edit's new question and reply took its place, or it was undone, or it is a reply to a question
+ * taken out (another process answered after the undo).
+ */
+export type UiTakenOut = TakenOut
+
+export type UiMessage = MessageJson & {
+  /** Null while the message is in the conversation (what `sessions show` prints without --all). */
+  takenOut: null | UiTakenOut
+}
 export type UiSession = SessionJson
+
+/** A fork's parent. Deleted since (`exists` false): only its id and the position are known. */
+export interface UiParent {
+  exists: boolean
+  id: string
+  /** The parent's last message the fork copied; null when the parent had none then. */
+  position: null | number
+  preview: null | string
+  title: null | string
+}
+
+/** A session forked from the one shown. */
+export interface UiFork {
+  createdAt: string
+  id: string
+  /** The position of the last message it copied; null when there was none. */
+  position: null | number
+  preview: null | string
+  title: null | string
+}
 
 /** GET /api/sessions/:id */
 export interface UiSessionView {
+  /** The sessions forked from it, oldest first. */
+  forks: UiFork[]
+  /** Every stored message in position order, those taken out of the conversation included (and marked). */
   messages: UiMessage[]
+  /** Null for a session that is no fork. */
+  parent: null | UiParent
   session: UiSession
-  /** What its replies used and cost in all (SessionStore.usage). */
+  /** What its replies used and cost in all, replaced ones included: what was paid for (SessionStore.usage). */
   totals: UsageTotals
 }
 
@@ -49,6 +85,8 @@ export interface UiSessionPatch {
 /** One hit of GET /api/search: a message (or, with `message` null, a session's title) that matched. */
 export interface UiSearchHit {
   message: null | {createdAt: string; id: string; position: number; role: UiMessage['role']}
+  /** Out of the conversation (retried, edited or undone): found only with `replaced=1`. */
+  replaced: boolean
   score: number
   session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
   /** The text around the first match, on one line, and where in it each match stands (UTF-16 indices). */

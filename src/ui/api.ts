@@ -1,6 +1,7 @@
 import {listItem, messageJson, sessionJson} from '../cli/views/sessions.js'
 import {SynapseError} from '../core/errors.js'
 import {MESSAGE_ROLES, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
+import {takenOutOf} from '../store/exchanges.js'
 import {newestFirst} from '../store/store.js'
 import {serialize} from '../transfer/format.js'
 import {collectSnapshots} from '../transfer/transfer.js'
@@ -90,10 +91,35 @@ export async function sessionPage(store: SessionStore, query: ListQuery): Promis
   }
 }
 
+/**
+ * A session with every stored message (each marked when out of the conversation), its totals, its
+ * parent and its forks. The port has no lookup by parent: the forks come from every summary, as the
+ * list reads them, and so does the parent's title (or first question) and whether it still exists.
+ */
 export async function sessionView(store: SessionStore, id: string): Promise<UiSessionView> {
   const session = await findSession(store, id)
-  const [messages, usage] = await Promise.all([store.messages(session.id), store.usage({sessionIds: [session.id]})])
-  return {messages: messages.map(messageJson), session: sessionJson(session), totals: usage.total}
+  const [messages, usage, all] = await Promise.all([store.messages(session.id), store.usage({sessionIds: [session.id]}), allSummaries(store)])
+  const takenOut = takenOutOf(messages)
+  const parent = session.parentId === null ? undefined : all.find(s => s.id === session.parentId)
+  return {
+    forks: all
+      .filter(s => s.parentId === session.id)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+      .map(s => ({createdAt: s.createdAt.toISOString(), id: s.id, position: s.parentPosition, preview: s.preview, title: s.title})),
+    messages: messages.map(m => ({...messageJson(m), takenOut: takenOut.get(m.id) ?? null})),
+    parent:
+      session.parentId === null
+        ? null
+        : {
+            exists: parent !== undefined,
+            id: session.parentId,
+            position: session.parentPosition,
+            preview: parent?.preview ?? null,
+            title: parent?.title ?? null,
+          },
+    session: sessionJson(session),
+    totals: usage.total,
+  }
 }
 
 export async function patchSession(store: SessionStore, id: string, body: unknown): Promise<UiSession> {
@@ -130,7 +156,9 @@ export const DEFAULT_SEARCH_PAGE = 20
 
 /**
  * One page of `SessionStore.search` (the query language, ranking and snippets are the core's):
- * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`.
+ * `q`, and the filters `model`, `role`, `since`, `until` (ISO instants), `offset`, `limit`, and
+ * `replaced=1` for the messages a retry, an edit or an undo took out too (each such hit `replaced`),
+ * as the session view's `?replaced=1` shows them.
  */
 export async function searchPage(store: SessionStore, params: URLSearchParams): Promise<UiSearchPage> {
   const query = params.get('q') ?? ''
@@ -141,6 +169,7 @@ export async function searchPage(store: SessionStore, params: URLSearchParams): 
   const offset = integer(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER)
   // One more than the page: whether there is a next one, without counting every hit.
   const hits = await store.search(query, {
+    includeReplaced: params.get('replaced') === '1',
     limit: limit + 1,
     model: params.get('model') || undefined,
     offset,
@@ -151,6 +180,7 @@ export async function searchPage(store: SessionStore, params: URLSearchParams): 
   return {
     hits: hits.slice(0, limit).map(hit => ({
       message: hit.message && {...hit.message, createdAt: hit.message.createdAt.toISOString()},
+      replaced: hit.replaced,
       score: hit.score,
       session: {...hit.session, updatedAt: hit.session.updatedAt.toISOString()},
       snippet: hit.snippet,

@@ -133,6 +133,37 @@ describe('sessions search (end to end)', function () {
     expect(hit.snippet.text).to.equal(`Release notes: - Fixed the zebra crossing ${HOSTILE}`)
     expect(hit.snippet.matches.map(r => hit.snippet.text.slice(r.start, r.end))).to.deep.equal(['zebra crossing'])
     expect(hit.score).to.be.a('number')
+    expect(hit.replaced).to.equal(false)
+  })
+
+  /** A session whose answer was retried: the old reply is out of the conversation. */
+  async function seedRetried(): Promise<{again: Message; old: Message; session: Session}> {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create({id: '01JCCCCCCCCCCCCCCCCCCCCCCC', model: 'gpt-4o', provider: 'openai', title: 'Birds'})
+    const [asked] = await store.append(session.id, [{content: 'Name a gull', role: 'user', status: 'pending'}])
+    const old = await store.appendReply(session.id, asked.id, {content: 'The kittiwake gull, wrongly', role: 'assistant'})
+    const again = await store.appendReply(session.id, asked.id, {content: 'The herring gull', role: 'assistant'}, {replaces: {reply: old.id}})
+    await store.close()
+    return {again, old, session}
+  }
+
+  it('leaves out what a retry replaced; --all finds it, marked in a pipe and in --json', async () => {
+    const {again, old, session} = await seedRetried()
+    expect(await run(sandbox, ['sessions', 'search', 'kittiwake'])).to.deep.include({exitCode: 1, stderr: 'Nothing matches "kittiwake".\n', stdout: ''})
+    const piped = await run(sandbox, ['sessions', 'search', 'kittiwake', '--all'])
+    expect(piped).to.deep.include({
+      exitCode: 0,
+      stdout: `${[session.id, old.id, 'assistant (replaced)', old.createdAt.toISOString(), 'openai/gpt-4o', 'The kittiwake gull, wrongly'].join('\t')}\n`,
+    })
+    const json = await run<SessionsSearchResult>(sandbox, ['sessions', 'search', 'gull', '--role', 'assistant', '--all', '--json'])
+    expect(json.result?.hits.map(hit => [hit.message?.id, hit.replaced]).sort()).to.deep.equal(
+      [
+        [again.id, false],
+        [old.id, true],
+      ].sort(),
+    )
+    const current = await run<SessionsSearchResult>(sandbox, ['sessions', 'search', 'gull', '--role', 'assistant', '--json'])
+    expect(current.result?.hits.map(hit => [hit.message?.id, hit.replaced])).to.deep.equal([[again.id, false]])
   })
 
   describe('on a terminal', () => {
@@ -152,6 +183,18 @@ describe('sessions search (end to end)', function () {
         `\u001B[36m01JCAAAA\u001B[39m  \u001B[1mRelease notes draft\u001B[22m  \u001B[2m${localTimestamp(answer.createdAt)}\u001B[22m  openai/gpt-4o  \u001B[2massistant\u001B[22m`,
       )
       expect(lines[1]).to.equal(`  Release notes: - Fixed the \u001B[33m\u001B[1mzebra\u001B[22m\u001B[39m crossing ${String.raw`x\x1b]0;pwned\x07y`}`)
+      expect(lines).to.have.length(2)
+    })
+
+    it('marks a hit --all found out of the conversation after its role, in yellow', async () => {
+      const {old} = await seedRetried()
+      const terminal = new Terminal(sandbox, ['sessions', 'search', 'kittiwake', '--all'], {columns: 120, env: {NO_COLOR: '', TERM: 'xterm-256color'}})
+      expect(await terminal.done).to.equal(0)
+      const lines = terminal.lines()
+      expect(lines[0]).to.equal(
+        `\u001B[36m01JCCCCC\u001B[39m  \u001B[1mBirds\u001B[22m  \u001B[2m${localTimestamp(old.createdAt)}\u001B[22m  openai/gpt-4o  \u001B[2massistant\u001B[22m \u001B[33m(replaced)\u001B[39m`,
+      )
+      expect(lines[1]).to.equal('  The \u001B[33m\u001B[1mkittiwake\u001B[22m\u001B[39m gull, wrongly')
       expect(lines).to.have.length(2)
     })
 

@@ -111,6 +111,23 @@ describe('sessions commands', () => {
       expect(stdout).to.contain('user · #0\nWhat is WAL?\n\nassistant · #1 · gpt-4o-mini · 4→3 tokens · cost unknown\nWrite-ahead logging.\n')
     })
 
+    it('--all marks a reply that another process stored after its question was undone, and counts it out', async () => {
+      const {a} = await seed()
+      await withStore(async store => {
+        const [question] = await store.append(a, [{content: 'A question undone', role: 'user', status: 'complete'}])
+        await store.undo(a)
+        await store.append(a, [{content: 'A late answer', model: 'gpt-4o-mini', replyTo: question.id, role: 'assistant'}])
+      })
+      const current = (await run(sandbox, ['sessions', 'show', a])).stdout
+      expect(current).to.not.contain('A late answer')
+      expect(current.split('\n')[1]).to.match(/ · 2 messages · 2 more taken out of the conversation \(--all shows them\)$/)
+      const all = (await run(sandbox, ['sessions', 'show', a, '--all'])).stdout.split('\n')
+      expect(all[1]).to.match(/ · 4 messages · 2 taken out of the conversation$/)
+      const headers = all.filter(line => /^(user|assistant) ·/.test(line))
+      expect(headers[2]).to.match(/^user · #2 · undone \d{4}-\d\d-\d\d \d\d:\d\d$/)
+      expect(headers[3]).to.equal('assistant · #3 · gpt-4o-mini · answers a question taken out')
+    })
+
     it('returns the session and its messages as JSON', async () => {
       const {a} = await seed()
       const {stdout} = await run(sandbox, ['sessions', 'show', a, '--json'])

@@ -3,9 +3,15 @@ import Database from 'better-sqlite3'
 import {join} from 'node:path'
 
 import {MIGRATIONS} from '../../src/migrations/index.js'
+import type {SearchOptions} from '../../src/store/search.js'
 import type {SessionStore} from '../../src/store/session-store.js'
+import {SessionStore as Store} from '../../src/store/store.js'
 import {SQLITE_SEARCH_INDEX} from '../../src/store/typeorm/search-sql.js'
+import {SqlStorageAdapter} from '../../src/store/typeorm/sql-adapter.js'
+import {SQLITE_DIALECT} from '../../src/store/typeorm/sql-dialect.js'
+import {SqliteExecutor} from '../../src/store/typeorm/sql-executor.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {recordingExecutor, storeRetriedExchanges} from '../../src/testing/search-plans.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const SEARCH_MIGRATION = 'AddSearchIndex1795300000020'
@@ -209,5 +215,71 @@ describe('SQLite search index', () => {
     store = await openSqliteStore({path})
     expect(await found(store, 'guillemot')).to.deep.equal(['second guillemot'])
     expect(await found(store, 'razorbill')).to.deep.equal(['third razorbill'])
+  })
+
+  it('holds what a retry or an undo took out: check finds it in step, reindex keeps it, searches leave it out unless asked', async () => {
+    store = await openSqliteStore({path})
+    const session = await store.create()
+    const [question] = await store.append(session.id, [{content: 'the skua question', role: 'user', status: 'pending'}])
+    const first = await store.appendReply(session.id, question.id, {content: 'skua reply one', role: 'assistant'})
+    await store.appendReply(session.id, question.id, {content: 'skua reply two', role: 'assistant'}, {replaces: {reply: first.id}})
+    await store.append(session.id, [{content: 'skua undone', role: 'user'}])
+    await store.undo(session.id)
+    const expectFound = async () => {
+      expect((await found(store!, 'skua')).sort()).to.deep.equal(['skua reply two', 'the skua question'])
+      const all = await store!.search('skua', {includeReplaced: true})
+      expect(
+        all
+          .filter(hit => hit.replaced)
+          .map(hit => hit.snippet.text)
+          .sort(),
+      ).to.deep.equal(['skua reply one', 'skua undone'])
+    }
+    await expectFound()
+    expect(await searchCheck(store)).to.deep.equal({detail: '4 messages indexed, in step', name: 'search index', ok: true})
+    expect(await store.maintenance!.reindex()).to.deep.equal({detail: '4 messages indexed, in step', name: 'search index', ok: true})
+    await expectFound()
+  })
+
+  it('reads message hits through the FTS5 index and messages by key, with or without what was taken out', async () => {
+    store = await openSqliteStore({path})
+    await storeRetriedExchanges(store, 'tern', 30)
+    await store.close()
+    store = undefined
+    const db = new Database(path)
+    const executor = recordingExecutor(new SqliteExecutor(db))
+    const searching = new Store(new SqlStorageAdapter({backend: 'sqlite', dialect: SQLITE_DIALECT, executor, onClose: () => void db.close()}))
+    try {
+      const cases: SearchOptions[] = [{}, {limit: 5}, {includeReplaced: true}, {role: 'assistant'}, {includeReplaced: true, role: 'assistant'}]
+      for (const options of cases) {
+        executor.queries.length = 0
+        expect(await searching.search('tern', options), JSON.stringify(options)).to.have.length(options.limit ?? 20)
+        const statements = executor.queries.filter(q => q.sql.includes('messages_fts'))
+        expect(statements, JSON.stringify(options)).to.have.length.of.at.least(1)
+        for (const {params, sql} of statements) {
+          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{detail: string}>).map(row => row.detail)
+          const why = `${JSON.stringify(options)}:\n${plan.join('\n')}`
+          expect(
+            plan.some(line => /^SCAN messages_fts VIRTUAL TABLE INDEX \d+:M/.test(line)),
+            why,
+          ).to.equal(true)
+          expect(plan, why).to.include('SEARCH m USING INTEGER PRIMARY KEY (rowid=?)')
+          // No message is read but through a key: the question of a reply is looked up by its id.
+          expect(
+            plan.filter(line => /^SCAN (m|q|messages)\b/.test(line)),
+            why,
+          ).to.deep.equal([])
+          expect(plan, why).to.include('SEARCH q USING INDEX sqlite_autoindex_messages_1 (id=?)')
+        }
+      }
+      // Without includeReplaced, the narrowed statement's 50 best candidates (2 x 20 + 10) are all
+      // replies taken out: it finds nothing current, and the page is read again without the narrowing.
+      executor.queries.length = 0
+      await searching.search('tern')
+      const reads = executor.queries.filter(q => q.sql.includes('messages_fts MATCH'))
+      expect(reads.map(q => q.sql.includes('hit_candidates'))).to.deep.equal([true, false])
+    } finally {
+      await searching.close()
+    }
   })
 })

@@ -355,6 +355,65 @@ describe('synapse ui: the server', () => {
       expect((await get('/api/sessions/..%2F..%2Fetc')).status).to.equal(404)
     })
 
+    it('gives a fork its parent (title or first question, position, whether it still exists) and a parent its forks, oldest first', async () => {
+      const viewOf = async (id: string) => JSON.parse((await get(`/api/sessions/${id}`)).body) as UiSessionView
+      const early = await store.fork(ids[0], {at: 0, title: 'Alpha, early'})
+      const whole = await store.fork(ids[0])
+      const untitled = await store.create({})
+      await store.append(untitled.id, [{content: 'An untitled question', role: 'user'}])
+      const ofUntitled = await store.fork(untitled.id)
+
+      const parent = await viewOf(ids[0])
+      expect(parent.parent).to.equal(null)
+      expect(parent.forks).to.deep.equal([
+        {createdAt: early.createdAt.toISOString(), id: early.id, position: 0, preview: 'Question for Alpha', title: 'Alpha, early'},
+        {createdAt: whole.createdAt.toISOString(), id: whole.id, position: 1, preview: 'Question for Alpha', title: 'Alpha (fork)'},
+      ])
+      expect((await viewOf(ids[1])).forks).to.deep.equal([])
+      expect((await viewOf(early.id)).parent).to.deep.equal({exists: true, id: ids[0], position: 0, preview: 'Question for Alpha', title: 'Alpha'})
+      expect((await viewOf(early.id)).forks).to.deep.equal([])
+      expect((await viewOf(ofUntitled.id)).parent).to.deep.equal({exists: true, id: untitled.id, position: 0, preview: 'An untitled question', title: null})
+
+      await store.delete([ids[0]])
+      expect((await viewOf(whole.id)).parent).to.deep.equal({exists: false, id: ids[0], position: 1, preview: null, title: null})
+      // The session list marks forks by their parent, deleted or not.
+      const list = JSON.parse((await get('/api/sessions')).body) as UiSessionPage
+      expect(list.sessions.filter(s => s.parentId !== null).map(s => [s.id, s.parentId, s.parentPosition])).to.have.deep.members([
+        [early.id, ids[0], 0],
+        [whole.id, ids[0], 1],
+        [ofUntitled.id, untitled.id, 0],
+      ])
+    })
+
+    it('gives every stored message, marking what a retry, an edit or an undo took out and what replaced it; totals count every reply', async () => {
+      const [question, reply] = await store.messages(ids[0])
+      const answer = (text: string) => ({content: text, costSource: 'config', costUsd: 0.5, inputTokens: 1, outputTokens: 2, role: 'assistant' as const})
+      const retried = await store.appendReply(ids[0], question.id, answer('Answer, again'), {replaces: {reply: reply.id}})
+      const [edited] = await store.append(ids[0], [{content: 'Question for Alpha, better', role: 'user'}])
+      const editedReply = await store.appendReply(ids[0], edited.id, answer('Answer to the better question'), {
+        replaces: {question: question.id, reply: retried.id},
+      })
+      const [undone] = await store.append(ids[0], [{content: 'A question undone', role: 'user', status: 'complete'}])
+      await store.undo(ids[0])
+      // Another process answers the undone question: its reply is out of the conversation with it.
+      await store.append(ids[0], [{...answer('A late answer'), replyTo: undone.id}])
+
+      const view = JSON.parse((await get(`/api/sessions/${ids[0]}`)).body) as UiSessionView
+      expect(view.messages.map(m => [m.position, m.content, m.takenOut, m.supersededBy, m.hiddenAt === null])).to.deep.equal([
+        [0, 'Question for Alpha', 'edit', edited.id, false],
+        [1, 'Answer', 'retry', retried.id, false],
+        [2, 'Answer, again', 'edit', editedReply.id, false],
+        [3, 'Question for Alpha, better', null, null, true],
+        [4, 'Answer to the better question', null, null, true],
+        [5, 'A question undone', 'undo', null, false],
+        [6, 'A late answer', 'question-out', null, true],
+      ])
+      // What was paid for: the replaced replies too.
+      expect(view.totals).to.include({costUsd: 1.75, replies: 4})
+      // A session with nothing taken out has every message current.
+      expect((JSON.parse((await get(`/api/sessions/${ids[1]}`)).body) as UiSessionView).messages.map(m => m.takenOut)).to.deep.equal([null, null])
+    })
+
     it('searches through the core: hits with snippets and match ranges, filters, paging and refusals', async () => {
       await store.append(ids[1], [{content: 'The zebra crossing is a striped zebra path.', role: 'assistant'}])
       const page = JSON.parse((await get('/api/search?q=zebra')).body) as UiSearchPage
@@ -376,6 +435,16 @@ describe('synapse ui: the server', () => {
         expect(refused.status, query).to.equal(400)
         expect(JSON.parse(refused.body).error.code, query).to.equal('INVALID_INPUT')
       }
+      // A reply a retry replaced: left out, unless replaced=1, and then marked.
+      const [asked] = await store.append(ids[2], [{content: 'Which okapi?', role: 'user', status: 'pending'}])
+      const first = await store.appendReply(ids[2], asked.id, {content: 'The okapi reply', role: 'assistant'})
+      await store.appendReply(ids[2], asked.id, {content: 'Another answer', role: 'assistant'}, {replaces: {reply: first.id}})
+      const okapi = async (query: string) => (JSON.parse((await get(`/api/search?${query}`)).body) as UiSearchPage).hits.map(h => [h.snippet.text, h.replaced])
+      expect(await okapi('q=okapi')).to.deep.equal([['Which okapi?', false]])
+      expect((await okapi('q=okapi&replaced=1')).sort()).to.deep.equal([
+        ['The okapi reply', true],
+        ['Which okapi?', false],
+      ])
     })
 
     it('exports a session as a download in each format, the bytes "sessions export" writes', async () => {

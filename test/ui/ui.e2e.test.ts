@@ -124,6 +124,35 @@ describe('synapse ui in a browser', function () {
     })
   }
 
+  /** The reply the store would commit for a retry of a question: it replaces the question's current reply. */
+  async function retry(store: SessionStore, sessionId: string, content: string) {
+    const last = await store.lastExchange(sessionId)
+    return store.appendReply(
+      sessionId,
+      last!.question.id,
+      {
+        content,
+        costSource: 'config',
+        costUsd: 0.0031,
+        durationMs: 2310,
+        inputTokens: 412,
+        model: 'gpt-4o-mini',
+        outputTokens: 96,
+        provider: 'openai',
+        role: 'assistant',
+      },
+      {replaces: {reply: last!.reply?.id}},
+    )
+  }
+
+  /**
+   * Waits until the page shows the view of this address (`#/…`). The address changes before its view
+   * is drawn, so waiting for the address, or for an element the previous view also had, is too early.
+   */
+  async function shown(hash: string) {
+    await page.locator(`main[data-shown="${hash}"]`).waitFor()
+  }
+
   async function start(args: string[] = []): Promise<UiResult> {
     ui = new SynapseProcess(sandbox, ['ui', '--no-open', '--json', ...args])
     await ui.waitForStdout('}\n', 20_000)
@@ -150,26 +179,34 @@ describe('synapse ui in a browser', function () {
     expect(await page.evaluate(() => (globalThis as unknown as {document: {cookie: string}}).document.cookie)).to.equal('')
 
     await page.selectOption('select[name=model]', 'claude-sonnet-4')
-    await page.waitForURL(/model=claude-sonnet-4/)
-    await page.locator('table.sessions tbody tr').first().waitFor()
+    await shown('#/?model=claude-sonnet-4')
+    expect(page.url()).to.equal(`http://127.0.0.1:${port}/#/?model=claude-sonnet-4`)
     expect(await page.locator('table.sessions tbody tr td.title a').allTextContents()).to.deep.equal(['Second thoughts'])
   })
 
   it('opens a session with its Markdown rendered, code highlighted, system prompt and tokens per reply', async () => {
-    await seed([
+    const [parentId] = await seed([
       {
         messages: [
           {content: 'How do I count the lines of a file in Python?', role: 'user'},
-          {content: REPLY, role: 'assistant'},
+          {content: 'Run `wc -l` on it.', role: 'assistant'},
         ],
         systemPrompt: 'You are a concise Python tutor.',
-        title: 'Counting lines',
+        title: 'Python questions',
       },
     ])
+    // A fork whose reply was retried and which was forked in turn: what the screenshot shows too.
+    const id = await withStore(async store => {
+      const {id} = await store.fork(parentId, {title: 'Counting lines'})
+      await retry(store, id, REPLY)
+      await store.fork(id, {at: 0, title: 'Counting lines in Rust'})
+      return id
+    })
     await open()
-    await page.click('text=Counting lines')
-    await page.locator('article.session').waitFor()
+    await page.click('td.title a:text-is("Counting lines")')
+    await shown(`#/session/${id}`)
     expect(await page.locator('article.session h1').textContent()).to.equal('Counting lines')
+    expect(await page.locator('p.lineage').textContent()).to.equal('Forked from Python questions at message #1')
     const reply = page.locator('li.message.role-assistant .markdown')
     expect(await reply.locator('h2').textContent()).to.equal('Reading a file line by line')
     expect(await reply.locator('strong').textContent()).to.equal('context manager')
@@ -180,10 +217,18 @@ describe('synapse ui in a browser', function () {
     expect(await page.locator('li.message.role-assistant .message-head').textContent())
       .to.include('412 in → 96 out tokens')
       .and.include('$0.0031')
-    expect(await page.locator('dl.meta').textContent()).to.include('Cost$0.0031')
+    expect(await page.locator('dl.meta').textContent())
+      .to.include('Messages2 in the conversation, 1 replaced or undone (stored)')
+      .and.include('Cost$0.0062')
+      .and.include('Totalsof all 2 replies, replaced ones included')
     await page.click('summary:text("System prompt")')
     expect(await page.locator('pre.system-prompt').textContent()).to.equal('You are a concise Python tutor.')
     expect(await page.locator('dl.meta').textContent()).to.include('openai/gpt-4o-mini')
+    await page.click('button[data-action=replaced]')
+    await shown(`#/session/${id}?replaced=1`)
+    expect(await page.locator('li.message.taken-out .badge.taken-out').textContent()).to.equal('replaced by a retry')
+    expect(await page.locator('li.message.taken-out a.replacement').textContent()).to.equal('→ #2')
+    await page.click('summary:text("System prompt")')
 
     const screenshot = await page.screenshot({fullPage: true})
     expect(screenshot.subarray(1, 4).toString()).to.equal('PNG')
@@ -220,6 +265,26 @@ describe('synapse ui in a browser', function () {
     expect(await page.locator('form.search input[name=q]').inputValue()).to.equal('savanna')
   })
 
+  it('marks a hit that a retry replaced when the search asks for them (replaced=1), finds none without, and opens it in view', async () => {
+    const id = await withStore(async store => {
+      const session = await store.create({title: 'Gulls'})
+      const [asked] = await store.append(session.id, [{content: 'Name a gull', role: 'user', status: 'pending'}])
+      const old = await store.appendReply(session.id, asked.id, {content: 'The kittiwake, wrongly', role: 'assistant'})
+      await store.appendReply(session.id, asked.id, {content: 'The herring gull', role: 'assistant'}, {replaces: {reply: old.id}})
+      return session.id
+    })
+    const {port} = await open()
+    await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake`)
+    await shown('#/search?q=kittiwake')
+    expect(await page.locator('p.empty').textContent()).to.equal('Nothing matches.')
+    await page.goto(`http://127.0.0.1:${port}/#/search?q=kittiwake&replaced=1`)
+    await shown('#/search?q=kittiwake&replaced=1')
+    expect(await page.locator('li.hit .hit-head .badge.taken-out').allTextContents()).to.deep.equal(['replaced or undone'])
+    await page.click('li.hit .hit-head a')
+    await shown(`#/session/${id}?at=1`)
+    expect(await page.locator('li.message.target .badge.taken-out').textContent()).to.equal('replaced by a retry')
+  })
+
   it('deletes a session from the database after asking, and not when cancelled', async () => {
     const [kept, doomed] = await seed([{title: 'Stays'}, {title: 'Goes away'}])
     await open()
@@ -231,8 +296,8 @@ describe('synapse ui in a browser', function () {
 
     await page.click('button[data-action=delete]')
     await page.click('dialog.confirm button[data-action=confirm]')
-    await page.waitForURL(/#\/$/)
-    await page.locator('p.notice:text("Deleted")').waitFor()
+    await shown('#/')
+    expect(await page.locator('p.notice').textContent()).to.equal('Deleted "Goes away".')
     expect(await page.locator('table.sessions tbody tr td.title a').allTextContents()).to.deep.equal(['Stays'])
     expect(await withStore(async store => (await store.list()).map(s => s.id))).to.deep.equal([kept])
     expect(doomed).to.not.equal(kept)
@@ -254,6 +319,148 @@ describe('synapse ui in a browser', function () {
     await page.click('button[data-action=keep]')
     await page.locator('button[data-action=keep]:text("Keep")').waitFor()
     expect(await withStore(store => store.get(id))).to.include({kept: false})
+  })
+
+  it('links a fork to its parent at the message it was forked at, and the parent to its forks', async () => {
+    const [parentId] = await seed([
+      {
+        messages: [
+          {content: 'Plan a trip to Lisbon', role: 'user'},
+          {content: 'Fly on Friday.', role: 'assistant'},
+          {content: 'And back?', role: 'user'},
+          {content: 'Sunday evening.', role: 'assistant'},
+        ],
+        title: 'Trip planning',
+      },
+    ])
+    const fork = await withStore(store => store.fork(parentId, {at: 1, title: 'Trip, by train'}))
+    await open()
+    expect(await page.locator(`tr[data-id="${fork.id}"] td.title .badge.fork`).textContent()).to.equal('fork')
+    expect(await page.locator(`tr[data-id="${parentId}"] td.title .badge.fork`).count()).to.equal(0)
+
+    await page.click(`tr[data-id="${fork.id}"] td.title a`)
+    await shown(`#/session/${fork.id}`)
+    expect(await page.locator('p.lineage').textContent()).to.equal('Forked from Trip planning at message #1')
+    await page.click('p.lineage a.parent')
+    await shown(`#/session/${parentId}?at=1`)
+    expect(await page.locator('article.session h1').textContent()).to.equal('Trip planning')
+    expect(await page.locator('li.message.target').getAttribute('data-position')).to.equal('1')
+    expect(await page.locator('p.lineage').count()).to.equal(0)
+
+    const listed = page.locator('section.forks li')
+    expect(await listed.count()).to.equal(1)
+    expect(await listed.textContent()).to.match(/^Trip, by train at message #1, .+$/)
+    await listed.locator('a').click()
+    await shown(`#/session/${fork.id}`)
+    expect(await page.locator('article.session h1').textContent()).to.equal('Trip, by train')
+    expect(await page.locator('li.message').count()).to.equal(2)
+  })
+
+  it('shows a deleted parent as text, and hostile titles of parents and forks as text', async () => {
+    const [parentId] = await seed([{title: HOSTILE_TITLE}])
+    const fork = await withStore(store => store.fork(parentId))
+    await open()
+    await page.click(`tr[data-id="${parentId}"] td.title a`)
+    await shown(`#/session/${parentId}`)
+    expect(await page.locator('section.forks li a').textContent()).to.equal(`${HOSTILE_TITLE} (fork)`)
+    await page.click('section.forks li a')
+    await shown(`#/session/${fork.id}`)
+    expect(await page.locator('p.lineage a.parent').textContent()).to.equal(`${HOSTILE_TITLE} at message #1`)
+    expect(await page.locator('main img, main [onerror]').count()).to.equal(0)
+
+    await withStore(store => store.delete([parentId]))
+    await page.reload()
+    await shown(`#/session/${fork.id}`)
+    expect(await page.locator('p.lineage').textContent()).to.equal(`Forked from ${parentId} at message #1 (since deleted)`)
+    expect(await page.locator('p.lineage a').count()).to.equal(0)
+    expect(await page.evaluate(name => (globalThis as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
+  })
+
+  it('shows the conversation, and on demand what a retry, an edit or an undo replaced, marked, linked to what replaced it', async () => {
+    const [id] = await seed([
+      {
+        messages: [
+          {content: 'Name a colour', role: 'user'},
+          {content: HOSTILE_MESSAGE, role: 'assistant'},
+        ],
+        title: 'Colours',
+      },
+    ])
+    await withStore(async store => {
+      const [question] = await store.messages(id)
+      const retried = await retry(store, id, 'Blue.')
+      // An edit: a new question, and its reply replacing the old question and the retried reply.
+      const [edited] = await store.append(id, [{content: 'Name a warm colour', role: 'user'}])
+      await store.appendReply(id, edited.id, {content: 'Orange.', role: 'assistant'}, {replaces: {question: question.id, reply: retried.id}})
+      await store.append(id, [
+        {content: 'And a cold one?', role: 'user'},
+        {content: 'Teal.', role: 'assistant'},
+      ])
+      await store.undo(id)
+    })
+    const positions = () => page.locator('li.message').evaluateAll(items => items.map(item => Number(item.getAttribute('data-position'))))
+    await open()
+    await page.click('text=Colours')
+    await shown(`#/session/${id}`)
+    expect(await positions()).to.deep.equal([3, 4])
+    expect(await page.locator('li.message.taken-out').count()).to.equal(0)
+    expect(await page.locator('dl.meta').textContent()).to.include('Messages2 in the conversation, 5 replaced or undone (stored)')
+    const toggle = page.locator('button[data-action=replaced]')
+    expect(await toggle.textContent()).to.equal('Show 5 replaced or undone messages')
+
+    await toggle.click()
+    await shown(`#/session/${id}?replaced=1`)
+    expect(await positions()).to.deep.equal([0, 1, 2, 3, 4, 5, 6])
+    expect(await toggle.textContent()).to.equal('Hide replaced or undone messages')
+    const marks = await page
+      .locator('li.message')
+      .evaluateAll(items =>
+        items.map(item => [
+          item.getAttribute('data-taken-out'),
+          item.querySelector('.badge.taken-out')?.textContent ?? null,
+          item.querySelector('a.replacement')?.textContent ?? null,
+        ]),
+      )
+    expect(marks).to.deep.equal([
+      ['edit', 'replaced by an edit', '→ #3'],
+      ['retry', 'replaced by a retry', '→ #2'],
+      ['edit', 'replaced by an edit', '→ #4'],
+      [null, null, null],
+      [null, null, null],
+      ['undo', 'undone', null],
+      ['undo', 'undone', null],
+    ])
+    // The replaced reply held markup: it shows as text.
+    expect(await page.locator('li.message[data-position="1"] .markdown').textContent()).to.include(`<script>window.${PWNED}='script'</script>`)
+    expect(await page.locator('main script, main img, main iframe, main [onerror]').count()).to.equal(0)
+    expect(await page.locator('a[href^="javascript:" i]').count()).to.equal(0)
+
+    // The state is in the address: a reload keeps it; the link to what replaced a message brings that into view.
+    await page.reload()
+    await shown(`#/session/${id}?replaced=1`)
+    expect(await positions()).to.have.length(7)
+    await page.click('li.message[data-position="1"] a.replacement')
+    await shown(`#/session/${id}?at=2&replaced=1`)
+    expect(await page.locator('li.message.target').getAttribute('data-position')).to.equal('2')
+    await page.click('li.message[data-position="2"] a.replacement')
+    await shown(`#/session/${id}?at=4&replaced=1`)
+    // Hiding them keeps a target in the conversation in view.
+    await toggle.click()
+    await shown(`#/session/${id}?at=4`)
+    expect(await positions()).to.deep.equal([3, 4])
+    expect(await page.locator('li.message.target').getAttribute('data-position')).to.equal('4')
+
+    // A link to a message out of the conversation (a search hit, a fork's parent) shows them, that one in view.
+    await page.goto(page.url().replace(/#.*$/, `#/session/${id}?at=6`))
+    await shown(`#/session/${id}?at=6`)
+    expect(await positions()).to.have.length(7)
+    expect(await page.locator('li.message.target').getAttribute('data-taken-out')).to.equal('undo')
+    expect(await toggle.textContent()).to.equal('Hide replaced or undone messages')
+    // Hiding them lets go of that target, which would show them again.
+    await toggle.click()
+    await shown(`#/session/${id}`)
+    expect(await positions()).to.deep.equal([3, 4])
+    expect(await page.evaluate(name => (globalThis as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
   })
 
   it('shows <script>, onerror and javascript: links in titles and messages as text, running nothing', async () => {

@@ -1,4 +1,5 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
+import {once} from 'node:events'
 import type {
   FieldKind,
   Message,
@@ -14,20 +15,20 @@ import type {
   StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {absentValue, applyPatch, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore, SynapseError} from 'synapse-cli'
+import {absentValue, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
 import {type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
 
-type Reply = null | number | Reply[] | string
+/** A change to a stored message: its id and the fields that change. */
+type Change = [id: string, fields: object]
+/** What the `writeMessages` script answers: the first new position and each changed record as written, or what is missing. */
+type Written = ['missing', Missing['missing']] | ['ok', number, ...string[]]
 
 export interface RedisAdapterOptions extends RedisTargetOptions {
   url: string
 }
-
-/** How often an update retries after another process changed the same message between its read and its write. */
-const UPDATE_ATTEMPTS = 50
 
 /** A SessionStore over Redis: connects, and reports an unreachable or refusing server as STORAGE_UNAVAILABLE. */
 export async function openRedisStore(options: RedisAdapterOptions & StoreOptions): Promise<SessionStore> {
@@ -36,19 +37,16 @@ export async function openRedisStore(options: RedisAdapterOptions & StoreOptions
 
 /**
  * Sessions in Redis (see README: key layout). Every write is one Lua script, atomic on the server;
- * reads are single commands or a MULTI. The connection is opened once and never shared.
+ * reads are single commands. The connection is opened once and never shared.
  */
 export class RedisStorageAdapter implements StorageAdapter {
   readonly backend = 'redis'
   readonly freshRecords = true
-  private readonly key: (name: keyof typeof scripts.KEYS, id?: string) => string
 
   private constructor(
     private readonly client: RedisClientType,
     readonly target: RedisTarget,
-  ) {
-    this.key = (name, id = '') => `${target.prefix}${scripts.KEYS[name]}${id}`
-  }
+  ) {}
 
   static async open(options: RedisAdapterOptions): Promise<RedisStorageAdapter> {
     const target = redisTarget(options.url, options)
@@ -64,6 +62,8 @@ export class RedisStorageAdapter implements StorageAdapter {
       database: target.database,
       // Commands fail at once while the connection is down, instead of waiting in a queue for it.
       disableOfflineQueue: true,
+      // Commands name keys without the prefix; the scripts, which build their keys themselves, get it as ARGV[1].
+      keyPrefix: target.prefix,
       password: target.password || undefined,
       socket: target.tls ? {...socket, tls: true} : socket,
       username: target.username || undefined,
@@ -71,34 +71,28 @@ export class RedisStorageAdapter implements StorageAdapter {
     // Every failure reaches the caller through the command that met it; the event only must have a listener.
     client.on('error', () => {})
     // connectTimeout bounds only the TCP connection; a server that accepts and then says nothing
-    // (a TLS port reached with redis://, a stuck proxy) is bounded by this deadline.
-    let deadline: NodeJS.Timeout | undefined
-    const timedOut = new Promise((_resolve, reject) => (deadline = setTimeout(() => reject(new ConnectionTimeoutError()), target.connectTimeoutMs)))
+    // (a TLS port reached with redis://, a stuck proxy) is bounded by this deadline, whose timer holds no process open.
+    const deadline = once(AbortSignal.timeout(target.connectTimeoutMs), 'abort').then(() => Promise.reject(new ConnectionTimeoutError()))
     try {
       // AUTH and SELECT run inside connect(); a PING proves the server answers commands as well.
-      await Promise.race([client.connect().then(() => client.ping()), timedOut])
+      await Promise.race([client.connect().then(() => client.ping()), deadline])
       connected = true
     } catch (error) {
       client.destroy()
       throw describeRedisError(error, target)
-    } finally {
-      clearTimeout(deadline)
     }
     return new RedisStorageAdapter(client, target)
   }
 
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
-    const hides = options.hides ?? []
-    const args = [sessionId, ms(options.updatedAt), options.completes ?? '', String(hides.length)]
-    for (const hide of hides) args.push(hide.id, hide.supersededBy ?? '')
-    for (const m of messages) args.push(recordAfterPosition(m), m.role === 'user' ? previewOf(m.content) : '')
-    const [outcome, value] = (await this.run(scripts.appendMessages, args)) as [string, Reply]
-    if (outcome === 'missing') return {missing: value as Missing['missing']}
-    return messages.map((m, i) => ({...m, position: Number(value) + i}))
+    const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt.getTime(), supersededBy}])
+    if (options.completes !== undefined) changes.push([options.completes, {status: 'complete'}])
+    const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, previewOf(messages.find(m => m.role === 'user')), changes, messages)
+    return outcome === 'missing' ? {missing: first} : messages.map((m, i) => ({...m, position: first + i}))
   }
 
   async clearMessages(sessionId: string, updatedAt: Date): Promise<number | undefined> {
-    const count = await this.run(scripts.clearMessages, [sessionId, ms(updatedAt)])
+    const count = await this.run(scripts.clearMessages, sessionId, updatedAt)
     return count === null ? undefined : Number(count)
   }
 
@@ -107,12 +101,12 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async countSessions(): Promise<number> {
-    return this.guard(() => this.client.zCard(this.key('sessions')))
+    return this.guard(() => this.client.zCard(scripts.KEYS.sessions))
   }
 
   async deleteSessions(targets: Array<{id: string; updatedAt?: Date}>): Promise<string[]> {
-    const guarded = targets.flatMap(t => [t.id, t.updatedAt ? ms(t.updatedAt) : ''])
-    return targets.length === 0 ? [] : ((await this.run(scripts.deleteSessions, guarded)) as string[])
+    if (targets.length === 0) return []
+    return (await this.run(scripts.deleteSessions, ...targets.flatMap(t => [t.id, t.updatedAt ?? '']))) as string[]
   }
 
   async insertSession(session: Session): Promise<boolean> {
@@ -120,68 +114,54 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
-    // LRANGE 1 0 is empty: the last 0 messages.
+    // LRANGE 1 0 is empty: the last 0 messages. Scripts write and delete a list with its session: one with records exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
-    const [exists, records] = await this.guard(() =>
-      this.client.multi().exists(this.key('session', sessionId)).lRange(this.key('messages', sessionId), from, to).exec(),
-    )
-    if (Number(exists) === 0) return undefined
-    return (records as unknown as string[]).map(record => messageOf(record, sessionId))
+    const records = await this.guard(() => this.client.lRange(scripts.KEYS.messages + sessionId, from, to))
+    if (records.length === 0 && !(await this.readSession(sessionId))) return undefined
+    return records.map(record => messageOf(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
-    const fields = await this.guard(() => this.client.hGetAll(this.key('session', sessionId)))
+    const fields = await this.guard(() => this.client.hGetAll(scripts.KEYS.session + sessionId))
     return Object.keys(fields).length === 0 ? undefined : sessionOf(sessionId, fields)
   }
 
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
-    const args = [options.replace ? '1' : '0']
-    for (const {messages, session} of snapshots) {
-      const fields = sessionFields(session)
-      const question = messages.find(m => m.role === 'user')
-      if (question) fields.push('preview', previewOf(question.content), 'previewId', question.id)
-      args.push(session.id, ms(session.updatedAt), String(fields.length), ...fields, String(messages.length), ...messages.map(m => recordOf(m)))
-    }
-    const conflict = (await this.run(scripts.restoreSessions, args)) as [RestoreConflict['taken'], string] | null
+    const entries = snapshots.map(({messages, session}) => {
+      const fields = SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
+      const [previewId, preview] = previewOf(messages.find(m => m.role === 'user'))
+      if (previewId) fields.push('preview', preview, 'previewId', previewId)
+      return JSON.stringify({fields, id: session.id, records: messages.map(m => `{"position":${m.position},${recordAfterPosition(m)}`)})
+    })
+    const conflict = (await this.run(scripts.restoreSessions, options.replace ? '1' : '0', ...entries)) as [RestoreConflict['taken'], string] | null
     return conflict ? {id: conflict[1], taken: conflict[0]} : undefined
   }
 
   async sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]> {
     // Ids are Crockford base32, so every id starting with the prefix sorts below prefix + DEL (0x7f).
-    return this.guard(() => this.client.zRangeByLex(this.key('ids'), `[${prefix}`, `(${prefix}\u007F`, {LIMIT: {count: limit, offset: 0}}))
+    return this.guard(() => this.client.zRangeByLex(scripts.KEYS.ids, `[${prefix}`, `(${prefix}\u007F`, {LIMIT: {count: limit, offset: 0}}))
   }
 
   // The one listing primitive: the core sorts, pages and picks what to prune (no `listSummaries`, no
   // `prune`: a sorted page with its neighbours would cost a script of its own, for listings of a few
   // thousand sessions that the core sorts in milliseconds).
   async summaries(): Promise<StoredSummary[]> {
-    const rows = (await this.run(scripts.summaries, [])) as Array<[string, string[], number]>
+    const rows = (await this.run(scripts.summaries)) as Array<[string, string[], number]>
     return rows.map(([id, flat, messageCount]) => {
       const fields = pairsOf(flat)
-      return {...sessionOf(id, fields), messageCount, preview: fields.preview === undefined ? null : JSON.parse(fields.preview)}
+      return {...sessionOf(id, fields), messageCount, preview: fieldFromText('optionalText', fields.preview) as null | string}
     })
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    // Optimistic: read, change in JavaScript, and write only if the record is still the one read.
-    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-      const [found, before] = (await this.run(scripts.updateMessage, [sessionId, messageId])) as string[]
-      if (found === 'missing') return {missing: before as Missing['missing']}
-      const message = messageOf(before, sessionId)
-      applyPatch(message, patch)
-      const changed = [recordOf(message), ms(updatedAt), previewOf(message.content)]
-      const [written, missing] = (await this.run(scripts.updateMessage, [sessionId, messageId, before, ...changed])) as string[]
-      if (written === 'ok') return message
-      if (written === 'missing') return {missing: missing as Missing['missing']}
-    }
-    throw new SynapseError('STORAGE_BUSY', `Message ${messageId} kept changing under other writers at Redis ${this.target.location}.`, {
-      suggestions: ['Try again.'],
-    })
+    const preview = previewOf(patch.content === undefined ? undefined : {content: patch.content, id: messageId})
+    const [outcome, missing, record] = await this.writeMessages(sessionId, updatedAt, preview, [[messageId, patch]], [])
+    return outcome === 'missing' ? {missing} : messageOf(record as string, sessionId)
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
     const fields = Object.entries(patch).flatMap(([field, value]) => (value === undefined ? [] : [field, JSON.stringify(value)]))
-    const stored = (await this.run(scripts.updateSession, [sessionId, updatedAt ? ms(updatedAt) : '', ...fields])) as null | string[]
+    const stored = (await this.run(scripts.updateSession, sessionId, updatedAt ?? '', ...fields)) as null | string[]
     return stored ? sessionOf(sessionId, pairsOf(stored)) : undefined
   }
 
@@ -193,27 +173,29 @@ export class RedisStorageAdapter implements StorageAdapter {
     }
   }
 
-  /** EVALSHA, and EVAL once when the server has not seen the script (a restart, SCRIPT FLUSH). */
-  private async run(script: scripts.Script, args: string[]): Promise<Reply> {
-    const options = {arguments: [this.target.prefix, ...args], keys: []}
+  /** EVALSHA, and EVAL once when the server has not seen the script (a restart, SCRIPT FLUSH). A Date goes as milliseconds. */
+  private async run(script: {sha: string; source: string}, ...args: Array<Date | number | string>): Promise<unknown> {
+    const options = {arguments: [this.target.prefix, ...args.map(arg => String(arg instanceof Date ? arg.getTime() : arg))], keys: []}
     return this.guard(async () => {
       try {
-        return (await this.client.evalSha(script.sha, options)) as Reply
+        return await this.client.evalSha(script.sha, options)
       } catch (error) {
         if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error
-        return (await this.client.eval(script.source, options)) as Reply
+        return this.client.eval(script.source, options)
       }
     })
   }
+
+  /** The `writeMessages` script: `changes` spliced onto messages of the session, then `messages` appended after its last. */
+  private async writeMessages(sessionId: string, updatedAt: Date, preview: [string, string], changes: Change[], messages: UnplacedMessage[]): Promise<Written> {
+    const args = [sessionId, updatedAt, ...preview, changes.length, ...changes.flatMap(([id, fields]) => [id, JSON.stringify(fields)])]
+    return (await this.run(scripts.writeMessages, ...args, ...messages.map(recordAfterPosition))) as Written
+  }
 }
 
-function ms(date: Date): string {
-  return String(date.getTime())
-}
-
-/** JSON, so that a preview cut between the halves of a surrogate pair comes back as it was cut. */
-function previewOf(content: string): string {
-  return JSON.stringify(content.slice(0, PREVIEW_LENGTH))
+/** A message's id and its preview, as JSON so that a cut between the halves of a surrogate pair comes back as it was cut; '' '' for none. */
+function previewOf(message?: Pick<Message, 'content' | 'id'>): [id: string, preview: string] {
+  return message ? [message.id, JSON.stringify(message.content.slice(0, PREVIEW_LENGTH))] : ['', '']
 }
 
 function pairsOf(flat: string[]): Record<string, string> {
@@ -224,34 +206,18 @@ function pairsOf(flat: string[]): Record<string, string> {
 
 // Records are laid out from the codec's field lists, so a field added there is stored here too.
 const SESSION_ENTRIES = Object.entries(SESSION_FIELDS).filter(([field]) => field !== 'id') as Array<[keyof Session, FieldKind]>
-/** The head the scripts read and splice (see scripts.ts) comes first; the other fields follow it as JSON. */
-const TAIL_ENTRIES = Object.entries(MESSAGE_FIELDS).filter(([field]) => !['id', 'position', 'status'].includes(field)) as Array<
-  [keyof UnplacedMessage, FieldKind]
->
-// A hidden message's hiddenAt is spliced onto its record by the append script (scripts.ts): a number, or null.
+/** What follows a message record's head `{"position":N,"id":"…",` (see scripts.ts), as JSON with timestamps in milliseconds. */
+const TAIL_ENTRIES = Object.entries(MESSAGE_FIELDS).filter(([field]) => field !== 'id' && field !== 'position') as Array<[keyof UnplacedMessage, FieldKind]>
 const MESSAGE_DATES = TAIL_ENTRIES.filter(([, kind]) => kind === 'date' || kind === 'optionalDate').map(([field]) => field)
-
-/** A session as hash fields, in the codec's text form (timestamps in milliseconds, the rest JSON). */
-function sessionFields(session: Session): string[] {
-  return SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
-}
 
 function sessionOf(id: string, fields: Record<string, string>): Session {
   return Object.fromEntries([['id', id], ...SESSION_ENTRIES.map(([field, kind]) => [field, fieldFromText(kind, fields[field])])])
 }
 
-/** A message record after `{"position":N,`: its id and status, then the other fields as JSON. */
 function recordAfterPosition(m: UnplacedMessage): string {
-  const tail: Record<string, unknown> = {}
-  for (const [field, kind] of TAIL_ENTRIES) {
-    const value = m[field]
-    tail[field] = kind === 'date' || (kind === 'optionalDate' && value !== null) ? (value as Date).getTime() : value
-  }
-  return `"id":"${m.id}","status":"${m.status}",${JSON.stringify(tail).slice(1)}`
-}
-
-function recordOf(m: Message): string {
-  return `{"position":${m.position},${recordAfterPosition(m)}`
+  const record: Record<string, unknown> = {id: m.id}
+  for (const [field] of TAIL_ENTRIES) record[field] = m[field] instanceof Date ? m[field].getTime() : m[field]
+  return JSON.stringify(record).slice(1)
 }
 
 function messageOf(record: string, sessionId: string): Message {

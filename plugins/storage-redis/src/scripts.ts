@@ -9,16 +9,17 @@ export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message
  * positions. ARGV[1] is always the key prefix, from which every key is built; in a script about one
  * session, ARGV[2] is its id (`sid`).
  *
- * A message is stored as JSON whose head the adapter writes in a fixed form,
- * `{"position":N,"id":"<ULID>","status":"<status>"` followed by the other fields, so that a script
- * can assign the position and complete a question by splicing text: it never decodes and re-encodes
- * a record (Redis's cjson would turn an empty array in metadata into an object).
+ * A message is stored as JSON that starts `{"position":N,"id":"<ULID>",`: a script reads the
+ * position and the id from that head and never decodes and re-encodes a record (Redis's cjson would
+ * turn an empty array in metadata into an object). A change to a stored message is the changed
+ * fields spliced onto the end of its record: JSON.parse keeps the last of two equal keys.
  */
 const COMMON = `
 local P, sid = ARGV[1], ARGV[2]
 local SESSIONS, IDS, OWNERS = P .. '${KEYS.sessions}', P .. '${KEYS.ids}', P .. '${KEYS.owners}'
 local function sessionKey(id) return P .. '${KEYS.session}' .. id end
 local function messagesKey(id) return P .. '${KEYS.messages}' .. id end
+local function exists(id) return redis.call('EXISTS', sessionKey(id)) == 1 end
 local function idOf(record) return string.match(record, '^{"position":%d+,"id":"([0-9A-Z]+)"') end
 local function touch(id, at)
   redis.call('HSET', sessionKey(id), 'updatedAt', at)
@@ -30,27 +31,27 @@ local function dropMessages(id)
   redis.call('DEL', messagesKey(id))
   return #records
 end
+local function push(id, record)
+  redis.call('RPUSH', messagesKey(id), record)
+  redis.call('HSET', OWNERS, idOf(record), id)
+end
 local function dropSession(id)
   dropMessages(id)
   redis.call('DEL', sessionKey(id))
   redis.call('ZREM', SESSIONS, id)
   redis.call('ZREM', IDS, id)
 end
-local function exists(id) return redis.call('EXISTS', sessionKey(id)) == 1 end
--- The message's owner entry is "<session id>:<index in the list>"; nil unless it is in session sid.
-local function indexIn(sid, messageId)
-  local owner = redis.call('HGET', OWNERS, messageId)
-  if not owner or string.sub(owner, 1, #sid + 1) ~= sid .. ':' then return nil end
-  return tonumber(string.sub(owner, #sid + 2))
+-- The index of a message in session sid's list, searched from the end, where changes almost always are; nil when it is not there.
+local function indexOf(messageId)
+  local count = redis.call('LLEN', messagesKey(sid))
+  for index = count - 1, 0, -1 do
+    if idOf(redis.call('LINDEX', messagesKey(sid), index - count)) == messageId then return index end
+  end
 end
 `
 
-export interface Script {
-  sha: string
-  source: string
-}
-
-function script(body: string): Script {
+/** A script as EVALSHA names it and as EVAL sends it when the server has not seen it. */
+function script(body: string): {sha: string; source: string} {
   const source = COMMON + body
   return {sha: createHash('sha1').update(source).digest('hex'), source}
 }
@@ -64,77 +65,38 @@ return redis.call('HGETALL', sessionKey(sid))
 `)
 
 /**
- * ARGV: prefix, session id, updatedAt, id of the question it completes or '', how many messages it
- * hides, then two per hidden message: id, id of the message superseding it or ''; then two per
- * message: the record after `{"position":N,`, and its preview if it is a user message or ''.
- * → {'ok', first position} or {'missing', 'session' | 'message'}.
- *
- * A message is hidden by appending its two fields at the end of its record: JSON.parse keeps the
- * last of two equal keys, so the splice overrides the nulls the record was written with.
+ * Every write to a session's messages: an append, a reply completing its question, hides, an update.
+ * ARGV: prefix, session id, updatedAt; a message id and preview ('' ''), which the session takes if
+ * its preview is that message's (an update) or it has none and there are new messages (an append);
+ * how many messages change, then per change its id and the changed fields as a JSON object; then
+ * each new record after `{"position":N,`. All changed messages are found before the first write.
+ * → {'ok', first new position, each changed record...} or {'missing', 'session' | 'message'}.
+ * Nothing to change or append writes nothing.
  */
-export const appendMessages = script(`
+export const writeMessages = script(`
 if not exists(sid) then return {'missing', 'session'} end
-local mkey, question = messagesKey(sid), nil
-if ARGV[4] ~= '' then
-  question = indexIn(sid, ARGV[4])
-  if not question then return {'missing', 'message'} end
+local mkey, changed, firstRecord = messagesKey(sid), {}, 7 + 2 * tonumber(ARGV[6])
+for c = 7, firstRecord - 1, 2 do
+  changed[c] = indexOf(ARGV[c])
+  if not changed[c] then return {'missing', 'message'} end
 end
-local hideCount = tonumber(ARGV[5])
-local hidden = {}
-for h = 0, hideCount - 1 do
-  local index = indexIn(sid, ARGV[6 + 2 * h])
-  if not index then return {'missing', 'message'} end
-  hidden[#hidden + 1] = {index, ARGV[7 + 2 * h]}
+local last = redis.call('LINDEX', mkey, -1)
+local position = last and tonumber(string.match(last, '^{"position":(%d+),')) + 1 or 0
+local result = {'ok', position}
+if firstRecord == 7 and #ARGV < 7 then return result end
+for c = 7, firstRecord - 1, 2 do
+  local record = redis.call('LINDEX', mkey, changed[c])
+  if ARGV[c + 1] ~= '{}' then record = string.sub(record, 1, -2) .. ',' .. string.sub(ARGV[c + 1], 2) end
+  redis.call('LSET', mkey, changed[c], record)
+  result[#result + 1] = record
 end
-local firstMessage = 6 + 2 * hideCount
-local count = redis.call('LLEN', mkey)
-local position = 0
-if count > 0 then position = tonumber(string.match(redis.call('LINDEX', mkey, -1), '^{"position":(%d+),')) + 1 end
-local first = position
-if #ARGV < firstMessage and hideCount == 0 then return {'ok', first} end
-if question then
-  local old = redis.call('LINDEX', mkey, question)
-  local _, open = string.find(old, '^{"position":%d+,"id":"[0-9A-Z]+","status":"')
-  local close = string.find(old, '"', open + 1, true)
-  redis.call('LSET', mkey, question, string.sub(old, 1, open) .. 'complete' .. string.sub(old, close))
-end
-for _, hide in ipairs(hidden) do
-  local by = 'null'
-  if hide[2] ~= '' then by = '"' .. hide[2] .. '"' end
-  local old = redis.call('LINDEX', mkey, hide[1])
-  redis.call('LSET', mkey, hide[1], string.sub(old, 1, -2) .. ',"hiddenAt":' .. ARGV[3] .. ',"supersededBy":' .. by .. '}')
-end
-local previewed = redis.call('HEXISTS', sessionKey(sid), 'previewId') == 1
-for i = firstMessage, #ARGV, 2 do
-  local record = '{"position":' .. position .. ',' .. ARGV[i]
-  redis.call('RPUSH', mkey, record)
-  redis.call('HSET', OWNERS, idOf(record), sid .. ':' .. count)
-  if not previewed and ARGV[i + 1] ~= '' then
-    redis.call('HSET', sessionKey(sid), 'preview', ARGV[i + 1], 'previewId', idOf(record))
-    previewed = true
-  end
-  position, count = position + 1, count + 1
+for i = firstRecord, #ARGV do push(sid, '{"position":' .. position + i - firstRecord .. ',' .. ARGV[i]) end
+local previewId = redis.call('HGET', sessionKey(sid), 'previewId')
+if ARGV[4] ~= '' and (previewId == ARGV[4] or (not previewId and #ARGV >= firstRecord)) then
+  redis.call('HSET', sessionKey(sid), 'preview', ARGV[5], 'previewId', ARGV[4])
 end
 touch(sid, ARGV[3])
-return {'ok', first}
-`)
-
-/**
- * ARGV: prefix, session id, message id → {'found', record}. With more: the record as read, the record
- * as changed, updatedAt and preview: writes only if the record is still as it was read → {'ok'} or
- * {'changed'} (read again). Either → {'missing', 'session' | 'message'}.
- */
-export const updateMessage = script(`
-if not exists(sid) then return {'missing', 'session'} end
-local index = indexIn(sid, ARGV[3])
-if not index then return {'missing', 'message'} end
-local record = redis.call('LINDEX', messagesKey(sid), index)
-if #ARGV == 3 then return {'found', record} end
-if record ~= ARGV[4] then return {'changed'} end
-redis.call('LSET', messagesKey(sid), index, ARGV[5])
-if redis.call('HGET', sessionKey(sid), 'previewId') == ARGV[3] then redis.call('HSET', sessionKey(sid), 'preview', ARGV[7]) end
-touch(sid, ARGV[6])
-return {'ok'}
+return result
 `)
 
 /** ARGV: prefix, session id, updatedAt → how many messages went, or nil when the session is missing. */
@@ -164,40 +126,33 @@ return gone
 `)
 
 /**
- * ARGV: prefix, '1' to replace or '0', then per session: id, updatedAt, field count, fields and
- * values, message count, records. → nil, or {'session' | 'message', id} for the first id found
- * taken (nothing written). Creating a session is restoring it empty.
+ * ARGV: prefix, '1' to replace or '0', then one JSON object per session, every value a string:
+ * {"id": …, "fields": [field, value, …] (updatedAt among them), "records": […]}. → nil, or
+ * {'session' | 'message', id} for the first id found taken (nothing written). Creating a session is
+ * restoring it empty.
  */
 export const restoreSessions = script(`
-local batch, replaced, i = {}, {}, 3
-while i <= #ARGV do
-  local entry = {id = ARGV[i], updatedAt = ARGV[i + 1], fields = i + 3, fieldCount = tonumber(ARGV[i + 2])}
-  entry.first = entry.fields + entry.fieldCount + 1
-  i = entry.first + tonumber(ARGV[entry.first - 1])
-  entry.last = i - 1
-  batch[#batch + 1] = entry
-end
-for _, entry in ipairs(batch) do
-  if exists(entry.id) then
-    if ARGV[2] ~= '1' then return {'session', entry.id} end
-    replaced[entry.id] = true
+local batch, replaced = {}, {}
+for i = 3, #ARGV do
+  batch[#batch + 1] = cjson.decode(ARGV[i])
+  if exists(batch[#batch].id) then
+    if ARGV[2] ~= '1' then return {'session', batch[#batch].id} end
+    replaced[batch[#batch].id] = true
   end
 end
 for _, entry in ipairs(batch) do
-  for m = entry.first, entry.last do
-    local owner = redis.call('HGET', OWNERS, idOf(ARGV[m]))
-    if owner and not replaced[string.match(owner, '^[^:]+')] then return {'message', idOf(ARGV[m])} end
+  for _, record in ipairs(entry.records) do
+    -- Stores written before the index lost its positions hold "<session id>:<index>": the session is what comes before the colon.
+    local owner = redis.call('HGET', OWNERS, idOf(record))
+    if owner and not replaced[string.match(owner, '^[^:]+')] then return {'message', idOf(record)} end
   end
 end
 for id in pairs(replaced) do dropSession(id) end
 for _, entry in ipairs(batch) do
-  redis.call('HSET', sessionKey(entry.id), unpack(ARGV, entry.fields, entry.first - 2))
-  for m = entry.first, entry.last do
-    redis.call('RPUSH', messagesKey(entry.id), ARGV[m])
-    redis.call('HSET', OWNERS, idOf(ARGV[m]), entry.id .. ':' .. (m - entry.first))
-  end
+  redis.call('HSET', sessionKey(entry.id), unpack(entry.fields))
+  for _, record in ipairs(entry.records) do push(entry.id, record) end
   redis.call('ZADD', IDS, 0, entry.id)
-  touch(entry.id, entry.updatedAt)
+  redis.call('ZADD', SESSIONS, redis.call('HGET', sessionKey(entry.id), 'updatedAt'), entry.id)
 end
 return false
 `)

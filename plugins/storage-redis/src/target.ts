@@ -1,15 +1,7 @@
-import {ConfigError, type ConnectionTarget, checkedName, connectionTarget} from 'synapse-cli'
+import {ConfigError, checkedName, connectionTarget} from 'synapse-cli'
 
 /** Where a store connects and which keys it owns, worked out from the storage URL before any network use. */
-export interface RedisTarget extends Omit<ConnectionTarget, 'url'> {
-  /** 0 to 15 on a default server (its `databases` setting). */
-  database: number
-  host: string
-  port: number
-  /** Every key the store writes starts with this, e.g. "synapse:". */
-  prefix: string
-  tls: boolean
-}
+export type RedisTarget = ReturnType<typeof redisTarget>
 
 export interface RedisTargetOptions {
   /** Milliseconds; default 10 s, or the URL's `connect_timeout` (seconds). */
@@ -23,7 +15,7 @@ const FORMS = 'Write it as redis://[user:password@]host:6379/0?prefix=synapse (r
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/
 export const DEFAULT_PREFIX = 'synapse'
 
-export function redisTarget(url: string, options: RedisTargetOptions = {}): RedisTarget {
+export function redisTarget(url: string, options: RedisTargetOptions = {}) {
   const form = {example: FORMS, parameters: ['prefix', 'connect_timeout'], product: 'Redis', schemes: ['redis', 'rediss']}
   const {url: parsed, ...target} = connectionTarget(url, form, options)
   const invalid = (why: string) => new ConfigError(`The storage URL ${target.location} ${why}.`, {suggestions: [FORMS]})
@@ -34,10 +26,12 @@ export function redisTarget(url: string, options: RedisTargetOptions = {}): Redi
   const prefix = checkedName(options.prefix ?? parsed.searchParams.get('prefix') ?? DEFAULT_PREFIX, PREFIX, 'a key prefix', remedy)
   return {
     ...target,
+    /** 0 to 15 on a default server (its `databases` setting). */
     database: path === '' ? 0 : Number(path),
     // [::1] as the URL writes it; the socket wants the bare address.
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: parsed.port ? Number(parsed.port) : 6379,
+    /** Every key the store writes starts with this, e.g. "synapse:". */
     prefix: prefix.endsWith(':') ? prefix : `${prefix}:`,
     tls: parsed.protocol === 'rediss:',
   }

@@ -7,6 +7,8 @@ import {modelLabel} from './sessions.js'
 /** `sessions search --json`: one object per hit, dates as ISO strings, the snippet unmarked with its match ranges. */
 export interface SearchHitJson {
   message: null | {createdAt: string; id: string; position: number; role: string}
+  /** Out of the conversation (retried, edited or undone): only `--all` finds such a hit. */
+  replaced: boolean
   score: number
   session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
   snippet: {matches: MatchRange[]; text: string}
@@ -15,6 +17,7 @@ export interface SearchHitJson {
 export function searchHitJson(hit: SearchHit): SearchHitJson {
   return {
     message: hit.message && {...hit.message, createdAt: hit.message.createdAt.toISOString()},
+    replaced: hit.replaced,
     score: hit.score,
     session: {...hit.session, updatedAt: hit.session.updatedAt.toISOString()},
     snippet: hit.snippet,
@@ -52,10 +55,17 @@ export function markedSnippet(snippet: SearchHit['snippet'], style: OutputStyle,
 }
 
 /**
+ * What marks a hit out of the conversation (`--all`), after its role. One word for what `sessions
+ * show --all` tells apart (`replaced by "…"`, `undone <time>`): the hit is a pointer, show says which.
+ */
+export const REPLACED_MARK = 'replaced'
+
+/**
  * A terminal gets two lines a hit: the session's short id, title, the local date of the message
- * (of the session's last update, for a title) and model, then the snippet, indented, with the
+ * (of the session's last update, for a title), model and role, then the snippet, indented, with the
  * matches marked. A pipe gets one tab-separated line a hit: session id, message id (empty for a
- * title), role (or "title"), ISO date, model, snippet, every field on one line.
+ * title), role (or "title"), ISO date, model, snippet, every field on one line. A replaced hit's
+ * role reads "assistant (replaced)" in both, the mark yellow at a terminal.
  */
 export function renderHits(hits: SearchHit[], style: OutputStyle, options: {width?: number} = {}): string[] {
   const lines: string[] = []
@@ -64,7 +74,8 @@ export function renderHits(hits: SearchHit[], style: OutputStyle, options: {widt
     const role = hit.message ? hit.message.role : 'title'
     const model = modelLabel(hit.session)
     if (!style.terminal) {
-      lines.push([hit.session.id, hit.message?.id ?? '', role, when.toISOString(), safe(model), safe(hit.snippet.text)].join('\t'))
+      const shownRole = hit.replaced ? `${role} (${REPLACED_MARK})` : role
+      lines.push([hit.session.id, hit.message?.id ?? '', shownRole, when.toISOString(), safe(model), safe(hit.snippet.text)].join('\t'))
       continue
     }
     const title = safe(hit.session.title ?? '') || '(untitled)'
@@ -73,7 +84,7 @@ export function renderHits(hits: SearchHit[], style: OutputStyle, options: {widt
       paint(style, 'bold', title),
       paint(style, 'dim', localTimestamp(when)),
       safe(model),
-      paint(style, 'dim', role),
+      paint(style, 'dim', role) + (hit.replaced ? ` ${paint(style, 'yellow', `(${REPLACED_MARK})`)}` : ''),
     ]
     lines.push(head.filter(Boolean).join('  '))
     lines.push(`  ${markedSnippet(hit.snippet, style, options.width === undefined ? undefined : options.width - 2)}`)

@@ -1,5 +1,6 @@
 import {terminalSafe} from '../../core/terminal-text.js'
 import type {Message, Session, SessionSummary, UsageTotals} from '../../store/session-store.js'
+import {takenOutOf} from '../../store/exchanges.js'
 import {localTimestamp, type OutputStyle, paint, printable, plural, relativeTime, table, type TableColumn, truncate} from '../output.js'
 import {summaryRangeOf} from '../../chat/context.js'
 import {replyUsageLine, totalsLine} from './usage.js'
@@ -121,7 +122,8 @@ export function renderSession(session: Session, messages: Message[], style: Outp
   const model = line(modelLabel(session))
   if (model) facts.push(`model ${model}`)
   facts.push(`created ${localTimestamp(session.createdAt)}`, `updated ${localTimestamp(session.updatedAt)}`, plural(messages.length, 'message'))
-  const out = messages.filter(m => m.hiddenAt !== null).length
+  const takenOut = takenOutOf(messages)
+  const out = takenOut.size
   if (out > 0) facts.push(`${out} taken out of the conversation`)
   if (options.notShown) facts.push(`${options.notShown} more taken out of the conversation (--all shows them)`)
   if (session.kept) facts.push('kept from retention')
@@ -139,13 +141,21 @@ export function renderSession(session: Session, messages: Message[], style: Outp
     // A reply stored after another turn's messages (two processes in one session) names its question.
     const question = message.replyTo !== null && messages[index - 1]?.id !== message.replyTo ? (byId.get(message.replyTo) ?? message.replyTo) : undefined
     const replacement = message.supersededBy === null ? undefined : (byId.get(message.supersededBy) ?? message.supersededBy)
-    lines.push('', messageHeader(message, style, question, replacement), ...(message.role === 'assistant' ? reply : body)(message.content).split('\n'))
+    const header = messageHeader(message, style, {answersTakenOut: takenOut.get(message.id) === 'question-out', question, replacement})
+    lines.push('', header, ...(message.role === 'assistant' ? reply : body)(message.content).split('\n'))
   })
   if (options.usage && options.usage.replies > 0) lines.push('', paint(style, 'dim', `total: ${totalsLine(options.usage)}`))
   return lines
 }
 
-function messageHeader(message: Message, style: OutputStyle, question?: Message | string, replacement?: Message | string): string {
+interface HeaderContext {
+  /** Not hidden itself, but the reply to a question that was (another process answered it after an undo or an edit). */
+  answersTakenOut: boolean
+  question?: Message | string
+  replacement?: Message | string
+}
+
+function messageHeader(message: Message, style: OutputStyle, {answersTakenOut, question, replacement}: HeaderContext): string {
   const tint = message.role === 'user' ? 'green' : message.role === 'assistant' ? 'cyan' : 'yellow'
   // The position is what `sessions fork --at` takes.
   const details: string[] = [`#${message.position}`]
@@ -159,6 +169,7 @@ function messageHeader(message: Message, style: OutputStyle, question?: Message 
   if (question !== undefined) details.push(`reply to ${quoted(question)}`)
   if (message.hiddenAt !== null)
     details.push(paint(style, 'yellow', replacement === undefined ? `undone ${localTimestamp(message.hiddenAt)}` : `replaced by ${quoted(replacement)}`))
+  else if (answersTakenOut) details.push(paint(style, 'yellow', 'answers a question taken out'))
   const head = paint(style, 'bold', paint(style, tint, message.role))
   return `${head} ${paint(style, 'dim', `· ${details.join(' · ')}`)}`
 }

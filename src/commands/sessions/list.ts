@@ -12,7 +12,7 @@ import {emptyTotals} from '../../store/usage.js'
 export default class SessionsList extends StoreCommand {
   static aliases = ['sessions:ls', 'logs']
   static description =
-    'Most recently updated first. On a terminal: short ids (any unique prefix, or a session’s exact title, works wherever an id is asked for), relative times, titles cut to the width of the terminal, kept sessions marked, and how many there are in all; in a pipe: full ids and ISO times, tab-separated.'
+    'Most recently updated first. On a terminal: short ids (any unique prefix, or a session’s exact title, works wherever an id is asked for), relative times, titles cut to the width of the terminal, the number of messages stored (what a retry, an edit or an undo took out of the conversation included), kept sessions marked, and how many there are in all; in a pipe: full ids and ISO times, tab-separated.'
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --limit 5',

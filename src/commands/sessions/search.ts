@@ -25,7 +25,7 @@ export default class SessionsSearch extends StoreCommand {
     }),
   }
   static description =
-    `Full-text search over every message and session title, ranked: titles first, then the most relevant messages, the most recent first among equals. Words match whole words, in any case; "a phrase" matches its words in order; pre* matches words starting so. Everything else (AND, OR, NOT, -, ^, :, parentheses, punctuation) is read as plain words. On a terminal each hit shows the session's short id, title, date and model, and the matching text with the matches marked; in a pipe, one tab-separated line per hit (session id, message id, role, ISO date, model, snippet).
+    `Full-text search over every message still in its conversation and every session title (with --all, also what a retry, an edit or an undo took out, marked replaced), ranked: titles first, then the most relevant messages, the most recent first among equals. Words match whole words, in any case; "a phrase" matches its words in order; pre* matches words starting so. Everything else (AND, OR, NOT, -, ^, :, parentheses, punctuation) is read as plain words. On a terminal each hit shows the session's short id, title, date and model, and the matching text with the matches marked; in a pipe, one tab-separated line per hit (session id, message id, role, ISO date, model, snippet).
 
 Exit codes: 0 with hits, 1 when nothing matches (a one-line note on stderr, like grep) or on failure, 2 for a bad query or flag.`
   static examples = [
@@ -34,9 +34,13 @@ Exit codes: 0 with hits, 1 when nothing matches (a one-line note on stderr, like
     '<%= config.bin %> <%= command.id %> migration --role assistant --since 7d',
     '<%= config.bin %> <%= command.id %> invoice --model gpt-4o --until 2026-11-30',
     '<%= config.bin %> <%= command.id %> deploy --session 01JX4Q2B --limit 5',
+    '<%= config.bin %> <%= command.id %> kittiwake --all   # also what /retry, /edit and /undo took out, marked (replaced)',
     "<%= config.bin %> <%= command.id %> postgres --json | jq -r '.hits[].session.id'",
   ]
   static flags = {
+    all: Flags.boolean({
+      description: 'Also messages a retry, an edit or an undo took out of the conversation, each marked (replaced); --json: "replaced": true.',
+    }),
     limit: Flags.integer({char: 'n', default: DEFAULT_SEARCH_LIMIT, description: 'How many hits to show.', max: MAX_SEARCH_LIMIT, min: 1}),
     model: Flags.string({description: 'Only messages of this model (a message’s own, else its session’s).'}),
     offset: Flags.integer({default: 0, description: 'Skip this many hits first (the next page).', min: 0}),
@@ -53,6 +57,7 @@ Exit codes: 0 with hits, 1 when nothing matches (a one-line note on stderr, like
   async run(): Promise<SessionsSearchResult> {
     const {args, flags} = await this.parse(SessionsSearch)
     const hits = await this.store.search(args.query, {
+      includeReplaced: flags.all,
       limit: flags.limit,
       model: flags.model,
       offset: flags.offset,

@@ -33,7 +33,20 @@ const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source, hidden_at, superseded_by'
 /** What a hit shows of its session and message (search.ts: HitSession, HitMessage), side by side. */
 const HIT_SESSION_COLUMNS = 's.id AS s_id, s.title AS s_title, s.provider AS s_provider, s.model AS s_model, s.updated_at AS s_updated_at'
-const HIT_MESSAGE_COLUMNS = 'm.id AS m_id, m.position AS m_position, m.role AS m_role, m.content AS m_content, m.created_at AS m_created_at'
+const HIT_MESSAGE_COLUMNS =
+  'm.id AS m_id, m.position AS m_position, m.role AS m_role, m.content AS m_content, m.created_at AS m_created_at, m.hidden_at AS m_hidden_at, m.reply_to AS m_reply_to'
+
+/**
+ * The condition that a message is in the conversation, as `currentMessages` (exchanges.ts) has it:
+ * not hidden, and not a reply to a hidden question of its session. Given the columns' names, so that
+ * it reads a joined `messages` row or a hit's selected columns alike. The question is a scalar
+ * subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join and may hash every hidden
+ * message of the table for it, while a scalar subquery stays a primary-key look-up for each row
+ * asked about (no question, or one not hidden: NULL), as SQLite does either way.
+ */
+function currentSql(message: {hiddenAt: string; replyTo: string; sessionId: string}): string {
+  return `${message.hiddenAt} IS NULL AND (SELECT q.hidden_at FROM messages q WHERE q.id = ${message.replyTo} AND q.session_id = ${message.sessionId}) IS NULL`
+}
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
 
@@ -365,7 +378,10 @@ export class SqlStorageAdapter implements StorageAdapter {
     }
     const messages = kind === 'messages'
     const best = page.offset + page.limit
-    const narrowed = narrow && messages && d.search.bestMessages !== undefined && Object.values(filter).every(value => value === undefined)
+    const {includeReplaced, ...narrowing} = filter
+    // Leaving out what is not current needs no narrowing of its own: it filters the candidates, and
+    // a page it leaves short is read again whole (below).
+    const narrowed = narrow && messages && d.search.bestMessages !== undefined && Object.values(narrowing).every(value => value === undefined)
     // More candidates than the page reaches, so that a run of equal scores rarely crosses the cut.
     const candidates = 2 * best + 10
     const match = messages ? (narrowed ? d.search.bestMessages!(bind, query, candidates) : d.search.messages(bind, query)) : d.search.titles(bind, query)
@@ -377,24 +393,33 @@ export class SqlStorageAdapter implements StorageAdapter {
     if (filter.until !== undefined) where.push(`${at} <= ${bind(filter.until.getTime())}`)
     if (filter.model !== undefined) where.push(`${messages ? 'COALESCE(m.model, s.model)' : 's.model'} = ${bind(filter.model)}`)
     if (filter.provider !== undefined) where.push(`${messages ? 'COALESCE(m.provider, s.provider)' : 's.provider'} = ${bind(filter.provider)}`)
+    // In the statement, not after it: the database cuts the page from current messages only.
+    if (messages && !includeReplaced) where.push(currentSql({hiddenAt: 'm.hidden_at', replyTo: 'm.reply_to', sessionId: 'm.session_id'}))
+    // Worked out for the page's rows only; without includeReplaced every hit is current.
+    const replaced =
+      messages && includeReplaced
+        ? `, CASE WHEN ${currentSql({hiddenAt: 'h.m_hidden_at', replyTo: 'h.m_reply_to', sessionId: 'h.s_id'})} THEN 0 ELSE 1 END AS replaced`
+        : ''
     const cut = match.candidates ? `, ${match.candidates.count} AS cut_count, ${match.candidates.lowest} AS cut_lowest` : ''
     // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
     const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
     // Only the page's rows are read out and given their neighbours, narrowed or not.
     const sql = `SELECT h.*,
         (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
-        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id
+        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id${replaced}
       FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id${cut}, ${HIT_SESSION_COLUMNS}${messages ? `, ${HIT_MESSAGE_COLUMNS}` : ''}
               FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(page.limit)} OFFSET ${bind(page.offset)}) h
       ${order}`
     const rows = await this.sql.all(sql, params)
-    // The page is exact only when it ends above the lowest candidate score: that score's run of ties
-    // may go on past the cut, and which of them is most recent only the join knows. A full set of
-    // candidates holds more rows than the page reaches, so the page is full and its last row is the cut.
+    // The page is exact when the candidates were all the matches, or when it is full and ends above
+    // the lowest candidate score: that score's run of ties may go on past the cut, and which of them
+    // is most recent only the join knows. Candidates the join left out (not current) may leave the
+    // page short of its rows while matches past the cut would fill it; and a page of no rows says
+    // nothing of the candidates, so it is read again whole too (for a query that matches nothing,
+    // one more look-up in the index).
     const last = rows.at(-1)
-    if (narrowed && last && Number(last.cut_count) === candidates && Number(last.score) === Number(last.cut_lowest)) {
-      return this.searchStatement(kind, query, filter, page, false)
-    }
+    const cutShort = last !== undefined && Number(last.cut_count) === candidates && (rows.length < page.limit || Number(last.score) === Number(last.cut_lowest))
+    if (narrowed && (last === undefined || cutShort)) return this.searchStatement(kind, query, filter, page, false)
     return rows.map(row => ({
       message: messages
         ? {
@@ -407,6 +432,7 @@ export class SqlStorageAdapter implements StorageAdapter {
         : null,
       nextId: nullableString(row.next_id) ?? undefined,
       previousId: nullableString(row.previous_id) ?? undefined,
+      replaced: Number(row.replaced ?? 0) === 1,
       score: Number(row.score),
       session: {
         id: String(row.s_id),

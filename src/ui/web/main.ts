@@ -26,13 +26,20 @@ app.append(
 )
 
 let pendingNotice: string | undefined
+/** Counts renders: one that finishes after a newer one started (the address changed meanwhile) is dropped. */
+let renders = 0
 
 function showNotice(text: string | undefined): void {
   notice.textContent = text ?? ''
   notice.hidden = text === undefined
 }
 
+/**
+ * Draws the view the address names. When it is on the page, `main` carries that address in
+ * `data-shown`: the address changes before its view is drawn, so this is what says it is there.
+ */
 async function render(): Promise<void> {
+  const mine = ++renders
   const hash = location.hash.replace(/^#/, '') || '/'
   const [path, query = ''] = hash.split('?', 2)
   showNotice(pendingNotice)
@@ -42,7 +49,7 @@ async function render(): Promise<void> {
     const session = /^\/session\/([^/]+)$/.exec(path)
     const params = new URLSearchParams(query)
     const navigate = (base: string) => (next: URLSearchParams) => {
-      location.hash = `#${base}?${next}`
+      location.hash = `#${base}${next.size === 0 ? '' : `?${next}`}`
     }
     const view = session
       ? await sessionView(decodeURIComponent(session[1]), params, {
@@ -50,6 +57,7 @@ async function render(): Promise<void> {
             pendingNotice = `Deleted "${title}".`
             location.hash = '#/'
           },
+          navigate: navigate(path),
           notice: showNotice,
         })
       : path === '/search'
@@ -57,7 +65,9 @@ async function render(): Promise<void> {
         : path === '/usage'
           ? await usageView(params, navigate('/usage'))
           : await listView(params, navigate('/'))
+    if (mine !== renders) return
     main.replaceChildren(view)
+    main.dataset.shown = `#${hash}`
     // A search hit links to its message (#/session/ID?at=N): bring it into view.
     const target = view.querySelector('.message.target')
     if (target) target.scrollIntoView({block: 'center'})
@@ -65,9 +75,11 @@ async function render(): Promise<void> {
     const heading = view.querySelector('h1')
     if (heading) document.title = `${heading.textContent} · synapse`
   } catch (error) {
+    if (mine !== renders) return
     main.replaceChildren(h('p', {class: 'error'}, error instanceof Error ? error.message : String(error)))
+    main.dataset.shown = `#${hash}`
   } finally {
-    main.removeAttribute('aria-busy')
+    if (mine === renders) main.removeAttribute('aria-busy')
   }
 }
 

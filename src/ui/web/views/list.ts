@@ -72,6 +72,16 @@ export async function listView(params: URLSearchParams, navigate: (params: URLSe
         {class: 'title'},
         h('a', {href: `#/session/${s.id}`}, headline(s)),
         s.kept ? h('span', {class: 'badge', title: 'Kept from retention'}, 'kept') : null,
+        s.parentId === null
+          ? null
+          : h(
+              'span',
+              {
+                class: 'badge fork',
+                title: s.parentPosition === null ? 'Forked from another session' : `Forked from another session at message #${s.parentPosition}`,
+              },
+              'fork',
+            ),
       ),
       h('td', {class: 'model'}, modelLabel(s)),
       h('td', {class: 'number'}, String(s.messageCount)),
@@ -93,7 +103,7 @@ export async function listView(params: URLSearchParams, navigate: (params: URLSe
               {},
               h('th', {}, 'Title'),
               h('th', {}, 'Model'),
-              h('th', {class: 'number'}, 'Messages'),
+              h('th', {class: 'number', title: 'Every stored message, replaced and undone ones included'}, 'Messages'),
               h('th', {class: 'number'}, 'Cost'),
               h('th', {}, 'Updated'),
             ),

@@ -36,7 +36,7 @@ export async function searchView(params: URLSearchParams, navigate: (params: URL
   if (query.trim() === '') return section
 
   const request = new URLSearchParams({q: query})
-  for (const key of ['role', 'offset']) if (params.get(key)) request.set(key, params.get(key)!)
+  for (const key of ['role', 'offset', 'replaced']) if (params.get(key)) request.set(key, params.get(key)!)
   const page = await api<UiSearchPage>(`/api/search?${request}`)
   if (page.hits.length === 0) {
     section.append(h('p', {class: 'empty'}, page.offset === 0 ? 'Nothing matches.' : 'No more hits.'))
@@ -70,6 +70,7 @@ function hitItem(hit: UiSearchHit): HTMLElement {
       {class: 'hit-head'},
       h('a', {href: target}, headline({title: hit.session.title})),
       h('span', {class: 'fact'}, hit.message ? hit.message.role : 'title'),
+      ...(hit.replaced ? [h('span', {class: 'badge taken-out'}, 'replaced or undone')] : []),
       h('span', {class: 'fact'}, modelLabel(hit.session)),
       h('time', {datetime: hit.message?.createdAt ?? hit.session.updatedAt}, when(hit.message?.createdAt ?? hit.session.updatedAt)),
     ),
