@@ -108,10 +108,6 @@ export class RedisStorageAdapter implements StorageAdapter {
     return (await this.run(scripts.deleteSessions, ...targets.flatMap(t => [t.id, t.updatedAt ?? '']))) as string[]
   }
 
-  async insertSession(session: Session): Promise<boolean> {
-    return (await this.restoreSessions([{messages: [], session}], {replace: false})) === undefined
-  }
-
   async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
     // LRANGE 1 0 is empty: the last 0 messages. Scripts write and delete a list with its session: one with records exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
