@@ -18,14 +18,15 @@ import {fieldFromText, fieldText, messageFromText, messageText, PREVIEW_LENGTH, 
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
-import {type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
+import {type RedisTarget, redisTarget} from './target.js'
 
 /** A change to a stored message: its id and the fields that change. */
 type Change = [id: string, fields: Partial<Message>]
 /** What the `writeMessages` script answers: the first new position and each changed record as written, or what is missing. */
 type Written = ['missing', Missing['missing']] | ['ok', number, ...string[]]
 
-export interface RedisAdapterOptions extends RedisTargetOptions {
+export interface RedisAdapterOptions {
+  /** redis:// or rediss://, with the database, key prefix and connect timeout it names (README: the URL). */
   url: string
 }
 
@@ -48,7 +49,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   ) {}
 
   static async open(options: RedisAdapterOptions): Promise<RedisStorageAdapter> {
-    const target = redisTarget(options.url, options)
+    const target = redisTarget(options.url)
     let connected = false
     const socket = {
       connectTimeout: target.connectTimeoutMs,

@@ -9,7 +9,7 @@ export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message
  * positions. ARGV[1] is always the key prefix, from which every key is built; in a script about one
  * session, ARGV[2] is its id (`sid`).
  *
- * A message is stored as the record codec's `messageText`, which starts `{"position":N,"id":"<ULID>",`:
+ * A message is stored as the record codec's `messageText`, starting `{"position":N,"id":"<ULID>",`:
  * a script reads the position and the id from that head and never decodes and re-encodes a record
  * (Redis's cjson would turn an empty array in metadata into an object). A change to a stored
  * message is the changed fields' `messageText` spliced onto the end of its record: JSON.parse keeps
