@@ -179,6 +179,7 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
       }
 
       case 'reply': {
+        if (script.heldUntil) await this.until(script.heldUntil)
         await reply(script)
       }
     }
@@ -282,7 +283,15 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
     await sleep(ms, undefined, {signal: this.closing.signal}).catch(() => {})
   }
 
+  /** Waits for `promise` to settle, but ends early (without throwing) when the server closes. */
+  protected async until(promise: Promise<unknown>): Promise<void> {
+    if (this.closing.signal.aborted) return
+    const closed = new Promise(resolve => this.closing.signal.addEventListener('abort', resolve, {once: true}))
+    await Promise.race([promise.catch(() => undefined), closed])
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.now()
     const text = await readBody(req)
     const path = req.url ?? '/'
     const method = req.method ?? 'GET'
@@ -292,7 +301,7 @@ export abstract class HttpFakeChatServer implements FakeChatServer {
       if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value
     }
 
-    const recorded: RecordedRequest = {body, clientClosedEarly: false, headers, method, path}
+    const recorded: RecordedRequest = {body, clientClosedEarly: false, headers, method, path, receivedAt}
     const chat = this.parseChat(method, path, body)
     if (chat) recorded.chat = chat
     this.requests.push(recorded)

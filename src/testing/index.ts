@@ -4,17 +4,20 @@
 // dependencies (and tsx for `runWorker`). synapse's own tests use the same modules.
 export {
   messageContents,
+  messageRecord,
   ManualClock,
   OPTIONAL_CAPABILITIES,
+  sessionRecord,
   sessionStoreConformance,
   type ConformanceOptions,
   withoutCapabilities,
 } from './session-store-suite.js'
 export * from './provider-suite.js'
+export {appendTurns, appendTurnsWorker, type ConcurrentAppendsOptions, concurrentAppendsTest} from './concurrent-appends.js'
 export {type RecordingExecutor, recordingExecutor, storeRetriedExchanges} from './search-plans.js'
 export {DEFAULT_REPLY, type FakeChatServer, HttpFakeChatServer, isRecord, pathOf, scriptedUsage, type SseFrames} from './fake-chat-server.js'
 export {FakeOpenAIServer, type FakeOpenAIServerOptions, type ModelsBehaviour} from './openai-server.js'
-export {answers, freePort, listen} from './network.js'
+export {answers, freePort, listen, raceConnectTimeouts} from './network.js'
 export {enterSandbox, makeSandbox, type Sandbox, writeUserConfig} from './sandbox.js'
 export {
   DENO,

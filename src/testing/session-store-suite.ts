@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {SynapseError} from '../core/errors.js'
 import type {SearchHit, SearchOptions} from '../store/search.js'
-import type {Message, UsageTotals} from '../store/session-store.js'
+import type {Message, Session, UsageTotals} from '../store/session-store.js'
 import {NO_USAGE} from '../store/usage-fields.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
 import {selectForPrune} from '../store/store-helpers.js'
@@ -49,6 +49,54 @@ export class ManualClock {
 }
 
 const DAY = 86_400_000
+
+/**
+ * A whole session record, as `get` returns it and a snapshot for `restore` holds it: nothing
+ * optional set, made at the epoch unless `fields` say otherwise, updated when it was made.
+ */
+export function sessionRecord(fields: Partial<Session> & Pick<Session, 'id'>): Session {
+  const createdAt = fields.createdAt ?? new Date(0)
+  return {
+    createdAt,
+    kept: false,
+    metadata: {},
+    model: null,
+    parentId: null,
+    parentPosition: null,
+    provider: null,
+    systemPrompt: null,
+    title: null,
+    updatedAt: createdAt,
+    ...fields,
+  }
+}
+
+/**
+ * A whole message record, as `messages` returns it and a snapshot for `restore` holds it: a
+ * complete user message at position 0 with nothing optional set, made at the epoch unless `fields`
+ * say otherwise.
+ */
+export function messageRecord(fields: Partial<Message> & Pick<Message, 'id' | 'sessionId'>): Message {
+  return {
+    ...NO_USAGE,
+    content: '',
+    createdAt: new Date(0),
+    durationMs: null,
+    finishReason: null,
+    hiddenAt: null,
+    inputTokens: null,
+    metadata: {},
+    model: null,
+    outputTokens: null,
+    position: 0,
+    provider: null,
+    replyTo: null,
+    role: 'user',
+    status: 'complete',
+    supersededBy: null,
+    ...fields,
+  }
+}
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<SynapseError> {
   try {
@@ -919,19 +967,12 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('restores an empty session', async () => {
-        const session = {
+        const session = sessionRecord({
           createdAt: new Date('2025-03-01T10:00:00.000Z'),
           id: '01JNAAAAAAAAAAAAAAAAAAAAAA',
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
           title: 'empty',
           updatedAt: new Date('2025-03-02T10:00:00.000Z'),
-        }
+        })
         await store.restore({messages: [], session})
         expect(await store.get(session.id)).to.deep.equal(session)
         expect((await store.list())[0]).to.deep.include({messageCount: 0, title: 'empty'})
@@ -953,39 +994,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('rejects malformed snapshots before writing anything', async () => {
-        const session = {
-          createdAt: new Date(0),
-          id: '01JNCCCCCCCCCCCCCCCCCCCCCC',
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
-          title: null,
-          updatedAt: new Date(0),
-        }
-        const message = {
-          ...NO_USAGE,
-          content: 'x',
-          createdAt: new Date(0),
-          durationMs: null,
-          finishReason: null,
-          hiddenAt: null,
-          id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
-          inputTokens: null,
-          metadata: {},
-          model: null,
-          outputTokens: null,
-          position: 0,
-          provider: null,
-          replyTo: null,
-          role: 'user' as const,
-          sessionId: session.id,
-          status: 'complete' as const,
-          supersededBy: null,
-        }
+        const session = sessionRecord({id: '01JNCCCCCCCCCCCCCCCCCCCCCC'})
+        const message = messageRecord({content: 'x', id: '01JNDDDDDDDDDDDDDDDDDDDDDD', sessionId: session.id})
         await expectCode(store.restore({messages: [], session: {...session, id: '../../etc/passwd'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [], session: {...session, id: '01jncccccccccccccccccccccc'}}), 'INVALID_INPUT')
         await expectCode(store.restore({messages: [message, {...message, id: '01JNEEEEEEEEEEEEEEEEEEEEEE', position: 0}], session}), 'INVALID_INPUT')
@@ -996,39 +1006,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
       })
 
       it('refuses values not every backend can hold: huge or fractional numbers, NUL, over-long names', async () => {
-        const session = {
-          createdAt: new Date(0),
-          id: '01JNCCCCCCCCCCCCCCCCCCCCCC',
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
-          title: null,
-          updatedAt: new Date(0),
-        }
-        const message = {
-          ...NO_USAGE,
-          content: 'x',
-          createdAt: new Date(0),
-          durationMs: null,
-          finishReason: null,
-          hiddenAt: null,
-          id: '01JNDDDDDDDDDDDDDDDDDDDDDD',
-          inputTokens: null,
-          metadata: {},
-          model: null,
-          outputTokens: null,
-          position: 0,
-          provider: null,
-          replyTo: null,
-          role: 'user' as const,
-          sessionId: session.id,
-          status: 'complete' as const,
-          supersededBy: null,
-        }
+        const session = sessionRecord({id: '01JNCCCCCCCCCCCCCCCCCCCCCC'})
+        const message = messageRecord({content: 'x', id: '01JNDDDDDDDDDDDDDDDDDDDDDD', sessionId: session.id})
         for (const bad of [
           {position: 3e9},
           {position: 1e300},
@@ -1055,39 +1034,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
 
       describe('a batch (restoreAll)', () => {
         const at = new Date('2025-05-01T00:00:00.000Z')
-        const sessionOf = (id: string, title: string) => ({
-          createdAt: at,
-          id,
-          kept: false,
-          metadata: {},
-          model: null,
-          parentId: null,
-          parentPosition: null,
-          provider: null,
-          systemPrompt: null,
-          title,
-          updatedAt: at,
-        })
-        const messageOf = (id: string, sessionId: string, position: number) => ({
-          ...NO_USAGE,
-          content: `m${position}`,
-          createdAt: at,
-          durationMs: null,
-          finishReason: null,
-          hiddenAt: null,
-          id,
-          inputTokens: null,
-          metadata: {},
-          model: null,
-          outputTokens: null,
-          position,
-          provider: null,
-          replyTo: null,
-          role: 'user' as const,
-          sessionId,
-          status: 'complete' as const,
-          supersededBy: null,
-        })
+        const sessionOf = (id: string, title: string) => sessionRecord({createdAt: at, id, title})
+        const messageOf = (id: string, sessionId: string, position: number) => messageRecord({content: `m${position}`, createdAt: at, id, position, sessionId})
 
         /** Everything the store holds, as one string: equal strings, equal stores. */
         async function dump(): Promise<string> {

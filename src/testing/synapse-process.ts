@@ -92,11 +92,20 @@ export class SynapseProcess {
 
   /** Resolves once stdout contains `text`; rejects if the process ends first or after `timeoutMs`. */
   async waitForStdout(text: string, timeoutMs = 10_000): Promise<void> {
+    await this.waitFor('stdout', text, timeoutMs)
+  }
+
+  /** Resolves once stderr contains `text`; rejects if the process ends first or after `timeoutMs`. */
+  async waitForStderr(text: string, timeoutMs = 10_000): Promise<void> {
+    await this.waitFor('stderr', text, timeoutMs)
+  }
+
+  private async waitFor(stream: 'stderr' | 'stdout', text: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    while (!this.stdout.includes(text)) {
+    while (!this[stream].includes(text)) {
       if (this.child.exitCode !== null || this.child.signalCode !== null)
-        throw new Error(`synapse exited before printing ${JSON.stringify(text)}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
+        throw new Error(`synapse exited before printing ${JSON.stringify(text)} to ${stream}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)} on ${stream}; stdout: ${this.stdout}; stderr: ${this.stderr}`)
       await new Promise(resolve => setTimeout(resolve, 10))
     }
   }

@@ -307,7 +307,7 @@ describe('chat (end to end)', function () {
       run.write('long answer please\n')
       await run.waitForStdout('Part one')
       run.child.kill('SIGINT')
-      await new Promise(resolve => setTimeout(resolve, 200))
+      await run.waitForStderr('Interrupted; the reply so far is kept.\n')
       run.write('go on\n')
       await run.waitForStdout('Resumed.')
       run.child.stdin.end()
@@ -358,14 +358,38 @@ describe('chat (end to end)', function () {
     it('two REPLs in one session: each request carries answered pairs and its own question only, each reply names its question', async function () {
       this.timeout(120_000)
       const turns = 20
-      server.responder = chat => ({chunks: ['Re: ', chat.messages.at(-1)!.content], delayMs: 5, type: 'reply'})
+      // Each REPL's question n is answered only once the other's question n has arrived too, so the
+      // two race at every turn, however long each took to start (under load, one can start after
+      // the other has finished). Once either has exited, nothing is held.
+      const meetings = new Map<number, {arrived: number; meet: () => void; met: Promise<void>}>()
+      let meetAll = false
+      const arrive = (turn: number) => {
+        let meeting = meetings.get(turn)
+        if (!meeting) {
+          let meet!: () => void
+          const met = new Promise<void>(resolve => (meet = resolve))
+          meeting = {arrived: 0, meet, met}
+          meetings.set(turn, meeting)
+        }
+        if (++meeting.arrived === 2 || meetAll) meeting.meet()
+        return meeting.met
+      }
+      const leave = () => {
+        meetAll = true
+        for (const {meet} of meetings.values()) meet()
+      }
+      server.responder = chat => {
+        const question = chat.messages.at(-1)!.content
+        return {chunks: ['Re: ', question], delayMs: 5, heldUntil: arrive(Number(/ (\d+)$/.exec(question)![1])), type: 'reply'}
+      }
       const created = await synapse(sandbox, ['sessions', 'new', '--json'])
       const sessionId = (JSON.parse(created.stdout) as {id: string}).id
       const lines = (tag: string) => `${Array.from({length: turns}, (_, i) => `${tag} question ${i}`).join('\n')}\n`
-      const [a, b] = await Promise.all(['a', 'b'].map(tag => synapse(sandbox, ['-s', sessionId, '-r'], {input: lines(tag)})))
+      const [a, b] = await Promise.all(['a', 'b'].map(tag => synapse(sandbox, ['-s', sessionId, '-r'], {input: lines(tag)}).finally(leave)))
       expect([a.code, a.stderr, b.code, b.stderr]).to.deep.equal([0, '', 0, ''])
       // Otherwise the two never raced and this test would prove nothing.
       expect(server.maxConcurrentChats).to.equal(2)
+      expect([...meetings.values()].map(({arrived}) => arrived)).to.deep.equal(Array.from({length: turns}, () => 2))
 
       expect(server.chatRequests).to.have.length(2 * turns)
       for (const request of server.chatRequests) {

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {buildContext, type ContextBudget, estimateTokens} from '../../src/chat/context.js'
 import {pairReplies} from '../../src/store/exchanges.js'
 import type {Message, MessageRole, MessageStatus} from '../../src/store/session-store.js'
-import {NO_USAGE} from '../../src/store/usage-fields.js'
+import {messageRecord} from '../../src/testing/index.js'
 
 const NO_LIMIT: ContextBudget = {maxMessages: 0, maxTokens: 0}
 
@@ -18,26 +18,16 @@ let counter = 0
 /** A stored message as a store would return it; only role, content and status matter to the context. */
 function message(role: MessageRole, content: string, status: MessageStatus = 'complete', replyTo: null | string = null): Message {
   counter++
-  return {
-    ...NO_USAGE,
+  return messageRecord({
     content,
     createdAt: new Date(1_767_225_600_000 + counter),
-    durationMs: null,
-    finishReason: null,
-    hiddenAt: null,
     id: `01JX0000000000000000${String(counter).padStart(6, '0')}`,
-    inputTokens: null,
-    metadata: {},
-    model: null,
-    outputTokens: null,
     position: counter,
-    provider: null,
     replyTo,
     role,
     sessionId: '01JX0000000000000000SESSIO',
     status,
-    supersededBy: null,
-  }
+  })
 }
 
 /** Three complete exchanges, oldest first. */

@@ -16,6 +16,7 @@ import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {rejection} from '../helpers/rejection.js'
 import type {RecordedRequest} from '../fakes/fake-chat-server.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {messageRecord} from '../../src/testing/index.js'
 
 const MODEL = 'gpt-fake-mini'
 const SYSTEM = 'Be brief.'
@@ -45,24 +46,7 @@ function shape(message: Message): Omit<Message, 'createdAt' | 'id' | 'sessionId'
 }
 
 function userRow(content: string, position: number, overrides: Partial<Message> = {}): ReturnType<typeof shape> {
-  return {
-    ...NO_USAGE,
-    content,
-    durationMs: null,
-    finishReason: null,
-    hiddenAt: null,
-    inputTokens: null,
-    metadata: {},
-    model: null,
-    outputTokens: null,
-    position,
-    provider: null,
-    replyTo: null,
-    role: 'user',
-    status: 'complete',
-    supersededBy: null,
-    ...overrides,
-  }
+  return shape(messageRecord({content, id: '', position, sessionId: '', ...overrides}))
 }
 
 /** The estimate of a request of these messages: four characters a token, four tokens a message, three for the reply's start. */

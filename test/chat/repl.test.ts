@@ -11,6 +11,7 @@ import {openaiProvider} from '../../src/providers/openai.js'
 import type {Provider} from '../../src/providers/provider.js'
 import {MemorySessionStore} from '../../src/store/memory-store.js'
 import type {NewSession} from '../../src/store/session-store.js'
+import {sessionRecord} from '../../src/testing/index.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
@@ -252,19 +253,14 @@ describe('runRepl', () => {
 
   describe('a session not stored yet', () => {
     function lazyConversation(): Conversation {
-      const session = {
+      const session = sessionRecord({
         createdAt: new Date(),
         id: '01M8RAAAAAAAAAAAAAAAAAAAAA',
-        kept: false,
-        metadata: {},
         model: MODEL,
-        parentId: null,
-        parentPosition: null,
         provider: 'openai',
         systemPrompt: 'Sys',
         title: 'Lazy',
-        updatedAt: new Date(),
-      }
+      })
       return new Conversation({budget: {maxMessages: 0, maxTokens: 0}, persistent: true, provider, session, store, stored: false})
     }
 

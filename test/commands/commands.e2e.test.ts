@@ -5,11 +5,9 @@ import {join} from 'node:path'
 
 import {MIGRATIONS} from '../../src/migrations/index.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {ManualClock} from '../../src/testing/session-store-suite.js'
+import {remainingSessions, sessionsAged as sessionsAgedIn} from '../helpers/aged-sessions.js'
 import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
-
-const DAY = 86_400_000
 
 /**
  * The session, database and config commands as a user runs them: `bin/run.js` as a child process.
@@ -28,30 +26,8 @@ describe('commands (end to end)', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  /** Sessions updated `ages` days before now, oldest first; returns their ids in that order. */
-  async function sessionsAged(ages: number[]): Promise<string[]> {
-    const clock = new ManualClock(Date.now() - ages[0] * DAY)
-    const store = await openSqliteStore({clock: clock.now, path: dbPath})
-    const ids: string[] = []
-    for (const [i, age] of ages.entries()) {
-      if (i > 0) clock.advance((ages[i - 1] - age) * DAY)
-      const session = await store.create({title: `${age} days old`})
-      await store.append(session.id, [{content: 'hello', role: 'user'}])
-      ids.push(session.id)
-    }
-
-    await store.close()
-    return ids
-  }
-
-  async function remaining(): Promise<string[]> {
-    const store = await openSqliteStore({path: dbPath})
-    try {
-      return (await store.list({limit: 1000})).map(s => s.id).reverse()
-    } finally {
-      await store.close()
-    }
-  }
+  const sessionsAged = (ages: number[]) => sessionsAgedIn(dbPath, ages)
+  const remaining = () => remainingSessions(dbPath)
 
   it('sessions new, list, show, rename and delete', async () => {
     const created = await synapse(sandbox, ['sessions', 'new', '--title', 'Plans', '--system', 'Be brief.', '--meta', 'tenant=acme'])

@@ -1,14 +1,10 @@
 import {expect} from 'chai'
 import {join} from 'node:path'
 
-import type {SessionStore} from '../../src/store/session-store.js'
-import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {run} from '../helpers/cli.js'
 import {SynapseLockHolder} from '../helpers/lock-holder.js'
+import {remainingSessions, sessionsAged as sessionsAgedIn} from '../helpers/aged-sessions.js'
 import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
-
-const DAY = 86_400_000
 
 describe('retention', () => {
   let sandbox: Sandbox
@@ -20,30 +16,8 @@ describe('retention', () => {
   })
   afterEach(() => sandbox.cleanup())
 
-  /** Sessions updated `ages` days before now, oldest first; returns their ids in that order. */
-  async function sessionsAged(ages: number[]): Promise<string[]> {
-    const clock = new ManualClock(Date.now() - Math.max(...ages) * DAY)
-    const store = await openSqliteStore({clock: clock.now, path: dbPath})
-    const ids: string[] = []
-    const sorted = [...ages].sort((a, b) => b - a)
-    for (const [i, age] of sorted.entries()) {
-      if (i > 0) clock.advance((sorted[i - 1] - age) * DAY)
-      const session = await store.create({title: `${age} days old`})
-      await store.append(session.id, [{content: 'hello', role: 'user'}])
-      ids.push(session.id)
-    }
-    await store.close()
-    return ids
-  }
-
-  async function remaining(): Promise<string[]> {
-    const store: SessionStore = await openSqliteStore({path: dbPath})
-    try {
-      return (await store.list({limit: 1000})).map(s => s.id).reverse()
-    } finally {
-      await store.close()
-    }
-  }
+  const sessionsAged = (ages: number[]) => sessionsAgedIn(dbPath, ages)
+  const remaining = () => remainingSessions(dbPath)
 
   it('keeps the newest max_sessions before any store command runs', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 3\n')

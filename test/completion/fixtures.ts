@@ -7,7 +7,8 @@ import {join} from 'node:path'
 import {loadProviderRegistry} from '../../src/plugins/extensions.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {PROJECT_ROOT} from '../helpers/cli.js'
-import type {Sandbox} from '../helpers/sandbox.js'
+import {requireProgram} from '../helpers/programs.js'
+import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {shellQuote, synapse, synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
 export {shellQuote} from '../helpers/spawn.js'
@@ -106,6 +107,43 @@ export async function setUpCompletion(sandbox: Sandbox, env: NodeJS.ProcessEnv, 
 /** How the end-to-end suites run: TAB answered from the completion cache, or always by the hidden command. */
 export const CACHE_MODES = ['from the cache', 'without a cache'] as const
 export type CacheMode = (typeof CACHE_MODES)[number]
+
+/** What a shell's end-to-end completion tests run in, made afresh before each test. */
+export interface CompletionSetup {
+  /** The shim's environment: this synapse on PATH, HOME and the XDG directories in the sandbox. */
+  env: NodeJS.ProcessEnv
+  mode: CacheMode
+  sandbox: Sandbox
+}
+
+/**
+ * One `describe` per cache mode for `shell` (pending where it is not installed), each test in a fresh
+ * sandbox with the shim, the seeded sessions, completion set up as the README says and the cache
+ * settled as the mode wants. `tests` registers the tests, which read `setup` as they run.
+ */
+export function describeCompletion(shell: 'bash' | 'zsh', tests: (setup: CompletionSetup) => void): void {
+  for (const mode of CACHE_MODES) {
+    describe(`${shell} completion (end to end), ${mode}`, function () {
+      this.timeout(60_000)
+      const setup = {mode} as CompletionSetup
+
+      before(function () {
+        requireProgram(this, shell)
+      })
+
+      beforeEach(async () => {
+        setup.sandbox = makeSandbox()
+        setup.env = installShim(setup.sandbox)
+        await seedSessions(setup.sandbox)
+        await setUpCompletion(setup.sandbox, setup.env, shell)
+        await settleCache(setup.sandbox, setup.env, mode)
+      })
+      afterEach(() => setup.sandbox.cleanup())
+
+      tests(setup)
+    })
+  }
+}
 
 export function cacheFile(sandbox: Sandbox): string {
   return join(sandbox.root, 'cache', 'synapse', 'completion', 'values.tsv')

@@ -6,7 +6,7 @@ import {SynapseError} from '../../src/core/errors.js'
 import {createProvider} from '../../src/providers/create.js'
 import {OPENAI_BASE_URL, openaiProvider} from '../../src/providers/openai.js'
 import type {ChatMessage, ProviderSettings} from '../../src/providers/provider.js'
-import {drainStream, FakeOpenAIServer, providerConformanceSuite} from '../../src/testing/index.js'
+import {drainStream, eventually, FakeOpenAIServer, providerConformanceSuite} from '../../src/testing/index.js'
 
 /** Not a real key; tests check that it reaches the server and never a message. */
 const KEY = 'sk-test-4f2a9c1e7b3d'
@@ -326,9 +326,7 @@ describe('FakeOpenAIServer through the openai SDK', () => {
   it('closes stalled connections on close()', async () => {
     server.setDefault({type: 'no-response'})
     const pending = client.chat.completions.create({messages: [{content: 'Hi', role: 'user'}], model: 'fake-a'}).catch((error: unknown) => error)
-    await new Promise(resolve => {
-      setTimeout(resolve, 50)
-    })
+    await eventually(() => server.requests.length === 1, 'the server holds the request')
 
     await server.close()
 

@@ -4,8 +4,8 @@ import {join} from 'node:path'
 
 import {SynapseError} from '../../src/core/errors.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
+import {concurrentAppendsTest} from '../../src/testing/concurrent-appends.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {runWorker} from '../helpers/spawn.js'
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777
@@ -65,35 +65,14 @@ describe('SQLite files', () => {
     }
   })
 
-  it('lets two processes append to one database at once, losing nothing', async function () {
-    this.timeout(60_000)
-    mkdirSync(sandbox.root, {recursive: true})
-    const path = join(sandbox.root, 'shared.db')
-    const store = await openSqliteStore({path})
-    const session = await store.create({title: 'shared'})
-    await store.close()
-
-    const perWorker = 150
-    const results = await Promise.all([
-      runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'a']),
-      runWorker('test/fixtures/append-worker.ts', [path, session.id, String(perWorker), 'b']),
-    ])
-    for (const result of results) {
-      expect(result.stderr).to.equal('')
-      expect(result.code).to.equal(0)
-    }
-
-    const reopened = await openSqliteStore({path})
-    const messages = await reopened.messages(session.id)
-    expect(messages.length).to.equal(4 * perWorker)
-    expect(messages.map(m => m.position)).to.deep.equal(Array.from({length: 4 * perWorker}, (_, i) => i))
-    for (const tag of ['a', 'b']) {
-      const mine = messages.filter(m => m.content.startsWith(`${tag}-`)).map(m => m.content)
-      // Each worker's pairs arrive whole and in its own order.
-      expect(mine).to.deep.equal(Array.from({length: perWorker}, (_, i) => [`${tag}-${i}-q`, `${tag}-${i}-a`]).flat())
-    }
-    for (let i = 0; i < messages.length; i += 2) expect(messages[i].content.slice(0, -1)).to.equal(messages[i + 1].content.slice(0, -1))
-    expect(await reopened.count()).to.equal(1 + 2 * (perWorker / 10))
-    await reopened.close()
+  concurrentAppendsTest({
+    location: () => {
+      mkdirSync(sandbox.root, {recursive: true})
+      return join(sandbox.root, 'shared.db')
+    },
+    open: path => openSqliteStore({path}),
+    processes: 2,
+    turns: 150,
+    worker: 'test/fixtures/append-worker.ts',
   })
 })

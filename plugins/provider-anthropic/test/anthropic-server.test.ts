@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk'
 import {expect} from 'chai'
+import {eventually} from 'synapse-cli/testing'
 
 import {FakeAnthropicServer} from './anthropic-server.js'
 
@@ -203,9 +204,7 @@ describe('FakeAnthropicServer through the Anthropic SDK', () => {
   it('closes stalled connections on close()', async () => {
     server.setDefault({type: 'no-response'})
     const pending = client.messages.create({max_tokens: 10, messages: hi, model: 'claude-fake'}).catch((error: unknown) => error)
-    await new Promise(resolve => {
-      setTimeout(resolve, 50)
-    })
+    await eventually(() => server.requests.length === 1, 'the server holds the request')
 
     await server.close()
 

@@ -15,6 +15,8 @@ const model = 'claude-fake-5'
 const ask: ChatMessage[] = [{content: 'Say hello.', role: 'user'}]
 /** The SDK waits this long before a retry; without the header it backs off for half a second and more. */
 const FAST_RETRY = {'retry-after-ms': '1'}
+/** @anthropic-ai/sdk's backoff before its first retry when the server names none: 0.5 s less up to 25 % jitter. */
+const SDK_FIRST_BACKOFF_MAX_MS = 500
 
 function settings(overrides: Partial<ProviderSettings> = {}): ProviderSettings {
   return {apiKey: KEY, extra: {}, maxRetries: 0, ...overrides}
@@ -276,13 +278,9 @@ describe('anthropic provider', () => {
 
     it('429: rate-limited after the retries, retried as configured and as retry-after says', async () => {
       const provider = createProvider(anthropicProvider, settings({baseUrl: server.url, maxRetries: 2}))
-      server.setDefault({
-        headers: {'retry-after': '0.001'},
-        message: 'Number of request tokens has exceeded your per-minute rate limit.',
-        status: 429,
-        type: 'error',
-      })
-      const started = Date.now()
+      const rateLimited = {message: 'Number of request tokens has exceeded your per-minute rate limit.', status: 429, type: 'error'} as const
+      server.enqueue({...rateLimited, headers: {'retry-after': '1'}})
+      server.setDefault({...rateLimited, headers: {'retry-after': '0.001'}})
 
       const outcome = await drainStream(provider, ask, {model})
 
@@ -293,8 +291,10 @@ describe('anthropic provider', () => {
         suggestions: ['Wait a little, then try again.'],
       })
       expect(server.requests).to.have.length(3)
-      // Without the header the SDK would have backed off for at least 0.375 s + 0.75 s.
-      expect(Date.now() - started).to.be.lessThan(1000)
+      // As the server saw it: the first retry came back no sooner than the 1 s its retry-after said,
+      // which the SDK's own first backoff (at most 0.5 s) never reaches.
+      const [first, second] = server.requests.map(request => request.receivedAt)
+      expect(second - first).to.be.above(SDK_FIRST_BACKOFF_MAX_MS)
     })
 
     it('529 overloaded_error: PROVIDER_ERROR after the retries', async () => {

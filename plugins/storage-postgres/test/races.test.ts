@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import type pg from 'pg'
-import {NO_USAGE, type SessionStore, SynapseError} from 'synapse-cli'
+import {type SessionStore, SynapseError} from 'synapse-cli'
+import {messageRecord, sessionRecord} from 'synapse-cli/testing'
 
 import {openPostgresStore} from '../src/postgres-store.js'
 import {Schemas, urlOf, waitForLockWaiters, withClient} from './helpers.js'
@@ -68,39 +69,8 @@ describe('PostgreSQL store: writers racing another process', () => {
       messageId,
       theirs,
     ])
-    const session = {
-      createdAt: new Date(5),
-      id: '01JR2222222222222222222222',
-      kept: false,
-      metadata: {},
-      model: null,
-      parentId: null,
-      parentPosition: null,
-      provider: null,
-      systemPrompt: null,
-      title: 'import',
-      updatedAt: new Date(6),
-    }
-    const message = {
-      ...NO_USAGE,
-      content: 'y',
-      createdAt: new Date(5),
-      durationMs: null,
-      finishReason: null,
-      hiddenAt: null,
-      id: messageId,
-      inputTokens: null,
-      metadata: {},
-      model: null,
-      outputTokens: null,
-      position: 0,
-      provider: null,
-      replyTo: null,
-      role: 'user' as const,
-      sessionId: session.id,
-      status: 'complete' as const,
-      supersededBy: null,
-    }
+    const session = sessionRecord({createdAt: new Date(5), id: '01JR2222222222222222222222', title: 'import', updatedAt: new Date(6)})
+    const message = messageRecord({content: 'y', createdAt: new Date(5), id: messageId, sessionId: session.id})
     const restoring = codeOf(store.restore({messages: [message], session}))
     await waitForLockWaiters(other)
     await other.query('COMMIT')
@@ -144,19 +114,26 @@ describe('PostgreSQL store: writers racing another process', () => {
 
   it('a write waits for a locked row at most busyTimeoutMs, then STORAGE_BUSY', async () => {
     const impatient = await openPostgresStore({busyTimeoutMs: 200, url: urlOf(schema)})
+    // Its 4 s are below the 5 s default: had the 200 ms not been applied, this one would give up first.
+    const patient = await openPostgresStore({busyTimeoutMs: 4000, url: urlOf(schema)})
     try {
       const session = await impatient.create()
       await other.query('BEGIN')
       await other.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [session.id])
-      const started = Date.now()
+      let patientSettled = false
+      const waiting = patient.append(session.id, [{content: 'patient', role: 'user'}]).finally(() => (patientSettled = true))
+      waiting.catch(() => undefined)
+      await waitForLockWaiters(other)
       const result = await codeOf(impatient.append(session.id, [{content: 'x', role: 'user'}]))
       expect(result.code).to.equal('STORAGE_BUSY')
       expect(result.message).to.equal(`The session database at ${urlOf(schema)} stayed locked by another process for 0.2 s.`)
-      expect(Date.now() - started).to.be.lessThan(3000)
+      expect(patientSettled, 'the writer with the longer busy timeout still waits').to.equal(false)
       await other.query('ROLLBACK')
-      expect((await impatient.append(session.id, [{content: 'x', role: 'user'}]))[0].position).to.equal(0)
+      expect((await waiting)[0].position).to.equal(0)
+      expect((await impatient.append(session.id, [{content: 'x', role: 'user'}]))[0].position).to.equal(1)
     } finally {
       await impatient.close()
+      await patient.close()
     }
   })
 })
