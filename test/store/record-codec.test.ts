@@ -114,8 +114,8 @@ describe('record codec: records as text', () => {
       expect(messageFromText(spliced, SESSION_ID)).to.deep.equal({...MESSAGE, hiddenAt: AT, status: 'complete'})
     })
 
-    it('reads fields a record lacks (written before they existed) as absent, and ignores keys it does not know', () => {
-      const old = `{"position":2,"id":"${MESSAGE_ID}","status":"pending","content":"Old?","createdAt":1000,"durationMs":null,"finishReason":null,"inputTokens":null,"metadata":{},"model":null,"outputTokens":null,"provider":null,"role":"user","stray":1}`
+    it('reads fields a record lacks (written before they existed) as absent', () => {
+      const old = `{"position":2,"id":"${MESSAGE_ID}","status":"pending","content":"Old?","createdAt":1000,"durationMs":null,"finishReason":null,"inputTokens":null,"metadata":{},"model":null,"outputTokens":null,"provider":null,"role":"user"}`
       expect(messageFromText(old, SESSION_ID)).to.deep.equal({
         cachedInputTokens: null,
         content: 'Old?',
