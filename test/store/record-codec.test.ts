@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {MESSAGE_FIELDS, messageFromText, messageText, SESSION_FIELDS, sessionFields, sessionFromFields} from '../../src/store/record-codec.js'
 import type {Message, Session} from '../../src/store/session-store.js'
+import {sessionRecord} from '../../src/testing/session-store-suite.js'
 
 const SESSION_ID = '01JD0000000000000000000001'
 const MESSAGE_ID = '01JD0000000000000000000002'
@@ -71,19 +72,10 @@ describe('record codec: records as text', () => {
 
     it('reads fields a hash lacks (written before they existed) as absent, and ignores fields it does not know', () => {
       const old = {createdAt: '1000', preview: '"Hi"', previewId: MESSAGE_ID, title: '"old"', updatedAt: '2000'}
-      expect(sessionFromFields(SESSION_ID, old)).to.deep.equal({
-        createdAt: new Date(1000),
-        id: SESSION_ID,
-        kept: false,
-        metadata: {},
-        model: null,
-        parentId: null,
-        parentPosition: null,
-        provider: null,
-        systemPrompt: null,
-        title: 'old',
-        updatedAt: new Date(2000),
-      })
+      // A session with nothing optional set: what an old hash lacks reads as unset.
+      expect(sessionFromFields(SESSION_ID, old)).to.deep.equal(
+        sessionRecord({createdAt: new Date(1000), id: SESSION_ID, title: 'old', updatedAt: new Date(2000)}),
+      )
     })
   })
 
