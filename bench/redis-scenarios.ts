@@ -123,7 +123,7 @@ export async function benchRedisLoad(plan: Plan, size: number): Promise<Measurem
       return timeComparison({
         baseline: 'raw node-redis',
         id: 'redis-load',
-        notes: ['raw is one LRANGE mapped to the same Message objects; the store reads inside a MULTI that also checks the session exists'],
+        notes: ['raw is one LRANGE mapped to the same Message objects; and so is the store, through the record codec (messageFromText)'],
         operation: `load a ${size.toLocaleString('en-US')}-message session (Redis, vs raw node-redis)`,
         target: {bound: 'max', ratio: 2},
         timings,

@@ -59,7 +59,7 @@ export {applyPatch, SnapshotStorageAdapter, stillDue, summaryOf} from './store/s
 export {currentMessages, lastExchange, pairReplies} from './store/exchanges.js'
 export * from './store/session-store.js'
 export {newestFirst, SessionStore} from './store/store.js'
-// The one record codec: the written form of a session (export files, session files) and what every backend accepts.
+// The one record codec: the written form of a session (export files, session files, text for key-value backends) and what every backend accepts.
 export {
   absentValue,
   checkMessagePatch,
@@ -77,11 +77,15 @@ export {
   fieldText,
   FORMAT_VERSION,
   MESSAGE_FIELDS,
+  messageFromText,
+  messageText,
   MAX_RESTORED_POSITION,
   MAX_STORED_INTEGER,
   READABLE_VERSIONS,
   READABLE_VERSIONS_TEXT,
   SESSION_FIELDS,
+  sessionFields,
+  sessionFromFields,
 } from './store/record-codec.js'
 export {
   checkLast,

@@ -18,7 +18,7 @@ export class MemoryStorageAdapter extends SnapshotStorageAdapter {
     await this.tail
   }
 
-  /** The one capability it offers, so that the conformance suite's two runs differ on memory too. */
+  /** A capability of its own besides SnapshotStorageAdapter's count, so that the suite's generic-path run proves the title look-up on memory too. */
   async sessionIdsWithTitle(title: string, limit: number): Promise<string[]> {
     return [...this.entries.values()]
       .filter(({session}) => session.title === title)

@@ -1,7 +1,8 @@
 /**
  * The one record codec: how a session and its messages look outside a database (export and import
- * files, the filesystem backend's session files, the filesystem index) and which records any
- * backend accepts. A new record field is added here once, in SESSION_FIELDS or MESSAGE_FIELDS, and
+ * files, the filesystem backend's session files, the filesystem index; as text, for key-value and
+ * document backends such as Redis: `sessionFields`, `messageText`) and which records any backend
+ * accepts. A new record field is added here once, in SESSION_FIELDS or MESSAGE_FIELDS, and
  * every file format and check carries it; the `satisfies` clauses make a field missing here a
  * compile error.
  */
@@ -46,15 +47,15 @@ export type EncodedSession = Omit<Session, 'createdAt' | 'updatedAt'> & {created
 
 /**
  * How each field is written and read back. text: a string; optionalText / optionalNumber: null when
- * absent; date: an ISO-8601 string (optionalDate: or null, null when absent); flag: a boolean, false when absent; metadata: an object, {}
- * when absent; status: a message status, 'complete' when absent.
+ * absent; date: an ISO-8601 string in files, epoch milliseconds in the text forms (optionalDate: or
+ * null, null when absent); flag: a boolean, false when absent; metadata: an object, {} when absent;
+ * status: a message status, 'complete' when absent.
  */
 export type FieldKind = 'date' | 'flag' | 'metadata' | 'number' | 'optionalDate' | 'optionalNumber' | 'optionalText' | 'status' | 'text'
 
 /**
- * Every stored field of a session and of a message with its kind. A backend that keeps records in a
- * form of its own (the Redis adapter's hashes and JSON records) walks these rather than naming the
- * fields, so that a field added here reaches it too.
+ * Every stored field of a session and of a message with its kind. Every form of a record here walks
+ * these rather than naming the fields, so that a field added here reaches every file and backend.
  */
 export const SESSION_FIELDS = {
   createdAt: 'date',
@@ -166,20 +167,91 @@ export function absentValue(kind: FieldKind): unknown {
   return kind === 'optionalDate' || kind === 'optionalNumber' || kind === 'optionalText' ? null : undefined
 }
 
+// ---- Records as text, for key-value and document backends --------------------------------------
+
 /**
  * One field as text, for a backend that stores strings (the Redis adapter's hashes): a timestamp as
  * milliseconds since the epoch, anything else as JSON (so null is "null").
  */
 export function fieldText(kind: FieldKind, value: unknown): string {
-  if (kind === 'date' || (kind === 'optionalDate' && value !== null)) return String((value as Date).getTime())
-  return JSON.stringify(value)
+  return JSON.stringify(toJsonValue(kind, value))
 }
 
 /** `fieldText` read back; undefined (a record written before the field existed) reads as `absentValue`. */
 export function fieldFromText(kind: FieldKind, text: string | undefined): unknown {
-  if (text === undefined) return absentValue(kind)
-  if (kind === 'date' || (kind === 'optionalDate' && text !== 'null')) return new Date(Number(text))
-  return JSON.parse(text)
+  return fromJsonValue(kind, text === undefined ? undefined : JSON.parse(text))
+}
+
+/** A field as a JSON value of a record in text: a timestamp as epoch milliseconds. */
+function toJsonValue(kind: FieldKind, value: unknown): unknown {
+  return kind === 'date' || (kind === 'optionalDate' && value !== null) ? (value as Date).getTime() : value
+}
+
+function fromJsonValue(kind: FieldKind, value: unknown): unknown {
+  if (value === undefined) return absentValue(kind)
+  return kind === 'date' || (kind === 'optionalDate' && value !== null) ? new Date(value as number) : value
+}
+
+const SESSION_TEXT_FIELDS = Object.entries(SESSION_FIELDS).filter(([field]) => field !== 'id') as Array<[keyof Session, FieldKind]>
+// `position` and `id` are the head (see messageText); sessionId is never written.
+const MESSAGE_TEXT_FIELDS = Object.entries(MESSAGE_FIELDS).filter(([field]) => field !== 'id' && field !== 'position') as Array<
+  [keyof EncodedMessage, FieldKind]
+>
+const MESSAGE_DATES = MESSAGE_TEXT_FIELDS.filter(([, kind]) => kind === 'date' || kind === 'optionalDate').map(([field]) => field)
+
+/**
+ * A session as text fields (`fieldText`), for a backend that keeps a session as a hash of strings
+ * (the Redis adapter): the fields `fields` names, except its id, which the backend's key holds. A
+ * field left undefined is left out, so a SessionPatch becomes the fields it changes.
+ */
+export function sessionFields(fields: Partial<Session>): Record<string, string> {
+  const text: Record<string, string> = {}
+  for (const [field, kind] of SESSION_TEXT_FIELDS) if (fields[field] !== undefined) text[field] = fieldText(kind, fields[field])
+  return text
+}
+
+/** `sessionFields` read back; a field the hash lacks (written before the field existed) reads as `absentValue`. Other fields are ignored. */
+export function sessionFromFields(id: string, fields: Record<string, string | undefined>): Session {
+  const session: Record<string, unknown> = {id}
+  for (const [field, kind] of SESSION_TEXT_FIELDS) session[field] = fieldFromText(kind, fields[field])
+  return session as unknown as Session
+}
+
+/**
+ * A message as one JSON text, for a backend that keeps each message as a string (the Redis
+ * adapter's lists) or a document: the fields `fields` names, timestamps as epoch milliseconds,
+ * undefined ones left out (so a MessagePatch becomes the fields it changes), never the sessionId
+ * (the backend's key says it). The order is fixed: `position` and `id` first, then the others in
+ * MESSAGE_FIELDS order, so a whole record has a head a backend can match without decoding it:
+ * `{"position":N,"id":"<ULID>",` for a placed message, `{"id":"<ULID>",` for an UnplacedMessage.
+ * A backend that assigns positions itself puts `"position":N,` after the unplaced text's opening
+ * brace, which makes exactly the placed message's text.
+ *
+ * Changed fields may be spliced onto the end of a stored text (`…}` becomes `…,"status":"complete"}`):
+ * JSON.parse, and so `messageFromText`, keeps the last of two equal keys.
+ */
+export function messageText(fields: Partial<Message>): string {
+  const record: Record<string, unknown> = {}
+  if (fields.position !== undefined) record.position = fields.position
+  if (fields.id !== undefined) record.id = fields.id
+  for (const [field, kind] of MESSAGE_TEXT_FIELDS) if (fields[field] !== undefined) record[field] = toJsonValue(kind, fields[field])
+  return JSON.stringify(record)
+}
+
+/**
+ * `messageText` read back as a message of `sessionId`; a field the text lacks (written before the
+ * field existed: the usage fields, hiddenAt) reads as `absentValue`. The text is trusted as the
+ * backend's own (keys the codec does not know stay as they are): a record of unknown origin goes
+ * through `decodeSnapshot`.
+ */
+export function messageFromText(text: string, sessionId: string): Message {
+  // Completed in place, touching only absent fields and dates: a 10,000-message session reads in
+  // half the time it takes copied field by field.
+  const message = JSON.parse(text)
+  for (const [field, kind] of MESSAGE_TEXT_FIELDS) if (message[field] === undefined) message[field] = absentValue(kind)
+  for (const field of MESSAGE_DATES) if (message[field] !== null) message[field] = new Date(message[field])
+  message.sessionId = sessionId
+  return message
 }
 
 function decodeField(kind: FieldKind, value: unknown, key: string, path: string[], fail: DecodeFailure): unknown {

@@ -76,6 +76,7 @@ export abstract class SnapshotStorageAdapter implements StorageAdapter {
     return typeof cleared === 'number' ? cleared : undefined
   }
 
+  /** The count from the ids alone (for the filesystem, a directory listing), reading no session. */
   async countSessions(): Promise<number> {
     return (await this.sessionIds()).length
   }
@@ -86,14 +87,6 @@ export abstract class SnapshotStorageAdapter implements StorageAdapter {
       const due: string[] = []
       for (const target of targets) if (!target.updatedAt || stillDue((await this.read(target.id))?.session, target.updatedAt)) due.push(target.id)
       return this.remove(due)
-    })
-  }
-
-  async insertSession(session: Session): Promise<boolean> {
-    return this.exclusive(async () => {
-      if (await this.has(session.id)) return false
-      await this.write([{messages: [], session}])
-      return true
     })
   }
 

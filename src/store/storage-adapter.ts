@@ -108,13 +108,6 @@ export interface StorageAdapter {
 
   // ---- Sessions -------------------------------------------------------------------------------
 
-  /**
-   * Stores a new session with no messages. Returns false and writes nothing when a session with
-   * that id exists; the check and the write are one atomic step (two processes creating one id:
-   * exactly one gets true).
-   */
-  insertSession(session: Session): Promise<boolean>
-
   /** The session of exactly this id, or undefined when there is none. */
   readSession(sessionId: string): Promise<Session | undefined>
 
@@ -123,9 +116,6 @@ export interface StorageAdapter {
    * order, at most `limit` of them; [] when none. The core uses it to resolve what a user typed.
    */
   sessionIdsWithPrefix(prefix: string, limit: number): Promise<string[]>
-
-  /** How many sessions there are. */
-  countSessions(): Promise<number>
 
   /**
    * Every session with its message count and preview, in any order. The generic path of `list`,
@@ -157,8 +147,9 @@ export interface StorageAdapter {
    * twice, positions increasing). Without `replace`, a session id that exists is a conflict; with
    * it, the existing sessions of those ids are deleted first, in the same step. A message id held
    * by any session not being replaced is a conflict. Returns the first conflict found (and writes
-   * nothing), or undefined when all was written. It is also how the core writes a fork (a new
-   * session with copies of another's messages) in one step.
+   * nothing), or undefined when all was written. It is also how the core creates a session (one
+   * with no messages, without `replace`: of two processes creating one id, exactly one writes it)
+   * and writes a fork (a new session with copies of another's messages) in one step.
    */
   restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined>
 
@@ -208,6 +199,9 @@ export interface StorageAdapter {
    * call): the core then skips its defensive copies, which a 10,000-message load would notice.
    */
   readonly freshRecords?: boolean
+
+  /** How many sessions there are, where the backend can tell without reading them. Without it, the core counts `summaries()`. */
+  countSessions?(): Promise<number>
 
   /**
    * One page of the listing, most recently updated first, ties broken by id newest first (byte

@@ -155,7 +155,7 @@ export class SessionStore {
   /** How many sessions there are. */
   async count(): Promise<number> {
     this.open()
-    return this.adapter.countSessions()
+    return this.adapter.countSessions ? this.adapter.countSessions() : (await this.adapter.summaries()).length
   }
 
   /** Creates an empty session. Throws INVALID_INPUT if `id` is given and already taken. */
@@ -165,7 +165,8 @@ export class SessionStore {
       throw new InvalidInputError(`The session id ${JSON.stringify(input.id)} is not a ULID (26 characters of Crockford base32, upper case).`)
     }
     const session = newSessionRecord(input, this.clock())
-    if (!(await this.adapter.insertSession(copySession(session)))) throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
+    if (await this.adapter.restoreSessions([{messages: [], session: copySession(session)}], {replace: false}))
+      throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
     return session
   }
 

@@ -23,7 +23,7 @@ export interface ConformanceOptions {
 }
 
 /** What a StorageAdapter may offer beyond its primitives; the core has a generic path for each. */
-export const OPTIONAL_CAPABILITIES = ['freshRecords', 'listSummaries', 'prune', 'search', 'sessionIdsWithTitle', 'usageTotals'] as const
+export const OPTIONAL_CAPABILITIES = ['countSessions', 'freshRecords', 'listSummaries', 'prune', 'search', 'sessionIdsWithTitle', 'usageTotals'] as const
 
 /** The adapter as a backend without any optional capability would be: the core's generic paths only. */
 export function withoutCapabilities(adapter: StorageAdapter): StorageAdapter {

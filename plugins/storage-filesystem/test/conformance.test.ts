@@ -17,8 +17,9 @@ describe('filesystem store', () => {
     return join(dir, 'sessions')
   }
 
-  // The filesystem adapter offers no optional capability (the core lists and prunes from its cached
-  // summaries), so its generic-path run is the same code; it runs anyway, to prove the switch harmless.
+  // The filesystem adapter's one optional capability is the count from its directory listing
+  // (the core lists and prunes from its cached summaries): the generic-path run proves the core's
+  // count over those summaries.
   sessionStoreConformance({
     createAdapter: () => openFilesystemAdapter({dir: fresh()}),
     createStore: ({clock}) => openFilesystemStore({clock, dir: fresh()}),

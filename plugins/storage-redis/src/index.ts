@@ -2,4 +2,4 @@
 export {redisBackend} from './backend.js'
 export {describeRedisError} from './errors.js'
 export {openRedisStore, type RedisAdapterOptions, RedisStorageAdapter} from './redis-adapter.js'
-export {DEFAULT_PREFIX, type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
+export {DEFAULT_PREFIX, type RedisTarget, redisTarget} from './target.js'

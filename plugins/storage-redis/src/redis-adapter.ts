@@ -1,7 +1,6 @@
 import {ConnectionTimeoutError, createClient, type RedisClientType} from '@redis/client'
 import {once} from 'node:events'
 import type {
-  FieldKind,
   Message,
   AppendOptions,
   MessagePatch,
@@ -15,18 +14,19 @@ import type {
   StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {absentValue, fieldFromText, fieldText, MESSAGE_FIELDS, PREVIEW_LENGTH, SESSION_FIELDS, SessionStore} from 'synapse-cli'
+import {fieldFromText, fieldText, messageFromText, messageText, PREVIEW_LENGTH, SessionStore, sessionFields, sessionFromFields} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
-import {type RedisTarget, redisTarget, type RedisTargetOptions} from './target.js'
+import {type RedisTarget, redisTarget} from './target.js'
 
 /** A change to a stored message: its id and the fields that change. */
-type Change = [id: string, fields: object]
+type Change = [id: string, fields: Partial<Message>]
 /** What the `writeMessages` script answers: the first new position and each changed record as written, or what is missing. */
 type Written = ['missing', Missing['missing']] | ['ok', number, ...string[]]
 
-export interface RedisAdapterOptions extends RedisTargetOptions {
+export interface RedisAdapterOptions {
+  /** redis:// or rediss://, with the database, key prefix and connect timeout it names (README: the URL). */
   url: string
 }
 
@@ -49,7 +49,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   ) {}
 
   static async open(options: RedisAdapterOptions): Promise<RedisStorageAdapter> {
-    const target = redisTarget(options.url, options)
+    const target = redisTarget(options.url)
     let connected = false
     const socket = {
       connectTimeout: target.connectTimeoutMs,
@@ -85,7 +85,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
-    const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt.getTime(), supersededBy}])
+    const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt, supersededBy}])
     if (options.completes !== undefined) changes.push([options.completes, {status: 'complete'}])
     const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, previewOf(messages.find(m => m.role === 'user')), changes, messages)
     return outcome === 'missing' ? {missing: first} : messages.map((m, i) => ({...m, position: first + i}))
@@ -109,29 +109,25 @@ export class RedisStorageAdapter implements StorageAdapter {
     return (await this.run(scripts.deleteSessions, ...targets.flatMap(t => [t.id, t.updatedAt ?? '']))) as string[]
   }
 
-  async insertSession(session: Session): Promise<boolean> {
-    return (await this.restoreSessions([{messages: [], session}], {replace: false})) === undefined
-  }
-
   async readMessages(sessionId: string, {last}: {last?: number}): Promise<Message[] | undefined> {
     // LRANGE 1 0 is empty: the last 0 messages. Scripts write and delete a list with its session: one with records exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
     const records = await this.guard(() => this.client.lRange(scripts.KEYS.messages + sessionId, from, to))
     if (records.length === 0 && !(await this.readSession(sessionId))) return undefined
-    return records.map(record => messageOf(record, sessionId))
+    return records.map(record => messageFromText(record, sessionId))
   }
 
   async readSession(sessionId: string): Promise<Session | undefined> {
     const fields = await this.guard(() => this.client.hGetAll(scripts.KEYS.session + sessionId))
-    return Object.keys(fields).length === 0 ? undefined : sessionOf(sessionId, fields)
+    return Object.keys(fields).length === 0 ? undefined : sessionFromFields(sessionId, fields)
   }
 
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
     const entries = snapshots.map(({messages, session}) => {
-      const fields = SESSION_ENTRIES.flatMap(([field, kind]) => [field, fieldText(kind, session[field])])
+      const fields = Object.entries(sessionFields(session)).flat()
       const [previewId, preview] = previewOf(messages.find(m => m.role === 'user'))
       if (previewId) fields.push('preview', preview, 'previewId', previewId)
-      return JSON.stringify({fields, id: session.id, records: messages.map(m => `{"position":${m.position},${recordAfterPosition(m)}`)})
+      return JSON.stringify({fields, id: session.id, records: messages.map(messageText)})
     })
     const conflict = (await this.run(scripts.restoreSessions, options.replace ? '1' : '0', ...entries)) as [RestoreConflict['taken'], string] | null
     return conflict ? {id: conflict[1], taken: conflict[0]} : undefined
@@ -149,20 +145,20 @@ export class RedisStorageAdapter implements StorageAdapter {
     const rows = (await this.run(scripts.summaries)) as Array<[string, string[], number]>
     return rows.map(([id, flat, messageCount]) => {
       const fields = pairsOf(flat)
-      return {...sessionOf(id, fields), messageCount, preview: fieldFromText('optionalText', fields.preview) as null | string}
+      return {...sessionFromFields(id, fields), messageCount, preview: fieldFromText('optionalText', fields.preview) as null | string}
     })
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
     const preview = previewOf(patch.content === undefined ? undefined : {content: patch.content, id: messageId})
     const [outcome, missing, record] = await this.writeMessages(sessionId, updatedAt, preview, [[messageId, patch]], [])
-    return outcome === 'missing' ? {missing} : messageOf(record as string, sessionId)
+    return outcome === 'missing' ? {missing} : messageFromText(record as string, sessionId)
   }
 
   async updateSession(sessionId: string, patch: SessionPatch, updatedAt?: Date): Promise<Session | undefined> {
-    const fields = Object.entries(patch).flatMap(([field, value]) => (value === undefined ? [] : [field, JSON.stringify(value)]))
+    const fields = Object.entries(sessionFields(patch)).flat()
     const stored = (await this.run(scripts.updateSession, sessionId, updatedAt ?? '', ...fields)) as null | string[]
-    return stored ? sessionOf(sessionId, pairsOf(stored)) : undefined
+    return stored ? sessionFromFields(sessionId, pairsOf(stored)) : undefined
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {
@@ -188,43 +184,18 @@ export class RedisStorageAdapter implements StorageAdapter {
 
   /** The `writeMessages` script: `changes` spliced onto messages of the session, then `messages` appended after its last. */
   private async writeMessages(sessionId: string, updatedAt: Date, preview: [string, string], changes: Change[], messages: UnplacedMessage[]): Promise<Written> {
-    const args = [sessionId, updatedAt, ...preview, changes.length, ...changes.flatMap(([id, fields]) => [id, JSON.stringify(fields)])]
-    return (await this.run(scripts.writeMessages, ...args, ...messages.map(recordAfterPosition))) as Written
+    const args = [sessionId, updatedAt, ...preview, changes.length, ...changes.flatMap(([id, fields]) => [id, messageText(fields)])]
+    return (await this.run(scripts.writeMessages, ...args, ...messages.map(messageText))) as Written
   }
 }
 
-/** A message's id and its preview, as JSON so that a cut between the halves of a surrogate pair comes back as it was cut; '' '' for none. */
+/** A message's id and its preview, as text (JSON) so that a cut between the halves of a surrogate pair comes back as it was cut; '' '' for none. */
 function previewOf(message?: Pick<Message, 'content' | 'id'>): [id: string, preview: string] {
-  return message ? [message.id, JSON.stringify(message.content.slice(0, PREVIEW_LENGTH))] : ['', '']
+  return message ? [message.id, fieldText('optionalText', message.content.slice(0, PREVIEW_LENGTH))] : ['', '']
 }
 
 function pairsOf(flat: string[]): Record<string, string> {
   const fields: Record<string, string> = {}
   for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1]
   return fields
-}
-
-// Records are laid out from the codec's field lists, so a field added there is stored here too.
-const SESSION_ENTRIES = Object.entries(SESSION_FIELDS).filter(([field]) => field !== 'id') as Array<[keyof Session, FieldKind]>
-/** What follows a message record's head `{"position":N,"id":"…",` (see scripts.ts), as JSON with timestamps in milliseconds. */
-const TAIL_ENTRIES = Object.entries(MESSAGE_FIELDS).filter(([field]) => field !== 'id' && field !== 'position') as Array<[keyof UnplacedMessage, FieldKind]>
-const MESSAGE_DATES = TAIL_ENTRIES.filter(([, kind]) => kind === 'date' || kind === 'optionalDate').map(([field]) => field)
-
-function sessionOf(id: string, fields: Record<string, string>): Session {
-  return Object.fromEntries([['id', id], ...SESSION_ENTRIES.map(([field, kind]) => [field, fieldFromText(kind, fields[field])])])
-}
-
-function recordAfterPosition(m: UnplacedMessage): string {
-  const record: Record<string, unknown> = {id: m.id}
-  for (const [field] of TAIL_ENTRIES) record[field] = m[field] instanceof Date ? m[field].getTime() : m[field]
-  return JSON.stringify(record).slice(1)
-}
-
-function messageOf(record: string, sessionId: string): Message {
-  const message = JSON.parse(record)
-  // A field a record lacks (written before the field existed: the usage fields, hiddenAt) reads as the codec says an absent one does.
-  for (const [field, kind] of TAIL_ENTRIES) if (message[field] === undefined) message[field] = absentValue(kind)
-  for (const field of MESSAGE_DATES) if (message[field] !== null) message[field] = new Date(message[field])
-  message.sessionId = sessionId
-  return message
 }

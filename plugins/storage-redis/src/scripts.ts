@@ -9,10 +9,11 @@ export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message
  * positions. ARGV[1] is always the key prefix, from which every key is built; in a script about one
  * session, ARGV[2] is its id (`sid`).
  *
- * A message is stored as JSON that starts `{"position":N,"id":"<ULID>",`: a script reads the
- * position and the id from that head and never decodes and re-encodes a record (Redis's cjson would
- * turn an empty array in metadata into an object). A change to a stored message is the changed
- * fields spliced onto the end of its record: JSON.parse keeps the last of two equal keys.
+ * A message is stored as the record codec's `messageText`, starting `{"position":N,"id":"<ULID>",`:
+ * a script reads the position and the id from that head and never decodes and re-encodes a record
+ * (Redis's cjson would turn an empty array in metadata into an object). A change to a stored
+ * message is the changed fields' `messageText` spliced onto the end of its record: JSON.parse keeps
+ * the last of two equal keys.
  */
 const COMMON = `
 local P, sid = ARGV[1], ARGV[2]
@@ -68,8 +69,9 @@ return redis.call('HGETALL', sessionKey(sid))
  * Every write to a session's messages: an append, a reply completing its question, hides, an update.
  * ARGV: prefix, session id, updatedAt; a message id and preview ('' ''), which the session takes if
  * its preview is that message's (an update) or it has none and there are new messages (an append);
- * how many messages change, then per change its id and the changed fields as a JSON object; then
- * each new record after `{"position":N,`. All changed messages are found before the first write.
+ * how many messages change, then per change its id and the changed fields' text; then each new
+ * message's text without its position, which goes after the opening brace. All changed messages are
+ * found before the first write.
  * → {'ok', first new position, each changed record...} or {'missing', 'session' | 'message'}.
  * Nothing to change or append writes nothing.
  */
@@ -90,7 +92,7 @@ for c = 7, firstRecord - 1, 2 do
   redis.call('LSET', mkey, changed[c], record)
   result[#result + 1] = record
 end
-for i = firstRecord, #ARGV do push(sid, '{"position":' .. position + i - firstRecord .. ',' .. ARGV[i]) end
+for i = firstRecord, #ARGV do push(sid, '{"position":' .. position + i - firstRecord .. ',' .. string.sub(ARGV[i], 2)) end
 local previewId = redis.call('HGET', sessionKey(sid), 'previewId')
 if ARGV[4] ~= '' and (previewId == ARGV[4] or (not previewId and #ARGV >= firstRecord)) then
   redis.call('HSET', sessionKey(sid), 'preview', ARGV[5], 'previewId', ARGV[4])

@@ -7,8 +7,8 @@ describe('Redis store', () => {
   const prefixes = new Prefixes()
   after(() => prefixes.dropAll())
 
-  // Every store gets a key prefix of its own on the real server. Redis lists natively (a sorted set
-  // by updatedAt); the generic-path run proves the core's own listing and retention on it too.
+  // Every store gets a key prefix of its own on the real server. Redis offers the count (ZCARD)
+  // and fresh records; the generic-path run proves the core's count and copies on it too.
   sessionStoreConformance({
     createAdapter: () => RedisStorageAdapter.open({url: prefixes.url('conformance')}),
     createStore: ({clock}) => openRedisStore({clock, url: prefixes.url('conformance')}),

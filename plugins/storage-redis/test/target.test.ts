@@ -40,7 +40,6 @@ describe('Redis storage URLs', () => {
     expect(redisTarget('redis://[::1]:7000/?prefix=a:b:').host).to.equal('::1')
     expect(redisTarget('redis://[::1]:7000/?prefix=a:b:').prefix).to.equal('a:b:')
     expect(redisTarget('redis://:only-a-password@h').password).to.equal('only-a-password')
-    expect(redisTarget('redis://h?prefix=from-url', {prefix: 'given'}).prefix).to.equal('given:')
   })
 
   it('refuses what it cannot use, before connecting, without printing the password', () => {

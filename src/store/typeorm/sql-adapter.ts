@@ -246,14 +246,6 @@ export class SqlStorageAdapter implements StorageAdapter {
     })
   }
 
-  async insertSession(session: Session): Promise<boolean> {
-    return this.sql.writeTransaction(async tx => {
-      if ((await tx.all(this.q.sessionExists, [session.id])).length > 0) return false
-      await tx.run(this.q.insertSession, sessionRow(session))
-      return true
-    })
-  }
-
   async listSummaries(page: {limit: number; offset: number}): Promise<NeighbouredSummary[]> {
     return (await this.sql.all(this.q.listPage, [page.limit, page.offset])).map(row => toSummary(row))
   }
