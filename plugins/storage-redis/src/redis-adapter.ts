@@ -113,7 +113,7 @@ export class RedisStorageAdapter implements StorageAdapter {
     // LRANGE 1 0 is empty: the last 0 messages. Scripts write and delete a list with its session: one with records exists.
     const [from, to] = last === undefined ? [0, -1] : last === 0 ? [1, 0] : [-last, -1]
     const records = await this.guard(() => this.client.lRange(scripts.KEYS.messages + sessionId, from, to))
-    if (records.length === 0 && !(await this.readSession(sessionId))) return undefined
+    if (records.length === 0 && (await this.guard(() => this.client.exists(scripts.KEYS.session + sessionId))) === 0) return undefined
     return records.map(record => messageFromText(record, sessionId))
   }
 

@@ -14,7 +14,7 @@ export function redisTarget(url: string) {
   const invalid = (why: string) => new ConfigError(`The storage URL ${target.location} ${why}.`, {suggestions: [FORMS]})
   if (!parsed.hostname) throw invalid('names no host')
   const path = parsed.pathname.replace(/^\//, '')
-  if (!/^\d{0,5}$/.test(path)) throw invalid(`names database "${decodeURIComponent(path)}"; the path is a database number`)
+  if (!/^\d{0,5}$/.test(path)) throw invalid(`names database "${path}"; the path is a database number`)
   const remedy = 'Use 1 to 64 letters, digits and . _ : - (for example ?prefix=synapse or ?prefix=team.chat).'
   const prefix = checkedName(parsed.searchParams.get('prefix') ?? DEFAULT_PREFIX, PREFIX, 'a key prefix', remedy)
   return {

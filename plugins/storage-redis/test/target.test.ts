@@ -45,6 +45,8 @@ describe('Redis storage URLs', () => {
   it('refuses what it cannot use, before connecting, without printing the password', () => {
     const cases: Array<[string, string]> = [
       ['redis://u:hunter2@h/zero', 'The storage URL redis://u:***@h/zero names database "zero"; the path is a database number.'],
+      // As written: a malformed percent escape is shown, not decoded (and never a crash).
+      ['redis://h/%zz', 'The storage URL redis://h/%zz names database "%zz"; the path is a database number.'],
       [
         'redis://u:hunter2@h/0?db=1',
         'The storage URL redis://u:***@h/0?db=1 has the parameter "db", which synapse does not know (it knows prefix and connect_timeout).',
