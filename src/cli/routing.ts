@@ -30,6 +30,8 @@ const NOT_SUGGESTED = new Set(['chat'])
 
 /** The names routing needs from oclif's Config: command ids (aliases included) and topic names, `:`-separated. */
 export interface CommandNames {
+  /** Commands that take no arguments at all (strict, no args): a word after one of them is an error. */
+  argless?: string[]
   commands: string[]
   topics: string[]
 }
@@ -84,6 +86,27 @@ export function unknownSubcommand(argv: string[], names: CommandNames, bin: stri
   return new SynapseError('INVALID_INPUT', `"${bin} ${topic} ${sub}" is not a command.`, {exitCode: 2, suggestions})
 }
 
+/**
+ * `synapse models foo`: a word after a command that takes no arguments. oclif would read the words
+ * as one longer command id and fail with its own "command models:foo not found"; this says what is
+ * wrong in synapse's words (exit 2), as oclif's parser does for a command that takes some.
+ */
+export function unexpectedArgument(argv: string[], names: CommandNames, bin: string): SynapseError | undefined {
+  const known = new Set([...names.commands, ...names.topics])
+  let id = ''
+  let used = 0
+  for (const word of argv) {
+    const longer = id ? `${id}:${word}` : word
+    if (word.startsWith('-') || !known.has(longer)) break
+    id = longer
+    used++
+  }
+
+  const extra = argv[used]
+  if (extra === undefined || extra.startsWith('-') || !names.argless?.includes(id)) return undefined
+  return new SynapseError('INVALID_INPUT', `Unexpected argument: ${extra}.`, {exitCode: 2, suggestions: [`See "${[bin, ...id.split(':')].join(' ')} --help".`]})
+}
+
 /** Why a near miss was not sent, for a pipe (or a terminal whose user said no). */
 export function typoRefusal(argv: string[], suggestion: Suggestion, bin: string): SynapseError {
   const prompt = argv.filter(word => !word.startsWith('-')).join(' ')
@@ -136,7 +159,7 @@ export interface RoutingConfig {
   arch: string
   bin: string
   commandIDs: string[]
-  findCommand(id: string): unknown
+  findCommand(id: string): undefined | {args?: Record<string, unknown>; strict?: boolean}
   findTopic(id: string): unknown
   name: string
   platform: string
@@ -170,7 +193,14 @@ export async function route(argv: string[], config: RoutingConfig, io: RoutingIO
     return undefined
   }
 
-  const names: CommandNames = {commands: config.commandIDs, topics: config.topics.map(topic => topic.name)}
+  const names: CommandNames = {
+    argless: config.commandIDs.filter(id => {
+      const command = config.findCommand(id)
+      return command?.strict !== false && Object.keys(command?.args ?? {}).length === 0
+    }),
+    commands: config.commandIDs,
+    topics: config.topics.map(topic => topic.name),
+  }
   const refuse = (error: SynapseError) => {
     io.refuse(error, json)
     process.exitCode = error.exitCode
@@ -179,8 +209,8 @@ export async function route(argv: string[], config: RoutingConfig, io: RoutingIO
 
   const named = first !== undefined && !first.startsWith('-') && (Boolean(config.findCommand(first)) || Boolean(config.findTopic(first)) || first === 'help')
   if (named) {
-    const unknown = unknownSubcommand(argv, names, config.bin)
-    return unknown ? refuse(unknown) : argv
+    const wrong = unknownSubcommand(argv, names, config.bin) ?? unexpectedArgument(argv, names, config.bin)
+    return wrong ? refuse(wrong) : argv
   }
 
   if (!config.findCommand('chat')) return argv

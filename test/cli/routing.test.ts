@@ -1,8 +1,9 @@
 import {expect} from 'chai'
 
-import {type CommandNames, MAX_TYPO_WORDS, suggestCommand, typoDistance, unknownSubcommand} from '../../src/cli/routing.js'
+import {type CommandNames, MAX_TYPO_WORDS, suggestCommand, typoDistance, unexpectedArgument, unknownSubcommand} from '../../src/cli/routing.js'
 
 const names: CommandNames = {
+  argless: ['config:show', 'models', 'plugins', 'sessions:list', 'sessions:ls'],
   commands: [
     'chat',
     'config:show',
@@ -79,6 +80,25 @@ describe('routing a command line', () => {
     it('accepts real subcommands, aliases, flags, and topics that are commands too', () => {
       for (const argv of [['sessions', 'list'], ['sessions', 'ls'], ['sessions', '--help'], ['sessions'], ['plugins', 'whatever']]) {
         expect(unknownSubcommand(argv, names, 'synapse'), argv.join(' ')).to.equal(undefined)
+      }
+    })
+  })
+
+  describe('unexpectedArgument', () => {
+    it("names the word after a command that takes none, with that command's help, exit 2", () => {
+      expect(unexpectedArgument(['models', 'foo'], names, 'synapse')?.toJSON()).to.deep.equal({
+        code: 'INVALID_INPUT',
+        exitCode: 2,
+        message: 'Unexpected argument: foo.',
+        suggestions: ['See "synapse models --help".'],
+      })
+      expect(unexpectedArgument(['sessions', 'ls', 'x', 'y'], names, 'synapse')?.toJSON().suggestions).to.deep.equal(['See "synapse sessions ls --help".'])
+      expect(unexpectedArgument(['config', 'show', 'extra', '--json'], names, 'synapse')?.message).to.equal('Unexpected argument: extra.')
+    })
+
+    it('leaves commands with arguments, flags, subcommands and topics alone', () => {
+      for (const argv of [['models'], ['models', '--json'], ['sessions', 'show', 'x'], ['plugins', 'install', 'x'], ['sessions'], ['keys', 'set', 'openai']]) {
+        expect(unexpectedArgument(argv, names, 'synapse'), argv.join(' ')).to.equal(undefined)
       }
     })
   })

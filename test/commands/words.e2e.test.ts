@@ -111,6 +111,8 @@ describe('clear words (end to end)', function () {
       [['-c', '-s', 'x', 'Hi'], 'Error: -c/--continue and -s/--session cannot be used together.\n  → See "synapse chat --help".\n'],
       [['sessions', 'list', '--lmit', '3'], 'Error: Unknown flag --lmit.\n  → Did you mean --limit?\n  → See "synapse sessions list --help".\n'],
       [['sessions', 'rename', 'a', 'b', 'c'], 'Error: Unexpected argument: c.\n  → See "synapse sessions rename --help".\n'],
+      [['models', 'foo'], 'Error: Unexpected argument: foo.\n  → See "synapse models --help".\n'],
+      [['config', 'show', 'extra', 'words'], 'Error: Unexpected argument: extra.\n  → See "synapse config show --help".\n'],
     ]
     for (const [args, stderr] of cases) expect(await synapse(sandbox, args), args.join(' ')).to.deep.include({code: 2, stderr, stdout: ''})
     expect(server.chatRequests).to.have.length(0)
