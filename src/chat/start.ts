@@ -48,6 +48,7 @@ export interface Started {
  */
 export async function startConversation(context: StartContext, options: StartOptions): Promise<Started> {
   checkSessionOption(options)
+  checkNameOptions(options)
   const resuming = Boolean(options.continueLatest || options.sessionId)
   const {store: realStore} = context
   // A database setting that is wrong (another program's file, a path synapse cannot expand) is not a
@@ -150,6 +151,23 @@ function checkSessionOption(options: {sessionId?: string}): void {
     throw new InvalidInputError('The session id is empty.', {
       suggestions: ['Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.'],
     })
+  }
+}
+
+/**
+ * An empty model or provider (`-m ""`, `-m "$UNSET"`) would otherwise be sent, and stored on the
+ * session, as a name: a config file giving one is refused the same way.
+ */
+function checkNameOptions(options: {model?: string; provider?: string}): void {
+  for (const [flag, value, what] of [
+    ['-m', options.model, 'model'],
+    ['-p', options.provider, 'provider'],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new InvalidInputError(`The ${what} name is empty.`, {
+        suggestions: [`Give a ${what} name with ${flag} ("synapse models" lists them), or leave out ${flag} to use the session's or the configured one.`],
+      })
+    }
   }
 }
 

@@ -648,6 +648,23 @@ describe('chat (end to end)', function () {
       expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
     })
 
+    it('-m "" and -p "" are usage errors: nothing is sent or stored under an empty name', async () => {
+      for (const [flag, what] of [
+        ['-m', 'model'],
+        ['-p', 'provider'],
+      ]) {
+        for (const value of ['', '  ']) {
+          const {code, stderr} = await synapse(sandbox, [flag, value, 'Hello'])
+          expect(stderr, `${flag} "${value}"`).to.equal(
+            `Error: The ${what} name is empty.\n  → Give a ${what} name with ${flag} ("synapse models" lists them), or leave out ${flag} to use the session's or the configured one.\n`,
+          )
+          expect(code).to.equal(2)
+        }
+      }
+      expect(server.chatRequests).to.have.length(0)
+      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
+    })
+
     for (const [name, setting] of [
       ['DATABASE_URL=~/…', {env: {DATABASE_URL: '~/history/x.db'}}],
       ['DATABASE_URL=sqlite:~/…', {env: {DATABASE_URL: 'sqlite:~/history/x.db'}}],
