@@ -104,6 +104,9 @@ export default class Chat extends StoreCommand {
     const {argv, flags} = await this.parse(Chat)
     if (!runtime.config) throw runtime.openError
     const words = (argv as string[]).join(' ')
+    // The REPL is a conversation on the terminal: it has no one JSON value to print.
+    if (flags.repl && this.jsonEnabled())
+      throw new InvalidInputError('--json and -r/--repl cannot be used together.', {suggestions: ['See "synapse chat --help".']})
     const reuse = REUSE_FLAGS.find(flag => flags[flag])
     if (reuse) {
       if (!flags.continue && !flags.session)

@@ -55,6 +55,23 @@ describe('chat (end to end)', function () {
   }
 
   describe('one-shot', () => {
+    it('-m "" and -p "" are usage errors: nothing is sent or stored under an empty name', async () => {
+      for (const [flag, what] of [
+        ['-m', 'model'],
+        ['-p', 'provider'],
+      ]) {
+        for (const value of ['', '  ']) {
+          const {code, stderr} = await synapse(sandbox, [flag, value, 'Hello'])
+          expect(stderr, `${flag} "${value}"`).to.equal(
+            `Error: The ${what} name is empty.\n  → Give a ${what} name with ${flag} ("synapse models" lists them), or leave out ${flag} to use the session's or the configured one.\n`,
+          )
+          expect(code).to.equal(2)
+        }
+      }
+      expect(server.chatRequests).to.have.length(0)
+      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
+    })
+
     it('streams the reply to stdout and saves both messages with usage and timing', async () => {
       server.reply(['Write-ahead', ' logging', ' keeps readers', ' unblocked.'], {usage: {inputTokens: 21, outputTokens: 9}})
       const {code, stderr, stdout} = await synapse(sandbox, ['chat', 'What is WAL?'])
@@ -248,6 +265,15 @@ describe('chat (end to end)', function () {
   })
 
   describe('the REPL', () => {
+    it('--json with -r is a usage error in JSON, not the REPL talking in text', async () => {
+      const {code, stdout} = await synapse(sandbox, ['-r', '--json'], {input: 'Hello\n'})
+      expect(JSON.parse(stdout)).to.deep.equal({
+        error: {code: 'INVALID_INPUT', exitCode: 2, message: '--json and -r/--repl cannot be used together.', suggestions: ['See "synapse chat --help".']},
+      })
+      expect(code).to.equal(2)
+      expect(server.chatRequests).to.have.length(0)
+    })
+
     it('talks, runs slash commands and keeps everything', async () => {
       server.enqueue({chunks: ['One.'], type: 'reply'}, {chunks: ['Two.'], type: 'reply'}, {chunks: ['Three.'], type: 'reply'})
       const input = ['first', '/count', '/model gpt-fake-large', 'second', '/session', '/new', 'third', '/history', '/exit', 'never sent', ''].join('\n')
@@ -644,23 +670,6 @@ describe('chat (end to end)', function () {
         'Error: The session id is empty.\n  → Give an id or a unique prefix ("synapse sessions list" shows them), or leave out -s to start a new session.\n',
       )
       expect(code).to.equal(2)
-      expect(server.chatRequests).to.have.length(0)
-      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
-    })
-
-    it('-m "" and -p "" are usage errors: nothing is sent or stored under an empty name', async () => {
-      for (const [flag, what] of [
-        ['-m', 'model'],
-        ['-p', 'provider'],
-      ]) {
-        for (const value of ['', '  ']) {
-          const {code, stderr} = await synapse(sandbox, [flag, value, 'Hello'])
-          expect(stderr, `${flag} "${value}"`).to.equal(
-            `Error: The ${what} name is empty.\n  → Give a ${what} name with ${flag} ("synapse models" lists them), or leave out ${flag} to use the session's or the configured one.\n`,
-          )
-          expect(code).to.equal(2)
-        }
-      }
       expect(server.chatRequests).to.have.length(0)
       expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
     })
