@@ -18,7 +18,15 @@ export async function readPipedStdin(stdin: NodeJS.ReadStream = process.stdin): 
     }
     chunks.push(buffer)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  const bytes = Buffer.concat(chunks)
+  // A NUL byte is what git and grep take for binary: sent, it would be a page of replacement
+  // characters billed as tokens, and stored, a message that not every backend can hold.
+  if (bytes.includes(0)) {
+    throw new InvalidInputError('The piped input is not text: it holds NUL bytes, as a binary file does; nothing was sent.', {
+      suggestions: ['Pipe in text: the part of the file that matters, or what a tool such as strings, pdftotext or xxd makes of it.'],
+    })
+  }
+  return bytes.toString('utf8')
 }
 
 /**

@@ -226,6 +226,19 @@ describe('chat (end to end)', function () {
   })
 
   describe('input from a pipe', () => {
+    it('refuses binary input (a NUL byte), exit 2: nothing is sent or stored', async () => {
+      const {code, stderr, stdout} = await synapse(sandbox, ['describe this'], {input: 'PNG\r\n\u001A\n\u0000\u0000\u0000\rIHDR'})
+      expect({code, stderr, stdout}).to.deep.equal({
+        code: 2,
+        stderr:
+          'Error: The piped input is not text: it holds NUL bytes, as a binary file does; nothing was sent.\n' +
+          '  → Pipe in text: the part of the file that matters, or what a tool such as strings, pdftotext or xxd makes of it.\n',
+        stdout: '',
+      })
+      expect(server.chatRequests).to.have.length(0)
+      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
+    })
+
     it('appends piped text to the prompt', async () => {
       server.reply(['Summary.'])
       await synapse(sandbox, ['summarise this'], {input: 'line one\nline two\n'})
