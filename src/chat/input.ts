@@ -48,7 +48,15 @@ export const BLOCK_DELIMITER = '"""'
 
 /** One line as the REPL reads it: ended by the user's Enter, or by a newline inside a bracketed paste. */
 export interface InputLine {
+  /** Ended by a newline inside a paste, not by the user's Enter. */
   pasted: boolean
+  /**
+   * Ended by the user's Enter, but its last characters came from a paste (one without a final
+   * newline): a trailing backslash there is text, not a continuation.
+   */
+  endsPasted?: boolean
+  /** Its first characters came from a paste: a leading `/` or a `"""` there is text. */
+  startsPasted?: boolean
   text: string
 }
 
@@ -63,7 +71,8 @@ export interface ComposedMessage {
  * Puts the lines of one message together. A pasted line never ends a message, so a paste waits for
  * the Enter after it; `"""` on a line of its own opens a block that the next such line closes; a
  * typed line ending in a backslash goes on in the next line (the backslash becomes the newline).
- * Pasted text is taken as it is: a `"""` or a trailing backslash inside a paste is only text.
+ * Pasted text is taken as it is: a `"""` or a trailing backslash inside a paste is only text, and
+ * so are a leading `/` or `"""` and a trailing backslash of a line that a paste began or ended.
  */
 export class MessageComposer {
   private block = false
@@ -78,7 +87,8 @@ export class MessageComposer {
   /** The message this line completes, or undefined while more lines belong to it. */
   feed(line: InputLine): ComposedMessage | undefined {
     // A line holding newlines is a multi-line entry recalled from the history: whole and literal.
-    const literal = line.pasted || line.text.includes('\n')
+    const whole = line.pasted || line.text.includes('\n')
+    const literal = whole || Boolean(line.startsPasted)
     const delimiter = !literal && line.text.trim() === BLOCK_DELIMITER
     if (this.block) {
       if (delimiter) return this.take()
@@ -96,8 +106,8 @@ export class MessageComposer {
       return undefined
     }
 
-    if (!literal && line.text.endsWith('\\')) {
-      this.add(line.text.slice(0, -1), false)
+    if (!whole && !line.endsPasted && line.text.endsWith('\\')) {
+      this.add(line.text.slice(0, -1), literal)
       return undefined
     }
 

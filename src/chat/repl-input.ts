@@ -34,6 +34,9 @@ export class ReplInput {
   private ended = false
   private readonly history: ReplHistory
   private pasting = false
+  /** The line being edited began with pasted text, and nothing typed has followed the paste yet. */
+  private lineStartsPasted = false
+  private lineEndsPasted = false
   private readonly queue: InputLine[] = []
   private readonly rl: Interface
   private strayTilde = false
@@ -55,7 +58,11 @@ export class ReplInput {
     this.rl.on('line', (text: string) => {
       // A CR inside a line is no key the user pressed (Enter and a pasted newline end the line): it
       // is Node 24's readline handing back a recalled entry of several lines with CRs between them.
-      this.queue.push({pasted: this.pasting, text: text.replaceAll('\r', '\n')})
+      const where = this.pasting ? {} : {endsPasted: this.lineEndsPasted, startsPasted: this.lineStartsPasted}
+      this.queue.push({pasted: this.pasting, text: text.replaceAll('\r', '\n'), ...where})
+      // The rest of a paste still under way starts the next line.
+      this.lineStartsPasted = this.pasting
+      this.lineEndsPasted = false
       // readline has just moved to a fresh line, where the rest of the paste is echoed: mark it as
       // going on. Both prompts are two columns wide, so readline's idea of the cursor stays right.
       if (this.pasting && terminal) output.write(options.continuationPrompt)
@@ -199,22 +206,32 @@ export class ReplInput {
 
   private readonly onKeypress = (_text: string | undefined, key: Keypress | undefined) => {
     if (key?.name === 'paste-start' || key?.name === 'paste-end') {
-      this.pasting = key.name === 'paste-start'
+      this.pasteMarker(key.name === 'paste-start')
       return
     }
 
     // Deno's readline decodes ESC[200~ as a key "[200" and a "~" it types into the line: the marker
     // still tells where the paste starts or ends, and the stray "~" is taken back.
     if (key?.code === '[200' || key?.code === '[201') {
-      this.pasting = key.code === '[200'
+      this.pasteMarker(key.code === '[200')
       this.strayTilde = true
       return
     }
 
     if (this.strayTilde) {
       this.strayTilde = false
-      if (key?.sequence === '~') this.rl.write(null, {name: 'backspace'})
+      if (key?.sequence === '~') return void this.rl.write(null, {name: 'backspace'})
     }
+
+    // A key typed after a paste: the line no longer ends with pasted text. (Enter reaches this
+    // listener after readline has already ended the line with it.)
+    if (!this.pasting) this.lineEndsPasted = false
+  }
+
+  private pasteMarker(start: boolean): void {
+    this.pasting = start
+    if (start && this.rl.line === '') this.lineStartsPasted = true
+    if (!start) this.lineEndsPasted = true
   }
 
   /** The history holds whole messages: readline added each of their lines, and answers to questions. */

@@ -58,6 +58,24 @@ describe('MessageComposer', () => {
     })
   })
 
+  it('a paste of one line without its newline, then Enter: a leading / or """ and a trailing backslash there are text', () => {
+    const whole = (text: string): InputLine => ({endsPasted: true, pasted: false, startsPasted: true, text})
+    expect(compose(whole('/etc/hosts is what?')).messages, 'a pasted path is no command').to.deep.equal([{literal: true, text: '/etc/hosts is what?'}])
+    expect(compose(whole('"""')).messages).to.deep.equal([{literal: true, text: '"""'}])
+    expect(compose(whole('ends in \\')).messages).to.deep.equal([{literal: true, text: 'ends in \\'}])
+    const afterTyped = {endsPasted: true, pasted: false, startsPasted: false}
+    expect(compose({...afterTyped, text: 'run make \\'}).messages, 'typed words, then a paste ending in a backslash').to.deep.equal([
+      {literal: false, text: 'run make \\'},
+    ])
+    expect(compose({...afterTyped, text: '/model gpt-4o'}).messages, 'a typed command with a pasted argument').to.deep.equal([
+      {literal: false, text: '/model gpt-4o'},
+    ])
+    expect(
+      compose({endsPasted: false, pasted: false, startsPasted: true, text: 'pasted, then a typed \\'}, typed('more')).messages,
+      'a backslash typed after the paste goes on',
+    ).to.deep.equal([{literal: true, text: 'pasted, then a typed \nmore'}])
+  })
+
   it('a paste inside a block goes into it, and a pasted """ does not close it', () => {
     expect(compose(typed('"""'), pasted('a'), pasted('"""'), typed('"""')).messages).to.deep.equal([{literal: true, text: 'a\n"""'}])
   })

@@ -110,6 +110,31 @@ describe('the REPL (end to end)', function () {
       expect(raw.lastIndexOf(BRACKETED_PASTE_OFF), 'bracketed paste is off once synapse has left').to.be.greaterThan(raw.lastIndexOf(BRACKETED_PASTE_ON))
     })
 
+    it('sends a paste of one line without its newline as it is: a leading /, a """ or a trailing backslash is text', async () => {
+      server.reply(['Path received.'])
+      server.reply(['Quotes received.'])
+      server.reply(['Backslash received.'])
+      await startRepl()
+
+      for (const [text, reply] of [
+        ['/etc/hosts is what?', 'Path received.'],
+        ['"""', 'Quotes received.'],
+        ['make all \\', 'Backslash received.'],
+      ]) {
+        await terminal.paste(text)
+        await terminal.waitFor(screen => lastLine(screen) === `> ${text}`, `the paste ${text} on the line`)
+        await terminal.press('Enter')
+        await replyAndPrompt(reply)
+      }
+      await terminal.type('/model ', {enter: false})
+      await terminal.paste('pasted-model')
+      await terminal.waitFor(screen => lastLine(screen) === '> /model pasted-model', 'a typed command with a pasted argument')
+      await terminal.press('Enter')
+      await terminal.waitFor('Using openai/pasted-model from now on.', 'the typed command run')
+
+      expect(userMessages()).to.deep.equal(['/etc/hosts is what?', '"""', 'make all \\'])
+    })
+
     it('takes a """ block and lines continued with a backslash as one message each', async () => {
       server.reply(['Block received.'])
       server.reply(['Continued received.'])
