@@ -55,6 +55,13 @@ export function resolveApiKey(
   return {}
 }
 
+/** The ways to give a provider a key, in one phrase: `set OPENAI_API_KEY, run "synapse keys set openai" or set providers.openai.api_key in the config`. */
+export function apiKeyWays(descriptor: Pick<ProviderDescriptor, 'apiKeyEnv' | 'name'>): string {
+  const {apiKeyEnv: variable, name} = descriptor
+  const ways = [...(variable ? [`set ${variable}`] : []), `run "synapse keys set ${name}"`, `set ${apiKeySetting(name)} in the config`]
+  return `${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}`
+}
+
 /** The config key a provider's key has in files. */
 export function apiKeySetting(provider: string): string {
   return `providers.${provider}.api_key`

@@ -4,7 +4,7 @@
  * contract of `Provider.stream` on the points every provider would otherwise repeat.
  */
 import {SynapseError} from '../core/errors.js'
-import {apiKeySetting} from './api-keys.js'
+import {apiKeyWays} from './api-keys.js'
 import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
 import {baseUrlSetting, interruptedError} from './support.js'
 
@@ -23,14 +23,13 @@ export function needsApiKey(descriptor: ProviderDescriptor, settings: ProviderSe
 }
 
 export function missingApiKeyError(descriptor: Pick<ProviderDescriptor, 'apiKeyEnv' | 'apiKeyUrl' | 'name' | 'needsApiKey'>): SynapseError {
-  const {apiKeyEnv: variable, apiKeyUrl, name} = descriptor
-  const ways = [...(variable ? [`set ${variable}`] : []), `run "synapse keys set ${name}"`, `set ${apiKeySetting(name)} in the config`]
+  const {apiKeyUrl, name} = descriptor
   const suggestions = [
     ...(apiKeyUrl ? [`Create a key at ${apiKeyUrl}.`] : []),
     // A provider whose endpoint decides can also be pointed at a server that wants no key.
     ...(descriptor.needsApiKey ? [`For a server that needs no key, set ${baseUrlSetting(name)} instead.`] : []),
   ]
-  return new SynapseError('MISSING_API_KEY', `The ${name} provider needs an API key: ${ways.slice(0, -1).join(', ')} or ${ways.at(-1)}.`, {suggestions})
+  return new SynapseError('MISSING_API_KEY', `The ${name} provider needs an API key: ${apiKeyWays(descriptor)}.`, {suggestions})
 }
 
 /**

@@ -7,6 +7,8 @@
  * choosing which provider to use stay in the core, so an adapter stays small.
  */
 
+import type {SettingSource} from '../config/types.js'
+
 export type ChatRole = 'assistant' | 'system' | 'tool' | 'user'
 
 export interface ChatMessage {
@@ -91,6 +93,8 @@ export interface Provider {
 export interface ProviderSettings {
   /** Absent when the user configured none; a provider decides whether that is an error. */
   apiKey?: string
+  /** Where `apiKey` came from (its variable, the keys file, a config file), so that a rejected key's message says where to fix it. */
+  apiKeySource?: SettingSource
   /** Overrides the provider's public endpoint, e.g. a local OpenAI-compatible server. */
   baseUrl?: string
   /** Provider-specific options from the config (`providers.<name>.<key>`), passed through untouched. */

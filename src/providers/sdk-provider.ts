@@ -91,6 +91,7 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
       baseUrl: this.#baseUrl,
       descriptor: this.#descriptor,
       keyConfigured: this.#apiKey !== undefined,
+      keySource: this.#settings.apiKeySource,
       limits: this.#limits,
       maxRetries: client.maxRetries,
       model: options.model,

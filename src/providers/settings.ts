@@ -32,8 +32,10 @@ export function providerSettings(
     ...rest
   } = config.settings.providers[descriptor.name] ?? {}
   const extra: ProviderSettings['extra'] = Object.assign(Object.create(null), rest)
+  const {key: apiKey, source: apiKeySource} = resolveApiKey(descriptor, config, stored, env)
   return {
-    apiKey: resolveApiKey(descriptor, config, stored, env).key,
+    apiKey,
+    apiKeySource,
     baseUrl: typeof baseUrl === 'string' ? baseUrl : undefined,
     extra,
     idleTimeoutMs: typeof idleTimeoutMs === 'number' ? idleTimeoutMs : undefined,

@@ -8,10 +8,12 @@
  * The built-in `openai` provider and the `anthropic` plugin both build on it, so that the same failure
  * reads the same whichever provider met it.
  */
+import {displayPath} from '../config/files.js'
 import {findKey} from '../config/keys.js'
+import type {SettingSource} from '../config/types.js'
 import {SynapseError} from '../core/errors.js'
 import {redactUrl} from '../core/redact.js'
-import {apiKeySetting} from './api-keys.js'
+import {apiKeySetting, apiKeyWays} from './api-keys.js'
 import type {ChatMessage, ProviderDescriptor, StreamEvent, Usage} from './provider.js'
 
 /** The most of a server's own error text a message repeats, so one line stays readable. */
@@ -100,6 +102,8 @@ export interface ProviderErrorContext {
   descriptor: Pick<ProviderDescriptor, 'apiKeyEnv' | 'name'>
   /** False when the user configured no key, so that a 401 says one is wanted rather than wrong. */
   keyConfigured: boolean
+  /** Where the configured key came from, when known: a rejected key's message says where to fix it. */
+  keySource?: SettingSource
   /** The time limits guardStream enforces; the settings that raise them are `providers.<name>.timeout_ms` and `idle_timeout_ms`. */
   limits: StreamLimits
   /** Retries the SDK makes after the first attempt; messages count them. */
@@ -255,16 +259,24 @@ export class ProviderErrorTranslator {
   }
 
   rejectedKey(status: number, detail: string | undefined, cause: unknown): SynapseError {
-    const {descriptor, keyConfigured} = this.context
+    const {descriptor, keyConfigured, keySource} = this.context
     const setting = apiKeySetting(this.provider)
     const variable = descriptor.apiKeyEnv
     const suggestion = keyConfigured
-      ? `Check ${variable ? `${variable} (or ${setting} in the config)` : setting}: the key may be wrong, revoked, or lack access to this model.`
-      : `No API key is set and the server at ${this.url} wants one: set ${variable ? `${variable} or ` : ''}${setting}.`
+      ? `Check ${this.keyPlace(keySource) ?? (variable ? `${variable} (or ${setting} in the config)` : setting)}: the key may be wrong, revoked, or lack access to this model.`
+      : `No API key is set and the server at ${this.url} wants one: ${apiKeyWays(descriptor)}.`
     return new SynapseError('PROVIDER_AUTH', withDetail(`The ${this.provider} provider rejected the API key (${status})`, detail), {
       cause,
       suggestions: [suggestion],
     })
+  }
+
+  /** Where the key in use came from, in words that say where to change it; undefined when unknown. */
+  private keyPlace(source: SettingSource | undefined): string | undefined {
+    if (source?.kind === 'env' && source.variable) return source.variable
+    if (source?.kind === 'keys' && source.file) return `the key stored in ${displayPath(source.file)} ("synapse keys set ${this.provider}" replaces it)`
+    if (source?.file) return `${apiKeySetting(this.provider)} in ${displayPath(source.file)}`
+    return undefined
   }
 
   /** ' after 2 retries' when the SDK retried, '' when it did not. */

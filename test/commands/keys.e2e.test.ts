@@ -109,6 +109,24 @@ describe('keys (end to end)', function () {
     expect(server.chatRequests.at(-1)!.headers.authorization).to.equal(`Bearer ${CONFIG_KEY}`)
   })
 
+  it('a key the server rejects (401) is named where it came from: the keys file, the variable or config.toml', async () => {
+    const configFile = join(sandbox.configDir, 'config.toml')
+    writeConfig(`[providers.openai]\napi_key = "${CONFIG_KEY}"\nmax_retries = 0\n`)
+    const rejected = async (env: Record<string, string> = {}): Promise<string> => {
+      server.fail(401, 'Incorrect API key provided.', {code: 'invalid_api_key'})
+      const exit = await synapse(sandbox, ['Hello'], {env})
+      expect(exit.code).to.equal(1)
+      expect(exit.stderr).not.to.contain(STORED_KEY)
+      return exit.stderr.split('\n')[1]
+    }
+    const why = 'the key may be wrong, revoked, or lack access to this model.'
+
+    expect(await rejected()).to.equal(`  → Check providers.openai.api_key in ${configFile}: ${why}`)
+    expect((await synapse(sandbox, ['keys', 'set', 'openai'], {input: STORED_KEY})).code).to.equal(0)
+    expect(await rejected()).to.equal(`  → Check the key stored in ${keysFile} ("synapse keys set openai" replaces it): ${why}`)
+    expect(await rejected({OPENAI_API_KEY: ENV_KEY})).to.equal(`  → Check OPENAI_API_KEY: ${why}`)
+  })
+
   it('set warns when the environment variable shadows the key it stored', async () => {
     const exit = await synapse(sandbox, ['keys', 'set', 'openai'], {env: {OPENAI_API_KEY: ENV_KEY}, input: STORED_KEY})
     expect(exit).to.deep.include({

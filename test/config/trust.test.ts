@@ -389,6 +389,7 @@ describe('config trust', () => {
       const settings = providerSettings(openaiProvider, await load(b), {})
       expect(settings).to.deep.equal({
         apiKey: undefined,
+        apiKeySource: undefined,
         baseUrl: 'http://127.0.0.1:1/v1',
         extra: {organization: 'org'},
         idleTimeoutMs: 900,

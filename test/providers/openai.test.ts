@@ -211,7 +211,9 @@ describe('openai provider', () => {
         code: 'PROVIDER_AUTH',
         exitCode: 1,
         message: 'The openai provider rejected the API key (403): Forbidden',
-        suggestions: [`No API key is set and the server at ${server.url} wants one: set OPENAI_API_KEY or providers.openai.api_key.`],
+        suggestions: [
+          `No API key is set and the server at ${server.url} wants one: set OPENAI_API_KEY, run "synapse keys set openai" or set providers.openai.api_key in the config.`,
+        ],
       })
     })
 
