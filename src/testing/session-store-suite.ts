@@ -194,6 +194,16 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(read.metadata).to.deep.equal(metadata)
       })
 
+      it('stores a title without the spaces around it, and refuses an empty or blank one, changing nothing', async () => {
+        for (const title of ['', ' \t ']) await expectCode(store.create({title}), 'INVALID_INPUT')
+        expect(await store.count()).to.equal(0)
+        const session = await store.create({title: '  Plans  '})
+        expect(session.title).to.equal('Plans')
+        await expectCode(store.update(session.id, {title: ' '}), 'INVALID_INPUT')
+        expect((await store.update(session.id, {title: ' Plans 2 '})).title).to.equal('Plans 2')
+        expect((await store.update(session.id, {title: null})).title).to.equal(null)
+      })
+
       it('accepts a chosen id and refuses a taken one', async () => {
         const id = '01JC0000000000000000000000'
         expect((await store.create({id})).id).to.equal(id)
