@@ -91,6 +91,22 @@ describe('export and import', () => {
   })
   afterEach(() => sandbox.cleanup())
 
+  it('checks the file as written before --new-ids renames it: a session twice is refused, a bad one named by its id in the file', async () => {
+    const clock = new ManualClock()
+    const store = new MemorySessionStore({clock: clock.now})
+    await seedVariety(store, clock)
+    const [snapshot] = await collectSnapshots(store, {all: true})
+    const refusal = (batch: (typeof snapshot)[]) =>
+      importSnapshots(store, batch, {newIds: true}).then(
+        () => 'imported',
+        (error: Error) => error.message,
+      )
+    expect(await refusal([snapshot, snapshot])).to.equal(`Session ${snapshot.session.id} appears twice; nothing was imported.`)
+    const disordered = {...snapshot, messages: [{...snapshot.messages[0], position: 5}, ...snapshot.messages.slice(1)]}
+    expect(await refusal([disordered])).to.match(new RegExp(`^Messages of session ${snapshot.session.id} must have strictly increasing positions`))
+    expect(await store.count()).to.equal(3)
+  })
+
   it('round-trips every field through json and jsonl, byte for byte', async () => {
     const clock = new ManualClock()
     const source = await openSqliteStore({clock: clock.now, path: join(sandbox.root, 'a.db')})
