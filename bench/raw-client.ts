@@ -31,7 +31,7 @@ export class RawClient {
     this.listNewest =
       db.prepare(`SELECT s.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept, s.parent_id, s.parent_position,
         (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
-        (SELECT substr(m.content, 1, 100) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview,
+        (SELECT substr(m.content, 1, 100) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' AND m.hidden_at IS NULL ORDER BY m.position LIMIT 1) AS preview,
         (SELECT MAX(p.id) FROM sessions p WHERE p.id < s.id) AS previous_id,
         (SELECT MIN(n.id) FROM sessions n WHERE n.id > s.id) AS next_id
       FROM sessions s ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`)

@@ -118,7 +118,7 @@ export async function benchList(sandbox: Sandbox, plan: Plan, template: Template
     )
     return timeComparison({
       id: 'list',
-      notes: ['raw computes the same fields: count, preview, and the short id from the two neighbouring ids'],
+      notes: ['raw computes the same fields: count, preview (the first question not hidden), and the short id from the two neighbouring ids'],
       operation: `list ${limit} newest of ${template.sessions.toLocaleString('en-US')} sessions`,
       target: {bound: 'max', ratio: 2},
       timings,

@@ -23,11 +23,14 @@ process.on('SIGINT', function interruptedBeforeAnyHandler() {
 })
 
 // stdout closed by its reader (`synapse sessions list | head -1`, a pager quit early): stop at once
-// and quietly, as a program killed by SIGPIPE does; 141 is the code a shell shows for one.
+// and quietly, as a program killed by SIGPIPE does; 141 is the code a shell shows for one. Output that
+// cannot be written at all (`> /dev/full`, a full disk) is one error line and exit 1, as any failure.
 function startCli() {
   process.stdout.on('error', error => {
     if (error.code === 'EPIPE') process.exit(141)
-    throw error
+    const why = error.code === 'ENOSPC' ? 'no space is left on the disk' : error.message
+    process.stderr.write(`Error: Cannot write the output: ${why}.\n  → Send it somewhere with room (a file on another disk, a pipe).\n`)
+    process.exit(1)
   })
   return import('./main.js')
 }

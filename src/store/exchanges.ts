@@ -35,6 +35,15 @@ export function currentMessages(history: Message[]): Message[] {
 }
 
 /**
+ * The first question still in the conversation: what a listing previews a session by. A question
+ * an edit replaced or an undo took out is not what the conversation is about any more (nor shown
+ * by `sessions show` or found by a search), so the preview moves on to the next current one.
+ */
+export function firstQuestion(history: Message[]): Message | undefined {
+  return history.find(m => m.role === 'user' && m.hiddenAt === null)
+}
+
+/**
  * Why a message is out of the conversation: 'retry' (a new reply to the same question took its
  * place), 'edit' (a new question, or the reply to one, took its place), 'undo' (nothing did), or
  * 'question-out' (not hidden itself, but a reply to a question that is: another process answered

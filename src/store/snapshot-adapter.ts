@@ -1,4 +1,5 @@
 import {eachLimited} from '../core/locked-directory.js'
+import {firstQuestion} from './exchanges.js'
 import {PREVIEW_LENGTH, type Message, type MessagePatch, type Session, type SessionPatch, type SessionSnapshot} from './session-store.js'
 import type {AppendOptions, Missing, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './storage-adapter.js'
 
@@ -180,8 +181,12 @@ export function applyPatch<T extends object>(record: T, patch: Partial<T>): T {
   return record
 }
 
+/** What a listing shows of a session's messages: the start of its first question still in the conversation; null without one. */
+export function previewOf(messages: Message[]): null | string {
+  return firstQuestion(messages)?.content.slice(0, PREVIEW_LENGTH) ?? null
+}
+
 /** A summary from a whole session: for adapters that hold or read every message anyway. */
 export function summaryOf(session: Session, messages: Message[]): StoredSummary {
-  const firstUser = messages.find(m => m.role === 'user')
-  return {...session, messageCount: messages.length, preview: firstUser ? firstUser.content.slice(0, PREVIEW_LENGTH) : null}
+  return {...session, messageCount: messages.length, preview: previewOf(messages)}
 }

@@ -164,7 +164,7 @@ export class SessionStore {
     if (input.id !== undefined && !isFullId(input.id)) {
       throw new InvalidInputError(`The session id ${JSON.stringify(input.id)} is not a ULID (26 characters of Crockford base32, upper case).`)
     }
-    const session = newSessionRecord(input, this.clock())
+    const session = newSessionRecord({...input, title: checkedTitle(input.title, UNTITLED)}, this.clock())
     if (await this.adapter.restoreSessions([{messages: [], session: copySession(session)}], {replace: false}))
       throw new InvalidInputError(`A session with the id ${session.id} already exists.`)
     return session
@@ -397,6 +397,7 @@ export class SessionStore {
   async update(sessionId: string, patch: SessionPatch): Promise<Session> {
     this.open()
     const changes: SessionPatch = {...patch}
+    if (patch.title !== undefined) changes.title = checkedTitle(patch.title, 'Give a title with something in it, or keep the one it has.')
     if (patch.metadata !== undefined) changes.metadata = structuredClone(patch.metadata)
     const session = await this.adapter.updateSession(fullId(sessionId, SessionNotFoundError), changes)
     if (!session) throw new SessionNotFoundError(sessionId)
@@ -606,12 +607,21 @@ function isCurrentWindow(window: Message[]): boolean {
   return window.every(m => m.hiddenAt === null && (m.replyTo === null || ids.has(m.replyTo)))
 }
 
-function forkTitleOption(title: string | undefined): string | undefined {
-  if (title === undefined) return undefined
+/**
+ * A title as stored: without the spaces around it, and never empty or blank, which would stand for
+ * the session in every listing as "(empty)" instead of its first question. Null is no title.
+ */
+function checkedTitle<T extends null | string | undefined>(title: T, remedy: string): T {
+  if (typeof title !== 'string') return title
   const trimmed = title.trim()
-  if (trimmed === '')
-    throw new InvalidInputError('A title cannot be empty.', {suggestions: ['Leave out --title for the default: the parent\'s title and "(fork)".']})
-  return trimmed
+  if (trimmed === '') throw new InvalidInputError('A title cannot be empty.', {suggestions: [remedy]})
+  return trimmed as T
+}
+
+const UNTITLED = 'Leave out --title: a session without one is listed by its first question.'
+
+function forkTitleOption(title: string | undefined): string | undefined {
+  return checkedTitle(title, 'Leave out --title for the default: the parent\'s title and "(fork)".')
 }
 
 /** The last position a fork copies: `at`, checked against the parent's positions, or the parent's last (null: none). */

@@ -1,8 +1,9 @@
 import {expect} from 'chai'
 
 import {SynapseError} from '../core/errors.js'
+import {withPreviews} from '../core/previews.js'
 import type {SearchHit, SearchOptions} from '../store/search.js'
-import type {Message, Session, UsageTotals} from '../store/session-store.js'
+import {MAX_LIST_LIMIT, type Message, PREVIEW_LENGTH, type Session, type UsageTotals} from '../store/session-store.js'
 import {NO_USAGE} from '../store/usage-fields.js'
 import type {StorageAdapter} from '../store/storage-adapter.js'
 import {selectForPrune} from '../store/store-helpers.js'
@@ -191,6 +192,16 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         const read = await store.get(session.id)
         expect(read).to.deep.include({model: 'gpt-4o-mini', provider: 'openai', systemPrompt: 'Be brief. 🤖', title: 'Ünïcödé title'})
         expect(read.metadata).to.deep.equal(metadata)
+      })
+
+      it('stores a title without the spaces around it, and refuses an empty or blank one, changing nothing', async () => {
+        for (const title of ['', ' \t ']) await expectCode(store.create({title}), 'INVALID_INPUT')
+        expect(await store.count()).to.equal(0)
+        const session = await store.create({title: '  Plans  '})
+        expect(session.title).to.equal('Plans')
+        await expectCode(store.update(session.id, {title: ' '}), 'INVALID_INPUT')
+        expect((await store.update(session.id, {title: ' Plans 2 '})).title).to.equal('Plans 2')
+        expect((await store.update(session.id, {title: null})).title).to.equal(null)
       })
 
       it('accepts a chosen id and refuses a taken one', async () => {
@@ -506,6 +517,34 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         ])
         expect(await current(session.id)).to.deep.equal(['q edited', 'a edited'])
         await expectCode(store.appendReply(session.id, edited.id, {content: 'x', role: 'assistant'}, {replaces: {question: edited.id}}), 'INVALID_INPUT')
+      })
+
+      it('previews the first question still in the conversation: an edit or an undo of it moves the preview', async () => {
+        const preview = async (id: string) => (await store.list({limit: MAX_LIST_LIMIT})).find(s => s.id === id)?.preview
+        const session = await store.create()
+        const [question, reply] = await answered(session.id, 'a question with a typo', 'a')
+        // Characters of two and three UTF-8 bytes, cut at the 100th: what a backend that cuts bytes itself must count.
+        const long = `${'é'.repeat(60)}${'中'.repeat(60)}`
+        const [edited] = await store.append(session.id, [{content: long, role: 'user', status: 'pending'}])
+        expect(await preview(session.id)).to.equal('a question with a typo')
+        await store.appendReply(session.id, edited.id, {content: 'b', role: 'assistant'}, {replaces: {question: question.id, reply: reply.id}})
+        expect(await preview(session.id)).to.equal(long.slice(0, PREVIEW_LENGTH))
+        await answered(session.id, 'a second question', 'c')
+        await store.undo(session.id)
+        expect(await preview(session.id)).to.equal(long.slice(0, PREVIEW_LENGTH))
+        await store.undo(session.id)
+        expect(await preview(session.id)).to.equal(null)
+        await answered(session.id, 'asked again', 'd')
+        expect(await preview(session.id)).to.equal('asked again')
+        // A fork cut before the edit has the first question back in its conversation; restored, a session previews the same.
+        const fork = await store.fork(session.id, {at: 1})
+        expect(await preview(fork.id)).to.equal('a question with a typo')
+        const snapshot = {messages: await store.messages(session.id), session: await store.get(session.id)}
+        await store.delete([session.id])
+        await store.restore(snapshot)
+        expect(await preview(session.id)).to.equal('asked again')
+        // The names that delete and keep ask about follow the same rule.
+        expect((await withPreviews(store, [snapshot.session]))[0].preview).to.equal('asked again')
       })
 
       it('writes nothing when a message to replace is not in the session', async () => {

@@ -41,12 +41,13 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
   if (options.newIds && options.replace) {
     throw new SynapseError('INVALID_INPUT', '--new-ids and --replace exclude each other.', {exitCode: 2})
   }
-  const prepared = options.newIds ? snapshots.map(s => withNewIds(s)) : snapshots
+  // The file as written: a session in it twice is refused with --new-ids too, and a refusal names the ids the file has.
   try {
-    checkSnapshotBatch(prepared)
+    checkSnapshotBatch(snapshots)
   } catch (error) {
     throw nothingImported(error)
   }
+  const prepared = options.newIds ? snapshots.map(s => withNewIds(s)) : snapshots
   const existing = new Set<string>()
   for (const {session} of prepared) if (await sessionExists(store, session.id)) existing.add(session.id)
   if (existing.size > 0 && !options.replace) {

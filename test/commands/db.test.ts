@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import Database from 'better-sqlite3'
-import {existsSync, statSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
 
 import {MIGRATIONS} from '../../src/migrations/index.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
@@ -139,6 +139,31 @@ describe('db commands', () => {
     const replaced = await openSqliteStore({path: target})
     expect((await replaced.list()).map(s => s.title)).to.deep.equal(['added later', 'keep'])
     await replaced.close()
+  })
+
+  it('backup refuses the database itself and its -wal (also by another path to its directory) and a directory, changing nothing', async () => {
+    const store = await openSqliteStore({path: dbPath})
+    await store.create({title: 'keep'})
+    await store.close()
+    const before = readFileSync(dbPath)
+    const alias = join(sandbox.root, 'alias')
+    symlinkSync(dirname(dbPath), alias)
+    for (const target of [dbPath, `${dbPath}-wal`, join(alias, basename(dbPath))]) {
+      const refused = await run(sandbox, ['db', 'backup', target, '--force'])
+      expect([refused.exitCode, refused.stderr]).to.deep.equal([
+        1,
+        `Error: ${target} is the database being backed up.\n  → Back up to a file of its own, e.g. "synapse db backup ~/sessions.bak".\n`,
+      ])
+    }
+    expect(readFileSync(dbPath).equals(before)).to.equal(true)
+    const directory = join(sandbox.root, 'backups')
+    mkdirSync(directory)
+    const refused = await run(sandbox, ['db', 'backup', directory, '--force'])
+    expect([refused.exitCode, refused.stderr]).to.deep.equal([
+      1,
+      `Error: ${directory} is a directory.\n  → Name a file in it, e.g. "synapse db backup ${join(directory, 'sessions.bak')}".\n`,
+    ])
+    expect(readdirSync(directory)).to.deep.equal([])
   })
 
   it('backup is consistent while another connection writes', async () => {

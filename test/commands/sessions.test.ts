@@ -216,6 +216,20 @@ describe('sessions commands', () => {
       expect(await withStore(store => store.count())).to.equal(0)
     })
 
+    it('refuses an empty or blank title, as rename does, and creates nothing; trims the spaces around one', async () => {
+      for (const title of ['', '   ']) {
+        const {exitCode, stderr} = await run(sandbox, ['sessions', 'new', '--title', title])
+        expect(exitCode).to.equal(2)
+        expect(stderr).to.equal('Error: A title cannot be empty.\n  → Leave out --title: a session without one is listed by its first question.\n')
+      }
+      expect(await withStore(store => store.count())).to.equal(0)
+      const {stdout} = await run(sandbox, ['sessions', 'new', '--title', '  Plans  '])
+      expect((await withStore(store => store.get(stdout.trim()))).title).to.equal('Plans')
+      const {exitCode, stderr} = await run(sandbox, ['sessions', 'rename', stdout.trim(), ' '])
+      expect([exitCode, stderr]).to.deep.equal([2, 'Error: A title cannot be empty.\n  → Give a title with something in it, or keep the one it has.\n'])
+      expect((await withStore(store => store.get(stdout.trim()))).title).to.equal('Plans')
+    })
+
     it('renames by prefix', async () => {
       const {b} = await seed()
       const {exitCode, result} = await run<{title: string}>(sandbox, ['sessions', 'rename', b.slice(0, 26), 'Better-title'])

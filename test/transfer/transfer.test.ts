@@ -1,5 +1,6 @@
 import {expect} from 'chai'
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {lstatSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import pg from 'pg'
@@ -16,7 +17,7 @@ import {ManualClock} from '../../src/testing/session-store-suite.js'
 import {parseExport, serialize} from '../../src/transfer/format.js'
 import {collectSnapshots, importSnapshots} from '../../src/transfer/transfer.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {synapse} from '../helpers/spawn.js'
+import {synapse, synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
 /** The machine's PostgreSQL server (trust auth); .ci/run starts it when it is down. */
 const POSTGRES = process.env.SYNAPSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -90,6 +91,22 @@ describe('export and import', () => {
     sandbox = makeSandbox()
   })
   afterEach(() => sandbox.cleanup())
+
+  it('checks the file as written before --new-ids renames it: a session twice is refused, a bad one named by its id in the file', async () => {
+    const clock = new ManualClock()
+    const store = new MemorySessionStore({clock: clock.now})
+    await seedVariety(store, clock)
+    const [snapshot] = await collectSnapshots(store, {all: true})
+    const refusal = (batch: (typeof snapshot)[]) =>
+      importSnapshots(store, batch, {newIds: true}).then(
+        () => 'imported',
+        (error: Error) => error.message,
+      )
+    expect(await refusal([snapshot, snapshot])).to.equal(`Session ${snapshot.session.id} appears twice; nothing was imported.`)
+    const disordered = {...snapshot, messages: [{...snapshot.messages[0], position: 5}, ...snapshot.messages.slice(1)]}
+    expect(await refusal([disordered])).to.match(new RegExp(`^Messages of session ${snapshot.session.id} must have strictly increasing positions`))
+    expect(await store.count()).to.equal(3)
+  })
 
   it('round-trips every field through json and jsonl, byte for byte', async () => {
     const clock = new ManualClock()
@@ -490,6 +507,31 @@ describe('export and import', () => {
       const none = await synapse(sandbox, ['sessions', 'export'], {env})
       expect(none.code).to.equal(2)
       expect(none.stderr.split('\n')[0]).to.equal('Error: Name the sessions to export, or add --all.')
+    })
+
+    it('writes --output into a FIFO as into a pipe, leaving it a FIFO; output that cannot be written is one error line, exit 1', async () => {
+      const env = {DATABASE_URL: await seededSqliteFile(join(sandbox.root, 'stream.db')), SYNAPSE_AUTO_CLEANUP: 'false'}
+      const expected = (await synapse(sandbox, ['sessions', 'export', '--all'], {env})).stdout
+      const fifo = join(sandbox.root, 'export.fifo')
+      execFileSync('mkfifo', [fifo])
+      const reader = spawn('cat', [fifo])
+      let received = ''
+      reader.stdout.setEncoding('utf8').on('data', (chunk: string) => (received += chunk))
+      const read = new Promise(resolve => reader.on('close', resolve))
+      const written = await synapse(sandbox, ['sessions', 'export', '--all', '--output', fifo], {env})
+      expect(written.code, written.stderr).to.equal(0)
+      await read
+      expect(received).to.equal(expected)
+      expect(lstatSync(fifo).isFIFO()).to.equal(true)
+
+      const full = spawnSync('sh', ['-c', `exec ${synapseCommandLine(['sessions', 'export', '--all'])} > /dev/full`], {
+        encoding: 'utf8',
+        env: {...sandbox.env, ...testRuntime().env, ...env},
+      })
+      expect([full.status, full.stderr]).to.deep.equal([
+        1,
+        'Error: Cannot write the output: no space is left on the disk.\n  → Send it somewhere with room (a file on another disk, a pipe).\n',
+      ])
     })
 
     it('a bad file imports nothing and says where it is wrong, exit 1', async () => {

@@ -36,7 +36,8 @@ export const INDEX_FILE = '.index.json'
 // 2: summaries carry `kept`. An index of another version is rebuilt, so one written by an older
 // synapse (which drops the field) never makes a kept session look prunable.
 // 3: summaries carry a fork's `parentId` and `parentPosition`, which a version 2 index lost.
-const INDEX_VERSION = 3
+// 4: the preview is the first question still in the conversation; a version 3 index may hold one an edit replaced.
+const INDEX_VERSION = 4
 /** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
 const SCAN_CONCURRENCY = 32
 

@@ -456,7 +456,7 @@ describe('filesystem store: files', () => {
       const b = await store.create({title: 'b'})
       expect((await store.list()).map(s => s.title)).to.deep.equal(['b', 'a'])
       const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: Record<string, unknown>; version: number}
-      expect(index.version).to.equal(3)
+      expect(index.version).to.equal(4)
       expect(Object.keys(index.sessions).sort()).to.deep.equal([a.id, b.id].sort())
 
       // A person edits a's title and makes it the newest, with an editor that writes in place.
@@ -522,6 +522,23 @@ describe('filesystem store: files', () => {
       expect((await fresh.list())[0]).to.deep.include({id: a.id, kept: true})
       expect((await fresh.prune({maxSessions: 0})).deleted).to.deep.equal([])
       expect(JSON.parse(readFileSync(join(dir, `${a.id}.json`), 'utf8')).kept).to.equal(true)
+      await fresh.close()
+    })
+
+    it('rebuilds an index from before the preview followed the conversation, so that it never shows an edited-out question', async () => {
+      const session = await store.create()
+      const [question] = await store.append(session.id, [{content: 'the question before its edit', role: 'user', status: 'pending'}])
+      const reply = await store.appendReply(session.id, question.id, {content: 'a', role: 'assistant'})
+      const [edited] = await store.append(session.id, [{content: 'the edited question', role: 'user', status: 'pending'}])
+      await store.appendReply(session.id, edited.id, {content: 'b', role: 'assistant'}, {replaces: {question: question.id, reply: reply.id}})
+      expect((await store.list())[0].preview).to.equal('the edited question')
+      const indexPath = join(dir, INDEX_FILE)
+      const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {sessions: Record<string, {preview: string}>; version: number}
+      // What synapse wrote for the same unchanged file when the preview was the first question ever stored: version 3.
+      index.sessions[session.id].preview = 'the question before its edit'
+      writeFileSync(indexPath, JSON.stringify({...index, version: 3}))
+      const fresh = await openFilesystemStore({clock: clock.now, dir})
+      expect((await fresh.list())[0].preview).to.equal('the edited question')
       await fresh.close()
     })
 

@@ -14,7 +14,17 @@ import type {
   StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {fieldFromText, fieldText, messageFromText, messageText, PREVIEW_LENGTH, SessionStore, sessionFields, sessionFromFields} from 'synapse-cli'
+import {
+  fieldFromText,
+  fieldText,
+  firstQuestion,
+  messageFromText,
+  messageText,
+  PREVIEW_LENGTH,
+  SessionStore,
+  sessionFields,
+  sessionFromFields,
+} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -87,7 +97,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt, supersededBy}])
     if (options.completes !== undefined) changes.push([options.completes, {status: 'complete'}])
-    const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, previewOf(messages.find(m => m.role === 'user')), changes, messages)
+    const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, previewFields(messages.find(m => m.role === 'user')), changes, messages)
     return outcome === 'missing' ? {missing: first} : messages.map((m, i) => ({...m, position: first + i}))
   }
 
@@ -125,7 +135,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
     const entries = snapshots.map(({messages, session}) => {
       const fields = Object.entries(sessionFields(session)).flat()
-      const [previewId, preview] = previewOf(messages.find(m => m.role === 'user'))
+      const [previewId, preview] = previewFields(firstQuestion(messages))
       if (previewId) fields.push('preview', preview, 'previewId', previewId)
       return JSON.stringify({fields, id: session.id, records: messages.map(messageText)})
     })
@@ -150,7 +160,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    const preview = previewOf(patch.content === undefined ? undefined : {content: patch.content, id: messageId})
+    const preview = previewFields(patch.content === undefined ? undefined : {content: patch.content, id: messageId})
     const [outcome, missing, record] = await this.writeMessages(sessionId, updatedAt, preview, [[messageId, patch]], [])
     return outcome === 'missing' ? {missing} : messageFromText(record as string, sessionId)
   }
@@ -190,7 +200,7 @@ export class RedisStorageAdapter implements StorageAdapter {
 }
 
 /** A message's id and its preview, as text (JSON) so that a cut between the halves of a surrogate pair comes back as it was cut; '' '' for none. */
-function previewOf(message?: Pick<Message, 'content' | 'id'>): [id: string, preview: string] {
+function previewFields(message?: Pick<Message, 'content' | 'id'>): [id: string, preview: string] {
   return message ? [message.id, fieldText('optionalText', message.content.slice(0, PREVIEW_LENGTH))] : ['', '']
 }
 

@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {PREVIEW_LENGTH} from 'synapse-cli'
 
 /** The key names under the URL's prefix (see README: key layout), for the adapter and for the scripts alike. */
 export const KEYS = {ids: 'session-ids', messages: 'messages:', owners: 'message-ids', session: 'session:', sessions: 'sessions'}
@@ -51,6 +52,47 @@ local function indexOf(messageId)
 end
 `
 
+/**
+ * What a preview that moves needs: records decoded (only then; the hot paths never decode one), the
+ * first question still in the conversation, and its preview as the adapter writes one.
+ */
+const PREVIEWS = `
+local function isSet(value) return value ~= nil and value ~= cjson.null end
+-- cjson refuses the escape of a lone surrogate, which JSON.stringify writes for one: such a record is
+-- read with U+FFFD in its place (what SQLite stores for one). An escape is one when an odd run of backslashes starts it.
+local function decode(text)
+  local ok, value = pcall(cjson.decode, text)
+  if ok then return value end
+  return cjson.decode((string.gsub(text, '(\\\\+)u[dD][89a-fA-F]%x%x', function(slashes)
+    if #slashes % 2 == 1 then return string.sub(slashes, 2) .. '\\\\ufffd' end
+  end)))
+end
+local function firstQuestion()
+  for _, record in ipairs(redis.call('LRANGE', messagesKey(sid), 0, -1)) do
+    local message = decode(record)
+    if message.role == 'user' and not isSet(message.hiddenAt) then return message end
+  end
+end
+-- The first ${PREVIEW_LENGTH} UTF-16 units of UTF-8 text as JSON (the adapter's previewFields, JavaScript's
+-- slice): a character outside the BMP counts two, and one cut in two leaves its high surrogate.
+local function previewText(text)
+  local i, units = 1, 0
+  while i <= #text and units < ${PREVIEW_LENGTH} do
+    local lead = string.byte(text, i)
+    local width = lead < 0x80 and 1 or lead < 0xE0 and 2 or lead < 0xF0 and 3 or 4
+    if width == 4 and units == ${PREVIEW_LENGTH} - 1 then
+      local b2, b3, b4 = string.byte(text, i + 1, i + 3)
+      local point = (lead % 8) * 262144 + (b2 % 64) * 4096 + (b3 % 64) * 64 + b4 % 64
+      local head = cjson.encode(string.sub(text, 1, i - 1))
+      return string.sub(head, 1, -2) .. string.format('\\\\u%04x"', 0xD800 + math.floor((point - 0x10000) / 1024))
+    end
+    units = units + (width == 4 and 2 or 1)
+    i = i + width
+  end
+  return cjson.encode(string.sub(text, 1, i - 1))
+end
+`
+
 /** A script as EVALSHA names it and as EVAL sends it when the server has not seen it. */
 function script(body: string): {sha: string; source: string} {
   const source = COMMON + body
@@ -71,11 +113,12 @@ return redis.call('HGETALL', sessionKey(sid))
  * its preview is that message's (an update) or it has none and there are new messages (an append);
  * how many messages change, then per change its id and the changed fields' text; then each new
  * message's text without its position, which goes after the opening brace. All changed messages are
- * found before the first write.
+ * found before the first write. A change that hides the preview's question (an edit, an undo) moves
+ * the preview to the first question still in the conversation, or removes it when there is none.
  * → {'ok', first new position, each changed record...} or {'missing', 'session' | 'message'}.
  * Nothing to change or append writes nothing.
  */
-export const writeMessages = script(`
+export const writeMessages = script(`${PREVIEWS}
 if not exists(sid) then return {'missing', 'session'} end
 local mkey, changed, firstRecord = messagesKey(sid), {}, 7 + 2 * tonumber(ARGV[6])
 for c = 7, firstRecord - 1, 2 do
@@ -93,8 +136,18 @@ for c = 7, firstRecord - 1, 2 do
   result[#result + 1] = record
 end
 for i = firstRecord, #ARGV do push(sid, '{"position":' .. position + i - firstRecord .. ',' .. string.sub(ARGV[i], 2)) end
-local previewId = redis.call('HGET', sessionKey(sid), 'previewId')
-if ARGV[4] ~= '' and (previewId == ARGV[4] or (not previewId and #ARGV >= firstRecord)) then
+local previewId, previewHidden = redis.call('HGET', sessionKey(sid), 'previewId'), false
+for c = 7, firstRecord - 1, 2 do
+  if ARGV[c] == previewId and isSet(decode(ARGV[c + 1]).hiddenAt) then previewHidden = true end
+end
+if previewHidden then
+  local question = firstQuestion()
+  if question then
+    redis.call('HSET', sessionKey(sid), 'preview', previewText(question.content), 'previewId', question.id)
+  else
+    redis.call('HDEL', sessionKey(sid), 'preview', 'previewId')
+  end
+elseif ARGV[4] ~= '' and (previewId == ARGV[4] or (not previewId and #ARGV >= firstRecord)) then
   redis.call('HSET', sessionKey(sid), 'preview', ARGV[5], 'previewId', ARGV[4])
 end
 touch(sid, ARGV[3])

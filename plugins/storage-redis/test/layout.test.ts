@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {newId} from 'synapse-cli'
+import {newId, PREVIEW_LENGTH} from 'synapse-cli'
 import {ManualClock} from 'synapse-cli/testing'
 
 import {openRedisStore} from '../src/redis-adapter.js'
@@ -66,6 +66,25 @@ describe('Redis key layout', () => {
       expect(record.startsWith(`{"position":0,"id":"${question.id}",`)).to.equal(true)
       expect(record.endsWith(',"status":"pending","supersededBy":null,"tokenSource":null,"status":"complete","metadata":{"n":1}}')).to.equal(true)
       expect((await store.messages(session.id))[0]).to.deep.include({metadata: {n: 1}, status: 'complete'})
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('moves the preview, cut in the script, to the next question when an edit replaces the first: as JavaScript cuts it', async () => {
+    const store = await openRedisStore({url: `${SERVER_URL}?prefix=${prefixes.fresh('preview')}`})
+    try {
+      // Cut inside a pair (JavaScript keeps its high surrogate); escapes JSON writes; a lone surrogate, which Redis's cjson refuses to read.
+      const contents = [`${'x'.repeat(99)}😀 after`, `"quoted" \\ back\tslash\u001b[31m / ${'中'.repeat(100)}`, `lone \ud800 ${'\\'.repeat(3)}ud800 end`]
+      for (const content of contents) {
+        const session = await store.create()
+        const [question] = await store.append(session.id, [{content: 'first', role: 'user', status: 'pending'}])
+        const reply = await store.appendReply(session.id, question.id, {content: 'a', role: 'assistant'})
+        const [edited] = await store.append(session.id, [{content, role: 'user', status: 'pending'}])
+        await store.appendReply(session.id, edited.id, {content: 'b', role: 'assistant'}, {replaces: {question: question.id, reply: reply.id}})
+        const expected = content.slice(0, PREVIEW_LENGTH).replace('\ud800', '\ufffd')
+        expect((await store.list({limit: 1}))[0].preview).to.equal(expected)
+      }
     } finally {
       await store.close()
     }

@@ -1,4 +1,6 @@
 import {Args, Flags} from '@oclif/core'
+import {statSync} from 'node:fs'
+import {writeFile} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
 import {StoreCommand} from '../../cli/base-command.js'
@@ -57,13 +59,27 @@ export default class SessionsExport extends StoreCommand {
   }
 }
 
-/** Writes the file whole or not at all, 0600 from the start (core/atomic-write): an export is as private as the history. */
+/**
+ * Writes the file whole or not at all, 0600 from the start (core/atomic-write): an export is as
+ * private as the history. A target that is no file but a stream (a FIFO, /dev/stdout, a terminal) is
+ * written into, as `>` would: renaming a file over it would put a file where the stream was.
+ */
 async function writePrivately(file: string, text: string): Promise<string> {
   const target = resolve(file)
   try {
-    await writeFileAtomic(target, text)
+    if (isStream(target)) await writeFile(target, text)
+    else await writeFileAtomic(target, text)
   } catch (error) {
     throw new InvalidInputError(describePathFailure(error, target, 'write'), {exitCode: 1})
   }
   return target
+}
+
+function isStream(path: string): boolean {
+  try {
+    const info = statSync(path)
+    return info.isFIFO() || info.isCharacterDevice() || info.isSocket()
+  } catch {
+    return false
+  }
 }

@@ -2,7 +2,6 @@ import {Args} from '@oclif/core'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {sessionJson, type SessionJson} from '../../cli/views/sessions.js'
-import {InvalidInputError} from '../../core/errors.js'
 import {terminalSafe} from '../../core/terminal-text.js'
 
 export default class SessionsRename extends StoreCommand {
@@ -20,11 +19,9 @@ export default class SessionsRename extends StoreCommand {
 
   async run(): Promise<SessionJson> {
     const {args} = await this.parse(SessionsRename)
-    const title = args.title.trim()
-    if (title === '') throw new InvalidInputError('A title cannot be empty.')
     const session = await this.store.get(args.id)
-    const renamed = await this.store.update(session.id, {title})
-    this.log(`Renamed ${renamed.id} to "${terminalSafe(title)}"`)
+    const renamed = await this.store.update(session.id, {title: args.title})
+    this.log(`Renamed ${renamed.id} to "${terminalSafe(renamed.title ?? '')}"`)
     return sessionJson(renamed)
   }
 }

@@ -91,7 +91,7 @@ function statements(d: SqlDialect) {
   const s = (build: (p: () => string) => string) => statement(d, build)
   const summaryColumns = `${SESSION_COLUMNS},
   (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
-  (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.position LIMIT 1) AS preview`
+  (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' AND m.hidden_at IS NULL ORDER BY m.position LIMIT 1) AS preview`
   // Count, preview and the neighbouring ids (for the short id) come from index seeks per listed row,
   // never from a join over every message.
   const neighbouredColumns = `${summaryColumns},

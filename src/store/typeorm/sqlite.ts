@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync} from 'node:fs'
+import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource} from 'typeorm'
 
@@ -235,6 +235,30 @@ function makeStagingDir(target: string): string {
   }
 }
 
+/**
+ * Whether `target` names the database at `location` or a file SQLite keeps beside it, in any
+ * spelling of its directory: a backup renamed there would put a copy where other processes are still
+ * writing. A link as the target itself is safe (the rename replaces the link); a link as the
+ * database's location is compared by its real file too.
+ */
+function isDatabaseFile(target: string, location: string): boolean {
+  const named = (path: string) => {
+    try {
+      return join(realpathSync(dirname(path)), basename(path))
+    } catch {
+      return resolve(path)
+    }
+  }
+  const databases = [named(location)]
+  try {
+    databases.push(realpathSync(location))
+  } catch {
+    // No file yet: its name is all there is.
+  }
+  const candidate = named(target)
+  return databases.some(database => ['', '-wal', '-shm', '-journal'].some(suffix => database + suffix === candidate))
+}
+
 /** Migrations, checks and backups of one SQLite database. */
 export class SqliteMaintenance extends SchemaMaintenance {
   constructor(
@@ -249,6 +273,19 @@ export class SqliteMaintenance extends SchemaMaintenance {
   async backup(file: string, options: {replace?: boolean} = {}): Promise<{bytes: number; path: string}> {
     if (this.location === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be backed up.')
     const target = resolve(file)
+    if (isDatabaseFile(target, this.location)) {
+      // Renamed over the live file (or its -wal), the copy would take the place of what other processes are still writing to.
+      throw new SynapseError('INVALID_INPUT', `${target} is the database being backed up.`, {
+        exitCode: 1,
+        suggestions: ['Back up to a file of its own, e.g. "synapse db backup ~/sessions.bak".'],
+      })
+    }
+    if (existsSync(target) && statSync(target).isDirectory()) {
+      throw new SynapseError('INVALID_INPUT', `${target} is a directory.`, {
+        exitCode: 1,
+        suggestions: [`Name a file in it, e.g. "synapse db backup ${join(target, 'sessions.bak')}".`],
+      })
+    }
     if (existsSync(target) && !options.replace) {
       throw new SynapseError('INVALID_INPUT', `${target} already exists.`, {
         exitCode: 1,
