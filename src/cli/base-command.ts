@@ -28,10 +28,20 @@ export abstract class SynapseCommand extends Command {
   async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() and oclif's own help/version exits travel as errors; let them through.
     if (error instanceof Errors.ExitError) throw error
+    if (isOutputFailure(error)) return reportOutputFailure(error)
     const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags: this.ctor.flags})
     if (this.jsonEnabled()) this.logJson({error: report})
     else printReport(report, error)
     this.exit(report.exitCode)
+  }
+
+  logJson(json: unknown): void {
+    try {
+      super.logJson(json)
+    } catch (error) {
+      if (!isOutputFailure(error)) throw error
+      reportOutputFailure(error)
+    }
   }
 
   /**
@@ -132,6 +142,22 @@ type ParseError = Errors.CLIError & {
 
 function isParseError(error: unknown): error is ParseError {
   return error instanceof Errors.CLIError && 'parse' in error
+}
+
+/** A write to stdout that failed (`> /dev/full`, a reader gone): an errno error that names no file. */
+function isOutputFailure(error: unknown): error is NodeJS.ErrnoException {
+  const {code, path} = (error ?? {}) as NodeJS.ErrnoException
+  return (code === 'ENOSPC' || code === 'EPIPE') && path === undefined
+}
+
+/**
+ * Node's stdout emits a failed write as an 'error' event, which bin/run.js reports (exit 141 for a
+ * closed pipe, one line and exit 1 for a full disk); Deno's throws it from the write. Thrown, it is
+ * handed to that same listener, so both runtimes report it in the same words.
+ */
+function reportOutputFailure(error: NodeJS.ErrnoException): void {
+  if (process.stdout.listenerCount('error') === 0) throw error
+  process.stdout.emit('error', error)
 }
 
 export function toReport(error: Error & {code?: string; oclif?: {exit?: number}; path?: string; syscall?: string}, context: ReportContext): ErrorReport {
