@@ -349,3 +349,5 @@ export interface StoreOptions {
 export const DEFAULT_LIST_LIMIT = 20
 export const MAX_LIST_LIMIT = 10_000
 export const PREVIEW_LENGTH = 100
+/** The longest title create, rename and fork take (UTF-16 units): a title names a session in a listing, it is not a message. */
+export const MAX_TITLE_LENGTH = 500

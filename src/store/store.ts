@@ -30,6 +30,7 @@ import type {
   UsageOptions,
   UsageReport,
 } from './session-store.js'
+import {MAX_TITLE_LENGTH} from './session-store.js'
 import {
   checkSearchOptions,
   makeSnippet,
@@ -257,7 +258,7 @@ export class SessionStore {
         kept: false,
         parentId: id,
         parentPosition: cut,
-        title: title === undefined ? (parent.title === null ? null : `${parent.title} (fork)`) : title,
+        title: title === undefined ? forkDefaultTitle(parent.title) : title,
         updatedAt: now,
       },
     }
@@ -615,7 +616,21 @@ function checkedTitle<T extends null | string | undefined>(title: T, remedy: str
   if (typeof title !== 'string') return title
   const trimmed = title.trim()
   if (trimmed === '') throw new InvalidInputError('A title cannot be empty.', {suggestions: [remedy]})
+  if (trimmed.length > MAX_TITLE_LENGTH)
+    throw new InvalidInputError(`A title has at most ${MAX_TITLE_LENGTH} characters; this one has ${trimmed.length}.`, {
+      suggestions: ['Give a shorter one: the title names the session in listings, and the conversation keeps the rest.'],
+    })
   return trimmed as T
+}
+
+/** A fork's default title: the parent's and " (fork)", the parent's cut short when both would not fit. */
+function forkDefaultTitle(parentTitle: null | string): null | string {
+  if (parentTitle === null) return null
+  const mark = ' (fork)'
+  if (parentTitle.length + mark.length <= MAX_TITLE_LENGTH) return parentTitle + mark
+  // Never half of a surrogate pair: a backend would store it as U+FFFD.
+  const kept = parentTitle.slice(0, MAX_TITLE_LENGTH - mark.length - 1).replace(/[\uD800-\uDBFF]$/, '')
+  return `${kept}…${mark}`
 }
 
 const UNTITLED = 'Leave out --title: a session without one is listed by its first question.'

@@ -1,6 +1,6 @@
 import {listItem, messageJson, sessionJson} from '../cli/views/sessions.js'
 import {SynapseError} from '../core/errors.js'
-import {MESSAGE_ROLES, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
+import {MAX_TITLE_LENGTH, MESSAGE_ROLES, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
 import {takenOutOf} from '../store/exchanges.js'
 import {newestFirst} from '../store/store.js'
 import {serialize} from '../transfer/format.js'
@@ -32,7 +32,6 @@ export class ApiError extends Error {
 
 export const DEFAULT_PAGE_SIZE = 50
 export const MAX_PAGE_SIZE = 500
-const TITLE_LENGTH = 500
 
 export interface ListQuery {
   limit: number
@@ -248,7 +247,7 @@ function checkPatch(body: unknown): UiSessionPatch {
   if (kept !== undefined && typeof kept !== 'boolean') throw new ApiError(400, 'INVALID_INPUT', 'kept must be true or false.')
   if (title !== undefined && title !== null) {
     if (typeof title !== 'string' || title.trim() === '') throw new ApiError(400, 'INVALID_INPUT', 'A title cannot be empty.')
-    if (title.length > TITLE_LENGTH) throw new ApiError(400, 'INVALID_INPUT', `A title has at most ${TITLE_LENGTH} characters.`)
+    if (title.trim().length > MAX_TITLE_LENGTH) throw new ApiError(400, 'INVALID_INPUT', `A title has at most ${MAX_TITLE_LENGTH} characters.`)
   }
   return {kept, title: title as null | string | undefined}
 }

@@ -230,6 +230,23 @@ describe('sessions commands', () => {
       expect((await withStore(store => store.get(stdout.trim()))).title).to.equal('Plans')
     })
 
+    it('refuses a title over 500 characters in new and rename, writing nothing; a fork of a parent titled so long cuts the parent title', async () => {
+      const long = 'x'.repeat(501)
+      const refusal =
+        'Error: A title has at most 500 characters; this one has 501.\n  → Give a shorter one: the title names the session in listings, and the conversation keeps the rest.\n'
+      expect(await run(sandbox, ['sessions', 'new', '--title', long])).to.include({exitCode: 2, stderr: refusal})
+      expect(await withStore(store => store.count())).to.equal(0)
+      const id = (await run(sandbox, ['sessions', 'new', '--title', 'x'.repeat(500)])).stdout.trim()
+      expect(await run(sandbox, ['sessions', 'rename', id, long])).to.include({exitCode: 2, stderr: refusal})
+      const fork = await withStore(async store => {
+        // An emoji across the cut: never half of it.
+        await store.update(id, {title: `${'y'.repeat(491)}😀tail`})
+        return store.fork(id)
+      })
+      expect(fork.title).to.equal(`${'y'.repeat(491)}… (fork)`)
+      expect((await withStore(store => store.get(id))).title).to.equal(`${'y'.repeat(491)}😀tail`)
+    })
+
     it('renames by prefix', async () => {
       const {b} = await seed()
       const {exitCode, result} = await run<{title: string}>(sandbox, ['sessions', 'rename', b.slice(0, 26), 'Better-title'])
