@@ -188,9 +188,15 @@ export class SessionStore {
    * 3. several sessions with that title: AmbiguousSessionTitleError, listing their short ids and dates;
    *    else a prefix of several ids: AmbiguousSessionIdError; else SessionNotFoundError.
    * So an id prefix wins over a title, and a title saves a prefix that alone would be ambiguous.
+   * An empty or blank reference is InvalidInputError (a usage error), not a session that is missing.
    */
   async get(reference: string): Promise<Session> {
     this.open()
+    // "" (a variable that was not set) names nothing: a usage error, not a session that is missing.
+    if (reference.trim() === '')
+      throw new InvalidInputError('The session reference is empty.', {
+        suggestions: ['Give an id, a unique prefix or an exact title ("synapse sessions list" shows them).'],
+      })
     const prefix = normalizeIdPrefix(reference)
     let prefixMatches: string[] = []
     if (prefix) {
@@ -203,7 +209,7 @@ export class SessionStore {
       if (only) return this.copy.session(only)
     }
     const title = reference.trim()
-    const titled = title === '' ? [] : await this.idsWithTitle(title, AMBIGUOUS_CANDIDATES)
+    const titled = await this.idsWithTitle(title, AMBIGUOUS_CANDIDATES)
     if (titled.length === 1) {
       const named = await this.adapter.readSession(titled[0])
       if (named) return this.copy.session(named)

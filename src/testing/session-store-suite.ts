@@ -225,11 +225,11 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect(error.message).to.contain('01JCAAAAAAAAAAAAAAAAAAAAA1').and.to.contain('01JCAAAAAAAAAAAAAAAAAAAAA2')
       })
 
-      it('reports an unknown id or one that cannot be an id as not found', async () => {
+      it('reports an unknown id or one that cannot be an id as not found, and an empty one as a usage error', async () => {
         await store.create()
         await expectCode(store.get('01ZZZZZZZZ'), 'SESSION_NOT_FOUND')
         await expectCode(store.get('../etc/passwd'), 'SESSION_NOT_FOUND')
-        await expectCode(store.get(''), 'SESSION_NOT_FOUND')
+        for (const empty of ['', ' \t ']) await expectCode(store.get(empty), 'INVALID_INPUT')
       })
 
       it('hands out copies: changing a returned object changes nothing stored', async () => {
@@ -713,7 +713,8 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         expect((await store.get(`it's "$(rm -rf ~)" ✓ 🤖`)).id).to.equal(odd.id)
         await expectCode(store.get('release notes'), 'SESSION_NOT_FOUND')
         await expectCode(store.get('Release'), 'SESSION_NOT_FOUND')
-        await expectCode(store.get('   '), 'SESSION_NOT_FOUND')
+        // Blank names no title: a usage error (see the id cases above).
+        await expectCode(store.get('   '), 'INVALID_INPUT')
       })
 
       it('follows a rename, and tells long titles apart by every character', async () => {

@@ -128,6 +128,18 @@ describe('sessions commands', () => {
       expect(headers[3]).to.equal('assistant · #3 · gpt-4o-mini · answers a question taken out')
     })
 
+    it('takes an empty reference (an unset variable) as a usage error, exit 2, in every command that names a session', async () => {
+      await seed()
+      for (const args of [
+        ['sessions', 'show', ''],
+        ['sessions', 'rename', ' ', 'New'],
+        ['sessions', 'fork', ''],
+      ]) {
+        const {exitCode, stderr} = await run(sandbox, args)
+        expect([args, exitCode, stderr.split('\n')[0]]).to.deep.equal([args, 2, 'Error: The session reference is empty.'])
+      }
+    })
+
     it('returns the session and its messages as JSON', async () => {
       const {a} = await seed()
       const {stdout} = await run(sandbox, ['sessions', 'show', a, '--json'])
