@@ -55,8 +55,8 @@ export {
   type ServerRefusal,
 } from './store/connection-target.js'
 export {MemorySessionStore, MemoryStorageAdapter} from './store/memory-store.js'
-export {applyPatch, previewOf, SnapshotStorageAdapter, stillDue, summaryOf} from './store/snapshot-adapter.js'
-export {currentMessages, firstQuestion, lastExchange, pairReplies} from './store/exchanges.js'
+export {applyPatch, SnapshotStorageAdapter, stillDue, summaryOf} from './store/snapshot-adapter.js'
+export {currentMessages, firstQuestion, lastExchange, pairReplies, previewOf} from './store/exchanges.js'
 export * from './store/session-store.js'
 export {newestFirst, SessionStore} from './store/store.js'
 // The one record codec: the written form of a session (export files, session files, text for key-value backends) and what every backend accepts.

@@ -1,5 +1,5 @@
 import type {Session, SessionStore} from '../store/session-store.js'
-import {previewOf} from '../store/snapshot-adapter.js'
+import {previewOf} from '../store/exchanges.js'
 
 export type SessionWithPreview = Session & {preview: null | string}
 

@@ -1,4 +1,4 @@
-import type {Exchange, Message} from './session-store.js'
+import {type Exchange, type Message, PREVIEW_LENGTH} from './session-store.js'
 
 /**
  * Which reply answers which question: question id -> reply. A reply names its question (`replyTo`);
@@ -41,6 +41,11 @@ export function currentMessages(history: Message[]): Message[] {
  */
 export function firstQuestion(history: Message[]): Message | undefined {
   return history.find(m => m.role === 'user' && m.hiddenAt === null)
+}
+
+/** What a listing shows of a session's messages: the start of its first question still in the conversation; null without one. */
+export function previewOf(messages: Message[]): null | string {
+  return firstQuestion(messages)?.content.slice(0, PREVIEW_LENGTH) ?? null
 }
 
 /**

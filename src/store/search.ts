@@ -387,7 +387,8 @@ export function rankAll(
   /** `uncounted`: the matches of documents that are no hits but are in the index all the same. */
   const score = (scanned: Scanned[], documents: number, totalLength: number, uncounted: MatchRange[][][] = []) => {
     const averageLength = documents === 0 ? 0 : totalLength / documents
-    const containing = query.terms.map((_, i) => [...scanned.map(s => s.matches), ...uncounted].filter(matches => matches[i].length > 0).length)
+    const documentMatches = [...scanned.map(s => s.matches), ...uncounted]
+    const containing = query.terms.map((_, i) => documentMatches.filter(matches => matches[i].length > 0).length)
     for (const s of scanned) {
       const counts = s.matches.map(ranges => ranges.length)
       results.push({...s.hit, matches: s.matches, score: bm25(counts, s.length, {averageLength, containing, count: documents})})

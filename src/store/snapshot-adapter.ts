@@ -1,6 +1,6 @@
 import {eachLimited} from '../core/locked-directory.js'
-import {firstQuestion} from './exchanges.js'
-import {PREVIEW_LENGTH, type Message, type MessagePatch, type Session, type SessionPatch, type SessionSnapshot} from './session-store.js'
+import {previewOf} from './exchanges.js'
+import type {Message, MessagePatch, Session, SessionPatch, SessionSnapshot} from './session-store.js'
 import type {AppendOptions, Missing, RestoreConflict, StorageAdapter, StoredSummary, UnplacedMessage} from './storage-adapter.js'
 
 /** Sessions whose message ids a restore reads at once. */
@@ -179,11 +179,6 @@ export function applyPatch<T extends object>(record: T, patch: Partial<T>): T {
     if (value !== undefined) (record as Record<string, unknown>)[key] = value
   }
   return record
-}
-
-/** What a listing shows of a session's messages: the start of its first question still in the conversation; null without one. */
-export function previewOf(messages: Message[]): null | string {
-  return firstQuestion(messages)?.content.slice(0, PREVIEW_LENGTH) ?? null
 }
 
 /** A summary from a whole session: for adapters that hold or read every message anyway. */

@@ -9,28 +9,28 @@ import {
   SynapseError,
 } from '../core/errors.js'
 import {ID_LENGTH, newId, normalizeIdPrefix, shortestUniquePrefix} from '../core/ids.js'
-import type {
-  Exchange,
-  ForkOptions,
-  ListOptions,
-  LoadOptions,
-  Message,
-  MessagePatch,
-  NewMessage,
-  NewSession,
-  PruneResult,
-  Replaced,
-  RetentionPolicy,
-  Session,
-  SessionPatch,
-  SessionSnapshot,
-  SessionSummary,
-  StoreMaintenance,
-  StoreOptions,
-  UsageOptions,
-  UsageReport,
+import {
+  MAX_TITLE_LENGTH,
+  type Exchange,
+  type ForkOptions,
+  type ListOptions,
+  type LoadOptions,
+  type Message,
+  type MessagePatch,
+  type NewMessage,
+  type NewSession,
+  type PruneResult,
+  type Replaced,
+  type RetentionPolicy,
+  type Session,
+  type SessionPatch,
+  type SessionSnapshot,
+  type SessionSummary,
+  type StoreMaintenance,
+  type StoreOptions,
+  type UsageOptions,
+  type UsageReport,
 } from './session-store.js'
-import {MAX_TITLE_LENGTH} from './session-store.js'
 import {
   checkSearchOptions,
   makeSnippet,
@@ -192,8 +192,9 @@ export class SessionStore {
    */
   async get(reference: string): Promise<Session> {
     this.open()
+    const title = reference.trim()
     // "" (a variable that was not set) names nothing: a usage error, not a session that is missing.
-    if (reference.trim() === '')
+    if (title === '')
       throw new InvalidInputError('The session reference is empty.', {
         suggestions: ['Give an id, a unique prefix or an exact title ("synapse sessions list" shows them).'],
       })
@@ -208,7 +209,6 @@ export class SessionStore {
       const only = prefixMatches.length === 1 ? await this.adapter.readSession(prefixMatches[0]) : undefined
       if (only) return this.copy.session(only)
     }
-    const title = reference.trim()
     const titled = await this.idsWithTitle(title, AMBIGUOUS_CANDIDATES)
     if (titled.length === 1) {
       const named = await this.adapter.readSession(titled[0])
