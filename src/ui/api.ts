@@ -1,6 +1,6 @@
 import {listItem, messageJson, sessionJson} from '../cli/views/sessions.js'
 import {SynapseError} from '../core/errors.js'
-import {MAX_TITLE_LENGTH, MESSAGE_ROLES, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
+import {MESSAGE_ROLES, type MessageRole, type Session, type SessionStore, type SessionSummary} from '../store/session-store.js'
 import {takenOutOf} from '../store/exchanges.js'
 import {newestFirst} from '../store/store.js'
 import {serialize} from '../transfer/format.js'
@@ -124,8 +124,8 @@ export async function sessionView(store: SessionStore, id: string): Promise<UiSe
 export async function patchSession(store: SessionStore, id: string, body: unknown): Promise<UiSession> {
   const patch = checkPatch(body)
   const session = await findSession(store, id)
-  const title = patch.title === undefined || patch.title === null ? patch.title : patch.title.trim()
-  return sessionJson(await store.update(session.id, {kept: patch.kept, title}))
+  // The core's title rule (trimmed, 1 to MAX_TITLE_LENGTH characters) refuses before anything is written: a 400.
+  return sessionJson(await store.update(session.id, {kept: patch.kept, title: patch.title}))
 }
 
 export async function deleteSession(store: SessionStore, id: string): Promise<{deleted: string}> {
@@ -245,10 +245,7 @@ function checkPatch(body: unknown): UiSessionPatch {
   const unknown = Object.keys(rest)
   if (unknown.length > 0) throw new ApiError(400, 'INVALID_INPUT', `Only title and kept can change, not ${unknown.join(', ')}.`)
   if (kept !== undefined && typeof kept !== 'boolean') throw new ApiError(400, 'INVALID_INPUT', 'kept must be true or false.')
-  if (title !== undefined && title !== null) {
-    if (typeof title !== 'string' || title.trim() === '') throw new ApiError(400, 'INVALID_INPUT', 'A title cannot be empty.')
-    if (title.trim().length > MAX_TITLE_LENGTH) throw new ApiError(400, 'INVALID_INPUT', `A title has at most ${MAX_TITLE_LENGTH} characters.`)
-  }
+  if (title !== undefined && title !== null && typeof title !== 'string') throw new ApiError(400, 'INVALID_INPUT', 'A title must be text, or null for none.')
   return {kept, title: title as null | string | undefined}
 }
 

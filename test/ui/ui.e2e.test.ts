@@ -461,6 +461,12 @@ describe('synapse ui in a browser', function () {
     await shown(`#/session/${id}`)
     expect(await positions()).to.deep.equal([3, 4])
     expect(await page.evaluate(name => (globalThis as Record<string, unknown>)[name], PWNED)).to.equal(undefined)
+
+    // Untitled, it is named by its first question still in the conversation, as the list names it: not the one the edit replaced.
+    await withStore(store => store.update(id, {title: null}))
+    await page.reload()
+    await shown(`#/session/${id}`)
+    expect(await page.locator('h1.title').textContent()).to.equal('Name a warm colour')
   })
 
   it('shows <script>, onerror and javascript: links in titles and messages as text, running nothing', async () => {

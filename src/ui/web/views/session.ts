@@ -23,7 +23,8 @@ export async function sessionView(
   const view = await api<UiSessionView>(`/api/sessions/${encodeURIComponent(id)}`)
   let session = view.session
   const path = `/api/sessions/${encodeURIComponent(session.id)}`
-  const firstQuestion = view.messages.find(m => m.role === 'user')?.content ?? null
+  // As the list previews it (firstQuestion in the core): a question an edit or an undo took out no longer names the session.
+  const firstQuestion = view.messages.find(m => m.role === 'user' && m.hiddenAt === null)?.content ?? null
   const target = view.messages.find(m => String(m.position) === params.get('at'))
   const takenOut = view.messages.filter(m => m.takenOut !== null)
   const showTakenOut = params.get('replaced') === '1' || target?.takenOut != null
