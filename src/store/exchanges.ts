@@ -45,7 +45,18 @@ export function firstQuestion(history: Message[]): Message | undefined {
 
 /** What a listing shows of a session's messages: the start of its first question still in the conversation; null without one. */
 export function previewOf(messages: Message[]): null | string {
-  return firstQuestion(messages)?.content.slice(0, PREVIEW_LENGTH) ?? null
+  const question = firstQuestion(messages)
+  return question ? previewText(question.content) : null
+}
+
+/**
+ * The first PREVIEW_LENGTH characters of a text, counted in code points as SQL's substr counts them
+ * (so every backend cuts a preview at the same place, and never between the halves of a pair).
+ */
+export function previewText(text: string): string {
+  let end = 0
+  for (let count = 0; count < PREVIEW_LENGTH && end < text.length; count++) end += (text.codePointAt(end) as number) > 0xffff ? 2 : 1
+  return text.slice(0, end)
 }
 
 /**

@@ -25,7 +25,7 @@ import type {Message, MessagePatch, RetentionPolicy, Session, SessionPatch, Sess
 /** A session with what a listing shows of it. */
 export interface StoredSummary extends Session {
   messageCount: number
-  /** The first PREVIEW_LENGTH (100) UTF-16 units of the session's first question (by position) still in the conversation (`firstQuestion`: not hidden); null without one. */
+  /** `previewText`: the first PREVIEW_LENGTH (100) code points of the session's first question (by position) still in the conversation (`firstQuestion`: not hidden); null without one. */
   preview: null | string
 }
 

@@ -523,15 +523,17 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
         const preview = async (id: string) => (await store.list({limit: MAX_LIST_LIMIT})).find(s => s.id === id)?.preview
         const session = await store.create()
         const [question, reply] = await answered(session.id, 'a question with a typo', 'a')
-        // Characters of two and three UTF-8 bytes, cut at the 100th: what a backend that cuts bytes itself must count.
-        const long = `${'é'.repeat(60)}${'中'.repeat(60)}`
+        // Characters of two, three and four UTF-8 bytes (the last two UTF-16 units each), cut at the 100th
+        // code point as SQL's substr cuts: what a backend that cuts bytes or UTF-16 units itself must count.
+        const long = `${'é'.repeat(40)}${'中'.repeat(40)}${'😀'.repeat(40)}`
+        const cut = Array.from(long).slice(0, PREVIEW_LENGTH).join('')
         const [edited] = await store.append(session.id, [{content: long, role: 'user', status: 'pending'}])
         expect(await preview(session.id)).to.equal('a question with a typo')
         await store.appendReply(session.id, edited.id, {content: 'b', role: 'assistant'}, {replaces: {question: question.id, reply: reply.id}})
-        expect(await preview(session.id)).to.equal(long.slice(0, PREVIEW_LENGTH))
+        expect(await preview(session.id)).to.equal(cut)
         await answered(session.id, 'a second question', 'c')
         await store.undo(session.id)
-        expect(await preview(session.id)).to.equal(long.slice(0, PREVIEW_LENGTH))
+        expect(await preview(session.id)).to.equal(cut)
         await store.undo(session.id)
         expect(await preview(session.id)).to.equal(null)
         await answered(session.id, 'asked again', 'd')

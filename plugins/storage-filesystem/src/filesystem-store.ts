@@ -37,7 +37,8 @@ export const INDEX_FILE = '.index.json'
 // synapse (which drops the field) never makes a kept session look prunable.
 // 3: summaries carry a fork's `parentId` and `parentPosition`, which a version 2 index lost.
 // 4: the preview is the first question still in the conversation; a version 3 index may hold one an edit replaced.
-const INDEX_VERSION = 4
+// 5: the preview is cut at 100 code points, as every backend cuts it, not 100 UTF-16 units.
+const INDEX_VERSION = 5
 /** Files opened at once while scanning: enough to overlap I/O, far below any descriptor limit. */
 const SCAN_CONCURRENCY = 32
 

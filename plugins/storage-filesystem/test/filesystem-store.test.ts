@@ -456,7 +456,7 @@ describe('filesystem store: files', () => {
       const b = await store.create({title: 'b'})
       expect((await store.list()).map(s => s.title)).to.deep.equal(['b', 'a'])
       const index = JSON.parse(readFileSync(join(dir, INDEX_FILE), 'utf8')) as {sessions: Record<string, unknown>; version: number}
-      expect(index.version).to.equal(4)
+      expect(index.version).to.equal(5)
       expect(Object.keys(index.sessions).sort()).to.deep.equal([a.id, b.id].sort())
 
       // A person edits a's title and makes it the newest, with an editor that writes in place.
@@ -539,6 +539,21 @@ describe('filesystem store: files', () => {
       writeFileSync(indexPath, JSON.stringify({...index, version: 3}))
       const fresh = await openFilesystemStore({clock: clock.now, dir})
       expect((await fresh.list())[0].preview).to.equal('the edited question')
+      await fresh.close()
+    })
+
+    it('rebuilds an index from before previews were cut at code points, so that every backend previews a session alike', async () => {
+      const content = '😀'.repeat(120)
+      const session = await store.create()
+      await store.append(session.id, [{content, role: 'user'}])
+      expect((await store.list())[0].preview).to.equal('😀'.repeat(100))
+      const indexPath = join(dir, INDEX_FILE)
+      const index = JSON.parse(readFileSync(indexPath, 'utf8')) as {sessions: Record<string, {preview: string}>; version: number}
+      // What synapse wrote for the same unchanged file when the preview was 100 UTF-16 units: version 4.
+      index.sessions[session.id].preview = content.slice(0, 100)
+      writeFileSync(indexPath, JSON.stringify({...index, version: 4}))
+      const fresh = await openFilesystemStore({clock: clock.now, dir})
+      expect((await fresh.list())[0].preview).to.equal('😀'.repeat(100))
       await fresh.close()
     })
 

@@ -14,17 +14,7 @@ import type {
   StoreOptions,
   UnplacedMessage,
 } from 'synapse-cli'
-import {
-  fieldFromText,
-  fieldText,
-  firstQuestion,
-  messageFromText,
-  messageText,
-  PREVIEW_LENGTH,
-  SessionStore,
-  sessionFields,
-  sessionFromFields,
-} from 'synapse-cli'
+import {fieldFromText, messageFromText, messageText, SessionStore, sessionFields, sessionFromFields} from 'synapse-cli'
 
 import {describeRedisError} from './errors.js'
 import * as scripts from './scripts.js'
@@ -97,7 +87,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   async appendMessages(sessionId: string, messages: UnplacedMessage[], options: AppendOptions): Promise<Message[] | Missing> {
     const changes: Change[] = (options.hides ?? []).map(({id, supersededBy}) => [id, {hiddenAt: options.updatedAt, supersededBy}])
     if (options.completes !== undefined) changes.push([options.completes, {status: 'complete'}])
-    const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, previewFields(messages.find(m => m.role === 'user')), changes, messages)
+    const [outcome, first] = await this.writeMessages(sessionId, options.updatedAt, changes, messages)
     return outcome === 'missing' ? {missing: first} : messages.map((m, i) => ({...m, position: first + i}))
   }
 
@@ -134,10 +124,7 @@ export class RedisStorageAdapter implements StorageAdapter {
 
   async restoreSessions(snapshots: SessionSnapshot[], options: {replace: boolean}): Promise<RestoreConflict | undefined> {
     const entries = snapshots.map(({messages, session}) => {
-      const fields = Object.entries(sessionFields(session)).flat()
-      const [previewId, preview] = previewFields(firstQuestion(messages))
-      if (previewId) fields.push('preview', preview, 'previewId', previewId)
-      return JSON.stringify({fields, id: session.id, records: messages.map(messageText)})
+      return JSON.stringify({fields: Object.entries(sessionFields(session)).flat(), id: session.id, records: messages.map(messageText)})
     })
     const conflict = (await this.run(scripts.restoreSessions, options.replace ? '1' : '0', ...entries)) as [RestoreConflict['taken'], string] | null
     return conflict ? {id: conflict[1], taken: conflict[0]} : undefined
@@ -160,8 +147,7 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   async updateMessage(sessionId: string, messageId: string, patch: MessagePatch, updatedAt: Date): Promise<Message | Missing> {
-    const preview = previewFields(patch.content === undefined ? undefined : {content: patch.content, id: messageId})
-    const [outcome, missing, record] = await this.writeMessages(sessionId, updatedAt, preview, [[messageId, patch]], [])
+    const [outcome, missing, record] = await this.writeMessages(sessionId, updatedAt, [[messageId, patch]], [])
     return outcome === 'missing' ? {missing} : messageFromText(record as string, sessionId)
   }
 
@@ -193,15 +179,10 @@ export class RedisStorageAdapter implements StorageAdapter {
   }
 
   /** The `writeMessages` script: `changes` spliced onto messages of the session, then `messages` appended after its last. */
-  private async writeMessages(sessionId: string, updatedAt: Date, preview: [string, string], changes: Change[], messages: UnplacedMessage[]): Promise<Written> {
-    const args = [sessionId, updatedAt, ...preview, changes.length, ...changes.flatMap(([id, fields]) => [id, messageText(fields)])]
+  private async writeMessages(sessionId: string, updatedAt: Date, changes: Change[], messages: UnplacedMessage[]): Promise<Written> {
+    const args = [sessionId, updatedAt, changes.length, ...changes.flatMap(([id, fields]) => [id, messageText(fields)])]
     return (await this.run(scripts.writeMessages, ...args, ...messages.map(messageText))) as Written
   }
-}
-
-/** A message's id and its preview, as text (JSON) so that a cut between the halves of a surrogate pair comes back as it was cut; '' '' for none. */
-function previewFields(message?: Pick<Message, 'content' | 'id'>): [id: string, preview: string] {
-  return message ? [message.id, fieldText('optionalText', message.content.slice(0, PREVIEW_LENGTH))] : ['', '']
 }
 
 function pairsOf(flat: string[]): Record<string, string> {

@@ -53,11 +53,11 @@ end
 `
 
 /**
- * What a preview that moves needs: records decoded (only then; the hot paths never decode one), the
- * first question still in the conversation, and its preview as the adapter writes one.
+ * The preview, worked out by the write that may move it and only then (a record is decoded only
+ * here; the hot paths never decode one): the first question still in the conversation, its first
+ * PREVIEW_LENGTH characters (code points, as SQL's substr counts them) as JSON, and its id.
  */
 const PREVIEWS = `
-local function isSet(value) return value ~= nil and value ~= cjson.null end
 -- cjson refuses the escape of a lone surrogate, which JSON.stringify writes for one: such a record is
 -- read with U+FFFD in its place (what SQLite stores for one). An escape is one when an odd run of backslashes starts it.
 local function decode(text)
@@ -67,29 +67,15 @@ local function decode(text)
     if #slashes % 2 == 1 then return string.sub(slashes, 2) .. '\\\\ufffd' end
   end)))
 end
-local function firstQuestion()
-  for _, record in ipairs(redis.call('LRANGE', messagesKey(sid), 0, -1)) do
-    local message = decode(record)
-    if message.role == 'user' and not isSet(message.hiddenAt) then return message end
-  end
-end
--- The first ${PREVIEW_LENGTH} UTF-16 units of UTF-8 text as JSON (the adapter's previewFields, JavaScript's
--- slice): a character outside the BMP counts two, and one cut in two leaves its high surrogate.
-local function previewText(text)
-  local i, units = 1, 0
-  while i <= #text and units < ${PREVIEW_LENGTH} do
-    local lead = string.byte(text, i)
-    local width = lead < 0x80 and 1 or lead < 0xE0 and 2 or lead < 0xF0 and 3 or 4
-    if width == 4 and units == ${PREVIEW_LENGTH} - 1 then
-      local b2, b3, b4 = string.byte(text, i + 1, i + 3)
-      local point = (lead % 8) * 262144 + (b2 % 64) * 4096 + (b3 % 64) * 64 + b4 % 64
-      local head = cjson.encode(string.sub(text, 1, i - 1))
-      return string.sub(head, 1, -2) .. string.format('\\\\u%04x"', 0xD800 + math.floor((point - 0x10000) / 1024))
+local function refreshPreview(id)
+  for index = 0, redis.call('LLEN', messagesKey(id)) - 1 do
+    local message = decode(redis.call('LINDEX', messagesKey(id), index))
+    if message.role == 'user' and (message.hiddenAt or cjson.null) == cjson.null then
+      local cut = string.match(message.content, '^' .. string.rep('[^\\128-\\191][\\128-\\191]*', ${PREVIEW_LENGTH}))
+      return redis.call('HSET', sessionKey(id), 'preview', cjson.encode(cut or message.content), 'previewId', message.id)
     end
-    units = units + (width == 4 and 2 or 1)
-    i = i + width
   end
-  return cjson.encode(string.sub(text, 1, i - 1))
+  redis.call('HDEL', sessionKey(id), 'preview', 'previewId')
 end
 `
 
@@ -109,47 +95,35 @@ return redis.call('HGETALL', sessionKey(sid))
 
 /**
  * Every write to a session's messages: an append, a reply completing its question, hides, an update.
- * ARGV: prefix, session id, updatedAt; a message id and preview ('' ''), which the session takes if
- * its preview is that message's (an update) or it has none and there are new messages (an append);
- * how many messages change, then per change its id and the changed fields' text; then each new
- * message's text without its position, which goes after the opening brace. All changed messages are
- * found before the first write. A change that hides the preview's question (an edit, an undo) moves
- * the preview to the first question still in the conversation, or removes it when there is none.
- * → {'ok', first new position, each changed record...} or {'missing', 'session' | 'message'}.
- * Nothing to change or append writes nothing.
+ * ARGV: prefix, session id, updatedAt; how many messages change, then per change its id and the
+ * changed fields' text; then each new message's text without its position, which goes after the
+ * opening brace. All changed messages are found before the first write. The preview is worked out
+ * again when a change touches its question (an edit or an undo hides it) or a session without one
+ * gets messages. → {'ok', first new position, each changed record...} or {'missing', 'session' |
+ * 'message'}. Nothing to change or append writes nothing.
  */
 export const writeMessages = script(`${PREVIEWS}
 if not exists(sid) then return {'missing', 'session'} end
-local mkey, changed, firstRecord = messagesKey(sid), {}, 7 + 2 * tonumber(ARGV[6])
-for c = 7, firstRecord - 1, 2 do
+local mkey, changed, firstRecord = messagesKey(sid), {}, 5 + 2 * tonumber(ARGV[4])
+for c = 5, firstRecord - 1, 2 do
   changed[c] = indexOf(ARGV[c])
   if not changed[c] then return {'missing', 'message'} end
 end
 local last = redis.call('LINDEX', mkey, -1)
 local position = last and tonumber(string.match(last, '^{"position":(%d+),')) + 1 or 0
 local result = {'ok', position}
-if firstRecord == 7 and #ARGV < 7 then return result end
-for c = 7, firstRecord - 1, 2 do
+if #ARGV < 5 then return result end
+local previewId = redis.call('HGET', sessionKey(sid), 'previewId')
+local stale = not previewId and #ARGV >= firstRecord
+for c = 5, firstRecord - 1, 2 do
   local record = redis.call('LINDEX', mkey, changed[c])
   if ARGV[c + 1] ~= '{}' then record = string.sub(record, 1, -2) .. ',' .. string.sub(ARGV[c + 1], 2) end
   redis.call('LSET', mkey, changed[c], record)
   result[#result + 1] = record
+  stale = stale or ARGV[c] == previewId
 end
 for i = firstRecord, #ARGV do push(sid, '{"position":' .. position + i - firstRecord .. ',' .. string.sub(ARGV[i], 2)) end
-local previewId, previewHidden = redis.call('HGET', sessionKey(sid), 'previewId'), false
-for c = 7, firstRecord - 1, 2 do
-  if ARGV[c] == previewId and isSet(decode(ARGV[c + 1]).hiddenAt) then previewHidden = true end
-end
-if previewHidden then
-  local question = firstQuestion()
-  if question then
-    redis.call('HSET', sessionKey(sid), 'preview', previewText(question.content), 'previewId', question.id)
-  else
-    redis.call('HDEL', sessionKey(sid), 'preview', 'previewId')
-  end
-elseif ARGV[4] ~= '' and (previewId == ARGV[4] or (not previewId and #ARGV >= firstRecord)) then
-  redis.call('HSET', sessionKey(sid), 'preview', ARGV[5], 'previewId', ARGV[4])
-end
+if stale then refreshPreview(sid) end
 touch(sid, ARGV[3])
 return result
 `)
@@ -186,7 +160,7 @@ return gone
  * {'session' | 'message', id} for the first id found taken (nothing written). Creating a session is
  * restoring it empty.
  */
-export const restoreSessions = script(`
+export const restoreSessions = script(`${PREVIEWS}
 local batch, replaced = {}, {}
 for i = 3, #ARGV do
   batch[#batch + 1] = cjson.decode(ARGV[i])
@@ -206,6 +180,7 @@ for id in pairs(replaced) do dropSession(id) end
 for _, entry in ipairs(batch) do
   redis.call('HSET', sessionKey(entry.id), unpack(entry.fields))
   for _, record in ipairs(entry.records) do push(entry.id, record) end
+  refreshPreview(entry.id)
   redis.call('ZADD', IDS, 0, entry.id)
   redis.call('ZADD', SESSIONS, redis.call('HGET', sessionKey(entry.id), 'updatedAt'), entry.id)
 end

@@ -71,10 +71,10 @@ describe('Redis key layout', () => {
     }
   })
 
-  it('moves the preview, cut in the script, to the next question when an edit replaces the first: as JavaScript cuts it', async () => {
+  it('moves the preview, cut in the script, to the next question when an edit replaces the first: at 100 code points, as SQL cuts it', async () => {
     const store = await openRedisStore({url: `${SERVER_URL}?prefix=${prefixes.fresh('preview')}`})
     try {
-      // Cut inside a pair (JavaScript keeps its high surrogate); escapes JSON writes; a lone surrogate, which Redis's cjson refuses to read.
+      // A pair at the cut (whole, as SQL's substr keeps it); escapes JSON writes; a lone surrogate, which Redis's cjson refuses to read.
       const contents = [`${'x'.repeat(99)}😀 after`, `"quoted" \\ back\tslash\u001b[31m / ${'中'.repeat(100)}`, `lone \ud800 ${'\\'.repeat(3)}ud800 end`]
       for (const content of contents) {
         const session = await store.create()
@@ -82,7 +82,7 @@ describe('Redis key layout', () => {
         const reply = await store.appendReply(session.id, question.id, {content: 'a', role: 'assistant'})
         const [edited] = await store.append(session.id, [{content, role: 'user', status: 'pending'}])
         await store.appendReply(session.id, edited.id, {content: 'b', role: 'assistant'}, {replaces: {question: question.id, reply: reply.id}})
-        const expected = content.slice(0, PREVIEW_LENGTH).replace('\ud800', '\ufffd')
+        const expected = Array.from(content).slice(0, PREVIEW_LENGTH).join('').replace('\ud800', '\ufffd')
         expect((await store.list({limit: 1}))[0].preview).to.equal(expected)
       }
     } finally {
