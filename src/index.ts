@@ -13,7 +13,7 @@ export {ProviderRegistry} from './providers/registry.js'
 export {MODEL_FACTS_SOURCE, type ModelFacts, modelFacts, type ModelFactsSource} from './providers/model-facts.js'
 // What every provider needs around its SDK, so that a plugin's provider fails exactly as the built-in one does.
 export {createProvider, missingApiKeyError, needsApiKey} from './providers/create.js'
-export {type SdkClientOptions, SdkProvider} from './providers/sdk-provider.js'
+export {type SdkAdvice, type SdkClientOptions, SdkProvider} from './providers/sdk-provider.js'
 export {
   baseUrlSetting,
   DEFAULT_IDLE_TIMEOUT_MS,

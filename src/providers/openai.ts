@@ -10,8 +10,8 @@ import type OpenAI from 'openai'
 
 import {SynapseError} from '../core/errors.js'
 import type {ChatMessage, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions, Usage} from './provider.js'
-import {SdkProvider} from './sdk-provider.js'
-import {type ProviderErrorTranslator, readStainlessError, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
+import {type SdkClientOptions, SdkProvider} from './sdk-provider.js'
+import {type ProviderErrorTranslator, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
 
 type OpenAIModule = typeof import('openai')
 
@@ -67,8 +67,6 @@ async function listServerModels(settings: ProviderSettings, options: {signal: Ab
   return data.map(entry => (entry as {id?: unknown})?.id).filter((id): id is string => typeof id === 'string')
 }
 
-let sdk: Promise<OpenAIModule> | undefined
-
 /**
  * Settings beyond the common ones, read from `ProviderSettings.extra` (config `providers.openai.<key>`):
  * - `organization`, `project`: sent as OpenAI's organization and project headers.
@@ -88,16 +86,17 @@ export class OpenAIProvider extends SdkProvider<OpenAI> {
   }
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
-    const module = await (sdk ??= import('openai'))
-    const client = this.#clientFrom(module)
     const url = displayUrl(this.baseUrl)
-    const errors = this.errors(client, options, error => readStainlessError(module, error), {
-      answer: quotaExhausted,
-      unknownModel: [
-        `See which models the server offers: GET ${url}/models.`,
-        ...(url === OPENAI_BASE_URL ? [] : [`Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`]),
-      ],
-    })
+    const {client, errors} = await this.connect(
+      () => import('openai'),
+      (module, common) => this.#client(module, common),
+      options,
+      {
+        answer: quotaExhausted,
+        elsewhere: `Check the base URL ${url}: OpenAI-compatible servers usually serve under /v1.`,
+        unknownModel: [`See which models the server offers: GET ${url}/models.`],
+      },
+    )
     yield* streamReply(
       errors,
       requestSignal => client.chat.completions.create(this.#body(messages, options), {signal: requestSignal}).withResponse(),
@@ -128,19 +127,16 @@ export class OpenAIProvider extends SdkProvider<OpenAI> {
     return body
   }
 
-  #clientFrom(module: OpenAIModule): OpenAI {
+  #client(module: OpenAIModule, common: SdkClientOptions): OpenAI {
     const {extra} = this
-    return this.client(
-      common =>
-        new module.OpenAI({
-          ...common,
-          adminAPIKey: null,
-          apiKey: this.apiKey ?? PLACEHOLDER_KEY,
-          organization: typeof extra.organization === 'string' ? extra.organization : null,
-          project: typeof extra.project === 'string' ? extra.project : null,
-          webhookSecret: null,
-        }),
-    )
+    return new module.OpenAI({
+      ...common,
+      adminAPIKey: null,
+      apiKey: this.apiKey ?? PLACEHOLDER_KEY,
+      organization: typeof extra.organization === 'string' ? extra.organization : null,
+      project: typeof extra.project === 'string' ? extra.project : null,
+      webhookSecret: null,
+    })
   }
 }
 

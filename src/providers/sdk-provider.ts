@@ -7,7 +7,22 @@
 import {checkSpec, expectedOf} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import type {ChatMessage, Provider, ProviderDescriptor, ProviderSettings, StreamEvent, StreamOptions} from './provider.js'
-import {type ProviderAdvice, ProviderErrorTranslator, type ProviderFailure, type StreamLimits, sdkTimeout, streamLimits} from './support.js'
+import {
+  displayUrl,
+  type ProviderAdvice,
+  ProviderErrorTranslator,
+  readStainlessError,
+  type StainlessErrors,
+  type StreamLimits,
+  sdkTimeout,
+  streamLimits,
+} from './support.js'
+
+/** What only one provider says about a failed request; `elsewhere` is added when the base URL is not the default one. */
+export interface SdkAdvice extends ProviderAdvice {
+  /** A hint about a base URL set to another server, e.g. where that server usually serves the API. */
+  elsewhere?: string
+}
 
 /** The client options every SDK gets here, in the names the Stainless-generated SDKs use. */
 export interface SdkClientOptions {
@@ -30,6 +45,7 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
   readonly #apiKey: string | undefined
   readonly #baseUrl: string
   #client?: Client
+  readonly #defaultBaseUrl: string
   readonly #descriptor: ProviderDescriptor
   readonly #limits: StreamLimits
   readonly #settings: ProviderSettings
@@ -42,6 +58,7 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
     this.#settings = settings
     this.#limits = streamLimits(descriptor.name, settings)
     this.#baseUrl = settings.baseUrl ?? defaultBaseUrl
+    this.#defaultBaseUrl = defaultBaseUrl
     this.#apiKey = settings.apiKey === '' ? undefined : settings.apiKey
   }
 
@@ -72,33 +89,36 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
     return this.#settings.extra
   }
 
-  /** The SDK client, made on the first request by `make` from the options every client gets. */
-  protected client(make: (common: SdkClientOptions) => Client): Client {
-    const {maxRetries} = this.#settings
-    this.#client ??= make({baseURL: this.#baseUrl, logLevel: 'off', ...(maxRetries === undefined ? {} : {maxRetries}), timeout: sdkTimeout(this.#limits)})
-    return this.#client
-  }
-
-  /** The translator of one request through `client`; `read` maps the SDK's errors (see `readStainlessError`). */
-  protected errors(
-    client: Client,
+  /**
+   * What one request needs: the Stainless-generated SDK, which `load` imports (on the first request, so
+   * a command that sends none never loads it); the client `make` builds from it once, with the options
+   * every client gets; and the translator of this request's errors, which reads that SDK's error classes.
+   */
+  protected async connect<Sdk extends StainlessErrors>(
+    load: () => Promise<Sdk>,
+    make: (sdk: Sdk, common: SdkClientOptions) => Client,
     options: StreamOptions,
-    read: (error: unknown) => ProviderFailure | undefined,
-    advice?: ProviderAdvice,
-  ): ProviderErrorTranslator {
-    return new ProviderErrorTranslator({
-      advice,
+    {elsewhere, ...advice}: SdkAdvice,
+  ): Promise<{client: Client; errors: ProviderErrorTranslator}> {
+    const sdk = await load()
+    const {maxRetries} = this.#settings
+    const common = {baseURL: this.#baseUrl, logLevel: 'off' as const, ...(maxRetries === undefined ? {} : {maxRetries}), timeout: sdkTimeout(this.#limits)}
+    this.#client ??= make(sdk, common)
+    const away = elsewhere !== undefined && displayUrl(this.#baseUrl) !== displayUrl(this.#defaultBaseUrl)
+    const errors = new ProviderErrorTranslator({
+      advice: away ? {...advice, unknownModel: [...(advice.unknownModel ?? []), elsewhere]} : advice,
       baseUrl: this.#baseUrl,
       descriptor: this.#descriptor,
       keyConfigured: this.#apiKey !== undefined,
       keySource: this.#settings.apiKeySource,
       limits: this.#limits,
-      maxRetries: client.maxRetries,
+      maxRetries: this.#client.maxRetries,
       model: options.model,
-      read,
+      read: error => readStainlessError(sdk, error),
       sentKey: this.#apiKey ?? '',
       signal: options.signal,
     })
+    return {client: this.#client, errors}
   }
 
   abstract stream(messages: ChatMessage[], options: StreamOptions): AsyncIterable<StreamEvent>

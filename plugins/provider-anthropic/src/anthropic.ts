@@ -6,7 +6,7 @@
  * provider, listing it or creating it (which the CLI does for every chat command) stays cheap.
  */
 import type Anthropic from '@anthropic-ai/sdk'
-import {type ProviderErrorTranslator, SdkProvider, SynapseError, displayUrl, readStainlessError, streamReply, systemAndTurns, withDetail} from 'synapse-cli'
+import {type ProviderErrorTranslator, type SdkClientOptions, SdkProvider, SynapseError, displayUrl, streamReply, systemAndTurns, withDetail} from 'synapse-cli'
 import type {ChatMessage, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamOptions, Usage} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
@@ -33,8 +33,6 @@ export const anthropicProvider: ProviderDescriptor = {
   },
 }
 
-let sdk: Promise<AnthropicModule> | undefined
-
 /**
  * Settings beyond the common ones, read from `ProviderSettings.extra` (config `providers.anthropic.<key>`):
  * - `max_tokens`: the output cap sent when the caller gives none (the API requires one); default
@@ -53,15 +51,13 @@ export class AnthropicProvider extends SdkProvider<Anthropic> {
   }
 
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
-    const module = await (sdk ??= import('@anthropic-ai/sdk'))
-    const client = this.#clientFrom(module)
-    const url = displayUrl(this.baseUrl)
-    const errors = this.errors(client, options, error => readStainlessError(module, error), {
+    // null, not undefined: the SDK would read ANTHROPIC_API_KEY behind the CLI's back. Core refused a
+    // missing key before this provider was created.
+    const make = (module: AnthropicModule, common: SdkClientOptions) => new module.Anthropic({...common, apiKey: this.apiKey ?? null})
+    const {client, errors} = await this.connect(() => import('@anthropic-ai/sdk'), make, options, {
       answer: overloadedOrSampling,
-      unknownModel: [
-        'See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.',
-        ...(url === ANTHROPIC_BASE_URL ? [] : [`Check the base URL ${url}: the SDK adds /v1/messages to it itself.`]),
-      ],
+      elsewhere: `Check the base URL ${displayUrl(this.baseUrl)}: the SDK adds /v1/messages to it itself.`,
+      unknownModel: ['See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.'],
     })
 
     // The whole-message usage as the API reports it, kept with the reply: message_start's, then message_delta's on top.
@@ -120,12 +116,6 @@ export class AnthropicProvider extends SdkProvider<Anthropic> {
     // port promises, for proxies that still take it; the API itself answers 400, which is reported.
     if (options.temperature !== undefined) body.temperature = options.temperature
     return body
-  }
-
-  #clientFrom(module: AnthropicModule): Anthropic {
-    // null, not undefined: the SDK would read ANTHROPIC_API_KEY behind the CLI's back. Core refused a
-    // missing key before this provider was created.
-    return this.client(common => new module.Anthropic({...common, apiKey: this.apiKey ?? null}))
   }
 }
 
