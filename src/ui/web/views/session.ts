@@ -1,4 +1,5 @@
 import {UI_EXPORT_FORMATS, type UiMessage, type UiSession, type UiSessionView, type UiTakenOut} from '../../api-types.js'
+import {MAX_TITLE_LENGTH} from '../../../store/session-store.js'
 import {api, confirmDialog, h, headline, modelLabel, money, plural, when} from '../dom.js'
 import {renderMarkdown} from '../markdown.js'
 
@@ -49,7 +50,7 @@ export async function sessionView(
     () => void patch({kept: !session.kept}).then(() => after.notice(session.kept ? 'Kept from retention.' : 'No longer kept.'), fail(after)),
   )
 
-  const input = h('input', {'aria-label': 'New title', maxlength: '500', name: 'title', required: true, type: 'text'}) as HTMLInputElement
+  const input = h('input', {'aria-label': 'New title', maxlength: String(MAX_TITLE_LENGTH), name: 'title', required: true, type: 'text'}) as HTMLInputElement
   const renameForm = h(
     'form',
     {class: 'rename', hidden: true},
