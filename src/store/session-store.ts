@@ -130,16 +130,10 @@ export interface Replaced {
   reply?: string
 }
 
-export interface NewSession {
+/** What `create` takes: the fields `update` may change (`kept` defaults to false), and an id. */
+export interface NewSession extends SessionPatch {
   /** For imports and tests; a fresh ULID otherwise. */
   id?: string
-  /** Default false. */
-  kept?: boolean
-  metadata?: Metadata
-  model?: null | string
-  provider?: null | string
-  systemPrompt?: null | string
-  title?: null | string
 }
 
 export interface NewMessage {
