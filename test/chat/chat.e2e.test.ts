@@ -5,11 +5,12 @@ import {join} from 'node:path'
 
 import type {Message, Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {SynapseLockHolder} from '../helpers/lock-holder.js'
 import {mountTmpfs, type TmpfsMount} from '../helpers/mounts.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {closedPort} from '../helpers/ports.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {synapse, SynapseProcess} from '../helpers/spawn.js'
 
 const API_KEY = 'sk-test-5f3c9a1e'
@@ -24,14 +25,9 @@ describe('chat (end to end)', function () {
   let server: FakeOpenAIServer
   let dbPath: string
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: server.url})
+  useOpenAISandbox({apiKey: API_KEY}, made => ({sandbox, server} = made))
+  beforeEach(() => {
     dbPath = join(sandbox.configDir, 'sessions.db')
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
   })
 
   function writeConfig(toml: string): void {

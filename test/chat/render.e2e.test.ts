@@ -3,9 +3,10 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {requireProgram} from '../helpers/programs.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {shellQuote, synapse} from '../helpers/spawn.js'
 import {SHELL_PROMPT, TmuxTerminal} from '../helpers/tmux.js'
 
@@ -61,14 +62,7 @@ describe('rendered replies (end to end)', function () {
   let sandbox: Sandbox
   let server: FakeOpenAIServer
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_API_KEY: 'sk-test-1', OPENAI_BASE_URL: server.url})
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
-  })
+  useOpenAISandbox({apiKey: 'sk-test-1'}, made => ({sandbox, server} = made))
 
   it('in a pipe, the reply is the model’s bytes exactly', async () => {
     server.reply(CHUNKS)

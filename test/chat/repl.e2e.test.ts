@@ -5,9 +5,10 @@ import {dirname, join} from 'node:path'
 import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON} from '../../src/chat/repl-input.js'
 import type {Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {requireProgram} from '../helpers/programs.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {SHELL_PROMPT, TmuxTerminal} from '../helpers/tmux.js'
 
@@ -29,14 +30,7 @@ describe('the REPL (end to end)', function () {
   let sandbox: Sandbox
   let server: FakeOpenAIServer
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: server.url})
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
-  })
+  useOpenAISandbox({apiKey: API_KEY}, made => ({sandbox, server} = made))
 
   async function sessions(): Promise<Session[]> {
     const path = join(sandbox.configDir, 'sessions.db')

@@ -4,7 +4,8 @@ import {join} from 'node:path'
 
 import type {Message} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {Terminal} from '../helpers/terminal.js'
@@ -20,14 +21,7 @@ describe('retry, edit and undo (end to end)', function () {
   let sandbox: Sandbox
   let server: FakeOpenAIServer
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: server.url})
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
-  })
+  useOpenAISandbox({apiKey: API_KEY}, made => ({sandbox, server} = made))
 
   /** Every message of the only session, as `content` or `content (hidden → content of what replaced it)`. */
   async function stored(): Promise<string[]> {

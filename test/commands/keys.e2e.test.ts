@@ -2,8 +2,9 @@ import {expect} from 'chai'
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {type Exit, synapse, testRuntime} from '../helpers/spawn.js'
 import {Terminal} from '../helpers/terminal.js'
 
@@ -18,14 +19,9 @@ describe('keys (end to end)', function () {
   let server: FakeOpenAIServer
   let keysFile: string
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_BASE_URL: server.url})
+  useOpenAISandbox({}, made => ({sandbox, server} = made))
+  beforeEach(() => {
     keysFile = join(sandbox.configDir, 'keys.json')
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
   })
 
   /** `synapse …` started by `sh` after `umask 000`, so that only synapse's own modes can keep files private. */

@@ -8,8 +8,9 @@ import {MODEL_FACTS_SOURCE, type ModelFacts} from '../../src/providers/model-fac
 import type {ModelsResult} from '../../src/providers/models.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {shippedFacts} from '../helpers/model-data.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {closedPort} from '../helpers/ports.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {runOnTerminal} from '../helpers/terminal.js'
 
@@ -35,14 +36,7 @@ describe('models (end to end)', function () {
   let sandbox: Sandbox
   let server: FakeOpenAIServer
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start({models: ['llama3.2:latest', 'gpt-5.4-mini', 'qwen3:8b']})
-    sandbox = makeSandbox()
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
-  })
+  useOpenAISandbox({pointAtServer: false, server: {models: ['llama3.2:latest', 'gpt-5.4-mini', 'qwen3:8b']}}, made => ({sandbox, server} = made))
 
   it('lists every provider’s known models, default first', async () => {
     const exit = await synapse(sandbox, ['models'])
@@ -120,14 +114,17 @@ describe('models (end to end)', function () {
   })
 
   it('model ids from a server are data: control characters never reach the terminal', async () => {
-    await server.close()
-    server = await FakeOpenAIServer.start({models: ['evil\u001B[2J\u001B]0;pwned\u0007-model', 'two words', '']})
-    const exit = await synapse(sandbox, ['models', '-p', 'openai', '--json'], {env: {OPENAI_BASE_URL: server.url}})
-    const result = JSON.parse(exit.stdout) as ModelsResult
-    expect(result.models.filter(m => !m.known).map(m => m.model)).to.deep.equal(['evil[2J]0;pwned-model'])
-    const table = await synapse(sandbox, ['models', '-p', 'openai'], {env: {OPENAI_BASE_URL: server.url}})
-    expect(table.stdout.split('\n').at(-2)).to.equal('openai\tevil[2J]0;pwned-model\t—\t—\t—\t—\ton the server')
-    expect(table.stdout).not.to.match(/[\u0000-\u0008\u000B-\u001F\u007F]/)
+    const hostile = await FakeOpenAIServer.start({models: ['evil\u001B[2J\u001B]0;pwned\u0007-model', 'two words', '']})
+    try {
+      const exit = await synapse(sandbox, ['models', '-p', 'openai', '--json'], {env: {OPENAI_BASE_URL: hostile.url}})
+      const result = JSON.parse(exit.stdout) as ModelsResult
+      expect(result.models.filter(m => !m.known).map(m => m.model)).to.deep.equal(['evil[2J]0;pwned-model'])
+      const table = await synapse(sandbox, ['models', '-p', 'openai'], {env: {OPENAI_BASE_URL: hostile.url}})
+      expect(table.stdout.split('\n').at(-2)).to.equal('openai\tevil[2J]0;pwned-model\t—\t—\t—\t—\ton the server')
+      expect(table.stdout).not.to.match(/[\u0000-\u0008\u000B-\u001F\u007F]/)
+    } finally {
+      await hostile.close()
+    }
   })
 
   it('shows the shipped facts of well-known models, in --json too, and — (null) where the data has none', async () => {

@@ -5,9 +5,10 @@ import {join} from 'node:path'
 import {shippedPriceSource} from '../../src/providers/cost.js'
 import type {Message} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {shippedFacts} from '../helpers/model-data.js'
-import {makeSandbox, type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
+import {type Sandbox, writeUserConfig} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {runOnTerminal} from '../helpers/terminal.js'
 
@@ -21,14 +22,7 @@ describe('tokens and cost (end to end)', function () {
   let sandbox: Sandbox
   let server: FakeOpenAIServer
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_API_KEY: 'sk-test-usage', OPENAI_BASE_URL: server.url})
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
-  })
+  useOpenAISandbox({apiKey: 'sk-test-usage'}, made => ({sandbox, server} = made))
 
   async function replies(): Promise<Message[]> {
     const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})

@@ -2,8 +2,9 @@ import {expect} from 'chai'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {Terminal} from '../helpers/terminal.js'
 
@@ -15,14 +16,7 @@ describe('clear words (end to end)', function () {
   let sandbox: Sandbox
   let server: FakeOpenAIServer
 
-  beforeEach(async () => {
-    server = await FakeOpenAIServer.start()
-    sandbox = makeSandbox({OPENAI_API_KEY: ENV_KEY, OPENAI_BASE_URL: server.url})
-  })
-  afterEach(async () => {
-    await server.close()
-    sandbox.cleanup()
-  })
+  useOpenAISandbox({apiKey: ENV_KEY}, made => ({sandbox, server} = made))
 
   describe('a near miss of a command is never sent', () => {
     it('in a pipe: refused with the correction and how to send it anyway, exit 2, no request', async () => {

@@ -3,9 +3,10 @@ import {spawnSync} from 'node:child_process'
 import {readFileSync, statSync, utimesSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {FakeOpenAIServer} from '../fakes/openai-server.js'
+import type {FakeOpenAIServer} from '../fakes/openai-server.js'
+import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {requireProgram} from '../helpers/programs.js'
-import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
+import type {Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
 import {
   cacheFile,
@@ -34,22 +35,19 @@ describe('completion cache (end to end)', function () {
   let offline: NodeJS.ProcessEnv
   let server: FakeOpenAIServer
 
-  before(async function () {
+  before(function () {
     requireProgram(this, 'bash')
     requireProgram(this, 'zsh')
-    server = await FakeOpenAIServer.start()
   })
-  after(() => server?.close())
 
+  useOpenAISandbox({apiKey: 'sk-test'}, made => ({sandbox, server} = made))
   beforeEach(async () => {
-    sandbox = makeSandbox({OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url})
     env = installShim(sandbox)
     offline = {...env, PATH: sandbox.env.PATH}
     await seedSessions(sandbox)
     await setUpCompletion(sandbox, env, 'bash')
     await setUpCompletion(sandbox, env, 'zsh')
   })
-  afterEach(() => sandbox.cleanup())
 
   async function run(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<string> {
     const {code, stderr, stdout} = await synapse(sandbox, args, {env: options.env ?? env})
