@@ -131,12 +131,11 @@ function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: 
 
 /**
  * A value as one line of text a terminal only shows: white space collapsed (tabs too, so a pipe's
- * columns stay apart), control characters (terminal escapes included) as visible escapes
- * (terminalSafe), and bidirectional overrides, which would reorder the rest of the line, dropped.
- * A title or a message is data and must not drive the terminal.
+ * columns stay apart), control characters (terminal escapes and bidirectional overrides included)
+ * as visible escapes (terminalSafe). A title or a message is data and must not drive the terminal.
  */
 export function printable(text: string): string {
-  return terminalSafe(oneLine(text)).replaceAll(/[\u202A-\u202E\u2066-\u2069]/g, '')
+  return terminalSafe(oneLine(text))
 }
 
 export function oneLine(text: string): string {

@@ -83,9 +83,9 @@ describe('terminal output', () => {
   it('keeps control characters and terminal escapes from data out of every cell', () => {
     const rows = [{v: 'evil\u001B]0;owned\u0007 title\u001B[2J \u202Eright-to-left'}]
     const columns: TableColumn<{v: string}>[] = [{header: 'V', value: r => r.v}]
-    // Controls are shown as visible escapes (terminalSafe); a bidirectional override is dropped.
-    expect(table(rows, columns, {color: false, terminal: true})[1]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
-    expect(table(rows, columns, {color: false, terminal: false})[0]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
+    // Controls, a bidirectional override among them, are shown as visible escapes (terminalSafe).
+    expect(table(rows, columns, {color: false, terminal: true})[1]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J \u202eright-to-left`)
+    expect(table(rows, columns, {color: false, terminal: false})[0]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J \u202eright-to-left`)
   })
 
   it('says how long ago in words, then the date', () => {
