@@ -4,12 +4,13 @@
  * launcher so the rules are tested as plain functions (test/cli/routing.test.ts).
  *
  * The rule for a near miss: a prompt of at most MAX_TYPO_WORDS words whose first word is within
- * typoDistance() edits of a command or topic (case-insensitively) is not sent. A real question is
- * rarely that short and that close to "sessions" or "models"; a mistyped command costs a paid request.
+ * typoDistance() edits of a command or topic (case-insensitively, a swap of neighbouring letters
+ * being one edit) is not sent. A real question is rarely that short and that close to "sessions" or
+ * "models"; a mistyped command costs a paid request.
  * `chat` itself is no candidate (a near miss of it is a prompt, or meant to be one), and
  * `synapse chat "sesions list"` always sends, as everything after `chat` is a prompt.
  */
-import {levenshtein} from '../config/values.js'
+import {editDistance} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import {printReport} from './base-command.js'
 
@@ -140,7 +141,7 @@ function nearest(word: string, candidates: string[]): string | undefined {
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
     if (candidate === word) return undefined
-    const distance = levenshtein(wanted, candidate.toLowerCase())
+    const distance = editDistance(wanted, candidate.toLowerCase())
     if (distance <= typoDistance(wanted, candidate) && distance < bestDistance) {
       best = candidate
       bestDistance = distance

@@ -38,6 +38,15 @@ describe('routing a command line', () => {
       expect(suggestCommand(['sesions', 'everything'], names, 'synapse')?.shown).to.equal('synapse sessions')
     })
 
+    it('counts two neighbouring letters swapped as one slip: a short name mistyped so is caught too', () => {
+      expect(suggestCommand(['kyes', 'set', 'openai'], names, 'synapse')?.shown).to.equal('synapse keys set openai')
+      expect(suggestCommand(['hlep'], names, 'synapse')?.shown).to.equal('synapse help')
+      expect(suggestCommand(['sesisons', 'lsit'], names, 'synapse')?.shown).to.equal('synapse sessions list')
+      // Two swaps in a short word are two edits: no longer a near miss.
+      expect(suggestCommand(['ekys'], names, 'synapse')?.shown).to.equal('synapse keys')
+      expect(suggestCommand(['eksy'], names, 'synapse')).to.equal(undefined)
+    })
+
     it('leaves prompts alone: ordinary words, longer prompts, near misses of chat, flags first', () => {
       for (const argv of [
         ['hello'],

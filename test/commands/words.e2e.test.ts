@@ -38,6 +38,10 @@ describe('clear words (end to end)', function () {
       const models = await synapse(sandbox, ['model'])
       expect(models.code).to.equal(2)
       expect(models.stderr.split('\n')[1]).to.equal('  → Did you mean "synapse models"?')
+      // Two letters swapped is one slip, even in a name as short as "keys".
+      const swapped = await synapse(sandbox, ['kyes', 'list'])
+      expect(swapped.code).to.equal(2)
+      expect(swapped.stderr.split('\n')[1]).to.equal('  → Did you mean "synapse keys list"?')
       expect(server.chatRequests).to.have.length(0)
     })
 
