@@ -12,7 +12,11 @@ describe('terminalSafe', () => {
     ['DEL and NUL', 'a\u007Fb\u0000c', String.raw`a\x7fb\x00c`],
     ['backspace, form feed, vertical tab', 'a\bb\fc\vd', String.raw`a\bb\fc\vd`],
     ['OSC 52 (writes the clipboard)', '\u001B]52;c;cHduZWQ=\u001B\\', '\\x1b]52;c;cHduZWQ=\\x1b\\'],
-    ['bidi embeddings, overrides and isolates (Trojan Source)', 'a\u202Ab\u202Bc\u202Cd\u202De\u202Ef\u2066g\u2067h\u2068i\u2069', String.raw`a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069`],
+    [
+      'bidi embeddings, overrides and isolates (Trojan Source)',
+      'a\u202Ab\u202Bc\u202Cd\u202De\u202Ef\u2066g\u2067h\u2068i\u2069',
+      String.raw`a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069`,
+    ],
   ]
 
   for (const [what, text, shown] of cases) {
