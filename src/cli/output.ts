@@ -54,6 +54,13 @@ export interface TableColumn<T> {
   optional?: boolean
   tint?: (row: T) => Tint | undefined
   value(row: T): string
+  /**
+   * For the last column, whose text must be read whole (a note, a remedy): on a terminal narrower than
+   * the table it goes on over the next lines, under its column, broken between words and never
+   * inside a quoted part ("synapse keys set openai"), rather than being cut. With less room than its
+   * longest such part, it goes under its row instead, across the width, and has no header.
+   */
+  wrap?: boolean
 }
 
 /**
@@ -70,30 +77,79 @@ export interface TableOptions {
 }
 
 const GAP = 2
+/** How far a wrapped last column's text is indented when it goes under its row. */
+const UNDER_INDENT = 2
 
 /** Cells are stored text: shown on one line, control characters escaped (see printable), in a pipe as on a terminal. */
 export function table<T>(rows: T[], columns: TableColumn<T>[], style: OutputStyle, options: TableOptions = {}): string[] {
   if (!style.terminal) return rows.map(row => columns.map(c => printable(c.value(row))).join('\t'))
   const texts = rows.map(row => columns.map(c => printable(c.value(row))))
   const natural = columns.map((c, i) => Math.max(displayWidth(c.header), ...texts.map(r => Math.min(displayWidth(r[i]), c.maxWidth ?? Infinity))))
-  const {shown, widths} = fitColumns(columns, natural, options.width)
+  const last = columns.length - 1
+  const wrapping = columns[last]?.wrap === true
+  const unbroken = wrapping ? Math.min(natural[last], Math.max(displayWidth(columns[last].header), ...texts.map(r => longestUnit(r[last])))) : 0
+  let {shown, widths} = fitColumns(wrapping ? columns.with(last, {...columns[last], minWidth: unbroken}) : columns, natural, options.width)
+  // Too narrow for the wrapped column's quoted parts even so: its text goes under each row, across
+  // the whole width, and the other columns are fitted without it.
+  const under = wrapping && options.width !== undefined && shown.includes(last) && widths[last] < unbroken
+  if (under) ({shown, widths} = fitColumns(columns.slice(0, last), natural.slice(0, last), options.width))
+  // Padding goes outside the colour codes, so that trimEnd() can take it off the last cell: padded
+  // inside them, a line as wide as the table wrapped on a terminal just as wide, leaving a blank line.
+  const cell = (text: string, width: number, tint: Tint | undefined) => {
+    const kept = cutToWidth(text, width)
+    return padToWidth(tint ? paint(style, tint, kept) : kept, width)
+  }
+  // A word wider than its room is shown whole, past it, rather than cut.
+  const piece = (text: string, width: number, tint: Tint | undefined) => cell(text, Math.max(width, displayWidth(text)), tint)
   const line = (cells: string[]) =>
     shown
       .map(i => cells[i])
       .join(' '.repeat(GAP))
       .trimEnd()
-  const lines = [line(columns.map((c, i) => paint(style, 'bold', padToWidth(cutToWidth(c.header, widths[i]), widths[i]))))]
+  const lines = [line(columns.map((c, i) => cell(c.header, widths[i], 'bold')))]
   rows.forEach((row, r) => {
-    lines.push(
-      line(
-        columns.map((c, i) => {
-          const text = padToWidth(cutToWidth(texts[r][i], widths[i]), widths[i])
-          const tint = c.tint?.(row)
-          return tint ? paint(style, tint, text) : text
-        }),
-      ),
-    )
+    const cells = columns.map((c, i) => cell(texts[r][i], widths[i], c.tint?.(row)))
+    const tint = columns[last].tint?.(row)
+    if (!wrapping || !shown.includes(last)) {
+      lines.push(line(cells))
+      if (under && texts[r][last] !== '')
+        for (const text of wrapWords(texts[r][last], options.width! - UNDER_INDENT)) lines.push(' '.repeat(UNDER_INDENT) + piece(text, 0, tint))
+      return
+    }
+    wrapWords(texts[r][last], widths[last]).forEach((text, n) => {
+      const others = n === 0 ? cells : widths.map(width => ' '.repeat(width))
+      lines.push(line(others.with(last, piece(text, widths[last], tint))))
+    })
   })
+  return lines
+}
+
+/** The parts a wrapped cell is never broken inside: a quoted phrase, or a word. */
+function units(text: string): string[] {
+  return text.match(/"[^"]*"\S*|\S+/g) ?? []
+}
+
+function longestUnit(text: string): number {
+  return Math.max(0, ...units(text).map(unit => displayWidth(unit)))
+}
+
+/** `text` in lines of at most `width` columns, broken between units; a unit wider than that between its words, a word wider still on a line of its own. */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = []
+  let current = ''
+  const add = (piece: string) => {
+    if (current !== '' && displayWidth(current) + 1 + displayWidth(piece) > width) {
+      lines.push(current)
+      current = piece
+    } else {
+      current = current === '' ? piece : `${current} ${piece}`
+    }
+  }
+  for (const unit of units(text)) {
+    if (displayWidth(unit) <= width) add(unit)
+    else for (const word of unit.split(' ')) add(word)
+  }
+  lines.push(current)
   return lines
 }
 
@@ -131,12 +187,11 @@ function fitColumns<T>(columns: TableColumn<T>[], natural: number[], available: 
 
 /**
  * A value as one line of text a terminal only shows: white space collapsed (tabs too, so a pipe's
- * columns stay apart), control characters (terminal escapes included) as visible escapes
- * (terminalSafe), and bidirectional overrides, which would reorder the rest of the line, dropped.
- * A title or a message is data and must not drive the terminal.
+ * columns stay apart), control characters (terminal escapes and bidirectional overrides included)
+ * as visible escapes (terminalSafe). A title or a message is data and must not drive the terminal.
  */
 export function printable(text: string): string {
-  return terminalSafe(oneLine(text)).replaceAll(/[\u202A-\u202E\u2066-\u2069]/g, '')
+  return terminalSafe(oneLine(text))
 }
 
 export function oneLine(text: string): string {

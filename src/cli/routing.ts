@@ -4,12 +4,13 @@
  * launcher so the rules are tested as plain functions (test/cli/routing.test.ts).
  *
  * The rule for a near miss: a prompt of at most MAX_TYPO_WORDS words whose first word is within
- * typoDistance() edits of a command or topic (case-insensitively) is not sent. A real question is
- * rarely that short and that close to "sessions" or "models"; a mistyped command costs a paid request.
+ * typoDistance() edits of a command or topic (case-insensitively, a swap of neighbouring letters
+ * being one edit) is not sent. A real question is rarely that short and that close to "sessions" or
+ * "models"; a mistyped command costs a paid request.
  * `chat` itself is no candidate (a near miss of it is a prompt, or meant to be one), and
  * `synapse chat "sesions list"` always sends, as everything after `chat` is a prompt.
  */
-import {levenshtein} from '../config/values.js'
+import {editDistance} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import {printReport} from './base-command.js'
 
@@ -107,6 +108,40 @@ export function unexpectedArgument(argv: string[], names: CommandNames, bin: str
   return new SynapseError('INVALID_INPUT', `Unexpected argument: ${extra}.`, {exitCode: 2, suggestions: [`See "${[bin, ...id.split(':')].join(' ')} --help".`]})
 }
 
+/**
+ * `synapse help me write a poem`: help for something that is no command or topic. oclif would say
+ * "Command me:write:a:poem not found" in its own format; this is synapse's (exit 2), with the
+ * closest topic when there is one, and how to send the words as the prompt they may well be.
+ */
+export function unknownHelpSubject(argv: string[], names: CommandNames, bin: string): SynapseError | undefined {
+  const words = argv.slice(1).filter(word => !word.startsWith('-'))
+  if (argv[0] !== 'help' || words.length === 0) return undefined
+  const known = new Set([...names.commands, ...names.topics])
+  let named = 0
+  while (named < words.length && known.has(words.slice(0, named + 1).join(':'))) named++
+  if (named === words.length) return undefined
+  if (named > 0) {
+    const id = words.slice(0, named).join(':')
+    if (!names.commands.includes(id)) return unknownSubcommand(words.slice(0, named + 1), names, bin)
+    return new SynapseError('INVALID_INPUT', `Unexpected argument: ${words[named]}.`, {
+      exitCode: 2,
+      suggestions: [`See "${[bin, 'help', ...words.slice(0, named)].join(' ')}".`],
+    })
+  }
+
+  const roots = [...new Set([...known].map(id => id.split(':')[0]))]
+  const guess = nearest(words[0], roots)
+  const prompt = argv.filter(word => !word.startsWith('-')).join(' ')
+  return new SynapseError('INVALID_INPUT', `"${words[0]}" is no ${bin} command or topic, so there is no help for it.`, {
+    exitCode: 2,
+    suggestions: [
+      ...(guess === undefined ? [] : [`Did you mean "${[bin, 'help', guess, ...words.slice(1)].join(' ')}"?`]),
+      `See "${bin} --help" for the commands.`,
+      `To send it as a prompt: ${bin} chat ${shellQuote(prompt)}`,
+    ],
+  })
+}
+
 /** Why a near miss was not sent, for a pipe (or a terminal whose user said no). */
 export function typoRefusal(argv: string[], suggestion: Suggestion, bin: string): SynapseError {
   const prompt = argv.filter(word => !word.startsWith('-')).join(' ')
@@ -140,7 +175,7 @@ function nearest(word: string, candidates: string[]): string | undefined {
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
     if (candidate === word) return undefined
-    const distance = levenshtein(wanted, candidate.toLowerCase())
+    const distance = editDistance(wanted, candidate.toLowerCase())
     if (distance <= typoDistance(wanted, candidate) && distance < bestDistance) {
       best = candidate
       bestDistance = distance
@@ -209,7 +244,7 @@ export async function route(argv: string[], config: RoutingConfig, io: RoutingIO
 
   const named = first !== undefined && !first.startsWith('-') && (Boolean(config.findCommand(first)) || Boolean(config.findTopic(first)) || first === 'help')
   if (named) {
-    const wrong = unknownSubcommand(argv, names, config.bin) ?? unexpectedArgument(argv, names, config.bin)
+    const wrong = unknownHelpSubject(argv, names, config.bin) ?? unknownSubcommand(argv, names, config.bin) ?? unexpectedArgument(argv, names, config.bin)
     return wrong ? refuse(wrong) : argv
   }
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {SynapseCommand} from '../cli/base-command.js'
-import {paint, table} from '../cli/output.js'
+import {paint, table, terminalWidth} from '../cli/output.js'
 import {loadConfig} from '../config/index.js'
 import {sourceLine} from '../providers/model-facts.js'
 import {type ModelEntry, type ModelsResult, listModels, SERVER_TIMEOUT_MS, serverNote} from '../providers/models.js'
@@ -44,9 +44,10 @@ export default class Models extends SynapseCommand {
         {header: 'INPUT $/1M', value: m => fact(m.facts?.inputPrice)},
         {header: 'OUTPUT $/1M', value: m => fact(m.facts?.outputPrice)},
         {header: 'CACHED $/1M', value: m => fact(m.facts?.cachedInputPrice)},
-        {header: 'NOTE', tint: () => 'dim', value: note},
+        {header: 'NOTE', tint: () => 'dim', value: note, wrap: true},
       ],
       this.style,
+      {width: terminalWidth(this.style, process.stdout)},
     )
     for (const line of rows) this.log(line)
     // In a pipe every line is one model's record; the footer would be a bogus one.

@@ -8,6 +8,11 @@
  * a carriage return. What followed the ESC stays as the plain characters it is, so
  * `ESC ] 0 ; pwned BEL` reads `\x1b]0;pwned\x07`. A backslash is left alone: the output is for
  * reading, and the exact text is in `--json` and in exports.
+ *
+ * The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are escaped
+ * too, as `\u202e`: a terminal that does bidi would let one reorder the rest of its line, so that
+ * what is shown is not what was written (the "Trojan Source" trick). The marks (LRM, RLM) stay: they
+ * only nudge the characters around them, and right-to-left text needs them.
  */
 
 export interface TerminalSafeOptions {
@@ -15,8 +20,9 @@ export interface TerminalSafeOptions {
   multiline?: boolean
 }
 
-// C0, DEL and C1. U+2028/2029 are not controls, and terminals print them as spaces.
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g
+// C0, DEL, C1 and the bidi controls. U+2028/2029 are not controls, and terminals print them as spaces.
+const ANY_CONTROL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/
+const CONTROL = new RegExp(ANY_CONTROL.source, 'g')
 const NAMED: Record<string, string> = {'\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v'}
 
 /** `text` with every control character replaced by a visible escape (see the module comment). */
@@ -24,11 +30,12 @@ export function terminalSafe(text: string, options: TerminalSafeOptions = {}): s
   const {multiline = false} = options
   return text.replace(CONTROL, (char, offset: number) => {
     if (multiline && (char === '\n' || char === '\t' || (char === '\r' && text[offset + 1] === '\n'))) return char
-    return NAMED[char] ?? `\\x${char.codePointAt(0)!.toString(16).padStart(2, '0')}`
+    const code = char.codePointAt(0)!
+    return NAMED[char] ?? (code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`)
   })
 }
 
 /** Whether `text` holds a character terminalSafe would escape (newline and tab included). */
 export function hasControlCharacters(text: string): boolean {
-  return /[\u0000-\u001F\u007F-\u009F]/.test(text)
+  return ANY_CONTROL.test(text)
 }

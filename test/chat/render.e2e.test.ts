@@ -103,6 +103,25 @@ describe('rendered replies (end to end)', function () {
       expect(terminal.raw()).not.to.match(SGR)
     })
 
+    it('a hostile reply cannot drive the terminal: escapes and bidi controls are shown, in text, code and tables', async () => {
+      // OSC 0 retitles the window, CSI 2J clears it, U+202E (RIGHT-TO-LEFT OVERRIDE) and U+2066
+      // (LEFT-TO-RIGHT ISOLATE) reorder what follows them on a terminal that does bidi.
+      server.reply(['Hi \u001B]0;pwned\u0007 a\u202Edrow\n\n```sh\nrm \u2066x\u001B[2J\n```\n\n| a |\n|---|\n| b\u202Ec |\n'])
+      const lines = await runAtTerminal('synapse "Say hi"', {NO_COLOR: '1'})
+      expect(lines).to.deep.equal([
+        String.raw`Hi \x1b]0;pwned\x07 a\u202edrow`,
+        '',
+        '  sh',
+        String.raw`  rm \u2066x\x1b[2J`,
+        '',
+        'a',
+        '─'.repeat(String.raw`b\u202ec`.length),
+        String.raw`b\u202ec`,
+      ])
+      // The raw log is read as latin1: U+202E is the bytes E2 80 AE, U+2066 E2 81 A6.
+      expect(terminal.raw()).not.to.include('\u001B]0').and.not.to.include('\u00E2\u0080\u00AE').and.not.to.include('\u00E2\u0081\u00A6')
+    })
+
     it('--raw prints the Markdown as it came', async () => {
       server.reply(CHUNKS)
       const lines = await runAtTerminal('synapse --raw "Make a plan"')

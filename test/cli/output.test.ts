@@ -73,6 +73,62 @@ describe('terminal output', () => {
     expect(table(rows, columns, {color: false, terminal: false}, {width: 18})).to.deep.equal(['id\t中文 title that is rather long\tmodel-name-long\twhen'])
   })
 
+  it('pads outside the colour codes, so no line ends in spaces: a line as wide as the terminal would wrap', () => {
+    const rows = [
+      {a: 'one', b: 'x'},
+      {a: 'two', b: 'a longer note'},
+    ]
+    const columns: TableColumn<{a: string; b: string}>[] = [
+      {header: 'A', value: r => r.a},
+      {header: 'NOTE', tint: () => 'dim', value: r => r.b},
+    ]
+    const lines = table(rows, columns, {color: true, terminal: true})
+    expect(lines).to.deep.equal(['\u001B[1mA\u001B[22m    \u001B[1mNOTE\u001B[22m', 'one  \u001B[2mx\u001B[22m', 'two  \u001B[2ma longer note\u001B[22m'])
+  })
+
+  describe('a wrapped last column', () => {
+    type Row = {name: string; note: string}
+    const rows: Row[] = [
+      {name: 'anthropic', note: 'set ANTHROPIC_API_KEY or run "synapse keys set anthropic"'},
+      {name: 'openai', note: ''},
+    ]
+    const columns: TableColumn<Row>[] = [
+      {header: 'PROVIDER', value: r => r.name},
+      {header: 'NOTE', value: r => r.note, wrap: true},
+    ]
+    const plain = {color: false, terminal: true}
+
+    it('stays on one line when it fits, and in a pipe', () => {
+      expect(table(rows, columns, plain, {width: 80})).to.deep.equal([
+        'PROVIDER   NOTE',
+        'anthropic  set ANTHROPIC_API_KEY or run "synapse keys set anthropic"',
+        'openai',
+      ])
+      expect(table(rows, columns, {color: false, terminal: false}, {width: 20})[0]).to.equal(
+        'anthropic\tset ANTHROPIC_API_KEY or run "synapse keys set anthropic"',
+      )
+    })
+
+    it('goes on under its column, broken between words, a quoted part kept whole', () => {
+      expect(table(rows, columns, plain, {width: 45})).to.deep.equal([
+        'PROVIDER   NOTE',
+        'anthropic  set ANTHROPIC_API_KEY or run',
+        '           "synapse keys set anthropic"',
+        'openai',
+      ])
+    })
+
+    it('goes under the row, across the width, when its column is too narrow for a quoted part', () => {
+      expect(table(rows, columns, plain, {width: 36})).to.deep.equal([
+        'PROVIDER',
+        'anthropic',
+        '  set ANTHROPIC_API_KEY or run',
+        '  "synapse keys set anthropic"',
+        'openai',
+      ])
+    })
+  })
+
   it('fits tables to a terminal that reports its size, and to nothing in a pipe or on an unsized terminal', () => {
     const onTerminal = {color: false, terminal: true}
     expect(terminalWidth(onTerminal, {columns: 80} as NodeJS.WriteStream)).to.equal(80)
@@ -83,9 +139,9 @@ describe('terminal output', () => {
   it('keeps control characters and terminal escapes from data out of every cell', () => {
     const rows = [{v: 'evil\u001B]0;owned\u0007 title\u001B[2J \u202Eright-to-left'}]
     const columns: TableColumn<{v: string}>[] = [{header: 'V', value: r => r.v}]
-    // Controls are shown as visible escapes (terminalSafe); a bidirectional override is dropped.
-    expect(table(rows, columns, {color: false, terminal: true})[1]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
-    expect(table(rows, columns, {color: false, terminal: false})[0]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J right-to-left`)
+    // Controls, a bidirectional override among them, are shown as visible escapes (terminalSafe).
+    expect(table(rows, columns, {color: false, terminal: true})[1]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J \u202eright-to-left`)
+    expect(table(rows, columns, {color: false, terminal: false})[0]).to.equal(String.raw`evil\x1b]0;owned\x07 title\x1b[2J \u202eright-to-left`)
   })
 
   it('says how long ago in words, then the date', () => {

@@ -1,6 +1,14 @@
 import {expect} from 'chai'
 
-import {type CommandNames, MAX_TYPO_WORDS, suggestCommand, typoDistance, unexpectedArgument, unknownSubcommand} from '../../src/cli/routing.js'
+import {
+  type CommandNames,
+  MAX_TYPO_WORDS,
+  suggestCommand,
+  typoDistance,
+  unexpectedArgument,
+  unknownHelpSubject,
+  unknownSubcommand,
+} from '../../src/cli/routing.js'
 
 const names: CommandNames = {
   argless: ['config:show', 'models', 'plugins', 'sessions:list', 'sessions:ls'],
@@ -38,6 +46,15 @@ describe('routing a command line', () => {
       expect(suggestCommand(['sesions', 'everything'], names, 'synapse')?.shown).to.equal('synapse sessions')
     })
 
+    it('counts two neighbouring letters swapped as one slip: a short name mistyped so is caught too', () => {
+      expect(suggestCommand(['kyes', 'set', 'openai'], names, 'synapse')?.shown).to.equal('synapse keys set openai')
+      expect(suggestCommand(['hlep'], names, 'synapse')?.shown).to.equal('synapse help')
+      expect(suggestCommand(['sesisons', 'lsit'], names, 'synapse')?.shown).to.equal('synapse sessions list')
+      // Two swaps in a short word are two edits: no longer a near miss.
+      expect(suggestCommand(['ekys'], names, 'synapse')?.shown).to.equal('synapse keys')
+      expect(suggestCommand(['eksy'], names, 'synapse')).to.equal(undefined)
+    })
+
     it('leaves prompts alone: ordinary words, longer prompts, near misses of chat, flags first', () => {
       for (const argv of [
         ['hello'],
@@ -63,6 +80,40 @@ describe('routing a command line', () => {
     expect([typoDistance('db', 'db'), typoDistance('hello', 'help'), typoDistance('model', 'models'), typoDistance('sesion', 'sessions')]).to.deep.equal([
       0, 1, 1, 2,
     ])
+  })
+
+  describe('unknownHelpSubject', () => {
+    it("help for no command or topic: synapse's format, exit 2, the closest topic and how to send the words as a prompt", () => {
+      expect(unknownHelpSubject(['help', 'me', 'write', 'a', 'poem'], names, 'synapse')?.toJSON()).to.deep.equal({
+        code: 'INVALID_INPUT',
+        exitCode: 2,
+        message: '"me" is no synapse command or topic, so there is no help for it.',
+        suggestions: ['See "synapse --help" for the commands.', "To send it as a prompt: synapse chat 'help me write a poem'"],
+      })
+      expect(unknownHelpSubject(['help', 'sesions', '--json'], names, 'synapse')?.suggestions[0]).to.equal('Did you mean "synapse help sessions"?')
+    })
+
+    it('a wrong word after a topic or a command is named as those are without help', () => {
+      expect(unknownHelpSubject(['help', 'sessions', 'lst'], names, 'synapse')?.message).to.equal('"synapse sessions lst" is not a command.')
+      expect(unknownHelpSubject(['help', 'sessions', 'list', 'extra'], names, 'synapse')?.toJSON()).to.deep.include({
+        exitCode: 2,
+        message: 'Unexpected argument: extra.',
+        suggestions: ['See "synapse help sessions list".'],
+      })
+    })
+
+    it('leaves help for real commands and topics, and help alone, to oclif', () => {
+      for (const argv of [
+        ['help'],
+        ['help', '--json'],
+        ['help', 'sessions'],
+        ['help', 'sessions', 'list'],
+        ['help', 'plugins', 'install'],
+        ['sessions', 'me'],
+      ]) {
+        expect(unknownHelpSubject(argv, names, 'synapse'), argv.join(' ')).to.equal(undefined)
+      }
+    })
   })
 
   describe('unknownSubcommand', () => {

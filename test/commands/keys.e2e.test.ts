@@ -6,7 +6,9 @@ import type {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import type {Sandbox} from '../helpers/sandbox.js'
 import {type Exit, synapse, testRuntime} from '../helpers/spawn.js'
+import {requireProgram} from '../helpers/programs.js'
 import {Terminal} from '../helpers/terminal.js'
+import {SHELL_PROMPT, TmuxTerminal} from '../helpers/tmux.js'
 
 const STORED_KEY = 'sk-stored-7d41c09b2e5fa8836b1f'
 const ENV_KEY = 'sk-environment-0c9e4b7a11d2f3e8'
@@ -76,6 +78,26 @@ describe('keys (end to end)', function () {
         source: {kind: 'env', variable: 'OPENAI_API_KEY'},
       },
     ])
+  })
+
+  it('list on an 80-column terminal, in colour: the note goes on under its column, the command in it whole, and no line wraps', async function () {
+    requireProgram(this, 'tmux')
+    const terminal = await TmuxTerminal.start(sandbox, {NO_COLOR: '', OPENAI_API_KEY: ENV_KEY}, {columns: 80, rows: 24})
+    try {
+      await terminal.type('synapse keys list')
+      const screen = await terminal.waitFor(text => text.split('\n').at(-1) === SHELL_PROMPT.trimEnd() && text.includes('PROVIDER'), 'keys list to end')
+      expect(screen.split('\n')).to.deep.equal([
+        `${SHELL_PROMPT}synapse keys list`,
+        'PROVIDER   KEY       SOURCE                NOTE',
+        'anthropic  -         none                  set ANTHROPIC_API_KEY or run',
+        '                                           "synapse keys set anthropic"',
+        'openai     ****f3e8  env (OPENAI_API_KEY)',
+        SHELL_PROMPT.trimEnd(),
+      ])
+      expect(terminal.raw(), 'in colour').to.include('\u001B[2m')
+    } finally {
+      await terminal.kill()
+    }
   })
 
   it('the stored key is the one a chat sends; the environment wins over it; it wins over config.toml', async () => {

@@ -12,7 +12,9 @@ import {useOpenAISandbox} from '../helpers/openai-sandbox.js'
 import {closedPort} from '../helpers/ports.js'
 import type {Sandbox} from '../helpers/sandbox.js'
 import {synapse} from '../helpers/spawn.js'
+import {requireProgram} from '../helpers/programs.js'
 import {runOnTerminal} from '../helpers/terminal.js'
+import {SHELL_PROMPT, TmuxTerminal} from '../helpers/tmux.js'
 
 const STORED_KEY = 'sk-stored-for-models-41d8e2b7a9'
 
@@ -167,6 +169,28 @@ describe('models (end to end)', function () {
     ])
     expect(lines.at(-1)).to.equal(`prices: @pydantic/genai-prices ${MODEL_FACTS_SOURCE.version}, ${MODEL_FACTS_SOURCE.date}`)
     expect(lines).to.have.length(knownLines(anthropicProvider).length + 2)
+  })
+
+  it('on an 80-column terminal, in colour: no row wraps; a note with no room beside its row goes under it', async function () {
+    requireProgram(this, 'tmux')
+    const terminal = await TmuxTerminal.start(sandbox, {NO_COLOR: '', OPENAI_API_KEY: STORED_KEY, OPENAI_BASE_URL: server.url}, {columns: 80, rows: 50})
+    try {
+      await terminal.type('synapse models -p openai')
+      const screen = await terminal.waitFor(text => text.includes('prices: ') && text.split('\n').at(-1) === SHELL_PROMPT.trimEnd(), 'models to end')
+      const lines = screen.split('\n').slice(1, -2)
+      expect(lines[0]).to.match(/^PROVIDER +MODEL +CONTEXT +INPUT \$\/1M +OUTPUT \$\/1M +CACHED \$\/1M$/)
+      expect(
+        lines.filter(line => line.trim() === ''),
+        'no blank line left by a wrapped row',
+      ).to.deep.equal([])
+      const served = lines.findIndex(line => /^openai +qwen3:8b /.test(line))
+      expect(lines[served + 1]).to.equal('  on the server')
+      expect(lines.filter(line => line.startsWith('  '))).to.deep.equal(['  default, on the server', '  on the server', '  on the server'])
+      expect(lines.filter(line => line.startsWith('openai '))).to.have.length(knownLines(openaiProvider).length + 2)
+      expect(terminal.raw(), 'in colour').to.include('\u001B[2m')
+    } finally {
+      await terminal.kill()
+    }
   })
 
   it('the config\'s [models."<name>"] tables win key by key, and give a served local model its facts', async () => {

@@ -7,12 +7,13 @@ import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {requireProgram} from '../helpers/programs.js'
 import {synapse, synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 
-// OSC 0 retitles the window, CSI 2J clears the screen, U+009B is the one-character C1 CSI, and a
-// lone CR lets later text overwrite what came before it on the line.
-const HOSTILE = 'x\u001B]0;pwned\u0007y\u001B[2Jz\u009B1mw\rFAKE'
-const SHOWN = String.raw`x\x1b]0;pwned\x07y\x1b[2Jz\x9b1mw\rFAKE`
+// OSC 0 retitles the window, CSI 2J clears the screen, U+009B is the one-character C1 CSI, a
+// lone CR lets later text overwrite what came before it on the line, and U+202E (RIGHT-TO-LEFT
+// OVERRIDE) makes a terminal that does bidi show the rest of the line reversed.
+const HOSTILE = 'x\u001B]0;pwned\u0007y\u001B[2Jz\u009B1mw\rFAKE\u202Eevil'
+const SHOWN = String.raw`x\x1b]0;pwned\x07y\x1b[2Jz\x9b1mw\rFAKE\u202eevil`
 // What a terminal would act on: any control character but the newline and tab of a body.
-const INTERPRETED = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/
+const INTERPRETED = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/
 
 /**
  * Titles, models, system prompts, metadata and messages are stored text, whatever wrote them (a

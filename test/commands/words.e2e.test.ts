@@ -32,6 +32,10 @@ describe('clear words (end to end)', function () {
       const models = await synapse(sandbox, ['model'])
       expect(models.code).to.equal(2)
       expect(models.stderr.split('\n')[1]).to.equal('  → Did you mean "synapse models"?')
+      // Two letters swapped is one slip, even in a name as short as "keys".
+      const swapped = await synapse(sandbox, ['kyes', 'list'])
+      expect(swapped.code).to.equal(2)
+      expect(swapped.stderr.split('\n')[1]).to.equal('  → Did you mean "synapse keys list"?')
       expect(server.chatRequests).to.have.length(0)
     })
 
@@ -74,6 +78,22 @@ describe('clear words (end to end)', function () {
         })
       }
     })
+  })
+
+  it("help for something that is no command is synapse's one error with remedies, exit 2, and nothing is sent", async () => {
+    const exit = await synapse(sandbox, ['help', 'me', 'write', 'a', 'poem'])
+    expect(exit).to.deep.include({
+      code: 2,
+      stderr:
+        'Error: "me" is no synapse command or topic, so there is no help for it.\n' +
+        '  → See "synapse --help" for the commands.\n' +
+        "  → To send it as a prompt: synapse chat 'help me write a poem'\n",
+      stdout: '',
+    })
+    const near = await synapse(sandbox, ['help', 'sesions'])
+    expect(near.code).to.equal(2)
+    expect(near.stderr.split('\n')[1]).to.equal('  → Did you mean "synapse help sessions"?')
+    expect(server.chatRequests).to.have.length(0)
   })
 
   it("an unknown subcommand gets the closest one, in synapse's format, exit 2; ls and rm are aliases", async () => {

@@ -12,6 +12,11 @@ describe('terminalSafe', () => {
     ['DEL and NUL', 'a\u007Fb\u0000c', String.raw`a\x7fb\x00c`],
     ['backspace, form feed, vertical tab', 'a\bb\fc\vd', String.raw`a\bb\fc\vd`],
     ['OSC 52 (writes the clipboard)', '\u001B]52;c;cHduZWQ=\u001B\\', '\\x1b]52;c;cHduZWQ=\\x1b\\'],
+    [
+      'bidi embeddings, overrides and isolates (Trojan Source)',
+      'a\u202Ab\u202Bc\u202Cd\u202De\u202Ef\u2066g\u2067h\u2068i\u2069',
+      String.raw`a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069`,
+    ],
   ]
 
   for (const [what, text, shown] of cases) {
@@ -26,8 +31,8 @@ describe('terminalSafe', () => {
     expect(terminalSafe('a\nb\tc\r\nd', {multiline: true})).to.equal('a\nb\tc\r\nd')
   })
 
-  it('leaves printable text alone, unicode and backslashes included', () => {
-    const text = `${String.raw`Grüße 👋 — \x1b is how one writes ESC; U+2028 here: `}\u2028 ok`
+  it('leaves printable text alone, unicode, backslashes and right-to-left marks included', () => {
+    const text = `${String.raw`Grüße 👋 — \x1b is how one writes ESC; U+2028 here: `}\u2028 ok, שלום\u200F (RLM) عربي\u200E`
     expect(terminalSafe(text)).to.equal(text)
     expect(terminalSafe(text, {multiline: true})).to.equal(text)
   })
@@ -49,5 +54,7 @@ describe('terminalSafe', () => {
     expect(hasControlCharacters('a\nb')).to.equal(true)
     expect(hasControlCharacters('a\u001Bb')).to.equal(true)
     expect(hasControlCharacters('a\u009Bb')).to.equal(true)
+    expect(hasControlCharacters('a\u202Eb')).to.equal(true)
+    expect(hasControlCharacters('שלום\u200F')).to.equal(false)
   })
 })

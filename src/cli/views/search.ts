@@ -24,11 +24,6 @@ export function searchHitJson(hit: SearchHit): SearchHitJson {
   }
 }
 
-/** Stored text, safe for a terminal: controls escaped, bidirectional overrides dropped (as `printable`, without trimming). */
-function safe(text: string): string {
-  return terminalSafe(text).replaceAll(/[\u202A-\u202E\u2066-\u2069]/g, '')
-}
-
 /**
  * The snippet with its matches marked (bold yellow; plain without colour), each piece made safe on
  * its own so that the ranges still fall where the matches are, cut to `width` columns.
@@ -46,7 +41,7 @@ export function markedSnippet(snippet: SearchHit['snippet'], style: OutputStyle,
   let left = width ?? Number.POSITIVE_INFINITY
   for (const piece of pieces) {
     if (left <= 0) break
-    const text = safe(piece.text)
+    const text = terminalSafe(piece.text)
     const shown = displayWidth(text) > left ? cutToWidth(text, left) : text
     left -= displayWidth(shown)
     out += piece.marked ? paint(style, 'yellow', paint(style, 'bold', shown)) : shown
@@ -75,15 +70,15 @@ export function renderHits(hits: SearchHit[], style: OutputStyle, options: {widt
     const model = modelLabel(hit.session)
     if (!style.terminal) {
       const shownRole = hit.replaced ? `${role} (${REPLACED_MARK})` : role
-      lines.push([hit.session.id, hit.message?.id ?? '', shownRole, when.toISOString(), safe(model), safe(hit.snippet.text)].join('\t'))
+      lines.push([hit.session.id, hit.message?.id ?? '', shownRole, when.toISOString(), terminalSafe(model), terminalSafe(hit.snippet.text)].join('\t'))
       continue
     }
-    const title = safe(hit.session.title ?? '') || '(untitled)'
+    const title = terminalSafe(hit.session.title ?? '') || '(untitled)'
     const head = [
       paint(style, 'cyan', hit.session.shortId),
       paint(style, 'bold', title),
       paint(style, 'dim', localTimestamp(when)),
-      safe(model),
+      terminalSafe(model),
       paint(style, 'dim', role) + (hit.replaced ? ` ${paint(style, 'yellow', `(${REPLACED_MARK})`)}` : ''),
     ]
     lines.push(head.filter(Boolean).join('  '))

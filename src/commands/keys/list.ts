@@ -1,5 +1,5 @@
 import {SynapseCommand} from '../../cli/base-command.js'
-import {table} from '../../cli/output.js'
+import {table, terminalWidth} from '../../cli/output.js'
 import {displayPath} from '../../config/files.js'
 import {loadConfig, type SettingSource} from '../../config/index.js'
 import {type KeyStatus, listKeys} from '../../providers/api-keys.js'
@@ -30,9 +30,10 @@ export default class KeysList extends SynapseCommand {
         {header: 'PROVIDER', value: s => s.provider},
         {header: 'KEY', value: s => s.masked ?? '-'},
         {header: 'SOURCE', tint: s => (s.source ? undefined : 'dim'), value: s => (s.source ? where(s.source) : 'none')},
-        {header: 'NOTE', tint: () => 'dim', value: s => note(s).join('; ')},
+        {header: 'NOTE', tint: () => 'dim', value: s => note(s).join('; '), wrap: true},
       ],
       this.style,
+      {width: terminalWidth(this.style, process.stdout)},
     )
     for (const line of rows) this.log(line)
     return keys
