@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {accessSync, constants} from 'node:fs'
+import {accessSync, constants, readFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -73,19 +73,19 @@ describe('bin/run.js, the launcher (end to end)', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  describe('on a Node older than 22.13', () => {
+  describe('on a Node older than 22.14', () => {
     let oldNode: string
 
     before(function () {
       const node = systemNode()
       const version = node === undefined ? undefined : spawnSync(node, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
       const [major, minor] = (version ?? '0.0').split('.').map(Number)
-      if (node !== undefined && (major < 22 || (major === 22 && minor < 13))) {
+      if (node !== undefined && (major < 22 || (major === 22 && minor < 14))) {
         oldNode = node
         return
       }
 
-      const reason = node === undefined ? 'no Node outside node_modules/.bin' : `the machine's Node (${node}) is ${version}, not older than 22.13`
+      const reason = node === undefined ? 'no Node outside node_modules/.bin' : `the machine's Node (${node}) is ${version}, not older than 22.14`
       // CI's machines have Node 20: there this must run.
       if (process.env.CI) throw new Error(`${reason}: CI needs an old Node for this test`)
       console.log(`      (pending: ${reason})`)
@@ -98,10 +98,48 @@ describe('bin/run.js, the launcher (end to end)', function () {
         const found = spawnSync(oldNode, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
         expect({status, stdout}).to.deep.equal({status: 1, stdout: ''})
         expect(stderr).to.equal(
-          `Error: synapse needs Node.js 22.13 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+          `Error: synapse needs Node.js 22.14 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
         )
       })
     }
+  })
+
+  // better-sqlite3 13's addon needs Node-API 10: Node 22.13 (Node-API 9) passed the old check, then
+  // died with SIGSEGV (exit 139) on the first command that opened the database.
+  describe('on a Node without the Node-API better-sqlite3 13 is built for', () => {
+    const preload = join(PROJECT_ROOT, 'test', 'fixtures', 'pretend-node-version.mjs')
+    const cases = [
+      {node: '22.13.0', napi: '9', needs: '22.14 or later'},
+      {node: '23.5.0', napi: '9', needs: '22.14 or later (on the 23 line, 23.6 or later)'},
+    ]
+    for (const {napi, needs, node} of cases) {
+      it(`refuses Node ${node} (Node-API ${napi}) in one line, exit 1, before opening the database`, () => {
+        const {status, stderr, stdout} = spawnSync(process.execPath, ['--import', preload, RUN_JS, 'sessions', 'list'], {
+          encoding: 'utf8',
+          env: {...sandbox.env, PRETEND_NODE: node, PRETEND_NODE_API: napi},
+          input: '',
+        })
+        expect({status, stderr, stdout}).to.deep.equal({
+          status: 1,
+          stderr: `Error: synapse needs Node.js ${needs}, and ${process.execPath} is Node.js ${node}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+          stdout: '',
+        })
+      })
+    }
+
+    it('runs on Node 22.14 (Node-API 10), the oldest it supports', () => {
+      const {status, stderr, stdout} = spawnSync(process.execPath, ['--import', preload, RUN_JS, 'sessions', 'list'], {
+        encoding: 'utf8',
+        env: {...sandbox.env, PRETEND_NODE: '22.14.0', PRETEND_NODE_API: '10'},
+        input: '',
+      })
+      expect({status, stderr, stdout}).to.deep.equal({status: 0, stderr: '', stdout: ''})
+    })
+
+    it('asks for the same Node in package.json engines', () => {
+      const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {engines: {node: string}}
+      expect(manifest.engines.node).to.equal('^22.14.0 || >=23.6.0')
+    })
   })
 
   describe('Ctrl-C during start-up', () => {
