@@ -29,7 +29,9 @@ export abstract class SynapseCommand extends Command {
     // this.exit() and oclif's own help/version exits travel as errors; let them through.
     if (error instanceof Errors.ExitError) throw error
     if (isOutputFailure(error)) return reportOutputFailure(error)
-    const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags: this.ctor.flags})
+    // --help and --json are flags of every command, not in its own list: a near miss of them is named too.
+    const flags = {...this.ctor.flags, ...this.ctor.baseFlags, ...(this.ctor.enableJsonFlag ? {json: {}} : {}), help: {}}
+    const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags})
     if (this.jsonEnabled()) this.logJson({error: report})
     else printReport(report, error)
     this.exit(report.exitCode)

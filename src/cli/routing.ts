@@ -9,7 +9,7 @@
  * `chat` itself is no candidate (a near miss of it is a prompt, or meant to be one), and
  * `synapse chat "sesions list"` always sends, as everything after `chat` is a prompt.
  */
-import {levenshtein} from '../config/values.js'
+import {editDistance} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import {printReport} from './base-command.js'
 
@@ -140,7 +140,7 @@ function nearest(word: string, candidates: string[]): string | undefined {
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
     if (candidate === word) return undefined
-    const distance = levenshtein(wanted, candidate.toLowerCase())
+    const distance = editDistance(wanted, candidate.toLowerCase())
     if (distance <= typoDistance(wanted, candidate) && distance < bestDistance) {
       best = candidate
       bestDistance = distance

@@ -151,7 +151,7 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of candidates) {
     const normal = normalize(candidate)
-    const distance = wanted.length >= 5 && normal.startsWith(wanted) ? 1 : levenshtein(wanted, normal)
+    const distance = wanted.length >= 5 && normal.startsWith(wanted) ? 1 : editDistance(wanted, normal)
     if (distance < bestDistance) {
       best = candidate
       bestDistance = distance
@@ -161,15 +161,22 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   return bestDistance <= Math.max(1, Math.floor(wanted.length / 4)) ? best : undefined
 }
 
-/** Edits (insertions, deletions, substitutions) from a to b. */
-export function levenshtein(a: string, b: string): number {
+/**
+ * Edits from a to b: insertions, deletions, substitutions and swaps of two neighbouring characters
+ * (the optimal string alignment distance). A swap is the commonest slip (`--limti`, `sessoins`), and
+ * counted as two substitutions it would put the word as far from its name as an unrelated one.
+ */
+export function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = []
   let previous = Array.from({length: b.length + 1}, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
     for (let j = 1; j <= b.length; j++) {
       current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j], beforePrevious[j - 2] + 1)
     }
 
+    beforePrevious = previous
     previous = current
   }
 

@@ -38,6 +38,13 @@ describe('routing a command line', () => {
       expect(suggestCommand(['sesions', 'everything'], names, 'synapse')?.shown).to.equal('synapse sessions')
     })
 
+    it('counts two neighbouring letters swapped as one slip, even in a short name', () => {
+      expect(suggestCommand(['kyes', 'set'], names, 'synapse')?.shown).to.equal('synapse keys set')
+      expect(suggestCommand(['kyes'], names, 'synapse')?.shown).to.equal('synapse keys')
+      expect(unknownSubcommand(['keys', 'ste'], names, 'synapse')?.suggestions[0]).to.equal('Did you mean "synapse keys set"?')
+      expect(unknownSubcommand(['sessions', 'lsit'], names, 'synapse')?.suggestions[0]).to.equal('Did you mean "synapse sessions list"?')
+    })
+
     it('leaves prompts alone: ordinary words, longer prompts, near misses of chat, flags first', () => {
       for (const argv of [
         ['hello'],

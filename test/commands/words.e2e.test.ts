@@ -110,6 +110,11 @@ describe('clear words (end to end)', function () {
       [['--temperature', 'hot', 'Hi'], 'Error: --temperature: expected a number, not "hot".\n  → See "synapse chat --help".\n'],
       [['-c', '-s', 'x', 'Hi'], 'Error: -c/--continue and -s/--session cannot be used together.\n  → See "synapse chat --help".\n'],
       [['sessions', 'list', '--lmit', '3'], 'Error: Unknown flag --lmit.\n  → Did you mean --limit?\n  → See "synapse sessions list --help".\n'],
+      // Two letters swapped, the commonest slip, is one edit; --json and --help are every command's flags.
+      [['sessions', 'list', '--limti', '3'], 'Error: Unknown flag --limti.\n  → Did you mean --limit?\n  → See "synapse sessions list --help".\n'],
+      [['sessions', 'list', '--jsno'], 'Error: Unknown flag --jsno.\n  → Did you mean --json?\n  → See "synapse sessions list --help".\n'],
+      [['sessions', 'list', '--jsn'], 'Error: Unknown flag --jsn.\n  → Did you mean --json?\n  → See "synapse sessions list --help".\n'],
+      [['sessions', 'show', 'x', '--hlep'], 'Error: Unknown flag --hlep.\n  → Did you mean --help?\n  → See "synapse sessions show --help".\n'],
       [['sessions', 'rename', 'a', 'b', 'c'], 'Error: Unexpected argument: c.\n  → See "synapse sessions rename --help".\n'],
       [['models', 'foo'], 'Error: Unexpected argument: foo.\n  → See "synapse models --help".\n'],
       [['config', 'show', 'extra', 'words'], 'Error: Unexpected argument: extra.\n  → See "synapse config show --help".\n'],
