@@ -149,15 +149,20 @@ describe('clear words (end to end)', function () {
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout).to.contain(id)
   })
 
-  it('--version --json prints JSON', async () => {
-    const exit = await synapse(sandbox, ['--version', '--json'])
-    expect(exit.code).to.equal(0)
-    const report = JSON.parse(exit.stdout) as Record<string, string>
-    // Under Deno, `node` is the Node version Deno is compatible with.
-    expect(report.node).to.match(/^\d+\.\d+\.\d+$/)
-    expect(report).to.deep.equal({arch: process.arch, name: 'synapse-cli', node: report.node, platform: process.platform, version: '0.1.0'})
-    if (process.env.SYNAPSE_TEST_RUNTIME !== 'deno') expect(report.node).to.equal(process.versions.node)
-  })
+  for (const args of [
+    ['--version', '--json'],
+    ['--json', '--version'],
+  ]) {
+    it(`${args.join(' ')} prints JSON`, async () => {
+      const exit = await synapse(sandbox, args)
+      expect({code: exit.code, stderr: exit.stderr}).to.deep.equal({code: 0, stderr: ''})
+      const report = JSON.parse(exit.stdout) as Record<string, string>
+      // Under Deno, `node` is the Node version Deno is compatible with.
+      expect(report.node).to.match(/^\d+\.\d+\.\d+$/)
+      expect(report).to.deep.equal({arch: process.arch, name: 'synapse-cli', node: report.node, platform: process.platform, version: '0.1.0'})
+      if (process.env.SYNAPSE_TEST_RUNTIME !== 'deno') expect(report.node).to.equal(process.versions.node)
+    })
+  }
 
   it("the root help shows the prompt, chat's flags and examples with $, each topic once", async () => {
     const {code, stdout} = await synapse(sandbox, ['--help'])
