@@ -3,12 +3,19 @@
 // Written for old runtimes on purpose (no ?., ??, top-level await or static import): on a Node too
 // old for synapse it still has to parse, and print the one line below rather than a SyntaxError or
 // the crash better-sqlite3 13 makes on Node 20.
-var REQUIRED = [22, 13]
+// better-sqlite3 13's prebuilt addon is built for Node-API 10, which Node has from 22.14 and, on the
+// 23 line, from 23.6: on a Node without it (22.13 has Node-API 9) it loads, then the first database it
+// opens kills the process with SIGSEGV. Hence the Node-API check beside the version (package.json
+// `engines` says the same).
+var REQUIRED = [22, 14]
+var REQUIRED_NODE_API = 10
 var found = process.versions.node
 var parts = found.split('.').map(Number)
-if (parts[0] < REQUIRED[0] || (parts[0] === REQUIRED[0] && parts[1] < REQUIRED[1])) {
+var tooOld = parts[0] < REQUIRED[0] || (parts[0] === REQUIRED[0] && parts[1] < REQUIRED[1])
+var line23 = parts[0] === 23 ? ' (on the 23 line, 23.6 or later)' : ''
+if (tooOld || !(Number(process.versions.napi) >= REQUIRED_NODE_API)) {
   process.stderr.write(
-    `Error: synapse needs Node.js ${REQUIRED.join('.')} or later, and ${process.execPath} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+    `Error: synapse needs Node.js ${REQUIRED.join('.')} or later${line23}, and ${process.execPath} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
   )
   process.exit(1)
 }

@@ -1,11 +1,12 @@
-import {Command, Errors, type Interfaces} from '@oclif/core'
+import {Command, Errors, type Interfaces, ux} from '@oclif/core'
+import {format, inspect} from 'node:util'
 
 import {describePathFailure, SynapseError} from '../core/errors.js'
 import {closest} from '../config/values.js'
 import {terminalSafe} from '../core/terminal-text.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore} from '../store/session-store.js'
-import {detectStyle, type OutputStyle, paint} from './output.js'
+import {detectStyle, isOutputFailure, type OutputStyle, paint, reportOutputFailure, writeOutput} from './output.js'
 import {askYesNo} from './question.js'
 import {runtime} from './runtime.js'
 
@@ -29,19 +30,21 @@ export abstract class SynapseCommand extends Command {
     // this.exit() and oclif's own help/version exits travel as errors; let them through.
     if (error instanceof Errors.ExitError) throw error
     if (isOutputFailure(error)) return reportOutputFailure(error)
-    const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags: this.ctor.flags})
+    // --help and --json are flags of every command, not in its own list: a near miss of them is named too.
+    const flags = {...this.ctor.flags, ...this.ctor.baseFlags, ...(this.ctor.enableJsonFlag ? {json: {}} : {}), help: {}}
+    const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags})
     if (this.jsonEnabled()) this.logJson({error: report})
     else printReport(report, error)
     this.exit(report.exitCode)
   }
 
+  log(message = '', ...args: unknown[]): void {
+    if (this.jsonEnabled()) return
+    writeOutput(`${format(typeof message === 'string' ? message : inspect(message), ...args)}\n`)
+  }
+
   logJson(json: unknown): void {
-    try {
-      super.logJson(json)
-    } catch (error) {
-      if (!isOutputFailure(error)) throw error
-      reportOutputFailure(error)
-    }
+    writeOutput(`${ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})}\n`)
   }
 
   /**
@@ -142,22 +145,6 @@ type ParseError = Errors.CLIError & {
 
 function isParseError(error: unknown): error is ParseError {
   return error instanceof Errors.CLIError && 'parse' in error
-}
-
-/** A write to stdout that failed (`> /dev/full`, a reader gone): an errno error that names no file. */
-function isOutputFailure(error: unknown): error is NodeJS.ErrnoException {
-  const {code, path} = (error ?? {}) as NodeJS.ErrnoException
-  return (code === 'ENOSPC' || code === 'EPIPE') && path === undefined
-}
-
-/**
- * Node's stdout emits a failed write as an 'error' event, which bin/run.js reports (exit 141 for a
- * closed pipe, one line and exit 1 for a full disk); Deno's throws it from the write. Thrown, it is
- * handed to that same listener, so both runtimes report it in the same words.
- */
-function reportOutputFailure(error: NodeJS.ErrnoException): void {
-  if (process.stdout.listenerCount('error') === 0) throw error
-  process.stdout.emit('error', error)
 }
 
 export function toReport(error: Error & {code?: string; oclif?: {exit?: number}; path?: string; syscall?: string}, context: ReportContext): ErrorReport {

@@ -5,6 +5,9 @@
  * (`plugins`) is listed as the topic. Every example reads as a shell line, with its `$`.
  */
 import {type Command, CommandHelp, Help} from '@oclif/core'
+import {format} from 'node:util'
+
+import {writeOutput} from './output.js'
 
 type Example = string | {command: string; description: string}
 
@@ -39,6 +42,12 @@ class SynapseCommandHelp extends CommandHelp {
 
 export default class SynapseHelp extends Help {
   CommandHelpClass = SynapseCommandHelp
+
+  /** Through process.stdout, as the commands' output (writeOutput says why). */
+  protected log(...args: string[]): void {
+    if (this.opts.sendToStderr) process.stderr.write(`${format(...args)}\n`)
+    else writeOutput(`${format(...args)}\n`)
+  }
 
   /** Without the entries oclif adds for aliases; summary() names them. */
   protected get sortedCommands(): Command.Loadable[] {

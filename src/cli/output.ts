@@ -225,3 +225,34 @@ export function localTimestamp(date: Date): string {
   const two = (n: number) => String(n).padStart(2, '0')
   return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`
 }
+
+/** A write to stdout that failed (`> /dev/full`, a reader gone): an errno error that names no file. */
+export function isOutputFailure(error: unknown): error is NodeJS.ErrnoException {
+  const {code, path} = (error ?? {}) as NodeJS.ErrnoException
+  return (code === 'ENOSPC' || code === 'EPIPE') && path === undefined
+}
+
+/**
+ * What `this.log` and `this.logJson` print, through process.stdout as every other write of synapse's
+ * (oclif's go through console.log). On Node the two are one stream; Deno's console writes to the
+ * descriptor itself and drops a write to a closed pipe without a word, so `synapse sessions list |
+ * head -1` ran to its end there and exited 0 instead of stopping with 141.
+ */
+export function writeOutput(text: string): void {
+  try {
+    process.stdout.write(text)
+  } catch (error) {
+    if (!isOutputFailure(error)) throw error
+    reportOutputFailure(error)
+  }
+}
+
+/**
+ * Node's stdout emits a failed write as an 'error' event, which bin/run.js reports (exit 141 for a
+ * closed pipe, one line and exit 1 for a full disk); Deno's throws it from the write. Thrown, it is
+ * handed to that same listener, so both runtimes report it in the same words.
+ */
+export function reportOutputFailure(error: NodeJS.ErrnoException): void {
+  if (process.stdout.listenerCount('error') === 0) throw error
+  process.stdout.emit('error', error)
+}

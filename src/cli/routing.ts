@@ -222,7 +222,8 @@ export interface RoutingIO {
 export async function route(argv: string[], config: RoutingConfig, io: RoutingIO): Promise<string[] | undefined> {
   const json = argv.includes('--json')
   const [first] = argv
-  if (first === '--version') {
+  // `--json --version` is the same request as `--version --json` (and not a prompt's flags).
+  if (first === '--version' || (json && argv.length === 2 && argv.includes('--version'))) {
     if (!json) return argv
     io.write(`${JSON.stringify(versionReport(config), null, 2)}\n`)
     return undefined

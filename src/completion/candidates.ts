@@ -103,7 +103,11 @@ export function modelCandidates(registry: ProviderRegistry, sources: ModelSource
     add(descriptor.defaultModel, descriptor.name)
     for (const model of descriptor.models ?? []) add(model, descriptor.name)
   }
-  for (const session of sources.sessions ?? []) add(session.model, session.provider ? `${session.provider}, used in a session` : 'used in a session')
+  // The provider and the use as labels of their own, so a provider that lists the model is named once.
+  for (const session of sources.sessions ?? []) {
+    if (session.provider) add(session.model, session.provider)
+    add(session.model, 'used in a session')
+  }
   return [...found]
     .filter(([model]) => model.startsWith(prefix))
     .slice(0, limit)

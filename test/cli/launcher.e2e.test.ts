@@ -1,14 +1,12 @@
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {accessSync, constants} from 'node:fs'
+import {accessSync, constants, readFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {FakeOpenAIServer} from '../fakes/openai-server.js'
 import {PROJECT_ROOT, RUN_JS} from '../helpers/cli.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
-import {type Exit, testRuntime} from '../helpers/spawn.js'
 
 /** A Node on PATH outside the project's node_modules/.bin (which holds the `node` devDependency). */
 function systemNode(): string | undefined {
@@ -24,46 +22,6 @@ function systemNode(): string | undefined {
   return undefined
 }
 
-/**
- * bin/run.js under the tests' runtime, its stdout read by a reader that closes its end after
- * `linesBeforeClosing` lines (0: before anything arrives, as a pager quit at once). Resolves with what
- * the reader saw and how synapse ended.
- */
-async function intoClosingReader(
-  sandbox: Sandbox,
-  args: string[],
-  options: {env?: NodeJS.ProcessEnv; linesBeforeClosing: number; onClosed?: (stdin: NodeJS.WritableStream) => void},
-): Promise<Exit> {
-  const runtime = testRuntime()
-  const [command, ...prefix] = runtime.command
-  const child = spawn(command, [...prefix, RUN_JS, ...args], {env: {...sandbox.env, ...runtime.env, ...options.env}})
-  let stdout = ''
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const close = () => {
-    child.stdout.destroy()
-    options.onClosed?.(child.stdin)
-  }
-
-  if (options.linesBeforeClosing === 0) close()
-  else {
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (child.stdout.destroyed) return
-      stdout += chunk
-      const lines = stdout.split('\n')
-      if (lines.length > options.linesBeforeClosing) {
-        stdout = `${lines.slice(0, options.linesBeforeClosing).join('\n')}\n`
-        close()
-      }
-    })
-  }
-
-  if (!options.onClosed) child.stdin.end()
-  return new Promise(resolve => {
-    child.on('close', (code, signal) => resolve({code, signal, stderr, stdout}))
-  })
-}
-
 describe('bin/run.js, the launcher (end to end)', function () {
   this.timeout(60_000)
   let sandbox: Sandbox
@@ -73,19 +31,19 @@ describe('bin/run.js, the launcher (end to end)', function () {
   })
   afterEach(() => sandbox.cleanup())
 
-  describe('on a Node older than 22.13', () => {
+  describe('on a Node older than 22.14', () => {
     let oldNode: string
 
     before(function () {
       const node = systemNode()
       const version = node === undefined ? undefined : spawnSync(node, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
       const [major, minor] = (version ?? '0.0').split('.').map(Number)
-      if (node !== undefined && (major < 22 || (major === 22 && minor < 13))) {
+      if (node !== undefined && (major < 22 || (major === 22 && minor < 14))) {
         oldNode = node
         return
       }
 
-      const reason = node === undefined ? 'no Node outside node_modules/.bin' : `the machine's Node (${node}) is ${version}, not older than 22.13`
+      const reason = node === undefined ? 'no Node outside node_modules/.bin' : `the machine's Node (${node}) is ${version}, not older than 22.14`
       // CI's machines have Node 20: there this must run.
       if (process.env.CI) throw new Error(`${reason}: CI needs an old Node for this test`)
       console.log(`      (pending: ${reason})`)
@@ -98,10 +56,48 @@ describe('bin/run.js, the launcher (end to end)', function () {
         const found = spawnSync(oldNode, ['-p', 'process.versions.node'], {encoding: 'utf8'}).stdout.trim()
         expect({status, stdout}).to.deep.equal({status: 1, stdout: ''})
         expect(stderr).to.equal(
-          `Error: synapse needs Node.js 22.13 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+          `Error: synapse needs Node.js 22.14 or later, and ${oldNode} is Node.js ${found}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
         )
       })
     }
+  })
+
+  // better-sqlite3 13's addon needs Node-API 10: Node 22.13 (Node-API 9) passed the old check, then
+  // died with SIGSEGV (exit 139) on the first command that opened the database.
+  describe('on a Node without the Node-API better-sqlite3 13 is built for', () => {
+    const preload = join(PROJECT_ROOT, 'test', 'fixtures', 'pretend-node-version.mjs')
+    const cases = [
+      {node: '22.13.0', napi: '9', needs: '22.14 or later'},
+      {node: '23.5.0', napi: '9', needs: '22.14 or later (on the 23 line, 23.6 or later)'},
+    ]
+    for (const {napi, needs, node} of cases) {
+      it(`refuses Node ${node} (Node-API ${napi}) in one line, exit 1, before opening the database`, () => {
+        const {status, stderr, stdout} = spawnSync(process.execPath, ['--import', preload, RUN_JS, 'sessions', 'list'], {
+          encoding: 'utf8',
+          env: {...sandbox.env, PRETEND_NODE: node, PRETEND_NODE_API: napi},
+          input: '',
+        })
+        expect({status, stderr, stdout}).to.deep.equal({
+          status: 1,
+          stderr: `Error: synapse needs Node.js ${needs}, and ${process.execPath} is Node.js ${node}. Install a current one from https://nodejs.org (or \`nvm install 24\`) and run synapse with it.\n`,
+          stdout: '',
+        })
+      })
+    }
+
+    it('runs on Node 22.14 (Node-API 10), the oldest it supports', () => {
+      const {status, stderr, stdout} = spawnSync(process.execPath, ['--import', preload, RUN_JS, 'sessions', 'list'], {
+        encoding: 'utf8',
+        env: {...sandbox.env, PRETEND_NODE: '22.14.0', PRETEND_NODE_API: '10'},
+        input: '',
+      })
+      expect({status, stderr, stdout}).to.deep.equal({status: 0, stderr: '', stdout: ''})
+    })
+
+    it('asks for the same Node in package.json engines', () => {
+      const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {engines: {node: string}}
+      expect(manifest.engines.node).to.equal('^22.14.0 || >=23.6.0')
+    })
   })
 
   describe('Ctrl-C during start-up', () => {
@@ -143,68 +139,5 @@ describe('bin/run.js, the launcher (end to end)', function () {
         expect(stderr).to.match(/^Interrupted\.[^\n]*\n$/)
       })
     }
-  })
-
-  describe('into a closed stdout', () => {
-    it('stops quietly with 141 when the reader is gone before --help is written', async () => {
-      const exit = await intoClosingReader(sandbox, ['--help'], {linesBeforeClosing: 0})
-      expect(exit).to.deep.equal({code: 141, signal: null, stderr: '', stdout: ''})
-    })
-
-    it('stops quietly with 141 when the reader closes after one line of a long sessions list', async () => {
-      const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
-      try {
-        for (let i = 0; i < 2000; i++) await store.create({title: `Session ${i} ${'x'.repeat(300)}`})
-      } finally {
-        await store.close()
-      }
-
-      const exit = await intoClosingReader(sandbox, ['sessions', 'list', '--all'], {env: {SYNAPSE_MAX_SESSIONS: '0'}, linesBeforeClosing: 1})
-      expect({...exit, stdout: exit.stdout.split('\t')[0].length}).to.deep.equal({code: 141, signal: null, stderr: '', stdout: 26})
-    })
-
-    it('stops quietly with 141 when the reader closes after one line of sessions show', async () => {
-      const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
-      let id: string
-      try {
-        id = (await store.create({title: 'Long'})).id
-        await store.append(
-          id,
-          Array.from({length: 2000}, (_, i) => ({content: `Message ${i}: ${'y'.repeat(500)}`, role: i % 2 === 0 ? ('user' as const) : ('assistant' as const)})),
-        )
-      } finally {
-        await store.close()
-      }
-
-      const exit = await intoClosingReader(sandbox, ['sessions', 'show', id], {linesBeforeClosing: 1})
-      expect({code: exit.code, signal: exit.signal, stderr: exit.stderr}).to.deep.equal({code: 141, signal: null, stderr: ''})
-      expect(exit.stdout).to.match(/^[^\n]+\n$/)
-    })
-
-    describe('with a provider', () => {
-      let server: FakeOpenAIServer
-
-      beforeEach(async () => {
-        server = await FakeOpenAIServer.start()
-      })
-      afterEach(async () => server.close())
-
-      it('stops quietly with 141 when the reader closes after the first line of a streaming reply', async () => {
-        server.reply(['First line.\n', ...Array.from({length: 200}, () => `${'z'.repeat(8191)}\n`)])
-        const exit = await intoClosingReader(sandbox, ['Tell me a lot'], {env: {OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url}, linesBeforeClosing: 1})
-        expect(exit).to.deep.equal({code: 141, signal: null, stderr: '', stdout: 'First line.\n'})
-      })
-
-      it('stops quietly with 141 when the REPL writes after its reader has gone', async () => {
-        const exit = await intoClosingReader(sandbox, ['-r'], {
-          env: {OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.url},
-          linesBeforeClosing: 1,
-          // Only once the reader is gone does the REPL get something to answer.
-          onClosed: stdin => stdin.write('/help\n'),
-        })
-        expect({code: exit.code, signal: exit.signal, stderr: exit.stderr}).to.deep.equal({code: 141, signal: null, stderr: ''})
-        expect(exit.stdout).to.match(/^synapse · session /)
-      })
-    })
   })
 })

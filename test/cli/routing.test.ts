@@ -53,6 +53,8 @@ describe('routing a command line', () => {
       // Two swaps in a short word are two edits: no longer a near miss.
       expect(suggestCommand(['ekys'], names, 'synapse')?.shown).to.equal('synapse keys')
       expect(suggestCommand(['eksy'], names, 'synapse')).to.equal(undefined)
+      expect(unknownSubcommand(['keys', 'ste'], names, 'synapse')?.suggestions[0]).to.equal('Did you mean "synapse keys set"?')
+      expect(unknownSubcommand(['sessions', 'lsit'], names, 'synapse')?.suggestions[0]).to.equal('Did you mean "synapse sessions list"?')
     })
 
     it('leaves prompts alone: ordinary words, longer prompts, near misses of chat, flags first', () => {

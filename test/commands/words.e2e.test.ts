@@ -124,6 +124,11 @@ describe('clear words (end to end)', function () {
       [['--temperature', 'hot', 'Hi'], 'Error: --temperature: expected a number, not "hot".\n  → See "synapse chat --help".\n'],
       [['-c', '-s', 'x', 'Hi'], 'Error: -c/--continue and -s/--session cannot be used together.\n  → See "synapse chat --help".\n'],
       [['sessions', 'list', '--lmit', '3'], 'Error: Unknown flag --lmit.\n  → Did you mean --limit?\n  → See "synapse sessions list --help".\n'],
+      // Two letters swapped, the commonest slip, is one edit; --json and --help are every command's flags.
+      [['sessions', 'list', '--limti', '3'], 'Error: Unknown flag --limti.\n  → Did you mean --limit?\n  → See "synapse sessions list --help".\n'],
+      [['sessions', 'list', '--jsno'], 'Error: Unknown flag --jsno.\n  → Did you mean --json?\n  → See "synapse sessions list --help".\n'],
+      [['sessions', 'list', '--jsn'], 'Error: Unknown flag --jsn.\n  → Did you mean --json?\n  → See "synapse sessions list --help".\n'],
+      [['sessions', 'show', 'x', '--hlep'], 'Error: Unknown flag --hlep.\n  → Did you mean --help?\n  → See "synapse sessions show --help".\n'],
       [['sessions', 'rename', 'a', 'b', 'c'], 'Error: Unexpected argument: c.\n  → See "synapse sessions rename --help".\n'],
       [['models', 'foo'], 'Error: Unexpected argument: foo.\n  → See "synapse models --help".\n'],
       [['config', 'show', 'extra', 'words'], 'Error: Unexpected argument: extra.\n  → See "synapse config show --help".\n'],
@@ -158,15 +163,20 @@ describe('clear words (end to end)', function () {
     expect((await synapse(sandbox, ['sessions', 'list'])).stdout).to.contain(id)
   })
 
-  it('--version --json prints JSON', async () => {
-    const exit = await synapse(sandbox, ['--version', '--json'])
-    expect(exit.code).to.equal(0)
-    const report = JSON.parse(exit.stdout) as Record<string, string>
-    // Under Deno, `node` is the Node version Deno is compatible with.
-    expect(report.node).to.match(/^\d+\.\d+\.\d+$/)
-    expect(report).to.deep.equal({arch: process.arch, name: 'synapse-cli', node: report.node, platform: process.platform, version: '0.1.0'})
-    if (process.env.SYNAPSE_TEST_RUNTIME !== 'deno') expect(report.node).to.equal(process.versions.node)
-  })
+  for (const args of [
+    ['--version', '--json'],
+    ['--json', '--version'],
+  ]) {
+    it(`${args.join(' ')} prints JSON`, async () => {
+      const exit = await synapse(sandbox, args)
+      expect({code: exit.code, stderr: exit.stderr}).to.deep.equal({code: 0, stderr: ''})
+      const report = JSON.parse(exit.stdout) as Record<string, string>
+      // Under Deno, `node` is the Node version Deno is compatible with.
+      expect(report.node).to.match(/^\d+\.\d+\.\d+$/)
+      expect(report).to.deep.equal({arch: process.arch, name: 'synapse-cli', node: report.node, platform: process.platform, version: '0.1.0'})
+      if (process.env.SYNAPSE_TEST_RUNTIME !== 'deno') expect(report.node).to.equal(process.versions.node)
+    })
+  }
 
   it("the root help shows the prompt, chat's flags and examples with $, each topic once", async () => {
     const {code, stdout} = await synapse(sandbox, ['--help'])

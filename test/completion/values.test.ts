@@ -125,6 +125,13 @@ describe('autocomplete values', function () {
       }
     })
 
+    it('names a provider once for a model it lists that a session of it uses too', async () => {
+      await seedSessions(sandbox)
+      const {stdout} = await run(sandbox, ['autocomplete', 'values', 'models', 'gpt-4o', '--describe'])
+      // SESSIONS.A uses openai's gpt-4o.
+      expect(lines(stdout)[0]).to.equal('gpt-4o\topenai, used in a session')
+    })
+
     it('lists models without a database, and creates none', async () => {
       const {stdout} = await run(sandbox, ['autocomplete', 'values', 'models', 'gpt-4o'])
       expect(lines(stdout)).to.deep.equal((await expectedModels()).filter(m => m.startsWith('gpt-4o') && !m.includes(':')))
