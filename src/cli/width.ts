@@ -43,6 +43,12 @@ export function displayWidth(text: string): number {
   return width
 }
 
+/** Plain text (no colour codes) as the grapheme clusters a terminal draws, each with its width in columns. */
+export function graphemeCells(text: string): Array<{text: string; width: number}> {
+  if (PRINTABLE_ASCII.test(text)) return Array.from(text, char => ({text: char, width: 1}))
+  return Array.from(graphemes(text), ({segment}) => ({text: segment, width: graphemeWidth(segment)}))
+}
+
 /** Cuts plain text (no colour codes) to at most `max` columns, ending in "…" when cut; never splits a character. */
 export function cutToWidth(text: string, max: number): string {
   if (displayWidth(text) <= max) return text

@@ -79,8 +79,8 @@ describe('rendered replies (end to end)', function () {
     })
     afterEach(async () => terminal?.kill())
 
-    async function runAtTerminal(command: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
-      terminal = await TmuxTerminal.start(sandbox, env)
+    async function runAtTerminal(command: string, env: NodeJS.ProcessEnv = {}, size?: {columns: number; rows: number}): Promise<string[]> {
+      terminal = await TmuxTerminal.start(sandbox, env, size)
       await terminal.type(command)
       await terminal.waitFor(screen => screen.split('\n').length > 2 && lastLine(screen) === SHELL_PROMPT.trimEnd(), 'the shell prompt after synapse')
       return outputOf(await terminal.screen(), command)
@@ -94,6 +94,37 @@ describe('rendered replies (end to end)', function () {
       expect(raw).to.match(SGR)
       expect(raw, 'no Markdown marker reached the terminal').not.to.include('```').and.not.to.include('# Plan').and.not.to.include('**')
       expect(raw.split('item two').length - 1, 'written once').to.equal(1)
+    })
+
+    it('on a narrow terminal, words wrap: an item under its text, a quote behind its bar, a too-wide table narrowed and aligned', async () => {
+      // Cut mid-word and mid-bold: a word is placed once it has ended.
+      server.reply(
+        [
+          'Steps:\n\n- install tmux from your **package man',
+          'ager**, then open a new terminal\n> a quoted line that is long enou',
+          'gh to wrap onto the next line\n\n| Tool | What it does | Cost |\n|---|---|--:|\n',
+          '| tmux | multiplexes one terminal into panes and windows | 0 |\n| less | pages | 0 |\n',
+        ],
+        {delayMs: 20},
+      )
+      const lines = await runAtTerminal('synapse "Wrap it"', {NO_COLOR: ''}, {columns: 40, rows: 30})
+      expect(lines).to.deep.equal([
+        'Steps:',
+        '',
+        '• install tmux from your package',
+        '  manager, then open a new terminal',
+        '│ a quoted line that is long enough to',
+        '│ wrap onto the next line',
+        '',
+        'Tool │ What it does               │ Cost',
+        '─────┼────────────────────────────┼─────',
+        'tmux │ multiplexes one terminal   │    0',
+        '     │ into panes and windows     │',
+        '─────┼────────────────────────────┼─────',
+        'less │ pages                      │    0',
+      ])
+      // The bold is closed before the line ends and opened again after the indent.
+      expect(terminal.raw()).to.include('\u001B[1mpackage\u001B[22m\r\n  \u001B[1mmanager\u001B[22m')
     })
 
     it('NO_COLOR: the same structure, no colour code at all', async () => {

@@ -3,10 +3,14 @@ import {type OutputStyle, paint} from '../output.js'
 import {highlightLine, type HighlightState} from './highlight.js'
 import {parseInline, renderInline} from './inline.js'
 import {displayWidth} from '../width.js'
+import {LineWrapper, wrapLines} from './wrap.js'
 
 export interface MarkdownOptions {
   style: OutputStyle
-  /** Terminal columns, for rules. Default 80. */
+  /**
+   * Terminal columns: text is wrapped to them, tables fitted, rules drawn. Read once, when the
+   * reply starts (a terminal resized while it streams keeps the earlier width). Default 80.
+   */
   width?: number
 }
 
@@ -14,7 +18,7 @@ type LineKind =
   | {contentStart: number; indent: number; kind: 'paragraph'}
   | {contentStart: number; kind: 'heading'; level: number}
   | {contentStart: number; kind: 'item'; indent: number; marker: string}
-  | {contentStart: number; kind: 'quote'}
+  | {contentStart: number; depth: number; kind: 'quote'}
   | {kind: 'blank'}
   | {kind: 'rule'}
   | {kind: 'table'}
@@ -33,8 +37,13 @@ const DELIMITER_ROW = /^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/
  * - Headings, list items, quotes and paragraphs are written word by word as they arrive, once the
  *   start of the line has said which one it is (`#`, `-`, `1.`, `>`); inline constructs are written
  *   when they close (an opener with no closer yet holds the rest of that line back, at most to its end).
- * - A code block line is written, highlighted, when the line ends.
- * - A table is held until it ends (its column widths depend on every row), then written aligned.
+ * - List items, quotes and paragraphs are word-wrapped at the width (see wrap.ts): a word is
+ *   written once it has ended, since its end decides the line it goes on; a continuation line keeps
+ *   the item's hanging indent or the quote's bars. Headings are not wrapped.
+ * - A code block line is written, highlighted, when the line ends, never wrapped: code keeps its lines.
+ * - A table is held until it ends (its column widths depend on every row), then written aligned;
+ *   one wider than the width has its widest columns narrowed and their cells wrapped, and one that
+ *   cannot have a column each is written as "header: value" lines, a block per row.
  * - Setext headings (a line of `===` under text) and indented code blocks are not recognised: by
  *   the time the underline arrives, the text is on the screen.
  *
@@ -43,7 +52,7 @@ const DELIMITER_ROW = /^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/
  * TERM=dumb) the output is the same text with no escape sequences at all.
  */
 export class MarkdownStream {
-  private current: undefined | {emitted: number; kind: StreamedKind; shownWidth: number}
+  private current: undefined | {emitted: number; kind: StreamedKind; shownWidth: number; wrapper?: LineWrapper}
   private fence: undefined | {language: string; marker: string; state: HighlightState}
   private line = ''
   private listIndents: number[] = []
@@ -53,7 +62,7 @@ export class MarkdownStream {
 
   constructor(options: MarkdownOptions) {
     this.style = options.style
-    this.width = options.width ?? 80
+    this.width = options.width !== undefined && options.width > 0 ? options.width : 80
   }
 
   /** Everything still held (a line without its newline, a table), written out; ends with a newline when anything was written at all. */
@@ -133,8 +142,8 @@ export class MarkdownStream {
     const {nodes, stable} = parseInline(text, {complete, from: current.emitted})
     current.emitted = stable
     const rendered = renderInline(nodes, this.style)
+    if (current.kind.kind !== 'heading') return current.wrapper!.push(rendered, complete)
     current.shownWidth += displayWidth(rendered)
-    if (current.kind.kind !== 'heading') return rendered
     return paint(this.style, 'bold', current.kind.level <= 2 ? paint(this.style, 'cyan', rendered) : rendered)
   }
 
@@ -156,8 +165,7 @@ export class MarkdownStream {
       // Lines that start with "|" but are no table: text like any other.
       return rows
         .map(row => {
-          this.current = {emitted: 0, kind: {contentStart: 0, indent: 0, kind: 'paragraph'}, shownWidth: 0}
-          const out = this.continueLine(row, true) + this.finishLine()
+          const out = this.startLine({contentStart: 0, indent: 0, kind: 'paragraph'}) + this.continueLine(row, true) + this.finishLine()
           this.current = undefined
           return out
         })
@@ -167,19 +175,42 @@ export class MarkdownStream {
     const alignments = cells(rows[1]).map(cell => (cell.endsWith(':') ? (cell.startsWith(':') ? 'center' : 'right') : 'left'))
     const body = [rows[0], ...rows.slice(2)].map(row => cells(row).map(cell => renderInline(parseInline(cell).nodes, this.style)))
     const columns = Math.max(...body.map(row => row.length))
-    const widths = Array.from({length: columns}, (_, c) => Math.max(1, ...body.map(row => displayWidth(row[c] ?? ''))))
+    const natural = Array.from({length: columns}, (_, c) => Math.max(1, ...body.map(row => displayWidth(row[c] ?? ''))))
+    const widths = fitColumns(natural, this.width - CELL_GAP * (columns - 1))
+    if (!widths) return this.tableAsRecords(body, columns)
     const bar = paint(this.style, 'dim', '│')
-    const line = (row: string[], header: boolean) =>
-      widths
-        .map((width, c) => {
-          const cell = row[c] ?? ''
-          const text = align(cell, width, alignments[c] ?? 'left')
-          return header ? paint(this.style, 'bold', text) : text
-        })
-        .join(` ${bar} `)
-        .trimEnd()
+    const lines = (row: string[], header: boolean) => {
+      const wrapped = widths.map((width, c) => wrapLines(row[c] ?? '', width))
+      return Array.from({length: Math.max(...wrapped.map(cell => cell.length))}, (_, n) =>
+        widths
+          .map((width, c) => {
+            const text = align(wrapped[c][n] ?? '', width, alignments[c] ?? 'left')
+            return header ? paint(this.style, 'bold', text) : text
+          })
+          .join(` ${bar} `)
+          .trimEnd(),
+      )
+    }
+
     const separator = paint(this.style, 'dim', widths.map(width => '─'.repeat(width)).join('─┼─'))
-    return [line(body[0], true), separator, ...body.slice(1).map(row => line(row, false))].map(text => `${text}\n`).join('')
+    const bodyLines = body.slice(1).map(row => lines(row, false))
+    // Rows of more than one line are told apart by a rule between them.
+    const tall = bodyLines.some(row => row.length > 1)
+    return [...lines(body[0], true), separator, ...bodyLines.flatMap((row, r) => (tall && r > 0 ? [separator, ...row] : row))].map(text => `${text}\n`).join('')
+  }
+
+  /** A table too wide for even a column each: every row as "header: value" lines, rows a blank line apart. */
+  private tableAsRecords(body: string[][], columns: number): string {
+    const [header, ...rows] = body
+    const field = (name: string, value: string) => {
+      const label = name === '' ? '' : `${paint(this.style, 'bold', name)}:`
+      const wrapper = new LineWrapper({continuation: '  ', start: displayWidth(label), width: this.width})
+      // The space after the label is one the value may break at: no line ends in it.
+      return `${label}${wrapper.push(label === '' || value === '' ? value : ` ${value}`, true)}\n`
+    }
+
+    if (rows.length === 0) return header.map(name => field(name, '')).join('')
+    return rows.map(row => Array.from({length: columns}, (_, c) => field(header[c] ?? '', row[c] ?? '')).join('')).join('\n')
   }
 
   /** Writes what can be written of the line still arriving. */
@@ -199,6 +230,17 @@ export class MarkdownStream {
   /** The prefix of a line of text: a bullet, a number, a quote bar, an indentation. */
   private startLine(kind: StreamedKind): string {
     this.current = {emitted: kind.contentStart, kind, shownWidth: 0}
+    const prefix = this.prefix(kind)
+    if (kind.kind !== 'heading') {
+      // A continuation keeps the quote's bars, or goes on under the item's or the paragraph's text.
+      const continuation = kind.kind === 'quote' ? prefix : ' '.repeat(displayWidth(prefix))
+      this.current.wrapper = new LineWrapper({continuation, start: displayWidth(prefix), width: this.width})
+    }
+
+    return prefix
+  }
+
+  private prefix(kind: StreamedKind): string {
     switch (kind.kind) {
       case 'heading': {
         return ''
@@ -219,7 +261,7 @@ export class MarkdownStream {
       }
 
       case 'quote': {
-        return paint(this.style, 'dim', '│ ')
+        return paint(this.style, 'dim', '│ '.repeat(kind.depth))
       }
     }
   }
@@ -265,8 +307,12 @@ function classify(text: string, complete: boolean): LineKind | undefined {
 
   if (wait(/^(\d{1,9}[.)]?|[-*+])$/)) return undefined
 
-  const quote = /^>[ \t]?/.exec(rest)
-  if (quote) return complete || rest !== '>' ? {contentStart: indent.length + quote[0].length, kind: 'quote'} : undefined
+  // Nested quotes: `> > text`. Until text follows the markers, another `>` may still come.
+  const quote = /^(?:>[ \t]?)+/.exec(rest)
+  if (quote)
+    return complete || rest.length > quote[0].length
+      ? {contentStart: indent.length + quote[0].length, depth: quote[0].replaceAll(/[ \t]/g, '').length, kind: 'quote'}
+      : undefined
   return {contentStart: indent.length, indent: columns, kind: 'paragraph'}
 }
 
@@ -276,7 +322,27 @@ function cells(row: string): string[] {
     .trim()
     .replace(/^\|/, '')
     .replace(/(?<!\\)\|$/, '')
-  return inner.split(/(?<!\\)\|/).map(cell => cell.trim().replaceAll('\\|', '|'))
+  // A tab is a space: a cell's width is counted in columns, and a tab has none of its own.
+  return inner.split(/(?<!\\)\|/).map(cell => cell.trim().replaceAll('\\|', '|').replaceAll('\t', ' '))
+}
+
+/** The columns between two cells: ` │ `. */
+const CELL_GAP = 3
+
+/**
+ * Column widths within `available` columns: the widest columns give up a column at a time (the
+ * rightmost of equals first), so narrow ones keep their text on one line. Undefined when not even
+ * one column each fits.
+ */
+function fitColumns(natural: number[], available: number): number[] | undefined {
+  if (available < natural.length) return undefined
+  const widths = [...natural]
+  for (let over = widths.reduce((sum, width) => sum + width, 0) - available; over > 0; over--) {
+    const widest = Math.max(...widths)
+    widths[widths.lastIndexOf(widest)]--
+  }
+
+  return widths
 }
 
 function align(text: string, width: number, alignment: string): string {
