@@ -1,8 +1,8 @@
 import {expect} from 'chai'
-import {execFileSync, spawn} from 'node:child_process'
-import {lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {delimiter, dirname, join} from 'node:path'
+import {basename, delimiter, dirname, join} from 'node:path'
 
 import {dropSchemas, uniqueSchema, urlOf} from '../../plugins/storage-postgres/test/helpers.js'
 import {Prefixes} from '../../plugins/storage-redis/test/helpers.js'
@@ -28,6 +28,20 @@ function danglingLinks(dir: string): string[] {
   }
 
   return found
+}
+
+/** The name of every package installed under `dir`, in any node_modules, nested ones included. */
+function installedPackages(dir: string): Set<string> {
+  const names = new Set<string>()
+  for (const entry of readdirSync(dir, {recursive: true, withFileTypes: true})) {
+    if (entry.name !== 'package.json' || !entry.isFile()) continue
+    const packageDir = entry.parentPath
+    const parent = dirname(packageDir)
+    if (basename(parent) === 'node_modules') names.add(basename(packageDir))
+    else if (basename(parent).startsWith('@') && basename(dirname(parent)) === 'node_modules') names.add(`${basename(parent)}/${basename(packageDir)}`)
+  }
+
+  return names
 }
 
 /** The dependency specs of a package.json that name a path instead of a version. */
@@ -67,6 +81,7 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
   let packages: string
   let synapseTarball: string
   let echoTarball: string
+  let installStderr: string
   let sandbox: Sandbox
   let server: FakeOpenAIServer
   let env: NodeJS.ProcessEnv
@@ -91,11 +106,18 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
       packages,
       execFileSync('npm', ['pack', '--silent', '--pack-destination', packages], {cwd: ECHO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim(),
     )
-    execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', synapseTarball], {
-      cwd: work,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    // npm's default log level, so that its warnings (a peer dependency it had to override) reach stderr.
+    const install = spawnSync(
+      'npm',
+      ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn', synapseTarball],
+      {
+        cwd: work,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    expect(install.status, install.stderr).to.equal(0)
+    installStderr = install.stderr
   })
   after(() => rmSync(work, {force: true, recursive: true}))
 
@@ -126,6 +148,102 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
   it('installs with no dangling link in the installed tree', () => {
     expect(danglingLinks(prefix)).to.deep.equal([])
     expect(lstatSync(join(prefix, 'bin', 'synapse')).isSymbolicLink()).to.equal(true)
+  })
+
+  it('installs without a peer-dependency warning and without TypeORM, which dist/ bundles', () => {
+    // TypeORM's optional peer is better-sqlite3 12; synapse needs 13. Installed as synapse's
+    // dependency, it made npm print twenty lines of "ERESOLVE overriding peer dependency".
+    expect(installStderr.split('\n').filter(line => /ERESOLVE|peer/i.test(line))).to.deep.equal([])
+    const installed = installedPackages(prefix)
+    expect(installed.has('better-sqlite3'), 'the SQLite driver, which dist/ loads from node_modules').to.equal(true)
+    expect(['typeorm', 'reflect-metadata'].filter(name => installed.has(name))).to.deep.equal([])
+  })
+
+  it('gives a TypeScript plugin the types of synapse-cli without TypeORM, and of synapse-cli/typeorm once its author installs TypeORM', () => {
+    // A plugin author's project: synapse-cli as npm installs it (without its own node_modules,
+    // which a plugin author's npm would hoist), strict TypeScript that checks the declarations too.
+    const project = join(work, 'plugin-author')
+    const installedSynapse = join(prefix, 'lib', 'node_modules', 'synapse-cli')
+    cpSync(installedSynapse, join(project, 'node_modules', 'synapse-cli'), {filter: path => path !== join(installedSynapse, 'node_modules'), recursive: true})
+    mkdirSync(join(project, 'node_modules', '@types'))
+    symlinkSync(join(PROJECT_ROOT, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'), 'dir')
+    mkdirSync(join(project, 'src'))
+    writeFileSync(join(project, 'package.json'), JSON.stringify({name: 'synapse-plugin-author', private: true, type: 'module', version: '1.0.0'}))
+    const compilerOptions = {
+      lib: ['ES2023'],
+      module: 'node16',
+      moduleResolution: 'node16',
+      noEmit: true,
+      skipLibCheck: false,
+      strict: true,
+      target: 'ES2023',
+      types: ['node'],
+    }
+    for (const entry of ['main', 'typeorm'])
+      writeFileSync(join(project, `tsconfig.${entry}.json`), JSON.stringify({compilerOptions, files: [`src/${entry}.ts`]}))
+    // Type-checked, never run: what a storage plugin's code touches of each entry.
+    writeFileSync(
+      join(project, 'src', 'main.ts'),
+      `import {MemorySessionStore, type StorageBackend, SynapseError} from 'synapse-cli'
+
+export const backend: StorageBackend = {
+  description: 'Sessions in memory',
+  name: 'scratch',
+  async open(url) {
+    if (!url.startsWith('scratch:')) throw new SynapseError('INVALID_INPUT', \`Not a scratch URL: \${url}\`)
+    return new MemorySessionStore()
+  },
+  schemes: ['scratch'],
+}
+`,
+    )
+    writeFileSync(
+      join(project, 'src', 'typeorm.ts'),
+      `import {SessionStore} from 'synapse-cli'
+import {DataSource, ENTITIES, MIGRATIONS, postgresDialect, type QueryRunner, type Row, type SqlExecutor, SqlStorageAdapter} from 'synapse-cli/typeorm'
+
+class Executor implements SqlExecutor {
+  constructor(private readonly dataSource: DataSource, private readonly runner?: QueryRunner) {}
+  async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (this.runner ?? this.dataSource).query(sql, params)
+  }
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    const result: {affected?: number} = await (this.runner ?? this.dataSource).query(sql, params)
+    return result.affected ?? 0
+  }
+  async writeTransaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(manager => work(new Executor(this.dataSource, manager.queryRunner)))
+  }
+}
+
+export async function open(url: string): Promise<SessionStore> {
+  const dataSource = new DataSource({entities: ENTITIES, migrations: MIGRATIONS, type: 'postgres', url})
+  await dataSource.initialize()
+  const executor = new Executor(dataSource)
+  return new SessionStore(new SqlStorageAdapter({backend: 'scratch-sql', dataSource, dialect: postgresDialect({idsInByteOrder: true}), executor}))
+}
+`,
+    )
+    const tsc = (entry: string) => {
+      const result = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${entry}.json`], {
+        cwd: project,
+        encoding: 'utf8',
+      })
+      return {errors: result.stdout.split('\n').filter(Boolean), status: result.status}
+    }
+
+    expect(tsc('main')).to.deep.equal({errors: [], status: 0})
+    // What the declarations of synapse-cli/typeorm need, and why the main entry's passing means something.
+    const withoutTypeorm = tsc('typeorm')
+    expect(withoutTypeorm.status).to.not.equal(0)
+    const inDeclarations = withoutTypeorm.errors.filter(line => line.startsWith('node_modules/synapse-cli/'))
+    expect(inDeclarations.some(line => line.startsWith('node_modules/synapse-cli/dist/store/typeorm/index.d.ts('))).to.equal(true)
+    expect(inDeclarations.filter(line => !line.endsWith("error TS2307: Cannot find module 'typeorm' or its corresponding type declarations."))).to.deep.equal(
+      [],
+    )
+    // The author's `npm install --save-dev typeorm` (README, Writing a plugin), here this checkout's copy.
+    symlinkSync(join(PROJECT_ROOT, 'node_modules', 'typeorm'), join(project, 'node_modules', 'typeorm'), 'dir')
+    expect(tsc('typeorm')).to.deep.equal({errors: [], status: 0})
   })
 
   it('runs --version, sessions list and a chat, with nothing on stderr', async () => {
