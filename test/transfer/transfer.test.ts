@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {lstatSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {lstatSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import pg from 'pg'
@@ -539,6 +539,21 @@ describe('export and import', () => {
           'Error: Cannot write the output: no space is left on the disk.\n  → Send it somewhere with room (a file on another disk, a pipe).\n',
         ])
       }
+    })
+
+    it('writes --output through a symbolic link into the file it leads to, as > would, leaving the link a link', async () => {
+      const env = {DATABASE_URL: await seededSqliteFile(join(sandbox.root, 'linked.db')), SYNAPSE_AUTO_CLEANUP: 'false'}
+      const expected = (await synapse(sandbox, ['sessions', 'export', '--all'], {env})).stdout
+      // What /dev/stdout is when stdout is redirected to a file: a link to it.
+      const file = join(sandbox.root, 'redirected.jsonl')
+      writeFileSync(file, '')
+      const link = join(sandbox.root, 'stdout')
+      symlinkSync(file, link)
+      const written = await synapse(sandbox, ['sessions', 'export', '--all', '--output', link], {env})
+      expect([written.code, written.stderr]).to.deep.equal([0, `Exported 3 sessions to ${file}\n`])
+      expect(lstatSync(link).isSymbolicLink()).to.equal(true)
+      expect(readFileSync(file, 'utf8')).to.equal(expected)
+      expect(statSync(file).mode & 0o777).to.equal(0o600)
     })
 
     it('a bad file imports nothing and says where it is wrong, exit 1', async () => {
