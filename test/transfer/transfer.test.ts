@@ -150,6 +150,26 @@ describe('export and import', () => {
     ])
   })
 
+  it('--new-ids gives a fork copied with its parent the parent’s copy; a fork copied alone keeps naming the original', async () => {
+    const clock = new ManualClock()
+    const store = new MemorySessionStore({clock: clock.now})
+    const parent = await store.create({title: 'parent'})
+    await store.append(parent.id, [
+      {content: 'q', role: 'user'},
+      {content: 'a', role: 'assistant'},
+    ])
+    clock.advance(1000)
+    const fork = await store.fork(parent.id, {at: 1})
+    const both = await collectSnapshots(store, {ids: [parent.id, fork.id]})
+    const copies = await importSnapshots(store, both, {newIds: true})
+    const copyOf = (title: string) => copies.imported.find(s => s.title === title)!.id
+    const forkCopy = await store.get(copyOf('parent (fork)'))
+    expect([forkCopy.parentId, forkCopy.parentPosition]).to.deep.equal([copyOf('parent'), 1])
+
+    const alone = await importSnapshots(store, await collectSnapshots(store, {ids: [fork.id]}), {newIds: true})
+    expect((await store.get(alone.imported[0].id)).parentId).to.equal(parent.id)
+  })
+
   for (const [label, text, message] of [
     ['an empty file', '', 'f is empty.'],
     ['JSON that is not an export', '{"hello": 1}', 'f is JSON but not a synapse export'],
