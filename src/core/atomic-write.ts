@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
-import {chmodSync, closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
+import {chmodSync, closeSync, fsyncSync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {basename, dirname, join, resolve} from 'node:path'
 
 /**
  * The one private atomic write of synapse: every file it replaces (API keys, trust records, the
@@ -93,5 +93,37 @@ function removeQuietly(path: string): void {
     unlinkSync(path)
   } catch {
     // Never created, or already gone.
+  }
+}
+
+/**
+ * Where a file the user named for output (`export --output`, `db backup`) is written: the path, or,
+ * when it is a symbolic link, the file it leads to, as `>` follows it. Renamed over, the link itself
+ * would be replaced: `/dev/stdout` redirected to a file is such a link, and a copy renamed there
+ * would put a file in /dev and leave the redirected file empty. A dangling link is replaced, and a
+ * stream (isStream) is left as named.
+ */
+export function outputTargetOf(file: string): string {
+  const target = resolve(file)
+  // A link to a pipe or a terminal leads to no path: the stream is written through the link.
+  if (isStream(target)) return target
+  try {
+    return lstatSync(target).isSymbolicLink() ? realpathSync(target) : target
+  } catch {
+    return target
+  }
+}
+
+/**
+ * Whether `path` (links followed) is a stream rather than a file: a FIFO, a device (/dev/stdout, a
+ * terminal) or a socket. Such a target is written into, as `>` would; renaming a file over it would
+ * put a file where the stream was.
+ */
+export function isStream(path: string): boolean {
+  try {
+    const info = statSync(path)
+    return info.isFIFO() || info.isCharacterDevice() || info.isSocket()
+  } catch {
+    return false
   }
 }

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {link, readdir, readFile, rename, unlink} from 'node:fs/promises'
+import {link, lstat, readdir, readFile, rename, unlink} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 
 import {syncDirectory, writeFileAtomic, writeTemporary} from './atomic-write.js'
@@ -10,8 +10,9 @@ import {describeFsError} from './fs-errors.js'
 export const LEFTOVER_FILE = /^\..+\.[0-9a-f]{12}\.(deleted|tmp)$/
 
 /**
- * The commit record of a write of several files (`.batch.<random>.journal`): once it exists, the
- * batch is decided, and a writer that finds it (its author crashed) finishes the renames it lists.
+ * The commit record of a write or a deletion of several files (`.batch.<random>.journal`): once it
+ * exists, the batch is decided, and a writer that finds it (its author crashed) finishes the renames
+ * or the deletions it lists.
  */
 export const JOURNAL_FILE = /^\.batch\.[0-9a-f]{12}\.journal$/
 
@@ -46,13 +47,18 @@ export class LockedDirectory {
   }
 
   /**
-   * Deletes files all or nothing, as far as errors go: each is first renamed to a trash name, and if
-   * any rename fails the ones done are renamed back. Only then are they unlinked. A crash in between
-   * leaves trash files, which the next writer removes: the deletion completes. Returns the names
-   * that existed. Call it inside `exclusive`.
+   * Deletes files all or nothing, also across a crash: each is first renamed to a trash name (if a
+   * rename fails, the ones done are renamed back), then a journal listing the trash is written: that
+   * is the commit point. Only then are they unlinked. A crash before the journal leaves trash files
+   * that no journal names, which the next writer renames back: nothing was deleted. A crash after it
+   * leaves the journal, and the next writer finishes the deletion. Returns the names that existed.
+   * Call it inside `exclusive`.
    */
   async deleteFiles(names: string[]): Promise<string[]> {
     const moved: Array<{from: string; to: string}> = []
+    const putBack = async () => {
+      for (const {from, to} of moved.reverse()) await rename(to, from).catch(() => undefined)
+    }
     try {
       for (const name of names) {
         const from = join(this.dir, name)
@@ -65,11 +71,20 @@ export class LockedDirectory {
         }
       }
     } catch (error) {
-      for (const {from, to} of moved.reverse()) await rename(to, from).catch(() => undefined)
+      await putBack()
+      throw error
+    }
+    if (moved.length === 0) return []
+    const journal = `.batch.${randomBytes(6).toString('hex')}.journal`
+    try {
+      await this.writeFile(journal, `${JSON.stringify({deletes: moved.map(({to}) => basename(to))})}\n`)
+    } catch (error) {
+      await putBack()
       throw error
     }
     for (const {to} of moved) await unlink(to).catch(() => undefined)
-    if (moved.length > 0) await syncDirectory(this.dir)
+    await syncDirectory(this.dir)
+    await unlink(join(this.dir, journal)).catch(() => undefined)
     return moved.map(({from}) => basename(from))
   }
 
@@ -181,21 +196,31 @@ export class LockedDirectory {
   }
 
   private async cleanLeftovers(): Promise<void> {
-    const names = await this.names()
-    await this.finishJournals(names)
-    await Promise.all(names.filter(name => LEFTOVER_FILE.test(name)).map(name => unlink(join(this.dir, name)).catch(() => undefined)))
+    await this.finishJournals(await this.names())
+    // What a finished journal deleted is gone; trash that no journal named is a deletion never
+    // decided, put back unless its name was taken since (a backup of a file a batch replaced).
+    for (const name of (await this.names()).filter(n => LEFTOVER_FILE.test(n))) {
+      const original = TRASH_FILE.exec(name)?.[1]
+      // The lock is held: no writer can take the name between the look and the rename.
+      if (original && !(await exists(join(this.dir, original)))) await rename(join(this.dir, name), join(this.dir, original)).catch(() => undefined)
+      else await unlink(join(this.dir, name)).catch(() => undefined)
+    }
     this.leftoversCleanedAt = this.lock.abandonedLocksBroken
   }
 
-  /** Finishes the batches whose writer crashed after deciding them: their renames are done, then the journal goes. */
+  /** Finishes the batches whose writer crashed after deciding them: their renames or deletions are done, then the journal goes. */
   private async finishJournals(names: string[]): Promise<void> {
     for (const name of names.filter(n => JOURNAL_FILE.test(n))) {
       let renames: Array<{from: string; to: string}> = []
+      let deletes: string[] = []
       try {
-        renames = (JSON.parse(await readFile(join(this.dir, name), 'utf8')) as {renames: typeof renames}).renames
+        const decided = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as {deletes?: unknown; renames?: unknown}
+        if (Array.isArray(decided.renames)) renames = decided.renames as typeof renames
+        if (Array.isArray(decided.deletes)) deletes = decided.deletes.filter((trash): trash is string => typeof trash === 'string' && TRASH_FILE.test(trash))
       } catch {
         // Written atomically, so never partial; one that is not ours decides nothing.
       }
+      for (const trash of deletes) await unlink(join(this.dir, trash)).catch(() => undefined)
       for (const {from, to} of renames) {
         // Only names `writeFiles` makes: a temporary file, and a plain name in this directory that it becomes.
         if (!LEFTOVER_FILE.test(from) || typeof to !== 'string' || !/^[^./\\][^/\\]*$/.test(to)) continue
@@ -209,7 +234,17 @@ export class LockedDirectory {
   }
 }
 
-/** A name for a file being deleted, so a batch of deletions can be undone until it is complete. */
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** A trash name and the name it was given for: `.<name>.<pid>.<random>.deleted`. */
+const TRASH_FILE = /^\.([^/\\]+)\.\d+\.[0-9a-f]{12}\.deleted$/
+
+/** A name for a file being deleted, so a batch of deletions can be undone until it is decided. */
 function trashNameOf(name: string): string {
   return `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.deleted`
 }

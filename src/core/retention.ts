@@ -16,12 +16,17 @@ export interface RetentionRun {
 
 const DAY_MS = 86_400_000
 
-/** The `[session]` settings as a store policy, at a given instant. */
+/**
+ * The `[session]` settings as a store policy, at a given instant. A retention_days reaching back
+ * past the earliest instant a Date holds (some 270,000 years) is no age limit at all: no session is
+ * that old, and the cut-off would be an invalid date.
+ */
 export function retentionPolicy(settings: RetentionSettings, now: Date = new Date(), dryRun = false, protect?: readonly string[]): RetentionPolicy {
+  const cutOff = new Date(now.getTime() - settings.retentionDays * DAY_MS)
   return {
     dryRun,
     maxSessions: settings.maxSessions > 0 ? settings.maxSessions : undefined,
-    olderThan: settings.retentionDays > 0 ? new Date(now.getTime() - settings.retentionDays * DAY_MS) : undefined,
+    olderThan: settings.retentionDays > 0 && !Number.isNaN(cutOff.getTime()) ? cutOff : undefined,
     ...(protect && protect.length > 0 ? {protect} : {}),
   }
 }

@@ -47,7 +47,7 @@ export async function importSnapshots(store: SessionStore, snapshots: SessionSna
   } catch (error) {
     throw nothingImported(error)
   }
-  const prepared = options.newIds ? snapshots.map(s => withNewIds(s)) : snapshots
+  const prepared = options.newIds ? withNewIds(snapshots) : snapshots
   const existing = new Set<string>()
   for (const {session} of prepared) if (await sessionExists(store, session.id)) existing.add(session.id)
   if (existing.size > 0 && !options.replace) {
@@ -90,13 +90,20 @@ export async function sessionExists(store: SessionStore, id: string): Promise<bo
   }
 }
 
-function withNewIds({messages, session}: SessionSnapshot): SessionSnapshot {
-  const id = newId(session.createdAt.getTime())
-  // References between messages follow them to their new ids: a reply still names its question, a replaced message what replaced it.
-  const renamed = new Map(messages.map(m => [m.id, newId(m.createdAt.getTime())]))
-  const follow = (ref: null | string) => (ref === null ? null : (renamed.get(ref) ?? ref))
-  return {
-    messages: messages.map(m => ({...m, id: renamed.get(m.id)!, replyTo: follow(m.replyTo), sessionId: id, supersededBy: follow(m.supersededBy)})),
-    session: {...session, id},
-  }
+/**
+ * Copies of the snapshots under fresh ids. References follow what they name to its new id: a reply
+ * still names its question, a replaced message what replaced it, and a fork copied with its parent
+ * names the parent's copy (a fork whose parent is not in the batch keeps naming the original).
+ */
+function withNewIds(snapshots: SessionSnapshot[]): SessionSnapshot[] {
+  const sessionIds = new Map(snapshots.map(({session}) => [session.id, newId(session.createdAt.getTime())]))
+  return snapshots.map(({messages, session}) => {
+    const id = sessionIds.get(session.id)!
+    const renamed = new Map(messages.map(m => [m.id, newId(m.createdAt.getTime())]))
+    const follow = (ref: null | string) => (ref === null ? null : (renamed.get(ref) ?? ref))
+    return {
+      messages: messages.map(m => ({...m, id: renamed.get(m.id)!, replyTo: follow(m.replyTo), sessionId: id, supersededBy: follow(m.supersededBy)})),
+      session: {...session, id, parentId: session.parentId === null ? null : (sessionIds.get(session.parentId) ?? session.parentId)},
+    }
+  })
 }

@@ -1,11 +1,13 @@
 import {expect} from 'chai'
 import Database from 'better-sqlite3'
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 
 import {MIGRATIONS} from '../../src/migrations/index.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
 import {run} from '../helpers/cli.js'
+import {synapseCommandLine, testRuntime} from '../helpers/spawn.js'
 import {makeSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 describe('db commands', () => {
@@ -164,6 +166,77 @@ describe('db commands', () => {
       `Error: ${directory} is a directory.\n  → Name a file in it, e.g. "synapse db backup ${join(directory, 'sessions.bak')}".\n`,
     ])
     expect(readdirSync(directory)).to.deep.equal([])
+  })
+
+  it('backup into a FIFO (as into /dev/stdout) writes the copy into it, with or without --force, and leaves it a FIFO', async () => {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create({title: 'streamed'})
+    await store.append(session.id, [{content: 'through the pipe', role: 'user'}])
+    await store.close()
+    for (const force of [[], ['--force']]) {
+      const fifo = join(sandbox.root, `backup${force.length}.fifo`)
+      execFileSync('mkfifo', [fifo])
+      const received = join(sandbox.root, `received${force.length}.db`)
+      const reader = spawn('cat', [fifo], {stdio: ['ignore', openSync(received, 'w'), 'inherit']})
+      const read = new Promise(resolve => reader.on('close', resolve))
+      const outcome = await run<{bytes: number; path: string}>(sandbox, ['db', 'backup', fifo, ...force])
+      // A backup that never opened the FIFO leaves the reader waiting.
+      if (outcome.exitCode !== 0) reader.kill()
+      await read
+      expect([outcome.exitCode, outcome.stderr]).to.deep.equal([0, `Backed up ${dbPath} to ${fifo} (${statSync(received).size} bytes)\n`])
+      expect(lstatSync(fifo).isFIFO()).to.equal(true)
+      expect(outcome.result).to.deep.equal({bytes: statSync(received).size, path: fifo})
+      const copy = await openSqliteStore({path: received})
+      expect((await copy.messages(session.id)).map(m => m.content)).to.deep.equal(['through the pipe'])
+      await copy.close()
+    }
+  })
+
+  it('backup through a symbolic link writes the file it leads to, as > would (/dev/stdout redirected to a file), and refuses one leading to the database', async () => {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create({title: 'linked'})
+    await store.close()
+    const file = join(sandbox.root, 'real.db')
+    writeFileSync(file, '')
+    const link = join(sandbox.root, 'link.db')
+    symlinkSync(file, link)
+    const outcome = await run<{bytes: number; path: string}>(sandbox, ['db', 'backup', link, '--force'])
+    expect([outcome.exitCode, outcome.stderr]).to.deep.equal([0, `Backed up ${dbPath} to ${file} (${statSync(file).size} bytes)\n`])
+    expect(lstatSync(link).isSymbolicLink()).to.equal(true)
+    expect(outcome.result).to.deep.equal({bytes: statSync(file).size, path: file})
+    const copy = await openSqliteStore({path: file})
+    expect((await copy.list()).map(s => s.id)).to.deep.equal([session.id])
+    await copy.close()
+
+    const before = readFileSync(dbPath)
+    const toDatabase = join(sandbox.root, 'to-database.db')
+    symlinkSync(dbPath, toDatabase)
+    const refused = await run(sandbox, ['db', 'backup', toDatabase, '--force'])
+    expect([refused.exitCode, refused.stderr.split('\n')[0]]).to.deep.equal([1, `Error: ${dbPath} is the database being backed up.`])
+    expect(readFileSync(dbPath).equals(before)).to.equal(true)
+  })
+
+  it('backup to /dev/stdout fills the pipe or the file stdout goes to, and leaves /dev/stdout a link', async () => {
+    const store = await openSqliteStore({path: dbPath})
+    const session = await store.create({title: 'to stdout'})
+    await store.close()
+    for (const [shape, redirect] of [
+      ['pipe', '| cat >'],
+      ['file', '>'],
+    ]) {
+      const received = join(sandbox.root, `${shape}.db`)
+      const outcome = spawnSync('sh', ['-c', `${synapseCommandLine(['db', 'backup', '/dev/stdout', '--force'])} ${redirect} "$1"`, 'sh', received], {
+        encoding: 'utf8',
+        env: {...sandbox.env, ...testRuntime().env},
+      })
+      // The line saying so goes to stderr: on stdout it would be part of the copy.
+      const named = shape === 'pipe' ? '/dev/stdout' : received
+      expect([shape, outcome.status, outcome.stderr]).to.deep.equal([shape, 0, `Backed up ${dbPath} to ${named} (${statSync(received).size} bytes)\n`])
+      expect(lstatSync('/dev/stdout').isSymbolicLink()).to.equal(true)
+      const copy = await openSqliteStore({path: received})
+      expect((await copy.list()).map(s => s.id)).to.deep.equal([session.id])
+      await copy.close()
+    }
   })
 
   it('backup is consistent while another connection writes', async () => {

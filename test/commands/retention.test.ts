@@ -62,6 +62,18 @@ describe('retention', () => {
     expect(await remaining()).to.deep.equal(ids.slice(1))
   })
 
+  it('a retention_days reaching past the earliest date is no age limit: nothing deleted, no failed cleanup', async () => {
+    writeUserConfig(sandbox, '[session]\nretention_days = 99999999999\n')
+    const ids = await sessionsAged([400, 1])
+    const listed = await run(sandbox, ['sessions', 'list'])
+    expect([listed.exitCode, listed.stderr]).to.deep.equal([0, ''])
+    const dry = await run(sandbox, ['sessions', 'prune', '--dry-run', '--json'])
+    expect([dry.exitCode, JSON.parse(dry.stdout)]).to.deep.equal([0, {deleted: [], dryRun: true, policy: {maxSessions: 100, retentionDays: 99_999_999_999}}])
+    const flag = await run(sandbox, ['sessions', 'prune', '--retention-days', '99999999999', '--force', '--json'])
+    expect([flag.exitCode, JSON.parse(flag.stdout)]).to.deep.equal([0, {deleted: [], dryRun: false, policy: {maxSessions: 100, retentionDays: 99_999_999_999}}])
+    expect(await remaining()).to.deep.equal(ids)
+  })
+
   it('environment variables beat the user file', async () => {
     writeUserConfig(sandbox, '[session]\nmax_sessions = 1\n')
     const ids = await sessionsAged([3, 2, 1])

@@ -17,6 +17,14 @@ function spawnWorker(script: string, args: string[]) {
   return {child, done: finished(child).then(end => ({...end, stdout}))}
 }
 
+/** Runs a fault worker until it says it paused, then SIGKILLs it there. */
+async function killWhenPaused(script: string, args: string[]): Promise<void> {
+  const {child, done} = spawnWorker(script, args)
+  await new Promise(resolve => child.stdout!.once('data', resolve))
+  child.kill('SIGKILL')
+  expect((await done).signal).to.equal('SIGKILL')
+}
+
 describe('LockedDirectory', () => {
   let dir: string
   const open = () => new LockedDirectory(dir, {lockFile: '.lock', staleMs: 30_000, timeoutMs: 5000})
@@ -62,10 +70,7 @@ describe('LockedDirectory', () => {
 
   it('finishes a batch whose writer was SIGKILLed among the renames, from its journal, at the next write', async function () {
     this.timeout(30_000)
-    const {child, done} = spawnWorker('batch-fault-worker.ts', [dir, 'pause'])
-    await new Promise(resolve => child.stdout!.once('data', resolve))
-    child.kill('SIGKILL')
-    expect((await done).signal).to.equal('SIGKILL')
+    await killWhenPaused('batch-fault-worker.ts', [dir, 'pause'])
     // Decided (the journal exists) and half done: a.txt renamed, c.txt still a temporary file.
     const journals = readdirSync(dir).filter(name => /^\.batch\.[0-9a-f]{12}\.journal$/.test(name))
     expect(journals).to.have.length(1)
@@ -76,6 +81,28 @@ describe('LockedDirectory', () => {
     const directory = open()
     await directory.exclusive(() => directory.writeFile('d.txt', 'the next write'))
     expect(files()).to.deep.equal({'a.txt': 'new a', 'b.txt': 'old b', 'c.txt': 'new c', 'd.txt': 'the next write'})
+  })
+
+  it('deletes nothing when a deletion is SIGKILLed among its renames to trash: the next write puts the files back', async function () {
+    this.timeout(30_000)
+    await killWhenPaused('delete-fault-worker.ts', [dir, 'renaming'])
+    // Undecided and half done: a.txt already trash, b.txt still in place.
+    expect(readdirSync(dir).filter(name => name.endsWith('.deleted'))).to.have.length(1)
+    expect(readdirSync(dir)).to.include('b.txt').and.not.include('a.txt')
+
+    const directory = open()
+    await directory.exclusive(() => directory.writeFile('d.txt', 'the next write'))
+    expect(files()).to.deep.equal({'a.txt': 'old a', 'b.txt': 'old b', 'd.txt': 'the next write'})
+  })
+
+  it('finishes a deletion SIGKILLed after its journal was written, at the next write', async function () {
+    this.timeout(30_000)
+    await killWhenPaused('delete-fault-worker.ts', [dir, 'decided'])
+    expect(readdirSync(dir).filter(name => name.endsWith('.deleted'))).to.have.length(2)
+
+    const directory = open()
+    await directory.exclusive(() => directory.writeFile('d.txt', 'the next write'))
+    expect(files()).to.deep.equal({'d.txt': 'the next write'})
   })
 
   it('queues this process’s writers: work runs one at a time, in order, and work queued before close still runs', async () => {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {lstatSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {lstatSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import pg from 'pg'
@@ -148,6 +148,26 @@ describe('export and import', () => {
       [2, 'A failed one', 'error'],
       [3, 'Cut sh', 'interrupted'],
     ])
+  })
+
+  it('--new-ids gives a fork copied with its parent the parent’s copy; a fork copied alone keeps naming the original', async () => {
+    const clock = new ManualClock()
+    const store = new MemorySessionStore({clock: clock.now})
+    const parent = await store.create({title: 'parent'})
+    await store.append(parent.id, [
+      {content: 'q', role: 'user'},
+      {content: 'a', role: 'assistant'},
+    ])
+    clock.advance(1000)
+    const fork = await store.fork(parent.id, {at: 1})
+    const both = await collectSnapshots(store, {ids: [parent.id, fork.id]})
+    const copies = await importSnapshots(store, both, {newIds: true})
+    const copyOf = (title: string) => copies.imported.find(s => s.title === title)!.id
+    const forkCopy = await store.get(copyOf('parent (fork)'))
+    expect([forkCopy.parentId, forkCopy.parentPosition]).to.deep.equal([copyOf('parent'), 1])
+
+    const alone = await importSnapshots(store, await collectSnapshots(store, {ids: [fork.id]}), {newIds: true})
+    expect((await store.get(alone.imported[0].id)).parentId).to.equal(parent.id)
   })
 
   for (const [label, text, message] of [
@@ -539,6 +559,21 @@ describe('export and import', () => {
           'Error: Cannot write the output: no space is left on the disk.\n  → Send it somewhere with room (a file on another disk, a pipe).\n',
         ])
       }
+    })
+
+    it('writes --output through a symbolic link into the file it leads to, as > would, leaving the link a link', async () => {
+      const env = {DATABASE_URL: await seededSqliteFile(join(sandbox.root, 'linked.db')), SYNAPSE_AUTO_CLEANUP: 'false'}
+      const expected = (await synapse(sandbox, ['sessions', 'export', '--all'], {env})).stdout
+      // What /dev/stdout is when stdout is redirected to a file: a link to it.
+      const file = join(sandbox.root, 'redirected.jsonl')
+      writeFileSync(file, '')
+      const link = join(sandbox.root, 'stdout')
+      symlinkSync(file, link)
+      const written = await synapse(sandbox, ['sessions', 'export', '--all', '--output', link], {env})
+      expect([written.code, written.stderr]).to.deep.equal([0, `Exported 3 sessions to ${file}\n`])
+      expect(lstatSync(link).isSymbolicLink()).to.equal(true)
+      expect(readFileSync(file, 'utf8')).to.equal(expected)
+      expect(statSync(file).mode & 0o777).to.equal(0o600)
     })
 
     it('a bad file imports nothing and says where it is wrong, exit 1', async () => {

@@ -270,14 +270,15 @@ describe('filesystem store: files', () => {
   })
 
   describe('atomic writes', () => {
-    it('ignores the temporary and trash files a crash left, and the next write removes them', async () => {
+    it('ignores the temporary and trash files a crash left; the next write removes the temporary and puts back trash no journal decided', async () => {
       const session = await store.create({title: 'kept'})
       const path = join(dir, `${session.id}.json`)
       const before = readFileSync(path, 'utf8')
       const temporary = join(dir, `.${session.id}.json.4242.0123456789ab.tmp`)
       const trash = join(dir, `.01JG0000000000000000000000.json.4242.ba9876543210.deleted`)
       writeFileSync(temporary, before.slice(0, 40), {mode: 0o600})
-      writeFileSync(trash, before, {mode: 0o600})
+      const trashed = before.replaceAll(session.id, '01JG0000000000000000000000')
+      writeFileSync(trash, trashed, {mode: 0o600})
 
       const reopened = await openFilesystemStore({dir})
       expect(await reopened.count()).to.equal(1)
@@ -288,7 +289,10 @@ describe('filesystem store: files', () => {
       await reopened.append(session.id, [{content: 'after the crash', role: 'user'}])
       expect(existsSync(temporary)).to.equal(false)
       expect(existsSync(trash)).to.equal(false)
-      expect(readdirSync(dir).sort()).to.deep.equal([INDEX_FILE, `${session.id}.json`])
+      // A deletion cut short before its journal was written deleted nothing.
+      expect(readdirSync(dir).sort()).to.deep.equal([INDEX_FILE, '01JG0000000000000000000000.json', `${session.id}.json`])
+      expect(readFileSync(join(dir, '01JG0000000000000000000000.json'), 'utf8')).to.equal(trashed)
+      expect((await reopened.get('01JG0000000000000000000000')).title).to.equal('kept')
       expect((await reopened.messages(session.id)).map(m => m.content)).to.deep.equal(['after the crash'])
       await reopened.close()
     })

@@ -26,11 +26,20 @@ export type SessionJson = Omit<Session, 'createdAt' | 'updatedAt'> & {createdAt:
 export type MessageJson = Omit<Message, 'createdAt' | 'hiddenAt'> & {createdAt: string; hiddenAt: null | string}
 
 export function sessionJson(session: Session): SessionJson {
-  return {...session, createdAt: session.createdAt.toISOString(), updatedAt: session.updatedAt.toISOString()}
+  return inKeyOrder({...session, createdAt: session.createdAt.toISOString(), updatedAt: session.updatedAt.toISOString()})
 }
 
 export function messageJson(message: Message): MessageJson {
-  return {...message, createdAt: message.createdAt.toISOString(), hiddenAt: message.hiddenAt === null ? null : message.hiddenAt.toISOString()}
+  return inKeyOrder({...message, createdAt: message.createdAt.toISOString(), hiddenAt: message.hiddenAt === null ? null : message.hiddenAt.toISOString()})
+}
+
+/**
+ * The fields in byte order of their names, as exports have them: each adapter builds its objects in
+ * an order of its own (Redis puts the id first), and the same session must print the same --json
+ * text from every backend.
+ */
+function inKeyOrder<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) as T
 }
 
 export function listItem(summary: SessionSummary): SessionListItem {

@@ -23,7 +23,8 @@ export default class DbBackup extends DbCommand {
     const {args, flags} = await this.parse(DbBackup)
     const maintenance = this.maintenance
     const result = await maintenance.backup(args.file, {replace: flags.force})
-    this.log(`Backed up ${maintenance.location} to ${result.path} (${result.bytes} bytes)`)
+    // On stderr, as export's: written to /dev/stdout, the copy is what stdout carries.
+    if (!this.jsonEnabled()) process.stderr.write(`Backed up ${maintenance.location} to ${result.path} (${result.bytes} bytes)\n`)
     return result
   }
 }

@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {statSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
-import {resolve} from 'node:path'
 
 import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
-import {writeFileAtomic} from '../../core/atomic-write.js'
+import {isStream, outputTargetOf, writeFileAtomic} from '../../core/atomic-write.js'
 import {describePathFailure, InvalidInputError} from '../../core/errors.js'
 import {EXPORT_FORMATS, type ExportFormat, serialize} from '../../transfer/format.js'
 import {collectSnapshots} from '../../transfer/transfer.js'
@@ -62,10 +60,11 @@ export default class SessionsExport extends StoreCommand {
 /**
  * Writes the file whole or not at all, 0600 from the start (core/atomic-write): an export is as
  * private as the history. A target that is no file but a stream (a FIFO, /dev/stdout, a terminal) is
- * written into, as `>` would: renaming a file over it would put a file where the stream was.
+ * written into, as `>` would: renaming a file over it would put a file where the stream was. A link
+ * is followed (outputTargetOf).
  */
 async function writePrivately(file: string, text: string): Promise<string> {
-  const target = resolve(file)
+  const target = outputTargetOf(file)
   try {
     if (isStream(target)) await writeFile(target, text)
     else await writeFileAtomic(target, text)
@@ -73,13 +72,4 @@ async function writePrivately(file: string, text: string): Promise<string> {
     throw new InvalidInputError(describePathFailure(error, target, 'write'), {exitCode: 1})
   }
   return target
-}
-
-function isStream(path: string): boolean {
-  try {
-    const info = statSync(path)
-    return info.isFIFO() || info.isCharacterDevice() || info.isSocket()
-  } catch {
-    return false
-  }
 }

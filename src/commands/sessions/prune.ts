@@ -44,7 +44,7 @@ export default class SessionsPrune extends StoreCommand {
     const due = await applyRetention(store, policy, {dryRun: true})
     if (due.deleted.length === 0) {
       this.log(`Nothing to prune (${limits}).`)
-      return {deleted: [], dryRun: flags['dry-run'], policy}
+      return {deleted: [], dryRun: flags['dry-run'] === true, policy}
     }
     let result = due
     let shown = false

@@ -1,8 +1,25 @@
 import 'reflect-metadata'
-import {chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync} from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {pipeline} from 'node:stream/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {DataSource} from 'typeorm'
 
+import {isStream, outputTargetOf} from '../../core/atomic-write.js'
 import {ConfigError, describePathFailure, StorageUnavailableError, SynapseError} from '../../core/errors.js'
 import {ENTITIES} from '../../entities/index.js'
 import {MIGRATIONS} from '../../migrations/index.js'
@@ -238,7 +255,7 @@ function makeStagingDir(target: string): string {
 /**
  * Whether `target` names the database at `location` or a file SQLite keeps beside it, in any
  * spelling of its directory: a backup renamed there would put a copy where other processes are still
- * writing. A link as the target itself is safe (the rename replaces the link); a link as the
+ * writing. A link as the target has been followed already (outputTargetOf); a link as the
  * database's location is compared by its real file too.
  */
 function isDatabaseFile(target: string, location: string): boolean {
@@ -272,7 +289,7 @@ export class SqliteMaintenance extends SchemaMaintenance {
 
   async backup(file: string, options: {replace?: boolean} = {}): Promise<{bytes: number; path: string}> {
     if (this.location === MEMORY_DATABASE) throw new StorageUnavailableError('An in-memory database cannot be backed up.')
-    const target = resolve(file)
+    const target = outputTargetOf(file)
     if (isDatabaseFile(target, this.location)) {
       // Renamed over the live file (or its -wal), the copy would take the place of what other processes are still writing to.
       throw new SynapseError('INVALID_INPUT', `${target} is the database being backed up.`, {
@@ -286,6 +303,8 @@ export class SqliteMaintenance extends SchemaMaintenance {
         suggestions: [`Name a file in it, e.g. "synapse db backup ${join(target, 'sessions.bak')}".`],
       })
     }
+    // A stream has nothing for --force to replace.
+    if (isStream(target)) return this.backupInto(target)
     if (existsSync(target) && !options.replace) {
       throw new SynapseError('INVALID_INPUT', `${target} already exists.`, {
         exitCode: 1,
@@ -297,18 +316,40 @@ export class SqliteMaintenance extends SchemaMaintenance {
     // for a moment, and a failed backup leaves nothing at the target.
     const staging = makeStagingDir(target)
     try {
-      const temporary = join(staging, 'backup.db')
-      try {
-        this.db.prepare('VACUUM INTO ?').run(temporary)
-      } catch (error) {
-        throw this.describe(error)
-      }
-      chmodSync(temporary, 0o600)
+      const temporary = this.snapshotInto(staging)
       renameSync(temporary, target)
       return {bytes: statSync(target).size, path: target}
     } finally {
       rmSync(staging, {force: true, recursive: true})
     }
+  }
+
+  /** The copy made in a private directory of the system's, then its bytes written into the stream `target`. */
+  private async backupInto(target: string): Promise<{bytes: number; path: string}> {
+    const staging = mkdtempSync(join(tmpdir(), 'synapse-backup-'))
+    try {
+      const temporary = this.snapshotInto(staging)
+      try {
+        await pipeline(createReadStream(temporary), createWriteStream(target))
+      } catch (error) {
+        throw new SynapseError('INVALID_INPUT', describePathFailure(error, target, 'back up to'), {exitCode: 1})
+      }
+      return {bytes: statSync(temporary).size, path: target}
+    } finally {
+      rmSync(staging, {force: true, recursive: true})
+    }
+  }
+
+  /** One consistent copy of the database, 0600, in `dir`; returns its path. */
+  private snapshotInto(dir: string): string {
+    const temporary = join(dir, 'backup.db')
+    try {
+      this.db.prepare('VACUUM INTO ?').run(temporary)
+    } catch (error) {
+      throw this.describe(error)
+    }
+    chmodSync(temporary, 0o600)
+    return temporary
   }
 
   async check(): Promise<IntegrityReport> {
