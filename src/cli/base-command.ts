@@ -3,7 +3,7 @@ import {format, inspect} from 'node:util'
 
 import {describePathFailure, SynapseError} from '../core/errors.js'
 import {closest} from '../config/values.js'
-import {terminalSafe} from '../core/terminal-text.js'
+import {terminalSafe, terminalSafeJson} from '../core/terminal-text.js'
 import type {ProviderRegistry} from '../providers/registry.js'
 import type {SessionStore} from '../store/session-store.js'
 import {detectStyle, isOutputFailure, type OutputStyle, paint, reportOutputFailure, writeOutput} from './output.js'
@@ -44,7 +44,8 @@ export abstract class SynapseCommand extends Command {
   }
 
   logJson(json: unknown): void {
-    writeOutput(`${ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})}\n`)
+    const text = ux.colorizeJson(json, {pretty: true, theme: this.config.theme?.json})
+    writeOutput(`${process.stdout.isTTY ? terminalSafeJson(text) : text}\n`)
   }
 
   /**

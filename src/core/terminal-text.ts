@@ -35,6 +35,18 @@ export function terminalSafe(text: string, options: TerminalSafeOptions = {}): s
   })
 }
 
+// What JSON.stringify leaves raw in a string: C0 controls it escapes itself.
+const JSON_RAW_CONTROL = /[\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g
+
+/**
+ * JSON text for a terminal: the controls JSON.stringify writes as they are (DEL, C1, the bidi ones)
+ * as `\u` escapes. They can stand only inside strings, so it is the same JSON, value for value; a
+ * pipe gets the exact bytes instead.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(JSON_RAW_CONTROL, char => `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`)
+}
+
 /** Whether `text` holds a character terminalSafe would escape (newline and tab included). */
 export function hasControlCharacters(text: string): boolean {
   return ANY_CONTROL.test(text)

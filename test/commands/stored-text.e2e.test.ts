@@ -132,6 +132,23 @@ describe('stored text on a terminal (end to end)', function () {
     expect(exported.stdout).to.include(JSON.stringify(`a ${HOSTILE}`))
   })
 
+  it('on a terminal, --json and exports show stored text escaped, as the same JSON value', async () => {
+    const shown = await onTerminal(['sessions', 'show', id, '--json'])
+    expect(shown).not.to.match(INTERPRETED)
+    expect(JSON.parse(shown)).to.deep.include({title: `T ${HOSTILE}`})
+    const exported = await onTerminal(['sessions', 'export', id])
+    expect(exported).not.to.match(INTERPRETED)
+    expect(JSON.parse(exported.trimEnd()).messages.map((m: {content: string}) => m.content)).to.deep.equal([
+      `q ${HOSTILE}\nsecond line\tafter a tab`,
+      `a ${HOSTILE}`,
+    ])
+    // Markdown is for reading: a body keeps its newlines and tabs, every other control is a visible escape.
+    const markdown = await onTerminal(['sessions', 'export', id, '--format', 'markdown'])
+    expect(markdown).not.to.match(INTERPRETED)
+    expect(markdown).to.include(`a ${SHOWN}`)
+    expect(markdown).to.include('second line\tafter a tab')
+  })
+
   it('an error that quotes a stored value shows it escaped', async () => {
     // A prefix that matches nothing is quoted back; one with an ESC in it must not reach the terminal raw.
     const {code, stderr} = await synapse(sandbox, ['sessions', 'show', `01\u001B]0;pwned\u0007`])

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {hasControlCharacters, terminalSafe} from '../../src/core/terminal-text.js'
+import {hasControlCharacters, terminalSafe, terminalSafeJson} from '../../src/core/terminal-text.js'
 
 describe('terminalSafe', () => {
   const cases: Array<[string, string, string]> = [
@@ -56,5 +56,17 @@ describe('terminalSafe', () => {
     expect(hasControlCharacters('a\u009Bb')).to.equal(true)
     expect(hasControlCharacters('a\u202Eb')).to.equal(true)
     expect(hasControlCharacters('שלום\u200F')).to.equal(false)
+  })
+})
+
+describe('terminalSafeJson', () => {
+  it('writes the controls JSON.stringify leaves raw as \\u escapes: the same value, nothing a terminal acts on', () => {
+    const value = {nested: ['DEL\u007F', 'C1 CSI\u009B2J', 'bidi\u202Eevil\u2066x\u2069'], text: 'ESC\u001B[2J, RLM\u200F kept, é 中 😀'}
+    const json = JSON.stringify(value, null, 2)
+    const shown = terminalSafeJson(json)
+    expect(shown).not.to.match(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/)
+    expect(shown).to.include(String.raw`DEL\u007f`)
+    expect(shown).to.include('RLM\u200F kept, é 中 😀')
+    expect(JSON.parse(shown)).to.deep.equal(value)
   })
 })

@@ -5,6 +5,7 @@ import {StoreCommand} from '../../cli/base-command.js'
 import {plural} from '../../cli/output.js'
 import {isStream, outputTargetOf, writeFileAtomic} from '../../core/atomic-write.js'
 import {describePathFailure, InvalidInputError} from '../../core/errors.js'
+import {terminalSafe, terminalSafeJson} from '../../core/terminal-text.js'
 import {EXPORT_FORMATS, type ExportFormat, serialize} from '../../transfer/format.js'
 import {collectSnapshots} from '../../transfer/transfer.js'
 
@@ -48,7 +49,9 @@ export default class SessionsExport extends StoreCommand {
     const text = serialize(snapshots, format)
     if (!flags.output) {
       // The export is the output: under --json too, since it is already JSON (or the user asked for Markdown).
-      process.stdout.write(text)
+      // On a terminal it is read, not kept: stored text must not reach it as escape sequences.
+      const shown = format === 'markdown' ? terminalSafe(text, {multiline: true}) : terminalSafeJson(text)
+      process.stdout.write(process.stdout.isTTY ? shown : text)
       return
     }
     const path = await writePrivately(flags.output, text)
