@@ -30,9 +30,14 @@ export abstract class SynapseCommand extends Command {
     if (error instanceof Errors.ExitError) throw error
     if (isOutputFailure(error)) return reportOutputFailure(error)
     const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags: this.ctor.flags})
-    if (this.jsonEnabled()) this.logJson({error: report})
+    if (this.jsonEnabled()) this.logJson({error: report, ...this.errorContext()})
     else printReport(report, error)
     this.exit(report.exitCode)
+  }
+
+  /** What a command's --json error output carries beside `error` (chat: the session a script can continue); nothing by default. */
+  protected errorContext(): object {
+    return {}
   }
 
   logJson(json: unknown): void {
