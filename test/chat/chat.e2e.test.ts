@@ -620,12 +620,22 @@ describe('chat (end to end)', function () {
       expect(await stored()).to.deep.equal([])
     })
 
-    it('an unknown provider names the known ones and how to get more', async () => {
+    it('an unknown provider given with -p is a usage error (exit 2) naming the known ones and how to get more', async () => {
       const {code, stderr} = await synapse(sandbox, ['-p', 'mistral', 'Hello'])
-      expect(code).to.equal(1)
+      expect(code).to.equal(2)
       expect(stderr).to.equal(
         'Error: Unknown provider "mistral". Known providers: anthropic, openai.\n  → If a plugin provides "mistral", install it: synapse plugins install <package>.\n',
       )
+    })
+
+    it("a session's provider that is no longer installed is a failure (exit 1), not a usage error", async () => {
+      const store = await openSqliteStore({path: dbPath})
+      const session = await store.create({model: 'mistral-small', provider: 'mistral'})
+      await store.close()
+      const {code, stderr} = await synapse(sandbox, ['-s', session.id, 'Hello'])
+      expect(code).to.equal(1)
+      expect(stderr.split('\n')[0]).to.equal('Error: Unknown provider "mistral". Known providers: anthropic, openai.')
+      expect(server.chatRequests).to.have.length(0)
     })
   })
 
