@@ -13,6 +13,11 @@ export interface TurnOptions {
   model: string
   /** Called with each piece of the reply as it arrives, before anything is written. */
   onDelta?: (text: string) => void
+  /**
+   * Called once the turn's question is in the store, before the request goes out: the new question,
+   * or the stored one a retry asks again. Not called when it could not be stored.
+   */
+  onQuestion?: (question: Message) => void
   prompt: string
   /** Aborting it stops the request; the reply so far is kept as an interrupted message. */
   signal?: AbortSignal
@@ -155,6 +160,11 @@ export class Conversation {
     return this.options.store
   }
 
+  /** The session is in a store that keeps it (not --no-save, not memory after a failed write): another run can continue it. */
+  get kept(): boolean {
+    return this.stored && this.options.persistent
+  }
+
   /** A new turn: the prompt, with the conversation so far as context. */
   async send(turn: TurnOptions): Promise<TurnResult> {
     return this.exchange(turn, {})
@@ -259,6 +269,7 @@ export class Conversation {
       ...(asked ? {} : {question: replacing.question.id}),
       ...(replacing.reply ? {reply: replacing.reply.id} : {}),
     }
+    if (userMessage) turn.onQuestion?.(userMessage)
     let committed = false
 
     const started = performance.now()

@@ -32,6 +32,8 @@ export class ReplInput {
   private asking?: {cancel(): void; resolve(answer: string | undefined): void}
   private readonly composer = new MessageComposer()
   private ended = false
+  /** Ctrl-D was pressed at a question with nothing typed: readline is about to close itself for it. */
+  private endOfInputAtQuestion = false
   private readonly history: ReplHistory
   private pasting = false
   /** The line being edited began with pasted text, and nothing typed has followed the paste yet. */
@@ -68,6 +70,20 @@ export class ReplInput {
       if (this.pasting && terminal) output.write(options.continuationPrompt)
       this.wake?.()
     })
+    // readline ends itself at a Ctrl-D on an empty line, a question's line too, by calling its own
+    // close(). A question asked over the REPL's input (the /clear confirmation) must not end the
+    // REPL: there Ctrl-D cancels the question, as Ctrl-C does. The end of a pipe still closes.
+    const closeInterface = this.rl.close.bind(this.rl)
+    this.rl.close = () => {
+      if (this.endOfInputAtQuestion && this.asking) {
+        this.endOfInputAtQuestion = false
+        this.asking.cancel()
+        return
+      }
+
+      closeInterface()
+    }
+
     this.rl.on('close', () => {
       this.ended = true
       this.asking?.resolve(undefined)
@@ -76,6 +92,8 @@ export class ReplInput {
     if (terminal) {
       // readline's own listener runs first; it ignores the paste markers, which arrive here after it.
       input.on('keypress', this.onKeypress)
+      // This one runs before readline's, to know why readline closes itself.
+      input.prependListener('keypress', this.beforeReadline)
       output.write(BRACKETED_PASTE_ON)
       // However the process ends (an uncaught error, process.exit), the shell must not inherit the mode.
       process.on('exit', this.restoreTerminal)
@@ -83,8 +101,8 @@ export class ReplInput {
   }
 
   /**
-   * Asks a question on a terminal and resolves with the answer; with undefined when Ctrl-C
-   * cancels it or the input ends. The answer is not added to the history.
+   * Asks a question on a terminal and resolves with the answer; with undefined when Ctrl-C or
+   * Ctrl-D cancels it (the input stays open) or the input ends. The answer is not added to the history.
    */
   ask(query: string): Promise<string | undefined> {
     if (this.ended) return Promise.resolve(undefined)
@@ -109,6 +127,8 @@ export class ReplInput {
 
   close(): void {
     this.options.input.off('keypress', this.onKeypress)
+    this.options.input.off('keypress', this.beforeReadline)
+    this.endOfInputAtQuestion = false
     this.restoreTerminal()
     process.off('exit', this.restoreTerminal)
     this.rl.close()
@@ -202,6 +222,10 @@ export class ReplInput {
     if (this.pasting || !line.startsWith('/') || /\s/.test(line)) return [['\t'], '']
     const matches = this.options.commands.filter(command => command.startsWith(line.toLowerCase()))
     return [matches.length > 0 ? matches : [...this.options.commands], line]
+  }
+
+  private readonly beforeReadline = (_text: string | undefined, key: (Keypress & {ctrl?: boolean}) | undefined) => {
+    this.endOfInputAtQuestion = Boolean(this.asking && key?.ctrl && key.name === 'd' && this.rl.line === '')
   }
 
   private readonly onKeypress = (_text: string | undefined, key: Keypress | undefined) => {

@@ -1,12 +1,14 @@
 import type {MarkdownStream} from '../cli/markdown/index.js'
 import {localTimestamp, type OutputStyle, paint, printable, plural, truncate} from '../cli/output.js'
 import type {LoadedConfig} from '../config/index.js'
+import {closest} from '../config/values.js'
 import {SynapseError} from '../core/errors.js'
 import {applyRetention, cleanupNotice} from '../core/retention.js'
 import {terminalSafe} from '../core/terminal-text.js'
 import type {Message} from '../store/session-store.js'
 import type {Conversation, TurnOptions, TurnResult} from './conversation.js'
 import {editText} from './editor.js'
+import {earlierStays, interruptedNotice, type TurnKind} from './notices.js'
 import type {ReplHistory} from './repl-history.js'
 import {ReplInput} from './repl-input.js'
 
@@ -33,7 +35,11 @@ export interface ReplOptions {
 }
 
 export interface ReplOutcome {
-  /** 0 after /exit or end of input; 130 after Ctrl-C at the prompt or twice during a reply. */
+  /**
+   * 0 after /exit or end of input; 130 after Ctrl-C at the prompt or twice during a reply. On a
+   * pipe, 1 instead of 0 when anything failed on the way (a request, a command, a save), as a
+   * script's caller needs to know; a person at a terminal has seen each error already.
+   */
   exitCode: number
   turns: number
 }
@@ -80,6 +86,12 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     formatMessage(message, style, markdown && ((text: string) => markdown.renderMarkdown(text, {style, width: output.columns})))
   let model = options.model
   let exitCode = 0
+  // Something went wrong on the way; the loop went on with the next message all the same.
+  let failed = false
+  const fail = (error: unknown) => {
+    failed = true
+    reportError(error, warn, style)
+  }
   // The sessions this REPL has worked in: its own periodic cleanup never deletes them.
   const ownSessions = new Set([conversation.session.id])
   let leaving = false
@@ -150,7 +162,10 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     },
     async edit() {
       const last = await conversation.lastExchange()
-      if (!last) return void warn('There is nothing to edit: this conversation has no question in it yet.')
+      if (!last) {
+        failed = true
+        return void warn('There is nothing to edit: this conversation has no question in it yet.')
+      }
       const original = last.question.content
       const edited = await handOver(() => editText(original, {env: options.env}))
       if (edited.trim() === '') return void say('The edited prompt is empty; nothing was sent.')
@@ -221,7 +236,10 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       if (message === undefined) {
         if (leaving) break
         endLineOnLeaving = true
-        if (reader.unfinished) warn(paint(style, 'yellow', 'The unfinished message was not sent.'))
+        if (reader.unfinished) {
+          failed = true
+          warn(paint(style, 'yellow', 'The unfinished message was not sent.'))
+        }
         break
       }
 
@@ -231,9 +249,13 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
         const command = commands[name.toLowerCase()]
         try {
           if (command) await command(rest.join(' '))
-          else warn(`Unknown command /${name}; /help lists them.`)
+          else {
+            failed = true
+            const guess = closest(name, Object.keys(commands))
+            warn(terminalSafe(`Unknown command /${name}; ${guess ? `did you mean /${guess}?` : '/help lists them.'}`))
+          }
         } catch (error) {
-          reportError(error, warn, style)
+          fail(error)
         }
       } else if (text !== '') {
         await turn(run => conversation.send({...run, prompt: text}), 'send')
@@ -248,7 +270,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
     if (terminal && endLineOnLeaving) output.write('\n')
   }
 
-  return {exitCode, turns}
+  return {exitCode: exitCode === 0 && failed && !terminal ? 1 : exitCode, turns}
 
   /** Runs `task` with the terminal handed over (a pager, an editor), its Ctrl-C included. */
   async function handOver<T>(task: () => Promise<T>): Promise<T> {
@@ -261,7 +283,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
   }
 
   /** One request: a new prompt, a retry or an edit (`ask` says which), its reply streamed as it arrives. */
-  async function turn(ask: (run: Omit<TurnOptions, 'prompt'>) => Promise<TurnResult>, kind: 'edit' | 'retry' | 'send'): Promise<void> {
+  async function turn(ask: (run: Omit<TurnOptions, 'prompt'>) => Promise<TurnResult>, kind: TurnKind): Promise<void> {
     current = new AbortController()
     interruptsThisTurn = 0
     let endsWithNewline = true
@@ -270,8 +292,6 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       if (rendering) output.write(rendering.end())
       else if (!endsWithNewline) output.write('\n')
     }
-    // What was there before stays in the conversation when a retry or an edit does not get its reply.
-    const earlier = kind === 'retry' ? 'the earlier reply stays' : 'the earlier question and reply stay'
 
     try {
       const result = await ask({
@@ -288,18 +308,20 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       })
       endReply()
       turns++
-      if (result.status === 'interrupted')
-        warn(paint(style, 'yellow', kind === 'send' ? 'Interrupted; the reply so far is kept.' : `Interrupted; ${earlier} (this partial reply is not kept).`))
+      if (result.status === 'interrupted') warn(paint(style, 'yellow', interruptedNotice(kind, result.saveError === undefined)))
       else if (result.replaced)
         say(paint(style, 'dim', `This replaces the ${kind === 'retry' ? 'earlier reply' : 'earlier question and reply'}, still stored (sessions show --all).`))
-      if (result.saveError !== undefined) warn(`${paint(style, 'yellow', 'Warning:')} not saved: ${messageOf(result.saveError)}`)
+      if (result.saveError !== undefined) {
+        failed = true
+        warn(`${paint(style, 'yellow', 'Warning:')} not saved: ${messageOf(result.saveError)}`)
+      }
       await cleanupIfDue()
     } catch (error) {
       endReply()
-      reportError(error, warn, style)
+      fail(error)
       // Refused before any request (nothing to retry), nothing could have been replaced either.
       const refused = error instanceof SynapseError && error.code === 'INVALID_INPUT'
-      if (kind !== 'send' && !refused) warn(paint(style, 'dim', `Nothing was replaced: ${earlier}.`))
+      if (kind !== 'send' && !refused) warn(paint(style, 'dim', `Nothing was replaced: ${earlierStays(kind)}.`))
     } finally {
       current = undefined
     }

@@ -67,7 +67,7 @@ export async function startConversation(context: StartContext, options: StartOpt
   }
 
   const providerName = options.provider ?? existing?.provider ?? context.config.settings.provider.default
-  const descriptor = context.registry.get(providerName)
+  const descriptor = context.registry.get(providerName, {typed: options.provider !== undefined})
   const provider: Provider = createProvider(descriptor, providerSettings(descriptor, context.config, context.env))
   const sameProvider = providerName === (existing?.provider ?? context.config.settings.provider.default)
   const model = options.model ?? (sameProvider ? (existing?.model ?? context.config.settings.provider.model) : undefined) ?? descriptor.defaultModel

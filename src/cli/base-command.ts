@@ -33,9 +33,14 @@ export abstract class SynapseCommand extends Command {
     // --help and --json are flags of every command, not in its own list: a near miss of them is named too.
     const flags = {...this.ctor.flags, ...this.ctor.baseFlags, ...(this.ctor.enableJsonFlag ? {json: {}} : {}), help: {}}
     const report = toReport(error, {bin: this.config.bin, commandId: this.id, flags})
-    if (this.jsonEnabled()) this.logJson({error: report})
+    if (this.jsonEnabled()) this.logJson({error: report, ...this.errorContext()})
     else printReport(report, error)
     this.exit(report.exitCode)
+  }
+
+  /** What a command's --json error output carries beside `error` (chat: the session a script can continue); nothing by default. */
+  protected errorContext(): object {
+    return {}
   }
 
   log(message = '', ...args: unknown[]): void {

@@ -142,6 +142,24 @@ export function unknownHelpSubject(argv: string[], names: CommandNames, bin: str
   })
 }
 
+/**
+ * `synapse help --json`, `synapse sessions list --help --json`: help is text for a person, and a
+ * JSON form of it would be a second help to keep up. --json there is refused (exit 2), in JSON under
+ * --json as every refusal is, so that a script still gets one JSON value. Words after `--` are a
+ * prompt's, not flags.
+ */
+export function helpAsJson(argv: string[], bin: string): SynapseError | undefined {
+  const end = argv.indexOf('--')
+  const flagged = end === -1 ? argv : argv.slice(0, end)
+  if (!flagged.includes('--json')) return undefined
+  if (flagged[0] !== 'help' && !flagged.some(word => word === '--help' || word === '-h')) return undefined
+  const without = argv.filter((word, i) => word !== '--json' || (end !== -1 && i > end))
+  return new SynapseError('INVALID_INPUT', 'Help has no JSON form: it is text only.', {
+    exitCode: 2,
+    suggestions: [`Leave out --json: ${[bin, ...without.map(word => shellQuote(word))].join(' ')}`],
+  })
+}
+
 /** Why a near miss was not sent, for a pipe (or a terminal whose user said no). */
 export function typoRefusal(argv: string[], suggestion: Suggestion, bin: string): SynapseError {
   const prompt = argv.filter(word => !word.startsWith('-')).join(' ')
@@ -245,9 +263,16 @@ export async function route(argv: string[], config: RoutingConfig, io: RoutingIO
 
   const named = first !== undefined && !first.startsWith('-') && (Boolean(config.findCommand(first)) || Boolean(config.findTopic(first)) || first === 'help')
   if (named) {
-    const wrong = unknownHelpSubject(argv, names, config.bin) ?? unknownSubcommand(argv, names, config.bin) ?? unexpectedArgument(argv, names, config.bin)
+    const wrong =
+      unknownHelpSubject(argv, names, config.bin) ??
+      unknownSubcommand(argv, names, config.bin) ??
+      unexpectedArgument(argv, names, config.bin) ??
+      helpAsJson(argv, config.bin)
     return wrong ? refuse(wrong) : argv
   }
+
+  const helpRefused = helpAsJson(argv, config.bin)
+  if (helpRefused) return refuse(helpRefused)
 
   if (!config.findCommand('chat')) return argv
   const suggestion = first === undefined ? undefined : suggestCommand(argv, names, config.bin)

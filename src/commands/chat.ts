@@ -5,9 +5,10 @@ import {paint, printable, truncate} from '../cli/output.js'
 import {replyUsageLine} from '../cli/views/usage.js'
 import {runtime} from '../cli/runtime.js'
 import {Spinner} from '../cli/spinner.js'
-import type {TurnOptions, TurnResult, TurnUsage} from '../chat/conversation.js'
+import type {Conversation, TurnOptions, TurnResult, TurnUsage} from '../chat/conversation.js'
 import {editText} from '../chat/editor.js'
 import {composePrompt, readPipedStdin} from '../chat/input.js'
+import {interruptedNotice} from '../chat/notices.js'
 import {findSession, startConversation} from '../chat/start.js'
 import {messageJson, type MessageJson} from '../cli/views/sessions.js'
 import {describeWithRemedy, InvalidInputError} from '../core/errors.js'
@@ -35,6 +36,16 @@ export interface ChatResult {
 export interface ChatUndoResult {
   sessionId: string
   undone: MessageJson[]
+}
+
+/**
+ * What `synapse --json` prints beside `error` when a one-shot turn fails once its session is stored
+ * (a dropped connection, a server error after the retries): the session to continue with -s, and
+ * the question when it was stored (marked "error", or answered by the partial reply, marked "interrupted").
+ */
+export interface ChatErrorContext {
+  questionId?: string
+  sessionId?: string
 }
 
 /** The one-shot ways to reuse the last exchange; each needs -c or -s. */
@@ -100,6 +111,9 @@ export default class Chat extends StoreCommand {
   static strict = false
   static summary = 'Ask a model; the conversation is saved as a session.'
 
+  /** The one-shot conversation and the question its turn stored, for the --json error output. */
+  private asked?: {conversation: Conversation; questionId?: string}
+
   async run(): Promise<ChatResult | ChatUndoResult | undefined> {
     const {argv, flags} = await this.parse(Chat)
     if (!runtime.config) throw runtime.openError
@@ -161,11 +175,15 @@ export default class Chat extends StoreCommand {
         style: this.style,
         temperature: flags.temperature,
       })
-      if (outcome.exitCode !== 0) this.exit(outcome.exitCode)
+      // On a pipe, turns that could not be saved are a failure for the script to notice, as in one shot.
+      const unsaved = started.notSavedBecause !== undefined && outcome.turns > 0 && !process.stdin.isTTY
+      const exitCode = outcome.exitCode === 0 && unsaved ? 1 : outcome.exitCode
+      if (exitCode !== 0) this.exit(exitCode)
       return
     }
 
     const {conversation} = started
+    this.asked = {conversation}
     let ask: (turn: TurnOptions) => Promise<TurnResult> = turn => conversation.send(turn)
     if (flags.retry) ask = ({prompt: _, ...turn}) => conversation.retry(turn)
     if (flags.edit) {
@@ -194,12 +212,18 @@ export default class Chat extends StoreCommand {
     }
     if (result.status === 'interrupted') {
       if (this.jsonEnabled()) this.logJson(json)
-      const kept = reuse ? 'The earlier exchange stays; this partial reply is not kept.' : result.saved ? 'The reply so far is saved.' : ''
-      process.stderr.write(`${paint(this.errorStyle, 'yellow', 'Interrupted.')} ${kept}\n`)
+      const kind = flags.retry ? 'retry' : flags.edit ? 'edit' : 'send'
+      process.stderr.write(`${paint(this.errorStyle, 'yellow', interruptedNotice(kind, result.saved))}\n`)
       this.exit(130)
     }
     if (started.notSavedBecause !== undefined || result.saveError !== undefined) process.exitCode = 1
     return json
+  }
+
+  protected errorContext(): ChatErrorContext {
+    if (!this.asked?.conversation.kept) return {}
+    const {conversation, questionId} = this.asked
+    return {...(questionId === undefined ? {} : {questionId}), sessionId: conversation.session.id}
   }
 
   private async oneShot(
@@ -236,6 +260,9 @@ export default class Chat extends StoreCommand {
           // A reply piped to a file is the user's data, byte for byte; a terminal must not run it.
           process.stdout.write(process.stdout.isTTY ? terminalSafe(text, {multiline: true}) : text)
           endsWithNewline = text.endsWith('\n')
+        },
+        onQuestion: question => {
+          if (this.asked) this.asked.questionId = question.id
         },
         prompt,
         signal: controller.signal,

@@ -57,7 +57,7 @@ const MAX_ID_LENGTH = 200
 
 export async function listModels(registry: ProviderRegistry, config: LoadedConfig, options: ListModelsOptions = {}): Promise<ModelsResult> {
   const env = options.env ?? process.env
-  const descriptors = options.provider === undefined ? registry.list().map(r => r.descriptor) : [registry.get(options.provider)]
+  const descriptors = options.provider === undefined ? registry.list().map(r => r.descriptor) : [registry.get(options.provider, {typed: true})]
   // Every server is asked at once, so that the wait is one timeout at most, not one per provider.
   const asked = await Promise.all(descriptors.map(descriptor => askServer(descriptor, config, env, options.timeoutMs ?? SERVER_TIMEOUT_MS)))
   const models: ModelEntry[] = []

@@ -24,9 +24,11 @@ export class ProviderRegistry {
 
   /**
    * Returns the descriptor registered under exactly `name`.
-   * Throws SynapseError 'PROVIDER_NOT_FOUND' naming the known providers when there is none.
+   * Throws SynapseError 'PROVIDER_NOT_FOUND' naming the known providers when there is none: exit 2
+   * with `typed` (the name came from the command line, where a value outside a fixed set is a usage
+   * error, as any bad flag value is), else 1 (a session's or the config's provider that is gone).
    */
-  get(name: string): ProviderDescriptor {
+  get(name: string, options: {typed?: boolean} = {}): ProviderDescriptor {
     const entry = this.entries.get(name)
     if (entry) return entry.descriptor
 
@@ -38,7 +40,10 @@ export class ProviderRegistry {
       ...(guess ? [`Did you mean "${guess}"?`] : []),
       `If a plugin provides "${name}", install it: synapse plugins install <package>.`,
     ]
-    throw new SynapseError('PROVIDER_NOT_FOUND', `Unknown provider "${name}". Known providers: ${known.length > 0 ? known.join(', ') : 'none'}.`, {suggestions})
+    throw new SynapseError('PROVIDER_NOT_FOUND', `Unknown provider "${name}". Known providers: ${known.length > 0 ? known.join(', ') : 'none'}.`, {
+      exitCode: options.typed ? 2 : 1,
+      suggestions,
+    })
   }
 
   has(name: string): boolean {

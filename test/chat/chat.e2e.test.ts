@@ -139,6 +139,69 @@ describe('chat (end to end)', function () {
         usage: {cachedInputTokens: null, inputTokens: 7, outputTokens: 1, tokenSource: 'provider'},
       })
       expect(Object.keys(result.cost).sort()).to.deep.equal(['costSource', 'costUsd'])
+      // What the README lists, no more and no less.
+      expect(Object.keys(result).sort()).to.deep.equal([
+        'cost',
+        'durationMs',
+        'finishReason',
+        'model',
+        'provider',
+        'reply',
+        'saved',
+        'sessionId',
+        'status',
+        'usage',
+      ])
+    })
+
+    it('--json: a turn that fails once its question is stored names the session and the question, so that a script can go on with -s', async () => {
+      writeConfig('[providers.openai]\nmax_retries = 0\n')
+      server.reply(['Half a'], {dropAfterChunks: 1})
+      server.fail(500, 'Server on fire')
+      server.reply(['Whole.'])
+
+      const dropped = await synapse(sandbox, ['--json', 'First question'])
+      expect(dropped.code).to.equal(1)
+      const droppedJson = JSON.parse(dropped.stdout)
+      const [{messages, session}] = await stored()
+      expect(droppedJson).to.deep.equal({error: droppedJson.error, questionId: messages[0].id, sessionId: session.id})
+      expect(droppedJson.error.message).to.match(/^The connection to the openai provider at .* broke in the middle of its reply/)
+      expect(messages.map(m => [m.role, m.content, m.status])).to.deep.equal([
+        ['user', 'First question', 'complete'],
+        ['assistant', 'Half a', 'interrupted'],
+      ])
+
+      const failed = await synapse(sandbox, ['--json', '-s', droppedJson.sessionId, 'Second question'])
+      expect(failed.code).to.equal(1)
+      const failedJson = JSON.parse(failed.stdout)
+      const [{messages: after}] = await stored()
+      const second = after.find(m => m.content === 'Second question')!
+      expect(second.status).to.equal('error')
+      expect(failedJson).to.deep.equal({
+        error: {
+          code: 'PROVIDER_ERROR',
+          exitCode: 1,
+          message: 'The openai provider failed with HTTP 500: Server on fire',
+          suggestions: ['Try again later; the fault is on the server side.'],
+        },
+        questionId: second.id,
+        sessionId: session.id,
+      })
+
+      const continued = await synapse(sandbox, ['--json', '-s', failedJson.sessionId, 'Third question'])
+      expect(continued.code).to.equal(0)
+      expect(JSON.parse(continued.stdout)).to.deep.include({reply: 'Whole.', sessionId: session.id})
+    })
+
+    it('--json: an error with nothing stored to continue carries no session: refused before the start, or under --no-save', async () => {
+      writeConfig('[providers.openai]\nmax_retries = 0\n')
+      server.fail(500, 'Server on fire')
+      const unsaved = await synapse(sandbox, ['--json', '--no-save', 'Not kept'])
+      expect(unsaved.code).to.equal(1)
+      expect(Object.keys(JSON.parse(unsaved.stdout))).to.deep.equal(['error'])
+      const refused = await synapse(sandbox, ['--json', '-p', 'mistral', 'Hello'])
+      expect(Object.keys(JSON.parse(refused.stdout))).to.deep.equal(['error'])
+      expect(existsSync(dbPath) ? await stored() : []).to.deep.equal([])
     })
   })
 
@@ -283,6 +346,21 @@ describe('chat (end to end)', function () {
       expect(server.chatRequests).to.have.length(0)
     })
 
+    it('on a pipe, goes on after a failed turn (a dropped connection, a server error) and then exits 1, as a script needs', async () => {
+      writeConfig('[providers.openai]\nmax_retries = 0\n')
+      server.reply(['Cut'], {dropAfterChunks: 1})
+      server.fail(500, 'Server on fire')
+      server.reply(['Third fine.'])
+      const {code, stderr, stdout} = await synapse(sandbox, ['-r'], {input: 'hi\nthere\nagain\n'})
+      expect(code).to.equal(1)
+      expect(stdout.split('\n').slice(1)).to.deep.equal(['Cut', 'Third fine.', ''])
+      expect(stderr.split('\n').filter(line => line.startsWith('Error:'))).to.have.length(2)
+      expect(server.chatRequests).to.have.length(3)
+
+      server.reply(['All fine.'])
+      expect((await synapse(sandbox, ['-r', '-c'], {input: 'fine?\n'})).code, 'a piped run without a failure').to.equal(0)
+    })
+
     it('talks, runs slash commands and keeps everything', async () => {
       server.enqueue({chunks: ['One.'], type: 'reply'}, {chunks: ['Two.'], type: 'reply'}, {chunks: ['Three.'], type: 'reply'})
       const input = ['first', '/count', '/model gpt-fake-large', 'second', '/session', '/new', 'third', '/history', '/exit', 'never sent', ''].join('\n')
@@ -328,7 +406,7 @@ describe('chat (end to end)', function () {
       const {code, stderr, stdout} = await run.exited
       expect(code).to.equal(130)
       expect(stdout).to.equal('The beginning\n')
-      expect(stderr).to.equal('Interrupted. The reply so far is saved.\n')
+      expect(stderr).to.equal('Interrupted; the reply so far is kept.\n')
       const [{messages}] = await stored()
       expect(messages.map(m => [m.role, m.content, m.status])).to.deep.equal([
         ['user', 'Tell me a long story', 'complete'],
@@ -542,12 +620,22 @@ describe('chat (end to end)', function () {
       expect(await stored()).to.deep.equal([])
     })
 
-    it('an unknown provider names the known ones and how to get more', async () => {
+    it('an unknown provider given with -p is a usage error (exit 2) naming the known ones and how to get more', async () => {
       const {code, stderr} = await synapse(sandbox, ['-p', 'mistral', 'Hello'])
-      expect(code).to.equal(1)
+      expect(code).to.equal(2)
       expect(stderr).to.equal(
         'Error: Unknown provider "mistral". Known providers: anthropic, openai.\n  → If a plugin provides "mistral", install it: synapse plugins install <package>.\n',
       )
+    })
+
+    it("a session's provider that is no longer installed is a failure (exit 1), not a usage error", async () => {
+      const store = await openSqliteStore({path: dbPath})
+      const session = await store.create({model: 'mistral-small', provider: 'mistral'})
+      await store.close()
+      const {code, stderr} = await synapse(sandbox, ['-s', session.id, 'Hello'])
+      expect(code).to.equal(1)
+      expect(stderr.split('\n')[0]).to.equal('Error: Unknown provider "mistral". Known providers: anthropic, openai.')
+      expect(server.chatRequests).to.have.length(0)
     })
   })
 

@@ -482,6 +482,38 @@ describe('Conversation', () => {
         expect(roles[i] === 'user' && roles[i - 1] === 'user', `two user messages in a row: ${roles.join(', ')}`).to.equal(false)
       expect(chatOf(server, 1).at(-1)).to.deep.equal({content: 'Again', role: 'user'})
     })
+
+    it('tells onQuestion the stored question before the request goes out: a failed turn can name it', async () => {
+      const conv = await conversation()
+      server.fail(500, 'Server on fire')
+      const told: Array<{id: string; stored: string[]}> = []
+
+      await rejection(
+        conv.send({
+          model: MODEL,
+          onQuestion: question => told.push({id: question.id, stored: server.chatRequests.map(r => r.chat!.messages.at(-1)!.content)}),
+          prompt: 'Will it fail?',
+        }),
+      )
+
+      const [question] = await store.messages(conv.session.id)
+      expect(told).to.deep.equal([{id: question.id, stored: []}])
+      expect(question).to.deep.include({content: 'Will it fail?', status: 'error'})
+      expect(conv.kept).to.equal(true)
+    })
+
+    it('tells onQuestion the question a retry asks again, not a new one', async () => {
+      const conv = await conversation()
+      server.reply(['First'])
+      server.fail(500, 'Server on fire')
+      await conv.send({model: MODEL, prompt: 'Ask twice'})
+      const told: string[] = []
+
+      await rejection(conv.retry({model: MODEL, onQuestion: question => told.push(question.id)}))
+
+      const [question] = await store.messages(conv.session.id)
+      expect(told).to.deep.equal([question.id])
+    })
   })
 
   describe('storage failures', () => {
@@ -595,6 +627,7 @@ describe('Conversation', () => {
       await conv.send({model: MODEL, prompt: 'q2'})
 
       expect(first.saved).to.equal(false)
+      expect(conv.kept, 'nothing another run could continue').to.equal(false)
       expect('saveError' in first).to.equal(false)
       expect(first.status).to.equal('complete')
       expect(chatOf(server, 1)).to.deep.equal([

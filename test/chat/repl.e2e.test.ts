@@ -265,26 +265,29 @@ describe('the REPL (end to end)', function () {
       expect(linesFrom(screen, '> /help').slice(1, 3)).to.deep.equal(['/help        this list', '/exit        leave (also Ctrl-D, or Ctrl-C at the prompt)'])
     })
 
-    it('/clear asks first, deletes nothing unless told yes, and Ctrl-C at the question cancels it', async () => {
+    it('/clear asks first, deletes nothing unless told yes, and Ctrl-C or Ctrl-D at the question cancels it, the REPL going on', async () => {
       server.reply(['Earlier answer.'])
       expect((await synapse(sandbox, ['Earlier question'])).code).to.equal(0)
       await startRepl('-r -c')
+      const question = 'Delete the 2 messages of this session? [y/N]'
 
       await terminal.type('/clear')
-      await terminal.waitFor(screen => lastLine(screen) === 'Delete the 2 messages of this session? [y/N]', 'the question')
+      await terminal.waitFor(screen => lastLine(screen) === question, 'the question')
       await terminal.type('n')
       await terminal.waitFor('Nothing deleted.', 'the refusal')
+      for (const key of ['C-c', 'C-d']) {
+        await terminal.type('/clear')
+        await terminal.waitFor(screen => lastLine(screen) === question, `the question before ${key}`)
+        await terminal.press(key)
+        await terminal.type('/count')
+        const screen = await terminal.waitFor(text => text.endsWith('2 messages in this session.\n>'), `/count after ${key}`)
+        expect(linesFrom(screen, '> /clear'), key).to.deep.equal(['> /clear', question, 'Nothing deleted.', '> /count', '2 messages in this session.', '>'])
+      }
       await terminal.type('/clear')
-      await terminal.waitFor(screen => lastLine(screen) === 'Delete the 2 messages of this session? [y/N]', 'the question again')
-      await terminal.press('C-c')
-      await terminal.waitFor(screen => screen.split('Nothing deleted.').length === 3 && lastLine(screen) === '>', 'the cancelled question')
-      await terminal.type('/count')
-      await terminal.waitFor('2 messages in this session.', '/count')
-      await terminal.type('/clear')
-      await terminal.waitFor(screen => screen.endsWith('[y/N]'), 'the third question')
+      await terminal.waitFor(screen => screen.endsWith('[y/N]'), 'the last question')
       await terminal.type('y')
       await terminal.waitFor('Cleared 2 messages.', 'the deletion')
-      await terminal.type('/exit')
+      await terminal.press('C-d')
 
       expect(await exitCode()).to.equal(0)
       const [session] = await sessions()
@@ -294,6 +297,17 @@ describe('the REPL (end to end)', function () {
       } finally {
         await store.close()
       }
+    })
+
+    it('a turn that failed at a terminal leaves the exit code of Ctrl-D at 0: the person saw the error', async () => {
+      server.reply(['Cut'], {dropAfterChunks: 1})
+      await startRepl()
+
+      await terminal.type('will this break?')
+      await terminal.waitFor(screen => screen.includes('Error: The connection') && lastLine(screen) === '>', 'the error and a prompt')
+      await terminal.press('C-d')
+
+      expect(await exitCode()).to.equal(0)
     })
   })
 

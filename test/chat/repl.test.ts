@@ -188,7 +188,7 @@ describe('runRepl', () => {
       expect(server.requests).to.have.length(0)
     })
 
-    it('prints a provider error with its remedy on errors, then goes on with the next line without resending the failed prompt', async () => {
+    it('prints a provider error with its remedy on errors, goes on with the next line without resending the failed prompt, and exits 1 at the end of the pipe', async () => {
       const conv = await conversation()
       server.fail(500, 'Server on fire')
       server.reply(['Recovered'])
@@ -196,7 +196,7 @@ describe('runRepl', () => {
 
       const outcome = await repl.finish('first', 'second')
 
-      expect(outcome).to.deep.equal({exitCode: 0, turns: 1})
+      expect(outcome).to.deep.equal({exitCode: 1, turns: 1})
       expect(repl.err).to.equal('Error: The openai provider failed with HTTP 500: Server on fire\n  → Try again later; the fault is on the server side.\n')
       expect(repl.out).to.equal(`${banner(conv)}Recovered\n`)
       expect(server.chatRequests[1].chat?.messages).to.deep.equal([{content: 'second', role: 'user'}])
@@ -207,14 +207,14 @@ describe('runRepl', () => {
       ])
     })
 
-    it('ends an error that cut a reply short on a fresh line', async () => {
+    it('ends an error that cut a reply short on a fresh line; a dropped connection fails the piped run (exit 1)', async () => {
       const conv = await conversation()
       server.reply(['Half a', ' line'], {dropAfterChunks: 2})
       start(conv)
 
       const outcome = await repl.finish('go')
 
-      expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
+      expect(outcome).to.deep.equal({exitCode: 1, turns: 0})
       expect(repl.out).to.equal(`${banner(conv)}Half a line\n`)
       expect(repl.err).to.match(
         /^Error: The connection to the openai provider at http:\/\/127\.0\.0\.1:\d+\/v1 broke in the middle of its reply[^\n]*\.\n {2}→ Try again\.\n$/,
@@ -239,13 +239,13 @@ describe('runRepl', () => {
       ])
     })
 
-    it('sends nothing of a block the input ends in, and says so', async () => {
+    it('sends nothing of a block the input ends in, says so, and exits 1: a message of the script was lost', async () => {
       const conv = await conversation()
       start(conv)
 
       const outcome = await repl.finish('"""', 'never closed')
 
-      expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
+      expect(outcome).to.deep.equal({exitCode: 1, turns: 0})
       expect(repl.err).to.equal('The unfinished message was not sent.\n')
       expect(server.requests).to.have.length(0)
     })
@@ -296,7 +296,7 @@ describe('runRepl', () => {
       ])
     })
 
-    it('goes on in memory when the store cannot be written at the first turn: one warning, and the turns keep their context', async () => {
+    it('goes on in memory when the store cannot be written at the first turn: one warning, the turns keep their context, and the piped run exits 1', async () => {
       class LockedStore extends MemorySessionStore {
         override async create(): Promise<never> {
           throw new SynapseError('STORAGE_BUSY', 'The database is locked by another process.')
@@ -310,7 +310,7 @@ describe('runRepl', () => {
 
       const outcome = await repl.finish('first', 'second', '/count')
 
-      expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
+      expect(outcome).to.deep.equal({exitCode: 1, turns: 2})
       expect(repl.err).to.equal('Warning: not saved: The database is locked by another process.\n')
       expect(repl.out).to.equal(`${banner(conv)}One\nTwo\n4 messages in this session.\n`)
       expect(server.chatRequests[1].chat?.messages).to.deep.equal([
@@ -512,25 +512,42 @@ describe('runRepl', () => {
       expect(await repl.running).to.deep.equal({exitCode: 0, turns: 0})
     })
 
-    it('an unknown command gets a message on errors and the loop goes on', async () => {
+    it('an unknown command gets a message on errors, the loop goes on, and the piped run exits 1', async () => {
       const conv = await conversation()
       start(conv)
 
       const outcome = await repl.finish('/bogus some argument', '/count')
 
-      expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
+      expect(outcome).to.deep.equal({exitCode: 1, turns: 0})
       expect(repl.err).to.equal('Unknown command /bogus; /help lists them.\n')
       expect(repl.out).to.equal(`${banner(conv)}0 messages in this session.\n`)
     })
 
-    it('a command that fails prints the error and the loop goes on', async () => {
+    it('an unknown command that is a near miss of one names it', async () => {
+      const conv = await conversation()
+      start(conv)
+
+      await repl.finish('/hlep', '/HISTROY', '/ne', '/qiut')
+
+      expect(repl.err).to.equal(
+        [
+          'Unknown command /hlep; did you mean /help?',
+          'Unknown command /HISTROY; did you mean /history?',
+          'Unknown command /ne; did you mean /new?',
+          'Unknown command /qiut; did you mean /quit?',
+          '',
+        ].join('\n'),
+      )
+    })
+
+    it('a command that fails prints the error, the loop goes on, and the piped run exits 1', async () => {
       const conv = await conversation()
       start(conv)
       await store.close()
 
       const outcome = await repl.finish('/count', '/help')
 
-      expect(outcome).to.deep.equal({exitCode: 0, turns: 0})
+      expect(outcome).to.deep.equal({exitCode: 1, turns: 0})
       expect(repl.err).to.equal('Error: The memory session store is closed.\n')
       expect(repl.out).to.equal(`${banner(conv)}${HELP_TEXT.join('\n')}\n`)
     })

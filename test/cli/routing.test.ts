@@ -4,6 +4,7 @@ import {
   type CommandNames,
   MAX_TYPO_WORDS,
   suggestCommand,
+  helpAsJson,
   typoDistance,
   unexpectedArgument,
   unknownHelpSubject,
@@ -114,6 +115,32 @@ describe('routing a command line', () => {
         ['sessions', 'me'],
       ]) {
         expect(unknownHelpSubject(argv, names, 'synapse'), argv.join(' ')).to.equal(undefined)
+      }
+    })
+  })
+
+  describe('helpAsJson', () => {
+    it('refuses help in any spelling with --json (exit 2), naming the command line without it', () => {
+      expect(helpAsJson(['help', '--json'], 'synapse')?.toJSON()).to.deep.equal({
+        code: 'INVALID_INPUT',
+        exitCode: 2,
+        message: 'Help has no JSON form: it is text only.',
+        suggestions: ['Leave out --json: synapse help'],
+      })
+      expect(helpAsJson(['--json', 'sessions', 'list', '--help'], 'synapse')?.suggestions).to.deep.equal(['Leave out --json: synapse sessions list --help'])
+      expect(helpAsJson(['-h', '--json'], 'synapse')?.suggestions).to.deep.equal(['Leave out --json: synapse -h'])
+    })
+
+    it('leaves help without --json, --json without help, and words after -- alone', () => {
+      for (const argv of [
+        ['help'],
+        ['help', 'sessions'],
+        ['sessions', 'list', '--json'],
+        ['--json', 'what does help mean'],
+        ['--json', '--', '--help'],
+        ['--help', '--', '--json'],
+      ]) {
+        expect(helpAsJson(argv, 'synapse'), argv.join(' ')).to.equal(undefined)
       }
     })
   })

@@ -208,10 +208,10 @@ describe('keys (end to end)', function () {
     for (const name of databaseFiles) expect(readFileSync(join(sandbox.configDir, name)).includes(Buffer.from(STORED_KEY)), name).to.equal(false)
   })
 
-  it('set refuses an unknown provider, suggesting the closest, before reading a key', async () => {
+  it('set refuses an unknown provider, suggesting the closest, before reading a key: a usage error (exit 2)', async () => {
     const exit = await synapse(sandbox, ['keys', 'set', 'opnai'], {input: STORED_KEY})
     expect(exit).to.deep.include({
-      code: 1,
+      code: 2,
       stderr:
         'Error: Unknown provider "opnai". Known providers: anthropic, openai.\n' +
         '  → Did you mean "openai"?\n' +

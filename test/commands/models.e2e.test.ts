@@ -233,10 +233,10 @@ describe('models (end to end)', function () {
     })
   })
 
-  it('--provider with a typo names the closest provider', async () => {
+  it('--provider with a typo names the closest provider, a usage error (exit 2)', async () => {
     const exit = await synapse(sandbox, ['models', '--provider', 'antropic'])
     expect(exit).to.deep.include({
-      code: 1,
+      code: 2,
       stderr:
         'Error: Unknown provider "antropic". Known providers: anthropic, openai.\n' +
         '  → Did you mean "anthropic"?\n' +

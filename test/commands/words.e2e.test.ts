@@ -96,6 +96,25 @@ describe('clear words (end to end)', function () {
     expect(server.chatRequests).to.have.length(0)
   })
 
+  it('help has no JSON form: help --json, or --help with --json, is refused in JSON with the command line that works, exit 2', async () => {
+    for (const [args, without] of [
+      [['help', '--json'], 'synapse help'],
+      [['help', 'sessions', '--json'], 'synapse help sessions'],
+      [['--help', '--json'], 'synapse --help'],
+      [['sessions', 'list', '--json', '-h'], 'synapse sessions list -h'],
+    ] as const) {
+      const exit = await synapse(sandbox, [...args])
+      expect({args, code: exit.code, stderr: exit.stderr}).to.deep.equal({args, code: 2, stderr: ''})
+      expect(JSON.parse(exit.stdout)).to.deep.equal({
+        error: {code: 'INVALID_INPUT', exitCode: 2, message: 'Help has no JSON form: it is text only.', suggestions: [`Leave out --json: ${without}`]},
+      })
+    }
+    const text = await synapse(sandbox, ['help', 'sessions'])
+    expect(text.code).to.equal(0)
+    expect(text.stdout).to.contain('sessions list')
+    expect(server.chatRequests).to.have.length(0)
+  })
+
   it("an unknown subcommand gets the closest one, in synapse's format, exit 2; ls and rm are aliases", async () => {
     expect(await synapse(sandbox, ['sessions', 'lst'])).to.deep.include({
       code: 2,

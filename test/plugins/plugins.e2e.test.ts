@@ -49,8 +49,9 @@ describe('plugins (end to end)', function () {
     await store.close()
 
     expect((await synapse(sandbox, ['plugins', 'unlink', 'synapse-plugin-echo'])).code).to.equal(0)
+    // Named with -p, a provider no longer installed is a bad flag value.
     const gone = await synapse(sandbox, ['-p', 'echo', 'still there?'])
-    expect(gone.code).to.equal(1)
+    expect(gone.code).to.equal(2)
     expect(gone.stderr.split('\n')[0]).to.match(/^Error: Unknown provider "echo"\. Known providers: .*openai/)
   })
 

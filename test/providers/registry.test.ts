@@ -90,6 +90,14 @@ describe('ProviderRegistry', () => {
     })
   })
 
+  it('makes an unknown name typed on the command line a usage error, exit 2', () => {
+    const registry = new ProviderRegistry()
+    registry.register(descriptor('openai'))
+
+    expect(thrownBy(() => registry.get('mistral', {typed: true})).toJSON()).to.deep.include({code: 'PROVIDER_NOT_FOUND', exitCode: 2})
+    expect(thrownBy(() => registry.get('mistral', {typed: false})).exitCode).to.equal(1)
+  })
+
   it('points out a name that differs only in case', () => {
     const registry = new ProviderRegistry()
     registry.register(descriptor('openai'))

@@ -30,7 +30,7 @@ export default class KeysSet extends SynapseCommand {
     const config = await loadConfig()
     const registry = await this.providerRegistry()
     // An unknown provider fails before the user types a key for nothing.
-    const provider = registry.get(args.provider).name
+    const provider = registry.get(args.provider, {typed: true}).name
     const key = process.stdin.isTTY ? await readSecretLine(`API key for ${provider} (not shown): `) : ((await readPipedStdin()) ?? '').trim()
     const change = setKey(registry, config, provider, key)
     this.log(`Stored the ${provider} key in ${displayPath(change.file)}.`)
