@@ -228,6 +228,15 @@ describe('sessions commands', () => {
       expect(await withStore(store => store.count())).to.equal(0)
     })
 
+    it('refuses a provider that is not installed as a usage error, naming the known ones, and creates nothing', async () => {
+      const {exitCode, stderr} = await run(sandbox, ['sessions', 'new', '-p', 'opnai'])
+      expect(exitCode).to.equal(2)
+      expect(stderr.split('\n')[0]).to.match(/^Error: Unknown provider "opnai"\. Known providers: .*\banthropic\b.*\bopenai\b/)
+      expect(stderr).to.contain('Did you mean "openai"?')
+      expect(await withStore(store => store.count())).to.equal(0)
+      expect((await run(sandbox, ['sessions', 'new', '-p', 'anthropic'])).exitCode).to.equal(0)
+    })
+
     it('refuses an empty or blank title, as rename does, and creates nothing; trims the spaces around one', async () => {
       for (const title of ['', '   ']) {
         const {exitCode, stderr} = await run(sandbox, ['sessions', 'new', '--title', title])

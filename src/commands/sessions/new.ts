@@ -23,6 +23,8 @@ export default class SessionsNew extends StoreCommand {
 
   async run(): Promise<SessionJson> {
     const {flags} = await this.parse(SessionsNew)
+    // A session's provider answers every later turn: one not installed would fail only then, far from the typo.
+    if (flags.provider !== undefined) (await this.providerRegistry()).get(flags.provider, {typed: true})
     const session = await this.store.create({
       metadata: parseMeta(flags.meta ?? []),
       model: flags.model ?? null,
