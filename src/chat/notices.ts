@@ -8,10 +8,11 @@ export function earlierStays(kind: Exclude<TurnKind, 'send'>): string {
 
 /**
  * The line an interrupted turn ends with, in the REPL and in one shot alike: a new prompt's partial
- * reply is kept when it could be stored; a retry's or an edit's never is, as it would replace what
- * was there.
+ * reply is kept when it could be stored (when none had come, only its question is there to keep);
+ * a retry's or an edit's never is, as it would replace what was there.
  */
-export function interruptedNotice(kind: TurnKind, kept: boolean): string {
-  if (kind === 'send') return kept ? 'Interrupted; the reply so far is kept.' : 'Interrupted.'
+export function interruptedNotice(kind: TurnKind, kept: boolean, reply: string): string {
+  if (kind === 'send')
+    return kept ? (reply === '' ? 'Interrupted before a reply; the question is kept.' : 'Interrupted; the reply so far is kept.') : 'Interrupted.'
   return `Interrupted; ${earlierStays(kind)} (this partial reply is not kept).`
 }

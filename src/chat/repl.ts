@@ -308,7 +308,7 @@ export async function runRepl(options: ReplOptions): Promise<ReplOutcome> {
       })
       endReply()
       turns++
-      if (result.status === 'interrupted') warn(paint(style, 'yellow', interruptedNotice(kind, result.saveError === undefined)))
+      if (result.status === 'interrupted') warn(paint(style, 'yellow', interruptedNotice(kind, result.saveError === undefined, result.reply)))
       else if (result.replaced)
         say(paint(style, 'dim', `This replaces the ${kind === 'retry' ? 'earlier reply' : 'earlier question and reply'}, still stored (sessions show --all).`))
       if (result.saveError !== undefined) {

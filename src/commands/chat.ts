@@ -213,7 +213,7 @@ export default class Chat extends StoreCommand {
     if (result.status === 'interrupted') {
       if (this.jsonEnabled()) this.logJson(json)
       const kind = flags.retry ? 'retry' : flags.edit ? 'edit' : 'send'
-      process.stderr.write(`${paint(this.errorStyle, 'yellow', interruptedNotice(kind, result.saved))}\n`)
+      process.stderr.write(`${paint(this.errorStyle, 'yellow', interruptedNotice(kind, result.saved, result.reply))}\n`)
       this.exit(130)
     }
     if (started.notSavedBecause !== undefined || result.saveError !== undefined) process.exitCode = 1

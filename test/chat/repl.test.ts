@@ -657,6 +657,23 @@ describe('runRepl', () => {
       for (const listener of foreign) process.on('SIGINT', listener as () => void)
     })
 
+    it('before any reply says that only the question is kept, and the loop goes on', async () => {
+      const conv = await conversation()
+      server.enqueue({type: 'no-response'})
+      server.reply(['Next answer'])
+      start(conv)
+
+      repl.write('Tell me everything')
+      await until(() => server.chatRequests.length === 1, 'the request')
+      process.emit('SIGINT', 'SIGINT')
+      await until(() => repl.err !== '', 'the interruption notice')
+      const outcome = await repl.finish('And now?')
+
+      expect(outcome).to.deep.equal({exitCode: 0, turns: 2})
+      expect(repl.err).to.equal('Interrupted before a reply; the question is kept.\n')
+      expect((await store.messages(conv.session.id)).filter(m => m.role === 'user').map(m => m.content)).to.deep.equal(['Tell me everything', 'And now?'])
+    })
+
     it('during a reply stops it, keeps the partial reply as interrupted, and the loop goes on', async () => {
       const conv = await conversation()
       server.reply(['Part', 'ial', ' never sent'], {stallAfterChunks: 2})

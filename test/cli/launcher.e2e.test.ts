@@ -136,7 +136,7 @@ describe('bin/run.js, the launcher (end to end)', function () {
         child.kill('SIGINT')
         const {code, signal} = await exited
         expect({code, signal}).to.deep.equal({code: 130, signal: null})
-        expect(stderr).to.match(/^Interrupted[.;][^\n]*\n$/)
+        expect(stderr).to.match(/^Interrupted[ .;][^\n]*\n$/)
       })
     }
   })
