@@ -3,9 +3,14 @@
 // CLI's commands and hooks run from: one copy of each module in the process. Importing @oclif/core,
 // TypeORM and cosmiconfig as hundreds of separate node_modules files costs ~250 ms per run; as a
 // few chunks, ~45 ms. tsc only type-checks and writes the declarations (dist/**/*.d.ts) beside it.
-// Nothing in dist/ imports TypeORM or reflect-metadata from node_modules, so they are devDependencies
-// (typeorm also an optional peer, for the declarations of synapse-cli/typeorm): installed as synapse's
-// dependency, TypeORM's optional peer better-sqlite3 ^12 made npm warn on every user's install.
+// A package bundled here is a devDependency: nothing in dist/ loads it from node_modules, so a user's
+// install need not have it (openai and gpt-tokenizer alone were 65 MB of it). `dependencies` hold only
+// what does load from there: the `external` packages below that synapse needs (better-sqlite3), the
+// core plugins (package.json oclif.plugins, which oclif finds by name among `dependencies`), and
+// @oclif/core, which @oclif/plugin-plugins and @oclif/plugin-autocomplete import; test/install checks
+// that the install holds none of the others. typeorm is also an optional peer, for the declarations of
+// synapse-cli/typeorm: installed as synapse's dependency, TypeORM's optional peer better-sqlite3 ^12
+// made npm warn on every user's install.
 //
 //   dist/index.js, dist/testing/index.js, dist/store/typeorm/index.js
 //                                     the library entries (package.json exports)

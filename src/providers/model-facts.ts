@@ -1,8 +1,8 @@
 /**
  * A model's context window and prices, from the data synapse ships (@pydantic/genai-prices, pinned in
- * package.json) with the user's `[models."<name>"]` tables over it key by key. What synapse needs of
- * the package is extracted at build time (scripts/model-data.mjs) into a small JSON module, imported
- * only when a fact is asked for; nothing is fetched at run time.
+ * package.json devDependencies) with the user's `[models."<name>"]` tables over it key by key. What
+ * synapse needs of the package is extracted at build time (scripts/model-data.mjs) into a small JSON
+ * module, imported only when a fact is asked for; nothing is fetched at run time.
  *
  * Which shipped entry a model name gets, and nothing looser (the package's own matcher also takes
  * prefixes, which gives `claude-sonnet-5-5` the prices of `claude-sonnet-5`):

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
-import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync} from 'node:child_process'
+import {cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {basename, delimiter, dirname, join} from 'node:path'
 
@@ -13,6 +13,22 @@ import {DENO, type Exit} from '../helpers/spawn.js'
 
 const ECHO = join(PROJECT_ROOT, 'examples', 'synapse-plugin-echo')
 const CORE_PLUGINS = ['@synapse-cli/provider-anthropic', '@synapse-cli/storage-filesystem', '@synapse-cli/storage-postgres', '@synapse-cli/storage-redis']
+/**
+ * Nothing the installed synapse runs loads these from node_modules, so synapse-cli does not depend on
+ * them: scripts/build.mjs bundles them into dist/ (openai alone was 35 MB installed, gpt-tokenizer 30 MB),
+ * and @pydantic/genai-prices is the price data scripts/model-data.mjs turns into a file of the build.
+ */
+const NOT_INSTALLED = [
+  '@oclif/plugin-help',
+  '@pydantic/genai-prices',
+  'cosmiconfig',
+  'get-east-asian-width',
+  'gpt-tokenizer',
+  'openai',
+  'reflect-metadata',
+  'smol-toml',
+  'typeorm',
+]
 
 /** Every symbolic link under `dir` whose target does not exist. */
 function danglingLinks(dir: string): string[] {
@@ -44,6 +60,36 @@ function installedPackages(dir: string): Set<string> {
   return names
 }
 
+type Runtime = 'deno' | 'node'
+
+/** What a child printed and how it ended, once it has. */
+function exitOf(child: ChildProcessWithoutNullStreams): Promise<Exit> {
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  return new Promise(resolve => child.on('close', (code, signal) => resolve({code, signal, stderr, stdout})))
+}
+
+/** The first complete JSON value the child prints on stdout (a long-running command's `--json`). */
+function untilJson(child: ChildProcessWithoutNullStreams): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = ''
+    const onData = (chunk: string) => {
+      stdout += chunk
+      try {
+        JSON.parse(stdout)
+      } catch {
+        return
+      }
+      child.stdout.off('data', onData)
+      resolve(stdout)
+    }
+    child.stdout.on('data', onData)
+    child.on('close', code => reject(new Error(`exited (${code}) before printing its JSON; stdout: ${stdout}`)))
+  })
+}
+
 /** The dependency specs of a package.json that name a path instead of a version. */
 function pathSpecs(manifest: Record<string, Record<string, string> | undefined>): string[] {
   return ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies'].flatMap(field =>
@@ -57,14 +103,26 @@ function packedManifest(tarball: string, path = 'package/package.json'): Record<
   return JSON.parse(execFileSync('tar', ['-xzOf', tarball, path], {encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}))
 }
 
-async function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Exit> {
-  const child = spawn(command, args, {env})
+/** Every command id of the installed synapse at `root`: its own and its core plugins', from their manifests. */
+function installedCommandIds(root: string): string[] {
+  const plugins: string[] = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).oclif.plugins
+  return [root, ...plugins.map(plugin => join(root, 'node_modules', plugin))]
+    .map(dir => join(dir, 'oclif.manifest.json'))
+    .filter(manifest => existsSync(manifest))
+    .flatMap(manifest => Object.keys(JSON.parse(readFileSync(manifest, 'utf8')).commands))
+    .sort()
+}
+
+interface RunOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}
+
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Exit> {
+  const child = spawn(command, args, {cwd, env})
+  const exit = exitOf(child)
   child.stdin.end()
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  return new Promise(resolve => child.on('close', (code, signal) => resolve({code, signal, stderr, stdout})))
+  return exit
 }
 
 /**
@@ -132,7 +190,164 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
     sandbox.cleanup()
   })
 
-  const synapse = async (args: string[], extra: NodeJS.ProcessEnv = {}) => run(join(prefix, 'bin', 'synapse'), args, {...env, ...extra})
+  const installedRoot = () => join(prefix, 'lib', 'node_modules', 'synapse-cli')
+  /**
+   * The installed synapse's command line: its bin under Node; under Deno its run.js, with
+   * --node-modules-dir=manual so that Deno resolves imports through the installed node_modules as
+   * Node does (without it, Deno refuses the bundled plugins' import of "synapse-cli": "not a dependency").
+   */
+  const commandLine = (runtime: Runtime, args: string[]): [string, string[]] =>
+    runtime === 'node'
+      ? [join(prefix, 'bin', 'synapse'), args]
+      : [DENO, ['run', '-A', '--node-modules-dir=manual', join(installedRoot(), 'bin', 'run.js'), ...args]]
+  const runtimeEnv = (runtime: Runtime, extra: NodeJS.ProcessEnv = {}) => ({
+    ...env,
+    ...(runtime === 'deno' ? {DENO_DIR: join(work, 'deno-dir')} : {}),
+    ...extra,
+  })
+  const installed =
+    (runtime: Runtime) =>
+    async (args: string[], options: RunOptions = {}): Promise<Exit> =>
+      run(...commandLine(runtime, args), runtimeEnv(runtime, options.env), options.cwd)
+  const synapse = async (args: string[], extra: NodeJS.ProcessEnv = {}) => installed('node')(args, {env: extra})
+
+  /** `plugins install` of a plugin tarball: @oclif/plugin-plugins, on its @oclif/core from node_modules, running npm. */
+  async function installsTheExamplePlugin(runtime: Runtime): Promise<void> {
+    const synapseOn = installed(runtime)
+    const install = await synapseOn(['plugins', 'install', `file:${echoTarball}`])
+    // oclif's progress line is all: no warning, no error.
+    expect({code: install.code, stderr: install.stderr}).to.deep.equal({
+      code: 0,
+      stderr: `synapse-cli: Installing plugin file:${echoTarball}... installed v1.0.0\n`,
+    })
+    expect(await synapseOn(['plugins'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'synapse-plugin-echo 1.0.0\n'})
+    expect(await synapseOn(['-p', 'echo', 'echoed from an installed synapse'])).to.deep.equal({
+      code: 0,
+      signal: null,
+      stderr: '',
+      stdout: 'echoed from an installed synapse\n',
+    })
+  }
+
+  /** Every command's `--help`, and `help` itself: @oclif/plugin-help's command, which dist/ bundles. */
+  async function answersEveryHelp(runtime: Runtime): Promise<void> {
+    const synapseOn = installed(runtime)
+    const ids = installedCommandIds(installedRoot())
+    // Read from the manifests; these say the list is the whole CLI, the core plugins' commands included.
+    expect(ids).to.include.members(['autocomplete', 'chat', 'db:status', 'help', 'plugins:install', 'sessions:list', 'ui'])
+    const failed: Array<Exit & {id: string}> = []
+    // `help --help` is the root's help; `help` itself is asked below.
+    for (const id of ids.filter(id => id !== 'help')) {
+      const words = id.split(':')
+      const help = await synapseOn([...words, '--help'])
+      if (help.code !== 0 || help.stderr !== '' || !help.stdout.includes(`USAGE\n  $ synapse ${words.join(' ')}`)) failed.push({id, ...help})
+    }
+    expect(failed).to.deep.equal([])
+    const viaHelp = await synapseOn(['help', 'sessions', 'list'])
+    expect({code: viaHelp.code, stderr: viaHelp.stderr, usage: viaHelp.stdout.includes('USAGE\n  $ synapse sessions list')}).to.deep.equal({
+      code: 0,
+      stderr: '',
+      usage: true,
+    })
+  }
+
+  /**
+   * What runs the code of the packages dist/ bundles, each at least once: config files in TOML
+   * (smol-toml) and YAML (cosmiconfig's loader), a chat over the OpenAI SDK whose reply the server did
+   * not count (gpt-tokenizer counts it), priced from the shipped price data (@pydantic/genai-prices),
+   * a search hit's snippet measured in terminal columns (get-east-asian-width); then the database
+   * commands (TypeORM), autocomplete (a core plugin, on the @oclif/core it imports from node_modules)
+   * and `synapse ui`.
+   */
+  async function runsWhatTheBundleHolds(runtime: Runtime): Promise<void> {
+    const synapseOn = installed(runtime)
+    mkdirSync(sandbox.configDir, {recursive: true})
+    const userFile = join(sandbox.configDir, 'config.toml')
+    writeFileSync(userFile, '[session]\nmax_sessions = 50\n')
+    const project = join(sandbox.root, 'project')
+    // .git: the project root, where the search for a project file stops.
+    mkdirSync(join(project, '.git'), {recursive: true})
+    const projectFile = join(project, '.synapserc.yaml')
+    writeFileSync(projectFile, 'provider:\n  model: gpt-4.1-mini\n')
+    const shown = await synapseOn(['config', 'show', '--json'], {cwd: project})
+    expect({code: shown.code, stderr: shown.stderr}).to.deep.equal({code: 0, stderr: ''})
+    const settings = JSON.parse(shown.stdout) as Array<{key: string}>
+    expect(settings.filter(setting => ['provider.model', 'session.max_sessions'].includes(setting.key))).to.deep.equal([
+      {key: 'session.max_sessions', source: {file: userFile, kind: 'user'}, value: 50},
+      {key: 'provider.model', source: {file: projectFile, kind: 'project'}, value: 'gpt-4.1-mini'},
+    ])
+
+    const title = '東京の会話 🤖'
+    // No usage from the server: synapse counts the tokens itself.
+    server.reply(['Bundled', ' and counted.'], {usage: null})
+    expect(await synapseOn(['-m', 'gpt-4o-mini', '-t', title, 'Wie viele Tokens hat diese Größe?'])).to.deep.equal({
+      code: 0,
+      signal: null,
+      stderr: '',
+      stdout: 'Bundled and counted.\n',
+    })
+    const [session] = JSON.parse((await synapseOn(['sessions', 'list', '--json'])).stdout) as Array<{id: string}>
+    const show = await synapseOn(['sessions', 'show', session.id, '--json'])
+    expect({code: show.code, stderr: show.stderr}).to.deep.equal({code: 0, stderr: ''})
+    const reply = (JSON.parse(show.stdout) as {messages: Array<{costSource: null | string; role: string; tokenSource: null | string}>}).messages.find(
+      message => message.role === 'assistant',
+    )!
+    expect({costSource: reply.costSource?.split(' ')[0], tokenSource: reply.tokenSource}).to.deep.equal({
+      costSource: '@pydantic/genai-prices',
+      tokenSource: 'tokenizer',
+    })
+    const usage = await synapseOn(['usage', '--json'])
+    expect({code: usage.code, stderr: usage.stderr}).to.deep.equal({code: 0, stderr: ''})
+    const {total} = JSON.parse(usage.stdout) as {total: {costUsd: null | number; estimatedReplies: number; replies: number}}
+    expect({estimatedReplies: total.estimatedReplies, priced: total.costUsd! > 0, replies: total.replies}).to.deep.equal({
+      estimatedReplies: 1,
+      priced: true,
+      replies: 1,
+    })
+    // A hit's snippet is measured in terminal columns, a pipe's too.
+    const search = await synapseOn(['sessions', 'search', 'Größe'])
+    expect({code: search.code, found: search.stdout.includes('Größe'), stderr: search.stderr}).to.deep.equal({code: 0, found: true, stderr: ''})
+
+    const status = await synapseOn(['db', 'status', '--json'])
+    expect({code: status.code, pending: JSON.parse(status.stdout).pending, stderr: status.stderr}).to.deep.equal({code: 0, pending: 0, stderr: ''})
+    for (const args of [
+      ['db', 'migrate'],
+      ['db', 'check'],
+      ['db', 'reindex'],
+    ]) {
+      const done = await synapseOn(args)
+      expect({args, code: done.code, stderr: done.stderr}).to.deep.equal({args, code: 0, stderr: ''})
+    }
+    const backupFile = join(sandbox.root, 'backup.db')
+    const backup = await synapseOn(['db', 'backup', backupFile, '--json'])
+    expect({code: backup.code, stderr: backup.stderr}).to.deep.equal({code: 0, stderr: ''})
+    expect(JSON.parse(backup.stdout)).to.deep.equal({bytes: statSync(backupFile).size, path: backupFile})
+
+    const autocomplete = await synapseOn(['autocomplete', 'bash'])
+    // Its progress line is all it says on stderr.
+    expect({
+      code: autocomplete.code,
+      setup: autocomplete.stdout.includes('synapse autocomplete script bash'),
+      stderr: autocomplete.stderr,
+    }).to.deep.equal({code: 0, setup: true, stderr: 'Building the autocomplete cache... done\n'})
+
+    const ui = spawn(...commandLine(runtime, ['ui', '--no-open', '--json']), {env: runtimeEnv(runtime)})
+    const uiExit = exitOf(ui)
+    try {
+      const address = new URL((JSON.parse(await untilJson(ui)) as {url: string}).url)
+      const headers = {cookie: `synapse_ui_${address.port}=${address.searchParams.get('token')}`}
+      const listed = await fetch(new URL('/api/sessions', address.origin), {headers})
+      expect(listed.status).to.equal(200)
+      expect(((await listed.json()) as {sessions: Array<{title: string}>}).sessions.map(item => item.title)).to.deep.equal([title])
+      const script = await fetch(new URL('/assets/app.js', address.origin), {headers})
+      expect({status: script.status, type: script.headers.get('content-type')}).to.deep.equal({status: 200, type: 'text/javascript; charset=utf-8'})
+      await script.arrayBuffer()
+    } finally {
+      ui.kill('SIGINT')
+    }
+    const stopped = await uiExit
+    expect({code: stopped.code, stderr: stopped.stderr}).to.deep.equal({code: 130, stderr: ''})
+  }
 
   it('packs package.json files that name versions, never file:, link: or workspace: paths', () => {
     const tarballs = readdirSync(packages).filter(name => name.endsWith('.tgz'))
@@ -150,16 +365,18 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
     expect(lstatSync(join(prefix, 'bin', 'synapse')).isSymbolicLink()).to.equal(true)
   })
 
-  it('installs without a peer-dependency warning and without TypeORM, which dist/ bundles', () => {
+  it('installs without a peer-dependency warning and without the packages dist/ bundles', () => {
     // TypeORM's optional peer is better-sqlite3 12; synapse needs 13. Installed as synapse's
     // dependency, it made npm print twenty lines of "ERESOLVE overriding peer dependency".
     expect(installStderr.split('\n').filter(line => /ERESOLVE|peer/i.test(line))).to.deep.equal([])
     const installed = installedPackages(prefix)
     expect(installed.has('better-sqlite3'), 'the SQLite driver, which dist/ loads from node_modules').to.equal(true)
-    expect(['typeorm', 'reflect-metadata'].filter(name => installed.has(name))).to.deep.equal([])
+    // Not in the bundle: the core plugins @oclif/plugin-plugins and @oclif/plugin-autocomplete import it from node_modules.
+    expect(installed.has('@oclif/core'), 'the oclif that the core plugins import').to.equal(true)
+    expect(NOT_INSTALLED.filter(name => installed.has(name))).to.deep.equal([])
   })
 
-  it('gives a TypeScript plugin the types of synapse-cli without TypeORM, and of synapse-cli/typeorm once its author installs TypeORM', () => {
+  it('gives a TypeScript plugin the types of synapse-cli and synapse-cli/testing with nothing else installed, and of synapse-cli/typeorm once its author installs TypeORM', () => {
     // A plugin author's project: synapse-cli as npm installs it (without its own node_modules,
     // which a plugin author's npm would hoist), strict TypeScript that checks the declarations too.
     const project = join(work, 'plugin-author')
@@ -179,7 +396,7 @@ describe('synapse installed from its packed tarballs (end to end)', function () 
       target: 'ES2023',
       types: ['node'],
     }
-    for (const entry of ['main', 'typeorm'])
+    for (const entry of ['main', 'testing', 'typeorm'])
       writeFileSync(join(project, `tsconfig.${entry}.json`), JSON.stringify({compilerOptions, files: [`src/${entry}.ts`]}))
     // Type-checked, never run: what a storage plugin's code touches of each entry.
     writeFileSync(
@@ -195,6 +412,16 @@ export const backend: StorageBackend = {
   },
   schemes: ['scratch'],
 }
+`,
+    )
+    // A plugin's tests: the declarations name no chai, mocha or SDK type (the suites register mocha tests and assert with chai at run time).
+    writeFileSync(
+      join(project, 'src', 'testing.ts'),
+      `import {type FakeOpenAIServer, makeSandbox, providerConformanceSuite, type Sandbox, sessionStoreConformance} from 'synapse-cli/testing'
+
+export const suites: Array<(options: never) => void> = [providerConformanceSuite, sessionStoreConformance]
+export const sandbox: () => Sandbox = () => makeSandbox({OPENAI_API_KEY: 'sk-test'})
+export type Server = FakeOpenAIServer
 `,
     )
     writeFileSync(
@@ -233,6 +460,7 @@ export async function open(url: string): Promise<SessionStore> {
     }
 
     expect(tsc('main')).to.deep.equal({errors: [], status: 0})
+    expect(tsc('testing')).to.deep.equal({errors: [], status: 0})
     // What the declarations of synapse-cli/typeorm need, and why the main entry's passing means something.
     const withoutTypeorm = tsc('typeorm')
     expect(withoutTypeorm.status).to.not.equal(0)
@@ -293,30 +521,18 @@ export async function open(url: string): Promise<SessionStore> {
     }
   })
 
-  it('installs the packed example plugin and answers through it', async () => {
-    const install = await synapse(['plugins', 'install', `file:${echoTarball}`])
-    // oclif's progress line is all: no warning, no error.
-    expect({code: install.code, stderr: install.stderr}).to.deep.equal({
-      code: 0,
-      stderr: `synapse-cli: Installing plugin file:${echoTarball}... installed v1.0.0\n`,
-    })
-    expect(await synapse(['plugins'])).to.deep.equal({code: 0, signal: null, stderr: '', stdout: 'synapse-plugin-echo 1.0.0\n'})
-    expect(await synapse(['-p', 'echo', 'echoed from an installed synapse'])).to.deep.equal({
-      code: 0,
-      signal: null,
-      stderr: '',
-      stdout: 'echoed from an installed synapse\n',
-    })
-  })
+  it('installs the packed example plugin and answers through it', async () => installsTheExamplePlugin('node'))
+
+  it('answers --help of every command, and help', async () => answersEveryHelp('node'))
+
+  it('reads config files, counts, prices, keeps the database and serves the ui, from what dist/ bundles', async () => runsWhatTheBundleHolds('node'))
 
   describe('under Deno', () => {
-    const installedRunJs = () => join(prefix, 'lib', 'node_modules', 'synapse-cli', 'bin', 'run.js')
-    const denoEnv = () => ({...env, DENO_DIR: join(work, 'deno-dir')})
-    // --node-modules-dir=manual: Deno resolves imports through the installed node_modules as Node
-    // does. Without it, Deno refuses the bundled plugins' import of "synapse-cli" ("not a dependency").
+    const installedRunJs = () => join(installedRoot(), 'bin', 'run.js')
+    const denoEnv = () => runtimeEnv('deno')
 
     it('runs the installed files: --version, sessions list, a chat and the core plugins', async () => {
-      const deno = async (args: string[]) => run(DENO, ['run', '-A', '--node-modules-dir=manual', installedRunJs(), ...args], denoEnv())
+      const deno = installed('deno')
       const version = await deno(['--version'])
       expect({code: version.code, stderr: version.stderr}).to.deep.equal({code: 0, stderr: ''})
       expect(version.stdout).to.match(/^synapse-cli\/0\.1\.0 /)
@@ -328,6 +544,12 @@ export async function open(url: string): Promise<SessionStore> {
       expect({code: core.code, stderr: core.stderr}).to.deep.equal({code: 0, stderr: ''})
       for (const plugin of CORE_PLUGINS) expect(core.stdout).to.match(new RegExp(`^${plugin} 0\\.1\\.0 \\(core\\)$`, 'm'))
     })
+
+    it('installs the packed example plugin and answers through it', async () => installsTheExamplePlugin('deno'))
+
+    it('answers --help of every command, and help', async () => answersEveryHelp('deno'))
+
+    it('reads config files, counts, prices, keeps the database and serves the ui, from what dist/ bundles', async () => runsWhatTheBundleHolds('deno'))
 
     it('installs a `synapse` command with deno install from that directory', async () => {
       const root = join(work, 'deno-root')

@@ -36,9 +36,8 @@ describe('model facts', () => {
     // The package exports no package.json; its directory holds one.
     const file = new URL('../../node_modules/@pydantic/genai-prices/package.json', import.meta.url)
     const installed = JSON.parse(readFileSync(file, 'utf8')) as {name: string; version: string}
-    const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {dependencies: Record<string, string>}).dependencies[
-      installed.name
-    ]
+    const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {devDependencies: Record<string, string>})
+      .devDependencies[installed.name]
     expect({name: MODEL_FACTS_SOURCE.name, version: MODEL_FACTS_SOURCE.version}).to.deep.equal({name: installed.name, version: installed.version})
     // An exact pin: a range would let the numbers, and this file's date, drift apart.
     expect(pinned).to.equal(installed.version)
