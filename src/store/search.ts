@@ -105,7 +105,11 @@ export interface SearchHit {
   replaced: boolean
   /** Higher is more relevant; see the module comment for what scores may be compared with. */
   score: number
-  session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: Date}
+  /**
+   * `preview`: what a listing names an untitled session by (SessionSummary.preview: the start of its
+   * first question still in the conversation; null without one), a titled session's too.
+   */
+  session: {id: string; model: null | string; preview: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: Date}
   /**
    * About SNIPPET_LENGTH characters of the matched text around the first match, on one line
    * (whitespace runs are one space), "…" where text was left out, and every match in it.
@@ -335,8 +339,11 @@ export function bm25(termCounts: number[], length: number, documents: {averageLe
 
 /** What a hit shows of its message: all a backend needs to read of it. */
 export type HitMessage = Pick<Message, 'content' | 'createdAt' | 'id' | 'position' | 'role'>
-/** What a hit shows of its session: a session's system prompt and metadata can be long, and no hit shows them. */
-export type HitSession = Pick<Session, 'id' | 'model' | 'provider' | 'title' | 'updatedAt'>
+/**
+ * What a hit shows of its session: a session's system prompt and metadata can be long, and no hit
+ * shows them. `preview` as StoredSummary.preview has it (`previewText` of `firstQuestion`).
+ */
+export type HitSession = Pick<Session, 'id' | 'model' | 'provider' | 'title' | 'updatedAt'> & {preview: null | string}
 
 /** A hit as an adapter finds it, before the core adds the short id and the snippet. */
 export interface StoredHit {
@@ -381,7 +388,7 @@ interface Scanned {
 export function rankAll(
   query: SearchQuery,
   filter: SearchFilter,
-  sessions: Array<{messages: Message[]; session: Session}>,
+  sessions: Array<{messages: Message[]; session: HitSession}>,
 ): Array<StoredHit & {matches: MatchRange[][]}> {
   const results: Array<StoredHit & {matches: MatchRange[][]}> = []
   /** `uncounted`: the matches of documents that are no hits but are in the index all the same. */

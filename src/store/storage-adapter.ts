@@ -230,9 +230,10 @@ export interface StorageAdapter {
    * Full-text search through an index of the backend's own (SQLite FTS5, PostgreSQL tsvector): one
    * page of the hits of `query` that pass `filter`, in the order and with the meaning of a hit that
    * src/store/search.ts states (titles first, then score, recency, id), each with its session's
-   * neighbouring ids. The core has parsed and checked the query and filter; an adapter turns the
-   * terms into its index's syntax with every word quoted as a string, never as operators. The core
-   * adds short ids and snippets. Without it, the core reads every session's messages through
+   * neighbouring ids and preview (as `summaries` gives it), worked out for the page's rows only. The
+   * core has parsed and checked the query and filter; an adapter turns the terms into its index's
+   * syntax with every word quoted as a string, never as operators. The core adds short ids and
+   * snippets. Without it, the core reads every session's messages through
    * `summaries` and `readMessages` and ranks them itself with BM25.
    */
   search?(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<StoredHit[]>

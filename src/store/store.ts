@@ -473,7 +473,10 @@ export class SessionStore {
     return usageReportOf(rows, options)
   }
 
-  /** The generic path of `search`: every session's messages through the primitives, ranked here. */
+  /**
+   * The generic path of `search`: every session's messages through the primitives, ranked here.
+   * A hit's preview is its summary's, the one `list` shows.
+   */
   private async searchEveryMessage(query: SearchQuery, filter: SearchFilter, page: {limit: number; offset: number}): Promise<SearchHit[]> {
     const all = await this.adapter.summaries()
     const chosen = filter.sessionId === undefined ? all : all.filter(s => s.id === filter.sessionId)
@@ -551,6 +554,7 @@ function searchHit(query: SearchQuery, hit: StoredHit, matches?: MatchRange[][])
     session: {
       id: session.id,
       model: session.model,
+      preview: session.preview,
       provider: session.provider,
       shortId: shortestUniquePrefix(session.id, [hit.previousId, hit.nextId]),
       title: session.title,

@@ -1531,6 +1531,57 @@ function contract(name: string, createStore: ConformanceOptions['createStore']):
           expect(await found('first', {includeReplaced: true, session: s.id})).to.have.length(2)
         })
 
+        it('gives every hit its session’s preview as the list has it: an edit moves it on, a title stays', async () => {
+          const listed = async () => new Map((await store.list({limit: MAX_LIST_LIMIT})).map(s => [s.id, s.preview]))
+          /** Each hit as [its message's id, or "title", its session's title and preview]. */
+          const named = async (text: string, options: SearchOptions = {}) =>
+            (await store.search(text, {limit: 100, ...options})).map(h => [h.message?.id ?? 'title', h.session.title, h.session.preview])
+          const untitled = await store.create()
+          // Characters of two and four UTF-8 bytes (the last two UTF-16 units each): the cut at the
+          // 100th code point, as SQL's substr and `previewText` make it.
+          const long = `puffin ${'é'.repeat(50)} ${'😀'.repeat(60)}`
+          const cut = Array.from(long).slice(0, PREVIEW_LENGTH).join('')
+          const [question, reply] = await exchange(untitled.id, long, 'a puffin nests in a burrow')
+          const titled = await store.create({title: 'Puffin notes'})
+          const [titledQuestion] = await exchange(titled.id, 'how long does a puffin live', 'about twenty years')
+          expect((await listed()).get(untitled.id)).to.equal(cut)
+          expect((await named('puffin')).sort()).to.deep.equal(
+            [
+              ['title', 'Puffin notes', 'how long does a puffin live'],
+              [titledQuestion.id, 'Puffin notes', 'how long does a puffin live'],
+              [question.id, null, cut],
+              [reply.id, null, cut],
+            ].sort(),
+          )
+          const [edited] = await store.append(untitled.id, [{content: 'where does a puffin nest', role: 'user', status: 'pending'}])
+          const newReply = await store.appendReply(
+            untitled.id,
+            edited.id,
+            {content: 'in a burrow', role: 'assistant'},
+            {replaces: {question: question.id, reply: reply.id}},
+          )
+          const after = await listed()
+          expect(after.get(untitled.id)).to.equal('where does a puffin nest')
+          // Every hit of the session names it by the question that took the first one's place, a hit the edit took out too.
+          expect((await named('puffin', {includeReplaced: true, session: untitled.id})).sort()).to.deep.equal(
+            [
+              [edited.id, null, 'where does a puffin nest'],
+              [question.id, null, 'where does a puffin nest'],
+              [reply.id, null, 'where does a puffin nest'],
+            ].sort(),
+          )
+          for (const hit of await store.search('puffin', {includeReplaced: true, limit: 100})) expect(hit.session.preview).to.equal(after.get(hit.session.id))
+          // Nothing current to preview: null, as the list has it.
+          await store.undo(untitled.id)
+          expect((await listed()).get(untitled.id)).to.equal(null)
+          expect((await named('burrow', {includeReplaced: true, session: untitled.id})).sort()).to.deep.equal(
+            [
+              [newReply.id, null, null],
+              [reply.id, null, null],
+            ].sort(),
+          )
+        })
+
         it('pages past replaced hits: every page full, every current hit once, in order', async () => {
           const s = await store.create()
           // Eight answered questions, each reply retried twice: the 16 replies taken out outscore

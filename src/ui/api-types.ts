@@ -88,7 +88,8 @@ export interface UiSearchHit {
   /** Out of the conversation (retried, edited or undone): found only with `replaced=1`. */
   replaced: boolean
   score: number
-  session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
+  /** `preview`: as a session of UiSessionPage has it, what the page names an untitled session by. */
+  session: {id: string; model: null | string; preview: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
   /** The text around the first match, on one line, and where in it each match stands (UTF-16 indices). */
   snippet: {matches: Array<{end: number; start: number}>; text: string}
 }

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {join} from 'node:path'
 
 import {localTimestamp} from '../../src/cli/output.js'
+import type {SessionsListEntry} from '../../src/commands/sessions/list.js'
 import type {SessionsSearchResult} from '../../src/commands/sessions/search.js'
 import type {Message, Session} from '../../src/store/session-store.js'
 import {openSqliteStore} from '../../src/store/typeorm/sqlite.js'
@@ -34,6 +35,15 @@ describe('sessions search (end to end)', function () {
     release = await store.get(release.id)
     other = await store.get(other.id)
     await store.close()
+  }
+
+  async function messagesOf(sessionId: string): Promise<Message[]> {
+    const store = await openSqliteStore({path: dbPath})
+    try {
+      return await store.messages(sessionId)
+    } finally {
+      await store.close()
+    }
   }
 
   beforeEach(() => {
@@ -73,7 +83,7 @@ describe('sessions search (end to end)', function () {
     const outcome = await run(sandbox, ['sessions', 'search', 'release notes'])
     expect(outcome.exitCode).to.equal(0)
     const [title, ...messages] = outcome.stdout.split('\n')
-    expect(title).to.equal([release.id, '', 'title', release.updatedAt.toISOString(), 'openai/gpt-4o', 'Release notes draft'].join('\t'))
+    expect(title).to.equal([release.id, '', 'title', release.updatedAt.toISOString(), 'openai/gpt-4o', 'Release notes draft', 'Release notes draft'].join('\t'))
     // The two messages' order is their relevance, which the contract leaves to the backend.
     expect(messages.sort()).to.deep.equal(
       [
@@ -85,10 +95,35 @@ describe('sessions search (end to end)', function () {
           answer.createdAt.toISOString(),
           'openai/gpt-4o',
           String.raw`Release notes: - Fixed the zebra crossing x\x1b]0;pwned\x07y`,
+          'Release notes draft',
         ].join('\t'),
-        [release.id, question.id, 'user', question.createdAt.toISOString(), 'openai/gpt-4o', 'Write the release notes, and mention the zebra fix'].join('\t'),
+        [
+          release.id,
+          question.id,
+          'user',
+          question.createdAt.toISOString(),
+          'openai/gpt-4o',
+          'Write the release notes, and mention the zebra fix',
+          'Release notes draft',
+        ].join('\t'),
       ].sort(),
     )
+  })
+
+  it('in a pipe: an untitled session named last by its first question, as `sessions list` names it', async () => {
+    await seed()
+    const [asked] = await messagesOf(other.id)
+    const outcome = await run(sandbox, ['sessions', 'search', 'zebra', '--provider', 'anthropic'])
+    expect(outcome.stdout).to.equal(
+      `${[other.id, asked.id, 'user', asked.createdAt.toISOString(), 'anthropic/claude', 'What is a zebra?', 'What is a zebra?'].join('\t')}\n`,
+    )
+    const list = await run(sandbox, ['sessions', 'list'])
+    expect(
+      list.stdout
+        .split('\n')
+        .find(line => line.startsWith(other.id))
+        ?.split('\t')[1],
+    ).to.equal('What is a zebra?')
   })
 
   it('no match: exit 1, one line on stderr, nothing on stdout; filters narrow the hits', async () => {
@@ -125,12 +160,28 @@ describe('sessions search (end to end)', function () {
     expect(hit.session).to.deep.equal({
       id: release.id,
       model: 'gpt-4o',
+      preview: 'Write the release notes, and mention the zebra fix',
       provider: 'openai',
       shortId: '01JCAAAA',
       title: 'Release notes draft',
       updatedAt: release.updatedAt.toISOString(),
     })
     expect(hit.snippet.text).to.equal(`Release notes: - Fixed the zebra crossing ${HOSTILE}`)
+    // An untitled session's hit carries the preview its listing has.
+    const untitled = await run<SessionsSearchResult>(sandbox, ['sessions', 'search', 'zebra', '--provider', 'anthropic', '--json'])
+    const listed = await run<SessionsListEntry[]>(sandbox, ['sessions', 'list', '--json'])
+    expect(untitled.result?.hits.map(h => h.session)).to.deep.equal([
+      {
+        id: other.id,
+        model: 'claude',
+        preview: listed.result?.find(s => s.id === other.id)?.preview,
+        provider: 'anthropic',
+        shortId: '01JCBBBB',
+        title: null,
+        updatedAt: other.updatedAt.toISOString(),
+      },
+    ])
+    expect(untitled.result?.hits[0].session.preview).to.equal('What is a zebra?')
     expect(hit.snippet.matches.map(r => hit.snippet.text.slice(r.start, r.end))).to.deep.equal(['zebra crossing'])
     expect(hit.score).to.be.a('number')
     expect(hit.replaced).to.equal(false)
@@ -153,7 +204,7 @@ describe('sessions search (end to end)', function () {
     const piped = await run(sandbox, ['sessions', 'search', 'kittiwake', '--all'])
     expect(piped).to.deep.include({
       exitCode: 0,
-      stdout: `${[session.id, old.id, 'assistant (replaced)', old.createdAt.toISOString(), 'openai/gpt-4o', 'The kittiwake gull, wrongly'].join('\t')}\n`,
+      stdout: `${[session.id, old.id, 'assistant (replaced)', old.createdAt.toISOString(), 'openai/gpt-4o', 'The kittiwake gull, wrongly', 'Birds'].join('\t')}\n`,
     })
     const json = await run<SessionsSearchResult>(sandbox, ['sessions', 'search', 'gull', '--role', 'assistant', '--all', '--json'])
     expect(json.result?.hits.map(hit => [hit.message?.id, hit.replaced]).sort()).to.deep.equal(
@@ -208,7 +259,8 @@ describe('sessions search (end to end)', function () {
       // The order is the backend's relevance: the hits, each two lines, are compared as a set.
       expect(hits.sort()).to.deep.equal(
         [
-          `01JCBBBB  (untitled)  ${localTimestamp(other.updatedAt)}  anthropic/claude  user\n  What is a zebra?`,
+          // Untitled: named by its first question, as `sessions list` names it.
+          `01JCBBBB  What is a zebra?  ${localTimestamp(other.updatedAt)}  anthropic/claude  user\n  What is a zebra?`,
           `01JCAAAA  Release notes draft  ${localTimestamp(answer.createdAt)}  openai/gpt-4o  assistant\n${String.raw`  Release notes: - Fixed the zebra crossing x\x1b]0;pwned\x07y`}`,
           `01JCAAAA  Release notes draft  ${localTimestamp(question.createdAt)}  openai/gpt-4o  user\n  Write the release notes, and mention the zebra fix`,
         ].sort(),

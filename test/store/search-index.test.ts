@@ -241,7 +241,7 @@ describe('SQLite search index', () => {
     await expectFound()
   })
 
-  it('reads message hits through the FTS5 index and messages by key, with or without what was taken out', async () => {
+  it('reads message hits through the FTS5 index and messages by key, previews included, with or without what was taken out', async () => {
     store = await openSqliteStore({path})
     await storeRetriedExchanges(store, 'tern', 30)
     await store.close()
@@ -264,12 +264,14 @@ describe('SQLite search index', () => {
             why,
           ).to.equal(true)
           expect(plan, why).to.include('SEARCH m USING INTEGER PRIMARY KEY (rowid=?)')
-          // No message is read but through a key: the question of a reply is looked up by its id.
+          // No message is read but through a key: the question of a reply is looked up by its id,
+          // each hit's session's preview (its first question) by the session and position.
           expect(
-            plan.filter(line => /^SCAN (m|q|messages)\b/.test(line)),
+            plan.filter(line => /^SCAN (m|q|pv|messages)\b/.test(line)),
             why,
           ).to.deep.equal([])
           expect(plan, why).to.include('SEARCH q USING INDEX sqlite_autoindex_messages_1 (id=?)')
+          expect(plan, why).to.include('SEARCH pv USING INDEX idx_messages_session_position (session_id=?)')
         }
       }
       // Without includeReplaced, the narrowed statement's 50 best candidates (2 x 20 + 10) are all

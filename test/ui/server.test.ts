@@ -420,7 +420,7 @@ describe('synapse ui: the server', () => {
       expect(page).to.include({limit: 20, more: false, offset: 0, query: 'zebra'})
       expect(page.hits).to.have.length(1)
       const [hit] = page.hits
-      expect(hit.session).to.include({id: ids[1], title: 'Bravo'})
+      expect(hit.session).to.include({id: ids[1], preview: 'Question for Bravo', title: 'Bravo'})
       expect(hit.message).to.include({position: 2, role: 'assistant'})
       expect(hit.snippet.matches.map(r => hit.snippet.text.slice(r.start, r.end))).to.deep.equal(['zebra', 'zebra'])
       expect((JSON.parse((await get('/api/search?q=zebra&role=user')).body) as UiSearchPage).hits).to.deep.equal([])
@@ -435,6 +435,13 @@ describe('synapse ui: the server', () => {
         expect(refused.status, query).to.equal(400)
         expect(JSON.parse(refused.body).error.code, query).to.equal('INVALID_INPUT')
       }
+      // An untitled session's hit carries the preview its listing has.
+      const untitled = await store.create({})
+      await store.append(untitled.id, [{content: 'An untitled gnu question\nover two lines', role: 'user'}])
+      const [gnu] = (JSON.parse((await get('/api/search?q=gnu')).body) as UiSearchPage).hits
+      const listed = (JSON.parse((await get('/api/sessions')).body) as UiSessionPage).sessions.find(s => s.id === untitled.id)
+      expect(gnu.session).to.include({id: untitled.id, preview: 'An untitled gnu question\nover two lines', title: null})
+      expect(gnu.session.preview).to.equal(listed?.preview)
       // A reply a retry replaced: left out, unless replaced=1, and then marked.
       const [asked] = await store.append(ids[2], [{content: 'Which okapi?', role: 'user', status: 'pending'}])
       const first = await store.appendReply(ids[2], asked.id, {content: 'The okapi reply', role: 'assistant'})

@@ -235,8 +235,8 @@ describe('synapse ui in a browser', function () {
     if (process.env.SYNAPSE_SCREENSHOTS) writeFileSync(join(PROJECT_ROOT, 'docs', 'ui-session.png'), screenshot)
   })
 
-  it('finds a message by search, its matches marked, and opens the session at it', async () => {
-    await seed([
+  it('finds a message by search, its matches marked, names an untitled session as the list does, and opens the session at it', async () => {
+    const [stripes] = await seed([
       {
         messages: [
           {content: 'Where do zebras live?', role: 'user'},
@@ -246,18 +246,33 @@ describe('synapse ui in a browser', function () {
       },
       {title: 'Unrelated'},
     ])
+    const untitled = await withStore(async store => {
+      const session = await store.create()
+      await store.append(session.id, [
+        {content: 'Which <i>savanna</i> animals\n  have stripes?', role: 'user'},
+        {content: 'Zebras, mostly.', role: 'assistant'},
+      ])
+      return session.id
+    })
     await open()
+    const listedName = await page.locator(`table.sessions tr[data-id="${untitled}"] td.title a`).textContent()
+    expect(listedName).to.equal('Which <i>savanna</i> animals have stripes?')
     await page.click('nav a:text("Search")')
     await page.fill('form.search input[name=q]', 'savanna')
     await page.click('form.search button[type=submit]')
     await page.locator('ol.hits li.hit').first().waitFor()
-    expect(await page.locator('ol.hits li.hit').count()).to.equal(1)
-    expect(await page.locator('li.hit .hit-head a').textContent()).to.equal('Stripes')
-    expect(await page.locator('li.hit .snippet').textContent()).to.equal('Zebras live in the savanna of <b>Africa</b>.')
-    expect(await page.locator('li.hit .snippet mark').allTextContents()).to.deep.equal(['savanna'])
+    expect(await page.locator('ol.hits li.hit').count()).to.equal(2)
+    const hit = page.locator(`li.hit[data-session="${stripes}"]`)
+    expect(await hit.locator('.hit-head a').textContent()).to.equal('Stripes')
+    expect(await hit.locator('.snippet').textContent()).to.equal('Zebras live in the savanna of <b>Africa</b>.')
+    expect(await hit.locator('.snippet mark').allTextContents()).to.deep.equal(['savanna'])
     expect(await page.locator('li.hit .snippet b').count()).to.equal(0)
+    // Untitled: named by its first question, as the list names it (not "(empty)"), as text.
+    const untitledHit = page.locator(`li.hit[data-session="${untitled}"]`)
+    expect(await untitledHit.locator('.hit-head a').textContent()).to.equal(listedName)
+    expect(await page.locator('li.hit .hit-head i').count()).to.equal(0)
 
-    await page.click('li.hit .hit-head a')
+    await hit.locator('.hit-head a').click()
     await page.locator('article.session').waitFor()
     expect(await page.locator('li.message.target').getAttribute('data-position')).to.equal('1')
     await page.goBack()

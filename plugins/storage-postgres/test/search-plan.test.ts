@@ -13,7 +13,7 @@ describe('PostgreSQL search plans', () => {
   const schemas = new Schemas()
   after(() => schemas.dropAll())
 
-  it('finds message hits through the GIN index and reads questions by key, with or without what was taken out', async () => {
+  it('finds message hits through the GIN index and reads questions and previews by key, with or without what was taken out', async () => {
     const schema = schemas.fresh('search_plan')
     const writer = await openPostgresStore({url: urlOf(schema)})
     try {
@@ -57,6 +57,8 @@ describe('PostgreSQL search plans', () => {
           expect(plan, why).to.contain('Bitmap Index Scan on idx_messages_search')
           // The question of each reply by its key: never an anti-join over every hidden message.
           expect(plan, why).to.match(/Index Scan using \S+ on messages q/)
+          // Each hit's session's preview, its first question, by the session and position.
+          expect(plan, why).to.match(/Index Scan using idx_messages_session_position on messages pv/)
           expect(plan, why).not.to.match(/Seq Scan on messages/)
         }
       }

@@ -2,7 +2,7 @@ import {terminalSafe} from '../../core/terminal-text.js'
 import type {MatchRange, SearchHit} from '../../store/search.js'
 import {localTimestamp, type OutputStyle, paint} from '../output.js'
 import {cutToWidth, displayWidth} from '../width.js'
-import {modelLabel} from './sessions.js'
+import {headline, modelLabel} from './sessions.js'
 
 /** `sessions search --json`: one object per hit, dates as ISO strings, the snippet unmarked with its match ranges. */
 export interface SearchHitJson {
@@ -10,7 +10,8 @@ export interface SearchHitJson {
   /** Out of the conversation (retried, edited or undone): only `--all` finds such a hit. */
   replaced: boolean
   score: number
-  session: {id: string; model: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
+  /** `preview`: as `sessions list --json` has it (the start of the first question still in the conversation; null without one). */
+  session: {id: string; model: null | string; preview: null | string; provider: null | string; shortId: string; title: null | string; updatedAt: string}
   snippet: {matches: MatchRange[]; text: string}
 }
 
@@ -55,12 +56,18 @@ export function markedSnippet(snippet: SearchHit['snippet'], style: OutputStyle,
  */
 export const REPLACED_MARK = 'replaced'
 
+/** The fewest columns a hit's session name is cut to on a narrow terminal: the list's TITLE column's. */
+const MIN_NAME_WIDTH = 24
+
 /**
- * A terminal gets two lines a hit: the session's short id, title, the local date of the message
- * (of the session's last update, for a title), model and role, then the snippet, indented, with the
- * matches marked. A pipe gets one tab-separated line a hit: session id, message id (empty for a
- * title), role (or "title"), ISO date, model, snippet, every field on one line. A replaced hit's
- * role reads "assistant (replaced)" in both, the mark yellow at a terminal.
+ * A terminal gets two lines a hit: the session's short id, its name as `sessions list` shows it
+ * (`headline`: the title, else the start of its first question), the local date of the message (of
+ * the session's last update, for a title), model and role, then the snippet, indented, with the
+ * matches marked; the name gives way when the head is wider than `width`. A pipe gets one
+ * tab-separated line a hit: session id, message id (empty for a title), role (or "title"), ISO
+ * date, model, snippet, session name, every field on one line (the name last, so that the fields
+ * before it keep their places). A replaced hit's role reads "assistant (replaced)" in both, the
+ * mark yellow at a terminal.
  */
 export function renderHits(hits: SearchHit[], style: OutputStyle, options: {width?: number} = {}): string[] {
   const lines: string[] = []
@@ -70,13 +77,19 @@ export function renderHits(hits: SearchHit[], style: OutputStyle, options: {widt
     const model = modelLabel(hit.session)
     if (!style.terminal) {
       const shownRole = hit.replaced ? `${role} (${REPLACED_MARK})` : role
-      lines.push([hit.session.id, hit.message?.id ?? '', shownRole, when.toISOString(), terminalSafe(model), terminalSafe(hit.snippet.text)].join('\t'))
+      lines.push(
+        [hit.session.id, hit.message?.id ?? '', shownRole, when.toISOString(), terminalSafe(model), terminalSafe(hit.snippet.text), headline(hit.session)].join(
+          '\t',
+        ),
+      )
       continue
     }
-    const title = terminalSafe(hit.session.title ?? '') || '(untitled)'
+    const name = headline(hit.session)
+    const facts = [localTimestamp(when), terminalSafe(model), hit.replaced ? `${role} (${REPLACED_MARK})` : role].filter(Boolean)
+    const room = options.width === undefined ? undefined : options.width - displayWidth([hit.session.shortId, '', ...facts].join('  '))
     const head = [
       paint(style, 'cyan', hit.session.shortId),
-      paint(style, 'bold', title),
+      paint(style, 'bold', room === undefined ? name : cutToWidth(name, Math.max(MIN_NAME_WIDTH, room))),
       paint(style, 'dim', localTimestamp(when)),
       terminalSafe(model),
       paint(style, 'dim', role) + (hit.replaced ? ` ${paint(style, 'yellow', `(${REPLACED_MARK})`)}` : ''),

@@ -25,7 +25,7 @@ export default class SessionsSearch extends StoreCommand {
     }),
   }
   static description =
-    `Full-text search over every message still in its conversation and every session title (with --all, also what a retry, an edit or an undo took out, marked replaced), ranked: titles first, then the most relevant messages, the most recent first among equals. Words match whole words, in any case; "a phrase" matches its words in order; pre* matches words starting so. Everything else (AND, OR, NOT, -, ^, :, parentheses, punctuation) is read as plain words. On a terminal each hit shows the session's short id, title, date and model, and the matching text with the matches marked; in a pipe, one tab-separated line per hit (session id, message id, role, ISO date, model, snippet).
+    `Full-text search over every message still in its conversation and every session title (with --all, also what a retry, an edit or an undo took out, marked replaced), ranked: titles first, then the most relevant messages, the most recent first among equals. Words match whole words, in any case; "a phrase" matches its words in order; pre* matches words starting so. Everything else (AND, OR, NOT, -, ^, :, parentheses, punctuation) is read as plain words. On a terminal each hit shows the session's short id, its name as sessions list shows it (the title, else the first question), date and model, and the matching text with the matches marked; in a pipe, one tab-separated line per hit (session id, message id, role, ISO date, model, snippet, session name).
 
 Exit codes: 0 with hits, 1 when nothing matches (a one-line note on stderr, like grep) or on failure, 2 for a bad query or flag.`
   static examples = [

@@ -31,7 +31,7 @@ import type {Row, SqlExecutor} from './sql-executor.js'
 const SESSION_COLUMNS = 's.id, s.title, s.provider, s.model, s.system_prompt, s.metadata, s.created_at, s.updated_at, s.kept, s.parent_id, s.parent_position'
 const MESSAGE_COLUMNS =
   'id, session_id, position, role, content, provider, model, input_tokens, output_tokens, status, finish_reason, duration_ms, metadata, created_at, reply_to, cached_input_tokens, token_source, cost_usd, cost_source, hidden_at, superseded_by'
-/** What a hit shows of its session and message (search.ts: HitSession, HitMessage), side by side. */
+/** What a hit shows of its session and message (search.ts: HitSession, HitMessage), side by side; the preview is read for the page's rows only. */
 const HIT_SESSION_COLUMNS = 's.id AS s_id, s.title AS s_title, s.provider AS s_provider, s.model AS s_model, s.updated_at AS s_updated_at'
 const HIT_MESSAGE_COLUMNS =
   'm.id AS m_id, m.position AS m_position, m.role AS m_role, m.content AS m_content, m.created_at AS m_created_at, m.hidden_at AS m_hidden_at, m.reply_to AS m_reply_to'
@@ -46,6 +46,14 @@ const HIT_MESSAGE_COLUMNS =
  */
 function currentSql(message: {hiddenAt: string; replyTo: string; sessionId: string}): string {
   return `${message.hiddenAt} IS NULL AND (SELECT q.hidden_at FROM messages q WHERE q.id = ${message.replyTo} AND q.session_id = ${message.sessionId}) IS NULL`
+}
+/**
+ * The preview of the session whose id is `sessionId` (a column name), as `previewOf` (exchanges.ts)
+ * has it: the start of its first question still in the conversation, or NULL. An index seek on
+ * (session_id, position) for each row it is asked for: a listing's page, a search's page.
+ */
+function previewSql(sessionId: string): string {
+  return `(SELECT substr(pv.content, 1, ${PREVIEW_LENGTH}) FROM messages pv WHERE pv.session_id = ${sessionId} AND pv.role = 'user' AND pv.hidden_at IS NULL ORDER BY pv.position LIMIT 1)`
 }
 /** Ids per IN-list: far below every database's parameter limit. */
 const ID_BATCH = 500
@@ -91,7 +99,7 @@ function statements(d: SqlDialect) {
   const s = (build: (p: () => string) => string) => statement(d, build)
   const summaryColumns = `${SESSION_COLUMNS},
   (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id) AS message_count,
-  (SELECT substr(m.content, 1, ${PREVIEW_LENGTH}) FROM messages m WHERE m.session_id = s.id AND m.role = 'user' AND m.hidden_at IS NULL ORDER BY m.position LIMIT 1) AS preview`
+  ${previewSql('s.id')} AS preview`
   // Count, preview and the neighbouring ids (for the short id) come from index seeks per listed row,
   // never from a join over every message.
   const neighbouredColumns = `${summaryColumns},
@@ -395,10 +403,11 @@ export class SqlStorageAdapter implements StorageAdapter {
     const cut = match.candidates ? `, ${match.candidates.count} AS cut_count, ${match.candidates.lowest} AS cut_lowest` : ''
     // hit_id carries the byte-order collation itself: ORDER BY takes an output column only bare.
     const order = 'ORDER BY score DESC, hit_at DESC, hit_id DESC'
-    // Only the page's rows are read out and given their neighbours, narrowed or not.
+    // Only the page's rows are read out and given their neighbours and preview, narrowed or not.
     const sql = `SELECT h.*,
         (SELECT MAX(p.id${d.byteOrder}) FROM sessions p WHERE p.id${d.byteOrder} < h.s_id) AS previous_id,
-        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id${replaced}
+        (SELECT MIN(n.id${d.byteOrder}) FROM sessions n WHERE n.id${d.byteOrder} > h.s_id) AS next_id,
+        ${previewSql('h.s_id')} AS s_preview${replaced}
       FROM (SELECT ${match.score} AS score, ${at} AS hit_at, ${messages ? 'm.id' : 's.id'}${d.byteOrder} AS hit_id${cut}, ${HIT_SESSION_COLUMNS}${messages ? `, ${HIT_MESSAGE_COLUMNS}` : ''}
               FROM ${match.from} WHERE ${where.join(' AND ')} ${order} LIMIT ${bind(page.limit)} OFFSET ${bind(page.offset)}) h
       ${order}`
@@ -429,6 +438,7 @@ export class SqlStorageAdapter implements StorageAdapter {
       session: {
         id: String(row.s_id),
         model: nullableString(row.s_model),
+        preview: nullableString(row.s_preview),
         provider: nullableString(row.s_provider),
         title: nullableString(row.s_title),
         updatedAt: new Date(Number(row.s_updated_at)),

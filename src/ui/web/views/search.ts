@@ -68,7 +68,7 @@ function hitItem(hit: UiSearchHit): HTMLElement {
     h(
       'div',
       {class: 'hit-head'},
-      h('a', {href: target}, headline({title: hit.session.title})),
+      h('a', {href: target}, headline(hit.session)),
       h('span', {class: 'fact'}, hit.message ? hit.message.role : 'title'),
       ...(hit.replaced ? [h('span', {class: 'badge taken-out'}, 'replaced or undone')] : []),
       h('span', {class: 'fact'}, modelLabel(hit.session)),
