@@ -14,6 +14,8 @@ import {type SdkClientOptions, SdkProvider} from './sdk-provider.js'
 import {type ProviderErrorTranslator, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
 
 type OpenAIModule = typeof import('openai')
+// Held once loaded: import() of a loaded module still goes through the loader's resolution, every request.
+let sdk: Promise<OpenAIModule> | undefined
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1'
 /** Sent to servers that need no key (a local Ollama, say) because the SDK insists on sending one. */
@@ -88,7 +90,7 @@ export class OpenAIProvider extends SdkProvider<OpenAI> {
   async *stream(messages: ChatMessage[], options: StreamOptions): AsyncGenerator<StreamEvent, void, undefined> {
     const url = displayUrl(this.baseUrl)
     const {client, errors} = await this.connect(
-      () => import('openai'),
+      () => (sdk ??= import('openai')),
       (module, common) => this.#client(module, common),
       options,
       {

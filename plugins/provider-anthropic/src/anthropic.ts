@@ -10,6 +10,8 @@ import {type ProviderErrorTranslator, type SdkClientOptions, SdkProvider, Synaps
 import type {ChatMessage, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamOptions, Usage} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
+// Held once loaded: import() of a loaded module still goes through the loader's resolution, every request.
+let sdk: Promise<AnthropicModule> | undefined
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
 
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com'
@@ -54,7 +56,7 @@ export class AnthropicProvider extends SdkProvider<Anthropic> {
     // null, not undefined: the SDK would read ANTHROPIC_API_KEY behind the CLI's back. Core refused a
     // missing key before this provider was created.
     const make = (module: AnthropicModule, common: SdkClientOptions) => new module.Anthropic({...common, apiKey: this.apiKey ?? null})
-    const {client, errors} = await this.connect(() => import('@anthropic-ai/sdk'), make, options, {
+    const {client, errors} = await this.connect(() => (sdk ??= import('@anthropic-ai/sdk')), make, options, {
       answer: overloadedOrSampling,
       elsewhere: `Check the base URL ${displayUrl(this.baseUrl)}: the SDK adds /v1/messages to it itself.`,
       unknownModel: ['See the current model names at https://platform.claude.com/docs/en/about-claude/models/overview.'],
