@@ -136,23 +136,27 @@ export interface NewSession extends SessionPatch {
   id?: string
 }
 
-export interface NewMessage {
+/** What a reply's request reports and costs (see Message), set when it is stored or once it is finished. */
+export interface ReplyFacts {
   cachedInputTokens?: null | number
-  content: string
   costSource?: null | string
   costUsd?: null | number
   durationMs?: null | number
   finishReason?: null | string
   inputTokens?: null | number
   metadata?: Metadata
-  model?: null | string
   outputTokens?: null | number
+  status?: MessageStatus
+  tokenSource?: null | TokenSource
+}
+
+export interface NewMessage extends ReplyFacts {
+  content: string
+  model?: null | string
   provider?: null | string
   /** Set by `appendReply`; see `Message.replyTo`. */
   replyTo?: null | string
   role: MessageRole
-  status?: MessageStatus
-  tokenSource?: null | TokenSource
 }
 
 /** Fields `update` may change; a key left out is left alone, null clears it. */
@@ -166,18 +170,8 @@ export interface SessionPatch {
 }
 
 /** Fields `updateMessage` may change: a reply is finished, or a request is marked as failed. */
-export interface MessagePatch {
-  cachedInputTokens?: null | number
+export interface MessagePatch extends ReplyFacts {
   content?: string
-  costSource?: null | string
-  costUsd?: null | number
-  durationMs?: null | number
-  finishReason?: null | string
-  inputTokens?: null | number
-  metadata?: Metadata
-  outputTokens?: null | number
-  status?: MessageStatus
-  tokenSource?: null | TokenSource
 }
 
 /** A whole session as stored: what export writes and import reads back. */
