@@ -115,7 +115,7 @@ function writeStdout(text) {
   try {
     while (offset < bytes.length) offset += writeSync(1, bytes, offset)
   } catch (error) {
-    if (error.code === 'EPIPE') process.exit(141)
+    if (error.code === 'EPIPE' || error.code === 'ECONNRESET') process.exit(141)
     if (error.code !== 'EAGAIN') throw error
     process.stdout.write(bytes.subarray(offset))
   }

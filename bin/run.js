@@ -34,7 +34,8 @@ process.on('SIGINT', function interruptedBeforeAnyHandler() {
 // cannot be written at all (`> /dev/full`, a full disk) is one error line and exit 1, as any failure.
 function startCli() {
   process.stdout.on('error', error => {
-    if (error.code === 'EPIPE') process.exit(141)
+    // A reader gone is EPIPE for a pipe, and can be ECONNRESET for a socket (what a parent process's pipe often is).
+    if (error.code === 'EPIPE' || error.code === 'ECONNRESET') process.exit(141)
     const why = error.code === 'ENOSPC' ? 'no space is left on the disk' : error.message
     process.stderr.write(`Error: Cannot write the output: ${why}.\n  → Send it somewhere with room (a file on another disk, a pipe).\n`)
     process.exit(1)

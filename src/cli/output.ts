@@ -242,8 +242,10 @@ export function writeOutput(text: string): void {
   try {
     process.stdout.write(text)
   } catch (error) {
-    if (!isOutputFailure(error)) throw error
-    reportOutputFailure(error)
+    // Thrown by the write itself, so about stdout whatever its code: a reader gone is EPIPE for a
+    // pipe and can be ECONNRESET for a socket.
+    if (typeof (error as NodeJS.ErrnoException | undefined)?.code !== 'string') throw error
+    reportOutputFailure(error as NodeJS.ErrnoException)
   }
 }
 

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {StoreCommand} from '../cli/base-command.js'
-import {paint, printable, truncate} from '../cli/output.js'
+import {paint, printable, truncate, writeOutput} from '../cli/output.js'
 import {replyUsageLine} from '../cli/views/usage.js'
 import {runtime} from '../cli/runtime.js'
 import {Spinner} from '../cli/spinner.js'
@@ -256,9 +256,9 @@ export default class Chat extends StoreCommand {
         onDelta: text => {
           spinner?.stop()
           if (!streaming || text === '') return
-          if (markdown) return void process.stdout.write(markdown.push(text))
+          if (markdown) return void writeOutput(markdown.push(text))
           // A reply piped to a file is the user's data, byte for byte; a terminal must not run it.
-          process.stdout.write(process.stdout.isTTY ? terminalSafe(text, {multiline: true}) : text)
+          writeOutput(process.stdout.isTTY ? terminalSafe(text, {multiline: true}) : text)
           endsWithNewline = text.endsWith('\n')
         },
         onQuestion: question => {
@@ -272,8 +272,8 @@ export default class Chat extends StoreCommand {
     } finally {
       spinner?.stop()
       // What the renderer still holds (a line without its newline, a table) is written, interrupted or not.
-      if (markdown) process.stdout.write(markdown.end())
-      else if (streaming && !endsWithNewline) process.stdout.write('\n')
+      if (markdown) writeOutput(markdown.end())
+      else if (streaming && !endsWithNewline) writeOutput('\n')
       process.off('SIGINT', onInterrupt)
     }
   }
