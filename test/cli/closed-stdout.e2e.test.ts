@@ -97,6 +97,27 @@ describe('into a closed stdout (end to end)', function () {
     expect(exit.stdout).to.match(/^[^\n]+\n$/)
   })
 
+  it('stops quietly with 141 when the reader closes after one line of an export', async () => {
+    const store = await openSqliteStore({path: join(sandbox.configDir, 'sessions.db')})
+    try {
+      // jsonl is a line a session: enough of them, and long enough, that most are still to come.
+      for (let n = 0; n < 40; n++) {
+        const {id} = await store.create({title: `Long ${n}`})
+        await store.append(
+          id,
+          Array.from({length: 100}, (_, i) => ({content: `Message ${i}: ${'e'.repeat(500)}`, role: 'user' as const})),
+        )
+      }
+    } finally {
+      await store.close()
+    }
+
+    for (const format of ['jsonl', 'markdown']) {
+      const exit = await intoClosingReader(sandbox, ['sessions', 'export', '--all', '--format', format], {linesBeforeClosing: 1})
+      expect({code: exit.code, format, signal: exit.signal, stderr: exit.stderr}).to.deep.equal({code: 141, format, signal: null, stderr: ''})
+    }
+  })
+
   describe('with a provider', () => {
     let server: FakeOpenAIServer
 

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {writeFile} from 'node:fs/promises'
 
 import {StoreCommand} from '../../cli/base-command.js'
-import {plural} from '../../cli/output.js'
+import {plural, writeOutput} from '../../cli/output.js'
 import {isStream, outputTargetOf, writeFileAtomic} from '../../core/atomic-write.js'
 import {describePathFailure, InvalidInputError} from '../../core/errors.js'
 import {terminalSafe, terminalSafeJson} from '../../core/terminal-text.js'
@@ -51,7 +51,7 @@ export default class SessionsExport extends StoreCommand {
       // The export is the output: under --json too, since it is already JSON (or the user asked for Markdown).
       // On a terminal it is read, not kept: stored text must not reach it as escape sequences.
       const shown = format === 'markdown' ? terminalSafe(text, {multiline: true}) : terminalSafeJson(text)
-      process.stdout.write(process.stdout.isTTY ? shown : text)
+      writeOutput(process.stdout.isTTY ? shown : text)
       return
     }
     const path = await writePrivately(flags.output, text)
