@@ -50,8 +50,8 @@ export default class SessionsExport extends StoreCommand {
     if (!flags.output) {
       // The export is the output: under --json too, since it is already JSON (or the user asked for Markdown).
       // On a terminal it is read, not kept: stored text must not reach it as escape sequences.
-      const shown = format === 'markdown' ? terminalSafe(text, {multiline: true}) : terminalSafeJson(text)
-      writeOutput(process.stdout.isTTY ? shown : text)
+      if (!process.stdout.isTTY) writeOutput(text)
+      else writeOutput(format === 'markdown' ? terminalSafe(text, {multiline: true}) : terminalSafeJson(text))
       return
     }
     const path = await writePrivately(flags.output, text)
