@@ -93,19 +93,19 @@ export function unknownSubcommand(argv: string[], names: CommandNames, bin: stri
  * wrong in synapse's words (exit 2), as oclif's parser does for a command that takes some.
  */
 export function unexpectedArgument(argv: string[], names: CommandNames, bin: string): SynapseError | undefined {
-  const known = new Set([...names.commands, ...names.topics])
-  let id = ''
-  let used = 0
-  for (const word of argv) {
-    const longer = id ? `${id}:${word}` : word
-    if (word.startsWith('-') || !known.has(longer)) break
-    id = longer
-    used++
-  }
-
+  const used = namedWords(argv, names)
+  const id = argv.slice(0, used).join(':')
   const extra = argv[used]
   if (extra === undefined || extra.startsWith('-') || !names.argless?.includes(id)) return undefined
   return new SynapseError('INVALID_INPUT', `Unexpected argument: ${extra}.`, {exitCode: 2, suggestions: [`See "${[bin, ...id.split(':')].join(' ')} --help".`]})
+}
+
+/** How many of the leading words, before any flag, spell a command or topic id together ("sessions list" is two). */
+function namedWords(words: string[], names: CommandNames): number {
+  const known = new Set([...names.commands, ...names.topics])
+  let named = 0
+  while (named < words.length && !words[named].startsWith('-') && known.has(words.slice(0, named + 1).join(':'))) named++
+  return named
 }
 
 /**
@@ -116,9 +116,7 @@ export function unexpectedArgument(argv: string[], names: CommandNames, bin: str
 export function unknownHelpSubject(argv: string[], names: CommandNames, bin: string): SynapseError | undefined {
   const words = argv.slice(1).filter(word => !word.startsWith('-'))
   if (argv[0] !== 'help' || words.length === 0) return undefined
-  const known = new Set([...names.commands, ...names.topics])
-  let named = 0
-  while (named < words.length && known.has(words.slice(0, named + 1).join(':'))) named++
+  const named = namedWords(words, names)
   if (named === words.length) return undefined
   if (named > 0) {
     const id = words.slice(0, named).join(':')
@@ -129,7 +127,7 @@ export function unknownHelpSubject(argv: string[], names: CommandNames, bin: str
     })
   }
 
-  const roots = [...new Set([...known].map(id => id.split(':')[0]))]
+  const roots = [...new Set([...names.commands, ...names.topics].map(id => id.split(':')[0]))]
   const guess = nearest(words[0], roots)
   const prompt = argv.filter(word => !word.startsWith('-')).join(' ')
   return new SynapseError('INVALID_INPUT', `"${words[0]}" is no ${bin} command or topic, so there is no help for it.`, {
