@@ -75,8 +75,8 @@ export function renderHits(hits: SearchHit[], style: OutputStyle, options: {widt
     const when = hit.message ? hit.message.createdAt : hit.session.updatedAt
     const role = hit.message ? hit.message.role : 'title'
     const model = modelLabel(hit.session)
+    const shownRole = hit.replaced ? `${role} (${REPLACED_MARK})` : role
     if (!style.terminal) {
-      const shownRole = hit.replaced ? `${role} (${REPLACED_MARK})` : role
       lines.push(
         [hit.session.id, hit.message?.id ?? '', shownRole, when.toISOString(), terminalSafe(model), terminalSafe(hit.snippet.text), headline(hit.session)].join(
           '\t',
@@ -85,7 +85,7 @@ export function renderHits(hits: SearchHit[], style: OutputStyle, options: {widt
       continue
     }
     const name = headline(hit.session)
-    const facts = [localTimestamp(when), terminalSafe(model), hit.replaced ? `${role} (${REPLACED_MARK})` : role].filter(Boolean)
+    const facts = [localTimestamp(when), terminalSafe(model), shownRole].filter(Boolean)
     const room = options.width === undefined ? undefined : options.width - displayWidth([hit.session.shortId, '', ...facts].join('  '))
     const head = [
       paint(style, 'cyan', hit.session.shortId),
