@@ -14,7 +14,6 @@ import {type SdkClientOptions, SdkProvider} from './sdk-provider.js'
 import {type ProviderErrorTranslator, type ServerAnswer, displayUrl, streamReply, wireMessages} from './support.js'
 
 type OpenAIModule = typeof import('openai')
-// Held once loaded: import() of a loaded module still goes through the loader's resolution, every request.
 let sdk: Promise<OpenAIModule> | undefined
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1'

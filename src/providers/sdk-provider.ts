@@ -93,6 +93,8 @@ export abstract class SdkProvider<Client extends {maxRetries: number}> implement
    * What one request needs: the Stainless-generated SDK, which `load` imports (on the first request, so
    * a command that sends none never loads it); the client `make` builds from it once, with the options
    * every client gets; and the translator of this request's errors, which reads that SDK's error classes.
+   * `load` runs on every request, so it should hand back one promise held at module level
+   * (`sdk ??= import('…')`): import() of a loaded module still resolves through the loader each time.
    */
   protected async connect<Sdk extends StainlessErrors>(
     load: () => Promise<Sdk>,

@@ -10,7 +10,6 @@ import {type ProviderErrorTranslator, type SdkClientOptions, SdkProvider, Synaps
 import type {ChatMessage, ProviderDescriptor, ProviderSettings, ServerAnswer, StreamEvent, StreamOptions, Usage} from 'synapse-cli'
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk')
-// Held once loaded: import() of a loaded module still goes through the loader's resolution, every request.
 let sdk: Promise<AnthropicModule> | undefined
 type RequestBody = Anthropic.MessageCreateParamsStreaming & {temperature?: number}
 
